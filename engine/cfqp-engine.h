@@ -1,0 +1,109 @@
+/* cfqp — the engine's one public header.
+ *
+ * A plain C library (GLib only, no GStreamer): load a super-resolution
+ * network (ONNX), then run it on planar float tensors or straight on
+ * packed 8-bit pixels.
+ *
+ *   CfqpModel   immutable, refcounted graph: the imported and optimised
+ *               network.  Safe to share between threads.
+ *   CfqpRunner  one way of executing a model (precision, backend, threads)
+ *               with its own buffers.  One thread at a time.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define CFQP_ENGINE_ERROR (cfqp_engine_error_quark ())
+GQuark cfqp_engine_error_quark (void);
+
+typedef enum {
+  CFQP_ENGINE_ERROR_IO,          /* file could not be read */
+  CFQP_ENGINE_ERROR_PARSE,       /* not a well-formed ONNX model */
+  CFQP_ENGINE_ERROR_UNSUPPORTED, /* op or attribute outside the supported set */
+  CFQP_ENGINE_ERROR_INVALID,     /* graph breaks the SR model convention */
+  CFQP_ENGINE_ERROR_LIMIT,       /* a size bound against hostile files was hit */
+  CFQP_ENGINE_ERROR_BACKEND,     /* backend unavailable or failed */
+} CfqpEngineError;
+
+/* Bounds against hostile or absurd files; exceeded → CFQP_ENGINE_ERROR_LIMIT. */
+#define CFQP_MAX_MODEL_BYTES   (256u * 1024 * 1024)
+#define CFQP_MAX_NODES         4096
+#define CFQP_MAX_CHANNELS      4096
+#define CFQP_MAX_KERNEL        31
+#define CFQP_MAX_WEIGHTS       (64u * 1024 * 1024)  /* elements over all initializers */
+#define CFQP_MAX_FRAME_DIM     16384
+#define CFQP_MAX_SCALE         8
+
+typedef struct _CfqpModel CfqpModel;
+
+CfqpModel   *cfqp_model_new_from_file  (const char *path, GError **error);
+CfqpModel   *cfqp_model_new_from_bytes (GBytes *bytes, const char *name, GError **error);
+CfqpModel   *cfqp_model_ref            (CfqpModel *model);
+void         cfqp_model_unref          (CfqpModel *model);
+
+guint        cfqp_model_get_scale      (const CfqpModel *model);
+guint        cfqp_model_get_channels   (const CfqpModel *model); /* 3 (RGB) or 1 (luma) */
+const char  *cfqp_model_get_name       (const CfqpModel *model);
+/* SHA-256 of the model file's bytes, hex: what calibrations name. */
+const char  *cfqp_model_get_hash       (const CfqpModel *model);
+/* Multiply-accumulates per low-resolution input pixel. */
+guint64      cfqp_model_get_macs_per_pixel (const CfqpModel *model);
+/* One-line human summary (ops, scale, MACs), for model-info properties. */
+char        *cfqp_model_describe       (const CfqpModel *model);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CfqpModel, cfqp_model_unref)
+
+typedef enum {
+  CFQP_PRECISION_INT8,
+  CFQP_PRECISION_FP32,
+} CfqpPrecision;
+
+typedef enum {
+  CFQP_BACKEND_AUTO,
+  CFQP_BACKEND_REF,      /* scalar C: the definition of the arithmetic */
+  CFQP_BACKEND_CPU,      /* vectorized, threaded CPU kernels */
+  CFQP_BACKEND_OPENCL,
+} CfqpBackendKind;
+
+typedef struct {
+  CfqpPrecision   precision;
+  CfqpBackendKind backend;
+  guint           n_threads;   /* 0: one per online CPU */
+  const char     *device;      /* OpenCL device index or name substring; NULL: first GPU */
+} CfqpRunnerOptions;
+
+#define CFQP_RUNNER_OPTIONS_INIT { CFQP_PRECISION_FP32, CFQP_BACKEND_AUTO, 0, NULL }
+
+typedef struct _CfqpRunner CfqpRunner;
+
+CfqpRunner  *cfqp_runner_new        (CfqpModel *model, const CfqpRunnerOptions *options,
+                                     GError **error);
+void         cfqp_runner_free       (CfqpRunner *runner);
+CfqpModel   *cfqp_runner_get_model  (CfqpRunner *runner);
+/* Which backend actually runs ("cpu", "ref", "opencl:<device>"). */
+const char  *cfqp_runner_get_active_backend (CfqpRunner *runner);
+
+/* Planar float: in is C×H×W, out is C×(s·H)×(s·W), values in model units
+ * (usually [0,1]).  Output is not clamped. */
+gboolean     cfqp_runner_run_f32    (CfqpRunner *runner, const float *in, guint width,
+                                     guint height, float *out, GError **error);
+
+/* Packed 8-bit pixels.  offsets give the byte of R, G, B (and alpha, or -1)
+ * inside one pixel of pixel_stride bytes.  Alpha, if any, is upscaled by
+ * bilinear interpolation; output bytes are the network output on the
+ * [0,255] grid, saturated. */
+typedef struct {
+  guint pixel_stride;
+  gint  r, g, b, a;
+} CfqpPackedLayout;
+
+gboolean     cfqp_runner_run_packed (CfqpRunner *runner, const CfqpPackedLayout *layout,
+                                     const guint8 *src, gsize src_stride,
+                                     guint width, guint height,
+                                     guint8 *dst, gsize dst_stride, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CfqpRunner, cfqp_runner_free)
+
+G_END_DECLS
