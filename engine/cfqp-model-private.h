@@ -16,6 +16,10 @@ struct _CfqpModel {
   guint64    macs_per_pixel;
 };
 
+/* Wraps a graph built in code (tests, calib/): runs the default passes,
+ * checks the SR model convention, takes ownership of graph (freed on error). */
+CfqpModel *cfqp_model_new_from_graph (CfqpGraph *graph, const char *name, GError **error);
+
 /* Graph access for calib/ and the backends. */
 const CfqpGraph *cfqp_model_get_graph (const CfqpModel *model);
 
