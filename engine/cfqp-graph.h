@@ -23,7 +23,7 @@ typedef enum {
   CFQP_OP_BINARY,          /* add/sub/mul/div, two activations or one and a constant */
   CFQP_OP_CONCAT,          /* channel concat of n inputs */
   CFQP_OP_DEPTH_TO_SPACE,  /* block, DCR or CRD */
-  CFQP_OP_SPACE_TO_DEPTH,  /* block (DCR order, as ONNX defines it) */
+  CFQP_OP_SPACE_TO_DEPTH,  /* block; DCR = ONNX SpaceToDepth, CRD = PyTorch pixel_unshuffle */
   CFQP_OP_RESIZE_NEAREST,  /* integer scale_h, scale_w */
   CFQP_OP_TILE_CHANNELS,   /* channel repeat: out[c] = in[c % C_in], repeats times */
   CFQP_OP_N_OPS
@@ -146,6 +146,9 @@ gboolean   cfqp_graph_infer_shapes   (const CfqpGraph *graph, guint width, guint
 
 /* Pads of a conv for a given input size (resolves SAME_* auto padding). */
 void       cfqp_conv_resolve_pads    (const CfqpConvParams *conv, guint in_h, guint in_w,
+                                      guint *pad_t, guint *pad_l, guint *pad_b, guint *pad_r);
+/* The same for a ConvTranspose, whose SAME_* padding follows other rules. */
+void       cfqp_conv_transpose_resolve_pads (const CfqpConvParams *conv,
                                       guint *pad_t, guint *pad_l, guint *pad_b, guint *pad_r);
 
 /* Per value, the index of the last node that reads it (n_nodes for the
