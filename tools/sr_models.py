@@ -1,0 +1,300 @@
+#!/usr/bin/python3
+"""Mobile SR architectures for CFQP, each in a *clipped* and a *clip-free* form.
+
+All models take one NCHW RGB tensor in [0, 1] and return the upscaled RGB
+tensor.  Only these ONNX ops appear in the exports: Conv (incl. grouped),
+Relu, LeakyRelu, Clip, Add, Concat, DepthToSpace (DCR or CRD), SpaceToDepth.
+
+Published configurations (channel counts as in the papers):
+
+* ``xlsr`` -- XLSR, Ayazoglu, "Extremely Lightweight Quantization Robust
+  Real-Time Single-Image Super Resolution for Mobile Devices", CVPRW 2021.
+  Four parallel 3x3 conv branches of 8 filters on the input (here one 3x3
+  conv 3->32: the same thing, concatenated) + ReLU, 1x1 conv 32->32,
+  3 Gblocks (grouped 3x3 conv 32->32 in 4 groups + ReLU, 1x1 conv 32->32),
+  a side 3x3 conv 3->16 on the input, concat (48), 1x1 conv ->32 + ReLU,
+  3x3 conv -> 3*s^2, depth-to-space (CRD), output activation: clipped ReLU
+  (max 1) in the clipped form = Clip(0, 1); plain ReLU in the clip-free form.
+* ``abpn`` -- ABPN, Du et al., "Anchor-based Plain Net for Mobile Image
+  Super-Resolution", CVPRW 2021: 28 channels; 3x3 conv 3->28 + ReLU,
+  4 x (3x3 conv 28->28 + ReLU), 3x3 conv 28->3s^2 + ReLU, 3x3 conv
+  3s^2->3s^2; add the anchor (the input repeated s^2 times along channels,
+  a Concat), depth-to-space (DCR order, as TF's depth_to_space), clamp(0,1)
+  in the clipped form (Clip), nothing in the clip-free form.
+* ``quicksrnet_s`` -- QuickSRNet-Small, Berger et al., "QuickSRNet: Plain
+  Single-Image Super-Resolution Architecture for Faster Inference on Mobile
+  Platforms", CVPRW 2023: 32 channels, 3x3 conv 3->32, 2 intermediate 3x3
+  conv 32->32, 3x3 conv 32->3s^2, each hidden conv followed by Hardtanh(0,1)
+  (Clip) in the clipped form or ReLU in the clip-free form; anchor (Concat),
+  depth-to-space (DCR), final Clip(0,1) only in the clipped form.
+* ``bicubicpp`` -- Bicubic++, Bilecen & Ayazoglu, "Bicubic++: Slim, Slimmer,
+  Slimmest - Designing an Industry-Grade Super-Resolution Network", CVPRW
+  2023: space-to-depth by 2 (3->12 channels at half resolution), 3x3 conv
+  12->32 + LeakyReLU(0.1), 3x3 conv 32->32 + LeakyReLU(0.1), 3x3 conv
+  32->32 + LeakyReLU(0.1), 3x3 conv 32->3*(2s)^2, depth-to-space by 2s (CRD).
+  No clip in either form (the clipped form adds a final Clip(0,1) only so
+  that the clip-removal pass has something to remove). LR sides must be even.
+
+Usage: /usr/bin/python3 tools/sr_models.py  (prints parameters and MACs per
+LR pixel of every model, and checks the ONNX export of each).
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+# --- addressing ops with ONNX symbolics of our choosing ------------------
+
+class _D2SDCR(torch.autograd.Function):
+    """ONNX DepthToSpace, mode DCR: out[c, y*b+i, x*b+j] = in[(i*b+j)*C+c, y, x]."""
+
+    @staticmethod
+    def forward(ctx, x, b):
+        n, cb, h, w = x.shape
+        c = cb // (b * b)
+        ctx.b = b
+        return (x.reshape(n, b, b, c, h, w).permute(0, 3, 4, 1, 5, 2)
+                .reshape(n, c, h * b, w * b))
+
+    @staticmethod
+    def backward(ctx, g):
+        b = ctx.b
+        n, c, hb, wb = g.shape
+        h, w = hb // b, wb // b
+        return (g.reshape(n, c, h, b, w, b).permute(0, 3, 5, 1, 2, 4)
+                .reshape(n, b * b * c, h, w)), None
+
+    @staticmethod
+    def symbolic(g, x, b):
+        return g.op("DepthToSpace", x, blocksize_i=b, mode_s="DCR")
+
+
+class _S2D(torch.autograd.Function):
+    """ONNX SpaceToDepth: out[(i*b+j)*C+c, y, x] = in[c, y*b+i, x*b+j]."""
+
+    @staticmethod
+    def forward(ctx, x, b):
+        n, c, hb, wb = x.shape
+        h, w = hb // b, wb // b
+        ctx.b = b
+        return (x.reshape(n, c, h, b, w, b).permute(0, 3, 5, 1, 2, 4)
+                .reshape(n, b * b * c, h, w))
+
+    @staticmethod
+    def backward(ctx, g):
+        b = ctx.b
+        n, cb, h, w = g.shape
+        c = cb // (b * b)
+        return (g.reshape(n, b, b, c, h, w).permute(0, 3, 4, 1, 5, 2)
+                .reshape(n, c, h * b, w * b)), None
+
+    @staticmethod
+    def symbolic(g, x, b):
+        return g.op("SpaceToDepth", x, blocksize_i=b)
+
+
+def depth_to_space_dcr(x, b):
+    return _D2SDCR.apply(x, b)
+
+
+def space_to_depth(x, b):
+    return _S2D.apply(x, b)
+
+
+def anchor(x, s):
+    """Input repeated s^2 times along channels (Concat): with DCR
+    depth-to-space this is nearest-neighbour upsampling."""
+    return torch.cat([x] * (s * s), dim=1)
+
+
+def conv(cin, cout, k=3, groups=1):
+    return nn.Conv2d(cin, cout, k, padding=k // 2, groups=groups)
+
+
+# --- architectures --------------------------------------------------------
+
+class XLSR(nn.Module):
+    def __init__(self, scale, clipped=False, channels=32, gblocks=3, groups=4):
+        super().__init__()
+        self.scale, self.clipped = scale, clipped
+        self.head = conv(3, channels, 3)          # 4 parallel 8-filter branches
+        self.head_1x1 = conv(channels, channels, 1)
+        self.side = conv(3, 16, 3)
+        self.gconvs = nn.ModuleList([conv(channels, channels, 3, groups) for _ in range(gblocks)])
+        self.g1x1 = nn.ModuleList([conv(channels, channels, 1) for _ in range(gblocks)])
+        self.mix = conv(channels + 16, channels, 1)
+        self.tail = conv(channels, 3 * scale * scale, 3)
+        self.shuffle = nn.PixelShuffle(scale)     # CRD
+        for m in self.modules():                  # He init scaled by 0.1 (paper)
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+                m.weight.data *= 0.1
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x):
+        m = self.head_1x1(F.relu(self.head(x)))
+        for gc, pw in zip(self.gconvs, self.g1x1):
+            m = pw(F.relu(gc(m)))
+        y = F.relu(self.mix(torch.cat([self.side(x), m], dim=1)))
+        y = self.shuffle(self.tail(y))
+        return torch.clamp(y, 0.0, 1.0) if self.clipped else F.relu(y)
+
+
+class ABPN(nn.Module):
+    def __init__(self, scale, clipped=False, channels=28, mid=4):
+        super().__init__()
+        self.scale, self.clipped = scale, clipped
+        c3 = 3 * scale * scale
+        self.body = nn.ModuleList([conv(3, channels)] + [conv(channels, channels) for _ in range(mid)]
+                                  + [conv(channels, c3)])
+        self.last = conv(c3, c3)
+
+    def forward(self, x):
+        y = x
+        for c in self.body:
+            y = F.relu(c(y))
+        y = self.last(y) + anchor(x, self.scale)
+        y = depth_to_space_dcr(y, self.scale)
+        return torch.clamp(y, 0.0, 1.0) if self.clipped else y
+
+
+class QuickSRNetSmall(nn.Module):
+    def __init__(self, scale, clipped=False, channels=32, mid=2):
+        super().__init__()
+        self.scale, self.clipped = scale, clipped
+        self.body = nn.ModuleList([conv(3, channels)] + [conv(channels, channels) for _ in range(mid)])
+        self.last = conv(channels, 3 * scale * scale)
+
+    def act(self, y):
+        return torch.clamp(y, 0.0, 1.0) if self.clipped else F.relu(y)
+
+    def forward(self, x):
+        y = x
+        for c in self.body:
+            y = self.act(c(y))
+        y = self.last(y) + anchor(x, self.scale)
+        y = depth_to_space_dcr(y, self.scale)
+        return torch.clamp(y, 0.0, 1.0) if self.clipped else y
+
+
+class BicubicPP(nn.Module):
+    def __init__(self, scale, clipped=False, channels=32, mid=2):
+        super().__init__()
+        self.scale, self.clipped = scale, clipped
+        self.body = nn.ModuleList([conv(12, channels)] + [conv(channels, channels) for _ in range(mid)])
+        self.last = conv(channels, 3 * (2 * scale) ** 2)
+        self.shuffle = nn.PixelShuffle(2 * scale)  # CRD
+
+    def forward(self, x):
+        y = space_to_depth(x, 2)
+        for c in self.body:
+            y = F.leaky_relu(c(y), 0.1)
+        y = self.shuffle(self.last(y))
+        return torch.clamp(y, 0.0, 1.0) if self.clipped else y
+
+
+ARCHS = {"xlsr": XLSR, "abpn": ABPN, "quicksrnet_s": QuickSRNetSmall, "bicubicpp": BicubicPP}
+
+
+def build(arch, scale, clipped=False):
+    return ARCHS[arch](scale, clipped=clipped)
+
+
+def model_name(arch, scale, clipped):
+    return "%s-x%d%s" % (arch, scale, "-clipped" if clipped else "")
+
+
+def count_params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+def macs_per_lr_pixel(model, size=24):
+    """Multiply-accumulates of the convolutions per LR input pixel."""
+    total = [0]
+
+    def hook(m, inp, out):
+        k = m.kernel_size[0] * m.kernel_size[1]
+        total[0] += out.numel() // out.shape[0] * (m.in_channels // m.groups) * k
+
+    hs = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Conv2d)]
+    with torch.no_grad():
+        model(torch.rand(1, 3, size, size))
+    for h in hs:
+        h.remove()
+    return total[0] / (size * size)
+
+
+def clean_onnx(g):
+    """Keep the graph within the op set: Constant nodes become initializers,
+    Identity nodes on initializers (the exporter's de-duplication of equal
+    tensors) become copies of the initializer."""
+    from onnx import numpy_helper
+    inits = {t.name: t for t in g.graph.initializer}
+    keep = []
+    for n in g.graph.node:
+        if n.op_type == "Constant":
+            t = numpy_helper.to_array(n.attribute[0].t)
+            g.graph.initializer.append(numpy_helper.from_array(t, n.output[0]))
+        elif n.op_type == "Identity" and n.input[0] in inits:
+            t = numpy_helper.to_array(inits[n.input[0]])
+            g.graph.initializer.append(numpy_helper.from_array(t, n.output[0]))
+        else:
+            keep.append(n)
+    del g.graph.node[:]
+    g.graph.node.extend(keep)
+    return g
+
+
+def export_onnx(model, path, opset=13):
+    """One NCHW RGB input 'input' in [0,1], output 'output', dynamic H/W."""
+    import io
+    import onnx
+    model = model.eval()
+    x = torch.rand(1, 3, 32, 32)
+    f = io.BytesIO()
+    torch.onnx.export(model, x, f, opset_version=opset,
+                      input_names=["input"], output_names=["output"],
+                      dynamic_axes={"input": {2: "height", 3: "width"},
+                                    "output": {2: "height_out", 3: "width_out"}},
+                      do_constant_folding=True)
+    g = clean_onnx(onnx.load_from_string(f.getvalue()))
+    onnx.checker.check_model(g)
+    if isinstance(path, str):
+        onnx.save(g, path)
+    else:
+        path.write(g.SerializeToString())
+    return g
+
+
+def _selftest():
+    import io
+    import onnx
+    for arch in ARCHS:
+        for s in (2, 3, 4):
+            for clipped in (False, True):
+                m = build(arch, s, clipped)
+                x = torch.rand(1, 3, 16, 20)
+                y = m(x)
+                assert y.shape == (1, 3, 16 * s, 20 * s), y.shape
+                f = io.BytesIO()
+                export_onnx(m, f)
+                g = onnx.load_from_string(f.getvalue())
+                ops = sorted({n.op_type for n in g.graph.node})
+                print("%-22s params %6d  MACs/LR px %7.0f  ops %s" % (
+                    model_name(arch, s, clipped), count_params(m), macs_per_lr_pixel(m),
+                    " ".join(ops)))
+    # DCR addressing check against the definition
+    b, c = 3, 2
+    x = torch.arange(b * b * c * 4, dtype=torch.float32).reshape(1, b * b * c, 2, 2)
+    y = depth_to_space_dcr(x, b)
+    assert y[0, 1, 1 * b + 2, 0 * b + 1] == x[0, (2 * b + 1) * c + 1, 1, 0]
+    assert torch.equal(space_to_depth(y, b), x)
+    # anchor + DCR = nearest upsampling
+    x = torch.rand(1, 3, 5, 7)
+    assert torch.equal(depth_to_space_dcr(anchor(x, 3), 3),
+                       F.interpolate(x, scale_factor=3, mode="nearest"))
+    print("ok")
+
+
+if __name__ == "__main__":
+    _selftest()
