@@ -1,0 +1,44 @@
+/* cfqp — GTypes for the elements' enum properties.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstcfqpenums.h"
+
+GType
+gst_cfqp_precision_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_CFQP_PRECISION_INT8, "INT8 quantized network", "int8"},
+    {GST_CFQP_PRECISION_FP32, "32-bit float network", "fp32"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstCfqpPrecision", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_cfqp_backend_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_CFQP_BACKEND_AUTO, "OpenCL if a device is usable, else CPU", "auto"},
+    {GST_CFQP_BACKEND_CPU, "CPU (vectorized, threaded)", "cpu"},
+    {GST_CFQP_BACKEND_OPENCL, "OpenCL device", "opencl"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstCfqpBackend", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
