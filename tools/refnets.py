@@ -38,7 +38,8 @@ class DepthToSpaceDCR(torch.autograd.Function):
     @staticmethod
     def symbolic(g, x, s):
         # mode appeared in opset 11; before that DCR was the only mode.
-        if g.opset >= 11:
+        from torch.onnx._globals import GLOBALS
+        if GLOBALS.export_onnx_opset_version >= 11:
             return g.op("DepthToSpace", x, blocksize_i=s, mode_s="DCR")
         return g.op("DepthToSpace", x, blocksize_i=s)
 
@@ -57,6 +58,39 @@ class SpaceToDepthOnnx(torch.autograd.Function):
     @staticmethod
     def symbolic(g, x, s):
         return g.op("SpaceToDepth", x, blocksize_i=s)
+
+
+class ExpandChannels(torch.autograd.Function):
+    """x.expand(N, reps, H, W) for a 1-channel x, exported as Expand fed by a
+    Shape -> Gather -> Unsqueeze -> Concat -> Cast chain.  torch's own expand
+    symbolic adds ConstantOfShape/Equal/Where (its -1 handling), which the
+    importer's contract does not cover."""
+
+    @staticmethod
+    def forward(ctx, x, reps):
+        n, _, h, w = x.shape
+        return x.expand(n, reps, h, w)
+
+    @staticmethod
+    def symbolic(g, x, reps):
+        from torch.onnx._globals import GLOBALS
+
+        def const(v):
+            return g.op("Constant", value_t=torch.tensor(v, dtype=torch.int64))
+
+        shape = g.op("Shape", x)
+        dims = []
+        for axis in (0, 2, 3):
+            d = g.op("Gather", shape, const(axis), axis_i=0)
+            # Unsqueeze took axes as an attribute before opset 13.
+            if GLOBALS.export_onnx_opset_version >= 13:
+                dims.append(g.op("Unsqueeze", d, const([0])))
+            else:
+                dims.append(g.op("Unsqueeze", d, axes_i=[0]))
+        target = g.op("Concat", dims[0], const([reps]), dims[1], dims[2], axis_i=0)
+        # A Cast as converters often leave one (int64 -> int64 here).
+        target = g.op("Cast", target, to_i=7)
+        return g.op("Expand", x, target)
 
 
 def conv(cin, cout, k, stride=1, groups=1, bias=True):
@@ -116,7 +150,7 @@ class ABPN(nn.Module):
     selects torch.cat of copies (Concat) or x.repeat (Tile)."""
     channels = 3
 
-    def __init__(self, scale=3, feat=16, n_mid=4, anchor="cat", clip=False):
+    def __init__(self, scale=3, feat=12, n_mid=3, anchor="cat", clip=False):
         super().__init__()
         self.scale, self.anchor, self.clip = scale, anchor, clip
         layers = [conv(3, feat, 3), nn.ReLU()]
@@ -189,9 +223,9 @@ class QuickSRNetRGB(nn.Module):
 
 
 class QuickSRNetLuma(nn.Module):
-    """QuickSRNet-small, luma x4: the 1-channel anchor is x.expand to scale^2
-    channels (Expand; under dynamic axes its target shape comes from a
-    Shape/Gather/Concat chain), pixel shuffle, ReLU output."""
+    """QuickSRNet-small, luma x4: the 1-channel anchor is x expanded to
+    scale^2 channels (Expand whose target shape comes from a Shape/Gather/
+    Unsqueeze/Concat/Cast chain), pixel shuffle, ReLU output."""
     channels = 1
 
     def __init__(self, scale=4, feat=12, n=2):
@@ -205,24 +239,23 @@ class QuickSRNetLuma(nn.Module):
         self.ps = nn.PixelShuffle(scale)
 
     def forward(self, x):
-        n, _, h, w = x.shape
-        a = x.expand(n, self.scale * self.scale, h, w)
+        a = ExpandChannels.apply(x, self.scale * self.scale)
         return F.relu(self.ps(self.body(x) + a))
 
 
 class SESR(nn.Module):
     """Collapsed SESR: 5x5 conv, a few 3x3 with (scalar) PReLU, long residual
-    onto the first features, 5x5 conv to scale^2*3, pixel shuffle, plus a
+    onto the first features, 3x3 conv to scale^2*3, pixel shuffle, plus a
     nearest-neighbour upsample of the input (Upsample/Resize)."""
     channels = 3
 
-    def __init__(self, scale=4, feat=16, m=3):
+    def __init__(self, scale=4, feat=12, m=3):
         super().__init__()
         self.scale = scale
         self.first = conv(3, feat, 5)
         self.mid = nn.ModuleList(conv(feat, feat, 3) for _ in range(m))
         self.acts = nn.ModuleList(nn.PReLU() for _ in range(m + 1))
-        self.last = conv(feat, 3 * scale * scale, 5)
+        self.last = conv(feat, 3 * scale * scale, 3)
         self.ps = nn.PixelShuffle(scale)
 
     def forward(self, x):
@@ -240,7 +273,7 @@ class BicubicPPConv(nn.Module):
     channels, scale = 3, 3
     even_only = True
 
-    def __init__(self, feat=16):
+    def __init__(self, feat=8):
         super().__init__()
         u = 2 * self.scale
         self.down = conv(3, feat, 3, stride=2)
@@ -274,7 +307,7 @@ class BicubicPPUnshuffle(nn.Module):
 
 
 class BicubicPPS2D(nn.Module):
-    """Bicubic++-like, x4: SpaceToDepth node, convs with LeakyReLU, conv +
+    """Bicubic++-like, x4: SpaceToDepth node, conv with LeakyReLU, 1x1 conv +
     DepthToSpace CRD (PixelShuffle) by 8, then a scalar constant Add.
     Even sizes."""
     channels, scale = 3, 4
@@ -284,7 +317,7 @@ class BicubicPPS2D(nn.Module):
         super().__init__()
         u = 2 * self.scale
         self.c0 = conv(12, feat, 3)
-        self.c1 = conv(feat, 3 * u * u, 3)
+        self.c1 = nn.Conv2d(feat, 3 * u * u, 1)
         self.ps = nn.PixelShuffle(u)
 
     def forward(self, x):
