@@ -159,16 +159,18 @@ f32_depth_to_space (const CfqpNode *node, const CfqpF32View *inputs,
   }
 }
 
-/* ONNX SpaceToDepth: output channel (i·b + j)·C + c, pixel (y, x) reads
- * input (c, y·b+i, x·b+j). */
+/* Output channel (i·b + j)·C + c (DCR: ONNX SpaceToDepth) or c·b² + i·b + j
+ * (CRD: PyTorch pixel_unshuffle); pixel (y, x) reads input (c, y·b+i, x·b+j). */
 static void
 f32_space_to_depth (const CfqpNode *node, const CfqpF32View *inputs,
     const CfqpF32View *output, guint y0, guint y1)
 {
   guint b = node->p.shuffle.block, in_c = inputs[0].c;
+  gboolean dcr = node->p.shuffle.mode == CFQP_D2S_DCR;
 
   for (guint oc = 0; oc < output->c; oc++) {
-    guint c = oc % in_c, i = oc / in_c / b, j = oc / in_c % b;
+    guint c = dcr ? oc % in_c : oc / (b * b);
+    guint ij = dcr ? oc / in_c : oc % (b * b), i = ij / b, j = ij % b;
 
     for (guint y = y0; y < y1; y++) {
       float *o = row_of (output, oc, y);
@@ -205,7 +207,8 @@ f32_tile_channels (const CfqpNode *node, const CfqpF32View *inputs,
   for (guint c = 0; c < output->c; c++) {
     for (guint y = y0; y < y1; y++) {
       float *o = row_of (output, c, y);
-      memcpy (o, row_of (&inputs[0], c % inputs[0].c, y), output->w * sizeof (float));
+      guint src = node->p.tile.interleave ? c / node->p.tile.repeats : c % inputs[0].c;
+      memcpy (o, row_of (&inputs[0], src, y), output->w * sizeof (float));
       cfqp_f32_activate_row (&node->act, c, o, output->w);
     }
   }

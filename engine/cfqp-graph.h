@@ -25,7 +25,7 @@ typedef enum {
   CFQP_OP_DEPTH_TO_SPACE,  /* block, DCR or CRD */
   CFQP_OP_SPACE_TO_DEPTH,  /* block; DCR = ONNX SpaceToDepth, CRD = PyTorch pixel_unshuffle */
   CFQP_OP_RESIZE_NEAREST,  /* integer scale_h, scale_w */
-  CFQP_OP_TILE_CHANNELS,   /* channel repeat: out[c] = in[c % C_in], repeats times */
+  CFQP_OP_TILE_CHANNELS,   /* channel repeat, repeats times (see p.tile) */
   CFQP_OP_N_OPS
 } CfqpOpType;
 
@@ -104,7 +104,9 @@ typedef struct {
     CfqpBinaryParams  binary;
     CfqpShuffleParams shuffle;
     struct { guint scale_h, scale_w; } resize;
-    struct { guint repeats; } tile;
+    /* interleave: out[c] = in[c / repeats] (repeat_interleave);
+     * otherwise out[c] = in[c % C_in] (Tile, concatenated copies). */
+    struct { guint repeats; gboolean interleave; } tile;
   } p;
 } CfqpNode;
 
