@@ -474,7 +474,7 @@ def negative_cases(wr):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     onnx.checker.check_model(model)
     wr.save_model(model, "neg-two-inputs.onnx")
-    wr.negative("neg-two-inputs", "neg-two-inputs.onnx", "INVALID", ["input"])
+    wr.negative("neg-two-inputs", "neg-two-inputs.onnx", "INVALID", ["2 inputs"])
 
     # A real model cut inside its weights: the protobuf parse must fail.
     with open(os.path.join(wr.out, "abpn-x3-cat-op13.onnx"), "rb") as f:
