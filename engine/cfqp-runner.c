@@ -1,0 +1,244 @@
+/* CfqpRunner: executes a model's graph with the FP32 CPU kernels.
+ *
+ * Buffers follow a CfqpPlan (slots reused by liveness) and live in one
+ * arena that only grows, so frames of a fixed size allocate nothing.  Each
+ * node's output rows are spread over a persistent worker pool.
+ */
+#include "cfqp-engine.h"
+#include "cfqp-f32-kernels.h"
+#include "cfqp-model-private.h"
+#include "cfqp-pixels.h"
+#include "cfqp-plan.h"
+#include "cfqp-workers.h"
+
+#include <string.h>
+
+#define MAX_THREADS 256
+#define ARENA_ALIGN 16   /* floats: 64-byte aligned slots */
+
+struct _CfqpRunner {
+  CfqpModel       *model;
+  const CfqpGraph *graph;
+  CfqpWorkers     *workers;
+  CfqpPlan         plan;
+
+  float  *arena_block;      /* as allocated */
+  float  *arena;            /* aligned start */
+  gsize   arena_capacity;   /* floats usable from arena */
+  gsize  *slot_offset;      /* per plan slot, in floats */
+
+  CfqpF32View *views;       /* per value */
+  CfqpF32View *node_inputs; /* scratch for the widest node */
+
+  /* Planar tensors of run_packed; grown on demand. */
+  float  *packed_in, *packed_out;
+  gsize   packed_in_size, packed_out_size;
+};
+
+CfqpRunner *
+cfqp_runner_new (CfqpModel *model, const CfqpRunnerOptions *options, GError **error)
+{
+  CfqpRunnerOptions defaults = CFQP_RUNNER_OPTIONS_INIT;
+  CfqpRunner *runner;
+  guint n_threads, max_inputs = 1;
+
+  g_return_val_if_fail (model != NULL, NULL);
+  if (!options)
+    options = &defaults;
+  if (options->precision == CFQP_PRECISION_INT8) {
+    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED,
+        "INT8 execution is not available yet");
+    return NULL;
+  }
+  if (options->backend == CFQP_BACKEND_OPENCL) {
+    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_BACKEND,
+        "OpenCL backend not built");
+    return NULL;
+  }
+
+  runner = g_new0 (CfqpRunner, 1);
+  runner->model = cfqp_model_ref (model);
+  runner->graph = cfqp_model_get_graph (model);
+  n_threads = options->n_threads ? options->n_threads : g_get_num_processors ();
+  runner->workers = cfqp_workers_new (MIN (n_threads, MAX_THREADS));
+  runner->views = g_new0 (CfqpF32View, runner->graph->n_values);
+  for (guint i = 0; i < runner->graph->n_nodes; i++)
+    max_inputs = MAX (max_inputs, runner->graph->nodes[i].n_inputs);
+  runner->node_inputs = g_new0 (CfqpF32View, max_inputs);
+  return runner;
+}
+
+void
+cfqp_runner_free (CfqpRunner *runner)
+{
+  if (!runner)
+    return;
+  cfqp_workers_free (runner->workers);
+  cfqp_plan_clear (&runner->plan);
+  g_free (runner->arena_block);
+  g_free (runner->slot_offset);
+  g_free (runner->views);
+  g_free (runner->node_inputs);
+  g_free (runner->packed_in);
+  g_free (runner->packed_out);
+  cfqp_model_unref (runner->model);
+  g_free (runner);
+}
+
+CfqpModel *
+cfqp_runner_get_model (CfqpRunner *runner)
+{
+  return runner->model;
+}
+
+const char *
+cfqp_runner_get_active_backend (CfqpRunner *runner)
+{
+  return "cpu";
+}
+
+static gsize
+align_up (gsize n)
+{
+  return (n + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+}
+
+/* Plans for width × height and lays the slots out in the arena. */
+static gboolean
+prepare (CfqpRunner *runner, guint width, guint height, GError **error)
+{
+  CfqpPlan *plan = &runner->plan;
+  const CfqpShape *out;
+  gsize total = 0;
+
+  if (plan->width == width && plan->height == height)
+    return TRUE;
+  if (!cfqp_plan_update (plan, runner->graph, width, height, error))
+    return FALSE;
+  out = &plan->shapes[runner->graph->output];
+  if (out->w != (guint64) width * runner->model->scale ||
+      out->h != (guint64) height * runner->model->scale) {
+    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
+        "output is %u×%u for a %u×%u input, not a ×%u upscale",
+        out->w, out->h, width, height, runner->model->scale);
+    cfqp_plan_clear (plan);
+    return FALSE;
+  }
+
+  runner->slot_offset = g_renew (gsize, runner->slot_offset, MAX (plan->n_slots, 1));
+  for (guint s = 0; s < plan->n_slots; s++) {
+    runner->slot_offset[s] = total;
+    total += align_up (plan->slot_elements[s]);
+  }
+  if (total > runner->arena_capacity) {
+    g_free (runner->arena_block);
+    runner->arena_block = g_malloc ((total + ARENA_ALIGN) * sizeof (float));
+    runner->arena = (float *) (((guintptr) runner->arena_block + 63) & ~(guintptr) 63);
+    runner->arena_capacity = total;
+  }
+  return TRUE;
+}
+
+static void
+view_init (CfqpF32View *view, float *data, const CfqpShape *shape)
+{
+  view->data = data;
+  view->c = shape->c;
+  view->h = shape->h;
+  view->w = shape->w;
+  view->row_stride = shape->w;
+  view->plane_stride = (gsize) shape->w * shape->h;
+}
+
+typedef struct {
+  CfqpF32OpFunc      func;
+  const CfqpNode    *node;
+  const CfqpF32View *inputs;
+  const CfqpF32View *output;
+} NodeJob;
+
+static void
+run_node_rows (gpointer data, guint begin, guint end)
+{
+  NodeJob *job = data;
+
+  job->func (job->node, job->inputs, job->output, begin, end);
+}
+
+gboolean
+cfqp_runner_run_f32 (CfqpRunner *runner, const float *in, guint width, guint height,
+    float *out, GError **error)
+{
+  const CfqpGraph *graph = runner->graph;
+  CfqpPlan *plan = &runner->plan;
+
+  g_return_val_if_fail (in != NULL && out != NULL, FALSE);
+  if (!prepare (runner, width, height, error))
+    return FALSE;
+
+  for (guint v = 0; v < graph->n_values; v++) {
+    guint slot = plan->slot_of_value[v];
+    float *data = slot == CFQP_PLAN_EXTERNAL ? NULL : runner->arena + runner->slot_offset[slot];
+    view_init (&runner->views[v], data, &plan->shapes[v]);
+  }
+  /* Kernels never write their inputs, so the caller's input is used in place. */
+  runner->views[0].data = (float *) in;
+  runner->views[graph->output].data = out;
+  if (graph->output == 0) {
+    memmove (out, in, cfqp_shape_elements (&plan->shapes[0]) * sizeof (float));
+    return TRUE;
+  }
+
+  for (guint i = 0; i < graph->n_nodes; i++) {
+    const CfqpNode *node = &graph->nodes[i];
+    NodeJob job = { cfqp_f32_ops[node->op], node, runner->node_inputs,
+                    &runner->views[node->output] };
+
+    for (guint k = 0; k < node->n_inputs; k++)
+      runner->node_inputs[k] = runner->views[node->inputs[k]];
+    cfqp_workers_run (runner->workers, run_node_rows, &job, job.output->h, 0);
+  }
+  return TRUE;
+}
+
+static float *
+grow (float **buffer, gsize *size, gsize needed)
+{
+  if (needed > *size) {
+    g_free (*buffer);
+    *buffer = g_new (float, needed);
+    *size = needed;
+  }
+  return *buffer;
+}
+
+gboolean
+cfqp_runner_run_packed (CfqpRunner *runner, const CfqpPackedLayout *layout,
+    const guint8 *src, gsize src_stride, guint width, guint height,
+    guint8 *dst, gsize dst_stride, GError **error)
+{
+  guint channels = runner->model->channels, scale = runner->model->scale;
+  float *in, *out;
+
+  g_return_val_if_fail (layout != NULL && src != NULL && dst != NULL, FALSE);
+  if (!prepare (runner, width, height, error))
+    return FALSE;
+  in = grow (&runner->packed_in, &runner->packed_in_size, (gsize) channels * width * height);
+  out = grow (&runner->packed_out, &runner->packed_out_size,
+      cfqp_shape_elements (&runner->plan.shapes[runner->graph->output]));
+
+  if (channels == 1)
+    cfqp_pixels_unpack_luma (layout, src, src_stride, width, height, in);
+  else
+    cfqp_pixels_unpack_rgb (layout, src, src_stride, width, height, in);
+  if (!cfqp_runner_run_f32 (runner, in, width, height, out, error))
+    return FALSE;
+  if (channels == 1)
+    cfqp_pixels_pack_luma (layout, src, src_stride, width, height, out, scale,
+        layout, dst, dst_stride);
+  else
+    cfqp_pixels_pack_rgb (layout, out, width * scale, height * scale, dst, dst_stride);
+  cfqp_pixels_upscale_alpha (layout, src, src_stride, width, height, scale,
+      layout, dst, dst_stride);
+  return TRUE;
+}
