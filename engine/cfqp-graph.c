@@ -335,6 +335,8 @@ infer_node (const CfqpGraph *graph, const CfqpNode *node, const CfqpShape *shape
       if (node->n_inputs != 1 || node->p.tile.repeats == 0)
         FAIL ("needs one input and at least one repeat");
       out->c = in->c * node->p.tile.repeats;
+      out->h = in->h;
+      out->w = in->w;
       break;
 
     default:

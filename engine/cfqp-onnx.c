@@ -31,6 +31,7 @@ typedef struct {
   guint      nperm;
   gint64     perm[CFQP_CONST_MAX_DIMS];
   gboolean   expanded;   /* RESHAPED by Unsqueeze → Expand (repeat_interleave) */
+  guint      view_ndim;  /* TRANSPOSED: rank of the current view */
 } Sym;
 
 typedef struct {
@@ -1354,7 +1355,15 @@ op_reshape (Importer *imp, GError **error)
       return TRUE;
     }
     case SYM_TRANSPOSED:
-      return match_shuffle (imp, s, shape, error);
+      /* After the transpose the element order is fixed: reshapes only
+       * regroup dimensions, so the pattern ends wherever the view is 4-D. */
+      if (shape->n == 4)
+        return match_shuffle (imp, s, shape, error);
+      r = g_memdup2 (s, sizeof (Sym));
+      r->konst = cfqp_const_copy (s->konst);
+      r->view_ndim = (guint) shape->n;
+      define (imp, r);
+      return TRUE;
     case SYM_RESHAPED:
       if (s->expanded) {
         /* [1,C,r,H,W] → [1,C·r,H,W]: repeat_interleave along channels */
@@ -1367,8 +1376,17 @@ op_reshape (Importer *imp, GError **error)
       }
       if (is_identity_shape (imp, shape, s->value))
         break;
-      /* a reshape of a reshape keeps only the last shape */
-      G_GNUC_FALLTHROUGH;
+      /* a reshape of a reshape keeps only the last shape, its zeros
+       * copying the previous view's dimensions */
+      r = g_new0 (Sym, 1);
+      r->kind = SYM_RESHAPED;
+      r->value = s->value;
+      r->konst = cfqp_const_copy (shape);
+      for (guint d = 0; d < shape->n && d < s->konst->n; d++)
+        if (known_dim (shape, d) == 0)
+          r->konst->i[d] = s->konst->i[d];
+      define (imp, r);
+      return TRUE;
     case SYM_ACT:
       if (is_identity_shape (imp, shape, s->value))
         break;
@@ -1422,6 +1440,7 @@ op_transpose (Importer *imp, GError **error)
   r->value = s->value;
   r->konst = cfqp_const_copy (s->konst);
   r->nperm = (guint) n;
+  r->view_ndim = (guint) n;
   memcpy (r->perm, perm, n * sizeof (gint64));
   define (imp, r);
   return TRUE;
@@ -1556,38 +1575,90 @@ op_expand (Importer *imp, GError **error)
   return FALSE;
 }
 
-/* Unsqueeze of an activation at axis 2: the start of repeat_interleave. */
+/* Unsqueeze of an activation starts a view: repeat_interleave
+ * (axis 2, then Expand) or a pixel shuffle written with extra unit dims. */
 static gboolean
 op_unsqueeze_any (Importer *imp, GError **error)
 {
   const Sym *s;
-  gint64 axes[CFQP_CONST_MAX_DIMS];
+  gint64 axes[CFQP_CONST_MAX_DIMS], nd;
+  gboolean marked[CFQP_CONST_MAX_DIMS] = { 0 };
   gint n;
   Sym *r;
-  gint64 five = 5;
 
   if (!require_input (imp, 0, &s, error))
     return FALSE;
   if (s->kind == SYM_CONST)
     return op_unsqueeze (imp, error);
   n = get_axes (imp, axes, error);
-  if (s->kind != SYM_ACT || n != 1 || normalise_axis (axes[0], 5) != 2) {
+  nd = 4 + n;
+  if (s->kind != SYM_ACT || n < 1 || nd > CFQP_CONST_MAX_DIMS) {
     if (error && !*error)
       node_error (imp, error, CFQP_ENGINE_ERROR_UNSUPPORTED,
-          "unsqueeze of an activation only at axis 2 (repeat_interleave)");
+          "unsqueeze of an activation is supported only inside shuffle/repeat patterns");
     return FALSE;
+  }
+  for (gint k = 0; k < n; k++) {
+    gint a = normalise_axis (axes[k], (guint) nd);
+    if (a < 0) {
+      node_error (imp, error, CFQP_ENGINE_ERROR_INVALID, "axis out of range");
+      return FALSE;
+    }
+    marked[a] = TRUE;
   }
   r = g_new0 (Sym, 1);
   r->kind = SYM_RESHAPED;
   r->value = s->value;
-  r->konst = cfqp_const_new_int (1, &five);
-  r->konst->i[0].v = 1;
-  r->konst->i[1].v = act_channels (imp, s->value);
-  r->konst->i[2].v = 1;
-  for (guint d = 3; d < 5; d++) {
-    r->konst->i[d].sym = (gint32) s->value;
-    r->konst->i[d].axis = d - 1;
+  r->konst = cfqp_const_new_int (1, &nd);
+  for (guint d = 0, src = 0; d < nd; d++) {
+    if (marked[d]) {
+      r->konst->i[d].v = 1;
+      continue;
+    }
+    if (src < 2) {
+      r->konst->i[d].v = src == 0 ? 1 : act_channels (imp, s->value);
+    } else {
+      r->konst->i[d].sym = (gint32) s->value;
+      r->konst->i[d].axis = src;
+    }
+    src++;
   }
+  define (imp, r);
+  return TRUE;
+}
+
+/* Squeeze of a constant, or the end of a shuffle pattern's view. */
+static gboolean
+op_squeeze_any (Importer *imp, GError **error)
+{
+  const Sym *s;
+  gint64 axes[CFQP_CONST_MAX_DIMS];
+  gint n;
+  Sym *r;
+
+  if (!require_input (imp, 0, &s, error))
+    return FALSE;
+  if (s->kind == SYM_CONST)
+    return op_squeeze (imp, error);
+  n = get_axes (imp, axes, error);
+  if (s->kind != SYM_TRANSPOSED || n < 1 || (guint) n >= s->view_ndim) {
+    if (error && !*error)
+      node_error (imp, error, CFQP_ENGINE_ERROR_UNSUPPORTED,
+          "squeeze of an activation is supported only inside pixel shuffle patterns");
+    return FALSE;
+  }
+  if (s->view_ndim - n == 4) {
+    gint64 four = 4;
+    g_autoptr (GPtrArray) keep = g_ptr_array_new_with_free_func ((GDestroyNotify) cfqp_const_free);
+    CfqpConst *shape = cfqp_const_new_int (1, &four);
+    g_ptr_array_add (keep, shape);
+    for (guint d = 0; d < 4; d++)
+      shape->i[d].v = d == 0 ? 1 : -1;
+    return match_shuffle (imp, s, shape, error);
+  }
+  r = g_memdup2 (s, sizeof (Sym));
+  r->konst = cfqp_const_copy (s->konst);
+  r->view_ndim = s->view_ndim - n;
   define (imp, r);
   return TRUE;
 }
@@ -1625,7 +1696,7 @@ static const struct {
   { "Gather", op_gather },
   { "Cast", op_cast },
   { "Unsqueeze", op_unsqueeze_any },
-  { "Squeeze", op_squeeze },
+  { "Squeeze", op_squeeze_any },
   { "Slice", op_slice },
 };
 
