@@ -410,7 +410,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_corrupt_model)
 {
-  static const guint8 junk[] = "\x08\x07\x12\x04cfqp\x3a\xff\xff\xff\xff\x0f"
+  static const guint8 junk[] = "\x08\x07\x12\x04" "cfqp\x3a\xff\xff\xff\xff\x0f"
       "this is not an ONNX model";
   gchar *dir = g_dir_make_tmp ("cfqp-test-XXXXXX", NULL);
   gchar *path = g_build_filename (dir, "corrupt.onnx", NULL);
