@@ -55,6 +55,36 @@ char        *cfqp_model_describe       (const CfqpModel *model);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CfqpModel, cfqp_model_unref)
 
+/* Tensors are the activations the optimised graph computes (after fused
+ * activations), in schedule order.  Tensor 0 is the input; calibrations
+ * name tensors by these names. */
+guint        cfqp_model_get_n_tensors       (const CfqpModel *model);
+const char  *cfqp_model_get_tensor_name     (const CfqpModel *model, guint tensor);
+guint        cfqp_model_get_output_tensor   (const CfqpModel *model);
+/* TRUE for tensors whose quantisation follows another tensor's (input,
+ * output, and the outputs of pure data movement: depth-to-space, tile…):
+ * a calibration need not observe them, their parameters are derived. */
+gboolean     cfqp_model_tensor_is_derived   (const CfqpModel *model, guint tensor);
+
+/* Clip removal (the clip-free pass): a copy of the model where clipped
+ * ReLUs become ReLUs and a trailing clamp to [0,1] goes.  n_removed gets
+ * the number of clips removed; report, if not NULL, a one-line summary. */
+CfqpModel   *cfqp_model_new_clip_free       (CfqpModel *model, guint *n_removed, char **report);
+
+/* FP32 forward pass that shows every tensor (planar C×H×W) to func, e.g.
+ * to feed calibration observers.  out (C×sH×sW) may be NULL. */
+typedef void (*CfqpTensorFunc) (guint tensor, const float *data, guint channels,
+                                guint height, guint width, gpointer user_data);
+gboolean     cfqp_model_observe_f32         (CfqpModel *model, const float *in, guint width,
+                                             guint height, float *out, CfqpTensorFunc func,
+                                             gpointer user_data, GError **error);
+
+/* uint8 affine quantisation of one tensor: x = scale · (q − zero_point). */
+typedef struct {
+  float  scale;
+  gint32 zero_point;   /* 0..255 */
+} CfqpQParams;
+
 typedef enum {
   CFQP_PRECISION_INT8,
   CFQP_PRECISION_FP32,
@@ -72,9 +102,13 @@ typedef struct {
   CfqpBackendKind backend;
   guint           n_threads;   /* 0: one per online CPU */
   const char     *device;      /* OpenCL device index or name substring; NULL: first GPU */
+  /* INT8: one CfqpQParams per tensor (cfqp_model_get_n_tensors).  The input
+   * and output are always the pixel grid (1/255, 0) and derived tensors
+   * follow their source, whatever the table says. */
+  const CfqpQParams *qparams;
 } CfqpRunnerOptions;
 
-#define CFQP_RUNNER_OPTIONS_INIT { CFQP_PRECISION_FP32, CFQP_BACKEND_AUTO, 0, NULL }
+#define CFQP_RUNNER_OPTIONS_INIT { CFQP_PRECISION_FP32, CFQP_BACKEND_AUTO, 0, NULL, NULL }
 
 typedef struct _CfqpRunner CfqpRunner;
 
@@ -82,6 +116,11 @@ CfqpRunner  *cfqp_runner_new        (CfqpModel *model, const CfqpRunnerOptions *
                                      GError **error);
 void         cfqp_runner_free       (CfqpRunner *runner);
 CfqpModel   *cfqp_runner_get_model  (CfqpRunner *runner);
+/* INT8 runners: new quantisation parameters (one per tensor), used from the
+ * next frame on — call it between frames, never during a run. */
+gboolean     cfqp_runner_set_qparams (CfqpRunner *runner, const CfqpQParams *qparams,
+                                      GError **error);
+CfqpPrecision cfqp_runner_get_precision (CfqpRunner *runner);
 /* Which backend actually runs ("cpu", "ref", "opencl:<device>"). */
 const char  *cfqp_runner_get_active_backend (CfqpRunner *runner);
 
