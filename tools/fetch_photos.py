@@ -26,7 +26,13 @@ HR/LR pairs (deterministic, cached under ``tools/.cache/pairs/``):
 * LR = HR downscaled by s (2, 3, 4) with PIL ``Image.BICUBIC`` (antialiased,
   as above), rounded to 8-bit, stored as PNG.
 
-Usage: /usr/bin/python3 tools/fetch_photos.py [--check]
+Test images (``--test-images``): writes ``tests/data/images/``: 120x120 HR
+crops of validation photos (``<name>-hr.png``; 120 is a multiple of 24, so
+the LR sides are even) with their LR versions ``<name>-x2/-x3/-x4.png`` made
+as above, and ``demo-hr.png``, a 960x540 crop of a validation photo's HR
+(its LR is to be made by the user of it, e.g. 480x270 for x2, 320x180 for x3).
+
+Usage: /usr/bin/python3 tools/fetch_photos.py [--test-images]
 """
 import hashlib
 import json
@@ -154,7 +160,37 @@ def prepare():
     return split
 
 
+# (validation photo, left, top) of the 120x120 test crops, picked by eye
+TEST_CROPS = {
+    "boats": ("EveningGlow", 640, 420),
+    "forest": ("Path", 240, 600),
+    "grass": ("Dune", 300, 330),
+}
+DEMO = ("EveningGlow", 156, 252, 960, 540)
+TESTS_DIR = os.path.join(os.path.dirname(TOOLS), "tests", "data", "images")
+
+
+def write_test_images():
+    split = prepare()
+    os.makedirs(TESTS_DIR, exist_ok=True)
+    for name, (photo, x, y) in sorted(TEST_CROPS.items()):
+        assert photo in split["val"]
+        hr = Image.open(pair_path(photo, "hr")).convert("RGB").crop((x, y, x + 120, y + 120))
+        hr.save(os.path.join(TESTS_DIR, name + "-hr.png"), optimize=True)
+        for s in SCALES:
+            make_lr(hr, s).save(os.path.join(TESTS_DIR, "%s-x%d.png" % (name, s)), optimize=True)
+    photo, x, y, w, h = DEMO
+    assert photo in split["val"]
+    hr = Image.open(pair_path(photo, "hr")).convert("RGB").crop((x, y, x + w, y + h))
+    hr.save(os.path.join(TESTS_DIR, "demo-hr.png"), optimize=True)
+    for f in sorted(os.listdir(TESTS_DIR)):
+        print("%-20s %7d bytes" % (f, os.path.getsize(os.path.join(TESTS_DIR, f))))
+
+
 def main():
+    if "--test-images" in sys.argv[1:]:
+        write_test_images()
+        return
     split = prepare()
     for part in ("train", "val"):
         print(part, len(split[part]))
