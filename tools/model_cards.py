@@ -1,0 +1,133 @@
+#!/usr/bin/python3
+"""Write models/README.md (one model card per models/<run>.onnx) from the
+validation results that tools/train.py leaves in tools/.cache/results/."""
+import glob
+import hashlib
+import json
+import os
+
+TOOLS = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(TOOLS)
+MODELS = os.path.join(REPO, "models")
+RESULTS = os.path.join(TOOLS, ".cache", "results")
+
+ARCH_TEXT = {
+    "abpn": "ABPN (Du et al., CVPRW 2021), 28 channels: 3x3 conv 3->28 + ReLU, 4 x 3x3 conv 28->28 + ReLU, "
+            "3x3 conv 28->3s^2 + ReLU, 3x3 conv 3s^2->3s^2, + anchor (input concatenated s^2 times), "
+            "DepthToSpace (DCR)",
+    "xlsr": "XLSR (Ayazoglu, CVPRW 2021), 32 channels: 3x3 conv 3->32 (the 4 parallel 8-filter branches) + ReLU, "
+            "1x1 conv, 3 Gblocks (grouped 3x3 conv, 4 groups, + ReLU, 1x1 conv), side 3x3 conv 3->16, concat, "
+            "1x1 conv 48->32 + ReLU, 3x3 conv 32->3s^2, DepthToSpace (CRD)",
+    "quicksrnet_s": "QuickSRNet-Small (Berger et al., CVPRW 2023), 32 channels: 3x3 conv 3->32, 2 x 3x3 conv 32->32, "
+                    "3x3 conv 32->3s^2, + anchor (Concat), DepthToSpace (DCR)",
+    "bicubicpp": "Bicubic++ (Bilecen & Ayazoglu, CVPRW 2023), 32 channels: SpaceToDepth 2, 3 x 3x3 conv + "
+                 "LeakyReLU(0.1), 3x3 conv -> 3(2s)^2, DepthToSpace 2s (CRD)",
+}
+
+CLIP_TEXT = {
+    ("abpn", True): "clipped: final Clip(0,1)",
+    ("abpn", False): "clip-free: no clamp",
+    ("xlsr", True): "clipped: output clipped ReLU (max 1) = Clip(0,1)",
+    ("xlsr", False): "clip-free: output plain ReLU",
+    ("quicksrnet_s", True): "clipped: Hardtanh(0,1) (Clip) after each hidden conv and a final Clip(0,1)",
+    ("quicksrnet_s", False): "clip-free: ReLU after each hidden conv, no clamp",
+    ("bicubicpp", True): "clipped: final Clip(0,1) (not in the paper; only for the clip-removal ablation)",
+    ("bicubicpp", False): "clip-free: no clamp (as the paper)",
+}
+
+HEAD = """# CFQP models
+
+FP32 ONNX (opset 13, one NCHW RGB input `input` in [0,1], dynamic H/W, output
+`output`). Trained by `tools/train_all.sh` (which runs `tools/train.py`) on the
+photographs of the Debian packages `plasma-workspace-wallpapers` and
+`mate-backgrounds` (`tools/fetch_photos.py`, split in `tools/photo-split.json`:
+%(ntrain)d training photos, %(nval)d validation photos, split by photo).
+
+HR = original downscaled by 2 (PIL `Image.BICUBIC`, antialiased) and cropped to
+multiples of 24; LR = HR downscaled by s with PIL `Image.BICUBIC` (antialiased
+cubic, a = -0.5, kernel stretched by s, as MATLAB `imresize`), 8-bit PNG.
+
+**Metrics.** Measured by the PyTorch FP32 validation in `tools/train.py` (not
+yet by the C engine): whole validation photos (%(val)s), model output rounded
+to 8 bits; Y = BT.601 luma in 16-235; border shave = scale; PSNR averaged over
+the images; SSIM on Y (Gaussian window 11, sigma 1.5). Bicubic = PIL
+`Image.BICUBIC` upscaling of the same LR. Reproduce one card with
+`/usr/bin/python3 tools/train.py --arch ARCH --scale S [--clipped] --eval-only`
+(needs the checkpoint in tools/.cache/ckpt/; retrain with `tools/train_all.sh`).
+Training time is wall time on 2 CPU cores shared with other jobs, so the step
+counts of the runs differ: the cosine schedule follows the time budget.
+
+Defaults embedded by the plugin: %(defaults)s.
+
+"""
+
+
+def sha(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def main():
+    cards, results = [], {}
+    for p in sorted(glob.glob(os.path.join(RESULTS, "*.json"))):
+        r = json.load(open(p))
+        results[r["run"]] = r
+    defaults = []
+    for s in (2, 3, 4):
+        d = os.path.join(MODELS, "default-x%d.onnx" % s)
+        if os.path.exists(d):
+            h = sha(d)
+            same = [n for n in results if os.path.exists(os.path.join(MODELS, n + ".onnx"))
+                    and sha(os.path.join(MODELS, n + ".onnx")) == h]
+            defaults.append("`default-x%d.onnx` = `%s.onnx`" % (s, same[0] if same else "?"))
+    split = None
+    for run in sorted(results, key=lambda n: (results[n]["clipped"], results[n]["scale"], n)):
+        r = results[run]
+        onnx_path = os.path.join(MODELS, run + ".onnx")
+        if not os.path.exists(onnx_path):
+            continue
+        split = r
+        if "minutes" not in r:  # results written before train.py recorded it
+            ck = os.path.join(TOOLS, ".cache", "ckpt", run + ".pt")
+            if os.path.exists(ck):
+                import torch
+                r["minutes"] = torch.load(ck)["args"]["minutes"]
+        m, b = r["mean"]["model"], r["mean"]["bicubic"]
+        rows = ["| photo | Y-PSNR model | Y-PSNR bicubic | gain | Y-SSIM model | Y-SSIM bicubic |",
+                "|---|---|---|---|---|---|"]
+        for n, v in r["per_image"].items():
+            rows.append("| %s | %.2f | %.2f | %+.2f | %.4f | %.4f |" % (
+                n, v["model"]["y_psnr"], v["bicubic"]["y_psnr"],
+                v["model"]["y_psnr"] - v["bicubic"]["y_psnr"], v["model"]["y_ssim"], v["bicubic"]["y_ssim"]))
+        rows.append("| **mean** | **%.2f** | %.2f | **%+.2f** | **%.4f** | %.4f |" % (
+            m["y_psnr"], b["y_psnr"], m["y_psnr"] - b["y_psnr"], m["y_ssim"], b["y_ssim"]))
+        cards.append("\n".join([
+            "## `%s.onnx`" % run,
+            "",
+            "- Architecture: %s; scale x%d." % (ARCH_TEXT[r["arch"]], r["scale"]),
+            "- Form: %s." % CLIP_TEXT[(r["arch"], r["clipped"])],
+            "- Parameters: %d; MACs per LR pixel: %.0f (convolutions)." % (r["params"], r["macs_per_lr_pixel"]),
+            "- Training: %d steps (%.1f min on 2 shared cores), batch %d, %dx%d LR patches, flips/rotations, "
+            "L1, Adam lr %g cosine to 0, seed %d." % (r["steps"], r["train_minutes"], r["batch"],
+                                                       r["patch"], r["patch"], r["lr"], r["seed"]),
+            "- Validation (PyTorch FP32): Y-PSNR %.2f dB vs bicubic %.2f dB (%+.2f dB); Y-SSIM %.4f vs %.4f; "
+            "RGB-PSNR %.2f vs %.2f." % (m["y_psnr"], b["y_psnr"], m["y_psnr"] - b["y_psnr"], m["y_ssim"],
+                                        b["y_ssim"], m["rgb_psnr"], b["rgb_psnr"]),
+            "- Command: `nice -n 10 /usr/bin/python3 tools/train.py --arch %s --scale %d%s --minutes %s "
+            "--steps 1000000 --export models/%s.onnx`" % (
+                r["arch"], r["scale"], " --clipped" if r["clipped"] else "",
+                ("%g" % r["minutes"]) if "minutes" in r else "?", run),
+            "- File: %d bytes, sha256 `%s`." % (os.path.getsize(onnx_path), sha(onnx_path)[:16]),
+            "",
+        ] + rows + [""]))
+    head = HEAD % {"ntrain": len(split["train_photos"]) if split else 0,
+                   "nval": len(split["val_photos"]) if split else 0,
+                   "val": ", ".join(split["val_photos"]) if split else "",
+                   "defaults": "; ".join(defaults) if defaults else "none yet"}
+    tmp = os.path.join(MODELS, "README.md.tmp")
+    with open(tmp, "w") as f:
+        f.write(head + "\n".join(cards))
+    os.replace(tmp, os.path.join(MODELS, "README.md"))
+
+
+if __name__ == "__main__":
+    main()
