@@ -383,8 +383,9 @@ def _tensor(name, c, dims=("N", "C", "H", "W")):
 def samepad_net(wr):
     """auto_pad: SAME_UPPER 3x3, SAME_LOWER with an even (4x4) kernel, whose
     padding is asymmetric, and a stride-2 SAME_UPPER conv (asymmetric on even
-    sizes); a Constant node and an Identity; DepthToSpace CRD x4 back up to x2.
-    The PyTorch reference pads explicitly with F.pad."""
+    sizes); a 2x2 conv with explicit asymmetric pads; a Constant node and an
+    Identity; DepthToSpace CRD x4 back up to x2.  The PyTorch reference pads
+    explicitly with F.pad."""
     g = torch.Generator().manual_seed(77)
 
     def rw(*shape):
@@ -397,7 +398,7 @@ def samepad_net(wr):
     w1, b1 = rw(8, 3, 3, 3), rb(8)
     w2, b2 = rw(8, 8, 4, 4), rb(8)
     w3, b3 = rw(12, 8, 3, 3), rb(12)
-    w4, b4 = rw(48, 12, 1, 1), rb(48)
+    w4, b4 = rw(48, 12, 2, 2), rb(48)
     shift = torch.tensor([0.25], dtype=torch.float32)
 
     def ref(x):
@@ -406,7 +407,7 @@ def samepad_net(wr):
         h, w = y.shape[2:]
         ph, pw = max((-(-h // 2) - 1) * 2 + 3 - h, 0), max((-(-w // 2) - 1) * 2 + 3 - w, 0)
         y = F.relu(F.conv2d(F.pad(y, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2)), w3, b3, stride=2))
-        y = F.conv2d(y, w4, b4) + shift
+        y = F.conv2d(F.pad(y, (0, 1, 0, 1)), w4, b4) + shift
         return F.pixel_shuffle(y, 4)
 
     nodes = [
@@ -419,7 +420,7 @@ def samepad_net(wr):
         helper.make_node("Conv", ["r2", "w3", "b3"], ["c3"], name="conv_same_upper_s2", auto_pad="SAME_UPPER",
                          kernel_shape=[3, 3], strides=[2, 2]),
         helper.make_node("Relu", ["c3"], ["r3"]),
-        helper.make_node("Conv", ["r3", "w4", "b4"], ["c4"], name="conv_1x1"),
+        helper.make_node("Conv", ["r3", "w4", "b4"], ["c4"], name="conv_2x2_pads_0011", pads=[0, 0, 1, 1]),
         helper.make_node("Constant", [], ["shift"], value=numpy_helper.from_array(shift.numpy(), "shift")),
         helper.make_node("Add", ["c4", "shift"], ["a4"]),
         helper.make_node("Identity", ["a4"], ["i4"]),

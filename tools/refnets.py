@@ -268,8 +268,9 @@ class SESR(nn.Module):
 
 
 class BicubicPPConv(nn.Module):
-    """Bicubic++-like, x3: stride-2 conv downsample, LeakyReLU(0.1), conv,
-    conv to 3*(2*scale)^2, pixel shuffle by 2*scale.  Even input sizes."""
+    """Bicubic++-like, x3: stride-2 conv downsample, LeakyReLU(0.1), a 1x5
+    then 5x1 conv pair (non-square kernels and pads), conv to 3*(2*scale)^2,
+    pixel shuffle by 2*scale.  Even input sizes."""
     channels, scale = 3, 3
     even_only = True
 
@@ -277,19 +278,21 @@ class BicubicPPConv(nn.Module):
         super().__init__()
         u = 2 * self.scale
         self.down = conv(3, feat, 3, stride=2)
-        self.c1 = conv(feat, feat, 3)
+        self.c1h = nn.Conv2d(feat, feat, (1, 5), padding=(0, 2))
+        self.c1v = nn.Conv2d(feat, feat, (5, 1), padding=(2, 0))
         self.up = conv(feat, 3 * u * u, 3)
         self.ps = nn.PixelShuffle(u)
 
     def forward(self, x):
         y = F.leaky_relu(self.down(x), 0.1)
-        y = F.leaky_relu(self.c1(y), 0.1) + y
+        y = F.leaky_relu(self.c1v(self.c1h(y)), 0.1) + y
         return self.ps(self.up(y))
 
 
 class BicubicPPUnshuffle(nn.Module):
     """Bicubic++-like, x2: pixel_unshuffle (Reshape/Transpose/Reshape at every
-    opset), convs with LeakyReLU, ConvTranspose 4x4 stride 4 up.  Even sizes."""
+    opset), convs with LeakyReLU, ConvTranspose 4x4 stride 4 up, then
+    1 - y: a Sub whose constant is the first operand.  Even sizes."""
     channels, scale = 3, 2
     even_only = True
 
@@ -303,7 +306,7 @@ class BicubicPPUnshuffle(nn.Module):
         y = F.pixel_unshuffle(x, 2)
         y = F.leaky_relu(self.c0(y), 0.2)
         y = F.leaky_relu(self.c1(y), 0.2)
-        return self.up(y)
+        return 1.0 - self.up(y)
 
 
 class BicubicPPS2D(nn.Module):
