@@ -266,9 +266,68 @@ def export_onnx(model, path, opset=13):
     return g
 
 
+def onnx_eval_numpy(g, x):
+    """Tiny NumPy evaluator of the op set above (ONNX semantics), used to
+    check the exports independently of PyTorch."""
+    import numpy as np
+    from onnx import numpy_helper
+    env = {t.name: numpy_helper.to_array(t) for t in g.graph.initializer}
+    env[g.graph.input[0].name] = x
+    for n in g.graph.node:
+        a = {at.name: at for at in n.attribute}
+        i = [env[k] if k else None for k in n.input]
+        t = n.op_type
+        if t == "Conv":
+            w = i[1]
+            grp = a["group"].i if "group" in a else 1
+            p = list(a["pads"].ints) if "pads" in a else [0, 0, 0, 0]
+            xp = np.pad(i[0], ((0, 0), (0, 0), (p[0], p[2]), (p[1], p[3])))
+            kh, kw = w.shape[2:]
+            N, C, H, W = xp.shape
+            oh, ow = H - kh + 1, W - kw + 1
+            cin, cout = C // grp, w.shape[0] // grp
+            outs = []
+            for gi in range(grp):
+                xs = xp[:, gi * cin:(gi + 1) * cin]
+                cols = np.stack([xs[:, :, dy:dy + oh, dx:dx + ow] for dy in range(kh) for dx in range(kw)], 2)
+                wg = w[gi * cout:(gi + 1) * cout].reshape(cout, cin, kh * kw)
+                outs.append(np.einsum("nckhw,ock->nohw", cols, wg))
+            y = np.concatenate(outs, 1)
+            if len(i) > 2 and i[2] is not None:
+                y = y + i[2][None, :, None, None]
+        elif t == "Relu":
+            y = np.maximum(i[0], 0)
+        elif t == "LeakyRelu":
+            y = np.where(i[0] >= 0, i[0], i[0] * a["alpha"].f)
+        elif t == "Clip":
+            y = np.clip(i[0], i[1], i[2])
+        elif t == "Add":
+            y = i[0] + i[1]
+        elif t == "Concat":
+            y = np.concatenate(i, a["axis"].i)
+        elif t == "DepthToSpace":
+            b = a["blocksize"].i
+            N, C, H, W = i[0].shape
+            if a["mode"].s.decode() == "DCR":
+                y = i[0].reshape(N, b, b, C // (b * b), H, W).transpose(0, 3, 4, 1, 5, 2)
+            else:
+                y = i[0].reshape(N, C // (b * b), b, b, H, W).transpose(0, 1, 4, 2, 5, 3)
+            y = y.reshape(N, C // (b * b), H * b, W * b)
+        elif t == "SpaceToDepth":
+            b = a["blocksize"].i
+            N, C, H, W = i[0].shape
+            y = (i[0].reshape(N, C, H // b, b, W // b, b).transpose(0, 3, 5, 1, 2, 4)
+                 .reshape(N, C * b * b, H // b, W // b))
+        else:
+            raise ValueError("op outside the CFQP set: " + t)
+        env[n.output[0]] = y
+    return env[g.graph.output[0].name]
+
+
 def _selftest():
     import io
     import onnx
+    torch.manual_seed(0)
     for arch in ARCHS:
         for s in (2, 3, 4):
             for clipped in (False, True):
@@ -279,6 +338,11 @@ def _selftest():
                 f = io.BytesIO()
                 export_onnx(m, f)
                 g = onnx.load_from_string(f.getvalue())
+                xb = torch.rand(1, 3, 8, 10)
+                with torch.no_grad():
+                    ref = m(xb).numpy()
+                err = abs(onnx_eval_numpy(g, xb.numpy().astype("float64")) - ref).max()
+                assert err < 1e-4, (arch, s, clipped, err)
                 ops = sorted({n.op_type for n in g.graph.node})
                 print("%-22s params %6d  MACs/LR px %7.0f  ops %s" % (
                     model_name(arch, s, clipped), count_params(m), macs_per_lr_pixel(m),
