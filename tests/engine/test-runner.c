@@ -1,0 +1,157 @@
+/* CfqpRunner: whole graphs against the reference, threading, plan changes,
+ * option errors. */
+#include "cfqp-model-private.h"
+#include "ref-f64.h"
+#include "test-models.h"
+
+#include <math.h>
+#include <string.h>
+
+static CfqpModel *
+abpn_model (void)
+{
+  g_autoptr (GError) error = NULL;
+  CfqpModel *model = cfqp_model_new_from_graph (test_model_abpn (3, 8, 2, 3, 7), "abpn", &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (cfqp_model_get_scale (model), ==, 3);
+  return model;
+}
+
+static CfqpRunner *
+runner_with_threads (CfqpModel *model, guint n_threads)
+{
+  CfqpRunnerOptions options = CFQP_RUNNER_OPTIONS_INIT;
+  g_autoptr (GError) error = NULL;
+  CfqpRunner *runner;
+
+  options.n_threads = n_threads;
+  runner = cfqp_runner_new (model, &options, &error);
+  g_assert_no_error (error);
+  return runner;
+}
+
+static float *
+run (CfqpRunner *runner, const float *in, guint w, guint h)
+{
+  g_autoptr (GError) error = NULL;
+  float *out = g_new (float, 3 * 9 * w * h);
+
+  g_assert_true (cfqp_runner_run_f32 (runner, in, w, h, out, &error));
+  g_assert_no_error (error);
+  return out;
+}
+
+static void
+test_matches_reference (void)
+{
+  g_autoptr (CfqpModel) model = abpn_model ();
+  g_autoptr (CfqpRunner) runner = runner_with_threads (model, 2);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (11);
+  static const guint sizes[][2] = { { 37, 23 }, { 1, 1 }, { 64, 5 } };
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++) {
+    guint w = sizes[s][0], h = sizes[s][1];
+    g_autofree float *in = ref_random_floats (rand, 3 * w * h, 0, 1);
+    g_autofree float *out = run (runner, in, w, h);
+    g_autofree double *in64 = g_new (double, 3 * w * h);
+    RefTensor ref_in = { { 3, h, w }, in64 }, ref_out;
+
+    for (guint i = 0; i < 3 * w * h; i++)
+      in64[i] = in[i];
+    ref_out = ref_graph (cfqp_model_get_graph (model), &ref_in);
+    g_assert_cmpuint (ref_out.shape.w, ==, 3 * w);
+    for (guint i = 0; i < 3 * 9 * w * h; i++)
+      if (!(fabs (out[i] - ref_out.data[i]) < 1e-5))
+        g_error ("%u×%u: element %u is %g, want %g", w, h, i, out[i], ref_out.data[i]);
+    g_free (ref_out.data);
+  }
+}
+
+/* Rows are split between threads, never the arithmetic of one element. */
+static void
+test_threads_agree (void)
+{
+  g_autoptr (CfqpModel) model = abpn_model ();
+  g_autoptr (CfqpRunner) one = runner_with_threads (model, 1);
+  g_autoptr (CfqpRunner) three = runner_with_threads (model, 3);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (12);
+  guint w = 61, h = 47;
+  g_autofree float *in = ref_random_floats (rand, 3 * w * h, 0, 1);
+  g_autofree float *a = run (one, in, w, h);
+
+  for (guint k = 0; k < 3; k++) {
+    g_autofree float *b = run (three, in, w, h);
+    g_assert_cmpmem (a, 3 * 9 * w * h * sizeof (float), b, 3 * 9 * w * h * sizeof (float));
+  }
+}
+
+/* Changing the frame size replans; coming back gives the same result. */
+static void
+test_size_changes (void)
+{
+  g_autoptr (CfqpModel) model = abpn_model ();
+  g_autoptr (CfqpRunner) runner = runner_with_threads (model, 2);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (13);
+  g_autofree float *big = ref_random_floats (rand, 3 * 40 * 30, 0, 1);
+  g_autofree float *small = ref_random_floats (rand, 3 * 9 * 4, 0, 1);
+  g_autofree float *first = run (runner, big, 40, 30);
+  g_autofree float *small_out = run (runner, small, 9, 4);
+  g_autofree float *again = run (runner, big, 40, 30);
+  g_autoptr (CfqpRunner) fresh = runner_with_threads (model, 2);
+  g_autofree float *small_fresh = run (fresh, small, 9, 4);
+
+  g_assert_cmpmem (first, 3 * 9 * 40 * 30 * sizeof (float), again, 3 * 9 * 40 * 30 * sizeof (float));
+  g_assert_cmpmem (small_out, 3 * 9 * 36 * sizeof (float), small_fresh, 3 * 9 * 36 * sizeof (float));
+}
+
+static void
+test_options (void)
+{
+  g_autoptr (CfqpModel) model = abpn_model ();
+  CfqpRunnerOptions options = CFQP_RUNNER_OPTIONS_INIT;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpRunner) runner = NULL;
+  float in[3] = { 0 }, out[27];
+
+  options.precision = CFQP_PRECISION_INT8;
+  g_assert_null (cfqp_runner_new (model, &options, &error));
+  g_assert_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED);
+  g_assert_cmpstr (error->message, ==, "INT8 execution is not available yet");
+  g_clear_error (&error);
+
+  options.precision = CFQP_PRECISION_FP32;
+  options.backend = CFQP_BACKEND_OPENCL;
+  g_assert_null (cfqp_runner_new (model, &options, &error));
+  g_assert_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_BACKEND);
+  g_clear_error (&error);
+
+  for (CfqpBackendKind b = CFQP_BACKEND_AUTO; b <= CFQP_BACKEND_CPU; b++) {
+    g_autoptr (CfqpRunner) r = NULL;
+    options.backend = b;
+    r = cfqp_runner_new (model, &options, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (cfqp_runner_get_active_backend (r), ==, "cpu");
+  }
+
+  runner = cfqp_runner_new (model, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (cfqp_runner_get_model (runner) == model);
+  g_assert_false (cfqp_runner_run_f32 (runner, in, CFQP_MAX_FRAME_DIM + 1, 1, out, &error));
+  g_assert_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_LIMIT);
+  g_clear_error (&error);
+  /* Still usable after a refused size. */
+  g_assert_true (cfqp_runner_run_f32 (runner, in, 1, 1, out, &error));
+  g_assert_no_error (error);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/runner/matches-reference", test_matches_reference);
+  g_test_add_func ("/runner/threads-agree", test_threads_agree);
+  g_test_add_func ("/runner/size-changes", test_size_changes);
+  g_test_add_func ("/runner/options", test_options);
+  return g_test_run ();
+}
