@@ -129,6 +129,8 @@ typedef struct {
 } CfqpShape;
 
 CfqpGraph *cfqp_graph_new            (void);
+/* Deep copy (weights included). */
+CfqpGraph *cfqp_graph_copy           (const CfqpGraph *graph);
 void       cfqp_graph_free           (CfqpGraph *graph);
 guint      cfqp_graph_add_value      (CfqpGraph *graph, const char *name, guint channels,
                                       gint producer);

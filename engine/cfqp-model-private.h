@@ -14,6 +14,7 @@ struct _CfqpModel {
   guint      scale;
   guint      channels;
   guint64    macs_per_pixel;
+  gboolean   clip_free;     /* made by cfqp_model_new_clip_free() */
 };
 
 /* Wraps a graph built in code (tests, calib/): runs the default passes,

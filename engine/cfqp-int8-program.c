@@ -1,0 +1,319 @@
+/* Building the INT8 program: float weights and per-tensor scales →
+ * int8 weights, int32 biases, fixed-point multipliers and clamp bounds. */
+#include "cfqp-int8.h"
+
+#include <math.h>
+#include <string.h>
+
+gboolean
+cfqp_requant_from_real (double real, CfqpRequant *rq)
+{
+  int e;
+  double f;
+  gint64 m;
+
+  if (!isfinite (real) || fabs (real) >= (double) (1 << 30))
+    return FALSE;
+  if (real == 0) {
+    rq->m = 0;
+    rq->shift = 31;
+    return TRUE;
+  }
+  f = frexp (fabs (real), &e);          /* |real| = f·2^e, f in [0.5, 1) */
+  m = llround (f * 2147483648.0);
+  if (m == G_GINT64_CONSTANT (2147483648)) {
+    m /= 2;
+    e++;
+  }
+  if (31 - e > 62) {
+    /* tiny multiplier: keep the largest shift, lose low mantissa bits */
+    m = llround (fabs (real) * 4611686018427387904.0);   /* 2^62 */
+    e = 31 - 62;
+  }
+  rq->m = (gint32) (real < 0 ? -m : m);
+  rq->shift = (guint8) (31 - e);
+  return TRUE;
+}
+
+static gboolean
+is_data_movement (CfqpOpType op)
+{
+  return op == CFQP_OP_DEPTH_TO_SPACE || op == CFQP_OP_SPACE_TO_DEPTH ||
+      op == CFQP_OP_RESIZE_NEAREST || op == CFQP_OP_TILE_CHANNELS;
+}
+
+void
+cfqp_int8_resolve_qparams (const CfqpGraph *g, const CfqpQParams *table, CfqpQParams *out,
+    gboolean *derived)
+{
+  const CfqpQParams pixel = { 1.f / 255.f, 0 };
+  g_autofree gboolean *fixed = g_new0 (gboolean, g->n_values);
+
+  memcpy (out, table, g->n_values * sizeof (CfqpQParams));
+  out[0] = pixel;
+  out[g->output] = pixel;
+  fixed[0] = fixed[g->output] = TRUE;
+  /* Backwards: a data move's sole-consumer input takes the output's
+   * parameters, so the conv before a final depth-to-space requantises
+   * straight onto the pixel grid. */
+  for (gint i = (gint) g->n_nodes - 1; i >= 0; i--) {
+    const CfqpNode *n = &g->nodes[i];
+    guint in = n->inputs[0];
+    if (!is_data_movement (n->op) || in == 0 || cfqp_graph_count_consumers (g, in) != 1 ||
+        !fixed[n->output])
+      continue;
+    out[in] = out[n->output];
+    fixed[in] = TRUE;
+  }
+  /* Forwards: every other data move shares its input's parameters. */
+  for (guint i = 0; i < g->n_nodes; i++) {
+    const CfqpNode *n = &g->nodes[i];
+    if (!is_data_movement (n->op) || fixed[n->output])
+      continue;
+    out[n->output] = out[n->inputs[0]];
+    fixed[n->output] = TRUE;
+  }
+  if (derived)
+    memcpy (derived, fixed, g->n_values * sizeof (gboolean));
+}
+
+static void
+node_clear (CfqpInt8Node *q)
+{
+  g_free (q->weight);
+  g_free (q->bias);
+  g_free (q->rq_pos);
+  g_free (q->rq_neg);
+  g_free (q->pad);
+  g_free (q->rq_in);
+  g_free (q->offset);
+  g_free (q->z_inputs);
+}
+
+void
+cfqp_int8_program_free (CfqpInt8Program *p)
+{
+  if (!p)
+    return;
+  for (guint i = 0; i < p->n_nodes; i++)
+    node_clear (&p->nodes[i]);
+  g_free (p->nodes);
+  g_free (p->qparams);
+  g_free (p);
+}
+
+static gint32
+quantize_u8 (double x, const CfqpQParams *qp)
+{
+  double q = round (x / qp->scale) + qp->zero_point;
+  return (gint32) CLAMP (q, 0, 255);
+}
+
+/* Clamp bounds and negative-side slope of a fused activation. */
+static void
+activation_bounds (const CfqpActivation *act, const CfqpQParams *out, CfqpInt8Node *q)
+{
+  q->z_out = out->zero_point;
+  q->lo = 0;
+  q->hi = 255;
+  if (act->kind == CFQP_ACT_RELU) {
+    q->lo = out->zero_point;
+  } else if (act->kind == CFQP_ACT_CLIP) {
+    if (isfinite (act->lo))
+      q->lo = quantize_u8 (act->lo, out);
+    if (isfinite (act->hi))
+      q->hi = quantize_u8 (act->hi, out);
+  }
+}
+
+static double
+negative_slope (const CfqpActivation *act, guint c)
+{
+  if (act->kind == CFQP_ACT_LEAKY_RELU)
+    return act->alpha;
+  if (act->kind == CFQP_ACT_PRELU)
+    return act->slopes[act->n_slopes == 1 ? 0 : c];
+  return 1.0;
+}
+
+#define FAIL(msg) G_STMT_START { \
+    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED, "node '%s' (%s): %s", \
+        node->name, cfqp_op_type_to_string (node->op), msg); \
+    return FALSE; } G_STMT_END
+
+/* Output channel of weight element e ([OC][IC/g][k] or, transposed, [IC][OC/g][k]). */
+static guint
+weight_out_channel (const CfqpConvParams *cp, gboolean transpose, gsize e)
+{
+  gsize k = (gsize) cp->kernel_h * cp->kernel_w;
+  guint icg = cp->in_channels / cp->groups, ocg = cp->out_channels / cp->groups;
+
+  if (!transpose)
+    return (guint) (e / (icg * k));
+  return (guint) ((e / (ocg * k)) / icg * ocg + (e / k) % ocg);
+}
+
+static gboolean
+build_conv (const CfqpNode *node, const CfqpQParams *qp, CfqpInt8Node *q, GError **error)
+{
+  const CfqpConvParams *cp = &node->p.conv;
+  gboolean transpose = node->op == CFQP_OP_CONV_TRANSPOSE;
+  const CfqpQParams *in = &qp[node->inputs[0]], *out = &qp[node->output];
+  guint oc_n = cp->out_channels, ic_n = cp->in_channels;
+  gsize n_w = (gsize) oc_n * (ic_n / cp->groups) * cp->kernel_h * cp->kernel_w;
+  g_autofree double *wscale = g_new0 (double, oc_n);
+
+  /* per output channel: the largest |w| over its inputs and taps */
+  for (gsize e = 0; e < n_w; e++) {
+    guint oc = weight_out_channel (cp, transpose, e);
+    wscale[oc] = MAX (wscale[oc], fabs (cp->weight[e]));
+  }
+  q->weight = g_new (gint8, n_w);
+  q->bias = g_new0 (gint32, oc_n);
+  q->rq_pos = g_new (CfqpRequant, oc_n);
+  q->rq_neg = g_new (CfqpRequant, oc_n);
+  for (guint oc = 0; oc < oc_n; oc++)
+    wscale[oc] = wscale[oc] > 0 ? wscale[oc] / 127.0 : 1.0;
+  for (gsize e = 0; e < n_w; e++) {
+    guint oc = weight_out_channel (cp, transpose, e);
+    q->weight[e] = (gint8) CLAMP (lround (cp->weight[e] / wscale[oc]), -127, 127);
+  }
+  activation_bounds (&node->act, out, q);
+  for (guint oc = 0; oc < oc_n; oc++) {
+    double acc_scale = (double) in->scale * wscale[oc];
+    double real = acc_scale / out->scale;
+    if (cp->bias) {
+      double b = round (cp->bias[oc] / acc_scale);
+      q->bias[oc] = (gint32) CLAMP (b, (double) G_MININT32 / 2, (double) G_MAXINT32 / 2);
+    }
+    if (!cfqp_requant_from_real (real, &q->rq_pos[oc]) ||
+        !cfqp_requant_from_real (real * negative_slope (&node->act, oc), &q->rq_neg[oc]))
+      FAIL ("requantisation multiplier out of range");
+  }
+  q->pad = g_new (guint8, ic_n);
+  for (guint ic = 0; ic < ic_n; ic++)
+    q->pad[ic] = cp->pad_value ? (guint8) quantize_u8 (cp->pad_value[ic], in)
+                               : (guint8) in->zero_point;
+  q->z_in[0] = in->zero_point;
+  return TRUE;
+}
+
+/* Binary: t = Σ requant(q_k − z_k, M_k·2^20) + offset; q = z + round(t / 2^20). */
+static gboolean
+build_binary (const CfqpNode *node, const CfqpQParams *qp, CfqpInt8Node *q, GError **error)
+{
+  const CfqpBinaryParams *bp = &node->p.binary;
+  const CfqpQParams *out = &qp[node->output];
+  guint c_n = node->out_channels;
+  double unit = (double) (1 << CFQP_INT8_FRAC_BITS) / out->scale;
+
+  activation_bounds (&node->act, out, q);
+  if (node->act.kind == CFQP_ACT_LEAKY_RELU || node->act.kind == CFQP_ACT_PRELU)
+    FAIL ("INT8 supports only ReLU/Clip fused into add/sub/mul");
+  q->rq_in = g_new0 (CfqpRequant, 2 * c_n);
+  q->offset = g_new0 (gint64, c_n);
+  for (guint k = 0; k < node->n_inputs; k++)
+    q->z_in[k] = qp[node->inputs[k]].zero_point;
+
+  for (guint c = 0; c < c_n; c++) {
+    double sa = qp[node->inputs[0]].scale, m0, m1 = 0, off = 0;
+    if (bp->constant) {
+      double k = bp->constant[bp->n_constant == 1 ? 0 : c];
+      switch (bp->kind) {
+        case CFQP_BINARY_ADD: m0 = sa; off = k; break;
+        case CFQP_BINARY_SUB: m0 = bp->constant_first ? -sa : sa;
+                              off = bp->constant_first ? k : -k; break;
+        case CFQP_BINARY_MUL: m0 = sa * k; break;
+        default:
+          if (bp->constant_first)
+            FAIL ("INT8 cannot divide a constant by an activation");
+          m0 = sa / k;
+          break;
+      }
+    } else {
+      double sb = qp[node->inputs[1]].scale;
+      switch (bp->kind) {
+        case CFQP_BINARY_ADD: m0 = sa; m1 = sb; break;
+        case CFQP_BINARY_SUB: m0 = sa; m1 = -sb; break;
+        case CFQP_BINARY_MUL: m0 = sa * sb; break;
+        default: FAIL ("INT8 cannot divide by an activation");
+      }
+    }
+    if (!cfqp_requant_from_real (m0 * unit, &q->rq_in[c]) ||
+        !cfqp_requant_from_real (m1 * unit, &q->rq_in[c_n + c]))
+      FAIL ("rescale multiplier out of range");
+    q->offset[c] = llround (off * unit);
+  }
+  return TRUE;
+}
+
+static gboolean
+build_rescale (const CfqpNode *node, const CfqpQParams *qp, CfqpInt8Node *q, GError **error)
+{
+  guint c_n = node->out_channels;
+  const CfqpQParams *out = &qp[node->output];
+
+  activation_bounds (&node->act, out, q);
+  q->rq_in = g_new0 (CfqpRequant, node->n_inputs * 2 * c_n);
+  q->z_inputs = g_new0 (gint32, node->n_inputs);
+  for (guint k = 0; k < node->n_inputs; k++) {
+    double real = (double) qp[node->inputs[k]].scale / out->scale;
+    q->z_inputs[k] = qp[node->inputs[k]].zero_point;
+    for (guint c = 0; c < c_n; c++)
+      /* [k·2C + c]: positive side, [k·2C + C + c]: negative side */
+      if (!cfqp_requant_from_real (real, &q->rq_in[k * 2 * c_n + c]) ||
+          !cfqp_requant_from_real (real * negative_slope (&node->act, c),
+              &q->rq_in[k * 2 * c_n + c_n + c]))
+        FAIL ("rescale multiplier out of range");
+  }
+  q->z_in[0] = q->z_inputs[0];
+  return TRUE;
+}
+
+CfqpInt8Program *
+cfqp_int8_program_new (const CfqpGraph *graph, const CfqpQParams *table, GError **error)
+{
+  CfqpInt8Program *p = g_new0 (CfqpInt8Program, 1);
+
+  p->n_tensors = graph->n_values;
+  p->qparams = g_new (CfqpQParams, graph->n_values);
+  for (guint v = 0; v < graph->n_values; v++)
+    if (!isfinite (table[v].scale) || table[v].scale <= 0 || table[v].zero_point < 0 ||
+        table[v].zero_point > 255) {
+      g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
+          "tensor '%s': invalid quantisation (scale %g, zero point %d)",
+          graph->values[v].name, table[v].scale, table[v].zero_point);
+      cfqp_int8_program_free (p);
+      return NULL;
+    }
+  cfqp_int8_resolve_qparams (graph, table, p->qparams, NULL);
+  p->n_nodes = graph->n_nodes;
+  p->nodes = g_new0 (CfqpInt8Node, graph->n_nodes);
+  for (guint i = 0; i < graph->n_nodes; i++) {
+    const CfqpNode *node = &graph->nodes[i];
+    CfqpInt8Node *q = &p->nodes[i];
+    gboolean ok = TRUE;
+
+    switch (node->op) {
+      case CFQP_OP_CONV:
+      case CFQP_OP_CONV_TRANSPOSE:
+        ok = build_conv (node, p->qparams, q, error);
+        break;
+      case CFQP_OP_BINARY:
+        ok = build_binary (node, p->qparams, q, error);
+        break;
+      case CFQP_OP_CONCAT:
+      case CFQP_OP_ACTIVATION:
+        ok = build_rescale (node, p->qparams, q, error);
+        break;
+      default:
+        activation_bounds (&node->act, &p->qparams[node->output], q);
+        break;
+    }
+    if (!ok) {
+      cfqp_int8_program_free (p);
+      return NULL;
+    }
+  }
+  return p;
+}

@@ -1,0 +1,107 @@
+/* INT8 execution (internal): the quantised program and the kernel interface.
+ *
+ * The arithmetic is defined in ../shared/design/quantization.md and by the
+ * `ref` kernels (cfqp-int8-ref.c); every other backend matches them bit for
+ * bit.  Summary:
+ *   activations  uint8, x = s·(q − z)
+ *   weights      int8, symmetric per output channel, [−127, 127]
+ *   bias         int32, round(b / (s_in·s_w))
+ *   conv         acc = b_q + Σ w_q·(q_in − z_in)            (int32)
+ *   requant      q = clamp(z_out + rshift_round(acc·m, shift), lo, hi)
+ *                m: signed 31-bit multiplier, shift in [1, 62], int64
+ *                product, rounding half away from zero
+ *   activations  fused as clamp bounds (ReLU, Clip) or as a second
+ *                multiplier used when acc < 0 (LeakyReLU, PReLU)
+ *   add/sub/mul  each input rescaled to 2^-20 units of the output scale,
+ *                summed, then one rounding shift
+ *   data moves   depth-to-space, tile, resize: bytes copied, scales shared
+ */
+#pragma once
+
+#include "cfqp-engine.h"
+#include "cfqp-graph.h"
+
+G_BEGIN_DECLS
+
+#define CFQP_INT8_FRAC_BITS 20
+
+typedef struct {
+  gint32 m;       /* signed; |m| in [2^30, 2^31) unless the multiplier is tiny */
+  guint8 shift;   /* 1..62 */
+} CfqpRequant;
+
+/* Rounds x / 2^shift half away from zero. */
+static inline gint64
+cfqp_rshift_round (gint64 x, guint shift)
+{
+  gint64 half = (gint64) 1 << (shift - 1);
+  return x >= 0 ? (x + half) >> shift : -((-x + half) >> shift);
+}
+
+static inline gint64
+cfqp_requant (gint64 acc, CfqpRequant rq)
+{
+  return cfqp_rshift_round (acc * rq.m, rq.shift);
+}
+
+static inline guint8
+cfqp_clamp_u8 (gint64 v, gint32 lo, gint32 hi)
+{
+  return (guint8) (v < lo ? lo : (v > hi ? hi : v));
+}
+
+/* Fixed-point form of a real multiplier; FALSE if |real| ≥ 2^30 or not finite. */
+gboolean cfqp_requant_from_real (double real, CfqpRequant *rq);
+
+/* Per-node quantised parameters. */
+typedef struct {
+  /* conv / conv transpose */
+  gint8       *weight;     /* same layout as the float weights */
+  gint32      *bias;       /* per output channel */
+  CfqpRequant *rq_pos;     /* per output channel */
+  CfqpRequant *rq_neg;     /* per output channel; == rq_pos without leaky/prelu */
+  guint8      *pad;        /* per input channel: the quantised padding value */
+  /* binary / concat / activation: per (input k, output channel c) at
+   * k·C + c, the multiplier onto the output scale (2^20 units for binary) */
+  CfqpRequant *rq_in;
+  gint64      *offset;     /* binary: per output channel, constant in 2^20 units */
+  gint32       z_in[2];    /* zero points of the inputs (concat: see z_inputs) */
+  gint32      *z_inputs;   /* concat: per input */
+  gint32       z_out;
+  gint32       lo, hi;     /* output clamp from the fused activation */
+} CfqpInt8Node;
+
+typedef struct {
+  guint         n_tensors;
+  CfqpQParams  *qparams;   /* resolved: pixel grid at input/output, data moves share */
+  guint         n_nodes;
+  CfqpInt8Node *nodes;
+} CfqpInt8Program;
+
+/* Resolves a table (one entry per tensor) into the parameters actually used:
+ * input and output on the pixel grid (1/255, 0), pure data movement sharing
+ * its source's parameters.  derived (optional, n_tensors) marks tensors
+ * whose parameters were not taken from the table. */
+void cfqp_int8_resolve_qparams (const CfqpGraph *graph, const CfqpQParams *table,
+                                CfqpQParams *out, gboolean *derived);
+
+CfqpInt8Program *cfqp_int8_program_new  (const CfqpGraph *graph, const CfqpQParams *table,
+                                         GError **error);
+void             cfqp_int8_program_free (CfqpInt8Program *program);
+
+typedef struct {
+  guint8 *data;
+  guint   c, h, w;
+  gsize   row_stride;    /* bytes */
+  gsize   plane_stride;  /* bytes */
+} CfqpU8View;
+
+/* Computes output rows [y0, y1) of a node. */
+typedef void (*CfqpInt8OpFunc) (const CfqpNode *node, const CfqpInt8Node *q,
+                                const CfqpU8View *inputs, const CfqpU8View *output,
+                                guint y0, guint y1);
+
+/* The reference kernels, indexed by CfqpOpType. */
+extern const CfqpInt8OpFunc cfqp_int8_ref_ops[CFQP_OP_N_OPS];
+
+G_END_DECLS
