@@ -21,8 +21,9 @@
  * READY→PAUSED state change with an element error naming the file and the
  * reason.
  *
- * #GstCfqpSr:precision selects the INT8 (default) or FP32 network.  Until
- * the INT8 executor lands, int8 posts a warning once and runs FP32.
+ * #GstCfqpSr:precision selects the INT8 (default) or FP32 network.  INT8
+ * needs a calibration, which the element cannot take yet: int8 then posts
+ * one warning (with the engine's reason) and runs FP32.
  *
  * Alpha (RGBA, ARGB, …) is upscaled by bilinear interpolation; the network
  * only sees R, G and B.
@@ -156,13 +157,13 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
   /**
    * GstCfqpSr:precision:
    *
-   * Arithmetic of the network.  int8 is not implemented yet by the engine:
-   * the element then warns once and runs fp32.
+   * Arithmetic of the network.  Where INT8 cannot run (no calibration yet,
+   * or an op the INT8 executor lacks) the element warns once and runs fp32.
    */
   g_object_class_install_property (gobject_class, PROP_PRECISION,
       g_param_spec_enum ("precision", "Precision",
           "Arithmetic of the network (int8 falls back to fp32 with a warning "
-          "while the engine has no INT8 executor)", GST_TYPE_CFQP_PRECISION,
+          "where it cannot run, e.g. without a calibration)", GST_TYPE_CFQP_PRECISION,
           DEFAULT_PROP_PRECISION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
@@ -205,8 +206,9 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
   /**
    * GstCfqpSr:model-info:
    *
-   * One-line summary of the loaded model: source, scale, ops, MACs and
-   * hash; NULL before PAUSED.
+   * One-line summary of the loaded model: where it came from, whether its
+   * scale overrode #GstCfqpSr:scale-factor, and the engine's description
+   * (scale, ops, MACs, hash); NULL before PAUSED.
    */
   g_object_class_install_property (gobject_class, PROP_MODEL_INFO,
       g_param_spec_string ("model-info", "Model info",
@@ -385,12 +387,17 @@ gst_cfqp_sr_start (GstBaseTransform * trans)
         model_scale, scale_factor);
   }
 
+  /* INT8 needs a calibration, which this element cannot take yet (the
+   * engine then says INVALID), or ops the INT8 executor lacks (UNSUPPORTED):
+   * both fall back to FP32 with one warning per start. */
   runner = cfqp_runner_new (model, &options, &err);
   if (runner == NULL && options.precision == CFQP_PRECISION_INT8 &&
-      g_error_matches (err, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED)) {
+      (g_error_matches (err, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED)
+          || g_error_matches (err, CFQP_ENGINE_ERROR,
+              CFQP_ENGINE_ERROR_INVALID))) {
     GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
-        ("INT8 precision is not available, running the FP32 network"),
-        ("%s", err->message));
+        ("INT8 precision is not available (%s): running the FP32 network",
+            err->message), (NULL));
     g_clear_error (&err);
     options.precision = CFQP_PRECISION_FP32;
     runner = cfqp_runner_new (model, &options, &err);
@@ -410,9 +417,8 @@ gst_cfqp_sr_start (GstBaseTransform * trans)
   g_free (self->active_backend);
   self->active_backend = g_strdup (cfqp_runner_get_active_backend (runner));
   g_free (self->model_info);
-  self->model_info = g_strdup_printf ("%s: %s; x%u%s; %s; sha256 %s", source,
-      cfqp_model_get_name (model), model_scale, scale_note ? scale_note : "",
-      describe, cfqp_model_get_hash (model));
+  self->model_info = g_strdup_printf ("%s%s: %s", source,
+      scale_note ? scale_note : "", describe);
   GST_OBJECT_UNLOCK (self);
 
   GST_INFO_OBJECT (self, "loaded %s, running %s on %s", self->model_info,
