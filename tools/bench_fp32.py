@@ -26,8 +26,8 @@ import refnets  # noqa: E402
 
 
 def export_model(net, path, channels):
-    if os.path.exists(path):
-        return
+    # Re-exported every run (a second): a cached file could outlive a change
+    # to refnets.abpn_bench and time a different net than PyTorch runs.
     os.makedirs(os.path.dirname(path), exist_ok=True)
     x = torch.rand(1, channels, 36, 64)
     torch.onnx.export(net, x, path, opset_version=13, input_names=["input"], output_names=["output"],
