@@ -64,6 +64,13 @@ compose_activation (CfqpActivation *first, const CfqpActivation *next)
   return FALSE;
 }
 
+static gboolean
+is_data_movement (CfqpOpType op)
+{
+  return op == CFQP_OP_DEPTH_TO_SPACE || op == CFQP_OP_SPACE_TO_DEPTH ||
+      op == CFQP_OP_RESIZE_NEAREST || op == CFQP_OP_TILE_CHANNELS;
+}
+
 guint
 cfqp_pass_fuse_activations (CfqpGraph *g)
 {
@@ -71,16 +78,24 @@ cfqp_pass_fuse_activations (CfqpGraph *g)
 
   for (guint i = 0; i < g->n_nodes; i++) {
     CfqpNode *act = &g->nodes[i];
-    CfqpNode *producer;
+    CfqpNode *producer, *reader = act;
     gint p = act->op == CFQP_OP_ACTIVATION ? g->values[act->inputs[0]].producer : -1;
     CfqpActivation merged;
 
+    /* An elementwise activation commutes with pure data movement, so
+     * Clip(DepthToSpace(conv)) fuses into the conv — the trailing clamp
+     * of many SR nets then costs nothing.  Per-channel slopes don't
+     * commute with channel shuffles, so only uniform activations move. */
+    while (p >= 0 && is_data_movement (g->nodes[p].op) && act->act.kind != CFQP_ACT_PRELU &&
+        sole_consumer (g, g->nodes[p].output) == reader) {
+      reader = &g->nodes[p];
+      p = g->values[reader->inputs[0]].producer;
+    }
     if (p < 0)
       continue;
     producer = &g->nodes[p];
-    if (producer->op == CFQP_OP_CONCAT || producer->op == CFQP_OP_DEPTH_TO_SPACE ||
-        producer->op == CFQP_OP_SPACE_TO_DEPTH || producer->op == CFQP_OP_RESIZE_NEAREST ||
-        producer->op == CFQP_OP_TILE_CHANNELS || sole_consumer (g, producer->output) != act)
+    if (producer->op == CFQP_OP_CONCAT || is_data_movement (producer->op) ||
+        sole_consumer (g, producer->output) != reader)
       continue;
     merged = producer->act;
     if (merged.kind != CFQP_ACT_NONE && (merged.kind == CFQP_ACT_PRELU ||
@@ -89,8 +104,8 @@ cfqp_pass_fuse_activations (CfqpGraph *g)
     if (!compose_activation (&merged, &act->act))
       continue;
     producer->act = merged;
-    /* the activation node is now dead: its readers read the producer */
-    replace_uses (g, act->output, producer->output);
+    /* the activation node is now dead: its readers read what it read */
+    replace_uses (g, act->output, act->inputs[0]);
     act->n_inputs = 0;
     fused++;
   }

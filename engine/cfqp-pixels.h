@@ -34,4 +34,10 @@ void cfqp_pixels_upscale_alpha (const CfqpPackedLayout *src_layout, const guint8
                                 guint scale, const CfqpPackedLayout *dst_layout,
                                 guint8 *dst, gsize dst_stride);
 
+/* INT8: bytes straight into and out of planar uint8 RGB tensors. */
+void cfqp_pixels_unpack_rgb_u8 (const CfqpPackedLayout *layout, const guint8 *src,
+                                gsize src_stride, guint width, guint height, guint8 *planar);
+void cfqp_pixels_pack_rgb_u8   (const CfqpPackedLayout *layout, const guint8 *planar,
+                                guint width, guint height, guint8 *dst, gsize dst_stride);
+
 G_END_DECLS

@@ -1,4 +1,5 @@
-/* CfqpRunner: executes a model's graph with the FP32 CPU kernels.
+/* CfqpRunner: executes a model's graph with the FP32 CPU kernels, or in
+ * INT8 through a CfqpInt8Exec.
  *
  * Buffers follow a CfqpPlan (slots reused by liveness) and live in one
  * arena that only grows, so frames of a fixed size allocate nothing.  Each
@@ -6,17 +7,24 @@
  */
 #include "cfqp-engine.h"
 #include "cfqp-f32-kernels.h"
+#include "cfqp-int8-exec.h"
 #include "cfqp-model-private.h"
 #include "cfqp-pixels.h"
 #include "cfqp-plan.h"
 #include "cfqp-workers.h"
 
+#include <math.h>
 #include <string.h>
 
 #define MAX_THREADS 256
 #define ARENA_ALIGN 16   /* floats: 64-byte aligned slots */
 
 struct _CfqpRunner {
+  CfqpPrecision    precision;
+  CfqpInt8Exec    *int8;      /* INT8 runners only */
+  const char      *backend_name;
+  guint8          *u8_in, *u8_out;
+  gsize            u8_in_size, u8_out_size;
   CfqpModel       *model;
   const CfqpGraph *graph;
   CfqpWorkers     *workers;
@@ -45,9 +53,9 @@ cfqp_runner_new (CfqpModel *model, const CfqpRunnerOptions *options, GError **er
   g_return_val_if_fail (model != NULL, NULL);
   if (!options)
     options = &defaults;
-  if (options->precision == CFQP_PRECISION_INT8) {
-    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED,
-        "INT8 execution is not available yet");
+  if (options->precision == CFQP_PRECISION_INT8 && !options->qparams) {
+    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
+        "INT8 needs quantisation parameters (a calibration)");
     return NULL;
   }
   if (options->backend == CFQP_BACKEND_OPENCL) {
@@ -65,7 +73,42 @@ cfqp_runner_new (CfqpModel *model, const CfqpRunnerOptions *options, GError **er
   for (guint i = 0; i < runner->graph->n_nodes; i++)
     max_inputs = MAX (max_inputs, runner->graph->nodes[i].n_inputs);
   runner->node_inputs = g_new0 (CfqpF32View, max_inputs);
+  runner->precision = options->precision;
+  runner->backend_name = "cpu";
+  if (options->precision == CFQP_PRECISION_INT8) {
+    runner->backend_name = "ref";
+    runner->int8 = cfqp_int8_exec_new (runner->graph, cfqp_int8_ref_ops, runner->workers);
+    if (!cfqp_runner_set_qparams (runner, options->qparams, error)) {
+      cfqp_runner_free (runner);
+      return NULL;
+    }
+  }
   return runner;
+}
+
+gboolean
+cfqp_runner_set_qparams (CfqpRunner *runner, const CfqpQParams *qparams, GError **error)
+{
+  CfqpInt8Program *program;
+
+  g_return_val_if_fail (qparams != NULL, FALSE);
+  if (!runner->int8) {
+    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
+        "quantisation parameters given to an FP32 runner");
+    return FALSE;
+  }
+  /* Built aside, so a bad table leaves the running program untouched. */
+  program = cfqp_int8_program_new (runner->graph, qparams, error);
+  if (!program)
+    return FALSE;
+  cfqp_int8_exec_set_program (runner->int8, program);
+  return TRUE;
+}
+
+CfqpPrecision
+cfqp_runner_get_precision (CfqpRunner *runner)
+{
+  return runner->precision;
 }
 
 void
@@ -73,6 +116,9 @@ cfqp_runner_free (CfqpRunner *runner)
 {
   if (!runner)
     return;
+  cfqp_int8_exec_free (runner->int8);
+  g_free (runner->u8_in);
+  g_free (runner->u8_out);
   cfqp_workers_free (runner->workers);
   cfqp_plan_clear (&runner->plan);
   g_free (runner->arena_block);
@@ -94,7 +140,42 @@ cfqp_runner_get_model (CfqpRunner *runner)
 const char *
 cfqp_runner_get_active_backend (CfqpRunner *runner)
 {
-  return "cpu";
+  return runner->backend_name;
+}
+
+static guint8 *
+grow_u8 (guint8 **buffer, gsize *size, gsize needed)
+{
+  if (needed > *size) {
+    g_free (*buffer);
+    *buffer = g_new (guint8, needed);
+    *size = needed;
+  }
+  return *buffer;
+}
+
+/* INT8 on float tensors: quantise the input with the input tensor's
+ * parameters, run, dequantise the output. */
+static gboolean
+run_f32_int8 (CfqpRunner *runner, const float *in, guint width, guint height, float *out,
+    GError **error)
+{
+  const CfqpInt8Program *prog = cfqp_int8_exec_get_program (runner->int8);
+  const CfqpQParams *qi = &prog->qparams[0], *qo = &prog->qparams[runner->graph->output];
+  gsize n_in = (gsize) runner->model->channels * width * height, n_out;
+  guint8 *qin = grow_u8 (&runner->u8_in, &runner->u8_in_size, n_in), *qout;
+
+  for (gsize k = 0; k < n_in; k++) {
+    float q = nearbyintf (in[k] / qi->scale) + qi->zero_point;
+    qin[k] = (guint8) (q < 0.f ? 0.f : (q > 255.f ? 255.f : q));
+  }
+  n_out = n_in * runner->model->scale * runner->model->scale;
+  qout = grow_u8 (&runner->u8_out, &runner->u8_out_size, n_out);
+  if (!cfqp_int8_exec_run (runner->int8, qin, width, height, qout, error))
+    return FALSE;
+  for (gsize k = 0; k < n_out; k++)
+    out[k] = qo->scale * ((gint32) qout[k] - qo->zero_point);
+  return TRUE;
 }
 
 static gsize
@@ -173,6 +254,8 @@ cfqp_runner_run_f32 (CfqpRunner *runner, const float *in, guint width, guint hei
   CfqpPlan *plan = &runner->plan;
 
   g_return_val_if_fail (in != NULL && out != NULL, FALSE);
+  if (runner->int8)
+    return run_f32_int8 (runner, in, width, height, out, error);
   if (!prepare (runner, width, height, error))
     return FALSE;
 
@@ -221,6 +304,19 @@ cfqp_runner_run_packed (CfqpRunner *runner, const CfqpPackedLayout *layout,
   float *in, *out;
 
   g_return_val_if_fail (layout != NULL && src != NULL && dst != NULL, FALSE);
+  if (runner->int8 && channels == 3) {
+    /* the frame's bytes are the input tensor, the output is on the pixel grid */
+    gsize n_in = (gsize) 3 * width * height;
+    guint8 *qin = grow_u8 (&runner->u8_in, &runner->u8_in_size, n_in);
+    guint8 *qout = grow_u8 (&runner->u8_out, &runner->u8_out_size, n_in * scale * scale);
+    cfqp_pixels_unpack_rgb_u8 (layout, src, src_stride, width, height, qin);
+    if (!cfqp_int8_exec_run (runner->int8, qin, width, height, qout, error))
+      return FALSE;
+    cfqp_pixels_pack_rgb_u8 (layout, qout, width * scale, height * scale, dst, dst_stride);
+    cfqp_pixels_upscale_alpha (layout, src, src_stride, width, height, scale,
+        layout, dst, dst_stride);
+    return TRUE;
+  }
   if (!prepare (runner, width, height, error))
     return FALSE;
   in = grow (&runner->packed_in, &runner->packed_in_size, (gsize) channels * width * height);

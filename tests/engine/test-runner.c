@@ -116,8 +116,9 @@ test_options (void)
 
   options.precision = CFQP_PRECISION_INT8;
   g_assert_null (cfqp_runner_new (model, &options, &error));
-  g_assert_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED);
-  g_assert_cmpstr (error->message, ==, "INT8 execution is not available yet");
+  /* INT8 without quantisation parameters is refused, never silently FP32 */
+  g_assert_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "calibration"));
   g_clear_error (&error);
 
   options.precision = CFQP_PRECISION_FP32;

@@ -1,0 +1,146 @@
+/* INT8 graph execution over a memory plan. */
+#include "cfqp-int8-exec.h"
+
+#include <string.h>
+
+#define ARENA_ALIGN 64
+
+struct _CfqpInt8Exec {
+  const CfqpGraph       *graph;
+  const CfqpInt8OpFunc  *ops;
+  CfqpWorkers           *workers;   /* not owned */
+  CfqpInt8Program       *program;
+  CfqpPlan               plan;
+  guint8                *arena_block, *arena;
+  gsize                  arena_capacity;
+  gsize                 *slot_offset;
+  CfqpU8View            *views;
+  CfqpU8View            *node_inputs;
+};
+
+CfqpInt8Exec *
+cfqp_int8_exec_new (const CfqpGraph *graph, const CfqpInt8OpFunc *ops, CfqpWorkers *workers)
+{
+  CfqpInt8Exec *exec = g_new0 (CfqpInt8Exec, 1);
+  guint max_inputs = 1;
+
+  exec->graph = graph;
+  exec->ops = ops;
+  exec->workers = workers;
+  exec->views = g_new0 (CfqpU8View, graph->n_values);
+  for (guint i = 0; i < graph->n_nodes; i++)
+    max_inputs = MAX (max_inputs, graph->nodes[i].n_inputs);
+  exec->node_inputs = g_new0 (CfqpU8View, max_inputs);
+  return exec;
+}
+
+void
+cfqp_int8_exec_free (CfqpInt8Exec *exec)
+{
+  if (!exec)
+    return;
+  cfqp_int8_program_free (exec->program);
+  cfqp_plan_clear (&exec->plan);
+  g_free (exec->arena_block);
+  g_free (exec->slot_offset);
+  g_free (exec->views);
+  g_free (exec->node_inputs);
+  g_free (exec);
+}
+
+void
+cfqp_int8_exec_set_program (CfqpInt8Exec *exec, CfqpInt8Program *program)
+{
+  cfqp_int8_program_free (exec->program);
+  exec->program = program;
+}
+
+const CfqpInt8Program *
+cfqp_int8_exec_get_program (CfqpInt8Exec *exec)
+{
+  return exec->program;
+}
+
+const CfqpShape *
+cfqp_int8_exec_output_shape (CfqpInt8Exec *exec)
+{
+  return exec->plan.shapes ? &exec->plan.shapes[exec->graph->output] : NULL;
+}
+
+static gboolean
+prepare (CfqpInt8Exec *exec, guint width, guint height, GError **error)
+{
+  CfqpPlan *plan = &exec->plan;
+  gsize total = 0;
+
+  if (plan->width == width && plan->height == height)
+    return TRUE;
+  if (!cfqp_plan_update (plan, exec->graph, width, height, error))
+    return FALSE;
+  exec->slot_offset = g_renew (gsize, exec->slot_offset, MAX (plan->n_slots, 1));
+  for (guint s = 0; s < plan->n_slots; s++) {
+    exec->slot_offset[s] = total;
+    total += (plan->slot_elements[s] + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+  }
+  if (total > exec->arena_capacity) {
+    g_free (exec->arena_block);
+    exec->arena_block = g_malloc (total + ARENA_ALIGN);
+    exec->arena = (guint8 *) (((guintptr) exec->arena_block + ARENA_ALIGN - 1) &
+        ~(guintptr) (ARENA_ALIGN - 1));
+    exec->arena_capacity = total;
+  }
+  return TRUE;
+}
+
+typedef struct {
+  CfqpInt8OpFunc      func;
+  const CfqpNode     *node;
+  const CfqpInt8Node *q;
+  const CfqpU8View   *inputs;
+  const CfqpU8View   *output;
+} NodeJob;
+
+static void
+run_node_rows (gpointer data, guint begin, guint end)
+{
+  NodeJob *job = data;
+  job->func (job->node, job->q, job->inputs, job->output, begin, end);
+}
+
+gboolean
+cfqp_int8_exec_run (CfqpInt8Exec *exec, const guint8 *in, guint width, guint height,
+    guint8 *out, GError **error)
+{
+  const CfqpGraph *g = exec->graph;
+  CfqpPlan *plan = &exec->plan;
+
+  g_return_val_if_fail (exec->program != NULL, FALSE);
+  if (!prepare (exec, width, height, error))
+    return FALSE;
+  for (guint v = 0; v < g->n_values; v++) {
+    guint slot = plan->slot_of_value[v];
+    const CfqpShape *s = &plan->shapes[v];
+    CfqpU8View *view = &exec->views[v];
+    view->data = slot == CFQP_PLAN_EXTERNAL ? NULL : exec->arena + exec->slot_offset[slot];
+    view->c = s->c;
+    view->h = s->h;
+    view->w = s->w;
+    view->row_stride = s->w;
+    view->plane_stride = (gsize) s->w * s->h;
+  }
+  exec->views[0].data = (guint8 *) in;
+  exec->views[g->output].data = out;
+  if (g->output == 0) {
+    memmove (out, in, cfqp_shape_elements (&plan->shapes[0]));
+    return TRUE;
+  }
+  for (guint i = 0; i < g->n_nodes; i++) {
+    const CfqpNode *node = &g->nodes[i];
+    NodeJob job = { exec->ops[node->op], node, &exec->program->nodes[i], exec->node_inputs,
+                    &exec->views[node->output] };
+    for (guint k = 0; k < node->n_inputs; k++)
+      exec->node_inputs[k] = exec->views[node->inputs[k]];
+    cfqp_workers_run (exec->workers, run_node_rows, &job, job.output->h, 0);
+  }
+  return TRUE;
+}

@@ -1,0 +1,475 @@
+/* INT8 arithmetic: requantisation edge cases, every ref kernel against a
+ * float fake-quant simulation (within 1 LSB), and the INT8 runner on an
+ * ABPN-like network against FP32. */
+#include "cfqp-f32-kernels.h"
+#include "cfqp-int8.h"
+#include "cfqp-model-private.h"
+#include "ref-f64.h"
+#include "test-models.h"
+
+#include <math.h>
+#include <string.h>
+
+static void
+test_rshift_round (void)
+{
+  /* half away from zero, both signs */
+  g_assert_cmpint (cfqp_rshift_round (3, 1), ==, 2);     /* 1.5 */
+  g_assert_cmpint (cfqp_rshift_round (-3, 1), ==, -2);   /* −1.5 */
+  g_assert_cmpint (cfqp_rshift_round (5, 2), ==, 1);     /* 1.25 */
+  g_assert_cmpint (cfqp_rshift_round (-5, 2), ==, -1);
+  g_assert_cmpint (cfqp_rshift_round (6, 2), ==, 2);     /* 1.5 */
+  g_assert_cmpint (cfqp_rshift_round (-6, 2), ==, -2);
+  g_assert_cmpint (cfqp_rshift_round (7, 2), ==, 2);     /* 1.75 */
+  g_assert_cmpint (cfqp_rshift_round (0, 5), ==, 0);
+  g_assert_cmpint (cfqp_rshift_round (G_GINT64_CONSTANT (1) << 61, 62), ==, 1);
+}
+
+static void
+test_requant_from_real (void)
+{
+  CfqpRequant rq;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (7);
+  guint exact = 0, n = 20000;
+
+  g_assert_true (cfqp_requant_from_real (0.5, &rq));
+  g_assert_cmpint (rq.m, ==, 1 << 30);
+  g_assert_cmpint (rq.shift, ==, 31);
+  g_assert_true (cfqp_requant_from_real (1.0, &rq));
+  g_assert_cmpint (cfqp_requant (123, rq), ==, 123);
+  g_assert_true (cfqp_requant_from_real (-0.25, &rq));
+  g_assert_cmpint (cfqp_requant (-6, rq), ==, 2);        /* 1.5 → 2 */
+  g_assert_cmpint (cfqp_requant (6, rq), ==, -2);
+  g_assert_true (cfqp_requant_from_real (0.0, &rq));
+  g_assert_cmpint (cfqp_requant (1000000, rq), ==, 0);
+  g_assert_true (cfqp_requant_from_real (1e-12, &rq));   /* tiny: shift capped */
+  g_assert_cmpint (rq.shift, ==, 62);
+  g_assert_cmpint (cfqp_requant (G_MAXINT32, rq), ==, 0);
+  g_assert_false (cfqp_requant_from_real (2e9, &rq));
+  g_assert_false (cfqp_requant_from_real (NAN, &rq));
+
+  /* against double rounding: never more than 1 off, nearly always exact */
+  for (guint i = 0; i < n; i++) {
+    double real = exp (g_rand_double_range (rand, log (1e-6), log (1e3)));
+    /* int32 accumulators, results in the range requantisation produces */
+    double bound = MIN (1e6, 2e9 * real);
+    gint64 acc = (gint64) (g_rand_double_range (rand, -bound, bound) / real);
+    double want = acc * real;
+    gint64 got;
+    g_assert_true (cfqp_requant_from_real (real, &rq));
+    got = cfqp_requant (acc, rq);
+    g_assert_cmpfloat (fabs (got - want), <=, 0.5 + 1e-6 * fabs (want) + 1e-9);
+    exact += got == (gint64) (want >= 0 ? floor (want + 0.5) : -floor (-want + 0.5));
+  }
+  g_assert_cmpuint (exact, >=, n * 999 / 1000);
+}
+
+static void
+test_clamp_u8 (void)
+{
+  g_assert_cmpuint (cfqp_clamp_u8 (-5, 0, 255), ==, 0);
+  g_assert_cmpuint (cfqp_clamp_u8 (300, 0, 255), ==, 255);
+  g_assert_cmpuint (cfqp_clamp_u8 (12, 17, 255), ==, 17);
+  g_assert_cmpuint (cfqp_clamp_u8 (200, 0, 180), ==, 180);
+}
+
+/* --- one op against fake-quant float ------------------------------------ */
+
+typedef struct {
+  const char *name;
+  CfqpOpType  op;
+  guint       in_c, out_c, n_inputs;
+  guint       w, h;
+  void      (*setup) (CfqpNode *node, GRand *rand);
+} OpCase;
+
+static void
+setup_conv (CfqpNode *n, GRand *rand, guint k, guint stride, guint dil, guint groups)
+{
+  CfqpConvParams *c = &n->p.conv;
+  guint ic = n->inputs ? 0 : 0;
+  (void) ic;
+  c->kernel_h = c->kernel_w = k;
+  c->stride_h = c->stride_w = stride;
+  c->dilation_h = c->dilation_w = dil;
+  c->pad_t = c->pad_l = (k / 2) * dil;
+  c->pad_b = c->pad_r = (k / 2) * dil + (k == 2);
+  c->groups = groups;
+}
+
+static void
+finish_conv (CfqpNode *n, guint in_c, GRand *rand, gboolean transpose)
+{
+  CfqpConvParams *c = &n->p.conv;
+  gsize nw;
+  c->in_channels = in_c;
+  c->out_channels = n->out_channels;
+  nw = (gsize) c->out_channels * (c->in_channels / c->groups) * c->kernel_h * c->kernel_w;
+  c->weight = ref_random_floats (rand, nw, -0.5f, 0.5f);
+  c->bias = ref_random_floats (rand, c->out_channels, -0.3f, 0.3f);
+  (void) transpose;
+}
+
+static void conv3 (CfqpNode *n, GRand *r) { setup_conv (n, r, 3, 1, 1, 1); }
+static void conv3_relu (CfqpNode *n, GRand *r) { setup_conv (n, r, 3, 1, 1, 1); n->act.kind = CFQP_ACT_RELU; }
+static void conv3_clip (CfqpNode *n, GRand *r)
+{
+  setup_conv (n, r, 3, 1, 1, 1);
+  n->act = (CfqpActivation) { CFQP_ACT_CLIP, 0, 0.f, 0.6f, NULL, 0 };
+}
+static void conv3_prelu (CfqpNode *n, GRand *r)
+{
+  setup_conv (n, r, 3, 1, 1, 1);
+  n->act.kind = CFQP_ACT_PRELU;
+  n->act.n_slopes = n->out_channels;
+  n->act.slopes = ref_random_floats (r, n->out_channels, 0.05f, 0.4f);
+}
+static void conv5_s2 (CfqpNode *n, GRand *r) { setup_conv (n, r, 5, 2, 1, 1); }
+static void conv3_dil2 (CfqpNode *n, GRand *r) { setup_conv (n, r, 3, 1, 2, 1); }
+static void conv3_groups (CfqpNode *n, GRand *r) { setup_conv (n, r, 3, 1, 1, 2); }
+static void conv3_dw (CfqpNode *n, GRand *r) { setup_conv (n, r, 3, 1, 1, 6); }
+static void conv1 (CfqpNode *n, GRand *r) { setup_conv (n, r, 1, 1, 1, 1); }
+static void convt3_s2 (CfqpNode *n, GRand *r)
+{
+  setup_conv (n, r, 3, 2, 1, 1);
+  n->p.conv.pad_b = n->p.conv.pad_r = 1;
+  n->p.conv.output_pad_h = n->p.conv.output_pad_w = 1;
+}
+static void add_acts (CfqpNode *n, GRand *r) { n->p.binary.kind = CFQP_BINARY_ADD; }
+static void sub_acts_relu (CfqpNode *n, GRand *r) { n->p.binary.kind = CFQP_BINARY_SUB; n->act.kind = CFQP_ACT_RELU; }
+static void mul_acts (CfqpNode *n, GRand *r) { n->p.binary.kind = CFQP_BINARY_MUL; }
+static void add_const (CfqpNode *n, GRand *r)
+{
+  n->p.binary.kind = CFQP_BINARY_ADD;
+  n->p.binary.n_constant = n->out_channels;
+  n->p.binary.constant = ref_random_floats (r, n->out_channels, -0.5f, 0.5f);
+}
+static void rsub_const (CfqpNode *n, GRand *r)
+{
+  n->p.binary.kind = CFQP_BINARY_SUB;
+  n->p.binary.constant_first = TRUE;
+  n->p.binary.n_constant = 1;
+  n->p.binary.constant = ref_random_floats (r, 1, 0.5f, 1.f);
+}
+static void mul_const (CfqpNode *n, GRand *r)
+{
+  n->p.binary.kind = CFQP_BINARY_MUL;
+  n->p.binary.n_constant = n->out_channels;
+  n->p.binary.constant = ref_random_floats (r, n->out_channels, -2.f, 2.f);
+}
+static void div_const (CfqpNode *n, GRand *r)
+{
+  n->p.binary.kind = CFQP_BINARY_DIV;
+  n->p.binary.n_constant = 1;
+  n->p.binary.constant = ref_random_floats (r, 1, 0.5f, 3.f);
+}
+static void act_relu (CfqpNode *n, GRand *r) { n->act.kind = CFQP_ACT_RELU; }
+static void act_leaky (CfqpNode *n, GRand *r) { n->act.kind = CFQP_ACT_LEAKY_RELU; n->act.alpha = 0.1f; }
+static void concat (CfqpNode *n, GRand *r) { }
+static void d2s_crd (CfqpNode *n, GRand *r) { n->p.shuffle = (CfqpShuffleParams) { 2, CFQP_D2S_CRD }; }
+static void d2s_dcr (CfqpNode *n, GRand *r) { n->p.shuffle = (CfqpShuffleParams) { 3, CFQP_D2S_DCR }; }
+static void s2d (CfqpNode *n, GRand *r) { n->p.shuffle = (CfqpShuffleParams) { 2, CFQP_D2S_CRD }; }
+static void resize (CfqpNode *n, GRand *r) { n->p.resize.scale_h = 3; n->p.resize.scale_w = 2; }
+static void tile_il (CfqpNode *n, GRand *r) { n->p.tile.repeats = 4; n->p.tile.interleave = TRUE; }
+
+static const OpCase cases[] = {
+  { "conv3x3", CFQP_OP_CONV, 5, 7, 1, 37, 23, conv3 },
+  { "conv3x3-relu", CFQP_OP_CONV, 3, 8, 1, 17, 13, conv3_relu },
+  { "conv3x3-clip", CFQP_OP_CONV, 4, 4, 1, 9, 11, conv3_clip },
+  { "conv3x3-prelu", CFQP_OP_CONV, 4, 6, 1, 10, 7, conv3_prelu },
+  { "conv5x5-stride2", CFQP_OP_CONV, 3, 5, 1, 21, 17, conv5_s2 },
+  { "conv3x3-dilation2", CFQP_OP_CONV, 2, 3, 1, 15, 12, conv3_dil2 },
+  { "conv3x3-groups2", CFQP_OP_CONV, 6, 4, 1, 13, 9, conv3_groups },
+  { "conv3x3-depthwise", CFQP_OP_CONV, 6, 6, 1, 1, 1, conv3_dw },
+  { "conv1x1", CFQP_OP_CONV, 9, 27, 1, 31, 5, conv1 },
+  { "convtranspose3x3-s2", CFQP_OP_CONV_TRANSPOSE, 4, 3, 1, 11, 7, convt3_s2 },
+  { "add", CFQP_OP_BINARY, 3, 3, 2, 19, 11, add_acts },
+  { "sub-relu", CFQP_OP_BINARY, 3, 3, 2, 8, 8, sub_acts_relu },
+  { "mul", CFQP_OP_BINARY, 2, 2, 2, 12, 5, mul_acts },
+  { "add-const", CFQP_OP_BINARY, 3, 3, 1, 7, 9, add_const },
+  { "const-sub", CFQP_OP_BINARY, 3, 3, 1, 7, 9, rsub_const },
+  { "mul-const", CFQP_OP_BINARY, 4, 4, 1, 7, 9, mul_const },
+  { "div-const", CFQP_OP_BINARY, 2, 2, 1, 7, 9, div_const },
+  { "relu", CFQP_OP_ACTIVATION, 3, 3, 1, 13, 3, act_relu },
+  { "leaky-relu", CFQP_OP_ACTIVATION, 3, 3, 1, 13, 3, act_leaky },
+  { "concat", CFQP_OP_CONCAT, 3, 6, 2, 9, 7, concat },
+  { "depth-to-space-crd", CFQP_OP_DEPTH_TO_SPACE, 12, 3, 1, 5, 7, d2s_crd },
+  { "depth-to-space-dcr", CFQP_OP_DEPTH_TO_SPACE, 27, 3, 1, 4, 3, d2s_dcr },
+  { "space-to-depth", CFQP_OP_SPACE_TO_DEPTH, 3, 12, 1, 10, 6, s2d },
+  { "resize-nearest", CFQP_OP_RESIZE_NEAREST, 3, 3, 1, 5, 4, resize },
+  { "tile-interleave", CFQP_OP_TILE_CHANNELS, 3, 12, 1, 6, 5, tile_il },
+};
+
+static CfqpQParams
+random_qparams (GRand *rand)
+{
+  CfqpQParams q = { (float) g_rand_double_range (rand, 0.004, 0.02),
+                    g_rand_int_range (rand, 0, 200) };
+  return q;
+}
+
+/* Dequantised copy of a quantised conv's weights and bias, so the float
+ * kernel computes exactly what the integer one approximates. */
+static void
+fake_quant_conv (CfqpNode *f, const CfqpNode *node, const CfqpInt8Node *q, float s_in)
+{
+  const CfqpConvParams *c = &node->p.conv;
+  gboolean transpose = node->op == CFQP_OP_CONV_TRANSPOSE;
+  guint icg = c->in_channels / c->groups, ocg = c->out_channels / c->groups;
+  gsize k = (gsize) c->kernel_h * c->kernel_w;
+  gsize nw = (gsize) c->out_channels * icg * k;
+  g_autofree double *sw = g_new0 (double, c->out_channels);
+
+  for (gsize e = 0; e < nw; e++) {
+    guint oc = transpose ? (guint) ((e / (ocg * k)) / icg * ocg + (e / k) % ocg)
+                         : (guint) (e / (icg * k));
+    sw[oc] = MAX (sw[oc], fabs (c->weight[e]) / 127.0);
+  }
+  for (gsize e = 0; e < nw; e++) {
+    guint oc = transpose ? (guint) ((e / (ocg * k)) / icg * ocg + (e / k) % ocg)
+                         : (guint) (e / (icg * k));
+    f->p.conv.weight[e] = (float) (q->weight[e] * sw[oc]);
+  }
+  for (guint oc = 0; oc < c->out_channels; oc++)
+    f->p.conv.bias[oc] = (float) (q->bias[oc] * s_in * sw[oc]);
+}
+
+static void
+test_op_case (gconstpointer data)
+{
+  const OpCase *tc = data;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (g_str_hash (tc->name));
+  CfqpGraph *g = cfqp_graph_new ();
+  CfqpGraph *fg;
+  CfqpNode *node;
+  guint in_ids[2] = { 1, 2 };
+  g_autofree CfqpQParams *table = NULL;
+  CfqpInt8Program *prog;
+  g_autoptr (GError) error = NULL;
+  CfqpShape shapes[4];
+  CfqpU8View qin[2], qout;
+  CfqpF32View fin[2], fout;
+  guint worst = 0;
+
+  /* value 0: a dummy graph input; 1..n: the op's inputs; last: its output.
+   * The graph output is value 0, so no tensor of interest is forced onto
+   * the pixel grid. */
+  cfqp_graph_add_value (g, "input", tc->in_c, -1);
+  for (guint k = 0; k < tc->n_inputs; k++)
+    cfqp_graph_add_value (g, k ? "b" : "a", tc->in_c, -1);
+  node = cfqp_graph_add_node (g, tc->op, tc->name);
+  node->n_inputs = tc->n_inputs;
+  node->inputs = g_memdup2 (in_ids, tc->n_inputs * sizeof (guint));
+  node->out_channels = tc->out_c;
+  node->output = cfqp_graph_add_value (g, "out", tc->out_c, 0);
+  g->output = 0;
+  tc->setup (node, rand);
+  if (tc->op == CFQP_OP_CONV || tc->op == CFQP_OP_CONV_TRANSPOSE)
+    finish_conv (node, tc->in_c, rand, tc->op == CFQP_OP_CONV_TRANSPOSE);
+
+  /* shape inference sees the op reading the graph input (same shape) */
+  memset (node->inputs, 0, tc->n_inputs * sizeof (guint));
+  g_assert_true (cfqp_graph_infer_shapes (g, tc->w, tc->h, shapes, &error));
+  g_assert_no_error (error);
+  memcpy (node->inputs, in_ids, tc->n_inputs * sizeof (guint));
+  for (guint k = 1; k <= tc->n_inputs; k++)
+    shapes[k] = shapes[0];
+
+  table = g_new (CfqpQParams, g->n_values);
+  for (guint v = 0; v < g->n_values; v++)
+    table[v] = random_qparams (rand);
+  prog = cfqp_int8_program_new (g, table, &error);
+  g_assert_no_error (error);
+
+  /* quantised inputs and their dequantised float twins */
+  for (guint k = 0; k < tc->n_inputs; k++) {
+    CfqpShape *s = &shapes[1 + k];
+    gsize n = (gsize) s->c * s->h * s->w;
+    const CfqpQParams *qp = &prog->qparams[1 + k];
+    qin[k] = (CfqpU8View) { g_malloc (n), s->c, s->h, s->w, s->w, (gsize) s->w * s->h };
+    fin[k] = (CfqpF32View) { g_new (float, n), s->c, s->h, s->w, s->w, (gsize) s->w * s->h };
+    for (gsize e = 0; e < n; e++) {
+      qin[k].data[e] = (guint8) g_rand_int_range (rand, 0, 256);
+      fin[k].data[e] = qp->scale * (qin[k].data[e] - qp->zero_point);
+    }
+  }
+  {
+    CfqpShape *s = &shapes[node->output];
+    gsize n = (gsize) s->c * s->h * s->w;
+    qout = (CfqpU8View) { g_malloc (n), s->c, s->h, s->w, s->w, (gsize) s->w * s->h };
+    fout = (CfqpF32View) { g_new (float, n), s->c, s->h, s->w, s->w, (gsize) s->w * s->h };
+  }
+
+  cfqp_int8_ref_ops[tc->op] (node, &prog->nodes[0], qin, &qout, 0, qout.h);
+
+  fg = cfqp_graph_copy (g);
+  if (tc->op == CFQP_OP_CONV || tc->op == CFQP_OP_CONV_TRANSPOSE)
+    fake_quant_conv (&fg->nodes[0], node, &prog->nodes[0], prog->qparams[1].scale);
+  cfqp_f32_ops[tc->op] (&fg->nodes[0], fin, &fout, 0, fout.h);
+
+  {
+    const CfqpQParams *qo = &prog->qparams[node->output];
+    gsize n = (gsize) qout.c * qout.plane_stride;
+    for (gsize e = 0; e < n; e++) {
+      double want = CLAMP (round (fout.data[e] / qo->scale) + qo->zero_point, 0, 255);
+      guint diff = (guint) fabs (want - qout.data[e]);
+      if (diff > 1)
+        g_error ("%s: element %zu: int8 %u, fake-quant %g", tc->name, e, qout.data[e], want);
+      worst = MAX (worst, diff);
+    }
+  }
+  g_test_message ("%s: worst difference %u LSB", tc->name, worst);
+
+  for (guint k = 0; k < tc->n_inputs; k++) {
+    g_free (qin[k].data);
+    g_free (fin[k].data);
+  }
+  g_free (qout.data);
+  g_free (fout.data);
+  cfqp_int8_program_free (prog);
+  cfqp_graph_free (fg);
+  cfqp_graph_free (g);
+}
+
+/* --- whole network ------------------------------------------------------- */
+
+typedef struct {
+  float *lo, *hi;
+} Ranges;
+
+static void
+observe_range (guint tensor, const float *data, guint c, guint h, guint w, gpointer user_data)
+{
+  Ranges *r = user_data;
+  for (gsize e = 0; e < (gsize) c * h * w; e++) {
+    r->lo[tensor] = MIN (r->lo[tensor], data[e]);
+    r->hi[tensor] = MAX (r->hi[tensor], data[e]);
+  }
+}
+
+static double
+psnr (const float *a, const float *b, gsize n)
+{
+  double se = 0;
+  for (gsize e = 0; e < n; e++) {
+    double d = CLAMP (a[e], 0.f, 1.f) - CLAMP (b[e], 0.f, 1.f);
+    se += d * d;
+  }
+  return 10 * log10 (1.0 / MAX (se / n, 1e-12));
+}
+
+static void
+test_runner_abpn (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpModel) model = cfqp_model_new_from_graph (test_model_abpn (3, 16, 3, 3, 11),
+      "abpn", &error);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (3);
+  guint w = 29, h = 17, n_t;
+  gsize n_in = 3 * w * h, n_out = n_in * 9;
+  g_autofree float *in = NULL, *ref = g_new (float, n_out), *got = g_new (float, n_out);
+  g_autofree float *lo = NULL, *hi = NULL;
+  g_autofree CfqpQParams *qp = NULL;
+  g_autofree guint8 *packed = g_malloc (n_in), *out_packed = g_malloc (n_out);
+  Ranges ranges;
+  CfqpRunnerOptions opts = CFQP_RUNNER_OPTIONS_INIT;
+  g_autoptr (CfqpRunner) runner = NULL;
+  double p;
+
+  g_assert_no_error (error);
+  n_t = cfqp_model_get_n_tensors (model);
+  lo = g_new0 (float, n_t);
+  hi = g_new0 (float, n_t);
+  ranges = (Ranges) { lo, hi };
+  /* smooth-ish input: quantised to the pixel grid like a frame */
+  in = g_new (float, n_in);
+  for (gsize e = 0; e < n_in; e++)
+    in[e] = (float) g_rand_int_range (rand, 0, 256) / 255.f;
+  g_assert_true (cfqp_model_observe_f32 (model, in, w, h, ref, observe_range, &ranges, &error));
+  qp = g_new (CfqpQParams, n_t);
+  for (guint t = 0; t < n_t; t++) {
+    qp[t].scale = MAX ((hi[t] - lo[t]) / 255.f, 1e-6f);
+    qp[t].zero_point = (gint32) CLAMP (lroundf (-lo[t] / qp[t].scale), 0, 255);
+  }
+  opts.precision = CFQP_PRECISION_INT8;
+  opts.qparams = qp;
+  opts.n_threads = 2;
+  runner = cfqp_runner_new (model, &opts, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (cfqp_runner_get_active_backend (runner), ==, "ref");
+  g_assert_true (cfqp_runner_run_f32 (runner, in, w, h, got, &error));
+  p = psnr (ref, got, n_out);
+  g_test_message ("ABPN-like x3, INT8 vs FP32: %.2f dB", p);
+  g_assert_cmpfloat (p, >, 38.0);
+
+  /* the packed path gives the same bytes as the float path */
+  {
+    CfqpPackedLayout rgb = { 3, 0, 1, 2, -1 };
+    for (guint y = 0; y < h; y++)
+      for (guint x = 0; x < w; x++)
+        for (guint c = 0; c < 3; c++)
+          packed[(y * w + x) * 3 + c] = (guint8) lroundf (in[(c * h + y) * w + x] * 255.f);
+    g_assert_true (cfqp_runner_run_packed (runner, &rgb, packed, w * 3, w, h, out_packed,
+        w * 9, &error));
+    for (guint y = 0; y < 3 * h; y++)
+      for (guint x = 0; x < 3 * w; x++)
+        for (guint c = 0; c < 3; c++)
+          g_assert_cmpint (out_packed[(y * 3 * w + x) * 3 + c], ==,
+              lroundf (got[(c * 3 * h + y) * 3 * w + x] * 255.f));
+  }
+
+  /* a bad table is refused and the running program stays */
+  qp[1].scale = -1.f;
+  g_assert_false (cfqp_runner_set_qparams (runner, qp, &error));
+  g_assert_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_true (cfqp_runner_run_f32 (runner, in, w, h, ref, &error));
+  g_assert_cmpmem (ref, n_out * sizeof (float), got, n_out * sizeof (float));
+
+  /* INT8 without parameters is an error, not a silent FP32 */
+  opts.qparams = NULL;
+  g_assert_null (cfqp_runner_new (model, &opts, &error));
+  g_assert_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID);
+}
+
+static void
+test_clip_free (void)
+{
+  g_autoptr (GError) error = NULL;
+  CfqpGraph *g = test_model_abpn (3, 8, 2, 2, 5);
+  g_autoptr (CfqpModel) model = NULL, free_model = NULL;
+  g_autofree char *report = NULL;
+  guint removed = 0;
+  const CfqpGraph *fg;
+
+  /* clipped ReLU inside, clamp [0,1] on the last conv */
+  for (guint i = 0; i < g->n_nodes; i++)
+    if (g->nodes[i].act.kind == CFQP_ACT_RELU)
+      g->nodes[i].act = (CfqpActivation) { CFQP_ACT_CLIP, 0, 0.f, 1.f, NULL, 0 };
+  model = cfqp_model_new_from_graph (g, "clipped", &error);
+  g_assert_no_error (error);
+  free_model = cfqp_model_new_clip_free (model, &removed, &report);
+  g_test_message ("%s", report);
+  g_assert_cmpuint (removed, >=, 2);
+  fg = cfqp_model_get_graph (free_model);
+  for (guint i = 0; i < fg->n_nodes; i++)
+    g_assert_cmpint (fg->nodes[i].act.kind, !=, CFQP_ACT_CLIP);
+  /* the original is untouched */
+  g_assert_cmpint (cfqp_model_get_graph (model)->nodes[1].act.kind, ==, CFQP_ACT_CLIP);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/int8/rshift-round", test_rshift_round);
+  g_test_add_func ("/int8/requant-from-real", test_requant_from_real);
+  g_test_add_func ("/int8/clamp", test_clamp_u8);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *path = g_strdup_printf ("/int8/op/%s", cases[i].name);
+    g_test_add_data_func (path, &cases[i], test_op_case);
+  }
+  g_test_add_func ("/int8/runner-abpn", test_runner_abpn);
+  g_test_add_func ("/int8/clip-free", test_clip_free);
+  return g_test_run ();
+}
