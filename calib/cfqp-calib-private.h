@@ -1,0 +1,33 @@
+/* cfqp — calib internals shared between its files and its unit tests. */
+#pragma once
+
+#include "cfqp-calib.h"
+
+G_BEGIN_DECLS
+
+/* An FP32 forward pass: out is preallocated C×(s·H)×(s·W). */
+typedef gboolean (*CfqpForwardFunc) (const CfqpImage *in, CfqpImage *out, gpointer user_data,
+                                     GError **error);
+
+/* Augmentation steps.  x is an RD image, y = f(x) its FP32 output. */
+CfqpImage   *cfqp_augment_review (const CfqpImage *y, guint width, guint height);
+void         cfqp_augment_crops  (const CfqpImage *y, guint width, guint height, guint n,
+                                  GRand *rand, GPtrArray *out);
+/* NULL without an error when y is too flat to stretch. */
+CfqpImage   *cfqp_augment_range  (const CfqpImage *x, const CfqpImage *y,
+                                  double low_pct, double high_pct, double max_gain,
+                                  CfqpForwardFunc forward, gpointer user_data, GError **error);
+/* All augmentations settings->augment asks for, appended to out. */
+gboolean     cfqp_augment_image  (const CfqpImage *x, const CfqpImage *y,
+                                  const CfqpCalibSettings *settings, GRand *rand,
+                                  CfqpForwardFunc forward, gpointer user_data,
+                                  GPtrArray *out, GError **error);
+
+/* Tensor names and hash check without a CfqpModel (tests, file loading). */
+gboolean     cfqp_calibration_check_names (const CfqpCalibration *calib, const char *hash,
+                                           const char *const *names, guint n_names,
+                                           GError **error);
+/* Check one tensor's values; what names it in errors is "tensor 'name'". */
+gboolean     cfqp_calib_tensor_validate (const CfqpCalibTensor *t, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,414 @@
+/* The calibration file: versioned JSON, written atomically, validated in
+ * full on load (a bad calibration must never reach an INT8 runner). */
+#include "cfqp-calib-private.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+/* ---- writing ------------------------------------------------------- */
+
+static void
+add_settings (JsonBuilder *b, const CfqpCalibSettings *s)
+{
+  g_autofree char *aug = cfqp_augment_flags_to_string (s->augment);
+
+  json_builder_set_member_name (b, "settings");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "observer");
+  json_builder_add_string_value (b, cfqp_observer_kind_to_nick (s->observer));
+  json_builder_set_member_name (b, "percentile");
+  json_builder_add_double_value (b, s->percentile);
+  json_builder_set_member_name (b, "bins");
+  json_builder_add_int_value (b, s->n_bins);
+  json_builder_set_member_name (b, "augment");
+  json_builder_add_string_value (b, aug);
+  json_builder_set_member_name (b, "output_crops");
+  json_builder_add_int_value (b, s->n_output_crops);
+  json_builder_set_member_name (b, "range_low_pct");
+  json_builder_add_double_value (b, s->range_low_pct);
+  json_builder_set_member_name (b, "range_high_pct");
+  json_builder_add_double_value (b, s->range_high_pct);
+  json_builder_set_member_name (b, "range_max_gain");
+  json_builder_add_double_value (b, s->range_max_gain);
+  json_builder_set_member_name (b, "max_samples");
+  json_builder_add_int_value (b, s->max_samples);
+  json_builder_set_member_name (b, "max_bytes");
+  json_builder_add_int_value (b, (gint64) s->max_bytes);
+  json_builder_set_member_name (b, "crop_size");
+  json_builder_add_int_value (b, s->crop_size);
+  json_builder_set_member_name (b, "scene_threshold");
+  json_builder_add_double_value (b, s->scene_threshold);
+  json_builder_set_member_name (b, "seed");
+  json_builder_add_int_value (b, s->seed);
+  json_builder_end_object (b);
+}
+
+char *
+cfqp_calibration_to_json (const CfqpCalibration *c, gsize *length)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "format");
+  json_builder_add_string_value (b, CFQP_CALIBRATION_FORMAT);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_int_value (b, CFQP_CALIBRATION_VERSION);
+
+  json_builder_set_member_name (b, "model");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "hash");
+  json_builder_add_string_value (b, cfqp_calibration_get_model_hash (c));
+  json_builder_set_member_name (b, "clip_free");
+  json_builder_add_boolean_value (b, cfqp_calibration_get_clip_free (c));
+  json_builder_end_object (b);
+
+  add_settings (b, cfqp_calibration_get_settings (c));
+
+  json_builder_set_member_name (b, "rd");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "samples");
+  json_builder_add_int_value (b, cfqp_calibration_get_n_samples (c));
+  json_builder_set_member_name (b, "images");
+  json_builder_add_int_value (b, cfqp_calibration_get_n_images (c));
+  json_builder_end_object (b);
+
+  json_builder_set_member_name (b, "tensors");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < cfqp_calibration_get_n_tensors (c); i++) {
+    const CfqpCalibTensor *t = cfqp_calibration_get_tensor (c, i);
+
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "name");
+    json_builder_add_string_value (b, t->name);
+    /* Floats as doubles: json-glib prints them round-trip exact. */
+    json_builder_set_member_name (b, "scale");
+    json_builder_add_double_value (b, t->qparams.scale);
+    json_builder_set_member_name (b, "zero_point");
+    json_builder_add_int_value (b, t->qparams.zero_point);
+    json_builder_set_member_name (b, "min");
+    json_builder_add_double_value (b, t->min);
+    json_builder_set_member_name (b, "max");
+    json_builder_add_double_value (b, t->max);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  json_generator_set_indent (gen, 2);
+  return json_generator_to_data (gen, length);
+}
+
+gboolean
+cfqp_calibration_save (const CfqpCalibration *c, const char *path, GError **error)
+{
+  gsize len;
+  g_autofree char *data = cfqp_calibration_to_json (c, &len);
+  GError *err = NULL;
+
+  /* Temp file in the same folder, fsync, rename: a reader sees the old
+   * file or the new one, never half of one. */
+  if (!g_file_set_contents_full (path, data, len, G_FILE_SET_CONTENTS_CONSISTENT, 0644,
+          &err)) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_IO,
+        "cannot write calibration: %s", err->message);
+    g_error_free (err);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* ---- reading ------------------------------------------------------- */
+
+static gboolean
+format_error (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+format_error (GError **error, const char *fmt, ...)
+{
+  va_list args;
+  g_autofree char *msg = NULL;
+
+  va_start (args, fmt);
+  msg = g_strdup_vprintf (fmt, args);
+  va_end (args);
+  g_set_error_literal (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_FORMAT, msg);
+  return FALSE;
+}
+
+static JsonNode *
+member (JsonObject *o, const char *where, const char *name, GError **error)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+
+  if (!n)
+    format_error (error, "missing field '%s%s'", where, name);
+  return n;
+}
+
+static JsonObject *
+get_object (JsonObject *o, const char *where, const char *name, GError **error)
+{
+  JsonNode *n = member (o, where, name, error);
+
+  if (n && !JSON_NODE_HOLDS_OBJECT (n)) {
+    format_error (error, "field '%s%s' must be an object", where, name);
+    return NULL;
+  }
+  return n ? json_node_get_object (n) : NULL;
+}
+
+static const char *
+get_string (JsonObject *o, const char *where, const char *name, GError **error)
+{
+  JsonNode *n = member (o, where, name, error);
+
+  if (n && json_node_get_value_type (n) != G_TYPE_STRING) {
+    format_error (error, "field '%s%s' must be a string", where, name);
+    return NULL;
+  }
+  return n ? json_node_get_string (n) : NULL;
+}
+
+static gboolean
+get_number (JsonObject *o, const char *where, const char *name, double *v, GError **error)
+{
+  JsonNode *n = member (o, where, name, error);
+  GType t;
+
+  if (!n)
+    return FALSE;
+  t = JSON_NODE_HOLDS_VALUE (n) ? json_node_get_value_type (n) : G_TYPE_INVALID;
+  if (t != G_TYPE_INT64 && t != G_TYPE_DOUBLE)
+    return format_error (error, "field '%s%s' must be a number", where, name);
+  *v = json_node_get_double (n);   /* converts integers */
+  return TRUE;
+}
+
+static gboolean
+get_int (JsonObject *o, const char *where, const char *name, gint64 lo, gint64 hi,
+         gint64 *v, GError **error)
+{
+  JsonNode *n = member (o, where, name, error);
+
+  if (!n)
+    return FALSE;
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+    return format_error (error, "field '%s%s' must be an integer", where, name);
+  *v = json_node_get_int (n);
+  if (*v < lo || *v > hi) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_INVALID,
+        "field '%s%s' is %" G_GINT64_FORMAT ", outside %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT,
+        where, name, *v, lo, hi);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+read_settings (JsonObject *root, CfqpCalibSettings *s, GError **error)
+{
+  const char *w = "settings.";
+  JsonObject *o = get_object (root, "", "settings", error);
+  const char *str;
+  gint64 v;
+
+  if (!o)
+    return FALSE;
+  cfqp_calib_settings_init (s);
+  if (!(str = get_string (o, w, "observer", error)))
+    return FALSE;
+  if (!cfqp_observer_kind_from_nick (str, &s->observer))
+    return format_error (error, "unknown observer '%s'", str);
+  if (!(str = get_string (o, w, "augment", error)))
+    return FALSE;
+  if (!cfqp_augment_flags_from_string (str, &s->augment))
+    return format_error (error, "unknown augmentation '%s'", str);
+  if (!get_number (o, w, "percentile", &s->percentile, error) ||
+      !get_number (o, w, "range_low_pct", &s->range_low_pct, error) ||
+      !get_number (o, w, "range_high_pct", &s->range_high_pct, error) ||
+      !get_number (o, w, "range_max_gain", &s->range_max_gain, error) ||
+      !get_number (o, w, "scene_threshold", &s->scene_threshold, error))
+    return FALSE;
+  if (!get_int (o, w, "bins", 16, 1 << 20, &v, error))
+    return FALSE;
+  s->n_bins = v;
+  if (!get_int (o, w, "output_crops", 0, 64, &v, error))
+    return FALSE;
+  s->n_output_crops = v;
+  if (!get_int (o, w, "max_samples", 1, G_MAXUINT, &v, error))
+    return FALSE;
+  s->max_samples = v;
+  if (!get_int (o, w, "max_bytes", 1, G_MAXSSIZE, &v, error))
+    return FALSE;
+  s->max_bytes = v;
+  if (!get_int (o, w, "crop_size", 0, CFQP_MAX_FRAME_DIM, &v, error))
+    return FALSE;
+  s->crop_size = v;
+  if (!get_int (o, w, "seed", 0, G_MAXUINT32, &v, error))
+    return FALSE;
+  s->seed = v;
+  return cfqp_calib_settings_validate (s, error);
+}
+
+static gboolean
+valid_hash (const char *h)
+{
+  gsize n = strlen (h);
+
+  if (n != 64)
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    if (!g_ascii_isxdigit (h[i]))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+read_tensor (JsonNode *node, guint i, CfqpCalibTensor *t, GError **error)
+{
+  g_autofree char *where = g_strdup_printf ("tensors[%u].", i);
+  JsonObject *o;
+  double scale, mn, mx;
+  gint64 zp;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return format_error (error, "tensors[%u] must be an object", i);
+  o = json_node_get_object (node);
+  if (!(t->name = get_string (o, where, "name", error)) ||
+      !get_number (o, where, "scale", &scale, error) ||
+      !get_number (o, where, "min", &mn, error) ||
+      !get_number (o, where, "max", &mx, error))
+    return FALSE;
+  if (!get_int (o, where, "zero_point", G_MININT32, G_MAXINT32, &zp, error))
+    return FALSE;
+  t->qparams.scale = (float) scale;
+  t->qparams.zero_point = (gint32) zp;
+  t->min = (float) mn;
+  t->max = (float) mx;
+  return cfqp_calib_tensor_validate (t, error);
+}
+
+static CfqpCalibration *
+from_root (JsonNode *root_node, GError **error)
+{
+  JsonObject *root, *model, *rd;
+  JsonNode *tn;
+  JsonArray *arr;
+  const char *format, *hash;
+  CfqpCalibSettings settings;
+  gint64 version, n_samples, n_images;
+  g_autofree CfqpCalibTensor *tensors = NULL;
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  guint n;
+  JsonNode *cf;
+
+  if (!root_node || !JSON_NODE_HOLDS_OBJECT (root_node)) {
+    format_error (error, "not a calibration: the top level is not an object");
+    return NULL;
+  }
+  root = json_node_get_object (root_node);
+  if (!(format = get_string (root, "", "format", error)))
+    return NULL;
+  if (strcmp (format, CFQP_CALIBRATION_FORMAT) != 0) {
+    format_error (error, "not a calibration: format is '%s', not '%s'", format,
+        CFQP_CALIBRATION_FORMAT);
+    return NULL;
+  }
+  if (!get_int (root, "", "version", G_MININT64, G_MAXINT64, &version, error))
+    return NULL;
+  if (version != CFQP_CALIBRATION_VERSION) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_VERSION,
+        "calibration version %" G_GINT64_FORMAT " is not supported (only %d)", version,
+        CFQP_CALIBRATION_VERSION);
+    return NULL;
+  }
+  if (!(model = get_object (root, "", "model", error)) ||
+      !(hash = get_string (model, "model.", "hash", error)) ||
+      !(cf = member (model, "model.", "clip_free", error)))
+    return NULL;
+  if (!valid_hash (hash)) {
+    format_error (error, "model.hash '%s' is not a SHA-256 in hex", hash);
+    return NULL;
+  }
+  if (!JSON_NODE_HOLDS_VALUE (cf) || json_node_get_value_type (cf) != G_TYPE_BOOLEAN) {
+    format_error (error, "field 'model.clip_free' must be true or false");
+    return NULL;
+  }
+  if (!read_settings (root, &settings, error))
+    return NULL;
+  if (!(rd = get_object (root, "", "rd", error)) ||
+      !get_int (rd, "rd.", "samples", 0, G_MAXUINT, &n_samples, error) ||
+      !get_int (rd, "rd.", "images", 0, G_MAXUINT, &n_images, error))
+    return NULL;
+
+  if (!(tn = member (root, "", "tensors", error)))
+    return NULL;
+  if (!JSON_NODE_HOLDS_ARRAY (tn)) {
+    format_error (error, "field 'tensors' must be an array");
+    return NULL;
+  }
+  arr = json_node_get_array (tn);
+  n = json_array_get_length (arr);
+  if (n < 2 || n > CFQP_MAX_NODES * 2) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_INVALID,
+        "%u tensors: a model has between 2 and %u", n, CFQP_MAX_NODES * 2);
+    return NULL;
+  }
+  tensors = g_new0 (CfqpCalibTensor, n);
+  for (guint i = 0; i < n; i++) {
+    if (!read_tensor (json_array_get_element (arr, i), i, &tensors[i], error))
+      return NULL;
+    if (!g_hash_table_add (seen, (gpointer) tensors[i].name)) {
+      g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_INVALID,
+          "tensor '%s' appears twice", tensors[i].name);
+      return NULL;
+    }
+  }
+  return cfqp_calibration_new (hash, json_node_get_boolean (cf), &settings, n_samples,
+      n_images, tensors, n);
+}
+
+CfqpCalibration *
+cfqp_calibration_new_from_json (const char *data, gssize length, CfqpModel *model,
+                                GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  GError *err = NULL;
+  CfqpCalibration *c;
+
+  if (!json_parser_load_from_data (parser, data, length, &err)) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_PARSE,
+        "calibration is not valid JSON (truncated?): %s", err->message);
+    g_error_free (err);
+    return NULL;
+  }
+  c = from_root (json_parser_get_root (parser), error);
+  if (c && model && !cfqp_calibration_check_model (c, model, error))
+    g_clear_pointer (&c, cfqp_calibration_unref);
+  return c;
+}
+
+CfqpCalibration *
+cfqp_calibration_load (const char *path, CfqpModel *model, GError **error)
+{
+  g_autofree char *data = NULL;
+  gsize len;
+  GError *err = NULL;
+  CfqpCalibration *c;
+
+  if (!g_file_get_contents (path, &data, &len, &err)) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_IO, "%s", err->message);
+    g_error_free (err);
+    return NULL;
+  }
+  c = cfqp_calibration_new_from_json (data, len, model, error);
+  if (!c)
+    g_prefix_error (error, "%s: ", path);
+  return c;
+}

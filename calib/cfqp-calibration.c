@@ -1,0 +1,205 @@
+/* CfqpCalibration: an immutable, refcounted calibration result and the
+ * checks that tie it to a model. */
+#include "cfqp-calib-private.h"
+
+#include <math.h>
+#include <string.h>
+
+struct _CfqpCalibration {
+  gatomicrefcount   ref;
+  char             *model_hash;
+  gboolean          clip_free;
+  CfqpCalibSettings settings;
+  guint             n_samples, n_images;
+  guint             n_tensors;
+  CfqpCalibTensor  *tensors;   /* names owned */
+};
+
+CfqpCalibration *
+cfqp_calibration_new (const char *model_hash, gboolean clip_free,
+                      const CfqpCalibSettings *settings, guint n_samples, guint n_images,
+                      const CfqpCalibTensor *tensors, guint n_tensors)
+{
+  CfqpCalibration *c = g_new0 (CfqpCalibration, 1);
+
+  g_return_val_if_fail (model_hash != NULL && settings != NULL, NULL);
+  g_atomic_ref_count_init (&c->ref);
+  c->model_hash = g_strdup (model_hash);
+  c->clip_free = clip_free;
+  c->settings = *settings;
+  c->n_samples = n_samples;
+  c->n_images = n_images;
+  c->n_tensors = n_tensors;
+  c->tensors = g_new0 (CfqpCalibTensor, MAX (n_tensors, 1));
+  for (guint i = 0; i < n_tensors; i++) {
+    c->tensors[i] = tensors[i];
+    c->tensors[i].name = g_strdup (tensors[i].name);
+  }
+  return c;
+}
+
+CfqpCalibration *
+cfqp_calibration_ref (CfqpCalibration *c)
+{
+  g_atomic_ref_count_inc (&c->ref);
+  return c;
+}
+
+void
+cfqp_calibration_unref (CfqpCalibration *c)
+{
+  if (!c || !g_atomic_ref_count_dec (&c->ref))
+    return;
+  for (guint i = 0; i < c->n_tensors; i++)
+    g_free ((char *) c->tensors[i].name);
+  g_free (c->tensors);
+  g_free (c->model_hash);
+  g_free (c);
+}
+
+const char *
+cfqp_calibration_get_model_hash (const CfqpCalibration *c)
+{
+  return c->model_hash;
+}
+
+gboolean
+cfqp_calibration_get_clip_free (const CfqpCalibration *c)
+{
+  return c->clip_free;
+}
+
+const CfqpCalibSettings *
+cfqp_calibration_get_settings (const CfqpCalibration *c)
+{
+  return &c->settings;
+}
+
+guint
+cfqp_calibration_get_n_samples (const CfqpCalibration *c)
+{
+  return c->n_samples;
+}
+
+guint
+cfqp_calibration_get_n_images (const CfqpCalibration *c)
+{
+  return c->n_images;
+}
+
+guint
+cfqp_calibration_get_n_tensors (const CfqpCalibration *c)
+{
+  return c->n_tensors;
+}
+
+const CfqpCalibTensor *
+cfqp_calibration_get_tensor (const CfqpCalibration *c, guint i)
+{
+  g_return_val_if_fail (i < c->n_tensors, NULL);
+  return &c->tensors[i];
+}
+
+gboolean
+cfqp_calib_tensor_validate (const CfqpCalibTensor *t, GError **error)
+{
+  if (!t->name || !*t->name) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_INVALID, "a tensor has no name");
+    return FALSE;
+  }
+  if (!isfinite (t->qparams.scale) || t->qparams.scale <= 0.0f) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_INVALID,
+        "tensor '%s': scale %g is not a finite positive number", t->name, t->qparams.scale);
+    return FALSE;
+  }
+  if (t->qparams.zero_point < 0 || t->qparams.zero_point > 255) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_INVALID,
+        "tensor '%s': zero point %d is outside 0..255", t->name, t->qparams.zero_point);
+    return FALSE;
+  }
+  if (!isfinite (t->min) || !isfinite (t->max) || t->min > t->max) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_INVALID,
+        "tensor '%s': min %g / max %g are not a finite range", t->name, t->min, t->max);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+has_name (const char *const *names, guint n, const char *name)
+{
+  for (guint i = 0; i < n; i++)
+    if (g_strcmp0 (names[i], name) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+cfqp_calibration_check_names (const CfqpCalibration *c, const char *hash,
+                              const char *const *names, guint n_names, GError **error)
+{
+  g_autofree const char **mine = g_new0 (const char *, MAX (c->n_tensors, 1));
+
+  if (g_strcmp0 (c->model_hash, hash) != 0) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_MODEL_MISMATCH,
+        "calibration was made for model %s, not for this model (%s)", c->model_hash, hash);
+    return FALSE;
+  }
+  for (guint i = 0; i < c->n_tensors; i++)
+    mine[i] = c->tensors[i].name;
+  for (guint i = 0; i < n_names; i++) {
+    if (!has_name (mine, c->n_tensors, names[i])) {
+      g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_TENSOR_MISMATCH,
+          "calibration has no tensor '%s' (it has %u tensors, the model %u)", names[i],
+          c->n_tensors, n_names);
+      return FALSE;
+    }
+  }
+  for (guint i = 0; i < c->n_tensors; i++) {
+    if (!has_name (names, n_names, mine[i])) {
+      g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_TENSOR_MISMATCH,
+          "calibration has tensor '%s' that the model lacks", mine[i]);
+      return FALSE;
+    }
+  }
+  if (c->n_tensors != n_names) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_TENSOR_MISMATCH,
+        "calibration has %u tensors, the model %u (repeated names)", c->n_tensors, n_names);
+    return FALSE;
+  }
+  for (guint i = 0; i < n_names; i++) {
+    if (strcmp (mine[i], names[i]) != 0) {
+      g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_TENSOR_MISMATCH,
+          "tensor %u is '%s' in the calibration but '%s' in the model", i, mine[i], names[i]);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+gboolean
+cfqp_calibration_check_model (const CfqpCalibration *c, CfqpModel *model, GError **error)
+{
+  guint n = cfqp_model_get_n_tensors (model);
+  g_autofree const char **names = g_new0 (const char *, MAX (n, 1));
+
+  for (guint i = 0; i < n; i++)
+    names[i] = cfqp_model_get_tensor_name (model, i);
+  return cfqp_calibration_check_names (c, cfqp_model_get_hash (model), names, n, error);
+}
+
+CfqpQParams *
+cfqp_calibration_to_qparams (const CfqpCalibration *c, CfqpModel *model, GError **error)
+{
+  CfqpQParams *qp;
+
+  if (!cfqp_calibration_check_model (c, model, error))
+    return NULL;
+  qp = g_new (CfqpQParams, MAX (c->n_tensors, 1));
+  for (guint i = 0; i < c->n_tensors; i++)
+    qp[i] = c->tensors[i].qparams;
+  /* The pixel grid, whatever the file says (the runner enforces it too). */
+  qp[0] = cfqp_qparams_pixel ();
+  qp[cfqp_model_get_output_tensor (model)] = cfqp_qparams_pixel ();
+  return qp;
+}

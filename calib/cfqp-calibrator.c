@@ -1,0 +1,164 @@
+/* CfqpCalibrator: reservoir → CFQP augmentation → observers → parameters,
+ * for one FP32 model.  Owns all its state (no globals), so a worker thread
+ * can run compute while nobody else touches it. */
+#include "cfqp-calib-private.h"
+
+struct _CfqpCalibrator {
+  CfqpModel        *source;   /* the model as given: its hash names the calibration */
+  CfqpModel        *model;    /* what is calibrated: source or its clip-free copy */
+  CfqpCalibSettings settings;
+  CfqpReservoir    *reservoir;
+};
+
+CfqpCalibrator *
+cfqp_calibrator_new (CfqpModel *fp32_model, const CfqpCalibSettings *settings)
+{
+  CfqpCalibrator *cal = g_new0 (CfqpCalibrator, 1);
+  const CfqpCalibSettings *s;
+
+  if (settings)
+    cal->settings = *settings;
+  else
+    cfqp_calib_settings_init (&cal->settings);
+  s = &cal->settings;
+  cal->source = cfqp_model_ref (fp32_model);
+  if (s->clip_free)
+    cal->model = cfqp_model_new_clip_free (fp32_model, NULL, NULL);
+  else
+    cal->model = cfqp_model_ref (fp32_model);
+  cal->reservoir = cfqp_reservoir_new (cfqp_model_get_channels (fp32_model), s->max_samples,
+      s->max_bytes, s->crop_size, s->scene_threshold, s->seed);
+  return cal;
+}
+
+void
+cfqp_calibrator_free (CfqpCalibrator *cal)
+{
+  if (!cal)
+    return;
+  cfqp_reservoir_free (cal->reservoir);
+  cfqp_model_unref (cal->model);
+  cfqp_model_unref (cal->source);
+  g_free (cal);
+}
+
+CfqpModel *
+cfqp_calibrator_get_model (CfqpCalibrator *cal)
+{
+  return cal->model;
+}
+
+const CfqpCalibSettings *
+cfqp_calibrator_get_settings (CfqpCalibrator *cal)
+{
+  return &cal->settings;
+}
+
+CfqpReservoir *
+cfqp_calibrator_get_reservoir (CfqpCalibrator *cal)
+{
+  return cal->reservoir;
+}
+
+gboolean
+cfqp_calibrator_add_frame (CfqpCalibrator *cal, const float *data, guint width, guint height)
+{
+  return cfqp_reservoir_add (cal->reservoir, data, width, height);
+}
+
+static void
+ignore_tensor (guint tensor, const float *data, guint channels, guint height, guint width,
+               gpointer user_data)
+{
+}
+
+/* The forward pass augmentation needs: FP32, no observation. */
+static gboolean
+forward_f32 (const CfqpImage *in, CfqpImage *out, gpointer model, GError **error)
+{
+  return cfqp_model_observe_f32 (model, in->data, in->width, in->height, out->data,
+      ignore_tensor, NULL, error);
+}
+
+static gboolean
+observe (CfqpCalibrator *cal, const CfqpImage *x, CfqpImage *y, CfqpObserver *obs,
+         GError **error)
+{
+  return cfqp_model_observe_f32 (cal->model, x->data, x->width, x->height,
+      y ? y->data : NULL, cfqp_observer_tensor_func, obs, error);
+}
+
+static CfqpCalibration *
+solve (CfqpCalibrator *cal, CfqpObserver *obs, guint n_samples, guint n_images)
+{
+  const CfqpCalibSettings *s = &cal->settings;
+  guint n = cfqp_model_get_n_tensors (cal->model);
+  guint output = cfqp_model_get_output_tensor (cal->model);
+  g_autofree CfqpCalibTensor *t = g_new0 (CfqpCalibTensor, MAX (n, 1));
+
+  for (guint i = 0; i < n; i++) {
+    float lo, hi;
+
+    t[i].name = cfqp_model_get_tensor_name (cal->model, i);
+    cfqp_histogram_get_extremes (cfqp_observer_get_histogram (obs, i), &t[i].min, &t[i].max);
+    if (i == 0 || i == output) {
+      t[i].qparams = cfqp_qparams_pixel ();
+    } else {
+      /* Derived tensors (depth-to-space…) hold the same values as their
+       * source, so observing them gives the source's range anyway; the
+       * engine overrides them regardless.  Concat input unification is
+       * the engine's: the public API does not show the graph. */
+      cfqp_observer_get_range (obs, i, s->observer, s->percentile, &lo, &hi);
+      t[i].qparams = cfqp_qparams_from_range (lo, hi);
+    }
+  }
+  return cfqp_calibration_new (cfqp_model_get_hash (cal->source), s->clip_free, s, n_samples,
+      n_images, t, n);
+}
+
+CfqpCalibration *
+cfqp_calibrator_compute (CfqpCalibrator *cal, GCancellable *cancellable, GError **error)
+{
+  const CfqpCalibSettings *s = &cal->settings;
+  guint scale = cfqp_model_get_scale (cal->model);
+  guint n_samples = cfqp_reservoir_get_n_samples (cal->reservoir);
+  g_autoptr (CfqpObserver) obs = NULL;
+  g_autoptr (GRand) rand = NULL;
+  guint n_images = 0;
+
+  if (!cfqp_calib_settings_validate (s, error))
+    return NULL;
+  if (n_samples == 0) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_NO_DATA,
+        "no frames to calibrate from (the reservoir is empty)");
+    return NULL;
+  }
+  obs = cfqp_observer_new (cfqp_model_get_n_tensors (cal->model), s->n_bins);
+  /* Its own generator: compute gives the same result however often the
+   * reservoir's was drawn from. */
+  rand = g_rand_new_with_seed (s->seed ^ 0x9e3779b9u);
+
+  for (guint i = 0; i < n_samples; i++) {
+    const CfqpImage *x = cfqp_reservoir_get_sample (cal->reservoir, i);
+    g_autoptr (CfqpImage) y = cfqp_image_new (x->channels, x->width * scale,
+        x->height * scale);
+    g_autoptr (GPtrArray) aug = g_ptr_array_new_with_free_func (
+        (GDestroyNotify) cfqp_image_free);
+
+    if (g_cancellable_set_error_if_cancelled (cancellable, error))
+      return NULL;
+    if (!observe (cal, x, y, obs, error))
+      return NULL;
+    n_images++;
+    if (!cfqp_augment_image (x, y, s, rand, forward_f32, cal->model, aug, error))
+      return NULL;
+    for (guint j = 0; j < aug->len; j++) {
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return NULL;
+      if (!observe (cal, g_ptr_array_index (aug, j), NULL, obs, error))
+        return NULL;
+      n_images++;
+    }
+  }
+  return solve (cal, obs, n_samples, n_images);
+}

@@ -1,0 +1,61 @@
+/* CfqpCalibSettings: defaults and validation. */
+#include "cfqp-calib.h"
+
+#include <math.h>
+
+G_DEFINE_QUARK (cfqp-calib-error-quark, cfqp_calib_error)
+
+void
+cfqp_calib_settings_init (CfqpCalibSettings *s)
+{
+  *s = (CfqpCalibSettings) {
+    .observer = CFQP_OBSERVER_MSE,
+    .percentile = 99.99,
+    .n_bins = CFQP_HISTOGRAM_DEFAULT_BINS,
+    .clip_free = TRUE,
+    .max_samples = 64,
+    .max_bytes = 256u * 1024 * 1024,
+    .crop_size = 0,
+    .scene_threshold = 0.02,
+    .seed = 1,
+    .augment = CFQP_AUGMENT_ALL,
+    .n_output_crops = 2,
+    .range_low_pct = 1.0,
+    .range_high_pct = 99.0,
+    .range_max_gain = 8.0,
+  };
+}
+
+static gboolean
+bad (GError **error, const char *what)
+{
+  g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_INVALID, "invalid setting: %s", what);
+  return FALSE;
+}
+
+gboolean
+cfqp_calib_settings_validate (const CfqpCalibSettings *s, GError **error)
+{
+  if (!cfqp_observer_kind_to_nick (s->observer))
+    return bad (error, "unknown observer");
+  if (!(s->percentile >= 50.0 && s->percentile <= 100.0))
+    return bad (error, "percentile must be within 50..100");
+  if (s->n_bins < 16 || s->n_bins > (1u << 20))
+    return bad (error, "bins must be within 16..1048576");
+  if (s->max_samples < 1)
+    return bad (error, "max-samples must be at least 1");
+  if (s->max_bytes < 1)
+    return bad (error, "max-bytes must be at least 1");
+  if (!(s->scene_threshold >= 0.0 && s->scene_threshold <= 1.0))
+    return bad (error, "scene-threshold must be within 0..1");
+  if (s->augment & ~CFQP_AUGMENT_ALL)
+    return bad (error, "unknown augmentation flag");
+  if (s->n_output_crops > 64)
+    return bad (error, "output crops must be at most 64 per sample");
+  if (!(s->range_low_pct >= 0.0 && s->range_low_pct < s->range_high_pct &&
+        s->range_high_pct <= 100.0))
+    return bad (error, "range percentiles must satisfy 0 ≤ low < high ≤ 100");
+  if (!(s->range_max_gain >= 1.0 && isfinite (s->range_max_gain)))
+    return bad (error, "range max gain must be finite and at least 1");
+  return TRUE;
+}
