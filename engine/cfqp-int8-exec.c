@@ -7,7 +7,7 @@
 
 struct _CfqpInt8Exec {
   const CfqpGraph       *graph;
-  const CfqpInt8OpFunc  *ops;
+  const CfqpInt8Backend *backend;
   CfqpWorkers           *workers;   /* not owned */
   CfqpInt8Program       *program;
   CfqpPlan               plan;
@@ -19,13 +19,14 @@ struct _CfqpInt8Exec {
 };
 
 CfqpInt8Exec *
-cfqp_int8_exec_new (const CfqpGraph *graph, const CfqpInt8OpFunc *ops, CfqpWorkers *workers)
+cfqp_int8_exec_new (const CfqpGraph *graph, const CfqpInt8Backend *backend,
+    CfqpWorkers *workers)
 {
   CfqpInt8Exec *exec = g_new0 (CfqpInt8Exec, 1);
   guint max_inputs = 1;
 
   exec->graph = graph;
-  exec->ops = ops;
+  exec->backend = backend;
   exec->workers = workers;
   exec->views = g_new0 (CfqpU8View, graph->n_values);
   for (guint i = 0; i < graph->n_nodes; i++)
@@ -34,12 +35,23 @@ cfqp_int8_exec_new (const CfqpGraph *graph, const CfqpInt8OpFunc *ops, CfqpWorke
   return exec;
 }
 
+static void
+free_program (CfqpInt8Exec *exec)
+{
+  if (!exec->program)
+    return;
+  for (guint i = 0; i < exec->program->n_nodes; i++)
+    if (exec->program->nodes[i].packed)
+      exec->backend->free_packed (g_steal_pointer (&exec->program->nodes[i].packed));
+  g_clear_pointer (&exec->program, cfqp_int8_program_free);
+}
+
 void
 cfqp_int8_exec_free (CfqpInt8Exec *exec)
 {
   if (!exec)
     return;
-  cfqp_int8_program_free (exec->program);
+  free_program (exec);
   cfqp_plan_clear (&exec->plan);
   g_free (exec->arena_block);
   g_free (exec->slot_offset);
@@ -51,8 +63,11 @@ cfqp_int8_exec_free (CfqpInt8Exec *exec)
 void
 cfqp_int8_exec_set_program (CfqpInt8Exec *exec, CfqpInt8Program *program)
 {
-  cfqp_int8_program_free (exec->program);
+  free_program (exec);
   exec->program = program;
+  if (exec->backend->pack)
+    for (guint i = 0; i < program->n_nodes; i++)
+      program->nodes[i].packed = exec->backend->pack (&exec->graph->nodes[i], &program->nodes[i]);
 }
 
 const CfqpInt8Program *
@@ -136,7 +151,7 @@ cfqp_int8_exec_run (CfqpInt8Exec *exec, const guint8 *in, guint width, guint hei
   }
   for (guint i = 0; i < g->n_nodes; i++) {
     const CfqpNode *node = &g->nodes[i];
-    NodeJob job = { exec->ops[node->op], node, &exec->program->nodes[i], exec->node_inputs,
+    NodeJob job = { exec->backend->ops[node->op], node, &exec->program->nodes[i], exec->node_inputs,
                     &exec->views[node->output] };
     for (guint k = 0; k < node->n_inputs; k++)
       exec->node_inputs[k] = exec->views[node->inputs[k]];

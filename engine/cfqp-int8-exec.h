@@ -14,10 +14,11 @@ G_BEGIN_DECLS
 
 typedef struct _CfqpInt8Exec CfqpInt8Exec;
 
-CfqpInt8Exec *cfqp_int8_exec_new      (const CfqpGraph *graph, const CfqpInt8OpFunc *ops,
+CfqpInt8Exec *cfqp_int8_exec_new      (const CfqpGraph *graph, const CfqpInt8Backend *backend,
                                        CfqpWorkers *workers);
 void          cfqp_int8_exec_free     (CfqpInt8Exec *exec);
-/* Takes ownership of program; the previous one is freed. */
+/* Takes ownership of program (packing it for the backend); the previous
+ * one is freed. */
 void          cfqp_int8_exec_set_program (CfqpInt8Exec *exec, CfqpInt8Program *program);
 const CfqpInt8Program *cfqp_int8_exec_get_program (CfqpInt8Exec *exec);
 /* in: C×H×W bytes of the input tensor, out: the output tensor's bytes. */

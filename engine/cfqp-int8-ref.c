@@ -214,14 +214,18 @@ ref_tile_channels (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8View
   }
 }
 
-const CfqpInt8OpFunc cfqp_int8_ref_ops[CFQP_OP_N_OPS] = {
-  [CFQP_OP_CONV] = ref_conv,
-  [CFQP_OP_CONV_TRANSPOSE] = ref_conv_transpose,
-  [CFQP_OP_ACTIVATION] = ref_rescale,
-  [CFQP_OP_BINARY] = ref_binary,
-  [CFQP_OP_CONCAT] = ref_rescale,
-  [CFQP_OP_DEPTH_TO_SPACE] = ref_depth_to_space,
-  [CFQP_OP_SPACE_TO_DEPTH] = ref_space_to_depth,
-  [CFQP_OP_RESIZE_NEAREST] = ref_resize_nearest,
-  [CFQP_OP_TILE_CHANNELS] = ref_tile_channels,
+const CfqpInt8Backend cfqp_int8_ref_backend = {
+  "ref",
+  {
+    [CFQP_OP_CONV] = ref_conv,
+    [CFQP_OP_CONV_TRANSPOSE] = ref_conv_transpose,
+    [CFQP_OP_ACTIVATION] = ref_rescale,
+    [CFQP_OP_BINARY] = ref_binary,
+    [CFQP_OP_CONCAT] = ref_rescale,
+    [CFQP_OP_DEPTH_TO_SPACE] = ref_depth_to_space,
+    [CFQP_OP_SPACE_TO_DEPTH] = ref_space_to_depth,
+    [CFQP_OP_RESIZE_NEAREST] = ref_resize_nearest,
+    [CFQP_OP_TILE_CHANNELS] = ref_tile_channels,
+  },
+  NULL, NULL,
 };

@@ -69,6 +69,8 @@ typedef struct {
   gint32      *z_inputs;   /* concat: per input */
   gint32       z_out;
   gint32       lo, hi;     /* output clamp from the fused activation */
+  gpointer     packed;     /* backend data (e.g. weights re-laid for its
+                            * inner loop), built when the program is set */
 } CfqpInt8Node;
 
 typedef struct {
@@ -101,7 +103,16 @@ typedef void (*CfqpInt8OpFunc) (const CfqpNode *node, const CfqpInt8Node *q,
                                 const CfqpU8View *inputs, const CfqpU8View *output,
                                 guint y0, guint y1);
 
-/* The reference kernels, indexed by CfqpOpType. */
-extern const CfqpInt8OpFunc cfqp_int8_ref_ops[CFQP_OP_N_OPS];
+/* A kernel set.  pack (optional) builds a node's backend data once per
+ * program, so no kernel allocates or re-lays weights per frame. */
+typedef struct {
+  const char     *name;
+  CfqpInt8OpFunc  ops[CFQP_OP_N_OPS];
+  gpointer      (*pack)        (const CfqpNode *node, const CfqpInt8Node *q);
+  void          (*free_packed) (gpointer packed);
+} CfqpInt8Backend;
+
+/* The reference kernels: the definition. */
+extern const CfqpInt8Backend cfqp_int8_ref_backend;
 
 G_END_DECLS

@@ -77,7 +77,7 @@ cfqp_runner_new (CfqpModel *model, const CfqpRunnerOptions *options, GError **er
   runner->backend_name = "cpu";
   if (options->precision == CFQP_PRECISION_INT8) {
     runner->backend_name = "ref";
-    runner->int8 = cfqp_int8_exec_new (runner->graph, cfqp_int8_ref_ops, runner->workers);
+    runner->int8 = cfqp_int8_exec_new (runner->graph, &cfqp_int8_ref_backend, runner->workers);
     if (!cfqp_runner_set_qparams (runner, options->qparams, error)) {
       cfqp_runner_free (runner);
       return NULL;

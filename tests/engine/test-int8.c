@@ -300,7 +300,7 @@ test_op_case (gconstpointer data)
     fout = (CfqpF32View) { g_new (float, n), s->c, s->h, s->w, s->w, (gsize) s->w * s->h };
   }
 
-  cfqp_int8_ref_ops[tc->op] (node, &prog->nodes[0], qin, &qout, 0, qout.h);
+  cfqp_int8_ref_backend.ops[tc->op] (node, &prog->nodes[0], qin, &qout, 0, qout.h);
 
   fg = cfqp_graph_copy (g);
   if (tc->op == CFQP_OP_CONV || tc->op == CFQP_OP_CONV_TRANSPOSE)
