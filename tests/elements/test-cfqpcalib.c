@@ -11,24 +11,13 @@
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 
-static gchar *
-model_path (guint scale)
-{
-  const gchar *dir = g_getenv ("CFQP_TEST_DATA");
-  gchar *name = g_strdup_printf ("tiny-x%u.onnx", scale);
-  gchar *path;
-
-  fail_unless (dir != NULL, "CFQP_TEST_DATA is not set");
-  path = g_build_filename (dir, "elements", name, NULL);
-  g_free (name);
-  return path;
-}
+#include "element-test-utils.h"
 
 /* Pushes n frames; returns the samples counts of the progress messages. */
 static GArray *
 push_frames (guint n, guint max_samples, guint interval)
 {
-  gchar *path = model_path (3);
+  gchar *path = element_test_model_path (3);
   GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
   GstBus *bus = gst_bus_new ();
   GArray *counts = g_array_new (FALSE, FALSE, sizeof (guint));
@@ -100,23 +89,12 @@ GST_START_TEST (test_missing_model)
 {
   const gchar *path = "/nonexistent/cfqp/calib-model.onnx";
   GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
-  GstBus *bus = gst_bus_new ();
-  GstMessage *msg;
-  GError *err = NULL;
+  gchar *text;
 
   g_object_set (calib, "model-file", path, NULL);
-  gst_element_set_bus (calib, bus);
-  fail_unless_equals_int (gst_element_set_state (calib, GST_STATE_PAUSED),
-      GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL);
-  gst_message_parse_error (msg, &err, NULL);
-  fail_unless (strstr (err->message, path) != NULL, "%s", err->message);
-  g_error_free (err);
-  gst_message_unref (msg);
-  gst_element_set_state (calib, GST_STATE_NULL);
-  gst_element_set_bus (calib, NULL);
-  gst_object_unref (bus);
+  text = element_test_expect_start_failure (calib);
+  fail_unless (strstr (text, path) != NULL, "%s", text);
+  g_free (text);
   gst_object_unref (calib);
 }
 

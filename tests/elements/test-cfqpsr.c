@@ -17,23 +17,11 @@
 #include <gst/video/video.h>
 
 #include "cfqp-engine.h"
+#include "element-test-utils.h"
 
 static const gchar *formats[] = {
   "RGB", "BGR", "RGBx", "BGRx", "xRGB", "xBGR", "RGBA", "BGRA", "ARGB", "ABGR",
 };
-
-static gchar *
-model_path (guint scale)
-{
-  const gchar *dir = g_getenv ("CFQP_TEST_DATA");
-  gchar *name = g_strdup_printf ("tiny-x%u.onnx", scale);
-  gchar *path;
-
-  fail_unless (dir != NULL, "CFQP_TEST_DATA is not set");
-  path = g_build_filename (dir, "elements", name, NULL);
-  g_free (name);
-  return path;
-}
 
 static GstElement *
 make_sr (guint scale_factor, const gchar * model_file)
@@ -49,7 +37,7 @@ make_sr (guint scale_factor, const gchar * model_file)
 static GstHarness *
 make_harness (guint scale, GstElement ** sr_out)
 {
-  gchar *path = model_path (scale);
+  gchar *path = element_test_model_path (scale);
   GstElement *sr = make_sr (scale, path);
   GstHarness *h = gst_harness_new_with_element (sr, "sink", "src");
 
@@ -106,7 +94,7 @@ static void
 check_against_engine (guint scale, const GstVideoInfo * in_info,
     GstBuffer * in, GstBuffer * out)
 {
-  gchar *path = model_path (scale);
+  gchar *path = element_test_model_path (scale);
   GError *err = NULL;
   CfqpModel *model = cfqp_model_new_from_file (path, &err);
   CfqpRunnerOptions opts = CFQP_RUNNER_OPTIONS_INIT;
@@ -368,37 +356,11 @@ GST_START_TEST (test_timestamps_flags)
 
 GST_END_TEST;
 
-/* Takes the element to PAUSED on its own, expects the state change to fail
- * and returns the error message text posted on its bus. */
-static gchar *
-expect_start_failure (GstElement * el)
-{
-  GstBus *bus = gst_bus_new ();
-  GstMessage *msg;
-  GError *err = NULL;
-  gchar *text;
-
-  gst_element_set_bus (el, bus);
-  fail_unless_equals_int (gst_element_set_state (el, GST_STATE_PAUSED),
-      GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL, "no error message on the bus");
-  gst_message_parse_error (msg, &err, NULL);
-  text = g_strdup (err->message);
-  GST_INFO ("error: %s", text);
-  g_error_free (err);
-  gst_message_unref (msg);
-  gst_element_set_state (el, GST_STATE_NULL);
-  gst_element_set_bus (el, NULL);
-  gst_object_unref (bus);
-  return text;
-}
-
 GST_START_TEST (test_missing_model)
 {
   const gchar *path = "/nonexistent/cfqp/missing-model.onnx";
   GstElement *sr = make_sr (3, path);
-  gchar *text = expect_start_failure (sr);
+  gchar *text = element_test_expect_start_failure (sr);
 
   fail_unless (strstr (text, path) != NULL, "error does not name the file: %s",
       text);
@@ -420,14 +382,14 @@ GST_START_TEST (test_corrupt_model)
   fail_unless (g_file_set_contents (path, (const gchar *) junk, sizeof (junk),
           NULL));
   sr = make_sr (3, path);
-  text = expect_start_failure (sr);
+  text = element_test_expect_start_failure (sr);
   fail_unless (strstr (text, path) != NULL, "error does not name the file: %s",
       text);
   g_free (text);
 
   /* an empty file too */
   fail_unless (g_file_set_contents (path, "", 0, NULL));
-  text = expect_start_failure (sr);
+  text = element_test_expect_start_failure (sr);
   fail_unless (strstr (text, path) != NULL, "%s", text);
   g_free (text);
 
@@ -467,7 +429,7 @@ GST_START_TEST (test_embedded_model)
   }
 #else
   {
-    gchar *text = expect_start_failure (sr);
+    gchar *text = element_test_expect_start_failure (sr);
 
     fail_unless (strstr (text, "no embedded model for scale 3") != NULL, "%s",
         text);
@@ -481,7 +443,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_model_scale_wins)
 {
-  gchar *path = model_path (2);
+  gchar *path = element_test_model_path (2);
   GstElement *sr = make_sr (3, path);
   GstHarness *h = gst_harness_new_with_element (sr, "sink", "src");
   GstVideoInfo info;
@@ -536,7 +498,7 @@ GST_START_TEST (test_properties)
   fail_unless (active == NULL);
   fail_unless (info == NULL);
 
-  path = model_path (4);
+  path = element_test_model_path (4);
   g_object_set (sr, "model-file", path, "scale-factor", 4, "n-threads", 1,
       "backend", 1, NULL);
   h = gst_harness_new_with_element (sr, "sink", "src");
@@ -559,7 +521,7 @@ GST_END_TEST;
  * FP32 (then the output equals the FP32 engine). */
 GST_START_TEST (test_int8_fallback)
 {
-  gchar *path = model_path (3);
+  gchar *path = element_test_model_path (3);
   GstElement *sr = gst_element_factory_make ("cfqpsr", NULL);
   GstBus *bus = gst_bus_new ();
   CfqpRunnerOptions opts = CFQP_RUNNER_OPTIONS_INIT;
