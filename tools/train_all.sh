@@ -39,9 +39,9 @@ default() {  # scale file
     commit "models: default-x$1.onnx = $2" "models/default-x$1.onnx" models/README.md
 }
 
-one abpn 3 25 && default 3 abpn-x3.onnx
-one xlsr 2 20 && default 2 xlsr-x2.onnx
-one abpn 4 20 && default 4 abpn-x4.onnx
+one abpn 3 35 && default 3 abpn-x3.onnx
+one xlsr 2 25 && default 2 xlsr-x2.onnx
+one abpn 4 25 && default 4 abpn-x4.onnx
 one abpn 3 15 --clipped
 one xlsr 2 15 --clipped
 one abpn 4 15 --clipped
