@@ -39,7 +39,13 @@ w=$((W / 3)) h=$((H / 3))
 echo "demo: input $src, HR ${W}x${H}, LR ${w}x${h}"
 
 model=()
-[ -z "${CFQP_DEMO_MODEL:-}" ] || model=(model-file="$CFQP_DEMO_MODEL")
+if [ -n "${CFQP_DEMO_MODEL:-}" ]; then
+  model=(model-file="$CFQP_DEMO_MODEL")
+elif [ ! -f models/default-x3.onnx ]; then
+  echo "demo: models/default-x3.onnx is missing, so the plugin embeds no x3 model;" \
+       "set CFQP_DEMO_MODEL=some-x3.onnx" >&2
+  exit 1
+fi
 bicubic="videoscale method=catrom"
 
 launch filesrc location="$src" ! pngdec ! videoconvert ! video/x-raw,format=RGB \
