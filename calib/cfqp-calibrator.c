@@ -66,18 +66,12 @@ cfqp_calibrator_add_frame (CfqpCalibrator *cal, const float *data, guint width, 
   return cfqp_reservoir_add (cal->reservoir, data, width, height);
 }
 
-static void
-ignore_tensor (guint tensor, const float *data, guint channels, guint height, guint width,
-               gpointer user_data)
-{
-}
-
 /* The forward pass augmentation needs: FP32, no observation. */
 static gboolean
 forward_f32 (const CfqpImage *in, CfqpImage *out, gpointer model, GError **error)
 {
   return cfqp_model_observe_f32 (model, in->data, in->width, in->height, out->data,
-      ignore_tensor, NULL, error);
+      NULL, NULL, error);
 }
 
 static gboolean

@@ -167,7 +167,7 @@ cfqp_histogram_quantile (const CfqpHistogram *h, double q)
       double c = (double) h->neg.bins[i];
 
       if (c > 0 && cum + c >= target) {
-        v = -(i + 1) * w + (target - cum) / c * w;
+        v = -((double) i + 1.0) * w + (target - cum) / c * w;
         goto done;
       }
       cum += c;

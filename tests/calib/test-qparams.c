@@ -1,0 +1,114 @@
+/* The range → (scale, zero point) solver at its edges. */
+#include "cfqp-calib.h"
+
+#include <math.h>
+
+/* 0 must be exact: an integer zero point inside the uint8 grid. */
+static void
+assert_zero_exact (CfqpQParams qp)
+{
+  g_assert_cmpint (qp.zero_point, >=, 0);
+  g_assert_cmpint (qp.zero_point, <=, 255);
+  g_assert_true (isfinite (qp.scale));
+  g_assert_cmpfloat (qp.scale, >=, CFQP_MIN_SCALE);
+}
+
+static void
+test_typical (void)
+{
+  CfqpQParams qp = cfqp_qparams_from_range (-1.0f, 3.0f);
+
+  assert_zero_exact (qp);
+  g_assert_cmpfloat_with_epsilon (qp.scale, 4.0 / 255, 1e-7);
+  g_assert_cmpint (qp.zero_point, ==, 64);   /* round(63.75) */
+  /* Both ends within half a step of the represented range. */
+  g_assert_cmpfloat (fabs (-qp.zero_point * qp.scale - (-1.0)), <=, qp.scale / 2);
+  g_assert_cmpfloat (fabs ((255 - qp.zero_point) * qp.scale - 3.0), <=, qp.scale / 2);
+}
+
+static void
+test_positive_only (void)
+{
+  CfqpQParams qp = cfqp_qparams_from_range (0.5f, 2.0f);   /* widened to [0, 2] */
+
+  assert_zero_exact (qp);
+  g_assert_cmpint (qp.zero_point, ==, 0);
+  g_assert_cmpfloat_with_epsilon (qp.scale, 2.0 / 255, 1e-7);
+}
+
+static void
+test_negative_only (void)
+{
+  CfqpQParams qp = cfqp_qparams_from_range (-5.0f, -1.0f);  /* widened to [−5, 0] */
+
+  assert_zero_exact (qp);
+  g_assert_cmpint (qp.zero_point, ==, 255);
+  g_assert_cmpfloat_with_epsilon (qp.scale, 5.0 / 255, 1e-7);
+}
+
+static void
+test_all_zero (void)
+{
+  CfqpQParams qp = cfqp_qparams_from_range (0.0f, 0.0f);
+
+  assert_zero_exact (qp);
+  g_assert_cmpfloat (qp.scale, ==, CFQP_MIN_SCALE);
+  g_assert_cmpint (qp.zero_point, ==, 0);
+}
+
+/* A range narrower than 255 minimum steps keeps the minimum scale and a
+ * zero point that still puts 0 inside. */
+static void
+test_tiny (void)
+{
+  CfqpQParams qp = cfqp_qparams_from_range (-1e-6f, 1e-6f);
+
+  assert_zero_exact (qp);
+  g_assert_cmpfloat (qp.scale, ==, CFQP_MIN_SCALE);
+  g_assert_cmpint (qp.zero_point, ==, 8);   /* round(1e-6 / 2^-23) */
+
+  qp = cfqp_qparams_from_range (-1e-3f, 1e-3f);
+  assert_zero_exact (qp);
+  g_assert_cmpfloat_with_epsilon (qp.scale, 2e-3 / 255, 1e-10);
+  g_assert_cmpint (qp.zero_point, ==, 128);   /* 127.5 rounds to even */
+
+  /* Lopsided: a tiny negative part still gets z ≥ 1 when it is ≥ s/2. */
+  qp = cfqp_qparams_from_range (-0.01f, 2.54f);
+  assert_zero_exact (qp);
+  g_assert_cmpint (qp.zero_point, ==, 1);
+}
+
+static void
+test_nonfinite (void)
+{
+  assert_zero_exact (cfqp_qparams_from_range (NAN, 1.0f));
+  assert_zero_exact (cfqp_qparams_from_range (-1.0f, INFINITY));
+  assert_zero_exact (cfqp_qparams_from_range (NAN, NAN));
+}
+
+static void
+test_pixel (void)
+{
+  CfqpQParams qp = cfqp_qparams_pixel ();
+
+  g_assert_cmpfloat (qp.scale, ==, 1.0f / 255.0f);
+  g_assert_cmpint (qp.zero_point, ==, 0);
+  /* The [0,1] range solves to the pixel grid too. */
+  qp = cfqp_qparams_from_range (0.0f, 1.0f);
+  g_assert_cmpfloat (qp.scale, ==, 1.0f / 255.0f);
+  g_assert_cmpint (qp.zero_point, ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/calib/qparams/typical", test_typical);
+  g_test_add_func ("/calib/qparams/positive-only", test_positive_only);
+  g_test_add_func ("/calib/qparams/negative-only", test_negative_only);
+  g_test_add_func ("/calib/qparams/all-zero", test_all_zero);
+  g_test_add_func ("/calib/qparams/tiny", test_tiny);
+  g_test_add_func ("/calib/qparams/nonfinite", test_nonfinite);
+  g_test_add_func ("/calib/qparams/pixel", test_pixel);
+  return g_test_run ();
+}
