@@ -136,8 +136,17 @@ cfqp_pixels_upscale_alpha (const CfqpPackedLayout *src_layout, const guint8 *src
 {
   guint width = src_width * scale, height = src_height * scale;
 
-  if (dst_layout->a < 0)
+  if (dst_layout->a < 0) {
+    /* RGBx and friends: the padding byte is written (opaque) rather than
+     * left with whatever the buffer pool held */
+    if (dst_layout->pixel_stride == 4) {
+      gint pad = 6 - dst_layout->r - dst_layout->g - dst_layout->b;
+      for (guint y = 0; y < height; y++)
+        for (guint x = 0; x < width; x++)
+          dst[y * dst_stride + x * 4 + pad] = 255;
+    }
     return;
+  }
   for (guint y = 0; y < height; y++) {
     guint8 *p = dst + y * dst_stride + dst_layout->a;
     guint y0, y1;
