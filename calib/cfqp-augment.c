@@ -140,7 +140,7 @@ cfqp_augment_crops (const CfqpImage *y, guint width, guint height, guint n, GRan
 /* ---- (c) range targeting ------------------------------------------ */
 
 #define RANGE_TOL 0.02
-#define RANGE_ITERATIONS 4
+#define RANGE_ITERATIONS 6
 
 static void
 quantiles (const CfqpImage *im, double low_pct, double high_pct, double *lo, double *hi)
@@ -152,59 +152,103 @@ quantiles (const CfqpImage *im, double low_pct, double high_pct, double *lo, dou
   *hi = cfqp_histogram_quantile (h, high_pct / 100.0);
 }
 
+/* x' = clamp((x − u0) / (u1 − u0)): u0, u1 are the input levels sent to
+ * black and white. */
 static CfqpImage *
-apply_affine (const CfqpImage *x, double a, double b)
+apply_levels (const CfqpImage *x, double u0, double u1)
 {
   CfqpImage *o = cfqp_image_new (x->channels, x->width, x->height);
   gsize n = cfqp_image_get_n_values (x);
+  double a = 1.0 / (u1 - u0);
 
   for (gsize i = 0; i < n; i++)
-    o->data[i] = (float) CLAMP (a * x->data[i] + b, 0.0, 1.0);
+    o->data[i] = (float) CLAMP ((x->data[i] - u0) * a, 0.0, 1.0);
   return o;
 }
 
+/* Narrower than 1/max_gain: widen around the centre. */
+static void
+bound_gain (double *u0, double *u1, double max_gain)
+{
+  double mid = 0.5 * (*u0 + *u1);
+
+  if (*u1 - *u0 < 1.0 / max_gain) {
+    *u0 = mid - 0.5 / max_gain;
+    *u1 = mid + 0.5 / max_gain;
+  }
+}
+
+/* One secant step of an endpoint towards output target t, or NAN when the
+ * last two steps did not move the output. */
+static double
+secant (double u, double u_prev, double q, double q_prev, double t, double width)
+{
+  double step;
+
+  if (fabs (q - q_prev) < 1e-6 || !isfinite (u_prev))
+    return NAN;
+  step = (t - q) * (u - u_prev) / (q - q_prev);
+  return u + CLAMP (step, -width, width);
+}
+
 /* x' = clamp(a·x + b) with the low/high output percentiles of f(x') at 0
- * and 1: SR networks nearly commute with an intensity affine map (they
- * predict detail over an upsampling of x), so a, b come from y's
- * percentiles; the clamp of x' and the network's nonlinearity leave an
- * error that a few secant steps on f(x') itself remove. */
+ * and 1.  SR networks nearly commute with an intensity affine map (they
+ * predict detail over an upsampling of x), so the first levels come from
+ * y's percentiles; the clamp of x' and the network's nonlinearity leave an
+ * error that secant steps on each end, measured on f(x') itself, remove.
+ * The best iterate is kept. */
 CfqpImage *
 cfqp_augment_range (const CfqpImage *x, const CfqpImage *y, double low_pct,
                     double high_pct, double max_gain, CfqpForwardFunc forward,
                     gpointer user_data, GError **error)
 {
   g_autoptr (CfqpImage) yy = cfqp_image_new (y->channels, y->width, y->height);
-  CfqpImage *xx = NULL;
-  double a = 1.0, b = 0.0, qlo, qhi;
+  CfqpImage *best = NULL;
+  double best_err = INFINITY;
+  double qlo, qhi, u0, u1, p0 = NAN, p1 = NAN, plo = NAN, phi = NAN;
 
   quantiles (y, low_pct, high_pct, &qlo, &qhi);
+  if (qhi - qlo < 1e-3)
+    return NULL;   /* flat: no gain makes it span [0,1] */
+  /* Assume f(a·x + b) ≈ a·f(x) + b: x levels whose outputs are 0 and 1. */
+  u0 = qlo;
+  u1 = qhi;
   for (guint it = 0; it < RANGE_ITERATIONS; it++) {
-    double sa, sb;
+    g_autoptr (CfqpImage) xx = NULL;
+    double err, n0, n1, w;
 
-    if (qhi - qlo < 1e-3)
-      break;   /* flat: no gain makes it span [0,1] */
-    sa = 1.0 / (qhi - qlo);
-    sb = -sa * qlo;
-    b = sa * b + sb;
-    a = sa * a;
-    if (a > max_gain) {
-      /* Keep the mid-grey the map aims at, bound the gain. */
-      double mid = (0.5 - b) / a;
-
-      a = max_gain;
-      b = 0.5 - a * mid;
-    }
-    g_clear_pointer (&xx, cfqp_image_free);
-    xx = apply_affine (x, a, b);
+    bound_gain (&u0, &u1, max_gain);
+    xx = apply_levels (x, u0, u1);
     if (!forward (xx, yy, user_data, error)) {
-      cfqp_image_free (xx);
+      cfqp_image_free (best);
       return NULL;
     }
     quantiles (yy, low_pct, high_pct, &qlo, &qhi);
-    if (fabs (qlo) < RANGE_TOL && fabs (qhi - 1.0) < RANGE_TOL)
+    err = MAX (fabs (qlo), fabs (qhi - 1.0));
+    g_debug ("range it %u: levels %g..%g -> %g..%g", it, u0, u1, qlo, qhi);
+    if (err < best_err) {
+      best_err = err;
+      g_clear_pointer (&best, cfqp_image_free);
+      best = g_steal_pointer (&xx);
+    }
+    if (err < RANGE_TOL || qhi - qlo < 1e-3)
       break;
+    w = u1 - u0;
+    n0 = secant (u0, p0, qlo, plo, 0.0, w);
+    n1 = secant (u1, p1, qhi, phi, 1.0, w);
+    /* No usable history: the affine step (x' = qlo gave output 0). */
+    if (isnan (n0))
+      n0 = u0 + qlo * w;
+    if (isnan (n1))
+      n1 = u0 + qhi * w;
+    p0 = u0;
+    p1 = u1;
+    plo = qlo;
+    phi = qhi;
+    u0 = n0;
+    u1 = MAX (n1, n0 + 1e-6);
   }
-  return xx;
+  return best;
 }
 
 gboolean

@@ -1,0 +1,328 @@
+/* Calibration files: round trip, refusal of corrupt or mismatched files
+ * with a message that says why, atomic writes. */
+#include "cfqp-calib-private.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#define HASH "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define OTHER_HASH "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+
+static const char *const names[] = { "input", "conv1", "conv2", "output" };
+
+static CfqpCalibration *
+make_calib (void)
+{
+  CfqpCalibSettings s;
+  CfqpCalibTensor t[4] = {
+    { "input", { 1.0f / 255.0f, 0 }, 0.0f, 1.0f },
+    { "conv1", { 0.0123456789f, 17 }, -0.2098765f, 2.9f },
+    { "conv2", { CFQP_MIN_SCALE, 0 }, 0.0f, 0.0f },
+    { "output", { 1.0f / 255.0f, 0 }, -0.0625f, 1.125f },
+  };
+
+  cfqp_calib_settings_init (&s);
+  s.observer = CFQP_OBSERVER_PERCENTILE;
+  s.percentile = 99.9;
+  s.augment = CFQP_AUGMENT_REVIEW | CFQP_AUGMENT_RANGE;
+  s.seed = 4000000000u;
+  s.crop_size = 96;
+  return cfqp_calibration_new (HASH, TRUE, &s, 12, 36, t, 4);
+}
+
+static void
+assert_same (const CfqpCalibration *a, const CfqpCalibration *b)
+{
+  const CfqpCalibSettings *sa = cfqp_calibration_get_settings (a);
+  const CfqpCalibSettings *sb = cfqp_calibration_get_settings (b);
+
+  g_assert_cmpstr (cfqp_calibration_get_model_hash (a), ==, cfqp_calibration_get_model_hash (b));
+  g_assert_cmpint (cfqp_calibration_get_clip_free (a), ==, cfqp_calibration_get_clip_free (b));
+  g_assert_cmpuint (cfqp_calibration_get_n_samples (a), ==, cfqp_calibration_get_n_samples (b));
+  g_assert_cmpuint (cfqp_calibration_get_n_images (a), ==, cfqp_calibration_get_n_images (b));
+  g_assert_cmpint (sa->observer, ==, sb->observer);
+  g_assert_cmpfloat (sa->percentile, ==, sb->percentile);
+  g_assert_cmpuint (sa->n_bins, ==, sb->n_bins);
+  g_assert_cmpint (sa->clip_free, ==, sb->clip_free);
+  g_assert_cmpuint (sa->max_samples, ==, sb->max_samples);
+  g_assert_cmpuint (sa->max_bytes, ==, sb->max_bytes);
+  g_assert_cmpuint (sa->crop_size, ==, sb->crop_size);
+  g_assert_cmpfloat (sa->scene_threshold, ==, sb->scene_threshold);
+  g_assert_cmpuint (sa->seed, ==, sb->seed);
+  g_assert_cmpint (sa->augment, ==, sb->augment);
+  g_assert_cmpuint (sa->n_output_crops, ==, sb->n_output_crops);
+  g_assert_cmpfloat (sa->range_low_pct, ==, sb->range_low_pct);
+  g_assert_cmpfloat (sa->range_high_pct, ==, sb->range_high_pct);
+  g_assert_cmpfloat (sa->range_max_gain, ==, sb->range_max_gain);
+  g_assert_cmpuint (cfqp_calibration_get_n_tensors (a), ==, cfqp_calibration_get_n_tensors (b));
+  for (guint i = 0; i < cfqp_calibration_get_n_tensors (a); i++) {
+    const CfqpCalibTensor *ta = cfqp_calibration_get_tensor (a, i);
+    const CfqpCalibTensor *tb = cfqp_calibration_get_tensor (b, i);
+
+    g_assert_cmpstr (ta->name, ==, tb->name);
+    /* Bit-exact: the INT8 result must not depend on a save/load. */
+    g_assert_cmpfloat (ta->qparams.scale, ==, tb->qparams.scale);
+    g_assert_cmpint (ta->qparams.zero_point, ==, tb->qparams.zero_point);
+    g_assert_cmpfloat (ta->min, ==, tb->min);
+    g_assert_cmpfloat (ta->max, ==, tb->max);
+  }
+}
+
+static void
+test_round_trip (void)
+{
+  g_autoptr (CfqpCalibration) c = make_calib ();
+  g_autoptr (CfqpCalibration) back = NULL;
+  g_autoptr (CfqpCalibration) loaded = NULL;
+  g_autoptr (GError) err = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("cfqp-calib-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "x3.calib.json", NULL);
+  g_autofree char *json = cfqp_calibration_to_json (c, NULL);
+
+  g_assert_nonnull (strstr (json, "\"format\" : \"cfqp-calibration\""));
+  g_assert_nonnull (strstr (json, "\"version\" : 1"));
+  g_assert_nonnull (strstr (json, "\"augment\" : \"review+range\""));
+  back = cfqp_calibration_new_from_json (json, -1, NULL, &err);
+  g_assert_no_error (err);
+  assert_same (c, back);
+
+  g_assert_true (cfqp_calibration_save (c, path, &err));
+  g_assert_no_error (err);
+  loaded = cfqp_calibration_load (path, NULL, &err);
+  g_assert_no_error (err);
+  assert_same (c, loaded);
+  g_assert_true (cfqp_calibration_check_names (loaded, HASH, names, 4, &err));
+  g_assert_no_error (err);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+/* The JSON of the good calibration with one substring replaced. */
+static char *
+edited (const char *from, const char *to)
+{
+  g_autoptr (CfqpCalibration) c = make_calib ();
+  g_autofree char *json = cfqp_calibration_to_json (c, NULL);
+  char *at = strstr (json, from);
+
+  g_assert_nonnull (at);
+  return g_strdup_printf ("%.*s%s%s", (int) (at - json), json, to, at + strlen (from));
+}
+
+static void
+assert_refused (const char *json, gssize len, GQuark domain, gint code, const char *needle)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (CfqpCalibration) c = cfqp_calibration_new_from_json (json, len, NULL, &err);
+
+  g_assert_null (c);
+  g_assert_error (err, domain, code);
+  g_test_message ("refused: %s", err->message);
+  g_assert_nonnull (strstr (err->message, needle));
+}
+
+static void
+test_corrupt (void)
+{
+  g_autoptr (CfqpCalibration) c = make_calib ();
+  g_autofree char *json = cfqp_calibration_to_json (c, NULL);
+  struct {
+    const char *from, *to;
+    gint code;
+    const char *needle;
+  } cases[] = {
+    { "cfqp-calibration", "cfqp-model", CFQP_CALIB_ERROR_FORMAT, "format is 'cfqp-model'" },
+    { "\"version\" : 1", "\"version\" : 2", CFQP_CALIB_ERROR_VERSION, "version 2" },
+    { "\"version\" : 1", "\"version\" : \"1\"", CFQP_CALIB_ERROR_FORMAT, "'version'" },
+    { "\"hash\" : \"0123", "\"hash\" : \"x123", CFQP_CALIB_ERROR_FORMAT, "SHA-256" },
+    { "\"zero_point\" : 17", "\"zero_point\" : 300", CFQP_CALIB_ERROR_INVALID,
+      "zero point 300" },
+    { "\"zero_point\" : 17", "\"zero_point\" : -1", CFQP_CALIB_ERROR_INVALID, "zero point -1" },
+    { "\"zero_point\" : 17", "\"zero_point\" : 17.5", CFQP_CALIB_ERROR_FORMAT,
+      "tensors[1].zero_point' must be an integer" },
+    { "\"scale\" : 0.0123", "\"scale\" : -0.0123", CFQP_CALIB_ERROR_INVALID, "'conv1': scale" },
+    { "\"scale\" : 0.0123", "\"scale\" : 1e999, \"x\" : 0.0123", CFQP_CALIB_ERROR_INVALID,
+      "'conv1': scale inf" },
+    { "\"scale\" : 0.0123", "\"scale\" : \"nan\", \"x\" : 0.0123", CFQP_CALIB_ERROR_FORMAT,
+      "tensors[1].scale' must be a number" },
+    { "\"name\" : \"conv2\"", "\"name\" : \"conv1\"", CFQP_CALIB_ERROR_INVALID,
+      "'conv1' appears twice" },
+    { "\"observer\" : \"percentile\"", "\"observer\" : \"kl\"", CFQP_CALIB_ERROR_FORMAT,
+      "unknown observer 'kl'" },
+    { "\"augment\" : \"review+range\"", "\"augment\" : \"review+blur\"",
+      CFQP_CALIB_ERROR_FORMAT, "unknown augmentation" },
+    { "\"percentile\" : 99.9", "\"percentile\" : 20", CFQP_CALIB_ERROR_INVALID, "percentile" },
+    { "\"clip_free\" : true", "\"clip_free\" : 1", CFQP_CALIB_ERROR_FORMAT, "clip_free" },
+    { "\"samples\" : 12", "\"sample\" : 12", CFQP_CALIB_ERROR_FORMAT,
+      "missing field 'rd.samples'" },
+    { "\"rd\"", "\"RD\"", CFQP_CALIB_ERROR_FORMAT, "missing field 'rd'" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *bad = edited (cases[i].from, cases[i].to);
+    assert_refused (bad, -1, CFQP_CALIB_ERROR, cases[i].code, cases[i].needle);
+  }
+  /* Truncated anywhere: never accepted, a parse error that says so. */
+  for (gsize len = 0; len < strlen (json) - 2; len += 7) {
+    g_autoptr (GError) err = NULL;
+    g_autoptr (CfqpCalibration) t = cfqp_calibration_new_from_json (json, len, NULL, &err);
+
+    g_assert_null (t);
+    g_assert_nonnull (err);
+    g_assert_true (err->domain == CFQP_CALIB_ERROR);
+  }
+  assert_refused (json, strlen (json) / 2, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_PARSE,
+      "not valid JSON");
+  assert_refused ("[1, 2]", -1, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_FORMAT, "not a calibration");
+  assert_refused ("", 0, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_FORMAT, "not a calibration");
+  {
+    /* NaN literal: not JSON, but some writers emit it. */
+    g_autofree char *nan = edited ("\"scale\" : 0.0123", "\"scale\" : NaN, \"x\" : 0.0123");
+    g_autoptr (GError) err = NULL;
+    g_autoptr (CfqpCalibration) t = cfqp_calibration_new_from_json (nan, -1, NULL, &err);
+
+    g_assert_null (t);
+    g_assert_true (g_error_matches (err, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_PARSE) ||
+        g_error_matches (err, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_INVALID));
+  }
+}
+
+static void
+test_mismatch (void)
+{
+  g_autoptr (CfqpCalibration) c = make_calib ();
+  const char *missing[] = { "input", "conv1", "conv2", "conv3", "output" };
+  const char *renamed[] = { "input", "conv1", "conv9", "output" };
+  const char *swapped[] = { "input", "conv2", "conv1", "output" };
+  const char *fewer[] = { "input", "conv1", "output" };
+  struct {
+    const char *hash;
+    const char *const *names;
+    guint n;
+    gint code;
+    const char *needle;
+  } cases[] = {
+    { OTHER_HASH, names, 4, CFQP_CALIB_ERROR_MODEL_MISMATCH, "made for model " HASH },
+    { HASH, missing, 5, CFQP_CALIB_ERROR_TENSOR_MISMATCH, "no tensor 'conv3'" },
+    { HASH, renamed, 4, CFQP_CALIB_ERROR_TENSOR_MISMATCH, "no tensor 'conv9'" },
+    { HASH, swapped, 4, CFQP_CALIB_ERROR_TENSOR_MISMATCH, "tensor 1 is 'conv1'" },
+    { HASH, fewer, 3, CFQP_CALIB_ERROR_TENSOR_MISMATCH, "'conv2' that the model lacks" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (GError) err = NULL;
+
+    g_assert_false (cfqp_calibration_check_names (c, cases[i].hash, cases[i].names,
+        cases[i].n, &err));
+    g_assert_error (err, CFQP_CALIB_ERROR, cases[i].code);
+    g_test_message ("refused: %s", err->message);
+    g_assert_nonnull (strstr (err->message, cases[i].needle));
+  }
+}
+
+static void
+test_missing_file (void)
+{
+  g_autoptr (GError) err = NULL;
+
+  g_assert_null (cfqp_calibration_load ("/nonexistent/x.json", NULL, &err));
+  g_assert_error (err, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_IO);
+}
+
+/* A folder that is not one: the save fails with an error. */
+static void
+test_unwritable (void)
+{
+  g_autoptr (CfqpCalibration) c = make_calib ();
+  g_autoptr (GError) err = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("cfqp-calib-XXXXXX", NULL);
+  g_autofree char *file = g_build_filename (dir, "plain-file", NULL);
+  g_autofree char *path = g_build_filename (file, "x.json", NULL);
+
+  g_assert_true (g_file_set_contents (file, "x", 1, NULL));
+  g_assert_false (cfqp_calibration_save (c, path, &err));
+  g_assert_error (err, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_IO);
+  g_assert_nonnull (strstr (err->message, "cannot write calibration"));
+  g_unlink (file);
+  g_rmdir (dir);
+}
+
+/* A write that fails halfway (file size limit: works even as root, where
+ * permissions do not stop writes) leaves the previous calibration intact
+ * and no temp file behind. */
+static void
+test_atomic (void)
+{
+  g_autoptr (CfqpCalibration) c = make_calib ();
+  g_autoptr (GError) err = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("cfqp-calib-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "x.json", NULL);
+  const char *previous = "previous calibration";
+
+  g_assert_true (g_file_set_contents (path, previous, -1, NULL));
+  if (g_test_subprocess ()) {
+    struct rlimit lim = { 64, 64 };
+
+    signal (SIGXFSZ, SIG_IGN);
+    g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &lim), ==, 0);
+    g_assert_false (cfqp_calibration_save (c, g_getenv ("CFQP_ATOMIC_PATH"), &err));
+    g_assert_error (err, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_IO);
+    return;
+  }
+  g_setenv ("CFQP_ATOMIC_PATH", path, TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+  {
+    g_autofree char *now = NULL;
+    g_autoptr (GDir) d = NULL;
+    guint n = 0;
+
+    g_assert_true (g_file_get_contents (path, &now, NULL, NULL));
+    g_assert_cmpstr (now, ==, previous);
+    d = g_dir_open (dir, 0, NULL);
+    while (g_dir_read_name (d))
+      n++;
+    g_assert_cmpuint (n, ==, 1);
+  }
+  /* Without the limit the same save replaces it. */
+  g_assert_true (cfqp_calibration_save (c, path, &err));
+  g_assert_no_error (err);
+  {
+    g_autoptr (CfqpCalibration) l = cfqp_calibration_load (path, NULL, &err);
+    g_assert_no_error (err);
+    assert_same (c, l);
+  }
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+static void
+test_settings_validate (void)
+{
+  CfqpCalibSettings s;
+  g_autoptr (GError) err = NULL;
+
+  cfqp_calib_settings_init (&s);
+  g_assert_true (cfqp_calib_settings_validate (&s, &err));
+  s.range_low_pct = 99.5;
+  g_assert_false (cfqp_calib_settings_validate (&s, &err));
+  g_assert_error (err, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_INVALID);
+  g_assert_nonnull (strstr (err->message, "range percentiles"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/calib/file/round-trip", test_round_trip);
+  g_test_add_func ("/calib/file/corrupt", test_corrupt);
+  g_test_add_func ("/calib/file/mismatch", test_mismatch);
+  g_test_add_func ("/calib/file/missing", test_missing_file);
+  g_test_add_func ("/calib/file/unwritable", test_unwritable);
+  g_test_add_func ("/calib/file/atomic", test_atomic);
+  g_test_add_func ("/calib/file/settings-validate", test_settings_validate);
+  return g_test_run ();
+}
