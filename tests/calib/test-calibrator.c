@@ -1,0 +1,297 @@
+/* End to end: calibrate reference networks on the shipped test images
+ * through the engine, then run them in INT8 and compare with FP32. */
+#include "cfqp-calib-private.h"
+
+#include <math.h>
+#include <glib/gstdio.h>
+#include <png.h>
+#include <string.h>
+
+static char *
+data_path (const char *sub, const char *name)
+{
+  const char *root = g_getenv ("CFQP_TEST_DATA");
+
+  return g_build_filename (root ? root : CFQP_DEFAULT_TEST_DATA, sub, name, NULL);
+}
+
+/* An 8-bit RGB PNG as planar float in [0,1]. */
+static CfqpImage *
+load_png (const char *name)
+{
+  g_autofree char *path = data_path ("images", name);
+  png_image png = { .version = PNG_IMAGE_VERSION };
+  g_autofree guint8 *rgb = NULL;
+  CfqpImage *im;
+
+  if (!png_image_begin_read_from_file (&png, path))
+    g_error ("%s: %s", path, png.message);
+  png.format = PNG_FORMAT_RGB;
+  rgb = g_malloc (PNG_IMAGE_SIZE (png));
+  if (!png_image_finish_read (&png, NULL, rgb, 0, NULL))
+    g_error ("%s: %s", path, png.message);
+  im = cfqp_image_new (3, png.width, png.height);
+  for (guint c = 0; c < 3; c++)
+    for (gsize p = 0; p < (gsize) png.width * png.height; p++)
+      im->data[c * png.width * png.height + p] = rgb[p * 3 + c] / 255.0f;
+  return im;
+}
+
+static CfqpModel *
+load_model (const char *name)
+{
+  g_autofree char *path = data_path ("refnets", name);
+  g_autoptr (GError) err = NULL;
+  CfqpModel *m = cfqp_model_new_from_file (path, &err);
+
+  g_assert_no_error (err);
+  return m;
+}
+
+static double
+psnr (const float *a, const float *b, gsize n)
+{
+  double se = 0;
+
+  for (gsize i = 0; i < n; i++) {
+    /* What reaches the screen: both saturated to the pixel range. */
+    double d = CLAMP (a[i], 0.0f, 1.0f) - CLAMP (b[i], 0.0f, 1.0f);
+    se += d * d;
+  }
+  return se == 0 ? 99.0 : 10 * log10 (n / se);
+}
+
+/* PSNR of INT8 (with the calibration) against FP32 on one image. */
+static double
+int8_psnr (CfqpModel *model, const CfqpCalibration *calib, const CfqpImage *x)
+{
+  CfqpRunnerOptions o8 = CFQP_RUNNER_OPTIONS_INIT, o32 = CFQP_RUNNER_OPTIONS_INIT;
+  g_autoptr (GError) err = NULL;
+  g_autofree CfqpQParams *qp = cfqp_calibration_to_qparams (calib, model, &err);
+  g_autoptr (CfqpRunner) r8 = NULL, r32 = NULL;
+  guint s = cfqp_model_get_scale (model);
+  gsize n = (gsize) x->channels * x->width * s * x->height * s;
+  g_autofree float *y8 = g_new (float, n), *y32 = g_new (float, n);
+
+  g_assert_no_error (err);
+  o8.precision = CFQP_PRECISION_INT8;
+  o8.backend = CFQP_BACKEND_REF;
+  o8.n_threads = 1;
+  o8.qparams = qp;
+  o32.n_threads = 1;
+  r8 = cfqp_runner_new (model, &o8, &err);
+  g_assert_no_error (err);
+  r32 = cfqp_runner_new (model, &o32, &err);
+  g_assert_no_error (err);
+  g_assert_true (cfqp_runner_run_f32 (r8, x->data, x->width, x->height, y8, &err));
+  g_assert_no_error (err);
+  g_assert_true (cfqp_runner_run_f32 (r32, x->data, x->width, x->height, y32, &err));
+  g_assert_no_error (err);
+  return psnr (y8, y32, n);
+}
+
+static CfqpCalibration *
+calibrate (CfqpModel *model, const CfqpCalibSettings *s, CfqpCalibrator **out_cal)
+{
+  const char *train[] = { "boats-x3.png", "forest-x3.png" };
+  g_autoptr (CfqpCalibrator) cal = cfqp_calibrator_new (model, s);
+  g_autoptr (GError) err = NULL;
+  CfqpCalibration *c;
+
+  for (guint i = 0; i < G_N_ELEMENTS (train); i++) {
+    g_autoptr (CfqpImage) x = load_png (train[i]);
+    g_assert_true (cfqp_calibrator_add_frame (cal, x->data, x->width, x->height));
+  }
+  c = cfqp_calibrator_compute (cal, NULL, &err);
+  g_assert_no_error (err);
+  g_assert_nonnull (c);
+  if (out_cal)
+    *out_cal = g_steal_pointer (&cal);
+  return c;
+}
+
+/* ABPN-like ×3 (concat, no clips): calibrated on two images, INT8 stays
+ * close to FP32 on a third it never saw, for each observer. */
+static void
+test_abpn_int8 (void)
+{
+  g_autoptr (CfqpModel) model = load_model ("abpn-x3-cat-op13.onnx");
+  g_autoptr (CfqpImage) held_out = load_png ("grass-x3.png");
+  CfqpObserverKind kinds[] = { CFQP_OBSERVER_MINMAX, CFQP_OBSERVER_PERCENTILE,
+    CFQP_OBSERVER_MSE };
+
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++) {
+    CfqpCalibSettings s;
+    g_autoptr (CfqpCalibration) c = NULL;
+    guint out;
+    double p;
+
+    cfqp_calib_settings_init (&s);
+    s.observer = kinds[k];
+    c = calibrate (model, &s, NULL);
+    g_assert_cmpuint (cfqp_calibration_get_n_tensors (c), ==, cfqp_model_get_n_tensors (model));
+    g_assert_cmpuint (cfqp_calibration_get_n_samples (c), ==, 2);
+    /* 2 frames + review, 2 crops and (unless flat) a range copy each. */
+    g_assert_cmpuint (cfqp_calibration_get_n_images (c), ==, 2 * 5);
+    g_assert_cmpstr (cfqp_calibration_get_model_hash (c), ==, cfqp_model_get_hash (model));
+    out = cfqp_model_get_output_tensor (model);
+    g_assert_cmpfloat (cfqp_calibration_get_tensor (c, 0)->qparams.scale, ==, 1.0f / 255.0f);
+    g_assert_cmpfloat (cfqp_calibration_get_tensor (c, out)->qparams.scale, ==, 1.0f / 255.0f);
+    for (guint i = 0; i < cfqp_calibration_get_n_tensors (c); i++) {
+      const CfqpCalibTensor *t = cfqp_calibration_get_tensor (c, i);
+      g_autoptr (GError) err = NULL;
+
+      g_assert_true (cfqp_calib_tensor_validate (t, &err));
+      g_assert_cmpstr (t->name, ==, cfqp_model_get_tensor_name (model, i));
+    }
+    p = int8_psnr (model, c, held_out);
+    g_test_message ("abpn x3, observer %s: PSNR(INT8, FP32) on grass = %.2f dB",
+        cfqp_observer_kind_to_nick (kinds[k]), p);
+    g_assert_cmpfloat (p, >, 36.0);
+  }
+}
+
+/* The check can fail: the same calibration with every internal range cut
+ * to an eighth (heavy clipping) drops far below the threshold. */
+static void
+test_bad_ranges_detected (void)
+{
+  g_autoptr (CfqpModel) model = load_model ("abpn-x3-cat-op13.onnx");
+  g_autoptr (CfqpImage) held_out = load_png ("grass-x3.png");
+  g_autoptr (CfqpCalibration) good = calibrate (model, NULL, NULL);
+  g_autoptr (CfqpCalibration) bad = NULL;
+  guint n = cfqp_calibration_get_n_tensors (good);
+  g_autofree CfqpCalibTensor *t = g_new (CfqpCalibTensor, n);
+  double p;
+
+  for (guint i = 0; i < n; i++) {
+    t[i] = *cfqp_calibration_get_tensor (good, i);
+    t[i].qparams = cfqp_qparams_from_range (t[i].min / 8, t[i].max / 8);
+  }
+  bad = cfqp_calibration_new (cfqp_calibration_get_model_hash (good), FALSE,
+      cfqp_calibration_get_settings (good), 2, 2, t, n);
+  p = int8_psnr (model, bad, held_out);
+  g_test_message ("ranges / 8: PSNR(INT8, FP32) = %.2f dB", p);
+  g_assert_cmpfloat (p, <, 30.0);
+}
+
+/* A clipped model (clamp after the tile residual) is calibrated
+ * clip-free: the calibrator runs the clip-free copy, whose hash and tensors
+ * the calibration matches, and INT8 tracks that copy's FP32 output. */
+static void
+test_clip_free (void)
+{
+  g_autoptr (CfqpModel) model = load_model ("abpn-x3-tile-clip-op13.onnx");
+  g_autoptr (CfqpImage) held_out = load_png ("grass-x3.png");
+  g_autoptr (CfqpCalibrator) cal = NULL;
+  g_autoptr (CfqpCalibration) c = NULL;
+  CfqpCalibSettings s;
+  CfqpModel *cf;
+  double p;
+
+  cfqp_calib_settings_init (&s);
+  s.clip_free = TRUE;
+  c = calibrate (model, &s, &cal);
+  cf = cfqp_calibrator_get_model (cal);
+  g_assert_true (cf != model);
+  g_assert_true (cfqp_calibration_get_clip_free (c));
+  p = int8_psnr (cf, c, held_out);
+  g_test_message ("abpn x3 tile-clip, clip-free: PSNR(INT8, FP32) on grass = %.2f dB", p);
+  g_assert_cmpfloat (p, >, 36.0);
+}
+
+/* Save, load against the model, run: the loaded file drives the runner to
+ * the same bytes as the in-memory calibration.  A different model is
+ * refused by hash. */
+static void
+test_file_with_model (void)
+{
+  g_autoptr (CfqpModel) model = load_model ("abpn-x3-cat-op13.onnx");
+  g_autoptr (CfqpModel) other = load_model ("espcn-x3-norm-op13.onnx");
+  g_autoptr (CfqpCalibration) c = NULL, loaded = NULL;
+  g_autoptr (GError) err = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("cfqp-calib-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "abpn.calib.json", NULL);
+  g_autofree CfqpQParams *a = NULL, *b = NULL;
+  CfqpCalibSettings s;
+
+  cfqp_calib_settings_init (&s);
+  s.clip_free = FALSE;
+  s.augment = CFQP_AUGMENT_REVIEW;
+  c = calibrate (model, &s, NULL);
+  g_assert_true (cfqp_calibration_save (c, path, &err));
+  g_assert_no_error (err);
+  loaded = cfqp_calibration_load (path, model, &err);
+  g_assert_no_error (err);
+  a = cfqp_calibration_to_qparams (c, model, &err);
+  g_assert_no_error (err);
+  b = cfqp_calibration_to_qparams (loaded, model, &err);
+  g_assert_no_error (err);
+  g_assert_cmpmem (a, cfqp_model_get_n_tensors (model) * sizeof *a, b,
+      cfqp_model_get_n_tensors (model) * sizeof *b);
+
+  g_assert_null (cfqp_calibration_load (path, other, &err));
+  g_assert_error (err, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_MODEL_MISMATCH);
+  g_assert_nonnull (strstr (err->message, path));
+  g_clear_error (&err);
+  g_assert_null (cfqp_calibration_to_qparams (c, other, &err));
+  g_assert_error (err, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_MODEL_MISMATCH);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+/* Same frames, same seed: the same calibration, twice from one
+ * calibrator and from a second one. */
+static void
+test_deterministic (void)
+{
+  g_autoptr (CfqpModel) model = load_model ("abpn-x3-cat-op13.onnx");
+  g_autoptr (CfqpCalibrator) cal = NULL;
+  g_autoptr (CfqpCalibration) a = NULL, b = NULL, c = NULL;
+  g_autoptr (GError) err = NULL;
+  g_autofree char *ja = NULL, *jb = NULL, *jc = NULL;
+  CfqpCalibSettings s;
+
+  cfqp_calib_settings_init (&s);
+  s.crop_size = 24;
+  a = calibrate (model, &s, &cal);
+  b = cfqp_calibrator_compute (cal, NULL, &err);
+  g_assert_no_error (err);
+  c = calibrate (model, &s, NULL);
+  ja = cfqp_calibration_to_json (a, NULL);
+  jb = cfqp_calibration_to_json (b, NULL);
+  jc = cfqp_calibration_to_json (c, NULL);
+  g_assert_cmpstr (ja, ==, jb);
+  g_assert_cmpstr (ja, ==, jc);
+}
+
+static void
+test_errors (void)
+{
+  g_autoptr (CfqpModel) model = load_model ("abpn-x3-cat-op13.onnx");
+  g_autoptr (CfqpCalibrator) cal = cfqp_calibrator_new (model, NULL);
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  g_autoptr (CfqpImage) x = load_png ("boats-x3.png");
+  g_autoptr (GError) err = NULL;
+
+  g_assert_null (cfqp_calibrator_compute (cal, NULL, &err));
+  g_assert_error (err, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_NO_DATA);
+  g_clear_error (&err);
+  cfqp_calibrator_add_frame (cal, x->data, x->width, x->height);
+  g_cancellable_cancel (cancel);
+  g_assert_null (cfqp_calibrator_compute (cal, cancel, &err));
+  g_assert_error (err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/calib/calibrator/abpn-int8", test_abpn_int8);
+  g_test_add_func ("/calib/calibrator/bad-ranges-detected", test_bad_ranges_detected);
+  g_test_add_func ("/calib/calibrator/clip-free", test_clip_free);
+  g_test_add_func ("/calib/calibrator/file-with-model", test_file_with_model);
+  g_test_add_func ("/calib/calibrator/deterministic", test_deterministic);
+  g_test_add_func ("/calib/calibrator/errors", test_errors);
+  return g_test_run ();
+}
