@@ -42,3 +42,41 @@ gst_cfqp_backend_get_type (void)
   }
   return type;
 }
+
+GType
+gst_cfqp_augmentation_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_CFQP_AUGMENTATION_NONE, "Sampled frames only", "none"},
+    {GST_CFQP_AUGMENTATION_REVIEW, "Plus the re-viewed FP32 output", "review"},
+    {GST_CFQP_AUGMENTATION_CROPS, "Plus crops of the FP32 output", "crops"},
+    {GST_CFQP_AUGMENTATION_RANGE, "Plus range-targeted patches", "range"},
+    {GST_CFQP_AUGMENTATION_FULL, "All CFQP augmentations", "full"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstCfqpAugmentation", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_cfqp_observer_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_CFQP_OBSERVER_MINMAX, "Minimum and maximum", "minmax"},
+    {GST_CFQP_OBSERVER_PERCENTILE, "Percentiles", "percentile"},
+    {GST_CFQP_OBSERVER_MSE, "Least quantization MSE", "mse"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstCfqpObserver", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}

@@ -40,4 +40,44 @@ typedef enum {
 #define GST_TYPE_CFQP_BACKEND (gst_cfqp_backend_get_type ())
 GType gst_cfqp_backend_get_type (void);
 
+/**
+ * GstCfqpAugmentation:
+ * @GST_CFQP_AUGMENTATION_NONE: the sampled frames only
+ * @GST_CFQP_AUGMENTATION_REVIEW: plus the bicubic-downscaled FP32 output
+ * @GST_CFQP_AUGMENTATION_CROPS: plus input-sized crops of the FP32 output
+ * @GST_CFQP_AUGMENTATION_RANGE: plus gain/offset so the FP32 output spans [0,1]
+ * @GST_CFQP_AUGMENTATION_FULL: all three CFQP augmentations (the default)
+ *
+ * CFQP augmentation preset of the representative dataset.  Values match
+ * the calibration library's CfqpAugmentPreset.
+ */
+typedef enum {
+  GST_CFQP_AUGMENTATION_NONE,
+  GST_CFQP_AUGMENTATION_REVIEW,
+  GST_CFQP_AUGMENTATION_CROPS,
+  GST_CFQP_AUGMENTATION_RANGE,
+  GST_CFQP_AUGMENTATION_FULL,
+} GstCfqpAugmentation;
+
+#define GST_TYPE_CFQP_AUGMENTATION (gst_cfqp_augmentation_get_type ())
+GType gst_cfqp_augmentation_get_type (void);
+
+/**
+ * GstCfqpObserver:
+ * @GST_CFQP_OBSERVER_MINMAX: observed minimum and maximum
+ * @GST_CFQP_OBSERVER_PERCENTILE: 99.99th percentiles
+ * @GST_CFQP_OBSERVER_MSE: range of least expected quantization error (the default)
+ *
+ * How a tensor's quantization range is chosen from its histogram.  Values
+ * match the calibration library's CfqpObserverKind.
+ */
+typedef enum {
+  GST_CFQP_OBSERVER_MINMAX,
+  GST_CFQP_OBSERVER_PERCENTILE,
+  GST_CFQP_OBSERVER_MSE,
+} GstCfqpObserver;
+
+#define GST_TYPE_CFQP_OBSERVER (gst_cfqp_observer_get_type ())
+GType gst_cfqp_observer_get_type (void);
+
 G_END_DECLS

@@ -9,37 +9,70 @@
  *
  * Upscales raw video by an integer factor (2, 3 or 4) through a
  * super-resolution network.  Each output frame is the input frame, in the
- * same packed RGB format, `scale-factor` times wider and higher; the pixel
- * aspect ratio, framerate (0/1 still images included), timestamps,
- * durations and buffer flags pass through.
+ * same format, `scale` times wider and higher; the pixel aspect ratio,
+ * framerate (0/1 still images included), timestamps, durations and buffer
+ * flags pass through, navigation events have their coordinates divided by
+ * the scale on their way upstream, and QoS and latency behave as in other
+ * video filters (no latency is added).
+ *
+ * Formats: the packed RGB family (RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA,
+ * BGRA, ARGB, ABGR) runs the network straight on the frame's bytes; alpha
+ * is upscaled by bilinear interpolation.  I420 and NV12 are converted to
+ * RGB with the matrix and range of their caps (colorimetry), run through
+ * the same RGB network and converted back (odd sizes are fine: the chroma
+ * planes are rounded up, as GStreamer does).
  *
  * The network is the ONNX file in #GstCfqpSr:model-file, or when that is
- * unset the default model for #GstCfqpSr:scale-factor embedded in the
- * plugin.  A model file whose scale differs from #GstCfqpSr:scale-factor
- * wins: the element then scales by the model's factor and says so in
- * #GstCfqpSr:model-info.  A model that cannot be loaded fails the
- * READY→PAUSED state change with an element error naming the file and the
- * reason.
+ * unset the default model embedded for the scale.  Without a model-file
+ * the scale may follow downstream caps: a capsfilter asking 1920×1080 after
+ * a 640×360 input picks ×3 whatever #GstCfqpSr:scale-factor says (which is
+ * only the preferred scale); with a model-file the model's scale is used.
+ * A model that cannot be loaded fails the READY→PAUSED state change with
+ * an element error naming the file and the reason.
  *
- * #GstCfqpSr:precision selects the INT8 (default) or FP32 network.  INT8
- * needs a calibration, which the element cannot take yet: int8 then posts
- * one warning (with the engine's reason) and runs FP32.
+ * #GstCfqpSr:precision int8 (the default) needs a calibration: the one in
+ * #GstCfqpSr:calibration-file, else the one shipped with the model (the
+ * embedded default model's, or `m.calib.json` beside a model file
+ * `m.onnx`), else one published by a `cfqpcalib` with the same
+ * #GstCfqpSr:calibration-name.  Without any of these (and with no
+ * calibration-name) the element runs FP32 while it calibrates itself from
+ * the first #GstCfqpSr:self-calibration-frames frames with CFQP in a worker
+ * thread, then switches to INT8 at a frame boundary.
  *
- * Alpha (RGBA, ARGB, …) is upscaled by bilinear interpolation; the network
- * only sees R, G and B.
+ * Every calibration that becomes active (at start, from a replaced
+ * calibration file — watched, atomic renames included —, from a paired
+ * `cfqpcalib`, or from self-calibration) is applied between two frames and
+ * posts an element message `cfqpsr-calibration` with the fields `source`
+ * (string), `model-hash` (string), `n-samples` (guint), `precision`
+ * (string) and `frame` (guint64, the first frame it applies to).  A
+ * calibration that does not fit the model (hash, tensors, clip-free mode)
+ * or cannot be read is refused with a warning; the current one stays.
+ *
+ * Changes of #GstCfqpSr:precision, #GstCfqpSr:backend and
+ * #GstCfqpSr:n-threads while PLAYING take effect at the next frame
+ * boundary (the runner is rebuilt in the streaming thread, never
+ * mid-frame).
  *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 filesrc location=in.png ! pngdec ! videoconvert ! cfqpsr ! videoconvert ! pngenc ! filesink location=out.png
  * ]| Upscales a still image ×3 with the embedded default model.
  * |[
- * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! videoconvert ! cfqpsr scale-factor=2 precision=fp32 ! videoconvert ! autovideosink
- * ]| Upscales a video ×2 with the FP32 network.
+ * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! videoconvert ! video/x-raw,format=I420 ! cfqpsr ! video/x-raw,width=1920,height=1080 ! autovideosink
+ * ]| Upscales I420 video; the scale follows the size downstream asks for.
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! tee name=t \
+ *    t. ! queue ! cfqpsr calibration-name=cam ! videoconvert ! autovideosink \
+ *    t. ! queue leaky=downstream max-size-buffers=2 ! cfqpcalib calibration-name=cam location=cam.json
+ * ]| Calibrates live from a camera while displaying the upscaled stream.
  */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
+
+#include <string.h>
+#include <glib/gstdio.h>
 
 #include "gstcfqpsr.h"
 #include "gstcfqpenums.h"
@@ -50,19 +83,30 @@ GST_DEBUG_CATEGORY_STATIC (gst_cfqp_sr_debug);
 
 #define DEFAULT_PROP_MODEL_FILE NULL
 #define DEFAULT_PROP_SCALE_FACTOR 3
+#define DEFAULT_PROP_CALIBRATION_FILE NULL
 #define DEFAULT_PROP_PRECISION GST_CFQP_PRECISION_INT8
 #define DEFAULT_PROP_BACKEND GST_CFQP_BACKEND_AUTO
+#define DEFAULT_PROP_CLIP_FREE TRUE
 #define DEFAULT_PROP_N_THREADS 0
+#define DEFAULT_PROP_DEVICE NULL
+#define DEFAULT_PROP_CALIBRATION_NAME NULL
+#define DEFAULT_PROP_SELF_CALIBRATION_FRAMES 8
 #define MAX_N_THREADS 1024
+#define MAX_SELF_CALIBRATION_FRAMES 1024
 
 enum
 {
   PROP_0,
   PROP_MODEL_FILE,
   PROP_SCALE_FACTOR,
+  PROP_CALIBRATION_FILE,
   PROP_PRECISION,
   PROP_BACKEND,
+  PROP_CLIP_FREE,
   PROP_N_THREADS,
+  PROP_DEVICE,
+  PROP_CALIBRATION_NAME,
+  PROP_SELF_CALIBRATION_FRAMES,
   PROP_ACTIVE_BACKEND,
   PROP_MODEL_INFO,
 };
@@ -74,18 +118,62 @@ struct _GstCfqpSr
   /* properties, under the object lock */
   gchar *model_file;
   guint scale_factor;
+  gchar *calibration_file;
   GstCfqpPrecision precision;
   GstCfqpBackend backend;
+  gboolean clip_free;
   guint n_threads;
+  gchar *device;
+  gchar *calibration_name;
+  guint self_calibration_frames;
   gchar *active_backend;
   gchar *model_info;
 
-  /* between start and stop; model under the object lock (caps queries may
-   * read its scale from any thread), runner and layout streaming thread only */
-  CfqpModel *model;
+  /* under the object lock: what the next frame boundary applies, and the
+   * models (caps queries and the file watch read them from other threads) */
+  gboolean started;
+  gboolean runner_dirty;
+  CfqpCalibration *pending;
+  gchar *pending_source;
+  CfqpModel *model;             /* as loaded: its scale, hash */
+  CfqpModel *run_model;         /* what runs: model or its clip-free copy */
+
+  /* streaming thread, under runner_lock */
+  GMutex runner_lock;
   CfqpRunner *runner;
+  CfqpCalibration *calib;       /* the active calibration, NULL: none */
+  gboolean int8_warned;
+  guint64 registry_serial;
+  guint64 frame_count;
   CfqpPackedLayout layout;
+  gboolean yuv;
+  GstVideoInfo rgb_in_info, rgb_out_info;
+  GstBuffer *rgb_in, *rgb_out;
+  GstVideoConverter *to_rgb, *from_rgb;
+
+  /* self-calibration: the pool's one worker owns calibrator */
+  GThreadPool *calib_pool;
+  CfqpCalibrator *calibrator;
+  GCancellable *calib_cancel;
+  guint self_sent;
+  guint self_frames;
+
+  /* calibration-file watch: a monitor dispatched by its own thread */
+  GMainContext *watch_ctx;
+  GMainLoop *watch_loop;
+  GThread *watch_thread;
+  GFileMonitor *monitor;
+  GFile *watch_file;
+  gchar *watch_path;
+  gchar *watch_stamp;
 };
+
+typedef struct
+{
+  GstBuffer *buffer;
+  GstVideoInfo info;
+  gboolean last;
+} SelfSample;
 
 #define gst_cfqp_sr_parent_class parent_class
 G_DEFINE_TYPE (GstCfqpSr, gst_cfqp_sr, GST_TYPE_VIDEO_FILTER);
@@ -95,9 +183,9 @@ GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (cfqpsr, "cfqpsr", GST_RANK_NONE,
         "cfqp super-resolution filter"));
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_CFQP_VIDEO_CAPS));
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_CFQP_ALL_CAPS));
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_CFQP_VIDEO_CAPS));
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_CFQP_ALL_CAPS));
 
 static void gst_cfqp_sr_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
@@ -110,11 +198,14 @@ static GstCaps *gst_cfqp_sr_transform_caps (GstBaseTransform * trans,
     GstPadDirection direction, GstCaps * caps, GstCaps * filter);
 static GstCaps *gst_cfqp_sr_fixate_caps (GstBaseTransform * trans,
     GstPadDirection direction, GstCaps * caps, GstCaps * othercaps);
+static gboolean gst_cfqp_sr_src_event (GstBaseTransform * trans,
+    GstEvent * event);
 static gboolean gst_cfqp_sr_set_info (GstVideoFilter * filter,
     GstCaps * incaps, GstVideoInfo * in_info, GstCaps * outcaps,
     GstVideoInfo * out_info);
 static GstFlowReturn gst_cfqp_sr_transform_frame (GstVideoFilter * filter,
     GstVideoFrame * in_frame, GstVideoFrame * out_frame);
+static void gst_cfqp_sr_self_calib_func (gpointer data, gpointer user_data);
 
 static void
 gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
@@ -132,75 +223,154 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
    * GstCfqpSr:model-file:
    *
    * ONNX super-resolution model to run.  Unset: the default model embedded
-   * for #GstCfqpSr:scale-factor.  Read when the element goes to PAUSED.
+   * for the scale (#GstCfqpSr:scale-factor, or the one downstream caps
+   * ask for).  Read when the element goes to PAUSED.
    */
   g_object_class_install_property (gobject_class, PROP_MODEL_FILE,
       g_param_spec_string ("model-file", "Model file",
           "ONNX super-resolution model (NULL: the embedded default model for "
-          "scale-factor)", DEFAULT_PROP_MODEL_FILE,
+          "the scale)", DEFAULT_PROP_MODEL_FILE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
   /**
    * GstCfqpSr:scale-factor:
    *
-   * Upscaling factor; selects the embedded default model.  A model-file
-   * of another scale overrides it.
+   * Preferred upscaling factor; selects the embedded default model.  With
+   * no model-file, downstream caps that ask for another factor win; a
+   * model-file of another scale wins too.
    */
   g_object_class_install_property (gobject_class, PROP_SCALE_FACTOR,
       g_param_spec_uint ("scale-factor", "Scale factor",
-          "Upscaling factor (a model-file of another scale overrides it)",
+          "Preferred upscaling factor (downstream caps may pick another "
+          "embedded model; a model-file of another scale overrides it)",
           GST_CFQP_MIN_SCALE, GST_CFQP_MAX_SCALE, DEFAULT_PROP_SCALE_FACTOR,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstCfqpSr:calibration-file:
+   *
+   * INT8 calibration (JSON, as cfqpcalib writes) for the model.  Unset:
+   * the shipped one, a paired cfqpcalib's, or self-calibration.  The file
+   * is watched: when it is replaced (atomic rename or rewrite) the new
+   * calibration is applied at the next frame boundary.
+   */
+  g_object_class_install_property (gobject_class, PROP_CALIBRATION_FILE,
+      g_param_spec_string ("calibration-file", "Calibration file",
+          "INT8 calibration JSON for the model, watched for replacement "
+          "(NULL: shipped, paired cfqpcalib, or self-calibration)",
+          DEFAULT_PROP_CALIBRATION_FILE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
   /**
    * GstCfqpSr:precision:
    *
-   * Arithmetic of the network.  Where INT8 cannot run (no calibration yet,
-   * or an op the INT8 executor lacks) the element warns once and runs fp32.
+   * Arithmetic of the network.  int8 runs FP32 until a calibration is
+   * active.  May change while PLAYING (applied at a frame boundary).
    */
   g_object_class_install_property (gobject_class, PROP_PRECISION,
       g_param_spec_enum ("precision", "Precision",
-          "Arithmetic of the network (int8 falls back to fp32 with a warning "
-          "where it cannot run, e.g. without a calibration)", GST_TYPE_CFQP_PRECISION,
+          "Arithmetic of the network (int8 runs fp32 until a calibration is "
+          "active; may change while PLAYING)", GST_TYPE_CFQP_PRECISION,
           DEFAULT_PROP_PRECISION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          GST_PARAM_MUTABLE_PLAYING));
 
   /**
    * GstCfqpSr:backend:
    *
    * Where the network runs.  auto falls back from an unusable OpenCL
-   * device to the CPU; opencl without a usable device is an error.
+   * device to the CPU; opencl without a usable device is an error.  May
+   * change while PLAYING (applied at a frame boundary).
    */
   g_object_class_install_property (gobject_class, PROP_BACKEND,
-      g_param_spec_enum ("backend", "Backend", "Where the network runs",
+      g_param_spec_enum ("backend", "Backend",
+          "Where the network runs (may change while PLAYING)",
           GST_TYPE_CFQP_BACKEND, DEFAULT_PROP_BACKEND,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstCfqpSr:clip-free:
+   *
+   * Run the model with its clipped activations removed (clipped ReLUs
+   * become ReLUs, a final clamp to [0,1] goes), as CFQP intends.  A
+   * calibration must have been made in the same mode.
+   */
+  g_object_class_install_property (gobject_class, PROP_CLIP_FREE,
+      g_param_spec_boolean ("clip-free", "Clip-free",
+          "Remove the model's clipped activations (a calibration must say "
+          "clip_free the same)", DEFAULT_PROP_CLIP_FREE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
   /**
    * GstCfqpSr:n-threads:
    *
-   * CPU worker threads (0: one per online CPU).
+   * CPU worker threads (0: one per online CPU).  May change while PLAYING
+   * (applied at a frame boundary).
    */
   g_object_class_install_property (gobject_class, PROP_N_THREADS,
       g_param_spec_uint ("n-threads", "Threads",
-          "CPU worker threads (0: one per online CPU)", 0, MAX_N_THREADS,
-          DEFAULT_PROP_N_THREADS,
+          "CPU worker threads (0: one per online CPU; may change while PLAYING)",
+          0, MAX_N_THREADS, DEFAULT_PROP_N_THREADS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstCfqpSr:device:
+   *
+   * OpenCL device: an index or a substring of its name (NULL: the first
+   * GPU).
+   */
+  g_object_class_install_property (gobject_class, PROP_DEVICE,
+      g_param_spec_string ("device", "Device",
+          "OpenCL device index or name substring (NULL: the first GPU)",
+          DEFAULT_PROP_DEVICE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstCfqpSr:calibration-name:
+   *
+   * Pairs the element with the cfqpcalib of the same calibration-name in
+   * this process: each calibration it publishes is applied at the next
+   * frame boundary.  Set, the element does not calibrate itself.
+   */
+  g_object_class_install_property (gobject_class, PROP_CALIBRATION_NAME,
+      g_param_spec_string ("calibration-name", "Calibration name",
+          "Apply the calibrations a cfqpcalib with this calibration-name "
+          "publishes (NULL: unpaired)", DEFAULT_PROP_CALIBRATION_NAME,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstCfqpSr:self-calibration-frames:
+   *
+   * With int8 and no calibration at all: frames handed to the internal
+   * CFQP calibrator (one whenever its worker is idle) before it computes a
+   * calibration and the element switches to INT8.  0: never calibrate
+   * itself (run FP32 with a warning).
+   */
+  g_object_class_install_property (gobject_class, PROP_SELF_CALIBRATION_FRAMES,
+      g_param_spec_uint ("self-calibration-frames", "Self-calibration frames",
+          "Frames sampled to calibrate itself when no calibration exists "
+          "(0: never, run FP32)", 0, MAX_SELF_CALIBRATION_FRAMES,
+          DEFAULT_PROP_SELF_CALIBRATION_FRAMES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
   /**
    * GstCfqpSr:active-backend:
    *
-   * The backend that actually runs ("cpu", "ref", "opencl:<device>"),
-   * NULL before PAUSED.
+   * The backend that actually runs ("cpu", "ref", "opencl:<device>") and
+   * its precision, NULL before PAUSED.
    */
   g_object_class_install_property (gobject_class, PROP_ACTIVE_BACKEND,
       g_param_spec_string ("active-backend", "Active backend",
-          "Backend that actually runs (NULL before PAUSED)", NULL,
+          "Backend and precision that actually run (NULL before PAUSED)", NULL,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   /**
@@ -217,8 +387,8 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
 
   gst_element_class_set_static_metadata (element_class,
       "CFQP super-resolution", "Filter/Effect/Video/Scaler",
-      "Upscales video through a super-resolution network",
-      "cfqp developers");
+      "Upscales video through an INT8 super-resolution network calibrated "
+      "from the stream", "cfqp developers");
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
 
@@ -226,6 +396,7 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_cfqp_sr_stop);
   trans_class->transform_caps = GST_DEBUG_FUNCPTR (gst_cfqp_sr_transform_caps);
   trans_class->fixate_caps = GST_DEBUG_FUNCPTR (gst_cfqp_sr_fixate_caps);
+  trans_class->src_event = GST_DEBUG_FUNCPTR (gst_cfqp_sr_src_event);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_cfqp_sr_set_info);
   filter_class->transform_frame =
       GST_DEBUG_FUNCPTR (gst_cfqp_sr_transform_frame);
@@ -239,9 +410,15 @@ gst_cfqp_sr_init (GstCfqpSr * self)
 {
   self->model_file = g_strdup (DEFAULT_PROP_MODEL_FILE);
   self->scale_factor = DEFAULT_PROP_SCALE_FACTOR;
+  self->calibration_file = g_strdup (DEFAULT_PROP_CALIBRATION_FILE);
   self->precision = DEFAULT_PROP_PRECISION;
   self->backend = DEFAULT_PROP_BACKEND;
+  self->clip_free = DEFAULT_PROP_CLIP_FREE;
   self->n_threads = DEFAULT_PROP_N_THREADS;
+  self->device = g_strdup (DEFAULT_PROP_DEVICE);
+  self->calibration_name = g_strdup (DEFAULT_PROP_CALIBRATION_NAME);
+  self->self_calibration_frames = DEFAULT_PROP_SELF_CALIBRATION_FRAMES;
+  g_mutex_init (&self->runner_lock);
 
   gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), TRUE);
 }
@@ -252,10 +429,18 @@ gst_cfqp_sr_finalize (GObject * object)
   GstCfqpSr *self = GST_CFQP_SR (object);
 
   g_clear_pointer (&self->runner, cfqp_runner_free);
+  g_clear_pointer (&self->run_model, cfqp_model_unref);
   g_clear_pointer (&self->model, cfqp_model_unref);
+  g_clear_pointer (&self->calib, cfqp_calibration_unref);
+  g_clear_pointer (&self->pending, cfqp_calibration_unref);
+  g_free (self->pending_source);
   g_free (self->model_file);
+  g_free (self->calibration_file);
+  g_free (self->device);
+  g_free (self->calibration_name);
   g_free (self->active_backend);
   g_free (self->model_info);
+  g_mutex_clear (&self->runner_lock);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -275,14 +460,38 @@ gst_cfqp_sr_set_property (GObject * object, guint prop_id,
     case PROP_SCALE_FACTOR:
       self->scale_factor = g_value_get_uint (value);
       break;
+    case PROP_CALIBRATION_FILE:
+      g_free (self->calibration_file);
+      self->calibration_file = g_value_dup_string (value);
+      break;
     case PROP_PRECISION:
+      if (self->precision != (GstCfqpPrecision) g_value_get_enum (value))
+        self->runner_dirty = self->started;
       self->precision = g_value_get_enum (value);
       break;
     case PROP_BACKEND:
+      if (self->backend != (GstCfqpBackend) g_value_get_enum (value))
+        self->runner_dirty = self->started;
       self->backend = g_value_get_enum (value);
       break;
+    case PROP_CLIP_FREE:
+      self->clip_free = g_value_get_boolean (value);
+      break;
     case PROP_N_THREADS:
+      if (self->n_threads != g_value_get_uint (value))
+        self->runner_dirty = self->started;
       self->n_threads = g_value_get_uint (value);
+      break;
+    case PROP_DEVICE:
+      g_free (self->device);
+      self->device = g_value_dup_string (value);
+      break;
+    case PROP_CALIBRATION_NAME:
+      g_free (self->calibration_name);
+      self->calibration_name = g_value_dup_string (value);
+      break;
+    case PROP_SELF_CALIBRATION_FRAMES:
+      self->self_calibration_frames = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -305,14 +514,29 @@ gst_cfqp_sr_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_SCALE_FACTOR:
       g_value_set_uint (value, self->scale_factor);
       break;
+    case PROP_CALIBRATION_FILE:
+      g_value_set_string (value, self->calibration_file);
+      break;
     case PROP_PRECISION:
       g_value_set_enum (value, self->precision);
       break;
     case PROP_BACKEND:
       g_value_set_enum (value, self->backend);
       break;
+    case PROP_CLIP_FREE:
+      g_value_set_boolean (value, self->clip_free);
+      break;
     case PROP_N_THREADS:
       g_value_set_uint (value, self->n_threads);
+      break;
+    case PROP_DEVICE:
+      g_value_set_string (value, self->device);
+      break;
+    case PROP_CALIBRATION_NAME:
+      g_value_set_string (value, self->calibration_name);
+      break;
+    case PROP_SELF_CALIBRATION_FRAMES:
+      g_value_set_uint (value, self->self_calibration_frames);
       break;
     case PROP_ACTIVE_BACKEND:
       g_value_set_string (value, self->active_backend);
@@ -327,7 +551,32 @@ gst_cfqp_sr_get_property (GObject * object, guint prop_id, GValue * value,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* The factor caps are scaled by: the loaded model's, else the property's. */
+/* Scales caps may use, preferred first: the loaded model file's only, or
+ * with no model-file the scale-factor then the other embedded scales. */
+static guint
+gst_cfqp_sr_get_scales (GstCfqpSr * self, guint scales[3])
+{
+  gboolean have_file;
+  guint n = 0, pref, loaded, s;
+
+  GST_OBJECT_LOCK (self);
+  have_file = self->model_file != NULL && self->model_file[0] != '\0';
+  pref = self->scale_factor;
+  loaded = self->model ? cfqp_model_get_scale (self->model) : 0;
+  GST_OBJECT_UNLOCK (self);
+
+  if (have_file) {
+    scales[n++] = loaded ? loaded : pref;
+    return n;
+  }
+  scales[n++] = pref;
+  for (s = GST_CFQP_MIN_SCALE; s <= GST_CFQP_MAX_SCALE; s++)
+    if (s != pref && gst_cfqp_have_default_model (s))
+      scales[n++] = s;
+  return n;
+}
+
+/* The factor of the loaded model, else the preferred one. */
 static guint
 gst_cfqp_sr_get_scale (GstCfqpSr * self)
 {
@@ -353,32 +602,390 @@ gst_cfqp_sr_backend_to_engine (GstCfqpBackend backend)
   }
 }
 
-static gboolean
-gst_cfqp_sr_start (GstBaseTransform * trans)
+static void
+gst_cfqp_sr_post_calibration (GstCfqpSr * self, const gchar * source,
+    CfqpCalibration * calib)
 {
-  GstCfqpSr *self = GST_CFQP_SR (trans);
+  const gchar *precision = self->runner &&
+      cfqp_runner_get_precision (self->runner) == CFQP_PRECISION_INT8 ?
+      "int8" : "fp32";
+
+  GST_INFO_OBJECT (self, "calibration from %s active from frame %"
+      G_GUINT64_FORMAT " (%s)", source, self->frame_count, precision);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self),
+          gst_structure_new ("cfqpsr-calibration",
+              "source", G_TYPE_STRING, source,
+              "model-hash", G_TYPE_STRING,
+              cfqp_calibration_get_model_hash (calib),
+              "n-samples", G_TYPE_UINT, cfqp_calibration_get_n_samples (calib),
+              "precision", G_TYPE_STRING, precision,
+              "frame", G_TYPE_UINT64, self->frame_count, NULL)));
+}
+
+/* A runner for the current properties and self->calib (under runner_lock,
+ * or before streaming).  INT8 with no calibration runs FP32 for now; INT8
+ * that the engine cannot run for this model falls back to FP32 with one
+ * warning per start. */
+static CfqpRunner *
+gst_cfqp_sr_build_runner (GstCfqpSr * self, GError ** error)
+{
   CfqpRunnerOptions options = CFQP_RUNNER_OPTIONS_INIT;
-  gchar *model_file, *source = NULL, *describe, *scale_note = NULL;
-  guint scale_factor, model_scale;
-  CfqpModel *model;
+  CfqpQParams *qparams = NULL;
   CfqpRunner *runner;
+  gchar *device;
   GError *err = NULL;
 
   GST_OBJECT_LOCK (self);
-  model_file = g_strdup (self->model_file);
-  scale_factor = self->scale_factor;
   options.precision = self->precision == GST_CFQP_PRECISION_FP32 ?
       CFQP_PRECISION_FP32 : CFQP_PRECISION_INT8;
   options.backend = gst_cfqp_sr_backend_to_engine (self->backend);
   options.n_threads = self->n_threads;
+  device = g_strdup (self->device);
+  GST_OBJECT_UNLOCK (self);
+  options.device = device;
+
+  if (options.precision == CFQP_PRECISION_INT8) {
+    if (self->calib != NULL)
+      qparams = cfqp_calibration_to_qparams (self->calib, self->run_model,
+          &err);
+    if (qparams == NULL) {
+      if (err != NULL)
+        GST_WARNING_OBJECT (self, "calibration unusable: %s", err->message);
+      g_clear_error (&err);
+      options.precision = CFQP_PRECISION_FP32;
+    }
+    options.qparams = qparams;
+  }
+
+  runner = cfqp_runner_new (self->run_model, &options, &err);
+  if (runner == NULL && options.precision == CFQP_PRECISION_INT8 &&
+      (g_error_matches (err, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED)
+          || g_error_matches (err, CFQP_ENGINE_ERROR,
+              CFQP_ENGINE_ERROR_INVALID))) {
+    if (!self->int8_warned)
+      GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
+          ("INT8 precision is not available (%s): running the FP32 network",
+              err->message), (NULL));
+    self->int8_warned = TRUE;
+    g_clear_error (&err);
+    options.precision = CFQP_PRECISION_FP32;
+    options.qparams = NULL;
+    runner = cfqp_runner_new (self->run_model, &options, &err);
+  }
+  if (runner == NULL)
+    g_propagate_error (error, err);
+  g_free (qparams);
+  g_free (device);
+  return runner;
+}
+
+static void
+gst_cfqp_sr_update_active_backend (GstCfqpSr * self)
+{
+  gchar *active = g_strdup_printf ("%s (%s)",
+      cfqp_runner_get_active_backend (self->runner),
+      cfqp_runner_get_precision (self->runner) == CFQP_PRECISION_INT8 ?
+      "int8" : "fp32");
+
+  GST_OBJECT_LOCK (self);
+  g_free (self->active_backend);
+  self->active_backend = active;
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* Hands a calibration to the next frame boundary (any thread). */
+static void
+gst_cfqp_sr_set_pending (GstCfqpSr * self, CfqpCalibration * calib,
+    const gchar * source)
+{
+  GST_OBJECT_LOCK (self);
+  g_clear_pointer (&self->pending, cfqp_calibration_unref);
+  g_free (self->pending_source);
+  self->pending = cfqp_calibration_ref (calib);
+  self->pending_source = g_strdup (source);
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* Loads and checks a calibration file against what runs; NULL with a
+ * warning posted when it does not fit. */
+static CfqpCalibration *
+gst_cfqp_sr_load_calibration_file (GstCfqpSr * self, const gchar * path)
+{
+  CfqpCalibration *calib;
+  CfqpModel *run_model;
+  gboolean clip_free;
+  GError *err = NULL;
+
+  GST_OBJECT_LOCK (self);
+  run_model = self->run_model ? cfqp_model_ref (self->run_model) : NULL;
+  clip_free = self->clip_free;
+  GST_OBJECT_UNLOCK (self);
+  if (run_model == NULL)
+    return NULL;
+
+  calib = cfqp_calibration_load (path, NULL, &err);
+  if (calib != NULL && !gst_cfqp_calibration_usable (calib, run_model,
+          clip_free, &err))
+    g_clear_pointer (&calib, cfqp_calibration_unref);
+  if (calib == NULL) {
+    GST_ELEMENT_WARNING (self, RESOURCE, READ,
+        ("Calibration \"%s\" refused, keeping the current one: %s", path,
+            err->message), (NULL));
+    g_clear_error (&err);
+  }
+  cfqp_model_unref (run_model);
+  return calib;
+}
+
+/* ---- calibration-file watch (its own thread and main context) ---- */
+
+static gchar *
+gst_cfqp_sr_file_stamp (const gchar * path)
+{
+  GStatBuf st;
+
+  if (g_stat (path, &st) != 0)
+    return NULL;
+  return g_strdup_printf ("%" G_GUINT64_FORMAT ":%" G_GINT64_FORMAT ":%"
+      G_GINT64_FORMAT, (guint64) st.st_ino, (gint64) st.st_size,
+      (gint64) st.st_mtime);
+}
+
+static void
+gst_cfqp_sr_calib_file_changed (GFileMonitor * monitor, GFile * file,
+    GFile * other, GFileMonitorEvent event, gpointer user_data)
+{
+  GstCfqpSr *self = GST_CFQP_SR (user_data);
+  CfqpCalibration *calib;
+  gchar *stamp, *source;
+
+  switch (event) {
+    case G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT:
+    case G_FILE_MONITOR_EVENT_CREATED:
+    case G_FILE_MONITOR_EVENT_MOVED_IN:
+    case G_FILE_MONITOR_EVENT_RENAMED:
+      break;
+    default:
+      return;
+  }
+  if (!g_file_equal (file, self->watch_file) &&
+      (other == NULL || !g_file_equal (other, self->watch_file)))
+    return;
+
+  /* one load per version of the file, however many events it makes */
+  stamp = gst_cfqp_sr_file_stamp (self->watch_path);
+  if (stamp == NULL || g_strcmp0 (stamp, self->watch_stamp) == 0) {
+    g_free (stamp);
+    return;
+  }
+  g_free (self->watch_stamp);
+  self->watch_stamp = stamp;
+
+  GST_DEBUG_OBJECT (self, "calibration file %s changed (event %d)",
+      self->watch_path, event);
+  calib = gst_cfqp_sr_load_calibration_file (self, self->watch_path);
+  if (calib != NULL) {
+    source = g_strdup_printf ("file:%s", self->watch_path);
+    gst_cfqp_sr_set_pending (self, calib, source);
+    g_free (source);
+    cfqp_calibration_unref (calib);
+  }
+}
+
+static gpointer
+gst_cfqp_sr_watch_thread (gpointer data)
+{
+  GstCfqpSr *self = data;
+
+  g_main_context_push_thread_default (self->watch_ctx);
+  g_main_loop_run (self->watch_loop);
+  g_main_context_pop_thread_default (self->watch_ctx);
+  return NULL;
+}
+
+static void
+gst_cfqp_sr_start_watch (GstCfqpSr * self, const gchar * path)
+{
+  GError *err = NULL;
+
+  self->watch_path = g_strdup (path);
+  self->watch_file = g_file_new_for_path (path);
+  self->watch_stamp = gst_cfqp_sr_file_stamp (path);
+  self->watch_ctx = g_main_context_new ();
+  self->watch_loop = g_main_loop_new (self->watch_ctx, FALSE);
+
+  g_main_context_push_thread_default (self->watch_ctx);
+  self->monitor = g_file_monitor_file (self->watch_file,
+      G_FILE_MONITOR_WATCH_MOVES, NULL, &err);
+  g_main_context_pop_thread_default (self->watch_ctx);
+  if (self->monitor == NULL) {
+    GST_WARNING_OBJECT (self, "cannot watch %s: %s", path, err->message);
+    g_clear_error (&err);
+  } else {
+    g_signal_connect (self->monitor, "changed",
+        G_CALLBACK (gst_cfqp_sr_calib_file_changed), self);
+  }
+  self->watch_thread = g_thread_new ("cfqpsr-watch", gst_cfqp_sr_watch_thread,
+      self);
+}
+
+static void
+gst_cfqp_sr_stop_watch (GstCfqpSr * self)
+{
+  if (self->watch_thread == NULL)
+    return;
+  g_main_loop_quit (self->watch_loop);
+  g_thread_join (self->watch_thread);
+  self->watch_thread = NULL;
+  if (self->monitor) {
+    g_signal_handlers_disconnect_by_data (self->monitor, self);
+    g_file_monitor_cancel (self->monitor);
+    g_clear_object (&self->monitor);
+  }
+  g_clear_pointer (&self->watch_loop, g_main_loop_unref);
+  g_clear_pointer (&self->watch_ctx, g_main_context_unref);
+  g_clear_object (&self->watch_file);
+  g_clear_pointer (&self->watch_path, g_free);
+  g_clear_pointer (&self->watch_stamp, g_free);
+}
+
+/* ---- self-calibration (a one-thread pool owns the calibrator) ---- */
+
+static void
+self_sample_free (SelfSample * sample)
+{
+  gst_buffer_unref (sample->buffer);
+  g_free (sample);
+}
+
+static void
+gst_cfqp_sr_self_calib_func (gpointer data, gpointer user_data)
+{
+  GstCfqpSr *self = GST_CFQP_SR (user_data);
+  SelfSample *sample = data;
+  CfqpCalibration *calib;
+  GstVideoFrame frame;
+  CfqpImage *img;
+  GError *err = NULL;
+  gchar *source;
+
+  if (g_cancellable_is_cancelled (self->calib_cancel))
+    goto done;
+
+  if (gst_video_frame_map (&frame, &sample->info, sample->buffer,
+          GST_MAP_READ)) {
+    img = gst_cfqp_frame_to_image (&frame,
+        cfqp_model_get_channels (cfqp_calibrator_get_model (self->calibrator)));
+    gst_video_frame_unmap (&frame);
+    cfqp_calibrator_add_frame (self->calibrator, img->data, img->width,
+        img->height);
+    cfqp_image_free (img);
+  }
+  if (!sample->last)
+    goto done;
+
+  calib = cfqp_calibrator_compute (self->calibrator, self->calib_cancel, &err);
+  if (calib == NULL) {
+    if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      GST_ELEMENT_WARNING (self, LIBRARY, FAILED,
+          ("Self-calibration failed, running FP32: %s", err->message),
+          (NULL));
+    g_clear_error (&err);
+    goto done;
+  }
+  source = g_strdup_printf ("self:%u frames",
+      cfqp_reservoir_get_n_samples (cfqp_calibrator_get_reservoir
+          (self->calibrator)));
+  gst_cfqp_sr_set_pending (self, calib, source);
+  g_free (source);
+  cfqp_calibration_unref (calib);
+
+done:
+  self_sample_free (sample);
+}
+
+/* In transform_frame: hands a copy of the input to the worker when it is
+ * idle, until self_frames have been handed over.  Only a copy is made here. */
+static void
+gst_cfqp_sr_self_sample (GstCfqpSr * self, GstVideoFrame * in_frame)
+{
+  SelfSample *sample;
+
+  if (self->calib_pool == NULL || self->self_sent >= self->self_frames ||
+      g_thread_pool_unprocessed (self->calib_pool) > 0)
+    return;
+  sample = g_new0 (SelfSample, 1);
+  sample->buffer = gst_buffer_copy_deep (in_frame->buffer);
+  sample->info = in_frame->info;
+  sample->last = ++self->self_sent == self->self_frames;
+  g_thread_pool_push (self->calib_pool, sample, NULL);
+}
+
+static void
+gst_cfqp_sr_stop_self_calibration (GstCfqpSr * self)
+{
+  if (self->calib_pool == NULL)
+    return;
+  g_cancellable_cancel (self->calib_cancel);
+  g_thread_pool_free (self->calib_pool, FALSE, TRUE);
+  self->calib_pool = NULL;
+  g_clear_pointer (&self->calibrator, cfqp_calibrator_free);
+  g_clear_object (&self->calib_cancel);
+}
+
+/* ---- model lifetime ---- */
+
+static void
+gst_cfqp_sr_unload (GstCfqpSr * self)
+{
+  CfqpModel *model, *run_model;
+
+  gst_cfqp_sr_stop_self_calibration (self);
+  g_clear_pointer (&self->runner, cfqp_runner_free);
+  g_clear_pointer (&self->calib, cfqp_calibration_unref);
+
+  GST_OBJECT_LOCK (self);
+  model = g_steal_pointer (&self->model);
+  run_model = g_steal_pointer (&self->run_model);
+  g_clear_pointer (&self->pending, cfqp_calibration_unref);
+  g_clear_pointer (&self->pending_source, g_free);
+  g_clear_pointer (&self->active_backend, g_free);
+  g_clear_pointer (&self->model_info, g_free);
+  GST_OBJECT_UNLOCK (self);
+
+  g_clear_pointer (&model, cfqp_model_unref);
+  g_clear_pointer (&run_model, cfqp_model_unref);
+}
+
+/* Loads the model for scale (or the model file), its first calibration and
+ * a runner.  Posts an element error and returns FALSE on failure. */
+static gboolean
+gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
+{
+  gchar *model_file, *calibration_file, *calibration_name;
+  gchar *source = NULL, *describe, *scale_note = NULL, *calib_source = NULL;
+  gboolean clip_free, int8;
+  guint model_scale, self_frames, n_removed = 0;
+  CfqpModel *model, *run_model;
+  CfqpCalibration *calib = NULL;
+  GError *err = NULL;
+
+  GST_OBJECT_LOCK (self);
+  model_file = g_strdup (self->model_file);
+  calibration_file = g_strdup (self->calibration_file);
+  calibration_name = g_strdup (self->calibration_name);
+  clip_free = self->clip_free;
+  self_frames = self->self_calibration_frames;
+  int8 = self->precision == GST_CFQP_PRECISION_INT8;
   GST_OBJECT_UNLOCK (self);
 
   model = gst_cfqp_load_model (model_file, scale_factor, &source, &err);
   if (model == NULL) {
     gst_cfqp_post_model_error (GST_ELEMENT (self), source, err);
+    g_clear_error (&err);
     goto failed;
   }
-
   model_scale = cfqp_model_get_scale (model);
   if (model_scale != scale_factor) {
     GST_DEBUG_OBJECT (self, "model \"%s\" scales by %u, not scale-factor %u: "
@@ -386,77 +993,241 @@ gst_cfqp_sr_start (GstBaseTransform * trans)
     scale_note = g_strdup_printf (" (model scale %u overrides scale-factor %u)",
         model_scale, scale_factor);
   }
-
-  /* INT8 needs a calibration, which this element cannot take yet (the
-   * engine then says INVALID), or ops the INT8 executor lacks (UNSUPPORTED):
-   * both fall back to FP32 with one warning per start. */
-  runner = cfqp_runner_new (model, &options, &err);
-  if (runner == NULL && options.precision == CFQP_PRECISION_INT8 &&
-      (g_error_matches (err, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED)
-          || g_error_matches (err, CFQP_ENGINE_ERROR,
-              CFQP_ENGINE_ERROR_INVALID))) {
-    GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
-        ("INT8 precision is not available (%s): running the FP32 network",
-            err->message), (NULL));
-    g_clear_error (&err);
-    options.precision = CFQP_PRECISION_FP32;
-    runner = cfqp_runner_new (model, &options, &err);
-  }
-  if (runner == NULL) {
-    GST_ELEMENT_ERROR (self, LIBRARY, INIT,
-        ("Could not prepare model \"%s\" to run: %s", source, err->message),
-        (NULL));
-    cfqp_model_unref (model);
-    goto failed;
-  }
+  run_model = clip_free ? cfqp_model_new_clip_free (model, &n_removed, NULL) :
+      cfqp_model_ref (model);
 
   describe = cfqp_model_describe (model);
   GST_OBJECT_LOCK (self);
   self->model = model;
-  self->runner = runner;
-  g_free (self->active_backend);
-  self->active_backend = g_strdup (cfqp_runner_get_active_backend (runner));
+  self->run_model = run_model;
+  self->runner_dirty = FALSE;
   g_free (self->model_info);
-  self->model_info = g_strdup_printf ("%s%s: %s", source,
-      scale_note ? scale_note : "", describe);
+  self->model_info = g_strdup_printf ("%s%s: %s%s", source,
+      scale_note ? scale_note : "", describe,
+      clip_free ? (n_removed ? " [clip-free: clips removed]" :
+          " [clip-free: no clips]") : "");
   GST_OBJECT_UNLOCK (self);
-
-  GST_INFO_OBJECT (self, "loaded %s, running %s on %s", self->model_info,
-      options.precision == CFQP_PRECISION_FP32 ? "fp32" : "int8",
-      self->active_backend);
   g_free (describe);
+
+  /* the first calibration: the file, else the shipped one */
+  if (calibration_file != NULL && calibration_file[0] != '\0') {
+    calib = gst_cfqp_sr_load_calibration_file (self, calibration_file);
+    calib_source = g_strdup_printf ("file:%s", calibration_file);
+  } else {
+    calib = gst_cfqp_load_shipped_calibration (model_file, model_scale, model,
+        &calib_source, &err);
+    if (calib != NULL && !gst_cfqp_calibration_usable (calib, run_model,
+            clip_free, &err))
+      g_clear_pointer (&calib, cfqp_calibration_unref);
+    if (err != NULL) {
+      GST_ELEMENT_WARNING (self, RESOURCE, READ,
+          ("Shipped calibration \"%s\" refused: %s", calib_source,
+              err->message), (NULL));
+      g_clear_error (&err);
+    }
+    if (calib != NULL) {
+      gchar *tmp = g_strdup_printf ("shipped:%s", calib_source);
+      g_free (calib_source);
+      calib_source = tmp;
+    }
+  }
+  self->calib = calib;
+
+  self->runner = gst_cfqp_sr_build_runner (self, &err);
+  if (self->runner == NULL) {
+    GST_ELEMENT_ERROR (self, LIBRARY, INIT,
+        ("Could not prepare model \"%s\" to run: %s", source, err->message),
+        (NULL));
+    g_clear_error (&err);
+    goto failed;
+  }
+  gst_cfqp_sr_update_active_backend (self);
+  if (calib != NULL)
+    gst_cfqp_sr_post_calibration (self, calib_source, calib);
+
+  /* nothing to run INT8 with yet: calibrate from the stream, unless a
+   * paired cfqpcalib will publish one */
+  if (calib == NULL && int8 && calibration_name == NULL) {
+    if (self_frames > 0) {
+      CfqpCalibSettings settings;
+
+      cfqp_calib_settings_init (&settings);
+      settings.clip_free = clip_free;
+      settings.max_samples = self_frames;
+      self->calibrator = cfqp_calibrator_new (model, &settings);
+      self->calib_cancel = g_cancellable_new ();
+      self->calib_pool = g_thread_pool_new (gst_cfqp_sr_self_calib_func, self,
+          1, TRUE, NULL);
+      self->self_sent = 0;
+      self->self_frames = self_frames;
+      GST_INFO_OBJECT (self, "no calibration: FP32 while calibrating from %u "
+          "frames", self_frames);
+    } else if (!self->int8_warned) {
+      self->int8_warned = TRUE;
+      GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
+          ("No calibration for INT8 (calibration-file, shipped, or "
+              "self-calibration-frames > 0): running the FP32 network"),
+          (NULL));
+    }
+  }
+
+  GST_INFO_OBJECT (self, "loaded %s, running on %s", self->model_info,
+      self->active_backend);
   g_free (scale_note);
   g_free (source);
+  g_free (calib_source);
   g_free (model_file);
+  g_free (calibration_file);
+  g_free (calibration_name);
   return TRUE;
 
 failed:
-  g_clear_error (&err);
+  gst_cfqp_sr_unload (self);
   g_free (scale_note);
   g_free (source);
+  g_free (calib_source);
   g_free (model_file);
+  g_free (calibration_file);
+  g_free (calibration_name);
   return FALSE;
+}
+
+static gboolean
+gst_cfqp_sr_start (GstBaseTransform * trans)
+{
+  GstCfqpSr *self = GST_CFQP_SR (trans);
+  gchar *calibration_file;
+  guint scale_factor;
+
+  GST_OBJECT_LOCK (self);
+  scale_factor = self->scale_factor;
+  calibration_file = g_strdup (self->calibration_file);
+  GST_OBJECT_UNLOCK (self);
+
+  self->int8_warned = FALSE;
+  self->registry_serial = 0;
+  self->frame_count = 0;
+  if (!gst_cfqp_sr_load (self, scale_factor)) {
+    g_free (calibration_file);
+    return FALSE;
+  }
+  if (calibration_file != NULL && calibration_file[0] != '\0')
+    gst_cfqp_sr_start_watch (self, calibration_file);
+  g_free (calibration_file);
+
+  GST_OBJECT_LOCK (self);
+  self->started = TRUE;
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
 }
 
 static gboolean
 gst_cfqp_sr_stop (GstBaseTransform * trans)
 {
   GstCfqpSr *self = GST_CFQP_SR (trans);
-  CfqpRunner *runner;
-  CfqpModel *model;
 
   GST_OBJECT_LOCK (self);
-  runner = g_steal_pointer (&self->runner);
-  model = g_steal_pointer (&self->model);
-  g_clear_pointer (&self->active_backend, g_free);
-  g_clear_pointer (&self->model_info, g_free);
+  self->started = FALSE;
   GST_OBJECT_UNLOCK (self);
 
-  g_clear_pointer (&runner, cfqp_runner_free);
-  g_clear_pointer (&model, cfqp_model_unref);
+  gst_cfqp_sr_stop_watch (self);
+  g_mutex_lock (&self->runner_lock);
+  gst_cfqp_sr_unload (self);
+  g_clear_pointer (&self->to_rgb, gst_video_converter_free);
+  g_clear_pointer (&self->from_rgb, gst_video_converter_free);
+  gst_clear_buffer (&self->rgb_in);
+  gst_clear_buffer (&self->rgb_out);
+  g_mutex_unlock (&self->runner_lock);
   return TRUE;
 }
 
+/* At a frame boundary (streaming thread, runner_lock held): applies a new
+ * calibration and rebuilds the runner for changed properties. */
+static void
+gst_cfqp_sr_frame_boundary (GstCfqpSr * self)
+{
+  CfqpCalibration *pending, *reg = NULL;
+  gchar *source, *name;
+  gboolean dirty, clip_free;
+  GError *err = NULL;
+
+  GST_OBJECT_LOCK (self);
+  dirty = self->runner_dirty;
+  self->runner_dirty = FALSE;
+  pending = g_steal_pointer (&self->pending);
+  source = g_steal_pointer (&self->pending_source);
+  name = g_strdup (self->calibration_name);
+  clip_free = self->clip_free;
+  GST_OBJECT_UNLOCK (self);
+
+  if (name != NULL)
+    reg = gst_cfqp_registry_lookup (name, &self->registry_serial);
+  if (reg != NULL) {
+    g_clear_pointer (&pending, cfqp_calibration_unref);
+    g_free (source);
+    pending = reg;
+    source = g_strdup_printf ("cfqpcalib:%s", name);
+    /* a paired calibrator takes over from self-calibration */
+    gst_cfqp_sr_stop_self_calibration (self);
+  }
+  g_free (name);
+
+  if (pending != NULL && !gst_cfqp_calibration_usable (pending,
+          self->run_model, clip_free, &err)) {
+    GST_ELEMENT_WARNING (self, RESOURCE, READ,
+        ("Calibration from %s refused, keeping the current one: %s", source,
+            err->message), (NULL));
+    g_clear_error (&err);
+    g_clear_pointer (&pending, cfqp_calibration_unref);
+  }
+
+  if (pending != NULL) {
+    if (!dirty && cfqp_runner_get_precision (self->runner) ==
+        CFQP_PRECISION_INT8) {
+      CfqpQParams *qp = cfqp_calibration_to_qparams (pending, self->run_model,
+          &err);
+
+      if (qp != NULL && cfqp_runner_set_qparams (self->runner, qp, &err)) {
+        g_clear_pointer (&self->calib, cfqp_calibration_unref);
+        self->calib = cfqp_calibration_ref (pending);
+        gst_cfqp_sr_post_calibration (self, source, pending);
+      } else {
+        GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
+            ("Calibration from %s could not be applied, keeping the current "
+                "one: %s", source, err->message), (NULL));
+        g_clear_error (&err);
+      }
+      g_free (qp);
+      g_clear_pointer (&pending, cfqp_calibration_unref);
+    } else {
+      /* FP32 so far: a new runner (INT8 if asked) with it */
+      g_clear_pointer (&self->calib, cfqp_calibration_unref);
+      self->calib = cfqp_calibration_ref (pending);
+      dirty = TRUE;
+    }
+  }
+
+  if (dirty) {
+    CfqpRunner *runner = gst_cfqp_sr_build_runner (self, &err);
+
+    if (runner == NULL) {
+      GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
+          ("Could not apply the new settings, keeping the current runner: %s",
+              err->message), (NULL));
+      g_clear_error (&err);
+    } else {
+      cfqp_runner_free (self->runner);
+      self->runner = runner;
+      gst_cfqp_sr_update_active_backend (self);
+      GST_INFO_OBJECT (self, "runner rebuilt at frame %" G_GUINT64_FORMAT
+          ": %s", self->frame_count, self->active_backend);
+    }
+    if (pending != NULL)
+      gst_cfqp_sr_post_calibration (self, source, pending);
+  }
+  g_clear_pointer (&pending, cfqp_calibration_unref);
+  g_free (source);
+}
 /* Scales one width/height value (int, range or list) up or down by scale.
  * FALSE when no value survives (e.g. a width that is not a multiple). */
 static gboolean
@@ -548,22 +1319,24 @@ gst_cfqp_sr_transform_caps (GstBaseTransform * trans,
     GstPadDirection direction, GstCaps * caps, GstCaps * filter)
 {
   GstCfqpSr *self = GST_CFQP_SR (trans);
-  guint scale = gst_cfqp_sr_get_scale (self);
+  guint scales[3], n = gst_cfqp_sr_get_scales (self, scales), k, i;
   gboolean up = direction == GST_PAD_SINK;
   GstCaps *ret = gst_caps_new_empty ();
-  guint i;
 
-  for (i = 0; i < gst_caps_get_size (caps); i++) {
-    GstStructure *s = gst_structure_copy (gst_caps_get_structure (caps, i));
-    GstCapsFeatures *f = gst_caps_get_features (caps, i);
+  /* preferred scale first: downstream and fixate see it first */
+  for (k = 0; k < n; k++) {
+    for (i = 0; i < gst_caps_get_size (caps); i++) {
+      GstStructure *s = gst_structure_copy (gst_caps_get_structure (caps, i));
+      GstCapsFeatures *f = gst_caps_get_features (caps, i);
 
-    if (!gst_cfqp_sr_scale_field (s, "width", scale, up) ||
-        !gst_cfqp_sr_scale_field (s, "height", scale, up)) {
-      gst_structure_free (s);
-      continue;
+      if (!gst_cfqp_sr_scale_field (s, "width", scales[k], up) ||
+          !gst_cfqp_sr_scale_field (s, "height", scales[k], up)) {
+        gst_structure_free (s);
+        continue;
+      }
+      ret = gst_caps_merge_structure_full (ret, s,
+          f ? gst_caps_features_copy (f) : NULL);
     }
-    ret = gst_caps_merge_structure_full (ret, s,
-        f ? gst_caps_features_copy (f) : NULL);
   }
 
   if (filter) {
@@ -573,8 +1346,24 @@ gst_cfqp_sr_transform_caps (GstBaseTransform * trans,
     ret = tmp;
   }
 
-  GST_DEBUG_OBJECT (self, "x%u %s: %" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT,
-      scale, up ? "up" : "down", caps, ret);
+  GST_DEBUG_OBJECT (self, "%u scale(s), first x%u, %s: %" GST_PTR_FORMAT
+      " -> %" GST_PTR_FORMAT, n, scales[0], up ? "up" : "down", caps, ret);
+  return ret;
+}
+
+static gboolean
+gst_cfqp_sr_field_accepts (const GstStructure * s, const gchar * field, gint v)
+{
+  const GValue *value = gst_structure_get_value (s, field);
+  GValue iv = G_VALUE_INIT;
+  gboolean ret;
+
+  if (value == NULL)
+    return TRUE;
+  g_value_init (&iv, G_TYPE_INT);
+  g_value_set_int (&iv, v);
+  ret = gst_value_intersect (NULL, value, &iv);
+  g_value_unset (&iv);
   return ret;
 }
 
@@ -583,16 +1372,40 @@ gst_cfqp_sr_fixate_caps (GstBaseTransform * trans, GstPadDirection direction,
     GstCaps * caps, GstCaps * othercaps)
 {
   GstCfqpSr *self = GST_CFQP_SR (trans);
-  guint scale = gst_cfqp_sr_get_scale (self);
+  guint scales[3], n = gst_cfqp_sr_get_scales (self, scales), k, j;
+  guint scale = scales[0], pick = 0;
   GstStructure *ins, *outs;
-  gint w, h, par_n, par_d;
+  gint w = 0, h = 0, par_n, par_d;
+  gboolean sized;
+  GstCaps *ret;
 
-  othercaps = gst_caps_make_writable (gst_caps_truncate (othercaps));
   ins = gst_caps_get_structure (caps, 0);
-  outs = gst_caps_get_structure (othercaps, 0);
+  sized = gst_structure_get_int (ins, "width", &w) &&
+      gst_structure_get_int (ins, "height", &h);
 
-  if (gst_structure_get_int (ins, "width", &w) &&
-      gst_structure_get_int (ins, "height", &h)) {
+  /* the first scale, in order of preference, that some structure of
+   * othercaps accepts exactly (a capsfilter downstream may ask for one) */
+  if (sized && direction == GST_PAD_SINK) {
+    for (k = 0; k < n; k++)
+      for (j = 0; j < gst_caps_get_size (othercaps); j++) {
+        GstStructure *s = gst_caps_get_structure (othercaps, j);
+
+        if (gst_cfqp_sr_field_accepts (s, "width", w * (gint) scales[k]) &&
+            gst_cfqp_sr_field_accepts (s, "height", h * (gint) scales[k])) {
+          scale = scales[k];
+          pick = j;
+          goto found;
+        }
+      }
+  } else if (direction == GST_PAD_SRC) {
+    scale = gst_cfqp_sr_get_scale (self);
+  }
+found:
+  ret = gst_caps_copy_nth (othercaps, pick);
+  gst_caps_unref (othercaps);
+  outs = gst_caps_get_structure (ret, 0);
+
+  if (sized) {
     if (direction == GST_PAD_SINK) {
       w *= scale;
       h *= scale;
@@ -614,9 +1427,30 @@ gst_cfqp_sr_fixate_caps (GstBaseTransform * trans, GstPadDirection direction,
           par_d, NULL);
   }
 
-  othercaps = gst_caps_fixate (othercaps);
-  GST_DEBUG_OBJECT (self, "fixated to %" GST_PTR_FORMAT, othercaps);
-  return othercaps;
+  ret = gst_caps_fixate (ret);
+  GST_DEBUG_OBJECT (self, "x%u: fixated to %" GST_PTR_FORMAT, scale, ret);
+  return ret;
+}
+
+static gboolean
+gst_cfqp_sr_src_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstCfqpSr *self = GST_CFQP_SR (trans);
+
+  /* pointer coordinates on the upscaled picture → the input picture */
+  if (GST_EVENT_TYPE (event) == GST_EVENT_NAVIGATION) {
+    guint scale = gst_cfqp_sr_get_scale (self);
+    GstStructure *s;
+    gdouble x, y;
+
+    event = gst_event_make_writable (event);
+    s = gst_event_writable_structure (event);
+    if (gst_structure_get_double (s, "pointer_x", &x) &&
+        gst_structure_get_double (s, "pointer_y", &y))
+      gst_structure_set (s, "pointer_x", G_TYPE_DOUBLE, x / scale,
+          "pointer_y", G_TYPE_DOUBLE, y / scale, NULL);
+  }
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->src_event (trans, event);
 }
 
 static gboolean
@@ -624,25 +1458,115 @@ gst_cfqp_sr_set_info (GstVideoFilter * filter, GstCaps * incaps,
     GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
 {
   GstCfqpSr *self = GST_CFQP_SR (filter);
-  guint scale = gst_cfqp_sr_get_scale (self);
+  gint iw = GST_VIDEO_INFO_WIDTH (in_info), ih = GST_VIDEO_INFO_HEIGHT (in_info);
+  gint ow = GST_VIDEO_INFO_WIDTH (out_info);
+  gint oh = GST_VIDEO_INFO_HEIGHT (out_info);
+  GstVideoFormat format = GST_VIDEO_INFO_FORMAT (in_info);
+  gboolean have_file, ok = TRUE;
+  guint scale, n_threads;
 
-  if (GST_VIDEO_INFO_FORMAT (in_info) != GST_VIDEO_INFO_FORMAT (out_info) ||
-      GST_VIDEO_INFO_WIDTH (out_info) !=
-      GST_VIDEO_INFO_WIDTH (in_info) * (gint) scale ||
-      GST_VIDEO_INFO_HEIGHT (out_info) !=
-      GST_VIDEO_INFO_HEIGHT (in_info) * (gint) scale) {
-    GST_ERROR_OBJECT (self, "caps do not scale by %u: %" GST_PTR_FORMAT
-        " -> %" GST_PTR_FORMAT, scale, incaps, outcaps);
+  if (format != GST_VIDEO_INFO_FORMAT (out_info) || iw <= 0 || ih <= 0 ||
+      ow % iw != 0 || oh % ih != 0 || ow / iw != oh / ih ||
+      ow / iw < GST_CFQP_MIN_SCALE || ow / iw > GST_CFQP_MAX_SCALE) {
+    GST_ERROR_OBJECT (self, "caps do not scale by a factor of %d..%d: %"
+        GST_PTR_FORMAT " -> %" GST_PTR_FORMAT, GST_CFQP_MIN_SCALE,
+        GST_CFQP_MAX_SCALE, incaps, outcaps);
     return FALSE;
   }
+  scale = ow / iw;
 
-  if (!gst_cfqp_packed_layout_for_format (GST_VIDEO_INFO_FORMAT (in_info),
-          &self->layout)) {
-    GST_ERROR_OBJECT (self, "unsupported format %s",
-        gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (in_info)));
+  g_mutex_lock (&self->runner_lock);
+  GST_OBJECT_LOCK (self);
+  have_file = self->model_file != NULL && self->model_file[0] != '\0';
+  n_threads = self->n_threads;
+  GST_OBJECT_UNLOCK (self);
+
+  /* downstream picked another scale: the embedded model for it */
+  if (self->model != NULL && cfqp_model_get_scale (self->model) != scale) {
+    if (have_file) {
+      GST_ERROR_OBJECT (self, "model scales by %u, caps by %u",
+          cfqp_model_get_scale (self->model), scale);
+      ok = FALSE;
+    } else {
+      GST_INFO_OBJECT (self, "downstream asks x%u: switching model", scale);
+      gst_cfqp_sr_unload (self);
+      ok = gst_cfqp_sr_load (self, scale);
+    }
+  }
+
+  g_clear_pointer (&self->to_rgb, gst_video_converter_free);
+  g_clear_pointer (&self->from_rgb, gst_video_converter_free);
+  gst_clear_buffer (&self->rgb_in);
+  gst_clear_buffer (&self->rgb_out);
+  self->yuv = FALSE;
+
+  if (ok && !gst_cfqp_packed_layout_for_format (format, &self->layout)) {
+    /* YUV: to RGB with the caps' matrix and range, the RGB network, back */
+    GstStructure *config = gst_structure_new ("cfqp",
+        GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
+        GST_VIDEO_DITHER_NONE,
+        GST_VIDEO_CONVERTER_OPT_THREADS, G_TYPE_UINT,
+        n_threads ? n_threads : g_get_num_processors (), NULL);
+
+    gst_video_info_set_format (&self->rgb_in_info, GST_VIDEO_FORMAT_RGB, iw,
+        ih);
+    gst_video_info_set_format (&self->rgb_out_info, GST_VIDEO_FORMAT_RGB, ow,
+        oh);
+    self->to_rgb = gst_video_converter_new (in_info, &self->rgb_in_info,
+        gst_structure_copy (config));
+    self->from_rgb = gst_video_converter_new (&self->rgb_out_info, out_info,
+        config);
+    self->rgb_in = gst_buffer_new_allocate (NULL,
+        GST_VIDEO_INFO_SIZE (&self->rgb_in_info), NULL);
+    self->rgb_out = gst_buffer_new_allocate (NULL,
+        GST_VIDEO_INFO_SIZE (&self->rgb_out_info), NULL);
+    gst_cfqp_packed_layout_for_format (GST_VIDEO_FORMAT_RGB, &self->layout);
+    self->yuv = TRUE;
+    if (self->to_rgb == NULL || self->from_rgb == NULL) {
+      GST_ERROR_OBJECT (self, "no conversion for %s",
+          gst_video_format_to_string (format));
+      ok = FALSE;
+    }
+  }
+  g_mutex_unlock (&self->runner_lock);
+  return ok;
+}
+
+static gboolean
+gst_cfqp_sr_run (GstCfqpSr * self, GstVideoFrame * in_frame,
+    GstVideoFrame * out_frame, GError ** error)
+{
+  GstVideoFrame rgb_in, rgb_out;
+  gboolean ok;
+
+  if (!self->yuv)
+    return cfqp_runner_run_packed (self->runner, &self->layout,
+        GST_VIDEO_FRAME_PLANE_DATA (in_frame, 0),
+        GST_VIDEO_FRAME_PLANE_STRIDE (in_frame, 0),
+        GST_VIDEO_FRAME_WIDTH (in_frame), GST_VIDEO_FRAME_HEIGHT (in_frame),
+        GST_VIDEO_FRAME_PLANE_DATA (out_frame, 0),
+        GST_VIDEO_FRAME_PLANE_STRIDE (out_frame, 0), error);
+
+  if (!gst_video_frame_map (&rgb_in, &self->rgb_in_info, self->rgb_in,
+          GST_MAP_READWRITE))
+    return FALSE;
+  if (!gst_video_frame_map (&rgb_out, &self->rgb_out_info, self->rgb_out,
+          GST_MAP_READWRITE)) {
+    gst_video_frame_unmap (&rgb_in);
     return FALSE;
   }
-  return TRUE;
+  gst_video_converter_frame (self->to_rgb, in_frame, &rgb_in);
+  ok = cfqp_runner_run_packed (self->runner, &self->layout,
+      GST_VIDEO_FRAME_PLANE_DATA (&rgb_in, 0),
+      GST_VIDEO_FRAME_PLANE_STRIDE (&rgb_in, 0),
+      GST_VIDEO_FRAME_WIDTH (&rgb_in), GST_VIDEO_FRAME_HEIGHT (&rgb_in),
+      GST_VIDEO_FRAME_PLANE_DATA (&rgb_out, 0),
+      GST_VIDEO_FRAME_PLANE_STRIDE (&rgb_out, 0), error);
+  if (ok)
+    gst_video_converter_frame (self->from_rgb, &rgb_out, out_frame);
+  gst_video_frame_unmap (&rgb_out);
+  gst_video_frame_unmap (&rgb_in);
+  return ok;
 }
 
 static GstFlowReturn
@@ -650,23 +1574,27 @@ gst_cfqp_sr_transform_frame (GstVideoFilter * filter, GstVideoFrame * in_frame,
     GstVideoFrame * out_frame)
 {
   GstCfqpSr *self = GST_CFQP_SR (filter);
+  GstFlowReturn ret = GST_FLOW_OK;
   GError *err = NULL;
 
-  if (G_UNLIKELY (self->runner == NULL))
+  g_mutex_lock (&self->runner_lock);
+  if (G_UNLIKELY (self->runner == NULL)) {
+    g_mutex_unlock (&self->runner_lock);
     return GST_FLOW_NOT_NEGOTIATED;
+  }
+  gst_cfqp_sr_frame_boundary (self);
 
-  if (!cfqp_runner_run_packed (self->runner, &self->layout,
-          GST_VIDEO_FRAME_PLANE_DATA (in_frame, 0),
-          GST_VIDEO_FRAME_PLANE_STRIDE (in_frame, 0),
-          GST_VIDEO_FRAME_WIDTH (in_frame), GST_VIDEO_FRAME_HEIGHT (in_frame),
-          GST_VIDEO_FRAME_PLANE_DATA (out_frame, 0),
-          GST_VIDEO_FRAME_PLANE_STRIDE (out_frame, 0), &err)) {
+  if (!gst_cfqp_sr_run (self, in_frame, out_frame, &err)) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
         ("Super-resolution of a %dx%d frame failed: %s",
             GST_VIDEO_FRAME_WIDTH (in_frame), GST_VIDEO_FRAME_HEIGHT (in_frame),
-            err->message), (NULL));
+            err ? err->message : "cannot map frame"), (NULL));
     g_clear_error (&err);
-    return GST_FLOW_ERROR;
+    ret = GST_FLOW_ERROR;
+  } else {
+    gst_cfqp_sr_self_sample (self, in_frame);
   }
-  return GST_FLOW_OK;
+  self->frame_count++;
+  g_mutex_unlock (&self->runner_lock);
+  return ret;
 }

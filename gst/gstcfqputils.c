@@ -6,39 +6,9 @@
 #include "config.h"
 #endif
 
+#include <string.h>
 #include <gio/gio.h>
 #include "gstcfqputils.h"
-
-CfqpModel *
-gst_cfqp_load_model (const gchar * model_file, guint scale_factor,
-    gchar ** source, GError ** error)
-{
-  CfqpModel *model;
-  GBytes *bytes;
-  gchar *path, *name;
-
-  if (model_file != NULL && model_file[0] != '\0') {
-    *source = g_strdup (model_file);
-    return cfqp_model_new_from_file (model_file, error);
-  }
-
-  path = g_strdup_printf (GST_CFQP_MODEL_RESOURCE_FMT, scale_factor);
-  *source = g_strdup_printf ("resource://%s", path);
-  bytes = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
-  if (bytes == NULL) {
-    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_IO,
-        "no embedded model for scale %u (this build embeds no %s; set model-file)",
-        scale_factor, path);
-    g_free (path);
-    return NULL;
-  }
-  name = g_path_get_basename (path);
-  model = cfqp_model_new_from_bytes (bytes, name, error);
-  g_free (name);
-  g_free (path);
-  g_bytes_unref (bytes);
-  return model;
-}
 
 gboolean
 gst_cfqp_packed_layout_for_format (GstVideoFormat format,
@@ -83,4 +53,238 @@ gst_cfqp_post_model_error_full (GstElement * element, const gchar * source,
       code, g_strdup_printf ("Could not load model \"%s\": %s", source,
           err->message), g_strdup_printf ("%s (%s error %d)", source,
           g_quark_to_string (err->domain), err->code), file, function, line);
+}
+
+static gchar *
+gst_cfqp_model_dir_file (const gchar * fmt, guint scale)
+{
+  const gchar *dir = g_getenv (GST_CFQP_MODEL_DIR_ENV);
+  gchar *name, *path;
+
+  if (dir == NULL || dir[0] == '\0')
+    return NULL;
+  name = g_strdup_printf (fmt, scale);
+  path = g_build_filename (dir, name, NULL);
+  g_free (name);
+  return path;
+}
+
+gboolean
+gst_cfqp_have_default_model (guint scale)
+{
+  gchar *path = gst_cfqp_model_dir_file ("default-x%u.onnx", scale);
+  gboolean ret;
+
+  if (path != NULL) {
+    ret = g_file_test (path, G_FILE_TEST_IS_REGULAR);
+    g_free (path);
+    if (ret)
+      return TRUE;
+  }
+  path = g_strdup_printf (GST_CFQP_MODEL_RESOURCE_FMT, scale);
+  ret = g_resources_get_info (path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL, NULL,
+      NULL);
+  g_free (path);
+  return ret;
+}
+
+CfqpModel *
+gst_cfqp_load_model (const gchar * model_file, guint scale_factor,
+    gchar ** source, GError ** error)
+{
+  CfqpModel *model;
+  GBytes *bytes;
+  gchar *path, *name;
+
+  if (model_file != NULL && model_file[0] != '\0') {
+    *source = g_strdup (model_file);
+    return cfqp_model_new_from_file (model_file, error);
+  }
+
+  path = gst_cfqp_model_dir_file ("default-x%u.onnx", scale_factor);
+  if (path != NULL && g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
+    *source = path;
+    return cfqp_model_new_from_file (path, error);
+  }
+  g_free (path);
+
+  path = g_strdup_printf (GST_CFQP_MODEL_RESOURCE_FMT, scale_factor);
+  *source = g_strdup_printf ("resource://%s", path);
+  bytes = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  if (bytes == NULL) {
+    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_IO,
+        "no embedded model for scale %u (this build embeds no %s; set model-file)",
+        scale_factor, path);
+    g_free (path);
+    return NULL;
+  }
+  name = g_path_get_basename (path);
+  model = cfqp_model_new_from_bytes (bytes, name, error);
+  g_free (name);
+  g_free (path);
+  g_bytes_unref (bytes);
+  return model;
+}
+
+CfqpCalibration *
+gst_cfqp_load_shipped_calibration (const gchar * model_file, guint scale,
+    CfqpModel * model, gchar ** source, GError ** error)
+{
+  CfqpCalibration *calib;
+  GBytes *bytes;
+  gchar *path;
+
+  if (model_file != NULL && model_file[0] != '\0') {
+    gchar *base = g_str_has_suffix (model_file, ".onnx") ?
+        g_strndup (model_file, strlen (model_file) - 5) : g_strdup (model_file);
+
+    path = g_strconcat (base, ".calib.json", NULL);
+    g_free (base);
+  } else {
+    path = gst_cfqp_model_dir_file ("default-x%u.calib.json", scale);
+    if (path != NULL && !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+      g_clear_pointer (&path, g_free);
+  }
+
+  if (path != NULL) {
+    *source = path;
+    if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+      return NULL;
+    return cfqp_calibration_load (path, model, error);
+  }
+
+  path = g_strdup_printf (GST_CFQP_CALIB_RESOURCE_FMT, scale);
+  *source = g_strdup_printf ("resource://%s", path);
+  bytes = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  g_free (path);
+  if (bytes == NULL)
+    return NULL;
+  calib = cfqp_calibration_new_from_json (g_bytes_get_data (bytes, NULL),
+      g_bytes_get_size (bytes), model, error);
+  g_bytes_unref (bytes);
+  return calib;
+}
+
+gboolean
+gst_cfqp_calibration_usable (CfqpCalibration * calib, CfqpModel * run_model,
+    gboolean clip_free, GError ** error)
+{
+  if (!cfqp_calibration_check_model (calib, run_model, error))
+    return FALSE;
+  if (cfqp_calibration_get_clip_free (calib) != clip_free) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_MODEL_MISMATCH,
+        "the calibration is for the %s model, the element runs the %s one "
+        "(clip-free=%s)", cfqp_calibration_get_clip_free (calib) ?
+        "clip-free" : "original", clip_free ? "clip-free" : "original",
+        clip_free ? "true" : "false");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+typedef struct
+{
+  CfqpCalibration *calib;
+  guint64 serial;
+} RegistryEntry;
+
+static GMutex registry_lock;
+static GHashTable *registry;
+static guint64 registry_serial;
+
+static void
+registry_entry_free (gpointer data)
+{
+  RegistryEntry *e = data;
+
+  cfqp_calibration_unref (e->calib);
+  g_free (e);
+}
+
+void
+gst_cfqp_registry_publish (const gchar * name, CfqpCalibration * calib)
+{
+  RegistryEntry *e = g_new0 (RegistryEntry, 1);
+
+  e->calib = cfqp_calibration_ref (calib);
+  g_mutex_lock (&registry_lock);
+  if (registry == NULL)
+    registry = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+        registry_entry_free);
+  e->serial = ++registry_serial;
+  g_hash_table_replace (registry, g_strdup (name), e);
+  g_mutex_unlock (&registry_lock);
+}
+
+CfqpCalibration *
+gst_cfqp_registry_lookup (const gchar * name, guint64 * serial)
+{
+  CfqpCalibration *ret = NULL;
+  RegistryEntry *e;
+
+  g_mutex_lock (&registry_lock);
+  if (registry != NULL && (e = g_hash_table_lookup (registry, name)) != NULL
+      && e->serial > *serial) {
+    ret = cfqp_calibration_ref (e->calib);
+    *serial = e->serial;
+  }
+  g_mutex_unlock (&registry_lock);
+  return ret;
+}
+
+CfqpImage *
+gst_cfqp_frame_to_image (GstVideoFrame * frame, guint channels)
+{
+  guint w = GST_VIDEO_FRAME_WIDTH (frame), h = GST_VIDEO_FRAME_HEIGHT (frame);
+  CfqpImage *img = cfqp_image_new (channels, w, h);
+  CfqpPackedLayout l;
+  GstVideoInfo rgb_info;
+  GstVideoFrame rgb_frame;
+  GstBuffer *rgb = NULL;
+  const guint8 *data;
+  gsize stride, plane = (gsize) w * h;
+  guint x, y;
+
+  if (!gst_cfqp_packed_layout_for_format (GST_VIDEO_FRAME_FORMAT (frame), &l)) {
+    /* YUV: through RGB with the frame's own matrix and range */
+    GstVideoConverter *conv;
+
+    gst_video_info_set_format (&rgb_info, GST_VIDEO_FORMAT_RGB, w, h);
+    rgb = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&rgb_info), NULL);
+    gst_video_frame_map (&rgb_frame, &rgb_info, rgb, GST_MAP_WRITE);
+    conv = gst_video_converter_new (&frame->info, &rgb_info,
+        gst_structure_new ("cfqp", GST_VIDEO_CONVERTER_OPT_DITHER_METHOD,
+            GST_TYPE_VIDEO_DITHER_METHOD, GST_VIDEO_DITHER_NONE, NULL));
+    gst_video_converter_frame (conv, frame, &rgb_frame);
+    gst_video_converter_free (conv);
+    gst_cfqp_packed_layout_for_format (GST_VIDEO_FORMAT_RGB, &l);
+    data = GST_VIDEO_FRAME_PLANE_DATA (&rgb_frame, 0);
+    stride = GST_VIDEO_FRAME_PLANE_STRIDE (&rgb_frame, 0);
+  } else {
+    data = GST_VIDEO_FRAME_PLANE_DATA (frame, 0);
+    stride = GST_VIDEO_FRAME_PLANE_STRIDE (frame, 0);
+  }
+
+  for (y = 0; y < h; y++) {
+    const guint8 *row = data + y * stride;
+    float *r = img->data + (gsize) y * w;
+
+    for (x = 0; x < w; x++) {
+      const guint8 *p = row + x * l.pixel_stride;
+
+      if (channels == 1) {
+        r[x] = (0.299f * p[l.r] + 0.587f * p[l.g] + 0.114f * p[l.b]) / 255.f;
+      } else {
+        r[x] = p[l.r] / 255.f;
+        r[x + plane] = p[l.g] / 255.f;
+        r[x + 2 * plane] = p[l.b] / 255.f;
+      }
+    }
+  }
+
+  if (rgb != NULL) {
+    gst_video_frame_unmap (&rgb_frame);
+    gst_buffer_unref (rgb);
+  }
+  return img;
 }

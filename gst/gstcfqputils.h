@@ -46,3 +46,50 @@ void gst_cfqp_post_model_error_full (GstElement * element,
     const gchar * function, gint line);
 
 G_END_DECLS
+
+#include "cfqp-calib.h"
+
+G_BEGIN_DECLS
+
+/* Every raw format the elements take: the packed RGB family (the network's
+ * own pixels) and the YUV formats converted to RGB and back. */
+#define GST_CFQP_ALL_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, I420, NV12 }"
+#define GST_CFQP_ALL_CAPS GST_VIDEO_CAPS_MAKE (GST_CFQP_ALL_FORMATS)
+
+/* Resource path of the shipped calibration of the embedded default model. */
+#define GST_CFQP_CALIB_RESOURCE_FMT "/org/cfqp/models/default-x%u.calib.json"
+
+/* Environment variable naming a folder whose default-x<N>.onnx and
+ * default-x<N>.calib.json replace the embedded ones (development, tests). */
+#define GST_CFQP_MODEL_DIR_ENV "GST_CFQP_MODEL_DIR"
+
+/* Is there a default model (embedded or in $GST_CFQP_MODEL_DIR) for scale? */
+gboolean gst_cfqp_have_default_model (guint scale);
+
+/* The calibration shipped with a model: for the default model (model_file
+ * NULL) the embedded default-x<N>.calib.json, for a model file m.onnx the
+ * file m.calib.json beside it.  NULL (and no error) when there is none;
+ * NULL with error when one exists but cannot be used for model. *source
+ * names it. */
+CfqpCalibration *gst_cfqp_load_shipped_calibration (const gchar * model_file,
+    guint scale, CfqpModel * model, gchar ** source, GError ** error);
+
+/* A calibration usable with model (the model as loaded) in the clip_free
+ * mode asked for: same content hash, same tensors, same clip-free flag. */
+gboolean gst_cfqp_calibration_usable (CfqpCalibration * calib,
+    CfqpModel * run_model, gboolean clip_free, GError ** error);
+
+/* Process-wide registry of calibrations published by name (cfqpcalib
+ * calibration-name=… → cfqpsr calibration-name=…).  publish keeps a
+ * reference; lookup returns a new reference when the entry's serial number
+ * is newer than *serial (and updates *serial), else NULL. */
+void gst_cfqp_registry_publish (const gchar * name, CfqpCalibration * calib);
+CfqpCalibration *gst_cfqp_registry_lookup (const gchar * name,
+    guint64 * serial);
+
+/* The R, G, B (or BT.601 luma, channels 1) of a mapped frame of any format
+ * above as a planar float image in [0,1]; YUV goes through RGB with the
+ * frame's own matrix and range. */
+CfqpImage *gst_cfqp_frame_to_image (GstVideoFrame * frame, guint channels);
+
+G_END_DECLS
