@@ -220,6 +220,44 @@ print_row (const Pair *p, const char *method, const char *observer, const char *
   g_print ("}\n");
 }
 
+/* INT8 outputs of every pair with one table, as JSON rows. */
+static gboolean
+evaluate_int8 (CfqpModel *model, const CfqpRunnerOptions *opts, const char *backend,
+    const CfqpQParams *qp, GArray *pairs, guint scale, const char *observer,
+    const char *augment, const char *save_dir)
+{
+  CfqpRunnerOptions iopts = *opts;
+  g_autoptr (CfqpRunner) int8 = NULL;
+  g_autoptr (GError) error = NULL;
+
+  iopts.precision = CFQP_PRECISION_INT8;
+  iopts.backend = !g_strcmp0 (backend, "ref") ? CFQP_BACKEND_REF : CFQP_BACKEND_CPU;
+  iopts.qparams = qp;
+  if (!(int8 = cfqp_runner_new (model, &iopts, &error))) {
+    g_printerr ("%s\n", error->message);
+    return FALSE;
+  }
+  for (guint i = 0; i < pairs->len; i++) {
+    Pair *p = &g_array_index (pairs, Pair, i);
+    g_autofree guint8 *hr_bytes = image_bytes (p->hr);
+    g_autofree guint8 *out = upscale (int8, p->lr, scale, &error);
+    gsize n = cfqp_image_get_n_values (p->hr);
+    if (!out) {
+      g_printerr ("%s: %s\n", p->name, error->message);
+      return FALSE;
+    }
+    print_row (p, "int8", observer, augment,
+        measure (out, hr_bytes, p->hr->width, p->hr->height, scale),
+        psnr_bytes (out, p->fp32, n));
+    if (save_dir) {
+      g_autofree char *path = g_strdup_printf ("%s/%s-int8-%s-%s.ppm", save_dir, p->name,
+          observer, augment);
+      write_ppm (path, out, p->hr->width, p->hr->height);
+    }
+  }
+  return TRUE;
+}
+
 static GPtrArray *
 read_list (const char *path, GError **error)
 {
@@ -242,7 +280,7 @@ main (int argc, char **argv)
 {
   g_autofree char *model_path = NULL, *val_path = NULL, *rd_path = NULL, *save_dir = NULL;
   g_autofree char *observers = g_strdup ("mse"), *augments = g_strdup ("full");
-  g_autofree char *backend = g_strdup ("cpu"), *calib_out = NULL;
+  g_autofree char *backend = g_strdup ("cpu"), *calib_out = NULL, *calib_in = NULL;
   gboolean clip_free = FALSE, fp32_only = FALSE;
   gint threads = 2, max_samples = 64;
   g_autoptr (GError) error = NULL;
@@ -260,6 +298,8 @@ main (int argc, char **argv)
     { "fp32-only", 0, 0, G_OPTION_ARG_NONE, &fp32_only, "skip INT8", NULL },
     { "save-dir", 0, 0, G_OPTION_ARG_FILENAME, &save_dir, "write outputs as PPM", "DIR" },
     { "calibration-out", 0, 0, G_OPTION_ARG_FILENAME, &calib_out, "save the last calibration", "F" },
+    { "calibration", 0, 0, G_OPTION_ARG_FILENAME, &calib_in,
+      "evaluate INT8 with this calibration file instead of calibrating", "F" },
     { NULL }
   };
   g_autoptr (CfqpModel) loaded = NULL, model = NULL;
@@ -312,15 +352,22 @@ main (int argc, char **argv)
     print_row (&p, "fp32", "", "", measure (p.fp32, hr_bytes, p.hr->width, p.hr->height,
         scale), -1);
     if (save_dir) {
-      g_autofree char *b = g_build_filename (save_dir, "bicubic", NULL);
       g_autofree char *fpath = g_strdup_printf ("%s/%s-fp32.ppm", save_dir, p.name);
       g_autofree char *bpath = g_strdup_printf ("%s/%s-bicubic.ppm", save_dir, p.name);
       g_mkdir_with_parents (save_dir, 0755);
       write_ppm (fpath, p.fp32, p.hr->width, p.hr->height);
       write_ppm (bpath, bic_bytes, p.hr->width, p.hr->height);
-      (void) b;
     }
     g_array_append_val (pairs, p);
+  }
+  if (calib_in) {
+    g_autoptr (CfqpCalibration) calib = cfqp_calibration_load (calib_in, model, &error);
+    g_autofree CfqpQParams *qp = calib ? cfqp_calibration_to_qparams (calib, model, &error) : NULL;
+    if (!qp) {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+    return evaluate_int8 (model, &opts, backend, qp, pairs, scale, "file", "file", save_dir) ? 0 : 1;
   }
   if (fp32_only || !rd_path)
     return 0;
@@ -347,8 +394,6 @@ main (int argc, char **argv)
       g_autoptr (CfqpCalibrator) cal = NULL;
       g_autoptr (CfqpCalibration) calib = NULL;
       g_autofree CfqpQParams *qp = NULL;
-      g_autoptr (CfqpRunner) int8 = NULL;
-      CfqpRunnerOptions iopts = opts;
       CfqpAugmentPreset preset;
 
       cfqp_calib_settings_init (&settings);
@@ -375,31 +420,9 @@ main (int argc, char **argv)
         g_printerr ("%s\n", error->message);
         return 1;
       }
-      iopts.precision = CFQP_PRECISION_INT8;
-      iopts.backend = !g_strcmp0 (backend, "ref") ? CFQP_BACKEND_REF : CFQP_BACKEND_CPU;
-      iopts.qparams = qp;
-      if (!(int8 = cfqp_runner_new (model, &iopts, &error))) {
-        g_printerr ("%s\n", error->message);
+      if (!evaluate_int8 (model, &opts, backend, qp, pairs, scale, obs_list[o], aug_list[a],
+              save_dir))
         return 1;
-      }
-      for (guint i = 0; i < pairs->len; i++) {
-        Pair *p = &g_array_index (pairs, Pair, i);
-        g_autofree guint8 *hr_bytes = image_bytes (p->hr);
-        g_autofree guint8 *out = upscale (int8, p->lr, scale, &error);
-        gsize n = cfqp_image_get_n_values (p->hr);
-        if (!out) {
-          g_printerr ("%s: %s\n", p->name, error->message);
-          return 1;
-        }
-        print_row (p, "int8", obs_list[o], aug_list[a],
-            measure (out, hr_bytes, p->hr->width, p->hr->height, scale),
-            psnr_bytes (out, p->fp32, n));
-        if (save_dir) {
-          g_autofree char *path = g_strdup_printf ("%s/%s-int8-%s-%s.ppm", save_dir, p->name,
-              obs_list[o], aug_list[a]);
-          write_ppm (path, out, p->hr->width, p->hr->height);
-        }
-      }
     }
   return 0;
 }
