@@ -13,8 +13,9 @@
 #include <string.h>
 
 /* Function multi-versioning: the hot loops get an AVX2+FMA clone picked at
- * load time, and stay portable C elsewhere. */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__has_attribute)
+ * load time, and stay portable C elsewhere.  Not with clang: clang 14 makes
+ * the ifunc of an external clone local, so other files fail to link. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
 #define CFQP_HOT __attribute__ ((target_clones ("arch=x86-64-v3", "default")))
 #endif
@@ -98,7 +99,7 @@ conv_tile (const ConvGeom *g, guint oc0, const guint ob, guint oy, guint x0)
   const CfqpConvParams *c = g->c;
   guint ic0 = oc0 / g->ocg * g->icg;
   gsize w_oc_stride = (gsize) g->icg * g->kk;
-  v8sf acc[MAX_OB][2];
+  v8sf acc[MAX_OB][2] = { { 0 } };  /* only ob rows are used; zeroing quiets -Wmaybe-uninitialized */
 
   for (guint j = 0; j < ob; j++) {
     float b = c->bias ? c->bias[oc0 + j] : 0.f;

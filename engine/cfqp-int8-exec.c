@@ -16,6 +16,7 @@ struct _CfqpInt8Exec {
   gsize                 *slot_offset;
   CfqpU8View            *views;
   CfqpU8View            *node_inputs;
+  guint                  scale;     /* the model's: output = scale × input */
 };
 
 CfqpInt8Exec *
@@ -32,6 +33,12 @@ cfqp_int8_exec_new (const CfqpGraph *graph, const CfqpInt8Backend *backend,
   for (guint i = 0; i < graph->n_nodes; i++)
     max_inputs = MAX (max_inputs, graph->nodes[i].n_inputs);
   exec->node_inputs = g_new0 (CfqpU8View, max_inputs);
+  {
+    /* The scale the model was validated with (cfqp-model.c probes 48×36). */
+    g_autofree CfqpShape *shapes = g_new0 (CfqpShape, graph->n_values);
+    if (cfqp_graph_infer_shapes (graph, 48, 36, shapes, NULL))
+      exec->scale = shapes[graph->output].w / 48;
+  }
   return exec;
 }
 
@@ -92,6 +99,20 @@ prepare (CfqpInt8Exec *exec, guint width, guint height, GError **error)
     return TRUE;
   if (!cfqp_plan_update (plan, exec->graph, width, height, error))
     return FALSE;
+  /* Callers size the output for scale × the input.  Strided convolutions
+   * can break that at some sizes (SAME padding, stride 2, odd width): refuse
+   * instead of writing past the caller's buffer. */
+  {
+    const CfqpShape *out = &plan->shapes[exec->graph->output];
+    if (exec->scale == 0 || out->w != (guint64) width * exec->scale ||
+        out->h != (guint64) height * exec->scale) {
+      g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
+          "output is %u×%u for a %u×%u input, not a ×%u upscale", out->w, out->h, width,
+          height, exec->scale);
+      cfqp_plan_clear (plan);
+      return FALSE;
+    }
+  }
   exec->slot_offset = g_renew (gsize, exec->slot_offset, MAX (plan->n_slots, 1));
   for (guint s = 0; s < plan->n_slots; s++) {
     exec->slot_offset[s] = total;

@@ -57,6 +57,14 @@ cfqp_model_observe_f32 (CfqpModel *model, const float *in, guint width, guint he
   }
   if (!cfqp_graph_infer_shapes (g, width, height, shapes, error))
     return FALSE;
+  /* out holds scale × the input: some graphs break that at some sizes. */
+  if (shapes[g->output].w != (guint64) width * model->scale ||
+      shapes[g->output].h != (guint64) height * model->scale) {
+    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
+        "output is %u×%u for a %u×%u input, not a ×%u upscale", shapes[g->output].w,
+        shapes[g->output].h, width, height, model->scale);
+    return FALSE;
+  }
   cfqp_graph_last_uses (g, last_use);
   for (guint i = 0; i < g->n_nodes; i++)
     max_inputs = MAX (max_inputs, g->nodes[i].n_inputs);

@@ -1,0 +1,63 @@
+/* libFuzzer target: calibration files (cfqp_calibration_new_from_json).
+ * What loads must survive a write/read round trip unchanged, and load
+ * against a model (tiny-x2) without crashing whatever the verdict. */
+#include "cfqp-calib.h"
+
+#include <string.h>
+
+int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
+
+static CfqpModel *
+tiny_model (void)
+{
+  static CfqpModel *model;
+  static gboolean tried;
+
+  if (!tried) {
+    const char *dir = g_getenv ("CFQP_TEST_DATA");
+    g_autofree char *path = g_build_filename (dir ? dir : CFQP_SOURCE_TEST_DATA, "elements",
+        "tiny-x2.onnx", NULL);
+    tried = TRUE;
+    model = cfqp_model_new_from_file (path, NULL);
+  }
+  return model;
+}
+
+int
+LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpCalibration) calib =
+      cfqp_calibration_new_from_json ((const char *) data, size, NULL, &error);
+
+  if (!calib) {
+    if (!error || error->domain != CFQP_CALIB_ERROR || !error->message || !*error->message)
+      __builtin_trap ();
+    return 0;
+  }
+  {
+    gsize len;
+    g_autofree char *json = cfqp_calibration_to_json (calib, &len);
+    g_autoptr (GError) err2 = NULL;
+    g_autoptr (CfqpCalibration) again = cfqp_calibration_new_from_json (json, len, NULL, &err2);
+    guint n = cfqp_calibration_get_n_tensors (calib);
+
+    if (!again || cfqp_calibration_get_n_tensors (again) != n ||
+        strcmp (cfqp_calibration_get_model_hash (again), cfqp_calibration_get_model_hash (calib)))
+      __builtin_trap ();
+    for (guint i = 0; i < n; i++) {
+      const CfqpCalibTensor *a = cfqp_calibration_get_tensor (calib, i);
+      const CfqpCalibTensor *b = cfqp_calibration_get_tensor (again, i);
+      if (strcmp (a->name, b->name) || a->qparams.scale != b->qparams.scale ||
+          a->qparams.zero_point != b->qparams.zero_point || a->min != b->min || a->max != b->max)
+        __builtin_trap ();
+    }
+  }
+  if (tiny_model ()) {
+    g_autoptr (GError) err3 = NULL;
+    g_autofree CfqpQParams *qp = NULL;
+    if (cfqp_calibration_check_model (calib, tiny_model (), &err3))
+      qp = cfqp_calibration_to_qparams (calib, tiny_model (), NULL);
+  }
+  return 0;
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Fuzzes one target for a fixed time from its seeds.
+#   run-fuzz.sh FUZZER WORK_CORPUS SEED_DIR... (seconds: $CFQP_FUZZ_SECONDS, default 20)
+# Seeds are copied into WORK_CORPUS (libFuzzer adds what it finds there); the
+# seed folders themselves are never written.  A crash input lands in
+# WORK_CORPUS/../ as crash-*/leak-*/timeout-* and fails the test.
+set -euo pipefail
+fuzzer=$1 work=$2
+shift 2
+secs=${CFQP_FUZZ_SECONDS:-20}
+mkdir -p "$work"
+for d in "$@"; do
+  [ -d "$d" ] || continue
+  find "$d" -maxdepth 1 -type f \( -name '*.onnx' -o -name '*.json' -o -name 'seed-*' \) \
+    -exec cp -n {} "$work"/ \;
+done
+cd "$(dirname "$work")"
+exec "$fuzzer" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+  -print_final_stats=1 "$work"
