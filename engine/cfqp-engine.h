@@ -145,4 +145,19 @@ gboolean     cfqp_runner_run_packed (CfqpRunner *runner, const CfqpPackedLayout 
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CfqpRunner, cfqp_runner_free)
 
+/* QDQ ONNX.  Export writes the optimised graph with the INT8 program's
+ * integers as QuantizeLinear/DequantizeLinear pairs (opset 13: uint8
+ * per-tensor activations, int8 per-channel weights, int32 biases, fused
+ * activations after their op), atomically.  qparams: one per tensor as for
+ * an INT8 runner; NULL uses the model's embedded table.
+ *
+ * A QDQ model imported by cfqp_model_new_from_* keeps its own parameters:
+ * the table below (one entry per tensor, NULL for a float model), which an
+ * INT8 runner can take as CfqpRunnerOptions.qparams, while its int8 weight
+ * scales are used as they are.  Tensors the file left unquantised (and not
+ * derived) have scale 0, which a runner refuses. */
+gboolean     cfqp_model_export_qdq  (CfqpModel *model, const CfqpQParams *qparams,
+                                     const char *path, GError **error);
+const CfqpQParams *cfqp_model_get_embedded_qparams (const CfqpModel *model);
+
 G_END_DECLS

@@ -34,6 +34,7 @@ cfqp_graph_copy (const CfqpGraph *src)
       n->p.conv.weight = dup_floats (c->weight, nw);
       n->p.conv.bias = dup_floats (c->bias, c->out_channels);
       n->p.conv.pad_value = dup_floats (c->pad_value, c->in_channels);
+      n->p.conv.weight_scale = dup_floats (c->weight_scale, c->out_channels);
     } else if (n->op == CFQP_OP_BINARY) {
       n->p.binary.constant = dup_floats (s->p.binary.constant, s->p.binary.n_constant);
     }

@@ -39,6 +39,9 @@ cfqp_graph_add_value (CfqpGraph *graph, const char *name, guint channels, gint p
   v->name = g_strdup (name ? name : "");
   v->channels = channels;
   v->producer = producer;
+  v->has_qparams = FALSE;
+  v->q_scale = 0.f;
+  v->q_zero_point = 0;
   return graph->n_values++;
 }
 
@@ -74,6 +77,7 @@ cfqp_node_clear (CfqpNode *node)
       g_free (node->p.conv.weight);
       g_free (node->p.conv.bias);
       g_free (node->p.conv.pad_value);
+      g_free (node->p.conv.weight_scale);
       break;
     case CFQP_OP_BINARY:
       g_free (node->p.binary.constant);

@@ -74,6 +74,9 @@ typedef struct {
    * an input normalisation (x − m)/s is folded into the first conv: the
    * border must still behave as if the normalised input were padded with 0. */
   float *pad_value;
+  /* Per output channel int8 weight scale (NULL = max|w|/127): set when the
+   * weights came from a QDQ model, so the INT8 program uses its integers. */
+  float *weight_scale;      /* owned */
 } CfqpConvParams;
 
 typedef struct {
@@ -114,6 +117,11 @@ typedef struct {
   char  *name;
   guint  channels;
   gint   producer;          /* node index, -1 for the graph input */
+  /* Quantisation the model file itself gives this value (QDQ ONNX:
+   * a QuantizeLinear → DequantizeLinear pair on it). */
+  gboolean has_qparams;
+  float    q_scale;
+  gint32   q_zero_point;
 } CfqpValueInfo;
 
 typedef struct {

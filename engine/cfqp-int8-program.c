@@ -153,6 +153,30 @@ weight_out_channel (const CfqpConvParams *cp, gboolean transpose, gsize e)
   return (guint) ((e / (ocg * k)) / icg * ocg + (e / k) % ocg);
 }
 
+void
+cfqp_int8_conv_weight_scales (const CfqpConvParams *cp, gboolean transpose, double *wscale)
+{
+  guint oc_n = cp->out_channels;
+  gsize n_w = (gsize) oc_n * (cp->in_channels / cp->groups) * cp->kernel_h * cp->kernel_w;
+
+  if (cp->weight_scale) {
+    /* a QDQ model's own scales (validated finite and > 0 at import) */
+    for (guint oc = 0; oc < oc_n; oc++)
+      wscale[oc] = cp->weight_scale[oc];
+    return;
+  }
+  /* per output channel: the largest |w| over its inputs and taps */
+  memset (wscale, 0, oc_n * sizeof (double));
+  for (gsize e = 0; e < n_w; e++) {
+    guint oc = weight_out_channel (cp, transpose, e);
+    wscale[oc] = MAX (wscale[oc], fabs (cp->weight[e]));
+  }
+  /* rounded to float: the scale a QDQ export stores, so that an exported
+   * model re-imported computes with exactly the same multipliers */
+  for (guint oc = 0; oc < oc_n; oc++)
+    wscale[oc] = wscale[oc] > 0 ? (double) (float) (wscale[oc] / 127.0) : 1.0;
+}
+
 static gboolean
 build_conv (const CfqpNode *node, const CfqpQParams *qp, CfqpInt8Node *q, GError **error)
 {
@@ -163,17 +187,11 @@ build_conv (const CfqpNode *node, const CfqpQParams *qp, CfqpInt8Node *q, GError
   gsize n_w = (gsize) oc_n * (ic_n / cp->groups) * cp->kernel_h * cp->kernel_w;
   g_autofree double *wscale = g_new0 (double, oc_n);
 
-  /* per output channel: the largest |w| over its inputs and taps */
-  for (gsize e = 0; e < n_w; e++) {
-    guint oc = weight_out_channel (cp, transpose, e);
-    wscale[oc] = MAX (wscale[oc], fabs (cp->weight[e]));
-  }
+  cfqp_int8_conv_weight_scales (cp, transpose, wscale);
   q->weight = g_new (gint8, n_w);
   q->bias = g_new0 (gint32, oc_n);
   q->rq_pos = g_new (CfqpRequant, oc_n);
   q->rq_neg = g_new (CfqpRequant, oc_n);
-  for (guint oc = 0; oc < oc_n; oc++)
-    wscale[oc] = wscale[oc] > 0 ? wscale[oc] / 127.0 : 1.0;
   for (gsize e = 0; e < n_w; e++) {
     guint oc = weight_out_channel (cp, transpose, e);
     q->weight[e] = (gint8) CLAMP (lround (cp->weight[e] / wscale[oc]), -127, 127);

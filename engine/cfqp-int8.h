@@ -87,6 +87,12 @@ typedef struct {
 void cfqp_int8_resolve_qparams (const CfqpGraph *graph, const CfqpQParams *table,
                                 CfqpQParams *out, gboolean *derived);
 
+/* Per output channel int8 weight scale of a conv (oc_n entries): the
+ * model's own (weight_scale, from a QDQ file) or max|w|/127 rounded to
+ * float; 1 for an all-zero channel. */
+void cfqp_int8_conv_weight_scales (const CfqpConvParams *conv, gboolean transpose,
+                                   double *wscale);
+
 CfqpInt8Program *cfqp_int8_program_new  (const CfqpGraph *graph, const CfqpQParams *table,
                                          GError **error);
 void             cfqp_int8_program_free (CfqpInt8Program *program);

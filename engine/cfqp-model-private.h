@@ -15,11 +15,16 @@ struct _CfqpModel {
   guint      channels;
   guint64    macs_per_pixel;
   gboolean   clip_free;     /* made by cfqp_model_new_clip_free() */
+  CfqpQParams *embedded_qparams;  /* a QDQ model's own table (n_values), or NULL */
 };
 
 /* Wraps a graph built in code (tests, calib/): runs the default passes,
  * checks the SR model convention, takes ownership of graph (freed on error). */
 CfqpModel *cfqp_model_new_from_graph (CfqpGraph *graph, const char *name, GError **error);
+
+/* The table a QDQ model's Q/DQ pairs give (cfqp-qdq-export.c); NULL when
+ * no tensor has parameters.  Free with g_free. */
+CfqpQParams *cfqp_graph_embedded_qparams (const CfqpGraph *graph);
 
 /* Graph access for calib/ and the backends. */
 const CfqpGraph *cfqp_model_get_graph (const CfqpModel *model);

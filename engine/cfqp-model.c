@@ -71,6 +71,7 @@ cfqp_model_new_from_graph (CfqpGraph *graph, const char *name, GError **error)
     return NULL;
   }
   model->macs_per_pixel = cfqp_graph_macs_per_pixel (graph);
+  model->embedded_qparams = cfqp_graph_embedded_qparams (graph);
   if (!model->hash)
     model->hash = g_strdup ("");
   return model;
@@ -137,6 +138,7 @@ cfqp_model_unref (CfqpModel *model)
   if (!model || !g_atomic_int_dec_and_test (&model->ref_count))
     return;
   cfqp_graph_free (model->graph);
+  g_free (model->embedded_qparams);
   g_free (model->name);
   g_free (model->hash);
   g_free (model);
@@ -170,6 +172,12 @@ guint64
 cfqp_model_get_macs_per_pixel (const CfqpModel *model)
 {
   return model->macs_per_pixel;
+}
+
+const CfqpQParams *
+cfqp_model_get_embedded_qparams (const CfqpModel *model)
+{
+  return model->embedded_qparams;
 }
 
 const CfqpGraph *

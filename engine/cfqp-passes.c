@@ -104,6 +104,14 @@ cfqp_pass_fuse_activations (CfqpGraph *g)
     if (!compose_activation (&merged, &act->act))
       continue;
     producer->act = merged;
+    /* A QDQ model's parameters for the activation's output now belong
+     * to the value that stands for it. */
+    if (g->values[act->output].has_qparams) {
+      CfqpValueInfo *to = &g->values[act->inputs[0]];
+      to->has_qparams = TRUE;
+      to->q_scale = g->values[act->output].q_scale;
+      to->q_zero_point = g->values[act->output].q_zero_point;
+    }
     /* the activation node is now dead: its readers read what it read */
     replace_uses (g, act->output, act->inputs[0]);
     act->n_inputs = 0;
@@ -158,6 +166,8 @@ cfqp_pass_fold_input_normalisation (CfqpGraph *g)
 
     if (!cp->bias)
       cp->bias = g_new0 (float, cp->out_channels);
+    /* the weights change per input channel: a QDQ model's scales no longer fit */
+    g_clear_pointer (&cp->weight_scale, g_free);
     for (guint oc = 0; oc < cp->out_channels; oc++) {
       guint group = oc / ocg;
       double shift = 0;

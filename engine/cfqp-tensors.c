@@ -159,6 +159,8 @@ cfqp_model_new_clip_free (CfqpModel *model, guint *n_removed, char **report)
   copy->name = g_strdup (model->name);
   copy->hash = g_strdup (model->hash);
   copy->graph = cfqp_graph_copy (model->graph);
+  copy->embedded_qparams = model->embedded_qparams
+      ? g_memdup2 (model->embedded_qparams, model->graph->n_values * sizeof (CfqpQParams)) : NULL;
   removed = remove_clips (copy->graph, text);
   copy->clip_free = TRUE;
   if (n_removed)
