@@ -7,27 +7,47 @@
  * SECTION:element-cfqpcalib
  * @title: cfqpcalib
  *
- * Samples frames of a video stream to calibrate the INT8 quantization of
- * the super-resolution network that #cfqpsr runs.  It chooses its model as
- * #cfqpsr does: #GstCfqpCalib:model-file, or the default model embedded for
+ * Calibrates the INT8 quantization of the super-resolution network that
+ * #cfqpsr runs, from the frames of a stream, with the clip-free
+ * quantization pipeline (CFQP).  It chooses its model as #cfqpsr does:
+ * #GstCfqpCalib:model-file, or the default model embedded for
  * #GstCfqpCalib:scale-factor; a model that cannot be loaded fails the
  * READY→PAUSED state change with an element error naming the file.
  *
- * Every #GstCfqpCalib:sample-interval-th frame is taken as a sample, up to
- * #GstCfqpCalib:max-samples, and each sample posts an element message
- * named `cfqpcalib-progress` with the fields `samples` (guint, samples
- * taken), `max-samples` (guint) and `frames` (guint64, frames seen).
+ * Every #GstCfqpCalib:sample-interval-th frame is copied into a small
+ * bounded queue (render() does nothing else); a worker thread converts it
+ * to RGB, offers it to a scene-change-aware reservoir (the representative
+ * dataset, RD, at most #GstCfqpCalib:max-samples frames) and, every
+ * #GstCfqpCalib:update-interval frames kept and at EOS, runs the FP32 model
+ * over the RD and its CFQP augmentations (#GstCfqpCalib:augmentation),
+ * feeds the observers (#GstCfqpCalib:observer) and publishes the
+ * calibration: written atomically to #GstCfqpCalib:location and handed to
+ * every #cfqpsr of the same #GstCfqpCalib:calibration-name in the process.
+ * With a live upstream a frame that finds the queue full is dropped, so the
+ * stream is never stalled; with a non-live upstream (a folder of images)
+ * render() waits for room instead, so no frame is lost.
  *
- * Not there yet (the calibration issue completes it): the samples are only
- * counted; no representative dataset is built, no observer runs, and
- * nothing is written to #GstCfqpCalib:location.  Scene-change aware
- * sampling, augmentation, publishing to a paired #cfqpsr and QDQ export are
- * missing too.
+ * Element messages: `cfqpcalib-progress` after each sampled frame
+ * (`frames` guint64 seen, `samples` guint taken, `rd-size` guint frames in
+ * the RD, `dropped` guint64, `published` guint), `cfqpcalib-published`
+ * (`location` string or NULL, `n-samples` guint, `model-hash` string,
+ * `calibration-name` string or NULL) and at EOS, once the worker is done
+ * and the last calibration is published, `cfqpcalib-done` (`n-samples`,
+ * `published`); EOS then goes on.  A location that cannot be written is an
+ * element WARNING: the rest of the pipeline is not disturbed.
  *
- * ## Example launch line
+ * QDQ ONNX export (`export-qdq`) is not offered: neither the engine nor the
+ * calibration library has an exporter yet.
+ *
+ * ## Example launch lines
  * |[
- * gst-launch-1.0 -m multifilesrc location=rd/%04d.png caps=image/png,framerate=1/1 ! pngdec ! videoconvert ! cfqpcalib scale-factor=3 location=x3.calib.json
- * ]| Samples every image of a folder and prints the progress messages.
+ * gst-launch-1.0 -m multifilesrc location=rd/%04d.png caps=image/png,framerate=1/1 ! pngdec ! videoconvert ! cfqpcalib model-file=m.onnx location=m.calib.json
+ * ]| Calibrates a model from a folder of images.
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! tee name=t \
+ *    t. ! queue ! cfqpsr calibration-name=cam ! videoconvert ! autovideosink \
+ *    t. ! queue leaky=downstream max-size-buffers=2 ! cfqpcalib calibration-name=cam location=cam.json
+ * ]| Calibrates live from a camera; the upscaler switches to each new calibration.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -37,6 +57,7 @@
 #include <gst/video/video.h>
 
 #include "gstcfqpcalib.h"
+#include "gstcfqpenums.h"
 #include "gstcfqputils.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_cfqp_calib_debug);
@@ -45,8 +66,15 @@ GST_DEBUG_CATEGORY_STATIC (gst_cfqp_calib_debug);
 #define DEFAULT_PROP_MODEL_FILE NULL
 #define DEFAULT_PROP_SCALE_FACTOR 3
 #define DEFAULT_PROP_LOCATION NULL
-#define DEFAULT_PROP_MAX_SAMPLES 256
+#define DEFAULT_PROP_MAX_SAMPLES 64
 #define DEFAULT_PROP_SAMPLE_INTERVAL 1
+#define DEFAULT_PROP_UPDATE_INTERVAL 16
+#define DEFAULT_PROP_AUGMENTATION GST_CFQP_AUGMENTATION_FULL
+#define DEFAULT_PROP_OBSERVER GST_CFQP_OBSERVER_MSE
+#define DEFAULT_PROP_CALIBRATION_NAME NULL
+#define DEFAULT_PROP_CLIP_FREE TRUE
+#define MAX_SAMPLES 4096
+#define QUEUE_LENGTH 2
 
 enum
 {
@@ -56,6 +84,11 @@ enum
   PROP_LOCATION,
   PROP_MAX_SAMPLES,
   PROP_SAMPLE_INTERVAL,
+  PROP_UPDATE_INTERVAL,
+  PROP_AUGMENTATION,
+  PROP_OBSERVER,
+  PROP_CALIBRATION_NAME,
+  PROP_CLIP_FREE,
 };
 
 struct _GstCfqpCalib
@@ -68,13 +101,38 @@ struct _GstCfqpCalib
   gchar *location;
   guint max_samples;
   guint sample_interval;
+  guint update_interval;
+  GstCfqpAugmentation augmentation;
+  GstCfqpObserver observer;
+  gchar *calibration_name;
+  gboolean clip_free;
 
-  /* between start and stop, streaming thread */
+  /* between start and stop */
   CfqpModel *model;
   GstVideoInfo info;
-  guint64 frames;
-  guint samples;
+  guint64 frames;               /* streaming thread */
+  gint live;                    /* -1: not asked yet */
+
+  /* the queue and the worker, under lock */
+  GMutex lock;
+  GCond cond;
+  GQueue queue;                 /* of GstBuffer, with info */
+  gboolean busy, quit, flushing;
+  GThread *worker;
+  GCancellable *cancel;
+  guint64 dropped;
+
+  /* worker (or streaming thread once the worker is idle at EOS) */
+  CfqpCalibrator *calibrator;
+  guint taken, kept_since_publish, published;
+  gboolean warned_location;
 };
+
+typedef struct
+{
+  GstBuffer *buffer;
+  GstVideoInfo info;
+} CalibItem;
 
 #define gst_cfqp_calib_parent_class parent_class
 G_DEFINE_TYPE (GstCfqpCalib, gst_cfqp_calib, GST_TYPE_BASE_SINK);
@@ -84,7 +142,7 @@ GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (cfqpcalib, "cfqpcalib", GST_RANK_NONE,
         "cfqp calibration sink"));
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_CFQP_VIDEO_CAPS));
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_CFQP_ALL_CAPS));
 
 static void gst_cfqp_calib_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
@@ -94,6 +152,9 @@ static void gst_cfqp_calib_finalize (GObject * object);
 static gboolean gst_cfqp_calib_start (GstBaseSink * sink);
 static gboolean gst_cfqp_calib_stop (GstBaseSink * sink);
 static gboolean gst_cfqp_calib_set_caps (GstBaseSink * sink, GstCaps * caps);
+static gboolean gst_cfqp_calib_event (GstBaseSink * sink, GstEvent * event);
+static gboolean gst_cfqp_calib_unlock (GstBaseSink * sink);
+static gboolean gst_cfqp_calib_unlock_stop (GstBaseSink * sink);
 static GstFlowReturn gst_cfqp_calib_render (GstBaseSink * sink,
     GstBuffer * buffer);
 
@@ -136,22 +197,26 @@ gst_cfqp_calib_class_init (GstCfqpCalibClass * klass)
   /**
    * GstCfqpCalib:location:
    *
-   * Calibration file to write.  Not written yet.
+   * Calibration file (JSON) written atomically at every publication.
+   * NULL: none written (pairing through calibration-name only).
    */
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location",
-          "Calibration file to write (not written yet)", DEFAULT_PROP_LOCATION,
+          "Calibration file written (atomically) at every publication "
+          "(NULL: none)", DEFAULT_PROP_LOCATION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
   /**
    * GstCfqpCalib:max-samples:
    *
-   * Frames sampled at most; later frames are only counted.
+   * Frames the representative dataset holds at most; once full, distinct
+   * frames replace samples by reservoir sampling.
    */
   g_object_class_install_property (gobject_class, PROP_MAX_SAMPLES,
       g_param_spec_uint ("max-samples", "Maximum samples",
-          "Frames sampled at most", 1, G_MAXUINT, DEFAULT_PROP_MAX_SAMPLES,
+          "Frames the representative dataset holds at most", 1, MAX_SAMPLES,
+          DEFAULT_PROP_MAX_SAMPLES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
@@ -167,16 +232,86 @@ gst_cfqp_calib_class_init (GstCfqpCalibClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
+  /**
+   * GstCfqpCalib:update-interval:
+   *
+   * Publish a calibration every this many frames kept in the RD (0: only
+   * at EOS).
+   */
+  g_object_class_install_property (gobject_class, PROP_UPDATE_INTERVAL,
+      g_param_spec_uint ("update-interval", "Update interval",
+          "Publish every this many frames kept in the RD (0: only at EOS)",
+          0, G_MAXUINT, DEFAULT_PROP_UPDATE_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstCfqpCalib:augmentation:
+   *
+   * CFQP augmentations of the representative dataset, computed from FP32
+   * outputs of the model only.
+   */
+  g_object_class_install_property (gobject_class, PROP_AUGMENTATION,
+      g_param_spec_enum ("augmentation", "Augmentation",
+          "CFQP augmentation preset of the representative dataset",
+          GST_TYPE_CFQP_AUGMENTATION, DEFAULT_PROP_AUGMENTATION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstCfqpCalib:observer:
+   *
+   * How each activation's range is chosen from its histogram.
+   */
+  g_object_class_install_property (gobject_class, PROP_OBSERVER,
+      g_param_spec_enum ("observer", "Observer",
+          "How each activation's quantization range is chosen",
+          GST_TYPE_CFQP_OBSERVER, DEFAULT_PROP_OBSERVER,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstCfqpCalib:calibration-name:
+   *
+   * Publishes every calibration to the #cfqpsr elements of this process
+   * with the same calibration-name.
+   */
+  g_object_class_install_property (gobject_class, PROP_CALIBRATION_NAME,
+      g_param_spec_string ("calibration-name", "Calibration name",
+          "Publish to the cfqpsr elements with this calibration-name (NULL: "
+          "none)", DEFAULT_PROP_CALIBRATION_NAME,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstCfqpCalib:clip-free:
+   *
+   * Calibrate the model with its clipped activations removed; must match
+   * the #cfqpsr that uses the calibration.
+   */
+  g_object_class_install_property (gobject_class, PROP_CLIP_FREE,
+      g_param_spec_boolean ("clip-free", "Clip-free",
+          "Calibrate the clip-free model (must match cfqpsr clip-free)",
+          DEFAULT_PROP_CLIP_FREE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
   gst_element_class_set_static_metadata (element_class,
       "CFQP calibration sink", "Sink/Video",
-      "Samples video frames to calibrate an INT8 super-resolution network",
+      "Calibrates an INT8 super-resolution network from video frames (CFQP)",
       "cfqp developers");
   gst_element_class_add_static_pad_template (element_class, &sink_template);
 
   sink_class->start = GST_DEBUG_FUNCPTR (gst_cfqp_calib_start);
   sink_class->stop = GST_DEBUG_FUNCPTR (gst_cfqp_calib_stop);
   sink_class->set_caps = GST_DEBUG_FUNCPTR (gst_cfqp_calib_set_caps);
+  sink_class->event = GST_DEBUG_FUNCPTR (gst_cfqp_calib_event);
+  sink_class->unlock = GST_DEBUG_FUNCPTR (gst_cfqp_calib_unlock);
+  sink_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_cfqp_calib_unlock_stop);
   sink_class->render = GST_DEBUG_FUNCPTR (gst_cfqp_calib_render);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_CFQP_AUGMENTATION, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_CFQP_OBSERVER, 0);
 }
 
 static void
@@ -187,10 +322,27 @@ gst_cfqp_calib_init (GstCfqpCalib * self)
   self->location = g_strdup (DEFAULT_PROP_LOCATION);
   self->max_samples = DEFAULT_PROP_MAX_SAMPLES;
   self->sample_interval = DEFAULT_PROP_SAMPLE_INTERVAL;
+  self->update_interval = DEFAULT_PROP_UPDATE_INTERVAL;
+  self->augmentation = DEFAULT_PROP_AUGMENTATION;
+  self->observer = DEFAULT_PROP_OBSERVER;
+  self->calibration_name = g_strdup (DEFAULT_PROP_CALIBRATION_NAME);
+  self->clip_free = DEFAULT_PROP_CLIP_FREE;
   gst_video_info_init (&self->info);
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  g_queue_init (&self->queue);
 
   /* a processing sink, not a display: frames are consumed as they come */
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
+}
+
+static void
+calib_item_free (gpointer data)
+{
+  CalibItem *item = data;
+
+  gst_buffer_unref (item->buffer);
+  g_free (item);
 }
 
 static void
@@ -198,9 +350,14 @@ gst_cfqp_calib_finalize (GObject * object)
 {
   GstCfqpCalib *self = GST_CFQP_CALIB (object);
 
+  g_queue_clear_full (&self->queue, calib_item_free);
+  g_clear_pointer (&self->calibrator, cfqp_calibrator_free);
   g_clear_pointer (&self->model, cfqp_model_unref);
   g_free (self->model_file);
   g_free (self->location);
+  g_free (self->calibration_name);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -229,6 +386,22 @@ gst_cfqp_calib_set_property (GObject * object, guint prop_id,
       break;
     case PROP_SAMPLE_INTERVAL:
       self->sample_interval = g_value_get_uint (value);
+      break;
+    case PROP_UPDATE_INTERVAL:
+      self->update_interval = g_value_get_uint (value);
+      break;
+    case PROP_AUGMENTATION:
+      self->augmentation = g_value_get_enum (value);
+      break;
+    case PROP_OBSERVER:
+      self->observer = g_value_get_enum (value);
+      break;
+    case PROP_CALIBRATION_NAME:
+      g_free (self->calibration_name);
+      self->calibration_name = g_value_dup_string (value);
+      break;
+    case PROP_CLIP_FREE:
+      self->clip_free = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -260,6 +433,21 @@ gst_cfqp_calib_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_SAMPLE_INTERVAL:
       g_value_set_uint (value, self->sample_interval);
       break;
+    case PROP_UPDATE_INTERVAL:
+      g_value_set_uint (value, self->update_interval);
+      break;
+    case PROP_AUGMENTATION:
+      g_value_set_enum (value, self->augmentation);
+      break;
+    case PROP_OBSERVER:
+      g_value_set_enum (value, self->observer);
+      break;
+    case PROP_CALIBRATION_NAME:
+      g_value_set_string (value, self->calibration_name);
+      break;
+    case PROP_CLIP_FREE:
+      g_value_set_boolean (value, self->clip_free);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -267,32 +455,187 @@ gst_cfqp_calib_get_property (GObject * object, guint prop_id, GValue * value,
   GST_OBJECT_UNLOCK (self);
 }
 
+static void
+gst_cfqp_calib_post_progress (GstCfqpCalib * self)
+{
+  guint64 dropped;
+
+  g_mutex_lock (&self->lock);
+  dropped = self->dropped;
+  g_mutex_unlock (&self->lock);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self),
+          gst_structure_new ("cfqpcalib-progress",
+              "frames", G_TYPE_UINT64, self->frames,
+              "samples", G_TYPE_UINT, self->taken,
+              "rd-size", G_TYPE_UINT,
+              cfqp_reservoir_get_n_samples (cfqp_calibrator_get_reservoir
+                  (self->calibrator)),
+              "dropped", G_TYPE_UINT64, dropped,
+              "published", G_TYPE_UINT, self->published, NULL)));
+}
+
+/* Computes a calibration from the RD and publishes it (worker, or the
+ * streaming thread at EOS once the worker is idle). */
+static gboolean
+gst_cfqp_calib_publish (GstCfqpCalib * self)
+{
+  CfqpCalibration *calib;
+  gchar *location, *name;
+  GError *err = NULL;
+
+  if (cfqp_reservoir_get_n_samples (cfqp_calibrator_get_reservoir
+          (self->calibrator)) == 0)
+    return FALSE;
+  calib = cfqp_calibrator_compute (self->calibrator, self->cancel, &err);
+  if (calib == NULL) {
+    if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      GST_ELEMENT_WARNING (self, LIBRARY, FAILED,
+          ("Calibration failed: %s", err->message), (NULL));
+    g_clear_error (&err);
+    return FALSE;
+  }
+  self->kept_since_publish = 0;
+
+  GST_OBJECT_LOCK (self);
+  location = g_strdup (self->location);
+  name = g_strdup (self->calibration_name);
+  GST_OBJECT_UNLOCK (self);
+
+  if (location != NULL && !cfqp_calibration_save (calib, location, &err)) {
+    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_WRITE,
+        ("Could not write calibration \"%s\": %s", location, err->message),
+        (NULL));
+    g_clear_error (&err);
+    g_clear_pointer (&location, g_free);
+  }
+  if (name != NULL)
+    gst_cfqp_registry_publish (name, calib);
+  self->published++;
+
+  GST_INFO_OBJECT (self, "published calibration %u (%u samples) to %s / %s",
+      self->published, cfqp_calibration_get_n_samples (calib),
+      GST_STR_NULL (location), GST_STR_NULL (name));
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self),
+          gst_structure_new ("cfqpcalib-published",
+              "location", G_TYPE_STRING, location,
+              "n-samples", G_TYPE_UINT, cfqp_calibration_get_n_samples (calib),
+              "model-hash", G_TYPE_STRING,
+              cfqp_calibration_get_model_hash (calib),
+              "calibration-name", G_TYPE_STRING, name, NULL)));
+  cfqp_calibration_unref (calib);
+  g_free (location);
+  g_free (name);
+  return TRUE;
+}
+
+static void
+gst_cfqp_calib_process (GstCfqpCalib * self, CalibItem * item)
+{
+  GstVideoFrame frame;
+  CfqpImage *img;
+  gboolean kept;
+  guint update;
+
+  if (!gst_video_frame_map (&frame, &item->info, item->buffer, GST_MAP_READ))
+    return;
+  img = gst_cfqp_frame_to_image (&frame, cfqp_model_get_channels (self->model));
+  gst_video_frame_unmap (&frame);
+  kept = cfqp_calibrator_add_frame (self->calibrator, img->data, img->width,
+      img->height);
+  cfqp_image_free (img);
+  self->taken++;
+  if (kept)
+    self->kept_since_publish++;
+  gst_cfqp_calib_post_progress (self);
+
+  GST_OBJECT_LOCK (self);
+  update = self->update_interval;
+  GST_OBJECT_UNLOCK (self);
+  if (update > 0 && self->kept_since_publish >= update)
+    gst_cfqp_calib_publish (self);
+}
+
+static gpointer
+gst_cfqp_calib_worker (gpointer data)
+{
+  GstCfqpCalib *self = data;
+  CalibItem *item;
+
+  g_mutex_lock (&self->lock);
+  while (!self->quit) {
+    item = g_queue_pop_head (&self->queue);
+    if (item == NULL) {
+      g_cond_wait (&self->cond, &self->lock);
+      continue;
+    }
+    self->busy = TRUE;
+    g_cond_broadcast (&self->cond);
+    g_mutex_unlock (&self->lock);
+
+    gst_cfqp_calib_process (self, item);
+    calib_item_free (item);
+
+    g_mutex_lock (&self->lock);
+    self->busy = FALSE;
+    g_cond_broadcast (&self->cond);
+  }
+  g_mutex_unlock (&self->lock);
+  return NULL;
+}
+
 static gboolean
 gst_cfqp_calib_start (GstBaseSink * sink)
 {
   GstCfqpCalib *self = GST_CFQP_CALIB (sink);
   gchar *model_file, *source = NULL;
+  CfqpCalibSettings settings;
   guint scale_factor;
   GError *err = NULL;
 
+  cfqp_calib_settings_init (&settings);
   GST_OBJECT_LOCK (self);
   model_file = g_strdup (self->model_file);
   scale_factor = self->scale_factor;
+  settings.max_samples = self->max_samples;
+  settings.augment = cfqp_augment_preset_get_flags ((CfqpAugmentPreset)
+      self->augmentation);
+  settings.observer = (CfqpObserverKind) self->observer;
+  settings.clip_free = self->clip_free;
   GST_OBJECT_UNLOCK (self);
 
   self->model = gst_cfqp_load_model (model_file, scale_factor, &source, &err);
   if (self->model == NULL) {
     gst_cfqp_post_model_error (GST_ELEMENT (self), source, err);
     g_clear_error (&err);
-  } else {
-    GST_INFO_OBJECT (self, "calibrating %s (%s)", source,
-        cfqp_model_get_hash (self->model));
+    g_free (source);
+    g_free (model_file);
+    return FALSE;
   }
+  if (!cfqp_calib_settings_validate (&settings, &err)) {
+    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS,
+        ("Invalid calibration settings: %s", err->message), (NULL));
+    g_clear_error (&err);
+    g_clear_pointer (&self->model, cfqp_model_unref);
+    g_free (source);
+    g_free (model_file);
+    return FALSE;
+  }
+  GST_INFO_OBJECT (self, "calibrating %s (%s)", source,
+      cfqp_model_get_hash (self->model));
+
+  self->calibrator = cfqp_calibrator_new (self->model, &settings);
+  self->cancel = g_cancellable_new ();
   self->frames = 0;
-  self->samples = 0;
+  self->taken = self->kept_since_publish = self->published = 0;
+  self->dropped = 0;
+  self->live = -1;
+  self->quit = self->busy = self->flushing = FALSE;
+  self->worker = g_thread_new ("cfqpcalib", gst_cfqp_calib_worker, self);
   g_free (source);
   g_free (model_file);
-  return self->model != NULL;
+  return TRUE;
 }
 
 static gboolean
@@ -300,6 +643,18 @@ gst_cfqp_calib_stop (GstBaseSink * sink)
 {
   GstCfqpCalib *self = GST_CFQP_CALIB (sink);
 
+  if (self->worker != NULL) {
+    g_cancellable_cancel (self->cancel);
+    g_mutex_lock (&self->lock);
+    self->quit = TRUE;
+    g_cond_broadcast (&self->cond);
+    g_mutex_unlock (&self->lock);
+    g_thread_join (self->worker);
+    self->worker = NULL;
+  }
+  g_queue_clear_full (&self->queue, calib_item_free);
+  g_clear_object (&self->cancel);
+  g_clear_pointer (&self->calibrator, cfqp_calibrator_free);
   g_clear_pointer (&self->model, cfqp_model_unref);
   return TRUE;
 }
@@ -316,30 +671,126 @@ gst_cfqp_calib_set_caps (GstBaseSink * sink, GstCaps * caps)
   return TRUE;
 }
 
+/* Waits until the worker has processed everything queued. */
+static void
+gst_cfqp_calib_drain (GstCfqpCalib * self)
+{
+  g_mutex_lock (&self->lock);
+  while ((self->busy || !g_queue_is_empty (&self->queue)) && !self->flushing)
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+}
+
+static gboolean
+gst_cfqp_calib_event (GstBaseSink * sink, GstEvent * event)
+{
+  GstCfqpCalib *self = GST_CFQP_CALIB (sink);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_EOS:{
+      gboolean published = FALSE;
+
+      /* every queued frame in, a last calibration out, then EOS */
+      gst_cfqp_calib_drain (self);
+      if (self->kept_since_publish > 0 || self->published == 0)
+        published = gst_cfqp_calib_publish (self);
+      gst_element_post_message (GST_ELEMENT (self),
+          gst_message_new_element (GST_OBJECT (self),
+              gst_structure_new ("cfqpcalib-done",
+                  "n-samples", G_TYPE_UINT,
+                  cfqp_reservoir_get_n_samples (cfqp_calibrator_get_reservoir
+                      (self->calibrator)),
+                  "published", G_TYPE_UINT, self->published,
+                  "final-published", G_TYPE_BOOLEAN, published, NULL)));
+      break;
+    }
+    case GST_EVENT_FLUSH_START:
+      g_mutex_lock (&self->lock);
+      g_queue_clear_full (&self->queue, calib_item_free);
+      g_cond_broadcast (&self->cond);
+      g_mutex_unlock (&self->lock);
+      break;
+    default:
+      break;
+  }
+  return GST_BASE_SINK_CLASS (parent_class)->event (sink, event);
+}
+
+static gboolean
+gst_cfqp_calib_unlock (GstBaseSink * sink)
+{
+  GstCfqpCalib *self = GST_CFQP_CALIB (sink);
+
+  g_mutex_lock (&self->lock);
+  self->flushing = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+static gboolean
+gst_cfqp_calib_unlock_stop (GstBaseSink * sink)
+{
+  GstCfqpCalib *self = GST_CFQP_CALIB (sink);
+
+  g_mutex_lock (&self->lock);
+  self->flushing = FALSE;
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
 static GstFlowReturn
 gst_cfqp_calib_render (GstBaseSink * sink, GstBuffer * buffer)
 {
   GstCfqpCalib *self = GST_CFQP_CALIB (sink);
-  guint max_samples, interval;
   guint64 frame = self->frames++;
+  GstFlowReturn ret = GST_FLOW_OK;
+  CalibItem *item;
+  guint interval;
 
   GST_OBJECT_LOCK (self);
-  max_samples = self->max_samples;
   interval = self->sample_interval;
   GST_OBJECT_UNLOCK (self);
-
-  if (self->samples >= max_samples || frame % interval != 0)
+  if (frame % interval != 0)
     return GST_FLOW_OK;
 
-  self->samples++;
-  GST_LOG_OBJECT (self, "sample %u/%u: frame %" G_GUINT64_FORMAT " (%dx%d)",
-      self->samples, max_samples, frame, GST_VIDEO_INFO_WIDTH (&self->info),
-      GST_VIDEO_INFO_HEIGHT (&self->info));
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self),
-          gst_structure_new ("cfqpcalib-progress",
-              "samples", G_TYPE_UINT, self->samples,
-              "max-samples", G_TYPE_UINT, max_samples,
-              "frames", G_TYPE_UINT64, self->frames, NULL)));
-  return GST_FLOW_OK;
+  if (self->live < 0) {
+    gboolean live = FALSE, upstream_live = FALSE;
+
+    gst_base_sink_query_latency (sink, &live, &upstream_live, NULL, NULL);
+    self->live = upstream_live;
+    GST_DEBUG_OBJECT (self, "upstream is %slive", upstream_live ? "" : "not ");
+  }
+
+  g_mutex_lock (&self->lock);
+  if (self->live) {
+    /* never stall a live stream: drop what the worker cannot take */
+    if (g_queue_get_length (&self->queue) >= QUEUE_LENGTH) {
+      self->dropped++;
+      GST_LOG_OBJECT (self, "queue full: frame %" G_GUINT64_FORMAT " dropped",
+          frame);
+      g_mutex_unlock (&self->lock);
+      return GST_FLOW_OK;
+    }
+  } else {
+    while (g_queue_get_length (&self->queue) >= QUEUE_LENGTH &&
+        !self->flushing)
+      g_cond_wait (&self->cond, &self->lock);
+    if (self->flushing) {
+      g_mutex_unlock (&self->lock);
+      return GST_FLOW_FLUSHING;
+    }
+  }
+  g_mutex_unlock (&self->lock);
+
+  /* a copy: upstream's buffer (and pool) goes back at once */
+  item = g_new0 (CalibItem, 1);
+  item->buffer = gst_buffer_copy_deep (buffer);
+  item->info = self->info;
+
+  g_mutex_lock (&self->lock);
+  g_queue_push_tail (&self->queue, item);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  return ret;
 }

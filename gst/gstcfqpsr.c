@@ -1508,10 +1508,8 @@ gst_cfqp_sr_set_info (GstVideoFilter * filter, GstCaps * incaps,
         GST_VIDEO_CONVERTER_OPT_THREADS, G_TYPE_UINT,
         n_threads ? n_threads : g_get_num_processors (), NULL);
 
-    gst_video_info_set_format (&self->rgb_in_info, GST_VIDEO_FORMAT_RGB, iw,
-        ih);
-    gst_video_info_set_format (&self->rgb_out_info, GST_VIDEO_FORMAT_RGB, ow,
-        oh);
+    gst_cfqp_rgb_info_like (&self->rgb_in_info, in_info, iw, ih);
+    gst_cfqp_rgb_info_like (&self->rgb_out_info, out_info, ow, oh);
     self->to_rgb = gst_video_converter_new (in_info, &self->rgb_in_info,
         gst_structure_copy (config));
     self->from_rgb = gst_video_converter_new (&self->rgb_out_info, out_info,

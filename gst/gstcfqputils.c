@@ -232,6 +232,19 @@ gst_cfqp_registry_lookup (const gchar * name, guint64 * serial)
   return ret;
 }
 
+void
+gst_cfqp_rgb_info_like (GstVideoInfo * rgb, const GstVideoInfo * like,
+    guint width, guint height)
+{
+  gst_video_info_set_format (rgb, GST_VIDEO_FORMAT_RGB, width, height);
+  rgb->fps_n = like->fps_n;
+  rgb->fps_d = like->fps_d;
+  rgb->par_n = like->par_n;
+  rgb->par_d = like->par_d;
+  rgb->interlace_mode = like->interlace_mode;
+  rgb->views = like->views;
+}
+
 CfqpImage *
 gst_cfqp_frame_to_image (GstVideoFrame * frame, guint channels)
 {
@@ -249,7 +262,7 @@ gst_cfqp_frame_to_image (GstVideoFrame * frame, guint channels)
     /* YUV: through RGB with the frame's own matrix and range */
     GstVideoConverter *conv;
 
-    gst_video_info_set_format (&rgb_info, GST_VIDEO_FORMAT_RGB, w, h);
+    gst_cfqp_rgb_info_like (&rgb_info, &frame->info, w, h);
     rgb = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&rgb_info), NULL);
     gst_video_frame_map (&rgb_frame, &rgb_info, rgb, GST_MAP_WRITE);
     conv = gst_video_converter_new (&frame->info, &rgb_info,

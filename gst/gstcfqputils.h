@@ -90,6 +90,11 @@ CfqpCalibration *gst_cfqp_registry_lookup (const gchar * name,
 /* The R, G, B (or BT.601 luma, channels 1) of a mapped frame of any format
  * above as a planar float image in [0,1]; YUV goes through RGB with the
  * frame's own matrix and range. */
+/* Packed RGB info of width×height with like's framerate, pixel aspect
+ * ratio, interlacing and views (what GstVideoConverter wants matched). */
+void gst_cfqp_rgb_info_like (GstVideoInfo * rgb, const GstVideoInfo * like,
+    guint width, guint height);
+
 CfqpImage *gst_cfqp_frame_to_image (GstVideoFrame * frame, guint channels);
 
 G_END_DECLS
