@@ -14,6 +14,7 @@ for d in "$@"; do
   find "$d" -maxdepth 1 -type f \( -name '*.onnx' -o -name '*.json' -o -name 'seed-*' \) \
     -exec cp -n {} "$work"/ \;
 done
+dict=$(cd "$(dirname "$0")" && pwd)/$(basename "$fuzzer" | sed 's/^fuzz-//').dict
 cd "$(dirname "$work")"
 exec "$fuzzer" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-  -print_final_stats=1 "$work"
+  -print_final_stats=1 ${dict:+-dict="$dict"} ${CFQP_FUZZ_ARGS:-} "$work"
