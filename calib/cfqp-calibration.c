@@ -20,9 +20,10 @@ cfqp_calibration_new (const char *model_hash, gboolean clip_free,
                       const CfqpCalibSettings *settings, guint n_samples, guint n_images,
                       const CfqpCalibTensor *tensors, guint n_tensors)
 {
-  CfqpCalibration *c = g_new0 (CfqpCalibration, 1);
+  CfqpCalibration *c;
 
   g_return_val_if_fail (model_hash != NULL && settings != NULL, NULL);
+  c = g_new0 (CfqpCalibration, 1);
   g_atomic_ref_count_init (&c->ref);
   c->model_hash = g_strdup (model_hash);
   c->clip_free = clip_free;

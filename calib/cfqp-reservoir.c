@@ -27,9 +27,10 @@ CfqpReservoir *
 cfqp_reservoir_new (guint channels, guint max_samples, gsize max_bytes, guint crop_size,
                     double scene_threshold, guint32 seed)
 {
-  CfqpReservoir *res = g_new0 (CfqpReservoir, 1);
+  CfqpReservoir *res;
 
   g_return_val_if_fail (channels > 0, NULL);
+  res = g_new0 (CfqpReservoir, 1);
   res->channels = channels;
   res->max_samples = MAX (max_samples, 1);
   res->max_bytes = max_bytes;
