@@ -7,6 +7,8 @@
  */
 #include "cfqp-engine.h"
 #include "cfqp-f32-kernels.h"
+#include "cfqp-int8-cpu.h"
+#include "cfqp-int8-cpu-pixels.h"
 #include "cfqp-int8-exec.h"
 #include "cfqp-model-private.h"
 #include "cfqp-pixels.h"
@@ -76,8 +78,11 @@ cfqp_runner_new (CfqpModel *model, const CfqpRunnerOptions *options, GError **er
   runner->precision = options->precision;
   runner->backend_name = "cpu";
   if (options->precision == CFQP_PRECISION_INT8) {
-    runner->backend_name = "ref";
-    runner->int8 = cfqp_int8_exec_new (runner->graph, &cfqp_int8_ref_backend, runner->workers);
+    /* AUTO and CPU: the cpu kernels; REF: the definition they match */
+    const CfqpInt8Backend *kernels = options->backend == CFQP_BACKEND_REF ?
+        &cfqp_int8_ref_backend : &cfqp_int8_cpu_backend;
+    runner->backend_name = kernels->name;
+    runner->int8 = cfqp_int8_exec_new (runner->graph, kernels, runner->workers);
     if (!cfqp_runner_set_qparams (runner, options->qparams, error)) {
       cfqp_runner_free (runner);
       return NULL;
@@ -309,10 +314,10 @@ cfqp_runner_run_packed (CfqpRunner *runner, const CfqpPackedLayout *layout,
     gsize n_in = (gsize) 3 * width * height;
     guint8 *qin = grow_u8 (&runner->u8_in, &runner->u8_in_size, n_in);
     guint8 *qout = grow_u8 (&runner->u8_out, &runner->u8_out_size, n_in * scale * scale);
-    cfqp_pixels_unpack_rgb_u8 (layout, src, src_stride, width, height, qin);
+    cfqp_int8_cpu_unpack_rgb (layout, src, src_stride, width, height, qin);
     if (!cfqp_int8_exec_run (runner->int8, qin, width, height, qout, error))
       return FALSE;
-    cfqp_pixels_pack_rgb_u8 (layout, qout, width * scale, height * scale, dst, dst_stride);
+    cfqp_int8_cpu_pack_rgb (layout, qout, width * scale, height * scale, dst, dst_stride);
     cfqp_pixels_upscale_alpha (layout, src, src_stride, width, height, scale,
         layout, dst, dst_stride);
     return TRUE;

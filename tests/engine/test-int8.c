@@ -396,7 +396,7 @@ test_runner_abpn (void)
   opts.n_threads = 2;
   runner = cfqp_runner_new (model, &opts, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (cfqp_runner_get_active_backend (runner), ==, "ref");
+  g_assert_cmpstr (cfqp_runner_get_active_backend (runner), ==, "cpu");
   g_assert_true (cfqp_runner_run_f32 (runner, in, w, h, got, &error));
   p = psnr (ref, got, n_out);
   g_test_message ("ABPN-like x3, INT8 vs FP32: %.2f dB", p);

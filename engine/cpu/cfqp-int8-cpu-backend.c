@@ -1,0 +1,117 @@
+/* The `cpu` kernel table: which kernel runs each op, packing per node, the
+ * per-thread scratch, and a description of the choices. */
+#include "cfqp-int8-cpu-private.h"
+
+#include <config.h>
+
+typedef struct {
+  gpointer data;
+  gsize    size;
+} Scratch;
+
+static void
+scratch_free (gpointer data)
+{
+  Scratch *s = data;
+  g_free (s->data);
+  g_free (s);
+}
+
+static GPrivate scratch_key = G_PRIVATE_INIT (scratch_free);
+
+gpointer
+cfqp_int8_cpu_scratch (gsize size)
+{
+  Scratch *s = g_private_get (&scratch_key);
+
+  if (!s) {
+    s = g_new0 (Scratch, 1);
+    g_private_set (&scratch_key, s);
+  }
+  if (size > s->size) {
+    g_free (s->data);
+    s->size = MAX (size, s->size * 2);
+    s->data = g_malloc (s->size);
+  }
+  return s->data;
+}
+
+static void
+via_ref (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8View *inputs,
+    const CfqpU8View *output, guint y0, guint y1)
+{
+  cfqp_int8_ref_backend.ops[node->op] (node, q, inputs, output, y0, y1);
+}
+
+static gpointer
+cpu_pack (const CfqpNode *node, const CfqpInt8Node *q)
+{
+  switch (node->op) {
+    case CFQP_OP_CONV:
+    case CFQP_OP_CONV_TRANSPOSE:
+      return cfqp_int8_cpu_conv_pack (node, q);
+    case CFQP_OP_BINARY:
+    case CFQP_OP_CONCAT:
+    case CFQP_OP_ACTIVATION:
+      return cfqp_int8_cpu_lut_pack (node, q);
+    default:
+      return NULL;
+  }
+}
+
+static void
+cpu_free_packed (gpointer packed)
+{
+  CfqpInt8CpuPacked *head = packed;
+  head->free (head);
+}
+
+const CfqpInt8Backend cfqp_int8_cpu_backend = {
+  "cpu",
+  {
+    [CFQP_OP_CONV] = cfqp_int8_cpu_conv,
+    [CFQP_OP_CONV_TRANSPOSE] = cfqp_int8_cpu_conv,
+    [CFQP_OP_ACTIVATION] = cfqp_int8_cpu_rescale,
+    [CFQP_OP_BINARY] = cfqp_int8_cpu_binary,
+    [CFQP_OP_CONCAT] = cfqp_int8_cpu_rescale,
+    [CFQP_OP_DEPTH_TO_SPACE] = cfqp_int8_cpu_depth_to_space,
+    /* strided byte gathers, rare in SR nets: ref's loop is the kernel */
+    [CFQP_OP_SPACE_TO_DEPTH] = via_ref,
+    [CFQP_OP_RESIZE_NEAREST] = cfqp_int8_cpu_resize_nearest,
+    [CFQP_OP_TILE_CHANNELS] = cfqp_int8_cpu_tile_channels,
+  },
+  cpu_pack,
+  cpu_free_packed,
+};
+
+static const char *
+move_kernel (const CfqpNode *node)
+{
+  switch (node->op) {
+    case CFQP_OP_DEPTH_TO_SPACE:
+#ifdef HAVE_ORC
+      if (node->p.shuffle.block == 2 || node->p.shuffle.block == 4)
+        return "depth-to-space: ORC interleave rows";
+#endif
+      return "depth-to-space: C interleave rows";
+    case CFQP_OP_RESIZE_NEAREST:
+      return "resize-nearest: row copies (ORC ×2 columns)";
+    case CFQP_OP_TILE_CHANNELS:
+      return "tile: row copies";
+    default:
+      return "ref kernel";
+  }
+}
+
+char *
+cfqp_int8_cpu_describe (const CfqpGraph *graph, const CfqpInt8Program *program)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < graph->n_nodes; i++) {
+    const CfqpInt8CpuPacked *head = program->nodes[i].packed;
+    g_string_append_printf (s, "%s%s: %s", i ? "\n" : "", graph->nodes[i].name,
+        head ? head->kernel : move_kernel (&graph->nodes[i]));
+  }
+  return g_string_free (s, FALSE);
+}

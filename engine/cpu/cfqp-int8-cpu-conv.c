@@ -1,0 +1,224 @@
+/* The cpu conv: per output row, gather each output pixel's inputs into a
+ * channels-inner column (im2col), then one u8·s8 GEMM against the packed
+ * weights and a requantisation pass.
+ *
+ * The input zero point is folded into the bias at pack time:
+ *   b + Σ w·(x − z) = (b − z·Σw) + Σ w·x
+ * where padded taps carry the channel's pad byte as x, exactly as ref
+ * uses (pad − z).  Integer sums in any order give ref's accumulator, so
+ * the requantised bytes are ref's. */
+#include "cfqp-int8-cpu-gemm.h"
+#include "cfqp-int8-cpu-private.h"
+
+#include <string.h>
+
+#define K_ALIGN  32   /* zero-padded reduction length: whole vectors */
+#define OC_BLOCK 4    /* output channels per micro-kernel call */
+
+typedef struct {
+  CfqpInt8CpuPacked head;
+  CfqpInt8CpuConvPath path;
+  CfqpInt8GemmFunc gemm;
+  guint   ic, ocp;
+  gsize   k, kp;       /* kh·kw·ic, and padded to K_ALIGN */
+  gint8  *weight;      /* [ocp][kp], k = (ky·kw + kx)·ic + c; zeros past k and oc */
+  gint32 *bias;        /* [ocp] b − z_in·Σw */
+} CpuConv;
+
+const char *
+cfqp_int8_cpu_conv_path_name (CfqpInt8CpuConvPath path)
+{
+  switch (path) {
+    case CFQP_INT8_CPU_CONV_REF: return "ref";
+    case CFQP_INT8_CPU_CONV_1X1: return "1x1";
+    case CFQP_INT8_CPU_CONV_ROWS: return "rows";
+    case CFQP_INT8_CPU_CONV_TAPS: return "taps";
+  }
+  return "?";
+}
+
+static void
+cpu_conv_free (gpointer data)
+{
+  CpuConv *pc = data;
+  g_free (pc->weight);
+  g_free (pc->bias);
+  g_free (pc->head.kernel);
+  g_free (pc);
+}
+
+static CfqpInt8CpuConvPath
+choose_path (const CfqpNode *node)
+{
+  const CfqpConvParams *cp = &node->p.conv;
+
+  if (node->op != CFQP_OP_CONV || cp->groups != 1)
+    return CFQP_INT8_CPU_CONV_REF;
+  if (cp->kernel_h == 1 && cp->kernel_w == 1 && cp->stride_h == 1 && cp->stride_w == 1 &&
+      cp->auto_pad == 0 && !cp->pad_t && !cp->pad_l && !cp->pad_b && !cp->pad_r)
+    return CFQP_INT8_CPU_CONV_1X1;
+  return cp->dilation_w == 1 ? CFQP_INT8_CPU_CONV_ROWS : CFQP_INT8_CPU_CONV_TAPS;
+}
+
+CfqpInt8CpuPacked *
+cfqp_int8_cpu_conv_pack (const CfqpNode *node, const CfqpInt8Node *q)
+{
+  const CfqpConvParams *cp = &node->p.conv;
+  CpuConv *pc = g_new0 (CpuConv, 1);
+  const char *isa = "";
+  guint taps = cp->kernel_h * cp->kernel_w;
+
+  pc->head.free = cpu_conv_free;
+  pc->path = choose_path (node);
+  if (pc->path != CFQP_INT8_CPU_CONV_REF) {
+    pc->ic = cp->in_channels;
+    pc->k = (gsize) taps * pc->ic;
+    pc->kp = (pc->k + K_ALIGN - 1) / K_ALIGN * K_ALIGN;
+    pc->ocp = (cp->out_channels + OC_BLOCK - 1) / OC_BLOCK * OC_BLOCK;
+    pc->weight = g_new0 (gint8, pc->ocp * pc->kp);
+    pc->bias = g_new0 (gint32, pc->ocp);
+    pc->gemm = cfqp_int8_cpu_gemm_select (&isa);
+    for (guint oc = 0; oc < cp->out_channels; oc++) {
+      gint64 sum = 0, abs_sum = 0, bias;
+      for (guint c = 0; c < pc->ic; c++)
+        for (guint t = 0; t < taps; t++) {
+          gint8 w = q->weight[((gsize) oc * pc->ic + c) * taps + t];
+          pc->weight[oc * pc->kp + (gsize) t * pc->ic + c] = w;
+          sum += w;
+          abs_sum += ABS (w);
+        }
+      bias = q->bias[oc] - (gint64) q->z_in[0] * sum;
+      /* every partial sum of the int32 GEMM must stay exact */
+      if (ABS (bias) + 255 * abs_sum > G_MAXINT32) {
+        pc->path = CFQP_INT8_CPU_CONV_REF;
+        break;
+      }
+      pc->bias[oc] = (gint32) bias;
+    }
+  }
+  if (pc->path == CFQP_INT8_CPU_CONV_REF) {
+    g_clear_pointer (&pc->weight, g_free);
+    g_clear_pointer (&pc->bias, g_free);
+    pc->head.kernel = g_strdup_printf ("%s %ux%u g%u: ref kernel",
+        node->op == CFQP_OP_CONV ? "conv" : "conv-transpose", cp->kernel_h, cp->kernel_w,
+        cp->groups);
+  } else {
+    pc->head.kernel = g_strdup_printf ("conv %ux%u s%u d%u: %s gather + "
+        "cfqp_int8_gemm_u8s8_1x4__%s (k %" G_GSIZE_FORMAT "->%" G_GSIZE_FORMAT ", oc %u->%u)",
+        cp->kernel_h, cp->kernel_w, cp->stride_w, cp->dilation_w,
+        cfqp_int8_cpu_conv_path_name (pc->path), isa, pc->k, pc->kp, cp->out_channels,
+        pc->ocp);
+  }
+  g_debug ("node '%s': %s", node->name, pc->head.kernel);
+  return &pc->head;
+}
+
+/* One input row in channels-inner order over the columns the conv reads,
+ * pad bytes outside the image.  iy out of range: all pad. */
+static void
+gather_hwc_row (const CfqpU8View *in, gint iy, guint pl, guint cols, guint ic,
+    const guint8 *pad, guint8 *dst)
+{
+  guint x0 = MIN (pl, cols), x1 = MIN (cols, pl + in->w);
+
+  if (iy < 0 || iy >= (gint) in->h)
+    x0 = x1 = cols;
+  for (guint c = 0; c < ic; c++) {
+    const guint8 *src = x1 > x0 ? cfqp_u8_row (in, c, iy) : NULL;
+    guint8 p = pad[c];
+    for (guint x = 0; x < x0; x++)
+      dst[x * ic + c] = p;
+    for (guint x = x0; x < x1; x++)
+      dst[x * ic + c] = src[x - pl];
+    for (guint x = MAX (x0, x1); x < cols; x++)
+      dst[x * ic + c] = p;
+  }
+}
+
+static void
+requant_row (const CfqpInt8Node *q, guint oc, const gint32 *acc, guint n, guint8 *out)
+{
+  CfqpRequant pos = q->rq_pos[oc], neg = q->rq_neg[oc];
+  gint32 z = q->z_out, lo = q->lo, hi = q->hi;
+
+  for (guint x = 0; x < n; x++) {
+    gint64 a = acc[x];
+    out[x] = cfqp_clamp_u8 (z + cfqp_requant (a, a >= 0 ? pos : neg), lo, hi);
+  }
+}
+
+void
+cfqp_int8_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8View *inputs,
+    const CfqpU8View *output, guint y0, guint y1)
+{
+  const CpuConv *pc = q->packed;
+  const CfqpConvParams *cp = &node->p.conv;
+  const CfqpU8View *in = &inputs[0];
+  guint ow = output->w, ic, kh, kw, sw, dw, pt, pl, pb, pr, cols, ring;
+  gsize row_bytes, col_bytes, acc_bytes;
+  guint8 *scratch, *rows, *col;
+  gint32 *acc;
+  gint *tags;
+
+  if (!pc || pc->path == CFQP_INT8_CPU_CONV_REF) {
+    cfqp_int8_ref_backend.ops[node->op] (node, q, inputs, output, y0, y1);
+    return;
+  }
+  ic = pc->ic;
+  kh = cp->kernel_h;
+  kw = cp->kernel_w;
+  sw = cp->stride_w;
+  dw = cp->dilation_w;
+  cfqp_conv_resolve_pads (cp, in->h, in->w, &pt, &pl, &pb, &pr);
+  cols = (ow - 1) * sw + (kw - 1) * dw + 1;
+  /* rows alive at once: one output row's taps span (kh − 1)·dh + 1 input rows */
+  ring = pc->path == CFQP_INT8_CPU_CONV_1X1 ? 0 : (kh - 1) * cp->dilation_h + 1;
+  row_bytes = (gsize) cols * ic;
+  col_bytes = (gsize) ow * pc->kp;
+  acc_bytes = (gsize) pc->ocp * ow * sizeof (gint32);
+  scratch = cfqp_int8_cpu_scratch (acc_bytes + col_bytes + ring * row_bytes +
+      ring * sizeof (gint) + 64);
+  acc = (gint32 *) scratch;
+  col = scratch + acc_bytes;
+  rows = col + col_bytes;
+  tags = (gint *) (rows + ring * row_bytes);
+  for (guint r = 0; r < ring; r++)
+    tags[r] = G_MININT;
+  /* the k tail meets zero weights; cleared so no stale byte is read */
+  if (pc->kp > pc->k)
+    for (guint x = 0; x < ow; x++)
+      memset (col + x * pc->kp + pc->k, 0, pc->kp - pc->k);
+
+  for (guint oy = y0; oy < y1; oy++) {
+    if (pc->path == CFQP_INT8_CPU_CONV_1X1) {
+      for (guint c = 0; c < ic; c++) {
+        const guint8 *src = cfqp_u8_row (in, c, oy);
+        for (guint x = 0; x < ow; x++)
+          col[x * pc->kp + c] = src[x];
+      }
+    } else {
+      for (guint ky = 0; ky < kh; ky++) {
+        gint iy = (gint) (oy * cp->stride_h + ky * cp->dilation_h) - (gint) pt;
+        guint slot = (guint) (((iy % (gint) ring) + (gint) ring) % (gint) ring);
+        const guint8 *row = rows + slot * row_bytes;
+        if (tags[slot] != iy) {
+          gather_hwc_row (in, iy, pl, cols, ic, q->pad, rows + slot * row_bytes);
+          tags[slot] = iy;
+        }
+        if (pc->path == CFQP_INT8_CPU_CONV_ROWS) {
+          for (guint x = 0; x < ow; x++)
+            memcpy (col + x * pc->kp + (gsize) ky * kw * ic, row + (gsize) x * sw * ic,
+                (gsize) kw * ic);
+        } else {
+          for (guint x = 0; x < ow; x++)
+            for (guint kx = 0; kx < kw; kx++)
+              memcpy (col + x * pc->kp + ((gsize) ky * kw + kx) * ic,
+                  row + ((gsize) x * sw + kx * dw) * ic, ic);
+        }
+      }
+    }
+    pc->gemm (col, pc->kp, ow, pc->weight, pc->ocp, pc->bias, acc, ow);
+    for (guint oc = 0; oc < output->c; oc++)
+      requant_row (q, oc, acc + (gsize) oc * ow, ow, cfqp_u8_row (output, oc, oy));
+  }
+}

@@ -1,0 +1,46 @@
+/* Shared between the files of the cpu INT8 set (internal). */
+#pragma once
+
+#include "cfqp-int8-cpu.h"
+
+G_BEGIN_DECLS
+
+/* Head of every node's packed data: how to free it and what runs it. */
+typedef struct {
+  GDestroyNotify free;
+  char          *kernel;   /* for cfqp_int8_cpu_describe and g_debug */
+} CfqpInt8CpuPacked;
+
+static inline guint8 *
+cfqp_u8_row (const CfqpU8View *v, guint c, guint y)
+{
+  return v->data + c * v->plane_stride + y * v->row_stride;
+}
+
+/* Per-thread scratch that only grows: kernels allocate nothing per frame
+ * once every node has run on every worker. */
+gpointer cfqp_int8_cpu_scratch (gsize size);
+
+CfqpInt8CpuPacked *cfqp_int8_cpu_conv_pack (const CfqpNode *node, const CfqpInt8Node *q);
+void cfqp_int8_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8View *inputs,
+                         const CfqpU8View *output, guint y0, guint y1);
+
+CfqpInt8CpuPacked *cfqp_int8_cpu_lut_pack (const CfqpNode *node, const CfqpInt8Node *q);
+void cfqp_int8_cpu_binary  (const CfqpNode *node, const CfqpInt8Node *q,
+                            const CfqpU8View *inputs, const CfqpU8View *output,
+                            guint y0, guint y1);
+void cfqp_int8_cpu_rescale (const CfqpNode *node, const CfqpInt8Node *q,
+                            const CfqpU8View *inputs, const CfqpU8View *output,
+                            guint y0, guint y1);
+
+void cfqp_int8_cpu_depth_to_space (const CfqpNode *node, const CfqpInt8Node *q,
+                                   const CfqpU8View *inputs, const CfqpU8View *output,
+                                   guint y0, guint y1);
+void cfqp_int8_cpu_resize_nearest (const CfqpNode *node, const CfqpInt8Node *q,
+                                   const CfqpU8View *inputs, const CfqpU8View *output,
+                                   guint y0, guint y1);
+void cfqp_int8_cpu_tile_channels  (const CfqpNode *node, const CfqpInt8Node *q,
+                                   const CfqpU8View *inputs, const CfqpU8View *output,
+                                   guint y0, guint y1);
+
+G_END_DECLS

@@ -1,0 +1,38 @@
+/* The `cpu` INT8 kernel set (internal): vectorised kernels bit-exact with
+ * `ref` (cfqp-int8-ref.c).
+ *
+ * Convs with one group become, per output row, an im2col gather into
+ * channels-inner columns and a u8·s8 dot-product GEMM against weights
+ * packed [oc][ky][kx][ic] (cfqp-int8-cpu-gemm.c, compiled per ISA with
+ * target_clones); other convs and conv transposes use the ref kernel.
+ * Byte movement goes through ORC where an ORC 0.4 opcode does it exactly
+ * (cfqp-orc.orc); requantisation needs a 64-bit multiply ORC lacks, so it
+ * stays C, or becomes per-channel lookup tables where the output depends
+ * on one input byte. */
+#pragma once
+
+#include "cfqp-int8.h"
+
+G_BEGIN_DECLS
+
+extern const CfqpInt8Backend cfqp_int8_cpu_backend;
+
+/* How a conv runs on the cpu set. */
+typedef enum {
+  CFQP_INT8_CPU_CONV_REF,      /* grouped, transposed or overflow-prone: ref kernel */
+  CFQP_INT8_CPU_CONV_1X1,      /* 1×1 stride 1 unpadded: transpose rows into columns */
+  CFQP_INT8_CPU_CONV_ROWS,     /* dilation_w 1: kh runs of kw·ic bytes per column */
+  CFQP_INT8_CPU_CONV_TAPS,     /* any other: one ic-byte copy per tap */
+} CfqpInt8CpuConvPath;
+
+const char *cfqp_int8_cpu_conv_path_name (CfqpInt8CpuConvPath path);
+
+/* The GEMM micro-kernel variant the running CPU dispatches to
+ * ("avx512vnni", "avxvnni", "avx2", "default"). */
+const char *cfqp_int8_cpu_gemm_isa (void);
+
+/* One line per node of program: the kernel each runs with (its packed data
+ * must come from cfqp_int8_cpu_backend.pack).  Free with g_free. */
+char *cfqp_int8_cpu_describe (const CfqpGraph *graph, const CfqpInt8Program *program);
+
+G_END_DECLS

@@ -1,0 +1,48 @@
+# Byte movement of the cpu INT8 set.  orcc compiles these at build time
+# (SIMD where ORC has a target, its backup C otherwise); each is exact by
+# construction, so tests compare them with plain C loops.
+
+# d[2x + j] = s_j[x]: one row of a 2×2 depth-to-space
+.function cfqp_orc_interleave2_u8
+.dest 2 d1 guint8
+.source 1 s1 guint8
+.source 1 s2 guint8
+mergebw d1, s1, s2
+
+# d[4x + j] = s_j[x]: 4×4 depth-to-space rows, and planar → 4-byte pixels
+.function cfqp_orc_interleave4_u8
+.dest 4 d1 guint8
+.source 1 s1 guint8
+.source 1 s2 guint8
+.source 1 s3 guint8
+.source 1 s4 guint8
+.temp 2 t1
+.temp 2 t2
+mergebw t1, s1, s2
+mergebw t2, s3, s4
+mergewl d1, t1, t2
+
+# d[x] = byte (shift / 8) of the little-endian s[x]: one plane of 4-byte
+# pixels.  (A single 4-destination splitlw/splitwb version crashes ORC
+# 0.4.33's SSE code on this machine, hence one plane per call.)
+.function cfqp_orc_extract_u8_from_u32
+.dest 1 d1 guint8
+.source 4 s1 guint8
+.param 4 shift
+.temp 4 t1
+.temp 2 t2
+shrul t1, s1, shift
+convlw t2, t1
+convwb d1, t2
+
+# d[2x] = d[2x + 1] = s[x]: a row of a nearest ×2 horizontal upscale
+.function cfqp_orc_dup2_u8
+.dest 2 d1 guint8
+.source 1 s1 guint8
+splatbw d1, s1
+
+# a row copy (tile, nearest upscale rows)
+.function cfqp_orc_copy_u8
+.dest 1 d1 guint8
+.source 1 s1 guint8
+copyb d1, s1

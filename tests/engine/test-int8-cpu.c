@@ -1,0 +1,671 @@
+/* The `cpu` INT8 kernel set against `ref`, byte for byte: every kernel on
+ * random and image data over odd sizes, channel counts off the vector
+ * width, strides, dilation, groups, every fused activation and extreme
+ * zero points; the ORC pixel adapters against the C ones; and a whole
+ * ABPN-like network through cfqp_runner_run_packed. */
+#include "cfqp-int8-cpu-gemm.h"
+#include "cfqp-int8-cpu-pixels.h"
+#include "cfqp-int8-cpu-private.h"
+#include "cfqp-model-private.h"
+#include "cfqp-pixels.h"
+#include "ref-f64.h"
+#include "test-models.h"
+
+#include <math.h>
+#include <string.h>
+#ifdef HAVE_LIBPNG
+#include <png.h>
+#endif
+
+#define PAD_BYTE 0xa5   /* fills view padding, which kernels must not touch */
+
+/* --- input data ------------------------------------------------------------ */
+
+typedef struct {
+  guint8 *rgb;          /* planar 3×h×w */
+  guint   w, h;
+  const char *source;
+} Image;
+
+static Image image;
+
+/* A real photo crop when libpng and the test images are there, otherwise a
+ * smooth deterministic picture with an edge (SR nets see both). */
+static void
+image_load (void)
+{
+#ifdef HAVE_LIBPNG
+  const char *dir = g_getenv ("CFQP_TEST_DATA");
+  g_autofree char *path = g_build_filename (dir ? dir : CFQP_DEFAULT_TEST_DATA, "images",
+      "boats-x3.png", NULL);
+  png_image png = { .version = PNG_IMAGE_VERSION };
+
+  if (png_image_begin_read_from_file (&png, path)) {
+    g_autofree guint8 *packed = NULL;
+    png.format = PNG_FORMAT_RGB;
+    packed = g_malloc (PNG_IMAGE_SIZE (png));
+    if (png_image_finish_read (&png, NULL, packed, 0, NULL)) {
+      image.w = png.width;
+      image.h = png.height;
+      image.rgb = g_malloc ((gsize) 3 * image.w * image.h);
+      for (gsize p = 0; p < (gsize) image.w * image.h; p++)
+        for (guint c = 0; c < 3; c++)
+          image.rgb[c * image.w * image.h + p] = packed[p * 3 + c];
+      image.source = "boats-x3.png";
+      return;
+    }
+    png_image_free (&png);
+  }
+#endif
+  image.w = 97;
+  image.h = 61;
+  image.rgb = g_malloc ((gsize) 3 * image.w * image.h);
+  for (guint c = 0; c < 3; c++)
+    for (guint y = 0; y < image.h; y++)
+      for (guint x = 0; x < image.w; x++) {
+        double v = 128 + 90 * sin (0.07 * x + 0.11 * y + c) * cos (0.05 * y - 0.3 * c);
+        if (x > image.w / 2 + y / 3)
+          v = 255 - v * 0.6;
+        image.rgb[((gsize) c * image.h + y) * image.w + x] = (guint8) CLAMP (lround (v), 0, 255);
+      }
+  image.source = "synthetic";
+}
+
+/* Channel c of an image-backed tensor: an image plane, shifted per channel
+ * so channels differ, cropped at an offset. */
+static guint8
+image_byte (guint c, guint y, guint x)
+{
+  guint ox = (c * 7) % MAX (image.w / 3, 1), oy = (c * 5) % MAX (image.h / 3, 1);
+  guint xx = (x + ox) % image.w, yy = (y + oy) % image.h;
+  guint8 v = image.rgb[((gsize) (c % 3) * image.h + yy) * image.w + xx];
+  return c >= 3 && c % 2 ? 255 - v : v;
+}
+
+/* --- one node: ref vs cpu ------------------------------------------------- */
+
+typedef enum { DATA_RANDOM, DATA_IMAGE } DataKind;
+
+/* A view with padding after each row and each plane: odd amounts, or
+ * multiples of 8 that keep rows aligned for the ORC paths. */
+static CfqpU8View
+padded_view_aligned (guint c, guint h, guint w, gboolean align)
+{
+  guint row_pad = align ? (8 - w % 8) % 8 + 8 : 5;
+  gsize row_stride = w + row_pad;
+  CfqpU8View v = { NULL, c, h, w, row_stride, row_stride * h + (align ? 16 : 11) };
+  gsize n = v.plane_stride * c;
+  v.data = g_malloc (n);
+  memset (v.data, PAD_BYTE, n);
+  return v;
+}
+
+static CfqpU8View
+padded_view (guint c, guint h, guint w)
+{
+  return padded_view_aligned (c, h, w, FALSE);
+}
+
+static guint8 *
+view_at (const CfqpU8View *v, guint c, guint y, guint x)
+{
+  return v->data + c * v->plane_stride + y * v->row_stride + x;
+}
+
+static CfqpQParams
+qparams_with_zero (GRand *rand, guint which)
+{
+  /* zero points at both ends of the range and in between */
+  static const gint32 zeros[] = { 0, 255, -1 };
+  gint32 z = zeros[which % 3];
+  CfqpQParams q = { (float) g_rand_double_range (rand, 0.003, 0.03),
+                    z >= 0 ? z : g_rand_int_range (rand, 1, 255) };
+  return q;
+}
+
+typedef struct {
+  char       name[96];
+  CfqpOpType op;
+  guint      in_c, out_c, n_inputs, w, h;
+  guint      k, stride, dil, groups;
+  CfqpActKind act;
+  guint      variant;   /* op-specific: block, kind… */
+} Case;
+
+static void
+setup_node (CfqpNode *n, const Case *tc, GRand *rand)
+{
+  if (tc->op == CFQP_OP_CONV || tc->op == CFQP_OP_CONV_TRANSPOSE) {
+    CfqpConvParams *c = &n->p.conv;
+    gsize nw;
+    c->kernel_h = c->kernel_w = tc->k;
+    c->stride_h = c->stride_w = tc->stride;
+    c->dilation_h = c->dilation_w = tc->dil;
+    c->groups = tc->groups;
+    c->in_channels = tc->in_c;
+    c->out_channels = tc->out_c;
+    if (tc->op == CFQP_OP_CONV) {
+      /* asymmetric pads when variant says so */
+      c->pad_t = c->pad_l = (tc->k / 2) * tc->dil;
+      c->pad_b = c->pad_r = (tc->k / 2) * tc->dil + (tc->variant & 1);
+    } else {
+      c->pad_t = c->pad_l = c->pad_b = c->pad_r = tc->k / 2;
+      c->output_pad_h = c->output_pad_w = tc->stride - 1;
+    }
+    nw = (gsize) tc->out_c * (tc->in_c / tc->groups) * tc->k * tc->k;
+    c->weight = ref_random_floats (rand, nw, -0.5f, 0.5f);
+    c->bias = ref_random_floats (rand, tc->out_c, -0.3f, 0.3f);
+    if (tc->variant & 2) {
+      /* a pad value that is not the zero point (folded normalisation) */
+      c->pad_value = ref_random_floats (rand, tc->in_c, -0.2f, 0.4f);
+    }
+  } else if (tc->op == CFQP_OP_BINARY) {
+    n->p.binary.kind = (CfqpBinaryKind) (tc->variant % 3);
+    if (tc->n_inputs == 1) {
+      n->p.binary.n_constant = tc->variant >= 3 ? 1 : tc->out_c;
+      n->p.binary.constant = ref_random_floats (rand, n->p.binary.n_constant, -0.6f, 0.6f);
+      n->p.binary.constant_first = tc->variant % 2;
+    }
+  } else if (tc->op == CFQP_OP_DEPTH_TO_SPACE || tc->op == CFQP_OP_SPACE_TO_DEPTH) {
+    n->p.shuffle.block = tc->variant / 2;
+    n->p.shuffle.mode = tc->variant % 2 ? CFQP_D2S_DCR : CFQP_D2S_CRD;
+  } else if (tc->op == CFQP_OP_RESIZE_NEAREST) {
+    n->p.resize.scale_h = tc->variant / 10;
+    n->p.resize.scale_w = tc->variant % 10;
+  } else if (tc->op == CFQP_OP_TILE_CHANNELS) {
+    n->p.tile.repeats = tc->out_c / tc->in_c;
+    n->p.tile.interleave = tc->variant;
+  }
+  switch (tc->act) {
+    case CFQP_ACT_RELU:
+      n->act.kind = CFQP_ACT_RELU;
+      break;
+    case CFQP_ACT_CLIP:
+      n->act = (CfqpActivation) { CFQP_ACT_CLIP, 0, -0.1f, 0.5f, NULL, 0 };
+      break;
+    case CFQP_ACT_LEAKY_RELU:
+      n->act.kind = CFQP_ACT_LEAKY_RELU;
+      n->act.alpha = 0.1f;
+      break;
+    case CFQP_ACT_PRELU:
+      n->act.kind = CFQP_ACT_PRELU;
+      n->act.n_slopes = tc->variant & 4 ? 1 : tc->out_c;
+      n->act.slopes = ref_random_floats (rand, n->act.n_slopes, 0.02f, 0.5f);
+      break;
+    default:
+      break;
+  }
+}
+
+static guint
+check_case (const Case *tc, DataKind data, guint zero_choice)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (g_str_hash (tc->name) + zero_choice * 31 + data);
+  CfqpGraph *g = cfqp_graph_new ();
+  CfqpNode *node;
+  guint in_ids[2] = { 1, 2 };
+  g_autofree CfqpQParams *table = NULL;
+  g_autoptr (GError) error = NULL;
+  CfqpInt8Program *prog;
+  CfqpShape shapes[4];
+  CfqpU8View in[2], want, got;
+  guint cuts[4];
+  gpointer packed = NULL;
+
+  cfqp_graph_add_value (g, "input", tc->in_c, -1);
+  for (guint k = 0; k < tc->n_inputs; k++)
+    cfqp_graph_add_value (g, k ? "b" : "a", tc->in_c, -1);
+  node = cfqp_graph_add_node (g, tc->op, tc->name);
+  node->n_inputs = tc->n_inputs;
+  node->inputs = g_memdup2 (in_ids, tc->n_inputs * sizeof (guint));
+  node->out_channels = tc->out_c;
+  node->output = cfqp_graph_add_value (g, "out", tc->out_c, 0);
+  g->output = 0;
+  setup_node (node, tc, rand);
+
+  memset (node->inputs, 0, tc->n_inputs * sizeof (guint));
+  g_assert_true (cfqp_graph_infer_shapes (g, tc->w, tc->h, shapes, &error));
+  g_assert_no_error (error);
+  memcpy (node->inputs, in_ids, tc->n_inputs * sizeof (guint));
+  for (guint k = 1; k <= tc->n_inputs; k++)
+    shapes[k] = shapes[0];
+
+  table = g_new (CfqpQParams, g->n_values);
+  for (guint v = 0; v < g->n_values; v++)
+    table[v] = qparams_with_zero (rand, zero_choice + v);
+  prog = cfqp_int8_program_new (g, table, &error);
+  g_assert_no_error (error);
+
+  for (guint k = 0; k < tc->n_inputs; k++) {
+    const CfqpShape *s = &shapes[1 + k];
+    in[k] = padded_view_aligned (s->c, s->h, s->w, data == DATA_IMAGE);
+    for (guint c = 0; c < s->c; c++)
+      for (guint y = 0; y < s->h; y++)
+        for (guint x = 0; x < s->w; x++)
+          *view_at (&in[k], c, y, x) = data == DATA_IMAGE ? image_byte (c + 3 * k, y, x)
+                                                         : (guint8) g_rand_int_range (rand, 0, 256);
+  }
+  {
+    const CfqpShape *s = &shapes[node->output];
+    want = padded_view_aligned (s->c, s->h, s->w, data == DATA_IMAGE);
+    got = padded_view_aligned (s->c, s->h, s->w, data == DATA_IMAGE);
+  }
+
+  cfqp_int8_ref_backend.ops[tc->op] (node, &prog->nodes[0], in, &want, 0, want.h);
+  if (cfqp_int8_cpu_backend.pack)
+    packed = prog->nodes[0].packed = cfqp_int8_cpu_backend.pack (node, &prog->nodes[0]);
+  /* three row ranges, as workers would split them */
+  cuts[0] = 0;
+  cuts[1] = got.h / 3;
+  cuts[2] = got.h - got.h / 4;
+  cuts[3] = got.h;
+  for (guint r = 0; r < 3; r++)
+    if (cuts[r + 1] > cuts[r])
+      cfqp_int8_cpu_backend.ops[tc->op] (node, &prog->nodes[0], in, &got, cuts[r], cuts[r + 1]);
+
+  for (gsize e = 0; e < got.plane_stride * got.c; e++)
+    if (got.data[e] != want.data[e]) {
+      gsize c = e / got.plane_stride, y = e % got.plane_stride / got.row_stride;
+      gsize x = e % got.plane_stride % got.row_stride;
+      g_error ("%s (%s data, zero points %u): c %zu y %zu x %zu: cpu %u, ref %u", tc->name,
+          data == DATA_IMAGE ? "image" : "random", zero_choice, c, y, x, got.data[e],
+          want.data[e]);
+    }
+
+  if (packed)
+    cfqp_int8_cpu_backend.free_packed (g_steal_pointer (&prog->nodes[0].packed));
+  for (guint k = 0; k < tc->n_inputs; k++)
+    g_free (in[k].data);
+  g_free (want.data);
+  g_free (got.data);
+  cfqp_int8_program_free (prog);
+  cfqp_graph_free (g);
+  return shapes[node->output].c * shapes[node->output].h * shapes[node->output].w;
+}
+
+static void
+test_case (gconstpointer data)
+{
+  const Case *tc = data;
+  for (guint z = 0; z < 3; z++) {
+    check_case (tc, DATA_RANDOM, z);
+    check_case (tc, DATA_IMAGE, z);
+  }
+}
+
+/* --- the case list ----------------------------------------------------------- */
+
+static GPtrArray *cases;
+
+static Case *
+add_case (CfqpOpType op, guint in_c, guint out_c, guint n_inputs, guint w, guint h)
+{
+  Case *c = g_new0 (Case, 1);
+  *c = (Case) { "", op, in_c, out_c, n_inputs, w, h, 1, 1, 1, 1, CFQP_ACT_NONE, 0 };
+  g_ptr_array_add (cases, c);
+  return c;
+}
+
+static void
+add_conv (guint in_c, guint out_c, guint w, guint h, guint k, guint stride, guint dil,
+    guint groups, CfqpActKind act, guint variant, gboolean transpose)
+{
+  Case *c = add_case (transpose ? CFQP_OP_CONV_TRANSPOSE : CFQP_OP_CONV, in_c, out_c, 1, w, h);
+  c->k = k;
+  c->stride = stride;
+  c->dil = dil;
+  c->groups = groups;
+  c->act = act;
+  c->variant = variant;
+  g_snprintf (c->name, sizeof c->name, "/int8-cpu/%s/%ux%u-s%u-d%u-g%u/%u-%u/%ux%u/%s/v%u",
+      transpose ? "conv-transpose" : "conv", k, k, stride, dil, groups, in_c, out_c, w, h,
+      cfqp_act_kind_to_string (act), variant);
+}
+
+static void
+build_cases (void)
+{
+  static const guint channels[] = { 3, 5, 27, 28, 33 };
+  static const guint widths[] = { 1, 3, 17, 37 };
+  static const CfqpActKind acts[] = { CFQP_ACT_NONE, CFQP_ACT_RELU, CFQP_ACT_CLIP,
+                                      CFQP_ACT_LEAKY_RELU, CFQP_ACT_PRELU };
+  Case *c;
+
+  cases = g_ptr_array_new_with_free_func (g_free);
+  /* 3×3 stride 1 and 1×1 over channel counts, widths and activations */
+  for (guint i = 0; i < G_N_ELEMENTS (channels); i++)
+    for (guint j = 0; j < G_N_ELEMENTS (widths); j++) {
+      guint oc = channels[(i + j + 1) % G_N_ELEMENTS (channels)];
+      CfqpActKind act = acts[(i + j) % G_N_ELEMENTS (acts)];
+      add_conv (channels[i], oc, widths[j], 5 + j, 3, 1, 1, 1, act, i % 4, FALSE);
+      add_conv (channels[i], oc, widths[j], 3 + j, 1, 1, 1, 1, acts[(i + 2 * j) % 5], 0, FALSE);
+    }
+  for (guint a = 0; a < G_N_ELEMENTS (acts); a++)
+    add_conv (28, 28, 19, 6, 3, 1, 1, 1, acts[a], a == 4 ? 4 : 0, FALSE);
+  add_conv (3, 28, 1, 1, 3, 1, 1, 1, CFQP_ACT_RELU, 0, FALSE);     /* 1×1 frame */
+  add_conv (28, 27, 1, 1, 3, 1, 1, 1, CFQP_ACT_NONE, 0, FALSE);
+  add_conv (5, 3, 1, 1, 1, 1, 1, 1, CFQP_ACT_NONE, 0, FALSE);
+  /* strides, dilation, bigger kernels, 1×1 with stride (the generic gather) */
+  add_conv (5, 7, 21, 17, 5, 2, 1, 1, CFQP_ACT_NONE, 1, FALSE);
+  add_conv (27, 5, 17, 9, 3, 2, 1, 1, CFQP_ACT_RELU, 2, FALSE);
+  add_conv (3, 5, 37, 8, 3, 1, 2, 1, CFQP_ACT_LEAKY_RELU, 0, FALSE);
+  add_conv (33, 3, 17, 7, 3, 2, 2, 1, CFQP_ACT_CLIP, 3, FALSE);
+  add_conv (28, 5, 17, 7, 1, 2, 1, 1, CFQP_ACT_NONE, 0, FALSE);
+  add_conv (3, 33, 3, 3, 7, 1, 1, 1, CFQP_ACT_PRELU, 1, FALSE);
+  /* groups and depthwise (ref path inside the cpu set) */
+  add_conv (6, 4, 13, 9, 3, 1, 1, 2, CFQP_ACT_NONE, 0, FALSE);
+  add_conv (28, 28, 17, 6, 3, 1, 1, 28, CFQP_ACT_RELU, 0, FALSE);
+  add_conv (27, 27, 3, 5, 3, 2, 2, 27, CFQP_ACT_PRELU, 0, FALSE);
+  /* conv transpose */
+  add_conv (4, 3, 11, 7, 3, 2, 1, 1, CFQP_ACT_NONE, 0, TRUE);
+  add_conv (5, 5, 3, 1, 3, 1, 1, 1, CFQP_ACT_RELU, 0, TRUE);
+
+  /* elementwise: add, sub, mul of activations; constant forms */
+  for (guint v = 0; v < 3; v++)
+    for (guint j = 0; j < G_N_ELEMENTS (widths); j++) {
+      c = add_case (CFQP_OP_BINARY, 27, 27, 2, widths[j], 4);
+      c->variant = v;
+      c->act = j % 2 ? CFQP_ACT_RELU : (j == 2 ? CFQP_ACT_CLIP : CFQP_ACT_NONE);
+      g_snprintf (c->name, sizeof c->name, "/int8-cpu/binary/%u/two/%u/%s", v, widths[j],
+          cfqp_act_kind_to_string (c->act));
+    }
+  for (guint v = 0; v < 6; v++) {
+    c = add_case (CFQP_OP_BINARY, 5, 5, 1, 17, 3);
+    c->variant = v;
+    c->act = v == 4 ? CFQP_ACT_RELU : CFQP_ACT_NONE;
+    g_snprintf (c->name, sizeof c->name, "/int8-cpu/binary/const/%u", v);
+  }
+  for (guint a = 0; a < G_N_ELEMENTS (acts); a++) {
+    c = add_case (CFQP_OP_ACTIVATION, 5, 5, 1, 17, 3);
+    c->act = acts[a];
+    g_snprintf (c->name, sizeof c->name, "/int8-cpu/activation/%s",
+        cfqp_act_kind_to_string (acts[a]));
+  }
+  c = add_case (CFQP_OP_CONCAT, 3, 6, 2, 37, 5);
+  c->act = CFQP_ACT_RELU;
+  g_snprintf (c->name, sizeof c->name, "/int8-cpu/concat/relu");
+  c = add_case (CFQP_OP_CONCAT, 5, 10, 2, 1, 1);
+  g_snprintf (c->name, sizeof c->name, "/int8-cpu/concat/1x1");
+
+  /* data movement: blocks 2 (ORC), 3 (C), 4 (ORC), both modes */
+  for (guint b = 2; b <= 4; b++)
+    for (guint mode = 0; mode < 2; mode++)
+      for (guint j = 0; j < G_N_ELEMENTS (widths); j++) {
+        c = add_case (CFQP_OP_DEPTH_TO_SPACE, 3 * b * b, 3, 1, widths[j], 3);
+        c->variant = b * 2 + mode;
+        g_snprintf (c->name, sizeof c->name, "/int8-cpu/depth-to-space/%u/%s/%u", b,
+            mode ? "dcr" : "crd", widths[j]);
+      }
+  c = add_case (CFQP_OP_SPACE_TO_DEPTH, 3, 12, 1, 10, 6);
+  c->variant = 4;
+  g_snprintf (c->name, sizeof c->name, "/int8-cpu/space-to-depth");
+  for (guint v = 0; v < 3; v++) {
+    static const guint scales[] = { 22, 32, 13 };
+    c = add_case (CFQP_OP_RESIZE_NEAREST, 3, 3, 1, 17, 4);
+    c->variant = scales[v];
+    g_snprintf (c->name, sizeof c->name, "/int8-cpu/resize-nearest/%u", scales[v]);
+  }
+  for (guint il = 0; il < 2; il++) {
+    c = add_case (CFQP_OP_TILE_CHANNELS, 3, 27, 1, 17, 3);
+    c->variant = il;
+    g_snprintf (c->name, sizeof c->name, "/int8-cpu/tile/%s", il ? "interleave" : "repeat");
+  }
+}
+
+/* --- pack decisions --------------------------------------------------------- */
+
+static const char *
+packed_kernel (const CfqpNode *node, const CfqpInt8Node *q)
+{
+  const CfqpInt8CpuPacked *head = q->packed;
+  return head ? head->kernel : "";
+}
+
+static void
+test_paths (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpModel) model = cfqp_model_new_from_graph (test_model_abpn (3, 28, 2, 3, 5),
+      "abpn", &error);
+  const CfqpGraph *g = cfqp_model_get_graph (model);
+  g_autofree CfqpQParams *table = g_new (CfqpQParams, g->n_values);
+  CfqpInt8Program *prog;
+  g_autofree char *text = NULL;
+
+  for (guint v = 0; v < g->n_values; v++)
+    table[v] = (CfqpQParams) { 0.01f, 10 };
+  prog = cfqp_int8_program_new (g, table, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < g->n_nodes; i++)
+    prog->nodes[i].packed = cfqp_int8_cpu_backend.pack (&g->nodes[i], &prog->nodes[i]);
+  text = cfqp_int8_cpu_describe (g, prog);
+  g_test_message ("%s", text);
+  g_assert_nonnull (strstr (text, "rows gather"));
+  g_assert_nonnull (strstr (text, cfqp_int8_cpu_gemm_isa ()));
+  for (guint i = 0; i < g->n_nodes; i++)
+    if (g->nodes[i].op == CFQP_OP_CONV)
+      g_assert_null (strstr (packed_kernel (&g->nodes[i], &prog->nodes[i]), "ref"));
+  for (guint i = 0; i < g->n_nodes; i++)
+    if (prog->nodes[i].packed)
+      cfqp_int8_cpu_backend.free_packed (g_steal_pointer (&prog->nodes[i].packed));
+  cfqp_int8_program_free (prog);
+}
+
+/* A conv whose int32 sum could overflow goes to the ref kernel, and still
+ * gives ref's bytes. */
+static void
+test_overflow_guard (void)
+{
+  Case tc = { "/int8-cpu/overflow", CFQP_OP_CONV, 4096, 4, 1, 3, 2, 3, 1, 1, 1, CFQP_ACT_NONE, 0 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (1);
+  CfqpGraph *g = cfqp_graph_new ();
+  CfqpNode *node;
+  g_autofree CfqpQParams *table = NULL;
+  g_autoptr (GError) error = NULL;
+  CfqpInt8Program *prog;
+  CfqpU8View in, want, got;
+
+  cfqp_graph_add_value (g, "input", tc.in_c, -1);
+  node = cfqp_graph_add_node (g, CFQP_OP_CONV, "big");
+  node->n_inputs = 1;
+  node->inputs = g_new0 (guint, 1);
+  node->out_channels = tc.out_c;
+  node->output = cfqp_graph_add_value (g, "out", tc.out_c, 0);
+  setup_node (node, &tc, rand);
+  /* every weight at full scale, a bias near the int32 limit */
+  for (gsize e = 0; e < (gsize) 4 * 4096 * 9; e++)
+    node->p.conv.weight[e] = e % 2 ? 0.5f : 0.49f;
+  for (guint oc = 0; oc < 4; oc++)
+    node->p.conv.bias[oc] = 1e6f;
+  g->output = 0;
+  table = g_new (CfqpQParams, 2);
+  table[0] = (CfqpQParams) { 1.f, 255 };
+  table[1] = (CfqpQParams) { 1000.f, 3 };
+  prog = cfqp_int8_program_new (g, table, &error);
+  g_assert_no_error (error);
+  prog->nodes[0].packed = cfqp_int8_cpu_backend.pack (node, &prog->nodes[0]);
+  g_assert_nonnull (strstr (packed_kernel (node, &prog->nodes[0]), "ref kernel"));
+  in = padded_view (4096, 2, 3);
+  for (guint c = 0; c < 4096; c++)
+    for (guint y = 0; y < 2; y++)
+      for (guint x = 0; x < 3; x++)
+        *view_at (&in, c, y, x) = (guint8) g_rand_int_range (rand, 200, 256);
+  want = padded_view (4, 2, 3);
+  got = padded_view (4, 2, 3);
+  cfqp_int8_ref_backend.ops[CFQP_OP_CONV] (node, &prog->nodes[0], &in, &want, 0, 2);
+  cfqp_int8_cpu_backend.ops[CFQP_OP_CONV] (node, &prog->nodes[0], &in, &got, 0, 2);
+  g_assert_cmpmem (got.data, got.plane_stride * 4, want.data, want.plane_stride * 4);
+  cfqp_int8_cpu_backend.free_packed (g_steal_pointer (&prog->nodes[0].packed));
+  g_free (in.data);
+  g_free (want.data);
+  g_free (got.data);
+  cfqp_int8_program_free (prog);
+  cfqp_graph_free (g);
+}
+
+/* --- pixel adapters ------------------------------------------------------------ */
+
+static void
+test_pixels (void)
+{
+  static const CfqpPackedLayout layouts[] = {
+    { 3, 0, 1, 2, -1 }, { 3, 2, 1, 0, -1 },          /* RGB, BGR */
+    { 4, 0, 1, 2, 3 }, { 4, 2, 1, 0, 3 },            /* RGBA, BGRA */
+    { 4, 1, 2, 3, 0 }, { 4, 3, 2, 1, -1 },           /* ARGB, xBGR */
+    { 4, 0, 1, 2, -1 },                              /* RGBx */
+  };
+  static const guint widths[] = { 1, 3, 17, 37 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (9);
+
+  /* row padding 3 (misaligned rows: C) and 4 (aligned: ORC for 4-byte pixels) */
+  for (guint l = 0; l < G_N_ELEMENTS (layouts) * 2; l++)
+    for (guint j = 0; j < G_N_ELEMENTS (widths); j++) {
+      const CfqpPackedLayout *lay = &layouts[l / 2];
+      guint w = widths[j], h = 3;
+      gsize stride = w * lay->pixel_stride + 3 + l % 2, n = stride * h, np = (gsize) 3 * w * h;
+      g_autofree guint8 *src = g_malloc (n), *a = g_malloc (np), *b = g_malloc (np);
+      g_autofree guint8 *da = g_malloc (n), *db = g_malloc (n);
+
+      for (gsize e = 0; e < n; e++)
+        src[e] = (guint8) g_rand_int_range (rand, 0, 256);
+      cfqp_pixels_unpack_rgb_u8 (lay, src, stride, w, h, a);
+      cfqp_int8_cpu_unpack_rgb (lay, src, stride, w, h, b);
+      g_assert_cmpmem (a, np, b, np);
+
+      memset (da, 7, n);
+      memset (db, 7, n);
+      cfqp_pixels_pack_rgb_u8 (lay, a, w, h, da, stride);
+      cfqp_int8_cpu_pack_rgb (lay, a, w, h, db, stride);
+      for (guint y = 0; y < h; y++)
+        for (gsize x = 0; x < stride; x++) {
+          gsize e = y * stride + x;
+          gboolean alpha = x < (gsize) w * lay->pixel_stride && lay->a >= 0 &&
+              x % lay->pixel_stride == (guint) lay->a;
+          /* RGB and padding as the C adapter; an alpha byte 255 or left */
+          if (alpha)
+            g_assert_true (db[e] == da[e] || db[e] == 255);
+          else
+            g_assert_cmpuint (db[e], ==, da[e]);
+        }
+    }
+}
+
+/* --- whole network ------------------------------------------------------------- */
+
+typedef struct {
+  float *lo, *hi;
+} Ranges;
+
+static void
+observe_range (guint tensor, const float *data, guint c, guint h, guint w, gpointer user_data)
+{
+  Ranges *r = user_data;
+  for (gsize e = 0; e < (gsize) c * h * w; e++) {
+    r->lo[tensor] = MIN (r->lo[tensor], data[e]);
+    r->hi[tensor] = MAX (r->hi[tensor], data[e]);
+  }
+}
+
+static guint8 *
+run_packed (CfqpModel *model, const CfqpQParams *qp, CfqpBackendKind backend, guint threads,
+    const CfqpPackedLayout *layout, const guint8 *src, guint w, guint h, const char *want_name)
+{
+  CfqpRunnerOptions opts = CFQP_RUNNER_OPTIONS_INIT;
+  g_autoptr (CfqpRunner) runner = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize dst_stride = (gsize) 3 * w * layout->pixel_stride;
+  guint8 *dst = g_malloc0 (dst_stride * 3 * h);
+
+  opts.precision = CFQP_PRECISION_INT8;
+  opts.backend = backend;
+  opts.qparams = qp;
+  opts.n_threads = threads;
+  runner = cfqp_runner_new (model, &opts, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (cfqp_runner_get_active_backend (runner), ==, want_name);
+  /* twice: the second frame reuses packed weights and scratch */
+  for (guint f = 0; f < 2; f++)
+    g_assert_true (cfqp_runner_run_packed (runner, layout, src, (gsize) w * layout->pixel_stride,
+        w, h, dst, dst_stride, &error));
+  return dst;
+}
+
+static void
+test_network (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpModel) model = cfqp_model_new_from_graph (test_model_abpn (3, 28, 5, 3, 17),
+      "abpn28", &error);
+  static const CfqpPackedLayout layouts[] = { { 3, 0, 1, 2, -1 }, { 4, 2, 1, 0, 3 } };
+  static const guint sizes[][2] = { { 37, 23 }, { 17, 5 }, { 1, 1 }, { 3, 7 } };
+  guint n_t;
+  g_autofree float *lo = NULL, *hi = NULL, *in = NULL;
+  g_autofree CfqpQParams *qp = NULL;
+  Ranges ranges;
+
+  g_assert_no_error (error);
+  n_t = cfqp_model_get_n_tensors (model);
+  lo = g_new0 (float, n_t);
+  hi = g_new0 (float, n_t);
+  ranges = (Ranges) { lo, hi };
+  /* parameters from one observation of the image */
+  in = g_new (float, (gsize) 3 * image.w * image.h);
+  for (gsize e = 0; e < (gsize) 3 * image.w * image.h; e++)
+    in[e] = image.rgb[e] / 255.f;
+  g_assert_true (cfqp_model_observe_f32 (model, in, image.w, image.h, NULL, observe_range,
+      &ranges, &error));
+  qp = g_new (CfqpQParams, n_t);
+  for (guint t = 0; t < n_t; t++) {
+    qp[t].scale = MAX ((hi[t] - lo[t]) / 255.f, 1e-6f);
+    qp[t].zero_point = (gint32) CLAMP (lroundf (-lo[t] / qp[t].scale), 0, 255);
+  }
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    for (guint l = 0; l < G_N_ELEMENTS (layouts); l++) {
+      const CfqpPackedLayout *lay = &layouts[l];
+      guint w = sizes[s][0], h = sizes[s][1];
+      gsize n_src = (gsize) w * h * lay->pixel_stride, n_dst = n_src * 9;
+      g_autofree guint8 *src = g_malloc (n_src);
+      g_autofree guint8 *ref = NULL, *cpu1 = NULL, *cpu2 = NULL, *autob = NULL;
+      for (guint y = 0; y < h; y++)
+        for (guint x = 0; x < w; x++) {
+          guint8 *p = src + ((gsize) y * w + x) * lay->pixel_stride;
+          p[lay->r] = image_byte (0, y, x);
+          p[lay->g] = image_byte (1, y, x);
+          p[lay->b] = image_byte (2, y, x);
+          if (lay->a >= 0)
+            p[lay->a] = (guint8) (x * 37 + y);
+        }
+      ref = run_packed (model, qp, CFQP_BACKEND_REF, 2, lay, src, w, h, "ref");
+      cpu1 = run_packed (model, qp, CFQP_BACKEND_CPU, 1, lay, src, w, h, "cpu");
+      cpu2 = run_packed (model, qp, CFQP_BACKEND_CPU, 2, lay, src, w, h, "cpu");
+      autob = run_packed (model, qp, CFQP_BACKEND_AUTO, 2, lay, src, w, h, "cpu");
+      g_assert_cmpmem (cpu1, n_dst, ref, n_dst);
+      g_assert_cmpmem (cpu2, n_dst, ref, n_dst);
+      g_assert_cmpmem (autob, n_dst, ref, n_dst);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  image_load ();
+  g_test_message ("image data: %s (%u×%u), gemm isa: %s", image.source, image.w, image.h,
+      cfqp_int8_cpu_gemm_isa ());
+  build_cases ();
+  for (guint i = 0; i < cases->len; i++) {
+    const Case *c = g_ptr_array_index (cases, i);
+    g_test_add_data_func (c->name, c, test_case);
+  }
+  g_test_add_func ("/int8-cpu/paths", test_paths);
+  g_test_add_func ("/int8-cpu/overflow-guard", test_overflow_guard);
+  g_test_add_func ("/int8-cpu/pixels", test_pixels);
+  g_test_add_func ("/int8-cpu/network-abpn28", test_network);
+  status = g_test_run ();
+  g_ptr_array_unref (cases);
+  g_free (image.rgb);
+  return status;
+}
