@@ -894,9 +894,7 @@ gst_cfqp_sr_self_calib_func (gpointer data, gpointer user_data)
     g_clear_error (&err);
     goto done;
   }
-  source = g_strdup_printf ("self:%u frames",
-      cfqp_reservoir_get_n_samples (cfqp_calibrator_get_reservoir
-          (self->calibrator)));
+  source = g_strdup ("self");
   gst_cfqp_sr_set_pending (self, calib, source);
   g_free (source);
   cfqp_calibration_unref (calib);

@@ -11,16 +11,19 @@
 #endif
 
 #include <string.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 
 #include "cfqp-engine.h"
+#include "cfqp-calib.h"
 #include "element-test-utils.h"
 
 static const gchar *formats[] = {
   "RGB", "BGR", "RGBx", "BGRx", "xRGB", "xBGR", "RGBA", "BGRA", "ARGB", "ABGR",
+  "I420", "NV12",
 };
 
 static GstElement *
@@ -91,8 +94,8 @@ layout_from_format_info (const GstVideoFormatInfo * finfo)
 /* Runs the engine directly on in and checks that out holds the same R, G, B
  * (and alpha) bytes.  Padding bytes (x of RGBx) are not part of the contract. */
 static void
-check_against_engine (guint scale, const GstVideoInfo * in_info,
-    GstBuffer * in, GstBuffer * out)
+check_against_engine_full (guint scale, const GstVideoInfo * in_info,
+    GstBuffer * in, GstBuffer * out, const CfqpQParams * qparams)
 {
   gchar *path = element_test_model_path (scale);
   GError *err = NULL;
@@ -109,7 +112,8 @@ check_against_engine (guint scale, const GstVideoInfo * in_info,
   guint8 *ref;
 
   fail_unless (model != NULL, "%s", err ? err->message : "?");
-  opts.precision = CFQP_PRECISION_FP32;
+  opts.precision = qparams ? CFQP_PRECISION_INT8 : CFQP_PRECISION_FP32;
+  opts.qparams = qparams;
   opts.backend = CFQP_BACKEND_CPU;
   runner = cfqp_runner_new (model, &opts, &err);
   fail_unless (runner != NULL, "%s", err ? err->message : "?");
@@ -153,6 +157,155 @@ check_against_engine (guint scale, const GstVideoInfo * in_info,
   g_free (path);
 }
 
+static void
+check_against_engine (guint scale, const GstVideoInfo * in_info,
+    GstBuffer * in, GstBuffer * out)
+{
+  check_against_engine_full (scale, in_info, in, out, NULL);
+}
+
+static gboolean
+is_yuv (const gchar * format)
+{
+  return g_str_equal (format, "I420") || g_str_equal (format, "NV12");
+}
+
+/* A YUV frame with every plane's rows padded by pad bytes (marker 0xA5). */
+static GstBuffer *
+make_yuv_input (const GstVideoInfo * info, gsize pad, guint seed)
+{
+  gsize offset[GST_VIDEO_MAX_PLANES] = { 0, }, size = 0;
+  gint strides[GST_VIDEO_MAX_PLANES] = { 0, };
+  guint p, x, y, n = GST_VIDEO_INFO_N_PLANES (info);
+  GstBuffer *buf;
+  GstMapInfo map;
+
+  for (p = 0; p < n; p++) {
+    guint ph = GST_VIDEO_FORMAT_INFO_SCALE_HEIGHT (info->finfo, p,
+        GST_VIDEO_INFO_HEIGHT (info));
+
+    strides[p] = GST_VIDEO_INFO_PLANE_STRIDE (info, p) + pad;
+    offset[p] = size;
+    size += (gsize) strides[p] * ph;
+  }
+  buf = gst_buffer_new_and_alloc (size);
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  memset (map.data, 0xA5, size);
+  for (p = 0; p < n; p++) {
+    guint ph = GST_VIDEO_FORMAT_INFO_SCALE_HEIGHT (info->finfo, p,
+        GST_VIDEO_INFO_HEIGHT (info));
+    guint pw = GST_VIDEO_FORMAT_INFO_SCALE_WIDTH (info->finfo, p,
+        GST_VIDEO_INFO_WIDTH (info)) * GST_VIDEO_FORMAT_INFO_PSTRIDE
+        (info->finfo, p);
+
+    for (y = 0; y < ph; y++)
+      for (x = 0; x < pw; x++) {
+        guint i = (x * 7 + y * 13 + seed * 31 + p * 101) ^ (x * y);
+        /* keep chroma near neutral and luma in range: plausible colours */
+        guint8 v = (guint8) (i * 2654435761u >> 24);
+        map.data[offset[p] + y * strides[p] + x] = p == 0 ? 16 + v * 219 / 255 :
+            128 + ((gint) v - 128) / 4;
+      }
+  }
+  gst_buffer_unmap (buf, &map);
+  gst_buffer_add_video_meta_full (buf, GST_VIDEO_FRAME_FLAG_NONE,
+      GST_VIDEO_INFO_FORMAT (info), GST_VIDEO_INFO_WIDTH (info),
+      GST_VIDEO_INFO_HEIGHT (info), n, offset, strides);
+  return buf;
+}
+
+static GstVideoConverter *
+make_converter (const GstVideoInfo * from, const GstVideoInfo * to)
+{
+  GstVideoConverter *c = gst_video_converter_new (from, to,
+      gst_structure_new ("t", GST_VIDEO_CONVERTER_OPT_DITHER_METHOD,
+          GST_TYPE_VIDEO_DITHER_METHOD, GST_VIDEO_DITHER_NONE, NULL));
+
+  fail_unless (c != NULL);
+  return c;
+}
+
+/* The documented YUV path done by hand: to RGB with the caps' matrix, the
+ * RGB network (engine, FP32), back to YUV; every plane must match. */
+static void
+check_yuv_against_engine (guint scale, const GstVideoInfo * in_info,
+    GstBuffer * in, GstBuffer * out)
+{
+  gchar *path = element_test_model_path (scale);
+  CfqpModel *model = cfqp_model_new_from_file (path, NULL);
+  CfqpRunnerOptions opts = CFQP_RUNNER_OPTIONS_INIT;
+  CfqpPackedLayout l = { 3, 0, 1, 2, -1 };
+  guint w = GST_VIDEO_INFO_WIDTH (in_info), h = GST_VIDEO_INFO_HEIGHT (in_info);
+  GstVideoInfo rgb_in, rgb_out, out_info;
+  GstVideoFrame fin, frgb_in, frgb_out, fref, fout;
+  GstBuffer *b_rgb_in, *b_rgb_out, *ref;
+  GstVideoConverter *c;
+  CfqpRunner *runner;
+  guint p, y;
+
+  fail_unless (model != NULL);
+  opts.precision = CFQP_PRECISION_FP32;
+  opts.backend = CFQP_BACKEND_CPU;
+  runner = cfqp_runner_new (model, &opts, NULL);
+  fail_unless (runner != NULL);
+
+  gst_video_info_set_format (&rgb_in, GST_VIDEO_FORMAT_RGB, w, h);
+  gst_video_info_set_format (&rgb_out, GST_VIDEO_FORMAT_RGB, w * scale,
+      h * scale);
+  gst_video_info_set_format (&out_info, GST_VIDEO_INFO_FORMAT (in_info),
+      w * scale, h * scale);
+  rgb_in.fps_n = rgb_out.fps_n = out_info.fps_n = in_info->fps_n;
+  rgb_in.fps_d = rgb_out.fps_d = out_info.fps_d = in_info->fps_d;
+  out_info.colorimetry = in_info->colorimetry;
+  b_rgb_in = gst_buffer_new_and_alloc (rgb_in.size);
+  b_rgb_out = gst_buffer_new_and_alloc (rgb_out.size);
+  ref = gst_buffer_new_and_alloc (out_info.size);
+
+  fail_unless (gst_video_frame_map (&fin, in_info, in, GST_MAP_READ));
+  fail_unless (gst_video_frame_map (&frgb_in, &rgb_in, b_rgb_in,
+          GST_MAP_READWRITE));
+  fail_unless (gst_video_frame_map (&frgb_out, &rgb_out, b_rgb_out,
+          GST_MAP_READWRITE));
+  fail_unless (gst_video_frame_map (&fref, &out_info, ref, GST_MAP_WRITE));
+  c = make_converter (in_info, &rgb_in);
+  gst_video_converter_frame (c, &fin, &frgb_in);
+  gst_video_converter_free (c);
+  fail_unless (cfqp_runner_run_packed (runner, &l,
+          GST_VIDEO_FRAME_PLANE_DATA (&frgb_in, 0),
+          GST_VIDEO_FRAME_PLANE_STRIDE (&frgb_in, 0), w, h,
+          GST_VIDEO_FRAME_PLANE_DATA (&frgb_out, 0),
+          GST_VIDEO_FRAME_PLANE_STRIDE (&frgb_out, 0), NULL));
+  c = make_converter (&rgb_out, &out_info);
+  gst_video_converter_frame (c, &frgb_out, &fref);
+  gst_video_converter_free (c);
+
+  fail_unless (gst_video_frame_map (&fout, &out_info, out, GST_MAP_READ));
+  for (p = 0; p < GST_VIDEO_FRAME_N_PLANES (&fout); p++) {
+    guint ph = GST_VIDEO_FRAME_COMP_HEIGHT (&fout, p);
+    guint pw = GST_VIDEO_FRAME_COMP_WIDTH (&fout, p) *
+        GST_VIDEO_FRAME_COMP_PSTRIDE (&fout, p);
+
+    for (y = 0; y < ph; y++)
+      fail_unless (memcmp ((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&fout, p) +
+              y * GST_VIDEO_FRAME_PLANE_STRIDE (&fout, p),
+              (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&fref, p) +
+              y * GST_VIDEO_FRAME_PLANE_STRIDE (&fref, p), pw) == 0,
+          "%s x%u %ux%u: plane %u row %u differs from the engine",
+          GST_VIDEO_INFO_NAME (in_info), scale, w, h, p, y);
+  }
+  gst_video_frame_unmap (&fout);
+  gst_video_frame_unmap (&fref);
+  gst_video_frame_unmap (&frgb_out);
+  gst_video_frame_unmap (&frgb_in);
+  gst_video_frame_unmap (&fin);
+  gst_buffer_unref (b_rgb_in);
+  gst_buffer_unref (b_rgb_out);
+  gst_buffer_unref (ref);
+  cfqp_runner_free (runner);
+  cfqp_model_unref (model);
+  g_free (path);
+}
+
 /* Pushes one w×h frame (row stride padded by pad bytes) through a harness
  * and checks caps and pixels. */
 static void
@@ -172,8 +325,11 @@ run_one (const gchar * format, guint scale, guint w, guint h, guint pad)
       "framerate=30/1,pixel-aspect-ratio=1/1", format, w, h);
   gst_harness_set_src_caps_str (hr, caps_str);
 
-  in = make_input (&info, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0) + pad,
-      scale * 100 + w);
+  if (is_yuv (format))
+    in = make_yuv_input (&info, pad, scale * 100 + w);
+  else
+    in = make_input (&info, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0) + pad,
+        scale * 100 + w);
   GST_BUFFER_PTS (in) = 0;
   fail_unless_equals_int (gst_harness_push (hr, gst_buffer_ref (in)),
       GST_FLOW_OK);
@@ -189,7 +345,12 @@ run_one (const gchar * format, guint scale, guint w, guint h, guint pad)
   fail_unless_equals_int (oh, h * scale);
   gst_caps_unref (caps);
 
-  check_against_engine (scale, &info, in, out);
+  if (is_yuv (format)) {
+    /* the element's info comes from caps: same default colorimetry */
+    check_yuv_against_engine (scale, &info, in, out);
+  } else {
+    check_against_engine (scale, &info, in, out);
+  }
 
   gst_buffer_unref (out);
   gst_buffer_unref (in);
@@ -516,65 +677,708 @@ GST_START_TEST (test_properties)
 
 GST_END_TEST;
 
-/* precision=int8 either runs INT8 or, where the engine cannot (no
- * calibration: the element has no way to pass one yet), warns once and runs
- * FP32 (then the output equals the FP32 engine). */
-GST_START_TEST (test_int8_fallback)
+/* Messages taken off a bus, so that looking for one kind does not drop
+ * the others (gst_bus_pop_filtered discards what does not match). */
+static GQueue saved_messages = G_QUEUE_INIT;
+
+static void
+collect_messages (GstBus * bus)
 {
-  gchar *path = element_test_model_path (3);
-  GstElement *sr = gst_element_factory_make ("cfqpsr", NULL);
-  GstBus *bus = gst_bus_new ();
-  CfqpRunnerOptions opts = CFQP_RUNNER_OPTIONS_INIT;
-  CfqpModel *model = cfqp_model_new_from_file (path, NULL);
-  CfqpRunner *runner;
-  GError *err = NULL;
-  gboolean have_int8;
-  GstHarness *h;
   GstMessage *msg;
-  GstVideoInfo info;
-  GstBuffer *in, *out;
-  guint n_warnings = 0;
+
+  while ((msg = gst_bus_pop (bus)))
+    g_queue_push_tail (&saved_messages, msg);
+}
+
+/* Element messages named name posted so far (taken). */
+static guint
+pop_element_messages (GstBus * bus, const gchar * name, GPtrArray * keep)
+{
+  GList *l, *next;
+  guint n = 0;
+
+  collect_messages (bus);
+  for (l = saved_messages.head; l; l = next) {
+    GstMessage *msg = l->data;
+
+    next = l->next;
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT &&
+        gst_message_has_name (msg, name)) {
+      n++;
+      if (keep)
+        g_ptr_array_add (keep, gst_structure_copy (gst_message_get_structure
+                (msg)));
+      g_queue_delete_link (&saved_messages, l);
+      gst_message_unref (msg);
+    }
+  }
+  return n;
+}
+
+/* Warnings posted so far (taken); each must contain must_contain. */
+static guint
+pop_warnings (GstBus * bus, const gchar * must_contain)
+{
+  GList *l, *next;
+  guint n = 0;
+
+  collect_messages (bus);
+  for (l = saved_messages.head; l; l = next) {
+    GstMessage *msg = l->data;
+    GError *err = NULL;
+
+    next = l->next;
+    if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_WARNING)
+      continue;
+    gst_message_parse_warning (msg, &err, NULL);
+    GST_INFO ("warning: %s", err->message);
+    if (must_contain)
+      fail_unless (strstr (err->message, must_contain) != NULL, "%s",
+          err->message);
+    g_error_free (err);
+    g_queue_delete_link (&saved_messages, l);
+    gst_message_unref (msg);
+    n++;
+  }
+  return n;
+}
+
+/* A calibration of tiny-x<scale> from a few synthetic frames, saved to
+ * path if not NULL. */
+static CfqpCalibration *
+make_calibration (guint scale, gboolean clip_free, guint seed,
+    const gchar * path)
+{
+  gchar *mpath = element_test_model_path (scale);
+  CfqpModel *model = cfqp_model_new_from_file (mpath, NULL);
+  CfqpCalibSettings settings;
+  CfqpCalibrator *cal;
+  CfqpCalibration *calib;
+  GError *err = NULL;
+  float data[3 * 12 * 10];
+  guint f, i;
 
   fail_unless (model != NULL);
-  opts.precision = CFQP_PRECISION_INT8;
-  opts.backend = CFQP_BACKEND_CPU;
-  runner = cfqp_runner_new (model, &opts, &err);
-  have_int8 = runner != NULL;
-  if (!have_int8)
-    fail_unless (g_error_matches (err, CFQP_ENGINE_ERROR,
-            CFQP_ENGINE_ERROR_UNSUPPORTED) || g_error_matches (err,
-            CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID), "%s", err->message);
-  g_clear_error (&err);
-  g_clear_pointer (&runner, cfqp_runner_free);
+  cfqp_calib_settings_init (&settings);
+  settings.clip_free = clip_free;
+  settings.augment = CFQP_AUGMENT_NONE;
+  settings.scene_threshold = 0;
+  cal = cfqp_calibrator_new (model, &settings);
+  for (f = 0; f < 3; f++) {
+    for (i = 0; i < G_N_ELEMENTS (data); i++)
+      data[i] = ((i * 2654435761u + f * 97 + seed * 7919) >> 8 & 255) / 255.f *
+          (0.5f + 0.5f * (seed % 2));
+    cfqp_calibrator_add_frame (cal, data, 12, 10);
+  }
+  calib = cfqp_calibrator_compute (cal, NULL, &err);
+  fail_unless (calib != NULL, "%s", err ? err->message : "?");
+  if (path)
+    fail_unless (cfqp_calibration_save (calib, path, &err), "%s",
+        err ? err->message : "?");
+  cfqp_calibrator_free (cal);
   cfqp_model_unref (model);
+  g_free (mpath);
+  return calib;
+}
 
-  g_object_set (sr, "model-file", path, "backend", 1, NULL);
+static CfqpQParams *
+calib_qparams (guint scale, CfqpCalibration * calib)
+{
+  gchar *mpath = element_test_model_path (scale);
+  CfqpModel *model = cfqp_model_new_from_file (mpath, NULL);
+  CfqpQParams *qp = cfqp_calibration_to_qparams (calib, model, NULL);
+
+  fail_unless (qp != NULL);
+  cfqp_model_unref (model);
+  g_free (mpath);
+  return qp;
+}
+
+/* A harness on an int8 cfqpsr with a bus; RGB w×h caps set. */
+static GstHarness *
+make_int8_harness (guint scale, GstElement ** sr_out, GstBus ** bus_out,
+    guint w, guint h, const gchar * first_property, ...)
+{
+  va_list args;
+  gchar *path = element_test_model_path (scale);
+  GstElement *sr = gst_element_factory_make ("cfqpsr", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstHarness *hr;
+  gchar *caps;
+
+  g_object_set (sr, "model-file", path, "backend", 1, "precision", 0, NULL);
+  if (first_property) {
+    va_start (args, first_property);
+    g_object_set_valist (G_OBJECT (sr), first_property, args);
+    va_end (args);
+  }
   gst_element_set_bus (sr, bus);
-  h = gst_harness_new_with_element (sr, "sink", "src");
-  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 7, 5);
-  gst_harness_set_src_caps_str (h, "video/x-raw,format=RGB,width=7,height=5,"
-      "framerate=30/1");
-  in = make_input (&info, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), 5);
-  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
-  gst_buffer_unref (gst_harness_push_and_pull (h, gst_buffer_ref (in)));
-  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
-    n_warnings++;
-    gst_message_unref (msg);
-  }
-  if (have_int8) {
-    fail_unless_equals_int (n_warnings, 0);
-  } else {
-    fail_unless_equals_int (n_warnings, 1);
-    check_against_engine (3, &info, in, out);
-  }
+  hr = gst_harness_new_with_element (sr, "sink", "src");
+  caps = g_strdup_printf ("video/x-raw,format=RGB,width=%u,height=%u,"
+      "framerate=30/1", w, h);
+  gst_harness_set_src_caps_str (hr, caps);
+  g_free (caps);
+  g_free (path);
+  *sr_out = sr;
+  *bus_out = bus;
+  return hr;
+}
 
-  gst_buffer_unref (in);
-  gst_buffer_unref (out);
+static void
+free_int8_harness (GstHarness * h, GstElement * sr, GstBus * bus)
+{
+  g_queue_clear_full (&saved_messages, (GDestroyNotify) gst_message_unref);
   gst_harness_teardown (h);
   gst_element_set_bus (sr, NULL);
   gst_object_unref (bus);
   gst_object_unref (sr);
-  g_free (path);
+}
+
+/* precision=int8 with no calibration anywhere and self-calibration off:
+ * one warning, FP32 output. */
+GST_START_TEST (test_int8_no_calibration)
+{
+  GstElement *sr;
+  GstBus *bus;
+  GstHarness *h = make_int8_harness (3, &sr, &bus, 7, 5,
+      "self-calibration-frames", 0, NULL);
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 7, 5);
+  in = make_input (&info, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), 5);
+  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+  gst_buffer_unref (gst_harness_push_and_pull (h, gst_buffer_ref (in)));
+  fail_unless_equals_int (pop_warnings (bus, "No calibration"), 1);
+  check_against_engine (3, &info, in, out);
+  gst_buffer_unref (in);
+  gst_buffer_unref (out);
+  free_int8_harness (h, sr, bus);
+}
+
+GST_END_TEST;
+
+/* INT8 with a calibration file: the message names it, the pixels are the
+ * engine's INT8 output with the same parameters. */
+GST_START_TEST (test_int8_calibration_file)
+{
+  gchar *dir = g_dir_make_tmp ("cfqpsr-XXXXXX", NULL);
+  gchar *cpath = g_build_filename (dir, "x2.calib.json", NULL);
+  CfqpCalibration *calib = make_calibration (2, TRUE, 1, cpath);
+  CfqpQParams *qp = calib_qparams (2, calib);
+  GstElement *sr;
+  GstBus *bus;
+  GstHarness *h;
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_structure_free);
+  gchar *active = NULL;
+  const gchar *src;
+
+  h = make_int8_harness (2, &sr, &bus, 9, 6, "calibration-file", cpath, NULL);
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 9, 6);
+  in = make_input (&info, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), 7);
+  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+  check_against_engine_full (2, &info, in, out, qp);
+  fail_unless_equals_int (pop_warnings (bus, NULL), 0);
+  fail_unless_equals_int (pop_element_messages (bus, "cfqpsr-calibration",
+          msgs), 1);
+  src = gst_structure_get_string (g_ptr_array_index (msgs, 0), "source");
+  fail_unless (g_str_has_suffix (src, cpath), "%s", src);
+  fail_unless_equals_string (gst_structure_get_string (g_ptr_array_index (msgs,
+              0), "model-hash"), cfqp_calibration_get_model_hash (calib));
+  fail_unless_equals_string (gst_structure_get_string (g_ptr_array_index (msgs,
+              0), "precision"), "int8");
+  g_object_get (sr, "active-backend", &active, NULL);
+  fail_unless (strstr (active, "int8") != NULL, "%s", active);
+
+  g_free (active);
+  gst_buffer_unref (in);
+  gst_buffer_unref (out);
+  free_int8_harness (h, sr, bus);
+  g_ptr_array_unref (msgs);
+  g_free (qp);
+  cfqp_calibration_unref (calib);
+  g_unlink (cpath);
+  g_rmdir (dir);
+  g_free (cpath);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* Calibrations that do not fit are refused with a warning: another model's,
+ * the other clip-free mode's, a corrupt file.  The element keeps running. */
+GST_START_TEST (test_calibration_mismatch)
+{
+  gchar *dir = g_dir_make_tmp ("cfqpsr-XXXXXX", NULL);
+  gchar *other = g_build_filename (dir, "x3.calib.json", NULL);
+  gchar *noclip = g_build_filename (dir, "noclip.calib.json", NULL);
+  gchar *corrupt = g_build_filename (dir, "corrupt.calib.json", NULL);
+  const gchar *paths[] = { other, noclip, corrupt };
+  GstVideoInfo info;
+  guint i;
+
+  cfqp_calibration_unref (make_calibration (3, TRUE, 1, other));
+  cfqp_calibration_unref (make_calibration (2, FALSE, 1, noclip));
+  fail_unless (g_file_set_contents (corrupt, "{ \"format\": \"cfqp-calib", -1,
+          NULL));
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 5, 4);
+
+  for (i = 0; i < G_N_ELEMENTS (paths); i++) {
+    GstElement *sr;
+    GstBus *bus;
+    GstHarness *h = make_int8_harness (2, &sr, &bus, 5, 4,
+        "calibration-file", paths[i], "self-calibration-frames", 0, NULL);
+    GstBuffer *in, *out;
+
+    in = make_input (&info, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), i);
+    out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+    /* refused (naming the file), then no calibration: FP32 */
+    fail_unless (pop_warnings (bus, NULL) >= 1);
+    fail_unless_equals_int (pop_element_messages (bus, "cfqpsr-calibration",
+            NULL), 0);
+    check_against_engine (2, &info, in, out);
+    gst_buffer_unref (in);
+    gst_buffer_unref (out);
+    free_int8_harness (h, sr, bus);
+    g_unlink (paths[i]);
+  }
+  g_rmdir (dir);
+  g_free (other);
+  g_free (noclip);
+  g_free (corrupt);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* Pushes frames until a cfqpsr-calibration message arrives (or timeout);
+ * every pushed frame must come out.  Returns the message's structure. */
+static GstStructure *
+push_until_calibration (GstHarness * h, GstBus * bus, guint w, guint hh,
+    gdouble timeout_s, guint * n_frames)
+{
+  GPtrArray *msgs = g_ptr_array_new ();
+  gint64 end = g_get_monotonic_time () + timeout_s * G_USEC_PER_SEC;
+  GstStructure *ret = NULL;
+  GstVideoInfo info;
+  guint i = 0;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, w, hh);
+  while (g_get_monotonic_time () < end) {
+    GstBuffer *in = make_input (&info, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0),
+        i);
+
+    GST_BUFFER_PTS (in) = i * GST_SECOND / 30;
+    gst_buffer_unref (gst_harness_push_and_pull (h, in));
+    i++;
+    if (pop_element_messages (bus, "cfqpsr-calibration", msgs) > 0) {
+      ret = g_ptr_array_index (msgs, 0);
+      break;
+    }
+    g_usleep (2000);
+  }
+  g_ptr_array_unref (msgs);
+  if (n_frames)
+    *n_frames = i;
+  return ret;
+}
+
+/* No calibration at all: FP32 while the worker calibrates, then INT8 at a
+ * frame boundary with a message saying so. */
+GST_START_TEST (test_self_calibration)
+{
+  GstElement *sr;
+  GstBus *bus;
+  GstHarness *h = make_int8_harness (2, &sr, &bus, 16, 12, NULL);
+  GstStructure *s;
+  gchar *active = NULL;
+  guint n, frame;
+
+  g_object_get (sr, "active-backend", &active, NULL);
+  fail_unless (strstr (active, "fp32") != NULL, "%s", active);
+  g_free (active);
+  s = push_until_calibration (h, bus, 16, 12, 30, &n);
+  fail_unless (s != NULL, "no self-calibration after %u frames", n);
+  fail_unless_equals_string (gst_structure_get_string (s, "source"), "self");
+  fail_unless_equals_string (gst_structure_get_string (s, "precision"), "int8");
+  fail_unless (gst_structure_get_uint (s, "n-samples", &frame));
+  fail_unless (frame >= 1);
+  g_object_get (sr, "active-backend", &active, NULL);
+  fail_unless (strstr (active, "int8") != NULL, "%s", active);
+  g_free (active);
+  fail_unless_equals_int (pop_warnings (bus, NULL), 0);
+  gst_structure_free (s);
+  free_int8_harness (h, sr, bus);
+}
+
+GST_END_TEST;
+
+/* A calibration file replaced (atomic rename) while streaming is applied
+ * at a frame boundary; the new output is the engine's with the new one. */
+GST_START_TEST (test_calibration_file_replaced)
+{
+  gchar *dir = g_dir_make_tmp ("cfqpsr-XXXXXX", NULL);
+  gchar *cpath = g_build_filename (dir, "live.calib.json", NULL);
+  CfqpCalibration *a = make_calibration (2, TRUE, 1, cpath), *b;
+  CfqpQParams *qp;
+  GstElement *sr;
+  GstBus *bus;
+  GstHarness *h = make_int8_harness (2, &sr, &bus, 8, 8, "calibration-file",
+      cpath, NULL);
+  GstStructure *s;
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  guint n;
+
+  s = push_until_calibration (h, bus, 8, 8, 5, NULL);
+  fail_unless (s != NULL);
+  gst_structure_free (s);
+
+  b = make_calibration (2, TRUE, 2, cpath);    /* atomic replace */
+  s = push_until_calibration (h, bus, 8, 8, 10, &n);
+  fail_unless (s != NULL, "replacement not applied after %u frames", n);
+  fail_unless (g_str_has_suffix (gst_structure_get_string (s, "source"),
+          cpath));
+  gst_structure_free (s);
+
+  /* from now on: the new parameters */
+  qp = calib_qparams (2, b);
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 8, 8);
+  in = make_input (&info, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), 77);
+  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+  check_against_engine_full (2, &info, in, out, qp);
+  fail_unless_equals_int (pop_warnings (bus, NULL), 0);
+
+  /* a corrupt replacement is refused, the current one stays */
+  fail_unless (g_file_set_contents (cpath, "garbage", -1, NULL));
+  s = push_until_calibration (h, bus, 8, 8, 1.5, NULL);
+  fail_unless (s == NULL);
+  fail_unless (pop_warnings (bus, cpath) >= 1);
+  gst_buffer_unref (out);
+  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+  check_against_engine_full (2, &info, in, out, qp);
+
+  gst_buffer_unref (in);
+  gst_buffer_unref (out);
+  free_int8_harness (h, sr, bus);
+  g_free (qp);
+  cfqp_calibration_unref (a);
+  cfqp_calibration_unref (b);
+  g_unlink (cpath);
+  g_rmdir (dir);
+  g_free (cpath);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* precision, n-threads and backend changed while PLAYING: applied at the
+ * next frame, no frame lost, output as the new settings compute it. */
+GST_START_TEST (test_properties_while_playing)
+{
+  gchar *dir = g_dir_make_tmp ("cfqpsr-XXXXXX", NULL);
+  gchar *cpath = g_build_filename (dir, "p.calib.json", NULL);
+  CfqpCalibration *calib = make_calibration (3, TRUE, 3, cpath);
+  CfqpQParams *qp = calib_qparams (3, calib);
+  GstElement *sr;
+  GstBus *bus;
+  GstHarness *h = make_int8_harness (3, &sr, &bus, 10, 7, "calibration-file",
+      cpath, NULL);
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  gchar *active = NULL;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 10, 7);
+  in = make_input (&info, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), 9);
+
+  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+  check_against_engine_full (3, &info, in, out, qp);
+  gst_buffer_unref (out);
+
+  g_object_set (sr, "precision", 1, "n-threads", 2, NULL);
+  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+  check_against_engine (3, &info, in, out);
+  gst_buffer_unref (out);
+  g_object_get (sr, "active-backend", &active, NULL);
+  fail_unless (strstr (active, "fp32") != NULL, "%s", active);
+  g_free (active);
+
+  g_object_set (sr, "precision", 0, "n-threads", 1, "backend", 0, NULL);
+  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+  check_against_engine_full (3, &info, in, out, qp);
+  gst_buffer_unref (out);
+  g_object_get (sr, "active-backend", &active, NULL);
+  fail_unless (strstr (active, "int8") != NULL, "%s", active);
+  g_free (active);
+
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
+  fail_unless_equals_int (pop_warnings (bus, NULL), 0);
+  gst_buffer_unref (in);
+  free_int8_harness (h, sr, bus);
+  g_free (qp);
+  cfqp_calibration_unref (calib);
+  g_unlink (cpath);
+  g_rmdir (dir);
+  g_free (cpath);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* Navigation coordinates on the upscaled picture map back to the input. */
+GST_START_TEST (test_navigation)
+{
+  GstHarness *h = make_harness (3, NULL);
+  GstVideoInfo info;
+  GstEvent *ev;
+  const GstStructure *s;
+  gdouble x, y;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 8, 6);
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=RGB,width=8,height=6,"
+      "framerate=30/1");
+  gst_buffer_unref (gst_harness_push_and_pull (h, make_input (&info,
+              GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), 1)));
+  fail_unless (gst_harness_push_upstream_event (h,
+          gst_event_new_navigation (gst_structure_new
+              ("application/x-gst-navigation", "event", G_TYPE_STRING,
+                  "mouse-move", "pointer_x", G_TYPE_DOUBLE, 21.0, "pointer_y",
+                  G_TYPE_DOUBLE, 9.0, NULL))));
+  while ((ev = gst_harness_pull_upstream_event (h)) != NULL &&
+      GST_EVENT_TYPE (ev) != GST_EVENT_NAVIGATION)
+    gst_event_unref (ev);
+  fail_unless (ev != NULL);
+  s = gst_event_get_structure (ev);
+  fail_unless (gst_structure_get_double (s, "pointer_x", &x));
+  fail_unless (gst_structure_get_double (s, "pointer_y", &y));
+  fail_unless (G_APPROX_VALUE (x, 7.0, 1e-9), "%f", x);
+  fail_unless (G_APPROX_VALUE (y, 3.0, 1e-9), "%f", y);
+  gst_event_unref (ev);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* A folder standing in for the embedded models (GST_CFQP_MODEL_DIR) */
+static gchar *
+make_model_dir (void)
+{
+  gchar *dir = g_dir_make_tmp ("cfqp-models-XXXXXX", NULL);
+  guint s;
+
+  for (s = 2; s <= 4; s++) {
+    gchar *src = element_test_model_path (s);
+    gchar *name = g_strdup_printf ("default-x%u.onnx", s);
+    gchar *dst = g_build_filename (dir, name, NULL);
+
+    fail_unless (symlink (src, dst) == 0);
+    g_free (src);
+    g_free (name);
+    g_free (dst);
+  }
+  g_setenv ("GST_CFQP_MODEL_DIR", dir, TRUE);
+  return dir;
+}
+
+static void
+remove_model_dir (gchar * dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  while ((name = g_dir_read_name (d))) {
+    gchar *p = g_build_filename (dir, name, NULL);
+    g_unlink (p);
+    g_free (p);
+  }
+  g_dir_close (d);
+  g_rmdir (dir);
+  g_unsetenv ("GST_CFQP_MODEL_DIR");
+  g_free (dir);
+}
+
+/* With no model-file the scale follows downstream caps: 640x360 input with
+ * 1920x1080 asked for picks x3 whatever scale-factor says. */
+GST_START_TEST (test_scale_from_downstream)
+{
+  gchar *dir = make_model_dir ();
+  const struct
+  {
+    guint pref, w, h, ow, oh;
+  } cases[] = {
+    {2, 64, 36, 192, 108}, {3, 64, 36, 128, 72}, {3, 64, 36, 256, 144},
+    {4, 20, 10, 0, 0},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    GstElement *sr = gst_element_factory_make ("cfqpsr", NULL);
+    GstHarness *h;
+    GstVideoInfo info;
+    GstCaps *caps;
+    gchar *str, *model_info = NULL, *want;
+    gint ow, oh;
+    guint scale = cases[i].ow ? cases[i].ow / cases[i].w : cases[i].pref;
+
+    g_object_set (sr, "scale-factor", cases[i].pref, "precision", 1, NULL);
+    h = gst_harness_new_with_element (sr, "sink", "src");
+    str = g_strdup_printf ("video/x-raw,format=I420,width=%u,height=%u,"
+        "framerate=30/1,pixel-aspect-ratio=1/1", cases[i].w, cases[i].h);
+    gst_harness_set_src_caps_str (h, str);
+    g_free (str);
+    if (cases[i].ow) {
+      str = g_strdup_printf ("video/x-raw,format=I420,width=%u,height=%u",
+          cases[i].ow, cases[i].oh);
+      gst_harness_set_sink_caps_str (h, str);
+      g_free (str);
+    }
+    gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, cases[i].w,
+        cases[i].h);
+    gst_buffer_unref (gst_harness_push_and_pull (h, make_yuv_input (&info, 0,
+                i)));
+    caps = gst_pad_get_current_caps (h->sinkpad);
+    fail_unless (gst_structure_get_int (gst_caps_get_structure (caps, 0),
+            "width", &ow));
+    fail_unless (gst_structure_get_int (gst_caps_get_structure (caps, 0),
+            "height", &oh));
+    fail_unless_equals_int (ow, cases[i].w * scale);
+    fail_unless_equals_int (oh, cases[i].h * scale);
+    g_object_get (sr, "model-info", &model_info, NULL);
+    want = g_strdup_printf ("default-x%u.onnx", scale);
+    fail_unless (strstr (model_info, want) != NULL, "%s", model_info);
+    g_free (want);
+    g_free (model_info);
+    gst_caps_unref (caps);
+    gst_harness_teardown (h);
+    gst_object_unref (sr);
+  }
+  remove_model_dir (dir);
+}
+
+GST_END_TEST;
+
+/* The default model's shipped calibration (default-x<N>.calib.json) makes
+ * int8 run INT8 from the first frame. */
+GST_START_TEST (test_shipped_calibration)
+{
+  gchar *dir = make_model_dir ();
+  gchar *cpath = g_build_filename (dir, "default-x2.calib.json", NULL);
+  CfqpCalibration *calib = make_calibration (2, TRUE, 5, cpath);
+  CfqpQParams *qp = calib_qparams (2, calib);
+  GstElement *sr = gst_element_factory_make ("cfqpsr", NULL);
+  GstBus *bus = gst_bus_new ();
+  GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_structure_free);
+  GstHarness *h;
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+
+  g_object_set (sr, "scale-factor", 2, "backend", 1, NULL);
+  gst_element_set_bus (sr, bus);
+  h = gst_harness_new_with_element (sr, "sink", "src");
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=RGB,width=6,height=5,"
+      "framerate=30/1");
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 6, 5);
+  in = make_input (&info, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), 3);
+  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+  check_against_engine_full (2, &info, in, out, qp);
+  fail_unless_equals_int (pop_element_messages (bus, "cfqpsr-calibration",
+          msgs), 1);
+  fail_unless (g_str_has_prefix (gst_structure_get_string (g_ptr_array_index
+              (msgs, 0), "source"), "shipped:"));
+
+  gst_buffer_unref (in);
+  gst_buffer_unref (out);
+  free_int8_harness (h, sr, bus);
+  g_ptr_array_unref (msgs);
+  g_free (qp);
+  cfqp_calibration_unref (calib);
+  g_free (cpath);
+  remove_model_dir (dir);
+}
+
+GST_END_TEST;
+
+static void
+count_handoff (GstElement * sink, GstBuffer * buf, GstPad * pad, gpointer data)
+{
+  g_atomic_int_inc ((gint *) data);
+}
+
+/* The live pipeline: cfqpsr and a paired cfqpcalib behind a leaky queue.
+ * A calibration is published mid-stream, cfqpsr switches to it at a frame
+ * boundary, and every frame reaches the sink. */
+GST_START_TEST (test_live_pairing)
+{
+  const guint n_buffers = 45;
+  gchar *mpath = element_test_model_path (2);
+  gchar *desc = g_strdup_printf ("videotestsrc is-live=true num-buffers=%u "
+      "pattern=ball ! video/x-raw,format=I420,width=48,height=32,"
+      "framerate=30/1 ! tee name=t ! queue ! cfqpsr name=sr model-file=%s "
+      "calibration-name=live-test backend=cpu ! fakesink name=out "
+      "signal-handoffs=true t. ! queue leaky=downstream max-size-buffers=2 ! "
+      "cfqpcalib model-file=%s calibration-name=live-test update-interval=3 "
+      "augmentation=none", n_buffers, mpath, mpath);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  GstElement *out = gst_bin_get_by_name (GST_BIN (pipe), "out");
+  GstBus *bus = gst_element_get_bus (pipe);
+  gint frames = 0;
+  guint n_switch = 0, n_published = 0, n_done = 0;
+  guint64 first_switch = G_MAXUINT64;
+  GstMessage *msg;
+  gboolean eos = FALSE;
+
+  fail_unless (pipe != NULL);
+  g_signal_connect (out, "handoff", G_CALLBACK (count_handoff), &frames);
+  fail_if (gst_element_set_state (pipe, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  while (!eos && (msg = gst_bus_timed_pop (bus, 30 * GST_SECOND))) {
+    const GstStructure *s = gst_message_get_structure (msg);
+
+    switch (GST_MESSAGE_TYPE (msg)) {
+      case GST_MESSAGE_EOS:
+        eos = TRUE;
+        break;
+      case GST_MESSAGE_ERROR:
+        fail ("error in the live pipeline");
+        break;
+      case GST_MESSAGE_ELEMENT:
+        if (gst_structure_has_name (s, "cfqpsr-calibration")) {
+          guint64 f;
+
+          fail_unless (gst_structure_get_uint64 (s, "frame", &f));
+          fail_unless_equals_string (gst_structure_get_string (s, "source"),
+              "cfqpcalib:live-test");
+          first_switch = MIN (first_switch, f);
+          n_switch++;
+        } else if (gst_structure_has_name (s, "cfqpcalib-published")) {
+          n_published++;
+        } else if (gst_structure_has_name (s, "cfqpcalib-done")) {
+          n_done++;
+        }
+        break;
+      default:
+        break;
+    }
+    gst_message_unref (msg);
+  }
+  fail_unless (eos, "no EOS");
+  fail_unless_equals_int (frames, n_buffers);
+  fail_unless (n_published >= 1);
+  fail_unless (n_switch >= 1, "cfqpsr never switched");
+  fail_unless (first_switch > 0 && first_switch < n_buffers, "%"
+      G_GUINT64_FORMAT, first_switch);
+  fail_unless_equals_int (n_done, 1);
+
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (out);
+  gst_object_unref (pipe);
+  g_free (desc);
+  g_free (mpath);
 }
 
 GST_END_TEST;
@@ -598,7 +1402,16 @@ cfqpsr_suite (void)
   tcase_add_test (tc, test_embedded_model);
   tcase_add_test (tc, test_model_scale_wins);
   tcase_add_test (tc, test_properties);
-  tcase_add_test (tc, test_int8_fallback);
+  tcase_add_test (tc, test_int8_no_calibration);
+  tcase_add_test (tc, test_int8_calibration_file);
+  tcase_add_test (tc, test_calibration_mismatch);
+  tcase_add_test (tc, test_self_calibration);
+  tcase_add_test (tc, test_calibration_file_replaced);
+  tcase_add_test (tc, test_properties_while_playing);
+  tcase_add_test (tc, test_navigation);
+  tcase_add_test (tc, test_scale_from_downstream);
+  tcase_add_test (tc, test_shipped_calibration);
+  tcase_add_test (tc, test_live_pairing);
   return s;
 }
 

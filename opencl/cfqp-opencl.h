@@ -1,0 +1,49 @@
+/* cfqp OpenCL backend: device discovery and the whole-graph executor.
+ *
+ * The engine reaches it only through engine/cfqp-device-exec.h
+ * (cfqp_opencl_exec_new, cfqp_opencl_have_gpu); this header adds what
+ * tests and tools need, and what the backend's own files share. */
+#pragma once
+
+#include "cfqp-device-exec.h"
+
+#define CL_TARGET_OPENCL_VERSION 120
+#include <CL/cl.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  guint         index;      /* what the device option takes, e.g. "0" */
+  char         *name;
+  char         *platform;
+  gboolean      is_gpu;
+  cl_device_id  id;
+} CfqpOpenCLDevice;
+
+void       cfqp_opencl_device_free  (CfqpOpenCLDevice *device);
+/* Every device of every platform (platform order, then device order).  An
+ * empty array when no platform is installed; NULL only when the loader
+ * fails otherwise. */
+GPtrArray *cfqp_opencl_list_devices (GError **error);
+
+/* Bytes of weights and parameters an executor has uploaded so far: program
+ * swaps upload only what changed. */
+guint64    cfqp_opencl_exec_get_uploaded_bytes (CfqpDeviceExec *exec);
+
+/* --- shared by the backend's files ------------------------------------- */
+
+/* "CL_OUT_OF_RESOURCES" for -5; "unknown" for codes outside the table. */
+const char *cfqp_opencl_error_name (cl_int err);
+
+/* Sets error to "<call> failed: <name> (<code>)" and returns FALSE when
+ * err is not CL_SUCCESS. */
+gboolean    cfqp_opencl_check (cl_int err, const char *call, GError **error);
+
+/* The device chosen by spec (index, name substring or NULL for the first
+ * GPU) with a context and the built kernel program, shared by every
+ * executor of the process on that device.  The context and program are
+ * retained for the caller (release them). */
+gboolean    cfqp_opencl_open (const char *spec, cl_device_id *device, char **name,
+                              cl_context *context, cl_program *program, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,130 @@
+/* bench-opencl: ms/frame of the ABPN-like ×3 net (tests/engine/test-models.h,
+ * 28 features, 4 body convs) on an OpenCL device, FP32 and INT8, with a
+ * trailing Clip(0,1) fused into the last kernel or run as its own pass.
+ *
+ *   bench-opencl [--device SPEC] [--width 640] [--height 360] [--frames 5]
+ *
+ * Prints one line per configuration: "<precision> <clip> median_ms=<x>". */
+#include "config.h"
+
+#include "cfqp-opencl.h"
+#include "test-models.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static gint
+compare_doubles (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+/* clip: 0 none, 1 fused into the depth-to-space, 2 a separate activation node */
+static CfqpGraph *
+build (int clip)
+{
+  CfqpGraph *g = test_model_abpn (3, 28, 4, 3, 1);
+  CfqpNode *last = &g->nodes[g->n_nodes - 1], *n;
+  guint in = g->output, out;
+
+  if (clip == 1) {
+    last->act.kind = CFQP_ACT_CLIP;
+    last->act.lo = 0.f;
+    last->act.hi = 1.f;
+  } else if (clip == 2) {
+    out = cfqp_graph_add_value (g, "clip", 3, g->n_nodes);
+    n = cfqp_graph_add_node (g, CFQP_OP_ACTIVATION, "clip");
+    n->n_inputs = 1;
+    n->inputs = g_new (guint, 1);
+    n->inputs[0] = in;
+    n->output = out;
+    n->out_channels = 3;
+    n->act.kind = CFQP_ACT_CLIP;
+    n->act.lo = 0.f;
+    n->act.hi = 1.f;
+    g->output = out;
+  }
+  return g;
+}
+
+static double
+bench (const char *device, CfqpPrecision precision, int clip, guint w, guint h, int frames,
+    char **name)
+{
+  CfqpGraph *g = build (clip);
+  g_autoptr (GError) error = NULL;
+  CfqpDeviceExec *exec = cfqp_opencl_exec_new (g, precision, 3, device, &error);
+  gsize el = precision == CFQP_PRECISION_FP32 ? 4 : 1;
+  g_autofree guint8 *in = g_malloc0 ((gsize) 3 * w * h * el);
+  g_autofree guint8 *out = g_malloc ((gsize) 27 * w * h * el);
+  g_autofree double *times = g_new (double, frames);
+  g_autofree CfqpQParams *qp = g_new (CfqpQParams, g->n_values);
+  CfqpInt8Program *prog = NULL;
+  double median;
+
+  if (!exec) {
+    fprintf (stderr, "%s\n", error->message);
+    exit (1);
+  }
+  *name = g_strdup (exec->name);
+  if (precision == CFQP_PRECISION_INT8) {
+    /* timings do not depend on the scales */
+    for (guint v = 0; v < g->n_values; v++)
+      qp[v] = (CfqpQParams) { 0.02f, 128 };
+    prog = cfqp_int8_program_new (g, qp, &error);
+    if (!prog || !exec->funcs->set_program (exec, prog, &error)) {
+      fprintf (stderr, "%s\n", error->message);
+      exit (1);
+    }
+  }
+  for (int f = -2; f < frames; f++) {
+    gint64 start = g_get_monotonic_time ();
+    if (!exec->funcs->run (exec, in, w, h, out, &error)) {
+      fprintf (stderr, "%s\n", error->message);
+      exit (1);
+    }
+    if (f >= 0)
+      times[f] = (g_get_monotonic_time () - start) / 1000.0;
+  }
+  qsort (times, frames, sizeof (double), compare_doubles);
+  median = frames % 2 ? times[frames / 2] : (times[frames / 2 - 1] + times[frames / 2]) / 2;
+  exec->funcs->free (exec);
+  cfqp_int8_program_free (prog);
+  cfqp_graph_free (g);
+  return median;
+}
+
+int
+main (int argc, char **argv)
+{
+  const char *device = NULL;
+  gint width = 640, height = 360, frames = 5;
+  GOptionEntry entries[] = {
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device, "OpenCL device index or name", "SPEC" },
+    { "width", 0, 0, G_OPTION_ARG_INT, &width, "Input width", "W" },
+    { "height", 0, 0, G_OPTION_ARG_INT, &height, "Input height", "H" },
+    { "frames", 0, 0, G_OPTION_ARG_INT, &frames, "Timed frames after 2 warm-up", "N" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("- ABPN-like ×3 on OpenCL");
+  g_autoptr (GError) error = NULL;
+  static const char *clips[] = { "no-clip", "clip-fused", "clip-separate" };
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error) || width < 1 || height < 1 ||
+      frames < 1) {
+    fprintf (stderr, "%s\n", error ? error->message : "sizes and --frames must be positive");
+    return 2;
+  }
+  for (int p = 0; p < 2; p++)
+    for (int clip = 0; clip < 3; clip++) {
+      g_autofree char *name = NULL;
+      CfqpPrecision prec = p ? CFQP_PRECISION_INT8 : CFQP_PRECISION_FP32;
+      double ms = bench (device, prec, clip, width, height, frames, &name);
+      printf ("%s %s %s %dx%d median_ms=%.1f\n", name, p ? "int8" : "fp32", clips[clip],
+          width, height, ms);
+      fflush (stdout);
+    }
+  return 0;
+}
