@@ -175,6 +175,11 @@ cfqp_const_from_tensor (const Onnx__TensorProto *t, GError **error)
   }
   is_int = t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT &&
       t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE;
+  /* int8/uint8 beyond shape sizes are quantised weights (QDQ models): held
+   * as floats, which represent them exactly */
+  if (is_int && n > CFQP_CONST_MAX_INTS && (t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT8 ||
+      t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__UINT8))
+    is_int = FALSE;
   if (is_int && n > CFQP_CONST_MAX_INTS) {
     g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_LIMIT,
         "tensor '%s': %zu integers (at most %d)", name, n, CFQP_CONST_MAX_INTS);

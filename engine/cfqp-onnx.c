@@ -697,12 +697,13 @@ op_quantize_linear (Importer *imp, GError **error)
       node_error (imp, error, CFQP_ENGINE_ERROR_UNSUPPORTED, "QuantizeLinear to int32");
       return FALSE;
     }
-    q = cfqp_const_new_int (x->konst->ndim, x->konst->dims);
+    /* held as floats (exact), as large int8 initializers are */
+    q = cfqp_const_new_float (x->konst->ndim, x->konst->dims);
     for (gsize e = 0; e < q->n; e++) {
       gsize c = s->n == 1 ? 0 : qdq_channel (x->konst, axis, e);
       double v = nearbyint ((double) x->konst->f[e] / s->f[c]) + (z ? z->i[c].v : 0);
-      q->i[e].v = zt == ONNX__TENSOR_PROTO__DATA_TYPE__INT8 ? (gint64) CLAMP (v, -128, 127)
-                                                           : (gint64) CLAMP (v, 0, 255);
+      q->f[e] = zt == ONNX__TENSOR_PROTO__DATA_TYPE__INT8 ? (float) CLAMP (v, -128, 127)
+                                                         : (float) CLAMP (v, 0, 255);
     }
     define_const (imp, q);
     g_hash_table_replace (imp->elem_types, g_strdup (output_name (imp)), GINT_TO_POINTER (zt));
@@ -756,7 +757,9 @@ op_dequantize_linear (Importer *imp, GError **error)
     define_act (imp, x->value);
     return TRUE;
   }
-  if (x->kind == SYM_CONST && x->konst->is_int) {
+  if (x->kind == SYM_CONST && (x->konst->is_int ||
+        qdq_elem_type (imp, 0) == ONNX__TENSOR_PROTO__DATA_TYPE__INT8 ||
+        qdq_elem_type (imp, 0) == ONNX__TENSOR_PROTO__DATA_TYPE__UINT8)) {
     const CfqpConst *c = x->konst, *s, *z = NULL;
     gint32 xt = qdq_elem_type (imp, 0), zt = input_sym (imp, 2) ? qdq_elem_type (imp, 2) : 0;
     gboolean symmetric = TRUE;
@@ -793,12 +796,12 @@ op_dequantize_linear (Importer *imp, GError **error)
     for (gsize e = 0; e < c->n; e++) {
       gsize ch = s->n == 1 ? 0 : qdq_channel (c, axis, e);
       gint64 zv = z ? z->i[ch].v : 0;
-      if (c->i[e].sym != CFQP_SYM_KNOWN) {
+      if (c->is_int && c->i[e].sym != CFQP_SYM_KNOWN) {
         cfqp_const_free (f);
         node_error (imp, error, CFQP_ENGINE_ERROR_INVALID, "input is not a constant tensor");
         return FALSE;
       }
-      f->f[e] = (float) ((double) (c->i[e].v - zv) * s->f[ch]);
+      f->f[e] = (float) (((c->is_int ? (double) c->i[e].v : (double) c->f[e]) - zv) * s->f[ch]);
     }
     for (gsize k = 0; z && k < z->n; k++)
       symmetric = symmetric && z->i[k].v == 0;
@@ -1492,8 +1495,13 @@ op_concat (Importer *imp, GError **error)
   g_autofree const CfqpConst **parts = NULL;
   g_autofree guint *values = NULL;
 
-  if (n_in == 0 || n_in > CFQP_MAX_CHANNELS) {
-    node_error (imp, error, CFQP_ENGINE_ERROR_INVALID, "%u inputs", n_in);
+  if (n_in == 0) {
+    node_error (imp, error, CFQP_ENGINE_ERROR_INVALID, "no inputs");
+    return FALSE;
+  }
+  if (n_in > CFQP_MAX_CHANNELS) {
+    node_error (imp, error, CFQP_ENGINE_ERROR_LIMIT, "%u inputs (at most %d)", n_in,
+        CFQP_MAX_CHANNELS);
     return FALSE;
   }
   parts = g_new0 (const CfqpConst *, n_in);
@@ -1687,6 +1695,10 @@ op_reshape (Importer *imp, GError **error)
     return FALSE;
   }
   switch (s->kind) {
+    case SYM_QUANTIZED:
+      node_error (imp, error, CFQP_ENGINE_ERROR_UNSUPPORTED,
+          "input '%s' is quantised: reshape its DequantizeLinear output", imp->node->input[0]);
+      return FALSE;
     case SYM_CONST: {
       gint64 dims[CFQP_CONST_MAX_DIMS];
       CfqpConst *c;

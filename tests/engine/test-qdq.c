@@ -1,0 +1,309 @@
+/* QDQ ONNX: export → import round trips bit-exact, a QDQ model made by
+ * onnx.helper (tools/make_qdq_test_model.py) runs with its own scales, and
+ * hostile QDQ files are refused with messages that say why. */
+#include "cfqp-engine.h"
+#include "cfqp-model-private.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+static char *
+data_path (const char *sub, const char *name)
+{
+  const char *root = g_getenv ("CFQP_TEST_DATA");
+  g_assert_nonnull (root);
+  return g_build_filename (root, sub, name, NULL);
+}
+
+/* A deterministic, photo-like smooth test frame with some edges, [0,1]. */
+static float *
+test_frame (guint c_n, guint w, guint h)
+{
+  float *f = g_new (float, (gsize) c_n * w * h);
+  for (guint c = 0; c < c_n; c++)
+    for (guint y = 0; y < h; y++)
+      for (guint x = 0; x < w; x++) {
+        double v = 0.5 + 0.35 * sin (0.37 * x + 0.9 * c) * cos (0.23 * y - 0.4 * c) +
+            ((x / 5 + y / 7) % 2 ? 0.12 : -0.12);
+        f[((gsize) c * h + y) * w + x] = (float) (round (CLAMP (v, 0, 1) * 255) / 255);
+      }
+  return f;
+}
+
+typedef struct {
+  float *lo, *hi;
+} Ranges;
+
+static void
+observe (guint tensor, const float *data, guint c, guint h, guint w, gpointer user_data)
+{
+  Ranges *r = user_data;
+  for (gsize k = 0; k < (gsize) c * h * w; k++) {
+    r->lo[tensor] = MIN (r->lo[tensor], data[k]);
+    r->hi[tensor] = MAX (r->hi[tensor], data[k]);
+  }
+}
+
+/* Min/max calibration of every tensor on the test frame. */
+static CfqpQParams *
+calibrate (CfqpModel *model, const float *frame, guint w, guint h)
+{
+  guint n = cfqp_model_get_n_tensors (model);
+  Ranges r = { g_new0 (float, n), g_new0 (float, n) };
+  CfqpQParams *qp = g_new (CfqpQParams, n);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (cfqp_model_observe_f32 (model, frame, w, h, NULL, observe, &r, &error));
+  g_assert_no_error (error);
+  for (guint t = 0; t < n; t++) {
+    float lo = MIN (r.lo[t], 0.f), hi = MAX (r.hi[t], 0.f);
+    qp[t].scale = hi > lo ? (hi - lo) / 255.f : 1.f / 255;
+    qp[t].zero_point = (gint32) CLAMP (lround (-lo / qp[t].scale), 0, 255);
+  }
+  g_free (r.lo);
+  g_free (r.hi);
+  return qp;
+}
+
+static float *
+run_int8 (CfqpModel *model, const CfqpQParams *qp, const float *frame, guint w, guint h)
+{
+  CfqpRunnerOptions opt = CFQP_RUNNER_OPTIONS_INIT;
+  guint s = cfqp_model_get_scale (model), c = cfqp_model_get_channels (model);
+  float *out = g_new (float, (gsize) c * w * s * h * s);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpRunner) runner = NULL;
+
+  opt.precision = CFQP_PRECISION_INT8;
+  opt.backend = CFQP_BACKEND_REF;
+  opt.n_threads = 1;
+  opt.qparams = qp;
+  runner = cfqp_runner_new (model, &opt, &error);
+  g_assert_no_error (error);
+  g_assert_true (cfqp_runner_run_f32 (runner, frame, w, h, out, &error));
+  g_assert_no_error (error);
+  return out;
+}
+
+static void
+test_round_trip (gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *path = data_path ("refnets", name);
+  g_autofree char *dir = g_dir_make_tmp ("cfqp-qdq-XXXXXX", NULL);
+  g_autofree char *qdq_path = g_build_filename (dir, "model-qdq.onnx", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpModel) model = cfqp_model_new_from_file (path, &error);
+  g_autoptr (CfqpModel) back = NULL;
+  const guint w = 24, h = 16;
+  g_autofree float *frame = NULL, *a = NULL, *b = NULL;
+  g_autofree CfqpQParams *qp = NULL;
+  const CfqpQParams *emb;
+  guint n, s, c;
+
+  g_assert_no_error (error);
+  g_assert_null (cfqp_model_get_embedded_qparams (model));
+  n = cfqp_model_get_n_tensors (model);
+  s = cfqp_model_get_scale (model);
+  c = cfqp_model_get_channels (model);
+  frame = test_frame (c, w, h);
+  qp = calibrate (model, frame, w, h);
+  a = run_int8 (model, qp, frame, w, h);
+
+  g_assert_true (cfqp_model_export_qdq (model, qp, qdq_path, &error));
+  g_assert_no_error (error);
+  back = cfqp_model_new_from_file (qdq_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (cfqp_model_get_n_tensors (back), ==, n);
+  g_assert_cmpuint (cfqp_model_get_scale (back), ==, s);
+  for (guint t = 0; t < n; t++)
+    g_assert_cmpstr (cfqp_model_get_tensor_name (back, t), ==, cfqp_model_get_tensor_name (model, t));
+  emb = cfqp_model_get_embedded_qparams (back);
+  g_assert_nonnull (emb);
+  for (guint t = 0; t < n; t++)
+    if (!cfqp_model_tensor_is_derived (model, t)) {
+      g_assert_cmpfloat (emb[t].scale, ==, qp[t].scale);
+      g_assert_cmpint (emb[t].zero_point, ==, qp[t].zero_point);
+    }
+  /* the file's own integers and scales: the very same bytes */
+  b = run_int8 (back, emb, frame, w, h);
+  g_assert_cmpmem (a, (gsize) c * w * s * h * s * sizeof (float), b,
+      (gsize) c * w * s * h * s * sizeof (float));
+  /* and the table by name gives the same too */
+  g_free (b);
+  b = run_int8 (back, qp, frame, w, h);
+  g_assert_cmpmem (a, (gsize) c * w * s * h * s * sizeof (float), b,
+      (gsize) c * w * s * h * s * sizeof (float));
+  /* export of the re-imported model with its embedded table: same file */
+  {
+    g_autofree char *again = g_build_filename (dir, "again.onnx", NULL);
+    g_autofree char *x = NULL, *y = NULL;
+    gsize lx, ly;
+    g_assert_true (cfqp_model_export_qdq (back, NULL, again, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_file_get_contents (qdq_path, &x, &lx, NULL));
+    g_assert_true (g_file_get_contents (again, &y, &ly, NULL));
+    g_assert_cmpmem (x, lx, y, ly);
+    g_unlink (again);
+  }
+  g_unlink (qdq_path);
+  g_rmdir (dir);
+}
+
+static void
+test_export_refusals (void)
+{
+  g_autofree char *path = data_path ("refnets", "espcn-x3-norm-op13.onnx");
+  g_autofree char *out = g_build_filename (g_get_tmp_dir (), "cfqp-qdq-never.onnx", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpModel) model = cfqp_model_new_from_file (path, &error);
+
+  g_assert_no_error (error);
+  /* no table and no embedded one */
+  g_assert_false (cfqp_model_export_qdq (model, NULL, out, &error));
+  g_assert_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "quantisation parameters"));
+  g_clear_error (&error);
+  /* a normalisation folded into the first conv pads with non-zero values */
+  {
+    const guint w = 12, h = 10;
+    g_autofree float *frame = test_frame (cfqp_model_get_channels (model), w, h);
+    g_autofree CfqpQParams *qp = calibrate (model, frame, w, h);
+    g_assert_false (cfqp_model_export_qdq (model, qp, out, &error));
+    g_assert_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED);
+    g_assert_nonnull (strstr (error->message, "pads with"));
+  }
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
+static guint8 *
+read_bytes (const char *name, gsize want)
+{
+  g_autofree char *path = data_path ("qdq", name);
+  char *data;
+  gsize len;
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  g_assert_cmpuint (len, ==, want);
+  return (guint8 *) data;
+}
+
+/* Made by onnx.helper with its own scales: they are what runs. */
+static void
+test_third_party (void)
+{
+  g_autofree char *path = data_path ("qdq", "tiny-qdq-x2.onnx");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpModel) model = cfqp_model_new_from_file (path, &error);
+  const guint w = 16, h = 12, c = 3;
+  g_autofree guint8 *in = read_bytes ("tiny-qdq-x2.in.u8", (gsize) c * w * h);
+  g_autofree guint8 *want = read_bytes ("tiny-qdq-x2.out.u8", (gsize) c * w * h * 4);
+  g_autofree float *frame = g_new (float, (gsize) c * w * h), *out = NULL;
+  g_autofree char *qtext = NULL, *qp_path = data_path ("qdq", "tiny-qdq-x2.qparams");
+  g_auto (GStrv) lines = NULL, wscales = NULL;
+  const CfqpQParams *emb;
+  const CfqpGraph *g;
+  guint conv1 = G_MAXUINT, worst = 0, differ = 0;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (cfqp_model_get_scale (model), ==, 2);
+  g = cfqp_model_get_graph (model);
+  /* Conv → Q/DQ → Relu → Q/DQ fused: conv, conv, depth-to-space */
+  g_assert_cmpuint (g->n_nodes, ==, 3);
+  g_assert_cmpint (g->nodes[0].act.kind, ==, CFQP_ACT_RELU);
+  emb = cfqp_model_get_embedded_qparams (model);
+  g_assert_nonnull (emb);
+
+  g_assert_true (g_file_get_contents (qp_path, &qtext, NULL, NULL));
+  lines = g_strsplit (qtext, "\n", -1);
+  for (guint t = 0; t < cfqp_model_get_n_tensors (model); t++)
+    if (!strcmp (cfqp_model_get_tensor_name (model, t), "conv1"))
+      conv1 = t;
+  g_assert_cmpuint (conv1, <, cfqp_model_get_n_tensors (model));
+  {
+    g_auto (GStrv) f = g_strsplit (lines[0], " ", -1);
+    g_assert_cmpstr (f[0], ==, "conv1");
+    /* the post-ReLU parameters, moved onto the fused conv's output */
+    g_assert_cmpfloat (emb[conv1].scale, ==, (float) g_ascii_strtod (f[1], NULL));
+    g_assert_cmpint (emb[conv1].zero_point, ==, atoi (f[2]));
+  }
+  wscales = g_strsplit (lines[1], " ", -1);
+  g_assert_cmpstr (wscales[0], ==, "w1_scale");
+  g_assert_nonnull (g->nodes[0].p.conv.weight_scale);
+  for (guint oc = 0; oc < 8; oc++)
+    g_assert_cmpfloat (g->nodes[0].p.conv.weight_scale[oc], ==,
+        (float) g_ascii_strtod (wscales[1 + oc], NULL));
+  g_assert_nonnull (g->nodes[1].p.conv.weight_scale);
+
+  for (gsize k = 0; k < (gsize) c * w * h; k++)
+    frame[k] = in[k] / 255.f;
+  out = run_int8 (model, emb, frame, w, h);
+  for (gsize k = 0; k < (gsize) c * w * h * 4; k++) {
+    gint v = (gint) lrintf (CLAMP (out[k], 0.f, 1.f) * 255.f);
+    guint d = (guint) ABS (v - want[k]);
+    worst = MAX (worst, d);
+    differ += d != 0;
+  }
+  g_test_message ("tiny-qdq-x2 vs ONNX semantics: max |Δ| %u, %u of %u bytes differ", worst,
+      differ, c * w * h * 4);
+  /* integer requantisation vs float rounding: within one step */
+  g_assert_cmpuint (worst, <=, 1);
+  g_assert_cmpuint (differ, <=, c * w * h * 4 / 20);
+}
+
+typedef struct {
+  const char *file;
+  const char *message;
+} Hostile;
+
+static const Hostile hostile[] = {
+  { "bad-weight-scale-zero.onnx", "scale 0 is not a positive finite number" },
+  { "bad-weight-scale-negative.onnx", "is not a positive finite number" },
+  { "bad-act-scale-nan.onnx", "scale nan is not a positive finite number" },
+  { "bad-act-scale-zero.onnx", "scale 0 is not a positive finite number" },
+  { "bad-act-zero-point-300.onnx", "zero point 300 is out of range" },
+  { "bad-weight-axis-3.onnx", "1-D tensor of 3" },
+  { "bad-weight-axis-out-of-range.onnx", "axis 7 is out of range" },
+  { "bad-act-per-channel.onnx", "per-channel quantisation of an activation" },
+  { "bad-qdq-mismatch.onnx", "differ from those of its QuantizeLinear" },
+};
+
+static void
+test_hostile (gconstpointer data)
+{
+  const Hostile *hc = data;
+  g_autofree char *path = data_path ("qdq", hc->file);
+  g_autoptr (GError) error = NULL;
+  CfqpModel *model = cfqp_model_new_from_file (path, &error);
+
+  g_assert_null (model);
+  g_assert_nonnull (error);
+  g_test_message ("%s: %s", hc->file, error->message);
+  if (!strstr (error->message, hc->message))
+    g_error ("%s: '%s' does not say '%s'", hc->file, error->message, hc->message);
+}
+
+int
+main (int argc, char **argv)
+{
+  static const char *models[] = {
+    "abpn-x3-cat-op13.onnx", "abpn-x3-tile-clip-op13.onnx", "abpn-x3-tile-clip-op13-torch.onnx",
+    "bicubicpp-x2-unshuffle-op13.onnx", "bicubicpp-x3-s2conv-op13.onnx",
+    "bicubicpp-x4-s2d-op13.onnx", "fsrcnn-x2-luma-op13.onnx", "quicksrnet-x2-dcr-op13.onnx",
+    "quicksrnet-x4-luma-op13.onnx", "samepad-x2-op13.onnx", "sesr-x4-nearest-op13.onnx",
+    "xlsr-x2-clip-op13.onnx",
+  };
+
+  g_test_init (&argc, &argv, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (models); i++) {
+    g_autofree char *p = g_strdup_printf ("/qdq/round-trip/%s", models[i]);
+    g_test_add_data_func (p, models[i], test_round_trip);
+  }
+  g_test_add_func ("/qdq/export-refusals", test_export_refusals);
+  g_test_add_func ("/qdq/third-party", test_third_party);
+  for (guint i = 0; i < G_N_ELEMENTS (hostile); i++) {
+    g_autofree char *p = g_strdup_printf ("/qdq/hostile/%s", hostile[i].file);
+    g_test_add_data_func (p, &hostile[i], test_hostile);
+  }
+  return g_test_run ();
+}
