@@ -186,7 +186,16 @@ cfqp_calibration_check_model (const CfqpCalibration *c, CfqpModel *model, GError
 
   for (guint i = 0; i < n; i++)
     names[i] = cfqp_model_get_tensor_name (model, i);
-  return cfqp_calibration_check_names (c, cfqp_model_get_hash (model), names, n, error);
+  if (!cfqp_calibration_check_names (c, cfqp_model_get_hash (model), names, n, error))
+    return FALSE;
+  /* same hash and names, other graph: clip-free and clipped differ in ranges */
+  if (c->clip_free != cfqp_model_is_clip_free (model)) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_MODEL_MISMATCH,
+        "the calibration is for the %s model but the model runs %s",
+        c->clip_free ? "clip-free" : "clipped", c->clip_free ? "with its clips" : "clip-free");
+    return FALSE;
+  }
+  return TRUE;
 }
 
 CfqpQParams *

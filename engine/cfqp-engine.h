@@ -70,6 +70,9 @@ gboolean     cfqp_model_tensor_is_derived   (const CfqpModel *model, guint tenso
  * ReLUs become ReLUs and a trailing clamp to [0,1] goes.  n_removed gets
  * the number of clips removed; report, if not NULL, a one-line summary. */
 CfqpModel   *cfqp_model_new_clip_free       (CfqpModel *model, guint *n_removed, char **report);
+/* TRUE for a model made by cfqp_model_new_clip_free(): it keeps its
+ * source's hash and tensor names, so calibrations must check this too. */
+gboolean     cfqp_model_is_clip_free        (const CfqpModel *model);
 
 /* FP32 forward pass that shows every tensor (planar C×H×W) to func, e.g.
  * to feed calibration observers.  out (C×sH×sW) may be NULL. */

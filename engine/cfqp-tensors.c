@@ -147,6 +147,12 @@ remove_clips (CfqpGraph *g, GString *report)
   return removed;
 }
 
+gboolean
+cfqp_model_is_clip_free (const CfqpModel *model)
+{
+  return model->clip_free;
+}
+
 CfqpModel *
 cfqp_model_new_clip_free (CfqpModel *model, guint *n_removed, char **report)
 {

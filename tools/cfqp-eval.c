@@ -321,6 +321,8 @@ main (int argc, char **argv)
   }
   model = clip_free ? cfqp_model_new_clip_free (loaded, NULL, NULL) : cfqp_model_ref (loaded);
   scale = cfqp_model_get_scale (model);
+  g_print ("{\"model\": \"%s\", \"scale\": %u, \"macs_per_pixel\": %" G_GUINT64_FORMAT "}\n",
+      model_path, scale, cfqp_model_get_macs_per_pixel (model));
   opts.n_threads = threads;
   fp32 = cfqp_runner_new (model, &opts, &error);
 

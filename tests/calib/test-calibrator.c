@@ -128,6 +128,7 @@ test_abpn_int8 (void)
 
     cfqp_calib_settings_init (&s);
     s.observer = kinds[k];
+    s.clip_free = FALSE;   /* no clips: the model runs as it is */
     c = calibrate (model, &s, NULL);
     g_assert_cmpuint (cfqp_calibration_get_n_tensors (c), ==, cfqp_model_get_n_tensors (model));
     g_assert_cmpuint (cfqp_calibration_get_n_samples (c), ==, 2);
@@ -197,6 +198,13 @@ test_clip_free (void)
   g_assert_true (cfqp_calibration_get_clip_free (c));
   p = int8_psnr (cf, c, held_out);
   g_test_message ("abpn x3 tile-clip, clip-free: PSNR(INT8, FP32) on grass = %.2f dB", p);
+  /* same hash and tensor names, but the clipped graph: refused */
+  {
+    g_autoptr (GError) err = NULL;
+    g_autofree CfqpQParams *qp = cfqp_calibration_to_qparams (c, model, &err);
+    g_assert_null (qp);
+    g_assert_error (err, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_MODEL_MISMATCH);
+  }
   g_assert_cmpfloat (p, >, 36.0);
 }
 
