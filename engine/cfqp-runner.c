@@ -5,6 +5,9 @@
  * arena that only grows, so frames of a fixed size allocate nothing.  Each
  * node's output rows are spread over a persistent worker pool.
  */
+#include "config.h"
+
+#include "cfqp-device-exec.h"
 #include "cfqp-engine.h"
 #include "cfqp-f32-kernels.h"
 #include "cfqp-int8-cpu.h"
@@ -24,6 +27,7 @@
 struct _CfqpRunner {
   CfqpPrecision    precision;
   CfqpInt8Exec    *int8;      /* INT8 runners only */
+  CfqpDeviceExec  *device;    /* runs the graph instead of the CPU kernels */
   const char      *backend_name;
   guint8          *u8_in, *u8_out;
   gsize            u8_in_size, u8_out_size;
@@ -60,11 +64,13 @@ cfqp_runner_new (CfqpModel *model, const CfqpRunnerOptions *options, GError **er
         "INT8 needs quantisation parameters (a calibration)");
     return NULL;
   }
+#ifndef HAVE_OPENCL
   if (options->backend == CFQP_BACKEND_OPENCL) {
     g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_BACKEND,
         "OpenCL backend not built");
     return NULL;
   }
+#endif
 
   runner = g_new0 (CfqpRunner, 1);
   runner->model = cfqp_model_ref (model);
@@ -77,11 +83,31 @@ cfqp_runner_new (CfqpModel *model, const CfqpRunnerOptions *options, GError **er
   runner->node_inputs = g_new0 (CfqpF32View, max_inputs);
   runner->precision = options->precision;
   runner->backend_name = "cpu";
+#ifdef HAVE_OPENCL
+  /* AUTO takes OpenCL only on a GPU: a CPU OpenCL device (PoCL) is slower
+   * than the CPU kernels. */
+  if (options->backend == CFQP_BACKEND_OPENCL ||
+      (options->backend == CFQP_BACKEND_AUTO && cfqp_opencl_have_gpu ())) {
+    g_autoptr (GError) device_error = NULL;
+    runner->device = cfqp_opencl_exec_new (runner->graph, options->precision,
+        model->scale, options->device, &device_error);
+    if (runner->device) {
+      runner->backend_name = runner->device->name;
+    } else if (options->backend == CFQP_BACKEND_OPENCL) {
+      g_propagate_error (error, g_steal_pointer (&device_error));
+      cfqp_runner_free (runner);
+      return NULL;
+    } else {
+      g_warning ("OpenCL GPU not usable, running on the CPU: %s", device_error->message);
+    }
+  }
+#endif
   if (options->precision == CFQP_PRECISION_INT8) {
     /* AUTO and CPU: the cpu kernels; REF: the definition they match */
     const CfqpInt8Backend *kernels = options->backend == CFQP_BACKEND_REF ?
         &cfqp_int8_ref_backend : &cfqp_int8_cpu_backend;
-    runner->backend_name = kernels->name;
+    if (!runner->device)
+      runner->backend_name = kernels->name;
     runner->int8 = cfqp_int8_exec_new (runner->graph, kernels, runner->workers);
     if (!cfqp_runner_set_qparams (runner, options->qparams, error)) {
       cfqp_runner_free (runner);
@@ -106,6 +132,10 @@ cfqp_runner_set_qparams (CfqpRunner *runner, const CfqpQParams *qparams, GError 
   program = cfqp_int8_program_new (runner->graph, qparams, error);
   if (!program)
     return FALSE;
+  if (runner->device && !runner->device->funcs->set_program (runner->device, program, error)) {
+    cfqp_int8_program_free (program);
+    return FALSE;
+  }
   cfqp_int8_exec_set_program (runner->int8, program);
   return TRUE;
 }
@@ -121,6 +151,8 @@ cfqp_runner_free (CfqpRunner *runner)
 {
   if (!runner)
     return;
+  if (runner->device)
+    runner->device->funcs->free (runner->device);
   cfqp_int8_exec_free (runner->int8);
   g_free (runner->u8_in);
   g_free (runner->u8_out);
@@ -146,6 +178,16 @@ const char *
 cfqp_runner_get_active_backend (CfqpRunner *runner)
 {
   return runner->backend_name;
+}
+
+/* The INT8 graph on uint8 tensors, on the device when there is one. */
+static gboolean
+run_int8 (CfqpRunner *runner, const guint8 *in, guint width, guint height, guint8 *out,
+    GError **error)
+{
+  if (runner->device)
+    return runner->device->funcs->run (runner->device, in, width, height, out, error);
+  return cfqp_int8_exec_run (runner->int8, in, width, height, out, error);
 }
 
 static guint8 *
@@ -176,7 +218,7 @@ run_f32_int8 (CfqpRunner *runner, const float *in, guint width, guint height, fl
   }
   n_out = n_in * runner->model->scale * runner->model->scale;
   qout = grow_u8 (&runner->u8_out, &runner->u8_out_size, n_out);
-  if (!cfqp_int8_exec_run (runner->int8, qin, width, height, qout, error))
+  if (!run_int8 (runner, qin, width, height, qout, error))
     return FALSE;
   for (gsize k = 0; k < n_out; k++)
     out[k] = qo->scale * ((gint32) qout[k] - qo->zero_point);
@@ -261,6 +303,8 @@ cfqp_runner_run_f32 (CfqpRunner *runner, const float *in, guint width, guint hei
   g_return_val_if_fail (in != NULL && out != NULL, FALSE);
   if (runner->int8)
     return run_f32_int8 (runner, in, width, height, out, error);
+  if (runner->device)
+    return runner->device->funcs->run (runner->device, in, width, height, out, error);
   if (!prepare (runner, width, height, error))
     return FALSE;
 
@@ -315,7 +359,7 @@ cfqp_runner_run_packed (CfqpRunner *runner, const CfqpPackedLayout *layout,
     guint8 *qin = grow_u8 (&runner->u8_in, &runner->u8_in_size, n_in);
     guint8 *qout = grow_u8 (&runner->u8_out, &runner->u8_out_size, n_in * scale * scale);
     cfqp_int8_cpu_unpack_rgb (layout, src, src_stride, width, height, qin);
-    if (!cfqp_int8_exec_run (runner->int8, qin, width, height, qout, error))
+    if (!run_int8 (runner, qin, width, height, qout, error))
       return FALSE;
     cfqp_int8_cpu_pack_rgb (layout, qout, width * scale, height * scale, dst, dst_stride);
     cfqp_pixels_upscale_alpha (layout, src, src_stride, width, height, scale,
