@@ -28,7 +28,7 @@
  * render() waits for room instead, so no frame is lost.
  *
  * Element messages: `cfqpcalib-progress` after each sampled frame
- * (`frames` guint64 seen, `samples` guint taken, `rd-size` guint frames in
+ * (`frames` guint64 seen up to that sample, `samples` guint taken, `rd-size` guint frames in
  * the RD, `dropped` guint64, `published` guint), `cfqpcalib-published`
  * (`location` string or NULL, `n-samples` guint, `model-hash` string,
  * `calibration-name` string or NULL) and at EOS, once the worker is done
@@ -132,6 +132,7 @@ typedef struct
 {
   GstBuffer *buffer;
   GstVideoInfo info;
+  guint64 frame;                /* index in the stream */
 } CalibItem;
 
 #define gst_cfqp_calib_parent_class parent_class
@@ -456,7 +457,7 @@ gst_cfqp_calib_get_property (GObject * object, guint prop_id, GValue * value,
 }
 
 static void
-gst_cfqp_calib_post_progress (GstCfqpCalib * self)
+gst_cfqp_calib_post_progress (GstCfqpCalib * self, guint64 frames)
 {
   guint64 dropped;
 
@@ -466,7 +467,7 @@ gst_cfqp_calib_post_progress (GstCfqpCalib * self)
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self),
           gst_structure_new ("cfqpcalib-progress",
-              "frames", G_TYPE_UINT64, self->frames,
+              "frames", G_TYPE_UINT64, frames,
               "samples", G_TYPE_UINT, self->taken,
               "rd-size", G_TYPE_UINT,
               cfqp_reservoir_get_n_samples (cfqp_calibrator_get_reservoir
@@ -548,7 +549,7 @@ gst_cfqp_calib_process (GstCfqpCalib * self, CalibItem * item)
   self->taken++;
   if (kept)
     self->kept_since_publish++;
-  gst_cfqp_calib_post_progress (self);
+  gst_cfqp_calib_post_progress (self, item->frame + 1);
 
   GST_OBJECT_LOCK (self);
   update = self->update_interval;
@@ -787,6 +788,7 @@ gst_cfqp_calib_render (GstBaseSink * sink, GstBuffer * buffer)
   item = g_new0 (CalibItem, 1);
   item->buffer = gst_buffer_copy_deep (buffer);
   item->info = self->info;
+  item->frame = frame;
 
   g_mutex_lock (&self->lock);
   g_queue_push_tail (&self->queue, item);

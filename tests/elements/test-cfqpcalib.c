@@ -7,80 +7,391 @@
 #endif
 
 #include <string.h>
+#include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 
+#include "cfqp-engine.h"
+#include "cfqp-calib.h"
 #include "element-test-utils.h"
 
-/* Pushes n frames; returns the samples counts of the progress messages. */
-static GArray *
-push_frames (guint n, guint max_samples, guint interval)
+typedef struct
+{
+  GPtrArray *progress;          /* GstStructure */
+  GPtrArray *published;
+  guint n_done, n_warnings, n_errors, n_eos;
+  gint done_before_eos;         /* order: done, then EOS */
+  gchar *warning;
+} Result;
+
+static void
+result_clear (Result * r)
+{
+  g_ptr_array_unref (r->progress);
+  g_ptr_array_unref (r->published);
+  g_free (r->warning);
+}
+
+static void
+result_init (Result * r)
+{
+  r->progress = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_structure_free);
+  r->published = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_structure_free);
+  r->done_before_eos = -1;
+}
+
+static void
+handle (GstMessage * msg, Result * r)
+{
+  const GstStructure *s = gst_message_get_structure (msg);
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ELEMENT:
+      if (gst_structure_has_name (s, "cfqpcalib-progress"))
+        g_ptr_array_add (r->progress, gst_structure_copy (s));
+      else if (gst_structure_has_name (s, "cfqpcalib-published"))
+        g_ptr_array_add (r->published, gst_structure_copy (s));
+      else if (gst_structure_has_name (s, "cfqpcalib-done")) {
+        r->n_done++;
+        if (r->done_before_eos < 0)
+          r->done_before_eos = r->n_eos == 0;
+      }
+      break;
+    case GST_MESSAGE_EOS:
+      r->n_eos++;
+      break;
+    case GST_MESSAGE_WARNING:{
+      GError *err = NULL;
+
+      gst_message_parse_warning (msg, &err, NULL);
+      r->n_warnings++;
+      g_free (r->warning);
+      r->warning = g_strdup (err->message);
+      g_error_free (err);
+      break;
+    }
+    case GST_MESSAGE_ERROR:
+      r->n_errors++;
+      break;
+    default:
+      break;
+  }
+}
+
+static void
+collect (GstBus * bus, Result * r)
+{
+  GstMessage *msg;
+
+  result_init (r);
+  while ((msg = gst_bus_pop (bus))) {
+    handle (msg, r);
+    gst_message_unref (msg);
+  }
+}
+
+/* Pushes n BGRx 8×6 frames (frame i filled with value[i]) and EOS through
+ * a cfqpcalib on tiny-x3 with the given properties. */
+static void
+push_frames (guint n, const guint8 * values, Result * r,
+    const gchar * first_property, ...)
 {
   gchar *path = element_test_model_path (3);
   GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
   GstBus *bus = gst_bus_new ();
-  GArray *counts = g_array_new (FALSE, FALSE, sizeof (guint));
   GstHarness *h;
-  GstMessage *msg;
+  va_list args;
   guint i;
 
   fail_unless (calib != NULL, "cfqpcalib not found");
-  g_object_set (calib, "model-file", path, "max-samples", max_samples,
-      "sample-interval", interval, NULL);
+  g_object_set (calib, "model-file", path, "augmentation", 0, NULL);
+  if (first_property) {
+    va_start (args, first_property);
+    g_object_set_valist (G_OBJECT (calib), first_property, args);
+    va_end (args);
+  }
   gst_element_set_bus (calib, bus);
   h = gst_harness_new_with_element (calib, "sink", NULL);
+  gst_harness_set_live (h, FALSE);      /* as a file: wait, never drop */
   gst_harness_play (h);
   gst_harness_set_src_caps_str (h, "video/x-raw,format=BGRx,width=8,height=6,"
       "framerate=30/1");
   for (i = 0; i < n; i++) {
     GstBuffer *buf = gst_buffer_new_and_alloc (8 * 6 * 4);
 
-    gst_buffer_memset (buf, 0, i, 8 * 6 * 4);
+    gst_buffer_memset (buf, 0, values[i], 8 * 6 * 4);
     GST_BUFFER_PTS (buf) = i * GST_SECOND / 30;
     fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
   }
-
-  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
-    const GstStructure *s = gst_message_get_structure (msg);
-    guint samples, max;
-    guint64 frames;
-
-    fail_unless (gst_structure_has_name (s, "cfqpcalib-progress"));
-    fail_unless (gst_structure_get_uint (s, "samples", &samples));
-    fail_unless (gst_structure_get_uint (s, "max-samples", &max));
-    fail_unless (gst_structure_get_uint64 (s, "frames", &frames));
-    fail_unless_equals_int (max, max_samples);
-    /* the sample is frame (samples - 1) * interval, frames counts it */
-    fail_unless_equals_uint64 (frames, (guint64) (samples - 1) * interval + 1);
-    g_array_append_val (counts, samples);
-    gst_message_unref (msg);
-  }
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  collect (bus, r);
 
   gst_harness_teardown (h);
   gst_element_set_bus (calib, NULL);
   gst_object_unref (bus);
   gst_object_unref (calib);
   g_free (path);
-  return counts;
+}
+
+static guint8 distinct[16] = { 0, 200, 40, 240, 80, 120, 20, 160, 60, 220,
+  100, 140, 30, 180, 90, 250
+};
+
+static guint
+field_uint (GPtrArray * a, guint i, const gchar * f)
+{
+  guint v = 0;
+
+  fail_unless (gst_structure_get_uint (g_ptr_array_index (a, i), f, &v), "%s",
+      f);
+  return v;
 }
 
 GST_START_TEST (test_sampling)
 {
-  GArray *c;
+  Result r = { 0, };
   guint i;
 
-  /* every 3rd of 10 frames: frames 0, 3, 6, 9 */
-  c = push_frames (10, 100, 3);
-  fail_unless_equals_int (c->len, 4);
-  for (i = 0; i < c->len; i++)
-    fail_unless_equals_int (g_array_index (c, guint, i), i + 1);
-  g_array_unref (c);
+  /* every 3rd of 10 frames: frames 0, 3, 6, 9; non-live: none dropped */
+  push_frames (10, distinct, &r, "sample-interval", 3, "update-interval", 0,
+      NULL);
+  fail_unless_equals_int (r.progress->len, 4);
+  for (i = 0; i < r.progress->len; i++) {
+    guint64 frames, dropped;
+    GstStructure *s = g_ptr_array_index (r.progress, i);
 
-  /* max-samples stops sampling */
-  c = push_frames (10, 2, 1);
-  fail_unless_equals_int (c->len, 2);
-  g_array_unref (c);
+    fail_unless_equals_int (field_uint (r.progress, i, "samples"), i + 1);
+    fail_unless_equals_int (field_uint (r.progress, i, "rd-size"), i + 1);
+    fail_unless (gst_structure_get_uint64 (s, "frames", &frames));
+    fail_unless (gst_structure_get_uint64 (s, "dropped", &dropped));
+    fail_unless_equals_uint64 (frames, i * 3 + 1);
+    fail_unless_equals_uint64 (dropped, 0);
+  }
+  /* update-interval 0: published once, at EOS, then done, then EOS */
+  fail_unless_equals_int (r.published->len, 1);
+  fail_unless_equals_int (field_uint (r.published, 0, "n-samples"), 4);
+  fail_unless_equals_int (r.n_done, 1);
+  fail_unless_equals_int (r.done_before_eos, 1);
+  fail_unless_equals_int (r.n_eos, 1);
+  result_clear (&r);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_bounded_and_scene_aware)
+{
+  static const guint8 same[12] = { 50, 50, 50, 50, 50, 50, 50, 50, 50, 50,
+    50, 50
+  };
+  Result r = { 0, };
+  guint i;
+
+  /* max-samples bounds the RD, every frame is still offered */
+  push_frames (12, distinct, &r, "max-samples", 3, "update-interval", 0, NULL);
+  fail_unless_equals_int (r.progress->len, 12);
+  for (i = 0; i < r.progress->len; i++)
+    fail_unless (field_uint (r.progress, i, "rd-size") <= 3);
+  fail_unless_equals_int (field_uint (r.published, 0, "n-samples"), 3);
+  result_clear (&r);
+
+  /* a static scene does not fill the RD with copies */
+  memset (&r, 0, sizeof (r));
+  push_frames (12, same, &r, "update-interval", 0, NULL);
+  fail_unless_equals_int (r.progress->len, 12);
+  fail_unless_equals_int (field_uint (r.progress, 11, "rd-size"), 1);
+  result_clear (&r);
+}
+
+GST_END_TEST;
+
+/* update-interval: published mid-stream and at EOS, to location; the file
+ * loads and matches the model. */
+GST_START_TEST (test_publish_location)
+{
+  gchar *dir = g_dir_make_tmp ("cfqpcalib-XXXXXX", NULL);
+  gchar *out = g_build_filename (dir, "out.calib.json", NULL);
+  gchar *mpath = element_test_model_path (3);
+  CfqpModel *model = cfqp_model_new_from_file (mpath, NULL);
+  CfqpCalibration *calib;
+  GError *err = NULL;
+  Result r = { 0, };
+
+  push_frames (7, distinct, &r, "update-interval", 3, "location", out,
+      "calibration-name", "test-publish", NULL);
+  /* after 3 and 6 kept samples, and at EOS for the 7th */
+  fail_unless_equals_int (r.published->len, 3);
+  fail_unless_equals_string (gst_structure_get_string (g_ptr_array_index
+          (r.published, 0), "location"), out);
+  fail_unless_equals_int (field_uint (r.published, 0, "n-samples"), 3);
+  fail_unless_equals_int (field_uint (r.published, 2, "n-samples"), 7);
+  fail_unless_equals_int (r.n_warnings, 0);
+  fail_unless_equals_int (r.done_before_eos, 1);
+
+  calib = cfqp_calibration_load (out, model, &err);
+  fail_unless (calib != NULL, "%s", err ? err->message : "?");
+  fail_unless (cfqp_calibration_get_clip_free (calib));
+  fail_unless_equals_int (cfqp_calibration_get_n_samples (calib), 7);
+  fail_unless_equals_string (cfqp_calibration_get_model_hash (calib),
+      cfqp_model_get_hash (model));
+  cfqp_calibration_unref (calib);
+
+  result_clear (&r);
+  cfqp_model_unref (model);
+  g_unlink (out);
+  g_rmdir (dir);
+  g_free (out);
+  g_free (dir);
+  g_free (mpath);
+}
+
+GST_END_TEST;
+
+/* An unwritable location is a warning, not an error: done and EOS follow. */
+GST_START_TEST (test_unwritable_location)
+{
+  const gchar *out = "/nonexistent/cfqp/dir/out.calib.json";
+  Result r = { 0, };
+
+  push_frames (4, distinct, &r, "update-interval", 2, "location", out, NULL);
+  fail_unless (r.n_warnings >= 1);
+  fail_unless (strstr (r.warning, out) != NULL, "%s", r.warning);
+  fail_unless_equals_int (r.n_errors, 0);
+  fail_unless_equals_int (r.n_done, 1);
+  fail_unless_equals_int (r.n_eos, 1);
+  /* still published (to no file) */
+  fail_unless (r.published->len >= 1);
+  result_clear (&r);
+}
+
+GST_END_TEST;
+
+/* Flushing in the middle: queue dropped, no deadlock, EOS still completes. */
+GST_START_TEST (test_flush)
+{
+  gchar *path = element_test_model_path (2);
+  GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h;
+  Result r = { 0, };
+  guint i;
+
+  g_object_set (calib, "model-file", path, "update-interval", 0, NULL);
+  gst_element_set_bus (calib, bus);
+  h = gst_harness_new_with_element (calib, "sink", NULL);
+  gst_harness_set_live (h, FALSE);      /* as a file: wait, never drop */
+  gst_harness_play (h);
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=I420,width=16,"
+      "height=10,framerate=30/1");
+  for (i = 0; i < 8; i++) {
+    GstBuffer *buf = gst_buffer_new_and_alloc (16 * 10 * 3 / 2);
+
+    gst_buffer_memset (buf, 0, distinct[i], 16 * 10 * 3 / 2);
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+    if (i == 3) {
+      fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+      fail_unless (gst_harness_push_event (h,
+              gst_event_new_flush_stop (TRUE)));
+      gst_harness_set_src_caps_str (h, "video/x-raw,format=I420,width=16,"
+          "height=10,framerate=30/1");
+    }
+  }
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  collect (bus, &r);
+  fail_unless_equals_int (r.n_done, 1);
+  fail_unless_equals_int (r.n_errors, 0);
+  fail_unless (r.published->len == 1);
+  result_clear (&r);
+
+  gst_harness_teardown (h);
+  gst_element_set_bus (calib, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (calib);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+static void
+run_pipeline (const gchar * desc, Result * r)
+{
+  GError *err = NULL;
+  GstElement *pipe = gst_parse_launch (desc, &err);
+  Result tmp = { 0, };
+  GstBus *bus;
+  GstMessage *msg;
+
+  fail_unless (pipe != NULL, "%s: %s", desc, err ? err->message : "?");
+  if (r == NULL)
+    r = &tmp;
+  result_init (r);
+  bus = gst_element_get_bus (pipe);
+  fail_if (gst_element_set_state (pipe, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  while (r->n_eos == 0 && r->n_errors == 0 &&
+      (msg = gst_bus_timed_pop (bus, 30 * GST_SECOND))) {
+    handle (msg, r);
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (r->n_errors, 0);
+  fail_unless_equals_int (r->n_eos, 1);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  if (r == &tmp)
+    result_clear (&tmp);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+}
+
+/* Offline calibration from a folder of PNG images. */
+GST_START_TEST (test_offline_folder)
+{
+  gchar *dir = g_dir_make_tmp ("cfqpcalib-XXXXXX", NULL);
+  gchar *out = g_build_filename (dir, "folder.calib.json", NULL);
+  gchar *mpath = element_test_model_path (3);
+  CfqpModel *model = cfqp_model_new_from_file (mpath, NULL);
+  CfqpCalibration *calib;
+  GError *err = NULL;
+  gchar *desc;
+  Result r = { 0, };
+  guint i;
+
+  /* four different small images: 0.png … 3.png */
+  for (i = 0; i < 4; i++) {
+    desc = g_strdup_printf ("videotestsrc num-buffers=1 pattern=%u ! "
+        "video/x-raw,width=%u,height=%u ! pngenc ! filesink location=%s/%u.png",
+        i == 0 ? 0 : i + 10, 20 + 4 * i, 14 + 2 * i, dir, i);
+    run_pipeline (desc, NULL);
+    g_free (desc);
+  }
+  desc = g_strdup_printf ("multifilesrc location=%s/%%d.png index=0 "
+      "stop-index=3 caps=image/png,framerate=1/1 ! pngdec ! videoconvert ! "
+      "cfqpcalib model-file=%s location=%s", dir, mpath, out);
+  run_pipeline (desc, &r);
+  g_free (desc);
+  fail_unless_equals_int (r.progress->len, 4);
+  fail_unless_equals_int (r.n_done, 1);
+  fail_unless (r.published->len >= 1);
+
+  calib = cfqp_calibration_load (out, model, &err);
+  fail_unless (calib != NULL, "%s", err ? err->message : "?");
+  fail_unless_equals_int (cfqp_calibration_get_n_samples (calib), 4);
+  fail_unless (cfqp_calibration_check_model (calib, model, NULL));
+  cfqp_calibration_unref (calib);
+
+  result_clear (&r);
+  cfqp_model_unref (model);
+  for (i = 0; i < 4; i++) {
+    gchar *p = g_strdup_printf ("%s/%u.png", dir, i);
+    g_unlink (p);
+    g_free (p);
+  }
+  g_unlink (out);
+  g_rmdir (dir);
+  g_free (out);
+  g_free (dir);
+  g_free (mpath);
 }
 
 GST_END_TEST;
@@ -103,22 +414,38 @@ GST_END_TEST;
 GST_START_TEST (test_properties)
 {
   GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
-  gchar *model_file, *location;
-  guint scale, max_samples, interval;
+  gchar *model_file, *location, *name;
+  guint scale, max_samples, interval, update;
+  gint augmentation, observer;
+  gboolean clip_free;
 
   g_object_get (calib, "model-file", &model_file, "scale-factor", &scale,
       "location", &location, "max-samples", &max_samples, "sample-interval",
-      &interval, NULL);
+      &interval, "update-interval", &update, "augmentation", &augmentation,
+      "observer", &observer, "calibration-name", &name, "clip-free",
+      &clip_free, NULL);
   fail_unless (model_file == NULL);
   fail_unless (location == NULL);
+  fail_unless (name == NULL);
   fail_unless_equals_int (scale, 3);
-  fail_unless_equals_int (max_samples, 256);
+  fail_unless_equals_int (max_samples, 64);
   fail_unless_equals_int (interval, 1);
+  fail_unless_equals_int (update, 16);
+  fail_unless_equals_int (augmentation, 4);     /* full */
+  fail_unless_equals_int (observer, 2); /* mse */
+  fail_unless (clip_free);
+  fail_if (g_object_class_find_property (G_OBJECT_GET_CLASS (calib),
+          "export-qdq") != NULL, "export-qdq without an exporter");
 
+  gst_util_set_object_arg (G_OBJECT (calib), "augmentation", "review");
+  gst_util_set_object_arg (G_OBJECT (calib), "observer", "percentile");
   g_object_set (calib, "location", "x.json", "scale-factor", 2, NULL);
-  g_object_get (calib, "location", &location, "scale-factor", &scale, NULL);
+  g_object_get (calib, "location", &location, "scale-factor", &scale,
+      "augmentation", &augmentation, "observer", &observer, NULL);
   fail_unless_equals_string (location, "x.json");
   fail_unless_equals_int (scale, 2);
+  fail_unless_equals_int (augmentation, 1);
+  fail_unless_equals_int (observer, 1);
   g_free (location);
   gst_object_unref (calib);
 }
@@ -131,8 +458,14 @@ cfqpcalib_suite (void)
   Suite *s = suite_create ("cfqpcalib");
   TCase *tc = tcase_create ("general");
 
+  tcase_set_timeout (tc, 60);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_sampling);
+  tcase_add_test (tc, test_bounded_and_scene_aware);
+  tcase_add_test (tc, test_publish_location);
+  tcase_add_test (tc, test_unwritable_location);
+  tcase_add_test (tc, test_flush);
+  tcase_add_test (tc, test_offline_folder);
   tcase_add_test (tc, test_missing_model);
   tcase_add_test (tc, test_properties);
   return s;
