@@ -24,7 +24,7 @@ CFQP_DEBIAN_PACKAGES=(
   liborc-0.4-dev liborc-0.4-dev-bin
   ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd
   protobuf-c-compiler libprotobuf-c-dev libonnx-dev
-  check python3-onnx python3-numpy
+  check libpng-dev python3-onnx python3-numpy
 )
 
 missing=()

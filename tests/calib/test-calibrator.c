@@ -4,43 +4,24 @@
 
 #include <math.h>
 #include <glib/gstdio.h>
-#include <png.h>
+#include "test-png.h"
 #include <string.h>
 
-static char *
-data_path (const char *sub, const char *name)
-{
-  const char *root = g_getenv ("CFQP_TEST_DATA");
-
-  return g_build_filename (root ? root : CFQP_DEFAULT_TEST_DATA, sub, name, NULL);
-}
-
-/* An 8-bit RGB PNG as planar float in [0,1]. */
+/* An 8-bit RGB PNG of tests/data/images as planar float in [0,1]. */
 static CfqpImage *
 load_png (const char *name)
 {
-  g_autofree char *path = data_path ("images", name);
-  png_image png = { .version = PNG_IMAGE_VERSION };
-  g_autofree guint8 *rgb = NULL;
-  CfqpImage *im;
+  g_autofree char *path = test_data_path ("images", name);
+  guint w, h;
+  g_autofree float *data = test_png_load_planar (path, &w, &h);
 
-  if (!png_image_begin_read_from_file (&png, path))
-    g_error ("%s: %s", path, png.message);
-  png.format = PNG_FORMAT_RGB;
-  rgb = g_malloc (PNG_IMAGE_SIZE (png));
-  if (!png_image_finish_read (&png, NULL, rgb, 0, NULL))
-    g_error ("%s: %s", path, png.message);
-  im = cfqp_image_new (3, png.width, png.height);
-  for (guint c = 0; c < 3; c++)
-    for (gsize p = 0; p < (gsize) png.width * png.height; p++)
-      im->data[c * png.width * png.height + p] = rgb[p * 3 + c] / 255.0f;
-  return im;
+  return cfqp_image_new_from_data (data, 3, w, h);
 }
 
 static CfqpModel *
 load_model (const char *name)
 {
-  g_autofree char *path = data_path ("refnets", name);
+  g_autofree char *path = test_data_path ("refnets", name);
   g_autoptr (GError) err = NULL;
   CfqpModel *m = cfqp_model_new_from_file (path, &err);
 
