@@ -1,0 +1,666 @@
+/* Hostile model files: sizes and counts far outside anything an SR network
+ * needs must be refused with an error (CFQP_ENGINE_ERROR_LIMIT where a
+ * bound is hit), quickly and without allocating what they ask for.  The
+ * ONNX files are built here with protobuf-c. */
+#include "cfqp-engine.h"
+#include "onnx.pb-c.h"
+
+#include <string.h>
+
+/* --- a tiny ONNX builder --------------------------------------------------- */
+
+typedef struct {
+  Onnx__ModelProto model;
+  Onnx__GraphProto graph;
+  Onnx__OperatorSetIdProto opset;
+  Onnx__OperatorSetIdProto *opsets[1];
+  GPtrArray *nodes, *inits, *inputs, *outputs;
+  GPtrArray *owned;   /* every other allocation, freed with the net */
+} Net;
+
+static gpointer
+own (Net *n, gpointer p)
+{
+  g_ptr_array_add (n->owned, p);
+  return p;
+}
+
+static char *
+own_str (Net *n, const char *s)
+{
+  return own (n, g_strdup (s));
+}
+
+static Onnx__ValueInfoProto *
+value_info (Net *n, const char *name, gint64 channels)
+{
+  Onnx__ValueInfoProto *vi = own (n, g_new (Onnx__ValueInfoProto, 1));
+  Onnx__TypeProto *tp = own (n, g_new (Onnx__TypeProto, 1));
+  Onnx__TypeProto__Tensor *tt = own (n, g_new (Onnx__TypeProto__Tensor, 1));
+  Onnx__TensorShapeProto *shape = own (n, g_new (Onnx__TensorShapeProto, 1));
+  Onnx__TensorShapeProto__Dimension **dims = own (n, g_new (Onnx__TensorShapeProto__Dimension *, 4));
+  const char *params[4] = { NULL, NULL, "height", "width" };
+  gint64 values[4] = { 1, channels, 0, 0 };
+
+  onnx__value_info_proto__init (vi);
+  onnx__type_proto__init (tp);
+  onnx__type_proto__tensor__init (tt);
+  onnx__tensor_shape_proto__init (shape);
+  for (guint d = 0; d < 4; d++) {
+    dims[d] = own (n, g_new (Onnx__TensorShapeProto__Dimension, 1));
+    onnx__tensor_shape_proto__dimension__init (dims[d]);
+    if (params[d]) {
+      dims[d]->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+      dims[d]->dim_param = own_str (n, params[d]);
+    } else {
+      dims[d]->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+      dims[d]->dim_value = values[d];
+    }
+  }
+  shape->n_dim = 4;
+  shape->dim = dims;
+  tt->has_elem_type = TRUE;
+  tt->elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+  tt->shape = shape;
+  tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+  tp->tensor_type = tt;
+  vi->name = own_str (n, name);
+  vi->type = tp;
+  return vi;
+}
+
+/* An RGB net with input "x" and output "y" (the last node must write "y"). */
+static Net *
+net_new (void)
+{
+  Net *n = g_new0 (Net, 1);
+
+  n->nodes = g_ptr_array_new ();
+  n->inits = g_ptr_array_new ();
+  n->inputs = g_ptr_array_new ();
+  n->outputs = g_ptr_array_new ();
+  n->owned = g_ptr_array_new_with_free_func (g_free);
+  onnx__model_proto__init (&n->model);
+  onnx__graph_proto__init (&n->graph);
+  onnx__operator_set_id_proto__init (&n->opset);
+  n->opset.domain = own_str (n, "");
+  n->opset.has_version = TRUE;
+  n->opset.version = 13;
+  n->opsets[0] = &n->opset;
+  n->model.has_ir_version = TRUE;
+  n->model.ir_version = 8;
+  n->model.n_opset_import = 1;
+  n->model.opset_import = n->opsets;
+  n->model.graph = &n->graph;
+  n->graph.name = own_str (n, "hostile");
+  g_ptr_array_add (n->inputs, value_info (n, "x", 3));
+  g_ptr_array_add (n->outputs, value_info (n, "y", 3));
+  return n;
+}
+
+static void
+net_free (Net *n)
+{
+  g_ptr_array_unref (n->nodes);
+  g_ptr_array_unref (n->inits);
+  g_ptr_array_unref (n->inputs);
+  g_ptr_array_unref (n->outputs);
+  g_ptr_array_unref (n->owned);
+  g_free (n);
+}
+
+/* A float initializer; data NULL: dims only, no values (a lying header). */
+static Onnx__TensorProto *
+net_init (Net *n, const char *name, const gint64 *dims, guint ndim, const float *data,
+    gsize n_data)
+{
+  Onnx__TensorProto *t = own (n, g_new (Onnx__TensorProto, 1));
+
+  onnx__tensor_proto__init (t);
+  t->name = own_str (n, name);
+  t->n_dims = ndim;
+  t->dims = own (n, g_memdup2 (dims, ndim * sizeof (gint64)));
+  t->has_data_type = TRUE;
+  t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+  if (data) {
+    t->n_float_data = n_data;
+    t->float_data = (float *) data;
+  }
+  g_ptr_array_add (n->inits, t);
+  return t;
+}
+
+/* A float initializer of zeros with these dims. */
+static void
+net_zeros (Net *n, const char *name, const gint64 *dims, guint ndim)
+{
+  gsize count = 1;
+  for (guint d = 0; d < ndim; d++)
+    count *= dims[d];
+  net_init (n, name, dims, ndim, own (n, g_new0 (float, count)), count);
+}
+
+static Onnx__NodeProto *
+net_node (Net *n, const char *op, const char *in0, const char *in1, const char *in2,
+    const char *out)
+{
+  Onnx__NodeProto *node = own (n, g_new (Onnx__NodeProto, 1));
+  const char *ins[3] = { in0, in1, in2 };
+  char **inputs = own (n, g_new0 (char *, 3));
+
+  onnx__node_proto__init (node);
+  node->op_type = own_str (n, op);
+  node->name = own (n, g_strdup_printf ("%s_%u", op, n->nodes->len));
+  for (guint i = 0; i < 3 && ins[i]; i++)
+    inputs[node->n_input++] = own_str (n, ins[i]);
+  node->input = inputs;
+  node->n_output = 1;
+  node->output = own (n, g_new (char *, 1));
+  node->output[0] = own_str (n, out);
+  g_ptr_array_add (n->nodes, node);
+  return node;
+}
+
+static Onnx__AttributeProto *
+node_attr (Net *n, Onnx__NodeProto *node, const char *name)
+{
+  Onnx__AttributeProto *a = own (n, g_new (Onnx__AttributeProto, 1));
+  Onnx__AttributeProto **attrs = own (n, g_new (Onnx__AttributeProto *, node->n_attribute + 1));
+
+  onnx__attribute_proto__init (a);
+  a->name = own_str (n, name);
+  if (node->n_attribute)
+    memcpy (attrs, node->attribute, node->n_attribute * sizeof *attrs);
+  attrs[node->n_attribute++] = a;
+  node->attribute = attrs;
+  return a;
+}
+
+static void
+attr_int (Net *n, Onnx__NodeProto *node, const char *name, gint64 v)
+{
+  Onnx__AttributeProto *a = node_attr (n, node, name);
+  a->has_type = TRUE;
+  a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+  a->has_i = TRUE;
+  a->i = v;
+}
+
+static void
+attr_ints (Net *n, Onnx__NodeProto *node, const char *name, const gint64 *v, gsize count)
+{
+  Onnx__AttributeProto *a = node_attr (n, node, name);
+  a->has_type = TRUE;
+  a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+  a->n_ints = count;
+  a->ints = own (n, g_memdup2 (v, count * sizeof (gint64)));
+}
+
+static GBytes *
+net_pack (Net *n)
+{
+  gsize size;
+  guint8 *buf;
+
+  n->graph.n_node = n->nodes->len;
+  n->graph.node = (Onnx__NodeProto **) n->nodes->pdata;
+  n->graph.n_initializer = n->inits->len;
+  n->graph.initializer = (Onnx__TensorProto **) n->inits->pdata;
+  n->graph.n_input = n->inputs->len;
+  n->graph.input = (Onnx__ValueInfoProto **) n->inputs->pdata;
+  n->graph.n_output = n->outputs->len;
+  n->graph.output = (Onnx__ValueInfoProto **) n->outputs->pdata;
+  size = onnx__model_proto__get_packed_size (&n->model);
+  buf = g_malloc (size);
+  onnx__model_proto__pack (&n->model, buf);
+  return g_bytes_new_take (buf, size);
+}
+
+/* Imports the net and frees it; the model when it imported. */
+static CfqpModel *
+net_import (Net *n, GError **error)
+{
+  g_autoptr (GBytes) bytes = net_pack (n);
+  CfqpModel *model = cfqp_model_new_from_bytes (bytes, "hostile", error);
+  net_free (n);
+  return model;
+}
+
+static void
+expect_refused (Net *n, CfqpEngineError code, const char *needle)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpModel) model = net_import (n, &error);
+
+  g_assert_null (model);
+  g_assert_nonnull (error);
+  g_test_message ("refused: %s", error->message);
+  g_assert_error (error, CFQP_ENGINE_ERROR, (gint) code);
+  if (needle && !strstr (error->message, needle))
+    g_error ("'%s' does not mention '%s'", error->message, needle);
+}
+
+/* conv (3 → oc, k×k, pad k/2) then DepthToSpace 2 when oc = 12: x2 RGB. */
+static Net *
+conv_net (gint64 oc, gint64 k)
+{
+  Net *n = net_new ();
+  gint64 wd[4] = { oc, 3, k, k }, pads[4] = { k / 2, k / 2, k / 2, k / 2 };
+  Onnx__NodeProto *conv;
+
+  net_zeros (n, "w", wd, 4);
+  conv = net_node (n, "Conv", "x", "w", NULL, "c");
+  attr_ints (n, conv, "pads", pads, 4);
+  attr_int (n, net_node (n, "DepthToSpace", "c", NULL, NULL, "y"), "blocksize", 2);
+  return n;
+}
+
+/* A valid ×2 model's bytes. */
+static GBytes *
+net_pack_and_keep (void)
+{
+  Net *n = conv_net (12, 3);
+  GBytes *bytes = net_pack (n);
+  net_free (n);
+  return bytes;
+}
+
+/* --- tests ------------------------------------------------------------------ */
+
+static void
+test_builder_sane (void)
+{
+  /* The builder makes models the engine accepts: the refusals below are
+   * about the hostile value, not a broken file. */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpModel) model = net_import (conv_net (12, 3), &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (cfqp_model_get_scale (model), ==, 2);
+}
+
+static void
+test_huge_kernel (void)
+{
+  expect_refused (conv_net (12, CFQP_MAX_KERNEL + 2), CFQP_ENGINE_ERROR_LIMIT, "kernel");
+}
+
+static void
+test_huge_channels (void)
+{
+  expect_refused (conv_net (CFQP_MAX_CHANNELS + 4, 1), CFQP_ENGINE_ERROR_LIMIT, "channels");
+}
+
+static void
+test_lying_weight_dims (void)
+{
+  /* dims promise 2^40 × 2^40 values, none are stored */
+  Net *n = net_new ();
+  gint64 dims[4] = { G_GINT64_CONSTANT (1) << 40, G_GINT64_CONSTANT (1) << 40, 3, 3 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpModel) model = NULL;
+
+  net_init (n, "w", dims, 4, NULL, 0);
+  net_node (n, "Conv", "x", "w", NULL, "y");
+  model = net_import (n, &error);
+  g_assert_null (model);
+  g_assert_nonnull (error);
+  g_test_message ("refused: %s", error->message);
+  g_assert_true (error->domain == CFQP_ENGINE_ERROR);
+  g_assert_true (error->code == CFQP_ENGINE_ERROR_LIMIT || error->code == CFQP_ENGINE_ERROR_PARSE);
+}
+
+static void
+test_overflowing_dims (void)
+{
+  /* the product of the dims wraps around 2^64 to a small number */
+  Net *n = net_new ();
+  gint64 dims[4] = { G_GINT64_CONSTANT (1) << 32, G_GINT64_CONSTANT (1) << 32, 1, 1 };
+  float data[1] = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpModel) model = NULL;
+
+  net_init (n, "w", dims, 4, data, 0);
+  net_node (n, "Conv", "x", "w", NULL, "y");
+  model = net_import (n, &error);
+  g_assert_null (model);
+  g_assert_nonnull (error);
+  g_assert_true (error->domain == CFQP_ENGINE_ERROR);
+}
+
+static void
+test_negative_dims (void)
+{
+  Net *n = net_new ();
+  gint64 dims[4] = { -12, 3, 3, 3 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpModel) model = NULL;
+
+  net_init (n, "w", dims, 4, NULL, 0);
+  net_node (n, "Conv", "x", "w", NULL, "y");
+  model = net_import (n, &error);
+  g_assert_null (model);
+  g_assert_nonnull (error);
+}
+
+static void
+test_too_many_nodes (void)
+{
+  Net *n = net_new ();
+  char prev[32] = "x", next[32];
+
+  for (guint i = 0; i < CFQP_MAX_NODES + 10; i++) {
+    g_snprintf (next, sizeof next, "r%u", i);
+    net_node (n, "Relu", prev, NULL, NULL, i == CFQP_MAX_NODES + 9 ? "y" : next);
+    memcpy (prev, next, sizeof prev);
+  }
+  expect_refused (n, CFQP_ENGINE_ERROR_LIMIT, "nodes");
+}
+
+static void
+test_many_nodes_under_limit (void)
+{
+  /* identity-like chains fold away; a long Relu chain just under the node
+   * limit is still a valid model */
+  Net *n = net_new ();
+  char prev[32] = "x", next[32];
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpModel) model = NULL;
+
+  for (guint i = 0; i < 1000; i++) {
+    g_snprintf (next, sizeof next, "r%u", i);
+    net_node (n, "Relu", prev, NULL, NULL, i == 999 ? "y" : next);
+    memcpy (prev, next, sizeof prev);
+  }
+  model = net_import (n, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (cfqp_model_get_scale (model), ==, 1);
+}
+
+static void
+test_huge_blocksize (void)
+{
+  Net *n = net_new ();
+  gint64 wd[4] = { 12, 3, 1, 1 };
+
+  net_zeros (n, "w", wd, 4);
+  net_node (n, "Conv", "x", "w", NULL, "c");
+  attr_int (n, net_node (n, "DepthToSpace", "c", NULL, NULL, "y"), "blocksize",
+      G_GINT64_CONSTANT (1) << 40);
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (CfqpModel) model = net_import (n, &error);
+    g_assert_null (model);
+    g_assert_nonnull (error);
+    g_test_message ("refused: %s", error->message);
+  }
+}
+
+static void
+test_huge_stride_and_dilation (void)
+{
+  gint64 big[2] = { G_GINT64_CONSTANT (1) << 33, G_GINT64_CONSTANT (1) << 33 };
+  const char *attrs[] = { "strides", "dilations" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (attrs); i++) {
+    Net *n = net_new ();
+    gint64 wd[4] = { 12, 3, 3, 3 };
+    Onnx__NodeProto *conv;
+    g_autoptr (GError) error = NULL;
+    g_autoptr (CfqpModel) model = NULL;
+
+    net_zeros (n, "w", wd, 4);
+    conv = net_node (n, "Conv", "x", "w", NULL, "c");
+    attr_ints (n, conv, attrs[i], big, 2);
+    attr_int (n, net_node (n, "DepthToSpace", "c", NULL, NULL, "y"), "blocksize", 2);
+    model = net_import (n, &error);
+    g_assert_null (model);
+    g_assert_nonnull (error);
+    g_test_message ("%s refused: %s", attrs[i], error->message);
+  }
+}
+
+static void
+test_huge_pads (void)
+{
+  Net *n = net_new ();
+  gint64 wd[4] = { 12, 3, 3, 3 };
+  gint64 pads[4] = { G_MAXINT64 / 2, G_MAXINT64 / 2, G_MAXINT64 / 2, G_MAXINT64 / 2 };
+  Onnx__NodeProto *conv;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpModel) model = NULL;
+
+  net_zeros (n, "w", wd, 4);
+  conv = net_node (n, "Conv", "x", "w", NULL, "c");
+  attr_ints (n, conv, "pads", pads, 4);
+  attr_int (n, net_node (n, "DepthToSpace", "c", NULL, NULL, "y"), "blocksize", 2);
+  model = net_import (n, &error);
+  g_assert_null (model);
+  g_assert_nonnull (error);
+  g_test_message ("refused: %s", error->message);
+}
+
+static void
+test_long_attribute_lists (void)
+{
+  /* a million pads: refused, not copied */
+  Net *n = net_new ();
+  gint64 wd[4] = { 12, 3, 3, 3 };
+  g_autofree gint64 *pads = g_new0 (gint64, 1000000);
+  Onnx__NodeProto *conv;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpModel) model = NULL;
+
+  net_zeros (n, "w", wd, 4);
+  conv = net_node (n, "Conv", "x", "w", NULL, "c");
+  attr_ints (n, conv, "pads", pads, 1000000);
+  attr_int (n, net_node (n, "DepthToSpace", "c", NULL, NULL, "y"), "blocksize", 2);
+  model = net_import (n, &error);
+  g_assert_null (model);
+  g_assert_nonnull (error);
+  g_test_message ("refused: %s", error->message);
+}
+
+static void
+test_huge_concat (void)
+{
+  Net *n = net_new ();
+  Onnx__NodeProto *cat = net_node (n, "Concat", "x", NULL, NULL, "y");
+  guint count = CFQP_MAX_CHANNELS + 8;
+
+  cat->input = own (n, g_new (char *, count));
+  for (guint i = 0; i < count; i++)
+    cat->input[i] = (char *) "x";
+  cat->n_input = count;
+  attr_int (n, cat, "axis", 1);
+  expect_refused (n, CFQP_ENGINE_ERROR_LIMIT, NULL);
+}
+
+static void
+test_oversized_file (void)
+{
+  /* over CFQP_MAX_MODEL_BYTES: refused before parsing (calloc'd zero pages
+   * that nothing touches) */
+  gsize size = (gsize) CFQP_MAX_MODEL_BYTES + 1;
+  g_autoptr (GBytes) bytes = g_bytes_new_take (g_malloc0 (size), size);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpModel) model = cfqp_model_new_from_bytes (bytes, "big", &error);
+
+  g_assert_null (model);
+  g_assert_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_LIMIT);
+}
+
+static void
+test_garbage_and_truncation (void)
+{
+  /* every prefix of a valid model, and bit flips of it: errors, not crashes */
+  g_autoptr (GBytes) good = net_pack_and_keep ();
+  gsize size;
+  const guint8 *data = g_bytes_get_data (good, &size);
+  g_autofree guint8 *copy = g_memdup2 (data, size);
+
+  for (gsize len = 0; len < size; len += 1 + len / 16) {
+    g_autoptr (GBytes) part = g_bytes_new_static (data, len);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (CfqpModel) model = cfqp_model_new_from_bytes (part, "prefix", &error);
+    if (!model)
+      g_assert_nonnull (error);
+  }
+  for (gsize i = 0; i < size; i += 7) {
+    g_autoptr (GBytes) flipped = NULL;
+    g_autoptr (GError) error = NULL;
+    g_autoptr (CfqpModel) model = NULL;
+    copy[i] ^= 0x5a;
+    flipped = g_bytes_new_static (copy, size);
+    model = cfqp_model_new_from_bytes (flipped, "flipped", &error);
+    if (!model)
+      g_assert_nonnull (error);
+    copy[i] ^= 0x5a;
+  }
+}
+
+/* Prepends a length-delimited field (tag, varint length) to the len bytes
+ * that end at end; returns the new start. */
+static guint8 *
+prepend_field (guint8 *start, guint field, gsize len)
+{
+  guint8 tmp[16];
+  guint n = 0;
+
+  do {
+    tmp[n++] = (len & 0x7f) | (len > 0x7f ? 0x80 : 0);
+    len >>= 7;
+  } while (len);
+  while (n)
+    *--start = tmp[--n];
+  *--start = (guint8) (field << 3 | 2);
+  return start;
+}
+
+static void
+test_deep_nesting (void)
+{
+  /* Graph → Node → Attribute.g → Graph → … 100k levels deep (~1 MB): the
+   * protobuf parser recurses once per level; it must not run out of stack. */
+  const guint depth = 100000;
+  gsize cap = (gsize) depth * 3 * 6 + 64;
+  g_autofree guint8 *buf = g_malloc (cap);
+  guint8 *end = buf + cap, *p = end;
+
+  for (guint i = 0; i < depth; i++) {
+    p = prepend_field (p, 6, end - p);   /* AttributeProto.g */
+    p = prepend_field (p, 5, end - p);   /* NodeProto.attribute */
+    p = prepend_field (p, 1, end - p);   /* GraphProto.node */
+  }
+  p = prepend_field (p, 7, end - p);     /* ModelProto.graph */
+  {
+    g_autoptr (GBytes) bytes = g_bytes_new_static (p, end - p);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (CfqpModel) model = cfqp_model_new_from_bytes (bytes, "deep", &error);
+    g_assert_null (model);
+    g_assert_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_LIMIT);
+    g_test_message ("refused: %s", error->message);
+  }
+}
+
+static void
+test_huge_frames (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpModel) model = net_import (conv_net (12, 3), &error);
+  CfqpRunnerOptions opt = CFQP_RUNNER_OPTIONS_INIT;
+  g_autoptr (CfqpRunner) runner = NULL;
+  float in[3] = { 0 }, out[12];
+  const guint sizes[][2] = { { CFQP_MAX_FRAME_DIM + 1, 1 }, { 1, CFQP_MAX_FRAME_DIM + 1 },
+                             { G_MAXUINT, G_MAXUINT }, { 0, 1 } };
+
+  g_assert_no_error (error);
+  opt.n_threads = 1;
+  runner = cfqp_runner_new (model, &opt, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++) {
+    g_autoptr (GError) e = NULL;
+    /* the buffers are too small for the claimed size: the size check must
+     * come before any pixel is touched */
+    g_assert_false (cfqp_runner_run_f32 (runner, in, sizes[i][0], sizes[i][1], out, &e));
+    g_assert_nonnull (e);
+    g_test_message ("%u×%u refused: %s", sizes[i][0], sizes[i][1], e->message);
+  }
+  g_assert_true (cfqp_runner_run_f32 (runner, in, 1, 1, out, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_odd_frame_not_an_upscale (void)
+{
+  /* SAME-padded stride-2 conv then DepthToSpace 4: ×2 for even sizes, but a
+   * 5×3 frame gives 12×8, not 10×6.  Every path must refuse the frame
+   * rather than write past the caller's scale × input buffer (found by
+   * fuzz-onnx: the INT8 path did). */
+  const char *dir = g_getenv ("CFQP_TEST_DATA");
+  g_autofree char *path = g_build_filename (dir, "refnets", "samepad-x2-op13.onnx", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpModel) model = cfqp_model_new_from_file (path, &error);
+  const CfqpPackedLayout rgbx = { 4, 0, 1, 2, -1 };
+  guint w = 5, h = 3;
+  g_autofree float *in = g_new0 (float, 3 * w * h);
+  g_autofree float *out = g_new0 (float, 3 * w * h * 4);
+  g_autofree guint8 *src = g_new0 (guint8, 4 * w * h);
+  g_autofree guint8 *dst = g_new0 (guint8, 4 * w * h * 4);
+  g_autofree CfqpQParams *qp = NULL;
+  guint n;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (cfqp_model_get_scale (model), ==, 2);
+  n = cfqp_model_get_n_tensors (model);
+  qp = g_new (CfqpQParams, n);
+  for (guint i = 0; i < n; i++)
+    qp[i] = (CfqpQParams) { 1.0f / 64, 128 };
+
+  for (guint p = 0; p < 2; p++) {
+    CfqpRunnerOptions opt = CFQP_RUNNER_OPTIONS_INIT;
+    g_autoptr (CfqpRunner) runner = NULL;
+    g_autoptr (GError) e1 = NULL, e2 = NULL;
+
+    opt.precision = p ? CFQP_PRECISION_INT8 : CFQP_PRECISION_FP32;
+    opt.backend = CFQP_BACKEND_REF;
+    opt.n_threads = 1;
+    opt.qparams = qp;
+    runner = cfqp_runner_new (model, &opt, &error);
+    g_assert_no_error (error);
+    g_assert_false (cfqp_runner_run_f32 (runner, in, w, h, out, &e1));
+    g_assert_error (e1, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID);
+    g_assert_false (cfqp_runner_run_packed (runner, &rgbx, src, 4 * w, w, h, dst, 8 * w, &e2));
+    g_assert_error (e2, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID);
+    /* even sizes still run */
+    g_assert_true (cfqp_runner_run_f32 (runner, in, 4, 2, out, &error));
+    g_assert_no_error (error);
+  }
+  g_assert_false (cfqp_model_observe_f32 (model, in, w, h, out, NULL, NULL, &error));
+  g_assert_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/hostile/builder-sane", test_builder_sane);
+  g_test_add_func ("/hostile/huge-kernel", test_huge_kernel);
+  g_test_add_func ("/hostile/huge-channels", test_huge_channels);
+  g_test_add_func ("/hostile/lying-weight-dims", test_lying_weight_dims);
+  g_test_add_func ("/hostile/overflowing-dims", test_overflowing_dims);
+  g_test_add_func ("/hostile/negative-dims", test_negative_dims);
+  g_test_add_func ("/hostile/too-many-nodes", test_too_many_nodes);
+  g_test_add_func ("/hostile/many-nodes-under-limit", test_many_nodes_under_limit);
+  g_test_add_func ("/hostile/huge-blocksize", test_huge_blocksize);
+  g_test_add_func ("/hostile/huge-stride-and-dilation", test_huge_stride_and_dilation);
+  g_test_add_func ("/hostile/huge-pads", test_huge_pads);
+  g_test_add_func ("/hostile/long-attribute-lists", test_long_attribute_lists);
+  g_test_add_func ("/hostile/huge-concat", test_huge_concat);
+  g_test_add_func ("/hostile/oversized-file", test_oversized_file);
+  g_test_add_func ("/hostile/garbage-and-truncation", test_garbage_and_truncation);
+  g_test_add_func ("/hostile/deep-nesting", test_deep_nesting);
+  g_test_add_func ("/hostile/huge-frames", test_huge_frames);
+  g_test_add_func ("/hostile/odd-frame-not-an-upscale", test_odd_frame_not_an_upscale);
+  return g_test_run ();
+}
