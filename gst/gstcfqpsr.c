@@ -1533,7 +1533,8 @@ gst_cfqp_sr_run (GstCfqpSr * self, GstVideoFrame * in_frame,
     GstVideoFrame * out_frame, GError ** error)
 {
   GstVideoFrame rgb_in, rgb_out;
-  gboolean ok;
+  gboolean ok, timed;
+  gint64 t0 = 0, t1 = 0, t2 = 0;
 
   if (!self->yuv)
     return cfqp_runner_run_packed (self->runner, &self->layout,
@@ -1551,15 +1552,27 @@ gst_cfqp_sr_run (GstCfqpSr * self, GstVideoFrame * in_frame,
     gst_video_frame_unmap (&rgb_in);
     return FALSE;
   }
+  /* GST_DEBUG=cfqpsr:6 shows what the YUV path costs beside the network */
+  timed = gst_debug_category_get_threshold (GST_CAT_DEFAULT) >= GST_LEVEL_LOG;
+  if (timed)
+    t0 = g_get_monotonic_time ();
   gst_video_converter_frame (self->to_rgb, in_frame, &rgb_in);
+  if (timed)
+    t1 = g_get_monotonic_time ();
   ok = cfqp_runner_run_packed (self->runner, &self->layout,
       GST_VIDEO_FRAME_PLANE_DATA (&rgb_in, 0),
       GST_VIDEO_FRAME_PLANE_STRIDE (&rgb_in, 0),
       GST_VIDEO_FRAME_WIDTH (&rgb_in), GST_VIDEO_FRAME_HEIGHT (&rgb_in),
       GST_VIDEO_FRAME_PLANE_DATA (&rgb_out, 0),
       GST_VIDEO_FRAME_PLANE_STRIDE (&rgb_out, 0), error);
+  if (timed)
+    t2 = g_get_monotonic_time ();
   if (ok)
     gst_video_converter_frame (self->from_rgb, &rgb_out, out_frame);
+  if (timed)
+    GST_LOG_OBJECT (self, "yuv->rgb %.3f ms, network %.3f ms, rgb->yuv %.3f ms",
+        (t1 - t0) / 1000.0, (t2 - t1) / 1000.0,
+        (g_get_monotonic_time () - t2) / 1000.0);
   gst_video_frame_unmap (&rgb_out);
   gst_video_frame_unmap (&rgb_in);
   return ok;
