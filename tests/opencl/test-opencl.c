@@ -505,13 +505,14 @@ check_f32 (const OpCase *oc, CfqpGraph *g, GRand *rand)
   exec->funcs->free (exec);
 }
 
+/* table: one CfqpQParams per tensor, NULL for random ones */
 static void
-check_int8 (const OpCase *oc, CfqpGraph *g, GRand *rand)
+check_int8 (const OpCase *oc, CfqpGraph *g, GRand *rand, const CfqpQParams *table)
 {
   CfqpDeviceExec *exec = device_exec (g, CFQP_PRECISION_INT8);
   g_autoptr (GError) error = NULL;
-  g_autofree CfqpQParams *table = random_table (g, rand);
-  CfqpInt8Program *prog = cfqp_int8_program_new (g, table, &error);
+  g_autofree CfqpQParams *random = random_table (g, rand);
+  CfqpInt8Program *prog = cfqp_int8_program_new (g, table ? table : random, &error);
 
   g_assert_no_error (error);
   g_assert_true (exec->funcs->set_program (exec, prog, &error));
@@ -554,7 +555,43 @@ test_op (gconstpointer data)
   g = oc->build (rand, &int8);
   check_f32 (oc, g, rand);
   if (int8)
-    check_int8 (oc, g, rand);
+    check_int8 (oc, g, rand, NULL);
+  cfqp_graph_free (g);
+}
+
+/* Scale ratios that are powers of two make exact halves common, so the
+ * rounding rule (half away from zero, both signs) decides many bytes:
+ * a rescale by 1/2 on both sides of the zero point with a leaky slope of
+ * 1/4, an add whose 2^-20 sum lands on .5. */
+static void
+test_int8_ties (void)
+{
+  static const OpCase oc = { "int8-ties", NULL, 1 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (17);
+  CfqpGraph *g;
+  CfqpNode *n;
+  guint v1, v2, v3;
+  CfqpQParams table[5] = {
+    { 1 / 255.f, 0 }, { 2 / 255.f, 100 }, { 4 / 255.f, 60 }, { 8 / 255.f, 90 }, { 1 / 255.f, 0 },
+  };
+
+  if (!need_device ())
+    return;
+  g = graph_with_input (3);
+  /* a conv, so that v1 falls on both sides of its zero point */
+  v1 = add_conv (g, CFQP_OP_CONV, 0, 3, 3, 1, 1, 1, rand)->output;
+  n = add_node (g, CFQP_OP_ACTIVATION, 1, &v1, 3);
+  n->act.kind = CFQP_ACT_LEAKY_RELU;
+  n->act.alpha = 0.25f;
+  v2 = n->output;
+  n = add_node (g, CFQP_OP_BINARY, 2, (guint[]) { v2, v1 }, 3);
+  n->p.binary.kind = CFQP_BINARY_ADD;
+  v3 = n->output;
+  /* the output is the pixel grid whatever the table says: end on a conv so
+   * that v3 keeps its parameters */
+  add_conv (g, CFQP_OP_CONV, v3, 3, 3, 1, 1, 1, rand);
+  g_assert_cmpuint (g->n_values, ==, G_N_ELEMENTS (table));
+  check_int8 (&oc, g, rand, table);
   cfqp_graph_free (g);
 }
 
@@ -867,6 +904,7 @@ main (int argc, char **argv)
     g_autofree char *path = g_strdup_printf ("/opencl/op/%s", op_cases[i].name);
     g_test_add_data_func (path, &op_cases[i], test_op);
   }
+  g_test_add_func ("/opencl/op/int8-ties", test_int8_ties);
   g_test_add_func ("/opencl/abpn/fp32", test_abpn_fp32);
   g_test_add_func ("/opencl/abpn/int8", test_abpn_int8);
   g_test_add_func ("/opencl/program-swap-uploads", test_program_swap_uploads);
