@@ -2,6 +2,7 @@
  * int8 weights, int32 biases, fixed-point multipliers and clamp bounds. */
 #include "cfqp-int8.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -174,7 +175,7 @@ cfqp_int8_conv_weight_scales (const CfqpConvParams *cp, gboolean transpose, doub
   /* rounded to float: the scale a QDQ export stores, so that an exported
    * model re-imported computes with exactly the same multipliers */
   for (guint oc = 0; oc < oc_n; oc++)
-    wscale[oc] = wscale[oc] > 0 ? (double) (float) (wscale[oc] / 127.0) : 1.0;
+    wscale[oc] = wscale[oc] > 0 ? MAX ((double) (float) (wscale[oc] / 127.0), FLT_MIN) : 1.0;
 }
 
 static gboolean

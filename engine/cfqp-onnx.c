@@ -264,6 +264,12 @@ take_weights (Importer *imp, const CfqpConst *c, GError **error)
       w[k] = (float) c->i[k].v;
     return w;
   }
+  /* NaN/inf weights mean a broken file; INT8 quantisation of them is UB. */
+  for (gsize k = 0; k < c->n; k++)
+    if (!isfinite (c->f[k])) {
+      node_error (imp, error, CFQP_ENGINE_ERROR_INVALID, "weight %zu is not finite", k);
+      return NULL;
+    }
   return g_memdup2 (c->f, c->n * sizeof (float));
 }
 
@@ -294,6 +300,11 @@ channel_constant (Importer *imp, const CfqpConst *c, guint channels, float **out
     if (!cfqp_const_get_known (c, k, &v)) {
       g_free (*out);
       node_error (imp, error, CFQP_ENGINE_ERROR_UNSUPPORTED, "operand depends on the frame size");
+      return FALSE;
+    }
+    if (!isfinite ((float) v)) {
+      g_free (*out);
+      node_error (imp, error, CFQP_ENGINE_ERROR_INVALID, "constant operand is not finite");
       return FALSE;
     }
     (*out)[k] = (float) v;

@@ -5,6 +5,7 @@
 #include "cfqp-engine.h"
 #include "onnx.pb-c.h"
 
+#include <math.h>
 #include <string.h>
 
 /* --- a tiny ONNX builder --------------------------------------------------- */
@@ -253,6 +254,66 @@ conv_net (gint64 oc, gint64 k)
   attr_ints (n, conv, "pads", pads, 4);
   attr_int (n, net_node (n, "DepthToSpace", "c", NULL, NULL, "y"), "blocksize", 2);
   return n;
+}
+
+static void
+test_non_finite_weights (void)
+{
+  const float bad[] = { NAN, INFINITY, -INFINITY };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    Net *n = net_new ();
+    gint64 wd[4] = { 12, 3, 1, 1 }, bd[1] = { 12 };
+    float *w = own (n, g_new0 (float, 36)), *b = own (n, g_new0 (float, 12));
+
+    (i == 0 ? b : w)[5] = bad[i];   /* a NaN bias (found by fuzz-onnx), inf weights */
+    net_init (n, "w", wd, 4, w, 36);
+    net_init (n, "b", bd, 1, b, 12);
+    net_node (n, "Conv", "x", "w", "b", "c");
+    attr_int (n, net_node (n, "DepthToSpace", "c", NULL, NULL, "y"), "blocksize", 2);
+    expect_refused (n, CFQP_ENGINE_ERROR_INVALID, "finite");
+  }
+}
+
+static void
+test_denormal_weights_int8 (void)
+{
+  /* Weights so small that max|w|/127 rounds to 0 as a float: the INT8
+   * program must not divide by that zero (UBSan: NaN cast to int). */
+  Net *n = net_new ();
+  gint64 wd[4] = { 12, 3, 1, 1 }, bd[1] = { 12 };
+  float *w = own (n, g_new (float, 36)), *b = own (n, g_new0 (float, 12));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpModel) model = NULL;
+  g_autoptr (CfqpRunner) runner = NULL;
+  g_autofree CfqpQParams *qp = NULL;
+  CfqpRunnerOptions opt = CFQP_RUNNER_OPTIONS_INIT;
+  float in[3 * 4] = { 0.5f }, out[3 * 16];
+
+  for (guint i = 0; i < 36; i++)
+    w[i] = 1e-44f;
+  net_init (n, "w", wd, 4, w, 36);
+  net_init (n, "b", bd, 1, b, 12);
+  net_node (n, "Conv", "x", "w", "b", "c");
+  attr_int (n, net_node (n, "DepthToSpace", "c", NULL, NULL, "y"), "blocksize", 2);
+  model = net_import (n, &error);
+  g_assert_no_error (error);
+  qp = g_new (CfqpQParams, cfqp_model_get_n_tensors (model));
+  for (guint i = 0; i < cfqp_model_get_n_tensors (model); i++)
+    qp[i] = (CfqpQParams) { 1.0f / 255, 0 };
+  opt.precision = CFQP_PRECISION_INT8;
+  opt.backend = CFQP_BACKEND_REF;
+  opt.n_threads = 1;
+  opt.qparams = qp;
+  runner = cfqp_runner_new (model, &opt, &error);
+  if (runner) {
+    g_assert_true (cfqp_runner_run_f32 (runner, in, 2, 2, out, &error));
+    for (guint i = 0; i < G_N_ELEMENTS (out); i++)
+      g_assert_true (isfinite (out[i]));
+  } else {
+    g_test_message ("refused: %s", error->message);
+    g_assert_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID);
+  }
 }
 
 /* A valid ×2 model's bytes. */
@@ -660,6 +721,8 @@ main (int argc, char **argv)
   g_test_add_func ("/hostile/oversized-file", test_oversized_file);
   g_test_add_func ("/hostile/garbage-and-truncation", test_garbage_and_truncation);
   g_test_add_func ("/hostile/deep-nesting", test_deep_nesting);
+  g_test_add_func ("/hostile/non-finite-weights", test_non_finite_weights);
+  g_test_add_func ("/hostile/denormal-weights-int8", test_denormal_weights_int8);
   g_test_add_func ("/hostile/huge-frames", test_huge_frames);
   g_test_add_func ("/hostile/odd-frame-not-an-upscale", test_odd_frame_not_an_upscale);
   return g_test_run ();
