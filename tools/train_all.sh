@@ -6,7 +6,11 @@
 #
 #   nohup nice -n 10 tools/train_all.sh > tools/.cache/logs/train_all.out 2>&1 &
 #
-# Env: NO_COMMIT=1 to skip the git commits of models/*.onnx and models/README.md.
+# A model whose models/<name>.onnx is already committed is skipped (FORCE=1
+# redoes it).  Env: NO_COMMIT=1 skips the git commits; THREADS (default 1:
+# on this 2-core machine shared with builds and fuzzers, one thread measured
+# 2x faster per step than two, whose OpenMP barriers stall when a core is
+# taken away).
 cd "$(dirname "$0")/.." || exit 1
 PY=/usr/bin/python3
 mkdir -p models tools/.cache/logs
@@ -27,13 +31,18 @@ one() {  # arch scale minutes [--clipped]
     arch=$1; s=$2; min=$3; shift 3
     name=$arch-x$s
     [ "$1" = "--clipped" ] && name=$name-clipped
+    if [ -z "$FORCE" ] && git ls-files --error-unmatch "models/$name.onnx" >/dev/null 2>&1 \
+        && git diff --quiet HEAD -- "models/$name.onnx"; then
+        echo "skip $name (committed)"; return 0
+    fi
     $PY tools/train.py --arch "$arch" --scale "$s" --minutes "$min" --steps 1000000 \
-        --export "models/$name.onnx" "$@" || return 1
+        --threads "${THREADS:-1}" --export "models/$name.onnx" "$@" || return 1
     $PY tools/model_cards.py
     commit "models: $name.onnx trained on the Debian wallpaper photos" "models/$name.onnx" models/README.md
 }
 
 default() {  # scale file
+    cmp -s "models/$2" "models/default-x$1.onnx" && return 0
     cp "models/$2" "models/default-x$1.onnx"
     $PY tools/model_cards.py
     commit "models: default-x$1.onnx = $2" "models/default-x$1.onnx" models/README.md
