@@ -40,6 +40,43 @@ gemm_u8s8_1x4 (const guint8 *restrict col, gsize kp, guint n_px,
   }
 }
 
+/* requant of one row of accumulators, ref's expression rearranged so the
+ * vectorizer takes it (64-bit lanes): sign-selected multiplier, rounding
+ * half away from zero, the clamp applied before adding the zero point
+ * (in 64 bits: a tiny zero-multiplier-free shift can leave huge values). */
+static inline __attribute__ ((always_inline)) void
+requant_row (const gint32 *restrict acc, guint n, CfqpRequant pos, CfqpRequant neg,
+    gint32 z, gint32 lo, gint32 hi, guint8 *restrict out)
+{
+  gint64 half_pos = (gint64) 1 << (pos.shift - 1), half_neg = (gint64) 1 << (neg.shift - 1);
+  gint64 sh_pos = pos.shift, sh_neg = neg.shift, rlo = (gint64) lo - z, rhi = (gint64) hi - z;
+
+  for (guint x = 0; x < n; x++) {
+    gint64 a = acc[x];
+    gboolean negative = a < 0;
+    gint64 p = a * (negative ? neg.m : pos.m);
+    gint64 mag = p < 0 ? -p : p;
+    gint64 r = (mag + (negative ? half_neg : half_pos)) >> (negative ? sh_neg : sh_pos);
+    r = p < 0 ? -r : r;
+    r = r < rlo ? rlo : (r > rhi ? rhi : r);   /* cfqp_clamp_u8's order, even if lo > hi */
+    out[x] = (guint8) (r + z);
+  }
+}
+
+#define DEFINE_REQUANT(isa, attr) \
+  attr void \
+  cfqp_int8_requant_row_u8__##isa (const gint32 *acc, guint n, CfqpRequant pos, \
+      CfqpRequant neg, gint32 z, gint32 lo, gint32 hi, guint8 *out) \
+  { \
+    requant_row (acc, n, pos, neg, z, lo, hi, out); \
+  }
+
+DEFINE_REQUANT (scalar, )
+#if CFQP_GEMM_X86
+DEFINE_REQUANT (avx2, __attribute__ ((target ("avx2,fma"))))
+DEFINE_REQUANT (avx512, __attribute__ ((target ("avx512f,avx512bw,avx512vl,avx512dq"))))
+#endif
+
 #define DEFINE_GEMM(isa, attr) \
   attr void \
   cfqp_int8_gemm_u8s8_1x4__##isa (const guint8 *col, gsize kp, guint n_px, const gint8 *w, \
@@ -79,6 +116,20 @@ cfqp_int8_cpu_gemm_select (const char **isa)
   if (isa)
     *isa = name;
   return func;
+}
+
+CfqpInt8RequantFunc
+cfqp_int8_cpu_requant_select (void)
+{
+#if CFQP_GEMM_X86
+  __builtin_cpu_init ();
+  if (__builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512bw") &&
+      __builtin_cpu_supports ("avx512vl") && __builtin_cpu_supports ("avx512dq"))
+    return cfqp_int8_requant_row_u8__avx512;
+  if (__builtin_cpu_supports ("avx2"))
+    return cfqp_int8_requant_row_u8__avx2;
+#endif
+  return cfqp_int8_requant_row_u8__scalar;
 }
 
 const char *

@@ -1,7 +1,7 @@
 /* u8·s8 GEMM micro-kernels of the cpu INT8 set (internal). */
 #pragma once
 
-#include <glib.h>
+#include "cfqp-int8.h"
 
 G_BEGIN_DECLS
 
@@ -32,6 +32,35 @@ void cfqp_int8_gemm_u8s8_1x4__avx512vnni (const guint8 *col, gsize kp, guint n_p
                                           const gint8 *w, guint n_oc, const gint32 *bias,
                                           gint32 *acc, gsize acc_stride);
 #endif
+
+/* Pixel lanes: n_px a multiple of 64, n_oc of 4, col4 in [k/4][px][4] order:
+ *   acc[oc·acc_stride + px] = bias[oc] + Σ_k col4[((k/4)·n_px + px)·4 + k%4] · w[oc·kp + k] */
+#if CFQP_GEMM_X86
+#define CFQP_GEMM_C4_PIXELS 64
+void cfqp_int8_gemm_u8s8_64x4c4__avx512vnni (const guint8 *col4, gsize kp, guint n_px,
+                                             const gint8 *w, guint n_oc, const gint32 *bias,
+                                             gint32 *acc, gsize acc_stride);
+#endif
+
+/* out[x] = clamp(z + requant(acc[x], acc[x] < 0 ? neg : pos), lo, hi): ref's
+ * conv output stage. */
+typedef void (*CfqpInt8RequantFunc) (const gint32 *acc, guint n, CfqpRequant pos,
+                                     CfqpRequant neg, gint32 z, gint32 lo, gint32 hi,
+                                     guint8 *out);
+
+void cfqp_int8_requant_row_u8__scalar (const gint32 *acc, guint n, CfqpRequant pos,
+                                       CfqpRequant neg, gint32 z, gint32 lo, gint32 hi,
+                                       guint8 *out);
+#if CFQP_GEMM_X86
+void cfqp_int8_requant_row_u8__avx2   (const gint32 *acc, guint n, CfqpRequant pos,
+                                       CfqpRequant neg, gint32 z, gint32 lo, gint32 hi,
+                                       guint8 *out);
+void cfqp_int8_requant_row_u8__avx512 (const gint32 *acc, guint n, CfqpRequant pos,
+                                       CfqpRequant neg, gint32 z, gint32 lo, gint32 hi,
+                                       guint8 *out);
+#endif
+
+CfqpInt8RequantFunc cfqp_int8_cpu_requant_select (void);
 
 /* The widest variant this CPU runs; isa (optional) gets its name. */
 CfqpInt8GemmFunc cfqp_int8_cpu_gemm_select (const char **isa);

@@ -21,7 +21,16 @@ cfqp_u8_row (const CfqpU8View *v, guint c, guint y)
  * once every node has run on every worker. */
 gpointer cfqp_int8_cpu_scratch (gsize size);
 
+typedef enum {
+  CFQP_INT8_CPU_GEMM_AUTO,   /* the faster family this CPU has */
+  CFQP_INT8_CPU_GEMM_DOT,    /* channels-inner columns, dot-product kernels */
+  CFQP_INT8_CPU_GEMM_C4,     /* pixel lanes (AVX-512 VNNI only; else as AUTO) */
+} CfqpInt8CpuGemmKind;
+
 CfqpInt8CpuPacked *cfqp_int8_cpu_conv_pack (const CfqpNode *node, const CfqpInt8Node *q);
+/* The same with the kernel family forced, for tests and measurements. */
+CfqpInt8CpuPacked *cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
+                                                 CfqpInt8CpuGemmKind kind);
 void cfqp_int8_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8View *inputs,
                          const CfqpU8View *output, guint y0, guint y1);
 

@@ -1,10 +1,12 @@
 /* The `cpu` INT8 kernel set (internal): vectorised kernels bit-exact with
  * `ref` (cfqp-int8-ref.c).
  *
- * Convs with one group become, per output row, an im2col gather into
- * channels-inner columns and a u8·s8 dot-product GEMM against weights
- * packed [oc][ky][kx][ic] (cfqp-int8-cpu-gemm.c, compiled per ISA with
- * target_clones); other convs and conv transposes use the ref kernel.
+ * Convs with one group become, per output row, an im2col gather and a
+ * u8·s8 GEMM against weights packed [oc][ky][kx][ic]: with AVX-512 VNNI
+ * the pixel-lanes kernel (cfqp-int8-cpu-gemm-c4.c), elsewhere channels-
+ * inner columns and dot-product kernels the compiler vectorizes per ISA
+ * (cfqp-int8-cpu-gemm.c); other convs and conv transposes use the ref
+ * kernel.
  * Byte movement goes through ORC where an ORC 0.4 opcode does it exactly
  * (cfqp-orc.orc); requantisation needs a 64-bit multiply ORC lacks, so it
  * stays C, or becomes per-channel lookup tables where the output depends
@@ -23,6 +25,8 @@ typedef enum {
   CFQP_INT8_CPU_CONV_1X1,      /* 1×1 stride 1 unpadded: transpose rows into columns */
   CFQP_INT8_CPU_CONV_ROWS,     /* dilation_w 1: kh runs of kw·ic bytes per column */
   CFQP_INT8_CPU_CONV_TAPS,     /* any other: one ic-byte copy per tap */
+  CFQP_INT8_CPU_CONV_C4,       /* AVX-512 VNNI: planar rows interleaved 4 at a time
+                                * into pixel-lanes columns, any stride/dilation */
 } CfqpInt8CpuConvPath;
 
 const char *cfqp_int8_cpu_conv_path_name (CfqpInt8CpuConvPath path);

@@ -198,7 +198,7 @@ setup_node (CfqpNode *n, const Case *tc, GRand *rand)
 }
 
 static guint
-check_case (const Case *tc, DataKind data, guint zero_choice)
+check_case (const Case *tc, DataKind data, guint zero_choice, CfqpInt8CpuGemmKind kind)
 {
   g_autoptr (GRand) rand = g_rand_new_with_seed (g_str_hash (tc->name) + zero_choice * 31 + data);
   CfqpGraph *g = cfqp_graph_new ();
@@ -252,7 +252,9 @@ check_case (const Case *tc, DataKind data, guint zero_choice)
   }
 
   cfqp_int8_ref_backend.ops[tc->op] (node, &prog->nodes[0], in, &want, 0, want.h);
-  if (cfqp_int8_cpu_backend.pack)
+  if (tc->op == CFQP_OP_CONV || tc->op == CFQP_OP_CONV_TRANSPOSE)
+    packed = prog->nodes[0].packed = cfqp_int8_cpu_conv_pack_kind (node, &prog->nodes[0], kind);
+  else
     packed = prog->nodes[0].packed = cfqp_int8_cpu_backend.pack (node, &prog->nodes[0]);
   /* three row ranges, as workers would split them */
   cuts[0] = 0;
@@ -267,8 +269,9 @@ check_case (const Case *tc, DataKind data, guint zero_choice)
     if (got.data[e] != want.data[e]) {
       gsize c = e / got.plane_stride, y = e % got.plane_stride / got.row_stride;
       gsize x = e % got.plane_stride % got.row_stride;
-      g_error ("%s (%s data, zero points %u): c %zu y %zu x %zu: cpu %u, ref %u", tc->name,
-          data == DATA_IMAGE ? "image" : "random", zero_choice, c, y, x, got.data[e],
+      g_error ("%s (%s data, zero points %u, kernel %s): c %zu y %zu x %zu: cpu %u, ref %u",
+          tc->name, data == DATA_IMAGE ? "image" : "random", zero_choice,
+          packed ? ((CfqpInt8CpuPacked *) packed)->kernel : "-", c, y, x, got.data[e],
           want.data[e]);
     }
 
@@ -287,10 +290,17 @@ static void
 test_case (gconstpointer data)
 {
   const Case *tc = data;
-  for (guint z = 0; z < 3; z++) {
-    check_case (tc, DATA_RANDOM, z);
-    check_case (tc, DATA_IMAGE, z);
-  }
+  gboolean conv = tc->op == CFQP_OP_CONV || tc->op == CFQP_OP_CONV_TRANSPOSE;
+
+  /* convs: each GEMM family (C4 falls back to the other without VNNI) */
+  CfqpInt8CpuGemmKind first = conv ? CFQP_INT8_CPU_GEMM_DOT : CFQP_INT8_CPU_GEMM_AUTO;
+  CfqpInt8CpuGemmKind last = conv ? CFQP_INT8_CPU_GEMM_C4 : CFQP_INT8_CPU_GEMM_AUTO;
+
+  for (CfqpInt8CpuGemmKind kind = first; kind <= last; kind++)
+    for (guint z = 0; z < 3; z++) {
+      check_case (tc, DATA_RANDOM, z, kind);
+      check_case (tc, DATA_IMAGE, z, kind);
+    }
 }
 
 /* --- the case list ----------------------------------------------------------- */
@@ -440,7 +450,10 @@ test_paths (void)
     prog->nodes[i].packed = cfqp_int8_cpu_backend.pack (&g->nodes[i], &prog->nodes[i]);
   text = cfqp_int8_cpu_describe (g, prog);
   g_test_message ("%s", text);
-  g_assert_nonnull (strstr (text, "rows gather"));
+  if (g_str_equal (cfqp_int8_cpu_gemm_isa (), "avx512vnni"))
+    g_assert_nonnull (strstr (text, "c4 (planar rows interleaved) gather"));
+  else
+    g_assert_nonnull (strstr (text, "rows gather"));
   g_assert_nonnull (strstr (text, cfqp_int8_cpu_gemm_isa ()));
   for (guint i = 0; i < g->n_nodes; i++)
     if (g->nodes[i].op == CFQP_OP_CONV)
@@ -501,6 +514,147 @@ test_overflow_guard (void)
   g_free (got.data);
   cfqp_int8_program_free (prog);
   cfqp_graph_free (g);
+}
+
+/* --- micro-kernels: every ISA variant the CPU runs ----------------------------- */
+
+typedef struct {
+  const char      *name;
+  CfqpInt8GemmFunc func;
+  gboolean         c4;        /* pixel lanes: col in [k/4][px][4] */
+  const char      *feature;   /* for __builtin_cpu_supports, NULL: always */
+} GemmVariant;
+
+static gboolean
+cpu_has (const char *feature)
+{
+#if CFQP_GEMM_X86
+  if (!feature)
+    return TRUE;
+  __builtin_cpu_init ();
+  if (g_str_equal (feature, "avx2"))
+    return __builtin_cpu_supports ("avx2");
+  if (g_str_equal (feature, "avxvnni"))
+    return __builtin_cpu_supports ("avxvnni");
+  if (g_str_equal (feature, "avx512vnni"))
+    return __builtin_cpu_supports ("avx512vnni") && __builtin_cpu_supports ("avx512bw") &&
+        __builtin_cpu_supports ("avx512vl");
+  if (g_str_equal (feature, "avx512"))
+    return __builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512bw") &&
+        __builtin_cpu_supports ("avx512vl") && __builtin_cpu_supports ("avx512dq");
+  return FALSE;
+#else
+  return feature == NULL;
+#endif
+}
+
+static void
+test_gemm_variants (void)
+{
+  static const GemmVariant variants[] = {
+    { "1x4__scalar", cfqp_int8_gemm_u8s8_1x4__scalar, FALSE, NULL },
+#if CFQP_GEMM_X86
+    { "1x4__avx2", cfqp_int8_gemm_u8s8_1x4__avx2, FALSE, "avx2" },
+    { "1x4__avxvnni", cfqp_int8_gemm_u8s8_1x4__avxvnni, FALSE, "avxvnni" },
+    { "1x4__avx512vnni", cfqp_int8_gemm_u8s8_1x4__avx512vnni, FALSE, "avx512vnni" },
+    { "64x4c4__avx512vnni", cfqp_int8_gemm_u8s8_64x4c4__avx512vnni, TRUE, "avx512vnni" },
+#endif
+  };
+  static const guint kps[] = { 32, 96, 256, 288 };
+  static const guint pxs[] = { 64, 128 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (4);
+  guint tested = 0;
+
+  for (guint v = 0; v < G_N_ELEMENTS (variants); v++) {
+    if (!cpu_has (variants[v].feature)) {
+      g_test_message ("%s: not on this CPU", variants[v].name);
+      continue;
+    }
+    tested++;
+    for (guint i = 0; i < G_N_ELEMENTS (kps); i++)
+      for (guint j = 0; j < G_N_ELEMENTS (pxs); j++) {
+        guint kp = kps[i], npx = pxs[j], noc = 8 + 4 * j;
+        g_autofree guint8 *col = g_malloc ((gsize) kp * npx), *c4 = g_malloc ((gsize) kp * npx);
+        g_autofree gint8 *w = g_malloc ((gsize) kp * noc);
+        g_autofree gint32 *bias = g_new (gint32, noc), *acc = g_new (gint32, noc * npx);
+        /* extremes included: 255 × ±127 everywhere in some rows */
+        for (gsize e = 0; e < (gsize) kp * npx; e++)
+          col[e] = e % 7 == 0 ? 255 : (guint8) g_rand_int_range (rand, 0, 256);
+        for (gsize e = 0; e < (gsize) kp * noc; e++)
+          w[e] = e / kp == 1 ? 127 : e / kp == 2 ? -127 : (gint8) g_rand_int_range (rand, -127, 128);
+        for (guint o = 0; o < noc; o++)
+          bias[o] = g_rand_int_range (rand, -(1 << 30), 1 << 30);
+        for (guint px = 0; px < npx; px++)
+          for (guint k = 0; k < kp; k++)
+            c4[((gsize) (k / 4) * npx + px) * 4 + k % 4] = col[(gsize) px * kp + k];
+        variants[v].func (variants[v].c4 ? c4 : col, kp, npx, w, noc, bias, acc, npx);
+        for (guint o = 0; o < noc; o++)
+          for (guint px = 0; px < npx; px++) {
+            gint64 want = bias[o];
+            for (guint k = 0; k < kp; k++)
+              want += (gint64) col[(gsize) px * kp + k] * w[(gsize) o * kp + k];
+            if (acc[(gsize) o * npx + px] != want)
+              g_error ("%s k %u: oc %u px %u: %d, want %" G_GINT64_FORMAT, variants[v].name, kp,
+                  o, px, acc[(gsize) o * npx + px], want);
+          }
+      }
+  }
+  g_assert_cmpuint (tested, >=, 1);
+}
+
+typedef struct {
+  const char         *name;
+  CfqpInt8RequantFunc func;
+  const char         *feature;
+} RequantVariant;
+
+static void
+test_requant_variants (void)
+{
+  static const RequantVariant variants[] = {
+    { "scalar", cfqp_int8_requant_row_u8__scalar, NULL },
+#if CFQP_GEMM_X86
+    { "avx2", cfqp_int8_requant_row_u8__avx2, "avx2" },
+    { "avx512", cfqp_int8_requant_row_u8__avx512, "avx512" },
+#endif
+  };
+  static const gint32 edges[] = { 0, 1, -1, 2, -2, G_MAXINT32, G_MININT32 + 1, G_MININT32,
+                                  1 << 20, -(1 << 20), 12345, -12345 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (6);
+  enum { N = 203 };
+  gint32 acc[N];
+  guint8 got[N], want[N];
+
+  for (guint trial = 0; trial < 400; trial++) {
+    CfqpRequant pos, neg;
+    gint32 z = trial % 3 == 0 ? 0 : trial % 3 == 1 ? 255 : g_rand_int_range (rand, 0, 256);
+    gint32 lo = trial % 4 == 0 ? z : g_rand_int_range (rand, 0, 128);
+    gint32 hi = trial % 5 == 0 ? 255 : g_rand_int_range (rand, 128, 256);
+    /* multipliers from tiny (shift 62) to large, negative ones too */
+    double real = exp (g_rand_double_range (rand, log (1e-12), log (1e3)));
+    g_assert_true (cfqp_requant_from_real (trial % 7 == 0 ? -real : real, &pos));
+    g_assert_true (cfqp_requant_from_real (real * g_rand_double_range (rand, -0.5, 1.0), &neg));
+    if (trial % 11 == 0)
+      neg = pos;
+    for (guint x = 0; x < N; x++)
+      acc[x] = x < G_N_ELEMENTS (edges) ? edges[x] :
+          (gint32) g_rand_int_range (rand, -(1 << (trial % 31)), 1 << (trial % 31));
+    for (guint x = 0; x < N; x++) {
+      gint64 a = acc[x];
+      want[x] = cfqp_clamp_u8 (z + cfqp_requant (a, a >= 0 ? pos : neg), lo, hi);
+    }
+    for (guint v = 0; v < G_N_ELEMENTS (variants); v++) {
+      if (!cpu_has (variants[v].feature))
+        continue;
+      memset (got, 0, N);
+      variants[v].func (acc, N, pos, neg, z, lo, hi, got);
+      for (guint x = 0; x < N; x++)
+        if (got[x] != want[x])
+          g_error ("requant %s: acc %d (m %d/%d, shift %u/%u, z %d, [%d, %d]): %u, want %u",
+              variants[v].name, acc[x], pos.m, neg.m, pos.shift, neg.shift, z, lo, hi, got[x],
+              want[x]);
+    }
+  }
 }
 
 /* --- pixel adapters ------------------------------------------------------------ */
@@ -661,6 +815,8 @@ main (int argc, char **argv)
     g_test_add_data_func (c->name, c, test_case);
   }
   g_test_add_func ("/int8-cpu/paths", test_paths);
+  g_test_add_func ("/int8-cpu/gemm-variants", test_gemm_variants);
+  g_test_add_func ("/int8-cpu/requant-variants", test_requant_variants);
   g_test_add_func ("/int8-cpu/overflow-guard", test_overflow_guard);
   g_test_add_func ("/int8-cpu/pixels", test_pixels);
   g_test_add_func ("/int8-cpu/network-abpn28", test_network);
