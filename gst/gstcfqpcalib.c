@@ -158,6 +158,8 @@ static gboolean gst_cfqp_calib_unlock (GstBaseSink * sink);
 static gboolean gst_cfqp_calib_unlock_stop (GstBaseSink * sink);
 static GstFlowReturn gst_cfqp_calib_render (GstBaseSink * sink,
     GstBuffer * buffer);
+static GstStateChangeReturn gst_cfqp_calib_change_state (GstElement * element,
+    GstStateChange transition);
 
 static void
 gst_cfqp_calib_class_init (GstCfqpCalibClass * klass)
@@ -303,6 +305,7 @@ gst_cfqp_calib_class_init (GstCfqpCalibClass * klass)
       "cfqp developers");
   gst_element_class_add_static_pad_template (element_class, &sink_template);
 
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_cfqp_calib_change_state);
   sink_class->start = GST_DEBUG_FUNCPTR (gst_cfqp_calib_start);
   sink_class->stop = GST_DEBUG_FUNCPTR (gst_cfqp_calib_stop);
   sink_class->set_caps = GST_DEBUG_FUNCPTR (gst_cfqp_calib_set_caps);
@@ -715,6 +718,18 @@ gst_cfqp_calib_event (GstBaseSink * sink, GstEvent * event)
       break;
   }
   return GST_BASE_SINK_CLASS (parent_class)->event (sink, event);
+}
+
+static GstStateChangeReturn
+gst_cfqp_calib_change_state (GstElement * element, GstStateChange transition)
+{
+  GstCfqpCalib *self = GST_CFQP_CALIB (element);
+
+  /* going down: a calibration being computed (worker, or the streaming
+   * thread at EOS) stops at its next image instead of finishing */
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY && self->cancel)
+    g_cancellable_cancel (self->cancel);
+  return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 }
 
 static gboolean
