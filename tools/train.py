@@ -232,7 +232,7 @@ def main():
         run, m["y_psnr"], b["y_psnr"], m["y_psnr"] - b["y_psnr"], m["y_ssim"], b["y_ssim"],
         m["rgb_psnr"], b["rgb_psnr"]))
     res.update({"run": run, "arch": args.arch, "scale": args.scale, "clipped": args.clipped,
-                "steps": step, "minutes": args.minutes, "train_minutes": round(train_s / 60, 1), "batch": args.batch,
+                "steps": step, "minutes": args.minutes, "threads": args.threads, "train_minutes": round(train_s / 60, 1), "batch": args.batch,
                 "patch": args.patch, "lr": args.lr, "seed": args.seed,
                 "params": sr_models.count_params(model),
                 "macs_per_lr_pixel": sr_models.macs_per_lr_pixel(model),
