@@ -730,8 +730,8 @@ gst_cfqp_sr_load_calibration_file (GstCfqpSr * self, const gchar * path)
     g_clear_pointer (&calib, cfqp_calibration_unref);
   if (calib == NULL) {
     GST_ELEMENT_WARNING (self, RESOURCE, READ,
-        ("Calibration \"%s\" refused, keeping the current one: %s", path,
-            err->message), (NULL));
+        ("Calibration \"%s\" refused (the active calibration, if any, "
+            "stays): %s", path, err->message), (NULL));
     g_clear_error (&err);
   }
   cfqp_model_unref (run_model);

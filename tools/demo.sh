@@ -96,9 +96,12 @@ frames=${CFQP_DEMO_FRAMES:-30}
 launch filesrc location="$out/hr.png" ! pngdec ! $bicubic ! video/x-raw,width=640,height=360 \
   ! pngenc ! filesink location="$out/lr-640x360.png"
 t2=$(date +%s.%N)
-launch filesrc location="$out/lr-640x360.png" ! pngdec ! videoconvert ! video/x-raw,format=RGB \
+# -m: cfqpsr says which calibration it runs (shipped, or self-calibrated
+# from the first frames while FP32 runs) and from which frame
+gst-launch-1.0 -m filesrc location="$out/lr-640x360.png" ! pngdec ! videoconvert ! video/x-raw,format=RGB \
   ! imagefreeze num-buffers="$frames" ! video/x-raw,framerate=30/1 \
-  ! cfqpsr scale-factor=3 "${model[@]}" ! fakesink sync=false
+  ! cfqpsr scale-factor=3 "${model[@]}" ! fakesink sync=false \
+  | sed -n 's/.*cfqpsr-calibration, source=(string)\([^,]*\),.*precision=(string)\([a-z0-9]*\), frame=(guint64)\([0-9]*\).*/demo: cfqpsr runs \2 with calibration \1 from frame \3/p'
 t3=$(date +%s.%N)
 /usr/bin/python3 - "$t0" "$t1" "$t2" "$t3" "$frames" <<'PY'
 import sys
