@@ -1012,7 +1012,7 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
     calib = gst_cfqp_sr_load_calibration_file (self, calibration_file);
     calib_source = g_strdup_printf ("file:%s", calibration_file);
   } else {
-    calib = gst_cfqp_load_shipped_calibration (model_file, model_scale, model,
+    calib = gst_cfqp_load_shipped_calibration (model_file, model_scale, NULL,
         &calib_source, &err);
     if (calib != NULL && !gst_cfqp_calibration_usable (calib, run_model,
             clip_free, &err))

@@ -169,8 +169,6 @@ gboolean
 gst_cfqp_calibration_usable (CfqpCalibration * calib, CfqpModel * run_model,
     gboolean clip_free, GError ** error)
 {
-  if (!cfqp_calibration_check_model (calib, run_model, error))
-    return FALSE;
   if (cfqp_calibration_get_clip_free (calib) != clip_free) {
     g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_MODEL_MISMATCH,
         "the calibration is for the %s model, the element runs the %s one "
@@ -179,7 +177,7 @@ gst_cfqp_calibration_usable (CfqpCalibration * calib, CfqpModel * run_model,
         clip_free ? "true" : "false");
     return FALSE;
   }
-  return TRUE;
+  return cfqp_calibration_check_model (calib, run_model, error);
 }
 
 typedef struct

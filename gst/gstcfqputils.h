@@ -69,13 +69,14 @@ gboolean gst_cfqp_have_default_model (guint scale);
 /* The calibration shipped with a model: for the default model (model_file
  * NULL) the embedded default-x<N>.calib.json, for a model file m.onnx the
  * file m.calib.json beside it.  NULL (and no error) when there is none;
- * NULL with error when one exists but cannot be used for model. *source
- * names it. */
+ * NULL with error when one exists but cannot be read or (model not NULL:
+ * the model the runner runs) does not fit it.  *source names it. */
 CfqpCalibration *gst_cfqp_load_shipped_calibration (const gchar * model_file,
     guint scale, CfqpModel * model, gchar ** source, GError ** error);
 
-/* A calibration usable with model (the model as loaded) in the clip_free
- * mode asked for: same content hash, same tensors, same clip-free flag. */
+/* A calibration usable with run_model (what the runner runs: the model or
+ * its clip-free copy) in the clip_free mode asked for: same clip-free flag,
+ * content hash and tensors. */
 gboolean gst_cfqp_calibration_usable (CfqpCalibration * calib,
     CfqpModel * run_model, gboolean clip_free, GError ** error);
 

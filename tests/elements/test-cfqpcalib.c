@@ -136,6 +136,18 @@ push_frames (guint n, const guint8 * values, Result * r,
   g_free (path);
 }
 
+/* cfqpcalib calibrates the clip-free copy by default: check against it */
+static CfqpModel *
+clip_free_model (const gchar * path)
+{
+  CfqpModel *model = cfqp_model_new_from_file (path, NULL), *cf;
+
+  fail_unless (model != NULL);
+  cf = cfqp_model_new_clip_free (model, NULL, NULL);
+  cfqp_model_unref (model);
+  return cf;
+}
+
 static guint8 distinct[16] = { 0, 200, 40, 240, 80, 120, 20, 160, 60, 220,
   100, 140, 30, 180, 90, 250
 };
@@ -214,7 +226,7 @@ GST_START_TEST (test_publish_location)
   gchar *dir = g_dir_make_tmp ("cfqpcalib-XXXXXX", NULL);
   gchar *out = g_build_filename (dir, "out.calib.json", NULL);
   gchar *mpath = element_test_model_path (3);
-  CfqpModel *model = cfqp_model_new_from_file (mpath, NULL);
+  CfqpModel *model = clip_free_model (mpath);
   CfqpCalibration *calib;
   GError *err = NULL;
   Result r = { 0, };
@@ -350,7 +362,7 @@ GST_START_TEST (test_offline_folder)
   gchar *dir = g_dir_make_tmp ("cfqpcalib-XXXXXX", NULL);
   gchar *out = g_build_filename (dir, "folder.calib.json", NULL);
   gchar *mpath = element_test_model_path (3);
-  CfqpModel *model = cfqp_model_new_from_file (mpath, NULL);
+  CfqpModel *model = clip_free_model (mpath);
   CfqpCalibration *calib;
   GError *err = NULL;
   gchar *desc;
