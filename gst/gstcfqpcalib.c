@@ -36,8 +36,10 @@
  * `published`); EOS then goes on.  A location that cannot be written is an
  * element WARNING: the rest of the pipeline is not disturbed.
  *
- * QDQ ONNX export (`export-qdq`) is not offered: neither the engine nor the
- * calibration library has an exporter yet.
+ * With #GstCfqpCalib:export-qdq set, every publication also writes the
+ * calibrated model as QDQ ONNX (QuantizeLinear/DequantizeLinear pairs, the
+ * INT8 program's own integers) for other runtimes; a failure to write it is
+ * a warning too.
  *
  * ## Example launch lines
  * |[
@@ -73,6 +75,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_cfqp_calib_debug);
 #define DEFAULT_PROP_OBSERVER GST_CFQP_OBSERVER_MSE
 #define DEFAULT_PROP_CALIBRATION_NAME NULL
 #define DEFAULT_PROP_CLIP_FREE TRUE
+#define DEFAULT_PROP_EXPORT_QDQ NULL
 #define MAX_SAMPLES 4096
 #define QUEUE_LENGTH 2
 
@@ -89,6 +92,7 @@ enum
   PROP_OBSERVER,
   PROP_CALIBRATION_NAME,
   PROP_CLIP_FREE,
+  PROP_EXPORT_QDQ,
 };
 
 struct _GstCfqpCalib
@@ -106,6 +110,7 @@ struct _GstCfqpCalib
   GstCfqpObserver observer;
   gchar *calibration_name;
   gboolean clip_free;
+  gchar *export_qdq;
 
   /* between start and stop */
   CfqpModel *model;
@@ -299,6 +304,20 @@ gst_cfqp_calib_class_init (GstCfqpCalibClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
+  /**
+   * GstCfqpCalib:export-qdq:
+   *
+   * QDQ ONNX file written (atomically) at every publication: the
+   * calibrated (clip-free, if so) model with its quantization as
+   * QuantizeLinear/DequantizeLinear pairs.  NULL: none.
+   */
+  g_object_class_install_property (gobject_class, PROP_EXPORT_QDQ,
+      g_param_spec_string ("export-qdq", "Export QDQ",
+          "QDQ ONNX model written at every publication (NULL: none)",
+          DEFAULT_PROP_EXPORT_QDQ,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
   gst_element_class_set_static_metadata (element_class,
       "CFQP calibration sink", "Sink/Video",
       "Calibrates an INT8 super-resolution network from video frames (CFQP)",
@@ -331,6 +350,7 @@ gst_cfqp_calib_init (GstCfqpCalib * self)
   self->observer = DEFAULT_PROP_OBSERVER;
   self->calibration_name = g_strdup (DEFAULT_PROP_CALIBRATION_NAME);
   self->clip_free = DEFAULT_PROP_CLIP_FREE;
+  self->export_qdq = g_strdup (DEFAULT_PROP_EXPORT_QDQ);
   gst_video_info_init (&self->info);
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
@@ -360,6 +380,7 @@ gst_cfqp_calib_finalize (GObject * object)
   g_free (self->model_file);
   g_free (self->location);
   g_free (self->calibration_name);
+  g_free (self->export_qdq);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
 
@@ -407,6 +428,10 @@ gst_cfqp_calib_set_property (GObject * object, guint prop_id,
     case PROP_CLIP_FREE:
       self->clip_free = g_value_get_boolean (value);
       break;
+    case PROP_EXPORT_QDQ:
+      g_free (self->export_qdq);
+      self->export_qdq = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -452,6 +477,9 @@ gst_cfqp_calib_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_CLIP_FREE:
       g_value_set_boolean (value, self->clip_free);
       break;
+    case PROP_EXPORT_QDQ:
+      g_value_set_string (value, self->export_qdq);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -485,7 +513,7 @@ static gboolean
 gst_cfqp_calib_publish (GstCfqpCalib * self)
 {
   CfqpCalibration *calib;
-  gchar *location, *name;
+  gchar *location, *name, *qdq;
   GError *err = NULL;
 
   if (cfqp_reservoir_get_n_samples (cfqp_calibrator_get_reservoir
@@ -504,6 +532,7 @@ gst_cfqp_calib_publish (GstCfqpCalib * self)
   GST_OBJECT_LOCK (self);
   location = g_strdup (self->location);
   name = g_strdup (self->calibration_name);
+  qdq = g_strdup (self->export_qdq);
   GST_OBJECT_UNLOCK (self);
 
   if (location != NULL && !cfqp_calibration_save (calib, location, &err)) {
@@ -512,6 +541,19 @@ gst_cfqp_calib_publish (GstCfqpCalib * self)
         (NULL));
     g_clear_error (&err);
     g_clear_pointer (&location, g_free);
+  }
+  if (qdq != NULL) {
+    CfqpModel *model = cfqp_calibrator_get_model (self->calibrator);
+    CfqpQParams *qp = cfqp_calibration_to_qparams (calib, model, &err);
+
+    if (qp == NULL || !cfqp_model_export_qdq (model, qp, qdq, &err)) {
+      GST_ELEMENT_WARNING (self, RESOURCE, OPEN_WRITE,
+          ("Could not export QDQ model \"%s\": %s", qdq, err->message),
+          (NULL));
+      g_clear_error (&err);
+      g_clear_pointer (&qdq, g_free);
+    }
+    g_free (qp);
   }
   if (name != NULL)
     gst_cfqp_registry_publish (name, calib);
@@ -527,8 +569,10 @@ gst_cfqp_calib_publish (GstCfqpCalib * self)
               "n-samples", G_TYPE_UINT, cfqp_calibration_get_n_samples (calib),
               "model-hash", G_TYPE_STRING,
               cfqp_calibration_get_model_hash (calib),
-              "calibration-name", G_TYPE_STRING, name, NULL)));
+              "calibration-name", G_TYPE_STRING, name,
+              "export-qdq", G_TYPE_STRING, qdq, NULL)));
   cfqp_calibration_unref (calib);
+  g_free (qdq);
   g_free (location);
   g_free (name);
   return TRUE;
