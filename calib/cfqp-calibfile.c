@@ -374,6 +374,36 @@ from_root (JsonNode *root_node, GError **error)
       n_images, tensors, n);
 }
 
+/* json-glib's parser recurses once per [ or {: a few MB of "[[[[…" overflow
+ * the stack.  A calibration nests 3 deep; anything past MAX_NESTING is
+ * refused before json-glib sees it.  Brackets inside strings do not count. */
+#define MAX_NESTING 32
+
+static gboolean
+nesting_ok (const char *data, gsize length)
+{
+  guint depth = 0;
+  gboolean in_string = FALSE;
+
+  for (gsize i = 0; i < length; i++) {
+    char ch = data[i];
+    if (in_string) {
+      if (ch == '\\')
+        i++;
+      else if (ch == '"')
+        in_string = FALSE;
+    } else if (ch == '"') {
+      in_string = TRUE;
+    } else if (ch == '[' || ch == '{') {
+      if (++depth > MAX_NESTING)
+        return FALSE;
+    } else if ((ch == ']' || ch == '}') && depth > 0) {
+      depth--;
+    }
+  }
+  return TRUE;
+}
+
 CfqpCalibration *
 cfqp_calibration_new_from_json (const char *data, gssize length, CfqpModel *model,
                                 GError **error)
@@ -381,6 +411,12 @@ cfqp_calibration_new_from_json (const char *data, gssize length, CfqpModel *mode
   g_autoptr (JsonParser) parser = json_parser_new ();
   GError *err = NULL;
   CfqpCalibration *c;
+
+  if (!nesting_ok (data, length < 0 ? strlen (data) : (gsize) length)) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_FORMAT,
+        "not a calibration: nested more than %d deep", MAX_NESTING);
+    return NULL;
+  }
 
   if (!json_parser_load_from_data (parser, data, length, &err)) {
     g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_PARSE,
