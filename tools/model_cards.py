@@ -124,10 +124,11 @@ def main():
             "- Validation (PyTorch FP32): Y-PSNR %.2f dB vs bicubic %.2f dB (%+.2f dB); Y-SSIM %.4f vs %.4f; "
             "RGB-PSNR %.2f vs %.2f." % (m["y_psnr"], b["y_psnr"], m["y_psnr"] - b["y_psnr"], m["y_ssim"],
                                         b["y_ssim"], m["rgb_psnr"], b["rgb_psnr"]),
-            "- Command: `nice -n 10 /usr/bin/python3 tools/train.py --arch %s --scale %d%s --minutes %s "
-            "--steps 1000000 --threads %d --export models/%s.onnx`" % (
+            "- Command: `nice -n 10 /usr/bin/python3 tools/train.py --arch %s --scale %d%s %s "
+            "--threads %d --export models/%s.onnx`" % (
                 r["arch"], r["scale"], " --clipped" if r["clipped"] else "",
-                ("%g" % r["minutes"]) if "minutes" in r else "?", r.get("threads", 2), run),
+                ("--minutes %g --steps 1000000" % r["minutes"]) if r.get("minutes")
+                else "--steps %d --minutes 0" % r["steps"], r.get("threads", 2), run),
             "- File: %d bytes, sha256 `%s`." % (os.path.getsize(onnx_path), sha(onnx_path)[:16]),
             "",
         ] + rows + [""]))

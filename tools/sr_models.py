@@ -125,10 +125,10 @@ class XLSR(nn.Module):
         self.mix = conv(channels + 16, channels, 1)
         self.tail = conv(channels, 3 * scale * scale, 3)
         self.shuffle = nn.PixelShuffle(scale)     # CRD
-        for m in self.modules():                  # He init scaled by 0.1 (paper)
+        for m in self.modules():  # He normal with variance scale 0.1 (std sqrt(0.1/fan_in)), as XLSR
             if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
-                m.weight.data *= 0.1
+                fan_in = m.weight[0].numel()
+                nn.init.normal_(m.weight, 0.0, (0.1 / fan_in) ** 0.5)
                 nn.init.zeros_(m.bias)
 
     def forward(self, x):
