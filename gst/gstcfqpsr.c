@@ -33,8 +33,8 @@
  * #GstCfqpSr:precision int8 (the default) needs a calibration: the one in
  * #GstCfqpSr:calibration-file, else the one shipped with the model (the
  * embedded default model's, or `m.calib.json` beside a model file
- * `m.onnx`), else one published by a `cfqpcalib` with the same
- * #GstCfqpSr:calibration-name.  Without any of these (and with no
+ * `m.onnx`, or the parameters a QDQ ONNX model carries), else one
+ * published by a `cfqpcalib` with the same #GstCfqpSr:calibration-name.  Without any of these (and with no
  * calibration-name) the element runs FP32 while it calibrates itself from
  * the first #GstCfqpSr:self-calibration-frames frames with CFQP in a worker
  * thread, then switches to INT8 at a frame boundary.
@@ -649,13 +649,16 @@ gst_cfqp_sr_build_runner (GstCfqpSr * self, GError ** error)
     if (self->calib != NULL)
       qparams = cfqp_calibration_to_qparams (self->calib, self->run_model,
           &err);
-    if (qparams == NULL) {
+    options.qparams = qparams;
+    /* a QDQ model carries its own parameters */
+    if (qparams == NULL && self->calib == NULL)
+      options.qparams = cfqp_model_get_embedded_qparams (self->run_model);
+    if (options.qparams == NULL) {
       if (err != NULL)
         GST_WARNING_OBJECT (self, "calibration unusable: %s", err->message);
       g_clear_error (&err);
       options.precision = CFQP_PRECISION_FP32;
     }
-    options.qparams = qparams;
   }
 
   runner = cfqp_runner_new (self->run_model, &options, &err);
@@ -1040,12 +1043,29 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
     goto failed;
   }
   gst_cfqp_sr_update_active_backend (self);
-  if (calib != NULL)
+  if (calib != NULL) {
     gst_cfqp_sr_post_calibration (self, calib_source, calib);
+  } else if (cfqp_model_get_embedded_qparams (run_model) != NULL) {
+    gchar *src = g_strdup_printf ("embedded:%s", source);
+
+    GST_INFO_OBJECT (self, "QDQ model: its own quantization parameters");
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self),
+            gst_structure_new ("cfqpsr-calibration",
+                "source", G_TYPE_STRING, src,
+                "model-hash", G_TYPE_STRING, cfqp_model_get_hash (model),
+                "n-samples", G_TYPE_UINT, 0,
+                "precision", G_TYPE_STRING,
+                cfqp_runner_get_precision (self->runner) ==
+                CFQP_PRECISION_INT8 ? "int8" : "fp32",
+                "frame", G_TYPE_UINT64, self->frame_count, NULL)));
+    g_free (src);
+  }
 
   /* nothing to run INT8 with yet: calibrate from the stream, unless a
    * paired cfqpcalib will publish one */
-  if (calib == NULL && int8 && calibration_name == NULL) {
+  if (calib == NULL && int8 && calibration_name == NULL &&
+      cfqp_model_get_embedded_qparams (run_model) == NULL) {
     if (self_frames > 0) {
       CfqpCalibSettings settings;
 

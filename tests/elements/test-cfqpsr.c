@@ -1318,6 +1318,96 @@ GST_START_TEST (test_shipped_calibration)
 
 GST_END_TEST;
 
+/* A QDQ model (as cfqpcalib export-qdq writes) runs INT8 with its own
+ * parameters, from the first frame, without calibrating itself. */
+GST_START_TEST (test_qdq_model)
+{
+  gchar *dir = g_dir_make_tmp ("cfqpsr-XXXXXX", NULL);
+  gchar *qdq = g_build_filename (dir, "tiny.qdq.onnx", NULL);
+  CfqpCalibration *calib = make_calibration (2, TRUE, 4, NULL);
+  CfqpQParams *qp = calib_qparams (2, calib);
+  gchar *mpath = element_test_model_path (2);
+  CfqpModel *model = cfqp_model_new_from_file (mpath, NULL), *cf, *qmodel;
+  CfqpRunnerOptions opts = CFQP_RUNNER_OPTIONS_INIT;
+  CfqpPackedLayout l = { 3, 0, 1, 2, -1 };
+  CfqpRunner *runner;
+  GError *err = NULL;
+  GstElement *sr = gst_element_factory_make ("cfqpsr", NULL);
+  GstBus *bus = gst_bus_new ();
+  GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_structure_free);
+  GstHarness *h;
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  GstMapInfo im, om;
+  guint8 *ref;
+
+  cf = cfqp_model_new_clip_free (model, NULL, NULL);
+  fail_unless (cfqp_model_export_qdq (cf, qp, qdq, &err), "%s",
+      err ? err->message : "?");
+
+  g_object_set (sr, "model-file", qdq, "backend", 1, NULL);
+  gst_element_set_bus (sr, bus);
+  h = gst_harness_new_with_element (sr, "sink", "src");
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=RGB,width=7,height=6,"
+      "framerate=30/1");
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 7, 6);
+  in = make_input (&info, 21, 11);
+  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+  fail_unless_equals_int (pop_element_messages (bus, "cfqpsr-calibration",
+          msgs), 1);
+  fail_unless (g_str_has_prefix (gst_structure_get_string (g_ptr_array_index
+              (msgs, 0), "source"), "embedded:"));
+  fail_unless_equals_string (gst_structure_get_string (g_ptr_array_index (msgs,
+              0), "precision"), "int8");
+
+  /* the engine on the QDQ file with its embedded parameters */
+  cfqp_model_unref (cf);
+  cf = cfqp_model_new_from_file (qdq, NULL);
+  fail_unless (cf != NULL);
+  /* what the element runs: the clip-free copy (clip-free=true) */
+  qmodel = cfqp_model_new_clip_free (cf, NULL, NULL);
+  cfqp_model_unref (cf);
+  opts.precision = CFQP_PRECISION_INT8;
+  opts.backend = CFQP_BACKEND_CPU;
+  opts.qparams = cfqp_model_get_embedded_qparams (qmodel);
+  runner = cfqp_runner_new (qmodel, &opts, &err);
+  fail_unless (runner != NULL, "%s", err ? err->message : "?");
+  ref = g_malloc (14 * 12 * 3);
+  gst_buffer_map (in, &im, GST_MAP_READ);
+  gst_buffer_map (out, &om, GST_MAP_READ);
+  fail_unless (cfqp_runner_run_packed (runner, &l, im.data, 21, 7, 6, ref,
+          14 * 3, NULL));
+  {
+    guint y;
+    gsize ostride = GST_ROUND_UP_4 (14 * 3);
+
+    for (y = 0; y < 12; y++)
+      fail_unless (memcmp (om.data + y * ostride, ref + y * 14 * 3, 14 * 3)
+          == 0, "row %u", y);
+  }
+  gst_buffer_unmap (out, &om);
+  gst_buffer_unmap (in, &im);
+
+  g_free (ref);
+  cfqp_runner_free (runner);
+  cfqp_model_unref (qmodel);
+  cfqp_model_unref (model);
+  gst_buffer_unref (in);
+  gst_buffer_unref (out);
+  free_int8_harness (h, sr, bus);
+  g_ptr_array_unref (msgs);
+  g_free (qp);
+  g_free (mpath);
+  cfqp_calibration_unref (calib);
+  g_unlink (qdq);
+  g_rmdir (dir);
+  g_free (qdq);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 static void
 count_handoff (GstElement * sink, GstBuffer * buf, GstPad * pad, gpointer data)
 {
@@ -1427,6 +1517,7 @@ cfqpsr_suite (void)
   tcase_add_test (tc, test_navigation);
   tcase_add_test (tc, test_scale_from_downstream);
   tcase_add_test (tc, test_shipped_calibration);
+  tcase_add_test (tc, test_qdq_model);
   tcase_add_test (tc, test_live_pairing);
   return s;
 }
