@@ -69,6 +69,29 @@ Defaults embedded by the plugin: %(defaults)s.
 """
 
 
+def crop_check(onnx_path, scale):
+    """Y-PSNR of the ONNX file itself (NumPy evaluator of the graph, not
+    PyTorch) on the committed test crops, beside bicubic."""
+    import sys
+    import numpy as np
+    import onnx
+    from PIL import Image
+    sys.path.insert(0, TOOLS)
+    import sr_models
+    import train
+    g = onnx.load(onnx_path)
+    out = []
+    for name in ("boats", "forest", "grass"):
+        d = os.path.join(REPO, "tests", "data", "images")
+        lr = np.asarray(Image.open(os.path.join(d, "%s-x%d.png" % (name, scale))).convert("RGB"))
+        hr = np.asarray(Image.open(os.path.join(d, "%s-hr.png" % name)).convert("RGB"))
+        y = sr_models.onnx_eval_numpy(g, lr.transpose(2, 0, 1)[None].astype(np.float64) / 255.0)
+        sr = np.round(np.clip(y[0].transpose(1, 2, 0), 0, 1) * 255).astype(np.uint8)
+        out.append("%s %.2f (bicubic %.2f)" % (name, train.metrics(sr, hr, scale)["y_psnr"],
+                                               train.metrics(train.bicubic(lr, scale), hr, scale)["y_psnr"]))
+    return "; ".join(out)
+
+
 def sha(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
@@ -129,6 +152,8 @@ def main():
                 r["arch"], r["scale"], " --clipped" if r["clipped"] else "",
                 ("--minutes %g --steps 1000000" % r["minutes"]) if r.get("minutes")
                 else "--steps %d --minutes 0" % r["steps"], r.get("threads", 2), run),
+            "- ONNX file check (`tools/model_cards.py`: NumPy evaluation of the exported graph on the "
+            "120x120 crops in tests/data/images), Y-PSNR dB: %s." % crop_check(onnx_path, r["scale"]),
             "- File: %d bytes, sha256 `%s`." % (os.path.getsize(onnx_path), sha(onnx_path)[:16]),
             "",
         ] + rows + [""]))
