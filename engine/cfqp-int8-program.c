@@ -193,6 +193,14 @@ build_conv (const CfqpNode *node, const CfqpQParams *qp, CfqpInt8Node *q, GError
   q->bias = g_new0 (gint32, oc_n);
   q->rq_pos = g_new (CfqpRequant, oc_n);
   q->rq_neg = g_new (CfqpRequant, oc_n);
+  /* Finite at import, but folded constants (Mul, Add into the conv) can
+   * overflow to inf and NaN: not quantisable, and casting them is UB. */
+  for (gsize e = 0; e < n_w; e++)
+    if (!isfinite (cp->weight[e]))
+      FAIL ("weights are not finite");
+  for (guint oc = 0; cp->bias && oc < oc_n; oc++)
+    if (!isfinite (cp->bias[oc]))
+      FAIL ("biases are not finite");
   for (gsize e = 0; e < n_w; e++) {
     guint oc = weight_out_channel (cp, transpose, e);
     q->weight[e] = (gint8) CLAMP (lround (cp->weight[e] / wscale[oc]), -127, 127);
