@@ -7,7 +7,10 @@
  *   --frames N             timed frames after warm-up
  *   --precision fp32|int8  int8 runs packed RGB bytes in and out, with
  *                          min/max parameters observed on the first frame
- *   --backend auto|cpu|ref INT8 kernel set
+ *   --backend auto|cpu|ref INT8 kernel set; opencl: the whole graph on an
+ *                          OpenCL device (FP32 or INT8)
+ *   --device SPEC          OpenCL device index or name substring (default:
+ *                          the first GPU)
  *   --abpn F,N,S           instead of a file: an ABPN-like ×S net, conv3x3
  *                          3→F, N × conv3x3 F→F ReLU, F→3·S², anchor add,
  *                          depth-to-space, seeded random weights
@@ -177,12 +180,14 @@ int
 main (int argc, char **argv)
 {
   gint threads = 0, frames = 10;
-  const char *precision = "fp32", *backend = "auto", *abpn = NULL;
+  const char *precision = "fp32", *backend = "auto", *abpn = NULL, *device = NULL;
   GOptionEntry entries[] = {
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Worker threads (0: one per CPU)", "N" },
     { "frames", 0, 0, G_OPTION_ARG_INT, &frames, "Timed frames after warm-up", "N" },
     { "precision", 0, 0, G_OPTION_ARG_STRING, &precision, "fp32 or int8", "P" },
-    { "backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or ref (INT8 kernels)", "B" },
+    { "backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu, ref (INT8 kernels) or opencl",
+      "B" },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device, "OpenCL device index or name", "SPEC" },
     { "abpn", 0, 0, G_OPTION_ARG_STRING, &abpn, "Synthetic ABPN instead of a file", "F,N,S" },
     { NULL }
   };
@@ -206,7 +211,7 @@ main (int argc, char **argv)
       argc != (abpn ? 3 : 4)) {
     fprintf (stderr, "%s\n", error ? error->message :
         "usage: cfqp-bench-engine MODEL.onnx|--abpn F,N,S WIDTH HEIGHT [--threads N] "
-        "[--frames N] [--precision fp32|int8] [--backend auto|cpu|ref]");
+        "[--frames N] [--precision fp32|int8] [--backend auto|cpu|ref|opencl] [--device SPEC]");
     return 2;
   }
   n_args = abpn ? 1 : 2;
@@ -227,11 +232,14 @@ main (int argc, char **argv)
     options.backend = CFQP_BACKEND_CPU;
   else if (g_str_equal (backend, "ref"))
     options.backend = CFQP_BACKEND_REF;
+  else if (g_str_equal (backend, "opencl"))
+    options.backend = CFQP_BACKEND_OPENCL;
   else if (!g_str_equal (backend, "auto")) {
     fprintf (stderr, "unknown backend '%s'\n", backend);
     return 2;
   }
   options.n_threads = threads;
+  options.device = device;
 
   model = abpn ? abpn_model (abpn, &error) : cfqp_model_new_from_file (argv[1], &error);
   if (!model) {
