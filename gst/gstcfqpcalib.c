@@ -356,8 +356,10 @@ gst_cfqp_calib_init (GstCfqpCalib * self)
   g_cond_init (&self->cond);
   g_queue_init (&self->queue);
 
-  /* a processing sink, not a display: frames are consumed as they come */
+  /* a processing sink, not a display: frames are consumed as they come,
+   * and no upstream buffer is held back as "last sample" */
   gst_base_sink_set_sync (GST_BASE_SINK (self), FALSE);
+  gst_base_sink_set_last_sample_enabled (GST_BASE_SINK (self), FALSE);
 }
 
 static void
