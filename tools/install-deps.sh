@@ -25,6 +25,7 @@ CFQP_DEBIAN_PACKAGES=(
   ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd
   protobuf-c-compiler libprotobuf-c-dev libonnx-dev
   check libpng-dev python3-onnx python3-numpy
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

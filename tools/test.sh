@@ -14,4 +14,32 @@ else
   meson setup "$build" -Dtests=enabled
 fi
 ninja -C "$build"
-meson test -C "$build" --print-errorlogs "$@"
+rc=0
+meson test -C "$build" --print-errorlogs "$@" || rc=$?
+
+# CFQP_TEST_SANITIZERS=1: the same tests again, built with ASan + UBSan
+# (LSan on; tests/lsan.supp hides third-party leaks only), in $build-asan.
+if [ -n "${CFQP_TEST_SANITIZERS:-}" ]; then
+  asan=$build-asan
+  [ -f "$asan/build.ninja" ] || meson setup "$asan" -Dtests=enabled -Dopencl=disabled \
+    -Dbuildtype=debugoptimized -Db_sanitize=address,undefined \
+    -Dc_args=-fsanitize=float-cast-overflow -Dc_link_args=-fsanitize=float-cast-overflow
+  ninja -C "$asan" || rc=1
+  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=1:print_summary=1 \
+  UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
+  LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0 GST_REGISTRY_FORK=no \
+    meson test -C "$asan" --print-errorlogs --timeout-multiplier 4 "$@" || rc=1
+fi
+
+# CFQP_TEST_FUZZ=1 (needs clang-14): libFuzzer build in $build-fuzz; each
+# target fuzzed for ${CFQP_FUZZ_SECONDS:-20} s, and the crash regressions.
+if [ -n "${CFQP_TEST_FUZZ:-}" ]; then
+  fuzz=$build-fuzz
+  [ -f "$fuzz/build.ninja" ] || CC=clang-14 meson setup "$fuzz" -Dtests=enabled \
+    -Dfuzzing=true -Db_lundef=false -Dopencl=disabled
+  ninja -C "$fuzz" tests/fuzz/fuzz-onnx tests/fuzz/fuzz-calib tests/fuzz/fuzz-replay-onnx \
+    tests/fuzz/fuzz-replay-calib || rc=1
+  meson test -C "$fuzz" --no-rebuild --print-errorlogs --suite fuzz --suite fuzz-regressions \
+    || rc=1
+fi
+exit $rc
