@@ -36,8 +36,9 @@
  * `m.onnx`, or the parameters a QDQ ONNX model carries), else one
  * published by a `cfqpcalib` with the same #GstCfqpSr:calibration-name.  Without any of these (and with no
  * calibration-name) the element runs FP32 while it calibrates itself from
- * the first #GstCfqpSr:self-calibration-frames frames with CFQP in a worker
- * thread, then switches to INT8 at a frame boundary.
+ * the first #GstCfqpSr:self-calibration-frames frames (random 256×256
+ * crops of them) with CFQP in a worker thread, then switches to INT8 at a
+ * frame boundary.
  *
  * Every calibration that becomes active (at start, from a replaced
  * calibration file — watched, atomic renames included —, from a paired
@@ -93,6 +94,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_cfqp_sr_debug);
 #define DEFAULT_PROP_SELF_CALIBRATION_FRAMES 8
 #define MAX_N_THREADS 1024
 #define MAX_SELF_CALIBRATION_FRAMES 1024
+#define SELF_CALIBRATION_CROP 256
 
 enum
 {
@@ -1072,6 +1074,8 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
       cfqp_calib_settings_init (&settings);
       settings.clip_free = clip_free;
       settings.max_samples = self_frames;
+      /* random crops bound the worker's time on large frames */
+      settings.crop_size = SELF_CALIBRATION_CROP;
       self->calibrator = cfqp_calibrator_new (model, &settings);
       self->calib_cancel = g_cancellable_new ();
       self->calib_pool = g_thread_pool_new (gst_cfqp_sr_self_calib_func, self,
