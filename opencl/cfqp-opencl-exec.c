@@ -62,6 +62,9 @@ typedef struct {
   guint64           uploaded;
 } ClExec;
 
+/* Output channels per conv work-item: OCB in f32.cl. */
+#define CONV_OCB 4
+
 #define CHECK(err, call) cfqp_opencl_check ((err), (call), error)
 
 /* --- parameters ---------------------------------------------------------- */
@@ -367,7 +370,7 @@ enqueue_conv (ClExec *e, guint i, GError **error)
   NodeParams *np = &e->params[i];
   Args a = { e, f32 ? (transpose ? K_CONV_TRANSPOSE_F32 : K_CONV_F32) :
                       (transpose ? K_CONV_TRANSPOSE_U8 : K_CONV_U8) };
-  guint pt, pl, pb, pr;
+  guint pt, pl, pb, pr, nb = (cp->out_channels / cp->groups + CONV_OCB - 1) / CONV_OCB;
 
   if (transpose)
     cfqp_conv_transpose_resolve_pads (cp, &pt, &pl, &pb, &pr);
@@ -401,9 +404,12 @@ enqueue_conv (ClExec *e, guint i, GError **error)
   arg_int (&a, cp->dilation_w);
   arg_int (&a, pt);
   arg_int (&a, pl);
+  if (!transpose)
+    arg_int (&a, nb);
   if (f32)
     arg_act (&a, i, &node->act);
-  return launch (&a, out->w, out->h, out->c, error);
+  /* a conv work-item computes CONV_OCB channels of one group */
+  return launch (&a, out->w, out->h, transpose ? out->c : cp->groups * nb, error);
 }
 
 static gboolean

@@ -2,17 +2,28 @@
  * (within float rounding: sums run in another order). */
 
 /* Conv, any kernel/stride/dilation/groups; taps outside the input read the
- * per-input-channel pad value (0 unless a normalisation was folded in). */
+ * per-input-channel pad value (0 unless a normalisation was folded in).
+ * A work-item computes OCB output channels of one pixel, so that each input
+ * load feeds OCB multiply-adds; work-item z is block z % nb of group z / nb
+ * (nb = ⌈ocg / OCB⌉), and a short last block recomputes its last channel
+ * rather than branching in the tap loop. */
+#define OCB 4
+
 __kernel void
 conv_f32 (__global const float *in, __global float *out, __global const float *w,
     __global const float *bias, __global const float *pad_value,
     int in_w, int in_h, int out_w, int out_h, int icg, int ocg, int kh, int kw,
-    int sh, int sw, int dh, int dw, int pt, int pl, ACT_ARGS)
+    int sh, int sw, int dh, int dw, int pt, int pl, int nb, ACT_ARGS)
 {
-  int x = get_global_id (0), y = get_global_id (1), oc = get_global_id (2);
-  int ic0 = oc / ocg * icg;
-  __global const float *wp = w + (size_t) oc * icg * kh * kw;
-  float sum = bias[oc];
+  int x = get_global_id (0), y = get_global_id (1), z = get_global_id (2);
+  int g = z / nb, oc0 = g * ocg + z % nb * OCB, n = min (OCB, g * ocg + ocg - oc0);
+  int ic0 = g * icg, kk = kh * kw;
+  size_t wstride = (size_t) icg * kk;
+  __global const float *w0 = w + (size_t) oc0 * wstride;
+  __global const float *w1 = w0 + min (1, n - 1) * wstride;
+  __global const float *w2 = w0 + min (2, n - 1) * wstride;
+  __global const float *w3 = w0 + min (3, n - 1) * wstride;
+  float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
 
   for (int j = 0; j < icg; j++) {
     __global const float *plane = in + (size_t) (ic0 + j) * in_h * in_w;
@@ -22,14 +33,21 @@ conv_f32 (__global const float *in, __global float *out, __global const float *w
       int iy = y * sh + ky * dh - pt;
       bool row_in = iy >= 0 && iy < in_h;
 
-      for (int kx = 0; kx < kw; kx++) {
+      for (int kx = 0; kx < kw; kx++, w0++, w1++, w2++, w3++) {
         int ix = x * sw + kx * dw - pl;
         float v = row_in && ix >= 0 && ix < in_w ? plane[(size_t) iy * in_w + ix] : pv;
-        sum += *wp++ * v;
+        s0 += *w0 * v;
+        s1 += *w1 * v;
+        s2 += *w2 * v;
+        s3 += *w3 * v;
       }
     }
   }
-  out[OUT_INDEX (oc, y, x, out_h, out_w)] = ACT (sum, oc);
+  {
+    float s[OCB] = { s0, s1, s2, s3 };
+    for (int k = 0; k < n; k++)
+      out[OUT_INDEX (oc0 + k, y, x, out_h, out_w)] = ACT (s[k] + bias[oc0 + k], oc0 + k);
+  }
 }
 
 /* ConvTranspose as a gather: output y receives input row n/sh through tap

@@ -33,35 +33,52 @@ requant_out (long acc, int oc, __global const int2 *rq_pos, __global const int2 
 }
 
 /* acc = bias + Σ w·(q − z_in).  One input channel's taps (≤ 31×31 of
- * 127·255) fit an int, the sum over channels is kept in 64 bits like ref. */
+ * 127·255) fit an int, the sum over channels is kept in 64 bits like ref.
+ * OCB output channels per work-item, laid out as in conv_f32. */
 __kernel void
 conv_u8 (__global const uchar *in, __global uchar *out, __global const char *w,
     __global const int *bias, __global const uchar *pad, int z_in, REQUANT_ARGS,
     int in_w, int in_h, int out_w, int out_h, int icg, int ocg, int kh, int kw,
-    int sh, int sw, int dh, int dw, int pt, int pl)
+    int sh, int sw, int dh, int dw, int pt, int pl, int nb)
 {
-  int x = get_global_id (0), y = get_global_id (1), oc = get_global_id (2);
-  int ic0 = oc / ocg * icg;
-  __global const char *wp = w + (size_t) oc * icg * kh * kw;
-  long acc = bias[oc];
+  int x = get_global_id (0), y = get_global_id (1), z = get_global_id (2);
+  int g = z / nb, oc0 = g * ocg + z % nb * OCB, n = min (OCB, g * ocg + ocg - oc0);
+  int ic0 = g * icg, kk = kh * kw;
+  size_t wstride = (size_t) icg * kk;
+  __global const char *w0 = w + (size_t) oc0 * wstride;
+  __global const char *w1 = w0 + min (1, n - 1) * wstride;
+  __global const char *w2 = w0 + min (2, n - 1) * wstride;
+  __global const char *w3 = w0 + min (3, n - 1) * wstride;
+  long a0 = 0, a1 = 0, a2 = 0, a3 = 0;
 
   for (int j = 0; j < icg; j++) {
     __global const uchar *plane = in + (size_t) (ic0 + j) * in_h * in_w;
-    int pv = pad[ic0 + j] - z_in, part = 0;
+    int pv = pad[ic0 + j] - z_in, p0 = 0, p1 = 0, p2 = 0, p3 = 0;
 
     for (int ky = 0; ky < kh; ky++) {
       int iy = y * sh + ky * dh - pt;
       bool row_in = iy >= 0 && iy < in_h;
 
-      for (int kx = 0; kx < kw; kx++) {
+      for (int kx = 0; kx < kw; kx++, w0++, w1++, w2++, w3++) {
         int ix = x * sw + kx * dw - pl;
         int v = row_in && ix >= 0 && ix < in_w ? plane[(size_t) iy * in_w + ix] - z_in : pv;
-        part += *wp++ * v;
+        p0 += *w0 * v;
+        p1 += *w1 * v;
+        p2 += *w2 * v;
+        p3 += *w3 * v;
       }
     }
-    acc += part;
+    a0 += p0;
+    a1 += p1;
+    a2 += p2;
+    a3 += p3;
   }
-  out[OUT_INDEX (oc, y, x, out_h, out_w)] = requant_out (acc, oc, rq_pos, rq_neg, z_out, lo, hi);
+  {
+    long a[OCB] = { a0, a1, a2, a3 };
+    for (int k = 0; k < n; k++)
+      out[OUT_INDEX (oc0 + k, y, x, out_h, out_w)] =
+          requant_out (bias[oc0 + k] + a[k], oc0 + k, rq_pos, rq_neg, z_out, lo, hi);
+  }
 }
 
 __kernel void
