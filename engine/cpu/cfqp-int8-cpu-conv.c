@@ -59,7 +59,7 @@ choose_path (const CfqpNode *node, const char *isa, CfqpInt8CpuGemmKind kind)
 {
   const CfqpConvParams *cp = &node->p.conv;
 
-  if (node->op != CFQP_OP_CONV || cp->groups != 1)
+  if (node->op != CFQP_OP_CONV || cp->groups != 1 || cp->kernel_h > CFQP_MAX_KERNEL)
     return CFQP_INT8_CPU_CONV_REF;
   /* pixel lanes beat the dot products wherever VNNI has them (ABPN-28
    * 640×360: 94 vs 194 ms CPU per frame on Zen 5) */
@@ -218,11 +218,12 @@ conv_c4 (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
   acc_bytes = (gsize) pc->ocp * npx * sizeof (gint32);
   scratch = cfqp_int8_cpu_scratch (acc_bytes + col_bytes + ring * slot_bytes + cols +
       ring * sizeof (gint) + 64);
+  /* int arrays first, where they stay aligned */
   acc = (gint32 *) scratch;
-  col = scratch + acc_bytes;
+  tags = (gint *) (scratch + acc_bytes);
+  col = scratch + acc_bytes + ring * sizeof (gint);
   rows = col + col_bytes;
   zeros = rows + ring * slot_bytes;
-  tags = (gint *) (zeros + cols + (4 - (cols & 3) % 4));
   memset (zeros, 0, cols);
   for (guint r = 0; r < ring; r++)
     tags[r] = G_MININT;
@@ -296,9 +297,9 @@ cfqp_int8_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8Vie
   scratch = cfqp_int8_cpu_scratch (acc_bytes + col_bytes + ring * row_bytes +
       ring * sizeof (gint) + 64);
   acc = (gint32 *) scratch;
-  col = scratch + acc_bytes;
+  tags = (gint *) (scratch + acc_bytes);
+  col = scratch + acc_bytes + ring * sizeof (gint);
   rows = col + col_bytes;
-  tags = (gint *) (rows + ring * row_bytes);
   for (guint r = 0; r < ring; r++)
     tags[r] = G_MININT;
   /* the k tail meets zero weights; cleared so no stale byte is read */
