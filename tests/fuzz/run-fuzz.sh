@@ -5,7 +5,7 @@
 # seed folders themselves are never written.  A crash input lands in
 # WORK_CORPUS/../ as crash-*/leak-*/timeout-* and fails the test.
 set -euo pipefail
-fuzzer=$1 work=$2
+fuzzer=$(realpath "$1") work=$(realpath -m "$2")
 shift 2
 secs=${CFQP_FUZZ_SECONDS:-20}
 mkdir -p "$work"
