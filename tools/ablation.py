@@ -32,7 +32,8 @@ def run_eval(build, model, clip_free, val, rd, backend):
     if clip_free:
         cmd.append("--clip-free")
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return [json.loads(l) for l in out.splitlines() if l.startswith("{")], " ".join(cmd)
+    rows = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+    return [r for r in rows if "method" in r], " ".join(cmd)
 
 
 def mean(xs):
@@ -45,6 +46,8 @@ def main():
     ap.add_argument("--scale", type=int, required=True)
     ap.add_argument("--model", action="append", required=True, help="label=path[:clip-free]")
     ap.add_argument("--backend", default="cpu")
+    ap.add_argument("--reuse", action="store_true",
+                    help="re-tabulate docs/results/ablation-x<s>.jsonl without running")
     args = ap.parse_args()
     ev = os.path.join(HERE, ".cache", "eval", "x%d" % args.scale)
     if not os.path.exists(os.path.join(ev, "val.txt")):
@@ -52,7 +55,15 @@ def main():
                         str(args.scale)], check=True)
 
     rows, commands = [], []
-    for spec in args.model:
+    raw = os.path.join(ROOT, "docs", "results", "ablation-x%d.jsonl" % args.scale)
+    if args.reuse:
+        with open(raw) as f:
+            for r in map(json.loads, f):
+                if "command" in r:
+                    commands.append(r["command"])
+                elif "method" in r:
+                    rows.append(r)
+    for spec in ([] if args.reuse else args.model):
         label, path = spec.split("=", 1)
         clip_free = path.endswith(":clip-free")
         path = path[:-len(":clip-free")] if clip_free else path
@@ -67,10 +78,11 @@ def main():
                     rows.append(r)
 
     os.makedirs(os.path.join(ROOT, "docs", "results"), exist_ok=True)
-    raw = os.path.join(ROOT, "docs", "results", "ablation-x%d.jsonl" % args.scale)
     with open(raw, "w") as f:
         for r in rows:
             f.write(json.dumps(r) + "\n")
+        for c in commands:
+            f.write(json.dumps({"command": c}) + "\n")
 
     # mean over images per (model, content, rd, method, observer, augment)
     agg = defaultdict(list)
