@@ -60,7 +60,16 @@ typedef struct {
   cl_mem            in_buf, out_buf;
   gsize             in_bytes, out_bytes;
   guint64           uploaded;
+  /* $CFQP_OPENCL_PROFILE set: device time of each node in the last run */
+  gboolean          profile;
+  double           *node_ms;
+  GArray           *events;    /* Launch, of the run in progress */
 } ClExec;
+
+typedef struct {
+  cl_event event;
+  guint    node;
+} Launch;
 
 /* Output channels per conv work-item: OCB in f32.cl. */
 #define CONV_OCB 4
@@ -338,9 +347,10 @@ arg_act (Args *a, guint node_index, const CfqpActivation *act)
 }
 
 static gboolean
-launch (Args *a, guint w, guint h, guint c, GError **error)
+launch (Args *a, guint node, guint w, guint h, guint c, GError **error)
 {
   size_t global[3] = { w, h, c };
+  Launch l = { NULL, node };
   cl_int err;
 
   if (a->err != CL_SUCCESS) {
@@ -350,7 +360,9 @@ launch (Args *a, guint w, guint h, guint c, GError **error)
     return FALSE;
   }
   err = clEnqueueNDRangeKernel (a->e->queue, a->e->kernels[a->id], 3, NULL, global, NULL, 0,
-      NULL, NULL);
+      NULL, a->e->profile ? &l.event : NULL);
+  if (err == CL_SUCCESS && l.event)
+    g_array_append_val (a->e->events, l);
   if (err != CL_SUCCESS) {
     g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_BACKEND,
         "clEnqueueNDRangeKernel (%s) failed: %s (%d)", kernel_names[a->id],
@@ -409,7 +421,7 @@ enqueue_conv (ClExec *e, guint i, GError **error)
   if (f32)
     arg_act (&a, i, &node->act);
   /* a conv work-item computes CONV_OCB channels of one group */
-  return launch (&a, out->w, out->h, transpose ? out->c : cp->groups * nb, error);
+  return launch (&a, i, out->w, out->h, transpose ? out->c : cp->groups * nb, error);
 }
 
 static gboolean
@@ -454,7 +466,7 @@ enqueue_binary (ClExec *e, guint i, GError **error)
     arg_int (&a, out->w);
     arg_int (&a, out->h);
     arg_act (&a, i, &node->act);
-    return launch (&a, out->w, out->h, out->c, error);
+    return launch (&a, i, out->w, out->h, out->c, error);
   } else {
     NodeParams *np = &e->params[i];
     Args a = { e, K_BINARY_U8 };
@@ -476,7 +488,7 @@ enqueue_binary (ClExec *e, guint i, GError **error)
     arg_int (&a, out->c);
     arg_int (&a, out->w);
     arg_int (&a, out->h);
-    return launch (&a, out->w, out->h, out->c, error);
+    return launch (&a, i, out->w, out->h, out->c, error);
   }
 }
 
@@ -512,7 +524,7 @@ enqueue_concat (ClExec *e, guint i, GError **error)
       arg_int (&a, out->w);
       arg_int (&a, out->h);
     }
-    if (!launch (&a, out->w, out->h, in_c, error))
+    if (!launch (&a, i, out->w, out->h, in_c, error))
       return FALSE;
     c_off += in_c;
   }
@@ -554,7 +566,7 @@ enqueue_move (ClExec *e, guint i, GError **error)
   arg_int (&a, out->w);
   if (e->elsize == 4)
     arg_act (&a, i, &node->act);
-  return launch (&a, out->w, out->h, out->c, error);
+  return launch (&a, i, out->w, out->h, out->c, error);
 }
 
 static gboolean
@@ -580,6 +592,31 @@ enqueue_node (ClExec *e, guint i, GError **error)
           cfqp_op_type_to_string (e->graph->nodes[i].op));
       return FALSE;
   }
+}
+
+/* Sums the device time of each node's launches (the queue is finished). */
+static gboolean
+collect_profile (ClExec *e, GError **error)
+{
+  gboolean ok = TRUE;
+
+  if (!e->profile)
+    return TRUE;
+  memset (e->node_ms, 0, e->graph->n_nodes * sizeof (double));
+  for (guint k = 0; k < e->events->len; k++) {
+    Launch *l = &g_array_index (e->events, Launch, k);
+    cl_ulong t0 = 0, t1 = 0;
+
+    if (ok)
+      ok = CHECK (clGetEventProfilingInfo (l->event, CL_PROFILING_COMMAND_START, sizeof t0,
+              &t0, NULL), "clGetEventProfilingInfo") &&
+          CHECK (clGetEventProfilingInfo (l->event, CL_PROFILING_COMMAND_END, sizeof t1, &t1,
+              NULL), "clGetEventProfilingInfo");
+    e->node_ms[l->node] += (t1 - t0) / 1e6;
+    clReleaseEvent (l->event);
+  }
+  g_array_set_size (e->events, 0);
+  return ok;
 }
 
 static gboolean
@@ -609,8 +646,10 @@ cl_run (CfqpDeviceExec *base, gconstpointer in, guint width, guint height, gpoin
       clFinish (e->queue);
       return FALSE;
     }
-  return CHECK (clEnqueueReadBuffer (e->queue, e->out_buf, CL_TRUE, 0, out_bytes, out, 0, NULL,
-          NULL), "clEnqueueReadBuffer");
+  if (!CHECK (clEnqueueReadBuffer (e->queue, e->out_buf, CL_TRUE, 0, out_bytes, out, 0, NULL,
+          NULL), "clEnqueueReadBuffer"))
+    return FALSE;
+  return collect_profile (e, error);
 }
 
 /* --- life cycle ---------------------------------------------------------- */
@@ -632,6 +671,10 @@ cl_free (CfqpDeviceExec *base)
     g_free (e->params[i].z_inputs);
   }
   g_free (e->params);
+  for (guint k = 0; e->events && k < e->events->len; k++)
+    clReleaseEvent (g_array_index (e->events, Launch, k).event);
+  g_clear_pointer (&e->events, g_array_unref);
+  g_free (e->node_ms);
   for (guint s = 0; s < e->n_slots; s++)
     if (e->slots[s])
       clReleaseMemObject (e->slots[s]);
@@ -671,7 +714,11 @@ cfqp_opencl_exec_new (const CfqpGraph *graph, CfqpPrecision precision, guint sca
   if (!cfqp_opencl_open (device, &e->device, &name, &e->context, &e->program, error))
     goto fail;
   e->parent.name = g_strdup_printf ("opencl:%s", name);
-  e->queue = clCreateCommandQueue (e->context, e->device, 0, &err);
+  e->profile = g_getenv ("CFQP_OPENCL_PROFILE") != NULL;
+  e->node_ms = g_new0 (double, MAX (graph->n_nodes, 1));
+  e->events = g_array_new (FALSE, FALSE, sizeof (Launch));
+  e->queue = clCreateCommandQueue (e->context, e->device,
+      e->profile ? CL_QUEUE_PROFILING_ENABLE : 0, &err);
   if (!CHECK (err, "clCreateCommandQueue"))
     goto fail;
   for (guint k = 0; k < N_KERNELS; k++) {
@@ -694,6 +741,13 @@ cfqp_opencl_exec_new (const CfqpGraph *graph, CfqpPrecision precision, guint sca
 fail:
   cl_free (&e->parent);
   return NULL;
+}
+
+const double *
+cfqp_opencl_exec_get_node_ms (CfqpDeviceExec *exec)
+{
+  g_return_val_if_fail (exec->funcs == &cl_funcs, NULL);
+  return ((ClExec *) exec)->profile ? ((ClExec *) exec)->node_ms : NULL;
 }
 
 guint64

@@ -29,6 +29,10 @@ GPtrArray *cfqp_opencl_list_devices (GError **error);
 /* Bytes of weights and parameters an executor has uploaded so far: program
  * swaps upload only what changed. */
 guint64    cfqp_opencl_exec_get_uploaded_bytes (CfqpDeviceExec *exec);
+/* With $CFQP_OPENCL_PROFILE set when the executor was made: the device
+ * time (ms, from profiling events) of each node in the last run; NULL
+ * otherwise. */
+const double *cfqp_opencl_exec_get_node_ms (CfqpDeviceExec *exec);
 
 /* --- shared by the backend's files ------------------------------------- */
 

@@ -7,7 +7,9 @@
  * Prints one line per configuration: device, precision, clip, size, the
  * median wall time and the median process CPU time per frame (PoCL runs
  * kernels on threads of this process, so on a loaded machine CPU time is
- * the steadier number; on a GPU only wall time means anything). */
+ * the steadier number; on a GPU only wall time means anything).  With
+ * $CFQP_OPENCL_PROFILE set, also the device time of all kernels and of the
+ * last node (the separate clip) in the last frame, from profiling events. */
 #include "config.h"
 
 #include "cfqp-opencl.h"
@@ -109,6 +111,14 @@ bench (const char *device, CfqpPrecision precision, int clip, guint w, guint h, 
       times[f] = (g_get_monotonic_time () - start) / 1000.0;
       cpu[f] = process_cpu_ms () - cpu_start;
     }
+  }
+  if (cfqp_opencl_exec_get_node_ms (exec)) {
+    const double *node_ms = cfqp_opencl_exec_get_node_ms (exec);
+    double total = 0;
+    for (guint i = 0; i < g->n_nodes; i++)
+      total += node_ms[i];
+    printf ("  kernels %.1f ms, last node (%s) %.1f ms\n", total,
+        cfqp_op_type_to_string (g->nodes[g->n_nodes - 1].op), node_ms[g->n_nodes - 1]);
   }
   wall_ms = median (times, frames);
   *cpu_ms = median (cpu, frames);
