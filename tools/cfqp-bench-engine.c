@@ -14,6 +14,14 @@
  *   --abpn F,N,S           instead of a file: an ABPN-like ×S net, conv3x3
  *                          3→F, N × conv3x3 F→F ReLU, F→3·S², anchor add,
  *                          depth-to-space, seeded random weights
+ *   --calibration FILE     int8: parameters from a cfqpcalib calibration
+ *                          (a clip-free one runs the clip-free model, as
+ *                          cfqpsr does) instead of min/max on the first frame;
+ *                          a QDQ model uses its embedded parameters
+ *   --frame FILE           the timed frame: raw packed RGB bytes, W×H×3
+ *                          (default: a smooth ramp)
+ *   --qdq-out FILE         int8: also write the model with the parameters it
+ *                          runs as QDQ ONNX (for ONNX Runtime, tools/bench)
  *
  * Prints each frame's wall and process CPU time, the kernels (cpu INT8),
  * then "median_cpu_ms=<x>" (CPU time of all threads: on a loaded machine
@@ -21,6 +29,9 @@
  * "median_ms=<x>" (wall).
  */
 #include "cfqp-engine.h"
+#ifdef CFQP_BENCH_HAVE_CALIB
+#include "cfqp-calib.h"
+#endif
 #include "cfqp-int8-cpu.h"
 #include "cfqp-model-private.h"
 
@@ -181,6 +192,7 @@ main (int argc, char **argv)
 {
   gint threads = 0, frames = 10;
   const char *precision = "fp32", *backend = "auto", *abpn = NULL, *device = NULL;
+  const char *calibration = NULL, *frame = NULL, *qdq_out = NULL;
   GOptionEntry entries[] = {
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Worker threads (0: one per CPU)", "N" },
     { "frames", 0, 0, G_OPTION_ARG_INT, &frames, "Timed frames after warm-up", "N" },
@@ -189,6 +201,11 @@ main (int argc, char **argv)
       "B" },
     { "device", 0, 0, G_OPTION_ARG_STRING, &device, "OpenCL device index or name", "SPEC" },
     { "abpn", 0, 0, G_OPTION_ARG_STRING, &abpn, "Synthetic ABPN instead of a file", "F,N,S" },
+    { "calibration", 0, 0, G_OPTION_ARG_FILENAME, &calibration,
+      "INT8 parameters from a calibration file", "FILE" },
+    { "frame", 0, 0, G_OPTION_ARG_FILENAME, &frame, "Timed frame, raw packed RGB W×H×3", "FILE" },
+    { "qdq-out", 0, 0, G_OPTION_ARG_FILENAME, &qdq_out,
+      "INT8: write the model with its parameters as QDQ ONNX", "FILE" },
     { NULL }
   };
   g_autoptr (GOptionContext) context =
@@ -211,7 +228,8 @@ main (int argc, char **argv)
       argc != (abpn ? 3 : 4)) {
     fprintf (stderr, "%s\n", error ? error->message :
         "usage: cfqp-bench-engine MODEL.onnx|--abpn F,N,S WIDTH HEIGHT [--threads N] "
-        "[--frames N] [--precision fp32|int8] [--backend auto|cpu|ref|opencl] [--device SPEC]");
+        "[--frames N] [--precision fp32|int8] [--backend auto|cpu|ref|opencl] [--device SPEC] "
+        "[--calibration FILE] [--frame FILE] [--qdq-out FILE]");
     return 2;
   }
   n_args = abpn ? 1 : 2;
@@ -246,21 +264,61 @@ main (int argc, char **argv)
     fprintf (stderr, "%s\n", error->message);
     return 1;
   }
+  if (calibration && int8) {
+#ifdef CFQP_BENCH_HAVE_CALIB
+    g_autoptr (CfqpCalibration) calib = cfqp_calibration_load (calibration, NULL, &error);
+    if (calib && cfqp_calibration_get_clip_free (calib)) {
+      CfqpModel *clip_free = cfqp_model_new_clip_free (model, NULL, NULL);
+      g_clear_pointer (&model, cfqp_model_unref);
+      model = clip_free;
+    }
+    if (!calib || !model || !cfqp_calibration_check_model (calib, model, &error) ||
+        !(qp = cfqp_calibration_to_qparams (calib, model, &error))) {
+      fprintf (stderr, "%s: %s\n", calibration, error ? error->message : "no model");
+      return 1;
+    }
+#else
+    fprintf (stderr, "--calibration: built without the calib library\n");
+    return 2;
+#endif
+  }
   channels = cfqp_model_get_channels (model);
   scale = cfqp_model_get_scale (model);
   in = g_new (float, (gsize) channels * width * height);
   out = g_new (float, (gsize) channels * width * height * scale * scale);
-  /* A smooth ramp: content does not change the timings. */
-  for (gsize i = 0; i < (gsize) channels * width * height; i++)
-    in[i] = (i % 256) / 255.f;
+  if (frame) {
+    g_autofree guint8 *bytes = NULL;
+    gsize len;
+    if (channels != 3 || !g_file_get_contents (frame, (char **) &bytes, &len, &error) ||
+        len != (gsize) 3 * width * height) {
+      fprintf (stderr, "%s: %s\n", frame, error ? error->message :
+          "not W×H×3 packed RGB bytes (or the model is not RGB)");
+      return 1;
+    }
+    for (gsize p = 0; p < (gsize) width * height; p++)
+      for (guint c = 0; c < 3; c++)
+        in[c * (gsize) width * height + p] = bytes[p * 3 + c] / 255.f;
+  } else {
+    /* A smooth ramp: content does not change the timings. */
+    for (gsize i = 0; i < (gsize) channels * width * height; i++)
+      in[i] = (i % 256) / 255.f;
+  }
   if (int8) {
     if (channels != 3) {
       fprintf (stderr, "int8 timing runs RGB frames; the model has %u channel(s)\n", channels);
       return 1;
     }
-    qp = observe_minmax (model, in, width, height, &error);
+    if (!qp && cfqp_model_get_embedded_qparams (model))
+      qp = g_memdup2 (cfqp_model_get_embedded_qparams (model),
+          cfqp_model_get_n_tensors (model) * sizeof (CfqpQParams));
+    if (!qp)
+      qp = observe_minmax (model, in, width, height, &error);
     if (!qp) {
       fprintf (stderr, "%s\n", error->message);
+      return 1;
+    }
+    if (qdq_out && !cfqp_model_export_qdq (model, qp, qdq_out, &error)) {
+      fprintf (stderr, "%s: %s\n", qdq_out, error->message);
       return 1;
     }
     options.qparams = qp;
