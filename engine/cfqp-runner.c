@@ -366,11 +366,12 @@ cfqp_runner_run_packed (CfqpRunner *runner, const CfqpPackedLayout *layout,
         layout, dst, dst_stride);
     return TRUE;
   }
-  if (!prepare (runner, width, height, error))
+  /* a device executor checks the sizes itself and needs no host arena */
+  if (!runner->device && !prepare (runner, width, height, error))
     return FALSE;
   in = grow (&runner->packed_in, &runner->packed_in_size, (gsize) channels * width * height);
   out = grow (&runner->packed_out, &runner->packed_out_size,
-      cfqp_shape_elements (&runner->plan.shapes[runner->graph->output]));
+      (gsize) channels * width * height * scale * scale);
 
   if (channels == 1)
     cfqp_pixels_unpack_luma (layout, src, src_stride, width, height, in);
