@@ -614,9 +614,26 @@ def section(results, peak, peak_out, args, cmd):
               "--buildtype=release -Dtests=disabled && ninja -C build-bench`):", ""]
         for k in MODEL_PEERS + ["videoscale"]:
             s.append("- %s: `%s`" % (k, P[k]["command"]))
-        s += ["", "PyTorch INT8 output vs PyTorch FP32: %.1f dB PSNR (sanity check of its "
-              "calibration)." % res["torch_int8_vs_fp32_psnr"], ""]
-        s += ["Clip as its own pass (×%d output, 1×3×%d×%d float32):" % (
+        s += ["", "Notes: the engine INT8 rows take and return packed RGB bytes (the pixel "
+              "conversions are inside the time); the PyTorch, ORT and OpenCV rows take a float "
+              "tensor already in NCHW and return one (conversions outside the time), engine FP32 "
+              "planar floats. ORT runs through onnxruntime-node, which copies the input into and "
+              "the output (%.1f MB float32) out of the JS heap each run. PyTorch INT8: eager mode, "
+              "oneDNN engine (`fbgemm`/`x86` are not built into Debian's 1.13), convs fused with "
+              "their ReLU, per-channel weights, histogram observer on 2 frames, the anchor concat "
+              "and add quantized (`FloatFunctional`), depth-to-space after the dequant; its output "
+              "is %.1f dB PSNR from PyTorch FP32 (a sanity check of that calibration). videoscale "
+              "has no `bicubic` method in GStreamer 1.22: `catrom` is the Catmull-Rom cubic "
+              "(a = −0.5, the usual \"bicubic\"). gst-launch rows: the difference of the "
+              "\"Execution ended after\" times (and of the child CPU times) of a long and a short "
+              "run, divided by the extra frames, so start-up and model loading drop out." % (
+                  3 * res["w"] * res["h"] * res["scale"] ** 2 * 4 / 1e6,
+                  res["torch_int8_vs_fp32_psnr"]), ""]
+        s += ["Clip as its own pass (×%d output, 1×3×%d×%d float32). The clipped graph is the "
+              "same ONNX file with `Clip(0, 1)` appended to its output (same weights, so the "
+              "difference is the clip alone; `models/abpn-x3-clipped.onnx` is a separately "
+              "trained twin). In the INT8 engine the clamp costs nothing: it is the saturation "
+              "to 0…255 that the requantisation does anyway." % (
             res["scale"], res["h"] * res["scale"], res["w"] * res["scale"]), "", clip_table(res), ""]
         if "engine-int8-ref@128x72" in P:
             s += ["Engine `ref` kernels only at 128×72 (they are ~100× slower): %.1f ms vs `cpu` "
