@@ -157,6 +157,14 @@ def main():
             "- File: %d bytes, sha256 `%s`." % (os.path.getsize(onnx_path), sha(onnx_path)[:16]),
             "",
         ] + rows + [""]))
+    carded = {r for r in results if os.path.exists(os.path.join(MODELS, r + ".onnx"))}
+    others = sorted(os.path.basename(p) for p in glob.glob(os.path.join(MODELS, "*.onnx"))
+                    if not os.path.basename(p).startswith("default-")
+                    and os.path.basename(p)[:-5] not in carded)
+    if others:
+        cards.append("## Other files\n\n" + "\n".join(
+            "- `%s`: not produced by `tools/train_all.sh` on this checkout (no training record here); "
+            "see `git log -- models/%s`." % (o, o) for o in others) + "\n")
     head = HEAD % {"ntrain": len(split["train_photos"]) if split else 0,
                    "nval": len(split["val_photos"]) if split else 0,
                    "val": ", ".join(split["val_photos"]) if split else "",
