@@ -835,12 +835,21 @@ gst_cfqp_calib_render (GstBaseSink * sink, GstBuffer * buffer)
       return GST_FLOW_OK;
     }
   } else {
-    while (g_queue_get_length (&self->queue) >= QUEUE_LENGTH &&
-        !self->flushing)
+    while (g_queue_get_length (&self->queue) >= QUEUE_LENGTH) {
+      if (self->flushing) {
+        /* unlock(): a flush, or PLAYING→PAUSED (or →READY), which waits
+         * for the PREROLL_LOCK render() holds.  Wait as a prerolled sink:
+         * FLUSHING on a flush or stop, OK once PLAYING again; then wait
+         * for room again.  (Returning FLUSHING on a pause would stop
+         * upstream for good and the pipeline never reach PAUSED.) */
+        g_mutex_unlock (&self->lock);
+        ret = gst_base_sink_wait_preroll (sink);
+        if (ret != GST_FLOW_OK)
+          return ret;
+        g_mutex_lock (&self->lock);
+        continue;
+      }
       g_cond_wait (&self->cond, &self->lock);
-    if (self->flushing) {
-      g_mutex_unlock (&self->lock);
-      return GST_FLOW_FLUSHING;
     }
   }
   g_mutex_unlock (&self->lock);
