@@ -13,6 +13,7 @@ evaluated on the textured validation crops, plain and saturated.  Raw rows
 go to docs/results/ablation-x<s>.jsonl; docs/cfqp.md gets the tables.
 """
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -31,7 +32,19 @@ def run_eval(build, model, clip_free, val, rd, backend):
            "--backend", backend]
     if clip_free:
         cmd.append("--clip-free")
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    # each run is cached by its command line and the model's bytes, so an
+    # interrupted ablation resumes where it stopped
+    key = hashlib.sha256((" ".join(cmd) + hashlib.sha256(open(model, "rb").read()).hexdigest())
+                         .encode()).hexdigest()[:16]
+    cache = os.path.join(HERE, ".cache", "ablation", key + ".jsonl")
+    if os.path.exists(cache):
+        out = open(cache).read()
+    else:
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        with open(cache + ".tmp", "w") as f:
+            f.write(out)
+        os.replace(cache + ".tmp", cache)
     rows = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
     return [r for r in rows if "method" in r], " ".join(cmd)
 

@@ -399,7 +399,8 @@ main (int argc, char **argv)
       CfqpAugmentPreset preset;
 
       cfqp_calib_settings_init (&settings);
-      settings.clip_free = FALSE;   /* the model given is already what runs */
+      /* the calibrator makes its own clip-free copy, like cfqpcalib does */
+      settings.clip_free = clip_free;
       settings.max_samples = (guint) max_samples;
       settings.scene_threshold = 0;
       if (!cfqp_observer_kind_from_nick (obs_list[o], &settings.observer) ||
@@ -408,7 +409,7 @@ main (int argc, char **argv)
         return 2;
       }
       settings.augment = cfqp_augment_preset_get_flags (preset);
-      cal = cfqp_calibrator_new (model, &settings);
+      cal = cfqp_calibrator_new (loaded, &settings);
       for (guint i = 0; i < rd->len; i++) {
         const CfqpImage *img = g_ptr_array_index (rd, i);
         cfqp_calibrator_add_frame (cal, img->data, img->width, img->height);
