@@ -56,10 +56,24 @@ cfqp_int8_resolve_qparams (const CfqpGraph *g, const CfqpQParams *table, CfqpQPa
   fixed[0] = fixed[g->output] = TRUE;
   /* Backwards: a data move's sole-consumer input takes the output's
    * parameters, so the conv before a final depth-to-space requantises
-   * straight onto the pixel grid. */
+   * straight onto the pixel grid; concat inputs are unified likewise. */
   for (gint i = (gint) g->n_nodes - 1; i >= 0; i--) {
     const CfqpNode *n = &g->nodes[i];
     guint in = n->inputs[0];
+
+    /* Concat inputs that feed only the concat take its range (the union
+     * of theirs): each producer requantises straight onto it, and the
+     * concat itself becomes a copy. */
+    if (n->op == CFQP_OP_CONCAT) {
+      for (guint k = 0; k < n->n_inputs; k++) {
+        guint v = n->inputs[k];
+        if (v != 0 && !fixed[v] && cfqp_graph_count_consumers (g, v) == 1) {
+          out[v] = out[n->output];
+          fixed[v] = TRUE;
+        }
+      }
+      continue;
+    }
     if (!is_data_movement (n->op) || in == 0 || cfqp_graph_count_consumers (g, in) != 1 ||
         !fixed[n->output])
       continue;

@@ -458,6 +458,56 @@ test_clip_free (void)
   g_assert_cmpint (cfqp_model_get_graph (model)->nodes[1].act.kind, ==, CFQP_ACT_CLIP);
 }
 
+/* Parameter resolution: input/output on the pixel grid, concat inputs
+ * unified with the concat, data movement sharing its neighbour's. */
+static void
+test_resolve_qparams (void)
+{
+  CfqpGraph *g = cfqp_graph_new ();
+  CfqpNode *n;
+  guint in0 = 0, a, b, cat, ins[2];
+  CfqpQParams table[5], out[5];
+  gboolean derived[5];
+
+  cfqp_graph_add_value (g, "input", 3, -1);
+  for (guint k = 0; k < 2; k++) {
+    n = cfqp_graph_add_node (g, CFQP_OP_ACTIVATION, k ? "b" : "a");
+    n->n_inputs = 1;
+    n->inputs = g_memdup2 (&in0, sizeof (guint));
+    n->out_channels = 3;
+    n->act.kind = CFQP_ACT_RELU;
+    n->output = cfqp_graph_add_value (g, k ? "b" : "a", 3, g->n_nodes - 1);
+  }
+  a = 1;
+  b = 2;
+  ins[0] = a;
+  ins[1] = b;
+  n = cfqp_graph_add_node (g, CFQP_OP_CONCAT, "cat");
+  n->n_inputs = 2;
+  n->inputs = g_memdup2 (ins, sizeof ins);
+  n->out_channels = 6;
+  cat = n->output = cfqp_graph_add_value (g, "cat", 6, g->n_nodes - 1);
+  n = cfqp_graph_add_node (g, CFQP_OP_DEPTH_TO_SPACE, "d2s");
+  n->n_inputs = 1;
+  n->inputs = g_memdup2 (&cat, sizeof (guint));
+  n->out_channels = 6;
+  n->p.shuffle.block = 1;
+  g->output = n->output = cfqp_graph_add_value (g, "out", 6, g->n_nodes - 1);
+
+  for (guint v = 0; v < 5; v++)
+    table[v] = (CfqpQParams) { 0.01f * (v + 1), (gint32) (10 * v) };
+  cfqp_int8_resolve_qparams (g, table, out, derived);
+  g_assert_cmpfloat (out[0].scale, ==, 1.f / 255.f);
+  g_assert_cmpint (out[0].zero_point, ==, 0);
+  /* the output is the pixel grid; d2s pulls it back onto the concat, and
+   * the concat onto both its inputs */
+  for (guint v = 1; v < 5; v++) {
+    g_assert_cmpfloat (out[v].scale, ==, 1.f / 255.f);
+    g_assert_true (derived[v]);
+  }
+  cfqp_graph_free (g);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -469,6 +519,7 @@ main (int argc, char **argv)
     g_autofree char *path = g_strdup_printf ("/int8/op/%s", cases[i].name);
     g_test_add_data_func (path, &cases[i], test_op_case);
   }
+  g_test_add_func ("/int8/resolve-qparams", test_resolve_qparams);
   g_test_add_func ("/int8/runner-abpn", test_runner_abpn);
   g_test_add_func ("/int8/clip-free", test_clip_free);
   return g_test_run ();
