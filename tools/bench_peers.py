@@ -560,7 +560,7 @@ def chart(res, path):
     from PIL import Image, ImageDraw, ImageFont
     P = res["peers"]
     keys = sorted(MODEL_PEERS + ["videoscale"], key=lambda k: P[k]["ms"])
-    W, rowh, left = 900, 34, 260
+    W, rowh, left = 980, 34, 260
     H = 70 + rowh * len(keys)
     im = Image.new("RGB", (W, H), "white")
     dr = ImageDraw.Draw(im)
@@ -573,17 +573,16 @@ def chart(res, path):
             % (res["scale"], res["w"], res["h"], res["w"] * res["scale"], res["h"] * res["scale"]),
             fill="black", font=bold)
     top = max(1e3 / P[k]["ms"] for k in keys if k != "videoscale")
-    vs = 1e3 / P["videoscale"]["ms"]
-    scale = (W - left - 90) / max(top, min(vs, 3 * top))
+    room = W - left - 230
     for i, k in enumerate(keys):
         fps = 1e3 / P[k]["ms"]
         y = 45 + i * rowh
         col = ("#d62728" if k in ("engine-int8-cpu", "cfqpsr") else "#1f77b4" if k == "engine-fp32"
                else "#7f7f7f" if k == "videoscale" else "#2ca02c")
-        L = min(fps * scale, W - left - 90)
+        L = min(fps / top * room, room * 1.04)
         dr.rectangle([left, y, left + L, y + rowh - 8], fill=col)
         dr.text((10, y + 5), k, fill="black", font=font)
-        dr.text((left + L + 6, y + 5), "%.2f%s" % (fps, " (clipped bar)" if fps * scale > L else ""),
+        dr.text((left + L + 6, y + 5), "%.2f fps%s" % (fps, " (bar cut)" if fps / top * room > L else ""),
                 fill="black", font=font)
     im.save(path)
 
