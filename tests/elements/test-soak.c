@@ -401,6 +401,16 @@ make_calibration (guint seed)
   return calib;
 }
 
+static gboolean
+rss_bound_off (void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+  return TRUE;
+#else
+  return g_getenv ("CFQP_SOAK_NO_RSS") != NULL;
+#endif
+}
+
 /* Every segment and restart bucket against the rules in the header. */
 static void
 check_all (Soak * s, guint * n_complete_frames)
@@ -553,7 +563,10 @@ GST_START_TEST (test_soak)
       (g_get_monotonic_time () - t0) / 1e6, rss_warm, rss_end,
       (gint64) rss_end - (gint64) rss_warm);
   fail_unless (s.total_out >= soak_frames);
-  fail_unless (rss_end < rss_warm + RSS_LIMIT_KIB, "VmRSS grew from %"
+  /* not under ASan (its quarantine holds freed memory: +9.5 MiB here; LSan
+   * checks leaks there) nor with CFQP_SOAK_NO_RSS=1 (valgrind) */
+  fail_unless (rss_bound_off () ||
+      rss_end < rss_warm + RSS_LIMIT_KIB, "VmRSS grew from %"
       G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT " KiB", rss_warm, rss_end);
 
   set_state (&s, GST_STATE_NULL);
