@@ -59,6 +59,7 @@ def main():
     ap.add_argument("--scale", type=int, required=True)
     ap.add_argument("--model", action="append", required=True, help="label=path[:clip-free]")
     ap.add_argument("--backend", default="cpu")
+    ap.add_argument("--observer", default="minmax", help="observer of the paper-form table")
     ap.add_argument("--reuse", action="store_true",
                     help="re-tabulate docs/results/ablation-x<s>.jsonl without running")
     args = ap.parse_args()
@@ -144,6 +145,24 @@ def main():
             both(lambda c: (lab, c, "matched", "int8", "mse", "full")),
             both(lambda c: (lab, c, "dim", "int8", "mse", "none")),
             both(lambda c: (lab, c, "dim", "int8", "mse", "full"))))
+    # the paper's form (Kalay et al., Table 1 style), for the chosen observer
+    if "clipped" in labels and "clip-free" in labels:
+        o = args.observer
+        out.append("\n### In the paper's form (observer %s; Y-PSNR dB, plain / saturated)\n" % o)
+        out.append("| | matched RD | dim RD |")
+        out.append("|---|---|---|")
+        def cell(model, method, rd, aug):
+            return "%.3f / %.3f" % tuple(
+                m((model, c, rd if method == "int8" else "-", method, o if method == "int8" else "",
+                   aug if method == "int8" else ""), "y_psnr") for c in ("plain", "saturated"))
+        for title, model, method, aug in (
+                ("FP32 clipped", "clipped", "fp32", ""),
+                ("FP32 clip-free", "clip-free", "fp32", ""),
+                ("INT8 clipped, plain RD", "clipped", "int8", "none"),
+                ("INT8 clip-free, plain RD", "clip-free", "int8", "none"),
+                ("INT8 clip-free, CFQP (full)", "clip-free", "int8", "full")):
+            out.append("| %s | %s | %s |" % (title, cell(model, method, "matched", aug),
+                                             cell(model, method, "dim", aug)))
     out.append("\nProduced by:\n\n```\n/usr/bin/python3 tools/ablation.py " +
                " ".join(sys.argv[1:]) + "\n```\n\nwhich ran, per model and set:\n\n```\n" +
                "\n".join(sorted(set(c.replace(ROOT + "/", "") for c in commands))) +
