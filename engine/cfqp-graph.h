@@ -173,6 +173,15 @@ guint      cfqp_graph_count_consumers (const CfqpGraph *graph, guint value);
 /* MACs per input pixel (convs only, at a large probe size). */
 guint64    cfqp_graph_macs_per_pixel (const CfqpGraph *graph);
 
+/* Ops that only move data: their output holds their input's values, so
+ * activations commute with them and INT8 scales pass through them. */
+static inline gboolean
+cfqp_op_is_data_movement (CfqpOpType op)
+{
+  return op == CFQP_OP_DEPTH_TO_SPACE || op == CFQP_OP_SPACE_TO_DEPTH ||
+      op == CFQP_OP_RESIZE_NEAREST || op == CFQP_OP_TILE_CHANNELS;
+}
+
 /* Applies an activation to one float in place: the scalar definition. */
 static inline float
 cfqp_activation_apply (const CfqpActivation *act, guint channel, float v)

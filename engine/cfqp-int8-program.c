@@ -36,13 +36,6 @@ cfqp_requant_from_real (double real, CfqpRequant *rq)
   return TRUE;
 }
 
-static gboolean
-is_data_movement (CfqpOpType op)
-{
-  return op == CFQP_OP_DEPTH_TO_SPACE || op == CFQP_OP_SPACE_TO_DEPTH ||
-      op == CFQP_OP_RESIZE_NEAREST || op == CFQP_OP_TILE_CHANNELS;
-}
-
 void
 cfqp_int8_resolve_qparams (const CfqpGraph *g, const CfqpQParams *table, CfqpQParams *out,
     gboolean *derived)
@@ -74,7 +67,7 @@ cfqp_int8_resolve_qparams (const CfqpGraph *g, const CfqpQParams *table, CfqpQPa
       }
       continue;
     }
-    if (!is_data_movement (n->op) || in == 0 || cfqp_graph_count_consumers (g, in) != 1 ||
+    if (!cfqp_op_is_data_movement (n->op) || in == 0 || cfqp_graph_count_consumers (g, in) != 1 ||
         !fixed[n->output])
       continue;
     out[in] = out[n->output];
@@ -83,7 +76,7 @@ cfqp_int8_resolve_qparams (const CfqpGraph *g, const CfqpQParams *table, CfqpQPa
   /* Forwards: every other data move shares its input's parameters. */
   for (guint i = 0; i < g->n_nodes; i++) {
     const CfqpNode *n = &g->nodes[i];
-    if (!is_data_movement (n->op) || fixed[n->output])
+    if (!cfqp_op_is_data_movement (n->op) || fixed[n->output])
       continue;
     out[n->output] = out[n->inputs[0]];
     fixed[n->output] = TRUE;

@@ -64,13 +64,6 @@ compose_activation (CfqpActivation *first, const CfqpActivation *next)
   return FALSE;
 }
 
-static gboolean
-is_data_movement (CfqpOpType op)
-{
-  return op == CFQP_OP_DEPTH_TO_SPACE || op == CFQP_OP_SPACE_TO_DEPTH ||
-      op == CFQP_OP_RESIZE_NEAREST || op == CFQP_OP_TILE_CHANNELS;
-}
-
 guint
 cfqp_pass_fuse_activations (CfqpGraph *g)
 {
@@ -86,7 +79,7 @@ cfqp_pass_fuse_activations (CfqpGraph *g)
      * Clip(DepthToSpace(conv)) fuses into the conv — the trailing clamp
      * of many SR nets then costs nothing.  Per-channel slopes don't
      * commute with channel shuffles, so only uniform activations move. */
-    while (p >= 0 && is_data_movement (g->nodes[p].op) && act->act.kind != CFQP_ACT_PRELU &&
+    while (p >= 0 && cfqp_op_is_data_movement (g->nodes[p].op) && act->act.kind != CFQP_ACT_PRELU &&
         sole_consumer (g, g->nodes[p].output) == reader) {
       reader = &g->nodes[p];
       p = g->values[reader->inputs[0]].producer;
@@ -94,7 +87,7 @@ cfqp_pass_fuse_activations (CfqpGraph *g)
     if (p < 0)
       continue;
     producer = &g->nodes[p];
-    if (producer->op == CFQP_OP_CONCAT || is_data_movement (producer->op) ||
+    if (producer->op == CFQP_OP_CONCAT || cfqp_op_is_data_movement (producer->op) ||
         sole_consumer (g, producer->output) != reader)
       continue;
     merged = producer->act;

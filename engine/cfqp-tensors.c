@@ -108,13 +108,6 @@ cfqp_model_observe_f32 (CfqpModel *model, const float *in, guint width, guint he
 
 /* --- clip removal -------------------------------------------------------- */
 
-static gboolean
-is_data_movement (CfqpOpType op)
-{
-  return op == CFQP_OP_DEPTH_TO_SPACE || op == CFQP_OP_SPACE_TO_DEPTH ||
-      op == CFQP_OP_RESIZE_NEAREST || op == CFQP_OP_TILE_CHANNELS;
-}
-
 /* Removes clips from a graph: the activation that produces the output
  * (through data moves) loses a clamp to [0,1] (the byte output saturates
  * anyway), and every other Clip(lo ≥ 0, hi) — a clipped ReLU or
@@ -125,7 +118,7 @@ remove_clips (CfqpGraph *g, GString *report)
   guint removed = 0;
   gint p = g->values[g->output].producer;
 
-  while (p >= 0 && is_data_movement (g->nodes[p].op) && g->nodes[p].act.kind == CFQP_ACT_NONE)
+  while (p >= 0 && cfqp_op_is_data_movement (g->nodes[p].op) && g->nodes[p].act.kind == CFQP_ACT_NONE)
     p = g->values[g->nodes[p].inputs[0]].producer;
   if (p >= 0 && g->nodes[p].act.kind == CFQP_ACT_CLIP && g->nodes[p].act.lo <= 0.f &&
       g->nodes[p].act.hi >= 1.f) {

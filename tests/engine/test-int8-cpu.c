@@ -13,9 +13,7 @@
 
 #include <math.h>
 #include <string.h>
-#ifdef HAVE_LIBPNG
-#include <png.h>
-#endif
+#include "test-png.h"
 
 #define PAD_BYTE 0xa5   /* fills view padding, which kernels must not touch */
 
@@ -29,46 +27,18 @@ typedef struct {
 
 static Image image;
 
-/* A real photo crop when libpng and the test images are there, otherwise a
- * smooth deterministic picture with an edge (SR nets see both). */
+/* A real photo crop (the shipped test image), planar bytes. */
 static void
 image_load (void)
 {
-#ifdef HAVE_LIBPNG
-  const char *dir = g_getenv ("CFQP_TEST_DATA");
-  g_autofree char *path = g_build_filename (dir ? dir : CFQP_DEFAULT_TEST_DATA, "images",
-      "boats-x3.png", NULL);
-  png_image png = { .version = PNG_IMAGE_VERSION };
+  g_autofree char *path = test_data_path ("images", "boats-x3.png");
+  g_autofree guint8 *packed = test_png_load_rgb (path, &image.w, &image.h);
 
-  if (png_image_begin_read_from_file (&png, path)) {
-    g_autofree guint8 *packed = NULL;
-    png.format = PNG_FORMAT_RGB;
-    packed = g_malloc (PNG_IMAGE_SIZE (png));
-    if (png_image_finish_read (&png, NULL, packed, 0, NULL)) {
-      image.w = png.width;
-      image.h = png.height;
-      image.rgb = g_malloc ((gsize) 3 * image.w * image.h);
-      for (gsize p = 0; p < (gsize) image.w * image.h; p++)
-        for (guint c = 0; c < 3; c++)
-          image.rgb[c * image.w * image.h + p] = packed[p * 3 + c];
-      image.source = "boats-x3.png";
-      return;
-    }
-    png_image_free (&png);
-  }
-#endif
-  image.w = 97;
-  image.h = 61;
   image.rgb = g_malloc ((gsize) 3 * image.w * image.h);
-  for (guint c = 0; c < 3; c++)
-    for (guint y = 0; y < image.h; y++)
-      for (guint x = 0; x < image.w; x++) {
-        double v = 128 + 90 * sin (0.07 * x + 0.11 * y + c) * cos (0.05 * y - 0.3 * c);
-        if (x > image.w / 2 + y / 3)
-          v = 255 - v * 0.6;
-        image.rgb[((gsize) c * image.h + y) * image.w + x] = (guint8) CLAMP (lround (v), 0, 255);
-      }
-  image.source = "synthetic";
+  for (gsize p = 0; p < (gsize) image.w * image.h; p++)
+    for (guint c = 0; c < 3; c++)
+      image.rgb[c * image.w * image.h + p] = packed[p * 3 + c];
+  image.source = "boats-x3.png";
 }
 
 /* Channel c of an image-backed tensor: an image plane, shifted per channel
