@@ -319,6 +319,15 @@ main (int argc, char **argv)
     g_printerr ("%s\n", error->message);
     return 1;
   }
+  if (calib_in) {
+    /* a clip-free calibration runs on the clip-free copy, as in cfqpsr */
+    g_autoptr (CfqpCalibration) peek = cfqp_calibration_load (calib_in, NULL, &error);
+    if (!peek) {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+    clip_free = clip_free || cfqp_calibration_get_clip_free (peek);
+  }
   model = clip_free ? cfqp_model_new_clip_free (loaded, NULL, NULL) : cfqp_model_ref (loaded);
   scale = cfqp_model_get_scale (model);
   g_print ("{\"model\": \"%s\", \"scale\": %u, \"macs_per_pixel\": %" G_GUINT64_FORMAT "}\n",
