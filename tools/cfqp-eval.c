@@ -53,7 +53,8 @@ read_ppm (const char *path, GError **error)
     }
     off++;
   }
-  if (k < 3 || vals[2] != 255 || vals[0] == 0 || vals[1] == 0 ||
+  off++;   /* exactly one whitespace byte separates the header from the pixels */
+  if (k < 3 || vals[2] != 255 || vals[0] == 0 || vals[1] == 0 || off > len ||
       len - off < (gsize) vals[0] * vals[1] * 3) {
     g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: bad PPM header or size", path);
     return NULL;
