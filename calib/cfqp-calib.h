@@ -217,7 +217,7 @@ typedef struct {
   double           range_max_gain;    /* RANGE: bound on the gain (flat images) */
 } CfqpCalibSettings;
 
-/* Defaults: min/max observer (chosen by the ablation, docs/cfqp.md), 2048 bins, clip-free, 64 samples / 256 MiB, whole
+/* Defaults: MSE observer (chosen by the ablation, docs/cfqp.md), 2048 bins, clip-free, 64 samples / 256 MiB, whole
  * frames, scene threshold 0.02, full augmentation. */
 void         cfqp_calib_settings_init (CfqpCalibSettings *settings);
 /* Names the first out-of-range field. */

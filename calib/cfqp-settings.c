@@ -9,7 +9,7 @@ void
 cfqp_calib_settings_init (CfqpCalibSettings *s)
 {
   *s = (CfqpCalibSettings) {
-    .observer = CFQP_OBSERVER_MINMAX,   /* best with CFQP: docs/cfqp.md */
+    .observer = CFQP_OBSERVER_MSE,   /* best on clip-free models with CFQP: docs/cfqp.md */
     .percentile = 99.99,
     .n_bins = CFQP_HISTOGRAM_DEFAULT_BINS,
     .clip_free = TRUE,

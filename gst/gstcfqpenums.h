@@ -64,10 +64,10 @@ GType gst_cfqp_augmentation_get_type (void);
 
 /**
  * GstCfqpObserver:
- * @GST_CFQP_OBSERVER_MINMAX: observed minimum and maximum (the default: with
- *   CFQP's range targeting it kept INT8 closest to FP32, see docs/cfqp.md)
+ * @GST_CFQP_OBSERVER_MINMAX: observed minimum and maximum
  * @GST_CFQP_OBSERVER_PERCENTILE: 99.99th percentiles
- * @GST_CFQP_OBSERVER_MSE: range of least expected quantization error
+ * @GST_CFQP_OBSERVER_MSE: range of least expected quantization error (the
+ *   default: with CFQP it kept clip-free models closest to FP32, docs/cfqp.md)
  *
  * How a tensor's quantization range is chosen from its histogram.  Values
  * match the calibration library's CfqpObserverKind.

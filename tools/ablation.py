@@ -59,7 +59,7 @@ def main():
     ap.add_argument("--scale", type=int, required=True)
     ap.add_argument("--model", action="append", required=True, help="label=path[:clip-free]")
     ap.add_argument("--backend", default="cpu")
-    ap.add_argument("--observer", default="minmax", help="observer of the paper-form table")
+    ap.add_argument("--observer", default="mse", help="observer of the paper-form table")
     ap.add_argument("--reuse", action="store_true",
                     help="re-tabulate docs/results/ablation-x<s>.jsonl without running")
     args = ap.parse_args()

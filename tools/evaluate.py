@@ -6,7 +6,7 @@
 For every models/<name>.onnx (default-x* copies skipped) and its scale:
 tools/cfqp-eval on the textured validation crops (tools/eval_data.py),
 FP32 and INT8 — INT8 with the shipped calibration models/<name>.calib.json
-when it exists, else calibrated on training-photo crops (min/max observer,
+when it exists, else calibrated on training-photo crops (MSE observer,
 full CFQP).  Writes docs/results.md, docs/results/gain-vs-macs.png (gain
 over bicubic against MACs per LR pixel) and docs/results/crops-x<s>.png
 (bicubic | FP32 | INT8 | ground truth).
@@ -36,7 +36,7 @@ def eval_model(build, model, scale, save_dir):
     if os.path.exists(calib):
         cmd += ["--calibration", calib]
     else:
-        cmd += ["--rd", os.path.join(ev, "rd-matched.txt"), "--observers", "minmax",
+        cmd += ["--rd", os.path.join(ev, "rd-matched.txt"), "--observers", "mse",
                 "--augments", "full"]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     rows = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
@@ -120,7 +120,7 @@ def main():
         s = info["scale"]
         if s not in crop_done and by["int8"]:
             img = by["int8"][0]["image"]
-            tag = "file-file" if "--calibration" in cmd else "minmax-full"
+            tag = "file-file" if "--calibration" in cmd else "mse-full"
             crops(save, img, ["%s-bicubic.ppm" % img, "%s-fp32.ppm" % img,
                               "%s-int8-%s.ppm" % (img, tag),
                               os.path.join(HERE, ".cache", "eval", "x%d" % s, img.replace("-hr.ppm", "-hr.ppm"))],

@@ -5,7 +5,7 @@
 #   bash tools/make_calibrations.sh [BUILD_DIR] [MODEL.onnx ...]
 #
 # For every model (default: every models/*.onnx but the default-x* copies)
-# writes models/<name>.calib.json with cfqpcalib's defaults (min/max observer,
+# writes models/<name>.calib.json with cfqpcalib's defaults (MSE observer,
 # full CFQP augmentation, clip-free), from the LR training photos of its
 # scale (tools/fetch_photos.py pairs cache, photo-split.json "train").  A
 # default-xN.onnx that is a copy of a model gets that model's calibration

@@ -468,7 +468,7 @@ GST_START_TEST (test_properties)
   fail_unless_equals_int (interval, 1);
   fail_unless_equals_int (update, 16);
   fail_unless_equals_int (augmentation, 4);     /* full */
-  fail_unless_equals_int (observer, 0); /* minmax */
+  fail_unless_equals_int (observer, 2); /* mse */
   fail_unless (clip_free);
 
   gst_util_set_object_arg (G_OBJECT (calib), "augmentation", "review");
