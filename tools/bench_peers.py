@@ -592,8 +592,8 @@ def section(results, peak, peak_out, args, cmd):
     s = ["## Peers (one run)", "",
          "Produced by one command, which measured every number below in **one run**:", "",
          "```", cmd, "```", "",
-         "The machine (2 vCPUs, AMD EPYC, AVX-512 VNNI) is shared with other engineers' builds and a "
-         "training job and was **heavily loaded** (load average %s at the start). So every peer ran in "
+         "The machine (2 vCPUs, AMD EPYC, AVX-512 VNNI) is shared with other jobs (load average %s "
+         "at the start of this run). So every peer ran in "
          "the same run, on the same frame and the same ONNX file, in interleaved rounds (A B C … A B C "
          "…, %d rounds × %d frames, each peer warmed up first), and the figures to compare are the "
          "**ratios**; wall ms/frame is the median over all timed frames, CPU ms/frame the median "
