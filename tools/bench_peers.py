@@ -667,13 +667,12 @@ def section(results, peak, peak_out, args, cmd):
     s.append("- XLSR ×3 360p→1080p ≥ 30 fps: not measured, no XLSR ×3 model is shipped in models/.")
     s += ["", "Caveats: the cfqpsr rows are differences of two gst-launch runs (long − short), so "
           "they are noisier than the engine rows and can come out a little faster than the bare "
-          "engine; read the two as the same figure. Where no calibration is shipped (×2 today) the "
+          "engine; read the two as the same figure. Where a model has no shipped calibration the "
           "INT8 parameters are min/max of the timed frame (the engine tool's default) and cfqpsr "
           "runs the QDQ export of them, so it neither self-calibrates nor runs FP32 meanwhile. "
           "Debian's PyTorch FP32 is far slower on the ×2 net than on the ×3 one (3–7 GMAC/s vs "
           "12–24); that is what this build does on these shapes, not a setting of the script "
-          "(2 threads, denormals flushed). Left to do: an XLSR ×3 model for the 30 fps target, "
-          "a shipped ×2 calibration, and the same command on an idle machine.", ""]
+          "(2 threads, denormals flushed). Left to do: an XLSR ×3 model for the 30 fps target.", ""]
     return "\n".join(s)
 
 
