@@ -372,33 +372,7 @@ check_precision (Soak * s, gint precision, const gchar * expect)
 static CfqpCalibration *
 make_calibration (guint seed)
 {
-  gchar *mpath = element_test_model_path (2);
-  CfqpModel *model = cfqp_model_new_from_file (mpath, NULL);
-  CfqpCalibSettings settings;
-  CfqpCalibrator *cal;
-  CfqpCalibration *calib;
-  GError *err = NULL;
-  float data[3 * 12 * 10];
-  guint f, i;
-
-  fail_unless (model != NULL);
-  cfqp_calib_settings_init (&settings);
-  settings.clip_free = TRUE;
-  settings.augment = CFQP_AUGMENT_NONE;
-  settings.scene_threshold = 0;
-  cal = cfqp_calibrator_new (model, &settings);
-  for (f = 0; f < 3; f++) {
-    for (i = 0; i < G_N_ELEMENTS (data); i++)
-      data[i] = ((i * 2654435761u + f * 97 + seed * 7919) >> 8 & 255) / 255.f *
-          (0.5f + 0.5f * (seed % 2));
-    cfqp_calibrator_add_frame (cal, data, 12, 10);
-  }
-  calib = cfqp_calibrator_compute (cal, NULL, &err);
-  fail_unless (calib != NULL, "%s", err ? err->message : "?");
-  cfqp_calibrator_free (cal);
-  cfqp_model_unref (model);
-  g_free (mpath);
-  return calib;
+  return element_test_make_calibration (2, TRUE, seed, 0.5f + 0.5f * (seed % 2), NULL);
 }
 
 static gboolean
