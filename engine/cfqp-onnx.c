@@ -1210,6 +1210,43 @@ op_slice (Importer *imp, GError **error)
   return TRUE;
 }
 
+/* The part Conv and ConvTranspose share once their attributes are checked:
+ * the pad bounds, the node, its geometry, weights and bias. */
+static CfqpConvParams *
+add_conv_node (Importer *imp, CfqpOpType op, guint x, gint64 ic, gint64 oc, gint64 group,
+    const CfqpConst *w, const CfqpConst *b, const gint64 *strides, const gint64 *dil,
+    const gint64 *pads, GError **error)
+{
+  CfqpConvParams *cp;
+
+  for (guint k = 0; k < 4; k++)
+    if (pads[k] < 0 || pads[k] > 64) {
+      node_error (imp, error, CFQP_ENGINE_ERROR_UNSUPPORTED, "pad %" G_GINT64_FORMAT
+          " out of range", pads[k]);
+      return NULL;
+    }
+  cp = &add_node (imp, op, &x, 1, (guint) oc)->p.conv;
+  cp->in_channels = (guint) ic;
+  cp->out_channels = (guint) oc;
+  cp->groups = (guint) group;
+  cp->kernel_h = (guint) w->dims[2];
+  cp->kernel_w = (guint) w->dims[3];
+  cp->stride_h = (guint) strides[0];
+  cp->stride_w = (guint) strides[1];
+  cp->dilation_h = (guint) dil[0];
+  cp->dilation_w = (guint) dil[1];
+  cp->pad_t = (guint) pads[0];
+  cp->pad_l = (guint) pads[1];
+  cp->pad_b = (guint) pads[2];
+  cp->pad_r = (guint) pads[3];
+  if (!(cp->weight = take_weights (imp, w, error)))
+    return NULL;
+  if (b && !(cp->bias = take_weights (imp, b, error)))
+    return NULL;
+  qdq_keep_weight_scale (imp, cp, op == CFQP_OP_CONV_TRANSPOSE);
+  return cp;
+}
+
 static gboolean
 op_conv (Importer *imp, GError **error)
 {
@@ -1218,7 +1255,6 @@ op_conv (Importer *imp, GError **error)
   gint64 strides[2] = { 1, 1 }, dil[2] = { 1, 1 }, pads[4] = { 0, 0, 0, 0 }, ks[2];
   gint64 group = attr_int (node, "group", 1), ic;
   guint x;
-  CfqpNode *n;
   CfqpConvParams *cp;
 
   if (!require_act (imp, 0, &x, error) || !(w = require_const (imp, 1, error)))
@@ -1260,39 +1296,15 @@ op_conv (Importer *imp, GError **error)
     node_error (imp, error, CFQP_ENGINE_ERROR_UNSUPPORTED, "strides/dilations/pads out of range");
     return FALSE;
   }
-  for (guint k = 0; k < 4; k++)
-    if (pads[k] < 0 || pads[k] > 64) {
-      node_error (imp, error, CFQP_ENGINE_ERROR_UNSUPPORTED, "pad %" G_GINT64_FORMAT
-          " out of range", pads[k]);
-      return FALSE;
-    }
-
-  n = add_node (imp, CFQP_OP_CONV, &x, 1, (guint) w->dims[0]);
-  cp = &n->p.conv;
-  cp->in_channels = (guint) ic;
-  cp->out_channels = (guint) w->dims[0];
-  cp->groups = (guint) group;
-  cp->kernel_h = (guint) w->dims[2];
-  cp->kernel_w = (guint) w->dims[3];
-  cp->stride_h = (guint) strides[0];
-  cp->stride_w = (guint) strides[1];
-  cp->dilation_h = (guint) dil[0];
-  cp->dilation_w = (guint) dil[1];
-  cp->pad_t = (guint) pads[0];
-  cp->pad_l = (guint) pads[1];
-  cp->pad_b = (guint) pads[2];
-  cp->pad_r = (guint) pads[3];
+  if (!(cp = add_conv_node (imp, CFQP_OP_CONV, x, ic, w->dims[0], group, w, b, strides, dil,
+          pads, error)))
+    return FALSE;
   if (attr_string_is (node, "auto_pad", "NOTSET", "SAME_UPPER"))
     cp->auto_pad = 1;
   else if (attr_string_is (node, "auto_pad", "NOTSET", "SAME_LOWER"))
     cp->auto_pad = 2;
   else if (attr_string_is (node, "auto_pad", "NOTSET", "VALID"))
     cp->pad_t = cp->pad_l = cp->pad_b = cp->pad_r = 0;
-  if (!(cp->weight = take_weights (imp, w, error)))
-    return FALSE;
-  if (b && !(cp->bias = take_weights (imp, b, error)))
-    return FALSE;
-  qdq_keep_weight_scale (imp, cp, FALSE);
   return TRUE;
 }
 
@@ -1304,7 +1316,6 @@ op_conv_transpose (Importer *imp, GError **error)
   gint64 strides[2] = { 1, 1 }, dil[2] = { 1, 1 }, pads[4] = { 0, 0, 0, 0 }, opad[2] = { 0, 0 };
   gint64 group = attr_int (node, "group", 1), ic, oc, tmp[4];
   guint x;
-  CfqpNode *n;
   CfqpConvParams *cp;
 
   if (!require_act (imp, 0, &x, error) || !(w = require_const (imp, 1, error)))
@@ -1346,35 +1357,13 @@ op_conv_transpose (Importer *imp, GError **error)
     node_error (imp, error, CFQP_ENGINE_ERROR_UNSUPPORTED, "strides/dilations/output_padding out of range");
     return FALSE;
   }
-  for (guint k = 0; k < 4; k++)
-    if (pads[k] < 0 || pads[k] > 64) {
-      node_error (imp, error, CFQP_ENGINE_ERROR_UNSUPPORTED, "pad out of range");
-      return FALSE;
-    }
-  n = add_node (imp, CFQP_OP_CONV_TRANSPOSE, &x, 1, (guint) oc);
-  cp = &n->p.conv;
-  cp->in_channels = (guint) ic;
-  cp->out_channels = (guint) oc;
-  cp->groups = (guint) group;
-  cp->kernel_h = (guint) w->dims[2];
-  cp->kernel_w = (guint) w->dims[3];
-  cp->stride_h = (guint) strides[0];
-  cp->stride_w = (guint) strides[1];
-  cp->dilation_h = (guint) dil[0];
-  cp->dilation_w = (guint) dil[1];
-  if (!attr_string_is (node, "auto_pad", "NOTSET", "VALID")) {
-    cp->pad_t = (guint) pads[0];
-    cp->pad_l = (guint) pads[1];
-    cp->pad_b = (guint) pads[2];
-    cp->pad_r = (guint) pads[3];
-  }
+  if (!(cp = add_conv_node (imp, CFQP_OP_CONV_TRANSPOSE, x, ic, oc, group, w, b, strides, dil,
+          pads, error)))
+    return FALSE;
+  if (attr_string_is (node, "auto_pad", "NOTSET", "VALID"))
+    cp->pad_t = cp->pad_l = cp->pad_b = cp->pad_r = 0;
   cp->output_pad_h = (guint) opad[0];
   cp->output_pad_w = (guint) opad[1];
-  if (!(cp->weight = take_weights (imp, w, error)))
-    return FALSE;
-  if (b && !(cp->bias = take_weights (imp, b, error)))
-    return FALSE;
-  qdq_keep_weight_scale (imp, cp, TRUE);
   return TRUE;
 }
 
