@@ -239,6 +239,9 @@ cfqp_const_ints (const CfqpConst *c, gint64 *out, gsize max_n)
         return FALSE;
       out[k] = c->i[k].v;
     } else {
+      /* a float used as an integer: out-of-range or NaN casts are UB */
+      if (!(c->f[k] > -1e15f && c->f[k] < 1e15f))
+        return FALSE;
       out[k] = (gint64) c->f[k];
     }
   }

@@ -185,6 +185,19 @@ require_const (Importer *imp, guint k, GError **error)
   return s->konst;
 }
 
+/* Reshape's and Expand's shape input: a 1-D integer constant (ONNX says
+ * int64; a float one would leave the symbolic ints unset). */
+static const CfqpConst *
+require_shape (Importer *imp, guint k, GError **error)
+{
+  const CfqpConst *shape = require_const (imp, k, error);
+  if (shape && (!shape->is_int || shape->ndim != 1 || shape->n > CFQP_CONST_MAX_DIMS)) {
+    node_error (imp, error, CFQP_ENGINE_ERROR_UNSUPPORTED, "shape must be a 1-D integer tensor");
+    return NULL;
+  }
+  return shape;
+}
+
 static const char *
 output_name (Importer *imp)
 {
@@ -1590,15 +1603,22 @@ op_space_to_depth (Importer *imp, GError **error)
 static gboolean
 dim_is_same (const CfqpConst *shape, guint d, guint value, guint axis)
 {
-  const CfqpSymInt *e = &shape->i[d];
+  const CfqpSymInt *e;
+  if (!shape->is_int || d >= shape->n)
+    return FALSE;
+  e = &shape->i[d];
   if (e->sym == (gint32) value && e->axis == axis && e->num == e->den)
     return TRUE;
   return e->sym == CFQP_SYM_KNOWN && (e->v == 0 || e->v == -1);
 }
 
+/* Dimension d of an integer shape when known; -1 for a symbolic one or
+ * for one the shape does not have. */
 static gint64
 known_dim (const CfqpConst *shape, guint d)
 {
+  if (!shape->is_int || d >= shape->n)
+    return -1;
   return shape->i[d].sym == CFQP_SYM_KNOWN ? shape->i[d].v : -1;
 }
 
@@ -1688,12 +1708,8 @@ op_reshape (Importer *imp, GError **error)
   const CfqpConst *shape;
   Sym *r;
 
-  if (!require_input (imp, 0, &s, error) || !(shape = require_const (imp, 1, error)))
+  if (!require_input (imp, 0, &s, error) || !(shape = require_shape (imp, 1, error)))
     return FALSE;
-  if (!shape->is_int || shape->ndim != 1 || shape->n > CFQP_CONST_MAX_DIMS) {
-    node_error (imp, error, CFQP_ENGINE_ERROR_UNSUPPORTED, "shape must be a 1-D integer tensor");
-    return FALSE;
-  }
   switch (s->kind) {
     case SYM_QUANTIZED:
       node_error (imp, error, CFQP_ENGINE_ERROR_UNSUPPORTED,
@@ -1898,7 +1914,7 @@ op_expand (Importer *imp, GError **error)
   const CfqpConst *shape;
   Sym *r;
 
-  if (!require_input (imp, 0, &s, error) || !(shape = require_const (imp, 1, error)))
+  if (!require_input (imp, 0, &s, error) || !(shape = require_shape (imp, 1, error)))
     return FALSE;
   if (s->kind == SYM_ACT && shape->n <= 4) {
     guint c = act_channels (imp, s->value);

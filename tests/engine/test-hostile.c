@@ -457,6 +457,33 @@ test_huge_blocksize (void)
   }
 }
 
+/* Shapes and repeats that are float tensors: Expand's and Reshape's shape
+ * must be integers (a fuzzer found Expand reading symbolic ints that a
+ * float constant does not have); float repeats that are NaN or huge are
+ * refused, not cast. */
+static void
+test_float_shapes (void)
+{
+  static const float shape4[4] = { 1, 3, 1, 1 }, nan_rep[4] = { 1, NAN, 1, 1 },
+      huge_rep[4] = { 1, 1e30f, 1, 1 };
+  const float *reps[2] = { nan_rep, huge_rep };
+  const char *ops[2] = { "Expand", "Reshape" };
+  gint64 d4[1] = { 4 };
+
+  for (guint k = 0; k < G_N_ELEMENTS (ops); k++) {
+    Net *n = net_new ();
+    net_init (n, "s", d4, 1, shape4, 4);
+    net_node (n, ops[k], "x", "s", NULL, "y");
+    expect_refused (n, CFQP_ENGINE_ERROR_UNSUPPORTED, "integer");
+  }
+  for (guint k = 0; k < G_N_ELEMENTS (reps); k++) {
+    Net *n = net_new ();
+    net_init (n, "r", d4, 1, reps[k], 4);
+    net_node (n, "Tile", "x", "r", NULL, "y");
+    expect_refused (n, CFQP_ENGINE_ERROR_UNSUPPORTED, "repeats");
+  }
+}
+
 static void
 test_huge_stride_and_dilation (void)
 {
@@ -715,6 +742,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hostile/many-nodes-under-limit", test_many_nodes_under_limit);
   g_test_add_func ("/hostile/huge-blocksize", test_huge_blocksize);
   g_test_add_func ("/hostile/huge-stride-and-dilation", test_huge_stride_and_dilation);
+  g_test_add_func ("/hostile/float-shapes", test_float_shapes);
   g_test_add_func ("/hostile/huge-pads", test_huge_pads);
   g_test_add_func ("/hostile/long-attribute-lists", test_long_attribute_lists);
   g_test_add_func ("/hostile/huge-concat", test_huge_concat);
