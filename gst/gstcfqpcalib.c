@@ -130,7 +130,7 @@ struct _GstCfqpCalib
   /* worker (or streaming thread once the worker is idle at EOS) */
   CfqpCalibrator *calibrator;
   guint taken, kept_since_publish, published;
-  gboolean warned_location;
+  gchar *failed_location, *failed_qdq;  /* paths whose error was posted */
 };
 
 typedef struct
@@ -511,6 +511,27 @@ gst_cfqp_calib_post_progress (GstCfqpCalib * self, guint64 frames)
 
 /* Computes a calibration from the RD and publishes it (worker, or the
  * streaming thread at EOS once the worker is idle). */
+/* A file that cannot be written (err set) is an element error, posted once
+ * per path until a write to it succeeds (err NULL).  The stream is not
+ * stopped: frames are still taken and calibrations still reach paired
+ * cfqpsr elements, so an application may ignore the error and go on. */
+static void
+gst_cfqp_calib_note_write (GstCfqpCalib * self, gchar ** failed,
+    const gchar * path, const gchar * what, const GError * err)
+{
+  if (err == NULL) {
+    g_clear_pointer (failed, g_free);
+  } else if (g_strcmp0 (*failed, path) != 0) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+        ("Could not write %s \"%s\": %s", what, path, err->message),
+        ("calibrating and publishing to paired elements go on"));
+    g_free (*failed);
+    *failed = g_strdup (path);
+  } else {
+    GST_DEBUG_OBJECT (self, "still cannot write %s: %s", path, err->message);
+  }
+}
+
 static gboolean
 gst_cfqp_calib_publish (GstCfqpCalib * self)
 {
@@ -537,24 +558,23 @@ gst_cfqp_calib_publish (GstCfqpCalib * self)
   qdq = g_strdup (self->export_qdq);
   GST_OBJECT_UNLOCK (self);
 
-  if (location != NULL && !cfqp_calibration_save (calib, location, &err)) {
-    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_WRITE,
-        ("Could not write calibration \"%s\": %s", location, err->message),
-        (NULL));
+  if (location != NULL) {
+    gboolean ok = cfqp_calibration_save (calib, location, &err);
+    gst_cfqp_calib_note_write (self, &self->failed_location, location,
+        "calibration", err);
     g_clear_error (&err);
-    g_clear_pointer (&location, g_free);
+    if (!ok)
+      g_clear_pointer (&location, g_free);
   }
   if (qdq != NULL) {
     CfqpModel *model = cfqp_calibrator_get_model (self->calibrator);
     CfqpQParams *qp = cfqp_calibration_to_qparams (calib, model, &err);
+    gboolean ok = qp != NULL && cfqp_model_export_qdq (model, qp, qdq, &err);
 
-    if (qp == NULL || !cfqp_model_export_qdq (model, qp, qdq, &err)) {
-      GST_ELEMENT_WARNING (self, RESOURCE, OPEN_WRITE,
-          ("Could not export QDQ model \"%s\": %s", qdq, err->message),
-          (NULL));
-      g_clear_error (&err);
+    gst_cfqp_calib_note_write (self, &self->failed_qdq, qdq, "QDQ model", err);
+    g_clear_error (&err);
+    if (!ok)
       g_clear_pointer (&qdq, g_free);
-    }
     g_free (qp);
   }
   if (name != NULL)
@@ -706,6 +726,8 @@ gst_cfqp_calib_stop (GstBaseSink * sink)
   g_clear_object (&self->cancel);
   g_clear_pointer (&self->calibrator, cfqp_calibrator_free);
   g_clear_pointer (&self->model, cfqp_model_unref);
+  g_clear_pointer (&self->failed_location, g_free);
+  g_clear_pointer (&self->failed_qdq, g_free);
   return TRUE;
 }
 

@@ -23,7 +23,8 @@ typedef struct
   GPtrArray *published;
   guint n_done, n_warnings, n_errors, n_eos;
   gint done_before_eos;         /* order: done, then EOS */
-  gchar *warning;
+  gchar *warning, *error;
+  GError *gerror;               /* the first error */
 } Result;
 
 static void
@@ -32,6 +33,8 @@ result_clear (Result * r)
   g_ptr_array_unref (r->progress);
   g_ptr_array_unref (r->published);
   g_free (r->warning);
+  g_free (r->error);
+  g_clear_error (&r->gerror);
 }
 
 static void
@@ -74,9 +77,19 @@ handle (GstMessage * msg, Result * r)
       g_error_free (err);
       break;
     }
-    case GST_MESSAGE_ERROR:
+    case GST_MESSAGE_ERROR:{
+      GError *err = NULL;
+
+      gst_message_parse_error (msg, &err, NULL);
       r->n_errors++;
+      g_free (r->error);
+      r->error = g_strdup (err->message);
+      if (r->gerror == NULL)
+        r->gerror = err;
+      else
+        g_error_free (err);
       break;
+    }
     default:
       break;
   }
@@ -285,21 +298,94 @@ GST_START_TEST (test_publish_location)
 
 GST_END_TEST;
 
-/* An unwritable location is a warning, not an error: done and EOS follow. */
+/* An unwritable location is an element error naming it, posted once for
+ * the two publications that fail; the stream goes on: every push was
+ * OK, done and EOS follow, and the calibration is still published. */
 GST_START_TEST (test_unwritable_location)
 {
   const gchar *out = "/nonexistent/cfqp/dir/out.calib.json";
   Result r = { 0, };
 
-  push_frames (4, distinct, &r, "update-interval", 2, "location", out, NULL);
-  fail_unless (r.n_warnings >= 1);
-  fail_unless (strstr (r.warning, out) != NULL, "%s", r.warning);
-  fail_unless_equals_int (r.n_errors, 0);
+  push_frames (4, distinct, &r, "update-interval", 2, "location", out,
+      "calibration-name", "test-unwritable", NULL);
+  fail_unless_equals_int (r.n_errors, 1);
+  fail_unless (strstr (r.error, out) != NULL, "%s", r.error);
+  fail_unless (g_error_matches (r.gerror, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_OPEN_WRITE), "%s", r.error);
+  fail_unless_equals_int (r.n_warnings, 0);
+  fail_unless_equals_int (r.published->len, 2);
+  fail_unless (gst_structure_get_string (g_ptr_array_index (r.published, 0),
+          "location") == NULL);
   fail_unless_equals_int (r.n_done, 1);
   fail_unless_equals_int (r.n_eos, 1);
-  /* still published (to no file) */
-  fail_unless (r.published->len >= 1);
   result_clear (&r);
+}
+
+GST_END_TEST;
+
+/* A live upstream is never stalled: 48 distinct 320×180 frames pushed as
+ * fast as the harness can while the worker runs the FP32 model, CFQP and
+ * a publication after every sample.  render() must drop what the worker
+ * cannot take instead of waiting: every push returns at once with OK, the
+ * frames dropped plus those taken are all frames, and pushing them all
+ * took less time than the worker needed to finish. */
+GST_START_TEST (test_live_never_stalls)
+{
+  const guint n = 48, w = 320, hgt = 180;
+  gchar *path = element_test_model_path (3);
+  GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h;
+  gint64 t0, t_pushed, t_done, slowest = 0;
+  guint64 dropped = 0;
+  Result r = { 0, };
+  guint i;
+
+  g_object_set (calib, "model-file", path, "update-interval", 1, NULL);
+  gst_element_set_bus (calib, bus);
+  h = gst_harness_new_with_element (calib, "sink", NULL);
+  gst_harness_set_live (h, TRUE);
+  gst_harness_play (h);
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=RGB,width=320,"
+      "height=180,framerate=30/1");
+  t0 = g_get_monotonic_time ();
+  for (i = 0; i < n; i++) {
+    GstBuffer *buf = gst_buffer_new_and_alloc (w * 3 * hgt);
+    GstMapInfo map;
+    gint64 t = g_get_monotonic_time ();
+
+    gst_buffer_map (buf, &map, GST_MAP_WRITE);
+    for (gsize k = 0; k < map.size; k++)
+      map.data[k] = (guint8) ((k * (i + 1) * 7) >> 3);
+    gst_buffer_unmap (buf, &map);
+    GST_BUFFER_PTS (buf) = i * GST_SECOND / 30;
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+    slowest = MAX (slowest, g_get_monotonic_time () - t);
+  }
+  t_pushed = g_get_monotonic_time () - t0;
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  t_done = g_get_monotonic_time () - t0;
+  collect (bus, &r);
+
+  fail_unless_equals_int (r.n_done, 1);
+  fail_unless (r.progress->len > 0);
+  fail_unless (gst_structure_get_uint64 (g_ptr_array_index (r.progress,
+              r.progress->len - 1), "dropped", &dropped));
+  GST_INFO ("%u frames pushed in %" G_GINT64_FORMAT " us (slowest %"
+      G_GINT64_FORMAT " us), done after %" G_GINT64_FORMAT " us: %u taken, %"
+      G_GUINT64_FORMAT " dropped", n, t_pushed, slowest, t_done,
+      r.progress->len, dropped);
+  fail_unless (dropped > 0, "nothing dropped: the worker kept up");
+  fail_unless_equals_uint64 (dropped + r.progress->len, n);
+  fail_unless (t_pushed < t_done, "pushing took %" G_GINT64_FORMAT
+      " us, the worker %" G_GINT64_FORMAT " us", t_pushed, t_done);
+  result_clear (&r);
+
+  gst_harness_teardown (h);
+  gst_element_set_bus (calib, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (calib);
+  g_free (path);
 }
 
 GST_END_TEST;
@@ -498,6 +584,7 @@ cfqpcalib_suite (void)
   tcase_add_test (tc, test_bounded_and_scene_aware);
   tcase_add_test (tc, test_publish_location);
   tcase_add_test (tc, test_unwritable_location);
+  tcase_add_test (tc, test_live_never_stalls);
   tcase_add_test (tc, test_flush);
   tcase_add_test (tc, test_offline_folder);
   tcase_add_test (tc, test_missing_model);
