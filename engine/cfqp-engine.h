@@ -126,6 +126,10 @@ gboolean     cfqp_runner_set_qparams (CfqpRunner *runner, const CfqpQParams *qpa
 CfqpPrecision cfqp_runner_get_precision (CfqpRunner *runner);
 /* Which backend actually runs ("cpu", "ref", "opencl:<device>"). */
 const char  *cfqp_runner_get_active_backend (CfqpRunner *runner);
+/* CFQP_BACKEND_AUTO on a machine with an OpenCL GPU that could not be set up:
+ * why ("OpenCL GPU not usable: <reason>"), the runner being on the CPU.  NULL
+ * otherwise, also when AUTO chose the CPU because there is no GPU. */
+const char  *cfqp_runner_get_fallback_reason (CfqpRunner *runner);
 
 /* Planar float: in is C×H×W, out is C×(s·H)×(s·W), values in model units
  * (usually [0,1]).  Output is not clamped. */

@@ -29,6 +29,7 @@ struct _CfqpRunner {
   CfqpInt8Exec    *int8;      /* INT8 runners only */
   CfqpDeviceExec  *device;    /* runs the graph instead of the CPU kernels */
   const char      *backend_name;
+  char            *fallback;  /* AUTO: why the OpenCL GPU is not used */
   guint8          *u8_in, *u8_out;
   gsize            u8_in_size, u8_out_size;
   CfqpModel       *model;
@@ -98,7 +99,9 @@ cfqp_runner_new (CfqpModel *model, const CfqpRunnerOptions *options, GError **er
       cfqp_runner_free (runner);
       return NULL;
     } else {
-      g_warning ("OpenCL GPU not usable, running on the CPU: %s", device_error->message);
+      /* the caller decides how to report it (cfqp_runner_get_fallback_reason) */
+      runner->fallback = g_strdup_printf ("OpenCL GPU not usable: %s", device_error->message);
+      g_debug ("%s; running on the CPU", runner->fallback);
     }
   }
 #endif
@@ -156,6 +159,7 @@ cfqp_runner_free (CfqpRunner *runner)
   cfqp_int8_exec_free (runner->int8);
   g_free (runner->u8_in);
   g_free (runner->u8_out);
+  g_free (runner->fallback);
   cfqp_workers_free (runner->workers);
   cfqp_plan_clear (&runner->plan);
   g_free (runner->arena_block);
@@ -178,6 +182,12 @@ const char *
 cfqp_runner_get_active_backend (CfqpRunner *runner)
 {
   return runner->backend_name;
+}
+
+const char *
+cfqp_runner_get_fallback_reason (CfqpRunner *runner)
+{
+  return runner->fallback;
 }
 
 /* The INT8 graph on uint8 tensors, on the device when there is one. */

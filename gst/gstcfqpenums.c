@@ -30,7 +30,7 @@ gst_cfqp_backend_get_type (void)
 {
   static gsize type = 0;
   static const GEnumValue values[] = {
-    {GST_CFQP_BACKEND_AUTO, "OpenCL if a device is usable, else CPU", "auto"},
+    {GST_CFQP_BACKEND_AUTO, "An OpenCL GPU if there is one, else the CPU", "auto"},
     {GST_CFQP_BACKEND_CPU, "CPU (vectorized, threaded)", "cpu"},
     {GST_CFQP_BACKEND_OPENCL, "OpenCL device", "opencl"},
     {0, NULL, NULL},

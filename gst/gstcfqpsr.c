@@ -283,9 +283,12 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
   /**
    * GstCfqpSr:backend:
    *
-   * Where the network runs.  auto falls back from an unusable OpenCL
-   * device to the CPU; opencl without a usable device is an error.  May
-   * change while PLAYING (applied at a frame boundary).
+   * Where the network runs.  auto takes an OpenCL GPU when there is one
+   * and the CPU otherwise (never a CPU OpenCL device such as PoCL's): with
+   * no GPU silently, with a GPU that cannot be set up with a warning
+   * message naming the reason.  opencl without a usable device fails the
+   * start with an error naming the device.  May change while PLAYING
+   * (applied at a frame boundary).
    */
   g_object_class_install_property (gobject_class, PROP_BACKEND,
       g_param_spec_enum ("backend", "Backend",
@@ -678,8 +681,21 @@ gst_cfqp_sr_build_runner (GstCfqpSr * self, GError ** error)
     options.qparams = NULL;
     runner = cfqp_runner_new (self->run_model, &options, &err);
   }
-  if (runner == NULL)
+  if (runner == NULL) {
     g_propagate_error (error, err);
+  } else if (options.backend == CFQP_BACKEND_AUTO) {
+    const gchar *reason = cfqp_runner_get_fallback_reason (runner);
+
+    /* auto without a GPU is a choice, not a failure; a GPU that is there
+     * but does not work is worth telling the application */
+    if (reason != NULL)
+      GST_ELEMENT_WARNING (self, LIBRARY, INIT,
+          ("backend=auto: %s; running on the CPU", reason), (NULL));
+    else if (!g_str_has_prefix (cfqp_runner_get_active_backend (runner),
+            "opencl"))
+      GST_INFO_OBJECT (self, "backend=auto: no OpenCL GPU, running on the "
+          "CPU (%s)", cfqp_runner_get_active_backend (runner));
+  }
   g_free (qparams);
   g_free (device);
   return runner;
