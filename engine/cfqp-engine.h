@@ -100,6 +100,18 @@ typedef enum {
   CFQP_BACKEND_OPENCL,
 } CfqpBackendKind;
 
+/* Conv kernels of the cpu INT8 set (CFQP_BACKEND_AUTO/CPU, INT8).  All are
+ * bit-exact with ref: the choice changes speed only. */
+typedef enum {
+  CFQP_CPU_KERNELS_AUTO,    /* per conv layer, the fastest kernel timed on a small stripe
+                             * when the INT8 program is built; the choice is cached per
+                             * (layer shape, ISA) for the life of the process */
+  CFQP_CPU_KERNELS_ORC,     /* ORC multiply-accumulate rows (any CPU ORC targets; without
+                             * ORC in the build, as NATIVE) */
+  CFQP_CPU_KERNELS_NATIVE,  /* native code: the AVX-512 VNNI pixel-lanes kernel where the CPU
+                             * has it, else the compiler-vectorised dot products */
+} CfqpCpuKernels;
+
 typedef struct {
   CfqpPrecision   precision;
   CfqpBackendKind backend;
@@ -109,9 +121,11 @@ typedef struct {
    * and output are always the pixel grid (1/255, 0) and derived tensors
    * follow their source, whatever the table says. */
   const CfqpQParams *qparams;
+  CfqpCpuKernels  cpu_kernels;
 } CfqpRunnerOptions;
 
-#define CFQP_RUNNER_OPTIONS_INIT { CFQP_PRECISION_FP32, CFQP_BACKEND_AUTO, 0, NULL, NULL }
+#define CFQP_RUNNER_OPTIONS_INIT \
+  { CFQP_PRECISION_FP32, CFQP_BACKEND_AUTO, 0, NULL, NULL, CFQP_CPU_KERNELS_AUTO }
 
 typedef struct _CfqpRunner CfqpRunner;
 
@@ -126,6 +140,11 @@ gboolean     cfqp_runner_set_qparams (CfqpRunner *runner, const CfqpQParams *qpa
 CfqpPrecision cfqp_runner_get_precision (CfqpRunner *runner);
 /* Which backend actually runs ("cpu", "ref", "opencl:<device>"). */
 const char  *cfqp_runner_get_active_backend (CfqpRunner *runner);
+/* INT8 runners on the cpu kernels: one line naming each conv's kernel and
+ * how it was chosen (forced, measured or cached, with the measured ms per
+ * kernel), e.g. "conv1 c4 (measured: c4 0.02, dot 0.07, orc 0.41 ms); …".
+ * NULL for other runners.  Free with g_free. */
+char        *cfqp_runner_describe_kernels (CfqpRunner *runner);
 /* CFQP_BACKEND_AUTO on a machine with an OpenCL GPU that could not be set up:
  * why ("OpenCL GPU not usable: <reason>"), the runner being on the CPU.  NULL
  * otherwise, also when AUTO chose the CPU because there is no GPU. */

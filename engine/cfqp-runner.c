@@ -108,7 +108,7 @@ cfqp_runner_new (CfqpModel *model, const CfqpRunnerOptions *options, GError **er
   if (options->precision == CFQP_PRECISION_INT8) {
     /* AUTO and CPU: the cpu kernels; REF: the definition they match */
     const CfqpInt8Backend *kernels = options->backend == CFQP_BACKEND_REF ?
-        &cfqp_int8_ref_backend : &cfqp_int8_cpu_backend;
+        &cfqp_int8_ref_backend : cfqp_int8_cpu_backend_for (options->cpu_kernels);
     if (!runner->device)
       runner->backend_name = kernels->name;
     runner->int8 = cfqp_int8_exec_new (runner->graph, kernels, runner->workers);
@@ -182,6 +182,18 @@ const char *
 cfqp_runner_get_active_backend (CfqpRunner *runner)
 {
   return runner->backend_name;
+}
+
+char *
+cfqp_runner_describe_kernels (CfqpRunner *runner)
+{
+  const CfqpInt8Program *program;
+
+  g_return_val_if_fail (runner != NULL, NULL);
+  if (!runner->int8 || runner->device || !g_str_equal (runner->backend_name, "cpu"))
+    return NULL;
+  program = cfqp_int8_exec_get_program (runner->int8);
+  return program ? cfqp_int8_cpu_describe_convs (runner->graph, program) : NULL;
 }
 
 const char *

@@ -44,6 +44,26 @@ gst_cfqp_backend_get_type (void)
 }
 
 GType
+gst_cfqp_cpu_kernels_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_CFQP_CPU_KERNELS_AUTO, "Per conv layer, the fastest measured at load",
+        "auto"},
+    {GST_CFQP_CPU_KERNELS_ORC, "ORC multiply-accumulate kernels", "orc"},
+    {GST_CFQP_CPU_KERNELS_NATIVE, "Native code (AVX-512 VNNI pixel lanes, "
+          "else compiler-vectorised dot products)", "native"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstCfqpCpuKernels", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
 gst_cfqp_augmentation_get_type (void)
 {
   static gsize type = 0;

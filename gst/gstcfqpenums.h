@@ -41,6 +41,28 @@ typedef enum {
 GType gst_cfqp_backend_get_type (void);
 
 /**
+ * GstCfqpCpuKernels:
+ * @GST_CFQP_CPU_KERNELS_AUTO: per conv layer, the kernel timed fastest on a
+ *   small stripe when the INT8 network is prepared (the default; the choice
+ *   is kept per layer shape and CPU for the life of the process)
+ * @GST_CFQP_CPU_KERNELS_ORC: ORC multiply-accumulate kernels (without ORC in
+ *   the build, as native)
+ * @GST_CFQP_CPU_KERNELS_NATIVE: native code: the AVX-512 VNNI pixel-lanes
+ *   kernel where the CPU has it, else the compiler-vectorised dot products
+ *
+ * Conv kernels of the INT8 network on the CPU.  All give the same bytes.
+ * Values match the engine's CfqpCpuKernels.
+ */
+typedef enum {
+  GST_CFQP_CPU_KERNELS_AUTO,
+  GST_CFQP_CPU_KERNELS_ORC,
+  GST_CFQP_CPU_KERNELS_NATIVE,
+} GstCfqpCpuKernels;
+
+#define GST_TYPE_CFQP_CPU_KERNELS (gst_cfqp_cpu_kernels_get_type ())
+GType gst_cfqp_cpu_kernels_get_type (void);
+
+/**
  * GstCfqpAugmentation:
  * @GST_CFQP_AUGMENTATION_NONE: the sampled frames only
  * @GST_CFQP_AUGMENTATION_REVIEW: plus the bicubic-downscaled FP32 output

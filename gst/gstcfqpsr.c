@@ -88,6 +88,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_cfqp_sr_debug);
 #define DEFAULT_PROP_PRECISION GST_CFQP_PRECISION_INT8
 #define DEFAULT_PROP_BACKEND GST_CFQP_BACKEND_AUTO
 #define DEFAULT_PROP_CLIP_FREE TRUE
+#define DEFAULT_PROP_CPU_KERNELS GST_CFQP_CPU_KERNELS_AUTO
 #define DEFAULT_PROP_N_THREADS 0
 #define DEFAULT_PROP_DEVICE NULL
 #define DEFAULT_PROP_CALIBRATION_NAME NULL
@@ -111,6 +112,7 @@ enum
   PROP_SELF_CALIBRATION_FRAMES,
   PROP_ACTIVE_BACKEND,
   PROP_MODEL_INFO,
+  PROP_CPU_KERNELS,
 };
 
 struct _GstCfqpSr
@@ -130,6 +132,8 @@ struct _GstCfqpSr
   guint self_calibration_frames;
   gchar *active_backend;
   gchar *model_info;
+  GstCfqpCpuKernels cpu_kernels;
+  gchar *kernel_info;           /* the runner's conv kernels, model-info's tail */
 
   /* under the object lock: what the next frame boundary applies, and the
    * models (caps queries and the file watch read them from other threads) */
@@ -390,6 +394,24 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
           "Summary of the loaded model (NULL before PAUSED)", NULL,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
+  /**
+   * GstCfqpSr:cpu-kernels:
+   *
+   * Conv kernels of the INT8 network on the CPU: auto times the kernels
+   * that apply to each conv layer on a small stripe when the network is
+   * prepared and keeps the fastest (remembered per layer shape for the
+   * process); orc and native force one family.  All give the same bytes;
+   * #GstCfqpSr:model-info names each conv's kernel.  May change while
+   * PLAYING (applied at a frame boundary).
+   */
+  g_object_class_install_property (gobject_class, PROP_CPU_KERNELS,
+      g_param_spec_enum ("cpu-kernels", "CPU kernels",
+          "Conv kernels of the INT8 network on the CPU (same bytes; may "
+          "change while PLAYING)", GST_TYPE_CFQP_CPU_KERNELS,
+          DEFAULT_PROP_CPU_KERNELS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
   gst_element_class_set_static_metadata (element_class,
       "CFQP super-resolution", "Filter/Effect/Video/Scaler",
       "Upscales video through an INT8 super-resolution network calibrated "
@@ -408,6 +430,7 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
 
   gst_type_mark_as_plugin_api (GST_TYPE_CFQP_PRECISION, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_CFQP_BACKEND, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_CFQP_CPU_KERNELS, 0);
 }
 
 static void
@@ -423,6 +446,7 @@ gst_cfqp_sr_init (GstCfqpSr * self)
   self->device = g_strdup (DEFAULT_PROP_DEVICE);
   self->calibration_name = g_strdup (DEFAULT_PROP_CALIBRATION_NAME);
   self->self_calibration_frames = DEFAULT_PROP_SELF_CALIBRATION_FRAMES;
+  self->cpu_kernels = DEFAULT_PROP_CPU_KERNELS;
   g_mutex_init (&self->runner_lock);
 
   gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), TRUE);
@@ -445,6 +469,7 @@ gst_cfqp_sr_finalize (GObject * object)
   g_free (self->calibration_name);
   g_free (self->active_backend);
   g_free (self->model_info);
+  g_free (self->kernel_info);
   g_mutex_clear (&self->runner_lock);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -498,6 +523,11 @@ gst_cfqp_sr_set_property (GObject * object, guint prop_id,
     case PROP_SELF_CALIBRATION_FRAMES:
       self->self_calibration_frames = g_value_get_uint (value);
       break;
+    case PROP_CPU_KERNELS:
+      if (self->cpu_kernels != (GstCfqpCpuKernels) g_value_get_enum (value))
+        self->runner_dirty = self->started;
+      self->cpu_kernels = g_value_get_enum (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -547,7 +577,14 @@ gst_cfqp_sr_get_property (GObject * object, guint prop_id, GValue * value,
       g_value_set_string (value, self->active_backend);
       break;
     case PROP_MODEL_INFO:
-      g_value_set_string (value, self->model_info);
+      if (self->model_info != NULL && self->kernel_info != NULL)
+        g_value_take_string (value, g_strdup_printf ("%s [conv kernels: %s]",
+                self->model_info, self->kernel_info));
+      else
+        g_value_set_string (value, self->model_info);
+      break;
+    case PROP_CPU_KERNELS:
+      g_value_set_enum (value, self->cpu_kernels);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -646,6 +683,8 @@ gst_cfqp_sr_build_runner (GstCfqpSr * self, GError ** error)
       CFQP_PRECISION_FP32 : CFQP_PRECISION_INT8;
   options.backend = gst_cfqp_sr_backend_to_engine (self->backend);
   options.n_threads = self->n_threads;
+  /* the GStreamer enum's values are the engine's */
+  options.cpu_kernels = (CfqpCpuKernels) self->cpu_kernels;
   device = g_strdup (self->device);
   GST_OBJECT_UNLOCK (self);
   options.device = device;
@@ -708,10 +747,17 @@ gst_cfqp_sr_update_active_backend (GstCfqpSr * self)
       cfqp_runner_get_active_backend (self->runner),
       cfqp_runner_get_precision (self->runner) == CFQP_PRECISION_INT8 ?
       "int8" : "fp32");
+  gchar *kernels = cfqp_runner_describe_kernels (self->runner);
 
+  G_STATIC_ASSERT ((gint) GST_CFQP_CPU_KERNELS_ORC == (gint) CFQP_CPU_KERNELS_ORC &&
+      (gint) GST_CFQP_CPU_KERNELS_NATIVE == (gint) CFQP_CPU_KERNELS_NATIVE);
+  if (kernels != NULL)
+    GST_DEBUG_OBJECT (self, "conv kernels: %s", kernels);
   GST_OBJECT_LOCK (self);
   g_free (self->active_backend);
   self->active_backend = active;
+  g_free (self->kernel_info);
+  self->kernel_info = kernels;
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -971,6 +1017,7 @@ gst_cfqp_sr_unload (GstCfqpSr * self)
   g_clear_pointer (&self->pending_source, g_free);
   g_clear_pointer (&self->active_backend, g_free);
   g_clear_pointer (&self->model_info, g_free);
+  g_clear_pointer (&self->kernel_info, g_free);
   GST_OBJECT_UNLOCK (self);
 
   g_clear_pointer (&model, cfqp_model_unref);
@@ -1228,6 +1275,8 @@ gst_cfqp_sr_frame_boundary (GstCfqpSr * self)
       if (qp != NULL && cfqp_runner_set_qparams (self->runner, qp, &err)) {
         g_clear_pointer (&self->calib, cfqp_calibration_unref);
         self->calib = cfqp_calibration_ref (pending);
+        /* repacked: a conv's kernel may differ (overflow guard) */
+        gst_cfqp_sr_update_active_backend (self);
         gst_cfqp_sr_post_calibration (self, source, pending);
       } else {
         GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,

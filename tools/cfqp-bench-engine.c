@@ -9,6 +9,8 @@
  *                          min/max parameters observed on the first frame
  *   --backend auto|cpu|ref INT8 kernel set; opencl: the whole graph on an
  *                          OpenCL device (FP32 or INT8)
+ *   --cpu-kernels K        cpu INT8 convs: auto (fastest measured per layer),
+ *                          orc or native (forced)
  *   --device SPEC          OpenCL device index or name substring (default:
  *                          the first GPU)
  *   --abpn F,N,S           instead of a file: an ABPN-like ×S net, conv3x3
@@ -169,7 +171,7 @@ observe_minmax (CfqpModel *model, const float *in, guint width, guint height, GE
 
 /* The cpu set's choice per node, from a program built aside. */
 static void
-print_cpu_kernels (CfqpModel *model, const CfqpQParams *qp)
+print_cpu_kernels (CfqpModel *model, const CfqpQParams *qp, const CfqpInt8Backend *set)
 {
   const CfqpGraph *g = cfqp_model_get_graph (model);
   CfqpInt8Program *prog = cfqp_int8_program_new (g, qp, NULL);
@@ -178,12 +180,12 @@ print_cpu_kernels (CfqpModel *model, const CfqpQParams *qp)
   if (!prog)
     return;
   for (guint i = 0; i < g->n_nodes; i++)
-    prog->nodes[i].packed = cfqp_int8_cpu_backend.pack (&g->nodes[i], &prog->nodes[i]);
+    prog->nodes[i].packed = set->pack (&g->nodes[i], &prog->nodes[i]);
   text = cfqp_int8_cpu_describe (g, prog);
   printf ("kernels:\n%s\n", text);
   for (guint i = 0; i < g->n_nodes; i++)
     if (prog->nodes[i].packed)
-      cfqp_int8_cpu_backend.free_packed (g_steal_pointer (&prog->nodes[i].packed));
+      set->free_packed (g_steal_pointer (&prog->nodes[i].packed));
   cfqp_int8_program_free (prog);
 }
 
@@ -192,13 +194,15 @@ main (int argc, char **argv)
 {
   gint threads = 0, frames = 10;
   const char *precision = "fp32", *backend = "auto", *abpn = NULL, *device = NULL;
-  const char *calibration = NULL, *frame = NULL, *qdq_out = NULL;
+  const char *calibration = NULL, *frame = NULL, *qdq_out = NULL, *cpu_kernels = "auto";
   GOptionEntry entries[] = {
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Worker threads (0: one per CPU)", "N" },
     { "frames", 0, 0, G_OPTION_ARG_INT, &frames, "Timed frames after warm-up", "N" },
     { "precision", 0, 0, G_OPTION_ARG_STRING, &precision, "fp32 or int8", "P" },
     { "backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu, ref (INT8 kernels) or opencl",
       "B" },
+    { "cpu-kernels", 0, 0, G_OPTION_ARG_STRING, &cpu_kernels,
+      "cpu INT8 convs: auto, orc or native", "K" },
     { "device", 0, 0, G_OPTION_ARG_STRING, &device, "OpenCL device index or name", "SPEC" },
     { "abpn", 0, 0, G_OPTION_ARG_STRING, &abpn, "Synthetic ABPN instead of a file", "F,N,S" },
     { "calibration", 0, 0, G_OPTION_ARG_FILENAME, &calibration,
@@ -228,11 +232,20 @@ main (int argc, char **argv)
       argc != (abpn ? 3 : 4)) {
     fprintf (stderr, "%s\n", error ? error->message :
         "usage: cfqp-bench-engine MODEL.onnx|--abpn F,N,S WIDTH HEIGHT [--threads N] "
-        "[--frames N] [--precision fp32|int8] [--backend auto|cpu|ref|opencl] [--device SPEC] "
+        "[--frames N] [--precision fp32|int8] [--backend auto|cpu|ref|opencl] "
+        "[--cpu-kernels auto|orc|native] [--device SPEC] "
         "[--calibration FILE] [--frame FILE] [--qdq-out FILE]");
     return 2;
   }
   n_args = abpn ? 1 : 2;
+  if (g_str_equal (cpu_kernels, "orc"))
+    options.cpu_kernels = CFQP_CPU_KERNELS_ORC;
+  else if (g_str_equal (cpu_kernels, "native"))
+    options.cpu_kernels = CFQP_CPU_KERNELS_NATIVE;
+  else if (!g_str_equal (cpu_kernels, "auto")) {
+    fprintf (stderr, "--cpu-kernels: auto, orc or native, not '%s'\n", cpu_kernels);
+    return 2;
+  }
   width = atoi (argv[n_args]);
   height = atoi (argv[n_args + 1]);
   if (width == 0 || height == 0 || threads < 0 || frames < 1) {
@@ -341,7 +354,7 @@ main (int argc, char **argv)
       cfqp_runner_get_active_backend (runner), threads,
       int8 ? ", packed RGB in and out" : "");
   if (int8 && g_str_equal (cfqp_runner_get_active_backend (runner), "cpu"))
-    print_cpu_kernels (model, qp);
+    print_cpu_kernels (model, qp, cfqp_int8_cpu_backend_for (options.cpu_kernels));
   times = g_new (double, frames);
   cpu_times = g_new (double, frames);
   for (gint f = -WARMUP_FRAMES; f < frames; f++) {

@@ -44,12 +44,12 @@ via_ref (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8View *inputs,
 }
 
 static gpointer
-cpu_pack (const CfqpNode *node, const CfqpInt8Node *q)
+cpu_pack_kind (const CfqpNode *node, const CfqpInt8Node *q, CfqpInt8CpuGemmKind kind)
 {
   switch (node->op) {
     case CFQP_OP_CONV:
     case CFQP_OP_CONV_TRANSPOSE:
-      return cfqp_int8_cpu_conv_pack (node, q);
+      return cfqp_int8_cpu_conv_pack_kind (node, q, kind);
     case CFQP_OP_BINARY:
     case CFQP_OP_CONCAT:
     case CFQP_OP_ACTIVATION:
@@ -59,6 +59,24 @@ cpu_pack (const CfqpNode *node, const CfqpInt8Node *q)
   }
 }
 
+static gpointer
+cpu_pack (const CfqpNode *node, const CfqpInt8Node *q)
+{
+  return cpu_pack_kind (node, q, CFQP_INT8_CPU_GEMM_AUTO);
+}
+
+static gpointer
+cpu_pack_orc (const CfqpNode *node, const CfqpInt8Node *q)
+{
+  return cpu_pack_kind (node, q, CFQP_INT8_CPU_GEMM_ORC);
+}
+
+static gpointer
+cpu_pack_native (const CfqpNode *node, const CfqpInt8Node *q)
+{
+  return cpu_pack_kind (node, q, CFQP_INT8_CPU_GEMM_NATIVE);
+}
+
 static void
 cpu_free_packed (gpointer packed)
 {
@@ -66,23 +84,40 @@ cpu_free_packed (gpointer packed)
   head->free (head);
 }
 
-const CfqpInt8Backend cfqp_int8_cpu_backend = {
-  "cpu",
-  {
-    [CFQP_OP_CONV] = cfqp_int8_cpu_conv,
-    [CFQP_OP_CONV_TRANSPOSE] = cfqp_int8_cpu_conv,
-    [CFQP_OP_ACTIVATION] = cfqp_int8_cpu_rescale,
-    [CFQP_OP_BINARY] = cfqp_int8_cpu_binary,
-    [CFQP_OP_CONCAT] = cfqp_int8_cpu_rescale,
-    [CFQP_OP_DEPTH_TO_SPACE] = cfqp_int8_cpu_depth_to_space,
-    /* strided byte gathers, rare in SR nets: ref's loop is the kernel */
-    [CFQP_OP_SPACE_TO_DEPTH] = via_ref,
-    [CFQP_OP_RESIZE_NEAREST] = cfqp_int8_cpu_resize_nearest,
-    [CFQP_OP_TILE_CHANNELS] = cfqp_int8_cpu_tile_channels,
-  },
-  cpu_pack,
-  cpu_free_packed,
-};
+/* The three sets differ only in how pack picks a conv's kernel. */
+#define CPU_OPS \
+  { \
+    [CFQP_OP_CONV] = cfqp_int8_cpu_conv, \
+    [CFQP_OP_CONV_TRANSPOSE] = cfqp_int8_cpu_conv, \
+    [CFQP_OP_ACTIVATION] = cfqp_int8_cpu_rescale, \
+    [CFQP_OP_BINARY] = cfqp_int8_cpu_binary, \
+    [CFQP_OP_CONCAT] = cfqp_int8_cpu_rescale, \
+    [CFQP_OP_DEPTH_TO_SPACE] = cfqp_int8_cpu_depth_to_space, \
+    /* strided byte gathers, rare in SR nets: ref's loop is the kernel */ \
+    [CFQP_OP_SPACE_TO_DEPTH] = via_ref, \
+    [CFQP_OP_RESIZE_NEAREST] = cfqp_int8_cpu_resize_nearest, \
+    [CFQP_OP_TILE_CHANNELS] = cfqp_int8_cpu_tile_channels, \
+  }
+
+const CfqpInt8Backend cfqp_int8_cpu_backend = { "cpu", CPU_OPS, cpu_pack, cpu_free_packed };
+const CfqpInt8Backend cfqp_int8_cpu_orc_backend = { "cpu", CPU_OPS, cpu_pack_orc,
+                                                    cpu_free_packed };
+const CfqpInt8Backend cfqp_int8_cpu_native_backend = { "cpu", CPU_OPS, cpu_pack_native,
+                                                       cpu_free_packed };
+
+const CfqpInt8Backend *
+cfqp_int8_cpu_backend_for (CfqpCpuKernels kernels)
+{
+  switch (kernels) {
+    case CFQP_CPU_KERNELS_ORC:
+      return &cfqp_int8_cpu_orc_backend;
+    case CFQP_CPU_KERNELS_NATIVE:
+      return &cfqp_int8_cpu_native_backend;
+    case CFQP_CPU_KERNELS_AUTO:
+    default:
+      return &cfqp_int8_cpu_backend;
+  }
+}
 
 static const char *
 move_kernel (const CfqpNode *node)
@@ -101,6 +136,20 @@ move_kernel (const CfqpNode *node)
     default:
       return "ref kernel";
   }
+}
+
+char *
+cfqp_int8_cpu_describe_convs (const CfqpGraph *graph, const CfqpInt8Program *program)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < graph->n_nodes; i++) {
+    const CfqpInt8CpuPacked *head = program->nodes[i].packed;
+    if (head && head->choice)
+      g_string_append_printf (s, "%s%s %s", s->len ? "; " : "", graph->nodes[i].name,
+          head->choice);
+  }
+  return g_string_free (s, FALSE);
 }
 
 char *

@@ -12,6 +12,7 @@
 
 #include <config.h>
 #include <string.h>
+#include <time.h>
 #ifdef HAVE_ORC
 #include "cfqp-orc.h"
 #endif
@@ -31,6 +32,11 @@ typedef struct {
   gint32 *bias;        /* [ocp] b − z_in·Σw */
 } CpuConv;
 
+static void conv_orc (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
+    const CfqpU8View *in, const CfqpU8View *output, guint y0, guint y1);
+static void conv_c4 (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
+    const CfqpU8View *in, const CfqpU8View *output, guint y0, guint y1);
+
 const char *
 cfqp_int8_cpu_conv_path_name (CfqpInt8CpuConvPath path)
 {
@@ -40,8 +46,21 @@ cfqp_int8_cpu_conv_path_name (CfqpInt8CpuConvPath path)
     case CFQP_INT8_CPU_CONV_ROWS: return "rows";
     case CFQP_INT8_CPU_CONV_TAPS: return "taps";
     case CFQP_INT8_CPU_CONV_C4: return "c4 (planar rows interleaved)";
+    case CFQP_INT8_CPU_CONV_ORC: return "orc (planar rows)";
   }
   return "?";
+}
+
+/* The short name model-info and the plan use: the kernel family. */
+static const char *
+family_name (CfqpInt8CpuConvPath path)
+{
+  switch (path) {
+    case CFQP_INT8_CPU_CONV_C4: return "c4";
+    case CFQP_INT8_CPU_CONV_ORC: return "orc";
+    case CFQP_INT8_CPU_CONV_REF: return "ref";
+    default: return "dot";
+  }
 }
 
 static void
@@ -51,25 +70,220 @@ cpu_conv_free (gpointer data)
   g_free (pc->weight);
   g_free (pc->bias);
   g_free (pc->head.kernel);
+  g_free (pc->head.choice);
   g_free (pc);
 }
 
-static CfqpInt8CpuConvPath
-choose_path (const CfqpNode *node, const char *isa, CfqpInt8CpuGemmKind kind)
+/* --- which kernels apply ------------------------------------------------ */
+
+static gboolean
+runs_cpu_kernels (const CfqpNode *node)
 {
   const CfqpConvParams *cp = &node->p.conv;
+  return node->op == CFQP_OP_CONV && cp->groups == 1 && cp->kernel_h <= CFQP_MAX_KERNEL;
+}
 
-  if (node->op != CFQP_OP_CONV || cp->groups != 1 || cp->kernel_h > CFQP_MAX_KERNEL)
-    return CFQP_INT8_CPU_CONV_REF;
-  /* pixel lanes beat the dot products wherever VNNI has them (ABPN-28
-   * 640×360: 94 vs 194 ms CPU per frame on Zen 5) */
-  if (kind != CFQP_INT8_CPU_GEMM_DOT && g_str_equal (isa, "avx512vnni"))
-    return CFQP_INT8_CPU_CONV_C4;
+/* The dot-product family's gather for this geometry. */
+static CfqpInt8CpuConvPath
+dot_path (const CfqpConvParams *cp)
+{
   if (cp->kernel_h == 1 && cp->kernel_w == 1 && cp->stride_h == 1 && cp->stride_w == 1 &&
       cp->auto_pad == 0 && !cp->pad_t && !cp->pad_l && !cp->pad_b && !cp->pad_r)
     return CFQP_INT8_CPU_CONV_1X1;
   return cp->dilation_w == 1 ? CFQP_INT8_CPU_CONV_ROWS : CFQP_INT8_CPU_CONV_TAPS;
 }
+
+static gboolean
+have_c4 (const char *isa)
+{
+  return CFQP_GEMM_X86 && g_str_equal (isa, "avx512vnni");
+}
+
+gboolean
+cfqp_int8_cpu_have_orc (void)
+{
+#ifdef HAVE_ORC
+  return TRUE;
+#else
+  return FALSE;
+#endif
+}
+
+/* Candidates in a fixed order (ties go to the first). */
+static guint
+candidates (const CfqpConvParams *cp, const char *isa, CfqpInt8CpuConvPath *out)
+{
+  guint n = 0;
+  if (have_c4 (isa))
+    out[n++] = CFQP_INT8_CPU_CONV_C4;
+  out[n++] = dot_path (cp);
+  if (cfqp_int8_cpu_have_orc ())
+    out[n++] = CFQP_INT8_CPU_CONV_ORC;
+  return n;
+}
+
+static CfqpInt8CpuConvPath
+forced_path (const CfqpConvParams *cp, const char *isa, CfqpInt8CpuGemmKind kind)
+{
+  if (kind == CFQP_INT8_CPU_GEMM_ORC && cfqp_int8_cpu_have_orc ())
+    return CFQP_INT8_CPU_CONV_ORC;
+  if (kind == CFQP_INT8_CPU_GEMM_DOT || !have_c4 (isa))
+    return dot_path (cp);
+  return CFQP_INT8_CPU_CONV_C4;
+}
+
+/* --- the AUTO plan: measured once per (layer shape, ISA) ------------------- */
+
+#define MEASURE_PATHS   3
+#define MEASURE_WIDTH   256   /* output pixels of the timed stripe */
+#define MEASURE_ROWS    2     /* output rows of the timed stripe */
+#define MEASURE_REPS    3     /* timed runs per kernel after one warm-up; the minimum counts */
+#define MEASURE_BUDGET  4.0   /* ms per layer: repetitions stop once it is spent */
+
+typedef struct {
+  CfqpInt8CpuConvPath path;
+  guint               n;
+  CfqpInt8CpuConvPath paths[MEASURE_PATHS];
+  double              ms[MEASURE_PATHS];
+} PlanEntry;
+
+static GMutex plan_lock;
+static GHashTable *plan;   /* key string → PlanEntry */
+static guint plan_measured;
+
+void
+cfqp_int8_cpu_conv_plan_clear (void)
+{
+  g_mutex_lock (&plan_lock);
+  g_clear_pointer (&plan, g_hash_table_unref);
+  plan_measured = 0;
+  g_mutex_unlock (&plan_lock);
+}
+
+guint
+cfqp_int8_cpu_conv_plan_n_measured (void)
+{
+  guint n;
+  g_mutex_lock (&plan_lock);
+  n = plan_measured;
+  g_mutex_unlock (&plan_lock);
+  return n;
+}
+
+static char *
+plan_key (const CfqpConvParams *cp, const char *isa)
+{
+  return g_strdup_printf ("%s %ux%u s%ux%u d%ux%u p%u,%u,%u,%u a%d %u->%u", isa,
+      cp->kernel_h, cp->kernel_w, cp->stride_h, cp->stride_w, cp->dilation_h, cp->dilation_w,
+      cp->pad_t, cp->pad_l, cp->pad_b, cp->pad_r, cp->auto_pad, cp->in_channels,
+      cp->out_channels);
+}
+
+static double
+thread_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Times each candidate on a MEASURE_ROWS × MEASURE_WIDTH stripe of
+ * synthetic bytes, this thread's CPU time (other jobs on the core do not
+ * count), minimum of the repetitions. */
+static void
+measure (CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q, PlanEntry *e)
+{
+  const CfqpConvParams *cp = &node->p.conv;
+  guint eff_h = (cp->kernel_h - 1) * cp->dilation_h + 1, eff_w = (cp->kernel_w - 1) * cp->dilation_w + 1;
+  guint pt, pl, pb, pr, oh, ow;
+  CfqpU8View in = { NULL, cp->in_channels, MEASURE_ROWS * cp->stride_h + eff_h,
+                    (MEASURE_WIDTH - 1) * cp->stride_w + eff_w, 0, 0 };
+  CfqpU8View out = { NULL, cp->out_channels, 0, 0, 0, 0 };
+  CfqpInt8Node qq = *q;
+  CfqpInt8CpuConvPath saved = pc->path;
+  double spent = 0, best = G_MAXDOUBLE;
+
+  cfqp_conv_resolve_pads (cp, in.h, in.w, &pt, &pl, &pb, &pr);
+  oh = (in.h + pt + pb - eff_h) / cp->stride_h + 1;
+  ow = (in.w + pl + pr - eff_w) / cp->stride_w + 1;
+  in.row_stride = in.w;
+  in.plane_stride = (gsize) in.w * in.h;
+  in.data = g_malloc (in.plane_stride * in.c);
+  for (gsize i = 0; i < in.plane_stride * in.c; i++)
+    in.data[i] = (guint8) (i * 2654435761u >> 13);
+  out.h = oh;
+  out.w = ow;
+  out.row_stride = ow;
+  out.plane_stride = (gsize) ow * oh;
+  out.data = g_malloc (out.plane_stride * out.c);
+  qq.packed = pc;
+
+  for (guint i = 0; i < e->n; i++) {
+    double ms = G_MAXDOUBLE;
+    pc->path = e->paths[i];
+    /* one warm-up run (scratch, caches), then the timed ones */
+    for (guint r = 0; r <= MEASURE_REPS; r++) {
+      double t0 = thread_ms (), t;
+      cfqp_int8_cpu_conv (node, &qq, &in, &out, 0, MIN (MEASURE_ROWS, oh));
+      t = thread_ms () - t0;
+      spent += t;
+      if (r == 0) {
+        if (t > 3 * best) {   /* lost already: the warm-up is its time */
+          ms = t;
+          break;
+        }
+        continue;
+      }
+      ms = MIN (ms, t);
+      if (spent > MEASURE_BUDGET)
+        break;
+    }
+    e->ms[i] = ms;
+    if (ms < best) {
+      best = ms;
+      e->path = e->paths[i];
+    }
+  }
+  pc->path = saved;
+  g_free (in.data);
+  g_free (out.data);
+}
+
+/* The AUTO choice for this layer: from the plan, else measured now. */
+static CfqpInt8CpuConvPath
+planned_path (CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q, const char *isa,
+    PlanEntry *how, gboolean *cached)
+{
+  g_autofree char *key = plan_key (&node->p.conv, isa);
+  PlanEntry *e;
+
+  g_mutex_lock (&plan_lock);
+  if (!plan)
+    plan = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  e = g_hash_table_lookup (plan, key);
+  if (e)
+    *how = *e;
+  g_mutex_unlock (&plan_lock);
+  *cached = e != NULL;
+  if (e)
+    return how->path;
+
+  memset (how, 0, sizeof *how);
+  how->n = candidates (&node->p.conv, isa, how->paths);
+  if (how->n == 1)
+    how->path = how->paths[0];
+  else
+    measure (pc, node, q, how);
+  g_mutex_lock (&plan_lock);
+  if (!g_hash_table_contains (plan, key)) {
+    g_hash_table_insert (plan, g_steal_pointer (&key), g_memdup2 (how, sizeof *how));
+    plan_measured++;
+  }
+  g_mutex_unlock (&plan_lock);
+  return how->path;
+}
+
+/* --- packing ------------------------------------------------------------------ */
 
 CfqpInt8CpuPacked *
 cfqp_int8_cpu_conv_pack (const CfqpNode *node, const CfqpInt8Node *q)
@@ -85,10 +299,11 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
   CpuConv *pc = g_new0 (CpuConv, 1);
   const char *isa = "";
   guint taps = cp->kernel_h * cp->kernel_w;
+  g_autofree char *how = NULL;
 
   pc->head.free = cpu_conv_free;
   pc->gemm = cfqp_int8_cpu_gemm_select (&isa);
-  pc->path = choose_path (node, isa, kind);
+  pc->path = runs_cpu_kernels (node) ? dot_path (cp) : CFQP_INT8_CPU_CONV_REF;
 #if CFQP_GEMM_X86
   pc->gemm_c4 = cfqp_int8_gemm_u8s8_64x4c4__avx512vnni;
 #endif
@@ -118,20 +333,44 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
       pc->bias[oc] = (gint32) bias;
     }
   }
+  if (pc->path != CFQP_INT8_CPU_CONV_REF) {
+    if (kind == CFQP_INT8_CPU_GEMM_AUTO) {
+      PlanEntry e;
+      gboolean cached;
+      GString *ms = g_string_new (NULL);
+      pc->path = planned_path (pc, node, q, isa, &e, &cached);
+      for (guint i = 0; i < e.n && e.n > 1; i++)
+        g_string_append_printf (ms, "%s%s %.3f", i ? ", " : "", family_name (e.paths[i]),
+            e.ms[i]);
+      how = e.n > 1 ? g_strdup_printf ("%s: %s ms", cached ? "cached" : "measured", ms->str) :
+          g_strdup ("only kernel");
+      g_string_free (ms, TRUE);
+    } else {
+      pc->path = forced_path (cp, isa, kind);
+      how = g_strdup ("forced");
+    }
+  }
   if (pc->path == CFQP_INT8_CPU_CONV_REF) {
     g_clear_pointer (&pc->weight, g_free);
     g_clear_pointer (&pc->bias, g_free);
     pc->head.kernel = g_strdup_printf ("%s %ux%u g%u: ref kernel",
         node->op == CFQP_OP_CONV ? "conv" : "conv-transpose", cp->kernel_h, cp->kernel_w,
         cp->groups);
+    pc->head.choice = g_strdup ("ref");
   } else {
     g_autofree char *gemm_name = pc->path == CFQP_INT8_CPU_CONV_C4 ?
-        g_strdup ("64x4c4__avx512vnni") : g_strconcat ("1x4__", isa, NULL);
+        g_strdup ("cfqp_int8_gemm_u8s8_64x4c4__avx512vnni") :
+        pc->path == CFQP_INT8_CPU_CONV_ORC ? g_strdup ("cfqp_orc_mac8_u8s8") :
+        g_strconcat ("cfqp_int8_gemm_u8s8_1x4__", isa, NULL);
     pc->head.kernel = g_strdup_printf ("conv %ux%u s%u d%u: %s gather + "
-        "cfqp_int8_gemm_u8s8_%s (k %" G_GSIZE_FORMAT "->%" G_GSIZE_FORMAT ", oc %u->%u)",
+        "%s (k %" G_GSIZE_FORMAT "->%" G_GSIZE_FORMAT ", oc %u->%u) [%s]",
         cp->kernel_h, cp->kernel_w, cp->stride_w, cp->dilation_w,
         cfqp_int8_cpu_conv_path_name (pc->path), gemm_name, pc->k, pc->kp,
-        cp->out_channels, pc->ocp);
+        cp->out_channels, pc->ocp, how);
+    pc->head.choice = pc->path == CFQP_INT8_CPU_CONV_C4 ?
+        g_strdup_printf ("c4 64x4c4__avx512vnni (%s)", how) :
+        pc->path == CFQP_INT8_CPU_CONV_ORC ? g_strdup_printf ("orc mac8_u8s8 (%s)", how) :
+        g_strdup_printf ("dot 1x4__%s (%s)", isa, how);
   }
   g_debug ("node '%s': %s", node->name, pc->head.kernel);
   return &pc->head;
@@ -261,6 +500,89 @@ conv_c4 (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
 #endif
 }
 
+/* ORC path: per output row, the same ring of padded planar rows as C4;
+ * per output channel an int32 row of accumulators starts at the bias and
+ * takes 8 taps per cfqp_orc_mac8_u8s8 call (strided convs first copy each
+ * tap's samples into a contiguous row), then the requant pass. */
+static void
+conv_orc (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
+    const CfqpU8View *in, const CfqpU8View *output, guint y0, guint y1)
+{
+#ifdef HAVE_ORC
+  const CfqpConvParams *cp = &node->p.conv;
+  guint ow = output->w, ic = pc->ic, kw = cp->kernel_w, sw = cp->stride_w, dw = cp->dilation_w;
+  guint pt, pl, pb, pr, cols, ring;
+  gsize slot_bytes, acc_bytes, ptr_bytes, tmp_bytes, off;
+  guint8 *scratch, *rows, *zeros, *tmp;
+  const guint8 **src;
+  gint32 *acc;
+  gint *tags;
+
+  cfqp_conv_resolve_pads (cp, in->h, in->w, &pt, &pl, &pb, &pr);
+  cols = (ow - 1) * sw + (kw - 1) * dw + 1;
+  ring = (cp->kernel_h - 1) * cp->dilation_h + 1;
+  slot_bytes = (gsize) cols * ic;
+  acc_bytes = ((gsize) ow * sizeof (gint32) + 63) / 64 * 64;
+  ptr_bytes = (pc->kp * sizeof (gpointer) + 63) / 64 * 64;
+  tmp_bytes = sw > 1 ? pc->k * ow : 0;
+  scratch = cfqp_int8_cpu_scratch (acc_bytes + ptr_bytes + ring * sizeof (gint) + 64 +
+      tmp_bytes + ring * slot_bytes + cols);
+  acc = (gint32 *) scratch;
+  src = (const guint8 **) (scratch + acc_bytes);
+  off = acc_bytes + ptr_bytes;
+  tags = (gint *) (scratch + off);
+  off += (ring * sizeof (gint) + 63) / 64 * 64;
+  tmp = scratch + off;
+  rows = tmp + tmp_bytes;
+  zeros = rows + ring * slot_bytes;
+  memset (zeros, 0, cols);
+  for (guint r = 0; r < ring; r++)
+    tags[r] = G_MININT;
+
+  for (guint oy = y0; oy < y1; oy++) {
+    const guint8 *slot_of_ky[CFQP_MAX_KERNEL];
+    for (guint ky = 0; ky < cp->kernel_h; ky++) {
+      gint iy = (gint) (oy * cp->stride_h + ky * cp->dilation_h) - (gint) pt;
+      guint slot = (guint) (((iy % (gint) ring) + (gint) ring) % (gint) ring);
+      if (tags[slot] != iy) {
+        gather_planar_rows (in, iy, pl, cols, ic, q->pad, rows + slot * slot_bytes);
+        tags[slot] = iy;
+      }
+      slot_of_ky[ky] = rows + slot * slot_bytes;
+    }
+    for (gsize k = 0; k < pc->kp; k++) {
+      gsize tap = k / ic;
+      if (k >= pc->k) {
+        src[k] = zeros;   /* zero weights there too */
+        continue;
+      }
+      src[k] = slot_of_ky[tap / kw] + (k % ic) * cols + (tap % kw) * dw;
+      if (sw > 1) {
+        guint8 *d = tmp + k * ow;
+        for (guint x = 0; x < ow; x++)
+          d[x] = src[k][x * sw];
+        src[k] = d;
+      }
+    }
+    for (guint oc = 0; oc < output->c; oc++) {
+      const gint8 *w = pc->weight + (gsize) oc * pc->kp;
+      gint32 b = pc->bias[oc];
+      for (guint x = 0; x < ow; x++)
+        acc[x] = b;
+      for (gsize k = 0; k < pc->k; k += 8) {
+        const guint8 *const *s = src + k;
+        cfqp_orc_mac8_u8s8 (acc, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7],
+            w[k], w[k + 1], w[k + 2], w[k + 3], w[k + 4], w[k + 5], w[k + 6], w[k + 7], ow);
+      }
+      pc->requant (acc, ow, q->rq_pos[oc], q->rq_neg[oc], q->z_out, q->lo, q->hi,
+          cfqp_u8_row (output, oc, oy));
+    }
+  }
+#else
+  g_assert_not_reached ();
+#endif
+}
+
 void
 cfqp_int8_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8View *inputs,
     const CfqpU8View *output, guint y0, guint y1)
@@ -280,6 +602,10 @@ cfqp_int8_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8Vie
   }
   if (pc->path == CFQP_INT8_CPU_CONV_C4) {
     conv_c4 (pc, node, q, in, output, y0, y1);
+    return;
+  }
+  if (pc->path == CFQP_INT8_CPU_CONV_ORC) {
+    conv_orc (pc, node, q, in, output, y0, y1);
     return;
   }
   ic = pc->ic;

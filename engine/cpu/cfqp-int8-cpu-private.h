@@ -9,6 +9,7 @@ G_BEGIN_DECLS
 typedef struct {
   GDestroyNotify free;
   char          *kernel;   /* for cfqp_int8_cpu_describe and g_debug */
+  char          *choice;   /* convs: the kernel and how it was chosen, short (else NULL) */
 } CfqpInt8CpuPacked;
 
 static inline guint8 *
@@ -21,16 +22,24 @@ cfqp_u8_row (const CfqpU8View *v, guint c, guint y)
  * once every node has run on every worker. */
 gpointer cfqp_int8_cpu_scratch (gsize size);
 
+/* Which conv kernel a pack takes. */
 typedef enum {
-  CFQP_INT8_CPU_GEMM_AUTO,   /* the faster family this CPU has */
+  CFQP_INT8_CPU_GEMM_AUTO,   /* the fastest of those that apply, measured (plan cache) */
   CFQP_INT8_CPU_GEMM_DOT,    /* channels-inner columns, dot-product kernels */
-  CFQP_INT8_CPU_GEMM_C4,     /* pixel lanes (AVX-512 VNNI only; else as AUTO) */
+  CFQP_INT8_CPU_GEMM_C4,     /* pixel lanes (AVX-512 VNNI only; else as DOT) */
+  CFQP_INT8_CPU_GEMM_ORC,    /* ORC multiply-accumulate rows (no ORC: as NATIVE) */
+  CFQP_INT8_CPU_GEMM_NATIVE, /* C4 where the CPU has it, else DOT */
 } CfqpInt8CpuGemmKind;
 
 CfqpInt8CpuPacked *cfqp_int8_cpu_conv_pack (const CfqpNode *node, const CfqpInt8Node *q);
-/* The same with the kernel family forced, for tests and measurements. */
+/* The same with the kernel forced, for tests and measurements. */
 CfqpInt8CpuPacked *cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
                                                  CfqpInt8CpuGemmKind kind);
+
+/* The AUTO plan cache: one choice per (layer shape, ISA), kept for the life
+ * of the process.  n_measured counts the layers timed so far (tests). */
+void  cfqp_int8_cpu_conv_plan_clear (void);
+guint cfqp_int8_cpu_conv_plan_n_measured (void);
 void cfqp_int8_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8View *inputs,
                          const CfqpU8View *output, guint y0, guint y1);
 

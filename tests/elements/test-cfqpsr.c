@@ -897,6 +897,81 @@ GST_START_TEST (test_int8_calibration_file)
 
 GST_END_TEST;
 
+/* cpu-kernels: auto, orc and native give the same bytes (each is bit-exact
+ * with ref, and so with the engine), and model-info names each conv's
+ * kernel and how it was chosen. */
+GST_START_TEST (test_cpu_kernels)
+{
+  static const gchar *const nicks[] = { "auto", "orc", "native" };
+  gchar *dir = g_dir_make_tmp ("cfqpsr-XXXXXX", NULL);
+  gchar *cpath = g_build_filename (dir, "x2.calib.json", NULL);
+  CfqpCalibration *calib = make_calibration (2, TRUE, 1, cpath);
+  CfqpQParams *qp = calib_qparams (2, calib);
+  GstVideoInfo info;
+  GstBuffer *in, *first = NULL;
+  GstMapInfo a, b;
+  guint k;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 70, 9);
+  in = make_input (&info, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), 3);
+  for (k = 0; k < G_N_ELEMENTS (nicks); k++) {
+    GstElement *sr;
+    GstBus *bus;
+    GstHarness *h = make_int8_harness (2, &sr, &bus, 70, 9,
+        "calibration-file", cpath, NULL);
+    gchar *info_str = NULL;
+    GstBuffer *out;
+
+    gst_util_set_object_arg (G_OBJECT (sr), "cpu-kernels", nicks[k]);
+    out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+    g_object_get (sr, "model-info", &info_str, NULL);
+    fail_unless (info_str != NULL && strstr (info_str, "[conv kernels: ")
+        != NULL, "%s", info_str);
+    if (k == 0)
+      fail_unless (strstr (info_str, "measured") != NULL ||
+          strstr (info_str, "cached") != NULL, "%s", info_str);
+    else
+      fail_unless (strstr (info_str, "(forced)") != NULL, "%s", info_str);
+#ifdef HAVE_ORC
+    if (k == 1)
+      fail_unless (strstr (info_str, "orc mac8_u8s8") != NULL &&
+          strstr (info_str, "c4 64x4c4") == NULL &&
+          strstr (info_str, "dot 1x4") == NULL, "%s", info_str);
+#endif
+    if (k == 2)
+      fail_unless (strstr (info_str, "orc mac8_u8s8") == NULL &&
+          (strstr (info_str, "c4 64x4c4") != NULL ||
+              strstr (info_str, "dot 1x4") != NULL), "%s", info_str);
+    fail_unless_equals_int (pop_warnings (bus, NULL), 0);
+    if (first == NULL) {
+      check_against_engine_full (2, &info, in, out, qp);
+      first = out;
+    } else {
+      gst_buffer_map (first, &a, GST_MAP_READ);
+      gst_buffer_map (out, &b, GST_MAP_READ);
+      fail_unless_equals_int (a.size, b.size);
+      fail_unless (memcmp (a.data, b.data, a.size) == 0,
+          "cpu-kernels=%s differs from auto", nicks[k]);
+      gst_buffer_unmap (first, &a);
+      gst_buffer_unmap (out, &b);
+      gst_buffer_unref (out);
+    }
+    g_free (info_str);
+    free_int8_harness (h, sr, bus);
+  }
+
+  gst_buffer_unref (first);
+  gst_buffer_unref (in);
+  g_free (qp);
+  cfqp_calibration_unref (calib);
+  g_unlink (cpath);
+  g_rmdir (dir);
+  g_free (cpath);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 /* Calibrations that do not fit are refused with a warning: another model's,
  * the other clip-free mode's, a corrupt file.  The element keeps running. */
 GST_START_TEST (test_calibration_mismatch)
@@ -1483,6 +1558,7 @@ cfqpsr_suite (void)
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_int8_no_calibration);
   tcase_add_test (tc, test_int8_calibration_file);
+  tcase_add_test (tc, test_cpu_kernels);
   tcase_add_test (tc, test_calibration_mismatch);
   tcase_add_test (tc, test_self_calibration);
   tcase_add_test (tc, test_calibration_file_replaced);

@@ -261,9 +261,10 @@ test_case (gconstpointer data)
   const Case *tc = data;
   gboolean conv = tc->op == CFQP_OP_CONV || tc->op == CFQP_OP_CONV_TRANSPOSE;
 
-  /* convs: each GEMM family (C4 falls back to the other without VNNI) */
+  /* convs: each kernel family (C4 falls back to DOT without VNNI, ORC to
+   * native without ORC) */
   CfqpInt8CpuGemmKind first = conv ? CFQP_INT8_CPU_GEMM_DOT : CFQP_INT8_CPU_GEMM_AUTO;
-  CfqpInt8CpuGemmKind last = conv ? CFQP_INT8_CPU_GEMM_C4 : CFQP_INT8_CPU_GEMM_AUTO;
+  CfqpInt8CpuGemmKind last = conv ? CFQP_INT8_CPU_GEMM_ORC : CFQP_INT8_CPU_GEMM_AUTO;
 
   for (CfqpInt8CpuGemmKind kind = first; kind <= last; kind++)
     for (guint z = 0; z < 3; z++) {
@@ -393,6 +394,7 @@ build_cases (void)
 
 /* --- pack decisions --------------------------------------------------------- */
 
+
 static const char *
 packed_kernel (const CfqpNode *node, const CfqpInt8Node *q)
 {
@@ -416,7 +418,7 @@ test_paths (void)
   prog = cfqp_int8_program_new (g, table, &error);
   g_assert_no_error (error);
   for (guint i = 0; i < g->n_nodes; i++)
-    prog->nodes[i].packed = cfqp_int8_cpu_backend.pack (&g->nodes[i], &prog->nodes[i]);
+    prog->nodes[i].packed = cfqp_int8_cpu_native_backend.pack (&g->nodes[i], &prog->nodes[i]);
   text = cfqp_int8_cpu_describe (g, prog);
   g_test_message ("%s", text);
   if (g_str_equal (cfqp_int8_cpu_gemm_isa (), "avx512vnni"))
@@ -429,8 +431,54 @@ test_paths (void)
       g_assert_null (strstr (packed_kernel (&g->nodes[i], &prog->nodes[i]), "ref"));
   for (guint i = 0; i < g->n_nodes; i++)
     if (prog->nodes[i].packed)
-      cfqp_int8_cpu_backend.free_packed (g_steal_pointer (&prog->nodes[i].packed));
+      cfqp_int8_cpu_native_backend.free_packed (g_steal_pointer (&prog->nodes[i].packed));
   cfqp_int8_program_free (prog);
+}
+
+/* AUTO: each conv shape is timed once per process, later packs (other
+ * programs, other models with the same shapes) take the plan; forced sets
+ * measure nothing.  The description says which. */
+static void
+test_plan (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpModel) model = cfqp_model_new_from_graph (test_model_abpn (3, 28, 3, 3, 5),
+      "abpn", &error);
+  const CfqpGraph *g = cfqp_model_get_graph (model);
+  g_autofree CfqpQParams *table = g_new (CfqpQParams, g->n_values);
+  static const CfqpInt8Backend *const sets[] = { &cfqp_int8_cpu_orc_backend,
+      &cfqp_int8_cpu_native_backend, &cfqp_int8_cpu_backend, &cfqp_int8_cpu_backend };
+  static const char *const want[] = { "forced", "forced", "measured", "cached" };
+  guint shapes;
+
+  cfqp_int8_cpu_conv_plan_clear ();
+  for (guint v = 0; v < g->n_values; v++)
+    table[v] = (CfqpQParams) { 0.01f, 10 };
+  for (guint r = 0; r < G_N_ELEMENTS (sets); r++) {
+    CfqpInt8Program *prog = cfqp_int8_program_new (g, table, &error);
+    g_autofree char *convs = NULL;
+    gint64 t0 = g_get_monotonic_time ();
+    g_assert_no_error (error);
+    for (guint i = 0; i < g->n_nodes; i++)
+      prog->nodes[i].packed = sets[r]->pack (&g->nodes[i], &prog->nodes[i]);
+    convs = cfqp_int8_cpu_describe_convs (g, prog);
+    g_test_message ("%s: %.1f ms to pack: %s", want[r], (g_get_monotonic_time () - t0) / 1e3,
+        convs);
+    g_assert_nonnull (strstr (convs, want[r]));
+    if (r == 0 && cfqp_int8_cpu_have_orc ())
+      g_assert_nonnull (strstr (convs, "orc mac8_u8s8"));
+    if (r == 1)
+      g_assert_null (strstr (convs, "orc mac8"));
+    for (guint i = 0; i < g->n_nodes; i++)
+      if (prog->nodes[i].packed)
+        sets[r]->free_packed (g_steal_pointer (&prog->nodes[i].packed));
+    cfqp_int8_program_free (prog);
+    if (r < 2)
+      g_assert_cmpuint (cfqp_int8_cpu_conv_plan_n_measured (), ==, 0);
+  }
+  /* 3→28, 28→28 and 28→27: three shapes, however many layers */
+  shapes = cfqp_int8_cpu_conv_plan_n_measured ();
+  g_assert_cmpuint (shapes, ==, 3);
 }
 
 /* A conv whose int32 sum could overflow goes to the ref kernel, and still
@@ -690,8 +738,9 @@ observe_range (guint tensor, const float *data, guint c, guint h, guint w, gpoin
 }
 
 static guint8 *
-run_packed (CfqpModel *model, const CfqpQParams *qp, CfqpBackendKind backend, guint threads,
-    const CfqpPackedLayout *layout, const guint8 *src, guint w, guint h, const char *want_name)
+run_packed_kernels (CfqpModel *model, const CfqpQParams *qp, CfqpBackendKind backend,
+    CfqpCpuKernels kernels, guint threads, const CfqpPackedLayout *layout, const guint8 *src,
+    guint w, guint h, const char *want_name)
 {
   CfqpRunnerOptions opts = CFQP_RUNNER_OPTIONS_INIT;
   g_autoptr (CfqpRunner) runner = NULL;
@@ -703,14 +752,34 @@ run_packed (CfqpModel *model, const CfqpQParams *qp, CfqpBackendKind backend, gu
   opts.backend = backend;
   opts.qparams = qp;
   opts.n_threads = threads;
+  opts.cpu_kernels = kernels;
   runner = cfqp_runner_new (model, &opts, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (cfqp_runner_get_active_backend (runner), ==, want_name);
+  {
+    g_autofree char *convs = cfqp_runner_describe_kernels (runner);
+    if (g_str_equal (want_name, "ref"))
+      g_assert_null (convs);
+    else if (kernels == CFQP_CPU_KERNELS_ORC && cfqp_int8_cpu_have_orc ()) {
+      g_assert_null (strstr (convs, "c4 "));
+      g_assert_null (strstr (convs, "dot "));
+    }
+    else if (kernels == CFQP_CPU_KERNELS_NATIVE)
+      g_assert_null (strstr (convs, "orc mac8"));
+  }
   /* twice: the second frame reuses packed weights and scratch */
   for (guint f = 0; f < 2; f++)
     g_assert_true (cfqp_runner_run_packed (runner, layout, src, (gsize) w * layout->pixel_stride,
         w, h, dst, dst_stride, &error));
   return dst;
+}
+
+static guint8 *
+run_packed (CfqpModel *model, const CfqpQParams *qp, CfqpBackendKind backend, guint threads,
+    const CfqpPackedLayout *layout, const guint8 *src, guint w, guint h, const char *want_name)
+{
+  return run_packed_kernels (model, qp, backend, CFQP_CPU_KERNELS_AUTO, threads, layout, src,
+      w, h, want_name);
 }
 
 static void
@@ -750,6 +819,7 @@ test_network (void)
       gsize n_src = (gsize) w * h * lay->pixel_stride, n_dst = n_src * 9;
       g_autofree guint8 *src = g_malloc (n_src);
       g_autofree guint8 *ref = NULL, *cpu1 = NULL, *cpu2 = NULL, *autob = NULL;
+      g_autofree guint8 *orc = NULL, *native = NULL;
       for (guint y = 0; y < h; y++)
         for (guint x = 0; x < w; x++) {
           guint8 *p = src + ((gsize) y * w + x) * lay->pixel_stride;
@@ -765,7 +835,13 @@ test_network (void)
       autob = run_packed (model, qp, CFQP_BACKEND_AUTO, 2, lay, src, w, h, "cpu");
       g_assert_cmpmem (cpu1, n_dst, ref, n_dst);
       g_assert_cmpmem (cpu2, n_dst, ref, n_dst);
+      orc = run_packed_kernels (model, qp, CFQP_BACKEND_CPU, CFQP_CPU_KERNELS_ORC, 2, lay, src,
+          w, h, "cpu");
+      native = run_packed_kernels (model, qp, CFQP_BACKEND_CPU, CFQP_CPU_KERNELS_NATIVE, 2, lay,
+          src, w, h, "cpu");
       g_assert_cmpmem (autob, n_dst, ref, n_dst);
+      g_assert_cmpmem (orc, n_dst, ref, n_dst);
+      g_assert_cmpmem (native, n_dst, ref, n_dst);
     }
 }
 
@@ -784,6 +860,7 @@ main (int argc, char **argv)
     g_test_add_data_func (c->name, c, test_case);
   }
   g_test_add_func ("/int8-cpu/paths", test_paths);
+  g_test_add_func ("/int8-cpu/plan", test_plan);
   g_test_add_func ("/int8-cpu/gemm-variants", test_gemm_variants);
   g_test_add_func ("/int8-cpu/requant-variants", test_requant_variants);
   g_test_add_func ("/int8-cpu/overflow-guard", test_overflow_guard);
