@@ -17,6 +17,12 @@ struct _CfqpInt8Exec {
   CfqpU8View            *views;
   CfqpU8View            *node_inputs;
   guint                  scale;     /* the model's: output = scale × input */
+  /* $CFQP_INT8_PROFILE set: per node, wall time and MACs over all runs,
+   * printed to stderr when the exec is freed */
+  gboolean               profile;
+  double                *node_ms;
+  double                *node_macs;
+  guint                  runs;
 };
 
 CfqpInt8Exec *
@@ -33,6 +39,11 @@ cfqp_int8_exec_new (const CfqpGraph *graph, const CfqpInt8Backend *backend,
   for (guint i = 0; i < graph->n_nodes; i++)
     max_inputs = MAX (max_inputs, graph->nodes[i].n_inputs);
   exec->node_inputs = g_new0 (CfqpU8View, max_inputs);
+  exec->profile = g_getenv ("CFQP_INT8_PROFILE") != NULL;
+  if (exec->profile) {
+    exec->node_ms = g_new0 (double, graph->n_nodes);
+    exec->node_macs = g_new0 (double, graph->n_nodes);
+  }
   {
     /* The scale the model was validated with (cfqp-model.c probes 48×36). */
     g_autofree CfqpShape *shapes = g_new0 (CfqpShape, graph->n_values);
@@ -53,11 +64,38 @@ free_program (CfqpInt8Exec *exec)
   g_clear_pointer (&exec->program, cfqp_int8_program_free);
 }
 
+static void
+print_profile (CfqpInt8Exec *exec)
+{
+  double conv_ms = 0, conv_macs = 0, total = 0;
+
+  for (guint i = 0; i < exec->graph->n_nodes; i++) {
+    const CfqpNode *node = &exec->graph->nodes[i];
+    total += exec->node_ms[i];
+    if (node->op == CFQP_OP_CONV) {
+      conv_ms += exec->node_ms[i];
+      conv_macs += exec->node_macs[i];
+    }
+    g_printerr ("int8 profile: node %u '%s' (%s): %.3f ms/run%s", i, node->name,
+        cfqp_op_type_to_string (node->op), exec->node_ms[i] / exec->runs,
+        exec->node_macs[i] > 0 ? "" : "\n");
+    if (exec->node_macs[i] > 0)
+      g_printerr (", %.1f GMAC/s\n", exec->node_macs[i] / (exec->node_ms[i] * 1e6));
+  }
+  g_printerr ("int8 profile: %u runs (%s): all nodes %.3f ms/run; convs %.3f ms/run, "
+      "%.1f GMAC/s (wall, all workers)\n", exec->runs, exec->backend->name,
+      total / exec->runs, conv_ms / exec->runs, conv_macs / (conv_ms * 1e6));
+}
+
 void
 cfqp_int8_exec_free (CfqpInt8Exec *exec)
 {
   if (!exec)
     return;
+  if (exec->profile && exec->runs)
+    print_profile (exec);
+  g_free (exec->node_ms);
+  g_free (exec->node_macs);
   free_program (exec);
   cfqp_plan_clear (&exec->plan);
   g_free (exec->arena_block);
@@ -174,9 +212,20 @@ cfqp_int8_exec_run (CfqpInt8Exec *exec, const guint8 *in, guint width, guint hei
     const CfqpNode *node = &g->nodes[i];
     NodeJob job = { exec->backend->ops[node->op], node, &exec->program->nodes[i], exec->node_inputs,
                     &exec->views[node->output] };
+    gint64 t0 = exec->profile ? g_get_monotonic_time () : 0;
     for (guint k = 0; k < node->n_inputs; k++)
       exec->node_inputs[k] = exec->views[node->inputs[k]];
     cfqp_workers_run (exec->workers, run_node_rows, &job, job.output->h, 0);
+    if (exec->profile) {
+      exec->node_ms[i] += (g_get_monotonic_time () - t0) / 1e3;
+      if (node->op == CFQP_OP_CONV) {   /* a transpose's MACs follow its input */
+        const CfqpConvParams *cp = &node->p.conv;
+        const CfqpShape *o = &plan->shapes[node->output];
+        exec->node_macs[i] += (double) o->c * o->h * o->w * (cp->in_channels / cp->groups) *
+            cp->kernel_h * cp->kernel_w;
+      }
+    }
   }
+  exec->runs += exec->profile;
   return TRUE;
 }

@@ -897,12 +897,27 @@ gst_cfqp_sr_start_watch (GstCfqpSr * self, const gchar * path)
       self);
 }
 
+static gboolean
+gst_cfqp_sr_quit_watch (gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 gst_cfqp_sr_stop_watch (GstCfqpSr * self)
 {
+  GSource *quit;
+
   if (self->watch_thread == NULL)
     return;
-  g_main_loop_quit (self->watch_loop);
+  /* Quit from inside the watch context: a g_main_loop_quit() that comes
+   * before the thread has entered g_main_loop_run() is lost (run sets the
+   * loop running again), and the join below would wait forever. */
+  quit = g_idle_source_new ();
+  g_source_set_callback (quit, gst_cfqp_sr_quit_watch, self->watch_loop, NULL);
+  g_source_attach (quit, self->watch_ctx);
+  g_source_unref (quit);
   g_thread_join (self->watch_thread);
   self->watch_thread = NULL;
   if (self->monitor) {

@@ -614,7 +614,9 @@ def section(results, peak, peak_out, args, cmd):
                   res["macs_per_px"] * res["w"] * res["h"] / 1e9,
                   "`%s` (the engine, cfqpsr and the ORT QDQ export all run it)" % res["calibration"]
                   if res["calibration"] else "min/max of the frame (no shipped calibration)",
-                  res["frame_src"], peak_core), "", tab, ""]
+                  res["frame_src"], peak_core), "", tab, "",
+              "![×%d: fps of each peer, this run](results/peers-x%d.png)" % (res["scale"], res["scale"]),
+              ""]
         s += ["Commands (N = frames per round; `build-bench` = `meson setup build-bench "
               "--buildtype=release -Dtests=disabled && ninja -C build-bench`):", ""]
         for k in MODEL_PEERS + ["videoscale"]:

@@ -1,7 +1,7 @@
 # Byte movement and the conv multiply-accumulate of the cpu INT8 set.  orcc
-# compiles these at build time
-# (SIMD where ORC has a target, its backup C otherwise); each is exact by
-# construction, so tests compare them with plain C loops.
+# compiles these at build time (SIMD where ORC has a target, its backup C
+# otherwise); each is exact by construction, so tests compare them with
+# plain C loops (the conv: with ref).
 
 # d[2x + j] = s_j[x]: one row of a 2×2 depth-to-space
 .function cfqp_orc_interleave2_u8
