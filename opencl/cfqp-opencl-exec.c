@@ -63,6 +63,7 @@ typedef struct {
   /* $CFQP_OPENCL_PROFILE set: device time of each node in the last run */
   gboolean          profile;
   double           *node_ms;
+  double            upload_ms, download_ms;   /* of the input and the output */
   GArray           *events;    /* Launch, of the run in progress */
 } ClExec;
 
@@ -619,6 +620,23 @@ collect_profile (ClExec *e, GError **error)
   return ok;
 }
 
+/* Device time of a finished transfer's event (released), in ms. */
+static double
+event_ms (cl_event event)
+{
+  cl_ulong t0 = 0, t1 = 0;
+
+  if (!event)
+    return 0;
+  if (clGetEventProfilingInfo (event, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) !=
+      CL_SUCCESS ||
+      clGetEventProfilingInfo (event, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) !=
+      CL_SUCCESS)
+    t1 = t0;
+  clReleaseEvent (event);
+  return (t1 - t0) / 1e6;
+}
+
 static gboolean
 cl_run (CfqpDeviceExec *base, gconstpointer in, guint width, guint height, gpointer out,
     GError **error)
@@ -626,6 +644,8 @@ cl_run (CfqpDeviceExec *base, gconstpointer in, guint width, guint height, gpoin
   ClExec *e = (ClExec *) base;
   const CfqpGraph *g = e->graph;
   gsize in_bytes, out_bytes;
+  cl_event up = NULL, down = NULL;
+  gboolean ok;
 
   g_return_val_if_fail (e->precision == CFQP_PRECISION_FP32 || e->have_program, FALSE);
   if (!prepare (e, width, height, error))
@@ -637,19 +657,26 @@ cl_run (CfqpDeviceExec *base, gconstpointer in, guint width, guint height, gpoin
     return TRUE;
   }
   /* The caller's input stays valid until the blocking read below, which
-   * the in-order queue runs last. */
+   * the in-order queue runs last.  Nothing here can overlap: the read ends
+   * this call, and the next frame's input exists only once the caller makes
+   * the next call (docs/performance.md, "Transfers"). */
   if (!CHECK (clEnqueueWriteBuffer (e->queue, e->in_buf, CL_FALSE, 0, in_bytes, in, 0, NULL,
-              NULL), "clEnqueueWriteBuffer"))
+              e->profile ? &up : NULL), "clEnqueueWriteBuffer"))
     return FALSE;
   for (guint i = 0; i < g->n_nodes; i++)
     if (!enqueue_node (e, i, error)) {
       clFinish (e->queue);
+      if (up)
+        clReleaseEvent (up);
       return FALSE;
     }
-  if (!CHECK (clEnqueueReadBuffer (e->queue, e->out_buf, CL_TRUE, 0, out_bytes, out, 0, NULL,
-          NULL), "clEnqueueReadBuffer"))
-    return FALSE;
-  return collect_profile (e, error);
+  ok = CHECK (clEnqueueReadBuffer (e->queue, e->out_buf, CL_TRUE, 0, out_bytes, out, 0, NULL,
+          e->profile ? &down : NULL), "clEnqueueReadBuffer");
+  if (!ok)
+    clFinish (e->queue);
+  e->upload_ms = event_ms (up);
+  e->download_ms = ok ? event_ms (down) : 0;
+  return ok && collect_profile (e, error);
 }
 
 /* --- life cycle ---------------------------------------------------------- */
@@ -748,6 +775,19 @@ cfqp_opencl_exec_get_node_ms (CfqpDeviceExec *exec)
 {
   g_return_val_if_fail (exec->funcs == &cl_funcs, NULL);
   return ((ClExec *) exec)->profile ? ((ClExec *) exec)->node_ms : NULL;
+}
+
+gboolean
+cfqp_opencl_exec_get_transfer_ms (CfqpDeviceExec *exec, double *upload_ms, double *download_ms)
+{
+  ClExec *e = (ClExec *) exec;
+
+  g_return_val_if_fail (exec->funcs == &cl_funcs, FALSE);
+  if (!e->profile)
+    return FALSE;
+  *upload_ms = e->upload_ms;
+  *download_ms = e->download_ms;
+  return TRUE;
 }
 
 guint64

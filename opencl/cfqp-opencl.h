@@ -33,6 +33,10 @@ guint64    cfqp_opencl_exec_get_uploaded_bytes (CfqpDeviceExec *exec);
  * time (ms, from profiling events) of each node in the last run; NULL
  * otherwise. */
 const double *cfqp_opencl_exec_get_node_ms (CfqpDeviceExec *exec);
+/* With $CFQP_OPENCL_PROFILE: the device time (ms) of the last run's input
+ * upload and output download; FALSE otherwise. */
+gboolean   cfqp_opencl_exec_get_transfer_ms (CfqpDeviceExec *exec, double *upload_ms,
+                                             double *download_ms);
 
 /* --- shared by the backend's files ------------------------------------- */
 

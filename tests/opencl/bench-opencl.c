@@ -8,8 +8,10 @@
  * median wall time and the median process CPU time per frame (PoCL runs
  * kernels on threads of this process, so on a loaded machine CPU time is
  * the steadier number; on a GPU only wall time means anything).  With
- * $CFQP_OPENCL_PROFILE set, also the device time of all kernels and of the
- * last node (the separate clip) in the last frame, from profiling events. */
+ * $CFQP_OPENCL_PROFILE set, also the device time of all kernels, of the
+ * input upload and output download, and of the last node (the separate
+ * clip) in the last frame, from profiling events; each such line comes
+ * before the line of its configuration. */
 #include "config.h"
 
 #include "cfqp-opencl.h"
@@ -114,11 +116,13 @@ bench (const char *device, CfqpPrecision precision, int clip, guint w, guint h, 
   }
   if (cfqp_opencl_exec_get_node_ms (exec)) {
     const double *node_ms = cfqp_opencl_exec_get_node_ms (exec);
-    double total = 0;
+    double total = 0, up = 0, down = 0;
     for (guint i = 0; i < g->n_nodes; i++)
       total += node_ms[i];
-    printf ("  kernels %.1f ms, last node (%s) %.1f ms\n", total,
-        cfqp_op_type_to_string (g->nodes[g->n_nodes - 1].op), node_ms[g->n_nodes - 1]);
+    cfqp_opencl_exec_get_transfer_ms (exec, &up, &down);
+    printf ("  kernels %.1f ms, upload %.2f ms, download %.2f ms, last node (%s) %.1f ms\n",
+        total, up, down, cfqp_op_type_to_string (g->nodes[g->n_nodes - 1].op),
+        node_ms[g->n_nodes - 1]);
   }
   wall_ms = median (times, frames);
   *cpu_ms = median (cpu, frames);
