@@ -524,6 +524,68 @@ GST_START_TEST (test_timestamps_flags)
 
 GST_END_TEST;
 
+/* QoS as other video filters: on by default; a QoS event from downstream
+ * saying "late by 200 ms at 40 ms" makes the frames before 240 ms be
+ * dropped (with a QoS message) and later ones pass.  Latency: none added,
+ * upstream's passes through. */
+GST_START_TEST (test_qos_and_latency)
+{
+  GstElement *sr;
+  GstHarness *h = make_harness (2, &sr);
+  GstBus *bus = gst_bus_new ();
+  GstVideoInfo info;
+  GstQuery *q;
+  GstMessage *msg;
+  GstClockTime min_lat = 0, max_lat = 0;
+  gboolean live = FALSE;
+  static const guint pts_ms[4] = { 0, 80, 120, 400 };
+  guint i, n_qos = 0;
+
+  gst_element_set_bus (sr, bus);
+  fail_unless (gst_base_transform_is_qos_enabled (GST_BASE_TRANSFORM (sr)));
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_BGRx, 6, 4);
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=BGRx,width=6,height=4,"
+      "framerate=25/1");
+  for (i = 0; i < G_N_ELEMENTS (pts_ms); i++) {
+    GstBuffer *in = make_input (&info, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0),
+        i);
+
+    GST_BUFFER_PTS (in) = pts_ms[i] * GST_MSECOND;
+    GST_BUFFER_DURATION (in) = 40 * GST_MSECOND;
+    fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+    if (i == 0)
+      fail_unless (gst_harness_push_upstream_event (h,
+              gst_event_new_qos (GST_QOS_TYPE_UNDERFLOW, 1.5,
+                  200 * GST_MSECOND, 40 * GST_MSECOND)));
+  }
+  /* frame 0 (before the event) and frame 3 (after 240 ms) come out */
+  fail_unless_equals_int (gst_harness_buffers_received (h), 2);
+  for (i = 0; i < 2; i++) {
+    GstBuffer *out = gst_harness_pull (h);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (out),
+        (i == 0 ? 0 : 400) * GST_MSECOND);
+    gst_buffer_unref (out);
+  }
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_QOS))) {
+    n_qos++;
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (n_qos, 2);
+
+  gst_harness_set_upstream_latency (h, 10 * GST_MSECOND);
+  q = gst_query_new_latency ();
+  fail_unless (gst_pad_peer_query (h->sinkpad, q));
+  gst_query_parse_latency (q, &live, &min_lat, &max_lat);
+  fail_unless_equals_uint64 (min_lat, 10 * GST_MSECOND);
+  gst_query_unref (q);
+
+  gst_element_set_bus (sr, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_missing_model)
 {
   const gchar *path = "/nonexistent/cfqp/missing-model.onnx";
@@ -1551,6 +1613,7 @@ cfqpsr_suite (void)
   tcase_add_test (tc, test_pixel_aspect_ratio);
   tcase_add_test (tc, test_still_image);
   tcase_add_test (tc, test_timestamps_flags);
+  tcase_add_test (tc, test_qos_and_latency);
   tcase_add_test (tc, test_missing_model);
   tcase_add_test (tc, test_corrupt_model);
   tcase_add_test (tc, test_embedded_model);
