@@ -4,13 +4,34 @@
  *   concat / activation   out = lut[c][a]                    (bytes)
  *   add / sub / const op  t = ta[c][a] + tb[c][b] + offset    (int64, 2^20 units)
  * Same expressions as ref, so the same bytes.  Mul of two activations
- * depends on both bytes and is computed directly. */
+ * depends on both bytes and is computed directly.
+ *
+ * Add/sub of two activations also has an ORC form (cfqp_orc_rq_term_u8 +
+ * cfqp_orc_add_rq_u8: ref's terms recomputed in 32-bit lanes, see
+ * cfqp-orc.orc), used where pack proves every intermediate fits 32 bits
+ * and the 32-bit form equals the table on all 256 bytes of every channel;
+ * concat and standalone activations (one multiplier for both signs) have
+ * cfqp_orc_rescale_u8, checked the same way against their byte tables.
+ * Both are measured faster than the tables (docs/performance.md). */
 #include "cfqp-int8-cpu-private.h"
+#include "cfqp-int8-cpu-lut.h"
+
+#include <config.h>
+#ifdef HAVE_ORC
+#include "cfqp-orc.h"
+#endif
+
+/* One input's term rshift_round((q − z)·m, s) as the ORC kernels compute it. */
+typedef struct {
+  gint32 z, sign, mh, ml, hj, j;
+} OrcTerm;
 
 typedef struct {
   CfqpInt8CpuPacked head;
   guint8 *bytes;    /* rescale: [input][out channel][256] */
   gint64 *terms;    /* binary add/sub: [input][channel][256] */
+  OrcTerm *orc;     /* two-input add/sub through ORC: [input][channel], or NULL */
+  OrcTerm *orc_rescale;  /* concat / activation through ORC: [input][out channel] */
   guint   c_n;
 } CpuLut;
 
@@ -20,6 +41,8 @@ cpu_lut_free (gpointer data)
   CpuLut *pl = data;
   g_free (pl->bytes);
   g_free (pl->terms);
+  g_free (pl->orc);
+  g_free (pl->orc_rescale);
   g_free (pl->head.kernel);
   g_free (pl);
 }
@@ -30,8 +53,118 @@ is_two_input_mul (const CfqpNode *node)
   return node->n_inputs == 2 && node->p.binary.kind == CFQP_BINARY_MUL;
 }
 
+/* The 32-bit form of rshift_round (d·m, s), d = sign·(v − z) in [−255, 255]
+ * and M = |m| (cfqp-orc.orc): with s = 23 + j, M = mh·2^23 + ml,
+ *   (d·mh + 2^(j−1) + ((d·ml − [d<0]) >> 23)) >> j;
+ * for s ≤ 24, j = 1 with mh = M >> (s−1) and ml = (M mod 2^(s−1))·2^(24−s)
+ * (the low part scaled up: the extra factor 2^(24−s) divides every other
+ * term of the numerator, so −[d<0] rounds the same).  FALSE if m's sign
+ * is not the expected one or an intermediate could leave int32. */
+static gboolean
+orc_term_from (CfqpRequant rq, gint32 z, gboolean allow_negative, OrcTerm *t)
+{
+  gint64 M = rq.m < 0 ? -(gint64) rq.m : rq.m;
+  guint s = rq.shift;
+
+  if ((rq.m < 0 && !allow_negative) || s < 1 || s > 53)
+    return FALSE;
+  t->z = z;
+  t->sign = rq.m < 0 ? -1 : 1;
+  if (s <= 24) {
+    t->j = 1;
+    t->mh = (gint32) MIN (M >> (s - 1), G_MAXINT32);
+    t->ml = (gint32) ((M & (((gint64) 1 << (s - 1)) - 1)) << (24 - s));
+  } else {
+    t->j = (gint32) s - 23;
+    t->mh = (gint32) (M >> 23);
+    t->ml = (gint32) (M & ((1 << 23) - 1));
+  }
+  t->hj = 1 << (t->j - 1);
+  /* |d·mh| + hj + |(d·ml − 1) >> 23| fits int32 */
+  return (gint64) 255 * t->mh + t->hj + 256 <= G_MAXINT32;
+}
+
+static gint32
+orc_term (const OrcTerm *t, guint v)
+{
+  gint32 d = t->sign * ((gint32) v - t->z);
+  gint32 low = (d * t->ml + (d < 0 ? -1 : 0)) >> 23;
+  return (d * t->mh + t->hj + low) >> t->j;
+}
+
+/* The ORC form of a two-input add/sub: every channel's terms equal ref's
+ * table and their sum with the offset stays in int32; else NULL. */
+static OrcTerm *
+orc_binary_terms (const CfqpNode *node, const CfqpInt8Node *q, const gint64 *terms, guint c_n)
+{
+#ifdef HAVE_ORC
+  OrcTerm *orc = g_new (OrcTerm, 2 * (gsize) c_n);
+
+  for (guint c = 0; c < c_n; c++) {
+    gint64 bound = q->offset[c] < 0 ? -q->offset[c] : q->offset[c];
+    for (guint k = 0; k < 2; k++) {
+      OrcTerm *t = &orc[k * c_n + c];
+      gint64 most = 0;
+      /* the first input's sign is fixed (+) by the kernel, the second's a parameter */
+      if (!orc_term_from (q->rq_in[k * c_n + c], q->z_in[k], k == 1, t) ||
+          (t->j != 1))
+        goto refuse;
+      for (guint v = 0; v < 256; v++) {
+        gint64 want = terms[((gsize) k * c_n + c) * 256 + v];
+        if (orc_term (t, v) != want)
+          goto refuse;
+        most = MAX (most, want < 0 ? -want : want);
+      }
+      bound += most;
+    }
+    /* every partial sum, the rounding half included, fits int32 */
+    if (bound + (1 << 19) > G_MAXINT32)
+      goto refuse;
+  }
+  return orc;
+refuse:
+  g_free (orc);
+#endif
+  return NULL;
+}
+
+/* The ORC form of a rescale: one multiplier for both signs, and the same
+ * bytes as the tables for all 256 inputs of every (input, channel). */
+static OrcTerm *
+orc_rescale_terms (const CfqpNode *node, const CfqpInt8Node *q, const guint8 *bytes, guint c_n)
+{
+#ifdef HAVE_ORC
+  OrcTerm *orc = g_new (OrcTerm, (gsize) node->n_inputs * c_n);
+
+  for (guint k = 0; k < node->n_inputs; k++) {
+    const CfqpRequant *rq = q->rq_in + (gsize) k * 2 * c_n;
+    for (guint oc = 0; oc < c_n; oc++) {
+      OrcTerm *t = &orc[k * c_n + oc];
+      if (rq[oc].m != rq[c_n + oc].m || rq[oc].shift != rq[c_n + oc].shift ||
+          !orc_term_from (rq[oc], q->z_inputs[k], FALSE, t))
+        goto refuse;
+      for (guint v = 0; v < 256; v++) {
+        gint32 o = CLAMP (orc_term (t, v), G_MININT16, G_MAXINT16) + q->z_out;
+        if (CLAMP (o, q->lo, q->hi) != bytes[((gsize) k * c_n + oc) * 256 + v])
+          goto refuse;
+      }
+    }
+  }
+  return orc;
+refuse:
+  g_free (orc);
+#endif
+  return NULL;
+}
+
 CfqpInt8CpuPacked *
 cfqp_int8_cpu_lut_pack (const CfqpNode *node, const CfqpInt8Node *q)
+{
+  return cfqp_int8_cpu_lut_pack_full (node, q, TRUE);
+}
+
+CfqpInt8CpuPacked *
+cfqp_int8_cpu_lut_pack_full (const CfqpNode *node, const CfqpInt8Node *q, gboolean allow_orc)
 {
   CpuLut *pl = g_new0 (CpuLut, 1);
   guint c_n = node->out_channels;
@@ -47,8 +180,12 @@ cfqp_int8_cpu_lut_pack (const CfqpNode *node, const CfqpInt8Node *q)
         for (guint v = 0; v < 256; v++)
           pl->terms[((gsize) k * c_n + c) * 256 + v] =
               cfqp_requant ((gint64) v - q->z_in[k], q->rq_in[k * c_n + c]);
-    pl->head.kernel = g_strdup_printf ("%s: per-channel int64 term tables",
-        cfqp_op_type_to_string (node->op));
+    if (allow_orc && node->n_inputs == 2)
+      pl->orc = orc_binary_terms (node, q, pl->terms, c_n);
+    pl->head.kernel = pl->orc ? g_strdup_printf ("%s: ORC 32-bit requantisation",
+            cfqp_op_type_to_string (node->op))
+        : g_strdup_printf ("%s: per-channel int64 term tables",
+            cfqp_op_type_to_string (node->op));
   } else {
     /* concat / activation: which input feeds output channel oc depends on
      * the inputs' channel counts, so every (input, output channel) gets one */
@@ -62,8 +199,10 @@ cfqp_int8_cpu_lut_pack (const CfqpNode *node, const CfqpInt8Node *q)
               cfqp_requant (d, d >= 0 ? rq[oc] : rq[c_n + oc]), q->lo, q->hi);
         }
     }
-    pl->head.kernel = g_strdup_printf ("%s: per-channel byte tables",
-        cfqp_op_type_to_string (node->op));
+    if (allow_orc)
+      pl->orc_rescale = orc_rescale_terms (node, q, pl->bytes, c_n);
+    pl->head.kernel = g_strdup_printf (pl->orc_rescale ? "%s: ORC 32-bit rescale"
+        : "%s: per-channel byte tables", cfqp_op_type_to_string (node->op));
   }
   g_debug ("node '%s': %s", node->name, pl->head.kernel);
   return &pl->head;
@@ -81,6 +220,23 @@ cfqp_int8_cpu_binary (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8V
     cfqp_int8_ref_backend.ops[node->op] (node, q, inputs, output, y0, y1);
     return;
   }
+#ifdef HAVE_ORC
+  if (pl->orc) {
+    gint32 *t = cfqp_int8_cpu_scratch ((gsize) output->w * sizeof (gint32));
+    for (guint c = 0; c < c_n; c++) {
+      guint ca = inputs[0].c == 1 ? 0 : c, cb = inputs[1].c == 1 ? 0 : c;
+      const OrcTerm *ta = &pl->orc[c], *tb = &pl->orc[c_n + c];
+      for (guint y = y0; y < y1; y++) {
+        cfqp_orc_rq_term_u8 (t, cfqp_u8_row (&inputs[0], ca, y), ta->z, ta->mh, ta->ml,
+            output->w);
+        cfqp_orc_add_rq_u8 (cfqp_u8_row (output, c, y), t, cfqp_u8_row (&inputs[1], cb, y),
+            tb->z, tb->sign, tb->mh, tb->ml, (gint32) q->offset[c], q->z_out, q->lo, q->hi,
+            output->w);
+      }
+    }
+    return;
+  }
+#endif
   for (guint c = 0; c < c_n; c++) {
     guint ca = inputs[0].c == 1 ? 0 : c, cb = two && inputs[1].c == 1 ? 0 : c;
     const gint64 *ta = pl->terms + (gsize) c * 256;
@@ -113,6 +269,18 @@ cfqp_int8_cpu_rescale (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8
     cfqp_int8_ref_backend.ops[node->op] (node, q, inputs, output, y0, y1);
     return;
   }
+#ifdef HAVE_ORC
+  if (pl->orc_rescale) {
+    for (guint k = 0; k < node->n_inputs; k++)
+      for (guint c = 0; c < inputs[k].c; c++, oc++) {
+        const OrcTerm *t = &pl->orc_rescale[k * pl->c_n + oc];
+        for (guint y = y0; y < y1; y++)
+          cfqp_orc_rescale_u8 (cfqp_u8_row (output, oc, y), cfqp_u8_row (&inputs[k], c, y),
+              t->z, t->mh, t->ml, t->hj, t->j, q->z_out, q->lo, q->hi, output->w);
+      }
+    return;
+  }
+#endif
   for (guint k = 0; k < node->n_inputs; k++)
     for (guint c = 0; c < inputs[k].c; c++, oc++) {
       const guint8 *lut = pl->bytes + ((gsize) k * pl->c_n + oc) * 256;
@@ -123,4 +291,10 @@ cfqp_int8_cpu_rescale (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8
           o[x] = lut[a[x]];
       }
     }
+}
+
+gboolean
+cfqp_int8_cpu_lut_uses_orc (const CfqpInt8CpuPacked *packed)
+{
+  return packed && (((const CpuLut *) packed)->orc || ((const CpuLut *) packed)->orc_rescale);
 }

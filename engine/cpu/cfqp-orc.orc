@@ -105,3 +105,122 @@ mullw t, t, w8
 convswl p, t
 addl sum, sum, p
 addl d1, d1, sum
+
+# --- INT8 elementwise requantisation (add/sub, concat) ----------------------
+# ref's term rshift_round((q − z)·m, s) (int64 product, half away from
+# zero) in 32-bit lanes, exactly: with M = |m| = mh·2^23 + ml (m's sign in
+# d = ±(q − z)) and s = 23 + j,
+#   rshift_round(d·M, s) = (d·mh + 2^(j−1) + ((d·ml − [d<0]) >> 23)) >> j
+# (floors nest; s ≤ 24 is brought to j = 1 by scaling M's low part, see
+# cfqp-int8-cpu-lut.c, which checks at pack time that every intermediate
+# fits 32 bits and otherwise keeps its tables).
+
+# d[x] = term of s[x] with j = 1: the first input of an add/sub, int32
+# in 2^20 units of the output scale
+.function cfqp_orc_rq_term_u8
+.dest 4 d1 gint32
+.source 1 s1 guint8
+.param 2 z
+.param 4 mh
+.param 4 ml
+.temp 2 w
+.temp 2 mw
+.temp 4 dl
+.temp 4 mk
+.temp 4 lo
+.temp 4 hi
+convubw w, s1
+subw w, w, z
+shrsw mw, w, 15
+convswl dl, w
+convswl mk, mw
+mulll lo, dl, ml
+addl lo, lo, mk
+shrsl lo, lo, 23
+mulll hi, dl, mh
+addl hi, hi, lo
+addl hi, hi, 1
+shrsl d1, hi, 1
+
+# d[x] = clamp(zo + rshift_round(t[x] + term(sign·(s[x] − z)) + off, 20),
+# lo, hi): an add/sub's output, t from cfqp_orc_rq_term_u8
+.function cfqp_orc_add_rq_u8
+.dest 1 d1 guint8
+.source 4 t1 gint32
+.source 1 s1 guint8
+.param 2 z
+.param 2 sign
+.param 4 mh
+.param 4 ml
+.param 4 off
+.param 2 zo
+.param 2 lo
+.param 2 hi
+.temp 2 w
+.temp 2 mw
+.temp 4 dl
+.temp 4 mk
+.temp 4 l
+.temp 4 h
+convubw w, s1
+subw w, w, z
+mullw w, w, sign
+shrsw mw, w, 15
+convswl dl, w
+convswl mk, mw
+mulll l, dl, ml
+addl l, l, mk
+shrsl l, l, 23
+mulll h, dl, mh
+addl h, h, l
+addl h, h, 1
+shrsl h, h, 1
+addl h, h, t1
+addl h, h, off
+shrsl mk, h, 31
+addl h, h, 524288
+addl h, h, mk
+shrsl h, h, 20
+convlw w, h
+addw w, w, zo
+maxsw w, w, lo
+minsw w, w, hi
+convwb d1, w
+
+# d[x] = clamp(zo + rshift_round((s[x] − z)·m, s), lo, hi): concat and
+# standalone-activation rescale with one multiplier for both signs, any
+# j ≥ 1 (hj = 2^(j−1)); the term saturates to 16 bits before the clamp
+.function cfqp_orc_rescale_u8
+.dest 1 d1 guint8
+.source 1 s1 guint8
+.param 2 z
+.param 4 mh
+.param 4 ml
+.param 4 hj
+.param 4 j
+.param 2 zo
+.param 2 lo
+.param 2 hi
+.temp 2 w
+.temp 2 mw
+.temp 4 dl
+.temp 4 mk
+.temp 4 l
+.temp 4 h
+convubw w, s1
+subw w, w, z
+shrsw mw, w, 15
+convswl dl, w
+convswl mk, mw
+mulll l, dl, ml
+addl l, l, mk
+shrsl l, l, 23
+mulll h, dl, mh
+addl h, h, hj
+addl h, h, l
+shrsl h, h, j
+convssslw w, h
+addssw w, w, zo
+maxsw w, w, lo
+minsw w, w, hi
+convwb d1, w

@@ -4,6 +4,7 @@
  * zero points; the ORC pixel adapters against the C ones; and a whole
  * ABPN-like network through cfqp_runner_run_packed. */
 #include "cfqp-int8-cpu-gemm.h"
+#include "cfqp-int8-cpu-lut.h"
 #include "cfqp-int8-cpu-pixels.h"
 #include "cfqp-int8-cpu-private.h"
 #include "cfqp-model-private.h"
@@ -721,6 +722,125 @@ test_pixels (void)
     }
 }
 
+/* --- ORC elementwise requantisation ---------------------------------------------- */
+
+/* Add, sub, concat and standalone ReLU/Clip through the ORC forms, against
+ * ref byte for byte: scale ratios from 1/64 to 8 (shifts from ~7 to ~37),
+ * zero points 0, 255 and random, widths 1..641 (odd, off the vector
+ * width), 1×1 frames, odd row and plane padding, random and photo bytes.
+ * Every configuration that the ORC form accepts must also be taken by it
+ * where the ratios are moderate, so the test cannot pass on the tables. */
+static void
+check_elementwise_orc (CfqpOpType op, guint variant, const CfqpQParams *qp, guint c_n,
+    guint w, guint h, DataKind data, gboolean expect_orc)
+{
+  CfqpGraph *g = cfqp_graph_new ();
+  guint ins[2] = { 1, 2 }, n_in = op == CFQP_OP_ACTIVATION ? 1 : 2;
+  guint in_c = op == CFQP_OP_CONCAT ? c_n / 2 : c_n;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (w * 131 + h * 7 + variant + data);
+  CfqpInt8Program *prog;
+  CfqpInt8CpuPacked *packed;
+  CfqpU8View in[2], want, got;
+  CfqpNode *node;
+
+  cfqp_graph_add_value (g, "input", in_c, -1);
+  cfqp_graph_add_value (g, "a", in_c, -1);
+  cfqp_graph_add_value (g, "b", in_c, -1);
+  node = cfqp_graph_add_node (g, op, "elementwise");
+  node->n_inputs = n_in;
+  node->inputs = g_memdup2 (ins, n_in * sizeof (guint));
+  node->out_channels = c_n;
+  node->output = cfqp_graph_add_value (g, "out", c_n, 0);
+  g->output = node->output;
+  if (op == CFQP_OP_BINARY)
+    node->p.binary.kind = variant % 2 ? CFQP_BINARY_SUB : CFQP_BINARY_ADD;
+  if (variant / 2 == 1)
+    node->act.kind = CFQP_ACT_RELU;
+  else if (variant / 2 == 2)
+    node->act = (CfqpActivation) { CFQP_ACT_CLIP, 0, -0.1f, 0.5f, NULL, 0 };
+  prog = cfqp_int8_program_new (g, qp, &error);
+  g_assert_no_error (error);
+
+  for (guint k = 0; k < n_in; k++) {
+    in[k] = padded_view (in_c, h, w);
+    for (guint c = 0; c < in_c; c++)
+      for (guint y = 0; y < h; y++)
+        for (guint x = 0; x < w; x++)
+          *view_at (&in[k], c, y, x) = data == DATA_IMAGE ? image_byte (c + 3 * k, y, x)
+                                                         : (guint8) g_rand_int_range (rand, 0, 256);
+  }
+  want = padded_view (c_n, h, w);
+  got = padded_view (c_n, h, w);
+  cfqp_int8_ref_backend.ops[op] (node, &prog->nodes[0], in, &want, 0, h);
+  packed = cfqp_int8_cpu_lut_pack_full (node, &prog->nodes[0], TRUE);
+  prog->nodes[0].packed = packed;
+  if (expect_orc && cfqp_int8_cpu_have_orc ())
+    g_assert_true (cfqp_int8_cpu_lut_uses_orc (packed));
+  /* two row ranges, as two workers would run them */
+  cfqp_int8_cpu_backend.ops[op] (node, &prog->nodes[0], in, &got, 0, h / 2);
+  cfqp_int8_cpu_backend.ops[op] (node, &prog->nodes[0], in, &got, h / 2, h);
+  for (gsize e = 0; e < got.plane_stride * c_n; e++)
+    if (got.data[e] != want.data[e])
+      g_error ("%s v%u %ux%u (%s data, scales %g %g -> %g, zero points %d %d -> %d, %s): "
+          "byte %zu: cpu %u, ref %u", cfqp_op_type_to_string (op), variant, w, h,
+          data == DATA_IMAGE ? "image" : "random", qp[1].scale, qp[2].scale, qp[3].scale,
+          qp[1].zero_point, qp[2].zero_point, qp[3].zero_point, packed->kernel, e,
+          got.data[e], want.data[e]);
+  packed->free (packed);
+  prog->nodes[0].packed = NULL;
+  for (guint k = 0; k < n_in; k++)
+    g_free (in[k].data);
+  g_free (want.data);
+  g_free (got.data);
+  cfqp_int8_program_free (prog);
+  cfqp_graph_free (g);
+}
+
+static void
+test_elementwise_orc (void)
+{
+  static const guint sizes[][2] = { { 1, 1 }, { 3, 2 }, { 17, 3 }, { 37, 5 }, { 641, 2 } };
+  static const float ratios[] = { 1.f, 0.5f, 2.f, 0.3f, 3.7f, 1.f / 64, 8.f };
+  static const gint32 zeros[] = { 0, 255, -1 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (77);
+  guint n = 0;
+
+  for (guint r = 0; r < G_N_ELEMENTS (ratios); r++)
+    for (guint z = 0; z < G_N_ELEMENTS (zeros); z++)
+      for (guint s = 0; s < G_N_ELEMENTS (sizes); s++, n++) {
+        CfqpQParams qp[4];
+        float out_scale = 1 / 255.f;
+        for (guint v = 0; v < 4; v++) {
+          gint32 zp = zeros[(z + v) % 3];
+          qp[v].zero_point = zp >= 0 ? zp : g_rand_int_range (rand, 1, 255);
+        }
+        /* inputs a and b at ratio·out and a second ratio, output on the pixel grid */
+        qp[0].scale = out_scale;
+        qp[1].scale = out_scale * ratios[r];
+        qp[2].scale = out_scale * ratios[(r + 1 + z) % G_N_ELEMENTS (ratios)];
+        qp[3] = (CfqpQParams) { out_scale * (float) g_rand_double_range (rand, 0.8, 1.25),
+                                qp[3].zero_point };
+        for (guint d = 0; d < 2; d++) {
+          DataKind data = d ? DATA_IMAGE : DATA_RANDOM;
+          guint w = sizes[s][0], h = sizes[s][1];
+          /* add/sub: the ORC form needs |terms| < 2^31 in 2^20 units:
+           * ratios up to ~4 on both inputs are always taken */
+          gboolean moderate = ratios[r] <= 4.f && ratios[r] >= 1.f / 64 &&
+              ratios[(r + 1 + z) % G_N_ELEMENTS (ratios)] <= 4.f;
+          for (guint v = 0; v < 6; v++)
+            check_elementwise_orc (CFQP_OP_BINARY, v, qp, 5, w, h, data,
+                moderate && qp[3].scale >= out_scale);
+          for (guint v = 0; v < 6; v += 2)
+            check_elementwise_orc (CFQP_OP_CONCAT, v, qp, 6, w, h, data, TRUE);
+          /* standalone ReLU/Clip: rescale from input a */
+          for (guint v = 2; v < 6; v += 2)
+            check_elementwise_orc (CFQP_OP_ACTIVATION, v, qp, 3, w, h, data, TRUE);
+        }
+      }
+  g_assert_cmpuint (n, >, 0);
+}
+
 /* --- whole network ------------------------------------------------------------- */
 
 typedef struct {
@@ -865,6 +985,7 @@ main (int argc, char **argv)
   g_test_add_func ("/int8-cpu/requant-variants", test_requant_variants);
   g_test_add_func ("/int8-cpu/overflow-guard", test_overflow_guard);
   g_test_add_func ("/int8-cpu/pixels", test_pixels);
+  g_test_add_func ("/int8-cpu/elementwise-orc", test_elementwise_orc);
   g_test_add_func ("/int8-cpu/network-abpn28", test_network);
   status = g_test_run ();
   g_ptr_array_unref (cases);

@@ -1,0 +1,15 @@
+/* The elementwise pack of the cpu set with its ORC form optional (internal:
+ * tests and benchmarks compare the two). */
+#pragma once
+
+#include "cfqp-int8-cpu-private.h"
+
+G_BEGIN_DECLS
+
+/* allow_orc FALSE: tables only, as before the ORC kernels. */
+CfqpInt8CpuPacked *cfqp_int8_cpu_lut_pack_full (const CfqpNode *node, const CfqpInt8Node *q,
+                                                gboolean allow_orc);
+/* Whether a packed elementwise node runs through ORC. */
+gboolean           cfqp_int8_cpu_lut_uses_orc  (const CfqpInt8CpuPacked *packed);
+
+G_END_DECLS
