@@ -53,6 +53,7 @@ is_two_input_mul (const CfqpNode *node)
   return node->n_inputs == 2 && node->p.binary.kind == CFQP_BINARY_MUL;
 }
 
+#ifdef HAVE_ORC
 /* The 32-bit form of rshift_round (d·m, s), d = sign·(v − z) in [−255, 255]
  * and M = |m| (cfqp-orc.orc): with s = 23 + j, M = mh·2^23 + ml,
  *   (d·mh + 2^(j−1) + ((d·ml − [d<0]) >> 23)) >> j;
@@ -91,6 +92,7 @@ orc_term (const OrcTerm *t, guint v)
   gint32 low = (d * t->ml + (d < 0 ? -1 : 0)) >> 23;
   return (d * t->mh + t->hj + low) >> t->j;
 }
+#endif
 
 /* The ORC form of a two-input add/sub: every channel's terms equal ref's
  * table and their sum with the offset stays in int32; else NULL. */
