@@ -99,7 +99,10 @@ conv_tile (const ConvGeom *g, guint oc0, const guint ob, guint oy, guint x0)
   const CfqpConvParams *c = g->c;
   guint ic0 = oc0 / g->ocg * g->icg;
   gsize w_oc_stride = (gsize) g->icg * g->kk;
-  v8sf acc[MAX_OB][2] = { { 0 } };  /* only ob rows are used; zeroing quiets -Wmaybe-uninitialized */
+  v8sf acc[MAX_OB][2];
+
+  /* only ob rows are used; zeroing all quiets -Wmaybe-uninitialized */
+  memset (acc, 0, sizeof acc);
 
   for (guint j = 0; j < ob; j++) {
     float b = c->bias ? c->bias[oc0 + j] : 0.f;
