@@ -24,11 +24,13 @@ typedef struct {
   CfqpInt8CpuPacked head;
   CfqpInt8CpuConvPath path;
   CfqpInt8GemmFunc gemm;     /* dot-product paths */
-  CfqpInt8GemmFunc gemm_c4;  /* the C4 path */
   CfqpInt8RequantFunc requant;
   guint   ic, ocp;
+  guint   icg;         /* C4: groups of 4 input channels, ceil(ic/4) */
   gsize   k, kp;       /* kh·kw·ic, and padded to K_ALIGN */
   gint8  *weight;      /* [ocp][kp], k = (ky·kw + kx)·ic + c; zeros past k and oc */
+  gint8  *weight_c4;   /* C4 (AVX-512 VNNI CPUs only): [ocp][taps·icg·4],
+                        * k = ((ky·kw + kx)·icg + c/4)·4 + c%4; zeros past ic and oc */
   gint32 *bias;        /* [ocp] b − z_in·Σw */
 } CpuConv;
 
@@ -45,7 +47,7 @@ cfqp_int8_cpu_conv_path_name (CfqpInt8CpuConvPath path)
     case CFQP_INT8_CPU_CONV_1X1: return "1x1";
     case CFQP_INT8_CPU_CONV_ROWS: return "rows";
     case CFQP_INT8_CPU_CONV_TAPS: return "taps";
-    case CFQP_INT8_CPU_CONV_C4: return "c4 (planar rows interleaved)";
+    case CFQP_INT8_CPU_CONV_C4: return "c4 (rows in channel groups of 4)";
     case CFQP_INT8_CPU_CONV_ORC: return "orc (planar rows)";
   }
   return "?";
@@ -68,6 +70,7 @@ cpu_conv_free (gpointer data)
 {
   CpuConv *pc = data;
   g_free (pc->weight);
+  g_free (pc->weight_c4);
   g_free (pc->bias);
   g_free (pc->head.kernel);
   g_free (pc->head.choice);
@@ -304,15 +307,15 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
   pc->head.free = cpu_conv_free;
   pc->gemm = cfqp_int8_cpu_gemm_select (&isa);
   pc->path = runs_cpu_kernels (node) ? dot_path (cp) : CFQP_INT8_CPU_CONV_REF;
-#if CFQP_GEMM_X86
-  pc->gemm_c4 = cfqp_int8_gemm_u8s8_64x4c4__avx512vnni;
-#endif
   if (pc->path != CFQP_INT8_CPU_CONV_REF) {
     pc->ic = cp->in_channels;
     pc->k = (gsize) taps * pc->ic;
     pc->kp = (pc->k + K_ALIGN - 1) / K_ALIGN * K_ALIGN;
     pc->ocp = (cp->out_channels + OC_BLOCK - 1) / OC_BLOCK * OC_BLOCK;
+    pc->icg = (pc->ic + 3) / 4;
     pc->weight = g_new0 (gint8, pc->ocp * pc->kp);
+    if (have_c4 (isa))
+      pc->weight_c4 = g_new0 (gint8, (gsize) pc->ocp * taps * pc->icg * 4);
     pc->bias = g_new0 (gint32, pc->ocp);
     pc->requant = cfqp_int8_cpu_requant_select ();
     for (guint oc = 0; oc < cp->out_channels; oc++) {
@@ -321,6 +324,8 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
         for (guint t = 0; t < taps; t++) {
           gint8 w = q->weight[((gsize) oc * pc->ic + c) * taps + t];
           pc->weight[oc * pc->kp + (gsize) t * pc->ic + c] = w;
+          if (pc->weight_c4)
+            pc->weight_c4[((gsize) oc * taps + t) * pc->icg * 4 + c] = w;
           sum += w;
           abs_sum += ABS (w);
         }
@@ -352,6 +357,7 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
   }
   if (pc->path == CFQP_INT8_CPU_CONV_REF) {
     g_clear_pointer (&pc->weight, g_free);
+    g_clear_pointer (&pc->weight_c4, g_free);
     g_clear_pointer (&pc->bias, g_free);
     pc->head.kernel = g_strdup_printf ("%s %ux%u g%u: ref kernel",
         node->op == CFQP_OP_CONV ? "conv" : "conv-transpose", cp->kernel_h, cp->kernel_w,
@@ -359,13 +365,14 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
     pc->head.choice = g_strdup ("ref");
   } else {
     g_autofree char *gemm_name = pc->path == CFQP_INT8_CPU_CONV_C4 ?
-        g_strdup ("cfqp_int8_gemm_u8s8_64x4c4__avx512vnni") :
+        g_strdup ("cfqp_int8_conv_u8s8_64x4c4__avx512vnni") :
         pc->path == CFQP_INT8_CPU_CONV_ORC ? g_strdup ("cfqp_orc_mac8_u8s8") :
         g_strconcat ("cfqp_int8_gemm_u8s8_1x4__", isa, NULL);
     pc->head.kernel = g_strdup_printf ("conv %ux%u s%u d%u: %s gather + "
         "%s (k %" G_GSIZE_FORMAT "->%" G_GSIZE_FORMAT ", oc %u->%u) [%s]",
         cp->kernel_h, cp->kernel_w, cp->stride_w, cp->dilation_w,
-        cfqp_int8_cpu_conv_path_name (pc->path), gemm_name, pc->k, pc->kp,
+        cfqp_int8_cpu_conv_path_name (pc->path), gemm_name, pc->k,
+        pc->path == CFQP_INT8_CPU_CONV_C4 ? (gsize) taps * pc->icg * 4 : pc->kp,
         cp->out_channels, pc->ocp, how);
     pc->head.choice = pc->path == CFQP_INT8_CPU_CONV_C4 ?
         g_strdup_printf ("c4 64x4c4__avx512vnni (%s)", how) :
@@ -433,41 +440,80 @@ interleave4 (guint8 *d, const guint8 *const *s, guint stride, guint n)
   }
 }
 
-/* Pixel-lanes path: per output row, column block [k/4][px][4] built by
- * interleaving 4 padded planar rows at a time, then the 64×4 kernel. */
+/* One input row for the C4 path: groups of 4 channels interleaved,
+ * [icg][colsp][4], pad bytes outside the image (all pad when iy is out
+ * of range), zeros for the channels past ic (their weights are zero). */
+static void
+gather_c4_row (const CfqpU8View *in, gint iy, guint pl, guint cols, guint colsp, guint ic,
+    guint icg, const guint8 *pad, const guint8 *zeros, guint8 *dst)
+{
+  guint x0 = MIN (pl, cols), x1 = MIN (cols, pl + in->w);
+
+  if (iy < 0 || iy >= (gint) in->h)
+    x0 = x1 = cols;
+  for (guint g = 0; g < icg; g++, dst += (gsize) colsp * 4) {
+    guint8 p[4];
+    const guint8 *src[4];
+    for (guint j = 0; j < 4; j++) {
+      guint c = 4 * g + j;
+      p[j] = c < ic ? pad[c] : 0;
+      src[j] = c < ic && x1 > x0 ? cfqp_u8_row (in, c, iy) + (x0 - pl) : zeros;
+    }
+    for (guint x = 0; x < x0; x++)
+      memcpy (dst + 4 * x, p, 4);
+    if (x1 > x0)
+      interleave4 (dst + 4 * x0, src, 1, x1 - x0);
+    for (guint x = MAX (x0, x1); x < colsp; x++)
+      memcpy (dst + 4 * x, p, 4);
+  }
+}
+
+/* Pixel-lanes path: a ring of input rows, each already in groups of 4
+ * channels ([icg][x][4], built once per input row), and the 64×4 conv
+ * kernel reads its k/4 groups straight from them through one pointer per
+ * (tap, channel group): at stride 1 a tap is an offset into the row, so
+ * nothing is copied per output row.  Strided convs copy each tap's 4-byte
+ * groups into a [k/4][px][4] block first.  The kernel requantises in
+ * registers and writes the output bytes. */
 static void
 conv_c4 (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
     const CfqpU8View *in, const CfqpU8View *output, guint y0, guint y1)
 {
 #if CFQP_GEMM_X86
   const CfqpConvParams *cp = &node->p.conv;
-  guint ow = output->w, ic = pc->ic, kw = cp->kernel_w, sw = cp->stride_w, dw = cp->dilation_w;
+  guint ow = output->w, kw = cp->kernel_w, sw = cp->stride_w, dw = cp->dilation_w;
   guint npx = (ow + CFQP_GEMM_C4_PIXELS - 1) / CFQP_GEMM_C4_PIXELS * CFQP_GEMM_C4_PIXELS;
-  guint pt, pl, pb, pr, cols, ring;
-  gsize slot_bytes, col_bytes, acc_bytes, k4n = pc->kp / 4;
+  guint taps = cp->kernel_h * kw, icg = pc->icg;
+  guint pt, pl, pb, pr, cols, colsp, ring;
+  gsize slot_bytes, col_bytes, ptr_bytes, tag_bytes, k4n = (gsize) taps * icg;
   guint8 *scratch, *rows, *col, *zeros;
-  gint32 *acc;
+  const guint8 **a;
+  CfqpInt8ConvOut o = { q->rq_pos, q->rq_neg, q->z_out, q->lo, q->hi };
   gint *tags;
 
   cfqp_conv_resolve_pads (cp, in->h, in->w, &pt, &pl, &pb, &pr);
   cols = (ow - 1) * sw + (kw - 1) * dw + 1;
+  /* stride 1: the kernel reads whole 64-pixel blocks from every tap's offset */
+  colsp = sw == 1 ? npx + (kw - 1) * dw : cols;
   ring = (cp->kernel_h - 1) * cp->dilation_h + 1;
-  slot_bytes = (gsize) cols * ic;
-  col_bytes = (gsize) npx * pc->kp;
-  acc_bytes = (gsize) pc->ocp * npx * sizeof (gint32);
-  scratch = cfqp_int8_cpu_scratch (acc_bytes + col_bytes + ring * slot_bytes + cols +
-      ring * sizeof (gint) + 64);
-  /* int arrays first, where they stay aligned */
-  acc = (gint32 *) scratch;
-  tags = (gint *) (scratch + acc_bytes);
-  col = scratch + acc_bytes + ring * sizeof (gint);
+  slot_bytes = (gsize) colsp * icg * 4;
+  col_bytes = sw == 1 ? 0 : (gsize) npx * k4n * 4;
+  ptr_bytes = (k4n * sizeof (gpointer) + 63) / 64 * 64;
+  tag_bytes = (ring * sizeof (gint) + 63) / 64 * 64;
+  scratch = cfqp_int8_cpu_scratch (64 + ptr_bytes + tag_bytes + col_bytes +
+      ring * slot_bytes + in->w);
+  /* pointer and int arrays first, the column block and rows on cache lines */
+  scratch = (guint8 *) (((guintptr) scratch + 63) & ~(guintptr) 63);
+  a = (const guint8 **) scratch;
+  tags = (gint *) (scratch + ptr_bytes);
+  col = scratch + ptr_bytes + tag_bytes;
   rows = col + col_bytes;
   zeros = rows + ring * slot_bytes;
-  memset (zeros, 0, cols);
+  memset (zeros, 0, in->w);
   for (guint r = 0; r < ring; r++)
     tags[r] = G_MININT;
-  /* pixels past the row meet the kernel too; cleared so they read no stale byte */
-  if (npx > ow)
+  /* strided: pixels past the row meet the kernel too; cleared so they read no stale byte */
+  if (sw > 1 && npx > ow)
     for (gsize k4 = 0; k4 < k4n; k4++)
       memset (col + (k4 * npx + ow) * 4, 0, (gsize) (npx - ow) * 4);
 
@@ -477,23 +523,27 @@ conv_c4 (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
       gint iy = (gint) (oy * cp->stride_h + ky * cp->dilation_h) - (gint) pt;
       guint slot = (guint) (((iy % (gint) ring) + (gint) ring) % (gint) ring);
       if (tags[slot] != iy) {
-        gather_planar_rows (in, iy, pl, cols, ic, q->pad, rows + slot * slot_bytes);
+        gather_c4_row (in, iy, pl, cols, colsp, pc->ic, icg, q->pad, zeros,
+            rows + slot * slot_bytes);
         tags[slot] = iy;
       }
       slot_of_ky[ky] = rows + slot * slot_bytes;
     }
-    for (gsize k4 = 0; k4 < k4n; k4++) {
-      const guint8 *src[4];
-      for (guint j = 0; j < 4; j++) {
-        gsize k = 4 * k4 + j, tap = k / ic;
-        src[j] = k < pc->k ? slot_of_ky[tap / kw] + (k % ic) * cols + (tap % kw) * dw : zeros;
+    for (guint t = 0; t < taps; t++)
+      for (guint g = 0; g < icg; g++) {
+        const guint8 *src = slot_of_ky[t / kw] + ((gsize) g * colsp + (t % kw) * dw) * 4;
+        gsize k4 = (gsize) t * icg + g;
+        if (sw == 1) {
+          a[k4] = src;
+        } else {
+          guint32 *d = (guint32 *) (col + k4 * npx * 4);
+          for (guint x = 0; x < ow; x++)
+            memcpy (d + x, src + (gsize) x * sw * 4, 4);
+          a[k4] = (const guint8 *) d;
+        }
       }
-      interleave4 (col + k4 * npx * 4, src, sw, ow);
-    }
-    pc->gemm_c4 (col, pc->kp, npx, pc->weight, pc->ocp, pc->bias, acc, npx);
-    for (guint oc = 0; oc < output->c; oc++)
-      pc->requant (acc + (gsize) oc * npx, ow, q->rq_pos[oc], q->rq_neg[oc], q->z_out, q->lo,
-          q->hi, cfqp_u8_row (output, oc, oy));
+    cfqp_int8_conv_u8s8_64x4c4__avx512vnni (a, k4n, ow, pc->weight_c4, output->c, pc->bias, &o,
+        cfqp_u8_row (output, 0, oy), output->plane_stride);
   }
 #else
   g_assert_not_reached ();

@@ -40,6 +40,22 @@ void cfqp_int8_gemm_u8s8_1x4__avx512vnni (const guint8 *col, gsize kp, guint n_p
 void cfqp_int8_gemm_u8s8_64x4c4__avx512vnni (const guint8 *col4, gsize kp, guint n_px,
                                              const gint8 *w, guint n_oc, const gint32 *bias,
                                              gint32 *acc, gsize acc_stride);
+
+/* The conv form with ref's output stage fused: for px < n_px, oc < n_oc
+ *   acc = bias[oc] + Σ_{k4<k4n, j<4} a[k4][px·4 + j] · w[oc·4·k4n + 4·k4 + j]
+ *   out[oc·out_stride + px] = clamp(z + requant(acc, acc < 0 ? neg[oc] : pos[oc]), lo, hi)
+ * Each a[k4] is read for the whole 64-pixel blocks (round n_px up), w and
+ * bias are padded to a multiple of 4 channels; bytes past n_px and
+ * channels past n_oc are not written. */
+typedef struct {
+  const CfqpRequant *pos, *neg;   /* per output channel */
+  gint32 z, lo, hi;
+} CfqpInt8ConvOut;
+
+void cfqp_int8_conv_u8s8_64x4c4__avx512vnni (const guint8 *const *a, gsize k4n, guint n_px,
+                                             const gint8 *w, guint n_oc, const gint32 *bias,
+                                             const CfqpInt8ConvOut *o, guint8 *out,
+                                             gsize out_stride);
 #endif
 
 /* out[x] = clamp(z + requant(acc[x], acc[x] < 0 ? neg : pos), lo, hi): ref's

@@ -1,7 +1,9 @@
 /* The `cpu` INT8 kernel set against `ref`, byte for byte: every kernel on
  * random and image data over odd sizes, channel counts off the vector
  * width, strides, dilation, groups, every fused activation and extreme
- * zero points; the ORC pixel adapters against the C ones; and a whole
+ * zero points; each micro-kernel variant the CPU runs (the C4 conv kernel's
+ * requantising epilogue included) against the integer formula; the ORC
+ * pixel adapters against the C ones; and a whole
  * ABPN-like network through cfqp_runner_run_packed. */
 #include "cfqp-int8-cpu-gemm.h"
 #include "cfqp-int8-cpu-lut.h"
@@ -323,6 +325,13 @@ build_cases (void)
     }
   for (guint a = 0; a < G_N_ELEMENTS (acts); a++)
     add_conv (28, 28, 19, 6, 3, 1, 1, 1, acts[a], a == 4 ? 4 : 0, FALSE);
+  /* rows of several 64-pixel blocks with a tail, channel counts on and off
+   * the groups of 4 the C4 kernel reads */
+  add_conv (28, 28, 131, 4, 3, 1, 1, 1, CFQP_ACT_RELU, 2, FALSE);
+  add_conv (3, 28, 200, 3, 3, 1, 1, 1, CFQP_ACT_RELU, 3, FALSE);
+  add_conv (8, 27, 64, 3, 3, 1, 1, 1, CFQP_ACT_PRELU, 0, FALSE);
+  add_conv (4, 9, 65, 5, 3, 2, 1, 1, CFQP_ACT_LEAKY_RELU, 1, FALSE);
+  add_conv (29, 6, 129, 3, 3, 1, 2, 1, CFQP_ACT_CLIP, 0, FALSE);
   add_conv (3, 28, 1, 1, 3, 1, 1, 1, CFQP_ACT_RELU, 0, FALSE);     /* 1×1 frame */
   add_conv (28, 27, 1, 1, 3, 1, 1, 1, CFQP_ACT_NONE, 0, FALSE);
   add_conv (5, 3, 1, 1, 1, 1, 1, 1, CFQP_ACT_NONE, 0, FALSE);
@@ -423,7 +432,7 @@ test_paths (void)
   text = cfqp_int8_cpu_describe (g, prog);
   g_test_message ("%s", text);
   if (g_str_equal (cfqp_int8_cpu_gemm_isa (), "avx512vnni"))
-    g_assert_nonnull (strstr (text, "c4 (planar rows interleaved) gather"));
+    g_assert_nonnull (strstr (text, "c4 (rows in channel groups of 4) gather"));
   else
     g_assert_nonnull (strstr (text, "rows gather"));
   g_assert_nonnull (strstr (text, cfqp_int8_cpu_gemm_isa ()));
@@ -618,6 +627,81 @@ test_gemm_variants (void)
       }
   }
   g_assert_cmpuint (tested, >=, 1);
+}
+
+/* The C4 conv kernel with its requantising epilogue against ref's formula:
+ * k/4 groups read through pointers, odd pixel counts (masked tails),
+ * channel counts off the block of 4, multipliers from tiny (shift 62) to
+ * large (shift < 32, saturating), a second multiplier for acc < 0, extreme
+ * zero points and bounds; bytes past the row and channels past n_oc stay
+ * untouched. */
+static void
+test_conv_c4_kernel (void)
+{
+#if CFQP_GEMM_X86
+  static const guint k4ns[] = { 1, 7, 9, 63 };
+  static const guint pxs[] = { 1, 17, 64, 65, 130 };
+  static const guint ocs[] = { 1, 3, 4, 7, 28 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (12);
+
+  if (!cpu_has ("avx512vnni")) {
+    g_test_skip ("no AVX-512 VNNI on this CPU");
+    return;
+  }
+  for (guint trial = 0; trial < 120; trial++) {
+    guint k4n = k4ns[trial % 4], n_px = pxs[trial / 4 % 5], n_oc = ocs[trial / 20 % 5];
+    guint npx = (n_px + 63) / 64 * 64, ocp = (n_oc + 3) / 4 * 4;
+    gsize stride = npx + 13;
+    g_autofree guint8 *blk = g_malloc ((gsize) k4n * (npx + 64) * 4);
+    g_autofree guint8 *out = g_malloc (stride * (ocp + 1));
+    g_autofree gint8 *w = g_malloc ((gsize) ocp * k4n * 4);
+    g_autofree gint32 *bias = g_new (gint32, ocp);
+    g_autofree CfqpRequant *pos = g_new (CfqpRequant, ocp), *neg = g_new (CfqpRequant, ocp);
+    g_autofree const guint8 **a = g_new (const guint8 *, k4n);
+    gint32 z = trial % 3 == 0 ? 0 : trial % 3 == 1 ? 255 : g_rand_int_range (rand, 0, 256);
+    gint32 lo = trial % 4 == 0 ? z : g_rand_int_range (rand, 0, 128);
+    gint32 hi = trial % 5 == 0 ? 255 : g_rand_int_range (rand, trial % 9 == 0 ? 0 : 128, 256);
+    CfqpInt8ConvOut o = { pos, neg, z, lo, hi };
+
+    for (gsize e = 0; e < (gsize) k4n * (npx + 64) * 4; e++)
+      blk[e] = e % 11 == 0 ? 255 : (guint8) g_rand_int_range (rand, 0, 256);
+    /* each group at its own offset into the block, as taps are */
+    for (guint k4 = 0; k4 < k4n; k4++)
+      a[k4] = blk + ((gsize) k4 * (npx + 64) + g_rand_int_range (rand, 0, 64)) * 4;
+    for (gsize e = 0; e < (gsize) ocp * k4n * 4; e++)
+      w[e] = e / (k4n * 4) == 0 && trial % 2 ? 127 : (gint8) g_rand_int_range (rand, -127, 128);
+    for (guint oc = 0; oc < ocp; oc++) {
+      double real = exp (g_rand_double_range (rand, log (1e-12), log (1e3)));
+      if (trial % 6 == 1)
+        real = g_rand_double_range (rand, 1e-4, 1e-2);   /* typical layers: shift ≥ 32 */
+      bias[oc] = g_rand_int_range (rand, -(1 << 24), 1 << 24);
+      g_assert_true (cfqp_requant_from_real (oc % 5 == 4 ? -real : real, &pos[oc]));
+      g_assert_true (cfqp_requant_from_real (real * g_rand_double_range (rand, -0.5, 1.0),
+          &neg[oc]));
+      if (trial % 3 != 2)
+        neg[oc] = pos[oc];
+    }
+    memset (out, PAD_BYTE, stride * (ocp + 1));
+    cfqp_int8_conv_u8s8_64x4c4__avx512vnni (a, k4n, n_px, w, n_oc, bias, &o, out, stride);
+    for (guint oc = 0; oc <= ocp; oc++)
+      for (guint px = 0; px < stride; px++) {
+        guint8 got = out[oc * stride + px], want = PAD_BYTE;
+        if (oc < n_oc && px < n_px) {
+          gint64 acc = bias[oc];
+          for (guint k = 0; k < k4n * 4; k++)
+            acc += (gint64) a[k / 4][px * 4 + k % 4] * w[((gsize) oc * k4n + k / 4) * 4 + k % 4];
+          want = cfqp_clamp_u8 (z + cfqp_requant (acc, acc >= 0 ? pos[oc] : neg[oc]), lo, hi);
+        }
+        if (got != want)
+          g_error ("conv c4 k4n %u n_px %u n_oc %u: oc %u px %u (m %d/%d, shift %u/%u, z %d, "
+              "[%d, %d]): %u, want %u", k4n, n_px, n_oc, oc, px, oc < ocp ? pos[oc].m : 0,
+              oc < ocp ? neg[oc].m : 0, oc < ocp ? pos[oc].shift : 0,
+              oc < ocp ? neg[oc].shift : 0, z, lo, hi, got, want);
+      }
+  }
+#else
+  g_test_skip ("x86-64 only");
+#endif
 }
 
 typedef struct {
@@ -983,6 +1067,7 @@ main (int argc, char **argv)
   g_test_add_func ("/int8-cpu/plan", test_plan);
   g_test_add_func ("/int8-cpu/gemm-variants", test_gemm_variants);
   g_test_add_func ("/int8-cpu/requant-variants", test_requant_variants);
+  g_test_add_func ("/int8-cpu/conv-c4-kernel", test_conv_c4_kernel);
   g_test_add_func ("/int8-cpu/overflow-guard", test_overflow_guard);
   g_test_add_func ("/int8-cpu/pixels", test_pixels);
   g_test_add_func ("/int8-cpu/elementwise-orc", test_elementwise_orc);
