@@ -36,6 +36,40 @@ cfqp_requant_from_real (double real, CfqpRequant *rq)
   return TRUE;
 }
 
+/* The real range a u8 tensor with these parameters represents. */
+static void
+qparams_range (const CfqpQParams *q, double *lo, double *hi)
+{
+  *lo = -(double) q->zero_point * q->scale;
+  *hi = (255.0 - q->zero_point) * q->scale;
+}
+
+static void
+widen_concat (const CfqpGraph *g, const CfqpNode *n, const gboolean *fixed, CfqpQParams *out)
+{
+  double lo, hi, l, h, z;
+  gboolean wider = FALSE;
+
+  qparams_range (&out[n->output], &lo, &hi);
+  for (guint k = 0; k < n->n_inputs; k++) {
+    guint v = n->inputs[k];
+    if (v != 0 && !fixed[v] && cfqp_graph_count_consumers (g, v) == 1)
+      continue;   /* unified below */
+    qparams_range (&out[v], &l, &h);
+    if (l < lo || h > hi) {
+      lo = MIN (lo, l);
+      hi = MAX (hi, h);
+      wider = TRUE;
+    }
+  }
+  if (!wider)
+    return;
+  /* as calib's cfqp_qparams_from_range: s = range/255, z = round(-lo/s) */
+  out[n->output].scale = (float) ((hi - lo) / 255.0);
+  z = rint (-lo / out[n->output].scale);
+  out[n->output].zero_point = (gint32) CLAMP (z, 0.0, 255.0);
+}
+
 void
 cfqp_int8_resolve_qparams (const CfqpGraph *g, const CfqpQParams *table, CfqpQParams *out,
     gboolean *derived)
@@ -56,8 +90,14 @@ cfqp_int8_resolve_qparams (const CfqpGraph *g, const CfqpQParams *table, CfqpQPa
 
     /* Concat inputs that feed only the concat take its range (the union
      * of theirs): each producer requantises straight onto it, and the
-     * concat itself becomes a copy. */
+     * concat itself becomes a copy.  Inputs that keep their own
+     * parameters (the graph input, fixed or shared tensors) widen the
+     * concat's range to what they can hold first: an anchor that
+     * concatenates the input would otherwise be requantised to the range
+     * the RD showed, clipping brighter frames. */
     if (n->op == CFQP_OP_CONCAT) {
+      if (!fixed[n->output])
+        widen_concat (g, n, fixed, out);
       for (guint k = 0; k < n->n_inputs; k++) {
         guint v = n->inputs[k];
         if (v != 0 && !fixed[v] && cfqp_graph_count_consumers (g, v) == 1) {

@@ -508,6 +508,63 @@ test_resolve_qparams (void)
   cfqp_graph_free (g);
 }
 
+/* An anchor: concat(input, input) → Relu → output.  The concat cannot
+ * unify the input (it stays on the pixel grid), so the concat must hold the
+ * pixel grid too, whatever narrower range the table gives it (a dim RD):
+ * found by tools/fakequant_check.py, where the engine clipped every input
+ * byte above the RD's brightest.  Mixed: concat(input, relu(input)): the
+ * same, and the sole-consumer relu takes the widened range. */
+static void
+test_resolve_anchor (void)
+{
+  for (guint mixed = 0; mixed < 2; mixed++) {
+    CfqpGraph *g = cfqp_graph_new ();
+    CfqpNode *n;
+    guint in0 = 0, a = 0, cat, ins[2];
+    CfqpQParams table[4], out[4];
+
+    cfqp_graph_add_value (g, "input", 3, -1);
+    if (mixed) {
+      n = cfqp_graph_add_node (g, CFQP_OP_ACTIVATION, "a");
+      n->n_inputs = 1;
+      n->inputs = g_memdup2 (&in0, sizeof (guint));
+      n->out_channels = 3;
+      n->act.kind = CFQP_ACT_RELU;
+      a = n->output = cfqp_graph_add_value (g, "a", 3, g->n_nodes - 1);
+    }
+    ins[0] = 0;
+    ins[1] = a;
+    n = cfqp_graph_add_node (g, CFQP_OP_CONCAT, "cat");
+    n->n_inputs = 2;
+    n->inputs = g_memdup2 (ins, sizeof ins);
+    n->out_channels = 6;
+    cat = n->output = cfqp_graph_add_value (g, "cat", 6, g->n_nodes - 1);
+    n = cfqp_graph_add_node (g, CFQP_OP_ACTIVATION, "relu");
+    n->n_inputs = 1;
+    n->inputs = g_memdup2 (&cat, sizeof (guint));
+    n->out_channels = 6;
+    n->act.kind = CFQP_ACT_RELU;
+    g->output = n->output = cfqp_graph_add_value (g, "out", 6, g->n_nodes - 1);
+
+    /* a dim RD: everything seen in [0, 0.45] */
+    for (guint v = 0; v < 4; v++)
+      table[v] = (CfqpQParams) { 0.45f / 255.f, 0 };
+    cfqp_int8_resolve_qparams (g, table, out, NULL);
+    g_assert_cmpfloat (out[cat].scale, ==, 1.f / 255.f);
+    g_assert_cmpint (out[cat].zero_point, ==, 0);
+    if (mixed) {
+      g_assert_cmpfloat (out[a].scale, ==, out[cat].scale);
+      g_assert_cmpint (out[a].zero_point, ==, out[cat].zero_point);
+    }
+    /* a wider range of the concat's own is kept, not narrowed */
+    table[cat] = (CfqpQParams) { 1.5f / 255.f, 51 };
+    cfqp_int8_resolve_qparams (g, table, out, NULL);
+    g_assert_cmpfloat (out[cat].scale, ==, table[cat].scale);
+    g_assert_cmpint (out[cat].zero_point, ==, table[cat].zero_point);
+    cfqp_graph_free (g);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -520,6 +577,7 @@ main (int argc, char **argv)
     g_test_add_data_func (path, &cases[i], test_op_case);
   }
   g_test_add_func ("/int8/resolve-qparams", test_resolve_qparams);
+  g_test_add_func ("/int8/resolve-anchor", test_resolve_anchor);
   g_test_add_func ("/int8/runner-abpn", test_runner_abpn);
   g_test_add_func ("/int8/clip-free", test_clip_free);
   return g_test_run ();
