@@ -16,36 +16,65 @@ cfqp_plan_clear (CfqpPlan *plan)
 /* Best fit among the free slots: the smallest that holds n elements, else
  * the largest (which then grows), else a new slot. */
 static guint
-take_slot (CfqpPlan *plan, gboolean *is_free, gsize n)
+take_slot (guint *n_slots, gsize *slot_elements, gboolean *is_free, gsize n)
 {
   guint best = G_MAXUINT, largest = G_MAXUINT;
 
-  for (guint s = 0; s < plan->n_slots; s++) {
+  for (guint s = 0; s < *n_slots; s++) {
     if (!is_free[s])
       continue;
-    if (plan->slot_elements[s] >= n &&
-        (best == G_MAXUINT || plan->slot_elements[s] < plan->slot_elements[best]))
+    if (slot_elements[s] >= n && (best == G_MAXUINT || slot_elements[s] < slot_elements[best]))
       best = s;
-    if (largest == G_MAXUINT || plan->slot_elements[s] > plan->slot_elements[largest])
+    if (largest == G_MAXUINT || slot_elements[s] > slot_elements[largest])
       largest = s;
   }
   if (best == G_MAXUINT)
     best = largest;
   if (best == G_MAXUINT) {
-    best = plan->n_slots++;
-    plan->slot_elements[best] = 0;
+    best = (*n_slots)++;
+    slot_elements[best] = 0;
   }
   is_free[best] = FALSE;
-  plan->slot_elements[best] = MAX (plan->slot_elements[best], n);
+  slot_elements[best] = MAX (slot_elements[best], n);
   return best;
+}
+
+guint
+cfqp_plan_assign_slots (const CfqpGraph *graph, const gsize *value_elements,
+    guint *slot_of_value, gsize *slot_elements)
+{
+  g_autofree gint *last_use = g_new (gint, graph->n_values);
+  g_autofree gboolean *is_free = g_new0 (gboolean, graph->n_nodes + 1);
+  guint n_slots = 0;
+
+  cfqp_graph_last_uses (graph, last_use);
+  for (guint v = 0; v < graph->n_values; v++)
+    slot_of_value[v] = CFQP_PLAN_EXTERNAL;
+  for (guint i = 0; i < graph->n_nodes; i++) {
+    const CfqpNode *node = &graph->nodes[i];
+
+    /* The output slot is taken before the inputs' slots are released:
+     * kernels read their inputs while they write the output. */
+    if (node->output != graph->output)
+      slot_of_value[node->output] =
+          take_slot (&n_slots, slot_elements, is_free, value_elements[node->output]);
+    for (guint k = 0; k < node->n_inputs; k++) {
+      guint v = node->inputs[k];
+      if (last_use[v] == (gint) i && slot_of_value[v] != CFQP_PLAN_EXTERNAL)
+        is_free[slot_of_value[v]] = TRUE;
+    }
+    /* A value nobody reads is dead at once. */
+    if (last_use[node->output] < 0 && slot_of_value[node->output] != CFQP_PLAN_EXTERNAL)
+      is_free[slot_of_value[node->output]] = TRUE;
+  }
+  return n_slots;
 }
 
 gboolean
 cfqp_plan_update (CfqpPlan *plan, const CfqpGraph *graph, guint width, guint height,
     GError **error)
 {
-  g_autofree gint *last_use = NULL;
-  g_autofree gboolean *is_free = NULL;
+  g_autofree gsize *elements = NULL;
 
   if (plan->width == width && plan->height == height && plan->n_values == graph->n_values)
     return TRUE;
@@ -64,29 +93,11 @@ cfqp_plan_update (CfqpPlan *plan, const CfqpGraph *graph, guint width, guint hei
   }
   plan->slot_of_value = g_new (guint, graph->n_values);
   plan->slot_elements = g_new0 (gsize, graph->n_nodes + 1);
-  is_free = g_new0 (gboolean, graph->n_nodes + 1);
-  last_use = g_new (gint, graph->n_values);
-  cfqp_graph_last_uses (graph, last_use);
-
+  elements = g_new (gsize, graph->n_values);
   for (guint v = 0; v < graph->n_values; v++)
-    plan->slot_of_value[v] = CFQP_PLAN_EXTERNAL;
-  for (guint i = 0; i < graph->n_nodes; i++) {
-    const CfqpNode *node = &graph->nodes[i];
-
-    /* The output slot is taken before the inputs' slots are released:
-     * kernels read their inputs while they write the output. */
-    if (node->output != graph->output)
-      plan->slot_of_value[node->output] =
-          take_slot (plan, is_free, cfqp_shape_elements (&plan->shapes[node->output]));
-    for (guint k = 0; k < node->n_inputs; k++) {
-      guint v = node->inputs[k];
-      if (last_use[v] == (gint) i && plan->slot_of_value[v] != CFQP_PLAN_EXTERNAL)
-        is_free[plan->slot_of_value[v]] = TRUE;
-    }
-    /* A value nobody reads is dead at once. */
-    if (last_use[node->output] < 0 && plan->slot_of_value[node->output] != CFQP_PLAN_EXTERNAL)
-      is_free[plan->slot_of_value[node->output]] = TRUE;
-  }
+    elements[v] = cfqp_shape_elements (&plan->shapes[v]);
+  plan->n_slots = cfqp_plan_assign_slots (graph, elements, plan->slot_of_value,
+      plan->slot_elements);
   plan->width = width;
   plan->height = height;
   return TRUE;

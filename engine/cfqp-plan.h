@@ -27,6 +27,11 @@ typedef struct {
 gboolean cfqp_plan_update (CfqpPlan *plan, const CfqpGraph *graph, guint width,
                            guint height, GError **error);
 void     cfqp_plan_clear  (CfqpPlan *plan);
+/* The slot assignment itself, for any per-value sizes (elements): fills
+ * slot_of_value (n_values) and slot_elements (n_nodes + 1 entries), returns
+ * the number of slots.  The graph input and output stay external. */
+guint    cfqp_plan_assign_slots (const CfqpGraph *graph, const gsize *value_elements,
+                                 guint *slot_of_value, gsize *slot_elements);
 
 static inline gsize
 cfqp_shape_elements (const CfqpShape *s)

@@ -3,9 +3,15 @@
  * shared machine slows down simply takes fewer chunks. */
 #include "cfqp-workers.h"
 
+typedef struct {
+  CfqpWorkers *pool;
+  guint        index;
+} WorkerSeat;
+
 struct _CfqpWorkers {
   guint     n_threads;
   GThread **threads;
+  WorkerSeat *seats;
   GMutex    lock;
   GCond     wake;        /* a new job or quit */
   GCond     done;        /* a worker finished the job */
@@ -14,27 +20,32 @@ struct _CfqpWorkers {
   gboolean  quit;
 
   /* The current job. */
-  CfqpWorkFunc func;
+  CfqpWorkFunc        func;
+  CfqpIndexedWorkFunc indexed_func;   /* or this one, told which thread runs it */
   gpointer     data;
   guint        n_items, chunk;
   gint         next_item;   /* atomic */
 };
 
 static void
-work_on_job (CfqpWorkers *w)
+work_on_job (CfqpWorkers *w, guint index)
 {
   for (;;) {
     guint begin = g_atomic_int_add (&w->next_item, (gint) w->chunk);
     if (begin >= w->n_items)
       return;
-    w->func (w->data, begin, MIN (begin + w->chunk, w->n_items));
+    if (w->indexed_func)
+      w->indexed_func (w->data, index, begin, MIN (begin + w->chunk, w->n_items));
+    else
+      w->func (w->data, begin, MIN (begin + w->chunk, w->n_items));
   }
 }
 
 static gpointer
 worker_main (gpointer user_data)
 {
-  CfqpWorkers *w = user_data;
+  WorkerSeat *seat = user_data;
+  CfqpWorkers *w = seat->pool;
   guint seen = 0;
 
   g_mutex_lock (&w->lock);
@@ -45,7 +56,7 @@ worker_main (gpointer user_data)
       break;
     seen = w->generation;
     g_mutex_unlock (&w->lock);
-    work_on_job (w);
+    work_on_job (w, seat->index);
     g_mutex_lock (&w->lock);
     if (++w->n_finished == w->n_threads - 1)
       g_cond_signal (&w->done);
@@ -64,8 +75,11 @@ cfqp_workers_new (guint n_threads)
   g_cond_init (&w->wake);
   g_cond_init (&w->done);
   w->threads = g_new0 (GThread *, w->n_threads);
-  for (guint i = 1; i < w->n_threads; i++)
-    w->threads[i] = g_thread_new ("cfqp-worker", worker_main, w);
+  w->seats = g_new0 (WorkerSeat, w->n_threads);
+  for (guint i = 1; i < w->n_threads; i++) {
+    w->seats[i] = (WorkerSeat) { w, i };
+    w->threads[i] = g_thread_new ("cfqp-worker", worker_main, &w->seats[i]);
+  }
   return w;
 }
 
@@ -81,6 +95,7 @@ cfqp_workers_free (CfqpWorkers *w)
   for (guint i = 1; i < w->n_threads; i++)
     g_thread_join (w->threads[i]);
   g_free (w->threads);
+  g_free (w->seats);
   g_mutex_clear (&w->lock);
   g_cond_clear (&w->wake);
   g_cond_clear (&w->done);
@@ -93,20 +108,24 @@ cfqp_workers_get_n_threads (CfqpWorkers *w)
   return w->n_threads;
 }
 
-void
-cfqp_workers_run (CfqpWorkers *w, CfqpWorkFunc func, gpointer data, guint n_items,
-    guint chunk)
+static void
+run_job (CfqpWorkers *w, CfqpWorkFunc func, CfqpIndexedWorkFunc indexed_func, gpointer data,
+    guint n_items, guint chunk)
 {
   if (n_items == 0)
     return;
   if (chunk == 0)
     chunk = MAX (1, n_items / (w->n_threads * 4));
   if (w->n_threads == 1 || n_items <= chunk) {
-    func (data, 0, n_items);
+    if (indexed_func)
+      indexed_func (data, 0, 0, n_items);
+    else
+      func (data, 0, n_items);
     return;
   }
   g_mutex_lock (&w->lock);
   w->func = func;
+  w->indexed_func = indexed_func;
   w->data = data;
   w->n_items = n_items;
   w->chunk = chunk;
@@ -116,10 +135,24 @@ cfqp_workers_run (CfqpWorkers *w, CfqpWorkFunc func, gpointer data, guint n_item
   g_cond_broadcast (&w->wake);
   g_mutex_unlock (&w->lock);
 
-  work_on_job (w);
+  work_on_job (w, 0);
 
   g_mutex_lock (&w->lock);
   while (w->n_finished < w->n_threads - 1)
     g_cond_wait (&w->done, &w->lock);
   g_mutex_unlock (&w->lock);
+}
+
+void
+cfqp_workers_run (CfqpWorkers *w, CfqpWorkFunc func, gpointer data, guint n_items,
+    guint chunk)
+{
+  run_job (w, func, NULL, data, n_items, chunk);
+}
+
+void
+cfqp_workers_run_indexed (CfqpWorkers *w, CfqpIndexedWorkFunc func, gpointer data,
+    guint n_items, guint chunk)
+{
+  run_job (w, NULL, func, data, n_items, chunk);
 }
