@@ -366,7 +366,7 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
   } else {
     g_autofree char *gemm_name = pc->path == CFQP_INT8_CPU_CONV_C4 ?
         g_strdup ("cfqp_int8_conv_u8s8_64x4c4__avx512vnni") :
-        pc->path == CFQP_INT8_CPU_CONV_ORC ? g_strdup ("cfqp_orc_mac8_u8s8") :
+        pc->path == CFQP_INT8_CPU_CONV_ORC ? g_strdup ("cfqp_orc_mac4_u8s8") :
         g_strconcat ("cfqp_int8_gemm_u8s8_1x4__", isa, NULL);
     pc->head.kernel = g_strdup_printf ("conv %ux%u s%u d%u: %s gather + "
         "%s (k %" G_GSIZE_FORMAT "->%" G_GSIZE_FORMAT ", oc %u->%u) [%s]",
@@ -376,7 +376,7 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
         cp->out_channels, pc->ocp, how);
     pc->head.choice = pc->path == CFQP_INT8_CPU_CONV_C4 ?
         g_strdup_printf ("c4 64x4c4__avx512vnni (%s)", how) :
-        pc->path == CFQP_INT8_CPU_CONV_ORC ? g_strdup_printf ("orc mac8_u8s8 (%s)", how) :
+        pc->path == CFQP_INT8_CPU_CONV_ORC ? g_strdup_printf ("orc mac4_u8s8 (%s)", how) :
         g_strdup_printf ("dot 1x4__%s (%s)", isa, how);
   }
   g_debug ("node '%s': %s", node->name, pc->head.kernel);
@@ -552,7 +552,7 @@ conv_c4 (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
 
 /* ORC path: per output row, the same ring of padded planar rows as C4;
  * per output channel an int32 row of accumulators starts at the bias and
- * takes 8 taps per cfqp_orc_mac8_u8s8 call (strided convs first copy each
+ * takes 4 taps per cfqp_orc_mac4_u8s8 call (strided convs first copy each
  * tap's samples into a contiguous row), then the requant pass. */
 static void
 conv_orc (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
@@ -619,10 +619,10 @@ conv_orc (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
       gint32 b = pc->bias[oc];
       for (guint x = 0; x < ow; x++)
         acc[x] = b;
-      for (gsize k = 0; k < pc->k; k += 8) {
+      for (gsize k = 0; k < pc->k; k += 4) {
         const guint8 *const *s = src + k;
-        cfqp_orc_mac8_u8s8 (acc, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7],
-            w[k], w[k + 1], w[k + 2], w[k + 3], w[k + 4], w[k + 5], w[k + 6], w[k + 7], ow);
+        cfqp_orc_mac4_u8s8 (acc, s[0], s[1], s[2], s[3], w[k], w[k + 1], w[k + 2], w[k + 3],
+            ow);
       }
       pc->requant (acc, ow, q->rq_pos[oc], q->rq_neg[oc], q->z_out, q->lo, q->hi,
           cfqp_u8_row (output, oc, oy));

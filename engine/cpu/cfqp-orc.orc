@@ -48,28 +48,23 @@ splatbw d1, s1
 .source 1 s1 guint8
 copyb d1, s1
 
-# d[x] += Σ_j w_j·s_j[x]: the ORC conv's multiply-accumulate, 8 taps of
+# d[x] += Σ_j w_j·s_j[x]: the ORC conv's multiply-accumulate, 4 taps of
 # one output channel over a row of pixels (u8 activations, s8 weights in
 # 16-bit params).  u8·s8 fits int16 (|255·128| < 2^15), sums are int32:
-# exact in any order, so the conv stays ref's accumulator.
-.function cfqp_orc_mac8_u8s8
+# exact in any order, so the conv stays ref's accumulator.  Four taps per
+# call, not eight: with nine arrays ORC 0.4.33's x86-64 backend needs r12,
+# and its prologue pushes %rsp instead (a REX-less encoding), so r12 — a
+# callee-saved register — came back clobbered (found by the ASan build).
+.function cfqp_orc_mac4_u8s8
 .dest 4 d1 gint32
 .source 1 s1 guint8
 .source 1 s2 guint8
 .source 1 s3 guint8
 .source 1 s4 guint8
-.source 1 s5 guint8
-.source 1 s6 guint8
-.source 1 s7 guint8
-.source 1 s8 guint8
 .param 2 w1
 .param 2 w2
 .param 2 w3
 .param 2 w4
-.param 2 w5
-.param 2 w6
-.param 2 w7
-.param 2 w8
 .temp 2 t
 .temp 4 p
 .temp 4 sum
@@ -86,22 +81,6 @@ convswl p, t
 addl sum, sum, p
 convubw t, s4
 mullw t, t, w4
-convswl p, t
-addl sum, sum, p
-convubw t, s5
-mullw t, t, w5
-convswl p, t
-addl sum, sum, p
-convubw t, s6
-mullw t, t, w6
-convswl p, t
-addl sum, sum, p
-convubw t, s7
-mullw t, t, w7
-convswl p, t
-addl sum, sum, p
-convubw t, s8
-mullw t, t, w8
 convswl p, t
 addl sum, sum, p
 addl d1, d1, sum

@@ -996,12 +996,12 @@ GST_START_TEST (test_cpu_kernels)
       fail_unless (strstr (info_str, "(forced)") != NULL, "%s", info_str);
 #ifdef HAVE_ORC
     if (k == 1)
-      fail_unless (strstr (info_str, "orc mac8_u8s8") != NULL &&
+      fail_unless (strstr (info_str, "orc mac4_u8s8") != NULL &&
           strstr (info_str, "c4 64x4c4") == NULL &&
           strstr (info_str, "dot 1x4") == NULL, "%s", info_str);
 #endif
     if (k == 2)
-      fail_unless (strstr (info_str, "orc mac8_u8s8") == NULL &&
+      fail_unless (strstr (info_str, "orc mac4_u8s8") == NULL &&
           (strstr (info_str, "c4 64x4c4") != NULL ||
               strstr (info_str, "dot 1x4") != NULL), "%s", info_str);
     fail_unless_equals_int (pop_warnings (bus, NULL), 0);

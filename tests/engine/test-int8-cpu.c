@@ -476,9 +476,9 @@ test_plan (void)
         convs);
     g_assert_nonnull (strstr (convs, want[r]));
     if (r == 0 && cfqp_int8_cpu_have_orc ())
-      g_assert_nonnull (strstr (convs, "orc mac8_u8s8"));
+      g_assert_nonnull (strstr (convs, "orc mac4_u8s8"));
     if (r == 1)
-      g_assert_null (strstr (convs, "orc mac8"));
+      g_assert_null (strstr (convs, "orc mac4"));
     for (guint i = 0; i < g->n_nodes; i++)
       if (prog->nodes[i].packed)
         sets[r]->free_packed (g_steal_pointer (&prog->nodes[i].packed));
@@ -969,7 +969,7 @@ run_packed_kernels (CfqpModel *model, const CfqpQParams *qp, CfqpBackendKind bac
       g_assert_null (strstr (convs, "dot "));
     }
     else if (kernels == CFQP_CPU_KERNELS_NATIVE)
-      g_assert_null (strstr (convs, "orc mac8"));
+      g_assert_null (strstr (convs, "orc mac4"));
   }
   /* twice: the second frame reuses packed weights and scratch */
   for (guint f = 0; f < 2; f++)
