@@ -36,38 +36,15 @@
 #endif
 #include "cfqp-int8-cpu.h"
 #include "cfqp-model-private.h"
+#include "bench-clock.h"
+#include "minmax-qparams.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define WARMUP_FRAMES 2
-
-static gint compare_doubles (gconstpointer a, gconstpointer b);
-
-static double
-process_cpu_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static double
-median_of (double *v, gint n)
-{
-  qsort (v, n, sizeof (double), compare_doubles);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static gint
-compare_doubles (gconstpointer a, gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
 
 /* --- a synthetic ABPN ------------------------------------------------------ */
 
@@ -133,40 +110,6 @@ abpn_model (const char *spec, GError **error)
   add_node (g, CFQP_OP_DEPTH_TO_SPACE, "d2s", 1, &v, 3, &node);
   node->p.shuffle = (CfqpShuffleParams) { s, CFQP_D2S_CRD };
   return cfqp_model_new_from_graph (g, "abpn", error);
-}
-
-/* --- INT8 parameters from one frame --------------------------------------- */
-
-typedef struct {
-  float *lo, *hi;
-} Ranges;
-
-static void
-observe_range (guint tensor, const float *data, guint c, guint h, guint w, gpointer user_data)
-{
-  Ranges *r = user_data;
-  for (gsize e = 0; e < (gsize) c * h * w; e++) {
-    r->lo[tensor] = MIN (r->lo[tensor], data[e]);
-    r->hi[tensor] = MAX (r->hi[tensor], data[e]);
-  }
-}
-
-static CfqpQParams *
-observe_minmax (CfqpModel *model, const float *in, guint width, guint height, GError **error)
-{
-  guint n_t = cfqp_model_get_n_tensors (model);
-  g_autofree float *lo = g_new0 (float, n_t), *hi = g_new0 (float, n_t);
-  Ranges ranges = { lo, hi };
-  CfqpQParams *qp;
-
-  if (!cfqp_model_observe_f32 (model, in, width, height, NULL, observe_range, &ranges, error))
-    return NULL;
-  qp = g_new (CfqpQParams, n_t);
-  for (guint t = 0; t < n_t; t++) {
-    qp[t].scale = MAX ((hi[t] - lo[t]) / 255.f, 1e-6f);
-    qp[t].zero_point = (gint32) CLAMP (lroundf (-lo[t] / qp[t].scale), 0, 255);
-  }
-  return qp;
 }
 
 /* The cpu set's choice per node, from a program built aside. */
@@ -325,7 +268,7 @@ main (int argc, char **argv)
       qp = g_memdup2 (cfqp_model_get_embedded_qparams (model),
           cfqp_model_get_n_tensors (model) * sizeof (CfqpQParams));
     if (!qp)
-      qp = observe_minmax (model, in, width, height, &error);
+      qp = minmax_qparams_observe (model, in, width, height, NULL, &error);
     if (!qp) {
       fprintf (stderr, "%s\n", error->message);
       return 1;
@@ -359,7 +302,7 @@ main (int argc, char **argv)
   cpu_times = g_new (double, frames);
   for (gint f = -WARMUP_FRAMES; f < frames; f++) {
     gint64 start = g_get_monotonic_time ();
-    double cpu_start = process_cpu_ms ();
+    double cpu_start = bench_process_cpu_ms ();
     gboolean ok = int8 ?
         cfqp_runner_run_packed (runner, &rgb, in_u8, (gsize) 3 * width, width, height, out_u8,
             (gsize) 3 * width * scale, &error) :
@@ -370,12 +313,12 @@ main (int argc, char **argv)
     }
     if (f >= 0) {
       times[f] = (g_get_monotonic_time () - start) / 1000.0;
-      cpu_times[f] = process_cpu_ms () - cpu_start;
+      cpu_times[f] = bench_process_cpu_ms () - cpu_start;
       printf ("frame %d: %.2f ms (cpu %.2f ms)\n", f, times[f], cpu_times[f]);
     }
   }
-  median = median_of (times, frames);
-  printf ("median_cpu_ms=%.3f\n", median_of (cpu_times, frames));
+  median = bench_median (times, frames);
+  printf ("median_cpu_ms=%.3f\n", bench_median (cpu_times, frames));
   macs = (double) cfqp_model_get_macs_per_pixel (model) * width * height;
   printf ("gmacs=%.2f\n", macs / (median * 1e-3) / 1e9);
   printf ("median_ms=%.3f\n", median);

@@ -109,6 +109,17 @@ collect (GstBus * bus, Result * r)
 
 /* Pushes n BGRx 8×6 frames (frame i filled with value[i]) and EOS through
  * a cfqpcalib on tiny-x3 with the given properties. */
+/* Tears down a harness around calib and frees what came with it. */
+static void
+teardown (GstHarness * h, GstElement * calib, GstBus * bus, gchar * path)
+{
+  gst_harness_teardown (h);
+  gst_element_set_bus (calib, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (calib);
+  g_free (path);
+}
+
 static void
 push_frames (guint n, const guint8 * values, Result * r,
     const gchar * first_property, ...)
@@ -143,11 +154,7 @@ push_frames (guint n, const guint8 * values, Result * r,
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
   collect (bus, r);
 
-  gst_harness_teardown (h);
-  gst_element_set_bus (calib, NULL);
-  gst_object_unref (bus);
-  gst_object_unref (calib);
-  g_free (path);
+  teardown (h, calib, bus, path);
 }
 
 /* cfqpcalib calibrates the clip-free copy by default: check against it */
@@ -381,11 +388,7 @@ GST_START_TEST (test_live_never_stalls)
       " us, the worker %" G_GINT64_FORMAT " us", t_pushed, t_done);
   result_clear (&r);
 
-  gst_harness_teardown (h);
-  gst_element_set_bus (calib, NULL);
-  gst_object_unref (bus);
-  gst_object_unref (calib);
-  g_free (path);
+  teardown (h, calib, bus, path);
 }
 
 GST_END_TEST;
@@ -427,11 +430,7 @@ GST_START_TEST (test_flush)
   fail_unless (r.published->len == 1);
   result_clear (&r);
 
-  gst_harness_teardown (h);
-  gst_element_set_bus (calib, NULL);
-  gst_object_unref (bus);
-  gst_object_unref (calib);
-  g_free (path);
+  teardown (h, calib, bus, path);
 }
 
 GST_END_TEST;

@@ -845,6 +845,20 @@ calib_qparams (guint scale, CfqpCalibration * calib)
   return qp;
 }
 
+/* Frees a make_calibration() written to file cpath in the temporary
+ * folder dir, and its parameters, and removes both. */
+static void
+remove_calibration (CfqpCalibration * calib, CfqpQParams * qp, gchar * dir,
+    gchar * cpath)
+{
+  g_free (qp);
+  cfqp_calibration_unref (calib);
+  g_unlink (cpath);
+  g_rmdir (dir);
+  g_free (cpath);
+  g_free (dir);
+}
+
 /* A harness on an int8 cfqpsr with a bus; RGB w×h caps set. */
 static GstHarness *
 make_int8_harness (guint scale, GstElement ** sr_out, GstBus ** bus_out,
@@ -949,12 +963,7 @@ GST_START_TEST (test_int8_calibration_file)
   gst_buffer_unref (out);
   free_int8_harness (h, sr, bus);
   g_ptr_array_unref (msgs);
-  g_free (qp);
-  cfqp_calibration_unref (calib);
-  g_unlink (cpath);
-  g_rmdir (dir);
-  g_free (cpath);
-  g_free (dir);
+  remove_calibration (calib, qp, dir, cpath);
 }
 
 GST_END_TEST;
@@ -1024,12 +1033,7 @@ GST_START_TEST (test_cpu_kernels)
 
   gst_buffer_unref (first);
   gst_buffer_unref (in);
-  g_free (qp);
-  cfqp_calibration_unref (calib);
-  g_unlink (cpath);
-  g_rmdir (dir);
-  g_free (cpath);
-  g_free (dir);
+  remove_calibration (calib, qp, dir, cpath);
 }
 
 GST_END_TEST;
@@ -1244,12 +1248,7 @@ GST_START_TEST (test_properties_while_playing)
   fail_unless_equals_int (pop_warnings (bus, NULL), 0);
   gst_buffer_unref (in);
   free_int8_harness (h, sr, bus);
-  g_free (qp);
-  cfqp_calibration_unref (calib);
-  g_unlink (cpath);
-  g_rmdir (dir);
-  g_free (cpath);
-  g_free (dir);
+  remove_calibration (calib, qp, dir, cpath);
 }
 
 GST_END_TEST;

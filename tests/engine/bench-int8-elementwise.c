@@ -5,25 +5,10 @@
  * Each row also checks that both forms and ref give the same bytes. */
 #include "cfqp-int8-cpu-lut.h"
 #include "cfqp-int8-cpu-private.h"
+#include "bench-clock.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double
-now_ms (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
-}
 
 static CfqpU8View
 view_new (guint c, guint h, guint w, GRand *rand)
@@ -74,14 +59,14 @@ bench (CfqpOpType op, guint c_n, guint w, guint h, guint runs)
     for (guint k = 0; k < 2; k++) {
       double t0;
       prog->nodes[0].packed = packed[k];
-      t0 = now_ms ();
+      t0 = bench_thread_cpu_ms ();
       cfqp_int8_cpu_backend.ops[op] (node, &prog->nodes[0], in, &out[k], 0, h);
       if (r > 0)   /* the first run warms caches and ORC's code */
-        ms[k][r - 1] = now_ms () - t0;
+        ms[k][r - 1] = bench_thread_cpu_ms () - t0;
     }
   prog->nodes[0].packed = NULL;
-  qsort (ms[0], runs, sizeof (double), cmp_double);
-  qsort (ms[1], runs, sizeof (double), cmp_double);
+  qsort (ms[0], runs, sizeof (double), bench_compare_doubles);
+  qsort (ms[1], runs, sizeof (double), bench_compare_doubles);
   g_print ("%-7s %u ch %ux%u: tables (%s) %.3f ms, ORC (%s) %.3f ms, ORC/tables %.2f, %s\n",
       cfqp_op_type_to_string (op), c_n, w, h, packed[0]->kernel, ms[0][runs / 2],
       packed[1]->kernel, ms[1][runs / 2], ms[1][runs / 2] / ms[0][runs / 2],

@@ -162,12 +162,24 @@ node_attr (Net *n, Onnx__NodeProto *node, const char *name)
   return a;
 }
 
+/* A new attribute of this type on node. */
+static Onnx__AttributeProto *
+typed_attr (Net *n, Onnx__NodeProto *node, const char *name,
+    Onnx__AttributeProto__AttributeType type)
+{
+  Onnx__AttributeProto *a = node_attr (n, node, name);
+
+  a->has_type = TRUE;
+  a->type = type;
+  return a;
+}
+
 void
 attr_int (Net *n, Onnx__NodeProto *node, const char *name, gint64 v)
 {
-  Onnx__AttributeProto *a = node_attr (n, node, name);
-  a->has_type = TRUE;
-  a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+  Onnx__AttributeProto *a =
+      typed_attr (n, node, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
+
   a->has_i = TRUE;
   a->i = v;
 }
@@ -175,9 +187,9 @@ attr_int (Net *n, Onnx__NodeProto *node, const char *name, gint64 v)
 void
 attr_ints (Net *n, Onnx__NodeProto *node, const char *name, const gint64 *v, gsize count)
 {
-  Onnx__AttributeProto *a = node_attr (n, node, name);
-  a->has_type = TRUE;
-  a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+  Onnx__AttributeProto *a =
+      typed_attr (n, node, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
+
   a->n_ints = count;
   a->ints = own (n, g_memdup2 (v, count * sizeof (gint64)));
 }
@@ -215,9 +227,9 @@ net_import (Net *n, GError **error)
 void
 attr_float (Net *n, Onnx__NodeProto *node, const char *name, float v)
 {
-  Onnx__AttributeProto *a = node_attr (n, node, name);
-  a->has_type = TRUE;
-  a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
+  Onnx__AttributeProto *a =
+      typed_attr (n, node, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT);
+
   a->has_f = TRUE;
   a->f = v;
 }
@@ -226,7 +238,8 @@ void
 attr_tensor (Net *n, Onnx__NodeProto *node, const char *name, const gint64 *dims, guint ndim,
     const float *data, gsize n_data)
 {
-  Onnx__AttributeProto *a = node_attr (n, node, name);
+  Onnx__AttributeProto *a =
+      typed_attr (n, node, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
   Onnx__TensorProto *t = own (n, g_new (Onnx__TensorProto, 1));
 
   onnx__tensor_proto__init (t);
@@ -236,7 +249,5 @@ attr_tensor (Net *n, Onnx__NodeProto *node, const char *name, const gint64 *dims
   t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
   t->n_float_data = n_data;
   t->float_data = own (n, g_memdup2 (data, n_data * sizeof (float)));
-  a->has_type = TRUE;
-  a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR;
   a->t = t;
 }

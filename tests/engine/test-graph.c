@@ -1,30 +1,15 @@
 /* Graph IR: shape inference, pad resolution, errors, liveness, MACs. */
 #include "cfqp-engine.h"
 #include "cfqp-graph.h"
+#include "graph-build.h"
 
 #include <string.h>
-
-static CfqpNode *
-add_node (CfqpGraph *g, CfqpOpType op, const char *name, guint in0, gint in1, guint out_c)
-{
-  guint out = cfqp_graph_add_value (g, name, out_c, g->n_nodes);
-  CfqpNode *n = cfqp_graph_add_node (g, op, name);
-
-  n->n_inputs = in1 < 0 ? 1 : 2;
-  n->inputs = g_new (guint, 2);
-  n->inputs[0] = in0;
-  n->inputs[1] = in1;
-  n->output = out;
-  n->out_channels = out_c;
-  g->output = out;
-  return n;
-}
 
 static CfqpNode *
 add_conv (CfqpGraph *g, CfqpOpType op, const char *name, guint in, guint ic, guint oc,
     guint k, guint stride, guint pad)
 {
-  CfqpNode *n = add_node (g, op, name, in, -1, oc);
+  CfqpNode *n = graph_add_node (g, op, name, in, -1, oc);
   CfqpConvParams *c = &n->p.conv;
 
   *c = (CfqpConvParams) { k, k, stride, stride, 1, 1, pad, pad, pad, pad, 0, 0, 0, 1, ic, oc };
@@ -114,7 +99,7 @@ test_errors (void)
   g = cfqp_graph_new ();
   cfqp_graph_add_value (g, "in", 3, -1);
   add_conv (g, CFQP_OP_CONV, "down", 0, 3, 3, 3, 2, 1);
-  add_node (g, CFQP_OP_BINARY, "bad_add", 0, 1, 3);
+  graph_add_node (g, CFQP_OP_BINARY, "bad_add", 0, 1, 3);
   expect_error (g, 16, 16, "bad_add");
   cfqp_graph_free (g);
 
@@ -122,14 +107,14 @@ test_errors (void)
   g = cfqp_graph_new ();
   cfqp_graph_add_value (g, "in", 3, -1);
   add_conv (g, CFQP_OP_CONV, "down", 0, 3, 3, 3, 2, 1);
-  n = add_node (g, CFQP_OP_CONCAT, "bad_concat", 0, 1, 6);
+  n = graph_add_node (g, CFQP_OP_CONCAT, "bad_concat", 0, 1, 6);
   expect_error (g, 16, 16, "bad_concat");
   cfqp_graph_free (g);
 
   /* Space-to-depth of a size the block does not divide: fine at 16, not at 15. */
   g = cfqp_graph_new ();
   cfqp_graph_add_value (g, "in", 3, -1);
-  n = add_node (g, CFQP_OP_SPACE_TO_DEPTH, "s2d", 0, -1, 12);
+  n = graph_add_node (g, CFQP_OP_SPACE_TO_DEPTH, "s2d", 0, -1, 12);
   n->p.shuffle.block = 2;
   g_assert_true (cfqp_graph_infer_shapes (g, 16, 16, s, NULL));
   g_assert_cmpuint (s[1].w, ==, 8);
@@ -145,7 +130,7 @@ test_errors (void)
 
   g = cfqp_graph_new ();
   cfqp_graph_add_value (g, "in", 3, -1);
-  n = add_node (g, CFQP_OP_DEPTH_TO_SPACE, "d2s", 0, -1, 2);
+  n = graph_add_node (g, CFQP_OP_DEPTH_TO_SPACE, "d2s", 0, -1, 2);
   n->p.shuffle.block = 2;   /* 3 channels do not divide by 4 */
   expect_error (g, 16, 16, "d2s");
   cfqp_graph_free (g);
@@ -168,8 +153,8 @@ test_liveness_and_macs (void)
   cfqp_graph_add_value (g, "in", 3, -1);
   add_conv (g, CFQP_OP_CONV, "c1", 0, 3, 28, 3, 1, 1);          /* value 1, node 0 */
   add_conv (g, CFQP_OP_CONV, "c2", 1, 28, 27, 3, 1, 1);         /* value 2, node 1 */
-  add_node (g, CFQP_OP_TILE_CHANNELS, "tile", 0, -1, 27)->p.tile.repeats = 9;  /* value 3 */
-  add_node (g, CFQP_OP_BINARY, "add", 2, 3, 27);                /* value 4, node 3 */
+  graph_add_node (g, CFQP_OP_TILE_CHANNELS, "tile", 0, -1, 27)->p.tile.repeats = 9;  /* value 3 */
+  graph_add_node (g, CFQP_OP_BINARY, "add", 2, 3, 27);                /* value 4, node 3 */
   cfqp_graph_last_uses (g, last);
   g_assert_cmpint (last[0], ==, 2);
   g_assert_cmpint (last[1], ==, 1);

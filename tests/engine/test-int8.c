@@ -4,6 +4,7 @@
 #include "cfqp-f32-kernels.h"
 #include "cfqp-int8.h"
 #include "cfqp-model-private.h"
+#include "minmax-qparams.h"
 #include "ref-f64.h"
 #include "test-models.h"
 
@@ -333,20 +334,6 @@ test_op_case (gconstpointer data)
 
 /* --- whole network ------------------------------------------------------- */
 
-typedef struct {
-  float *lo, *hi;
-} Ranges;
-
-static void
-observe_range (guint tensor, const float *data, guint c, guint h, guint w, gpointer user_data)
-{
-  Ranges *r = user_data;
-  for (gsize e = 0; e < (gsize) c * h * w; e++) {
-    r->lo[tensor] = MIN (r->lo[tensor], data[e]);
-    r->hi[tensor] = MAX (r->hi[tensor], data[e]);
-  }
-}
-
 static double
 psnr (const float *a, const float *b, gsize n)
 {
@@ -365,32 +352,22 @@ test_runner_abpn (void)
   g_autoptr (CfqpModel) model = cfqp_model_new_from_graph (test_model_abpn (3, 16, 3, 3, 11),
       "abpn", &error);
   g_autoptr (GRand) rand = g_rand_new_with_seed (3);
-  guint w = 29, h = 17, n_t;
+  guint w = 29, h = 17;
   gsize n_in = 3 * w * h, n_out = n_in * 9;
   g_autofree float *in = NULL, *ref = g_new (float, n_out), *got = g_new (float, n_out);
-  g_autofree float *lo = NULL, *hi = NULL;
   g_autofree CfqpQParams *qp = NULL;
   g_autofree guint8 *packed = g_malloc (n_in), *out_packed = g_malloc (n_out);
-  Ranges ranges;
   CfqpRunnerOptions opts = CFQP_RUNNER_OPTIONS_INIT;
   g_autoptr (CfqpRunner) runner = NULL;
   double p;
 
   g_assert_no_error (error);
-  n_t = cfqp_model_get_n_tensors (model);
-  lo = g_new0 (float, n_t);
-  hi = g_new0 (float, n_t);
-  ranges = (Ranges) { lo, hi };
   /* smooth-ish input: quantised to the pixel grid like a frame */
   in = g_new (float, n_in);
   for (gsize e = 0; e < n_in; e++)
     in[e] = (float) g_rand_int_range (rand, 0, 256) / 255.f;
-  g_assert_true (cfqp_model_observe_f32 (model, in, w, h, ref, observe_range, &ranges, &error));
-  qp = g_new (CfqpQParams, n_t);
-  for (guint t = 0; t < n_t; t++) {
-    qp[t].scale = MAX ((hi[t] - lo[t]) / 255.f, 1e-6f);
-    qp[t].zero_point = (gint32) CLAMP (lroundf (-lo[t] / qp[t].scale), 0, 255);
-  }
+  qp = minmax_qparams_observe (model, in, w, h, ref, &error);
+  g_assert_true (qp != NULL);
   opts.precision = CFQP_PRECISION_INT8;
   opts.qparams = qp;
   opts.n_threads = 2;

@@ -8,6 +8,7 @@
 #include "cfqp-model-private.h"
 #include "cfqp-onnx.h"
 #include "cfqp-passes.h"
+#include "graph-build.h"
 #include "onnx-net.h"
 #include "ref-f64.h"
 
@@ -29,23 +30,6 @@ graph_new (guint channels)
   return g;
 }
 
-/* A node reading in0 (and in1 if ≥ 0) whose output becomes the graph output. */
-static CfqpNode *
-add_node (CfqpGraph *g, CfqpOpType op, const char *name, guint in0, gint in1, guint out_c)
-{
-  guint out = cfqp_graph_add_value (g, name, out_c, g->n_nodes);
-  CfqpNode *n = cfqp_graph_add_node (g, op, name);
-
-  n->n_inputs = in1 < 0 ? 1 : 2;
-  n->inputs = g_new (guint, 2);
-  n->inputs[0] = in0;
-  n->inputs[1] = in1;
-  n->output = out;
-  n->out_channels = out_c;
-  g->output = out;
-  return n;
-}
-
 static guint
 last (CfqpGraph *g)
 {
@@ -57,7 +41,7 @@ static CfqpNode *
 add_conv (CfqpGraph *g, const char *name, guint in, guint ic, guint oc, guint k, guint stride,
     guint groups)
 {
-  CfqpNode *n = add_node (g, CFQP_OP_CONV, name, in, -1, oc);
+  CfqpNode *n = graph_add_node (g, CFQP_OP_CONV, name, in, -1, oc);
   CfqpConvParams *c = &n->p.conv;
   guint p = k / 2;
 
@@ -71,7 +55,7 @@ static CfqpNode *
 add_const_binary (CfqpGraph *g, const char *name, guint in, CfqpBinaryKind kind,
     const float *k, guint n_k, gboolean constant_first)
 {
-  CfqpNode *n = add_node (g, CFQP_OP_BINARY, name, in, -1, g->values[in].channels);
+  CfqpNode *n = graph_add_node (g, CFQP_OP_BINARY, name, in, -1, g->values[in].channels);
 
   n->p.binary.kind = kind;
   n->p.binary.constant = g_memdup2 (k, n_k * sizeof (float));
@@ -84,7 +68,7 @@ static CfqpNode *
 add_act (CfqpGraph *g, const char *name, guint in, CfqpActKind kind)
 {
   guint c = g->values[in].channels;
-  CfqpNode *n = add_node (g, CFQP_OP_ACTIVATION, name, in, -1, c);
+  CfqpNode *n = graph_add_node (g, CFQP_OP_ACTIVATION, name, in, -1, c);
 
   n->act.kind = kind;
   switch (kind) {
@@ -108,7 +92,7 @@ add_act (CfqpGraph *g, const char *name, guint in, CfqpActKind kind)
 static CfqpNode *
 add_d2s (CfqpGraph *g, guint in, guint block)
 {
-  CfqpNode *n = add_node (g, CFQP_OP_DEPTH_TO_SPACE, "d2s", in, -1,
+  CfqpNode *n = graph_add_node (g, CFQP_OP_DEPTH_TO_SPACE, "d2s", in, -1,
       g->values[in].channels / (block * block));
 
   n->p.shuffle.block = block;
@@ -240,6 +224,17 @@ run_pass (const CfqpGraph *g, guint (*pass) (CfqpGraph *), guint want_changes,
 
 static const float mean[3] = { 0.485f, 0.456f, 0.406f }, inv_std[3] = { 0.229f, 0.224f, 0.225f };
 
+/* An RGB input, (x − mean)/std per channel as torchvision writes it. */
+static CfqpGraph *
+graph_new_normalised (void)
+{
+  CfqpGraph *g = graph_new (3);
+
+  add_const_binary (g, "sub", 0, CFQP_BINARY_SUB, mean, 3, FALSE);
+  add_const_binary (g, "div", last (g), CFQP_BINARY_DIV, inv_std, 3, FALSE);
+  return g;
+}
+
 /* Conv (the one read from the normalised input) → DepthToSpace 2: ×2 RGB. */
 static void
 finish_sr (CfqpGraph *g, guint in, guint stride, guint groups, guint k)
@@ -297,11 +292,8 @@ check_folded (CfqpGraph *g, guint n_binary)
 static void
 test_norm_sub_div (void)
 {
-  /* (x − mean)/std, per channel, as torchvision writes it */
-  g_autoptr (CfqpGraph) g = graph_new (3);
+  g_autoptr (CfqpGraph) g = graph_new_normalised ();
 
-  add_const_binary (g, "sub", 0, CFQP_BINARY_SUB, mean, 3, FALSE);
-  add_const_binary (g, "div", last (g), CFQP_BINARY_DIV, inv_std, 3, FALSE);
   finish_sr (g, last (g), 1, 1, 3);
   check_folded (g, 2);
 }
@@ -347,10 +339,8 @@ static void
 test_norm_strided (void)
 {
   /* stride 2, k 3, pads 1: every output column touches a padded one or not */
-  g_autoptr (CfqpGraph) g = graph_new (3);
+  g_autoptr (CfqpGraph) g = graph_new_normalised ();
 
-  add_const_binary (g, "sub", 0, CFQP_BINARY_SUB, mean, 3, FALSE);
-  add_const_binary (g, "div", last (g), CFQP_BINARY_DIV, inv_std, 3, FALSE);
   add_conv (g, "s2", last (g), 3, 48, 3, 2, 1);
   add_d2s (g, last (g), 4);
   {
@@ -392,7 +382,7 @@ test_norm_not_folded (void)
   g = graph_new (3);
   add_const_binary (g, "sub", 0, CFQP_BINARY_SUB, mean, 3, FALSE);
   add_conv (g, "conv", 1, 3, 3, 3, 1, 1);
-  add_node (g, CFQP_OP_BINARY, "res", last (g), 1, 3);
+  graph_add_node (g, CFQP_OP_BINARY, "res", last (g), 1, 3);
   expect_not_folded (g);
   cfqp_graph_free (g);
 
@@ -575,7 +565,7 @@ test_fuse_more (void)
   /* Relu(conv + x): into the add */
   g = graph_new (3);
   add_conv (g, "conv", 0, 3, 3, 3, 1, 1);
-  add_node (g, CFQP_OP_BINARY, "add", 1, 0, 3);
+  graph_add_node (g, CFQP_OP_BINARY, "add", 1, 0, 3);
   add_act (g, "relu", last (g), CFQP_ACT_RELU);
   after = run_pass (g, cfqp_pass_fuse_activations, 1, 1);
   expect_graph (after, "Conv Binary+relu");
@@ -602,7 +592,7 @@ test_fuse_not_applied (void)
   g = graph_new (3);
   add_conv (g, "conv", 0, 3, 3, 3, 1, 1);
   add_act (g, "relu", 1, CFQP_ACT_RELU);
-  add_node (g, CFQP_OP_BINARY, "add", 2, 1, 3);
+  graph_add_node (g, CFQP_OP_BINARY, "add", 2, 1, 3);
   expect_fused (g, 0, "Conv Activation+relu Binary");
   cfqp_graph_free (g);
 
@@ -619,7 +609,7 @@ test_fuse_not_applied (void)
   add_conv (g, "conv", 0, 3, 12, 3, 1, 1);
   add_d2s (g, last (g), 2);
   add_act (g, "clip", 2, CFQP_ACT_CLIP);
-  add_node (g, CFQP_OP_BINARY, "add", 3, 2, 3);
+  graph_add_node (g, CFQP_OP_BINARY, "add", 3, 2, 3);
   expect_fused (g, 0, "Conv DepthToSpace Activation+clip Binary");
   cfqp_graph_free (g);
 
@@ -645,7 +635,7 @@ test_fuse_not_applied (void)
   g = graph_new (3);
   add_conv (g, "a", 0, 3, 1, 3, 1, 1);
   add_conv (g, "b", 0, 3, 2, 3, 1, 1);
-  add_node (g, CFQP_OP_CONCAT, "cat", 1, 2, 3);
+  graph_add_node (g, CFQP_OP_CONCAT, "cat", 1, 2, 3);
   add_act (g, "relu", last (g), CFQP_ACT_RELU);
   expect_fused (g, 0, "Conv Conv Concat Activation+relu");
   cfqp_graph_free (g);

@@ -10,6 +10,7 @@
 #include "cfqp-int8-exec.h"
 #include "cfqp-model-private.h"
 #include "cfqp-stripes.h"
+#include "minmax-qparams.h"
 #include "test-models.h"
 
 #include <math.h>
@@ -33,41 +34,21 @@ pixel (guint c, guint y, guint x)
   return (guint8) (((x * (3 + c)) + (y * (5 + 2 * c)) + ((x * y * 7 + c * 31) % 23) * 3) & 0xff);
 }
 
-typedef struct {
-  float *lo, *hi;
-} Ranges;
-
-static void
-observe_range (guint tensor, const float *data, guint c, guint h, guint w, gpointer user_data)
-{
-  Ranges *r = user_data;
-  for (gsize e = 0; e < (gsize) c * h * w; e++) {
-    r->lo[tensor] = MIN (r->lo[tensor], data[e]);
-    r->hi[tensor] = MAX (r->hi[tensor], data[e]);
-  }
-}
-
 static CfqpQParams *
 observed_qparams (CfqpModel *model, guint channels)
 {
   const guint w = 48, h = 32;   /* a size every net takes (space-to-depth ×4) */
-  guint n_t = cfqp_model_get_n_tensors (model);
-  g_autofree float *lo = g_new0 (float, n_t), *hi = g_new0 (float, n_t);
   g_autofree float *in = g_new (float, (gsize) channels * w * h);
   g_autoptr (GError) error = NULL;
-  CfqpQParams *qp = g_new (CfqpQParams, n_t);
-  Ranges ranges = { lo, hi };
+  CfqpQParams *qp;
 
   for (guint c = 0; c < channels; c++)
     for (guint y = 0; y < h; y++)
       for (guint x = 0; x < w; x++)
         in[((gsize) c * h + y) * w + x] = pixel (c, y, x) / 255.f;
-  g_assert_true (cfqp_model_observe_f32 (model, in, w, h, NULL, observe_range, &ranges, &error));
+  qp = minmax_qparams_observe (model, in, w, h, NULL, &error);
+  g_assert_true (qp != NULL);
   g_assert_no_error (error);
-  for (guint t = 0; t < n_t; t++) {
-    qp[t].scale = MAX ((hi[t] - lo[t]) / 255.f, 1e-6f);
-    qp[t].zero_point = (gint32) CLAMP (lroundf (-lo[t] / qp[t].scale), 0, 255);
-  }
   return qp;
 }
 

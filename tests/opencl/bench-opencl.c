@@ -14,35 +14,12 @@
  * before the line of its configuration. */
 #include "config.h"
 
+#include "bench-clock.h"
 #include "cfqp-opencl.h"
 #include "test-models.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
-
-static double
-process_cpu_ms (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static gint
-compare_doubles (gconstpointer a, gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *v, int n)
-{
-  qsort (v, n, sizeof (double), compare_doubles);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* clip: 0 none, 1 fused into the depth-to-space, 2 a separate activation node */
 static CfqpGraph *
@@ -104,14 +81,14 @@ bench (const char *device, CfqpPrecision precision, int clip, guint w, guint h, 
   }
   for (int f = -2; f < frames; f++) {
     gint64 start = g_get_monotonic_time ();
-    double cpu_start = process_cpu_ms ();
+    double cpu_start = bench_process_cpu_ms ();
     if (!exec->funcs->run (exec, in, w, h, out, &error)) {
       fprintf (stderr, "%s\n", error->message);
       exit (1);
     }
     if (f >= 0) {
       times[f] = (g_get_monotonic_time () - start) / 1000.0;
-      cpu[f] = process_cpu_ms () - cpu_start;
+      cpu[f] = bench_process_cpu_ms () - cpu_start;
     }
   }
   if (cfqp_opencl_exec_get_node_ms (exec)) {
@@ -124,8 +101,8 @@ bench (const char *device, CfqpPrecision precision, int clip, guint w, guint h, 
         total, up, down, cfqp_op_type_to_string (g->nodes[g->n_nodes - 1].op),
         node_ms[g->n_nodes - 1]);
   }
-  wall_ms = median (times, frames);
-  *cpu_ms = median (cpu, frames);
+  wall_ms = bench_median (times, frames);
+  *cpu_ms = bench_median (cpu, frames);
   exec->funcs->free (exec);
   cfqp_int8_program_free (prog);
   cfqp_graph_free (g);
