@@ -34,6 +34,18 @@ typedef struct {
   gint32 *bias;        /* [ocp] b − z_in·Σw */
 } CpuConv;
 
+/* A grouped conv (groups > 1): each group packed as its own 1-group conv
+ * (icg → ocg channels, that group's weights, bias, pads and requant
+ * parameters) and run over channel-offset views of the input and output.
+ * All groups share one shape, so the plan measures the first and the
+ * rest take its choice from the cache. */
+typedef struct {
+  CfqpInt8CpuPacked head;
+  guint     groups, icg, ocg;
+  CfqpNode  node;        /* the 1-group conv one group is (shallow copy: p.conv only) */
+  CfqpInt8CpuPacked **sub;   /* [groups] */
+} CpuGroupedConv;
+
 static void conv_orc (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
     const CfqpU8View *in, const CfqpU8View *output, guint y0, guint y1);
 static void conv_c4 (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
@@ -84,6 +96,14 @@ runs_cpu_kernels (const CfqpNode *node)
 {
   const CfqpConvParams *cp = &node->p.conv;
   return node->op == CFQP_OP_CONV && cp->groups == 1 && cp->kernel_h <= CFQP_MAX_KERNEL;
+}
+
+static gboolean
+runs_grouped (const CfqpNode *node)
+{
+  const CfqpConvParams *cp = &node->p.conv;
+  return node->op == CFQP_OP_CONV && cp->groups > 1 && cp->kernel_h <= CFQP_MAX_KERNEL &&
+      cp->in_channels % cp->groups == 0 && cp->out_channels % cp->groups == 0;
 }
 
 /* The dot-product family's gather for this geometry. */
@@ -294,12 +314,79 @@ cfqp_int8_cpu_conv_pack (const CfqpNode *node, const CfqpInt8Node *q)
   return cfqp_int8_cpu_conv_pack_kind (node, q, CFQP_INT8_CPU_GEMM_AUTO);
 }
 
+static void
+grouped_free (gpointer data)
+{
+  CpuGroupedConv *gc = data;
+  for (guint g = 0; g < gc->groups; g++)
+    if (gc->sub[g])
+      gc->sub[g]->free (gc->sub[g]);
+  g_free (gc->sub);
+  g_free (gc->head.kernel);
+  g_free (gc->head.choice);
+  g_free (gc);
+}
+
+/* Group g's parameters: offsets into the node's per-channel arrays. */
+static void
+group_params (const CpuGroupedConv *gc, const CfqpInt8Node *q, guint g, CfqpInt8Node *out)
+{
+  const CfqpConvParams *cp = &gc->node.p.conv;
+  gsize oc0 = (gsize) g * gc->ocg, ic0 = (gsize) g * gc->icg;
+
+  *out = *q;
+  out->weight = q->weight + oc0 * gc->icg * cp->kernel_h * cp->kernel_w;
+  out->bias = q->bias ? q->bias + oc0 : NULL;
+  out->rq_pos = q->rq_pos ? q->rq_pos + oc0 : NULL;
+  out->rq_neg = q->rq_neg ? q->rq_neg + oc0 : NULL;
+  out->pad = q->pad ? q->pad + ic0 : NULL;
+  out->packed = gc->sub ? gc->sub[g] : NULL;
+}
+
+static CfqpInt8CpuPacked *
+pack_grouped (const CfqpNode *node, const CfqpInt8Node *q, CfqpInt8CpuGemmKind kind)
+{
+  const CfqpConvParams *cp = &node->p.conv;
+  CpuGroupedConv *gc = g_new0 (CpuGroupedConv, 1);
+  CfqpConvParams *sc = &gc->node.p.conv;
+  guint n_ref = 0;
+
+  gc->head.free = grouped_free;
+  gc->groups = cp->groups;
+  gc->icg = cp->in_channels / cp->groups;
+  gc->ocg = cp->out_channels / cp->groups;
+  gc->node = *node;
+  gc->node.out_channels = gc->ocg;
+  sc->groups = 1;
+  sc->in_channels = gc->icg;
+  sc->out_channels = gc->ocg;
+  sc->weight = sc->bias = sc->pad_value = sc->weight_scale = NULL;   /* not ours to read */
+  gc->sub = g_new0 (CfqpInt8CpuPacked *, gc->groups);
+  for (guint g = 0; g < gc->groups; g++) {
+    CfqpInt8Node gq;
+    group_params (gc, q, g, &gq);
+    gc->sub[g] = cfqp_int8_cpu_conv_pack_kind (&gc->node, &gq, kind);
+    n_ref += g_str_equal (gc->sub[g]->choice, "ref");
+  }
+  gc->head.kernel = g_strdup_printf ("conv %ux%u g%u (%u groups of %u->%u, %u on ref): %s",
+      cp->kernel_h, cp->kernel_w, gc->groups, gc->groups, gc->icg, gc->ocg, n_ref,
+      gc->sub[0]->kernel);
+  gc->head.choice = n_ref == gc->groups ? g_strdup ("ref") :
+      g_strdup_printf ("g%u %s%s", gc->groups, gc->sub[0]->choice, n_ref ? " (some ref)" : "");
+  g_debug ("node '%s': %s", node->name, gc->head.kernel);
+  return &gc->head;
+}
+
 CfqpInt8CpuPacked *
 cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
     CfqpInt8CpuGemmKind kind)
 {
   const CfqpConvParams *cp = &node->p.conv;
-  CpuConv *pc = g_new0 (CpuConv, 1);
+  CpuConv *pc;
+
+  if (runs_grouped (node))
+    return pack_grouped (node, q, kind);
+  pc = g_new0 (CpuConv, 1);
   const char *isa = "";
   guint taps = cp->kernel_h * cp->kernel_w;
   g_autofree char *how = NULL;
@@ -646,6 +733,21 @@ cfqp_int8_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8Vie
   gint32 *acc;
   gint *tags;
 
+  if (pc && pc->head.free == grouped_free) {
+    /* each group a 1-group conv over its channels of the input and output */
+    const CpuGroupedConv *gc = q->packed;
+    for (guint g = 0; g < gc->groups; g++) {
+      CfqpInt8Node gq;
+      CfqpU8View gin = *in, gout = *output;
+      group_params (gc, q, g, &gq);
+      gin.data += (gsize) g * gc->icg * in->plane_stride;
+      gin.c = gc->icg;
+      gout.data += (gsize) g * gc->ocg * output->plane_stride;
+      gout.c = gc->ocg;
+      cfqp_int8_cpu_conv (&gc->node, &gq, &gin, &gout, y0, y1);
+    }
+    return;
+  }
   if (!pc || pc->path == CFQP_INT8_CPU_CONV_REF) {
     cfqp_int8_ref_backend.ops[node->op] (node, q, inputs, output, y0, y1);
     return;

@@ -269,6 +269,12 @@ test_case (gconstpointer data)
   CfqpInt8CpuGemmKind first = conv ? CFQP_INT8_CPU_GEMM_DOT : CFQP_INT8_CPU_GEMM_AUTO;
   CfqpInt8CpuGemmKind last = conv ? CFQP_INT8_CPU_GEMM_ORC : CFQP_INT8_CPU_GEMM_AUTO;
 
+  /* grouped convs: also the measured choice and native */
+  if (conv && tc->groups > 1) {
+    first = CFQP_INT8_CPU_GEMM_AUTO;
+    last = CFQP_INT8_CPU_GEMM_NATIVE;
+  }
+
   for (CfqpInt8CpuGemmKind kind = first; kind <= last; kind++)
     for (guint z = 0; z < 3; z++) {
       check_case (tc, DATA_RANDOM, z, kind);
@@ -342,10 +348,38 @@ build_cases (void)
   add_conv (33, 3, 17, 7, 3, 2, 2, 1, CFQP_ACT_CLIP, 3, FALSE);
   add_conv (28, 5, 17, 7, 1, 2, 1, 1, CFQP_ACT_NONE, 0, FALSE);
   add_conv (3, 33, 3, 3, 7, 1, 1, 1, CFQP_ACT_PRELU, 1, FALSE);
-  /* groups and depthwise (ref path inside the cpu set) */
+  /* groups and depthwise: each group a 1-group conv on the fast paths
+   * (channel-offset views); every kernel kind incl. auto and native */
   add_conv (6, 4, 13, 9, 3, 1, 1, 2, CFQP_ACT_NONE, 0, FALSE);
   add_conv (28, 28, 17, 6, 3, 1, 1, 28, CFQP_ACT_RELU, 0, FALSE);
   add_conv (27, 27, 3, 5, 3, 2, 2, 27, CFQP_ACT_PRELU, 0, FALSE);
+  {
+    /* channels per group (in, out): on and off the C4 groups of 4 */
+    static const guint per_group[][2] = { { 3, 3 }, { 5, 5 }, { 3, 5 }, { 8, 8 }, { 5, 2 },
+                                          { 1, 3 } };
+    static const guint group_counts[] = { 2, 4, 3 };
+    static const guint gwidths[] = { 1, 7, 37, 131 };
+    guint n = 0;
+    for (guint i = 0; i < G_N_ELEMENTS (per_group); i++)
+      for (guint j = 0; j < G_N_ELEMENTS (group_counts); j++, n++) {
+        guint gn = group_counts[j], w = gwidths[n % G_N_ELEMENTS (gwidths)];
+        guint k = n % 3 == 2 ? 1 : 3, stride = n % 4 == 3 ? 2 : 1;
+        add_conv (per_group[i][0] * gn, per_group[i][1] * gn, w, 3 + n % 5, k, stride, 1, gn,
+            acts[n % G_N_ELEMENTS (acts)], n % 4, FALSE);
+      }
+    /* 1×1 frames, padded strides (asymmetric pads, stride 2), dilation,
+     * XLSR's shapes (4 groups of 8 → 8, 3×3) */
+    add_conv (6, 10, 1, 1, 3, 1, 1, 2, CFQP_ACT_RELU, 0, FALSE);
+    add_conv (12, 12, 1, 1, 1, 1, 1, 4, CFQP_ACT_NONE, 0, FALSE);
+    add_conv (10, 10, 1, 1, 3, 2, 1, 2, CFQP_ACT_NONE, 1, FALSE);
+    add_conv (12, 20, 17, 9, 3, 2, 1, 4, CFQP_ACT_LEAKY_RELU, 1, FALSE);
+    add_conv (15, 9, 33, 7, 3, 2, 1, 3, CFQP_ACT_CLIP, 3, FALSE);
+    add_conv (10, 6, 21, 8, 5, 2, 1, 2, CFQP_ACT_PRELU, 1, FALSE);
+    add_conv (12, 12, 19, 6, 3, 1, 2, 4, CFQP_ACT_RELU, 2, FALSE);
+    add_conv (32, 32, 70, 5, 3, 1, 1, 4, CFQP_ACT_RELU, 0, FALSE);
+    add_conv (32, 32, 65, 4, 1, 1, 1, 4, CFQP_ACT_NONE, 2, FALSE);
+    add_conv (28, 28, 66, 4, 3, 2, 1, 28, CFQP_ACT_RELU, 1, FALSE);
+  }
   /* conv transpose */
   add_conv (4, 3, 11, 7, 3, 2, 1, 1, CFQP_ACT_NONE, 0, TRUE);
   add_conv (5, 5, 3, 1, 3, 1, 1, 1, CFQP_ACT_RELU, 0, TRUE);

@@ -1,7 +1,8 @@
 /* Stripe execution (cfqp-stripes.h) against layer by layer, byte for byte:
  * the reference networks of tests/data/refnets (strided convs, conv
  * transposes, space-to-depth, resize, SAME padding, concat, tile…) and the
- * shipped models/abpn-x3.onnx with its calibration, at odd sizes, stripe
+ * shipped models/abpn-x3.onnx and xlsr-x3.onnx (grouped convs) with their
+ * calibrations (also on the forced orc and native conv kernels), at odd sizes, stripe
  * heights from 1 row to more than the frame, 1–3 threads, on the cpu and
  * ref kernels; every result equals ref run layer by layer.  Also the row
  * mapping of each op, and the automatic height. */
@@ -108,7 +109,7 @@ test_model (gconstpointer data)
   g_autofree CfqpQParams *qp = NULL;
   const CfqpGraph *g;
   guint channels, scale;
-  Exec ref1, cpu[3], ref2;
+  Exec ref1, cpu[3], ref2, forced[2];
   guint n_striped = 0;
 
   g_assert_no_error (error);
@@ -138,6 +139,10 @@ test_model (gconstpointer data)
   ref2 = exec_new (g, qp, &cfqp_int8_ref_backend, 2);
   for (guint t = 0; t < 3; t++)
     cpu[t] = exec_new (g, qp, &cfqp_int8_cpu_backend, t + 1);
+  if (mc->calib) {
+    forced[0] = exec_new (g, qp, &cfqp_int8_cpu_orc_backend, 2);
+    forced[1] = exec_new (g, qp, &cfqp_int8_cpu_native_backend, 2);
+  }
 
   for (guint s = 0; s < G_N_ELEMENTS (sizes); s++) {
     guint w = sizes[s][0], h = sizes[s][1], used = 0;
@@ -164,6 +169,12 @@ test_model (gconstpointer data)
       g_assert_cmpuint (used, ==, MIN (5, h * scale));
       g_assert_cmpmem (got, n_out, want, n_out);
     }
+    for (guint f = 0; f < G_N_ELEMENTS (forced) && mc->calib; f++) {
+      g_autofree guint8 *layers = run (&forced[f], CFQP_INT8_STRIPES_OFF, in, w, h, n_out, &used);
+      g_autofree guint8 *striped = run (&forced[f], 5, in, w, h, n_out, &used);
+      g_assert_cmpmem (layers, n_out, want, n_out);
+      g_assert_cmpmem (striped, n_out, want, n_out);
+    }
     for (guint t = 0; t < 3; t++) {
       g_autofree guint8 *layers = run (&cpu[t], CFQP_INT8_STRIPES_OFF, in, w, h, n_out, &used);
       g_assert_cmpuint (used, ==, 0);
@@ -188,6 +199,8 @@ test_model (gconstpointer data)
   exec_free (&ref2);
   for (guint t = 0; t < 3; t++)
     exec_free (&cpu[t]);
+  for (guint f = 0; f < G_N_ELEMENTS (forced) && mc->calib; f++)
+    exec_free (&forced[f]);
 }
 
 /* Rows each op reads for output rows [y0, y1), against the ref kernels'
@@ -340,6 +353,14 @@ main (int argc, char **argv)
     mc->name = g_strdup ("abpn-x3-shipped");
     mc->path = g_build_filename (CFQP_MODELS_DIR, "abpn-x3.onnx", NULL);
     mc->calib = g_build_filename (CFQP_MODELS_DIR, "abpn-x3.calib.json", NULL);
+    g_ptr_array_add (cases, mc);
+  }
+  {
+    /* grouped convs (4 groups of 8) on the cpu set's fast paths */
+    ModelCase *mc = g_new0 (ModelCase, 1);
+    mc->name = g_strdup ("xlsr-x3-shipped");
+    mc->path = g_build_filename (CFQP_MODELS_DIR, "xlsr-x3.onnx", NULL);
+    mc->calib = g_build_filename (CFQP_MODELS_DIR, "xlsr-x3.calib.json", NULL);
     g_ptr_array_add (cases, mc);
   }
   for (guint i = 0; i < cases->len; i++) {
