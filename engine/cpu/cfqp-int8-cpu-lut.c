@@ -13,6 +13,7 @@
  * concat and standalone activations (one multiplier for both signs) have
  * cfqp_orc_rescale_u8, checked the same way against their byte tables.
  * Both are measured faster than the tables (docs/performance.md). */
+#include <string.h>
 #include "cfqp-int8-cpu-private.h"
 #include "cfqp-int8-cpu-lut.h"
 
@@ -32,8 +33,21 @@ typedef struct {
   gint64 *terms;    /* binary add/sub: [input][channel][256] */
   OrcTerm *orc;     /* two-input add/sub through ORC: [input][channel], or NULL */
   OrcTerm *orc_rescale;  /* concat / activation through ORC: [input][out channel] */
+  gboolean copy;    /* rescale whose every table is the identity: row copies */
   guint   c_n;
 } CpuLut;
+
+/* Every (input, output channel) table maps v to v: the parameters were
+ * unified (a concat whose producers requantise straight onto its range). */
+static gboolean
+tables_are_identity (const guint8 *bytes, gsize n_tables)
+{
+  for (gsize t = 0; t < n_tables; t++)
+    for (guint v = 0; v < 256; v++)
+      if (bytes[t * 256 + v] != v)
+        return FALSE;
+  return TRUE;
+}
 
 static void
 cpu_lut_free (gpointer data)
@@ -201,9 +215,11 @@ cfqp_int8_cpu_lut_pack_full (const CfqpNode *node, const CfqpInt8Node *q, gboole
               cfqp_requant (d, d >= 0 ? rq[oc] : rq[c_n + oc]), q->lo, q->hi);
         }
     }
-    if (allow_orc)
+    pl->copy = tables_are_identity (pl->bytes, (gsize) node->n_inputs * c_n);
+    if (allow_orc && !pl->copy)
       pl->orc_rescale = orc_rescale_terms (node, q, pl->bytes, c_n);
-    pl->head.kernel = g_strdup_printf (pl->orc_rescale ? "%s: ORC 32-bit rescale"
+    pl->head.kernel = g_strdup_printf (pl->copy ? "%s: row copies (parameters unified)"
+        : pl->orc_rescale ? "%s: ORC 32-bit rescale"
         : "%s: per-channel byte tables", cfqp_op_type_to_string (node->op));
   }
   g_debug ("node '%s': %s", node->name, pl->head.kernel);
@@ -271,6 +287,13 @@ cfqp_int8_cpu_rescale (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8
     cfqp_int8_ref_backend.ops[node->op] (node, q, inputs, output, y0, y1);
     return;
   }
+  if (pl->copy) {
+    for (guint k = 0; k < node->n_inputs; k++)
+      for (guint c = 0; c < inputs[k].c; c++, oc++)
+        for (guint y = y0; y < y1; y++)
+          memcpy (cfqp_u8_row (output, oc, y), cfqp_u8_row (&inputs[k], c, y), output->w);
+    return;
+  }
 #ifdef HAVE_ORC
   if (pl->orc_rescale) {
     for (guint k = 0; k < node->n_inputs; k++)
@@ -299,4 +322,10 @@ gboolean
 cfqp_int8_cpu_lut_uses_orc (const CfqpInt8CpuPacked *packed)
 {
   return packed && (((const CpuLut *) packed)->orc || ((const CpuLut *) packed)->orc_rescale);
+}
+
+gboolean
+cfqp_int8_cpu_lut_is_copy (const CfqpInt8CpuPacked *packed)
+{
+  return packed && ((const CpuLut *) packed)->copy;
 }

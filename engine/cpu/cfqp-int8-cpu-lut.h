@@ -11,5 +11,7 @@ CfqpInt8CpuPacked *cfqp_int8_cpu_lut_pack_full (const CfqpNode *node, const Cfqp
                                                 gboolean allow_orc);
 /* Whether a packed elementwise node runs through ORC. */
 gboolean           cfqp_int8_cpu_lut_uses_orc  (const CfqpInt8CpuPacked *packed);
+/* A concat/activation whose tables are all the identity: runs as row copies. */
+gboolean           cfqp_int8_cpu_lut_is_copy   (const CfqpInt8CpuPacked *packed);
 
 G_END_DECLS

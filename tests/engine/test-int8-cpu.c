@@ -893,8 +893,13 @@ check_elementwise_orc (CfqpOpType op, guint variant, const CfqpQParams *qp, guin
   cfqp_int8_ref_backend.ops[op] (node, &prog->nodes[0], in, &want, 0, h);
   packed = cfqp_int8_cpu_lut_pack_full (node, &prog->nodes[0], TRUE);
   prog->nodes[0].packed = packed;
+  /* identity tables (parameters that happen to match) run as row copies */
   if (expect_orc && cfqp_int8_cpu_have_orc ())
-    g_assert_true (cfqp_int8_cpu_lut_uses_orc (packed));
+    g_assert_true (cfqp_int8_cpu_lut_uses_orc (packed) || cfqp_int8_cpu_lut_is_copy (packed));
+  if (op == CFQP_OP_CONCAT && variant == 0 && qp[1].scale == qp[3].scale &&
+      qp[2].scale == qp[3].scale && qp[1].zero_point == qp[3].zero_point &&
+      qp[2].zero_point == qp[3].zero_point)
+    g_assert_true (cfqp_int8_cpu_lut_is_copy (packed));
   /* two row ranges, as two workers would run them */
   cfqp_int8_cpu_backend.ops[op] (node, &prog->nodes[0], in, &got, 0, h / 2);
   cfqp_int8_cpu_backend.ops[op] (node, &prog->nodes[0], in, &got, h / 2, h);
@@ -957,6 +962,13 @@ test_elementwise_orc (void)
         }
       }
   g_assert_cmpuint (n, >, 0);
+
+  /* a concat whose inputs were unified with it (the usual case after
+   * cfqp_int8_resolve_qparams): a copy, on random and image data */
+  for (guint d = 0; d < 2; d++) {
+    CfqpQParams qp[4] = { { 1 / 255.f, 0 }, { 0.02f, 37 }, { 0.02f, 37 }, { 0.02f, 37 } };
+    check_elementwise_orc (CFQP_OP_CONCAT, 0, qp, 6, 37, 5, d ? DATA_IMAGE : DATA_RANDOM, TRUE);
+  }
 }
 
 /* --- whole network ------------------------------------------------------------- */
