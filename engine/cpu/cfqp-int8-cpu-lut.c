@@ -34,6 +34,7 @@ typedef struct {
   OrcTerm *orc;     /* two-input add/sub through ORC: [input][channel], or NULL */
   OrcTerm *orc_rescale;  /* concat / activation through ORC: [input][out channel] */
   gboolean copy;    /* rescale whose every table is the identity: row copies */
+  gboolean direct;  /* add/sub computed per element with AVX-512 int64 lanes */
   guint   c_n;
 } CpuLut;
 
@@ -173,14 +174,72 @@ refuse:
   return NULL;
 }
 
+/* Add/sub per element, the tables' arithmetic itself: term_k =
+ * rshift_round((v_k − z_k)·m_k, s_k) in int64, then rshift_round(Σ + off,
+ * FRAC) onto the output; branch-free rounding (half away from zero) so GCC
+ * vectorises it with AVX-512's int64 multiply.  Two inputs; b == NULL for
+ * one. */
+#if defined (__GNUC__) && (defined (__x86_64__) || defined (__i386__))
+#define CFQP_LUT_X86 1
+#else
+#define CFQP_LUT_X86 0
+#endif
+#if CFQP_LUT_X86
+static inline gint64
+round_shift (gint64 x, guint shift, gint64 half)
+{
+  gint64 sign = x >> 63;
+  gint64 ax = (x ^ sign) - sign;
+  return (((ax + half) >> shift) ^ sign) - sign;
+}
+
+__attribute__ ((target ("avx512f,avx512dq,avx512bw,avx512vl"))) static void
+add_row_avx512 (const guint8 *a, const guint8 *b, guint8 *o, guint n, gint64 za,
+    CfqpRequant ra, gint64 zb, CfqpRequant rb, gint64 off, gint32 zo, gint32 lo, gint32 hi)
+{
+  gint64 ha = (gint64) 1 << (ra.shift - 1), hb = (gint64) 1 << (rb.shift - 1);
+  gint64 hf = (gint64) 1 << (CFQP_INT8_FRAC_BITS - 1);
+
+  for (guint x = 0; x < n; x++) {
+    gint64 t = round_shift (((gint64) a[x] - za) * ra.m, ra.shift, ha) + off;
+    gint64 v;
+    if (b)
+      t += round_shift (((gint64) b[x] - zb) * rb.m, rb.shift, hb);
+    v = zo + round_shift (t, CFQP_INT8_FRAC_BITS, hf);
+    o[x] = (guint8) (v < lo ? lo : (v > hi ? hi : v));
+  }
+}
+
+static gboolean
+have_avx512_direct (void)
+{
+  __builtin_cpu_init ();
+  return __builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512dq") &&
+      __builtin_cpu_supports ("avx512bw") && __builtin_cpu_supports ("avx512vl");
+}
+#endif
+
 CfqpInt8CpuPacked *
 cfqp_int8_cpu_lut_pack (const CfqpNode *node, const CfqpInt8Node *q)
 {
-  return cfqp_int8_cpu_lut_pack_full (node, q, TRUE);
+  return cfqp_int8_cpu_lut_pack_with (node, q, TRUE, TRUE);
 }
 
 CfqpInt8CpuPacked *
 cfqp_int8_cpu_lut_pack_full (const CfqpNode *node, const CfqpInt8Node *q, gboolean allow_orc)
+{
+  return cfqp_int8_cpu_lut_pack_with (node, q, allow_orc, FALSE);
+}
+
+gboolean
+cfqp_int8_cpu_lut_is_direct (const CfqpInt8CpuPacked *packed)
+{
+  return packed && ((const CpuLut *) packed)->direct;
+}
+
+CfqpInt8CpuPacked *
+cfqp_int8_cpu_lut_pack_with (const CfqpNode *node, const CfqpInt8Node *q, gboolean allow_orc,
+    gboolean allow_direct)
 {
   CpuLut *pl = g_new0 (CpuLut, 1);
   guint c_n = node->out_channels;
@@ -196,9 +255,17 @@ cfqp_int8_cpu_lut_pack_full (const CfqpNode *node, const CfqpInt8Node *q, gboole
         for (guint v = 0; v < 256; v++)
           pl->terms[((gsize) k * c_n + c) * 256 + v] =
               cfqp_requant ((gint64) v - q->z_in[k], q->rq_in[k * c_n + c]);
-    if (allow_orc && node->n_inputs == 2)
+#if CFQP_LUT_X86
+    /* measured on ABPN ×3's residual add (27 channels, 640×360): the ORC
+     * form ran 5× slower in the network than in isolation; this is exact
+     * whatever the scales (docs/performance.md) */
+    pl->direct = allow_direct && node->n_inputs <= 2 && have_avx512_direct ();
+#endif
+    if (allow_orc && !pl->direct && node->n_inputs == 2)
       pl->orc = orc_binary_terms (node, q, pl->terms, c_n);
-    pl->head.kernel = pl->orc ? g_strdup_printf ("%s: ORC 32-bit requantisation",
+    pl->head.kernel = pl->direct ? g_strdup_printf ("%s: direct int64 requantisation (AVX-512)",
+            cfqp_op_type_to_string (node->op))
+        : pl->orc ? g_strdup_printf ("%s: ORC 32-bit requantisation",
             cfqp_op_type_to_string (node->op))
         : g_strdup_printf ("%s: per-channel int64 term tables",
             cfqp_op_type_to_string (node->op));
@@ -238,6 +305,20 @@ cfqp_int8_cpu_binary (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8V
     cfqp_int8_ref_backend.ops[node->op] (node, q, inputs, output, y0, y1);
     return;
   }
+#if CFQP_LUT_X86
+  if (pl->direct) {
+    for (guint c = 0; c < c_n; c++) {
+      guint ca = inputs[0].c == 1 ? 0 : c, cb = two && inputs[1].c == 1 ? 0 : c;
+      CfqpRequant ra = q->rq_in[c], rb = two ? q->rq_in[c_n + c] : ra;
+      for (guint y = y0; y < y1; y++)
+        add_row_avx512 (cfqp_u8_row (&inputs[0], ca, y),
+            two ? cfqp_u8_row (&inputs[1], cb, y) : NULL, cfqp_u8_row (output, c, y),
+            output->w, q->z_in[0], ra, two ? q->z_in[1] : 0, rb, q->offset[c], q->z_out,
+            q->lo, q->hi);
+    }
+    return;
+  }
+#endif
 #ifdef HAVE_ORC
   if (pl->orc) {
     gint32 *t = cfqp_int8_cpu_scratch ((gsize) output->w * sizeof (gint32));

@@ -9,6 +9,11 @@ G_BEGIN_DECLS
 /* allow_orc FALSE: tables only, as before the ORC kernels. */
 CfqpInt8CpuPacked *cfqp_int8_cpu_lut_pack_full (const CfqpNode *node, const CfqpInt8Node *q,
                                                 gboolean allow_orc);
+/* allow_direct: add/sub per element in AVX-512 int64 lanes where the CPU
+ * has them (the production choice); FALSE keeps the ORC/table forms. */
+CfqpInt8CpuPacked *cfqp_int8_cpu_lut_pack_with (const CfqpNode *node, const CfqpInt8Node *q,
+                                                gboolean allow_orc, gboolean allow_direct);
+gboolean           cfqp_int8_cpu_lut_is_direct (const CfqpInt8CpuPacked *packed);
 /* Whether a packed elementwise node runs through ORC. */
 gboolean           cfqp_int8_cpu_lut_uses_orc  (const CfqpInt8CpuPacked *packed);
 /* A concat/activation whose tables are all the identity: runs as row copies. */

@@ -891,27 +891,40 @@ check_elementwise_orc (CfqpOpType op, guint variant, const CfqpQParams *qp, guin
   want = padded_view (c_n, h, w);
   got = padded_view (c_n, h, w);
   cfqp_int8_ref_backend.ops[op] (node, &prog->nodes[0], in, &want, 0, h);
-  packed = cfqp_int8_cpu_lut_pack_full (node, &prog->nodes[0], TRUE);
-  prog->nodes[0].packed = packed;
-  /* identity tables (parameters that happen to match) run as row copies */
-  if (expect_orc && cfqp_int8_cpu_have_orc ())
-    g_assert_true (cfqp_int8_cpu_lut_uses_orc (packed) || cfqp_int8_cpu_lut_is_copy (packed));
-  if (op == CFQP_OP_CONCAT && variant == 0 && qp[1].scale == qp[3].scale &&
-      qp[2].scale == qp[3].scale && qp[1].zero_point == qp[3].zero_point &&
-      qp[2].zero_point == qp[3].zero_point)
-    g_assert_true (cfqp_int8_cpu_lut_is_copy (packed));
-  /* two row ranges, as two workers would run them */
-  cfqp_int8_cpu_backend.ops[op] (node, &prog->nodes[0], in, &got, 0, h / 2);
-  cfqp_int8_cpu_backend.ops[op] (node, &prog->nodes[0], in, &got, h / 2, h);
-  for (gsize e = 0; e < got.plane_stride * c_n; e++)
-    if (got.data[e] != want.data[e])
-      g_error ("%s v%u %ux%u (%s data, scales %g %g -> %g, zero points %d %d -> %d, %s): "
-          "byte %zu: cpu %u, ref %u", cfqp_op_type_to_string (op), variant, w, h,
-          data == DATA_IMAGE ? "image" : "random", qp[1].scale, qp[2].scale, qp[3].scale,
-          qp[1].zero_point, qp[2].zero_point, qp[3].zero_point, packed->kernel, e,
-          got.data[e], want.data[e]);
-  packed->free (packed);
-  prog->nodes[0].packed = NULL;
+  /* form 0: ORC or tables; form 1: the production pack (AVX-512 direct
+   * add/sub where the CPU has it) */
+  for (guint form = 0; form < 2; form++) {
+    packed = form ? cfqp_int8_cpu_lut_pack (node, &prog->nodes[0])
+                  : cfqp_int8_cpu_lut_pack_full (node, &prog->nodes[0], TRUE);
+    prog->nodes[0].packed = packed;
+    if (form == 0) {
+      /* identity tables (parameters that happen to match) run as row copies */
+      if (expect_orc && cfqp_int8_cpu_have_orc ())
+        g_assert_true (cfqp_int8_cpu_lut_uses_orc (packed) || cfqp_int8_cpu_lut_is_copy (packed));
+      if (op == CFQP_OP_CONCAT && variant == 0 && qp[1].scale == qp[3].scale &&
+          qp[2].scale == qp[3].scale && qp[1].zero_point == qp[3].zero_point &&
+          qp[2].zero_point == qp[3].zero_point)
+        g_assert_true (cfqp_int8_cpu_lut_is_copy (packed));
+    } else if (op == CFQP_OP_BINARY && __builtin_cpu_supports ("avx512dq")) {
+      g_assert_true (cfqp_int8_cpu_lut_is_direct (packed));
+    }
+    if (form == 1) {   /* a fresh output for the second form */
+      g_free (got.data);
+      got = padded_view (c_n, h, w);
+    }
+    /* two row ranges, as two workers would run them */
+    cfqp_int8_cpu_backend.ops[op] (node, &prog->nodes[0], in, &got, 0, h / 2);
+    cfqp_int8_cpu_backend.ops[op] (node, &prog->nodes[0], in, &got, h / 2, h);
+    for (gsize e = 0; e < got.plane_stride * c_n; e++)
+      if (got.data[e] != want.data[e])
+        g_error ("%s v%u %ux%u (%s data, scales %g %g -> %g, zero points %d %d -> %d, %s): "
+            "byte %zu: cpu %u, ref %u", cfqp_op_type_to_string (op), variant, w, h,
+            data == DATA_IMAGE ? "image" : "random", qp[1].scale, qp[2].scale, qp[3].scale,
+            qp[1].zero_point, qp[2].zero_point, qp[3].zero_point, packed->kernel, e,
+            got.data[e], want.data[e]);
+    packed->free (packed);
+    prog->nodes[0].packed = NULL;
+  }
   for (guint k = 0; k < n_in; k++)
     g_free (in[k].data);
   g_free (want.data);
