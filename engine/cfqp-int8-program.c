@@ -272,6 +272,28 @@ build_conv (const CfqpNode *node, const CfqpQParams *qp, CfqpInt8Node *q, GError
   return TRUE;
 }
 
+gboolean
+cfqp_int8_program_pads_fit (const CfqpGraph *graph, const CfqpInt8Program *program,
+    GError **error)
+{
+  for (guint i = 0; i < graph->n_nodes; i++) {
+    const CfqpNode *node = &graph->nodes[i];
+    const CfqpConvParams *cp = &node->p.conv;
+    const CfqpQParams *in;
+
+    if ((node->op != CFQP_OP_CONV && node->op != CFQP_OP_CONV_TRANSPOSE) || !cp->pad_value)
+      continue;
+    in = &program->qparams[node->inputs[0]];
+    for (guint ic = 0; ic < cp->in_channels; ic++) {
+      double qv = round (cp->pad_value[ic] / in->scale) + in->zero_point;
+      if (!(qv >= 0 && qv <= 255))
+        FAIL ("its pad value (from a folded input normalisation) is outside its input's "
+            "INT8 range");
+    }
+  }
+  return TRUE;
+}
+
 /* Binary: t = Σ requant(q_k − z_k, M_k·2^20) + offset; q = z + round(t / 2^20). */
 static gboolean
 build_binary (const CfqpNode *node, const CfqpQParams *qp, CfqpInt8Node *q, GError **error)

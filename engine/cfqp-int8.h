@@ -96,6 +96,12 @@ void cfqp_int8_conv_weight_scales (const CfqpConvParams *conv, gboolean transpos
 CfqpInt8Program *cfqp_int8_program_new  (const CfqpGraph *graph, const CfqpQParams *table,
                                          GError **error);
 void             cfqp_int8_program_free (CfqpInt8Program *program);
+/* Whether every conv's pad value (a folded input normalisation pads with
+ * the value that normalises to 0) lies on its input's u8 grid; the program
+ * saturates one that does not, which changes the borders against FP32.
+ * FALSE with CFQP_ENGINE_ERROR_UNSUPPORTED naming the node otherwise. */
+gboolean         cfqp_int8_program_pads_fit (const CfqpGraph *graph,
+                                             const CfqpInt8Program *program, GError **error);
 
 typedef struct {
   guint8 *data;

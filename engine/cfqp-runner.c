@@ -135,6 +135,10 @@ cfqp_runner_set_qparams (CfqpRunner *runner, const CfqpQParams *qparams, GError 
   program = cfqp_int8_program_new (runner->graph, qparams, error);
   if (!program)
     return FALSE;
+  if (!cfqp_int8_program_pads_fit (runner->graph, program, error)) {
+    cfqp_int8_program_free (program);
+    return FALSE;
+  }
   if (runner->device && !runner->device->funcs->set_program (runner->device, program, error)) {
     cfqp_int8_program_free (program);
     return FALSE;

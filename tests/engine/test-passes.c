@@ -298,6 +298,53 @@ test_norm_sub_div (void)
   check_folded (g, 2);
 }
 
+/* INT8 can pad with a folded normalisation's value only where the input's
+ * u8 grid holds it: x − 0.25 pads with 0.25 and runs; x + 0.5 pads with
+ * −0.5, which would saturate to 0 and change the borders, so an INT8
+ * runner refuses the table with an error naming the conv. */
+static void
+test_norm_pad_int8 (void)
+{
+  static const float quarter = 0.25f, half = 0.5f;
+
+  for (guint k = 0; k < 2; k++) {
+    Net *n = net_new ();
+    gint64 one[1] = { 1 }, wd[4] = { 12, 3, 3, 3 }, pads[4] = { 1, 1, 1, 1 };
+    g_autoptr (GError) error = NULL;
+    g_autoptr (CfqpModel) model = NULL;
+    g_autofree CfqpQParams *qp = NULL;
+    CfqpRunnerOptions o = CFQP_RUNNER_OPTIONS_INIT;
+    CfqpRunner *r;
+    Onnx__NodeProto *conv;
+
+    net_init (n, "c", one, 1, k ? &half : &quarter, 1);
+    net_node (n, k ? "Add" : "Sub", "x", "c", NULL, "xn");
+    net_zeros (n, "w", wd, 4);
+    conv = net_node (n, "Conv", "xn", "w", NULL, "f");
+    attr_ints (n, conv, "pads", pads, 4);
+    attr_int (n, net_node (n, "DepthToSpace", "f", NULL, NULL, "y"), "blocksize", 2);
+    model = net_import (n, &error);
+    g_assert_no_error (error);
+    qp = g_new (CfqpQParams, cfqp_model_get_n_tensors (model));
+    for (guint v = 0; v < cfqp_model_get_n_tensors (model); v++)
+      qp[v] = (CfqpQParams) { 1 / 255.f, 0 };
+    o.precision = CFQP_PRECISION_INT8;
+    o.n_threads = 1;
+    o.qparams = qp;
+    r = cfqp_runner_new (model, &o, &error);
+    if (k == 0) {
+      g_assert_no_error (error);
+      g_assert_nonnull (r);
+      cfqp_runner_free (r);
+    } else {
+      g_assert_null (r);
+      g_assert_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED);
+      g_assert_nonnull (strstr (error->message, "pad value"));
+      g_test_message ("refused: %s", error->message);
+    }
+  }
+}
+
 static void
 test_norm_mul_add (void)
 {
@@ -854,6 +901,7 @@ main (int argc, char **argv)
   rng = g_rand_new_with_seed (2024);
   g_test_add_func ("/passes/norm/sub-div", test_norm_sub_div);
   g_test_add_func ("/passes/norm/mul-add", test_norm_mul_add);
+  g_test_add_func ("/passes/norm/pad-value-int8", test_norm_pad_int8);
   g_test_add_func ("/passes/norm/constant-first-sub", test_norm_constant_first_sub);
   g_test_add_func ("/passes/norm/strided", test_norm_strided);
   g_test_add_func ("/passes/norm/not-folded", test_norm_not_folded);
