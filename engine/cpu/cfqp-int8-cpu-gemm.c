@@ -118,13 +118,23 @@ cfqp_int8_cpu_gemm_select (const char **isa)
   return func;
 }
 
+gboolean
+cfqp_int8_cpu_have_avx512 (void)
+{
+#if CFQP_GEMM_X86
+  __builtin_cpu_init ();
+  return __builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512bw") &&
+      __builtin_cpu_supports ("avx512vl") && __builtin_cpu_supports ("avx512dq");
+#else
+  return FALSE;
+#endif
+}
+
 CfqpInt8RequantFunc
 cfqp_int8_cpu_requant_select (void)
 {
 #if CFQP_GEMM_X86
-  __builtin_cpu_init ();
-  if (__builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512bw") &&
-      __builtin_cpu_supports ("avx512vl") && __builtin_cpu_supports ("avx512dq"))
+  if (cfqp_int8_cpu_have_avx512 ())
     return cfqp_int8_requant_row_u8__avx512;
   if (__builtin_cpu_supports ("avx2"))
     return cfqp_int8_requant_row_u8__avx2;

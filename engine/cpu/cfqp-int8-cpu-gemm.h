@@ -77,6 +77,9 @@ void cfqp_int8_requant_row_u8__avx512 (const gint32 *acc, guint n, CfqpRequant p
 #endif
 
 CfqpInt8RequantFunc cfqp_int8_cpu_requant_select (void);
+/* AVX-512 F, BW, VL and DQ: what the avx512 requantisation variants and the
+ * direct add/sub need (always FALSE off x86). */
+gboolean cfqp_int8_cpu_have_avx512 (void);
 
 /* The widest variant this CPU runs; isa (optional) gets its name. */
 CfqpInt8GemmFunc cfqp_int8_cpu_gemm_select (const char **isa);

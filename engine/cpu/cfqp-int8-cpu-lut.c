@@ -12,12 +12,16 @@
  * and the 32-bit form equals the table on all 256 bytes of every channel;
  * concat and standalone activations (one multiplier for both signs) have
  * cfqp_orc_rescale_u8, checked the same way against their byte tables.
- * Both are measured faster than the tables (docs/performance.md). */
-#include <string.h>
+ * Both are measured faster than the tables (docs/performance.md).  Where
+ * the CPU has AVX-512 DQ, add/sub instead evaluate the tables' int64
+ * expression per element in vector lanes (exact at any scale); a concat or
+ * activation whose tables are all the identity copies rows. */
 #include "cfqp-int8-cpu-private.h"
+#include "cfqp-int8-cpu-gemm.h"
 #include "cfqp-int8-cpu-lut.h"
 
 #include <config.h>
+#include <string.h>
 #ifdef HAVE_ORC
 #include "cfqp-orc.h"
 #endif
@@ -179,12 +183,7 @@ refuse:
  * FRAC) onto the output; branch-free rounding (half away from zero) so GCC
  * vectorises it with AVX-512's int64 multiply.  Two inputs; b == NULL for
  * one. */
-#if defined (__GNUC__) && (defined (__x86_64__) || defined (__i386__))
-#define CFQP_LUT_X86 1
-#else
-#define CFQP_LUT_X86 0
-#endif
-#if CFQP_LUT_X86
+#if CFQP_GEMM_X86
 static inline gint64
 round_shift (gint64 x, guint shift, gint64 half)
 {
@@ -210,13 +209,6 @@ add_row_avx512 (const guint8 *a, const guint8 *b, guint8 *o, guint n, gint64 za,
   }
 }
 
-static gboolean
-have_avx512_direct (void)
-{
-  __builtin_cpu_init ();
-  return __builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512dq") &&
-      __builtin_cpu_supports ("avx512bw") && __builtin_cpu_supports ("avx512vl");
-}
 #endif
 
 CfqpInt8CpuPacked *
@@ -255,11 +247,11 @@ cfqp_int8_cpu_lut_pack_with (const CfqpNode *node, const CfqpInt8Node *q, gboole
         for (guint v = 0; v < 256; v++)
           pl->terms[((gsize) k * c_n + c) * 256 + v] =
               cfqp_requant ((gint64) v - q->z_in[k], q->rq_in[k * c_n + c]);
-#if CFQP_LUT_X86
+#if CFQP_GEMM_X86
     /* measured on ABPN ×3's residual add (27 channels, 640×360): the ORC
      * form ran 5× slower in the network than in isolation; this is exact
      * whatever the scales (docs/performance.md) */
-    pl->direct = allow_direct && node->n_inputs <= 2 && have_avx512_direct ();
+    pl->direct = allow_direct && node->n_inputs <= 2 && cfqp_int8_cpu_have_avx512 ();
 #endif
     if (allow_orc && !pl->direct && node->n_inputs == 2)
       pl->orc = orc_binary_terms (node, q, pl->terms, c_n);
@@ -305,7 +297,7 @@ cfqp_int8_cpu_binary (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8V
     cfqp_int8_ref_backend.ops[node->op] (node, q, inputs, output, y0, y1);
     return;
   }
-#if CFQP_LUT_X86
+#if CFQP_GEMM_X86
   if (pl->direct) {
     for (guint c = 0; c < c_n; c++) {
       guint ca = inputs[0].c == 1 ? 0 : c, cb = two && inputs[1].c == 1 ? 0 : c;

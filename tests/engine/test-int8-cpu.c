@@ -11,6 +11,7 @@
 #include "cfqp-int8-cpu-private.h"
 #include "cfqp-model-private.h"
 #include "cfqp-pixels.h"
+#include "minmax-qparams.h"
 #include "ref-f64.h"
 #include "test-models.h"
 
@@ -905,7 +906,7 @@ check_elementwise_orc (CfqpOpType op, guint variant, const CfqpQParams *qp, guin
           qp[2].scale == qp[3].scale && qp[1].zero_point == qp[3].zero_point &&
           qp[2].zero_point == qp[3].zero_point)
         g_assert_true (cfqp_int8_cpu_lut_is_copy (packed));
-    } else if (op == CFQP_OP_BINARY && __builtin_cpu_supports ("avx512dq")) {
+    } else if (op == CFQP_OP_BINARY && cfqp_int8_cpu_have_avx512 ()) {
       g_assert_true (cfqp_int8_cpu_lut_is_direct (packed));
     }
     if (form == 1) {   /* a fresh output for the second form */
@@ -986,20 +987,6 @@ test_elementwise_orc (void)
 
 /* --- whole network ------------------------------------------------------------- */
 
-typedef struct {
-  float *lo, *hi;
-} Ranges;
-
-static void
-observe_range (guint tensor, const float *data, guint c, guint h, guint w, gpointer user_data)
-{
-  Ranges *r = user_data;
-  for (gsize e = 0; e < (gsize) c * h * w; e++) {
-    r->lo[tensor] = MIN (r->lo[tensor], data[e]);
-    r->hi[tensor] = MAX (r->hi[tensor], data[e]);
-  }
-}
-
 static guint8 *
 run_packed_kernels (CfqpModel *model, const CfqpQParams *qp, CfqpBackendKind backend,
     CfqpCpuKernels kernels, guint threads, const CfqpPackedLayout *layout, const guint8 *src,
@@ -1053,27 +1040,16 @@ test_network (void)
       "abpn28", &error);
   static const CfqpPackedLayout layouts[] = { { 3, 0, 1, 2, -1 }, { 4, 2, 1, 0, 3 } };
   static const guint sizes[][2] = { { 37, 23 }, { 17, 5 }, { 1, 1 }, { 3, 7 } };
-  guint n_t;
-  g_autofree float *lo = NULL, *hi = NULL, *in = NULL;
+  g_autofree float *in = NULL;
   g_autofree CfqpQParams *qp = NULL;
-  Ranges ranges;
 
   g_assert_no_error (error);
-  n_t = cfqp_model_get_n_tensors (model);
-  lo = g_new0 (float, n_t);
-  hi = g_new0 (float, n_t);
-  ranges = (Ranges) { lo, hi };
   /* parameters from one observation of the image */
   in = g_new (float, (gsize) 3 * image.w * image.h);
   for (gsize e = 0; e < (gsize) 3 * image.w * image.h; e++)
     in[e] = image.rgb[e] / 255.f;
-  g_assert_true (cfqp_model_observe_f32 (model, in, image.w, image.h, NULL, observe_range,
-      &ranges, &error));
-  qp = g_new (CfqpQParams, n_t);
-  for (guint t = 0; t < n_t; t++) {
-    qp[t].scale = MAX ((hi[t] - lo[t]) / 255.f, 1e-6f);
-    qp[t].zero_point = (gint32) CLAMP (lroundf (-lo[t] / qp[t].scale), 0, 255);
-  }
+  qp = minmax_qparams_observe (model, in, image.w, image.h, NULL, &error);
+  g_assert_no_error (error);
 
   for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
     for (guint l = 0; l < G_N_ELEMENTS (layouts); l++) {
