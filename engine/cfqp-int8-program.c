@@ -44,6 +44,14 @@ qparams_range (const CfqpQParams *q, double *lo, double *hi)
   *hi = (255.0 - q->zero_point) * q->scale;
 }
 
+/* A concat input that feeds only the concat and whose parameters are not
+ * set yet takes the concat's (its producer requantises onto them). */
+static gboolean
+concat_input_unifies (const CfqpGraph *g, const gboolean *fixed, guint v)
+{
+  return v != 0 && !fixed[v] && cfqp_graph_count_consumers (g, v) == 1;
+}
+
 static void
 widen_concat (const CfqpGraph *g, const CfqpNode *n, const gboolean *fixed, CfqpQParams *out)
 {
@@ -53,7 +61,7 @@ widen_concat (const CfqpGraph *g, const CfqpNode *n, const gboolean *fixed, Cfqp
   qparams_range (&out[n->output], &lo, &hi);
   for (guint k = 0; k < n->n_inputs; k++) {
     guint v = n->inputs[k];
-    if (v != 0 && !fixed[v] && cfqp_graph_count_consumers (g, v) == 1)
+    if (concat_input_unifies (g, fixed, v))
       continue;   /* unified below */
     qparams_range (&out[v], &l, &h);
     if (l < lo || h > hi) {
@@ -100,7 +108,7 @@ cfqp_int8_resolve_qparams (const CfqpGraph *g, const CfqpQParams *table, CfqpQPa
         widen_concat (g, n, fixed, out);
       for (guint k = 0; k < n->n_inputs; k++) {
         guint v = n->inputs[k];
-        if (v != 0 && !fixed[v] && cfqp_graph_count_consumers (g, v) == 1) {
+        if (concat_input_unifies (g, fixed, v)) {
           out[v] = out[n->output];
           fixed[v] = TRUE;
         }

@@ -12,6 +12,7 @@ over bicubic against MACs per LR pixel) and docs/results/crops-x<s>.png
 (bicubic | FP32 | INT8 | ground truth).
 """
 import argparse
+import filecmp
 import json
 import math
 import os
@@ -123,7 +124,6 @@ def targets_table(table):
 
 def defaults_section(table):
     """Which model each embedded default is, beside the other clip-free candidates."""
-    import filecmp
     out = ["\n## Embedded defaults\n",
            "Chosen by quality per cost among the clip-free models of each scale: the FP32 gain "
            "over bicubic, and that gain per 10k MACs per LR pixel.\n",
