@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Write models/README.md (one model card per models/<run>.onnx) from the
-validation results that tools/train.py leaves in tools/.cache/results/."""
+training records that tools/train.py writes to models/records/<run>.json
+(committed beside each model, so the cards survive a lost training cache)."""
 import glob
 import hashlib
 import json
@@ -9,7 +10,7 @@ import os
 TOOLS = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(TOOLS)
 MODELS = os.path.join(REPO, "models")
-RESULTS = os.path.join(TOOLS, ".cache", "results")
+RESULTS = os.path.join(MODELS, "records")
 
 ARCH_TEXT = {
     "abpn": "ABPN (Du et al., CVPRW 2021), 28 channels: 3x3 conv 3->28 + ReLU, 4 x 3x3 conv 28->28 + ReLU, "
@@ -47,17 +48,21 @@ HR = original downscaled by 2 (PIL `Image.BICUBIC`, antialiased) and cropped to
 multiples of 24; LR = HR downscaled by s with PIL `Image.BICUBIC` (antialiased
 cubic, a = -0.5, kernel stretched by s, as MATLAB `imresize`), 8-bit PNG.
 
-**Metrics.** Measured by the PyTorch FP32 validation in `tools/train.py` (not
-yet by the C engine): whole validation photos (%(val)s), model output rounded
+**Metrics.** Measured by the PyTorch FP32 validation in `tools/train.py` (the
+same photos through the C engine, FP32 and INT8, are in docs/results.md,
+written by `tools/evaluate.py`): whole validation photos (%(val)s), model output rounded
 to 8 bits; Y = BT.601 luma in 16-235; border shave = scale; PSNR averaged over
 the images; SSIM on Y (Gaussian window 11, sigma 1.5). Bicubic = PIL
 `Image.BICUBIC` upscaling of the same LR. Reproduce one card with
 `/usr/bin/python3 tools/train.py --arch ARCH --scale S [--clipped] --eval-only`
-(needs the checkpoint in tools/.cache/ckpt/; retrain with `tools/train_all.sh`).
-Training time is wall time on 2 CPU cores shared with other jobs, so the step
-counts of the runs differ: the cosine schedule follows the time budget.
-These runs are **under-trained**: the CPU was shared with builds and fuzzers,
-so they got a few thousand steps where the reference point (ABPN-28 x3
+(needs the checkpoint in tools/.cache/ckpt/), or from the shipped file with
+`... --eval-only --init-onnx models/NAME.onnx`; retrain with `tools/train_all.sh`.
+The first runs (ABPN, XLSR x3) had wall-time budgets on 2 CPU cores shared with
+other jobs, so their step counts differ (the cosine followed the time budget);
+later runs have step budgets (`--steps N --minutes 0`) and each clipped twin
+the step count of its clip-free net, where the queue gave it one.
+These runs are **under-trained**: they got a few thousand to 21k steps of
+batch 16 on one CPU thread each, where the reference point (ABPN-28 x3
 clip-free, ~28k steps in 25 min on 2 idle cores, same recipe) reached +1.86 dB
 Y-PSNR over bicubic on unseen textured photos. Their gain is mostly in luma
 (green); on smooth photos their R/B can be slightly worse than bicubic, so the
@@ -118,11 +123,6 @@ def main():
         if not os.path.exists(onnx_path):
             continue
         split = r
-        if "minutes" not in r:  # results written before train.py recorded it
-            ck = os.path.join(TOOLS, ".cache", "ckpt", run + ".pt")
-            if os.path.exists(ck):
-                import torch
-                r["minutes"] = torch.load(ck)["args"]["minutes"]
         m, b = r["mean"]["model"], r["mean"]["bicubic"]
         rows = ["| photo | Y-PSNR model | Y-PSNR bicubic | gain | Y-SSIM model | Y-SSIM bicubic |",
                 "|---|---|---|---|---|---|"]
@@ -141,8 +141,9 @@ def main():
             "- Architecture: %s; scale x%d." % (ARCH_TEXT[r["arch"]], r["scale"]),
             "- Form: %s." % CLIP_TEXT[(r["arch"], r["clipped"])],
             "- Parameters: %d; MACs per LR pixel: %.0f (convolutions)." % (r["params"], r["macs_per_lr_pixel"]),
-            "- Training: %d steps (%.1f min on 2 shared cores), batch %d, %dx%d LR patches, flips/rotations, "
-            "L1, Adam lr %g cosine to 0, seed %d." % (r["steps"], r["train_minutes"], r["batch"],
+            "- Training: %d steps (%.1f min on 2 shared cores, %d thread%s), batch %d, %dx%d LR patches, flips/rotations, "
+            "L1, Adam lr %g cosine to 0, seed %d." % (r["steps"], r["train_minutes"], r.get("threads", 2),
+                                                       "" if r.get("threads", 2) == 1 else "s", r["batch"],
                                                        r["patch"], r["patch"], r["lr"], r["seed"]),
             "- Validation (PyTorch FP32): Y-PSNR %.2f dB vs bicubic %.2f dB (%+.2f dB); Y-SSIM %.4f vs %.4f; "
             "RGB-PSNR %.2f vs %.2f." % (m["y_psnr"], b["y_psnr"], m["y_psnr"] - b["y_psnr"], m["y_ssim"],
@@ -155,6 +156,7 @@ def main():
             "- ONNX file check (`tools/model_cards.py`: NumPy evaluation of the exported graph on the "
             "120x120 crops in tests/data/images), Y-PSNR dB: %s." % crop_check(onnx_path, r["scale"]),
             "- File: %d bytes, sha256 `%s`." % (os.path.getsize(onnx_path), sha(onnx_path)[:16]),
+        ] + (["- Record: %s." % r["record_note"]] if r.get("record_note") else []) + [
             "",
         ] + rows + [""]))
     carded = {r for r in results if os.path.exists(os.path.join(MODELS, r + ".onnx"))}
@@ -163,7 +165,7 @@ def main():
                     and os.path.basename(p)[:-5] not in carded)
     if others:
         cards.append("## Other files\n\n" + "\n".join(
-            "- `%s`: not produced by `tools/train_all.sh` on this checkout (no training record here); "
+            "- `%s`: not produced by `tools/train_all.sh` on this checkout (no record in models/records/); "
             "see `git log -- models/%s`." % (o, o) for o in others) + "\n")
     head = HEAD % {"ntrain": len(split["train_photos"]) if split else 0,
                    "nval": len(split["val_photos"]) if split else 0,

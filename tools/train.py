@@ -18,7 +18,8 @@ Validation (tools/photo-split.json "val"): full images; SR output rounded to
 Y = BT.601 luma in 16-235 ((65.481 R + 128.553 G + 24.966 B)/255 + 16 with
 RGB in [0,1]), border shave = scale; PSNR averaged over images; SSIM on Y
 (Gaussian window 11, sigma 1.5, as Wang et al.). Results go to
-tools/.cache/results/<run>.json.
+models/records/<run>.json (committed with the model; tools/model_cards.py
+writes the model cards from them) and tools/.cache/results/<run>.json.
 
 Examples:
   nice -n 10 /usr/bin/python3 tools/train.py --arch abpn --scale 3 --minutes 25
@@ -41,6 +42,7 @@ import fetch_photos  # noqa: E402
 import sr_models  # noqa: E402
 
 CACHE = fetch_photos.CACHE
+RECORDS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models", "records")
 
 
 def load_rgb(path):
@@ -138,6 +140,21 @@ def validate(model, names, scale):
 
 # --- training ---------------------------------------------------------------
 
+def onnx_state_dict(path, model):
+    """The PyTorch parameters of an ONNX file written by sr_models.export_onnx
+    (its initializers keep the parameter names); any missing or misshapen
+    parameter is an error."""
+    import onnx
+    from onnx import numpy_helper
+    init = {t.name: numpy_helper.to_array(t) for t in onnx.load(path).graph.initializer}
+    sd = {}
+    for k, v in model.state_dict().items():
+        if k not in init or tuple(init[k].shape) != tuple(v.shape):
+            sys.exit("%s: no parameter %s of shape %s" % (path, k, tuple(v.shape)))
+        sd[k] = torch.from_numpy(init[k].copy())
+    return sd
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--arch", required=True, choices=sorted(sr_models.ARCHS))
@@ -154,6 +171,8 @@ def main():
     ap.add_argument("--run", help="run name (default <arch>-x<s>[-clipped])")
     ap.add_argument("--eval-only", action="store_true")
     ap.add_argument("--export", help="write the trained net as ONNX here")
+    ap.add_argument("--init-onnx", help="start from the weights of this exported ONNX file (when no "
+                    "checkpoint exists): fine-tune a shipped model, or --eval-only to re-validate it")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -181,6 +200,8 @@ def main():
         step, train_s, done = ck["step"], ck["train_s"], ck.get("done", False)
         log("resumed", run, "at step", step, "train_s %.0f" % train_s, "done" if done else "")
     else:
+        if args.init_onnx:
+            model.load_state_dict(onnx_state_dict(args.init_onnx, model))
         log("start", run, vars(args))
 
     def save(final=False):
@@ -237,8 +258,12 @@ def main():
                 "params": sr_models.count_params(model),
                 "macs_per_lr_pixel": sr_models.macs_per_lr_pixel(model),
                 "train_photos": split["train"], "val_photos": split["val"]})
-    with open(os.path.join(CACHE, "results", run + ".json"), "w") as f:
-        json.dump(res, f, indent=1)
+    # the committed record (models/records/) is what tools/model_cards.py
+    # writes the cards from: a card must survive a lost cache
+    for d in (os.path.join(CACHE, "results"), RECORDS):
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, run + ".json"), "w") as f:
+            json.dump(res, f, indent=1)
     if args.export:
         sr_models.export_onnx(model, args.export)
         log("exported", args.export, os.path.getsize(args.export), "bytes")
