@@ -6,11 +6,10 @@
 #
 #   nohup nice -n 10 tools/train_all.sh >> tools/.cache/logs/train_all.out 2>&1 &
 #
-# or as two queues of one thread each, side by side (measured here: ABPN x3
-# 4.7 steps/s on one thread, 5.4 on two, so two 1-thread queues do ~1.7x the
-# work of one 2-thread queue on this 2-core machine):
-#   nohup nice -n 10 tools/train_all.sh a >> tools/.cache/logs/train_a.out 2>&1 &
-#   nohup nice -n 10 tools/train_all.sh b >> tools/.cache/logs/train_b.out 2>&1 &
+# Start it twice for two 1-thread workers on the same queue (measured here:
+# ABPN x3 4.7 steps/s on one thread, 5.4 on two, so two 1-thread workers do
+# ~1.7x the work of one 2-thread run on this 2-core machine); a worker killed
+# mid-run leaves its lock: remove tools/.cache/locks/<name> before restarting.
 #
 # Clip-free nets train on a wall-time budget (cosine over the budget); each
 # clipped twin then trains for the same number of steps with a step-based
@@ -69,34 +68,50 @@ default() {  # scale file
     commit "models: default-x$1.onnx = $2" "models/default-x$1.onnx" models/README.md
 }
 
-# Queue a: the earlier ABPN runs (done), then the small nets and XLSR x3's
-# clipped twin.  Queue b: XLSR x2 and the remaining clipped twins.  Later
-# runs have step budgets (--minutes 0) sized from the 1-thread rates above,
-# so their schedules do not depend on what else shares the CPU.
-queue_a() {
-    one abpn 3 --minutes 35 --steps 1000000 && default 3 abpn-x3.onnx
-    one abpn 2 --minutes 25 --steps 1000000 && default 2 abpn-x2.onnx
-    one abpn 4 --minutes 25 --steps 1000000 && default 4 abpn-x4.onnx
-    one abpn 3 --clipped $(same_steps abpn-x3)
-    one xlsr 3 --minutes 50 --steps 1000000
-    one bicubicpp 3 --steps 12000 --minutes 0
-    one bicubicpp 2 --steps 12000 --minutes 0
-    one quicksrnet_s 3 --steps 12000 --minutes 0
-    one quicksrnet_s 3 --clipped $(same_steps quicksrnet_s-x3)
-    one quicksrnet_s 2 --steps 12000 --minutes 0
-    one quicksrnet_s 2 --clipped $(same_steps quicksrnet_s-x2)
-    one xlsr 3 --clipped $(same_steps xlsr-x3)
+# One queue, any number of workers: a worker takes the first model that is
+# neither committed nor taken by another worker (a lock directory in
+# tools/.cache/locks/), so two 1-thread workers share the list without ever
+# training the same net.  Step budgets (--minutes 0) were sized from the
+# 1-thread rates, so a schedule does not depend on what else shares the CPU.
+# A clipped twin waits for its clip-free net's record (the step count).
+LOCKS=tools/.cache/locks
+mkdir -p "$LOCKS"
+
+take() {  # name: 0 when this worker got the model
+    mkdir "$LOCKS/$1" 2>/dev/null
 }
-queue_b() {
-    one xlsr 2 --steps 16000 --minutes 0
-    one xlsr 2 --clipped $(same_steps xlsr-x2)
-    one abpn 2 --clipped $(same_steps abpn-x2)
-    one abpn 4 --clipped $(same_steps abpn-x4)
+
+job() {  # arch scale [--clipped] [budget-args...]: one queue entry
+    name=$1-x$2
+    [ "$3" = "--clipped" ] && name=$name-clipped
+    git ls-files --error-unmatch "models/$name.onnx" >/dev/null 2>&1 && [ -z "$FORCE" ] && return 0
+    take "$name" || return 0
+    if [ "$3" = "--clipped" ]; then
+        while [ -d "$LOCKS/$1-x$2" ] && [ ! -e "models/records/$1-x$2.json" ]; do sleep 30; done
+        one "$@" $(same_steps "$1-x$2")
+    else
+        one "$@"
+    fi
+    rmdir "$LOCKS/$name"
 }
-case ${1:-all} in
-    a) queue_a ;;
-    b) queue_b ;;
-    all) queue_a; queue_b ;;
-    *) echo "usage: $0 [a|b|all]" >&2; exit 2 ;;
-esac
-echo "train_all ${1:-all} done"
+
+queue() {
+    job abpn 3 --minutes 35 --steps 1000000 && default 3 abpn-x3.onnx
+    job abpn 2 --minutes 25 --steps 1000000 && default 2 abpn-x2.onnx
+    job abpn 4 --minutes 25 --steps 1000000 && default 4 abpn-x4.onnx
+    job abpn 3 --clipped
+    job xlsr 3 --minutes 50 --steps 1000000
+    job bicubicpp 3 --steps 12000 --minutes 0
+    job xlsr 2 --steps 16000 --minutes 0
+    job bicubicpp 2 --steps 12000 --minutes 0
+    job quicksrnet_s 3 --steps 12000 --minutes 0
+    job quicksrnet_s 2 --steps 12000 --minutes 0
+    job quicksrnet_s 3 --clipped
+    job quicksrnet_s 2 --clipped
+    job xlsr 2 --clipped
+    job abpn 2 --clipped
+    job xlsr 3 --clipped
+    job abpn 4 --clipped
+}
+queue
+echo "train_all worker $$ done"
