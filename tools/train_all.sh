@@ -110,8 +110,8 @@ queue() {
     job quicksrnet_s 2 --clipped
     job xlsr 2 --clipped
     job abpn 2 --clipped
-    job xlsr 3 --clipped
     job abpn 4 --clipped
+    job xlsr 3 --clipped
 }
 queue
 echo "train_all worker $$ done"
