@@ -6,10 +6,11 @@
 #
 # For every model (default: every models/*.onnx but the default-x* copies)
 # writes models/<name>.calib.json with cfqpcalib's defaults (MSE observer,
-# full CFQP augmentation, clip-free), from the LR training photos of its
-# scale (tools/fetch_photos.py pairs cache, photo-split.json "train").  A
-# default-xN.onnx that is a copy of a model gets that model's calibration
-# as default-xN.calib.json (same content hash, so it matches).
+# full CFQP augmentation; clip-free, except for the *-clipped twins), from
+# the LR training photos of its scale (tools/fetch_photos.py pairs cache,
+# photo-split.json "train").  A default-xN.onnx that is a copy of a model
+# gets that model's calibration as default-xN.calib.json (same content hash,
+# so it matches).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -33,10 +34,15 @@ for m in "${models[@]}"; do
     ln -s "$PWD/tools/.cache/pairs/x$s/$photo.png" "$(printf '%s/%04d.png' "$dir" $i)"
     i=$((i + 1))
   done
-  echo "calibrating $name (x$s) on $i training photos"
+  # a clipped twin is calibrated in its published form, clips kept: it is
+  # the baseline that clip-free nets are compared with (docs/results.md);
+  # the clip-free pass on it is an ablation row of tools/ablation.py
+  clip_free=true
+  case $name in *-clipped) clip_free=false ;; esac
+  echo "calibrating $name (x$s, clip-free=$clip_free) on $i training photos"
   gst-launch-1.0 -q multifilesrc location="$dir/%04d.png" index=0 stop-index=$((i - 1)) \
       caps=image/png,framerate=1/1 ! pngdec ! videoconvert ! video/x-raw,format=RGB \
-      ! cfqpcalib model-file="$m" location="models/$name.calib.json"
+      ! cfqpcalib model-file="$m" clip-free=$clip_free location="models/$name.calib.json"
   rm -rf "$dir"
   for d in models/default-x$s.onnx; do
     if [ -f "$d" ] && cmp -s "$d" "$m"; then
