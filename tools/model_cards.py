@@ -21,8 +21,10 @@ ARCH_TEXT = {
             "1x1 conv 48->32 + ReLU, 3x3 conv 32->3s^2, DepthToSpace (CRD)",
     "quicksrnet_s": "QuickSRNet-Small (Berger et al., CVPRW 2023), 32 channels: 3x3 conv 3->32, 2 x 3x3 conv 32->32, "
                     "3x3 conv 32->3s^2, + anchor (Concat), DepthToSpace (DCR)",
-    "bicubicpp": "Bicubic++ (Bilecen & Ayazoglu, CVPRW 2023), 32 channels: SpaceToDepth 2, 3 x 3x3 conv + "
-                 "LeakyReLU(0.1), 3x3 conv -> 3(2s)^2, DepthToSpace 2s (CRD)",
+    "bicubicpp": "Bicubic++ (Bilecen & Ayazoglu, CVPRW 2023), 32 channels, no biases: 3x3 conv 3->32 stride 2, "
+                 "2 x 3x3 conv 32->32, LeakyReLU(0.1) after each, skip from the first activation to the third, "
+                 "3x3 conv 32->3(2s)^2, DepthToSpace 2s (CRD); even input sides; trained from a least-squares "
+                 "interpolator init (`BicubicPP.data_init` in tools/sr_models.py)",
 }
 
 CLIP_TEXT = {

@@ -69,36 +69,8 @@ class _D2SDCR(torch.autograd.Function):
         return g.op("DepthToSpace", x, blocksize_i=b, mode_s="DCR")
 
 
-class _S2D(torch.autograd.Function):
-    """ONNX SpaceToDepth: out[(i*b+j)*C+c, y, x] = in[c, y*b+i, x*b+j]."""
-
-    @staticmethod
-    def forward(ctx, x, b):
-        n, c, hb, wb = x.shape
-        h, w = hb // b, wb // b
-        ctx.b = b
-        return (x.reshape(n, c, h, b, w, b).permute(0, 3, 5, 1, 2, 4)
-                .reshape(n, b * b * c, h, w))
-
-    @staticmethod
-    def backward(ctx, g):
-        b = ctx.b
-        n, cb, h, w = g.shape
-        c = cb // (b * b)
-        return (g.reshape(n, b, b, c, h, w).permute(0, 3, 4, 1, 5, 2)
-                .reshape(n, c, h * b, w * b)), None
-
-    @staticmethod
-    def symbolic(g, x, b):
-        return g.op("SpaceToDepth", x, blocksize_i=b)
-
-
 def depth_to_space_dcr(x, b):
     return _D2SDCR.apply(x, b)
-
-
-def space_to_depth(x, b):
-    return _S2D.apply(x, b)
 
 
 def anchor(x, s):
@@ -178,19 +150,53 @@ class QuickSRNetSmall(nn.Module):
 
 
 class BicubicPP(nn.Module):
-    def __init__(self, scale, clipped=False, channels=32, mid=2):
+    """Bicubic++ as published (aselsan-research-imaging-team/bicubic-plusplus):
+    a stride-2 3x3 conv, two 3x3 convs, LeakyReLU(0.1) after each, a skip
+    from the first activation to the third, a 3x3 conv to 3(2s)^2 channels
+    and DepthToSpace 2s (CRD); no biases.  Needs even input sides."""
+
+    def __init__(self, scale, clipped=False, channels=32):
         super().__init__()
         self.scale, self.clipped = scale, clipped
-        self.body = nn.ModuleList([conv(12, channels)] + [conv(channels, channels) for _ in range(mid)])
-        self.last = conv(channels, 3 * (2 * scale) ** 2)
+        self.conv0 = nn.Conv2d(3, channels, 3, stride=2, padding=1, bias=False)
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.conv_out = nn.Conv2d(channels, 3 * (2 * scale) ** 2, 3, padding=1, bias=False)
         self.shuffle = nn.PixelShuffle(2 * scale)  # CRD
 
+    def features(self, x):
+        x0 = F.leaky_relu(self.conv0(x), 0.1)
+        x1 = F.leaky_relu(self.conv1(x0), 0.1)
+        return F.leaky_relu(self.conv2(x1), 0.1) + x0
+
     def forward(self, x):
-        y = space_to_depth(x, 2)
-        for c in self.body:
-            y = F.leaky_relu(c(y), 0.1)
-        y = self.shuffle(self.last(y))
+        y = self.shuffle(self.conv_out(self.features(x)))
         return torch.clamp(y, 0.0, 1.0) if self.clipped else y
+
+    @torch.no_grad()
+    def data_init(self, lr, hr):
+        """Start from an interpolator instead of noise: with no anchor the net
+        must learn upsampling itself, which short CPU budgets do not allow
+        (x3, 2000 steps: -2.84 dB under bicubic from the default init, -0.48
+        from this one).  conv0's first 12 filters pass the 2x2 pixels under
+        each output unchanged (positive, so LeakyReLU keeps them), conv2
+        starts small so the skip keeps them, and conv_out is the ridge
+        least-squares map from the 3x3 feature neighbourhood to the HR
+        sub-pixels of the given patches."""
+        w0 = self.conv0.weight
+        for c in range(3):
+            for k, (dy, dx) in enumerate(((1, 1), (1, 2), (2, 1), (2, 2))):
+                w0[4 * c + k].zero_()
+                w0[4 * c + k, c, dy, dx] = 1.0
+        self.conv2.weight.mul_(0.1)
+        f = F.unfold(self.features(lr), 3, padding=1)                  # N, C*9, L
+        t = F.pixel_unshuffle(hr, 2 * self.scale).flatten(2)           # N, 3(2s)^2, L (CRD)
+        a = f.permute(0, 2, 1).reshape(-1, f.shape[1]).double()
+        b = t.permute(0, 2, 1).reshape(-1, t.shape[1]).double()
+        ata = a.T @ a
+        ridge = 1e-3 * ata.diagonal().mean() * torch.eye(a.shape[1], dtype=torch.float64)
+        w = torch.linalg.solve(ata + ridge, a.T @ b)
+        self.conv_out.weight.copy_(w.T.reshape(self.conv_out.weight.shape).float())
 
 
 ARCHS = {"xlsr": XLSR, "abpn": ABPN, "quicksrnet_s": QuickSRNetSmall, "bicubicpp": BicubicPP}
@@ -283,13 +289,15 @@ def onnx_eval_numpy(g, x):
             p = list(a["pads"].ints) if "pads" in a else [0, 0, 0, 0]
             xp = np.pad(i[0], ((0, 0), (0, 0), (p[0], p[2]), (p[1], p[3])))
             kh, kw = w.shape[2:]
+            sh, sw = list(a["strides"].ints) if "strides" in a else [1, 1]
             N, C, H, W = xp.shape
-            oh, ow = H - kh + 1, W - kw + 1
+            oh, ow = (H - kh) // sh + 1, (W - kw) // sw + 1
             cin, cout = C // grp, w.shape[0] // grp
             outs = []
             for gi in range(grp):
                 xs = xp[:, gi * cin:(gi + 1) * cin]
-                cols = np.stack([xs[:, :, dy:dy + oh, dx:dx + ow] for dy in range(kh) for dx in range(kw)], 2)
+                cols = np.stack([xs[:, :, dy:dy + sh * (oh - 1) + 1:sh, dx:dx + sw * (ow - 1) + 1:sw]
+                                 for dy in range(kh) for dx in range(kw)], 2)
                 wg = w[gi * cout:(gi + 1) * cout].reshape(cout, cin, kh * kw)
                 outs.append(np.einsum("nckhw,ock->nohw", cols, wg))
             y = np.concatenate(outs, 1)
@@ -352,7 +360,6 @@ def _selftest():
     x = torch.arange(b * b * c * 4, dtype=torch.float32).reshape(1, b * b * c, 2, 2)
     y = depth_to_space_dcr(x, b)
     assert y[0, 1, 1 * b + 2, 0 * b + 1] == x[0, (2 * b + 1) * c + 1, 1, 0]
-    assert torch.equal(space_to_depth(y, b), x)
     # anchor + DCR = nearest upsampling
     x = torch.rand(1, 3, 5, 7)
     assert torch.equal(depth_to_space_dcr(anchor(x, 3), 3),

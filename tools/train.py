@@ -202,6 +202,13 @@ def main():
     else:
         if args.init_onnx:
             model.load_state_dict(onnx_state_dict(args.init_onnx, model))
+        elif hasattr(model, "data_init") and not args.eval_only:
+            # nets without an anchor start from a fitted interpolator: 256
+            # patches drawn with their own seed, so resumes are unaffected
+            x, y = batch(load_set(split["train"], args.scale), args.scale, args.patch, 256,
+                         np.random.default_rng([args.seed, 1 << 30]))
+            model.data_init(x, y)
+            log("data_init: least-squares readout from 256 patches")
         log("start", run, vars(args))
 
     def save(final=False):
@@ -255,6 +262,7 @@ def main():
     res.update({"run": run, "arch": args.arch, "scale": args.scale, "clipped": args.clipped,
                 "steps": step, "minutes": args.minutes, "threads": args.threads, "train_minutes": round(train_s / 60, 1), "batch": args.batch,
                 "patch": args.patch, "lr": args.lr, "seed": args.seed,
+                "data_init": hasattr(model, "data_init") and not args.init_onnx,
                 "params": sr_models.count_params(model),
                 "macs_per_lr_pixel": sr_models.macs_per_lr_pixel(model),
                 "train_photos": split["train"], "val_photos": split["val"]})
