@@ -85,6 +85,27 @@ def conv(cin, cout, k=3, groups=1):
 
 # --- architectures --------------------------------------------------------
 
+@torch.no_grad()
+def readout_init(last, feats, hr, block):
+    """Set the last conv (3x3, CRD depth-to-space by `block` after it) to the
+    ridge least-squares map from the 3x3 neighbourhood of `feats` to the HR
+    sub-pixels: a net without an anchor then starts as a fitted linear
+    interpolator instead of noise."""
+    f = F.unfold(feats, 3, padding=1)                               # N, C*9, L
+    t = F.pixel_unshuffle(hr, block).flatten(2)                     # N, 3*block^2, L (CRD)
+    a = f.permute(0, 2, 1).reshape(-1, f.shape[1]).double()
+    b = t.permute(0, 2, 1).reshape(-1, t.shape[1]).double()
+    if last.bias is not None:
+        a = torch.cat([a, torch.ones(a.shape[0], 1, dtype=a.dtype)], 1)
+    ata = a.T @ a
+    ridge = 1e-3 * ata.diagonal().mean() * torch.eye(a.shape[1], dtype=torch.float64)
+    w = torch.linalg.solve(ata + ridge, a.T @ b)
+    if last.bias is not None:
+        last.bias.copy_(w[-1].float())
+        w = w[:-1]
+    last.weight.copy_(w.T.reshape(last.weight.shape).float())
+
+
 class XLSR(nn.Module):
     def __init__(self, scale, clipped=False, channels=32, gblocks=3, groups=4):
         super().__init__()
@@ -103,13 +124,29 @@ class XLSR(nn.Module):
                 nn.init.normal_(m.weight, 0.0, (0.1 / fan_in) ** 0.5)
                 nn.init.zeros_(m.bias)
 
-    def forward(self, x):
+    def features(self, x):
         m = self.head_1x1(F.relu(self.head(x)))
         for gc, pw in zip(self.gconvs, self.g1x1):
             m = pw(F.relu(gc(m)))
-        y = F.relu(self.mix(torch.cat([self.side(x), m], dim=1)))
-        y = self.shuffle(self.tail(y))
+        return F.relu(self.mix(torch.cat([self.side(x), m], dim=1)))
+
+    def forward(self, x):
+        y = self.shuffle(self.tail(self.features(x)))
         return torch.clamp(y, 0.0, 1.0) if self.clipped else F.relu(y)
+
+    @torch.no_grad()
+    def data_init(self, lr, hr):
+        """As BicubicPP.data_init: the side conv's first 3 filters and the
+        mix's first 3 rows pass the input pixels through (positive, so the
+        ReLU keeps them) and the tail is the least-squares readout."""
+        for c in range(3):
+            self.side.weight[c].zero_()
+            self.side.weight[c, c, 1, 1] = 1.0
+            self.side.bias[c] = 0.0
+            self.mix.weight[c].zero_()
+            self.mix.weight[c, c, 0, 0] = 1.0
+            self.mix.bias[c] = 0.0
+        readout_init(self.tail, self.features(lr), hr, self.scale)
 
 
 class ABPN(nn.Module):
@@ -182,21 +219,14 @@ class BicubicPP(nn.Module):
         each output unchanged (positive, so LeakyReLU keeps them), conv2
         starts small so the skip keeps them, and conv_out is the ridge
         least-squares map from the 3x3 feature neighbourhood to the HR
-        sub-pixels of the given patches."""
+        sub-pixels of the given patches (readout_init)."""
         w0 = self.conv0.weight
         for c in range(3):
             for k, (dy, dx) in enumerate(((1, 1), (1, 2), (2, 1), (2, 2))):
                 w0[4 * c + k].zero_()
                 w0[4 * c + k, c, dy, dx] = 1.0
         self.conv2.weight.mul_(0.1)
-        f = F.unfold(self.features(lr), 3, padding=1)                  # N, C*9, L
-        t = F.pixel_unshuffle(hr, 2 * self.scale).flatten(2)           # N, 3(2s)^2, L (CRD)
-        a = f.permute(0, 2, 1).reshape(-1, f.shape[1]).double()
-        b = t.permute(0, 2, 1).reshape(-1, t.shape[1]).double()
-        ata = a.T @ a
-        ridge = 1e-3 * ata.diagonal().mean() * torch.eye(a.shape[1], dtype=torch.float64)
-        w = torch.linalg.solve(ata + ridge, a.T @ b)
-        self.conv_out.weight.copy_(w.T.reshape(self.conv_out.weight.shape).float())
+        readout_init(self.conv_out, self.features(lr), hr, 2 * self.scale)
 
 
 ARCHS = {"xlsr": XLSR, "abpn": ABPN, "quicksrnet_s": QuickSRNetSmall, "bicubicpp": BicubicPP}

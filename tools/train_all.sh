@@ -42,10 +42,6 @@ one() {  # arch scale [--clipped] budget-args...
     arch=$1; s=$2; shift 2
     name=$arch-x$s
     [ "$1" = "--clipped" ] && name=$name-clipped
-    if [ -z "$FORCE" ] && git ls-files --error-unmatch "models/$name.onnx" >/dev/null 2>&1 \
-        && git diff --quiet HEAD -- "models/$name.onnx"; then
-        echo "skip $name (committed)"; return 0
-    fi
     $PY tools/train.py --arch "$arch" --scale "$s" --threads "${THREADS:-1}" \
         --export "models/$name.onnx" "$@" || return 1
     $PY tools/model_cards.py
@@ -73,7 +69,9 @@ default() {  # scale file
 # tools/.cache/locks/), so two 1-thread workers share the list without ever
 # training the same net.  Step budgets (--minutes 0) were sized from the
 # 1-thread rates, so a schedule does not depend on what else shares the CPU.
-# A clipped twin waits for its clip-free net's record (the step count).
+# A clipped twin waits for its clip-free net's run (the step count).  A
+# committed model is redone when its recipe changed: a net that now has a
+# data init (sr_models: BicubicPP, XLSR) but was trained without one.
 LOCKS=tools/.cache/locks
 mkdir -p "$LOCKS"
 
@@ -81,13 +79,33 @@ take() {  # name: 0 when this worker got the model
     mkdir "$LOCKS/$1" 2>/dev/null
 }
 
+current() {  # name: 0 when models/<name>.onnx is committed, unchanged, and
+    # (for a net with a data init) was trained from it
+    git ls-files --error-unmatch "models/$1.onnx" >/dev/null 2>&1 \
+        && git diff --quiet HEAD -- "models/$1.onnx" || return 1
+    $PY - "$1" <<'PY'
+import json, os, sys
+sys.path.insert(0, "tools")
+import sr_models
+r = json.load(open("models/records/%s.json" % sys.argv[1]))
+has_init = hasattr(sr_models.build(r["arch"], r["scale"], r["clipped"]), "data_init")
+sys.exit(0 if r.get("data_init", False) == has_init else 1)
+PY
+}
+
 job() {  # arch scale [--clipped] [budget-args...]: one queue entry
     name=$1-x$2
     [ "$3" = "--clipped" ] && name=$name-clipped
-    git ls-files --error-unmatch "models/$name.onnx" >/dev/null 2>&1 && [ -z "$FORCE" ] && return 0
+    [ -z "$FORCE" ] && current "$name" && return 0
     take "$name" || return 0
+    if ! current "$name" && [ -e "models/$name.onnx" ] && [ -e "tools/.cache/ckpt/$name.pt" ]; then
+        # a finished checkpoint of an older recipe would only be re-exported
+        $PY -c "import torch, sys; sys.exit(0 if torch.load('tools/.cache/ckpt/$name.pt').get('done') else 1)" \
+            && git ls-files --error-unmatch "models/$name.onnx" >/dev/null 2>&1 \
+            && mv "tools/.cache/ckpt/$name.pt" "tools/.cache/ckpt/$name.old.pt"
+    fi
     if [ "$3" = "--clipped" ]; then
-        while [ -d "$LOCKS/$1-x$2" ] && [ ! -e "models/records/$1-x$2.json" ]; do sleep 30; done
+        while [ -d "$LOCKS/$1-x$2" ]; do sleep 30; done
         one "$@" $(same_steps "$1-x$2")
     else
         one "$@"
@@ -100,18 +118,18 @@ queue() {
     job abpn 2 --minutes 25 --steps 1000000 && default 2 abpn-x2.onnx
     job abpn 4 --minutes 25 --steps 1000000 && default 4 abpn-x4.onnx
     job abpn 3 --clipped
-    job xlsr 3 --minutes 50 --steps 1000000
     job bicubicpp 3 --steps 12000 --minutes 0
-    job xlsr 2 --steps 16000 --minutes 0
     job bicubicpp 2 --steps 12000 --minutes 0
     job quicksrnet_s 3 --steps 12000 --minutes 0
     job quicksrnet_s 2 --steps 12000 --minutes 0
+    job xlsr 3 --steps 16000 --minutes 0
+    job xlsr 2 --steps 16000 --minutes 0
     job quicksrnet_s 3 --clipped
     job quicksrnet_s 2 --clipped
-    job xlsr 2 --clipped
     job abpn 2 --clipped
-    job abpn 4 --clipped
     job xlsr 3 --clipped
+    job xlsr 2 --clipped
+    job abpn 4 --clipped
 }
 queue
 echo "train_all worker $$ done"
