@@ -122,36 +122,72 @@ def targets_table(table):
     return out
 
 
+def clip_pairs_section(table):
+    """Each clip-free net beside its clipped twin (same architecture and scale):
+    CFQP's claim is that the clip-free net needs no clip to survive INT8."""
+    by = {t[0]: t for t in table}
+    rows = []
+    for name in sorted(by):
+        twin = by.get(name + "-clipped")
+        if twin is None or by[name][5] is None or twin[5] is None:
+            continue
+        steps = []
+        for n in (name, name + "-clipped"):
+            rec = os.path.join(ROOT, "models", "records", n + ".json")
+            steps.append(json.load(open(rec))["steps"] if os.path.exists(rec) else None)
+        (_, s, _, b, f, i, q, _), (_, _, _, _, fc, ic, qc, _) = by[name], twin
+        rows.append("| %s | ×%d | %s / %s | %+.2f / %+.2f | %+.2f / %+.2f | %.1f / %.1f dB | %+.2f dB |" % (
+            name, s, *("%d" % n if n is not None else "?" for n in steps),
+            f["y_psnr"] - b["y_psnr"], fc["y_psnr"] - b["y_psnr"],
+            i["y_psnr"] - b["y_psnr"], ic["y_psnr"] - b["y_psnr"], q, qc, i["y_psnr"] - ic["y_psnr"]))
+    if not rows:
+        return []
+    return ["\n## Clip-free against clipped\n",
+            "Each clip-free net beside its clipped twin (the published form), both with their "
+            "shipped CFQP calibrations. Gains are Y-PSNR over bicubic on the crops above; the "
+            "last column is INT8 clip-free minus INT8 clipped. Step counts differ where a twin "
+            "got a different budget (models/README.md).\n",
+            "| model | scale | steps clip-free / clipped | FP32 gain clip-free / clipped | "
+            "INT8 gain clip-free / clipped | PSNR(INT8, FP32) clip-free / clipped | INT8 difference |",
+            "|---|---|---|---|---|---|---|"] + rows
+
+
+# A default must gain the most over bicubic; gains within this many dB of
+# the best are a tie, which the cheaper model (fewer MACs per LR pixel) wins.
+DEFAULT_TIE_DB = 0.1
+
+
 def defaults_section(table):
-    """Which model each embedded default is, beside the other clip-free candidates."""
+    """Which model each embedded default is, beside the other clip-free
+    candidates, and whether it is the one the rule picks."""
     out = ["\n## Embedded defaults\n",
-           "Chosen by quality per cost among the clip-free models of each scale: the FP32 gain "
-           "over bicubic, and that gain per 10k MACs per LR pixel.\n",
-           "| scale | model | MACs/px | FP32 gain | gain per 10k MACs | default |",
-           "|---|---|---|---|---|---|"]
-    verdict, n_cand = {}, {}
+           "Rule: among the clip-free models of a scale, the highest FP32 gain over bicubic; "
+           "gains within %.1f dB of the best count as a tie, won by the model with fewer MACs "
+           "per LR pixel (quality first, then cost). The gain per 10k MACs is shown beside.\n"
+           % DEFAULT_TIE_DB,
+           "| scale | model | MACs/px | FP32 gain | gain per 10k MACs | default | rule picks |",
+           "|---|---|---|---|---|---|---|"]
+    notes = []
     for s in sorted({t[1] for t in table}):
         dflt = os.path.join(ROOT, "models", "default-x%d.onnx" % s)
-        cands, d = [], None
+        cands = []
         for name, sc, macs, b, f, _, _, _ in table:
-            if sc != s or name.endswith("-clipped"):
-                continue
-            g = f["y_psnr"] - b["y_psnr"]
+            if sc == s and not name.endswith("-clipped"):
+                cands.append((name, macs, f["y_psnr"] - b["y_psnr"]))
+        best = max(c[2] for c in cands)
+        pick = min((c for c in cands if c[2] >= best - DEFAULT_TIE_DB), key=lambda c: c[1])[0]
+        current = None
+        for name, macs, g in cands:
             same = os.path.exists(dflt) and filecmp.cmp(dflt, os.path.join(ROOT, "models", name + ".onnx"),
                                                         shallow=False)
-            d = name if same else d
-            cands.append((name, g, g * 1e4 / macs))
-            out.append("| ×%d | %s | %d | %+.2f | %+.2f | %s |" % (s, name, macs, g, g * 1e4 / macs,
-                                                               "yes" if same else ""))
-        verdict[s] = (d, max(cands, key=lambda c: c[1])[0], max(cands, key=lambda c: c[2])[0])
-        n_cand[s] = len(cands)
-    out.append("")
-    for s in sorted(verdict):
-        d, best_gain, best_eff = verdict[s]
-        out.append("- ×%d: the default %s has %s gain and %s gain per MAC of the %d candidate(s)." % (
-            s, d or "(none found)", "the highest" if d == best_gain else "not the highest",
-            "the highest" if d == best_eff else "not the highest", n_cand[s]))
-    return out
+            current = name if same else current
+            out.append("| ×%d | %s | %d | %+.2f | %+.2f | %s | %s |" % (
+                s, name, macs, g, g * 1e4 / macs, "yes" if same else "", "yes" if name == pick else ""))
+        notes.append("- ×%d: default %s; the rule picks %s%s (%d candidate(s))." % (
+            s, current or "(none found)", pick,
+            "" if current == pick else " — the default is out of date: copy models/%s.onnx and "
+            "its calibration to models/default-x%d.*" % (pick, s), len(cands)))
+    return out + [""] + notes
 
 
 def main():
@@ -212,6 +248,7 @@ def main():
             b["ssim"], f["ssim"], "%.4f" % i["ssim"] if i else "–",
             "%.1f dB" % q if i else "–", cal))
     out += targets_table(table)
+    out += clip_pairs_section(table)
     out += defaults_section(table)
     out.append("\n![gain vs MACs](results/gain-vs-macs.png)\n")
     for s in sorted(crop_done):
