@@ -119,6 +119,18 @@ def targets_table(table):
             out.append("| %s ×%d ≥ +%.1f dB | %s | %+.2f | %s | %s |" % (
                 arch, s, need, name, g, "%+.2f" % gi if gi is not None else "–",
                 "met" if g >= need else "missed by %.2f dB" % (need - g)))
+    steps = []
+    for name, *_ in table:
+        rec = os.path.join(ROOT, "models", "records", name + ".json")
+        if os.path.exists(rec):
+            steps.append(json.load(open(rec))["steps"])
+    if steps:
+        out.append("\nWhy targets are missed: every net here is under-trained. They had %d to %d "
+                   "steps of batch 16 on one or two shared CPU threads (models/records/, models/README.md), "
+                   "where the issue's reference point (ABPN ×3, ~28k steps on two idle cores) "
+                   "reached +1.86 dB on photos like these; the nets without an anchor (XLSR, "
+                   "Bicubic++) must learn the upsampling itself and start from a fitted linear "
+                   "interpolator instead (tools/sr_models.py `data_init`)." % (min(steps), max(steps)))
     return out
 
 
