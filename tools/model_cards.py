@@ -23,8 +23,7 @@ ARCH_TEXT = {
                     "3x3 conv 32->3s^2, + anchor (Concat), DepthToSpace (DCR)",
     "bicubicpp": "Bicubic++ (Bilecen & Ayazoglu, CVPRW 2023), 32 channels, no biases: 3x3 conv 3->32 stride 2, "
                  "2 x 3x3 conv 32->32, LeakyReLU(0.1) after each, skip from the first activation to the third, "
-                 "3x3 conv 32->3(2s)^2, DepthToSpace 2s (CRD); even input sides; trained from a least-squares "
-                 "interpolator init (`BicubicPP.data_init` in tools/sr_models.py)",
+                 "3x3 conv 32->3(2s)^2, DepthToSpace 2s (CRD); even input sides",
 }
 
 CLIP_TEXT = {
@@ -144,9 +143,11 @@ def main():
             "- Form: %s." % CLIP_TEXT[(r["arch"], r["clipped"])],
             "- Parameters: %d; MACs per LR pixel: %.0f (convolutions)." % (r["params"], r["macs_per_lr_pixel"]),
             "- Training: %d steps (%.1f min on 2 shared cores, %d thread%s), batch %d, %dx%d LR patches, flips/rotations, "
-            "L1, Adam lr %g cosine to 0, seed %d." % (r["steps"], r["train_minutes"], r.get("threads", 2),
-                                                       "" if r.get("threads", 2) == 1 else "s", r["batch"],
-                                                       r["patch"], r["patch"], r["lr"], r["seed"]),
+            "L1, Adam lr %g cosine to 0, seed %d%s." % (
+                r["steps"], r["train_minutes"], r.get("threads", 2), "" if r.get("threads", 2) == 1 else "s",
+                r["batch"], r["patch"], r["patch"], r["lr"], r["seed"],
+                "; started from a least-squares interpolator (`data_init` in tools/sr_models.py: the "
+                "input pixels passed through, the last conv fitted to 256 patches)" if r.get("data_init") else ""),
             "- Validation (PyTorch FP32): Y-PSNR %.2f dB vs bicubic %.2f dB (%+.2f dB); Y-SSIM %.4f vs %.4f; "
             "RGB-PSNR %.2f vs %.2f." % (m["y_psnr"], b["y_psnr"], m["y_psnr"] - b["y_psnr"], m["y_ssim"],
                                         b["y_ssim"], m["rgb_psnr"], b["rgb_psnr"]),
