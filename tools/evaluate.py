@@ -164,8 +164,10 @@ def clip_pairs_section(table):
             "|---|---|---|---|---|---|---|"] + rows
 
 
-# A default must gain the most over bicubic; gains within this many dB of
-# the best are a tie, which the cheaper model (fewer MACs per LR pixel) wins.
+# A default must gain the most over bicubic in INT8 (cfqpsr's default
+# precision; FP32 where a model has no INT8 row); gains within this many dB
+# of the best are a tie, which the cheaper model (fewer MACs per LR pixel)
+# wins.
 DEFAULT_TIE_DB = 0.1
 
 
@@ -173,28 +175,28 @@ def defaults_section(table):
     """Which model each embedded default is, beside the other clip-free
     candidates, and whether it is the one the rule picks."""
     out = ["\n## Embedded defaults\n",
-           "Rule: among the clip-free models of a scale, the highest FP32 gain over bicubic; "
-           "gains within %.1f dB of the best count as a tie, won by the model with fewer MACs "
-           "per LR pixel (quality first, then cost). The gain per 10k MACs is shown beside.\n"
-           % DEFAULT_TIE_DB,
-           "| scale | model | MACs/px | FP32 gain | gain per 10k MACs | default | rule picks |",
-           "|---|---|---|---|---|---|---|"]
+           "Rule: among the clip-free models of a scale, the highest INT8 gain over bicubic "
+           "(INT8 is what cfqpsr runs by default); gains within %.1f dB of the best count as a "
+           "tie, won by the model with fewer MACs per LR pixel (quality first, then cost). The "
+           "INT8 gain per 10k MACs is shown beside.\n" % DEFAULT_TIE_DB,
+           "| scale | model | MACs/px | FP32 gain | INT8 gain | INT8 gain per 10k MACs | default | rule picks |",
+           "|---|---|---|---|---|---|---|---|"]
     notes = []
     for s in sorted({t[1] for t in table}):
         dflt = os.path.join(ROOT, "models", "default-x%d.onnx" % s)
         cands = []
-        for name, sc, macs, b, f, _, _, _ in table:
+        for name, sc, macs, b, f, i, _, _ in table:
             if sc == s and not name.endswith("-clipped"):
-                cands.append((name, macs, f["y_psnr"] - b["y_psnr"]))
+                cands.append((name, macs, (i or f)["y_psnr"] - b["y_psnr"], f["y_psnr"] - b["y_psnr"]))
         best = max(c[2] for c in cands)
         pick = min((c for c in cands if c[2] >= best - DEFAULT_TIE_DB), key=lambda c: c[1])[0]
         current = None
-        for name, macs, g in cands:
+        for name, macs, g, gf in cands:
             same = os.path.exists(dflt) and filecmp.cmp(dflt, os.path.join(ROOT, "models", name + ".onnx"),
                                                         shallow=False)
             current = name if same else current
-            out.append("| ×%d | %s | %d | %+.2f | %+.2f | %s | %s |" % (
-                s, name, macs, g, g * 1e4 / macs, "yes" if same else "", "yes" if name == pick else ""))
+            out.append("| ×%d | %s | %d | %+.2f | %+.2f | %+.2f | %s | %s |" % (
+                s, name, macs, gf, g, g * 1e4 / macs, "yes" if same else "", "yes" if name == pick else ""))
         notes.append("- ×%d: default %s; the rule picks %s%s (%d candidate(s))." % (
             s, current or "(none found)", pick,
             "" if current == pick else " — the default is out of date: copy models/%s.onnx and "
