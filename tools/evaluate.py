@@ -149,7 +149,9 @@ def int8_loss_section(table):
             "through every quantised tensor instead of an exact anchor. The observer and the "
             "augmentation do not change it (`cfqp-eval --rd tools/.cache/eval/x2/rd-matched.txt "
             "--observers minmax,mse --augments none,full` on xlsr-x2: 38.5–38.6 dB "
-            "PSNR(INT8, FP32), the ref backend too); which tensors cost it is not yet analysed."
+            "PSNR(INT8, FP32), the ref backend too), and ONNX Runtime running the QDQ export gives the "
+            "same bytes within 2 LSB (docs/qdq.md), so it is the quantisation of these nets, not "
+            "the engine; which tensors cost it is not yet analysed."
             % (max(rest, default=0.0), "; ".join("%s −%.2f dB (PSNR(INT8, FP32) %.1f dB)" % b for b in bad))]
 
 
