@@ -97,6 +97,12 @@ def crops(save_dir, image, names, path, box=96, zoom=2):
     out.save(path)
 
 
+def record(name):
+    """The training record of models/<name>.onnx (tools/train.py), or None."""
+    path = os.path.join(ROOT, "models", "records", name + ".json")
+    return json.load(open(path)) if os.path.exists(path) else None
+
+
 # Issue targets on the textured validation crops: Y-PSNR gain over bicubic
 # in FP32 (architecture prefix, scale) -> minimum gain in dB.
 TARGETS = [("xlsr", 3, 1.8), ("abpn", 3, 1.8), ("xlsr", 2, 2.0), ("abpn", 2, 2.0),
@@ -119,11 +125,7 @@ def targets_table(table):
             out.append("| %s ×%d ≥ +%.1f dB | %s | %+.2f | %s | %s |" % (
                 arch, s, need, name, g, "%+.2f" % gi if gi is not None else "–",
                 "met" if g >= need else "missed by %.2f dB" % (need - g)))
-    steps = []
-    for name, *_ in table:
-        rec = os.path.join(ROOT, "models", "records", name + ".json")
-        if os.path.exists(rec):
-            steps.append(json.load(open(rec))["steps"])
+    steps = [r["steps"] for r in (record(t[0]) for t in table) if r]
     if steps:
         out.append("\nWhy targets are missed: every net here is under-trained. They had %d to %d "
                    "steps of batch 16 on one or two shared CPU threads (models/records/, models/README.md), "
@@ -144,15 +146,18 @@ def int8_loss_section(table):
             if i is not None and n not in {x[0] for x in bad}]
     return ["\n## INT8 losses\n",
             "These lose more than 0.2 dB Y-PSNR from FP32 to INT8 (the others at most "
-            "%.2f dB): %s. All are nets without an anchor trained from the least-squares "
-            "interpolator init (XLSR, Bicubic++; models/README.md), whose output pixels pass "
-            "through every quantised tensor instead of an exact anchor. The observer and the "
-            "augmentation do not change it (`cfqp-eval --rd tools/.cache/eval/x2/rd-matched.txt "
-            "--observers minmax,mse --augments none,full` on xlsr-x2: 38.5–38.6 dB "
-            "PSNR(INT8, FP32), the ref backend too), and ONNX Runtime running the QDQ export gives the "
+            "%.2f dB): %s. %s The observer and the "
+            "augmentation do not change it, nor the backend (`build-eval/tools/cfqp-eval --model "
+            "models/xlsr-x2.onnx --val tools/.cache/eval/x2/val.txt --rd "
+            "tools/.cache/eval/x2/rd-matched.txt --observers minmax,mse --augments none,full "
+            "--backend ref`: 38.5–38.6 dB PSNR(INT8, FP32)), and ONNX Runtime running the QDQ export gives the "
             "same bytes within 2 LSB (docs/qdq.md), so it is the quantisation of these nets, not "
             "the engine; which tensors cost it is not yet analysed."
-            % (max(rest, default=0.0), "; ".join("%s −%.2f dB (PSNR(INT8, FP32) %.1f dB)" % b for b in bad))]
+            % (max(rest, default=0.0), "; ".join("%s −%.2f dB (PSNR(INT8, FP32) %.1f dB)" % b for b in bad),
+               "All were trained from the least-squares interpolator init (nets without an anchor; "
+               "models/README.md), whose output pixels pass through every quantised tensor "
+               "instead of an exact anchor." if all((record(b[0]) or {}).get("data_init") for b in bad)
+               else "Not all of them were trained from the interpolator init (models/records/).")]
 
 
 def clip_pairs_section(table):
@@ -164,10 +169,7 @@ def clip_pairs_section(table):
         twin = by.get(name + "-clipped")
         if twin is None or by[name][5] is None or twin[5] is None:
             continue
-        steps = []
-        for n in (name, name + "-clipped"):
-            rec = os.path.join(ROOT, "models", "records", n + ".json")
-            steps.append(json.load(open(rec))["steps"] if os.path.exists(rec) else None)
+        steps = [(record(n) or {}).get("steps") for n in (name, name + "-clipped")]
         (_, s, _, b, f, i, q, _), (_, _, _, _, fc, ic, qc, _) = by[name], twin
         rows.append("| %s | ×%d | %s / %s | %+.2f / %+.2f | %+.2f / %+.2f | %.1f / %.1f dB | %+.2f dB |" % (
             name, s, *("%d" % n if n is not None else "?" for n in steps),

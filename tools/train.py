@@ -192,12 +192,15 @@ def main():
     split = fetch_photos.prepare()
     model = sr_models.build(args.arch, args.scale, args.clipped)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-    step, train_s, done = 0, 0.0, False
+    step, train_s, done, inited, data = 0, 0.0, False, False, None
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         step, train_s, done = ck["step"], ck["train_s"], ck.get("done", False)
+        # checkpoints older than this key: every such run of a net with a
+        # data init had it
+        inited = ck.get("data_init", hasattr(model, "data_init") and not ck["args"].get("init_onnx"))
         log("resumed", run, "at step", step, "train_s %.0f" % train_s, "done" if done else "")
     else:
         if args.init_onnx:
@@ -205,16 +208,17 @@ def main():
         elif hasattr(model, "data_init") and not args.eval_only:
             # nets without an anchor start from a fitted interpolator: 256
             # patches drawn with their own seed, so resumes are unaffected
-            x, y = batch(load_set(split["train"], args.scale), args.scale, args.patch, 256,
-                         np.random.default_rng([args.seed, 1 << 30]))
+            data = load_set(split["train"], args.scale)
+            x, y = batch(data, args.scale, args.patch, 256, np.random.default_rng([args.seed, 1 << 30]))
             model.data_init(x, y)
+            inited = True
             log("data_init: least-squares readout from 256 patches")
         log("start", run, vars(args))
 
     def save(final=False):
         tmp = ckpt_path + ".tmp"
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                    "train_s": train_s, "done": final, "args": vars(args)}, tmp)
+                    "train_s": train_s, "done": final, "data_init": inited, "args": vars(args)}, tmp)
         os.replace(tmp, ckpt_path)
 
     def progress():
@@ -224,7 +228,7 @@ def main():
         return p
 
     if not args.eval_only and not done:
-        data = load_set(split["train"], args.scale)
+        data = data or load_set(split["train"], args.scale)
         model.train()
         t_last, t_ck, loss_acc, n_acc = time.time(), time.time(), 0.0, 0
         while progress() < 1.0:
@@ -262,7 +266,7 @@ def main():
     res.update({"run": run, "arch": args.arch, "scale": args.scale, "clipped": args.clipped,
                 "steps": step, "minutes": args.minutes, "threads": args.threads, "train_minutes": round(train_s / 60, 1), "batch": args.batch,
                 "patch": args.patch, "lr": args.lr, "seed": args.seed,
-                "data_init": hasattr(model, "data_init") and not args.init_onnx,
+                "data_init": inited,
                 "params": sr_models.count_params(model),
                 "macs_per_lr_pixel": sr_models.macs_per_lr_pixel(model),
                 "train_photos": split["train"], "val_photos": split["val"]})
