@@ -214,8 +214,9 @@ class BicubicPP(nn.Module):
     def data_init(self, lr, hr):
         """Start from an interpolator instead of noise: with no anchor the net
         must learn upsampling itself, which short CPU budgets do not allow
-        (x3, 2000 steps: -2.84 dB under bicubic from the default init, -0.48
-        from this one).  conv0's first 12 filters pass the 2x2 pixels under
+        (x3, 2000 steps, train.py's validation, in a scratch script not kept:
+        -2.84 dB against bicubic from the default init, +0.45 dB from this
+        one).  conv0's first 12 filters pass the 2x2 pixels under
         each output unchanged (positive, so LeakyReLU keeps them), conv2
         starts small so the skip keeps them, and conv_out is the ridge
         least-squares map from the 3x3 feature neighbourhood to the HR
