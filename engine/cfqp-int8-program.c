@@ -2,7 +2,6 @@
  * int8 weights, int32 biases, fixed-point multipliers and clamp bounds. */
 #include "cfqp-int8.h"
 
-#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -197,42 +196,6 @@ negative_slope (const CfqpActivation *act, guint c)
         node->name, cfqp_op_type_to_string (node->op), msg); \
     return FALSE; } G_STMT_END
 
-/* Output channel of weight element e ([OC][IC/g][k] or, transposed, [IC][OC/g][k]). */
-static guint
-weight_out_channel (const CfqpConvParams *cp, gboolean transpose, gsize e)
-{
-  gsize k = (gsize) cp->kernel_h * cp->kernel_w;
-  guint icg = cp->in_channels / cp->groups, ocg = cp->out_channels / cp->groups;
-
-  if (!transpose)
-    return (guint) (e / (icg * k));
-  return (guint) ((e / (ocg * k)) / icg * ocg + (e / k) % ocg);
-}
-
-void
-cfqp_int8_conv_weight_scales (const CfqpConvParams *cp, gboolean transpose, double *wscale)
-{
-  guint oc_n = cp->out_channels;
-  gsize n_w = (gsize) oc_n * (cp->in_channels / cp->groups) * cp->kernel_h * cp->kernel_w;
-
-  if (cp->weight_scale) {
-    /* a QDQ model's own scales (validated finite and > 0 at import) */
-    for (guint oc = 0; oc < oc_n; oc++)
-      wscale[oc] = cp->weight_scale[oc];
-    return;
-  }
-  /* per output channel: the largest |w| over its inputs and taps */
-  memset (wscale, 0, oc_n * sizeof (double));
-  for (gsize e = 0; e < n_w; e++) {
-    guint oc = weight_out_channel (cp, transpose, e);
-    wscale[oc] = MAX (wscale[oc], fabs (cp->weight[e]));
-  }
-  /* rounded to float: the scale a QDQ export stores, so that an exported
-   * model re-imported computes with exactly the same multipliers */
-  for (guint oc = 0; oc < oc_n; oc++)
-    wscale[oc] = wscale[oc] > 0 ? MAX ((double) (float) (wscale[oc] / 127.0), FLT_MIN) : 1.0;
-}
-
 static gboolean
 build_conv (const CfqpNode *node, const CfqpQParams *qp, CfqpInt8Node *q, GError **error)
 {
@@ -250,16 +213,11 @@ build_conv (const CfqpNode *node, const CfqpQParams *qp, CfqpInt8Node *q, GError
   q->rq_neg = g_new (CfqpRequant, oc_n);
   /* Finite at import, but folded constants (Mul, Add into the conv) can
    * overflow to inf and NaN: not quantisable, and casting them is UB. */
-  for (gsize e = 0; e < n_w; e++)
-    if (!isfinite (cp->weight[e]))
-      FAIL ("weights are not finite");
   for (guint oc = 0; cp->bias && oc < oc_n; oc++)
     if (!isfinite (cp->bias[oc]))
       FAIL ("biases are not finite");
-  for (gsize e = 0; e < n_w; e++) {
-    guint oc = weight_out_channel (cp, transpose, e);
-    q->weight[e] = (gint8) CLAMP (lround (cp->weight[e] / wscale[oc]), -127, 127);
-  }
+  if (!cfqp_int8_quantize_conv_weights (cp, transpose, wscale, q->weight))
+    FAIL ("weights are not finite");
   activation_bounds (&node->act, out, q);
   for (guint oc = 0; oc < oc_n; oc++) {
     double acc_scale = (double) in->scale * wscale[oc];

@@ -4,7 +4,8 @@
  * `ref` kernels (cfqp-int8-ref.c); every other backend matches them bit for
  * bit.  Summary:
  *   activations  uint8, x = s·(q − z)
- *   weights      int8, symmetric per output channel, [−127, 127]
+ *   weights      int8, symmetric per output channel, [−127, 127], each
+ *                filter keeping its rounded tap sum (cfqp-int8-weights.c)
  *   bias         int32, round(b / (s_in·s_w))
  *   conv         acc = b_q + Σ w_q·(q_in − z_in)            (int32)
  *   requant      q = clamp(z_out + rshift_round(acc·m, shift), lo, hi)
@@ -92,6 +93,14 @@ void cfqp_int8_resolve_qparams (const CfqpGraph *graph, const CfqpQParams *table
  * float; 1 for an all-zero channel. */
 void cfqp_int8_conv_weight_scales (const CfqpConvParams *conv, gboolean transpose,
                                    double *wscale);
+
+/* The int8 taps of a conv (same layout as its float weights) on those
+ * scales: nearest rounding, then within each filter (output channel × input
+ * channel, × output phase for a transposed conv) the taps nearest to a tie
+ * moved until the filter's tap sum is the rounded exact sum.  FALSE if a
+ * weight is not finite. */
+gboolean cfqp_int8_quantize_conv_weights (const CfqpConvParams *conv, gboolean transpose,
+                                          const double *wscale, gint8 *wq);
 
 CfqpInt8Program *cfqp_int8_program_new  (const CfqpGraph *graph, const CfqpQParams *table,
                                          GError **error);

@@ -144,19 +144,17 @@ def int8_loss_section(table):
         return []
     rest = [f["y_psnr"] - i["y_psnr"] for n, _, _, b, f, i, q, _ in table
             if i is not None and n not in {x[0] for x in bad}]
+    anchorless = all((record(b[0]) or {}).get("data_init") for b in bad)
     return ["\n## INT8 losses\n",
             "These lose more than 0.2 dB Y-PSNR from FP32 to INT8 (the others at most "
-            "%.2f dB): %s. %s The observer and the "
-            "augmentation do not change it, nor the backend (`build-eval/tools/cfqp-eval --model "
-            "models/xlsr-x2.onnx --val tools/.cache/eval/x2/val.txt --rd "
-            "tools/.cache/eval/x2/rd-matched.txt --observers minmax,mse --augments none,full "
-            "--backend ref`: 38.5–38.6 dB PSNR(INT8, FP32)), and ONNX Runtime running the QDQ export gives the "
-            "same bytes within 2 LSB (docs/qdq.md), so it is the quantisation of these nets, not "
-            "the engine; which tensors cost it is not yet analysed."
+            "%.2f dB): %s. %s Most of what they lost before was weight rounding, which the tap-sum rounding "
+            "of the engine's int8 weights removed (docs/cfqp.md, \"Weight rounding\"); "
+            "`/usr/bin/python3 tools/xlsr_int8_probe.py --model models/xlsr-x2.onnx --scale 2` "
+            "shows which layers cost the rest."
             % (max(rest, default=0.0), "; ".join("%s −%.2f dB (PSNR(INT8, FP32) %.1f dB)" % b for b in bad),
                "All were trained from the least-squares interpolator init (nets without an anchor; "
-               "models/README.md), whose output pixels pass through every quantised tensor "
-               "instead of an exact anchor." if all((record(b[0]) or {}).get("data_init") for b in bad)
+               "models/README.md): their output pixels pass through quantised convs instead of "
+               "an exact anchor." if anchorless
                else "Not all of them were trained from the interpolator init (models/records/).")]
 
 

@@ -1,0 +1,126 @@
+/* INT8 conv weights: per output channel scales and the int8 taps.
+ *
+ * Rounding each tap to nearest errs on every tap alike, and on a flat input
+ * (most of an image, and of the feature maps that carry it) a filter's gain
+ * is off by the sum of its taps' errors: up to k/2 steps for k taps.  A net
+ * that carries the picture itself through a conv, as XLSR's side conv does
+ * once trained from an interpolator, lost ~10 dB of PSNR(INT8, FP32) that
+ * way (docs/cfqp.md, "Weight rounding").  So every filter (one output
+ * channel's taps on one input channel, per output phase for a transposed
+ * conv) keeps the nearest integer to its exact tap sum: the taps whose
+ * rounding came closest to a tie go the other way until it does.  Each tap
+ * stays within one step of its exact value, and integer weights (a QDQ
+ * model's) are kept as they are. */
+#include "cfqp-int8.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+/* Output channel of weight element e ([OC][IC/g][k] or, transposed, [IC][OC/g][k]). */
+static guint
+weight_out_channel (const CfqpConvParams *cp, gboolean transpose, gsize e)
+{
+  gsize k = (gsize) cp->kernel_h * cp->kernel_w;
+  guint icg = cp->in_channels / cp->groups, ocg = cp->out_channels / cp->groups;
+
+  if (!transpose)
+    return (guint) (e / (icg * k));
+  return (guint) ((e / (ocg * k)) / icg * ocg + (e / k) % ocg);
+}
+
+void
+cfqp_int8_conv_weight_scales (const CfqpConvParams *cp, gboolean transpose, double *wscale)
+{
+  guint oc_n = cp->out_channels;
+  gsize n_w = (gsize) oc_n * (cp->in_channels / cp->groups) * cp->kernel_h * cp->kernel_w;
+
+  if (cp->weight_scale) {
+    /* a QDQ model's own scales (validated finite and > 0 at import) */
+    for (guint oc = 0; oc < oc_n; oc++)
+      wscale[oc] = cp->weight_scale[oc];
+    return;
+  }
+  /* per output channel: the largest |w| over its inputs and taps */
+  memset (wscale, 0, oc_n * sizeof (double));
+  for (gsize e = 0; e < n_w; e++) {
+    guint oc = weight_out_channel (cp, transpose, e);
+    wscale[oc] = MAX (wscale[oc], fabs (cp->weight[e]));
+  }
+  /* rounded to float: the scale a QDQ export stores, so that an exported
+   * model re-imported computes with exactly the same multipliers */
+  for (guint oc = 0; oc < oc_n; oc++)
+    wscale[oc] = wscale[oc] > 0 ? MAX ((double) (float) (wscale[oc] / 127.0), FLT_MIN) : 1.0;
+}
+
+/* One filter's taps (u: exact values in steps, q: their nearest roundings,
+ * both indexed by tap[0..n)): moves the roundings nearest to a tie until
+ * sum(q) is the nearest integer to sum(u). */
+static void
+keep_tap_sum (const double *u, gint8 *q, const guint *tap, guint n)
+{
+  double sum_u = 0;
+  gint have = 0, want;
+
+  for (guint i = 0; i < n; i++) {
+    sum_u += u[tap[i]];
+    have += q[tap[i]];
+  }
+  want = (gint) round (sum_u);
+  while (have != want) {
+    gint d = want > have ? 1 : -1;
+    gint best = -1;
+    double best_r = 0;
+
+    for (guint i = 0; i < n; i++) {
+      guint t = tap[i];
+      double r = d * (u[t] - q[t]);   /* > 0: the tap was rounded against d */
+      if (r > best_r && q[t] + d >= -127 && q[t] + d <= 127) {
+        best_r = r;
+        best = (gint) t;
+      }
+    }
+    if (best < 0)
+      break;                          /* only taps at ±127 or exact are left */
+    q[best] += d;
+    have += d;
+  }
+}
+
+gboolean
+cfqp_int8_quantize_conv_weights (const CfqpConvParams *cp, gboolean transpose,
+    const double *wscale, gint8 *wq)
+{
+  guint kh = cp->kernel_h, kw = cp->kernel_w;
+  gsize k = (gsize) kh * kw;
+  gsize n_w = (gsize) cp->out_channels * (cp->in_channels / cp->groups) * k;
+  /* a transposed conv's output phase (y mod stride, x mod stride) sees the
+   * taps whose offset (tap × dilation) is of one residue class: each class
+   * is a filter of its own */
+  guint sh = transpose ? MAX (cp->stride_h, 1) : 1, sw = transpose ? MAX (cp->stride_w, 1) : 1;
+  g_autofree double *u = g_new (double, k);
+  g_autofree guint *tap = g_new (guint, k);
+
+  for (gsize e = 0; e < n_w; e++)
+    if (!isfinite (cp->weight[e]))
+      return FALSE;
+  for (gsize f = 0; f < n_w / k; f++) {
+    double s = wscale[weight_out_channel (cp, transpose, f * k)];
+    gint8 *q = wq + f * k;
+
+    for (gsize t = 0; t < k; t++) {
+      u[t] = cp->weight[f * k + t] / s;
+      q[t] = (gint8) CLAMP (lround (u[t]), -127, 127);
+    }
+    for (guint py = 0; py < sh; py++)
+      for (guint px = 0; px < sw; px++) {
+        guint n = 0;
+        for (guint ky = 0; ky < kh; ky++)
+          for (guint kx = 0; kx < kw; kx++)
+            if ((ky * cp->dilation_h) % sh == py && (kx * cp->dilation_w) % sw == px)
+              tap[n++] = ky * kw + kx;
+        keep_tap_sum (u, q, tap, n);
+      }
+  }
+  return TRUE;
+}
