@@ -32,10 +32,11 @@ def run_eval(build, model, clip_free, val, rd, backend):
            "--backend", backend]
     if clip_free:
         cmd.append("--clip-free")
-    # each run is cached by its command line and the model's bytes, so an
-    # interrupted ablation resumes where it stopped
-    key = hashlib.sha256((" ".join(cmd) + hashlib.sha256(open(model, "rb").read()).hexdigest())
-                         .encode()).hexdigest()[:16]
+    # each run is cached by its command line, the model's bytes and the
+    # engine's (cfqp-eval's) bytes, so an interrupted ablation resumes where
+    # it stopped and a changed engine is measured again
+    digest = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
+    key = hashlib.sha256((" ".join(cmd) + digest(model) + digest(cmd[0])).encode()).hexdigest()[:16]
     cache = os.path.join(HERE, ".cache", "ablation", key + ".jsonl")
     if os.path.exists(cache):
         out = open(cache).read()

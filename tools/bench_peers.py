@@ -81,21 +81,21 @@ def make_frame(w, h):
 
 
 def model_for_scale(scale):
-    """(onnx path, calibration path or None, description)."""
-    if scale == 3:
-        return (os.path.join(ROOT, "models/abpn-x3.onnx"),
-                os.path.join(ROOT, "models/abpn-x3.calib.json"), "models/abpn-x3.onnx (trained)")
-    p = os.path.join(ROOT, "models/default-x2.onnx")
+    """(onnx path, calibration path or None, description): the shipped ABPN
+    of the scale (the PyTorch peers rebuild ABPN-family graphs only, so the
+    embedded default, which the evaluation's rule may make another net, is
+    not used)."""
+    p = os.path.join(ROOT, "models/abpn-x%d.onnx" % scale)
     if os.path.exists(p):
-        c = os.path.join(ROOT, "models/default-x2.calib.json")
-        return p, c if os.path.exists(c) else None, "models/default-x2.onnx"
+        c = p[:-len(".onnx")] + ".calib.json"
+        return p, c if os.path.exists(c) else None, "models/abpn-x%d.onnx (trained)" % scale
     import torch
     import sr_models
     os.makedirs(CACHE, exist_ok=True)
-    out = os.path.join(CACHE, "abpn-x2-untrained.onnx")
+    out = os.path.join(CACHE, "abpn-x%d-untrained.onnx" % scale)
     torch.manual_seed(1)
-    sr_models.export_onnx(sr_models.build("abpn", 2), out)
-    return out, None, "ABPN-28 x2 of tools/sr_models.py (untrained, seed 1)"
+    sr_models.export_onnx(sr_models.build("abpn", scale), out)
+    return out, None, "ABPN-28 x%d of tools/sr_models.py (untrained, seed 1)" % scale
 
 
 def onnx_static(src, dst, w, h, scale):

@@ -110,8 +110,8 @@ queue() {
     job quicksrnet_s 3 --clipped 12000
     job quicksrnet_s 2 12000
     job quicksrnet_s 2 --clipped 12000
-    job xlsr 3 16000
-    job xlsr 3 --clipped 16000
+    job xlsr 3 32000
+    job xlsr 3 --clipped 32000
     job xlsr 2 16000
     job xlsr 2 --clipped 16000
 }
