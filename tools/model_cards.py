@@ -62,8 +62,8 @@ The first runs (ABPN, XLSR x3) had wall-time budgets on 2 CPU cores shared with
 other jobs, so their step counts differ (the cosine followed the time budget);
 later runs have step budgets (`--steps N --minutes 0`) and each clipped twin
 the step count of its clip-free net, where the queue gave it one.
-These runs are **under-trained**: they got a few thousand to 21k steps of
-batch 16 on one CPU thread each, where the reference point (ABPN-28 x3
+These runs are **under-trained**: they got %(steps)s steps of
+batch 16 on one or two CPU threads each, where the reference point (ABPN-28 x3
 clip-free, ~28k steps in 25 min on 2 idle cores, same recipe) reached +1.86 dB
 Y-PSNR over bicubic on unseen textured photos. Their gain is mostly in luma
 (green); on smooth photos their R/B can be slightly worse than bicubic, so the
@@ -170,7 +170,9 @@ def main():
         cards.append("## Other files\n\n" + "\n".join(
             "- `%s`: not produced by `tools/train_all.sh` on this checkout (no record in models/records/); "
             "see `git log -- models/%s`." % (o, o) for o in others) + "\n")
+    steps = sorted(results[r]["steps"] for r in carded)
     head = HEAD % {"ntrain": len(split["train_photos"]) if split else 0,
+                   "steps": "%d to %d" % (steps[0], steps[-1]) if steps else "no",
                    "nval": len(split["val_photos"]) if split else 0,
                    "val": ", ".join(split["val_photos"]) if split else "",
                    "defaults": "; ".join(defaults) if defaults else "none yet"}
