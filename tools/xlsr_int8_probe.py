@@ -31,11 +31,7 @@ from PIL import Image
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import sr_models  # noqa: E402
-
-
-def rhaz(x):
-    """Rounding half away from zero, as the engine's lround."""
-    return torch.sign(x) * torch.floor(torch.abs(x) + 0.5)
+from fakequant_check import fq, rhaz  # noqa: E402  (the engine's rounding and activation fake-quant)
 
 
 def quantize_weight(w, tap_sums):
@@ -71,8 +67,7 @@ class Sim:
         if not acts:
             return x
         t = self.cal[name]
-        s, z = t["scale"], t["zero_point"]
-        return (torch.clamp(rhaz(x / s) + z, 0, 255) - z) * s
+        return fq(x, (t["scale"], t["zero_point"]))
 
     def conv(self, mod, x, name, acts, wset, relu):
         w = self.wq[mod] if mod in wset else mod.weight

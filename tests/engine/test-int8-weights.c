@@ -21,8 +21,9 @@ static const WeightCase cases[] = {
   { "transpose5x5-s3-d2", 4, 3, 1, 5, 5, 3, 2, TRUE },
 };
 
+/* A conv of the case's shape over the weights w (not copied). */
 static CfqpConvParams
-random_conv (const WeightCase *tc, GRand *rand, gsize *n_w)
+conv_params (const WeightCase *tc, float *w)
 {
   CfqpConvParams cp = { 0 };
 
@@ -33,12 +34,25 @@ random_conv (const WeightCase *tc, GRand *rand, gsize *n_w)
   cp.groups = tc->groups;
   cp.in_channels = tc->ic;
   cp.out_channels = tc->oc;
+  cp.weight = w;
+  return cp;
+}
+
+static CfqpConvParams
+random_conv (const WeightCase *tc, GRand *rand, gsize *n_w)
+{
+  CfqpConvParams cp;
+
   *n_w = (gsize) tc->oc * (tc->ic / tc->groups) * tc->kh * tc->kw;
-  cp.weight = g_new (float, *n_w);
+  cp = conv_params (tc, g_new (float, *n_w));
   for (gsize e = 0; e < *n_w; e++)
     cp.weight[e] = (float) g_rand_double_range (rand, -1.0, 1.0);
   return cp;
 }
+
+/* One 3×3 filter, and 4 outputs × 2 inputs of 3×3, stride 1. */
+static const WeightCase one_filter = { "one-filter", 1, 1, 1, 3, 3, 1, 1, FALSE };
+static const WeightCase four_by_two = { "four-by-two", 4, 2, 1, 3, 3, 1, 1, FALSE };
 
 /* The taps of filter f that one output phase sees (all of them for a conv). */
 static guint
@@ -121,9 +135,7 @@ test_flat_gain (void)
   gint8 q[9];
   double ws = 1.0 / 127;
   gint sum = 0;
-  CfqpConvParams cp = { .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1,
-                        .dilation_h = 1, .dilation_w = 1, .groups = 1,
-                        .in_channels = 1, .out_channels = 1, .weight = w };
+  CfqpConvParams cp = conv_params (&one_filter, w);
 
   w[0] = 1.0f;                           /* sets the scale to 1/127 */
   for (guint t = 1; t < 9; t++)
@@ -144,11 +156,9 @@ test_integer_weights_kept (void)
   float w[4 * 2 * 9], scale[4];
   gint8 want[4 * 2 * 9], q[4 * 2 * 9];
   double ws[4];
-  CfqpConvParams cp = { .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1,
-                        .dilation_h = 1, .dilation_w = 1, .groups = 1,
-                        .in_channels = 2, .out_channels = 4, .weight = w,
-                        .weight_scale = scale };
+  CfqpConvParams cp = conv_params (&four_by_two, w);
 
+  cp.weight_scale = scale;
   for (guint oc = 0; oc < 4; oc++)
     scale[oc] = (float) g_rand_double_range (rand, 1e-4, 1e-1);
   for (guint e = 0; e < G_N_ELEMENTS (w); e++) {
@@ -166,9 +176,7 @@ test_not_finite (void)
   float w[9] = { 0.1f, 0.2f, NAN, 0, 0, 0, 0, 0, 0 };
   gint8 q[9];
   double ws = 1.0;
-  CfqpConvParams cp = { .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1,
-                        .dilation_h = 1, .dilation_w = 1, .groups = 1,
-                        .in_channels = 1, .out_channels = 1, .weight = w };
+  CfqpConvParams cp = conv_params (&one_filter, w);
 
   g_assert_false (cfqp_int8_quantize_conv_weights (&cp, FALSE, &ws, q));
 }
