@@ -49,9 +49,8 @@ one() {  # name train.py-args...
 # training the same net.  Every entry has a step budget (--steps N
 # --minutes 0, cosine over the steps), so a schedule does not depend on what
 # else shares the CPU, and a clipped twin is listed with its clip-free net's
-# budget: the INT8 ablation compares nets of equal training.  (abpn x4 was
-# trained on a wall-time budget; its entries give the step count that run
-# reached.)  A committed model is redone when its recipe changed:
+# budget: the INT8 ablation compares nets of equal training.  A committed
+# model is redone when its recipe changed:
 # another step budget, or a net that now has a data init (sr_models:
 # BicubicPP, XLSR) but was trained without one.
 LOCKS=tools/.cache/locks
@@ -102,8 +101,8 @@ queue() {
     job abpn 3 --clipped 18000
     job abpn 2 18000
     job abpn 2 --clipped 18000
-    job abpn 4 4018
-    job abpn 4 --clipped 4018
+    job abpn 4 18000
+    job abpn 4 --clipped 18000
     job bicubicpp 3 60000
     job bicubicpp 2 60000
     job quicksrnet_s 3 12000
