@@ -127,13 +127,35 @@ def targets_table(table):
                 "met" if g >= need else "missed by %.2f dB" % (need - g)))
     steps = [r["steps"] for r in (record(t[0]) for t in table) if r]
     if steps:
-        out.append("\nWhy targets are missed: every net here is under-trained. They had %d to %d "
-                   "steps of batch 16 on one or two shared CPU threads (models/records/, models/README.md), "
-                   "where the issue's reference point (ABPN ×3, ~28k steps on two idle cores) "
-                   "reached +1.86 dB on photos like these; the nets without an anchor (XLSR, "
-                   "Bicubic++) must learn the upsampling itself and start from a fitted linear "
-                   "interpolator instead (tools/sr_models.py `data_init`)." % (min(steps), max(steps)))
+        out.append("\nWhy targets are missed. The nets had %d to %d steps of batch 16 on one or two "
+                   "shared CPU threads (models/records/, models/README.md), where the issue's reference "
+                   "point (ABPN ×3, ~28k steps on two idle cores) reached +1.86 dB on photos like these. "
+                   "The nets without an anchor (XLSR, Bicubic++) must learn the upsampling itself and "
+                   "start from a fitted linear interpolator instead (tools/sr_models.py `data_init`)."
+                   % (min(steps), max(steps)))
+        out += steps_against_gain(table)
     return out
+
+
+# Earlier shipped runs of a net, FP32 gain on these crops (docs/results.md at
+# 764cfbc): what more steps bought, beside this run's figures.
+EARLIER = [("bicubicpp-x3", 12000, 0.63), ("bicubicpp-x2", 12000, 0.81), ("abpn-x2", 9074, 1.83),
+           ("abpn-x4", 4018, 1.04)]
+
+
+def steps_against_gain(table):
+    """A sentence on what retraining with more steps bought, for the nets retrained since."""
+    gains = {t[0]: t[4]["y_psnr"] - t[3]["y_psnr"] for t in table}
+    rows = ["%s %d → %d steps: %+.2f → %+.2f dB" % (n, old, record(n)["steps"], g, gains[n])
+            for n, old, g in EARLIER
+            if n in gains and record(n) and record(n)["steps"] != old]
+    if not rows:
+        return []
+    n_train = len(json.load(open(os.path.join(ROOT, "tools", "photo-split.json")))["train"])
+    return ["\nMore steps, same loss, patches and batch (FP32 gain; the earlier runs from "
+            "docs/results.md at 764cfbc): " + "; ".join(rows) + ". So steps are only part of "
+            "the gap: a net that barely moved is close to what this recipe and the %d training "
+            "photos give." % n_train]
 
 
 def int8_loss_section(table):
