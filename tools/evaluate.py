@@ -146,9 +146,12 @@ EARLIER = [("bicubicpp-x3", 12000, 0.63), ("bicubicpp-x2", 12000, 0.81), ("abpn-
 def steps_against_gain(table):
     """A sentence on what retraining with more steps bought, for the nets retrained since."""
     gains = {t[0]: t[4]["y_psnr"] - t[3]["y_psnr"] for t in table}
-    rows = ["%s %d → %d steps: %+.2f → %+.2f dB" % (n, old, record(n)["steps"], g, gains[n])
-            for n, old, g in EARLIER
-            if n in gains and record(n) and record(n)["steps"] != old]
+    rows = []
+    for name, old_steps, old_gain in EARLIER:
+        r = record(name)
+        if name in gains and r and r["steps"] != old_steps:
+            rows.append("%s %d → %d steps: %+.2f → %+.2f dB"
+                        % (name, old_steps, r["steps"], old_gain, gains[name]))
     if not rows:
         return []
     n_train = len(json.load(open(os.path.join(ROOT, "tools", "photo-split.json")))["train"])
