@@ -62,13 +62,14 @@ The first runs (ABPN, XLSR x3) had wall-time budgets on 2 CPU cores shared with
 other jobs, so their step counts differ (the cosine followed the time budget);
 later runs have step budgets (`--steps N --minutes 0`) and each clipped twin
 the step count of its clip-free net, where the queue gave it one.
-These runs are **under-trained**: they got %(steps)s steps of
-batch 16 on one or two CPU threads each, where the reference point (ABPN-28 x3
-clip-free, ~28k steps in 25 min on 2 idle cores, same recipe) reached +1.86 dB
-Y-PSNR over bicubic on unseen textured photos. Their gain is mostly in luma
+These runs are short: they got %(steps)s steps of batch 16 on one or two
+CPU threads each, where the reference point (ABPN-28 x3 clip-free, ~28k steps
+in 25 min on 2 idle cores, same recipe) reached +1.86 dB Y-PSNR over bicubic on
+unseen textured photos. More steps helped every net retrained so far, by very
+different amounts (docs/results.md, "Targets"). Their gain is mostly in luma
 (green); on smooth photos their R/B can be slightly worse than bicubic, so the
-RGB-PSNR gain is small. Retrain with a larger `--minutes` (or `--steps` with
-`--minutes 0` for a deterministic schedule) on an idle machine for better nets.
+RGB-PSNR gain is small. Retrain with more `--steps` (with `--minutes 0` for a
+deterministic schedule) on an idle machine for better nets.
 
 Defaults embedded by the plugin: %(defaults)s.
 
