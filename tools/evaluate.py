@@ -24,6 +24,8 @@ from PIL import Image, ImageDraw
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import fetch_photos  # noqa: E402  (the committed photo split)
 
 
 def eval_model(build, model, scale, save_dir):
@@ -145,7 +147,7 @@ EARLIER = [("bicubicpp-x3", 12000, 0.63), ("bicubicpp-x2", 12000, 0.81), ("abpn-
 
 def steps_against_gain(table):
     """A sentence on what retraining with more steps bought, for the nets retrained since."""
-    gains = {t[0]: t[4]["y_psnr"] - t[3]["y_psnr"] for t in table}
+    gains = {n: f["y_psnr"] - b["y_psnr"] for n, _, _, b, f, _, _, _ in table}
     rows = []
     for name, old_steps, old_gain in EARLIER:
         r = record(name)
@@ -154,7 +156,7 @@ def steps_against_gain(table):
                         % (name, old_steps, r["steps"], old_gain, gains[name]))
     if not rows:
         return []
-    n_train = len(json.load(open(os.path.join(ROOT, "tools", "photo-split.json")))["train"])
+    n_train = len(fetch_photos.load_split()["train"])
     return ["\nMore steps, same loss, patches and batch (FP32 gain; the earlier runs from "
             "docs/results.md at 764cfbc): " + "; ".join(rows) + ". More steps helped every net "
             "retrained, by amounts that differ even between the two forms of one architecture "
