@@ -97,8 +97,8 @@ job() {  # arch scale [--clipped] steps: one queue entry
 }
 
 queue() {
-    job abpn 3 18000
-    job abpn 3 --clipped 18000
+    job abpn 3 28000
+    job abpn 3 --clipped 28000
     job abpn 2 18000
     job abpn 2 --clipped 18000
     job abpn 4 18000
