@@ -130,14 +130,17 @@ def targets_table(table):
                 "met" if g >= need else "missed by %.2f dB" % (need - g)))
     steps = [r["steps"] for r in (record(t[0]) for t in table) if r]
     if steps:
+        ref = [(record(t[0])["steps"], t[4]["y_psnr"] - t[3]["y_psnr"]) for t in table
+               if t[0] == "abpn-x3" and record(t[0])]
         out.append("\nWhy targets are missed. The nets had %d to %d steps of batch 16 on one or two "
                    "shared CPU threads (models/records/, models/README.md), where the issue's reference "
-                   "point (ABPN ×3, ~28k steps on two idle cores) reached +1.86 dB on photos like these. "
+                   "point (ABPN ×3, ~28k steps on two idle cores) reached +1.86 dB on photos like these%s. "
                    "The nets without an anchor (XLSR, Bicubic++) must learn the upsampling itself and "
                    "start from a fitted linear interpolator instead (tools/sr_models.py `data_init`). "
                    "The gain also differs by photo far more than the gaps to the targets "
                    "(\"Gain per validation photo\" below)."
-                   % (min(steps), max(steps)))
+                   % (min(steps), max(steps), "; abpn-x3 here, with the same recipe for %d steps, "
+                      "gains %+.2f dB on these crops" % ref[0] if ref else ""))
         out += steps_against_gain(table)
     return out
 
@@ -172,29 +175,34 @@ def per_photo_section(table, gains_by_photo):
             "|---|---|%s---|" % ("---|" * len(photos))] + rows
 
 
-# Earlier shipped runs of a net, FP32 gain on these crops (docs/results.md at
-# 764cfbc): what more steps bought, beside this run's figures.
-EARLIER = [("bicubicpp-x3", 12000, 0.63), ("bicubicpp-x2", 12000, 0.81), ("abpn-x2", 9074, 1.83),
-           ("abpn-x2-clipped", 9074, 1.86), ("abpn-x4", 4018, 1.04), ("abpn-x4-clipped", 4018, 1.10)]
+# Earlier shipped runs of a net: (name, steps, FP32 gain on these crops,
+# the commit whose docs/results.md has it): what more steps bought, beside
+# this run's figures.
+EARLIER = [("bicubicpp-x3", 12000, 0.63, "764cfbc"), ("bicubicpp-x2", 12000, 0.81, "764cfbc"),
+           ("abpn-x2", 9074, 1.83, "764cfbc"), ("abpn-x2-clipped", 9074, 1.86, "764cfbc"),
+           ("abpn-x4", 4018, 1.04, "764cfbc"), ("abpn-x4-clipped", 4018, 1.10, "764cfbc"),
+           ("abpn-x3", 18000, 1.41, "fda0af1"), ("abpn-x3-clipped", 18000, 1.46, "fda0af1")]
 
 
 def steps_against_gain(table):
     """A sentence on what retraining with more steps bought, for the nets retrained since."""
     gains = {n: f["y_psnr"] - b["y_psnr"] for n, _, _, b, f, _, _, _ in table}
     rows = []
-    for name, old_steps, old_gain in EARLIER:
+    for name, old_steps, old_gain, commit in EARLIER:
         r = record(name)
         if name in gains and r and r["steps"] != old_steps:
-            rows.append("%s %d → %d steps: %+.2f → %+.2f dB"
-                        % (name, old_steps, r["steps"], old_gain, gains[name]))
+            rows.append(("%s %d → %d steps: %+.2f → %+.2f dB (%s)"
+                         % (name, old_steps, r["steps"], old_gain, gains[name], commit),
+                         name, gains[name] - old_gain))
     if not rows:
         return []
-    n_train = len(fetch_photos.load_split()["train"])
-    return ["\nMore steps, same loss, patches and batch (FP32 gain; the earlier runs from "
-            "docs/results.md at 764cfbc): " + "; ".join(rows) + ". More steps helped every net "
-            "retrained, by amounts that differ even between the two forms of one architecture "
-            "at one budget; whether longer runs on these %d training photos reach the missed "
-            "targets is not measured." % n_train]
+    helped = sum(1 for _, _, g in rows if g > 0)
+    verdict = ("More steps helped every net retrained" if helped == len(rows)
+               else "More steps helped %d of the %d nets retrained" % (helped, len(rows)))
+    return ["\nMore steps, same loss, patches and batch (FP32 gain; each earlier run from "
+            "docs/results.md at the commit named): " + "; ".join(r for r, _, _ in rows) + ". " + verdict +
+            ", by amounts (%+.2f to %+.2f dB) that differ even between the two forms of one "
+            "architecture at one budget." % (min(g for _, _, g in rows), max(g for _, _, g in rows))]
 
 
 def int8_loss_section(table):
