@@ -9,7 +9,7 @@ FP32 and INT8 — INT8 with the shipped calibration models/<name>.calib.json
 when it exists, else calibrated on training-photo crops (MSE observer,
 full CFQP).  Writes docs/results.md, docs/results/gain-vs-macs.png (gain
 over bicubic against MACs per LR pixel) and docs/results/crops-x<s>.png
-(bicubic | FP32 | INT8 | ground truth).
+(bicubic | FP32 | INT8 | ground truth) of each scale's embedded default.
 """
 import argparse
 import filecmp
@@ -317,7 +317,7 @@ def main():
                     if f.endswith(".onnx") and not f.startswith("default-"))
     res_dir = os.path.join(ROOT, "docs", "results")
     os.makedirs(res_dir, exist_ok=True)
-    table, points, commands, crop_done = [], [], [], set()
+    table, points, commands, crop_done = [], [], [], {}
     gains_by_photo = {}
     for f in models:
         path = os.path.join(ROOT, "models", f)
@@ -346,14 +346,16 @@ def main():
             if kind in mean:
                 points.append((name, info["macs_per_pixel"], mean[kind]["y_psnr"] - b["y_psnr"], kind))
         s = info["scale"]
-        if s not in crop_done and by["int8"]:
+        dflt = os.path.join(ROOT, "models", "default-x%d.onnx" % s)
+        is_default = os.path.exists(dflt) and filecmp.cmp(dflt, path, shallow=False)
+        if s not in crop_done and by["int8"] and is_default:
             img = by["int8"][0]["image"]
             tag = "file-file" if "--calibration" in cmd else "mse-full"
             crops(save, img, ["%s-bicubic.ppm" % img, "%s-fp32.ppm" % img,
                               "%s-int8-%s.ppm" % (img, tag),
                               os.path.join(HERE, ".cache", "eval", "x%d" % s, img.replace("-hr.ppm", "-hr.ppm"))],
                   os.path.join(res_dir, "crops-x%d.png" % s))
-            crop_done.add(s)
+            crop_done[s] = name
     plot(points, os.path.join(res_dir, "gain-vs-macs.png"))
 
     out = ["# Quality of the shipped models (through the engine)\n",
@@ -379,7 +381,8 @@ def main():
     out += defaults_section(table)
     out.append("\n![gain vs MACs](results/gain-vs-macs.png)\n")
     for s in sorted(crop_done):
-        out.append("![crops x%d](results/crops-x%d.png)\n" % (s, s))
+        out.append("Crops ×%d, the embedded default %s (bicubic | FP32 | INT8 | ground truth):\n\n"
+                   "![crops x%d](results/crops-x%d.png)\n" % (s, crop_done[s], s, s))
     out.append("Produced by `/usr/bin/python3 tools/evaluate.py %s`, which ran:\n\n```\n%s\n```\n" % (
         " ".join(sys.argv[1:]), "\n".join(commands)))
     with open(os.path.join(ROOT, "docs", "results.md"), "w") as fh:
