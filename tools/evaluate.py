@@ -199,6 +199,13 @@ EARLIER = [("bicubicpp-x3", 12000, 0.63, "764cfbc"), ("bicubicpp-x2", 12000, 0.8
            ("abpn-x3", 18000, 1.41, "fda0af1"), ("abpn-x3-clipped", 18000, 1.46, "fda0af1")]
 
 
+# Another seed of one budget, FP32 gain on these crops: the spread of a run.
+# Made by `tools/train.py --arch abpn --scale 3 --steps 18000 --minutes 0
+# --threads 1 --seed 2 --run abpn-x3-seed2 --export X.onnx`, then
+# `tools/cfqp-eval --model X.onnx --val tools/.cache/eval/x3/val.txt`.
+SEED_RUN = ("abpn-x3", 18000, 2, 1.37)
+
+
 def steps_against_gain(table):
     """A sentence on what retraining with more steps bought, for the nets retrained since."""
     gains = {n: f["y_psnr"] - b["y_psnr"] for n, _, _, b, f, _, _, _ in table}
@@ -217,7 +224,19 @@ def steps_against_gain(table):
     return ["\nMore steps, same loss, patches and batch (FP32 gain; each earlier run from "
             "docs/results.md at the commit named): " + "; ".join(r for r, _, _ in rows) + ". " + verdict +
             "; the changes (%+.2f to %+.2f dB) differ even between the two forms of one "
-            "architecture at one budget." % (min(g for _, _, g in rows), max(g for _, _, g in rows))]
+            "architecture at one budget." % (min(g for _, _, g in rows), max(g for _, _, g in rows))
+            + seed_sentence()]
+
+
+def seed_sentence():
+    """SEED_RUN beside the seed-1 run of the same budget (EARLIER or shipped)."""
+    name, steps, seed, gain = SEED_RUN
+    seed1 = [(g, c) for n, st, g, c in EARLIER if n == name and st == steps]
+    if not seed1:
+        return ""
+    return (" Seed %d of %s at %d steps (tools/evaluate.py SEED_RUN says how it was made) gains "
+            "%+.2f dB against seed 1's %+.2f (%s): %.2f dB from the seed alone."
+            % (seed, name, steps, gain, seed1[0][0], seed1[0][1], abs(gain - seed1[0][0])))
 
 
 def int8_loss_section(table):
