@@ -100,6 +100,12 @@ def crops(save_dir, image, names, path, box=96, zoom=2):
     out.save(path)
 
 
+def is_embedded_default(path, scale):
+    """Whether models/default-x<scale>.onnx is a byte copy of the model at path."""
+    dflt = os.path.join(ROOT, "models", "default-x%d.onnx" % scale)
+    return os.path.exists(dflt) and filecmp.cmp(dflt, path, shallow=False)
+
+
 def record(name):
     """The training record of models/<name>.onnx (tools/train.py), or None."""
     path = os.path.join(ROOT, "models", "records", name + ".json")
@@ -130,16 +136,16 @@ def targets_table(table):
                 "met" if g >= need else "missed by %.2f dB" % (need - g)))
     steps = [r["steps"] for r in (record(t[0]) for t in table) if r]
     if steps:
-        ref = [(record(t[0])["steps"], t[4]["y_psnr"] - t[3]["y_psnr"]) for t in table
-               if t[0] == "abpn-x3" and record(t[0])]
+        ref = [(r["steps"], t[4]["y_psnr"] - t[3]["y_psnr"]) for t in table
+               for r in [record(t[0])] if t[0] == "abpn-x3" and r]
         out.append("\nWhy targets are missed. The nets had %d to %d steps of batch 16 on one or two "
                    "shared CPU threads (models/records/, models/README.md), where the issue's reference "
-                   "point (ABPN ×3, ~28k steps on two idle cores) reached +%.2f dB on photos like these%s. "
+                   "point (ABPN ×3, ~%dk steps on two idle cores) reached +%.2f dB on photos like these%s. "
                    "The nets without an anchor (XLSR, Bicubic++) must learn the upsampling itself and "
                    "start from a fitted linear interpolator instead (tools/sr_models.py `data_init`). "
                    "The gain also differs by photo far more than the gaps to the targets "
                    "(\"Gain per validation photo\" below)."
-                   % (min(steps), max(steps), REFERENCE_GAIN,
+                   % (min(steps), max(steps), REFERENCE_STEPS // 1000, REFERENCE_GAIN,
                       reference_sentence(ref[0]) if ref else ""))
         out += steps_against_gain(table)
     return out
@@ -229,7 +235,7 @@ def steps_against_gain(table):
 
 
 def seed_sentence():
-    """SEED_RUN beside the seed-1 run of the same budget (EARLIER or shipped)."""
+    """SEED_RUN beside the seed-1 run of the same budget in EARLIER."""
     name, steps, seed, gain = SEED_RUN
     seed1 = [(g, c) for n, st, g, c in EARLIER if n == name and st == steps]
     if not seed1:
@@ -307,7 +313,6 @@ def defaults_section(table):
            "|---|---|---|---|---|---|---|---|"]
     notes = []
     for s in sorted({t[1] for t in table}):
-        dflt = os.path.join(ROOT, "models", "default-x%d.onnx" % s)
         cands = []
         for name, sc, macs, b, f, i, _, _ in table:
             if sc == s and not name.endswith("-clipped"):
@@ -316,8 +321,7 @@ def defaults_section(table):
         pick = min((c for c in cands if c[2] >= best - DEFAULT_TIE_DB), key=lambda c: c[1])[0]
         current = None
         for name, macs, g, gf in cands:
-            same = os.path.exists(dflt) and filecmp.cmp(dflt, os.path.join(ROOT, "models", name + ".onnx"),
-                                                        shallow=False)
+            same = is_embedded_default(os.path.join(ROOT, "models", name + ".onnx"), s)
             current = name if same else current
             out.append("| ×%d | %s | %d | %+.2f | %+.2f | %+.2f | %s | %s |" % (
                 s, name, macs, gf, g, g * 1e4 / macs, "yes" if same else "", "yes" if name == pick else ""))
@@ -365,14 +369,12 @@ def main():
             if kind in mean:
                 points.append((name, info["macs_per_pixel"], mean[kind]["y_psnr"] - b["y_psnr"], kind))
         s = info["scale"]
-        dflt = os.path.join(ROOT, "models", "default-x%d.onnx" % s)
-        is_default = os.path.exists(dflt) and filecmp.cmp(dflt, path, shallow=False)
-        if s not in crop_done and by["int8"] and is_default:
+        if s not in crop_done and by["int8"] and is_embedded_default(path, s):
             img = by["int8"][0]["image"]
             tag = "file-file" if "--calibration" in cmd else "mse-full"
             crops(save, img, ["%s-bicubic.ppm" % img, "%s-fp32.ppm" % img,
                               "%s-int8-%s.ppm" % (img, tag),
-                              os.path.join(HERE, ".cache", "eval", "x%d" % s, img.replace("-hr.ppm", "-hr.ppm"))],
+                              os.path.join(HERE, ".cache", "eval", "x%d" % s, img)],
                   os.path.join(res_dir, "crops-x%d.png" % s))
             crop_done[s] = name
     plot(points, os.path.join(res_dir, "gain-vs-macs.png"))
