@@ -65,11 +65,11 @@ the step count of its clip-free net, where the queue gave it one.
 These runs are short: they got %(steps)s steps of batch 16 on one or two
 CPU threads each, where the reference point (ABPN-28 x3 clip-free, ~28k steps
 in 25 min on 2 idle cores, same recipe) reached +1.86 dB Y-PSNR over bicubic on
-unseen textured photos. More steps helped every net retrained so far, by very
-different amounts (docs/results.md, "Targets"). Their gain is mostly in luma
-(green); on smooth photos their R/B can be slightly worse than bicubic, so the
-RGB-PSNR gain is small. Retrain with more `--steps` (with `--minutes 0` for a
-deterministic schedule) on an idle machine for better nets.
+unseen textured photos. More steps helped most nets retrained, by very
+different amounts, but not ABPN x3 at the reference's own budget
+(docs/results.md, "Targets", which also shows how much the gain depends on the
+validation photo). Their gain is mostly in luma (green); on smooth photos their
+R/B can be slightly worse than bicubic, so the RGB-PSNR gain is small.
 
 Defaults embedded by the plugin: %(defaults)s.
 
