@@ -7,6 +7,9 @@ Writes, for one scale:
   val.txt        "LR.ppm HR.ppm" lines: the textured validation crops
                  (HR 360×360 windows with the most detail, two per
                  validation photo), LR = PIL bicubic (antialiased) ÷ scale
+  val-photos.txt the whole validation photos (HR as tools/fetch_photos.py
+                 makes it, up to 1272×792; LR its bicubic ÷ scale): the
+                 issue's "validation photos", smooth parts included
   val-sat.txt    the saturated variant: HR × 1.6 clipped to [0,1] (an
                  overexposed camera frame), LR made from that
   rd-matched.txt calibration crops (LR 64×64) from the training photos
@@ -71,9 +74,13 @@ def main():
     out = os.path.join(fetch_photos.TOOLS, ".cache", "eval", "x%d" % s)
     os.makedirs(out, exist_ok=True)
 
-    val, val_sat = [], []
+    val, val_sat, photos = [], [], []
     for name in split["val"]:
         hr = Image.open(fetch_photos.pair_path(name, "hr")).convert("RGB")
+        base = os.path.join(out, "%s-photo" % name)
+        save_ppm(hr, base + "-hr.ppm")
+        save_ppm(fetch_photos.make_lr(hr, s), base + "-lr.ppm")
+        photos.append("%s-lr.ppm %s-hr.ppm" % (base, base))
         for k, (x, y) in enumerate(detail_windows(hr, 2, HR_CROP)):
             crop = hr.crop((x, y, x + HR_CROP, y + HR_CROP))
             for tag, img, lst in (("", crop, val), ("-sat", gain(crop, SAT_GAIN), val_sat)):
@@ -96,7 +103,7 @@ def main():
             save_ppm(img, p)
             lst.append(p)
 
-    for fname, lines in (("val.txt", val), ("val-sat.txt", val_sat),
+    for fname, lines in (("val.txt", val), ("val-photos.txt", photos), ("val-sat.txt", val_sat),
                          ("rd-matched.txt", matched), ("rd-dim.txt", dim)):
         with open(os.path.join(out, fname), "w") as f:
             f.write("\n".join(lines) + "\n")
