@@ -235,6 +235,29 @@ EARLIER = [("bicubicpp-x3", 12000, 0.63, "764cfbc"), ("bicubicpp-x2", 12000, 0.8
 SEED_RUN = ("abpn-x3", 18000, 2, 1.37)
 
 
+# Other Adam rates at one budget, FP32 gain on these crops (the recipe's
+# rate is 5e-4). Made by `tools/train.py --arch abpn --scale 3 --steps 18000
+# --minutes 0 --threads 1 --lr R --run abpn-x3-lrR --export X.onnx`, then
+# `tools/cfqp-eval --model X.onnx --val tools/.cache/eval/x3/val.txt`.
+LR_RUNS = [("abpn-x3", 18000, "1e-3", 1.351), ("abpn-x3", 18000, "2e-3", 1.335)]
+
+
+def lr_sentence():
+    """LR_RUNS beside the 5e-4 run of the same net and budget in EARLIER."""
+    out = []
+    for name, steps, rate, gain in LR_RUNS:
+        base = [(g, c) for n, st, g, c in EARLIER if n == name and st == steps]
+        if base:
+            out.append((rate, gain, base[0]))
+    if not out:
+        return ""
+    (g0, commit) = out[0][2]
+    return (" Adam rates %s instead of 5e-4 for %s at %d steps (tools/evaluate.py LR_RUNS) gain "
+            "%s dB against %+.2f (%s): the recipe's rate is the best of the three."
+            % (" / ".join(r for r, _, _ in out), LR_RUNS[0][0], LR_RUNS[0][1],
+               " / ".join("%+.2f" % g for _, g, _ in out), g0, commit))
+
+
 def steps_against_gain(table):
     """A sentence on what retraining with more steps bought, for the nets retrained since."""
     gains = {n: f["y_psnr"] - b["y_psnr"] for n, _, _, b, f, _, _, _ in table}
@@ -254,7 +277,7 @@ def steps_against_gain(table):
             "docs/results.md at the commit named): " + "; ".join(r for r, _, _ in rows) + ". " + verdict +
             "; the changes (%+.2f to %+.2f dB) differ even between the two forms of one "
             "architecture at one budget." % (min(g for _, _, g in rows), max(g for _, _, g in rows))
-            + seed_sentence()]
+            + seed_sentence() + lr_sentence()]
 
 
 def seed_sentence():
