@@ -48,15 +48,15 @@ def eval_model(build, model, scale, save_dir, val="val.txt"):
     return rows, " ".join(c.replace(ROOT + "/", "") for c in cmd)
 
 
-def mean_gains(rows):
-    """Mean Y-PSNR gain over bicubic of the fp32 and int8 rows of one cfqp-eval run."""
-    base = {r["image"]: r["y_psnr"] for r in rows[1:] if r["method"] == "bicubic"}
-    out = {}
-    for kind in ("fp32", "int8"):
-        g = [r["y_psnr"] - base[r["image"]] for r in rows[1:] if r["method"] == kind]
-        if g:
-            out[kind] = sum(g) / len(g)
-    return out
+def by_method(rows):
+    """The image rows of one cfqp-eval run grouped by method, and each method's
+    mean Y-PSNR, RGB PSNR and SSIM."""
+    by = defaultdict(list)
+    for r in rows[1:]:
+        by[r["method"]].append(r)
+    mean = {m: {k: sum(r[k] for r in rs) / len(rs) for k in ("y_psnr", "rgb_psnr", "ssim")}
+            for m, rs in by.items()}
+    return by, mean
 
 
 def plot(points, path):
@@ -242,20 +242,21 @@ SEED_RUN = ("abpn-x3", 18000, 2, 1.37)
 LR_RUNS = [("abpn-x3", 18000, "1e-3", 1.351), ("abpn-x3", 18000, "2e-3", 1.335)]
 
 
+def earlier_run(name, steps):
+    """(FP32 gain, commit) of the EARLIER run of name at steps, or None."""
+    return next(((g, c) for n, st, g, c in EARLIER if n == name and st == steps), None)
+
+
 def lr_sentence():
-    """LR_RUNS beside the 5e-4 run of the same net and budget in EARLIER."""
-    out = []
-    for name, steps, rate, gain in LR_RUNS:
-        base = [(g, c) for n, st, g, c in EARLIER if n == name and st == steps]
-        if base:
-            out.append((rate, gain, base[0]))
-    if not out:
+    """LR_RUNS (one net and budget) beside its 5e-4 run in EARLIER."""
+    name, steps = LR_RUNS[0][:2]
+    base = earlier_run(name, steps)
+    if not base:
         return ""
-    (g0, commit) = out[0][2]
     return (" Adam rates %s instead of 5e-4 for %s at %d steps (tools/evaluate.py LR_RUNS) gain "
             "%s dB against %+.2f (%s): the recipe's rate is the best of the three."
-            % (" / ".join(r for r, _, _ in out), LR_RUNS[0][0], LR_RUNS[0][1],
-               " / ".join("%+.2f" % g for _, g, _ in out), g0, commit))
+            % (" / ".join(r[2] for r in LR_RUNS), name, steps,
+               " / ".join("%+.2f" % r[3] for r in LR_RUNS), base[0], base[1]))
 
 
 def steps_against_gain(table):
@@ -283,12 +284,12 @@ def steps_against_gain(table):
 def seed_sentence():
     """SEED_RUN beside the seed-1 run of the same budget in EARLIER."""
     name, steps, seed, gain = SEED_RUN
-    seed1 = [(g, c) for n, st, g, c in EARLIER if n == name and st == steps]
+    seed1 = earlier_run(name, steps)
     if not seed1:
         return ""
     return (" Seed %d of %s at %d steps (tools/evaluate.py SEED_RUN says how it was made) gains "
             "%+.2f dB against seed 1's %+.2f (%s): %.2f dB from the seed alone."
-            % (seed, name, steps, gain, seed1[0][0], seed1[0][1], abs(gain - seed1[0][0])))
+            % (seed, name, steps, gain, seed1[0], seed1[1], abs(gain - seed1[0])))
 
 
 def whole_photo_losses(whole):
@@ -383,8 +384,8 @@ def defaults_section(table, whole):
                 crop = (i or f)["y_psnr"] - b["y_psnr"]
                 w = whole.get(name, {})
                 photos = w.get("int8" if i else "fp32")
-                cands.append((name, macs, min(crop, photos if photos is not None else crop),
-                              f["y_psnr"] - b["y_psnr"], crop, photos))
+                worse = crop if photos is None else min(crop, photos)
+                cands.append((name, macs, worse, f["y_psnr"] - b["y_psnr"], crop, photos))
         best = max(c[2] for c in cands)
         pick = min((c for c in cands if c[2] >= best - DEFAULT_TIE_DB), key=lambda c: c[1])[0]
         current = None
@@ -417,19 +418,18 @@ def main():
         save = os.path.join(HERE, ".cache", "eval-out", name)
         os.makedirs(save, exist_ok=True)
         print("…", name, file=sys.stderr, flush=True)
-        rows, cmd = eval_model(args.build, path, int(name.split("-x")[1][0]), save)
+        scale = int(name.split("-x")[1][0])
+        rows, cmd = eval_model(args.build, path, scale, save)
         commands.append(cmd)
         if not name.endswith("-clipped"):
-            photo_rows, cmd = eval_model(args.build, path, int(name.split("-x")[1][0]),
-                                         os.path.join(save, "photos"), "val-photos.txt")
-            commands.append(cmd)
-            whole[name] = mean_gains(photo_rows)
+            photo_rows, photo_cmd = eval_model(args.build, path, scale, os.path.join(save, "photos"),
+                                               "val-photos.txt")
+            commands.append(photo_cmd)
+            pm = by_method(photo_rows)[1]
+            whole[name] = {k: pm[k]["y_psnr"] - pm["bicubic"]["y_psnr"]
+                           for k in ("fp32", "int8") if k in pm}
         info = rows[0]
-        by = defaultdict(list)
-        for r in rows[1:]:
-            by[r["method"]].append(r)
-        mean = {m: {k: sum(r[k] for r in rs) / len(rs) for k in ("y_psnr", "rgb_psnr", "ssim")}
-                for m, rs in by.items()}
+        by, mean = by_method(rows)
         q = sum(r["psnr_vs_fp32"] for r in by["int8"]) / max(1, len(by["int8"]))
         b = mean["bicubic"]
         per = defaultdict(list)
