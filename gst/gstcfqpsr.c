@@ -31,7 +31,7 @@
  * an element error naming the file and the reason.
  *
  * #GstCfqpSr:precision int8 (the default) needs a calibration: the one in
- * #GstCfqpSr:calibration-file, else the one shipped with the model (the
+ * #GstCfqpSr:calibration-file, else (unset or refused) the one shipped with the model (the
  * embedded default model's, or `m.calib.json` beside a model file
  * `m.onnx`, or the parameters a QDQ ONNX model carries), else one
  * published by a `cfqpcalib` with the same #GstCfqpSr:calibration-name.  Without any of these (and with no
@@ -126,6 +126,7 @@ struct _GstCfqpSr
   GstCfqpPrecision precision;
   GstCfqpBackend backend;
   gboolean clip_free;
+  gboolean clip_free_set;       /* clip-free set by the application */
   guint n_threads;
   gchar *device;
   gchar *calibration_name;
@@ -143,6 +144,7 @@ struct _GstCfqpSr
   gchar *pending_source;
   CfqpModel *model;             /* as loaded: its scale, hash */
   CfqpModel *run_model;         /* what runs: model or its clip-free copy */
+  gboolean run_clip_free;       /* run_model is the clip-free copy */
 
   /* streaming thread, under runner_lock */
   GMutex runner_lock;
@@ -230,7 +232,8 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
    *
    * ONNX super-resolution model to run.  Unset: the default model embedded
    * for the scale (#GstCfqpSr:scale-factor, or the one downstream caps
-   * ask for).  Read when the element goes to PAUSED.
+   * ask for).  Read when the element goes to PAUSED; a regular file only
+   * (a FIFO, pipe or directory is refused at once).
    */
   g_object_class_install_property (gobject_class, PROP_MODEL_FILE,
       g_param_spec_string ("model-file", "Model file",
@@ -257,15 +260,16 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
   /**
    * GstCfqpSr:calibration-file:
    *
-   * INT8 calibration (JSON, as cfqpcalib writes) for the model.  Unset:
-   * the shipped one, a paired cfqpcalib's, or self-calibration.  The file
-   * is watched: when it is replaced (atomic rename or rewrite) the new
-   * calibration is applied at the next frame boundary.
+   * INT8 calibration (JSON, as cfqpcalib writes) for the model, a regular
+   * file.  Unset or refused: the shipped one, a paired cfqpcalib's, or
+   * self-calibration, in that order.  The file is watched: when it is
+   * replaced (atomic rename or rewrite) the new calibration is applied at
+   * the next frame boundary.
    */
   g_object_class_install_property (gobject_class, PROP_CALIBRATION_FILE,
       g_param_spec_string ("calibration-file", "Calibration file",
           "INT8 calibration JSON for the model, watched for replacement "
-          "(NULL: shipped, paired cfqpcalib, or self-calibration)",
+          "(NULL or refused: shipped, paired cfqpcalib, or self-calibration)",
           DEFAULT_PROP_CALIBRATION_FILE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
@@ -305,13 +309,18 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
    * GstCfqpSr:clip-free:
    *
    * Run the model with its clipped activations removed (clipped ReLUs
-   * become ReLUs, a final clamp to [0,1] goes), as CFQP intends.  A
-   * calibration must have been made in the same mode.
+   * become ReLUs, a final clamp to [0,1] goes), as CFQP intends.  Left at
+   * its default, the first calibration (file or shipped) decides: one made
+   * for the graph with its clips ("clip_free": false, as the shipped
+   * calibrations of the -clipped models) runs that graph.  Set explicitly,
+   * a calibration made in the other mode is refused (for a model without
+   * clips both modes are the same graph and either is taken).
    */
   g_object_class_install_property (gobject_class, PROP_CLIP_FREE,
       g_param_spec_boolean ("clip-free", "Clip-free",
-          "Remove the model's clipped activations (a calibration must say "
-          "clip_free the same)", DEFAULT_PROP_CLIP_FREE,
+          "Remove the model's clipped activations (left unset, a first "
+          "calibration made with the clips keeps them; set, calibrations of "
+          "the other mode are refused)", DEFAULT_PROP_CLIP_FREE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
@@ -506,6 +515,7 @@ gst_cfqp_sr_set_property (GObject * object, guint prop_id,
       break;
     case PROP_CLIP_FREE:
       self->clip_free = g_value_get_boolean (value);
+      self->clip_free_set = TRUE;
       break;
     case PROP_N_THREADS:
       if (self->n_threads != g_value_get_uint (value))
@@ -786,12 +796,12 @@ gst_cfqp_sr_load_calibration_file (GstCfqpSr * self, const gchar * path)
 
   GST_OBJECT_LOCK (self);
   run_model = self->run_model ? cfqp_model_ref (self->run_model) : NULL;
-  clip_free = self->clip_free;
+  clip_free = self->run_clip_free;
   GST_OBJECT_UNLOCK (self);
   if (run_model == NULL)
     return NULL;
 
-  calib = cfqp_calibration_load (path, NULL, &err);
+  calib = gst_cfqp_load_calibration_file (path, &err);
   if (calib != NULL && !gst_cfqp_calibration_usable (calib, run_model,
           clip_free, &err))
     g_clear_pointer (&calib, cfqp_calibration_unref);
@@ -1039,6 +1049,37 @@ gst_cfqp_sr_unload (GstCfqpSr * self)
   g_clear_pointer (&run_model, cfqp_model_unref);
 }
 
+/* Decides the mode a first calibration runs in, and whether it fits model
+ * at all.  A calibration says which graph it was made for ("clip_free" in
+ * the file).  Same as clip-free: that one.  Otherwise the calibration's
+ * mode is taken when it changes nothing (the model has no clips, so both
+ * graphs are the same) or when the application left clip-free at its
+ * default (the shipped calibrations of the -clipped models are made for
+ * the graph with its clips); with clip-free set explicitly it is refused,
+ * with a text saying which setting would take it. */
+static gboolean
+gst_cfqp_sr_calibration_mode (CfqpCalibration * calib, CfqpModel * model,
+    CfqpModel * clip_free_model, guint n_removed, gboolean clip_free,
+    gboolean clip_free_set, gboolean * run_clip_free, GError ** error)
+{
+  gboolean mode = cfqp_calibration_get_clip_free (calib);
+
+  if (mode != clip_free && n_removed > 0 && clip_free_set) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_MODEL_MISMATCH,
+        "it was made for the model %s (\"clip_free\": %s) and clip-free=%s "
+        "is set: use clip-free=%s, or calibrate with cfqpcalib clip-free=%s",
+        mode ? "without its clips" : "with its clips", mode ? "true" : "false",
+        clip_free ? "true" : "false", mode ? "true" : "false",
+        clip_free ? "true" : "false");
+    return FALSE;
+  }
+  if (!cfqp_calibration_check_model (calib, mode ? clip_free_model : model,
+          error))
+    return FALSE;
+  *run_clip_free = mode;
+  return TRUE;
+}
+
 /* Loads the model for scale (or the model file), its first calibration and
  * a runner.  Posts an element error and returns FALSE on failure. */
 static gboolean
@@ -1046,9 +1087,9 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
 {
   gchar *model_file, *calibration_file, *calibration_name;
   gchar *source = NULL, *describe, *scale_note = NULL, *calib_source = NULL;
-  gboolean clip_free, int8;
+  gboolean clip_free, clip_free_set, run_clip_free, int8;
   guint model_scale, self_frames, n_removed = 0;
-  CfqpModel *model, *run_model;
+  CfqpModel *model, *run_model, *clip_free_model;
   CfqpCalibration *calib = NULL;
   GError *err = NULL;
 
@@ -1057,6 +1098,7 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
   calibration_file = g_strdup (self->calibration_file);
   calibration_name = g_strdup (self->calibration_name);
   clip_free = self->clip_free;
+  clip_free_set = self->clip_free_set;
   self_frames = self->self_calibration_frames;
   int8 = self->precision == GST_CFQP_PRECISION_INT8;
   GST_OBJECT_UNLOCK (self);
@@ -1074,44 +1116,65 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
     scale_note = g_strdup_printf (" (model scale %u overrides scale-factor %u)",
         model_scale, scale_factor);
   }
-  run_model = clip_free ? cfqp_model_new_clip_free (model, &n_removed, NULL) :
+  clip_free_model = cfqp_model_new_clip_free (model, &n_removed, NULL);
+
+  /* The first calibration, in the documented order: calibration-file; if
+   * unset or refused, the one shipped with the model.  Each decides the
+   * clip-free mode when it can (see gst_cfqp_sr_calibration_mode). */
+  run_clip_free = clip_free;
+  if (calibration_file != NULL && calibration_file[0] != '\0') {
+    calib = gst_cfqp_load_calibration_file (calibration_file, &err);
+    if (calib != NULL && !gst_cfqp_sr_calibration_mode (calib, model,
+            clip_free_model, n_removed, clip_free, clip_free_set,
+            &run_clip_free, &err))
+      g_clear_pointer (&calib, cfqp_calibration_unref);
+    if (calib == NULL) {
+      GST_ELEMENT_WARNING (self, RESOURCE, READ,
+          ("Calibration \"%s\" refused (trying the shipped calibration "
+              "next): %s", calibration_file, err->message), (NULL));
+      g_clear_error (&err);
+    } else {
+      calib_source = g_strdup_printf ("file:%s", calibration_file);
+    }
+  }
+  if (calib == NULL) {
+    gchar *shipped = NULL;
+
+    calib = gst_cfqp_load_shipped_calibration (model_file, model_scale, NULL,
+        &shipped, &err);
+    if (calib != NULL && !gst_cfqp_sr_calibration_mode (calib, model,
+            clip_free_model, n_removed, clip_free, clip_free_set,
+            &run_clip_free, &err))
+      g_clear_pointer (&calib, cfqp_calibration_unref);
+    if (err != NULL) {
+      GST_ELEMENT_WARNING (self, RESOURCE, READ,
+          ("Shipped calibration \"%s\" refused: %s", shipped,
+              err->message), (NULL));
+      g_clear_error (&err);
+    }
+    if (calib != NULL)
+      calib_source = g_strdup_printf ("shipped:%s", shipped);
+    g_free (shipped);
+  }
+  run_model = run_clip_free ? cfqp_model_ref (clip_free_model) :
       cfqp_model_ref (model);
+  g_clear_pointer (&clip_free_model, cfqp_model_unref);
 
   describe = cfqp_model_describe (model);
   GST_OBJECT_LOCK (self);
   self->model = model;
   self->run_model = run_model;
+  self->run_clip_free = run_clip_free;
   self->runner_dirty = FALSE;
   g_free (self->model_info);
   self->model_info = g_strdup_printf ("%s%s: %s%s", source,
       scale_note ? scale_note : "", describe,
-      clip_free ? (n_removed ? " [clip-free: clips removed]" :
-          " [clip-free: no clips]") : "");
+      run_clip_free ? (n_removed ? " [clip-free: clips removed]" :
+          " [clip-free: no clips]") : (clip_free && n_removed ?
+          " [clips kept: the calibration is for the model with its clips]" :
+          ""));
   GST_OBJECT_UNLOCK (self);
   g_free (describe);
-
-  /* the first calibration: the file, else the shipped one */
-  if (calibration_file != NULL && calibration_file[0] != '\0') {
-    calib = gst_cfqp_sr_load_calibration_file (self, calibration_file);
-    calib_source = g_strdup_printf ("file:%s", calibration_file);
-  } else {
-    calib = gst_cfqp_load_shipped_calibration (model_file, model_scale, NULL,
-        &calib_source, &err);
-    if (calib != NULL && !gst_cfqp_calibration_usable (calib, run_model,
-            clip_free, &err))
-      g_clear_pointer (&calib, cfqp_calibration_unref);
-    if (err != NULL) {
-      GST_ELEMENT_WARNING (self, RESOURCE, READ,
-          ("Shipped calibration \"%s\" refused: %s", calib_source,
-              err->message), (NULL));
-      g_clear_error (&err);
-    }
-    if (calib != NULL) {
-      gchar *tmp = g_strdup_printf ("shipped:%s", calib_source);
-      g_free (calib_source);
-      calib_source = tmp;
-    }
-  }
   self->calib = calib;
 
   self->runner = gst_cfqp_sr_build_runner (self, &err);
@@ -1150,7 +1213,7 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
       CfqpCalibSettings settings;
 
       cfqp_calib_settings_init (&settings);
-      settings.clip_free = clip_free;
+      settings.clip_free = run_clip_free;
       settings.max_samples = self_frames;
       /* random crops bound the worker's time on large frames */
       settings.crop_size = SELF_CALIBRATION_CROP;
@@ -1257,7 +1320,7 @@ gst_cfqp_sr_frame_boundary (GstCfqpSr * self)
   pending = g_steal_pointer (&self->pending);
   source = g_steal_pointer (&self->pending_source);
   name = g_strdup (self->calibration_name);
-  clip_free = self->clip_free;
+  clip_free = self->run_clip_free;
   GST_OBJECT_UNLOCK (self);
 
   if (name != NULL)

@@ -74,6 +74,13 @@ gboolean gst_cfqp_have_default_model (guint scale);
 CfqpCalibration *gst_cfqp_load_shipped_calibration (const gchar * model_file,
     guint scale, CfqpModel * model, gchar ** source, GError ** error);
 
+/* Reads a calibration file (cfqp_calibration_load) after checking, without
+ * blocking, that path is a non-empty regular file: a FIFO, a pipe from a
+ * process substitution, a directory or a device is refused with an error
+ * saying what it is. */
+CfqpCalibration *gst_cfqp_load_calibration_file (const gchar * path,
+    GError ** error);
+
 /* A calibration usable with run_model (what the runner runs: the model or
  * its clip-free copy) in the clip_free mode asked for: same clip-free flag,
  * content hash and tensors. */

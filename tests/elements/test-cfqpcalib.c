@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
@@ -532,6 +533,33 @@ GST_START_TEST (test_missing_model)
 
 GST_END_TEST;
 
+/* A FIFO or a directory as model-file: a clear refusal at once (the FIFO
+ * used to block READY->PAUSED until a writer came). */
+GST_START_TEST (test_model_not_regular)
+{
+  gchar *dir = g_dir_make_tmp ("cfqpcalib-XXXXXX", NULL);
+  gchar *fifo = g_build_filename (dir, "model.onnx", NULL);
+  GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
+  gchar *text;
+
+  fail_unless (mkfifo (fifo, 0600) == 0);
+  g_object_set (calib, "model-file", fifo, NULL);
+  text = element_test_expect_start_failure_quickly (calib, fifo);
+  fail_unless (strstr (text, fifo) && strstr (text, "FIFO"), "%s", text);
+  g_free (text);
+  g_object_set (calib, "model-file", dir, NULL);
+  text = element_test_expect_start_failure_quickly (calib, NULL);
+  fail_unless (strstr (text, "is a directory") != NULL, "%s", text);
+  g_free (text);
+  gst_object_unref (calib);
+  g_unlink (fifo);
+  g_rmdir (dir);
+  g_free (fifo);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_properties)
 {
   GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
@@ -588,6 +616,7 @@ cfqpcalib_suite (void)
   tcase_add_test (tc, test_offline_folder);
   tcase_add_test (tc, test_missing_model);
   tcase_add_test (tc, test_properties);
+  tcase_add_test (tc, test_model_not_regular);
   return s;
 }
 

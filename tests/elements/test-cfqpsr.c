@@ -12,6 +12,8 @@
 
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
@@ -812,6 +814,32 @@ pop_warnings (GstBus * bus, const gchar * must_contain)
   return n;
 }
 
+/* Warnings posted so far (all taken): how many contain text. */
+static guint
+pop_warnings_containing (GstBus * bus, const gchar * text)
+{
+  GList *l, *next;
+  guint n = 0;
+
+  collect_messages (bus);
+  for (l = saved_messages.head; l; l = next) {
+    GstMessage *msg = l->data;
+    GError *err = NULL;
+
+    next = l->next;
+    if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_WARNING)
+      continue;
+    gst_message_parse_warning (msg, &err, NULL);
+    GST_INFO ("warning: %s", err->message);
+    if (strstr (err->message, text) != NULL)
+      n++;
+    g_error_free (err);
+    g_queue_delete_link (&saved_messages, l);
+    gst_message_unref (msg);
+  }
+  return n;
+}
+
 /* A calibration of tiny-x<scale> from a few synthetic frames, saved to
  * path if not NULL. */
 static CfqpCalibration *
@@ -1044,14 +1072,12 @@ GST_START_TEST (test_calibration_mismatch)
 {
   gchar *dir = g_dir_make_tmp ("cfqpsr-XXXXXX", NULL);
   gchar *other = g_build_filename (dir, "x3.calib.json", NULL);
-  gchar *noclip = g_build_filename (dir, "noclip.calib.json", NULL);
   gchar *corrupt = g_build_filename (dir, "corrupt.calib.json", NULL);
-  const gchar *paths[] = { other, noclip, corrupt };
+  const gchar *paths[] = { other, corrupt };
   GstVideoInfo info;
   guint i;
 
   cfqp_calibration_unref (make_calibration (3, TRUE, 1, other));
-  cfqp_calibration_unref (make_calibration (2, FALSE, 1, noclip));
   fail_unless (g_file_set_contents (corrupt, "{ \"format\": \"cfqp-calib", -1,
           NULL));
   gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 5, 4);
@@ -1060,7 +1086,8 @@ GST_START_TEST (test_calibration_mismatch)
     GstElement *sr;
     GstBus *bus;
     GstHarness *h = make_int8_harness (2, &sr, &bus, 5, 4,
-        "calibration-file", paths[i], "self-calibration-frames", 0, NULL);
+        "calibration-file", paths[i], "self-calibration-frames", 0,
+        "clip-free", TRUE, NULL);
     GstBuffer *in, *out;
 
     in = make_input (&info, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), i);
@@ -1077,7 +1104,6 @@ GST_START_TEST (test_calibration_mismatch)
   }
   g_rmdir (dir);
   g_free (other);
-  g_free (noclip);
   g_free (corrupt);
   g_free (dir);
 }
@@ -1598,6 +1624,236 @@ GST_START_TEST (test_live_pairing)
 
 GST_END_TEST;
 
+/* A refused calibration-file falls back to the next in the documented
+ * order, the calibration shipped beside the model, not to FP32 or
+ * self-calibration. */
+GST_START_TEST (test_refused_file_then_shipped)
+{
+  gchar *dir = g_dir_make_tmp ("cfqpsr-XXXXXX", NULL);
+  gchar *mpath = g_build_filename (dir, "m.onnx", NULL);
+  gchar *shipped = g_build_filename (dir, "m.calib.json", NULL);
+  gchar *bad = g_build_filename (dir, "bad.calib.json", NULL);
+  gchar *src = element_test_model_path (2);
+  CfqpCalibration *calib = make_calibration (2, TRUE, 5, shipped);
+  CfqpQParams *qp = calib_qparams (2, calib);
+  GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_structure_free);
+  GstElement *sr;
+  GstBus *bus;
+  GstHarness *h;
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  const gchar *source;
+
+  fail_unless (symlink (src, mpath) == 0);
+  fail_unless (g_file_set_contents (bad, "not a calibration", -1, NULL));
+  h = make_int8_harness (2, &sr, &bus, 6, 5, "model-file", mpath,
+      "calibration-file", bad, NULL);
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 6, 5);
+  in = make_input (&info, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), 3);
+  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+  fail_unless_equals_int (pop_warnings (bus, bad), 1);
+  fail_unless_equals_int (pop_element_messages (bus, "cfqpsr-calibration",
+          msgs), 1);
+  source = gst_structure_get_string (g_ptr_array_index (msgs, 0), "source");
+  fail_unless (g_str_has_prefix (source, "shipped:") &&
+      g_str_has_suffix (source, shipped), "%s", source);
+  check_against_engine_full (2, &info, in, out, qp);
+
+  gst_buffer_unref (in);
+  gst_buffer_unref (out);
+  free_int8_harness (h, sr, bus);
+  g_ptr_array_unref (msgs);
+  g_unlink (mpath);
+  g_unlink (bad);
+  remove_calibration (calib, qp, dir, shipped);
+  g_free (mpath);
+  g_free (bad);
+  g_free (src);
+}
+
+GST_END_TEST;
+
+static gchar *
+source_model_path (const gchar * name)
+{
+  return g_build_filename (g_getenv ("CFQP_TEST_DATA"), "..", "..", "models",
+      name, NULL);
+}
+
+/* The shipped calibration of a -clipped model (made for the graph with its
+ * clips) runs INT8 under the default clip-free, on the graph it was made
+ * for; with clip-free=true set explicitly it is refused with a text naming
+ * the setting that takes it. */
+GST_START_TEST (test_clipped_model_calibration)
+{
+  gchar *mpath = source_model_path ("xlsr-x2-clipped.onnx");
+  gchar *cpath = source_model_path ("xlsr-x2-clipped.calib.json");
+  GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_structure_free);
+  gchar *active = NULL, *info = NULL;
+  GstElement *sr;
+  GstBus *bus;
+  GstHarness *h;
+  GstVideoInfo vinfo;
+  GstBuffer *in;
+
+  gst_video_info_set_format (&vinfo, GST_VIDEO_FORMAT_RGB, 8, 6);
+  in = make_input (&vinfo, GST_VIDEO_INFO_PLANE_STRIDE (&vinfo, 0), 4);
+
+  /* make_int8_harness sets model-file to tiny-x2 first, then these */
+  h = make_int8_harness (2, &sr, &bus, 8, 6, "model-file", mpath,
+      "calibration-file", cpath, "self-calibration-frames", 0, NULL);
+  gst_buffer_unref (gst_harness_push_and_pull (h, gst_buffer_ref (in)));
+  fail_unless_equals_int (pop_warnings (bus, NULL), 0);
+  fail_unless_equals_int (pop_element_messages (bus, "cfqpsr-calibration",
+          msgs), 1);
+  fail_unless_equals_string (gst_structure_get_string (g_ptr_array_index (msgs,
+              0), "precision"), "int8");
+  g_object_get (sr, "active-backend", &active, "model-info", &info, NULL);
+  fail_unless (strstr (active, "int8") != NULL, "%s", active);
+  fail_unless (strstr (info, "clips kept") != NULL, "%s", info);
+  g_free (active);
+  g_free (info);
+  free_int8_harness (h, sr, bus);
+
+  h = make_int8_harness (2, &sr, &bus, 8, 6, "model-file", mpath,
+      "calibration-file", cpath, "self-calibration-frames", 0, "clip-free",
+      TRUE, NULL);
+  gst_buffer_unref (gst_harness_push_and_pull (h, gst_buffer_ref (in)));
+  /* the file, then the same file as the shipped one; then no calibration */
+  fail_unless_equals_int (pop_warnings_containing (bus, "clip-free=false"),
+      2);
+  g_object_get (sr, "active-backend", &active, NULL);
+  fail_unless (strstr (active, "fp32") != NULL, "%s", active);
+  g_free (active);
+  free_int8_harness (h, sr, bus);
+
+  /* a model without clips: both graphs are the same, so a calibration of
+   * either mode fits whatever clip-free says */
+  {
+    gchar *dir = g_dir_make_tmp ("cfqpsr-XXXXXX", NULL);
+    gchar *noclip = g_build_filename (dir, "noclip.calib.json", NULL);
+    CfqpCalibration *calib = make_calibration (2, FALSE, 1, noclip);
+    CfqpQParams *qp = calib_qparams (2, calib);
+    GstBuffer *out;
+
+    h = make_int8_harness (2, &sr, &bus, 8, 6, "calibration-file", noclip,
+        "self-calibration-frames", 0, "clip-free", TRUE, NULL);
+    out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+    fail_unless_equals_int (pop_warnings (bus, NULL), 0);
+    check_against_engine_full (2, &vinfo, in, out, qp);
+    gst_buffer_unref (out);
+    free_int8_harness (h, sr, bus);
+    remove_calibration (calib, qp, dir, noclip);
+  }
+
+  gst_buffer_unref (in);
+  g_ptr_array_unref (msgs);
+  g_free (mpath);
+  g_free (cpath);
+}
+
+GST_END_TEST;
+
+/* A FIFO (or the pipe of a process substitution), a directory or an empty
+ * file as model-file or calibration-file: a clear refusal at once. */
+GST_START_TEST (test_not_regular_files)
+{
+  gchar *dir = g_dir_make_tmp ("cfqpsr-XXXXXX", NULL);
+  gchar *fifo = g_build_filename (dir, "fifo", NULL);
+  gchar *empty = g_build_filename (dir, "empty.calib.json", NULL);
+  gchar *mpath = element_test_model_path (2);
+  GstElement *sr;
+  gchar *text;
+  int fds[2];
+  gchar *devfd;
+
+  fail_unless (mkfifo (fifo, 0600) == 0);
+  fail_unless (g_file_set_contents (empty, "", 0, NULL));
+
+  /* model-file: a FIFO without a writer, a pipe with one, a directory */
+  sr = make_sr (2, fifo);
+  text = element_test_expect_start_failure_quickly (sr, fifo);
+  fail_unless (strstr (text, fifo) && strstr (text, "FIFO"), "%s", text);
+  g_free (text);
+  fail_unless (pipe (fds) == 0);
+  fail_unless (write (fds[1], "x", 1) == 1);
+  devfd = g_strdup_printf ("/dev/fd/%d", fds[0]);
+  g_object_set (sr, "model-file", devfd, NULL);
+  text = element_test_expect_start_failure_quickly (sr, NULL);
+  fail_unless (strstr (text, "FIFO or pipe") != NULL, "%s", text);
+  fail_if (strstr (text, "mmap") != NULL, "%s", text);
+  g_free (text);
+  close (fds[0]);
+  close (fds[1]);
+  g_object_set (sr, "model-file", dir, NULL);
+  text = element_test_expect_start_failure_quickly (sr, NULL);
+  fail_unless (strstr (text, "is a directory") != NULL, "%s", text);
+  fail_if (strstr (text, "mmap") != NULL, "%s", text);
+  g_free (text);
+  gst_object_unref (sr);
+
+  /* calibration-file: refused with a warning, the element starts */
+  {
+    const gchar *cases[][2] = { {fifo, "FIFO"}, {dir, "directory"},
+    {empty, "empty"}
+    };
+    guint i;
+
+    for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+      GstBus *bus;
+      GstHarness *h = make_int8_harness (2, &sr, &bus, 4, 4,
+          "calibration-file", cases[i][0], "self-calibration-frames", 0, NULL);
+      GstVideoInfo info;
+
+      gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 4, 4);
+      gst_buffer_unref (gst_harness_push_and_pull (h, make_input (&info,
+                  GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), i)));
+      fail_unless (pop_warnings (bus, NULL) >= 1);
+      free_int8_harness (h, sr, bus);
+    }
+    /* the texts: checked on the bus of a plain start */
+    for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+      GstBus *bus = gst_bus_new ();
+      GstMessage *msg;
+      GError *err = NULL;
+
+      sr = make_sr (2, mpath);
+      g_object_set (sr, "precision", 0, "calibration-file", cases[i][0],
+          "self-calibration-frames", 0, NULL);
+      gst_element_set_bus (sr, bus);
+      fail_unless (gst_element_set_state (sr, GST_STATE_READY) ==
+          GST_STATE_CHANGE_SUCCESS);
+      fail_unless (gst_element_set_state (sr, GST_STATE_PAUSED) !=
+          GST_STATE_CHANGE_FAILURE);
+      msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+      fail_unless (msg != NULL);
+      gst_message_parse_warning (msg, &err, NULL);
+      fail_unless (strstr (err->message, cases[i][1]) != NULL, "%s",
+          err->message);
+      fail_if (strstr (err->message, "top level") != NULL, "%s", err->message);
+      g_error_free (err);
+      gst_message_unref (msg);
+      gst_element_set_state (sr, GST_STATE_NULL);
+      gst_element_set_bus (sr, NULL);
+      gst_object_unref (bus);
+      gst_object_unref (sr);
+    }
+  }
+
+  g_unlink (fifo);
+  g_unlink (empty);
+  g_rmdir (dir);
+  g_free (fifo);
+  g_free (empty);
+  g_free (devfd);
+  g_free (mpath);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 static Suite *
 cfqpsr_suite (void)
 {
@@ -1630,6 +1886,9 @@ cfqpsr_suite (void)
   tcase_add_test (tc, test_shipped_calibration);
   tcase_add_test (tc, test_qdq_model);
   tcase_add_test (tc, test_live_pairing);
+  tcase_add_test (tc, test_refused_file_then_shipped);
+  tcase_add_test (tc, test_clipped_model_calibration);
+  tcase_add_test (tc, test_not_regular_files);
   return s;
 }
 
