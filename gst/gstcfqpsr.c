@@ -20,7 +20,9 @@
  * is upscaled by bilinear interpolation.  I420 and NV12 are converted to
  * RGB with the matrix and range of their caps (colorimetry), run through
  * the same RGB network and converted back (odd sizes are fine: the chroma
- * planes are rounded up, as GStreamer does).
+ * planes are rounded up, as GStreamer does).  Progressive video only:
+ * interlaced caps are refused (the network would mix the two fields; put
+ * deinterlace before).
  *
  * The network is the ONNX file in #GstCfqpSr:model-file, or when that is
  * unset the default model embedded for the scale.  Without a model-file

@@ -52,9 +52,12 @@ G_END_DECLS
 G_BEGIN_DECLS
 
 /* Every raw format the elements take: the packed RGB family (the network's
- * own pixels) and the YUV formats converted to RGB and back. */
+ * own pixels) and the YUV formats converted to RGB and back.  Progressive
+ * only: the network would mix the two fields of an interlaced frame (put
+ * deinterlace before). */
 #define GST_CFQP_ALL_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, I420, NV12 }"
-#define GST_CFQP_ALL_CAPS GST_VIDEO_CAPS_MAKE (GST_CFQP_ALL_FORMATS)
+#define GST_CFQP_ALL_CAPS GST_VIDEO_CAPS_MAKE (GST_CFQP_ALL_FORMATS) \
+    ", interlace-mode = (string) progressive"
 
 /* Resource path of the shipped calibration of the embedded default model. */
 #define GST_CFQP_CALIB_RESOURCE_FMT "/org/cfqp/models/default-x%u.calib.json"

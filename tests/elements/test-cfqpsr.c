@@ -1624,6 +1624,41 @@ GST_START_TEST (test_live_pairing)
 
 GST_END_TEST;
 
+/* Interlaced input is refused at negotiation (the network would mix the
+ * fields: alternating lines came out line-doubled); progressive, or caps
+ * without interlace-mode (progressive by default), pass. */
+GST_START_TEST (test_progressive_only)
+{
+  const gchar *modes[] = { "interleaved", "mixed", "alternate" };
+  GstHarness *h;
+  GstCaps *caps, *tmpl;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (modes); i++) {
+    gchar *str = g_strdup_printf ("video/x-raw,format=RGB,width=8,height=8,"
+        "framerate=30/1,interlace-mode=%s", modes[i]);
+
+    h = make_harness (2, NULL);
+    caps = gst_caps_from_string (str);
+    fail_if (gst_pad_query_accept_caps (h->srcpad->peer, caps), "%s", str);
+    tmpl = gst_pad_query_caps (h->srcpad->peer, caps);
+    fail_unless (gst_caps_is_empty (tmpl), "%" GST_PTR_FORMAT, tmpl);
+    gst_caps_unref (tmpl);
+    gst_caps_unref (caps);
+    gst_harness_teardown (h);
+    g_free (str);
+  }
+
+  h = make_harness (2, NULL);
+  caps = gst_caps_from_string ("video/x-raw,format=RGB,width=8,height=8,"
+      "framerate=30/1,interlace-mode=progressive");
+  fail_unless (gst_pad_query_accept_caps (h->srcpad->peer, caps));
+  gst_caps_unref (caps);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* A refused calibration-file falls back to the next in the documented
  * order, the calibration shipped beside the model, not to FP32 or
  * self-calibration. */
@@ -1889,6 +1924,7 @@ cfqpsr_suite (void)
   tcase_add_test (tc, test_refused_file_then_shipped);
   tcase_add_test (tc, test_clipped_model_calibration);
   tcase_add_test (tc, test_not_regular_files);
+  tcase_add_test (tc, test_progressive_only);
   return s;
 }
 
