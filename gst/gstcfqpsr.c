@@ -210,6 +210,8 @@ static GstCaps *gst_cfqp_sr_fixate_caps (GstBaseTransform * trans,
     GstPadDirection direction, GstCaps * caps, GstCaps * othercaps);
 static gboolean gst_cfqp_sr_src_event (GstBaseTransform * trans,
     GstEvent * event);
+static gboolean gst_cfqp_sr_sink_event (GstBaseTransform * trans,
+    GstEvent * event);
 static gboolean gst_cfqp_sr_set_info (GstVideoFilter * filter,
     GstCaps * incaps, GstVideoInfo * in_info, GstCaps * outcaps,
     GstVideoInfo * out_info);
@@ -435,6 +437,7 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
   trans_class->transform_caps = GST_DEBUG_FUNCPTR (gst_cfqp_sr_transform_caps);
   trans_class->fixate_caps = GST_DEBUG_FUNCPTR (gst_cfqp_sr_fixate_caps);
   trans_class->src_event = GST_DEBUG_FUNCPTR (gst_cfqp_sr_src_event);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_cfqp_sr_sink_event);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_cfqp_sr_set_info);
   filter_class->transform_frame =
       GST_DEBUG_FUNCPTR (gst_cfqp_sr_transform_frame);
@@ -1618,6 +1621,79 @@ gst_cfqp_sr_src_event (GstBaseTransform * trans, GstEvent * event)
           "pointer_y", G_TYPE_DOUBLE, y / scale, NULL);
   }
   return GST_BASE_TRANSFORM_CLASS (parent_class)->src_event (trans, event);
+}
+
+/* Input caps that no output downstream accepts: base transform only logs
+ * "not negotiated", and upstream posts an error that names no size.  Say
+ * which sizes this element can make from that input and what downstream
+ * takes. */
+static void
+gst_cfqp_sr_post_not_negotiated (GstCfqpSr * self, GstCaps * caps)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  guint scales[3], n = gst_cfqp_sr_get_scales (self, scales), k;
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+  GString *sizes = g_string_new (NULL);
+  GstCaps *peer;
+  gchar *peer_str, *model;
+  gint w = 0, h = 0;
+
+  if (gst_caps_is_empty (caps) || !gst_structure_get_int (s, "width", &w) ||
+      !gst_structure_get_int (s, "height", &h))
+    return;
+  peer = gst_pad_peer_query_caps (GST_BASE_TRANSFORM_SRC_PAD (trans), NULL);
+  for (k = 0; k < n; k++) {
+    GstCaps *out = gst_caps_copy (caps);
+
+    gst_caps_set_simple (out, "width", G_TYPE_INT, w * (gint) scales[k],
+        "height", G_TYPE_INT, h * (gint) scales[k], NULL);
+    if (peer != NULL && gst_caps_can_intersect (out, peer)) {
+      /* a size fits: the failure is not about sizes (set_info logs it) */
+      gst_caps_unref (out);
+      gst_caps_unref (peer);
+      g_string_free (sizes, TRUE);
+      return;
+    }
+    gst_caps_unref (out);
+    g_string_append_printf (sizes, "%s%dx%d (x%u)", k ? ", " : "",
+        w * (gint) scales[k], h * (gint) scales[k], scales[k]);
+  }
+  peer_str = peer ? gst_caps_to_string (peer) : g_strdup ("nothing");
+  GST_OBJECT_LOCK (self);
+  model = self->model_file && self->model_file[0] ?
+      g_strdup_printf ("model-file \"%s\" scales by x%u only",
+      self->model_file, scales[0]) :
+      g_strdup ("the embedded default models");
+  GST_OBJECT_UNLOCK (self);
+  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+      ("Cannot upscale %dx%d to a size downstream accepts: the output is the "
+          "input times the scale, %s with %s; put videoscale after cfqpsr for "
+          "other sizes", w, h, sizes->str, model),
+      ("input %" GST_PTR_FORMAT ", downstream accepts %s", caps, peer_str));
+  g_free (model);
+  g_free (peer_str);
+  gst_clear_caps (&peer);
+  g_string_free (sizes, TRUE);
+}
+
+static gboolean
+gst_cfqp_sr_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstCfqpSr *self = GST_CFQP_SR (trans);
+  GstCaps *caps = NULL;
+  gboolean ret;
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+    gst_event_parse_caps (event, &caps);
+    gst_caps_ref (caps);
+  }
+  ret = GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+  if (caps != NULL) {
+    if (!ret)
+      gst_cfqp_sr_post_not_negotiated (self, caps);
+    gst_caps_unref (caps);
+  }
+  return ret;
 }
 
 static gboolean

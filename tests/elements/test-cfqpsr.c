@@ -1659,6 +1659,42 @@ GST_START_TEST (test_progressive_only)
 
 GST_END_TEST;
 
+/* Downstream asks for a size the input cannot be upscaled to: an element
+ * error that names the sizes cfqpsr can make (it said only "not
+ * negotiated", or "can't handle caps" at link time). */
+GST_START_TEST (test_impossible_size_error)
+{
+  GstElement *sr;
+  GstHarness *h = make_harness (2, &sr);
+  GstBus *bus = gst_bus_new ();
+  GstVideoInfo info;
+  GstMessage *msg;
+  GError *err = NULL;
+
+  gst_element_set_bus (sr, bus);
+  gst_harness_set_sink_caps_str (h, "video/x-raw,format=RGB,width=250,"
+      "height=250,framerate=30/1");
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=RGB,width=100,"
+      "height=100,framerate=30/1");
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 100, 100);
+  fail_if (gst_harness_push (h, make_input (&info,
+              GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), 1)) == GST_FLOW_OK);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no error message");
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (g_error_matches (err, GST_CORE_ERROR,
+          GST_CORE_ERROR_NEGOTIATION), "%s", err->message);
+  fail_unless (strstr (err->message, "200x200 (x2)") != NULL, "%s",
+      err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+  gst_element_set_bus (sr, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* A refused calibration-file falls back to the next in the documented
  * order, the calibration shipped beside the model, not to FP32 or
  * self-calibration. */
@@ -1925,6 +1961,7 @@ cfqpsr_suite (void)
   tcase_add_test (tc, test_clipped_model_calibration);
   tcase_add_test (tc, test_not_regular_files);
   tcase_add_test (tc, test_progressive_only);
+  tcase_add_test (tc, test_impossible_size_error);
   return s;
 }
 
