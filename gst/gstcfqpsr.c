@@ -176,6 +176,9 @@ struct _GstCfqpSr
   GFile *watch_file;
   gchar *watch_path;
   gchar *watch_stamp;
+  GSource *watch_timer;         /* settle timer, watch thread only */
+  gint64 watch_first_change;
+  guint watch_refused;          /* refused versions in a row */
 };
 
 typedef struct
@@ -789,10 +792,11 @@ gst_cfqp_sr_set_pending (GstCfqpSr * self, CfqpCalibration * calib,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* Loads and checks a calibration file against what runs; NULL with a
- * warning posted when it does not fit. */
+/* Loads and checks a calibration file against what runs; NULL with error
+ * set when it does not fit. */
 static CfqpCalibration *
-gst_cfqp_sr_load_calibration_file (GstCfqpSr * self, const gchar * path)
+gst_cfqp_sr_load_calibration_file (GstCfqpSr * self, const gchar * path,
+    GError ** error)
 {
   CfqpCalibration *calib;
   CfqpModel *run_model;
@@ -803,19 +807,17 @@ gst_cfqp_sr_load_calibration_file (GstCfqpSr * self, const gchar * path)
   run_model = self->run_model ? cfqp_model_ref (self->run_model) : NULL;
   clip_free = self->run_clip_free;
   GST_OBJECT_UNLOCK (self);
-  if (run_model == NULL)
+  if (run_model == NULL) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_IO, "no model");
     return NULL;
+  }
 
   calib = gst_cfqp_load_calibration_file (path, &err);
   if (calib != NULL && !gst_cfqp_calibration_usable (calib, run_model,
           clip_free, &err))
     g_clear_pointer (&calib, cfqp_calibration_unref);
-  if (calib == NULL) {
-    GST_ELEMENT_WARNING (self, RESOURCE, READ,
-        ("Calibration \"%s\" refused (the active calibration, if any, "
-            "stays): %s", path, err->message), (NULL));
-    g_clear_error (&err);
-  }
+  if (calib == NULL)
+    g_propagate_error (error, err);
   cfqp_model_unref (run_model);
   return calib;
 }
@@ -829,9 +831,63 @@ gst_cfqp_sr_file_stamp (const gchar * path)
 
   if (g_stat (path, &st) != 0)
     return NULL;
+  /* nanoseconds: two rewrites in one second must differ */
   return g_strdup_printf ("%" G_GUINT64_FORMAT ":%" G_GINT64_FORMAT ":%"
-      G_GINT64_FORMAT, (guint64) st.st_ino, (gint64) st.st_size,
-      (gint64) st.st_mtime);
+      G_GINT64_FORMAT ".%09ld:%" G_GINT64_FORMAT ".%09ld", (guint64) st.st_ino,
+      (gint64) st.st_size, (gint64) st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+      (gint64) st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+}
+
+/* The watch waits until the file has been quiet this long before it reads
+ * it (a file rewritten in place, or in several writes, is read once, when
+ * whole), but no longer than WATCH_MAX_DELAY_MS after the first change. */
+#define WATCH_SETTLE_MS 200
+#define WATCH_MAX_DELAY_MS 2000
+
+/* The file has settled: read it if it is a new version.  A refusal is a
+ * warning only the first time in a row: until a version is accepted, the
+ * next refusals of the same file are DEBUG lines (counted in the log). */
+static gboolean
+gst_cfqp_sr_calib_file_settled (gpointer user_data)
+{
+  GstCfqpSr *self = GST_CFQP_SR (user_data);
+  CfqpCalibration *calib;
+  GError *err = NULL;
+  gchar *stamp, *source;
+
+  g_clear_pointer (&self->watch_timer, g_source_unref);
+
+  /* one load per version of the file, however many events it makes */
+  stamp = gst_cfqp_sr_file_stamp (self->watch_path);
+  if (stamp == NULL || g_strcmp0 (stamp, self->watch_stamp) == 0) {
+    g_free (stamp);
+    return G_SOURCE_REMOVE;
+  }
+  g_free (self->watch_stamp);
+  self->watch_stamp = stamp;
+
+  calib = gst_cfqp_sr_load_calibration_file (self, self->watch_path, &err);
+  if (calib != NULL) {
+    if (self->watch_refused > 0)
+      GST_INFO_OBJECT (self, "%s accepted after %u refused versions",
+          self->watch_path, self->watch_refused);
+    self->watch_refused = 0;
+    source = g_strdup_printf ("file:%s", self->watch_path);
+    gst_cfqp_sr_set_pending (self, calib, source);
+    g_free (source);
+    cfqp_calibration_unref (calib);
+  } else if (self->watch_refused++ == 0) {
+    GST_ELEMENT_WARNING (self, RESOURCE, READ,
+        ("Calibration \"%s\" refused (the active calibration, if any, "
+            "stays; further refusals of this file are logged at DEBUG level "
+            "until a version of it is accepted): %s", self->watch_path,
+            err->message), (NULL));
+  } else {
+    GST_DEBUG_OBJECT (self, "calibration %s refused again (%u in a row): %s",
+        self->watch_path, self->watch_refused, err->message);
+  }
+  g_clear_error (&err);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -839,10 +895,11 @@ gst_cfqp_sr_calib_file_changed (GFileMonitor * monitor, GFile * file,
     GFile * other, GFileMonitorEvent event, gpointer user_data)
 {
   GstCfqpSr *self = GST_CFQP_SR (user_data);
-  CfqpCalibration *calib;
-  gchar *stamp, *source;
+  gint64 now = g_get_monotonic_time ();
+  guint delay;
 
   switch (event) {
+    case G_FILE_MONITOR_EVENT_CHANGED:
     case G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT:
     case G_FILE_MONITOR_EVENT_CREATED:
     case G_FILE_MONITOR_EVENT_MOVED_IN:
@@ -855,24 +912,22 @@ gst_cfqp_sr_calib_file_changed (GFileMonitor * monitor, GFile * file,
       (other == NULL || !g_file_equal (other, self->watch_file)))
     return;
 
-  /* one load per version of the file, however many events it makes */
-  stamp = gst_cfqp_sr_file_stamp (self->watch_path);
-  if (stamp == NULL || g_strcmp0 (stamp, self->watch_stamp) == 0) {
-    g_free (stamp);
-    return;
+  /* (re)arm the settle timer: the file is read once it is quiet */
+  if (self->watch_timer == NULL) {
+    self->watch_first_change = now;
+  } else {
+    g_source_destroy (self->watch_timer);
+    g_clear_pointer (&self->watch_timer, g_source_unref);
   }
-  g_free (self->watch_stamp);
-  self->watch_stamp = stamp;
-
-  GST_DEBUG_OBJECT (self, "calibration file %s changed (event %d)",
-      self->watch_path, event);
-  calib = gst_cfqp_sr_load_calibration_file (self, self->watch_path);
-  if (calib != NULL) {
-    source = g_strdup_printf ("file:%s", self->watch_path);
-    gst_cfqp_sr_set_pending (self, calib, source);
-    g_free (source);
-    cfqp_calibration_unref (calib);
-  }
+  delay = (guint) CLAMP ((self->watch_first_change +
+          WATCH_MAX_DELAY_MS * G_GINT64_CONSTANT (1000) - now) / 1000, 0,
+      WATCH_SETTLE_MS);
+  GST_LOG_OBJECT (self, "calibration file %s: event %d, read in %u ms",
+      self->watch_path, event, delay);
+  self->watch_timer = g_timeout_source_new (delay);
+  g_source_set_callback (self->watch_timer, gst_cfqp_sr_calib_file_settled,
+      self, NULL);
+  g_source_attach (self->watch_timer, self->watch_ctx);
 }
 
 static gpointer
@@ -894,6 +949,7 @@ gst_cfqp_sr_start_watch (GstCfqpSr * self, const gchar * path)
   self->watch_path = g_strdup (path);
   self->watch_file = g_file_new_for_path (path);
   self->watch_stamp = gst_cfqp_sr_file_stamp (path);
+  self->watch_refused = 0;
   self->watch_ctx = g_main_context_new ();
   self->watch_loop = g_main_loop_new (self->watch_ctx, FALSE);
 
@@ -935,6 +991,10 @@ gst_cfqp_sr_stop_watch (GstCfqpSr * self)
   g_source_unref (quit);
   g_thread_join (self->watch_thread);
   self->watch_thread = NULL;
+  if (self->watch_timer != NULL) {
+    g_source_destroy (self->watch_timer);
+    g_clear_pointer (&self->watch_timer, g_source_unref);
+  }
   if (self->monitor) {
     g_signal_handlers_disconnect_by_data (self->monitor, self);
     g_file_monitor_cancel (self->monitor);

@@ -1231,6 +1231,89 @@ GST_START_TEST (test_calibration_file_replaced)
 
 GST_END_TEST;
 
+static void
+write_in_place (const gchar * path, const gchar * mode, const gchar * data,
+    gsize len)
+{
+  FILE *f = fopen (path, mode);
+
+  fail_unless (f != NULL);
+  fail_unless_equals_int (fwrite (data, 1, len, f), len);
+  fclose (f);
+}
+
+/* A watched calibration file rewritten in place, again and again (each
+ * rewrite in two writes, so that a read in between is torn): read once it
+ * has settled, no warning for the torn versions; a file that stays broken
+ * over several rewrites is one warning, not one per rewrite. */
+GST_START_TEST (test_calibration_file_rewritten)
+{
+  gchar *dir = g_dir_make_tmp ("cfqpsr-XXXXXX", NULL);
+  gchar *cpath = g_build_filename (dir, "inplace.calib.json", NULL);
+  CfqpCalibration *a = make_calibration (2, TRUE, 1, cpath);
+  CfqpCalibration *b = make_calibration (2, TRUE, 2, NULL);
+  CfqpQParams *qp = calib_qparams (2, b);
+  GstElement *sr;
+  GstBus *bus;
+  GstHarness *h = make_int8_harness (2, &sr, &bus, 8, 8, "calibration-file",
+      cpath, NULL);
+  GstStructure *s;
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  gsize len;
+  gchar *json = cfqp_calibration_to_json (b, &len);
+  guint i, n;
+
+  s = push_until_calibration (h, bus, 8, 8, 5, NULL);
+  fail_unless (s != NULL);
+  gst_structure_free (s);
+
+  for (i = 0; i < 30; i++) {
+    write_in_place (cpath, "w", json, len / 2);
+    g_usleep (5000);
+    write_in_place (cpath, "a", json + len / 2, len - len / 2);
+    g_usleep (20000);
+  }
+  s = push_until_calibration (h, bus, 8, 8, 5, &n);
+  fail_unless (s != NULL, "rewritten file not applied after %u frames", n);
+  gst_structure_free (s);
+  fail_unless_equals_int (pop_warnings (bus, NULL), 0);
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 8, 8);
+  in = make_input (&info, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), 77);
+  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+  check_against_engine_full (2, &info, in, out, qp);
+  gst_buffer_unref (out);
+
+  /* broken three times in a row, each version read: one warning */
+  for (i = 0; i < 3; i++) {
+    gchar *junk = g_strdup_printf ("{ \"format\": %u", i);
+
+    write_in_place (cpath, "w", junk, strlen (junk));
+    g_free (junk);
+    g_usleep (600000);
+  }
+  s = push_until_calibration (h, bus, 8, 8, 0.5, NULL);
+  fail_unless (s == NULL);
+  fail_unless_equals_int (pop_warnings (bus, cpath), 1);
+  /* the active calibration stayed */
+  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+  check_against_engine_full (2, &info, in, out, qp);
+  gst_buffer_unref (out);
+
+  gst_buffer_unref (in);
+  free_int8_harness (h, sr, bus);
+  g_free (json);
+  g_free (qp);
+  cfqp_calibration_unref (a);
+  cfqp_calibration_unref (b);
+  g_unlink (cpath);
+  g_rmdir (dir);
+  g_free (cpath);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 /* precision, n-threads and backend changed while PLAYING: applied at the
  * next frame, no frame lost, output as the new settings compute it. */
 GST_START_TEST (test_properties_while_playing)
@@ -1962,6 +2045,7 @@ cfqpsr_suite (void)
   tcase_add_test (tc, test_not_regular_files);
   tcase_add_test (tc, test_progressive_only);
   tcase_add_test (tc, test_impossible_size_error);
+  tcase_add_test (tc, test_calibration_file_rewritten);
   return s;
 }
 
