@@ -54,7 +54,11 @@
  * Changes of #GstCfqpSr:precision, #GstCfqpSr:backend and
  * #GstCfqpSr:n-threads while PLAYING take effect at the next frame
  * boundary (the runner is rebuilt in the streaming thread, never
- * mid-frame).
+ * mid-frame).  Whenever #GstCfqpSr:active-backend changes (at start, after
+ * such a change, the first calibration, a fallback to FP32) the element
+ * posts an element message `cfqpsr-precision` with `active-backend`,
+ * `backend` and `precision` (strings) and `frame` (guint64, the first
+ * frame computed so).
  *
  * ## Example launch lines
  * |[
@@ -391,7 +395,8 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
    * GstCfqpSr:active-backend:
    *
    * The backend that actually runs ("cpu", "ref", "opencl:<device>") and
-   * its precision, NULL before PAUSED.
+   * its precision, NULL before PAUSED.  Each change is also posted as a
+   * `cfqpsr-precision` element message.
    */
   g_object_class_install_property (gobject_class, PROP_ACTIVE_BACKEND,
       g_param_spec_string ("active-backend", "Active backend",
@@ -769,14 +774,36 @@ gst_cfqp_sr_update_active_backend (GstCfqpSr * self)
 
   G_STATIC_ASSERT ((gint) GST_CFQP_CPU_KERNELS_ORC == (gint) CFQP_CPU_KERNELS_ORC &&
       (gint) GST_CFQP_CPU_KERNELS_NATIVE == (gint) CFQP_CPU_KERNELS_NATIVE);
+  gboolean changed;
+
   if (kernels != NULL)
     GST_DEBUG_OBJECT (self, "conv kernels: %s", kernels);
   GST_OBJECT_LOCK (self);
+  changed = g_strcmp0 (self->active_backend, active) != 0;
   g_free (self->active_backend);
-  self->active_backend = active;
+  self->active_backend = g_strdup (active);
   g_free (self->kernel_info);
   self->kernel_info = kernels;
   GST_OBJECT_UNLOCK (self);
+
+  /* what runs changed (start, a property, the first calibration, a
+   * fallback): tell the application, which need not poll active-backend */
+  if (changed) {
+    gboolean int8 = cfqp_runner_get_precision (self->runner) ==
+        CFQP_PRECISION_INT8;
+
+    GST_INFO_OBJECT (self, "now running %s from frame %" G_GUINT64_FORMAT,
+        active, self->frame_count);
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self),
+            gst_structure_new ("cfqpsr-precision",
+                "active-backend", G_TYPE_STRING, active,
+                "backend", G_TYPE_STRING,
+                cfqp_runner_get_active_backend (self->runner),
+                "precision", G_TYPE_STRING, int8 ? "int8" : "fp32",
+                "frame", G_TYPE_UINT64, self->frame_count, NULL)));
+  }
+  g_free (active);
 }
 
 /* Hands a calibration to the next frame boundary (any thread). */

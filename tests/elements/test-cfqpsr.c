@@ -1362,6 +1362,69 @@ GST_START_TEST (test_properties_while_playing)
 
 GST_END_TEST;
 
+static const gchar *
+msg_string (GPtrArray * msgs, guint i, const gchar * field)
+{
+  return gst_structure_get_string (g_ptr_array_index (msgs, i), field);
+}
+
+/* What runs is posted as cfqpsr-precision at start and whenever it changes
+ * (a precision change while PLAYING, the first calibration), with the
+ * frame it applies from; nothing when nothing changes. */
+GST_START_TEST (test_precision_message)
+{
+  gchar *dir = g_dir_make_tmp ("cfqpsr-XXXXXX", NULL);
+  gchar *cpath = g_build_filename (dir, "p.calib.json", NULL);
+  CfqpCalibration *calib = make_calibration (2, TRUE, 3, cpath);
+  CfqpQParams *qp = calib_qparams (2, calib);
+  GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_structure_free);
+  GstElement *sr;
+  GstBus *bus;
+  GstHarness *h = make_int8_harness (2, &sr, &bus, 6, 4, "calibration-file",
+      cpath, NULL);
+  GstVideoInfo info;
+  GstBuffer *in;
+  guint64 frame;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 6, 4);
+  in = make_input (&info, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), 2);
+  gst_buffer_unref (gst_harness_push_and_pull (h, gst_buffer_ref (in)));
+  fail_unless_equals_int (pop_element_messages (bus, "cfqpsr-precision",
+          msgs), 1);
+  fail_unless_equals_string (msg_string (msgs, 0, "precision"), "int8");
+  fail_unless (g_str_has_prefix (msg_string (msgs, 0, "backend"), "cpu"));
+
+  g_object_set (sr, "precision", 1, NULL);
+  gst_buffer_unref (gst_harness_push_and_pull (h, gst_buffer_ref (in)));
+  fail_unless_equals_int (pop_element_messages (bus, "cfqpsr-precision",
+          msgs), 1);
+  fail_unless_equals_string (msg_string (msgs, 1, "precision"), "fp32");
+  fail_unless (strstr (msg_string (msgs, 1, "active-backend"), "fp32"));
+  fail_unless (gst_structure_get_uint64 (g_ptr_array_index (msgs, 1), "frame",
+          &frame));
+  fail_unless_equals_uint64 (frame, 1);
+
+  /* n-threads changes nothing that is posted: no message */
+  g_object_set (sr, "n-threads", 1, NULL);
+  gst_buffer_unref (gst_harness_push_and_pull (h, gst_buffer_ref (in)));
+  fail_unless_equals_int (pop_element_messages (bus, "cfqpsr-precision",
+          NULL), 0);
+
+  g_object_set (sr, "precision", 0, NULL);
+  gst_buffer_unref (gst_harness_push_and_pull (h, gst_buffer_ref (in)));
+  fail_unless_equals_int (pop_element_messages (bus, "cfqpsr-precision",
+          msgs), 1);
+  fail_unless_equals_string (msg_string (msgs, 2, "precision"), "int8");
+
+  gst_buffer_unref (in);
+  free_int8_harness (h, sr, bus);
+  g_ptr_array_unref (msgs);
+  remove_calibration (calib, qp, dir, cpath);
+}
+
+GST_END_TEST;
+
 /* Navigation coordinates on the upscaled picture map back to the input. */
 GST_START_TEST (test_navigation)
 {
@@ -2046,6 +2109,7 @@ cfqpsr_suite (void)
   tcase_add_test (tc, test_progressive_only);
   tcase_add_test (tc, test_impossible_size_error);
   tcase_add_test (tc, test_calibration_file_rewritten);
+  tcase_add_test (tc, test_precision_message);
   return s;
 }
 
