@@ -1309,6 +1309,12 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
       settings.max_samples = self_frames;
       /* random crops bound the worker's time on large frames */
       settings.crop_size = SELF_CALIBRATION_CROP;
+      /* every frame handed over is a sample, as self-calibration-frames
+       * says: the scene test (for cfqpcalib's long streams) took a
+       * noise-like scene, whose 16x16 thumbnails are all alike, for one
+       * repeated frame and calibrated from 1 sample; random crops of a
+       * static scene are still different windows of it */
+      settings.scene_threshold = 0;
       self->calibrator = cfqp_calibrator_new (model, &settings);
       self->calib_cancel = g_cancellable_new ();
       self->calib_pool = g_thread_pool_new (gst_cfqp_sr_self_calib_func, self,
