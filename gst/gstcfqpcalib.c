@@ -147,8 +147,11 @@ GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (cfqpcalib, "cfqpcalib", GST_RANK_NONE,
     GST_DEBUG_CATEGORY_INIT (gst_cfqp_calib_debug, "cfqpcalib", 0,
         "cfqp calibration sink"));
 
+/* interlace-mode is checked in set_caps: basesink's accept-caps is a subset
+ * test, which caps without the field (progressive) would fail */
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_CFQP_ALL_CAPS));
+    GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (GST_CFQP_ALL_FORMATS)));
 
 static void gst_cfqp_calib_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
@@ -738,6 +741,14 @@ gst_cfqp_calib_set_caps (GstBaseSink * sink, GstCaps * caps)
 
   if (!gst_video_info_from_caps (&self->info, caps)) {
     GST_ERROR_OBJECT (self, "invalid caps %" GST_PTR_FORMAT, caps);
+    return FALSE;
+  }
+  if (GST_VIDEO_INFO_IS_INTERLACED (&self->info)) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Interlaced video (interlace-mode=%s) is not supported: the network "
+            "would see both fields as one picture; put deinterlace before",
+            gst_video_interlace_mode_to_string
+            (GST_VIDEO_INFO_INTERLACE_MODE (&self->info))), (NULL));
     return FALSE;
   }
   return TRUE;

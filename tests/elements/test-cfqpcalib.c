@@ -560,6 +560,37 @@ GST_START_TEST (test_model_not_regular)
 
 GST_END_TEST;
 
+/* Interlaced caps are refused with an error saying to deinterlace; caps
+ * without interlace-mode (progressive) are taken. */
+GST_START_TEST (test_progressive_only)
+{
+  gchar *path = element_test_model_path (3);
+  GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h;
+  GstMessage *msg;
+  GError *err = NULL;
+
+  g_object_set (calib, "model-file", path, NULL);
+  gst_element_set_bus (calib, bus);
+  h = gst_harness_new_with_element (calib, "sink", NULL);
+  gst_harness_play (h);
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=RGB,width=8,height=6,"
+      "framerate=30/1,interlace-mode=interleaved");
+  fail_if (gst_harness_push (h, gst_buffer_new_and_alloc (8 * 6 * 3)) ==
+      GST_FLOW_OK);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (strstr (err->message, "deinterlace") != NULL, "%s",
+      err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+  teardown (h, calib, bus, path);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_properties)
 {
   GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
@@ -617,6 +648,7 @@ cfqpcalib_suite (void)
   tcase_add_test (tc, test_missing_model);
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_model_not_regular);
+  tcase_add_test (tc, test_progressive_only);
   return s;
 }
 
