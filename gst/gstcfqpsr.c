@@ -1128,6 +1128,8 @@ gst_cfqp_sr_unload (GstCfqpSr * self)
   g_clear_pointer (&self->calib, cfqp_calibration_unref);
 
   GST_OBJECT_LOCK (self);
+  if (self->model != NULL && self->calibration_name != NULL)
+    gst_cfqp_registry_unset_model (self->calibration_name, self);
   model = g_steal_pointer (&self->model);
   run_model = g_steal_pointer (&self->run_model);
   g_clear_pointer (&self->pending, cfqp_calibration_unref);
@@ -1258,6 +1260,8 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
   self->run_model = run_model;
   self->run_clip_free = run_clip_free;
   self->runner_dirty = FALSE;
+  if (calibration_name != NULL)
+    gst_cfqp_registry_set_model (calibration_name, self, model, run_clip_free);
   g_free (self->model_info);
   self->model_info = g_strdup_printf ("%s%s: %s%s", source,
       scale_note ? scale_note : "", describe,

@@ -290,6 +290,71 @@ gst_cfqp_registry_lookup (const gchar * name, guint64 * serial)
   return ret;
 }
 
+/* The models paired cfqpsr elements run, by calibration-name. */
+typedef struct
+{
+  gpointer owner;
+  CfqpModel *model;
+  gboolean clip_free;
+} PairedModel;
+
+static GHashTable *paired_models;
+
+static void
+paired_model_free (gpointer data)
+{
+  PairedModel *p = data;
+
+  cfqp_model_unref (p->model);
+  g_free (p);
+}
+
+void
+gst_cfqp_registry_set_model (const gchar * name, gpointer owner,
+    CfqpModel * model, gboolean clip_free)
+{
+  PairedModel *p = g_new0 (PairedModel, 1);
+
+  p->owner = owner;
+  p->model = cfqp_model_ref (model);
+  p->clip_free = clip_free;
+  g_mutex_lock (&registry_lock);
+  if (paired_models == NULL)
+    paired_models = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+        paired_model_free);
+  g_hash_table_replace (paired_models, g_strdup (name), p);
+  g_mutex_unlock (&registry_lock);
+}
+
+void
+gst_cfqp_registry_unset_model (const gchar * name, gpointer owner)
+{
+  PairedModel *p;
+
+  g_mutex_lock (&registry_lock);
+  if (paired_models != NULL &&
+      (p = g_hash_table_lookup (paired_models, name)) != NULL &&
+      p->owner == owner)
+    g_hash_table_remove (paired_models, name);
+  g_mutex_unlock (&registry_lock);
+}
+
+CfqpModel *
+gst_cfqp_registry_get_model (const gchar * name, gboolean * clip_free)
+{
+  CfqpModel *ret = NULL;
+  PairedModel *p;
+
+  g_mutex_lock (&registry_lock);
+  if (paired_models != NULL &&
+      (p = g_hash_table_lookup (paired_models, name)) != NULL) {
+    ret = cfqp_model_ref (p->model);
+    *clip_free = p->clip_free;
+  }
+  g_mutex_unlock (&registry_lock);
+  return ret;
+}
+
 void
 gst_cfqp_rgb_info_like (GstVideoInfo * rgb, const GstVideoInfo * like,
     guint width, guint height)

@@ -98,6 +98,17 @@ void gst_cfqp_registry_publish (const gchar * name, CfqpCalibration * calib);
 CfqpCalibration *gst_cfqp_registry_lookup (const gchar * name,
     guint64 * serial);
 
+/* The model (as loaded, not its clip-free copy) and clip-free mode that the
+ * cfqpsr of a calibration-name runs, so that a paired cfqpcalib can
+ * calibrate that model.  set keeps a reference (the last element to set a
+ * name wins); unset removes the entry only if owner set it; get returns a
+ * new reference, NULL when no cfqpsr of that name runs. */
+void gst_cfqp_registry_set_model (const gchar * name, gpointer owner,
+    CfqpModel * model, gboolean clip_free);
+void gst_cfqp_registry_unset_model (const gchar * name, gpointer owner);
+CfqpModel *gst_cfqp_registry_get_model (const gchar * name,
+    gboolean * clip_free);
+
 /* The R, G, B (or BT.601 luma, channels 1) of a mapped frame of any format
  * above as a planar float image in [0,1]; YUV goes through RGB with the
  * frame's own matrix and range. */

@@ -2112,6 +2112,75 @@ GST_START_TEST (test_not_regular_files)
 
 GST_END_TEST;
 
+/* A paired cfqpcalib without model-file calibrates the model its cfqpsr
+ * runs (here tiny-x2 from model-file, while cfqpcalib's scale-factor would
+ * pick the default x3): every publication is accepted, none refused. */
+GST_START_TEST (test_pairing_follows_model)
+{
+  gchar *dir = make_model_dir ();
+  gchar *mpath = element_test_model_path (2);
+  gchar *desc = g_strdup_printf ("videotestsrc is-live=true num-buffers=45 "
+      "pattern=ball ! video/x-raw,format=I420,width=48,height=32,"
+      "framerate=30/1 ! tee name=t ! queue ! cfqpsr model-file=%s "
+      "calibration-name=follow-test backend=cpu ! fakesink "
+      "t. ! queue leaky=downstream max-size-buffers=2 ! "
+      "cfqpcalib calibration-name=follow-test update-interval=3 "
+      "augmentation=none", mpath);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  GstBus *bus = gst_element_get_bus (pipe);
+  guint n_switch = 0, n_published = 0, n_warnings = 0;
+  GstMessage *msg;
+  gboolean eos = FALSE;
+
+  fail_unless (pipe != NULL);
+  fail_if (gst_element_set_state (pipe, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  while (!eos && (msg = gst_bus_timed_pop (bus, 30 * GST_SECOND))) {
+    const GstStructure *s = gst_message_get_structure (msg);
+
+    switch (GST_MESSAGE_TYPE (msg)) {
+      case GST_MESSAGE_EOS:
+        eos = TRUE;
+        break;
+      case GST_MESSAGE_ERROR:
+        fail ("error in the pipeline");
+        break;
+      case GST_MESSAGE_WARNING:{
+        GError *err = NULL;
+
+        gst_message_parse_warning (msg, &err, NULL);
+        GST_INFO ("warning: %s", err->message);
+        g_error_free (err);
+        n_warnings++;
+        break;
+      }
+      case GST_MESSAGE_ELEMENT:
+        if (gst_structure_has_name (s, "cfqpsr-calibration"))
+          n_switch++;
+        else if (gst_structure_has_name (s, "cfqpcalib-published"))
+          n_published++;
+        break;
+      default:
+        break;
+    }
+    gst_message_unref (msg);
+  }
+  fail_unless (eos, "no EOS");
+  fail_unless (n_published >= 1);
+  fail_unless_equals_int (n_warnings, 0);
+  fail_unless (n_switch >= 1, "cfqpsr never took a calibration (%u "
+      "published)", n_published);
+
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  g_free (desc);
+  g_free (mpath);
+  remove_model_dir (dir);
+}
+
+GST_END_TEST;
+
 static Suite *
 cfqpsr_suite (void)
 {
@@ -2152,6 +2221,7 @@ cfqpsr_suite (void)
   tcase_add_test (tc, test_calibration_file_rewritten);
   tcase_add_test (tc, test_precision_message);
   tcase_add_test (tc, test_self_calibration_noise);
+  tcase_add_test (tc, test_pairing_follows_model);
   return s;
 }
 
