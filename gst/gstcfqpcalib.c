@@ -939,11 +939,12 @@ gst_cfqp_calib_event (GstBaseSink * sink, GstEvent * event)
           g_cond_wait (&self->cond, &self->lock);
       }
       published = self->final_done && self->final_published;
+      /* the worker is idle again: later streaming (after a flush) may
+       * calibrate again (not while it may still use the cancellable) */
+      if (timed_out && self->final_done)
+        g_cancellable_reset (self->cancel);
       g_mutex_unlock (&self->lock);
       if (timed_out) {
-        /* the worker is idle again: later streaming (after a flush) may
-         * calibrate again */
-        g_cancellable_reset (self->cancel);
         GST_ELEMENT_INFO (self, RESOURCE, BUSY,
             ("EOS: the calibration being computed did not finish within "
                 "eos-timeout (%d ms): cancelled; %u calibration(s) were "
