@@ -949,7 +949,7 @@ gst_cfqp_calib_event (GstBaseSink * sink, GstEvent * event)
             ("EOS: the calibration being computed did not finish within "
                 "eos-timeout (%d ms): cancelled; %u calibration(s) were "
                 "published before", timeout, self->published),
-            ("set eos-timeout=-1 on a non-live stream to wait for it"));
+            ("a larger eos-timeout (2147483647: no limit) waits for it"));
       }
       gst_element_post_message (GST_ELEMENT (self),
           gst_message_new_element (GST_OBJECT (self),
