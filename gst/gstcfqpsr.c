@@ -20,7 +20,9 @@
  * is upscaled by bilinear interpolation.  I420 and NV12 are converted to
  * RGB with the matrix and range of their caps (colorimetry), run through
  * the same RGB network and converted back (odd sizes are fine: the chroma
- * planes are rounded up, as GStreamer does).
+ * planes are rounded up, as GStreamer does).  Progressive video only:
+ * interlaced caps are refused (the network would mix the two fields; put
+ * deinterlace before).
  *
  * The network is the ONNX file in #GstCfqpSr:model-file, or when that is
  * unset the default model embedded for the scale.  Without a model-file
@@ -31,7 +33,7 @@
  * an element error naming the file and the reason.
  *
  * #GstCfqpSr:precision int8 (the default) needs a calibration: the one in
- * #GstCfqpSr:calibration-file, else the one shipped with the model (the
+ * #GstCfqpSr:calibration-file, else (unset or refused) the one shipped with the model (the
  * embedded default model's, or `m.calib.json` beside a model file
  * `m.onnx`, or the parameters a QDQ ONNX model carries), else one
  * published by a `cfqpcalib` with the same #GstCfqpSr:calibration-name.  Without any of these (and with no
@@ -52,7 +54,11 @@
  * Changes of #GstCfqpSr:precision, #GstCfqpSr:backend and
  * #GstCfqpSr:n-threads while PLAYING take effect at the next frame
  * boundary (the runner is rebuilt in the streaming thread, never
- * mid-frame).
+ * mid-frame).  Whenever #GstCfqpSr:active-backend changes (at start, after
+ * such a change, the first calibration, a fallback to FP32) the element
+ * posts an element message `cfqpsr-precision` with `active-backend`,
+ * `backend` and `precision` (strings) and `frame` (guint64, the first
+ * frame computed so).
  *
  * ## Example launch lines
  * |[
@@ -126,6 +132,7 @@ struct _GstCfqpSr
   GstCfqpPrecision precision;
   GstCfqpBackend backend;
   gboolean clip_free;
+  gboolean clip_free_set;       /* clip-free set by the application */
   guint n_threads;
   gchar *device;
   gchar *calibration_name;
@@ -143,6 +150,7 @@ struct _GstCfqpSr
   gchar *pending_source;
   CfqpModel *model;             /* as loaded: its scale, hash */
   CfqpModel *run_model;         /* what runs: model or its clip-free copy */
+  gboolean run_clip_free;       /* run_model is the clip-free copy */
 
   /* streaming thread, under runner_lock */
   GMutex runner_lock;
@@ -172,6 +180,9 @@ struct _GstCfqpSr
   GFile *watch_file;
   gchar *watch_path;
   gchar *watch_stamp;
+  GSource *watch_timer;         /* settle timer, watch thread only */
+  gint64 watch_first_change;
+  guint watch_refused;          /* refused versions in a row */
 };
 
 typedef struct
@@ -206,6 +217,8 @@ static GstCaps *gst_cfqp_sr_fixate_caps (GstBaseTransform * trans,
     GstPadDirection direction, GstCaps * caps, GstCaps * othercaps);
 static gboolean gst_cfqp_sr_src_event (GstBaseTransform * trans,
     GstEvent * event);
+static gboolean gst_cfqp_sr_sink_event (GstBaseTransform * trans,
+    GstEvent * event);
 static gboolean gst_cfqp_sr_set_info (GstVideoFilter * filter,
     GstCaps * incaps, GstVideoInfo * in_info, GstCaps * outcaps,
     GstVideoInfo * out_info);
@@ -230,7 +243,8 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
    *
    * ONNX super-resolution model to run.  Unset: the default model embedded
    * for the scale (#GstCfqpSr:scale-factor, or the one downstream caps
-   * ask for).  Read when the element goes to PAUSED.
+   * ask for).  Read when the element goes to PAUSED; a regular file only
+   * (a FIFO, pipe or directory is refused at once).
    */
   g_object_class_install_property (gobject_class, PROP_MODEL_FILE,
       g_param_spec_string ("model-file", "Model file",
@@ -257,15 +271,16 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
   /**
    * GstCfqpSr:calibration-file:
    *
-   * INT8 calibration (JSON, as cfqpcalib writes) for the model.  Unset:
-   * the shipped one, a paired cfqpcalib's, or self-calibration.  The file
-   * is watched: when it is replaced (atomic rename or rewrite) the new
-   * calibration is applied at the next frame boundary.
+   * INT8 calibration (JSON, as cfqpcalib writes) for the model, a regular
+   * file.  Unset or refused: the shipped one, a paired cfqpcalib's, or
+   * self-calibration, in that order.  The file is watched: when it is
+   * replaced (atomic rename or rewrite) the new calibration is applied at
+   * the next frame boundary.
    */
   g_object_class_install_property (gobject_class, PROP_CALIBRATION_FILE,
       g_param_spec_string ("calibration-file", "Calibration file",
           "INT8 calibration JSON for the model, watched for replacement "
-          "(NULL: shipped, paired cfqpcalib, or self-calibration)",
+          "(NULL or refused: shipped, paired cfqpcalib, or self-calibration)",
           DEFAULT_PROP_CALIBRATION_FILE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
@@ -305,13 +320,18 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
    * GstCfqpSr:clip-free:
    *
    * Run the model with its clipped activations removed (clipped ReLUs
-   * become ReLUs, a final clamp to [0,1] goes), as CFQP intends.  A
-   * calibration must have been made in the same mode.
+   * become ReLUs, a final clamp to [0,1] goes), as CFQP intends.  Left at
+   * its default, the first calibration (file or shipped) decides: one made
+   * for the graph with its clips ("clip_free": false, as the shipped
+   * calibrations of the -clipped models) runs that graph.  Set explicitly,
+   * a calibration made in the other mode is refused (for a model without
+   * clips both modes are the same graph and either is taken).
    */
   g_object_class_install_property (gobject_class, PROP_CLIP_FREE,
       g_param_spec_boolean ("clip-free", "Clip-free",
-          "Remove the model's clipped activations (a calibration must say "
-          "clip_free the same)", DEFAULT_PROP_CLIP_FREE,
+          "Remove the model's clipped activations (left unset, a first "
+          "calibration made with the clips keeps them; set, calibrations of "
+          "the other mode are refused)", DEFAULT_PROP_CLIP_FREE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
@@ -375,7 +395,8 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
    * GstCfqpSr:active-backend:
    *
    * The backend that actually runs ("cpu", "ref", "opencl:<device>") and
-   * its precision, NULL before PAUSED.
+   * its precision, NULL before PAUSED.  Each change is also posted as a
+   * `cfqpsr-precision` element message.
    */
   g_object_class_install_property (gobject_class, PROP_ACTIVE_BACKEND,
       g_param_spec_string ("active-backend", "Active backend",
@@ -424,6 +445,7 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
   trans_class->transform_caps = GST_DEBUG_FUNCPTR (gst_cfqp_sr_transform_caps);
   trans_class->fixate_caps = GST_DEBUG_FUNCPTR (gst_cfqp_sr_fixate_caps);
   trans_class->src_event = GST_DEBUG_FUNCPTR (gst_cfqp_sr_src_event);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_cfqp_sr_sink_event);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_cfqp_sr_set_info);
   filter_class->transform_frame =
       GST_DEBUG_FUNCPTR (gst_cfqp_sr_transform_frame);
@@ -506,6 +528,7 @@ gst_cfqp_sr_set_property (GObject * object, guint prop_id,
       break;
     case PROP_CLIP_FREE:
       self->clip_free = g_value_get_boolean (value);
+      self->clip_free_set = TRUE;
       break;
     case PROP_N_THREADS:
       if (self->n_threads != g_value_get_uint (value))
@@ -751,14 +774,36 @@ gst_cfqp_sr_update_active_backend (GstCfqpSr * self)
 
   G_STATIC_ASSERT ((gint) GST_CFQP_CPU_KERNELS_ORC == (gint) CFQP_CPU_KERNELS_ORC &&
       (gint) GST_CFQP_CPU_KERNELS_NATIVE == (gint) CFQP_CPU_KERNELS_NATIVE);
+  gboolean changed;
+
   if (kernels != NULL)
     GST_DEBUG_OBJECT (self, "conv kernels: %s", kernels);
   GST_OBJECT_LOCK (self);
+  changed = g_strcmp0 (self->active_backend, active) != 0;
   g_free (self->active_backend);
-  self->active_backend = active;
+  self->active_backend = g_strdup (active);
   g_free (self->kernel_info);
   self->kernel_info = kernels;
   GST_OBJECT_UNLOCK (self);
+
+  /* what runs changed (start, a property, the first calibration, a
+   * fallback): tell the application, which need not poll active-backend */
+  if (changed) {
+    gboolean int8 = cfqp_runner_get_precision (self->runner) ==
+        CFQP_PRECISION_INT8;
+
+    GST_INFO_OBJECT (self, "now running %s from frame %" G_GUINT64_FORMAT,
+        active, self->frame_count);
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self),
+            gst_structure_new ("cfqpsr-precision",
+                "active-backend", G_TYPE_STRING, active,
+                "backend", G_TYPE_STRING,
+                cfqp_runner_get_active_backend (self->runner),
+                "precision", G_TYPE_STRING, int8 ? "int8" : "fp32",
+                "frame", G_TYPE_UINT64, self->frame_count, NULL)));
+  }
+  g_free (active);
 }
 
 /* Hands a calibration to the next frame boundary (any thread). */
@@ -774,10 +819,11 @@ gst_cfqp_sr_set_pending (GstCfqpSr * self, CfqpCalibration * calib,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* Loads and checks a calibration file against what runs; NULL with a
- * warning posted when it does not fit. */
+/* Loads and checks a calibration file against what runs; NULL with error
+ * set when it does not fit. */
 static CfqpCalibration *
-gst_cfqp_sr_load_calibration_file (GstCfqpSr * self, const gchar * path)
+gst_cfqp_sr_load_calibration_file (GstCfqpSr * self, const gchar * path,
+    GError ** error)
 {
   CfqpCalibration *calib;
   CfqpModel *run_model;
@@ -786,21 +832,19 @@ gst_cfqp_sr_load_calibration_file (GstCfqpSr * self, const gchar * path)
 
   GST_OBJECT_LOCK (self);
   run_model = self->run_model ? cfqp_model_ref (self->run_model) : NULL;
-  clip_free = self->clip_free;
+  clip_free = self->run_clip_free;
   GST_OBJECT_UNLOCK (self);
-  if (run_model == NULL)
+  if (run_model == NULL) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_IO, "no model");
     return NULL;
+  }
 
-  calib = cfqp_calibration_load (path, NULL, &err);
+  calib = gst_cfqp_load_calibration_file (path, &err);
   if (calib != NULL && !gst_cfqp_calibration_usable (calib, run_model,
           clip_free, &err))
     g_clear_pointer (&calib, cfqp_calibration_unref);
-  if (calib == NULL) {
-    GST_ELEMENT_WARNING (self, RESOURCE, READ,
-        ("Calibration \"%s\" refused (the active calibration, if any, "
-            "stays): %s", path, err->message), (NULL));
-    g_clear_error (&err);
-  }
+  if (calib == NULL)
+    g_propagate_error (error, err);
   cfqp_model_unref (run_model);
   return calib;
 }
@@ -814,9 +858,63 @@ gst_cfqp_sr_file_stamp (const gchar * path)
 
   if (g_stat (path, &st) != 0)
     return NULL;
+  /* nanoseconds: two rewrites in one second must differ */
   return g_strdup_printf ("%" G_GUINT64_FORMAT ":%" G_GINT64_FORMAT ":%"
-      G_GINT64_FORMAT, (guint64) st.st_ino, (gint64) st.st_size,
-      (gint64) st.st_mtime);
+      G_GINT64_FORMAT ".%09ld:%" G_GINT64_FORMAT ".%09ld", (guint64) st.st_ino,
+      (gint64) st.st_size, (gint64) st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+      (gint64) st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+}
+
+/* The watch waits until the file has been quiet this long before it reads
+ * it (a file rewritten in place, or in several writes, is read once, when
+ * whole), but no longer than WATCH_MAX_DELAY_MS after the first change. */
+#define WATCH_SETTLE_MS 200
+#define WATCH_MAX_DELAY_MS 2000
+
+/* The file has settled: read it if it is a new version.  A refusal is a
+ * warning only the first time in a row: until a version is accepted, the
+ * next refusals of the same file are DEBUG lines (counted in the log). */
+static gboolean
+gst_cfqp_sr_calib_file_settled (gpointer user_data)
+{
+  GstCfqpSr *self = GST_CFQP_SR (user_data);
+  CfqpCalibration *calib;
+  GError *err = NULL;
+  gchar *stamp, *source;
+
+  g_clear_pointer (&self->watch_timer, g_source_unref);
+
+  /* one load per version of the file, however many events it makes */
+  stamp = gst_cfqp_sr_file_stamp (self->watch_path);
+  if (stamp == NULL || g_strcmp0 (stamp, self->watch_stamp) == 0) {
+    g_free (stamp);
+    return G_SOURCE_REMOVE;
+  }
+  g_free (self->watch_stamp);
+  self->watch_stamp = stamp;
+
+  calib = gst_cfqp_sr_load_calibration_file (self, self->watch_path, &err);
+  if (calib != NULL) {
+    if (self->watch_refused > 0)
+      GST_INFO_OBJECT (self, "%s accepted after %u refused versions",
+          self->watch_path, self->watch_refused);
+    self->watch_refused = 0;
+    source = g_strdup_printf ("file:%s", self->watch_path);
+    gst_cfqp_sr_set_pending (self, calib, source);
+    g_free (source);
+    cfqp_calibration_unref (calib);
+  } else if (self->watch_refused++ == 0) {
+    GST_ELEMENT_WARNING (self, RESOURCE, READ,
+        ("Calibration \"%s\" refused (the active calibration, if any, "
+            "stays; further refusals of this file are logged at DEBUG level "
+            "until a version of it is accepted): %s", self->watch_path,
+            err->message), (NULL));
+  } else {
+    GST_DEBUG_OBJECT (self, "calibration %s refused again (%u in a row): %s",
+        self->watch_path, self->watch_refused, err->message);
+  }
+  g_clear_error (&err);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -824,10 +922,11 @@ gst_cfqp_sr_calib_file_changed (GFileMonitor * monitor, GFile * file,
     GFile * other, GFileMonitorEvent event, gpointer user_data)
 {
   GstCfqpSr *self = GST_CFQP_SR (user_data);
-  CfqpCalibration *calib;
-  gchar *stamp, *source;
+  gint64 now = g_get_monotonic_time ();
+  guint delay;
 
   switch (event) {
+    case G_FILE_MONITOR_EVENT_CHANGED:
     case G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT:
     case G_FILE_MONITOR_EVENT_CREATED:
     case G_FILE_MONITOR_EVENT_MOVED_IN:
@@ -840,24 +939,22 @@ gst_cfqp_sr_calib_file_changed (GFileMonitor * monitor, GFile * file,
       (other == NULL || !g_file_equal (other, self->watch_file)))
     return;
 
-  /* one load per version of the file, however many events it makes */
-  stamp = gst_cfqp_sr_file_stamp (self->watch_path);
-  if (stamp == NULL || g_strcmp0 (stamp, self->watch_stamp) == 0) {
-    g_free (stamp);
-    return;
+  /* (re)arm the settle timer: the file is read once it is quiet */
+  if (self->watch_timer == NULL) {
+    self->watch_first_change = now;
+  } else {
+    g_source_destroy (self->watch_timer);
+    g_clear_pointer (&self->watch_timer, g_source_unref);
   }
-  g_free (self->watch_stamp);
-  self->watch_stamp = stamp;
-
-  GST_DEBUG_OBJECT (self, "calibration file %s changed (event %d)",
-      self->watch_path, event);
-  calib = gst_cfqp_sr_load_calibration_file (self, self->watch_path);
-  if (calib != NULL) {
-    source = g_strdup_printf ("file:%s", self->watch_path);
-    gst_cfqp_sr_set_pending (self, calib, source);
-    g_free (source);
-    cfqp_calibration_unref (calib);
-  }
+  delay = (guint) CLAMP ((self->watch_first_change +
+          WATCH_MAX_DELAY_MS * G_GINT64_CONSTANT (1000) - now) / 1000, 0,
+      WATCH_SETTLE_MS);
+  GST_LOG_OBJECT (self, "calibration file %s: event %d, read in %u ms",
+      self->watch_path, event, delay);
+  self->watch_timer = g_timeout_source_new (delay);
+  g_source_set_callback (self->watch_timer, gst_cfqp_sr_calib_file_settled,
+      self, NULL);
+  g_source_attach (self->watch_timer, self->watch_ctx);
 }
 
 static gpointer
@@ -879,6 +976,7 @@ gst_cfqp_sr_start_watch (GstCfqpSr * self, const gchar * path)
   self->watch_path = g_strdup (path);
   self->watch_file = g_file_new_for_path (path);
   self->watch_stamp = gst_cfqp_sr_file_stamp (path);
+  self->watch_refused = 0;
   self->watch_ctx = g_main_context_new ();
   self->watch_loop = g_main_loop_new (self->watch_ctx, FALSE);
 
@@ -920,6 +1018,10 @@ gst_cfqp_sr_stop_watch (GstCfqpSr * self)
   g_source_unref (quit);
   g_thread_join (self->watch_thread);
   self->watch_thread = NULL;
+  if (self->watch_timer != NULL) {
+    g_source_destroy (self->watch_timer);
+    g_clear_pointer (&self->watch_timer, g_source_unref);
+  }
   if (self->monitor) {
     g_signal_handlers_disconnect_by_data (self->monitor, self);
     g_file_monitor_cancel (self->monitor);
@@ -1026,6 +1128,8 @@ gst_cfqp_sr_unload (GstCfqpSr * self)
   g_clear_pointer (&self->calib, cfqp_calibration_unref);
 
   GST_OBJECT_LOCK (self);
+  if (self->model != NULL && self->calibration_name != NULL)
+    gst_cfqp_registry_unset_model (self->calibration_name, self);
   model = g_steal_pointer (&self->model);
   run_model = g_steal_pointer (&self->run_model);
   g_clear_pointer (&self->pending, cfqp_calibration_unref);
@@ -1039,6 +1143,37 @@ gst_cfqp_sr_unload (GstCfqpSr * self)
   g_clear_pointer (&run_model, cfqp_model_unref);
 }
 
+/* Decides the mode a first calibration runs in, and whether it fits model
+ * at all.  A calibration says which graph it was made for ("clip_free" in
+ * the file).  Same as clip-free: that one.  Otherwise the calibration's
+ * mode is taken when it changes nothing (the model has no clips, so both
+ * graphs are the same) or when the application left clip-free at its
+ * default (the shipped calibrations of the -clipped models are made for
+ * the graph with its clips); with clip-free set explicitly it is refused,
+ * with a text saying which setting would take it. */
+static gboolean
+gst_cfqp_sr_calibration_mode (CfqpCalibration * calib, CfqpModel * model,
+    CfqpModel * clip_free_model, guint n_removed, gboolean clip_free,
+    gboolean clip_free_set, gboolean * run_clip_free, GError ** error)
+{
+  gboolean mode = cfqp_calibration_get_clip_free (calib);
+
+  if (mode != clip_free && n_removed > 0 && clip_free_set) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_MODEL_MISMATCH,
+        "it was made for the model %s (\"clip_free\": %s) and clip-free=%s "
+        "is set: use clip-free=%s, or calibrate with cfqpcalib clip-free=%s",
+        mode ? "without its clips" : "with its clips", mode ? "true" : "false",
+        clip_free ? "true" : "false", mode ? "true" : "false",
+        clip_free ? "true" : "false");
+    return FALSE;
+  }
+  if (!cfqp_calibration_check_model (calib, mode ? clip_free_model : model,
+          error))
+    return FALSE;
+  *run_clip_free = mode;
+  return TRUE;
+}
+
 /* Loads the model for scale (or the model file), its first calibration and
  * a runner.  Posts an element error and returns FALSE on failure. */
 static gboolean
@@ -1046,9 +1181,9 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
 {
   gchar *model_file, *calibration_file, *calibration_name;
   gchar *source = NULL, *describe, *scale_note = NULL, *calib_source = NULL;
-  gboolean clip_free, int8;
+  gboolean clip_free, clip_free_set, run_clip_free, int8;
   guint model_scale, self_frames, n_removed = 0;
-  CfqpModel *model, *run_model;
+  CfqpModel *model, *run_model, *clip_free_model;
   CfqpCalibration *calib = NULL;
   GError *err = NULL;
 
@@ -1057,6 +1192,7 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
   calibration_file = g_strdup (self->calibration_file);
   calibration_name = g_strdup (self->calibration_name);
   clip_free = self->clip_free;
+  clip_free_set = self->clip_free_set;
   self_frames = self->self_calibration_frames;
   int8 = self->precision == GST_CFQP_PRECISION_INT8;
   GST_OBJECT_UNLOCK (self);
@@ -1074,44 +1210,67 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
     scale_note = g_strdup_printf (" (model scale %u overrides scale-factor %u)",
         model_scale, scale_factor);
   }
-  run_model = clip_free ? cfqp_model_new_clip_free (model, &n_removed, NULL) :
+  clip_free_model = cfqp_model_new_clip_free (model, &n_removed, NULL);
+
+  /* The first calibration, in the documented order: calibration-file; if
+   * unset or refused, the one shipped with the model.  Each decides the
+   * clip-free mode when it can (see gst_cfqp_sr_calibration_mode). */
+  run_clip_free = clip_free;
+  if (calibration_file != NULL && calibration_file[0] != '\0') {
+    calib = gst_cfqp_load_calibration_file (calibration_file, &err);
+    if (calib != NULL && !gst_cfqp_sr_calibration_mode (calib, model,
+            clip_free_model, n_removed, clip_free, clip_free_set,
+            &run_clip_free, &err))
+      g_clear_pointer (&calib, cfqp_calibration_unref);
+    if (calib == NULL) {
+      GST_ELEMENT_WARNING (self, RESOURCE, READ,
+          ("Calibration \"%s\" refused (trying the shipped calibration "
+              "next): %s", calibration_file, err->message), (NULL));
+      g_clear_error (&err);
+    } else {
+      calib_source = g_strdup_printf ("file:%s", calibration_file);
+    }
+  }
+  if (calib == NULL) {
+    gchar *shipped = NULL;
+
+    calib = gst_cfqp_load_shipped_calibration (model_file, model_scale, NULL,
+        &shipped, &err);
+    if (calib != NULL && !gst_cfqp_sr_calibration_mode (calib, model,
+            clip_free_model, n_removed, clip_free, clip_free_set,
+            &run_clip_free, &err))
+      g_clear_pointer (&calib, cfqp_calibration_unref);
+    if (err != NULL) {
+      GST_ELEMENT_WARNING (self, RESOURCE, READ,
+          ("Shipped calibration \"%s\" refused: %s", shipped,
+              err->message), (NULL));
+      g_clear_error (&err);
+    }
+    if (calib != NULL)
+      calib_source = g_strdup_printf ("shipped:%s", shipped);
+    g_free (shipped);
+  }
+  run_model = run_clip_free ? cfqp_model_ref (clip_free_model) :
       cfqp_model_ref (model);
+  g_clear_pointer (&clip_free_model, cfqp_model_unref);
 
   describe = cfqp_model_describe (model);
   GST_OBJECT_LOCK (self);
   self->model = model;
   self->run_model = run_model;
+  self->run_clip_free = run_clip_free;
   self->runner_dirty = FALSE;
+  if (calibration_name != NULL)
+    gst_cfqp_registry_set_model (calibration_name, self, model, run_clip_free);
   g_free (self->model_info);
   self->model_info = g_strdup_printf ("%s%s: %s%s", source,
       scale_note ? scale_note : "", describe,
-      clip_free ? (n_removed ? " [clip-free: clips removed]" :
-          " [clip-free: no clips]") : "");
+      run_clip_free ? (n_removed ? " [clip-free: clips removed]" :
+          " [clip-free: no clips]") : (clip_free && n_removed ?
+          " [clips kept: the calibration is for the model with its clips]" :
+          ""));
   GST_OBJECT_UNLOCK (self);
   g_free (describe);
-
-  /* the first calibration: the file, else the shipped one */
-  if (calibration_file != NULL && calibration_file[0] != '\0') {
-    calib = gst_cfqp_sr_load_calibration_file (self, calibration_file);
-    calib_source = g_strdup_printf ("file:%s", calibration_file);
-  } else {
-    calib = gst_cfqp_load_shipped_calibration (model_file, model_scale, NULL,
-        &calib_source, &err);
-    if (calib != NULL && !gst_cfqp_calibration_usable (calib, run_model,
-            clip_free, &err))
-      g_clear_pointer (&calib, cfqp_calibration_unref);
-    if (err != NULL) {
-      GST_ELEMENT_WARNING (self, RESOURCE, READ,
-          ("Shipped calibration \"%s\" refused: %s", calib_source,
-              err->message), (NULL));
-      g_clear_error (&err);
-    }
-    if (calib != NULL) {
-      gchar *tmp = g_strdup_printf ("shipped:%s", calib_source);
-      g_free (calib_source);
-      calib_source = tmp;
-    }
-  }
   self->calib = calib;
 
   self->runner = gst_cfqp_sr_build_runner (self, &err);
@@ -1150,10 +1309,16 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
       CfqpCalibSettings settings;
 
       cfqp_calib_settings_init (&settings);
-      settings.clip_free = clip_free;
+      settings.clip_free = run_clip_free;
       settings.max_samples = self_frames;
       /* random crops bound the worker's time on large frames */
       settings.crop_size = SELF_CALIBRATION_CROP;
+      /* every frame handed over is a sample, as self-calibration-frames
+       * says: the scene test (for cfqpcalib's long streams) took a
+       * noise-like scene, whose 16x16 thumbnails are all alike, for one
+       * repeated frame and calibrated from 1 sample; random crops of a
+       * static scene are still different windows of it */
+      settings.scene_threshold = 0;
       self->calibrator = cfqp_calibrator_new (model, &settings);
       self->calib_cancel = g_cancellable_new ();
       self->calib_pool = g_thread_pool_new (gst_cfqp_sr_self_calib_func, self,
@@ -1257,7 +1422,7 @@ gst_cfqp_sr_frame_boundary (GstCfqpSr * self)
   pending = g_steal_pointer (&self->pending);
   source = g_steal_pointer (&self->pending_source);
   name = g_strdup (self->calibration_name);
-  clip_free = self->clip_free;
+  clip_free = self->run_clip_free;
   GST_OBJECT_UNLOCK (self);
 
   if (name != NULL)
@@ -1553,6 +1718,79 @@ gst_cfqp_sr_src_event (GstBaseTransform * trans, GstEvent * event)
           "pointer_y", G_TYPE_DOUBLE, y / scale, NULL);
   }
   return GST_BASE_TRANSFORM_CLASS (parent_class)->src_event (trans, event);
+}
+
+/* Input caps that no output downstream accepts: base transform only logs
+ * "not negotiated", and upstream posts an error that names no size.  Say
+ * which sizes this element can make from that input and what downstream
+ * takes. */
+static void
+gst_cfqp_sr_post_not_negotiated (GstCfqpSr * self, GstCaps * caps)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  guint scales[3], n = gst_cfqp_sr_get_scales (self, scales), k;
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+  GString *sizes = g_string_new (NULL);
+  GstCaps *peer;
+  gchar *peer_str, *model;
+  gint w = 0, h = 0;
+
+  if (gst_caps_is_empty (caps) || !gst_structure_get_int (s, "width", &w) ||
+      !gst_structure_get_int (s, "height", &h))
+    return;
+  peer = gst_pad_peer_query_caps (GST_BASE_TRANSFORM_SRC_PAD (trans), NULL);
+  for (k = 0; k < n; k++) {
+    GstCaps *out = gst_caps_copy (caps);
+
+    gst_caps_set_simple (out, "width", G_TYPE_INT, w * (gint) scales[k],
+        "height", G_TYPE_INT, h * (gint) scales[k], NULL);
+    if (peer != NULL && gst_caps_can_intersect (out, peer)) {
+      /* a size fits: the failure is not about sizes (set_info logs it) */
+      gst_caps_unref (out);
+      gst_caps_unref (peer);
+      g_string_free (sizes, TRUE);
+      return;
+    }
+    gst_caps_unref (out);
+    g_string_append_printf (sizes, "%s%dx%d (x%u)", k ? ", " : "",
+        w * (gint) scales[k], h * (gint) scales[k], scales[k]);
+  }
+  peer_str = peer ? gst_caps_to_string (peer) : g_strdup ("nothing");
+  GST_OBJECT_LOCK (self);
+  model = self->model_file && self->model_file[0] ?
+      g_strdup_printf ("model-file \"%s\" scales by x%u only",
+      self->model_file, scales[0]) :
+      g_strdup ("the embedded default models");
+  GST_OBJECT_UNLOCK (self);
+  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+      ("Cannot upscale %dx%d to a size downstream accepts: the output is the "
+          "input times the scale, %s with %s; put videoscale after cfqpsr for "
+          "other sizes", w, h, sizes->str, model),
+      ("input %" GST_PTR_FORMAT ", downstream accepts %s", caps, peer_str));
+  g_free (model);
+  g_free (peer_str);
+  gst_clear_caps (&peer);
+  g_string_free (sizes, TRUE);
+}
+
+static gboolean
+gst_cfqp_sr_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstCfqpSr *self = GST_CFQP_SR (trans);
+  GstCaps *caps = NULL;
+  gboolean ret;
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+    gst_event_parse_caps (event, &caps);
+    gst_caps_ref (caps);
+  }
+  ret = GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+  if (caps != NULL) {
+    if (!ret)
+      gst_cfqp_sr_post_not_negotiated (self, caps);
+    gst_caps_unref (caps);
+  }
+  return ret;
 }
 
 static gboolean

@@ -52,9 +52,12 @@ G_END_DECLS
 G_BEGIN_DECLS
 
 /* Every raw format the elements take: the packed RGB family (the network's
- * own pixels) and the YUV formats converted to RGB and back. */
+ * own pixels) and the YUV formats converted to RGB and back.  Progressive
+ * only: the network would mix the two fields of an interlaced frame (put
+ * deinterlace before). */
 #define GST_CFQP_ALL_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, I420, NV12 }"
-#define GST_CFQP_ALL_CAPS GST_VIDEO_CAPS_MAKE (GST_CFQP_ALL_FORMATS)
+#define GST_CFQP_ALL_CAPS GST_VIDEO_CAPS_MAKE (GST_CFQP_ALL_FORMATS) \
+    ", interlace-mode = (string) progressive"
 
 /* Resource path of the shipped calibration of the embedded default model. */
 #define GST_CFQP_CALIB_RESOURCE_FMT "/org/cfqp/models/default-x%u.calib.json"
@@ -74,6 +77,13 @@ gboolean gst_cfqp_have_default_model (guint scale);
 CfqpCalibration *gst_cfqp_load_shipped_calibration (const gchar * model_file,
     guint scale, CfqpModel * model, gchar ** source, GError ** error);
 
+/* Reads a calibration file (cfqp_calibration_load) after checking, without
+ * blocking, that path is a non-empty regular file: a FIFO, a pipe from a
+ * process substitution, a directory or a device is refused with an error
+ * saying what it is. */
+CfqpCalibration *gst_cfqp_load_calibration_file (const gchar * path,
+    GError ** error);
+
 /* A calibration usable with run_model (what the runner runs: the model or
  * its clip-free copy) in the clip_free mode asked for: same clip-free flag,
  * content hash and tensors. */
@@ -87,6 +97,17 @@ gboolean gst_cfqp_calibration_usable (CfqpCalibration * calib,
 void gst_cfqp_registry_publish (const gchar * name, CfqpCalibration * calib);
 CfqpCalibration *gst_cfqp_registry_lookup (const gchar * name,
     guint64 * serial);
+
+/* The model (as loaded, not its clip-free copy) and clip-free mode that the
+ * cfqpsr of a calibration-name runs, so that a paired cfqpcalib can
+ * calibrate that model.  set keeps a reference (the last element to set a
+ * name wins); unset removes the entry only if owner set it; get returns a
+ * new reference, NULL when no cfqpsr of that name runs. */
+void gst_cfqp_registry_set_model (const gchar * name, gpointer owner,
+    CfqpModel * model, gboolean clip_free);
+void gst_cfqp_registry_unset_model (const gchar * name, gpointer owner);
+CfqpModel *gst_cfqp_registry_get_model (const gchar * name,
+    gboolean * clip_free);
 
 /* The R, G, B (or BT.601 luma, channels 1) of a mapped frame of any format
  * above as a planar float image in [0,1]; YUV goes through RGB with the
