@@ -36,7 +36,7 @@ G_BEGIN_DECLS
 /* One axis: for output i, count[i] weights from input start[i]. */
 typedef struct {
   guint   n_in, n_out;
-  guint   taps;        /* weights stored per output: the widest window, rounded up to 4 */
+  guint   taps;        /* weights stored per output: the widest window, rounded up to 8 */
   guint  *start;       /* per output */
   guint  *count;       /* per output: its window (≤ taps); the rest of its row is 0 */
   gint16 *weights;     /* [n_out][taps] */

@@ -68,7 +68,7 @@ test_weights (void)
     const CfqpResampleAxis *ax = &rs->h;
     double w[64];
 
-    g_assert_cmpuint (ax->taps % 4, ==, 0);
+    g_assert_cmpuint (ax->taps % 8, ==, 0);
     for (guint i = 0; i < n_out; i++) {
       gint first, sum = 0;
       guint n = reference_weights (n_in, n_out, i, &first, w);
