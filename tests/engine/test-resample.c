@@ -238,8 +238,11 @@ test_runner (void)
     g_autofree guint8 *want = g_malloc0 (dst_stride * oh);
     CfqpResampler *rs = cfqp_resampler_new (w * scale, h * scale, ow, oh);
     CfqpResampler *ra = cfqp_resampler_new (w, h, ow, oh);
-    const CfqpBackendKind backends[] = { CFQP_BACKEND_REF, CFQP_BACKEND_CPU, CFQP_BACKEND_CPU };
-    const guint threads[] = { 1, 1, 3 };
+    /* OpenCL (device 0, e.g. PoCL) when there is one: the resample is on
+     * the host, so its bytes too */
+    const CfqpBackendKind backends[] = { CFQP_BACKEND_REF, CFQP_BACKEND_CPU, CFQP_BACKEND_CPU,
+      CFQP_BACKEND_OPENCL };
+    const guint threads[] = { 1, 1, 3, 2 };
     gint ch[4] = { lay->r, lay->g, lay->b, lay->a };
 
     for (guint y = 0; y < h; y++)
@@ -256,8 +259,15 @@ test_runner (void)
       opts.qparams = qp;
       opts.backend = backends[b];
       opts.n_threads = threads[b];
+      opts.device = backends[b] == CFQP_BACKEND_OPENCL ? "0" : NULL;
       runner = cfqp_runner_new (model, &opts, &error);
+      if (runner == NULL && backends[b] == CFQP_BACKEND_OPENCL) {
+        g_test_message ("no OpenCL device: %s", error->message);
+        continue;
+      }
       g_assert_no_error (error);
+      g_test_message ("layout %u on %s, %u thread(s)", l,
+          cfqp_runner_get_active_backend (runner), threads[b]);
       if (b == 0) {
         /* the definition: the network, then the scalar resample */
         g_assert_true (cfqp_runner_run_packed (runner, lay, src, src_stride, w, h, net,
