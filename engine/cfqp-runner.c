@@ -16,6 +16,7 @@
 #include "cfqp-model-private.h"
 #include "cfqp-pixels.h"
 #include "cfqp-plan.h"
+#include "cfqp-resample.h"
 #include "cfqp-workers.h"
 
 #include <math.h>
@@ -48,6 +49,14 @@ struct _CfqpRunner {
   /* Planar tensors of run_packed; grown on demand. */
   float  *packed_in, *packed_out;
   gsize   packed_in_size, packed_out_size;
+
+  /* run_packed_resized: the network output to the size asked for (rgb),
+   * the input's alpha to it (alpha), per-worker scratch, a packed frame at
+   * the network's size for the paths that do not give planar u8 */
+  CfqpResampler *rs_rgb, *rs_alpha;
+  guint8 *rs_scratch, *rs_packed;
+  gsize   rs_scratch_size, rs_packed_size;
+  gint64  rs_last_us;
 };
 
 CfqpRunner *
@@ -172,6 +181,10 @@ cfqp_runner_free (CfqpRunner *runner)
   g_free (runner->node_inputs);
   g_free (runner->packed_in);
   g_free (runner->packed_out);
+  cfqp_resampler_free (runner->rs_rgb);
+  cfqp_resampler_free (runner->rs_alpha);
+  g_free (runner->rs_scratch);
+  g_free (runner->rs_packed);
   cfqp_model_unref (runner->model);
   g_free (runner);
 }
@@ -413,4 +426,137 @@ cfqp_runner_run_packed (CfqpRunner *runner, const CfqpPackedLayout *layout,
   cfqp_pixels_upscale_alpha (layout, src, src_stride, width, height, scale,
       layout, dst, dst_stride);
   return TRUE;
+}
+
+/* ---- any output size: the network, then the exact resample ---- */
+
+typedef struct {
+  CfqpRunner             *runner;
+  const CfqpPackedLayout *layout;
+  const guint8           *net;          /* network output at s×: planar or packed */
+  gboolean                net_planar;
+  gsize                   net_stride;   /* bytes per row (planar: per plane row) */
+  gsize                   net_plane;    /* planar: bytes per plane */
+  const guint8           *src;          /* the input frame (its alpha) */
+  gsize                   src_stride;
+  guint8                 *dst;
+  gsize                   dst_stride;
+  guint8                 *scratch;
+  gsize                   scratch_stride;
+} ResizeJob;
+
+static gboolean
+resampler_fits (const CfqpResampler *rs, guint iw, guint ih, guint ow, guint oh)
+{
+  return rs && rs->h.n_in == iw && rs->v.n_in == ih && rs->h.n_out == ow && rs->v.n_out == oh;
+}
+
+static void
+resize_rows (gpointer data, guint worker, guint begin, guint end)
+{
+  ResizeJob *job = data;
+  CfqpRunner *runner = job->runner;
+  const CfqpPackedLayout *l = job->layout;
+  gpointer scratch = job->scratch + worker * job->scratch_stride;
+  const gint offsets[3] = { l->r, l->g, l->b };
+  guint ow = runner->rs_rgb->h.n_out;
+
+  for (guint c = 0; c < 3; c++) {
+    if (job->net_planar)
+      cfqp_resample_rows (runner->rs_rgb, job->net + c * job->net_plane, job->net_stride, 1,
+          job->dst + offsets[c], job->dst_stride, l->pixel_stride, begin, end, scratch);
+    else
+      cfqp_resample_rows (runner->rs_rgb, job->net + offsets[c], job->net_stride,
+          l->pixel_stride, job->dst + offsets[c], job->dst_stride, l->pixel_stride, begin,
+          end, scratch);
+  }
+  if (l->a >= 0) {
+    /* alpha: the input's, resampled by the same kernel (no network) */
+    cfqp_resample_rows (runner->rs_alpha, job->src + l->a, job->src_stride, l->pixel_stride,
+        job->dst + l->a, job->dst_stride, l->pixel_stride, begin, end, scratch);
+  } else if (l->pixel_stride == 4) {
+    /* RGBx: the padding byte opaque, as cfqp_runner_run_packed writes it */
+    gint pad = 6 - l->r - l->g - l->b;
+    for (guint y = begin; y < end; y++)
+      for (guint x = 0; x < ow; x++)
+        job->dst[y * job->dst_stride + (gsize) x * 4 + pad] = 255;
+  }
+}
+
+gboolean
+cfqp_runner_run_packed_resized (CfqpRunner *runner, const CfqpPackedLayout *layout,
+    const guint8 *src, gsize src_stride, guint width, guint height,
+    guint8 *dst, gsize dst_stride, guint out_width, guint out_height, GError **error)
+{
+  guint scale = runner->model->scale, nw = width * scale, nh = height * scale;
+  guint n_threads = cfqp_workers_get_n_threads (runner->workers);
+  ResizeJob job = { runner, layout, NULL, FALSE, 0, 0, src, src_stride, dst, dst_stride, NULL, 0 };
+  gsize scratch;
+  gint64 t0;
+
+  g_return_val_if_fail (layout != NULL && src != NULL && dst != NULL, FALSE);
+  runner->rs_last_us = 0;
+  if (out_width == nw && out_height == nh)
+    return cfqp_runner_run_packed (runner, layout, src, src_stride, width, height, dst,
+        dst_stride, error);
+  if (width == 0 || height == 0 || out_width == 0 || out_height == 0 ||
+      out_width > nw || out_height > nh) {
+    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
+        "cannot make %u×%u from a %u×%u input with a ×%u network (at most %u×%u)",
+        out_width, out_height, width, height, scale, nw, nh);
+    return FALSE;
+  }
+  if (!resampler_fits (runner->rs_rgb, nw, nh, out_width, out_height)) {
+    cfqp_resampler_free (runner->rs_rgb);
+    runner->rs_rgb = cfqp_resampler_new (nw, nh, out_width, out_height);
+  }
+  if (layout->a >= 0 && !resampler_fits (runner->rs_alpha, width, height, out_width,
+          out_height)) {
+    cfqp_resampler_free (runner->rs_alpha);
+    runner->rs_alpha = cfqp_resampler_new (width, height, out_width, out_height);
+  }
+  scratch = cfqp_resampler_scratch_size (runner->rs_rgb);
+  if (runner->rs_alpha)
+    scratch = MAX (scratch, cfqp_resampler_scratch_size (runner->rs_alpha));
+  job.scratch_stride = scratch;
+  if (scratch * n_threads > runner->rs_scratch_size) {
+    g_free (runner->rs_scratch);
+    runner->rs_scratch = g_malloc (scratch * n_threads + 64);
+    runner->rs_scratch_size = scratch * n_threads;
+  }
+
+  if (runner->int8 && runner->model->channels == 3) {
+    /* planar u8 straight from the network: no packing at the network's size */
+    gsize n_in = (gsize) 3 * width * height;
+    guint8 *qin = grow_u8 (&runner->u8_in, &runner->u8_in_size, n_in);
+    guint8 *qout = grow_u8 (&runner->u8_out, &runner->u8_out_size, n_in * scale * scale);
+    cfqp_int8_cpu_unpack_rgb (layout, src, src_stride, width, height, qin);
+    if (!run_int8 (runner, qin, width, height, qout, error))
+      return FALSE;
+    job.net = qout;
+    job.net_planar = TRUE;
+    job.net_stride = nw;
+    job.net_plane = (gsize) nw * nh;
+  } else {
+    /* FP32 and luma networks: their packed output at the network's size */
+    gsize stride = (gsize) nw * layout->pixel_stride;
+    guint8 *packed = grow_u8 (&runner->rs_packed, &runner->rs_packed_size, stride * nh);
+    if (!cfqp_runner_run_packed (runner, layout, src, src_stride, width, height, packed,
+            stride, error))
+      return FALSE;
+    job.net = packed;
+    job.net_stride = stride;
+  }
+  /* 64-byte aligned scratch per worker (scratch is a multiple of 64) */
+  job.scratch = (guint8 *) (((guintptr) runner->rs_scratch + 63) & ~(guintptr) 63);
+  t0 = g_get_monotonic_time ();
+  cfqp_workers_run_indexed (runner->workers, resize_rows, &job, out_height, 0);
+  runner->rs_last_us = g_get_monotonic_time () - t0;
+  return TRUE;
+}
+
+gint64
+cfqp_runner_get_resample_time (CfqpRunner *runner)
+{
+  return runner->rs_last_us;
 }

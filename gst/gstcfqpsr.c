@@ -7,13 +7,27 @@
  * SECTION:element-cfqpsr
  * @title: cfqpsr
  *
- * Upscales raw video by an integer factor (2, 3 or 4) through a
- * super-resolution network.  Each output frame is the input frame, in the
- * same format, `scale` times wider and higher; the pixel aspect ratio,
- * framerate (0/1 still images included), timestamps, durations and buffer
- * flags pass through, navigation events have their coordinates divided by
- * the scale on their way upstream, and QoS and latency behave as in other
- * video filters (no latency is added).
+ * Upscales raw video through a super-resolution network, to any size from
+ * the input size up to 4× per axis (the two axes independent).  Each output
+ * frame is the input frame in the same format; the framerate (0/1 still
+ * images included), timestamps, durations and buffer flags pass through,
+ * navigation events have their coordinates scaled back per axis on their
+ * way upstream, and QoS and latency behave as in other video filters (no
+ * latency is added).
+ *
+ * Sizes: a size downstream fixes wins; a free one is
+ * #GstCfqpSr:scale-factor times the input.  The pixel-aspect-ratio is
+ * handled as videoscale does: the display aspect ratio is kept, the output
+ * PAR or size adjusted to what downstream accepts.  The network is the one
+ * at the smallest integer scale at or above the larger of the two ratios
+ * (×1.5 → ×2, ×2.25 or ×2.67 → ×3, at most ×4); when the output is not
+ * exactly that multiple, the network's output is resampled to the size
+ * asked for (Catmull-Rom, antialiased when it reduces, 14-bit fixed point:
+ * the same bytes whatever the backend; a separate pass on the CPU).
+ * #GstCfqpSr:model-info says which network and which resampling run.  The
+ * same size in and out is a pass-through; a size below the input on either
+ * axis is not offered in caps (linking fails) and, when it comes up at run
+ * time, fails negotiation with an error naming the sizes possible.
  *
  * Formats: the packed RGB family (RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA,
  * BGRA, ARGB, ABGR) runs the network straight on the frame's bytes; alpha
@@ -24,11 +38,11 @@
  * interlaced caps are refused (the network would mix the two fields; put
  * deinterlace before).
  *
- * The network is the ONNX file in #GstCfqpSr:model-file, or when that is
- * unset the default model embedded for the scale.  Without a model-file
- * the scale may follow downstream caps: a capsfilter asking 1920×1080 after
- * a 640×360 input picks ×3 whatever #GstCfqpSr:scale-factor says (which is
- * only the preferred scale); with a model-file the model's scale is used.
+ * The network is the ONNX file in #GstCfqpSr:model-file (sizes up to its
+ * scale per axis), or when that is unset the default model embedded for
+ * the scale the caps need: a capsfilter asking 1920×1080 after a 640×360
+ * input picks ×3 whatever #GstCfqpSr:scale-factor says (which is only the
+ * preferred scale), after a 1280×720 input ×2 then a resample.
  * A model that cannot be loaded fails the READY→PAUSED state change with
  * an element error naming the file and the reason.
  *
@@ -66,7 +80,8 @@
  * ]| Upscales a still image ×3 with the embedded default model.
  * |[
  * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! videoconvert ! video/x-raw,format=I420 ! cfqpsr ! video/x-raw,width=1920,height=1080 ! autovideosink
- * ]| Upscales I420 video; the scale follows the size downstream asks for.
+ * ]| Upscales I420 video to 1080p whatever its size (720p: the ×2 network
+ * then a resample to ×1.5; 640×360: the ×3 network alone).
  * |[
  * gst-launch-1.0 v4l2src ! videoconvert ! tee name=t \
  *    t. ! queue ! cfqpsr calibration-name=cam ! videoconvert ! autovideosink \
@@ -84,6 +99,7 @@
 #include "gstcfqpsr.h"
 #include "gstcfqpenums.h"
 #include "gstcfqputils.h"
+#include "gstcfqpsrcaps.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_cfqp_sr_debug);
 #define GST_CAT_DEFAULT gst_cfqp_sr_debug
@@ -141,6 +157,8 @@ struct _GstCfqpSr
   gchar *model_info;
   GstCfqpCpuKernels cpu_kernels;
   gchar *kernel_info;           /* the runner's conv kernels, model-info's tail */
+  gchar *resample_info;         /* network and resampling for the caps */
+  gint in_w, in_h, out_w, out_h;        /* of the negotiated caps, 0: none */
 
   /* under the object lock: what the next frame boundary applies, and the
    * models (caps queries and the file watch read them from other threads) */
@@ -256,9 +274,11 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
   /**
    * GstCfqpSr:scale-factor:
    *
-   * Preferred upscaling factor; selects the embedded default model.  With
-   * no model-file, downstream caps that ask for another factor win; a
-   * model-file of another scale wins too.
+   * Preferred upscaling factor: the output size when downstream leaves it
+   * free (scale-factor × the input, per axis), with its embedded default
+   * model.  A size downstream fixes wins (any size up to 4× per axis, the
+   * network then the smallest scale at or above the ratio); a model-file
+   * of another scale wins too.
    */
   g_object_class_install_property (gobject_class, PROP_SCALE_FACTOR,
       g_param_spec_uint ("scale-factor", "Scale factor",
@@ -408,7 +428,9 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
    *
    * One-line summary of the loaded model: where it came from, whether its
    * scale overrode #GstCfqpSr:scale-factor, and the engine's description
-   * (scale, ops, MACs, hash); NULL before PAUSED.
+   * (scale, ops, MACs, hash); once caps are set, which network runs on
+   * which size and the resampling to the output size (or "no resampling",
+   * or "pass-through"); NULL before PAUSED.
    */
   g_object_class_install_property (gobject_class, PROP_MODEL_INFO,
       g_param_spec_string ("model-info", "Model info",
@@ -446,6 +468,8 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
   trans_class->fixate_caps = GST_DEBUG_FUNCPTR (gst_cfqp_sr_fixate_caps);
   trans_class->src_event = GST_DEBUG_FUNCPTR (gst_cfqp_sr_src_event);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_cfqp_sr_sink_event);
+  /* as videoscale: the same size in and out is a pass-through */
+  trans_class->passthrough_on_same_caps = TRUE;
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_cfqp_sr_set_info);
   filter_class->transform_frame =
       GST_DEBUG_FUNCPTR (gst_cfqp_sr_transform_frame);
@@ -492,6 +516,7 @@ gst_cfqp_sr_finalize (GObject * object)
   g_free (self->active_backend);
   g_free (self->model_info);
   g_free (self->kernel_info);
+  g_free (self->resample_info);
   g_mutex_clear (&self->runner_lock);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -600,11 +625,15 @@ gst_cfqp_sr_get_property (GObject * object, guint prop_id, GValue * value,
       g_value_set_string (value, self->active_backend);
       break;
     case PROP_MODEL_INFO:
-      if (self->model_info != NULL && self->kernel_info != NULL)
-        g_value_take_string (value, g_strdup_printf ("%s [conv kernels: %s]",
-                self->model_info, self->kernel_info));
+      if (self->model_info == NULL)
+        g_value_set_string (value, NULL);
       else
-        g_value_set_string (value, self->model_info);
+        g_value_take_string (value, g_strdup_printf ("%s%s%s%s%s%s",
+                self->model_info, self->kernel_info ? " [conv kernels: " : "",
+                self->kernel_info ? self->kernel_info : "",
+                self->kernel_info ? "]" : "",
+                self->resample_info ? "; " : "",
+                self->resample_info ? self->resample_info : ""));
       break;
     case PROP_CPU_KERNELS:
       g_value_set_enum (value, self->cpu_kernels);
@@ -616,13 +645,14 @@ gst_cfqp_sr_get_property (GObject * object, guint prop_id, GValue * value,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* Scales caps may use, preferred first: the loaded model file's only, or
- * with no model-file the scale-factor then the other embedded scales. */
+/* The largest factor per axis caps may ask for: the loaded model file's
+ * scale, or with no model-file the largest embedded default's (or
+ * scale-factor's, when it is larger). */
 static guint
-gst_cfqp_sr_get_scales (GstCfqpSr * self, guint scales[3])
+gst_cfqp_sr_get_max_scale (GstCfqpSr * self)
 {
   gboolean have_file;
-  guint n = 0, pref, loaded, s;
+  guint pref, loaded, s, max;
 
   GST_OBJECT_LOCK (self);
   have_file = self->model_file != NULL && self->model_file[0] != '\0';
@@ -630,27 +660,41 @@ gst_cfqp_sr_get_scales (GstCfqpSr * self, guint scales[3])
   loaded = self->model ? cfqp_model_get_scale (self->model) : 0;
   GST_OBJECT_UNLOCK (self);
 
-  if (have_file) {
-    scales[n++] = loaded ? loaded : pref;
-    return n;
-  }
-  scales[n++] = pref;
+  if (have_file)
+    return loaded ? loaded : pref;
+  max = pref;
   for (s = GST_CFQP_MIN_SCALE; s <= GST_CFQP_MAX_SCALE; s++)
-    if (s != pref && gst_cfqp_have_default_model (s))
-      scales[n++] = s;
-  return n;
+    if (gst_cfqp_have_default_model (s))
+      max = MAX (max, s);
+  return max;
 }
 
-/* The factor of the loaded model, else the preferred one. */
+/* The integer scale a free output size takes: the model file's, else
+ * scale-factor. */
 static guint
 gst_cfqp_sr_get_scale (GstCfqpSr * self)
 {
+  gboolean have_file;
   guint scale;
 
   GST_OBJECT_LOCK (self);
-  scale = self->model ? cfqp_model_get_scale (self->model) : self->scale_factor;
+  have_file = self->model_file != NULL && self->model_file[0] != '\0';
+  scale = have_file && self->model ? cfqp_model_get_scale (self->model) :
+      self->scale_factor;
   GST_OBJECT_UNLOCK (self);
   return scale;
+}
+
+/* The smallest embedded default scale ≥ needed (0: none). */
+static guint
+gst_cfqp_sr_default_scale_for (guint needed)
+{
+  guint s;
+
+  for (s = MAX (needed, GST_CFQP_MIN_SCALE); s <= GST_CFQP_MAX_SCALE; s++)
+    if (gst_cfqp_have_default_model (s))
+      return s;
+  return 0;
 }
 
 static CfqpBackendKind
@@ -1393,6 +1437,8 @@ gst_cfqp_sr_stop (GstBaseTransform * trans)
 
   GST_OBJECT_LOCK (self);
   self->started = FALSE;
+  g_clear_pointer (&self->resample_info, g_free);
+  self->in_w = self->in_h = self->out_w = self->out_h = 0;
   GST_OBJECT_UNLOCK (self);
 
   gst_cfqp_sr_stop_watch (self);
@@ -1495,207 +1541,74 @@ gst_cfqp_sr_frame_boundary (GstCfqpSr * self)
   g_clear_pointer (&pending, cfqp_calibration_unref);
   g_free (source);
 }
-/* Scales one width/height value (int, range or list) up or down by scale.
- * FALSE when no value survives (e.g. a width that is not a multiple). */
-static gboolean
-gst_cfqp_sr_scale_value (const GValue * in, guint scale, gboolean up,
-    GValue * out)
-{
-  const gint max = G_MAXINT / (gint) scale;
-
-  if (G_VALUE_HOLDS_INT (in)) {
-    gint v = g_value_get_int (in);
-
-    if (up ? v > max : v % (gint) scale != 0)
-      return FALSE;
-    g_value_init (out, G_TYPE_INT);
-    g_value_set_int (out, up ? v * (gint) scale : v / (gint) scale);
-    return TRUE;
-  }
-
-  if (GST_VALUE_HOLDS_INT_RANGE (in)) {
-    gint min = gst_value_get_int_range_min (in);
-    gint rmax = gst_value_get_int_range_max (in);
-    gint step = gst_value_get_int_range_step (in);
-
-    if (up) {
-      /* every output size is a multiple of scale: say so with the step */
-      if (min > max)
-        return FALSE;
-      rmax = MIN (rmax, max) / step * step;
-      if (rmax < min)
-        return FALSE;
-      min *= scale;
-      rmax *= scale;
-      step *= scale;
-    } else {
-      min = (min + (gint) scale - 1) / (gint) scale;
-      rmax /= (gint) scale;
-      step = 1;
-      if (rmax < min)
-        return FALSE;
-    }
-    if (min == rmax) {
-      g_value_init (out, G_TYPE_INT);
-      g_value_set_int (out, min);
-    } else {
-      g_value_init (out, GST_TYPE_INT_RANGE);
-      gst_value_set_int_range_step (out, min, rmax, step);
-    }
-    return TRUE;
-  }
-
-  if (GST_VALUE_HOLDS_LIST (in)) {
-    guint i, n = gst_value_list_get_size (in);
-
-    g_value_init (out, GST_TYPE_LIST);
-    for (i = 0; i < n; i++) {
-      GValue v = G_VALUE_INIT;
-
-      if (gst_cfqp_sr_scale_value (gst_value_list_get_value (in, i), scale,
-              up, &v))
-        gst_value_list_append_and_take_value (out, &v);
-    }
-    if (gst_value_list_get_size (out) == 0) {
-      g_value_unset (out);
-      return FALSE;
-    }
-    return TRUE;
-  }
-
-  return FALSE;
-}
-
-static gboolean
-gst_cfqp_sr_scale_field (GstStructure * s, const gchar * field, guint scale,
-    gboolean up)
-{
-  const GValue *in = gst_structure_get_value (s, field);
-  GValue out = G_VALUE_INIT;
-
-  if (in == NULL)
-    return TRUE;                /* unconstrained stays unconstrained */
-  if (!gst_cfqp_sr_scale_value (in, scale, up, &out))
-    return FALSE;
-  gst_structure_take_value (s, field, &out);
-  return TRUE;
-}
-
+/* Any output size from the input size up to the largest scale a network
+ * can make, per axis (gstcfqpsrcaps.c). */
 static GstCaps *
 gst_cfqp_sr_transform_caps (GstBaseTransform * trans,
     GstPadDirection direction, GstCaps * caps, GstCaps * filter)
 {
   GstCfqpSr *self = GST_CFQP_SR (trans);
-  guint scales[3], n = gst_cfqp_sr_get_scales (self, scales), k, i;
-  gboolean up = direction == GST_PAD_SINK;
-  GstCaps *ret = gst_caps_new_empty ();
+  guint max_scale = gst_cfqp_sr_get_max_scale (self);
+  GstCaps *ret = gst_cfqp_sr_caps_transform (direction, caps, filter,
+      max_scale);
 
-  /* preferred scale first: downstream and fixate see it first */
-  for (k = 0; k < n; k++) {
-    for (i = 0; i < gst_caps_get_size (caps); i++) {
-      GstStructure *s = gst_structure_copy (gst_caps_get_structure (caps, i));
-      GstCapsFeatures *f = gst_caps_get_features (caps, i);
-
-      if (!gst_cfqp_sr_scale_field (s, "width", scales[k], up) ||
-          !gst_cfqp_sr_scale_field (s, "height", scales[k], up)) {
-        gst_structure_free (s);
-        continue;
-      }
-      ret = gst_caps_merge_structure_full (ret, s,
-          f ? gst_caps_features_copy (f) : NULL);
-    }
-  }
-
-  if (filter) {
-    GstCaps *tmp = gst_caps_intersect_full (filter, ret,
-        GST_CAPS_INTERSECT_FIRST);
-    gst_caps_unref (ret);
-    ret = tmp;
-  }
-
-  GST_DEBUG_OBJECT (self, "%u scale(s), first x%u, %s: %" GST_PTR_FORMAT
-      " -> %" GST_PTR_FORMAT, n, scales[0], up ? "up" : "down", caps, ret);
+  GST_DEBUG_OBJECT (self, "up to x%u, %s: %" GST_PTR_FORMAT " -> %"
+      GST_PTR_FORMAT, max_scale, direction == GST_PAD_SINK ? "up" : "down",
+      caps, ret);
   return ret;
 }
 
-static gboolean
-gst_cfqp_sr_field_accepts (const GstStructure * s, const gchar * field, gint v)
-{
-  const GValue *value = gst_structure_get_value (s, field);
-  GValue iv = G_VALUE_INIT;
-  gboolean ret;
-
-  if (value == NULL)
-    return TRUE;
-  g_value_init (&iv, G_TYPE_INT);
-  g_value_set_int (&iv, v);
-  ret = gst_value_intersect (NULL, value, &iv);
-  g_value_unset (&iv);
-  return ret;
-}
-
+/* A size downstream fixed wins; a free one is the preferred scale times
+ * the input, the display aspect ratio kept as videoscale keeps it. */
 static GstCaps *
 gst_cfqp_sr_fixate_caps (GstBaseTransform * trans, GstPadDirection direction,
     GstCaps * caps, GstCaps * othercaps)
 {
   GstCfqpSr *self = GST_CFQP_SR (trans);
-  guint scales[3], n = gst_cfqp_sr_get_scales (self, scales), k, j;
-  guint scale = scales[0], pick = 0;
-  GstStructure *ins, *outs;
-  gint w = 0, h = 0, par_n, par_d;
-  gboolean sized;
-  GstCaps *ret;
+  guint scale = gst_cfqp_sr_get_scale (self);
+  GstCaps *ret = gst_cfqp_sr_caps_fixate (direction, caps, othercaps, scale);
 
-  ins = gst_caps_get_structure (caps, 0);
-  sized = gst_structure_get_int (ins, "width", &w) &&
-      gst_structure_get_int (ins, "height", &h);
+  GST_DEBUG_OBJECT (self, "preferred x%u: fixated to %" GST_PTR_FORMAT, scale,
+      ret);
+  return ret;
+}
 
-  /* the first scale, in order of preference, that some structure of
-   * othercaps accepts exactly (a capsfilter downstream may ask for one) */
-  if (sized && direction == GST_PAD_SINK) {
-    for (k = 0; k < n; k++)
-      for (j = 0; j < gst_caps_get_size (othercaps); j++) {
-        GstStructure *s = gst_caps_get_structure (othercaps, j);
+/* A caps event that found no output size: say which sizes were possible
+ * (the source's own not-negotiated error names none). */
+static gboolean
+gst_cfqp_sr_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstCfqpSr *self = GST_CFQP_SR (trans);
+  GstCaps *caps = NULL, *possible, *peer;
+  GstStructure *s;
+  gboolean ret;
+  gint w, h;
+  guint max_scale;
 
-        if (gst_cfqp_sr_field_accepts (s, "width", w * (gint) scales[k]) &&
-            gst_cfqp_sr_field_accepts (s, "height", h * (gint) scales[k])) {
-          scale = scales[k];
-          pick = j;
-          goto found;
-        }
-      }
-  } else if (direction == GST_PAD_SRC) {
-    scale = gst_cfqp_sr_get_scale (self);
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+
+  gst_event_parse_caps (event, &caps);
+  caps = gst_caps_ref (caps);
+  ret = GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+  s = gst_caps_get_size (caps) > 0 ? gst_caps_get_structure (caps, 0) : NULL;
+  if (!ret && s != NULL && gst_structure_get_int (s, "width", &w) &&
+      gst_structure_get_int (s, "height", &h)) {
+    max_scale = gst_cfqp_sr_get_max_scale (self);
+    possible = gst_cfqp_sr_caps_transform (GST_PAD_SINK, caps, NULL,
+        max_scale);
+    peer = gst_pad_peer_query_caps (GST_BASE_TRANSFORM_SRC_PAD (trans), NULL);
+    if (!gst_caps_can_intersect (possible, peer))
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+          ("cfqpsr makes %d..%d x %d..%d from a %dx%d input (1x to %ux per "
+              "axis, never smaller than the input); downstream accepts none "
+              "of these", w, (gint) MIN ((gint64) w * max_scale, G_MAXINT), h,
+              (gint) MIN ((gint64) h * max_scale, G_MAXINT), w, h, max_scale),
+          ("downstream caps: %" GST_PTR_FORMAT, peer));
+    gst_caps_unref (possible);
+    gst_caps_unref (peer);
   }
-found:
-  ret = gst_caps_copy_nth (othercaps, pick);
-  gst_caps_unref (othercaps);
-  outs = gst_caps_get_structure (ret, 0);
-
-  if (sized) {
-    if (direction == GST_PAD_SINK) {
-      w *= scale;
-      h *= scale;
-    } else {
-      w /= scale;
-      h /= scale;
-    }
-    gst_structure_fixate_field_nearest_int (outs, "width", w);
-    gst_structure_fixate_field_nearest_int (outs, "height", h);
-  }
-
-  /* the same factor on both axes: the pixel aspect ratio does not change */
-  if (gst_structure_get_fraction (ins, "pixel-aspect-ratio", &par_n, &par_d)) {
-    if (gst_structure_has_field (outs, "pixel-aspect-ratio"))
-      gst_structure_fixate_field_nearest_fraction (outs, "pixel-aspect-ratio",
-          par_n, par_d);
-    else
-      gst_structure_set (outs, "pixel-aspect-ratio", GST_TYPE_FRACTION, par_n,
-          par_d, NULL);
-  }
-
-  ret = gst_caps_fixate (ret);
-  GST_DEBUG_OBJECT (self, "x%u: fixated to %" GST_PTR_FORMAT, scale, ret);
+  gst_caps_unref (caps);
   return ret;
 }
 
@@ -1706,91 +1619,27 @@ gst_cfqp_sr_src_event (GstBaseTransform * trans, GstEvent * event)
 
   /* pointer coordinates on the upscaled picture → the input picture */
   if (GST_EVENT_TYPE (event) == GST_EVENT_NAVIGATION) {
-    guint scale = gst_cfqp_sr_get_scale (self);
+    gdouble sx, sy;
     GstStructure *s;
     gdouble x, y;
 
+    /* each axis by its own factor (in/out sizes of the negotiated caps) */
+    GST_OBJECT_LOCK (self);
+    if (self->in_w > 0 && self->out_w > 0) {
+      sx = (gdouble) self->in_w / self->out_w;
+      sy = (gdouble) self->in_h / self->out_h;
+    } else {
+      sx = sy = 1.0 / self->scale_factor;
+    }
+    GST_OBJECT_UNLOCK (self);
     event = gst_event_make_writable (event);
     s = gst_event_writable_structure (event);
     if (gst_structure_get_double (s, "pointer_x", &x) &&
         gst_structure_get_double (s, "pointer_y", &y))
-      gst_structure_set (s, "pointer_x", G_TYPE_DOUBLE, x / scale,
-          "pointer_y", G_TYPE_DOUBLE, y / scale, NULL);
+      gst_structure_set (s, "pointer_x", G_TYPE_DOUBLE, x * sx,
+          "pointer_y", G_TYPE_DOUBLE, y * sy, NULL);
   }
   return GST_BASE_TRANSFORM_CLASS (parent_class)->src_event (trans, event);
-}
-
-/* Input caps that no output downstream accepts: base transform only logs
- * "not negotiated", and upstream posts an error that names no size.  Say
- * which sizes this element can make from that input and what downstream
- * takes. */
-static void
-gst_cfqp_sr_post_not_negotiated (GstCfqpSr * self, GstCaps * caps)
-{
-  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
-  guint scales[3], n = gst_cfqp_sr_get_scales (self, scales), k;
-  GstStructure *s = gst_caps_get_structure (caps, 0);
-  GString *sizes = g_string_new (NULL);
-  GstCaps *peer;
-  gchar *peer_str, *model;
-  gint w = 0, h = 0;
-
-  if (gst_caps_is_empty (caps) || !gst_structure_get_int (s, "width", &w) ||
-      !gst_structure_get_int (s, "height", &h))
-    return;
-  peer = gst_pad_peer_query_caps (GST_BASE_TRANSFORM_SRC_PAD (trans), NULL);
-  for (k = 0; k < n; k++) {
-    GstCaps *out = gst_caps_copy (caps);
-
-    gst_caps_set_simple (out, "width", G_TYPE_INT, w * (gint) scales[k],
-        "height", G_TYPE_INT, h * (gint) scales[k], NULL);
-    if (peer != NULL && gst_caps_can_intersect (out, peer)) {
-      /* a size fits: the failure is not about sizes (set_info logs it) */
-      gst_caps_unref (out);
-      gst_caps_unref (peer);
-      g_string_free (sizes, TRUE);
-      return;
-    }
-    gst_caps_unref (out);
-    g_string_append_printf (sizes, "%s%dx%d (x%u)", k ? ", " : "",
-        w * (gint) scales[k], h * (gint) scales[k], scales[k]);
-  }
-  peer_str = peer ? gst_caps_to_string (peer) : g_strdup ("nothing");
-  GST_OBJECT_LOCK (self);
-  model = self->model_file && self->model_file[0] ?
-      g_strdup_printf ("model-file \"%s\" scales by x%u only",
-      self->model_file, scales[0]) :
-      g_strdup ("the embedded default models");
-  GST_OBJECT_UNLOCK (self);
-  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-      ("Cannot upscale %dx%d to a size downstream accepts: the output is the "
-          "input times the scale, %s with %s; put videoscale after cfqpsr for "
-          "other sizes", w, h, sizes->str, model),
-      ("input %" GST_PTR_FORMAT ", downstream accepts %s", caps, peer_str));
-  g_free (model);
-  g_free (peer_str);
-  gst_clear_caps (&peer);
-  g_string_free (sizes, TRUE);
-}
-
-static gboolean
-gst_cfqp_sr_sink_event (GstBaseTransform * trans, GstEvent * event)
-{
-  GstCfqpSr *self = GST_CFQP_SR (trans);
-  GstCaps *caps = NULL;
-  gboolean ret;
-
-  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
-    gst_event_parse_caps (event, &caps);
-    gst_caps_ref (caps);
-  }
-  ret = GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
-  if (caps != NULL) {
-    if (!ret)
-      gst_cfqp_sr_post_not_negotiated (self, caps);
-    gst_caps_unref (caps);
-  }
-  return ret;
 }
 
 static gboolean
@@ -1803,17 +1652,48 @@ gst_cfqp_sr_set_info (GstVideoFilter * filter, GstCaps * incaps,
   gint oh = GST_VIDEO_INFO_HEIGHT (out_info);
   GstVideoFormat format = GST_VIDEO_INFO_FORMAT (in_info);
   gboolean have_file, ok = TRUE;
-  guint scale, n_threads;
+  guint scale, needed, max_scale, n_threads;
+  gchar *resample_info;
 
+  max_scale = gst_cfqp_sr_get_max_scale (self);
   if (format != GST_VIDEO_INFO_FORMAT (out_info) || iw <= 0 || ih <= 0 ||
-      ow % iw != 0 || oh % ih != 0 || ow / iw != oh / ih ||
-      ow / iw < GST_CFQP_MIN_SCALE || ow / iw > GST_CFQP_MAX_SCALE) {
-    GST_ERROR_OBJECT (self, "caps do not scale by a factor of %d..%d: %"
-        GST_PTR_FORMAT " -> %" GST_PTR_FORMAT, GST_CFQP_MIN_SCALE,
-        GST_CFQP_MAX_SCALE, incaps, outcaps);
+      ow < iw || oh < ih || (gint64) ow > (gint64) iw * max_scale ||
+      (gint64) oh > (gint64) ih * max_scale) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("cfqpsr makes %d..%d x %d..%d from a %dx%d input (1x to %ux per "
+            "axis, the same format), not %dx%d %s", iw,
+            (gint) MIN ((gint64) iw * max_scale, G_MAXINT), ih,
+            (gint) MIN ((gint64) ih * max_scale, G_MAXINT), iw, ih, max_scale,
+            ow, oh, gst_video_format_to_string (GST_VIDEO_INFO_FORMAT
+                (out_info))), ("%" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT,
+            incaps, outcaps));
     return FALSE;
   }
-  scale = ow / iw;
+
+  GST_OBJECT_LOCK (self);
+  self->in_w = iw;
+  self->in_h = ih;
+  self->out_w = ow;
+  self->out_h = oh;
+  GST_OBJECT_UNLOCK (self);
+
+  /* Same size: pass-through even when the caps differ in fields that do
+   * not change the bytes (interlace-mode=progressive added by the
+   * template), which passthrough-on-same-caps alone would miss. */
+  gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (filter),
+      ow == iw && oh == ih);
+  if (ow == iw && oh == ih) {
+    /* no network runs */
+    GST_OBJECT_LOCK (self);
+    g_free (self->resample_info);
+    self->resample_info = g_strdup ("pass-through: output size = input "
+        "size, no network runs");
+    GST_OBJECT_UNLOCK (self);
+    return TRUE;
+  }
+
+  /* the network at the smallest integer scale >= the ratio on either axis */
+  needed = gst_cfqp_sr_caps_needed_scale (iw, ih, ow, oh);
 
   g_mutex_lock (&self->runner_lock);
   GST_OBJECT_LOCK (self);
@@ -1821,18 +1701,39 @@ gst_cfqp_sr_set_info (GstVideoFilter * filter, GstCaps * incaps,
   n_threads = self->n_threads;
   GST_OBJECT_UNLOCK (self);
 
-  /* downstream picked another scale: the embedded model for it */
-  if (self->model != NULL && cfqp_model_get_scale (self->model) != scale) {
-    if (have_file) {
-      GST_ERROR_OBJECT (self, "model scales by %u, caps by %u",
-          cfqp_model_get_scale (self->model), scale);
-      ok = FALSE;
-    } else {
-      GST_INFO_OBJECT (self, "downstream asks x%u: switching model", scale);
-      gst_cfqp_sr_unload (self);
-      ok = gst_cfqp_sr_load (self, scale);
-    }
+  scale = have_file && self->model != NULL ?
+      cfqp_model_get_scale (self->model) :
+      gst_cfqp_sr_default_scale_for (needed);
+  if (scale == 0 || scale < needed) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("No network scales %dx%d to %dx%d (needs x%u or more)", iw, ih, ow,
+            oh, needed), (NULL));
+    ok = FALSE;
+  } else if (self->model != NULL && cfqp_model_get_scale (self->model) !=
+      scale) {
+    /* downstream picked another scale: the embedded model for it */
+    GST_INFO_OBJECT (self, "%dx%d -> %dx%d: switching to the x%u model", iw,
+        ih, ow, oh, scale);
+    gst_cfqp_sr_unload (self);
+    ok = gst_cfqp_sr_load (self, scale);
   }
+
+  if (!ok)
+    resample_info = NULL;
+  else if (ow == iw * (gint) scale && oh == ih * (gint) scale)
+    resample_info = g_strdup_printf ("network x%u %dx%d -> %dx%d, no "
+        "resampling", scale, iw, ih, ow, oh);
+  else
+    resample_info = g_strdup_printf ("network x%u %dx%d -> %dx%d, then "
+        "resampled to %dx%d (x%.4g x x%.4g of the network output; "
+        "Catmull-Rom, antialiased when it reduces, 14-bit fixed point, a "
+        "separate pass on the CPU)", scale, iw, ih, iw * (gint) scale,
+        ih * (gint) scale, ow, oh, (gdouble) ow / (iw * (gint) scale),
+        (gdouble) oh / (ih * (gint) scale));
+  GST_OBJECT_LOCK (self);
+  g_free (self->resample_info);
+  self->resample_info = resample_info;
+  GST_OBJECT_UNLOCK (self);
 
   g_clear_pointer (&self->to_rgb, gst_video_converter_free);
   g_clear_pointer (&self->from_rgb, gst_video_converter_free);
@@ -1878,13 +1779,16 @@ gst_cfqp_sr_run (GstCfqpSr * self, GstVideoFrame * in_frame,
   gboolean ok, timed;
   gint64 t0 = 0, t1 = 0, t2 = 0;
 
+  /* any output size: the network's output resampled to the frame's */
   if (!self->yuv)
-    return cfqp_runner_run_packed (self->runner, &self->layout,
+    return cfqp_runner_run_packed_resized (self->runner, &self->layout,
         GST_VIDEO_FRAME_PLANE_DATA (in_frame, 0),
         GST_VIDEO_FRAME_PLANE_STRIDE (in_frame, 0),
         GST_VIDEO_FRAME_WIDTH (in_frame), GST_VIDEO_FRAME_HEIGHT (in_frame),
         GST_VIDEO_FRAME_PLANE_DATA (out_frame, 0),
-        GST_VIDEO_FRAME_PLANE_STRIDE (out_frame, 0), error);
+        GST_VIDEO_FRAME_PLANE_STRIDE (out_frame, 0),
+        GST_VIDEO_FRAME_WIDTH (out_frame), GST_VIDEO_FRAME_HEIGHT (out_frame),
+        error);
 
   if (!gst_video_frame_map (&rgb_in, &self->rgb_in_info, self->rgb_in,
           GST_MAP_READWRITE))
@@ -1901,12 +1805,14 @@ gst_cfqp_sr_run (GstCfqpSr * self, GstVideoFrame * in_frame,
   gst_video_converter_frame (self->to_rgb, in_frame, &rgb_in);
   if (timed)
     t1 = g_get_monotonic_time ();
-  ok = cfqp_runner_run_packed (self->runner, &self->layout,
+  ok = cfqp_runner_run_packed_resized (self->runner, &self->layout,
       GST_VIDEO_FRAME_PLANE_DATA (&rgb_in, 0),
       GST_VIDEO_FRAME_PLANE_STRIDE (&rgb_in, 0),
       GST_VIDEO_FRAME_WIDTH (&rgb_in), GST_VIDEO_FRAME_HEIGHT (&rgb_in),
       GST_VIDEO_FRAME_PLANE_DATA (&rgb_out, 0),
-      GST_VIDEO_FRAME_PLANE_STRIDE (&rgb_out, 0), error);
+      GST_VIDEO_FRAME_PLANE_STRIDE (&rgb_out, 0),
+      GST_VIDEO_FRAME_WIDTH (&rgb_out), GST_VIDEO_FRAME_HEIGHT (&rgb_out),
+      error);
   if (timed)
     t2 = g_get_monotonic_time ();
   if (ok)
