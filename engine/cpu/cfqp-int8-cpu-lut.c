@@ -13,10 +13,11 @@
  * concat and standalone activations (one multiplier for both signs) have
  * cfqp_orc_rescale_u8, checked the same way against their byte tables.
  * Both are measured faster than the tables (docs/performance.md).  Where
- * the CPU has AVX-512 DQ, add/sub instead evaluate the tables' int64
+ * the kernel config has an add_row (AVX2 and up), add/sub instead evaluate the tables' int64
  * expression per element in vector lanes (exact at any scale); a concat or
  * activation whose tables are all the identity copies rows. */
 #include "cfqp-int8-cpu-private.h"
+#include "cfqp-int8-cpu-config.h"
 #include "cfqp-int8-cpu-gemm.h"
 #include "cfqp-int8-cpu-lut.h"
 
@@ -38,7 +39,8 @@ typedef struct {
   OrcTerm *orc;     /* two-input add/sub through ORC: [input][channel], or NULL */
   OrcTerm *orc_rescale;  /* concat / activation through ORC: [input][out channel] */
   gboolean copy;    /* rescale whose every table is the identity: row copies */
-  gboolean direct;  /* add/sub computed per element with AVX-512 int64 lanes */
+  gboolean direct;  /* add/sub computed per element in int64 lanes: add_row */
+  CfqpInt8AddRowFunc add_row;
   guint   c_n;
 } CpuLut;
 
@@ -181,10 +183,14 @@ refuse:
 /* Add/sub per element, the tables' arithmetic itself: term_k =
  * rshift_round((v_k − z_k)·m_k, s_k) in int64, then rshift_round(Σ + off,
  * FRAC) onto the output; branch-free rounding (half away from zero) so GCC
- * vectorises it with AVX-512's int64 multiply.  Two inputs; b == NULL for
- * one. */
+ * vectorises it.  Two forms of the same integers: AVX-512 DQ multiplies
+ * and shifts int64 lanes directly; AVX2 has neither, so there the product
+ * is int32 × int32 (vpmuldq: |v − z| ≤ 255), the sign a compare and the
+ * magnitude's shift a logical one (in a one-off timing the all-int64 form
+ * compiled for AVX2 was the slower of the two, and on AVX-512 the faster).
+ * Two inputs; b == NULL for one. */
 #if CFQP_GEMM_X86
-static inline gint64
+static inline __attribute__ ((always_inline)) gint64
 round_shift (gint64 x, guint shift, gint64 half)
 {
   gint64 sign = x >> 63;
@@ -192,23 +198,38 @@ round_shift (gint64 x, guint shift, gint64 half)
   return (((ax + half) >> shift) ^ sign) - sign;
 }
 
-__attribute__ ((target ("avx512f,avx512dq,avx512bw,avx512vl"))) static void
-add_row_avx512 (const guint8 *a, const guint8 *b, guint8 *o, guint n, gint64 za,
-    CfqpRequant ra, gint64 zb, CfqpRequant rb, gint64 off, gint32 zo, gint32 lo, gint32 hi)
+static inline __attribute__ ((always_inline)) gint64
+round_shift_nosra (gint64 x, guint shift, gint64 half)
 {
-  gint64 ha = (gint64) 1 << (ra.shift - 1), hb = (gint64) 1 << (rb.shift - 1);
-  gint64 hf = (gint64) 1 << (CFQP_INT8_FRAC_BITS - 1);
-
-  for (guint x = 0; x < n; x++) {
-    gint64 t = round_shift (((gint64) a[x] - za) * ra.m, ra.shift, ha) + off;
-    gint64 v;
-    if (b)
-      t += round_shift (((gint64) b[x] - zb) * rb.m, rb.shift, hb);
-    v = zo + round_shift (t, CFQP_INT8_FRAC_BITS, hf);
-    o[x] = (guint8) (v < lo ? lo : (v > hi ? hi : v));
-  }
+  gint64 sign = -(gint64) (x < 0);
+  gint64 ax = (x ^ sign) - sign;
+  return ((gint64) ((guint64) (ax + half) >> shift) ^ sign) - sign;
 }
 
+#define DEFINE_ADD_ROW(isa, attr, ROUND, PRODUCT) \
+  attr void \
+  cfqp_int8_add_row_u8__##isa (const guint8 *a, const guint8 *b, guint8 *o, guint n, \
+      gint64 za, CfqpRequant ra, gint64 zb, CfqpRequant rb, gint64 off, gint32 zo, \
+      gint32 lo, gint32 hi) \
+  { \
+    gint64 ha = (gint64) 1 << (ra.shift - 1), hb = (gint64) 1 << (rb.shift - 1); \
+    gint64 hf = (gint64) 1 << (CFQP_INT8_FRAC_BITS - 1); \
+    for (guint x = 0; x < n; x++) { \
+      gint64 t = ROUND (PRODUCT (a[x], za, ra.m), ra.shift, ha) + off; \
+      gint64 v; \
+      if (b) \
+        t += ROUND (PRODUCT (b[x], zb, rb.m), rb.shift, hb); \
+      v = zo + ROUND (t, CFQP_INT8_FRAC_BITS, hf); \
+      o[x] = (guint8) (v < lo ? lo : (v > hi ? hi : v)); \
+    } \
+  }
+
+#define PRODUCT64(v, z, m) (((gint64) (v) - (z)) * (m))
+#define PRODUCT32(v, z, m) ((gint64) ((gint32) (v) - (gint32) (z)) * (m))
+
+DEFINE_ADD_ROW (avx2, __attribute__ ((target ("avx2,fma"))), round_shift_nosra, PRODUCT32)
+DEFINE_ADD_ROW (avx512, __attribute__ ((target ("avx512f,avx512dq,avx512bw,avx512vl"))),
+    round_shift, PRODUCT64)
 #endif
 
 CfqpInt8CpuPacked *
@@ -247,16 +268,15 @@ cfqp_int8_cpu_lut_pack_with (const CfqpNode *node, const CfqpInt8Node *q, gboole
         for (guint v = 0; v < 256; v++)
           pl->terms[((gsize) k * c_n + c) * 256 + v] =
               cfqp_requant ((gint64) v - q->z_in[k], q->rq_in[k * c_n + c]);
-#if CFQP_GEMM_X86
     /* measured on ABPN ×3's residual add (27 channels, 640×360): the ORC
      * form ran 5× slower in the network than in isolation; this is exact
      * whatever the scales (docs/performance.md) */
-    pl->direct = allow_direct && node->n_inputs <= 2 && cfqp_int8_cpu_have_avx512 ();
-#endif
+    pl->add_row = allow_direct && node->n_inputs <= 2 ? cfqp_int8_cpu_config ()->add_row : NULL;
+    pl->direct = pl->add_row != NULL;
     if (allow_orc && !pl->direct && node->n_inputs == 2)
       pl->orc = orc_binary_terms (node, q, pl->terms, c_n);
-    pl->head.kernel = pl->direct ? g_strdup_printf ("%s: direct int64 requantisation (AVX-512)",
-            cfqp_op_type_to_string (node->op))
+    pl->head.kernel = pl->direct ? g_strdup_printf ("%s: direct int64 requantisation (%s)",
+            cfqp_op_type_to_string (node->op), cfqp_int8_cpu_config ()->add_row_name)
         : pl->orc ? g_strdup_printf ("%s: ORC 32-bit requantisation",
             cfqp_op_type_to_string (node->op))
         : g_strdup_printf ("%s: per-channel int64 term tables",
@@ -297,20 +317,18 @@ cfqp_int8_cpu_binary (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8V
     cfqp_int8_ref_backend.ops[node->op] (node, q, inputs, output, y0, y1);
     return;
   }
-#if CFQP_GEMM_X86
   if (pl->direct) {
     for (guint c = 0; c < c_n; c++) {
       guint ca = inputs[0].c == 1 ? 0 : c, cb = two && inputs[1].c == 1 ? 0 : c;
       CfqpRequant ra = q->rq_in[c], rb = two ? q->rq_in[c_n + c] : ra;
       for (guint y = y0; y < y1; y++)
-        add_row_avx512 (cfqp_u8_row (&inputs[0], ca, y),
+        pl->add_row (cfqp_u8_row (&inputs[0], ca, y),
             two ? cfqp_u8_row (&inputs[1], cb, y) : NULL, cfqp_u8_row (output, c, y),
             output->w, q->z_in[0], ra, two ? q->z_in[1] : 0, rb, q->offset[c], q->z_out,
             q->lo, q->hi);
     }
     return;
   }
-#endif
 #ifdef HAVE_ORC
   if (pl->orc) {
     gint32 *t = cfqp_int8_cpu_scratch ((gsize) output->w * sizeof (gint32));
