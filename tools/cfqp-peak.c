@@ -9,7 +9,7 @@
  * so throughput and not latency bounds them: vpdpbusd zmm (avx512vnni, 64
  * MACs), vpdpbusd ymm (avxvnni, 32), vpmaddwd ymm on bytes widened to
  * int16 (avx2, 16: vpmaddubsw's 32 saturate, so the exact kernel cannot
- * use them).  Times are this thread's CPU time (the machine may be
+ * use them), pmaddwd xmm (sse4.1, 8).  Times are this thread's CPU time (the machine may be
  * shared); each figure is the median of 7 runs.  Prints "isa=<level>" and
  * "<name>_gmacs=<x>" lines.
  */
@@ -101,6 +101,29 @@ maddwd_ymm (guint64 iterations)
     acc[0] = _mm256_add_epi32 (acc[0], acc[i]);
   _mm256_storeu_si256 ((__m256i *) out, acc[0]);
   for (guint i = 0; i < 8; i++)
+    sum += out[i];
+  return sum;
+}
+
+/* the same on xmm: 8 MACs each */
+__attribute__ ((target ("sse4.1"), noinline)) static gint32
+maddwd_xmm (guint64 iterations)
+{
+  __m128i a = _mm_set1_epi16 (3), b = _mm_set1_epi16 (-2);
+  __m128i acc[12];
+  gint32 out[4], sum = 0;
+
+  for (guint i = 0; i < 12; i++)
+    acc[i] = _mm_set1_epi32 (i);
+  for (guint64 n = 0; n < iterations; n++) {
+    for (guint i = 0; i < 12; i++)
+      acc[i] = _mm_add_epi32 (acc[i], _mm_madd_epi16 (a, b));
+    __asm__ volatile ("" : "+x" (a));
+  }
+  for (guint i = 1; i < 12; i++)
+    acc[0] = _mm_add_epi32 (acc[0], acc[i]);
+  _mm_storeu_si128 ((__m128i *) out, acc[0]);
+  for (guint i = 0; i < 4; i++)
     sum += out[i];
   return sum;
 }
@@ -241,6 +264,8 @@ main (int argc, char **argv)
     printf ("peak_avxvnni_ymm_gmacs=%.1f\n", measure_peak (dpbusd_ymm, 12.0 * 32, seconds));
   else if (cfg->isa == CFQP_CPU_ISA_AVX2)
     printf ("peak_avx2_maddwd_ymm_gmacs=%.1f\n", measure_peak (maddwd_ymm, 12.0 * 16, seconds));
+  else if (cfg->isa == CFQP_CPU_ISA_SSE41)
+    printf ("peak_sse41_maddwd_xmm_gmacs=%.1f\n", measure_peak (maddwd_xmm, 12.0 * 8, seconds));
   if (cfg->isa == CFQP_CPU_ISA_AVX512VNNI)
     printf ("gemm_u8s8_64x4c4__avx512vnni_gmacs=%.1f\n",
         measure_gemm (cfqp_int8_gemm_u8s8_64x4c4__avx512vnni, 640, seconds));

@@ -141,6 +141,10 @@ config_init (CfqpInt8CpuConfig *c, CfqpCpuIsa isa)
     case CFQP_CPU_ISA_SSE41:
       c->gemm = cfqp_int8_gemm_u8s8_1x4__sse41;
       c->gemm_name = "cfqp_int8_gemm_u8s8_1x4__sse41";
+      c->conv_c4 = cfqp_int8_conv_u8s8_8x4c4__sse41;
+      c->conv_c4_name = "cfqp_int8_conv_u8s8_8x4c4__sse41";
+      c->c4_pixels = 8;
+      c->c4_weights = CFQP_INT8_C4_WEIGHTS_S16_PAIRS;
       c->requant = cfqp_int8_requant_row_u8__sse41;
       c->requant_name = "cfqp_int8_requant_row_u8__sse41";
       break;

@@ -8,7 +8,8 @@
  * requantises in its epilogue, so accumulators never leave registers.
  * The vectorizer does not find this form, so it is written with
  * intrinsics, one kernel per level: AVX-512 VNNI (64 pixels, zmm), AVX-VNNI
- * (16 pixels, ymm vpdpbusd) and AVX2 (16 pixels, exact int16 vpmaddwd).
+ * (16 pixels, ymm vpdpbusd), AVX2 (16 pixels, exact int16 vpmaddwd) and
+ * SSE4.1 (8 pixels, the same on xmm).
  * The kernel config (cfqp-int8-cpu-config.c) says which runs. */
 #include "cfqp-int8-cpu-gemm.h"
 
@@ -490,6 +491,149 @@ cfqp_int8_conv_u8s8_16x4c4__avx2 (const guint8 *const *a, gsize k4n, guint n_px,
         a31 = y_madd4 (a31, xe1, xo1, w3 + 2 * k4);
       }
       Y_STORE4 ();
+    }
+}
+
+/* --- 128-bit kernel (SSE4.1) ---------------------------------------------------- */
+
+/* The avx2 kernel's arithmetic on xmm: 8 pixels × 4 channels.  SSE4.1 has
+ * neither the 64-bit compare (SSE4.2) nor per-lane shifts, so the
+ * saturation tests the bits above 2^31 with 32-bit compares, and the
+ * negative-side multiplier is a second full requantisation blended in
+ * where acc < 0. */
+#define X_TARGET __attribute__ ((target ("sse4.1")))
+
+typedef struct {
+  __m128i m, msign, half;
+  __m128i count, count_odd;
+  gboolean big;
+} XRequant;
+
+static inline X_TARGET void
+x_requant_init (XRequant *rq, CfqpRequant p)
+{
+  rq->m = _mm_set1_epi32 (ABS (p.m));
+  rq->msign = _mm_set1_epi32 (p.m < 0 ? -1 : 0);
+  rq->half = _mm_set1_epi64x ((gint64) 1 << (p.shift - 1));
+  rq->count = _mm_cvtsi32_si128 (p.shift);
+  rq->count_odd = _mm_cvtsi32_si128 (p.shift - 32);
+  rq->big = p.shift >= 32;
+}
+
+/* min(v, 2^31 − 1) for 0 ≤ v < 2^63 */
+static inline X_TARGET __m128i
+x_sat31 (__m128i v)
+{
+  __m128i small = _mm_cmpeq_epi32 (_mm_srli_epi64 (v, 31), _mm_setzero_si128 ());
+  small = _mm_and_si128 (small, _mm_shuffle_epi32 (small, 0xb1));   /* both halves */
+  return _mm_blendv_epi8 (_mm_set1_epi64x (G_MAXINT32), v, small);
+}
+
+static inline X_TARGET __m128i
+x_requant1 (__m128i acc, const XRequant *rq)
+{
+  __m128i a = _mm_abs_epi32 (acc);
+  __m128i pe = _mm_add_epi64 (_mm_mul_epu32 (a, rq->m), rq->half);
+  __m128i po = _mm_add_epi64 (_mm_mul_epu32 (_mm_srli_epi64 (a, 32), rq->m), rq->half);
+  __m128i sign = _mm_xor_si128 (_mm_srai_epi32 (acc, 31), rq->msign);
+  __m128i r;
+
+  if (rq->big)
+    r = _mm_blend_epi16 (_mm_srl_epi64 (pe, rq->count), _mm_srl_epi64 (po, rq->count_odd), 0xcc);
+  else
+    r = _mm_blend_epi16 (x_sat31 (_mm_srl_epi64 (pe, rq->count)),
+        _mm_slli_epi64 (x_sat31 (_mm_srl_epi64 (po, rq->count)), 32), 0xcc);
+  return _mm_sub_epi32 (_mm_xor_si128 (r, sign), sign);
+}
+
+static inline X_TARGET void
+x_store_channel (__m128i a0, __m128i a1, CfqpRequant p, CfqpRequant n, __m128i loz,
+    __m128i hiz, __m128i z, guint8 *dst, guint left)
+{
+  const __m128i bytes = _mm_set1_epi32 (0xff);
+  XRequant rp;
+  __m128i r0, r1, b;
+
+  x_requant_init (&rp, p);
+  r0 = x_requant1 (a0, &rp);
+  r1 = x_requant1 (a1, &rp);
+  if (p.m != n.m || p.shift != n.shift) {
+    XRequant rn;
+    x_requant_init (&rn, n);
+    r0 = _mm_blendv_epi8 (r0, x_requant1 (a0, &rn), _mm_cmpgt_epi32 (_mm_setzero_si128 (), a0));
+    r1 = _mm_blendv_epi8 (r1, x_requant1 (a1, &rn), _mm_cmpgt_epi32 (_mm_setzero_si128 (), a1));
+  }
+  /* clamp in cfqp_clamp_u8's order, z, the low byte */
+  r0 = _mm_blendv_epi8 (_mm_min_epi32 (r0, hiz), loz, _mm_cmpgt_epi32 (loz, r0));
+  r1 = _mm_blendv_epi8 (_mm_min_epi32 (r1, hiz), loz, _mm_cmpgt_epi32 (loz, r1));
+  r0 = _mm_and_si128 (_mm_add_epi32 (r0, z), bytes);
+  r1 = _mm_and_si128 (_mm_add_epi32 (r1, z), bytes);
+  b = _mm_packus_epi16 (_mm_packs_epi32 (r0, r1), _mm_setzero_si128 ());
+  if (left >= 8) {
+    _mm_storel_epi64 ((__m128i *) dst, b);
+  } else {
+    guint8 tmp[16];
+    _mm_storeu_si128 ((__m128i *) tmp, b);
+    memcpy (dst, tmp, left);
+  }
+}
+
+static inline X_TARGET __m128i
+x_madd4 (__m128i acc, __m128i xe, __m128i xo, const gint32 *wp)
+{
+  __m128i pe = _mm_madd_epi16 (xe, _mm_set1_epi32 (wp[0]));
+  __m128i po = _mm_madd_epi16 (xo, _mm_set1_epi32 (wp[1]));
+  return _mm_add_epi32 (acc, _mm_add_epi32 (pe, po));
+}
+
+X_TARGET void
+cfqp_int8_conv_u8s8_8x4c4__sse41 (const guint8 *const *a, gsize k4n, guint n_px,
+    const gint8 *w, guint n_oc, const gint32 *bias, const CfqpInt8ConvOut *o, guint8 *out,
+    gsize out_stride)
+{
+  const gint32 *w16 = (const gint32 *) w;
+  const __m128i even = _mm_set1_epi32 (0x00ff00ff);
+  __m128i z = _mm_set1_epi32 (o->z);
+  __m128i loz = _mm_set1_epi32 (o->lo - o->z), hiz = _mm_set1_epi32 (o->hi - o->z);
+
+  for (guint px = 0; px < n_px; px += 8)
+    for (guint oc = 0; oc < n_oc; oc += 4) {
+      const gint32 *w0 = w16 + (gsize) oc * k4n * 2, *w1 = w0 + k4n * 2;
+      const gint32 *w2 = w1 + k4n * 2, *w3 = w2 + k4n * 2;
+      gsize off = (gsize) px * 4;
+      guint left = n_px - px;
+      guint8 *dst = out + oc * out_stride + px;
+      __m128i a00, a01, a10, a11, a20, a21, a30, a31;
+
+      a00 = a01 = _mm_set1_epi32 (bias[oc]);
+      a10 = a11 = _mm_set1_epi32 (bias[oc + 1]);
+      a20 = a21 = _mm_set1_epi32 (bias[oc + 2]);
+      a30 = a31 = _mm_set1_epi32 (bias[oc + 3]);
+      for (gsize k4 = 0; k4 < k4n; k4++) {
+        const guint8 *c = a[k4] + off;
+        __m128i x0 = _mm_loadu_si128 ((const __m128i *) c);
+        __m128i x1 = _mm_loadu_si128 ((const __m128i *) (c + 16));
+        __m128i xe0 = _mm_and_si128 (x0, even), xo0 = _mm_srli_epi16 (x0, 8);
+        __m128i xe1 = _mm_and_si128 (x1, even), xo1 = _mm_srli_epi16 (x1, 8);
+        a00 = x_madd4 (a00, xe0, xo0, w0 + 2 * k4);
+        a01 = x_madd4 (a01, xe1, xo1, w0 + 2 * k4);
+        a10 = x_madd4 (a10, xe0, xo0, w1 + 2 * k4);
+        a11 = x_madd4 (a11, xe1, xo1, w1 + 2 * k4);
+        a20 = x_madd4 (a20, xe0, xo0, w2 + 2 * k4);
+        a21 = x_madd4 (a21, xe1, xo1, w2 + 2 * k4);
+        a30 = x_madd4 (a30, xe0, xo0, w3 + 2 * k4);
+        a31 = x_madd4 (a31, xe1, xo1, w3 + 2 * k4);
+      }
+      x_store_channel (a00, a01, o->pos[oc], o->neg[oc], loz, hiz, z, dst, left);
+      if (oc + 1 < n_oc)
+        x_store_channel (a10, a11, o->pos[oc + 1], o->neg[oc + 1], loz, hiz, z,
+            dst + out_stride, left);
+      if (oc + 2 < n_oc)
+        x_store_channel (a20, a21, o->pos[oc + 2], o->neg[oc + 2], loz, hiz, z,
+            dst + 2 * out_stride, left);
+      if (oc + 3 < n_oc)
+        x_store_channel (a30, a31, o->pos[oc + 3], o->neg[oc + 3], loz, hiz, z,
+            dst + 3 * out_stride, left);
     }
 }
 #endif

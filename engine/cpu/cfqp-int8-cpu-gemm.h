@@ -85,6 +85,11 @@ void cfqp_int8_conv_u8s8_16x4c4__avx2       (const guint8 *const *a, gsize k4n, 
                                              const gint8 *w, guint n_oc, const gint32 *bias,
                                              const CfqpInt8ConvOut *o, guint8 *out,
                                              gsize out_stride);
+/* 8 pixels × 4 channels, the avx2 kernel on xmm (same weights) */
+void cfqp_int8_conv_u8s8_8x4c4__sse41       (const guint8 *const *a, gsize k4n, guint n_px,
+                                             const gint8 *w, guint n_oc, const gint32 *bias,
+                                             const CfqpInt8ConvOut *o, guint8 *out,
+                                             gsize out_stride);
 #endif
 
 /* out[x] = clamp(z + requant(acc[x], acc[x] < 0 ? neg : pos), lo, hi): ref's

@@ -30,7 +30,7 @@ typedef enum {
   CFQP_INT8_CPU_CONV_1X1,      /* 1×1 stride 1 unpadded: transpose rows into columns */
   CFQP_INT8_CPU_CONV_ROWS,     /* dilation_w 1: kh runs of kw·ic bytes per column */
   CFQP_INT8_CPU_CONV_TAPS,     /* any other: one ic-byte copy per tap */
-  CFQP_INT8_CPU_CONV_C4,       /* levels avx2 and up: input rows in groups of 4 channels, read
+  CFQP_INT8_CPU_CONV_C4,       /* levels sse4.1 and up: input rows in groups of 4 channels, read
                                 * in place by the pixel-lanes kernel, any stride/dilation */
   CFQP_INT8_CPU_CONV_ORC,      /* planar rows, ORC multiply-accumulate over pixel rows,
                                 * 8 taps a call */

@@ -269,7 +269,7 @@ test_case (gconstpointer data)
   const Case *tc = data;
   gboolean conv = tc->op == CFQP_OP_CONV || tc->op == CFQP_OP_CONV_TRANSPOSE;
 
-  /* convs: each kernel family (C4 falls back to DOT below avx2, ORC to
+  /* convs: each kernel family (C4 falls back to DOT below sse4.1, ORC to
    * native without ORC) */
   CfqpInt8CpuGemmKind first = conv ? CFQP_INT8_CPU_GEMM_DOT : CFQP_INT8_CPU_GEMM_AUTO;
   CfqpInt8CpuGemmKind last = conv ? CFQP_INT8_CPU_GEMM_ORC : CFQP_INT8_CPU_GEMM_AUTO;
