@@ -111,6 +111,8 @@ config_init (CfqpInt8CpuConfig *c, CfqpCpuIsa isa)
       c->c4_weights = CFQP_INT8_C4_WEIGHTS_S8;
       c->requant = cfqp_int8_requant_row_u8__avx512;
       c->requant_name = "cfqp_int8_requant_row_u8__avx512";
+      c->add_lut32 = cfqp_int8_add_lut32_u8__avx2;
+      c->add_lut32_name = "cfqp_int8_add_lut32_u8__avx2";
       c->add_row = cfqp_int8_add_row_u8__avx512;
       c->add_row_name = "cfqp_int8_add_row_u8__avx512";
       break;
@@ -123,6 +125,8 @@ config_init (CfqpInt8CpuConfig *c, CfqpCpuIsa isa)
       c->c4_weights = CFQP_INT8_C4_WEIGHTS_S8;
       c->requant = cfqp_int8_requant_row_u8__avx2;
       c->requant_name = "cfqp_int8_requant_row_u8__avx2";
+      c->add_lut32 = cfqp_int8_add_lut32_u8__avx2;
+      c->add_lut32_name = "cfqp_int8_add_lut32_u8__avx2";
       c->add_row = cfqp_int8_add_row_u8__avx2;
       c->add_row_name = "cfqp_int8_add_row_u8__avx2";
       break;
@@ -135,6 +139,8 @@ config_init (CfqpInt8CpuConfig *c, CfqpCpuIsa isa)
       c->c4_weights = CFQP_INT8_C4_WEIGHTS_S16_PAIRS;
       c->requant = cfqp_int8_requant_row_u8__avx2;
       c->requant_name = "cfqp_int8_requant_row_u8__avx2";
+      c->add_lut32 = cfqp_int8_add_lut32_u8__avx2;
+      c->add_lut32_name = "cfqp_int8_add_lut32_u8__avx2";
       c->add_row = cfqp_int8_add_row_u8__avx2;
       c->add_row_name = "cfqp_int8_add_row_u8__avx2";
       break;
@@ -173,7 +179,7 @@ cfqp_int8_cpu_config_for (CfqpCpuIsa isa)
 static CfqpInt8CpuConfig config;
 
 static gpointer
-config_build (gpointer data)
+config_build (G_GNUC_UNUSED gpointer data)
 {
   const char *cap = g_getenv ("CFQP_MAX_CPU_ISA");
   CfqpCpuIsa max = CFQP_CPU_ISA_I8MM, widest = CFQP_CPU_ISA_GENERIC;
@@ -201,8 +207,10 @@ config_build (gpointer data)
   config.cpu_name = cfqp_cpu_isa_name (widest);
   config.cap = capped ? g_intern_string (cap) : NULL;
   g_debug ("cpu INT8 kernels: isa %s (cpu %s, CFQP_MAX_CPU_ISA %s): dot %s, c4 %s, "
-      "requant %s, add/sub %s", config.isa_name, config.cpu_name, config.cap ? config.cap : "unset",
-      config.gemm_name, config.conv_c4_name ? config.conv_c4_name : "none", config.requant_name,
+      "requant %s, add/sub %s / %s", config.isa_name, config.cpu_name,
+      config.cap ? config.cap : "unset", config.gemm_name,
+      config.conv_c4_name ? config.conv_c4_name : "none", config.requant_name,
+      config.add_lut32_name ? config.add_lut32_name : "-",
       config.add_row_name ? config.add_row_name : "ORC or tables");
   return &config;
 }

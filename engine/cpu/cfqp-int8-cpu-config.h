@@ -35,6 +35,12 @@ typedef void (*CfqpInt8AddRowFunc) (const guint8 *a, const guint8 *b, guint8 *o,
                                     gint64 za, CfqpRequant ra, gint64 zb, CfqpRequant rb,
                                     gint64 off, gint32 zo, gint32 lo, gint32 hi);
 
+/* The same from per-channel int32 term tables (ta with the offset folded
+ * in; tb NULL: one input), where the pack proved every sum fits int32. */
+typedef void (*CfqpInt8AddLut32Func) (const guint8 *a, const guint8 *b, guint8 *o, guint n,
+                                      const gint32 *ta, const gint32 *tb, gint32 zo, gint32 lo,
+                                      gint32 hi);
+
 typedef struct {
   CfqpCpuIsa  isa;              /* the level the kernels below are for */
   const char *isa_name;         /* "avx2", … */
@@ -52,7 +58,10 @@ typedef struct {
   /* conv output stage of the dot and orc paths: always set */
   CfqpInt8RequantFunc    requant;
   const char            *requant_name;
-  /* add/sub directly in int64; NULL: ORC or per-channel tables */
+  /* add/sub: from int32 tables where the sums fit, else directly in int64;
+   * NULL: ORC or per-channel int64 tables */
+  CfqpInt8AddLut32Func   add_lut32;
+  const char            *add_lut32_name;
   CfqpInt8AddRowFunc     add_row;
   const char            *add_row_name;
 } CfqpInt8CpuConfig;

@@ -15,6 +15,8 @@ CfqpInt8CpuPacked *cfqp_int8_cpu_lut_pack_full (const CfqpNode *node, const Cfqp
 CfqpInt8CpuPacked *cfqp_int8_cpu_lut_pack_with (const CfqpNode *node, const CfqpInt8Node *q,
                                                 gboolean allow_orc, gboolean allow_direct);
 gboolean           cfqp_int8_cpu_lut_is_direct (const CfqpInt8CpuPacked *packed);
+/* Whether a direct add/sub runs from int32 tables (else int64 lanes). */
+gboolean           cfqp_int8_cpu_lut_uses_lut32 (const CfqpInt8CpuPacked *packed);
 /* Whether a packed elementwise node runs through ORC. */
 gboolean           cfqp_int8_cpu_lut_uses_orc  (const CfqpInt8CpuPacked *packed);
 /* A concat/activation whose tables are all the identity: runs as row copies. */
@@ -25,6 +27,9 @@ gboolean           cfqp_int8_cpu_lut_is_copy   (const CfqpInt8CpuPacked *packed)
 void cfqp_int8_add_row_u8__avx2   (const guint8 *a, const guint8 *b, guint8 *o, guint n,
                                    gint64 za, CfqpRequant ra, gint64 zb, CfqpRequant rb,
                                    gint64 off, gint32 zo, gint32 lo, gint32 hi);
+void cfqp_int8_add_lut32_u8__avx2 (const guint8 *a, const guint8 *b, guint8 *o, guint n,
+                                   const gint32 *ta, const gint32 *tb, gint32 zo, gint32 lo,
+                                   gint32 hi);
 void cfqp_int8_add_row_u8__avx512 (const guint8 *a, const guint8 *b, guint8 *o, guint n,
                                    gint64 za, CfqpRequant ra, gint64 zb, CfqpRequant rb,
                                    gint64 off, gint32 zo, gint32 lo, gint32 hi);

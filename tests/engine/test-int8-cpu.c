@@ -908,6 +908,13 @@ test_pixels (void)
  * width), 1×1 frames, odd row and plane padding, random and photo bytes.
  * Every configuration that the ORC form accepts must also be taken by it
  * where the ratios are moderate, so the test cannot pass on the tables. */
+/* production add/subs taken by the int64 rows [0] and the int32 tables [1] */
+static guint n_direct[2];
+/* TRUE: the node's output is not the graph's, so it keeps its own zero
+ * point (a graph output is put on the pixel grid, z 0, where every
+ * negative result clamps to 0 and hides how it was rounded) */
+static gboolean elementwise_inner;
+
 static void
 check_elementwise_orc (CfqpOpType op, guint variant, const CfqpQParams *qp, guint c_n,
     guint w, guint h, DataKind data, gboolean expect_orc)
@@ -930,7 +937,7 @@ check_elementwise_orc (CfqpOpType op, guint variant, const CfqpQParams *qp, guin
   node->inputs = g_memdup2 (ins, n_in * sizeof (guint));
   node->out_channels = c_n;
   node->output = cfqp_graph_add_value (g, "out", c_n, 0);
-  g->output = node->output;
+  g->output = elementwise_inner ? 0 : node->output;
   if (op == CFQP_OP_BINARY)
     node->p.binary.kind = variant % 2 ? CFQP_BINARY_SUB : CFQP_BINARY_ADD;
   if (variant / 2 == 1)
@@ -967,6 +974,7 @@ check_elementwise_orc (CfqpOpType op, guint variant, const CfqpQParams *qp, guin
         g_assert_true (cfqp_int8_cpu_lut_is_copy (packed));
     } else if (op == CFQP_OP_BINARY && cfqp_int8_cpu_config ()->add_row) {
       g_assert_true (cfqp_int8_cpu_lut_is_direct (packed));
+      n_direct[cfqp_int8_cpu_lut_uses_lut32 (packed)]++;
     }
     if (form == 1) {   /* a fresh output for the second form */
       g_free (got.data);
@@ -1035,6 +1043,22 @@ test_elementwise_orc (void)
         }
       }
   g_assert_cmpuint (n, >, 0);
+  /* exact rounding ties of both signs: inputs at half the output scale make
+   * every term a multiple of 2^19 in 2^-20 units, so an odd sum of (q − z)
+   * lands on a half */
+  elementwise_inner = TRUE;
+  for (guint z = 0; z < 3; z++)
+    for (guint v = 0; v < 2; v++) {
+      gint32 zp[3] = { 0, 255, 77 };
+      CfqpQParams qp[4] = { { 1 / 255.f, 0 }, { 0.5f / 255, zp[z] }, { 0.5f / 255, zp[(z + 1) % 3] },
+                            { 1 / 255.f, z == 1 ? 128 : zp[(z + 2) % 3] } };
+      check_elementwise_orc (CFQP_OP_BINARY, v, qp, 5, 67, 3, DATA_RANDOM, TRUE);
+    }
+  elementwise_inner = FALSE;
+  /* both direct forms, where the level has them: large ratios overflow int32 */
+  g_test_message ("direct add/sub: %u int64 rows, %u int32 tables", n_direct[0], n_direct[1]);
+  if (cfqp_int8_cpu_config ()->add_lut32)
+    g_assert_true (n_direct[0] > 0 && n_direct[1] > 0);
 
   /* a concat whose inputs were unified with it (the usual case after
    * cfqp_int8_resolve_qparams): a copy, on random and image data */
