@@ -588,7 +588,7 @@ typedef struct {
   const char      *name;
   CfqpInt8GemmFunc func;
   gboolean         c4;        /* pixel lanes: col in [k/4][px][4] */
-  const char      *feature;   /* for __builtin_cpu_supports, NULL: always */
+  const char      *feature;   /* a level name (cpu_has), NULL: always */
 } GemmVariant;
 
 /* Whether a kernel of this level may run: the CPU has it and the
