@@ -538,9 +538,22 @@ def run_unit(scale, args, peak):
     return res
 
 
+def onednn_isa():
+    """What oneDNN says it runs under the environment's cap (its verbose
+    "isa:" line from one quantized conv in a child process)."""
+    code = ("import torch\n"
+            "torch.backends.quantized.engine = 'onednn'\n"
+            "x = torch.quantize_per_tensor(torch.randn(1, 8, 16, 16), 0.1, 128, torch.quint8)\n"
+            "torch.ao.nn.quantized.Conv2d(8, 8, 3)(x)\n")
+    env = dict(os.environ, ONEDNN_VERBOSE="1")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout
+    m = re.search(r"onednn_verbose,info,cpu,isa:(.*)", out)
+    return m.group(1).strip() if m else "unknown"
+
+
 def isa_table(results_by_level):
     """The per-level table: engine INT8 against PyTorch INT8 at the same cap."""
-    rows = ["| ISA level (cap) | unit | engine INT8 ms/frame | CPU ms/frame | PyTorch INT8 ms/frame "
+    rows = ["| ISA level (cap; oneDNN reports) | unit | engine INT8 ms/frame | CPU ms/frame | PyTorch INT8 ms/frame "
             "(oneDNN, same cap) | ratio (wall) | ratio (CPU) | GMAC/s per CPU-s | of the "
             "level's u8·s8 peak | ONNX Runtime INT8 ms/frame (uncapped) |",
             "|---|---|---|---|---|---|---|---|---|---|"]
@@ -554,8 +567,8 @@ def isa_table(results_by_level):
             e, t = P["engine-int8-cpu"], P.get("torch-int8")
             macs = res["macs_per_px"] * res["w"] * res["h"]
             gc = macs / e["cpu_ms"] / 1e6
-            rows.append("| %s (%s) | ×%d %d×%d | %.1f | %.1f | %s | %s | %s | %.1f | %s | %s |" % (
-                level, ISA_LEVELS[level], res["scale"], res["w"], res["h"], e["ms"], e["cpu_ms"],
+            rows.append("| %s (%s; %s) | ×%d %d×%d | %.1f | %.1f | %s | %s | %s | %.1f | %s | %s |" % (
+                level, ISA_LEVELS[level], saved.get("onednn_isa", "?"), res["scale"], res["w"], res["h"], e["ms"], e["cpu_ms"],
                 "%.1f" % t["ms"] if t else "—", "%.2f×" % (t["ms"] / e["ms"]) if t else "—",
                 "%.2f×" % (t["cpu_ms"] / e["cpu_ms"]) if t else "—", gc,
                 "%.0f %% of %.0f" % (100 * gc / peak, peak) if peak else "—",
@@ -820,7 +833,8 @@ def main():
         results = [run_unit(int(s), args, peak) for s in args.scales.split(",")]
         with open(raw, "w") as f:
             json.dump({"command": cmd, "results": results, "peak": peak, "peak_out": peak_out,
-                       "rounds": args.rounds, "frames": args.frames, "load": args.load}, f, indent=1)
+                       "rounds": args.rounds, "frames": args.frames, "load": args.load,
+                       "onednn_isa": onednn_isa() if args.isa else None}, f, indent=1)
     if args.isa:
         text = isa_section(None)
         print(peak_out + "\n" + text)
