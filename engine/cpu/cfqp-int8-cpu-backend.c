@@ -1,5 +1,6 @@
 /* The `cpu` kernel table: which kernel runs each op, packing per node, the
  * per-thread scratch, and a description of the choices. */
+#include "cfqp-int8-cpu-config.h"
 #include "cfqp-int8-cpu-private.h"
 
 #include <config.h>
@@ -141,13 +142,16 @@ move_kernel (const CfqpNode *node)
 char *
 cfqp_int8_cpu_describe_convs (const CfqpGraph *graph, const CfqpInt8Program *program)
 {
+  const CfqpInt8CpuConfig *cfg = cfqp_int8_cpu_config ();
   GString *s = g_string_new (NULL);
 
+  /* the level first: a capped or older CPU explains slower kernels */
+  g_string_append_printf (s, "isa %s (cpu %s%s%s)", cfg->isa_name, cfg->cpu_name,
+      cfg->cap ? ", CFQP_MAX_CPU_ISA=" : "", cfg->cap ? cfg->cap : "");
   for (guint i = 0; i < graph->n_nodes; i++) {
     const CfqpInt8CpuPacked *head = program->nodes[i].packed;
     if (head && head->choice)
-      g_string_append_printf (s, "%s%s %s", s->len ? "; " : "", graph->nodes[i].name,
-          head->choice);
+      g_string_append_printf (s, "; %s %s", graph->nodes[i].name, head->choice);
   }
   return g_string_free (s, FALSE);
 }

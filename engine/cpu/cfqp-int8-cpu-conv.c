@@ -7,6 +7,7 @@
  * where padded taps carry the channel's pad byte as x, exactly as ref
  * uses (pad − z).  Integer sums in any order give ref's accumulator, so
  * the requantised bytes are ref's. */
+#include "cfqp-int8-cpu-config.h"
 #include "cfqp-int8-cpu-gemm.h"
 #include "cfqp-int8-cpu-private.h"
 
@@ -23,14 +24,14 @@
 typedef struct {
   CfqpInt8CpuPacked head;
   CfqpInt8CpuConvPath path;
-  CfqpInt8GemmFunc gemm;     /* dot-product paths */
-  CfqpInt8RequantFunc requant;
+  const CfqpInt8CpuConfig *cfg;   /* the kernels: dot, c4, requant */
   guint   ic, ocp;
   guint   icg;         /* C4: groups of 4 input channels, ceil(ic/4) */
   gsize   k, kp;       /* kh·kw·ic, and padded to K_ALIGN */
   gint8  *weight;      /* [ocp][kp], k = (ky·kw + kx)·ic + c; zeros past k and oc */
-  gint8  *weight_c4;   /* C4 (AVX-512 VNNI CPUs only): [ocp][taps·icg·4],
-                        * k = ((ky·kw + kx)·icg + c/4)·4 + c%4; zeros past ic and oc */
+  gint8  *weight_c4;   /* C4 (where the config has a c4 kernel): [ocp][taps·icg·4],
+                        * k = ((ky·kw + kx)·icg + c/4)·4 + c%4; zeros past ic and oc;
+                        * then in the kernel's CfqpInt8C4Weights form */
   gint32 *bias;        /* [ocp] b − z_in·Σw */
 } CpuConv;
 
@@ -117,9 +118,9 @@ dot_path (const CfqpConvParams *cp)
 }
 
 static gboolean
-have_c4 (const char *isa)
+have_c4 (const CfqpInt8CpuConfig *cfg)
 {
-  return CFQP_GEMM_X86 && g_str_equal (isa, "avx512vnni");
+  return cfg->conv_c4 != NULL;
 }
 
 gboolean
@@ -134,10 +135,10 @@ cfqp_int8_cpu_have_orc (void)
 
 /* Candidates in a fixed order (ties go to the first). */
 static guint
-candidates (const CfqpConvParams *cp, const char *isa, CfqpInt8CpuConvPath *out)
+candidates (const CfqpConvParams *cp, const CfqpInt8CpuConfig *cfg, CfqpInt8CpuConvPath *out)
 {
   guint n = 0;
-  if (have_c4 (isa))
+  if (have_c4 (cfg))
     out[n++] = CFQP_INT8_CPU_CONV_C4;
   out[n++] = dot_path (cp);
   if (cfqp_int8_cpu_have_orc ())
@@ -146,11 +147,11 @@ candidates (const CfqpConvParams *cp, const char *isa, CfqpInt8CpuConvPath *out)
 }
 
 static CfqpInt8CpuConvPath
-forced_path (const CfqpConvParams *cp, const char *isa, CfqpInt8CpuGemmKind kind)
+forced_path (const CfqpConvParams *cp, const CfqpInt8CpuConfig *cfg, CfqpInt8CpuGemmKind kind)
 {
   if (kind == CFQP_INT8_CPU_GEMM_ORC && cfqp_int8_cpu_have_orc ())
     return CFQP_INT8_CPU_CONV_ORC;
-  if (kind == CFQP_INT8_CPU_GEMM_DOT || !have_c4 (isa))
+  if (kind == CFQP_INT8_CPU_GEMM_DOT || !have_c4 (cfg))
     return dot_path (cp);
   return CFQP_INT8_CPU_CONV_C4;
 }
@@ -274,10 +275,10 @@ measure (CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q, PlanEntry *e)
 
 /* The AUTO choice for this layer: from the plan, else measured now. */
 static CfqpInt8CpuConvPath
-planned_path (CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q, const char *isa,
-    PlanEntry *how, gboolean *cached)
+planned_path (CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q, PlanEntry *how,
+    gboolean *cached)
 {
-  g_autofree char *key = plan_key (&node->p.conv, isa);
+  g_autofree char *key = plan_key (&node->p.conv, pc->cfg->isa_name);
   PlanEntry *e;
 
   g_mutex_lock (&plan_lock);
@@ -292,7 +293,7 @@ planned_path (CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q, const ch
     return how->path;
 
   memset (how, 0, sizeof *how);
-  how->n = candidates (&node->p.conv, isa, how->paths);
+  how->n = candidates (&node->p.conv, pc->cfg, how->paths);
   if (how->n == 1)
     how->path = how->paths[0];
   else
@@ -377,6 +378,22 @@ pack_grouped (const CfqpNode *node, const CfqpInt8Node *q, CfqpInt8CpuGemmKind k
   return &gc->head;
 }
 
+/* CFQP_INT8_C4_WEIGHTS_S16_PAIRS from the int8 form: per 4-byte group
+ * the int16 pairs (w0, w2) and (w1, w3) as two int32 words.  Frees w8. */
+static gint8 *
+c4_weights_s16_pairs (gint8 *w8, gsize n_groups)
+{
+  guint32 *w16 = g_new (guint32, n_groups * 2);
+
+  for (gsize i = 0; i < n_groups; i++) {
+    const gint8 *g = w8 + 4 * i;
+    w16[2 * i] = (guint16) (gint16) g[0] | (guint32) (guint16) (gint16) g[2] << 16;
+    w16[2 * i + 1] = (guint16) (gint16) g[1] | (guint32) (guint16) (gint16) g[3] << 16;
+  }
+  g_free (w8);
+  return (gint8 *) w16;
+}
+
 CfqpInt8CpuPacked *
 cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
     CfqpInt8CpuGemmKind kind)
@@ -387,12 +404,13 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
   if (runs_grouped (node))
     return pack_grouped (node, q, kind);
   pc = g_new0 (CpuConv, 1);
-  const char *isa = "";
+  const CfqpInt8CpuConfig *cfg = cfqp_int8_cpu_config ();
+  const char *isa = cfg->isa_name;
   guint taps = cp->kernel_h * cp->kernel_w;
   g_autofree char *how = NULL;
 
   pc->head.free = cpu_conv_free;
-  pc->gemm = cfqp_int8_cpu_gemm_select (&isa);
+  pc->cfg = cfg;
   pc->path = runs_cpu_kernels (node) ? dot_path (cp) : CFQP_INT8_CPU_CONV_REF;
   if (pc->path != CFQP_INT8_CPU_CONV_REF) {
     pc->ic = cp->in_channels;
@@ -401,10 +419,9 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
     pc->ocp = (cp->out_channels + OC_BLOCK - 1) / OC_BLOCK * OC_BLOCK;
     pc->icg = (pc->ic + 3) / 4;
     pc->weight = g_new0 (gint8, pc->ocp * pc->kp);
-    if (have_c4 (isa))
+    if (have_c4 (cfg))
       pc->weight_c4 = g_new0 (gint8, (gsize) pc->ocp * taps * pc->icg * 4);
     pc->bias = g_new0 (gint32, pc->ocp);
-    pc->requant = cfqp_int8_cpu_requant_select ();
     for (guint oc = 0; oc < cp->out_channels; oc++) {
       gint64 sum = 0, abs_sum = 0, bias;
       for (guint c = 0; c < pc->ic; c++)
@@ -425,12 +442,15 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
       pc->bias[oc] = (gint32) bias;
     }
   }
+  if (pc->path != CFQP_INT8_CPU_CONV_REF && pc->weight_c4 &&
+      cfg->c4_weights == CFQP_INT8_C4_WEIGHTS_S16_PAIRS)
+    pc->weight_c4 = c4_weights_s16_pairs (pc->weight_c4, (gsize) pc->ocp * taps * pc->icg);
   if (pc->path != CFQP_INT8_CPU_CONV_REF) {
     if (kind == CFQP_INT8_CPU_GEMM_AUTO) {
       PlanEntry e;
       gboolean cached;
       GString *ms = g_string_new (NULL);
-      pc->path = planned_path (pc, node, q, isa, &e, &cached);
+      pc->path = planned_path (pc, node, q, &e, &cached);
       for (guint i = 0; i < e.n && e.n > 1; i++)
         g_string_append_printf (ms, "%s%s %.3f", i ? ", " : "", family_name (e.paths[i]),
             e.ms[i]);
@@ -438,10 +458,12 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
           g_strdup ("only kernel");
       g_string_free (ms, TRUE);
     } else {
-      pc->path = forced_path (cp, isa, kind);
+      pc->path = forced_path (cp, cfg, kind);
       how = g_strdup ("forced");
     }
   }
+  if (pc->path != CFQP_INT8_CPU_CONV_C4)
+    g_clear_pointer (&pc->weight_c4, g_free);
   if (pc->path == CFQP_INT8_CPU_CONV_REF) {
     g_clear_pointer (&pc->weight, g_free);
     g_clear_pointer (&pc->weight_c4, g_free);
@@ -451,20 +473,18 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
         cp->groups);
     pc->head.choice = g_strdup ("ref");
   } else {
-    g_autofree char *gemm_name = pc->path == CFQP_INT8_CPU_CONV_C4 ?
-        g_strdup ("cfqp_int8_conv_u8s8_64x4c4__avx512vnni") :
-        pc->path == CFQP_INT8_CPU_CONV_ORC ? g_strdup ("cfqp_orc_mac4_u8s8") :
-        g_strconcat ("cfqp_int8_gemm_u8s8_1x4__", isa, NULL);
+    const char *gemm_name = pc->path == CFQP_INT8_CPU_CONV_C4 ? cfg->conv_c4_name :
+        pc->path == CFQP_INT8_CPU_CONV_ORC ? "cfqp_orc_mac4_u8s8" : cfg->gemm_name;
+    /* the short form: the name past the family's common prefix */
+    const char *short_name = g_str_has_prefix (gemm_name, "cfqp_orc_") ? gemm_name + 9 :
+        strstr (gemm_name, "u8s8_") ? strstr (gemm_name, "u8s8_") + 5 : gemm_name;
     pc->head.kernel = g_strdup_printf ("conv %ux%u s%u d%u: %s gather + "
-        "%s (k %" G_GSIZE_FORMAT "->%" G_GSIZE_FORMAT ", oc %u->%u) [%s]",
+        "%s (k %" G_GSIZE_FORMAT "->%" G_GSIZE_FORMAT ", oc %u->%u) [%s, isa %s]",
         cp->kernel_h, cp->kernel_w, cp->stride_w, cp->dilation_w,
         cfqp_int8_cpu_conv_path_name (pc->path), gemm_name, pc->k,
         pc->path == CFQP_INT8_CPU_CONV_C4 ? (gsize) taps * pc->icg * 4 : pc->kp,
-        cp->out_channels, pc->ocp, how);
-    pc->head.choice = pc->path == CFQP_INT8_CPU_CONV_C4 ?
-        g_strdup_printf ("c4 64x4c4__avx512vnni (%s)", how) :
-        pc->path == CFQP_INT8_CPU_CONV_ORC ? g_strdup_printf ("orc mac4_u8s8 (%s)", how) :
-        g_strdup_printf ("dot 1x4__%s (%s)", isa, how);
+        cp->out_channels, pc->ocp, how, isa);
+    pc->head.choice = g_strdup_printf ("%s %s (%s)", family_name (pc->path), short_name, how);
   }
   g_debug ("node '%s': %s", node->name, pc->head.kernel);
   return &pc->head;
@@ -566,10 +586,9 @@ static void
 conv_c4 (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
     const CfqpU8View *in, const CfqpU8View *output, guint y0, guint y1)
 {
-#if CFQP_GEMM_X86
   const CfqpConvParams *cp = &node->p.conv;
   guint ow = output->w, kw = cp->kernel_w, sw = cp->stride_w, dw = cp->dilation_w;
-  guint npx = (ow + CFQP_GEMM_C4_PIXELS - 1) / CFQP_GEMM_C4_PIXELS * CFQP_GEMM_C4_PIXELS;
+  guint blk = pc->cfg->c4_pixels, npx = (ow + blk - 1) / blk * blk;
   guint taps = cp->kernel_h * kw, icg = pc->icg;
   guint pt, pl, pb, pr, cols, colsp, ring;
   gsize slot_bytes, col_bytes, ptr_bytes, tag_bytes, k4n = (gsize) taps * icg;
@@ -580,7 +599,7 @@ conv_c4 (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
 
   cfqp_conv_resolve_pads (cp, in->h, in->w, &pt, &pl, &pb, &pr);
   cols = (ow - 1) * sw + (kw - 1) * dw + 1;
-  /* stride 1: the kernel reads whole 64-pixel blocks from every tap's offset */
+  /* stride 1: the kernel reads whole pixel blocks from every tap's offset */
   colsp = sw == 1 ? npx + (kw - 1) * dw : cols;
   ring = (cp->kernel_h - 1) * cp->dilation_h + 1;
   slot_bytes = (gsize) colsp * icg * 4;
@@ -629,12 +648,9 @@ conv_c4 (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
           a[k4] = (const guint8 *) d;
         }
       }
-    cfqp_int8_conv_u8s8_64x4c4__avx512vnni (a, k4n, ow, pc->weight_c4, output->c, pc->bias, &o,
+    pc->cfg->conv_c4 (a, k4n, ow, pc->weight_c4, output->c, pc->bias, &o,
         cfqp_u8_row (output, 0, oy), output->plane_stride);
   }
-#else
-  g_assert_not_reached ();
-#endif
 }
 
 /* ORC path: per output row, the same ring of padded planar rows as C4;
@@ -711,7 +727,7 @@ conv_orc (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
         cfqp_orc_mac4_u8s8 (acc, s[0], s[1], s[2], s[3], w[k], w[k + 1], w[k + 2], w[k + 3],
             ow);
       }
-      pc->requant (acc, ow, q->rq_pos[oc], q->rq_neg[oc], q->z_out, q->lo, q->hi,
+      pc->cfg->requant (acc, ow, q->rq_pos[oc], q->rq_neg[oc], q->z_out, q->lo, q->hi,
           cfqp_u8_row (output, oc, oy));
     }
   }
@@ -813,9 +829,9 @@ cfqp_int8_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8Vie
         }
       }
     }
-    pc->gemm (col, pc->kp, ow, pc->weight, pc->ocp, pc->bias, acc, ow);
+    pc->cfg->gemm (col, pc->kp, ow, pc->weight, pc->ocp, pc->bias, acc, ow);
     for (guint oc = 0; oc < output->c; oc++)
-      pc->requant (acc + (gsize) oc * ow, ow, q->rq_pos[oc], q->rq_neg[oc], q->z_out, q->lo,
+      pc->cfg->requant (acc + (gsize) oc * ow, ow, q->rq_pos[oc], q->rq_neg[oc], q->z_out, q->lo,
           q->hi, cfqp_u8_row (output, oc, oy));
   }
 }
