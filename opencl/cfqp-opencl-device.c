@@ -211,11 +211,36 @@ static GMutex shared_lock;
 static GPtrArray *shared_devices;
 
 static gboolean
+has_extension (cl_device_id device, const char *name)
+{
+  g_autofree char *ext = device_string (device, CL_DEVICE_EXTENSIONS);
+  g_auto (GStrv) list = g_strsplit (ext, " ", -1);
+
+  return g_strv_contains ((const char *const *) list, name);
+}
+
+static gboolean
 build_program (SharedDevice *sd, GError **error)
 {
   const char *source = cfqp_opencl_kernels_source;
-  cl_int err;
+  cl_int err = CL_BUILD_PROGRAM_FAILURE;
 
+  /* CFQP_DOT: conv_u8_tile takes the extension's dot product.  A compiler
+   * that lists the extension but refuses the built-in gets a second build
+   * without it (mad24), rather than no OpenCL at all. */
+  if (has_extension (sd->device, "cl_khr_integer_dot_product")) {
+    sd->program = clCreateProgramWithSource (sd->context, 1, &source, NULL, &err);
+    if (!cfqp_opencl_check (err, "clCreateProgramWithSource", error))
+      return FALSE;
+    err = clBuildProgram (sd->program, 1, &sd->device, "-cl-std=CL1.2 -DCFQP_DOT", NULL, NULL);
+    if (err != CL_SUCCESS) {
+      g_debug ("%s: building with -DCFQP_DOT failed (%s), building without", sd->name,
+          cfqp_opencl_error_name (err));
+      g_clear_pointer (&sd->program, clReleaseProgram);
+    }
+  }
+  if (err == CL_SUCCESS)
+    return TRUE;
   sd->program = clCreateProgramWithSource (sd->context, 1, &source, NULL, &err);
   if (!cfqp_opencl_check (err, "clCreateProgramWithSource", error))
     return FALSE;
