@@ -16,13 +16,15 @@
 
 typedef enum {
   K_CONV_F32, K_CONV_TRANSPOSE_F32, K_BINARY_F32, K_COPY_ACT_F32, K_MOVE_F32,
-  K_CONV_U8, K_CONV_TRANSPOSE_U8, K_BINARY_U8, K_RESCALE_U8, K_MOVE_U8, K_CONV_U8_TILE,
+  K_CONV_U8, K_CONV_TRANSPOSE_U8, K_BINARY_U8, K_RESCALE_U8, K_MOVE_U8, K_CONV_U8_TILE2,
+  K_CONV_U8_TILE4,
   N_KERNELS
 } KernelId;
 
 static const char *const kernel_names[N_KERNELS] = {
   "conv_f32", "conv_transpose_f32", "binary_f32", "copy_act_f32", "move_f32",
-  "conv_u8", "conv_transpose_u8", "binary_u8", "rescale_u8", "move_u8", "conv_u8_tile",
+  "conv_u8", "conv_transpose_u8", "binary_u8", "rescale_u8", "move_u8", "conv_u8_tile2",
+  "conv_u8_tile4",
 };
 
 /* Per-node device parameters. */
@@ -41,28 +43,30 @@ typedef struct {
 } NodeParams;
 
 /* INT8 conv kernels: conv_u8 (naive: a work-item per pixel and 4 output
- * channels, global memory only) and conv_u8_tile (tiles in local memory,
- * dot products).  Both are bit-exact with ref; which is faster depends on
- * the device and the layer, so CFQP_OPENCL_KERNELS=auto (the default) times
- * both on each eligible conv at the first frame of each size and keeps the
- * faster; naive or tiled force one (tests run both). */
-typedef enum { VARIANT_NAIVE, VARIANT_TILE, N_VARIANTS } ConvVariant;
-typedef enum { MODE_AUTO, MODE_NAIVE, MODE_TILE } ConvMode;
+ * channels, global memory only) and conv_u8_tile2/4 (tiles in local memory,
+ * dot products, 2 or 4 pixels per work-item).  All are bit-exact with ref;
+ * which is fastest depends on the device and the layer, so
+ * CFQP_OPENCL_KERNELS=auto (the default) times each on each eligible conv at
+ * the first frame of each size and keeps the fastest; a variant's name
+ * forces it (tests run each). */
+typedef enum { VARIANT_NAIVE, VARIANT_TILE2, VARIANT_TILE4, N_VARIANTS } ConvVariant;
 
-static const char *const variant_names[N_VARIANTS] = { "naive", "tiled" };
+static const char *const variant_names[N_VARIANTS] = { "naive", "tiled-32x8", "tiled-64x8" };
+static const guint variant_px[N_VARIANTS] = { 0, 2, 4 };
+static const KernelId variant_kernel[N_VARIANTS] = { K_CONV_U8, K_CONV_U8_TILE2, K_CONV_U8_TILE4 };
 
-/* conv_u8_tile's geometry: TILE_* of int8.cl. */
+/* conv_u8_tile*'s geometry: TILE_* of int8.cl. */
 #define TILE_LX 16
 #define TILE_LY 8
-#define TILE_PX 2
 #define TILE_OC 8
 /* Local memory a tile's patch may take: leaves room for several
  * work-groups per compute unit on GPUs with 48-64 KiB. */
 #define TILE_LOCAL_BUDGET 16384
 
 typedef struct {
-  gboolean    tile_ok;          /* conv_u8_tile can run this node */
-  gint        nq, ck, pw, ph;   /* channel quads; quads per pass; patch size */
+  gboolean    ok[N_VARIANTS];   /* the variant can run this node (naive: any conv) */
+  gint        nq, ph;           /* channel quads; patch rows */
+  gint        ck[N_VARIANTS], pw[N_VARIANTS];   /* quads per pass; patch columns */
   ConvVariant variant;
   double      ms[N_VARIANTS];   /* measured by auto; 0 when not */
 } NodeConv;
@@ -95,7 +99,7 @@ typedef struct {
   GArray           *events;    /* Launch, of the run in progress */
   gboolean          measuring; /* auto's trial launches: no events */
   /* INT8 conv variants */
-  ConvMode          mode;
+  gint              forced;    /* a ConvVariant, or -1 for auto */
   gboolean          dot;       /* the program was built with CFQP_DOT */
   cl_ulong          max_const, local_mem;
   size_t            max_wg;
@@ -200,30 +204,44 @@ upload_requants (ClExec *e, NodeParams *np, ParamId k, const CfqpRequant *rq, gs
   return upload_param (e, np, k, v, n * sizeof (cl_int2), stale, error);
 }
 
-/* conv_u8_tile's weights: [oc][quad][ky][kx] × 4 input channels (a missing
- * channel of the last quad is 0), and Σw per output channel for the zero
- * point term. */
+/* The tiled kernels' weights: [group·block][quad][ky][kx][TILE_OC] × 4 input
+ * channels (a missing channel of the last quad, a missing output of a short
+ * block: 0), and Σw per output channel for the zero point term. */
 static gboolean
 upload_tile_weights (ClExec *e, guint i, const CfqpInt8Node *q, GPtrArray *stale,
     GError **error)
 {
   const CfqpConvParams *cp = &e->graph->nodes[i].p.conv;
   const NodeConv *nc = &e->conv[i];
-  guint icg = cp->in_channels / cp->groups, kk = cp->kernel_h * cp->kernel_w;
-  gsize row = (gsize) nc->nq * kk * 4;
-  g_autofree gint8 *wt = g_new0 (gint8, cp->out_channels * row);
+  guint icg = cp->in_channels / cp->groups, ocg = cp->out_channels / cp->groups;
+  guint kk = cp->kernel_h * cp->kernel_w, nb = (ocg + TILE_OC - 1) / TILE_OC;
+  gsize size = (gsize) cp->groups * nb * nc->nq * kk * TILE_OC * 4;
+  g_autofree gint8 *wt = g_new0 (gint8, size);
   g_autofree gint32 *ws = g_new0 (gint32, cp->out_channels);
 
-  for (guint oc = 0; oc < cp->out_channels; oc++)
+  for (guint oc = 0; oc < cp->out_channels; oc++) {
+    guint z = oc / ocg * nb + oc % ocg / TILE_OC, o = oc % ocg % TILE_OC;
+
     for (guint j = 0; j < icg; j++)
       for (guint t = 0; t < kk; t++) {
         gint8 v = q->weight[((gsize) oc * icg + j) * kk + t];
-        wt[oc * row + ((gsize) (j / 4) * kk + t) * 4 + j % 4] = v;
+        wt[((((gsize) z * nc->nq + j / 4) * kk + t) * TILE_OC + o) * 4 + j % 4] = v;
         ws[oc] += v;
       }
-  return upload_param (e, &e->params[i], P_WTILE, wt, cp->out_channels * row, stale, error) &&
+  }
+  return upload_param (e, &e->params[i], P_WTILE, wt, size, stale, error) &&
       upload_param (e, &e->params[i], P_WSUM, ws, cp->out_channels * sizeof (gint32), stale,
           error);
+}
+
+/* Whether a tiled variant can run the node. */
+static gboolean
+conv_tiles (const NodeConv *nc)
+{
+  for (guint v = VARIANT_NAIVE + 1; v < N_VARIANTS; v++)
+    if (nc->ok[v])
+      return TRUE;
+  return FALSE;
 }
 
 static gboolean
@@ -249,7 +267,7 @@ upload_int8_node (ClExec *e, guint i, const CfqpInt8Node *q, GPtrArray *stale, G
           upload_requants (e, np, P_RQ_POS, q->rq_pos, c_n, stale, error) &&
           upload_requants (e, np, P_RQ_NEG, q->rq_neg, c_n, stale, error) &&
           upload_param (e, np, P_PAD, q->pad, cp->in_channels, stale, error) &&
-          (!e->conv[i].tile_ok || upload_tile_weights (e, i, q, stale, error));
+          (!conv_tiles (&e->conv[i]) || upload_tile_weights (e, i, q, stale, error));
     }
     case CFQP_OP_BINARY:
       return upload_requants (e, np, P_RQ_IN, q->rq_in, 2 * c_n, stale, error) &&
@@ -450,10 +468,11 @@ enqueue_conv_tile (ClExec *e, guint i, GError **error)
   const CfqpConvParams *cp = &node->p.conv;
   const CfqpShape *in = &e->plan.shapes[node->inputs[0]], *out = &e->plan.shapes[node->output];
   const NodeConv *nc = &e->conv[i];
+  ConvVariant v = nc->variant;
   NodeParams *np = &e->params[i];
-  Args a = { e, K_CONV_U8_TILE };
+  Args a = { e, variant_kernel[v] };
   guint pt, pl, pb, pr, ocg = cp->out_channels / cp->groups;
-  guint nb = (ocg + TILE_OC - 1) / TILE_OC, span = TILE_LX * TILE_PX;
+  guint nb = (ocg + TILE_OC - 1) / TILE_OC, span = TILE_LX * variant_px[v];
   size_t local[3] = { TILE_LX, TILE_LY, 1 };
   size_t global[3] = { (out->w + span - 1) / span * TILE_LX,
                        (out->h + TILE_LY - 1) / TILE_LY * TILE_LY, (size_t) cp->groups * nb };
@@ -487,10 +506,10 @@ enqueue_conv_tile (ClExec *e, guint i, GError **error)
   arg_int (&a, pl);
   arg_int (&a, nb);
   arg_int (&a, nc->nq);
-  arg_int (&a, nc->ck);
-  arg_int (&a, nc->pw);
+  arg_int (&a, nc->ck[v]);
+  arg_int (&a, nc->pw[v]);
   arg_int (&a, nc->ph);
-  arg (&a, (size_t) nc->ck * nc->pw * nc->ph * 4, NULL);   /* the patch, __local */
+  arg (&a, (size_t) nc->ck[v] * nc->pw[v] * nc->ph * 4, NULL);   /* the patch, __local */
   return launch_nd (&a, i, global, local, error);
 }
 
@@ -506,7 +525,7 @@ enqueue_conv (ClExec *e, guint i, GError **error)
                       (transpose ? K_CONV_TRANSPOSE_U8 : K_CONV_U8) };
   guint pt, pl, pb, pr, nb = (cp->out_channels / cp->groups + CONV_OCB - 1) / CONV_OCB;
 
-  if (e->conv[i].variant == VARIANT_TILE)
+  if (e->conv[i].variant != VARIANT_NAIVE)
     return enqueue_conv_tile (e, i, error);
   if (transpose)
     cfqp_conv_transpose_resolve_pads (cp, &pt, &pl, &pb, &pr);
@@ -772,9 +791,11 @@ choose_conv_variants (ClExec *e, GError **error)
   for (guint i = 0; ok && i < e->graph->n_nodes; i++) {
     NodeConv *nc = &e->conv[i];
 
-    if (!nc->tile_ok)
+    if (!conv_tiles (nc))
       continue;
     for (guint v = 0; ok && v < N_VARIANTS; v++) {
+      if (!nc->ok[v])
+        continue;
       nc->variant = v;
       nc->ms[v] = G_MAXDOUBLE;
       for (guint rep = 0; ok && rep < 3; rep++) {
@@ -784,7 +805,10 @@ choose_conv_variants (ClExec *e, GError **error)
           nc->ms[v] = MIN (nc->ms[v], (g_get_monotonic_time () - t0) / 1000.0);
       }
     }
-    nc->variant = nc->ms[VARIANT_TILE] < nc->ms[VARIANT_NAIVE] ? VARIANT_TILE : VARIANT_NAIVE;
+    nc->variant = VARIANT_NAIVE;
+    for (guint v = 1; v < N_VARIANTS; v++)
+      if (nc->ok[v] && nc->ms[v] < nc->ms[nc->variant])
+        nc->variant = v;
   }
   e->measuring = FALSE;
   if (ok) {
@@ -820,7 +844,7 @@ cl_run (CfqpDeviceExec *base, gconstpointer in, guint width, guint height, gpoin
   if (!CHECK (clEnqueueWriteBuffer (e->queue, e->in_buf, CL_FALSE, 0, in_bytes, in, 0, NULL,
               e->profile ? &up : NULL), "clEnqueueWriteBuffer"))
     return FALSE;
-  if (e->mode == MODE_AUTO && (e->chosen_w != width || e->chosen_h != height) &&
+  if (e->forced < 0 && (e->chosen_w != width || e->chosen_h != height) &&
       !choose_conv_variants (e, error)) {
     clFinish (e->queue);
     if (up)
@@ -888,29 +912,35 @@ cl_free (CfqpDeviceExec *base)
 
 static const CfqpDeviceExecFuncs cl_funcs = { cl_set_program, cl_run, cl_free };
 
-/* Whether conv_u8_tile can run node (an INT8 conv) on this device, and its
+/* Which tiled variants can run node (an INT8 conv) on this device, and their
  * geometry. */
-static gboolean
+static void
 tile_geometry (ClExec *e, const CfqpNode *node, NodeConv *nc)
 {
   const CfqpConvParams *cp = &node->p.conv;
-  guint64 kk = (guint64) cp->kernel_h * cp->kernel_w, quad_bytes;
+  guint64 kk = (guint64) cp->kernel_h * cp->kernel_w, ocg = cp->out_channels / cp->groups;
   guint64 budget = MIN (e->local_mem, TILE_LOCAL_BUDGET);
+  guint64 wbytes;
 
+  nc->ok[VARIANT_NAIVE] = TRUE;
   if (node->op != CFQP_OP_CONV || e->precision != CFQP_PRECISION_INT8 ||
       e->max_wg < TILE_LX * TILE_LY)
-    return FALSE;
+    return;
   nc->nq = (cp->in_channels / cp->groups + 3) / 4;
-  nc->pw = (TILE_LX * TILE_PX - 1) * cp->stride_w + (cp->kernel_w - 1) * cp->dilation_w + 1;
   nc->ph = (TILE_LY - 1) * cp->stride_h + (cp->kernel_h - 1) * cp->dilation_h + 1;
-  quad_bytes = (guint64) nc->pw * nc->ph * 4;
-  if (quad_bytes > budget)
-    return FALSE;
-  nc->ck = (gint) MIN ((guint64) nc->nq, budget / quad_bytes);
+  wbytes = cp->groups * ((ocg + TILE_OC - 1) / TILE_OC) * nc->nq * kk * TILE_OC * 4;
   /* the int accumulator holds Σ w·q over every tap: |w·q| ≤ 127·255 */
-  if ((guint64) nc->nq * 4 * kk * 127 * 255 > G_MAXINT32)
-    return FALSE;
-  return (guint64) cp->out_channels * nc->nq * kk * 4 <= e->max_const;
+  if ((guint64) nc->nq * 4 * kk * 127 * 255 > G_MAXINT32 || wbytes > e->max_const)
+    return;
+  for (guint v = VARIANT_NAIVE + 1; v < N_VARIANTS; v++) {
+    guint64 quad_bytes;
+
+    nc->pw[v] = (TILE_LX * variant_px[v] - 1) * cp->stride_w +
+        (cp->kernel_w - 1) * cp->dilation_w + 1;
+    quad_bytes = (guint64) nc->pw[v] * nc->ph * 4;
+    nc->ok[v] = quad_bytes <= budget;
+    nc->ck[v] = nc->ok[v] ? (gint) MIN ((guint64) nc->nq, budget / quad_bytes) : 0;
+  }
 }
 
 static gboolean
@@ -920,15 +950,13 @@ setup_conv_variants (ClExec *e, GError **error)
   size_t n = 0;
   g_autofree char *options = NULL;
 
-  if (!env || g_str_equal (env, "auto"))
-    e->mode = MODE_AUTO;
-  else if (g_str_equal (env, "naive"))
-    e->mode = MODE_NAIVE;
-  else if (g_str_equal (env, "tiled"))
-    e->mode = MODE_TILE;
-  else {
+  e->forced = -1;
+  for (guint v = 0; env && v < N_VARIANTS; v++)
+    if (g_str_equal (env, variant_names[v]))
+      e->forced = v;
+  if (env && e->forced < 0 && !g_str_equal (env, "auto")) {
     g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
-        "CFQP_OPENCL_KERNELS is '%s', not auto, naive or tiled", env);
+        "CFQP_OPENCL_KERNELS is '%s', not auto, naive, tiled-32x8 or tiled-64x8", env);
     return FALSE;
   }
   if (!CHECK (clGetDeviceInfo (e->device, CL_DEVICE_MAX_CONSTANT_BUFFER_SIZE,
@@ -948,8 +976,8 @@ setup_conv_variants (ClExec *e, GError **error)
   e->conv = g_new0 (NodeConv, e->graph->n_nodes);
   for (guint i = 0; i < e->graph->n_nodes; i++) {
     NodeConv *nc = &e->conv[i];
-    nc->tile_ok = tile_geometry (e, &e->graph->nodes[i], nc);
-    nc->variant = nc->tile_ok && e->mode == MODE_TILE ? VARIANT_TILE : VARIANT_NAIVE;
+    tile_geometry (e, &e->graph->nodes[i], nc);
+    nc->variant = e->forced > 0 && nc->ok[e->forced] ? (ConvVariant) e->forced : VARIANT_NAIVE;
   }
   return TRUE;
 }
@@ -1032,12 +1060,12 @@ char *
 cfqp_opencl_exec_describe_kernels (CfqpDeviceExec *exec)
 {
   ClExec *e = (ClExec *) exec;
-  static const char *const modes[] = { "auto", "naive", "tiled" };
   GString *s;
 
   g_return_val_if_fail (exec->funcs == &cl_funcs, NULL);
   s = g_string_new (NULL);
-  g_string_append_printf (s, "kernels=%s, tiled dot product: %s\n", modes[e->mode],
+  g_string_append_printf (s, "kernels=%s, tiled dot product: %s\n",
+      e->forced < 0 ? "auto" : variant_names[e->forced],
       e->dot ? "dot_4x8packed_su_int (cl_khr_integer_dot_product)" : "mad24");
   for (guint i = 0; i < e->graph->n_nodes; i++) {
     const NodeConv *nc = &e->conv[i];
@@ -1046,11 +1074,15 @@ cfqp_opencl_exec_describe_kernels (CfqpDeviceExec *exec)
     if (node->op != CFQP_OP_CONV || e->precision != CFQP_PRECISION_INT8)
       continue;
     g_string_append_printf (s, "%s: %s", node->name, variant_names[nc->variant]);
-    if (!nc->tile_ok)
-      g_string_append (s, " (tiled cannot run it)");
-    else if (nc->ms[VARIANT_NAIVE] > 0)
-      g_string_append_printf (s, " (naive %.3f ms, tiled %.3f ms at %u×%u)",
-          nc->ms[VARIANT_NAIVE], nc->ms[VARIANT_TILE], e->chosen_w, e->chosen_h);
+    if (!conv_tiles (nc))
+      g_string_append (s, " (no tiled variant can run it)");
+    else if (e->forced < 0 && e->chosen_w) {
+      g_string_append_printf (s, " (at %u×%u:", e->chosen_w, e->chosen_h);
+      for (guint v = 0; v < N_VARIANTS; v++)
+        if (nc->ok[v])
+          g_string_append_printf (s, " %s %.3f ms", variant_names[v], nc->ms[v]);
+      g_string_append_c (s, ')');
+    }
     g_string_append_c (s, '\n');
   }
   return g_string_free (s, FALSE);
@@ -1064,6 +1096,6 @@ cfqp_opencl_exec_count_tiled (CfqpDeviceExec *exec)
 
   g_return_val_if_fail (exec->funcs == &cl_funcs, 0);
   for (guint i = 0; i < e->graph->n_nodes; i++)
-    n += e->conv[i].variant == VARIANT_TILE;
+    n += e->conv[i].variant != VARIANT_NAIVE;
   return n;
 }

@@ -38,12 +38,12 @@ const double *cfqp_opencl_exec_get_node_ms (CfqpDeviceExec *exec);
 gboolean   cfqp_opencl_exec_get_transfer_ms (CfqpDeviceExec *exec, double *upload_ms,
                                              double *download_ms);
 
-/* INT8 convs run conv_u8 (naive) or conv_u8_tile (tiled), per node:
- * $CFQP_OPENCL_KERNELS, read when the executor is made, is auto (the
- * default: the faster of both, timed at the first frame of each size),
- * naive or tiled (forced; a conv the tiled kernel cannot run stays naive).
- * A line for the executor, then one per INT8 conv: its variant and, under
- * auto, both times.  Free with g_free. */
+/* INT8 convs run conv_u8 ("naive") or conv_u8_tile2/4 ("tiled-32x8",
+ * "tiled-64x8"), per node: $CFQP_OPENCL_KERNELS, read when the executor is
+ * made, is auto (the default: the fastest, timed at the first frame of each
+ * size) or a variant's name (forced; a conv a tiled variant cannot run
+ * stays naive).  A line for the executor, then one per INT8 conv: its
+ * variant and, under auto, the times.  Free with g_free. */
 char      *cfqp_opencl_exec_describe_kernels (CfqpDeviceExec *exec);
 /* How many nodes run conv_u8_tile now. */
 guint      cfqp_opencl_exec_count_tiled (CfqpDeviceExec *exec);

@@ -158,53 +158,68 @@ move_u8 (__global const uchar *in, __global uchar *out, int op, int p0, int p1,
 }
 
 /* --- the tiled conv ---------------------------------------------------------
- * The fast variant of conv_u8, chosen per node by measurement (see
- * cfqp-opencl-exec.c).  A work-group computes a tile of TILE_LX·TILE_PX ×
- * TILE_LY output pixels for TILE_OC output channels of one group.  Its input
- * patch, halo included, goes to local memory once per pass of ck channel
- * quads: four input channels to a uchar4, so that one dot product does four
- * multiply-adds and one local load feeds TILE_OC·TILE_PX of them.  A
- * work-item computes TILE_PX pixels TILE_LX apart (neighbouring work-items
- * write neighbouring bytes) × TILE_OC channels.  The weights, repacked on the
- * host as [oc][quad][ky][kx] char4 (missing channels 0), are read at
- * addresses that are the same across the work-group: constant memory
- * broadcasts them.
+ * The fast variants of conv_u8, chosen per node by measurement (see
+ * cfqp-opencl-exec.c).  A TILE_LX × TILE_LY work-group computes a tile of
+ * TILE_LX·px × TILE_LY output pixels for TILE_OC output channels of one
+ * group.  Its input patch, halo included, goes to local memory once per pass
+ * of ck channel quads: four input channels to a uchar4, so that one dot
+ * product does four multiply-adds and one local load feeds TILE_OC of them.
+ * A work-item computes px pixels TILE_LX apart (neighbouring work-items
+ * write neighbouring bytes) × TILE_OC channels.  The host repacks the
+ * weights as [group·block][quad][ky][kx][TILE_OC] char4 (missing channels
+ * and a short block's missing outputs 0): one 32-byte load per tap brings
+ * the 8 channels' weights, at an address that is the same across the
+ * work-group, which constant memory broadcasts.
  *
  * Taps outside the input read the pad byte, so that every tap is a u8:
  * acc = bias − z_in·Σw + Σ w·q, exact integers like ref's bias + Σ w·(q − z_in).
- * The host takes this kernel only where Σ |w·q| fits an int (taps·127·255). */
+ * The host takes these kernels only where Σ |w·q| fits an int (taps·127·255). */
 #define TILE_LX 16
 #define TILE_LY 8
-#define TILE_PX 2
 #define TILE_OC 8
+#define TILE_PX_MAX 4
 
-/* Four s8·u8 products summed.  dot_4x8packed_su_int is the hardware's dp4a
- * where cl_khr_integer_dot_product exists (the host defines CFQP_DOT only
- * then, and rebuilds without it if the compiler refuses); mad24 elsewhere. */
+/* Four s8·u8 products summed, the s8 four packed in a uint.
+ * dot_4x8packed_su_int is the hardware's dp4a where
+ * cl_khr_integer_dot_product exists (the host defines CFQP_DOT only then,
+ * and rebuilds without it if the compiler refuses); mad24 elsewhere. */
 #if defined(CFQP_DOT) && defined(cl_khr_integer_dot_product)
-#define DOT4(a, b) dot_4x8packed_su_int (as_uint (a), as_uint (b))
+#define DOT4(wu, v) dot_4x8packed_su_int ((wu), as_uint (v))
 #else
-#define DOT4(a, b) mad24 ((int) (a).x, (int) (b).x, mad24 ((int) (a).y, (int) (b).y, \
-    mad24 ((int) (a).z, (int) (b).z, (int) (a).w * (int) (b).w)))
+inline int
+dot4_mad24 (uint wu, uchar4 v)
+{
+  char4 a = as_char4 (wu);
+  return mad24 ((int) a.x, (int) v.x, mad24 ((int) a.y, (int) v.y,
+      mad24 ((int) a.z, (int) v.z, (int) a.w * (int) v.w)));
+}
+#define DOT4(wu, v) dot4_mad24 ((wu), (v))
 #endif
 
-__kernel __attribute__ ((reqd_work_group_size (TILE_LX, TILE_LY, 1))) void
-conv_u8_tile (__global const uchar *in, __global uchar *out, __constant char4 *w,
-    __global const int *bias, __global const int *wsum, __global const uchar *pad, int z_in,
-    REQUANT_ARGS, int in_w, int in_h, int out_w, int out_h, int icg, int ocg, int kh, int kw,
-    int sh, int sw, int dh, int dw, int pt, int pl, int nb, int nq, int ck, int pw, int ph,
-    __local uchar4 *patch)
+#define TILE_ARGS __global const uchar *in, __global uchar *out, __constant uint8 *w, \
+    __global const int *bias, __global const int *wsum, __global const uchar *pad, int z_in, \
+    REQUANT_ARGS, int in_w, int in_h, int out_w, int out_h, int icg, int ocg, int kh, int kw, \
+    int sh, int sw, int dh, int dw, int pt, int pl, int nb, int nq, int ck, int pw, int ph, \
+    __local uchar4 *patch
+#define TILE_PASS in, out, w, bias, wsum, pad, z_in, rq_pos, rq_neg, z_out, lo, hi, in_w, \
+    in_h, out_w, out_h, icg, ocg, kh, kw, sh, sw, dh, dw, pt, pl, nb, nq, ck, pw, ph, patch
+
+/* px: pixels per work-item, a constant at each call so that the compiler
+ * unrolls the loops over acc and keeps it in registers. */
+inline void
+conv_tile (TILE_ARGS, const int px)
 {
   int lx = get_local_id (0), ly = get_local_id (1), lid = ly * TILE_LX + lx;
   int z = get_group_id (2), g = z / nb, oc0 = g * ocg + z % nb * TILE_OC;
-  int n = min (TILE_OC, g * ocg + ocg - oc0), last = g * ocg + ocg - 1;
-  int ox0 = get_group_id (0) * (TILE_LX * TILE_PX), oy0 = get_group_id (1) * TILE_LY;
+  int n = min (TILE_OC, g * ocg + ocg - oc0);
+  int ox0 = get_group_id (0) * (TILE_LX * px), oy0 = get_group_id (1) * TILE_LY;
   int ix0 = ox0 * sw - pl, iy0 = oy0 * sh - pt, ic0 = g * icg;
-  int kk = kh * kw, plane = ph * pw, row = nq * kk;
-  int acc[TILE_OC][TILE_PX];
+  int kk = kh * kw, plane = ph * pw;
+  __constant uint8 *wz = w + (size_t) z * nq * kk;
+  int acc[TILE_OC][TILE_PX_MAX];
 
   for (int o = 0; o < TILE_OC; o++)
-    for (int p = 0; p < TILE_PX; p++)
+    for (int p = 0; p < px; p++)
       acc[o][p] = 0;
 
   for (int q0 = 0; q0 < nq; q0 += ck) {
@@ -213,8 +228,8 @@ conv_u8_tile (__global const uchar *in, __global uchar *out, __constant char4 *w
     /* the previous pass has read its patch */
     barrier (CLK_LOCAL_MEM_FENCE);
     for (int t = lid; t < nc * plane; t += TILE_LX * TILE_LY) {
-      int c = t / plane, r = t - c * plane, py = r / pw, px = r - py * pw;
-      int iy = iy0 + py, ix = ix0 + px, j = (q0 + c) * 4;
+      int c = t / plane, r = t - c * plane, py = r / pw, px_ = r - py * pw;
+      int iy = iy0 + py, ix = ix0 + px_, j = (q0 + c) * 4;
       bool inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
       size_t at = ((size_t) (ic0 + j) * in_h + iy) * in_w + ix, step = (size_t) in_h * in_w;
       uchar4 v;
@@ -229,22 +244,20 @@ conv_u8_tile (__global const uchar *in, __global uchar *out, __constant char4 *w
 
     for (int c = 0; c < nc; c++) {
       __local const uchar4 *pc = patch + c * plane + ly * sh * pw + lx * sw;
-      int tap0 = (q0 + c) * kk;
+      __constant uint8 *wc = wz + (size_t) (q0 + c) * kk;
 
       for (int ky = 0; ky < kh; ky++)
         for (int kx = 0; kx < kw; kx++) {
           __local const uchar4 *pk = pc + ky * dh * pw + kx * dw;
-          int tap = tap0 + ky * kw + kx;
-          uchar4 v[TILE_PX];
+          uint8 w8 = wc[ky * kw + kx];
+          uint wv[TILE_OC] = { w8.s0, w8.s1, w8.s2, w8.s3, w8.s4, w8.s5, w8.s6, w8.s7 };
+          uchar4 v[TILE_PX_MAX];
 
-          for (int p = 0; p < TILE_PX; p++)
+          for (int p = 0; p < px; p++)
             v[p] = pk[p * TILE_LX * sw];
-          for (int o = 0; o < TILE_OC; o++) {
-            /* a short last block recomputes its last channel */
-            char4 wv = w[(size_t) min (oc0 + o, last) * row + tap];
-            for (int p = 0; p < TILE_PX; p++)
-              acc[o][p] += DOT4 (wv, v[p]);
-          }
+          for (int o = 0; o < TILE_OC; o++)
+            for (int p = 0; p < px; p++)
+              acc[o][p] += DOT4 (wv[o], v[p]);
         }
     }
   }
@@ -252,7 +265,7 @@ conv_u8_tile (__global const uchar *in, __global uchar *out, __constant char4 *w
   {
     int oy = oy0 + ly;
 
-    for (int p = 0; p < TILE_PX; p++) {
+    for (int p = 0; p < px; p++) {
       int ox = ox0 + lx + p * TILE_LX;
       if (ox >= out_w || oy >= out_h)
         continue;
@@ -264,4 +277,19 @@ conv_u8_tile (__global const uchar *in, __global uchar *out, __constant char4 *w
       }
     }
   }
+}
+
+/* Two pixels per work-item (a 32×8 tile) and four (64×8): more pixels
+ * reuse each weight load more, fewer keep more work-groups for small
+ * frames and registers for occupancy; which wins is the device's call. */
+__kernel __attribute__ ((reqd_work_group_size (TILE_LX, TILE_LY, 1))) void
+conv_u8_tile2 (TILE_ARGS)
+{
+  conv_tile (TILE_PASS, 2);
+}
+
+__kernel __attribute__ ((reqd_work_group_size (TILE_LX, TILE_LY, 1))) void
+conv_u8_tile4 (TILE_ARGS)
+{
+  conv_tile (TILE_PASS, 4);
 }
