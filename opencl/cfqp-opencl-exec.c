@@ -98,9 +98,13 @@ typedef struct {
   double            upload_ms, download_ms;   /* of the input and the output */
   GArray           *events;    /* Launch, of the run in progress */
   gboolean          measuring; /* auto's trial launches: no events */
+  /* the last run's host↔device transfers: the frame's one upload and one
+   * download, nothing between layers */
+  guint             frame_transfers;
+  guint64           frame_up, frame_down;
   /* INT8 conv variants */
   gint              forced;    /* a ConvVariant, or -1 for auto */
-  gboolean          dot;       /* the program was built with CFQP_DOT */
+  const char       *dot;       /* the tiled convs' dot product, as built */
   cl_ulong          max_const, local_mem;
   size_t            max_wg;
   NodeConv         *conv;      /* per node */
@@ -833,6 +837,8 @@ cl_run (CfqpDeviceExec *base, gconstpointer in, guint width, guint height, gpoin
     return FALSE;
   in_bytes = cfqp_shape_elements (&e->plan.shapes[0]) * e->elsize;
   out_bytes = cfqp_shape_elements (&e->plan.shapes[g->output]) * e->elsize;
+  e->frame_transfers = 0;
+  e->frame_up = e->frame_down = 0;
   if (g->output == 0) {
     memmove (out, in, in_bytes);
     return TRUE;
@@ -844,6 +850,8 @@ cl_run (CfqpDeviceExec *base, gconstpointer in, guint width, guint height, gpoin
   if (!CHECK (clEnqueueWriteBuffer (e->queue, e->in_buf, CL_FALSE, 0, in_bytes, in, 0, NULL,
               e->profile ? &up : NULL), "clEnqueueWriteBuffer"))
     return FALSE;
+  e->frame_transfers++;
+  e->frame_up += in_bytes;
   if (e->forced < 0 && (e->chosen_w != width || e->chosen_h != height) &&
       !choose_conv_variants (e, error)) {
     clFinish (e->queue);
@@ -862,6 +870,8 @@ cl_run (CfqpDeviceExec *base, gconstpointer in, guint width, guint height, gpoin
           e->profile ? &down : NULL), "clEnqueueReadBuffer");
   if (!ok)
     clFinish (e->queue);
+  e->frame_transfers++;
+  e->frame_down += out_bytes;
   e->upload_ms = event_ms (up);
   e->download_ms = ok ? event_ms (down) : 0;
   return ok && collect_profile (e, error);
@@ -971,7 +981,8 @@ setup_conv_variants (ClExec *e, GError **error)
     options = g_malloc0 (n + 1);
     if (clGetProgramBuildInfo (e->program, e->device, CL_PROGRAM_BUILD_OPTIONS, n, options,
             NULL) == CL_SUCCESS)
-      e->dot = strstr (options, "-DCFQP_DOT") != NULL;
+      e->dot = strstr (options, "-DCFQP_DOT") ? "dot_4x8packed_su_int (cl_khr_integer_dot_product)" :
+          strstr (options, "-DCFQP_NV_DP4A") ? "dp4a (inline PTX)" : "mad24";
   }
   e->conv = g_new0 (NodeConv, e->graph->n_nodes);
   for (guint i = 0; i < e->graph->n_nodes; i++) {
@@ -1065,8 +1076,7 @@ cfqp_opencl_exec_describe_kernels (CfqpDeviceExec *exec)
   g_return_val_if_fail (exec->funcs == &cl_funcs, NULL);
   s = g_string_new (NULL);
   g_string_append_printf (s, "kernels=%s, tiled dot product: %s\n",
-      e->forced < 0 ? "auto" : variant_names[e->forced],
-      e->dot ? "dot_4x8packed_su_int (cl_khr_integer_dot_product)" : "mad24");
+      e->forced < 0 ? "auto" : variant_names[e->forced], e->dot ? e->dot : "mad24");
   for (guint i = 0; i < e->graph->n_nodes; i++) {
     const NodeConv *nc = &e->conv[i];
     const CfqpNode *node = &e->graph->nodes[i];
@@ -1098,4 +1108,18 @@ cfqp_opencl_exec_count_tiled (CfqpDeviceExec *exec)
   for (guint i = 0; i < e->graph->n_nodes; i++)
     n += e->conv[i].variant != VARIANT_NAIVE;
   return n;
+}
+
+guint
+cfqp_opencl_exec_get_frame_transfers (CfqpDeviceExec *exec, guint64 *up_bytes,
+    guint64 *down_bytes)
+{
+  ClExec *e = (ClExec *) exec;
+
+  g_return_val_if_fail (exec->funcs == &cl_funcs, 0);
+  if (up_bytes)
+    *up_bytes = e->frame_up;
+  if (down_bytes)
+    *down_bytes = e->frame_down;
+  return e->frame_transfers;
 }

@@ -25,6 +25,9 @@ void       cfqp_opencl_device_free  (CfqpOpenCLDevice *device);
  * empty array when no platform is installed; NULL only when the loader
  * fails otherwise. */
 GPtrArray *cfqp_opencl_list_devices (GError **error);
+/* The device an executor given spec would run on (see cfqp_opencl_open);
+ * free with cfqp_opencl_device_free. */
+CfqpOpenCLDevice *cfqp_opencl_find_device (const char *spec, GError **error);
 
 /* Bytes of weights and parameters an executor has uploaded so far: program
  * swaps upload only what changed. */
@@ -45,6 +48,11 @@ gboolean   cfqp_opencl_exec_get_transfer_ms (CfqpDeviceExec *exec, double *uploa
  * stays naive).  A line for the executor, then one per INT8 conv: its
  * variant and, under auto, the times.  Free with g_free. */
 char      *cfqp_opencl_exec_describe_kernels (CfqpDeviceExec *exec);
+/* The last run's host↔device transfer commands (one upload of the input,
+ * one download of the output: activations never leave the device), and
+ * their bytes. */
+guint      cfqp_opencl_exec_get_frame_transfers (CfqpDeviceExec *exec, guint64 *up_bytes,
+                                                 guint64 *down_bytes);
 /* How many nodes run conv_u8_tile now. */
 guint      cfqp_opencl_exec_count_tiled (CfqpDeviceExec *exec);
 

@@ -179,21 +179,34 @@ move_u8 (__global const uchar *in, __global uchar *out, int op, int p0, int p1,
 #define TILE_OC 8
 #define TILE_PX_MAX 4
 
-/* Four s8·u8 products summed, the s8 four packed in a uint.
- * dot_4x8packed_su_int is the hardware's dp4a where
- * cl_khr_integer_dot_product exists (the host defines CFQP_DOT only then,
- * and rebuilds without it if the compiler refuses); mad24 elsewhere. */
+/* acc + four s8·u8 products, the s8 four packed in a uint.  The host
+ * builds the program with the first of these its device's compiler
+ * accepts: CFQP_DOT where cl_khr_integer_dot_product exists
+ * (dot_4x8packed_su_int); CFQP_NV_DP4A on NVIDIA devices of compute
+ * capability 6.1 and later, whose OpenCL lacks that extension but takes
+ * inline PTX (dp4a: d = c + Σ a·b, a signed, b unsigned bytes); mad24
+ * everywhere else. */
 #if defined(CFQP_DOT) && defined(cl_khr_integer_dot_product)
-#define DOT4(wu, v) dot_4x8packed_su_int ((wu), as_uint (v))
+#define DOT4_ACC(acc, wu, v) ((acc) + dot_4x8packed_su_int ((wu), as_uint (v)))
+#elif defined(CFQP_NV_DP4A)
+inline int
+dot4_acc_dp4a (int acc, uint wu, uchar4 v)
+{
+  int d;
+
+  asm ("dp4a.s32.u32 %0, %1, %2, %3;" : "=r" (d) : "r" (wu), "r" (as_uint (v)), "r" (acc));
+  return d;
+}
+#define DOT4_ACC(acc, wu, v) dot4_acc_dp4a ((acc), (wu), (v))
 #else
 inline int
-dot4_mad24 (uint wu, uchar4 v)
+dot4_acc_mad24 (int acc, uint wu, uchar4 v)
 {
   char4 a = as_char4 (wu);
   return mad24 ((int) a.x, (int) v.x, mad24 ((int) a.y, (int) v.y,
-      mad24 ((int) a.z, (int) v.z, (int) a.w * (int) v.w)));
+      mad24 ((int) a.z, (int) v.z, mad24 ((int) a.w, (int) v.w, acc))));
 }
-#define DOT4(wu, v) dot4_mad24 ((wu), (v))
+#define DOT4_ACC(acc, wu, v) dot4_acc_mad24 ((acc), (wu), (v))
 #endif
 
 #define TILE_ARGS __global const uchar *in, __global uchar *out, __constant uint8 *w, \
@@ -257,7 +270,7 @@ conv_tile (TILE_ARGS, const int px)
             v[p] = pk[p * TILE_LX * sw];
           for (int o = 0; o < TILE_OC; o++)
             for (int p = 0; p < px; p++)
-              acc[o][p] += DOT4 (wv[o], v[p]);
+              acc[o][p] = DOT4_ACC (acc[o][p], wv[o], v[p]);
         }
     }
   }

@@ -583,6 +583,7 @@ check_int8 (const OpCase *oc, CfqpGraph *g, GRand *rand, const CfqpQParams *tabl
     g_autofree CfqpShape *shapes = g_new (CfqpShape, g->n_values);
     g_autofree guint8 *in = NULL, *want = NULL, *got = NULL;
     gsize n_in, n_out;
+    guint64 uploaded, up, down;
 
     g_assert_true (cfqp_graph_infer_shapes (g, w, h, shapes, &error));
     n_in = cfqp_shape_elements (&shapes[0]);
@@ -592,8 +593,14 @@ check_int8 (const OpCase *oc, CfqpGraph *g, GRand *rand, const CfqpQParams *tabl
     want = host_int8 (g, shapes, prog, in);
     n_out = cfqp_shape_elements (&shapes[g->output]);
     got = g_malloc (n_out);
+    uploaded = cfqp_opencl_exec_get_uploaded_bytes (exec);
     g_assert_true (exec->funcs->run (exec, in, w, h, got, &error));
     g_assert_no_error (error);
+    /* a frame is one upload and one download; no parameter moves */
+    g_assert_cmpuint (cfqp_opencl_exec_get_frame_transfers (exec, &up, &down), ==, 2);
+    g_assert_cmpuint (up, ==, n_in);
+    g_assert_cmpuint (down, ==, n_out);
+    g_assert_cmpuint (cfqp_opencl_exec_get_uploaded_bytes (exec), ==, uploaded);
     for (gsize k = 0; k < n_out; k++)
       if (got[k] != want[k])
         g_error ("%s INT8 (%s) %u×%u: byte %" G_GSIZE_FORMAT " is %u, ref says %u", oc->name,
