@@ -30,7 +30,7 @@ static const char *const kernel_names[N_KERNELS] = {
 /* Per-node device parameters. */
 typedef enum {
   P_WEIGHT, P_BIAS, P_PAD, P_RQ_POS, P_RQ_NEG, P_RQ_IN, P_OFFSET, P_SLOPES, P_CONSTANT,
-  P_WTILE, P_WSUM,   /* conv_u8_tile: repacked weights, Σw per output channel */
+  P_WTILE, P_WSUM,   /* conv_u8_tile*: repacked weights, Σw per output channel */
   N_PARAMS
 } ParamId;
 
