@@ -222,7 +222,7 @@ dot4_acc_mad24 (int acc, uint wu, uchar4 v)
 inline void
 conv_tile (TILE_ARGS, const int px)
 {
-  int lx = get_local_id (0), ly = get_local_id (1), lid = ly * TILE_LX + lx;
+  int lx = get_local_id (0), ly = get_local_id (1);
   int z = get_group_id (2), g = z / nb, oc0 = g * ocg + z % nb * TILE_OC;
   int n = min (TILE_OC, g * ocg + ocg - oc0);
   int ox0 = get_group_id (0) * (TILE_LX * px), oy0 = get_group_id (1) * TILE_LY;
@@ -240,18 +240,33 @@ conv_tile (TILE_ARGS, const int px)
 
     /* the previous pass has read its patch */
     barrier (CLK_LOCAL_MEM_FENCE);
-    for (int t = lid; t < nc * plane; t += TILE_LX * TILE_LY) {
-      int c = t / plane, r = t - c * plane, py = r / pw, px_ = r - py * pw;
-      int iy = iy0 + py, ix = ix0 + px_, j = (q0 + c) * 4;
-      bool inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
-      size_t at = ((size_t) (ic0 + j) * in_h + iy) * in_w + ix, step = (size_t) in_h * in_w;
-      uchar4 v;
+    /* the work-group's own 2-D layout over the patch: no divisions, and
+     * neighbouring work-items read neighbouring bytes */
+    for (int c = 0; c < nc; c++) {
+      int j = (q0 + c) * 4;
+      uchar4 padv = (uchar4) (pad[ic0 + j], j + 1 < icg ? pad[ic0 + j + 1] : 0,
+          j + 2 < icg ? pad[ic0 + j + 2] : 0, j + 3 < icg ? pad[ic0 + j + 3] : 0);
+      size_t step = (size_t) in_h * in_w;
+      __global const uchar *pj = in + (size_t) (ic0 + j) * step;
 
-      v.x = inside ? in[at] : pad[ic0 + j];
-      v.y = j + 1 >= icg ? 0 : inside ? in[at + step] : pad[ic0 + j + 1];
-      v.z = j + 2 >= icg ? 0 : inside ? in[at + 2 * step] : pad[ic0 + j + 2];
-      v.w = j + 3 >= icg ? 0 : inside ? in[at + 3 * step] : pad[ic0 + j + 3];
-      patch[t] = v;
+      for (int py = ly; py < ph; py += TILE_LY) {
+        int iy = iy0 + py;
+        bool row_in = iy >= 0 && iy < in_h;
+
+        for (int px_ = lx; px_ < pw; px_ += TILE_LX) {
+          int ix = ix0 + px_;
+          uchar4 v = padv;
+
+          if (row_in && ix >= 0 && ix < in_w) {
+            size_t at = (size_t) iy * in_w + ix;
+            v.x = pj[at];
+            v.y = j + 1 < icg ? pj[at + step] : 0;
+            v.z = j + 2 < icg ? pj[at + 2 * step] : 0;
+            v.w = j + 3 < icg ? pj[at + 3 * step] : 0;
+          }
+          patch[(c * ph + py) * pw + px_] = v;
+        }
+      }
     }
     barrier (CLK_LOCAL_MEM_FENCE);
 

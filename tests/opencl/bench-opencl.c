@@ -19,8 +19,10 @@
  *       (default naive,tiled-32x8,tiled-64x8,auto; CFQP_OPENCL_KERNELS),
  *       always with profiling events: a "node" line per node (device ms of
  *       the last frame), the variant each conv ran ("kernel" lines), then a
- *       "net" line: median wall ms per frame, device ms of all kernels,
- *       upload and download ms, and GMAC/s of both.
+ *       "net" line: median wall ms per frame, median process CPU ms per frame
+ *       (on PoCL, whose threads are this process's, the steadier number on
+ *       a loaded machine), device ms of all kernels, upload and download ms,
+ *       and GMAC/s of wall and device time.
  *
  *   bench-opencl --peak
  *       The device's INT8 dot-product and FP32 multiply-add rates, measured
@@ -200,7 +202,7 @@ bench_model (const char *device, const char *path, const char *calibration,
   g_auto (GStrv) variants = g_strsplit (kernels, ",", -1);
   gsize n_in = (gsize) channels * w * h;
   g_autofree guint8 *in = g_malloc (n_in), *out = g_malloc (n_in * scale * scale);
-  g_autofree double *times = g_new (double, frames);
+  g_autofree double *times = g_new (double, frames), *cpu = g_new (double, frames);
   double macs = (double) cfqp_model_get_macs_per_pixel (model) * w * h;
   CfqpInt8Program *prog = cfqp_int8_program_new (g, qp, &error);
 
@@ -224,10 +226,13 @@ bench_model (const char *device, const char *path, const char *calibration,
       die (path, error);
     for (int f = -2; f < frames; f++) {
       gint64 start = g_get_monotonic_time ();
+      double cpu_start = bench_process_cpu_ms ();
       if (!exec->funcs->run (exec, in, w, h, out, &error))
         die (path, error);
-      if (f >= 0)
+      if (f >= 0) {
         times[f] = (g_get_monotonic_time () - start) / 1000.0;
+        cpu[f] = bench_process_cpu_ms () - cpu_start;
+      }
     }
     node_ms = cfqp_opencl_exec_get_node_ms (exec);
     cfqp_opencl_exec_get_transfer_ms (exec, &up, &down);
@@ -242,9 +247,10 @@ bench_model (const char *device, const char *path, const char *calibration,
       printf ("kernel model=%s variant=%s size=%ux%u %s\n", base, variants[v], w, h, lines[k]);
     wall = bench_median (times, frames);
     printf ("net model=%s variant=%s size=%ux%u out=%ux%u frames=%d ms_wall=%.3f "
-        "ms_device=%.3f ms_upload=%.3f ms_download=%.3f gmacs_wall=%.2f gmacs_device=%.2f "
-        "device=\"%s\"\n", base, variants[v], w, h, w * scale, h * scale, frames, wall,
-        device_ms, up, down, macs / (wall * 1e6), macs / (device_ms * 1e6), exec->name);
+        "ms_cpu=%.3f ms_device=%.3f ms_upload=%.3f ms_download=%.3f gmacs_wall=%.2f "
+        "gmacs_device=%.2f device=\"%s\"\n", base, variants[v], w, h, w * scale, h * scale,
+        frames, wall, bench_median (cpu, frames), device_ms, up, down, macs / (wall * 1e6),
+        macs / (device_ms * 1e6), exec->name);
     fflush (stdout);
     exec->funcs->free (exec);
   }
