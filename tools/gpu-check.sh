@@ -144,7 +144,8 @@ if ! have_deps; then
       fail "tools/install-deps.sh (no network? install the packages it lists)"
   fi
   have_deps || fail "missing meson/ninja/cc or the pkg-config modules glib-2.0, \
-gstreamer-video-1.0, OpenCL, json-glib-1.0 (tools/install-deps.sh lists the Debian packages)"
+gstreamer-video-1.0, OpenCL, json-glib-1.0 (tools/install-deps.sh lists the Debian packages; \
+without a package registry, make a bundle where they are: --make-bundle DIR, then --bundle DIR)"
 fi
 command -v gst-launch-1.0 >/dev/null || fail "gst-launch-1.0 missing (gstreamer1.0-tools)"
 if [ ! -f "$build/build.ninja" ]; then
@@ -293,7 +294,7 @@ sheet = float(os.environ.get('PEAK_INT8_GOPS', 0)) / 2 or None
 
 L = []
 L.append('# gpu-check: cfqp OpenCL INT8 on %s\n' % dev.get('name', '?'))
-L.append('Command: `tools/gpu-check.sh %s` (%s in all, build included).\n' % (args, elapsed))
+L.append('Command: `tools/gpu-check.sh %s` (%s in all).\n' % (args, elapsed))
 L.append('| device | platform | driver | OpenCL | compute units | clock MHz | integer dot product |')
 L.append('|---|---|---|---|---|---|---|')
 L.append('| %s | %s | %s | %s | %s | %s | %s |\n' % (
