@@ -179,7 +179,7 @@ move_u8 (__global const uchar *in, __global uchar *out, int op, int p0, int p1,
 #define TILE_OC 8
 #define TILE_PX_MAX 4
 
-/* acc + four s8·u8 products, the s8 four packed in a uint.  The host
+/* acc + four s8·u8 products, each four packed in a uint.  The host
  * builds the program with the first of these its device's compiler
  * accepts: CFQP_DOT where cl_khr_integer_dot_product exists
  * (dot_4x8packed_su_int); CFQP_NV_DP4A on NVIDIA devices of compute
@@ -187,39 +187,44 @@ move_u8 (__global const uchar *in, __global uchar *out, int op, int p0, int p1,
  * inline PTX (dp4a: d = c + Σ a·b, a signed, b unsigned bytes); mad24
  * everywhere else. */
 #if defined(CFQP_DOT) && defined(cl_khr_integer_dot_product)
-#define DOT4_ACC(acc, wu, v) ((acc) + dot_4x8packed_su_int ((wu), as_uint (v)))
+#define DOT4_ACC(acc, wu, vu) ((acc) + dot_4x8packed_su_int ((wu), (vu)))
 #elif defined(CFQP_NV_DP4A)
-inline int
-dot4_acc_dp4a (int acc, uint wu, uchar4 v)
+static inline int
+dot4_acc_dp4a (int acc, uint wu, uint vu)
 {
   int d;
 
-  asm ("dp4a.s32.u32 %0, %1, %2, %3;" : "=r" (d) : "r" (wu), "r" (as_uint (v)), "r" (acc));
+  __asm__ ("dp4a.s32.u32 %0, %1, %2, %3;" : "=r" (d) : "r" (wu), "r" (vu), "r" (acc));
   return d;
 }
-#define DOT4_ACC(acc, wu, v) dot4_acc_dp4a ((acc), (wu), (v))
+#define DOT4_ACC(acc, wu, vu) dot4_acc_dp4a ((acc), (wu), (vu))
 #else
-inline int
-dot4_acc_mad24 (int acc, uint wu, uchar4 v)
+static inline int
+dot4_acc_mad24 (int acc, uint wu, uint vu)
 {
   char4 a = as_char4 (wu);
+  uchar4 v = as_uchar4 (vu);
+
   return mad24 ((int) a.x, (int) v.x, mad24 ((int) a.y, (int) v.y,
       mad24 ((int) a.z, (int) v.z, mad24 ((int) a.w, (int) v.w, acc))));
 }
-#define DOT4_ACC(acc, wu, v) dot4_acc_mad24 ((acc), (wu), (v))
+#define DOT4_ACC(acc, wu, vu) dot4_acc_mad24 ((acc), (wu), (vu))
 #endif
 
 #define TILE_ARGS __global const uchar *in, __global uchar *out, __constant uint8 *w, \
     __global const int *bias, __global const int *wsum, __global const uchar *pad, int z_in, \
     REQUANT_ARGS, int in_w, int in_h, int out_w, int out_h, int icg, int ocg, int kh, int kw, \
     int sh, int sw, int dh, int dw, int pt, int pl, int nb, int nq, int ck, int pw, int ph, \
-    __local uchar4 *patch
+    __local uint *patch
 #define TILE_PASS in, out, w, bias, wsum, pad, z_in, rq_pos, rq_neg, z_out, lo, hi, in_w, \
     in_h, out_w, out_h, icg, ocg, kh, kw, sh, sw, dh, dw, pt, pl, nb, nq, ck, pw, ph, patch
 
 /* px: pixels per work-item, a constant at each call so that the compiler
- * unrolls the loops over acc and keeps it in registers. */
-inline void
+ * unrolls the loops over acc and keeps it in registers (always_inline).
+ * static: under C99's inline rules a plain inline function has no
+ * definition of its own, so a compiler that declines to inline it (clang
+ * for nvptx does, for a body this size) would leave the program unlinked. */
+static inline __attribute__ ((always_inline)) void
 conv_tile (TILE_ARGS, const int px)
 {
   int lx = get_local_id (0), ly = get_local_id (1);
@@ -231,8 +236,13 @@ conv_tile (TILE_ARGS, const int px)
   __constant uint8 *wz = w + (size_t) z * nq * kk;
   int acc[TILE_OC][TILE_PX_MAX];
 
+  /* every loop over o and p runs to a constant and is unrolled, p < px
+   * folding once px is known: an index the compiler cannot resolve would
+   * put acc (and v) in memory */
+#pragma unroll
   for (int o = 0; o < TILE_OC; o++)
-    for (int p = 0; p < px; p++)
+#pragma unroll
+    for (int p = 0; p < TILE_PX_MAX; p++)
       acc[o][p] = 0;
 
   for (int q0 = 0; q0 < nq; q0 += ck) {
@@ -264,28 +274,33 @@ conv_tile (TILE_ARGS, const int px)
             v.z = j + 2 < icg ? pj[at + 2 * step] : 0;
             v.w = j + 3 < icg ? pj[at + 3 * step] : 0;
           }
-          patch[(c * ph + py) * pw + px_] = v;
+          patch[(c * ph + py) * pw + px_] = as_uint (v);
         }
       }
     }
     barrier (CLK_LOCAL_MEM_FENCE);
 
     for (int c = 0; c < nc; c++) {
-      __local const uchar4 *pc = patch + c * plane + ly * sh * pw + lx * sw;
+      __local const uint *pc = patch + c * plane + ly * sh * pw + lx * sw;
       __constant uint8 *wc = wz + (size_t) (q0 + c) * kk;
 
       for (int ky = 0; ky < kh; ky++)
         for (int kx = 0; kx < kw; kx++) {
-          __local const uchar4 *pk = pc + ky * dh * pw + kx * dw;
+          __local const uint *pk = pc + ky * dh * pw + kx * dw;
           uint8 w8 = wc[ky * kw + kx];
           uint wv[TILE_OC] = { w8.s0, w8.s1, w8.s2, w8.s3, w8.s4, w8.s5, w8.s6, w8.s7 };
-          uchar4 v[TILE_PX_MAX];
+          uint v[TILE_PX_MAX];   /* four channels' bytes */
 
-          for (int p = 0; p < px; p++)
-            v[p] = pk[p * TILE_LX * sw];
+#pragma unroll
+          for (int p = 0; p < TILE_PX_MAX; p++)
+            if (p < px)
+              v[p] = pk[p * TILE_LX * sw];
+#pragma unroll
           for (int o = 0; o < TILE_OC; o++)
-            for (int p = 0; p < px; p++)
-              acc[o][p] = DOT4_ACC (acc[o][p], wv[o], v[p]);
+#pragma unroll
+            for (int p = 0; p < TILE_PX_MAX; p++)
+              if (p < px)
+                acc[o][p] = DOT4_ACC (acc[o][p], wv[o], v[p]);
         }
     }
   }
@@ -293,15 +308,17 @@ conv_tile (TILE_ARGS, const int px)
   {
     int oy = oy0 + ly;
 
-    for (int p = 0; p < px; p++) {
+#pragma unroll
+    for (int p = 0; p < TILE_PX_MAX; p++) {
       int ox = ox0 + lx + p * TILE_LX;
-      if (ox >= out_w || oy >= out_h)
-        continue;
-      for (int o = 0; o < n; o++) {
+#pragma unroll
+      for (int o = 0; o < TILE_OC; o++) {
         int oc = oc0 + o;
-        long a = (long) bias[oc] - (long) z_in * wsum[oc] + acc[o][p];
-        out[OUT_INDEX (oc, oy, ox, out_h, out_w)] =
-            requant_out (a, oc, rq_pos, rq_neg, z_out, lo, hi);
+        if (p < px && o < n && ox < out_w && oy < out_h) {
+          long a = (long) bias[oc] - (long) z_in * wsum[oc] + acc[o][p];
+          out[OUT_INDEX (oc, oy, ox, out_h, out_w)] =
+              requant_out (a, oc, rq_pos, rq_neg, z_out, lo, hi);
+        }
       }
     }
   }
