@@ -162,8 +162,9 @@ move_u8 (__global const uchar *in, __global uchar *out, int op, int p0, int p1,
  * cfqp-opencl-exec.c).  A TILE_LX × TILE_LY work-group computes a tile of
  * TILE_LX·px × TILE_LY output pixels for TILE_OC output channels of one
  * group.  Its input patch, halo included, goes to local memory once per pass
- * of ck channel quads: four input channels to a uchar4, so that one dot
- * product does four multiply-adds and one local load feeds TILE_OC of them.
+ * of ck channel quads: four input channels' bytes to a 32-bit word, so that
+ * one dot product does four multiply-adds and one local load feeds TILE_OC
+ * of them.
  * A work-item computes px pixels TILE_LX apart (neighbouring work-items
  * write neighbouring bytes) × TILE_OC channels.  The host repacks the
  * weights as [group·block][quad][ky][kx][TILE_OC] char4 (missing channels
