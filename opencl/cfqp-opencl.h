@@ -25,6 +25,9 @@ void       cfqp_opencl_device_free  (CfqpOpenCLDevice *device);
  * empty array when no platform is installed; NULL only when the loader
  * fails otherwise. */
 GPtrArray *cfqp_opencl_list_devices (GError **error);
+/* The device an executor given spec would run on (see cfqp_opencl_open);
+ * free with cfqp_opencl_device_free. */
+CfqpOpenCLDevice *cfqp_opencl_find_device (const char *spec, GError **error);
 
 /* Bytes of weights and parameters an executor has uploaded so far: program
  * swaps upload only what changed. */
@@ -37,6 +40,21 @@ const double *cfqp_opencl_exec_get_node_ms (CfqpDeviceExec *exec);
  * upload and output download; FALSE otherwise. */
 gboolean   cfqp_opencl_exec_get_transfer_ms (CfqpDeviceExec *exec, double *upload_ms,
                                              double *download_ms);
+
+/* INT8 convs run conv_u8 ("naive") or conv_u8_tile2/4 ("tiled-32x8",
+ * "tiled-64x8"), per node: $CFQP_OPENCL_KERNELS, read when the executor is
+ * made, is auto (the default: the fastest, timed at the first frame of each
+ * size) or a variant's name (forced; a conv a tiled variant cannot run
+ * stays naive).  A line for the executor, then one per INT8 conv: its
+ * variant and, under auto, the times.  Free with g_free. */
+char      *cfqp_opencl_exec_describe_kernels (CfqpDeviceExec *exec);
+/* The last run's host↔device transfer commands (one upload of the input,
+ * one download of the output: activations never leave the device), and
+ * their bytes. */
+guint      cfqp_opencl_exec_get_frame_transfers (CfqpDeviceExec *exec, guint64 *up_bytes,
+                                                 guint64 *down_bytes);
+/* How many nodes run conv_u8_tile now. */
+guint      cfqp_opencl_exec_count_tiled (CfqpDeviceExec *exec);
 
 /* --- shared by the backend's files ------------------------------------- */
 
