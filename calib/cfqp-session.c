@@ -1,0 +1,192 @@
+/* CfqpSession: model and run copy, active and pending calibration, and the
+ * checks between them (cfqp-session.h).  The pending slot has its own lock:
+ * a file watch or a worker fills it while frames run. */
+#include "cfqp-session.h"
+
+struct _CfqpSession {
+  gint             ref_count;
+  CfqpModel       *model;
+  CfqpModel       *clip_free_model;   /* NULL if it cannot be made */
+  CfqpModel       *run_model;
+  guint            n_removed;
+  gboolean         clip_free;         /* asked for */
+  gboolean         clip_free_set;
+  gboolean         run_clip_free;
+  CfqpCalibration *active;
+
+  GMutex           lock;              /* guards the two below */
+  CfqpCalibration *pending;
+  char            *pending_source;
+};
+
+CfqpSession *
+cfqp_session_new (CfqpModel *model, gboolean clip_free, gboolean clip_free_set)
+{
+  CfqpSession *s = g_new0 (CfqpSession, 1);
+
+  s->ref_count = 1;
+  s->model = cfqp_model_ref (model);
+  s->clip_free_model = cfqp_model_new_clip_free (model, &s->n_removed, NULL);
+  s->clip_free = clip_free;
+  s->clip_free_set = clip_free_set;
+  s->run_clip_free = clip_free;
+  s->run_model = cfqp_model_ref (clip_free && s->clip_free_model ?
+                                 s->clip_free_model : model);
+  g_mutex_init (&s->lock);
+  return s;
+}
+
+CfqpSession *
+cfqp_session_ref (CfqpSession *session)
+{
+  g_atomic_int_inc (&session->ref_count);
+  return session;
+}
+
+void
+cfqp_session_unref (CfqpSession *session)
+{
+  if (session == NULL || !g_atomic_int_dec_and_test (&session->ref_count))
+    return;
+  g_clear_pointer (&session->pending, cfqp_calibration_unref);
+  g_free (session->pending_source);
+  g_clear_pointer (&session->active, cfqp_calibration_unref);
+  cfqp_model_unref (session->run_model);
+  g_clear_pointer (&session->clip_free_model, cfqp_model_unref);
+  cfqp_model_unref (session->model);
+  g_mutex_clear (&session->lock);
+  g_free (session);
+}
+
+CfqpModel *
+cfqp_session_get_model (CfqpSession *session)
+{
+  return session->model;
+}
+
+CfqpModel *
+cfqp_session_get_run_model (CfqpSession *session)
+{
+  return session->run_model;
+}
+
+gboolean
+cfqp_session_get_clip_free (CfqpSession *session)
+{
+  return session->run_clip_free;
+}
+
+guint
+cfqp_session_get_n_removed (CfqpSession *session)
+{
+  return session->n_removed;
+}
+
+/* A calibration says which graph it was made for ("clip_free" in the
+ * file).  The shipped calibrations of the -clipped models are made for the
+ * graph with its clips, hence the default that follows them. */
+gboolean
+cfqp_session_set_first (CfqpSession *session, CfqpCalibration *calib,
+                        GError **error)
+{
+  gboolean mode = cfqp_calibration_get_clip_free (calib);
+  gboolean clip_free = session->clip_free;
+
+  if (mode != clip_free && session->n_removed > 0 && session->clip_free_set) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_MODEL_MISMATCH,
+        "it was made for the model %s (\"clip_free\": %s) and clip-free=%s "
+        "is set: use clip-free=%s, or calibrate with cfqpcalib clip-free=%s",
+        mode ? "without its clips" : "with its clips", mode ? "true" : "false",
+        clip_free ? "true" : "false", mode ? "true" : "false",
+        clip_free ? "true" : "false");
+    return FALSE;
+  }
+  if (!cfqp_calibration_check_model (calib, mode ? session->clip_free_model :
+                                     session->model, error))
+    return FALSE;
+  session->run_clip_free = mode;
+  g_clear_pointer (&session->run_model, cfqp_model_unref);
+  session->run_model = cfqp_model_ref (mode ? session->clip_free_model :
+                                       session->model);
+  cfqp_session_set_active (session, calib);
+  return TRUE;
+}
+
+gboolean
+cfqp_session_usable (CfqpSession *session, CfqpCalibration *calib,
+                     GError **error)
+{
+  gboolean clip_free = session->run_clip_free;
+
+  if (cfqp_calibration_get_clip_free (calib) != clip_free) {
+    gboolean mode = cfqp_calibration_get_clip_free (calib);
+
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_MODEL_MISMATCH,
+        "it was made for the model %s (\"clip_free\": %s) and the element "
+        "runs it %s: calibrate with cfqpcalib clip-free=%s, or restart the "
+        "element with clip-free=%s", mode ? "without its clips" :
+        "with its clips", mode ? "true" : "false", clip_free ?
+        "without its clips" : "with its clips", clip_free ? "true" : "false",
+        mode ? "true" : "false");
+    return FALSE;
+  }
+  return cfqp_calibration_check_model (calib, session->run_model, error);
+}
+
+const CfqpQParams *
+cfqp_session_get_embedded_qparams (CfqpSession *session)
+{
+  return cfqp_model_get_embedded_qparams (session->run_model);
+}
+
+CfqpCalibration *
+cfqp_session_get_active (CfqpSession *session)
+{
+  return session->active;
+}
+
+void
+cfqp_session_set_active (CfqpSession *session, CfqpCalibration *calib)
+{
+  if (calib != NULL)
+    cfqp_calibration_ref (calib);
+  g_clear_pointer (&session->active, cfqp_calibration_unref);
+  session->active = calib;
+}
+
+void
+cfqp_session_set_pending (CfqpSession *session, CfqpCalibration *calib,
+                          const char *source)
+{
+  g_mutex_lock (&session->lock);
+  g_clear_pointer (&session->pending, cfqp_calibration_unref);
+  g_free (session->pending_source);
+  session->pending = cfqp_calibration_ref (calib);
+  session->pending_source = g_strdup (source);
+  g_mutex_unlock (&session->lock);
+}
+
+CfqpCalibration *
+cfqp_session_take_pending (CfqpSession *session, CfqpCalibration *override,
+                           const char *override_source, char **source,
+                           GError **error)
+{
+  CfqpCalibration *calib;
+  char *src;
+
+  g_mutex_lock (&session->lock);
+  calib = g_steal_pointer (&session->pending);
+  src = g_steal_pointer (&session->pending_source);
+  g_mutex_unlock (&session->lock);
+
+  if (override != NULL) {
+    g_clear_pointer (&calib, cfqp_calibration_unref);
+    g_free (src);
+    calib = cfqp_calibration_ref (override);
+    src = g_strdup (override_source);
+  }
+  if (calib != NULL && !cfqp_session_usable (session, calib, error))
+    g_clear_pointer (&calib, cfqp_calibration_unref);
+  *source = src;
+  return calib;
+}

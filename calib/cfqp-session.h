@@ -1,0 +1,80 @@
+/* CfqpSession: the calibration lifecycle of one model, for an element or
+ * any program, GLib only.
+ *
+ * A session holds the model as loaded and the copy that runs (the model, or
+ * its clip-free copy), the active calibration and the one waiting for the
+ * next frame boundary, and the checks a calibration passes before it is
+ * used.  The first calibration decides which copy runs (see
+ * cfqp_session_set_first); later ones must fit that copy, and a refused one
+ * leaves the active calibration in place.
+ *
+ * The source order the elements follow: calibration-file, else the
+ * calibration shipped with the model, else a paired cfqpcalib's or
+ * self-calibration; a QDQ model's embedded parameters count as one too.
+ * With none, INT8 runs as FP32 until one comes.
+ *
+ * Thread safety: set_pending may be called from any thread (a file watch, a
+ * calibration worker); the rest from the thread that runs the model.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "cfqp-calib.h"
+
+G_BEGIN_DECLS
+
+typedef struct _CfqpSession CfqpSession;
+
+/* clip_free: the mode asked for; clip_free_set: whether the application
+ * set it (a first calibration may then not change it). */
+CfqpSession *cfqp_session_new   (CfqpModel *model, gboolean clip_free,
+                                 gboolean clip_free_set);
+CfqpSession *cfqp_session_ref   (CfqpSession *session);
+void         cfqp_session_unref (CfqpSession *session);
+
+CfqpModel   *cfqp_session_get_model      (CfqpSession *session); /* as loaded */
+CfqpModel   *cfqp_session_get_run_model  (CfqpSession *session); /* what runs */
+gboolean     cfqp_session_get_clip_free  (CfqpSession *session); /* run copy's mode */
+guint        cfqp_session_get_n_removed  (CfqpSession *session); /* clips removed */
+
+/* Offers a first calibration (in source order, until one is taken).  It
+ * decides the mode when it can: the calibration's own mode is taken when it
+ * changes nothing (no clips) or clip-free was left at its default;
+ * otherwise a mode that differs is refused, with a text naming the setting
+ * that would take it.  On success it becomes active. */
+gboolean     cfqp_session_set_first      (CfqpSession *session,
+                                          CfqpCalibration *calib, GError **error);
+
+/* Whether calib fits what runs: same clip-free mode, content hash and
+ * tensors. */
+gboolean     cfqp_session_usable         (CfqpSession *session,
+                                          CfqpCalibration *calib, GError **error);
+
+/* The embedded QDQ parameters of the run copy, or NULL. */
+const CfqpQParams *cfqp_session_get_embedded_qparams (CfqpSession *session);
+
+/* The active calibration (borrowed; NULL: none yet) and its replacement
+ * once the runner has taken it. */
+CfqpCalibration *cfqp_session_get_active (CfqpSession *session);
+void         cfqp_session_set_active     (CfqpSession *session,
+                                          CfqpCalibration *calib);
+
+/* Hands calib (from source, a text for messages) to the next frame boundary;
+ * a newer one replaces one not yet taken.  Any thread. */
+void         cfqp_session_set_pending    (CfqpSession *session,
+                                          CfqpCalibration *calib,
+                                          const char *source);
+/* At a frame boundary: the pending calibration (a new reference, *source
+ * set, free with g_free) or NULL; override (a paired cfqpcalib's, with
+ * override_source) wins over a pending one, which is dropped.  A
+ * calibration that does not fit what runs is refused: NULL, error set,
+ * *source names it, the active one stays. */
+CfqpCalibration *cfqp_session_take_pending (CfqpSession *session,
+                                            CfqpCalibration *override,
+                                            const char *override_source,
+                                            char **source, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CfqpSession, cfqp_session_unref)
+
+G_END_DECLS
