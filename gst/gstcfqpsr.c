@@ -102,6 +102,7 @@
 #include "gstcfqpsrcaps.h"
 #include "cfqp-session.h"
 #include "cfqp-filewatch.h"
+#include "cfqp-calibworker.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_cfqp_sr_debug);
 #define GST_CAT_DEFAULT gst_cfqp_sr_debug
@@ -181,10 +182,9 @@ struct _GstCfqpSr
   GstBuffer *rgb_in, *rgb_out;
   GstVideoConverter *to_rgb, *from_rgb;
 
-  /* self-calibration: the pool's one worker owns calibrator */
-  GThreadPool *calib_pool;
+  /* self-calibration: the worker's thread owns calibrator */
+  CfqpCalibWorker *calib_worker;
   CfqpCalibrator *calibrator;
-  GCancellable *calib_cancel;
   guint self_sent;
   guint self_frames;
 
@@ -232,7 +232,8 @@ static gboolean gst_cfqp_sr_set_info (GstVideoFilter * filter,
     GstVideoInfo * out_info);
 static GstFlowReturn gst_cfqp_sr_transform_frame (GstVideoFilter * filter,
     GstVideoFrame * in_frame, GstVideoFrame * out_frame);
-static void gst_cfqp_sr_self_calib_func (gpointer data, gpointer user_data);
+static void gst_cfqp_sr_self_calib_func (gpointer data,
+    GCancellable * cancel, gpointer user_data);
 
 static void
 gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
@@ -910,7 +911,7 @@ gst_cfqp_sr_start_watch (GstCfqpSr * self, const gchar * path)
   }
 }
 
-/* ---- self-calibration (a one-thread pool owns the calibrator) ---- */
+/* ---- self-calibration (calib/cfqp-calibworker.c) ---- */
 
 static void
 self_sample_free (SelfSample * sample)
@@ -920,7 +921,8 @@ self_sample_free (SelfSample * sample)
 }
 
 static void
-gst_cfqp_sr_self_calib_func (gpointer data, gpointer user_data)
+gst_cfqp_sr_self_calib_func (gpointer data, GCancellable * cancel,
+    gpointer user_data)
 {
   GstCfqpSr *self = GST_CFQP_SR (user_data);
   SelfSample *sample = data;
@@ -929,8 +931,8 @@ gst_cfqp_sr_self_calib_func (gpointer data, gpointer user_data)
   CfqpImage *img;
   GError *err = NULL;
 
-  if (g_cancellable_is_cancelled (self->calib_cancel))
-    goto done;
+  if (g_cancellable_is_cancelled (cancel))
+    return;
 
   if (gst_video_frame_map (&frame, &sample->info, sample->buffer,
           GST_MAP_READ)) {
@@ -942,22 +944,19 @@ gst_cfqp_sr_self_calib_func (gpointer data, gpointer user_data)
     cfqp_image_free (img);
   }
   if (!sample->last)
-    goto done;
+    return;
 
-  calib = cfqp_calibrator_compute (self->calibrator, self->calib_cancel, &err);
+  calib = cfqp_calibrator_compute (self->calibrator, cancel, &err);
   if (calib == NULL) {
     if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
       GST_ELEMENT_WARNING (self, LIBRARY, FAILED,
           ("Self-calibration failed, running FP32: %s", err->message),
           (NULL));
     g_clear_error (&err);
-    goto done;
+    return;
   }
   cfqp_session_set_pending (self->session, calib, "self");
   cfqp_calibration_unref (calib);
-
-done:
-  self_sample_free (sample);
 }
 
 /* In transform_frame: hands a copy of the input to the worker when it is
@@ -967,26 +966,23 @@ gst_cfqp_sr_self_sample (GstCfqpSr * self, GstVideoFrame * in_frame)
 {
   SelfSample *sample;
 
-  if (self->calib_pool == NULL || self->self_sent >= self->self_frames ||
-      g_thread_pool_unprocessed (self->calib_pool) > 0)
+  if (self->calib_worker == NULL || self->self_sent >= self->self_frames ||
+      cfqp_calib_worker_get_n_queued (self->calib_worker) > 0)
     return;
   sample = g_new0 (SelfSample, 1);
   sample->buffer = gst_buffer_copy_deep (in_frame->buffer);
   sample->info = in_frame->info;
   sample->last = ++self->self_sent == self->self_frames;
-  g_thread_pool_push (self->calib_pool, sample, NULL);
+  cfqp_calib_worker_push (self->calib_worker, sample);
 }
 
 static void
 gst_cfqp_sr_stop_self_calibration (GstCfqpSr * self)
 {
-  if (self->calib_pool == NULL)
+  if (self->calib_worker == NULL)
     return;
-  g_cancellable_cancel (self->calib_cancel);
-  g_thread_pool_free (self->calib_pool, FALSE, TRUE);
-  self->calib_pool = NULL;
+  g_clear_pointer (&self->calib_worker, cfqp_calib_worker_free);
   g_clear_pointer (&self->calibrator, cfqp_calibrator_free);
-  g_clear_object (&self->calib_cancel);
 }
 
 /* ---- model lifetime ---- */
@@ -1144,9 +1140,10 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
        * static scene are still different windows of it */
       settings.scene_threshold = 0;
       self->calibrator = cfqp_calibrator_new (model, &settings);
-      self->calib_cancel = g_cancellable_new ();
-      self->calib_pool = g_thread_pool_new (gst_cfqp_sr_self_calib_func, self,
-          1, TRUE, NULL);
+      self->calib_worker = cfqp_calib_worker_new ("cfqpsr-calib", 0,
+          gst_cfqp_sr_self_calib_func, NULL,
+          (GDestroyNotify) self_sample_free, self);
+      cfqp_calib_worker_start (self->calib_worker);
       self->self_sent = 0;
       self->self_frames = self_frames;
       GST_INFO_OBJECT (self, "no calibration: FP32 while calibrating from %u "
