@@ -190,3 +190,74 @@ cfqp_session_take_pending (CfqpSession *session, CfqpCalibration *override,
   *source = src;
   return calib;
 }
+
+CfqpRunner *
+cfqp_session_new_runner (CfqpSession *session, const CfqpRunnerOptions *options,
+                         char **calib_unusable, char **int8_unavailable,
+                         GError **error)
+{
+  CfqpRunnerOptions o = *options;
+  CfqpQParams *qparams = NULL;
+  CfqpRunner *runner;
+  GError *err = NULL;
+
+  if (calib_unusable != NULL)
+    *calib_unusable = NULL;
+  if (int8_unavailable != NULL)
+    *int8_unavailable = NULL;
+  o.qparams = NULL;
+  if (o.precision == CFQP_PRECISION_INT8) {
+    if (session->active != NULL)
+      qparams = cfqp_calibration_to_qparams (session->active,
+                                             session->run_model, &err);
+    o.qparams = qparams;
+    /* a QDQ model carries its own parameters */
+    if (qparams == NULL && session->active == NULL)
+      o.qparams = cfqp_session_get_embedded_qparams (session);
+    if (o.qparams == NULL) {
+      if (err != NULL && calib_unusable != NULL)
+        *calib_unusable = g_strdup (err->message);
+      g_clear_error (&err);
+      o.precision = CFQP_PRECISION_FP32;
+    }
+  }
+
+  runner = cfqp_runner_new (session->run_model, &o, &err);
+  if (runner == NULL && o.precision == CFQP_PRECISION_INT8 &&
+      (g_error_matches (err, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED) ||
+       g_error_matches (err, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID))) {
+    if (int8_unavailable != NULL)
+      *int8_unavailable = g_strdup (err->message);
+    g_clear_error (&err);
+    o.precision = CFQP_PRECISION_FP32;
+    o.qparams = NULL;
+    runner = cfqp_runner_new (session->run_model, &o, &err);
+  }
+  if (runner == NULL)
+    g_propagate_error (error, err);
+  g_free (qparams);
+  return runner;
+}
+
+gboolean
+cfqp_session_apply (CfqpSession *session, CfqpRunner *runner,
+                    CfqpCalibration *calib, gboolean rebuild,
+                    gboolean *needs_rebuild, GError **error)
+{
+  CfqpQParams *qp;
+  gboolean ok;
+
+  *needs_rebuild = FALSE;
+  if (rebuild || cfqp_runner_get_precision (runner) != CFQP_PRECISION_INT8) {
+    /* FP32 so far: a new runner (INT8 if asked) with it */
+    cfqp_session_set_active (session, calib);
+    *needs_rebuild = TRUE;
+    return TRUE;
+  }
+  qp = cfqp_calibration_to_qparams (calib, session->run_model, error);
+  ok = qp != NULL && cfqp_runner_set_qparams (runner, qp, error);
+  if (ok)
+    cfqp_session_set_active (session, calib);
+  g_free (qp);
+  return ok;
+}

@@ -75,6 +75,28 @@ CfqpCalibration *cfqp_session_take_pending (CfqpSession *session,
                                             const char *override_source,
                                             char **source, GError **error);
 
+/* A runner of the run copy for options (its qparams ignored) with the
+ * active calibration, or without one a QDQ model's embedded parameters.
+ * INT8 with neither, or with a calibration that gives no parameters
+ * (*calib_unusable: why, free with g_free), runs FP32; INT8 the engine
+ * cannot run for this model (unsupported or invalid) falls back to FP32
+ * (*int8_unavailable: the engine's reason).  Both out-arguments may be
+ * NULL and are set to NULL when nothing fell back. */
+CfqpRunner  *cfqp_session_new_runner     (CfqpSession *session,
+                                          const CfqpRunnerOptions *options,
+                                          char **calib_unusable,
+                                          char **int8_unavailable,
+                                          GError **error);
+
+/* Makes calib active at a frame boundary.  An INT8 runner takes its
+ * parameters in place (unless rebuild: the properties changed too); FALSE
+ * with error when it refuses them (the active one stays).  Otherwise calib
+ * is active at once and *needs_rebuild says a new runner
+ * (cfqp_session_new_runner) must run it. */
+gboolean     cfqp_session_apply          (CfqpSession *session, CfqpRunner *runner,
+                                          CfqpCalibration *calib, gboolean rebuild,
+                                          gboolean *needs_rebuild, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CfqpSession, cfqp_session_unref)
 
 G_END_DECLS

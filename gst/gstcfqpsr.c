@@ -739,11 +739,8 @@ static CfqpRunner *
 gst_cfqp_sr_build_runner (GstCfqpSr * self, GError ** error)
 {
   CfqpRunnerOptions options = CFQP_RUNNER_OPTIONS_INIT;
-  CfqpQParams *qparams = NULL;
-  CfqpCalibration *calib = cfqp_session_get_active (self->session);
-  CfqpModel *run_model = cfqp_session_get_run_model (self->session);
+  gchar *device, *calib_unusable, *int8_unavailable;
   CfqpRunner *runner;
-  gchar *device;
   GError *err = NULL;
 
   GST_OBJECT_LOCK (self);
@@ -757,35 +754,16 @@ gst_cfqp_sr_build_runner (GstCfqpSr * self, GError ** error)
   GST_OBJECT_UNLOCK (self);
   options.device = device;
 
-  if (options.precision == CFQP_PRECISION_INT8) {
-    if (calib != NULL)
-      qparams = cfqp_calibration_to_qparams (calib, run_model, &err);
-    options.qparams = qparams;
-    /* a QDQ model carries its own parameters */
-    if (qparams == NULL && calib == NULL)
-      options.qparams = cfqp_session_get_embedded_qparams (self->session);
-    if (options.qparams == NULL) {
-      if (err != NULL)
-        GST_WARNING_OBJECT (self, "calibration unusable: %s", err->message);
-      g_clear_error (&err);
-      options.precision = CFQP_PRECISION_FP32;
-    }
-  }
-
-  runner = cfqp_runner_new (run_model, &options, &err);
-  if (runner == NULL && options.precision == CFQP_PRECISION_INT8 &&
-      (g_error_matches (err, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED)
-          || g_error_matches (err, CFQP_ENGINE_ERROR,
-              CFQP_ENGINE_ERROR_INVALID))) {
+  runner = cfqp_session_new_runner (self->session, &options, &calib_unusable,
+      &int8_unavailable, &err);
+  if (calib_unusable != NULL)
+    GST_WARNING_OBJECT (self, "calibration unusable: %s", calib_unusable);
+  if (int8_unavailable != NULL) {
     if (!self->int8_warned)
       GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
           ("INT8 precision is not available (%s): running the FP32 network",
-              err->message), (NULL));
+              int8_unavailable), (NULL));
     self->int8_warned = TRUE;
-    g_clear_error (&err);
-    options.precision = CFQP_PRECISION_FP32;
-    options.qparams = NULL;
-    runner = cfqp_runner_new (run_model, &options, &err);
   }
   if (runner == NULL) {
     g_propagate_error (error, err);
@@ -802,7 +780,8 @@ gst_cfqp_sr_build_runner (GstCfqpSr * self, GError ** error)
       GST_INFO_OBJECT (self, "backend=auto: no OpenCL GPU, running on the "
           "CPU (%s)", cfqp_runner_get_active_backend (runner));
   }
-  g_free (qparams);
+  g_free (calib_unusable);
+  g_free (int8_unavailable);
   g_free (device);
   return runner;
 }
@@ -1267,29 +1246,22 @@ gst_cfqp_sr_frame_boundary (GstCfqpSr * self)
   g_free (reg_source);
 
   if (pending != NULL) {
-    if (!dirty && cfqp_runner_get_precision (self->runner) ==
-        CFQP_PRECISION_INT8) {
-      CfqpQParams *qp = cfqp_calibration_to_qparams (pending,
-          cfqp_session_get_run_model (session), &err);
+    gboolean rebuild;
 
-      if (qp != NULL && cfqp_runner_set_qparams (self->runner, qp, &err)) {
-        cfqp_session_set_active (session, pending);
-        /* repacked: a conv's kernel may differ (overflow guard) */
-        gst_cfqp_sr_update_active_backend (self);
-        gst_cfqp_sr_post_calibration_of (self, source, pending);
-      } else {
-        GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
-            ("Calibration from %s could not be applied, keeping the current "
-                "one: %s", source, err->message), (NULL));
-        g_clear_error (&err);
-      }
-      g_free (qp);
+    if (!cfqp_session_apply (session, self->runner, pending, dirty, &rebuild,
+            &err)) {
+      GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
+          ("Calibration from %s could not be applied, keeping the current "
+              "one: %s", source, err->message), (NULL));
+      g_clear_error (&err);
       g_clear_pointer (&pending, cfqp_calibration_unref);
-    } else {
-      /* FP32 so far: a new runner (INT8 if asked) with it */
-      cfqp_session_set_active (session, pending);
-      dirty = TRUE;
+    } else if (!rebuild) {
+      /* repacked: a conv's kernel may differ (overflow guard) */
+      gst_cfqp_sr_update_active_backend (self);
+      gst_cfqp_sr_post_calibration_of (self, source, pending);
+      g_clear_pointer (&pending, cfqp_calibration_unref);
     }
+    dirty |= rebuild;
   }
 
   if (dirty) {

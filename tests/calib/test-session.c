@@ -194,6 +194,57 @@ test_embedded (void)
   fixture_clear (&f);
 }
 
+/* Runners: INT8 with the active calibration, FP32 without one; at a
+ * boundary an INT8 runner takes a calibration in place, an FP32 one (or a
+ * rebuild asked for) needs a new runner, which then runs INT8. */
+static void
+test_runner (void)
+{
+  Fixture f;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (CfqpSession) s = NULL;
+  g_autoptr (CfqpCalibration) newer = NULL;
+  CfqpRunnerOptions o = CFQP_RUNNER_OPTIONS_INIT;
+  CfqpRunner *r;
+  char *unusable, *unavailable;
+  gboolean rebuild;
+
+  fixture_init (&f);
+  o.precision = CFQP_PRECISION_INT8;
+  o.backend = CFQP_BACKEND_REF;
+  o.n_threads = 1;
+  s = cfqp_session_new (f.model, FALSE, FALSE);
+  newer = fake_calib (f.model, FALSE, 7);
+
+  /* nothing to run INT8 with yet */
+  r = cfqp_session_new_runner (s, &o, &unusable, &unavailable, &err);
+  g_assert_no_error (err);
+  g_assert_null (unusable);
+  g_assert_null (unavailable);
+  g_assert_cmpint (cfqp_runner_get_precision (r), ==, CFQP_PRECISION_FP32);
+
+  g_assert_true (cfqp_session_apply (s, r, f.with_clips, FALSE, &rebuild,
+          &err));
+  g_assert_true (rebuild);
+  g_assert_true (cfqp_session_get_active (s) == f.with_clips);
+  cfqp_runner_free (r);
+  r = cfqp_session_new_runner (s, &o, NULL, NULL, &err);
+  g_assert_no_error (err);
+  g_assert_cmpint (cfqp_runner_get_precision (r), ==, CFQP_PRECISION_INT8);
+
+  /* in place */
+  g_assert_true (cfqp_session_apply (s, r, newer, FALSE, &rebuild, &err));
+  g_assert_no_error (err);
+  g_assert_false (rebuild);
+  g_assert_true (cfqp_session_get_active (s) == newer);
+  /* with changed properties: a new runner */
+  g_assert_true (cfqp_session_apply (s, r, f.with_clips, TRUE, &rebuild,
+          &err));
+  g_assert_true (rebuild);
+  cfqp_runner_free (r);
+  fixture_clear (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -202,5 +253,6 @@ main (int argc, char **argv)
   g_test_add_func ("/session/hot-swap", test_hot_swap);
   g_test_add_func ("/session/override", test_override);
   g_test_add_func ("/session/embedded", test_embedded);
+  g_test_add_func ("/session/runner", test_runner);
   return g_test_run ();
 }
