@@ -17,7 +17,23 @@ struct _CfqpSession {
   GMutex           lock;              /* guards the two below */
   CfqpCalibration *pending;
   char            *pending_source;
+
+  /* self-calibration: the worker's thread owns calibrator */
+  CfqpCalibWorker *self_worker;
+  CfqpCalibrator  *calibrator;
+  guint            self_sent, self_frames;
+  CfqpSessionImageFunc  to_image;
+  CfqpSessionFailedFunc failed;
+  GDestroyNotify   item_free;
+  gpointer         user_data;
 };
+
+/* An item handed over, and whether it is the last. */
+typedef struct {
+  CfqpSession *session;
+  gpointer     item;
+  gboolean     last;
+} SelfSample;
 
 CfqpSession *
 cfqp_session_new (CfqpModel *model, gboolean clip_free, gboolean clip_free_set)
@@ -48,6 +64,7 @@ cfqp_session_unref (CfqpSession *session)
 {
   if (session == NULL || !g_atomic_int_dec_and_test (&session->ref_count))
     return;
+  cfqp_session_stop_self_calibration (session);
   g_clear_pointer (&session->pending, cfqp_calibration_unref);
   g_free (session->pending_source);
   g_clear_pointer (&session->active, cfqp_calibration_unref);
@@ -260,4 +277,107 @@ cfqp_session_apply (CfqpSession *session, CfqpRunner *runner,
     cfqp_session_set_active (session, calib);
   g_free (qp);
   return ok;
+}
+
+static void
+self_sample_free (gpointer data)
+{
+  SelfSample *sample = data;
+
+  sample->session->item_free (sample->item);
+  g_free (sample);
+}
+
+static void
+self_calib_process (gpointer data, GCancellable *cancel, gpointer user_data)
+{
+  CfqpSession *s = user_data;
+  SelfSample *sample = data;
+  CfqpCalibration *calib;
+  CfqpImage *img;
+  GError *err = NULL;
+
+  if (g_cancellable_is_cancelled (cancel))
+    return;
+
+  img = s->to_image (sample->item,
+                     cfqp_model_get_channels (cfqp_calibrator_get_model (s->calibrator)),
+                     s->user_data);
+  if (img != NULL) {
+    cfqp_calibrator_add_frame (s->calibrator, img->data, img->width, img->height);
+    cfqp_image_free (img);
+  }
+  if (!sample->last)
+    return;
+
+  calib = cfqp_calibrator_compute (s->calibrator, cancel, &err);
+  if (calib == NULL) {
+    if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      s->failed (err, s->user_data);
+    g_clear_error (&err);
+    return;
+  }
+  cfqp_session_set_pending (s, calib, "self");
+  cfqp_calibration_unref (calib);
+}
+
+void
+cfqp_session_start_self_calibration (CfqpSession *s, guint n_frames,
+                                     guint crop_size,
+                                     CfqpSessionImageFunc to_image,
+                                     CfqpSessionFailedFunc failed,
+                                     GDestroyNotify item_free,
+                                     gpointer user_data)
+{
+  CfqpCalibSettings settings;
+
+  g_return_if_fail (s->self_worker == NULL && n_frames > 0);
+  cfqp_calib_settings_init (&settings);
+  settings.clip_free = s->run_clip_free;
+  settings.max_samples = n_frames;
+  /* random crops bound the worker's time on large frames */
+  settings.crop_size = crop_size;
+  /* every frame handed over is a sample, as self-calibration-frames
+   * says: the scene test (for cfqpcalib's long streams) took a
+   * noise-like scene, whose 16x16 thumbnails are all alike, for one
+   * repeated frame and calibrated from 1 sample; random crops of a
+   * static scene are still different windows of it */
+  settings.scene_threshold = 0;
+  s->calibrator = cfqp_calibrator_new (s->model, &settings);
+  s->to_image = to_image;
+  s->failed = failed;
+  s->item_free = item_free;
+  s->user_data = user_data;
+  s->self_sent = 0;
+  s->self_frames = n_frames;
+  s->self_worker = cfqp_calib_worker_new ("cfqp-self-calib", 0,
+      self_calib_process, NULL, self_sample_free, s);
+  cfqp_calib_worker_start (s->self_worker);
+}
+
+gboolean
+cfqp_session_wants_sample (CfqpSession *s)
+{
+  return s->self_worker != NULL && s->self_sent < s->self_frames &&
+      cfqp_calib_worker_get_n_queued (s->self_worker) == 0;
+}
+
+void
+cfqp_session_add_sample (CfqpSession *s, gpointer item)
+{
+  SelfSample *sample = g_new0 (SelfSample, 1);
+
+  sample->session = s;
+  sample->item = item;
+  sample->last = ++s->self_sent == s->self_frames;
+  cfqp_calib_worker_push (s->self_worker, sample);
+}
+
+void
+cfqp_session_stop_self_calibration (CfqpSession *s)
+{
+  if (s->self_worker == NULL)
+    return;
+  g_clear_pointer (&s->self_worker, cfqp_calib_worker_free);
+  g_clear_pointer (&s->calibrator, cfqp_calibrator_free);
 }

@@ -21,6 +21,7 @@
 #pragma once
 
 #include "cfqp-calib.h"
+#include "cfqp-calibworker.h"
 
 G_BEGIN_DECLS
 
@@ -96,6 +97,34 @@ CfqpRunner  *cfqp_session_new_runner     (CfqpSession *session,
 gboolean     cfqp_session_apply          (CfqpSession *session, CfqpRunner *runner,
                                           CfqpCalibration *calib, gboolean rebuild,
                                           gboolean *needs_rebuild, GError **error);
+
+/* ---- self-calibration ---- */
+
+/* The frame of an item (the caller's copy) as a planar image of channels
+ * channels, on the worker thread; NULL to skip it. */
+typedef CfqpImage *(*CfqpSessionImageFunc) (gpointer item, guint channels,
+                                            gpointer user_data);
+/* A self-calibration that failed (not one cancelled), on the worker. */
+typedef void       (*CfqpSessionFailedFunc) (const GError *error, gpointer user_data);
+
+/* Calibrates the model (in the run copy's mode) from the next n_frames
+ * items handed over, on a CfqpCalibWorker, random crops of crop_size; the
+ * result is set pending with source "self".  Every item is a sample (no
+ * scene test). */
+void     cfqp_session_start_self_calibration (CfqpSession *session, guint n_frames,
+                                              guint crop_size,
+                                              CfqpSessionImageFunc to_image,
+                                              CfqpSessionFailedFunc failed,
+                                              GDestroyNotify item_free,
+                                              gpointer user_data);
+/* Whether an item would be taken now: calibrating, fewer than n_frames
+ * handed over, nothing queued (the stream never waits for the worker). */
+gboolean cfqp_session_wants_sample           (CfqpSession *session);
+/* Hands item over (after wants_sample). */
+void     cfqp_session_add_sample             (CfqpSession *session, gpointer item);
+/* Cancels and joins the worker (a paired calibrator takes over, or stop);
+ * nothing if none runs. */
+void     cfqp_session_stop_self_calibration  (CfqpSession *session);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CfqpSession, cfqp_session_unref)
 

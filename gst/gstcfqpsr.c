@@ -102,7 +102,6 @@
 #include "gstcfqpsrcaps.h"
 #include "cfqp-session.h"
 #include "cfqp-filewatch.h"
-#include "cfqp-calibworker.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_cfqp_sr_debug);
 #define GST_CAT_DEFAULT gst_cfqp_sr_debug
@@ -182,11 +181,6 @@ struct _GstCfqpSr
   GstBuffer *rgb_in, *rgb_out;
   GstVideoConverter *to_rgb, *from_rgb;
 
-  /* self-calibration: the worker's thread owns calibrator */
-  CfqpCalibWorker *calib_worker;
-  CfqpCalibrator *calibrator;
-  guint self_sent;
-  guint self_frames;
 
   /* calibration-file watch (calib/cfqp-filewatch.c, its own thread) */
   CfqpFileWatch *watch;
@@ -197,7 +191,6 @@ typedef struct
 {
   GstBuffer *buffer;
   GstVideoInfo info;
-  gboolean last;
 } SelfSample;
 
 #define gst_cfqp_sr_parent_class parent_class
@@ -232,8 +225,6 @@ static gboolean gst_cfqp_sr_set_info (GstVideoFilter * filter,
     GstVideoInfo * out_info);
 static GstFlowReturn gst_cfqp_sr_transform_frame (GstVideoFilter * filter,
     GstVideoFrame * in_frame, GstVideoFrame * out_frame);
-static void gst_cfqp_sr_self_calib_func (gpointer data,
-    GCancellable * cancel, gpointer user_data);
 
 static void
 gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
@@ -890,78 +881,57 @@ gst_cfqp_sr_start_watch (GstCfqpSr * self, const gchar * path)
   }
 }
 
-/* ---- self-calibration (calib/cfqp-calibworker.c) ---- */
+/* ---- self-calibration (the session's, on a calib/ worker) ---- */
 
 static void
-self_sample_free (SelfSample * sample)
+self_sample_free (gpointer data)
 {
+  SelfSample *sample = data;
+
   gst_buffer_unref (sample->buffer);
   g_free (sample);
 }
 
-static void
-gst_cfqp_sr_self_calib_func (gpointer data, GCancellable * cancel,
+/* Worker: the copied frame as the calibrator's image. */
+static CfqpImage *
+gst_cfqp_sr_self_sample_image (gpointer data, guint channels,
     gpointer user_data)
 {
-  GstCfqpSr *self = GST_CFQP_SR (user_data);
   SelfSample *sample = data;
-  CfqpCalibration *calib;
   GstVideoFrame frame;
   CfqpImage *img;
-  GError *err = NULL;
 
-  if (g_cancellable_is_cancelled (cancel))
-    return;
+  if (!gst_video_frame_map (&frame, &sample->info, sample->buffer,
+          GST_MAP_READ))
+    return NULL;
+  img = gst_cfqp_frame_to_image (&frame, channels);
+  gst_video_frame_unmap (&frame);
+  return img;
+}
 
-  if (gst_video_frame_map (&frame, &sample->info, sample->buffer,
-          GST_MAP_READ)) {
-    img = gst_cfqp_frame_to_image (&frame,
-        cfqp_model_get_channels (cfqp_calibrator_get_model (self->calibrator)));
-    gst_video_frame_unmap (&frame);
-    cfqp_calibrator_add_frame (self->calibrator, img->data, img->width,
-        img->height);
-    cfqp_image_free (img);
-  }
-  if (!sample->last)
-    return;
+static void
+gst_cfqp_sr_self_calibration_failed (const GError * err, gpointer user_data)
+{
+  GstCfqpSr *self = GST_CFQP_SR (user_data);
 
-  calib = cfqp_calibrator_compute (self->calibrator, cancel, &err);
-  if (calib == NULL) {
-    if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      GST_ELEMENT_WARNING (self, LIBRARY, FAILED,
-          ("Self-calibration failed, running FP32: %s", err->message),
-          (NULL));
-    g_clear_error (&err);
-    return;
-  }
-  cfqp_session_set_pending (self->session, calib, "self");
-  cfqp_calibration_unref (calib);
+  GST_ELEMENT_WARNING (self, LIBRARY, FAILED,
+      ("Self-calibration failed, running FP32: %s", err->message), (NULL));
 }
 
 /* In transform_frame: hands a copy of the input to the worker when it is
- * idle, until self_frames have been handed over.  Only a copy is made here. */
+ * idle, until self-calibration-frames have been handed over.  Only a copy
+ * is made here. */
 static void
 gst_cfqp_sr_self_sample (GstCfqpSr * self, GstVideoFrame * in_frame)
 {
   SelfSample *sample;
 
-  if (self->calib_worker == NULL || self->self_sent >= self->self_frames ||
-      cfqp_calib_worker_get_n_queued (self->calib_worker) > 0)
+  if (!cfqp_session_wants_sample (self->session))
     return;
   sample = g_new0 (SelfSample, 1);
   sample->buffer = gst_buffer_copy_deep (in_frame->buffer);
   sample->info = in_frame->info;
-  sample->last = ++self->self_sent == self->self_frames;
-  cfqp_calib_worker_push (self->calib_worker, sample);
-}
-
-static void
-gst_cfqp_sr_stop_self_calibration (GstCfqpSr * self)
-{
-  if (self->calib_worker == NULL)
-    return;
-  g_clear_pointer (&self->calib_worker, cfqp_calib_worker_free);
-  g_clear_pointer (&self->calibrator, cfqp_calibrator_free);
+  cfqp_session_add_sample (self->session, sample);
 }
 
 /* ---- model lifetime ---- */
@@ -971,7 +941,8 @@ gst_cfqp_sr_unload (GstCfqpSr * self)
 {
   CfqpSession *session;
 
-  gst_cfqp_sr_stop_self_calibration (self);
+  if (self->session != NULL)
+    cfqp_session_stop_self_calibration (self->session);
   g_clear_pointer (&self->runner, cfqp_runner_free);
 
   GST_OBJECT_LOCK (self);
@@ -1105,26 +1076,10 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
   if (calib == NULL && int8 && calibration_name == NULL &&
       cfqp_session_get_embedded_qparams (session) == NULL) {
     if (self_frames > 0) {
-      CfqpCalibSettings settings;
-
-      cfqp_calib_settings_init (&settings);
-      settings.clip_free = run_clip_free;
-      settings.max_samples = self_frames;
       /* random crops bound the worker's time on large frames */
-      settings.crop_size = SELF_CALIBRATION_CROP;
-      /* every frame handed over is a sample, as self-calibration-frames
-       * says: the scene test (for cfqpcalib's long streams) took a
-       * noise-like scene, whose 16x16 thumbnails are all alike, for one
-       * repeated frame and calibrated from 1 sample; random crops of a
-       * static scene are still different windows of it */
-      settings.scene_threshold = 0;
-      self->calibrator = cfqp_calibrator_new (model, &settings);
-      self->calib_worker = cfqp_calib_worker_new ("cfqpsr-calib", 0,
-          gst_cfqp_sr_self_calib_func, NULL,
-          (GDestroyNotify) self_sample_free, self);
-      cfqp_calib_worker_start (self->calib_worker);
-      self->self_sent = 0;
-      self->self_frames = self_frames;
+      cfqp_session_start_self_calibration (session, self_frames,
+          SELF_CALIBRATION_CROP, gst_cfqp_sr_self_sample_image,
+          gst_cfqp_sr_self_calibration_failed, self_sample_free, self);
       GST_INFO_OBJECT (self, "no calibration: FP32 while calibrating from %u "
           "frames", self_frames);
     } else if (!self->int8_warned) {
@@ -1230,7 +1185,7 @@ gst_cfqp_sr_frame_boundary (GstCfqpSr * self)
   if (reg != NULL) {
     reg_source = g_strdup_printf ("cfqpcalib:%s", name);
     /* a paired calibrator takes over from self-calibration */
-    gst_cfqp_sr_stop_self_calibration (self);
+    cfqp_session_stop_self_calibration (session);
   }
   g_free (name);
 

@@ -245,6 +245,86 @@ test_runner (void)
   fixture_clear (&f);
 }
 
+/* Self-calibration: items are images here. */
+static CfqpImage *
+item_image (gpointer item, guint channels, gpointer user_data)
+{
+  const CfqpImage *img = item;
+
+  g_assert_cmpuint (channels, ==, img->channels);
+  return cfqp_image_new_from_data (img->data, img->channels, img->width,
+      img->height);
+}
+
+static void
+self_failed (const GError *error, gpointer user_data)
+{
+  g_error ("self-calibration failed: %s", error->message);
+}
+
+static CfqpImage *
+photo (void)
+{
+  g_autofree char *path = test_data_path ("images", "grass-x3.png");
+  guint w, h;
+  g_autofree float *data = test_png_load_planar (path, &w, &h);
+
+  return cfqp_image_new_from_data (data, 3, w, h);
+}
+
+/* n_frames items, taken only when the worker is idle, become the pending
+ * calibration "self"; then no more are wanted.  Stopping while it runs
+ * joins the worker. */
+static void
+test_self_calibration (void)
+{
+  Fixture f;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (CfqpSession) s = NULL;
+  CfqpCalibration *got = NULL;
+  char *source = NULL;
+  gint64 end;
+
+  fixture_init (&f);
+  s = cfqp_session_new (f.model, FALSE, FALSE);
+  g_assert_false (cfqp_session_wants_sample (s));
+  cfqp_session_start_self_calibration (s, 2, 32, item_image, self_failed,
+      (GDestroyNotify) cfqp_image_free, NULL);
+  for (guint i = 0; i < 2; i++) {
+    while (!cfqp_session_wants_sample (s))
+      g_usleep (1000);
+    cfqp_session_add_sample (s, photo ());
+  }
+  g_assert_false (cfqp_session_wants_sample (s));
+  end = g_get_monotonic_time () + 60 * G_TIME_SPAN_SECOND;
+  while (got == NULL && g_get_monotonic_time () < end) {
+    got = cfqp_session_take_pending (s, NULL, NULL, &source, &err);
+    g_assert_no_error (err);
+    if (got == NULL)
+      g_usleep (10000);
+  }
+  g_assert_nonnull (got);
+  g_assert_cmpstr (source, ==, "self");
+  g_assert_cmpuint (cfqp_calibration_get_n_samples (got), ==, 2);
+  g_assert_false (cfqp_calibration_get_clip_free (got));
+  cfqp_calibration_unref (got);
+  g_free (source);
+  cfqp_session_stop_self_calibration (s);
+
+  /* stopped at once (a paired calibrator took over): joined, no more
+   * samples wanted; the unref of a session still calibrating stops it */
+  cfqp_session_start_self_calibration (s, 1, 32, item_image, self_failed,
+      (GDestroyNotify) cfqp_image_free, NULL);
+  cfqp_session_add_sample (s, photo ());
+  cfqp_session_stop_self_calibration (s);
+  g_assert_false (cfqp_session_wants_sample (s));
+  cfqp_session_start_self_calibration (s, 3, 32, item_image, self_failed,
+      (GDestroyNotify) cfqp_image_free, NULL);
+  cfqp_session_add_sample (s, photo ());
+  g_clear_pointer (&s, cfqp_session_unref);
+  fixture_clear (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -254,5 +334,6 @@ main (int argc, char **argv)
   g_test_add_func ("/session/override", test_override);
   g_test_add_func ("/session/embedded", test_embedded);
   g_test_add_func ("/session/runner", test_runner);
+  g_test_add_func ("/session/self-calibration", test_self_calibration);
   return g_test_run ();
 }
