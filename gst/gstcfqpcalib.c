@@ -66,6 +66,7 @@
 #include "gstcfqpcalib.h"
 #include "gstcfqpenums.h"
 #include "gstcfqputils.h"
+#include "cfqp-calibworker.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_cfqp_calib_debug);
 #define GST_CAT_DEFAULT gst_cfqp_calib_debug
@@ -128,15 +129,9 @@ struct _GstCfqpCalib
   guint64 frames;               /* streaming thread */
   gint live;                    /* -1: not asked yet */
 
-  /* the queue and the worker, under lock */
-  GMutex lock;
-  GCond cond;
-  GQueue queue;                 /* of GstBuffer, with info */
-  gboolean busy, quit, flushing;
-  GThread *worker;
-  GCancellable *cancel;
-  guint64 dropped;
-  gboolean final_request, final_done, final_published;
+  /* the queue of CalibItem and the thread (calib/cfqp-calibworker.c),
+   * from init to finalize; its thread runs from start to stop */
+  CfqpCalibWorker *worker;
 
   /* pairing (worker): follow the model of the cfqpsr of pair_name */
   gchar *pair_name;
@@ -184,6 +179,11 @@ static GstFlowReturn gst_cfqp_calib_render (GstBaseSink * sink,
 static GstStateChangeReturn gst_cfqp_calib_change_state (GstElement * element,
     GstStateChange transition);
 static void gst_cfqp_calib_follow_pair (GstCfqpCalib * self);
+static void gst_cfqp_calib_process (gpointer data, GCancellable * cancel,
+    gpointer user_data);
+static gboolean gst_cfqp_calib_finish (GCancellable * cancel,
+    gpointer user_data);
+static void calib_item_free (gpointer data);
 
 static void
 gst_cfqp_calib_class_init (GstCfqpCalibClass * klass)
@@ -392,9 +392,8 @@ gst_cfqp_calib_init (GstCfqpCalib * self)
   self->export_qdq = g_strdup (DEFAULT_PROP_EXPORT_QDQ);
   self->eos_timeout = DEFAULT_PROP_EOS_TIMEOUT;
   gst_video_info_init (&self->info);
-  g_mutex_init (&self->lock);
-  g_cond_init (&self->cond);
-  g_queue_init (&self->queue);
+  self->worker = cfqp_calib_worker_new ("cfqpcalib", QUEUE_LENGTH,
+      gst_cfqp_calib_process, gst_cfqp_calib_finish, calib_item_free, self);
 
   /* a processing sink, not a display: frames are consumed as they come,
    * and no upstream buffer is held back as "last sample" */
@@ -416,15 +415,13 @@ gst_cfqp_calib_finalize (GObject * object)
 {
   GstCfqpCalib *self = GST_CFQP_CALIB (object);
 
-  g_queue_clear_full (&self->queue, calib_item_free);
+  cfqp_calib_worker_free (self->worker);
   g_clear_pointer (&self->calibrator, cfqp_calibrator_free);
   g_clear_pointer (&self->model, cfqp_model_unref);
   g_free (self->model_file);
   g_free (self->location);
   g_free (self->calibration_name);
   g_free (self->export_qdq);
-  g_mutex_clear (&self->lock);
-  g_cond_clear (&self->cond);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -541,9 +538,7 @@ gst_cfqp_calib_post_progress (GstCfqpCalib * self, guint64 frames)
 {
   guint64 dropped;
 
-  g_mutex_lock (&self->lock);
-  dropped = self->dropped;
-  g_mutex_unlock (&self->lock);
+  dropped = cfqp_calib_worker_get_dropped (self->worker);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self),
           gst_structure_new ("cfqpcalib-progress",
@@ -580,7 +575,7 @@ gst_cfqp_calib_note_write (GstCfqpCalib * self, gchar ** failed,
 }
 
 static gboolean
-gst_cfqp_calib_publish (GstCfqpCalib * self)
+gst_cfqp_calib_publish (GstCfqpCalib * self, GCancellable * cancel)
 {
   CfqpCalibration *calib;
   gchar *location, *name, *qdq;
@@ -590,7 +585,7 @@ gst_cfqp_calib_publish (GstCfqpCalib * self)
   if (cfqp_reservoir_get_n_samples (cfqp_calibrator_get_reservoir
           (self->calibrator)) == 0)
     return FALSE;
-  calib = cfqp_calibrator_compute (self->calibrator, self->cancel, &err);
+  calib = cfqp_calibrator_compute (self->calibrator, cancel, &err);
   if (calib == NULL) {
     if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
       GST_ELEMENT_WARNING (self, LIBRARY, FAILED,
@@ -696,9 +691,14 @@ gst_cfqp_calib_follow_pair (GstCfqpCalib * self)
   cfqp_model_unref (paired);
 }
 
+/* Worker: one frame into the RD; a calibration every update-interval kept
+ * frames. */
 static void
-gst_cfqp_calib_process (GstCfqpCalib * self, CalibItem * item)
+gst_cfqp_calib_process (gpointer data, GCancellable * cancel,
+    gpointer user_data)
 {
+  GstCfqpCalib *self = GST_CFQP_CALIB (user_data);
+  CalibItem *item = data;
   GstVideoFrame frame;
   CfqpImage *img;
   gboolean kept;
@@ -722,51 +722,18 @@ gst_cfqp_calib_process (GstCfqpCalib * self, CalibItem * item)
   update = self->update_interval;
   GST_OBJECT_UNLOCK (self);
   if (update > 0 && self->kept_since_publish >= update)
-    gst_cfqp_calib_publish (self);
+    gst_cfqp_calib_publish (self, cancel);
 }
 
-static gpointer
-gst_cfqp_calib_worker (gpointer data)
+/* Worker, at EOS once every queued frame is in: the last calibration. */
+static gboolean
+gst_cfqp_calib_finish (GCancellable * cancel, gpointer user_data)
 {
-  GstCfqpCalib *self = data;
-  CalibItem *item;
+  GstCfqpCalib *self = GST_CFQP_CALIB (user_data);
 
-  g_mutex_lock (&self->lock);
-  while (!self->quit) {
-    item = g_queue_pop_head (&self->queue);
-    if (item == NULL && self->final_request) {
-      /* EOS: every queued frame is in, the last calibration out */
-      gboolean published = FALSE;
-
-      self->final_request = FALSE;
-      self->busy = TRUE;
-      g_mutex_unlock (&self->lock);
-      if (self->kept_since_publish > 0 || self->published == 0)
-        published = gst_cfqp_calib_publish (self);
-      g_mutex_lock (&self->lock);
-      self->busy = FALSE;
-      self->final_done = TRUE;
-      self->final_published = published;
-      g_cond_broadcast (&self->cond);
-      continue;
-    }
-    if (item == NULL) {
-      g_cond_wait (&self->cond, &self->lock);
-      continue;
-    }
-    self->busy = TRUE;
-    g_cond_broadcast (&self->cond);
-    g_mutex_unlock (&self->lock);
-
-    gst_cfqp_calib_process (self, item);
-    calib_item_free (item);
-
-    g_mutex_lock (&self->lock);
-    self->busy = FALSE;
-    g_cond_broadcast (&self->cond);
-  }
-  g_mutex_unlock (&self->lock);
-  return NULL;
+  if (self->kept_since_publish > 0 || self->published == 0)
+    return gst_cfqp_calib_publish (self, cancel);
+  return FALSE;
 }
 
 static gboolean
@@ -833,14 +800,10 @@ gst_cfqp_calib_start (GstBaseSink * sink)
       cfqp_model_get_hash (self->model));
 
   self->calibrator = cfqp_calibrator_new (self->model, &settings);
-  self->cancel = g_cancellable_new ();
   self->frames = 0;
   self->taken = self->kept_since_publish = self->published = 0;
-  self->dropped = 0;
   self->live = -1;
-  self->quit = self->busy = self->flushing = FALSE;
-  self->final_request = self->final_done = FALSE;
-  self->worker = g_thread_new ("cfqpcalib", gst_cfqp_calib_worker, self);
+  cfqp_calib_worker_start (self->worker);
   g_free (source);
   g_free (model_file);
   return TRUE;
@@ -851,17 +814,7 @@ gst_cfqp_calib_stop (GstBaseSink * sink)
 {
   GstCfqpCalib *self = GST_CFQP_CALIB (sink);
 
-  if (self->worker != NULL) {
-    g_cancellable_cancel (self->cancel);
-    g_mutex_lock (&self->lock);
-    self->quit = TRUE;
-    g_cond_broadcast (&self->cond);
-    g_mutex_unlock (&self->lock);
-    g_thread_join (self->worker);
-    self->worker = NULL;
-  }
-  g_queue_clear_full (&self->queue, calib_item_free);
-  g_clear_object (&self->cancel);
+  cfqp_calib_worker_stop (self->worker);
   g_clear_pointer (&self->calibrator, cfqp_calibrator_free);
   g_clear_pointer (&self->model, cfqp_model_unref);
   g_clear_pointer (&self->failed_location, g_free);
@@ -897,9 +850,8 @@ gst_cfqp_calib_event (GstBaseSink * sink, GstEvent * event)
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_EOS:{
-      gboolean published = FALSE, timed_out = FALSE;
+      gboolean published, timed_out = FALSE;
       gint timeout;
-      gint64 deadline = 0;
 
       GST_OBJECT_LOCK (self);
       timeout = self->eos_timeout;
@@ -914,36 +866,11 @@ gst_cfqp_calib_event (GstBaseSink * sink, GstEvent * event)
         }
         timeout = self->live ? LIVE_EOS_TIMEOUT_MS : -1;
       }
-      if (timeout >= 0)
-        deadline = g_get_monotonic_time () + timeout * G_TIME_SPAN_MILLISECOND;
 
       /* every queued frame in, a last calibration out (by the worker),
        * then EOS; past the deadline the worker's computation is
        * cancelled and the frames not yet offered are dropped */
-      g_mutex_lock (&self->lock);
-      self->final_done = FALSE;
-      self->final_request = TRUE;
-      g_cond_broadcast (&self->cond);
-      while (!self->final_done && !self->flushing) {
-        if (timeout < 0) {
-          g_cond_wait (&self->cond, &self->lock);
-        } else if (!g_cond_wait_until (&self->cond, &self->lock, deadline)) {
-          timed_out = !self->final_done;
-          break;
-        }
-      }
-      if (timed_out) {
-        g_cancellable_cancel (self->cancel);
-        g_queue_clear_full (&self->queue, calib_item_free);
-        while (!self->final_done && !self->flushing)
-          g_cond_wait (&self->cond, &self->lock);
-      }
-      published = self->final_done && self->final_published;
-      /* the worker is idle again: later streaming (after a flush) may
-       * calibrate again (not while it may still use the cancellable) */
-      if (timed_out && self->final_done)
-        g_cancellable_reset (self->cancel);
-      g_mutex_unlock (&self->lock);
+      published = cfqp_calib_worker_finish (self->worker, timeout, &timed_out);
       if (timed_out) {
         GST_ELEMENT_INFO (self, RESOURCE, BUSY,
             ("EOS: the calibration being computed did not finish within "
@@ -963,11 +890,7 @@ gst_cfqp_calib_event (GstBaseSink * sink, GstEvent * event)
       break;
     }
     case GST_EVENT_FLUSH_START:
-      g_mutex_lock (&self->lock);
-      self->final_request = FALSE;
-      g_queue_clear_full (&self->queue, calib_item_free);
-      g_cond_broadcast (&self->cond);
-      g_mutex_unlock (&self->lock);
+      cfqp_calib_worker_flush (self->worker);
       break;
     default:
       break;
@@ -982,8 +905,8 @@ gst_cfqp_calib_change_state (GstElement * element, GstStateChange transition)
 
   /* going down: a calibration being computed (worker, or the streaming
    * thread at EOS) stops at its next image instead of finishing */
-  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY && self->cancel)
-    g_cancellable_cancel (self->cancel);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    cfqp_calib_worker_cancel (self->worker);
   return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 }
 
@@ -992,10 +915,7 @@ gst_cfqp_calib_unlock (GstBaseSink * sink)
 {
   GstCfqpCalib *self = GST_CFQP_CALIB (sink);
 
-  g_mutex_lock (&self->lock);
-  self->flushing = TRUE;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
+  cfqp_calib_worker_set_flushing (self->worker, TRUE);
   return TRUE;
 }
 
@@ -1004,9 +924,7 @@ gst_cfqp_calib_unlock_stop (GstBaseSink * sink)
 {
   GstCfqpCalib *self = GST_CFQP_CALIB (sink);
 
-  g_mutex_lock (&self->lock);
-  self->flushing = FALSE;
-  g_mutex_unlock (&self->lock);
+  cfqp_calib_worker_set_flushing (self->worker, FALSE);
   return TRUE;
 }
 
@@ -1033,35 +951,27 @@ gst_cfqp_calib_render (GstBaseSink * sink, GstBuffer * buffer)
     GST_DEBUG_OBJECT (self, "upstream is %slive", upstream_live ? "" : "not ");
   }
 
-  g_mutex_lock (&self->lock);
   if (self->live) {
     /* never stall a live stream: drop what the worker cannot take */
-    if (g_queue_get_length (&self->queue) >= QUEUE_LENGTH) {
-      self->dropped++;
+    if (cfqp_calib_worker_reserve (self->worker, FALSE) ==
+        CFQP_CALIB_WORKER_FULL) {
       GST_LOG_OBJECT (self, "queue full: frame %" G_GUINT64_FORMAT " dropped",
           frame);
-      g_mutex_unlock (&self->lock);
       return GST_FLOW_OK;
     }
   } else {
-    while (g_queue_get_length (&self->queue) >= QUEUE_LENGTH) {
-      if (self->flushing) {
-        /* unlock(): a flush, or PLAYING→PAUSED (or →READY), which waits
-         * for the PREROLL_LOCK render() holds.  Wait as a prerolled sink:
-         * FLUSHING on a flush or stop, OK once PLAYING again; then wait
-         * for room again.  (Returning FLUSHING on a pause would stop
-         * upstream for good and the pipeline never reach PAUSED.) */
-        g_mutex_unlock (&self->lock);
-        ret = gst_base_sink_wait_preroll (sink);
-        if (ret != GST_FLOW_OK)
-          return ret;
-        g_mutex_lock (&self->lock);
-        continue;
-      }
-      g_cond_wait (&self->cond, &self->lock);
+    while (cfqp_calib_worker_reserve (self->worker, TRUE) ==
+        CFQP_CALIB_WORKER_FLUSHING) {
+      /* unlock(): a flush, or PLAYING→PAUSED (or →READY), which waits
+       * for the PREROLL_LOCK render() holds.  Wait as a prerolled sink:
+       * FLUSHING on a flush or stop, OK once PLAYING again; then wait
+       * for room again.  (Returning FLUSHING on a pause would stop
+       * upstream for good and the pipeline never reach PAUSED.) */
+      ret = gst_base_sink_wait_preroll (sink);
+      if (ret != GST_FLOW_OK)
+        return ret;
     }
   }
-  g_mutex_unlock (&self->lock);
 
   /* a copy: upstream's buffer (and pool) goes back at once */
   item = g_new0 (CalibItem, 1);
@@ -1069,9 +979,6 @@ gst_cfqp_calib_render (GstBaseSink * sink, GstBuffer * buffer)
   item->info = self->info;
   item->frame = frame;
 
-  g_mutex_lock (&self->lock);
-  g_queue_push_tail (&self->queue, item);
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
+  cfqp_calib_worker_push (self->worker, item);
   return ret;
 }

@@ -100,6 +100,8 @@
 #include "gstcfqpenums.h"
 #include "gstcfqputils.h"
 #include "gstcfqpsrcaps.h"
+#include "cfqp-session.h"
+#include "cfqp-filewatch.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_cfqp_sr_debug);
 #define GST_CAT_DEFAULT gst_cfqp_sr_debug
@@ -161,19 +163,15 @@ struct _GstCfqpSr
   gint in_w, in_h, out_w, out_h;        /* of the negotiated caps, 0: none */
 
   /* under the object lock: what the next frame boundary applies, and the
-   * models (caps queries and the file watch read them from other threads) */
+   * session (caps queries and the file watch read it from other threads;
+   * its model and run copy are fixed between start and stop) */
   gboolean started;
   gboolean runner_dirty;
-  CfqpCalibration *pending;
-  gchar *pending_source;
-  CfqpModel *model;             /* as loaded: its scale, hash */
-  CfqpModel *run_model;         /* what runs: model or its clip-free copy */
-  gboolean run_clip_free;       /* run_model is the clip-free copy */
+  CfqpSession *session;         /* model, run copy, active and pending */
 
   /* streaming thread, under runner_lock */
   GMutex runner_lock;
   CfqpRunner *runner;
-  CfqpCalibration *calib;       /* the active calibration, NULL: none */
   gboolean int8_warned;
   guint64 registry_serial;
   guint64 frame_count;
@@ -183,31 +181,16 @@ struct _GstCfqpSr
   GstBuffer *rgb_in, *rgb_out;
   GstVideoConverter *to_rgb, *from_rgb;
 
-  /* self-calibration: the pool's one worker owns calibrator */
-  GThreadPool *calib_pool;
-  CfqpCalibrator *calibrator;
-  GCancellable *calib_cancel;
-  guint self_sent;
-  guint self_frames;
 
-  /* calibration-file watch: a monitor dispatched by its own thread */
-  GMainContext *watch_ctx;
-  GMainLoop *watch_loop;
-  GThread *watch_thread;
-  GFileMonitor *monitor;
-  GFile *watch_file;
-  gchar *watch_path;
-  gchar *watch_stamp;
-  GSource *watch_timer;         /* settle timer, watch thread only */
-  gint64 watch_first_change;
-  guint watch_refused;          /* refused versions in a row */
+  /* calibration-file watch (calib/cfqp-filewatch.c, its own thread) */
+  CfqpFileWatch *watch;
+  guint watch_refused;          /* refused versions in a row, watch thread */
 };
 
 typedef struct
 {
   GstBuffer *buffer;
   GstVideoInfo info;
-  gboolean last;
 } SelfSample;
 
 #define gst_cfqp_sr_parent_class parent_class
@@ -242,7 +225,6 @@ static gboolean gst_cfqp_sr_set_info (GstVideoFilter * filter,
     GstVideoInfo * out_info);
 static GstFlowReturn gst_cfqp_sr_transform_frame (GstVideoFilter * filter,
     GstVideoFrame * in_frame, GstVideoFrame * out_frame);
-static void gst_cfqp_sr_self_calib_func (gpointer data, gpointer user_data);
 
 static void
 gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
@@ -504,11 +486,7 @@ gst_cfqp_sr_finalize (GObject * object)
   GstCfqpSr *self = GST_CFQP_SR (object);
 
   g_clear_pointer (&self->runner, cfqp_runner_free);
-  g_clear_pointer (&self->run_model, cfqp_model_unref);
-  g_clear_pointer (&self->model, cfqp_model_unref);
-  g_clear_pointer (&self->calib, cfqp_calibration_unref);
-  g_clear_pointer (&self->pending, cfqp_calibration_unref);
-  g_free (self->pending_source);
+  g_clear_pointer (&self->session, cfqp_session_unref);
   g_free (self->model_file);
   g_free (self->calibration_file);
   g_free (self->device);
@@ -657,7 +635,8 @@ gst_cfqp_sr_get_max_scale (GstCfqpSr * self)
   GST_OBJECT_LOCK (self);
   have_file = self->model_file != NULL && self->model_file[0] != '\0';
   pref = self->scale_factor;
-  loaded = self->model ? cfqp_model_get_scale (self->model) : 0;
+  loaded = self->session ?
+      cfqp_model_get_scale (cfqp_session_get_model (self->session)) : 0;
   GST_OBJECT_UNLOCK (self);
 
   if (have_file)
@@ -679,7 +658,8 @@ gst_cfqp_sr_get_scale (GstCfqpSr * self)
 
   GST_OBJECT_LOCK (self);
   have_file = self->model_file != NULL && self->model_file[0] != '\0';
-  scale = have_file && self->model ? cfqp_model_get_scale (self->model) :
+  scale = have_file && self->session ?
+      cfqp_model_get_scale (cfqp_session_get_model (self->session)) :
       self->scale_factor;
   GST_OBJECT_UNLOCK (self);
   return scale;
@@ -711,9 +691,11 @@ gst_cfqp_sr_backend_to_engine (GstCfqpBackend backend)
   }
 }
 
+/* The cfqpsr-calibration message: a calibration (or a QDQ model's own
+ * parameters: n_samples 0) is active from this frame. */
 static void
 gst_cfqp_sr_post_calibration (GstCfqpSr * self, const gchar * source,
-    CfqpCalibration * calib)
+    const gchar * model_hash, guint n_samples)
 {
   const gchar *precision = self->runner &&
       cfqp_runner_get_precision (self->runner) == CFQP_PRECISION_INT8 ?
@@ -725,24 +707,31 @@ gst_cfqp_sr_post_calibration (GstCfqpSr * self, const gchar * source,
       gst_message_new_element (GST_OBJECT (self),
           gst_structure_new ("cfqpsr-calibration",
               "source", G_TYPE_STRING, source,
-              "model-hash", G_TYPE_STRING,
-              cfqp_calibration_get_model_hash (calib),
-              "n-samples", G_TYPE_UINT, cfqp_calibration_get_n_samples (calib),
+              "model-hash", G_TYPE_STRING, model_hash,
+              "n-samples", G_TYPE_UINT, n_samples,
               "precision", G_TYPE_STRING, precision,
               "frame", G_TYPE_UINT64, self->frame_count, NULL)));
 }
 
-/* A runner for the current properties and self->calib (under runner_lock,
- * or before streaming).  INT8 with no calibration runs FP32 for now; INT8
+static void
+gst_cfqp_sr_post_calibration_of (GstCfqpSr * self, const gchar * source,
+    CfqpCalibration * calib)
+{
+  gst_cfqp_sr_post_calibration (self, source,
+      cfqp_calibration_get_model_hash (calib),
+      cfqp_calibration_get_n_samples (calib));
+}
+
+/* A runner for the current properties and the session's active calibration
+ * (under runner_lock, or before streaming).  INT8 with no calibration runs FP32 for now; INT8
  * that the engine cannot run for this model falls back to FP32 with one
  * warning per start. */
 static CfqpRunner *
 gst_cfqp_sr_build_runner (GstCfqpSr * self, GError ** error)
 {
   CfqpRunnerOptions options = CFQP_RUNNER_OPTIONS_INIT;
-  CfqpQParams *qparams = NULL;
+  gchar *device, *calib_unusable, *int8_unavailable;
   CfqpRunner *runner;
-  gchar *device;
   GError *err = NULL;
 
   GST_OBJECT_LOCK (self);
@@ -756,36 +745,16 @@ gst_cfqp_sr_build_runner (GstCfqpSr * self, GError ** error)
   GST_OBJECT_UNLOCK (self);
   options.device = device;
 
-  if (options.precision == CFQP_PRECISION_INT8) {
-    if (self->calib != NULL)
-      qparams = cfqp_calibration_to_qparams (self->calib, self->run_model,
-          &err);
-    options.qparams = qparams;
-    /* a QDQ model carries its own parameters */
-    if (qparams == NULL && self->calib == NULL)
-      options.qparams = cfqp_model_get_embedded_qparams (self->run_model);
-    if (options.qparams == NULL) {
-      if (err != NULL)
-        GST_WARNING_OBJECT (self, "calibration unusable: %s", err->message);
-      g_clear_error (&err);
-      options.precision = CFQP_PRECISION_FP32;
-    }
-  }
-
-  runner = cfqp_runner_new (self->run_model, &options, &err);
-  if (runner == NULL && options.precision == CFQP_PRECISION_INT8 &&
-      (g_error_matches (err, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED)
-          || g_error_matches (err, CFQP_ENGINE_ERROR,
-              CFQP_ENGINE_ERROR_INVALID))) {
+  runner = cfqp_session_new_runner (self->session, &options, &calib_unusable,
+      &int8_unavailable, &err);
+  if (calib_unusable != NULL)
+    GST_WARNING_OBJECT (self, "calibration unusable: %s", calib_unusable);
+  if (int8_unavailable != NULL) {
     if (!self->int8_warned)
       GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
           ("INT8 precision is not available (%s): running the FP32 network",
-              err->message), (NULL));
+              int8_unavailable), (NULL));
     self->int8_warned = TRUE;
-    g_clear_error (&err);
-    options.precision = CFQP_PRECISION_FP32;
-    options.qparams = NULL;
-    runner = cfqp_runner_new (self->run_model, &options, &err);
   }
   if (runner == NULL) {
     g_propagate_error (error, err);
@@ -802,7 +771,8 @@ gst_cfqp_sr_build_runner (GstCfqpSr * self, GError ** error)
       GST_INFO_OBJECT (self, "backend=auto: no OpenCL GPU, running on the "
           "CPU (%s)", cfqp_runner_get_active_backend (runner));
   }
-  g_free (qparams);
+  g_free (calib_unusable);
+  g_free (int8_unavailable);
   g_free (device);
   return runner;
 }
@@ -850,166 +820,51 @@ gst_cfqp_sr_update_active_backend (GstCfqpSr * self)
   g_free (active);
 }
 
-/* Hands a calibration to the next frame boundary (any thread). */
+/* ---- calibration-file watch (calib/cfqp-filewatch.c) ---- */
+
+/* A new version of the file has settled (watch thread): read and check it
+ * against what runs.  A refusal is a warning only the first time in a row:
+ * until a version is accepted, the next refusals of the same file are DEBUG
+ * lines (counted in the log). */
 static void
-gst_cfqp_sr_set_pending (GstCfqpSr * self, CfqpCalibration * calib,
-    const gchar * source)
-{
-  GST_OBJECT_LOCK (self);
-  g_clear_pointer (&self->pending, cfqp_calibration_unref);
-  g_free (self->pending_source);
-  self->pending = cfqp_calibration_ref (calib);
-  self->pending_source = g_strdup (source);
-  GST_OBJECT_UNLOCK (self);
-}
-
-/* Loads and checks a calibration file against what runs; NULL with error
- * set when it does not fit. */
-static CfqpCalibration *
-gst_cfqp_sr_load_calibration_file (GstCfqpSr * self, const gchar * path,
-    GError ** error)
-{
-  CfqpCalibration *calib;
-  CfqpModel *run_model;
-  gboolean clip_free;
-  GError *err = NULL;
-
-  GST_OBJECT_LOCK (self);
-  run_model = self->run_model ? cfqp_model_ref (self->run_model) : NULL;
-  clip_free = self->run_clip_free;
-  GST_OBJECT_UNLOCK (self);
-  if (run_model == NULL) {
-    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_IO, "no model");
-    return NULL;
-  }
-
-  calib = gst_cfqp_load_calibration_file (path, &err);
-  if (calib != NULL && !gst_cfqp_calibration_usable (calib, run_model,
-          clip_free, &err))
-    g_clear_pointer (&calib, cfqp_calibration_unref);
-  if (calib == NULL)
-    g_propagate_error (error, err);
-  cfqp_model_unref (run_model);
-  return calib;
-}
-
-/* ---- calibration-file watch (its own thread and main context) ---- */
-
-static gchar *
-gst_cfqp_sr_file_stamp (const gchar * path)
-{
-  GStatBuf st;
-
-  if (g_stat (path, &st) != 0)
-    return NULL;
-  /* nanoseconds: two rewrites in one second must differ */
-  return g_strdup_printf ("%" G_GUINT64_FORMAT ":%" G_GINT64_FORMAT ":%"
-      G_GINT64_FORMAT ".%09ld:%" G_GINT64_FORMAT ".%09ld", (guint64) st.st_ino,
-      (gint64) st.st_size, (gint64) st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-      (gint64) st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
-}
-
-/* The watch waits until the file has been quiet this long before it reads
- * it (a file rewritten in place, or in several writes, is read once, when
- * whole), but no longer than WATCH_MAX_DELAY_MS after the first change. */
-#define WATCH_SETTLE_MS 200
-#define WATCH_MAX_DELAY_MS 2000
-
-/* The file has settled: read it if it is a new version.  A refusal is a
- * warning only the first time in a row: until a version is accepted, the
- * next refusals of the same file are DEBUG lines (counted in the log). */
-static gboolean
-gst_cfqp_sr_calib_file_settled (gpointer user_data)
+gst_cfqp_sr_calib_file_settled (const gchar * path, gpointer user_data)
 {
   GstCfqpSr *self = GST_CFQP_SR (user_data);
   CfqpCalibration *calib;
+  CfqpSession *session;
   GError *err = NULL;
-  gchar *stamp, *source;
+  gchar *source;
 
-  g_clear_pointer (&self->watch_timer, g_source_unref);
+  GST_OBJECT_LOCK (self);
+  session = self->session ? cfqp_session_ref (self->session) : NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (session == NULL)
+    return;
 
-  /* one load per version of the file, however many events it makes */
-  stamp = gst_cfqp_sr_file_stamp (self->watch_path);
-  if (stamp == NULL || g_strcmp0 (stamp, self->watch_stamp) == 0) {
-    g_free (stamp);
-    return G_SOURCE_REMOVE;
-  }
-  g_free (self->watch_stamp);
-  self->watch_stamp = stamp;
-
-  calib = gst_cfqp_sr_load_calibration_file (self, self->watch_path, &err);
+  calib = gst_cfqp_load_calibration_file (path, &err);
+  if (calib != NULL && !cfqp_session_usable (session, calib, &err))
+    g_clear_pointer (&calib, cfqp_calibration_unref);
   if (calib != NULL) {
     if (self->watch_refused > 0)
       GST_INFO_OBJECT (self, "%s accepted after %u refused versions",
-          self->watch_path, self->watch_refused);
+          path, self->watch_refused);
     self->watch_refused = 0;
-    source = g_strdup_printf ("file:%s", self->watch_path);
-    gst_cfqp_sr_set_pending (self, calib, source);
+    source = g_strdup_printf ("file:%s", path);
+    cfqp_session_set_pending (session, calib, source);
     g_free (source);
     cfqp_calibration_unref (calib);
   } else if (self->watch_refused++ == 0) {
     GST_ELEMENT_WARNING (self, RESOURCE, READ,
         ("Calibration \"%s\" refused (the active calibration, if any, "
             "stays; further refusals of this file are logged at DEBUG level "
-            "until a version of it is accepted): %s", self->watch_path,
+            "until a version of it is accepted): %s", path,
             err->message), (NULL));
   } else {
     GST_DEBUG_OBJECT (self, "calibration %s refused again (%u in a row): %s",
-        self->watch_path, self->watch_refused, err->message);
+        path, self->watch_refused, err->message);
   }
   g_clear_error (&err);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-gst_cfqp_sr_calib_file_changed (GFileMonitor * monitor, GFile * file,
-    GFile * other, GFileMonitorEvent event, gpointer user_data)
-{
-  GstCfqpSr *self = GST_CFQP_SR (user_data);
-  gint64 now = g_get_monotonic_time ();
-  guint delay;
-
-  switch (event) {
-    case G_FILE_MONITOR_EVENT_CHANGED:
-    case G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT:
-    case G_FILE_MONITOR_EVENT_CREATED:
-    case G_FILE_MONITOR_EVENT_MOVED_IN:
-    case G_FILE_MONITOR_EVENT_RENAMED:
-      break;
-    default:
-      return;
-  }
-  if (!g_file_equal (file, self->watch_file) &&
-      (other == NULL || !g_file_equal (other, self->watch_file)))
-    return;
-
-  /* (re)arm the settle timer: the file is read once it is quiet */
-  if (self->watch_timer == NULL) {
-    self->watch_first_change = now;
-  } else {
-    g_source_destroy (self->watch_timer);
-    g_clear_pointer (&self->watch_timer, g_source_unref);
-  }
-  delay = (guint) CLAMP ((self->watch_first_change +
-          WATCH_MAX_DELAY_MS * G_GINT64_CONSTANT (1000) - now) / 1000, 0,
-      WATCH_SETTLE_MS);
-  GST_LOG_OBJECT (self, "calibration file %s: event %d, read in %u ms",
-      self->watch_path, event, delay);
-  self->watch_timer = g_timeout_source_new (delay);
-  g_source_set_callback (self->watch_timer, gst_cfqp_sr_calib_file_settled,
-      self, NULL);
-  g_source_attach (self->watch_timer, self->watch_ctx);
-}
-
-static gpointer
-gst_cfqp_sr_watch_thread (gpointer data)
-{
-  GstCfqpSr *self = data;
-
-  g_main_context_push_thread_default (self->watch_ctx);
-  g_main_loop_run (self->watch_loop);
-  g_main_context_pop_thread_default (self->watch_ctx);
-  return NULL;
+  cfqp_session_unref (session);
 }
 
 static void
@@ -1017,147 +872,66 @@ gst_cfqp_sr_start_watch (GstCfqpSr * self, const gchar * path)
 {
   GError *err = NULL;
 
-  self->watch_path = g_strdup (path);
-  self->watch_file = g_file_new_for_path (path);
-  self->watch_stamp = gst_cfqp_sr_file_stamp (path);
   self->watch_refused = 0;
-  self->watch_ctx = g_main_context_new ();
-  self->watch_loop = g_main_loop_new (self->watch_ctx, FALSE);
-
-  g_main_context_push_thread_default (self->watch_ctx);
-  self->monitor = g_file_monitor_file (self->watch_file,
-      G_FILE_MONITOR_WATCH_MOVES, NULL, &err);
-  g_main_context_pop_thread_default (self->watch_ctx);
-  if (self->monitor == NULL) {
+  self->watch = cfqp_file_watch_new (path, gst_cfqp_sr_calib_file_settled,
+      self, &err);
+  if (err != NULL) {
     GST_WARNING_OBJECT (self, "cannot watch %s: %s", path, err->message);
     g_clear_error (&err);
-  } else {
-    g_signal_connect (self->monitor, "changed",
-        G_CALLBACK (gst_cfqp_sr_calib_file_changed), self);
   }
-  self->watch_thread = g_thread_new ("cfqpsr-watch", gst_cfqp_sr_watch_thread,
-      self);
 }
 
-static gboolean
-gst_cfqp_sr_quit_watch (gpointer loop)
-{
-  g_main_loop_quit (loop);
-  return G_SOURCE_REMOVE;
-}
+/* ---- self-calibration (the session's, on a calib/ worker) ---- */
 
 static void
-gst_cfqp_sr_stop_watch (GstCfqpSr * self)
+self_sample_free (gpointer data)
 {
-  GSource *quit;
+  SelfSample *sample = data;
 
-  if (self->watch_thread == NULL)
-    return;
-  /* Quit from inside the watch context: a g_main_loop_quit() that comes
-   * before the thread has entered g_main_loop_run() is lost (run sets the
-   * loop running again), and the join below would wait forever. */
-  quit = g_idle_source_new ();
-  g_source_set_callback (quit, gst_cfqp_sr_quit_watch, self->watch_loop, NULL);
-  g_source_attach (quit, self->watch_ctx);
-  g_source_unref (quit);
-  g_thread_join (self->watch_thread);
-  self->watch_thread = NULL;
-  if (self->watch_timer != NULL) {
-    g_source_destroy (self->watch_timer);
-    g_clear_pointer (&self->watch_timer, g_source_unref);
-  }
-  if (self->monitor) {
-    g_signal_handlers_disconnect_by_data (self->monitor, self);
-    g_file_monitor_cancel (self->monitor);
-    g_clear_object (&self->monitor);
-  }
-  g_clear_pointer (&self->watch_loop, g_main_loop_unref);
-  g_clear_pointer (&self->watch_ctx, g_main_context_unref);
-  g_clear_object (&self->watch_file);
-  g_clear_pointer (&self->watch_path, g_free);
-  g_clear_pointer (&self->watch_stamp, g_free);
-}
-
-/* ---- self-calibration (a one-thread pool owns the calibrator) ---- */
-
-static void
-self_sample_free (SelfSample * sample)
-{
   gst_buffer_unref (sample->buffer);
   g_free (sample);
 }
 
-static void
-gst_cfqp_sr_self_calib_func (gpointer data, gpointer user_data)
+/* Worker: the copied frame as the calibrator's image. */
+static CfqpImage *
+gst_cfqp_sr_self_sample_image (gpointer data, guint channels,
+    gpointer user_data)
 {
-  GstCfqpSr *self = GST_CFQP_SR (user_data);
   SelfSample *sample = data;
-  CfqpCalibration *calib;
   GstVideoFrame frame;
   CfqpImage *img;
-  GError *err = NULL;
-  gchar *source;
 
-  if (g_cancellable_is_cancelled (self->calib_cancel))
-    goto done;
+  if (!gst_video_frame_map (&frame, &sample->info, sample->buffer,
+          GST_MAP_READ))
+    return NULL;
+  img = gst_cfqp_frame_to_image (&frame, channels);
+  gst_video_frame_unmap (&frame);
+  return img;
+}
 
-  if (gst_video_frame_map (&frame, &sample->info, sample->buffer,
-          GST_MAP_READ)) {
-    img = gst_cfqp_frame_to_image (&frame,
-        cfqp_model_get_channels (cfqp_calibrator_get_model (self->calibrator)));
-    gst_video_frame_unmap (&frame);
-    cfqp_calibrator_add_frame (self->calibrator, img->data, img->width,
-        img->height);
-    cfqp_image_free (img);
-  }
-  if (!sample->last)
-    goto done;
+static void
+gst_cfqp_sr_self_calibration_failed (const GError * err, gpointer user_data)
+{
+  GstCfqpSr *self = GST_CFQP_SR (user_data);
 
-  calib = cfqp_calibrator_compute (self->calibrator, self->calib_cancel, &err);
-  if (calib == NULL) {
-    if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      GST_ELEMENT_WARNING (self, LIBRARY, FAILED,
-          ("Self-calibration failed, running FP32: %s", err->message),
-          (NULL));
-    g_clear_error (&err);
-    goto done;
-  }
-  source = g_strdup ("self");
-  gst_cfqp_sr_set_pending (self, calib, source);
-  g_free (source);
-  cfqp_calibration_unref (calib);
-
-done:
-  self_sample_free (sample);
+  GST_ELEMENT_WARNING (self, LIBRARY, FAILED,
+      ("Self-calibration failed, running FP32: %s", err->message), (NULL));
 }
 
 /* In transform_frame: hands a copy of the input to the worker when it is
- * idle, until self_frames have been handed over.  Only a copy is made here. */
+ * idle, until self-calibration-frames have been handed over.  Only a copy
+ * is made here. */
 static void
 gst_cfqp_sr_self_sample (GstCfqpSr * self, GstVideoFrame * in_frame)
 {
   SelfSample *sample;
 
-  if (self->calib_pool == NULL || self->self_sent >= self->self_frames ||
-      g_thread_pool_unprocessed (self->calib_pool) > 0)
+  if (!cfqp_session_wants_sample (self->session))
     return;
   sample = g_new0 (SelfSample, 1);
   sample->buffer = gst_buffer_copy_deep (in_frame->buffer);
   sample->info = in_frame->info;
-  sample->last = ++self->self_sent == self->self_frames;
-  g_thread_pool_push (self->calib_pool, sample, NULL);
-}
-
-static void
-gst_cfqp_sr_stop_self_calibration (GstCfqpSr * self)
-{
-  if (self->calib_pool == NULL)
-    return;
-  g_cancellable_cancel (self->calib_cancel);
-  g_thread_pool_free (self->calib_pool, FALSE, TRUE);
-  self->calib_pool = NULL;
-  g_clear_pointer (&self->calibrator, cfqp_calibrator_free);
-  g_clear_object (&self->calib_cancel);
+  cfqp_session_add_sample (self->session, sample);
 }
 
 /* ---- model lifetime ---- */
@@ -1165,57 +939,22 @@ gst_cfqp_sr_stop_self_calibration (GstCfqpSr * self)
 static void
 gst_cfqp_sr_unload (GstCfqpSr * self)
 {
-  CfqpModel *model, *run_model;
+  CfqpSession *session;
 
-  gst_cfqp_sr_stop_self_calibration (self);
+  if (self->session != NULL)
+    cfqp_session_stop_self_calibration (self->session);
   g_clear_pointer (&self->runner, cfqp_runner_free);
-  g_clear_pointer (&self->calib, cfqp_calibration_unref);
 
   GST_OBJECT_LOCK (self);
-  if (self->model != NULL && self->calibration_name != NULL)
+  if (self->session != NULL && self->calibration_name != NULL)
     gst_cfqp_registry_unset_model (self->calibration_name, self);
-  model = g_steal_pointer (&self->model);
-  run_model = g_steal_pointer (&self->run_model);
-  g_clear_pointer (&self->pending, cfqp_calibration_unref);
-  g_clear_pointer (&self->pending_source, g_free);
+  session = g_steal_pointer (&self->session);
   g_clear_pointer (&self->active_backend, g_free);
   g_clear_pointer (&self->model_info, g_free);
   g_clear_pointer (&self->kernel_info, g_free);
   GST_OBJECT_UNLOCK (self);
 
-  g_clear_pointer (&model, cfqp_model_unref);
-  g_clear_pointer (&run_model, cfqp_model_unref);
-}
-
-/* Decides the mode a first calibration runs in, and whether it fits model
- * at all.  A calibration says which graph it was made for ("clip_free" in
- * the file).  Same as clip-free: that one.  Otherwise the calibration's
- * mode is taken when it changes nothing (the model has no clips, so both
- * graphs are the same) or when the application left clip-free at its
- * default (the shipped calibrations of the -clipped models are made for
- * the graph with its clips); with clip-free set explicitly it is refused,
- * with a text saying which setting would take it. */
-static gboolean
-gst_cfqp_sr_calibration_mode (CfqpCalibration * calib, CfqpModel * model,
-    CfqpModel * clip_free_model, guint n_removed, gboolean clip_free,
-    gboolean clip_free_set, gboolean * run_clip_free, GError ** error)
-{
-  gboolean mode = cfqp_calibration_get_clip_free (calib);
-
-  if (mode != clip_free && n_removed > 0 && clip_free_set) {
-    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_MODEL_MISMATCH,
-        "it was made for the model %s (\"clip_free\": %s) and clip-free=%s "
-        "is set: use clip-free=%s, or calibrate with cfqpcalib clip-free=%s",
-        mode ? "without its clips" : "with its clips", mode ? "true" : "false",
-        clip_free ? "true" : "false", mode ? "true" : "false",
-        clip_free ? "true" : "false");
-    return FALSE;
-  }
-  if (!cfqp_calibration_check_model (calib, mode ? clip_free_model : model,
-          error))
-    return FALSE;
-  *run_clip_free = mode;
-  return TRUE;
+  g_clear_pointer (&session, cfqp_session_unref);
 }
 
 /* Loads the model for scale (or the model file), its first calibration and
@@ -1226,8 +965,9 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
   gchar *model_file, *calibration_file, *calibration_name;
   gchar *source = NULL, *describe, *scale_note = NULL, *calib_source = NULL;
   gboolean clip_free, clip_free_set, run_clip_free, int8;
-  guint model_scale, self_frames, n_removed = 0;
-  CfqpModel *model, *run_model, *clip_free_model;
+  guint model_scale, self_frames, n_removed;
+  CfqpModel *model;
+  CfqpSession *session;
   CfqpCalibration *calib = NULL;
   GError *err = NULL;
 
@@ -1254,17 +994,15 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
     scale_note = g_strdup_printf (" (model scale %u overrides scale-factor %u)",
         model_scale, scale_factor);
   }
-  clip_free_model = cfqp_model_new_clip_free (model, &n_removed, NULL);
+  session = cfqp_session_new (model, clip_free, clip_free_set);
+  cfqp_model_unref (model);
 
   /* The first calibration, in the documented order: calibration-file; if
    * unset or refused, the one shipped with the model.  Each decides the
-   * clip-free mode when it can (see gst_cfqp_sr_calibration_mode). */
-  run_clip_free = clip_free;
+   * clip-free mode when it can (see cfqp_session_set_first). */
   if (calibration_file != NULL && calibration_file[0] != '\0') {
     calib = gst_cfqp_load_calibration_file (calibration_file, &err);
-    if (calib != NULL && !gst_cfqp_sr_calibration_mode (calib, model,
-            clip_free_model, n_removed, clip_free, clip_free_set,
-            &run_clip_free, &err))
+    if (calib != NULL && !cfqp_session_set_first (session, calib, &err))
       g_clear_pointer (&calib, cfqp_calibration_unref);
     if (calib == NULL) {
       GST_ELEMENT_WARNING (self, RESOURCE, READ,
@@ -1280,9 +1018,7 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
 
     calib = gst_cfqp_load_shipped_calibration (model_file, model_scale, NULL,
         &shipped, &err);
-    if (calib != NULL && !gst_cfqp_sr_calibration_mode (calib, model,
-            clip_free_model, n_removed, clip_free, clip_free_set,
-            &run_clip_free, &err))
+    if (calib != NULL && !cfqp_session_set_first (session, calib, &err))
       g_clear_pointer (&calib, cfqp_calibration_unref);
     if (err != NULL) {
       GST_ELEMENT_WARNING (self, RESOURCE, READ,
@@ -1294,15 +1030,15 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
       calib_source = g_strdup_printf ("shipped:%s", shipped);
     g_free (shipped);
   }
-  run_model = run_clip_free ? cfqp_model_ref (clip_free_model) :
-      cfqp_model_ref (model);
-  g_clear_pointer (&clip_free_model, cfqp_model_unref);
+  /* the session holds them from here on */
+  g_clear_pointer (&calib, cfqp_calibration_unref);
+  calib = cfqp_session_get_active (session);
+  run_clip_free = cfqp_session_get_clip_free (session);
+  n_removed = cfqp_session_get_n_removed (session);
 
   describe = cfqp_model_describe (model);
   GST_OBJECT_LOCK (self);
-  self->model = model;
-  self->run_model = run_model;
-  self->run_clip_free = run_clip_free;
+  self->session = session;
   self->runner_dirty = FALSE;
   if (calibration_name != NULL)
     gst_cfqp_registry_set_model (calibration_name, self, model, run_clip_free);
@@ -1315,7 +1051,6 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
           ""));
   GST_OBJECT_UNLOCK (self);
   g_free (describe);
-  self->calib = calib;
 
   self->runner = gst_cfqp_sr_build_runner (self, &err);
   if (self->runner == NULL) {
@@ -1327,48 +1062,24 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
   }
   gst_cfqp_sr_update_active_backend (self);
   if (calib != NULL) {
-    gst_cfqp_sr_post_calibration (self, calib_source, calib);
-  } else if (cfqp_model_get_embedded_qparams (run_model) != NULL) {
+    gst_cfqp_sr_post_calibration_of (self, calib_source, calib);
+  } else if (cfqp_session_get_embedded_qparams (session) != NULL) {
     gchar *src = g_strdup_printf ("embedded:%s", source);
 
     GST_INFO_OBJECT (self, "QDQ model: its own quantization parameters");
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_element (GST_OBJECT (self),
-            gst_structure_new ("cfqpsr-calibration",
-                "source", G_TYPE_STRING, src,
-                "model-hash", G_TYPE_STRING, cfqp_model_get_hash (model),
-                "n-samples", G_TYPE_UINT, 0,
-                "precision", G_TYPE_STRING,
-                cfqp_runner_get_precision (self->runner) ==
-                CFQP_PRECISION_INT8 ? "int8" : "fp32",
-                "frame", G_TYPE_UINT64, self->frame_count, NULL)));
+    gst_cfqp_sr_post_calibration (self, src, cfqp_model_get_hash (model), 0);
     g_free (src);
   }
 
   /* nothing to run INT8 with yet: calibrate from the stream, unless a
    * paired cfqpcalib will publish one */
   if (calib == NULL && int8 && calibration_name == NULL &&
-      cfqp_model_get_embedded_qparams (run_model) == NULL) {
+      cfqp_session_get_embedded_qparams (session) == NULL) {
     if (self_frames > 0) {
-      CfqpCalibSettings settings;
-
-      cfqp_calib_settings_init (&settings);
-      settings.clip_free = run_clip_free;
-      settings.max_samples = self_frames;
       /* random crops bound the worker's time on large frames */
-      settings.crop_size = SELF_CALIBRATION_CROP;
-      /* every frame handed over is a sample, as self-calibration-frames
-       * says: the scene test (for cfqpcalib's long streams) took a
-       * noise-like scene, whose 16x16 thumbnails are all alike, for one
-       * repeated frame and calibrated from 1 sample; random crops of a
-       * static scene are still different windows of it */
-      settings.scene_threshold = 0;
-      self->calibrator = cfqp_calibrator_new (model, &settings);
-      self->calib_cancel = g_cancellable_new ();
-      self->calib_pool = g_thread_pool_new (gst_cfqp_sr_self_calib_func, self,
-          1, TRUE, NULL);
-      self->self_sent = 0;
-      self->self_frames = self_frames;
+      cfqp_session_start_self_calibration (session, self_frames,
+          SELF_CALIBRATION_CROP, gst_cfqp_sr_self_sample_image,
+          gst_cfqp_sr_self_calibration_failed, self_sample_free, self);
       GST_INFO_OBJECT (self, "no calibration: FP32 while calibrating from %u "
           "frames", self_frames);
     } else if (!self->int8_warned) {
@@ -1441,7 +1152,7 @@ gst_cfqp_sr_stop (GstBaseTransform * trans)
   self->in_w = self->in_h = self->out_w = self->out_h = 0;
   GST_OBJECT_UNLOCK (self);
 
-  gst_cfqp_sr_stop_watch (self);
+  g_clear_pointer (&self->watch, cfqp_file_watch_free);
   g_mutex_lock (&self->runner_lock);
   gst_cfqp_sr_unload (self);
   g_clear_pointer (&self->to_rgb, gst_video_converter_free);
@@ -1457,67 +1168,55 @@ gst_cfqp_sr_stop (GstBaseTransform * trans)
 static void
 gst_cfqp_sr_frame_boundary (GstCfqpSr * self)
 {
+  CfqpSession *session = self->session;
   CfqpCalibration *pending, *reg = NULL;
-  gchar *source, *name;
-  gboolean dirty, clip_free;
+  gchar *source, *name, *reg_source = NULL;
+  gboolean dirty;
   GError *err = NULL;
 
   GST_OBJECT_LOCK (self);
   dirty = self->runner_dirty;
   self->runner_dirty = FALSE;
-  pending = g_steal_pointer (&self->pending);
-  source = g_steal_pointer (&self->pending_source);
   name = g_strdup (self->calibration_name);
-  clip_free = self->run_clip_free;
   GST_OBJECT_UNLOCK (self);
 
   if (name != NULL)
     reg = gst_cfqp_registry_lookup (name, &self->registry_serial);
   if (reg != NULL) {
-    g_clear_pointer (&pending, cfqp_calibration_unref);
-    g_free (source);
-    pending = reg;
-    source = g_strdup_printf ("cfqpcalib:%s", name);
+    reg_source = g_strdup_printf ("cfqpcalib:%s", name);
     /* a paired calibrator takes over from self-calibration */
-    gst_cfqp_sr_stop_self_calibration (self);
+    cfqp_session_stop_self_calibration (session);
   }
   g_free (name);
 
-  if (pending != NULL && !gst_cfqp_calibration_usable (pending,
-          self->run_model, clip_free, &err)) {
+  pending = cfqp_session_take_pending (session, reg, reg_source, &source,
+      &err);
+  if (err != NULL) {
     GST_ELEMENT_WARNING (self, RESOURCE, READ,
         ("Calibration from %s refused, keeping the current one: %s", source,
             err->message), (NULL));
     g_clear_error (&err);
-    g_clear_pointer (&pending, cfqp_calibration_unref);
   }
+  g_clear_pointer (&reg, cfqp_calibration_unref);
+  g_free (reg_source);
 
   if (pending != NULL) {
-    if (!dirty && cfqp_runner_get_precision (self->runner) ==
-        CFQP_PRECISION_INT8) {
-      CfqpQParams *qp = cfqp_calibration_to_qparams (pending, self->run_model,
-          &err);
+    gboolean rebuild;
 
-      if (qp != NULL && cfqp_runner_set_qparams (self->runner, qp, &err)) {
-        g_clear_pointer (&self->calib, cfqp_calibration_unref);
-        self->calib = cfqp_calibration_ref (pending);
-        /* repacked: a conv's kernel may differ (overflow guard) */
-        gst_cfqp_sr_update_active_backend (self);
-        gst_cfqp_sr_post_calibration (self, source, pending);
-      } else {
-        GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
-            ("Calibration from %s could not be applied, keeping the current "
-                "one: %s", source, err->message), (NULL));
-        g_clear_error (&err);
-      }
-      g_free (qp);
+    if (!cfqp_session_apply (session, self->runner, pending, dirty, &rebuild,
+            &err)) {
+      GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
+          ("Calibration from %s could not be applied, keeping the current "
+              "one: %s", source, err->message), (NULL));
+      g_clear_error (&err);
       g_clear_pointer (&pending, cfqp_calibration_unref);
-    } else {
-      /* FP32 so far: a new runner (INT8 if asked) with it */
-      g_clear_pointer (&self->calib, cfqp_calibration_unref);
-      self->calib = cfqp_calibration_ref (pending);
-      dirty = TRUE;
+    } else if (!rebuild) {
+      /* repacked: a conv's kernel may differ (overflow guard) */
+      gst_cfqp_sr_update_active_backend (self);
+      gst_cfqp_sr_post_calibration_of (self, source, pending);
+      g_clear_pointer (&pending, cfqp_calibration_unref);
     }
+    dirty |= rebuild;
   }
 
   if (dirty) {
@@ -1536,7 +1235,7 @@ gst_cfqp_sr_frame_boundary (GstCfqpSr * self)
           ": %s", self->frame_count, self->active_backend);
     }
     if (pending != NULL)
-      gst_cfqp_sr_post_calibration (self, source, pending);
+      gst_cfqp_sr_post_calibration_of (self, source, pending);
   }
   g_clear_pointer (&pending, cfqp_calibration_unref);
   g_free (source);
@@ -1652,7 +1351,7 @@ gst_cfqp_sr_set_info (GstVideoFilter * filter, GstCaps * incaps,
   gint oh = GST_VIDEO_INFO_HEIGHT (out_info);
   GstVideoFormat format = GST_VIDEO_INFO_FORMAT (in_info);
   gboolean have_file, ok = TRUE;
-  guint scale, needed, max_scale, n_threads;
+  guint scale, needed, max_scale, n_threads, model_scale;
   gchar *resample_info;
 
   max_scale = gst_cfqp_sr_get_max_scale (self);
@@ -1701,16 +1400,16 @@ gst_cfqp_sr_set_info (GstVideoFilter * filter, GstCaps * incaps,
   n_threads = self->n_threads;
   GST_OBJECT_UNLOCK (self);
 
-  scale = have_file && self->model != NULL ?
-      cfqp_model_get_scale (self->model) :
+  model_scale = self->session != NULL ?
+      cfqp_model_get_scale (cfqp_session_get_model (self->session)) : 0;
+  scale = have_file && model_scale != 0 ? model_scale :
       gst_cfqp_sr_default_scale_for (needed);
   if (scale == 0 || scale < needed) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
         ("No network scales %dx%d to %dx%d (needs x%u or more)", iw, ih, ow,
             oh, needed), (NULL));
     ok = FALSE;
-  } else if (self->model != NULL && cfqp_model_get_scale (self->model) !=
-      scale) {
+  } else if (model_scale != 0 && model_scale != scale) {
     /* downstream picked another scale: the embedded model for it */
     GST_INFO_OBJECT (self, "%dx%d -> %dx%d: switching to the x%u model", iw,
         ih, ow, oh, scale);

@@ -221,25 +221,6 @@ gst_cfqp_load_calibration_file (const gchar * path, GError ** error)
   return cfqp_calibration_load (path, NULL, error);
 }
 
-gboolean
-gst_cfqp_calibration_usable (CfqpCalibration * calib, CfqpModel * run_model,
-    gboolean clip_free, GError ** error)
-{
-  if (cfqp_calibration_get_clip_free (calib) != clip_free) {
-    gboolean mode = cfqp_calibration_get_clip_free (calib);
-
-    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_MODEL_MISMATCH,
-        "it was made for the model %s (\"clip_free\": %s) and the element "
-        "runs it %s: calibrate with cfqpcalib clip-free=%s, or restart the "
-        "element with clip-free=%s", mode ? "without its clips" :
-        "with its clips", mode ? "true" : "false", clip_free ?
-        "without its clips" : "with its clips", clip_free ? "true" : "false",
-        mode ? "true" : "false");
-    return FALSE;
-  }
-  return cfqp_calibration_check_model (calib, run_model, error);
-}
-
 typedef struct
 {
   CfqpCalibration *calib;
