@@ -57,6 +57,7 @@ typedef struct {
 
 typedef struct {
   const char      *name;
+  const char      *title;        /* how messages name it ("OpenCL") */
   CfqpBackendKind  kind;         /* what CfqpRunnerOptions.backend names it by */
   guint            precisions;   /* 1 << CfqpPrecision, or'ed */
   /* NULL: always there.  Else TRUE when the backend can run here; is_gpu

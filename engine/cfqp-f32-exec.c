@@ -168,6 +168,7 @@ f32_new (const CfqpExecutorParams *params, GError **error)
 
 const CfqpBackendEntry cfqp_f32_cpu_backend_entry = {
   .name = "cpu",
+  .title = "CPU",
   .kind = CFQP_BACKEND_CPU,
   .precisions = CFQP_BACKEND_PRECISION (CFQP_PRECISION_FP32),
   .new = f32_new,

@@ -78,6 +78,7 @@ ref_new (const CfqpExecutorParams *params, GError **error)
 
 const CfqpBackendEntry cfqp_int8_ref_backend_entry = {
   .name = "ref",
+  .title = "ref",
   .kind = CFQP_BACKEND_REF,
   .precisions = CFQP_BACKEND_PRECISION (CFQP_PRECISION_INT8),
   .new = ref_new,

@@ -60,8 +60,7 @@ new_auto_gpu (const CfqpExecutorParams *params, char **fallback)
     if (exec)
       return exec;
     /* the caller decides how to report it (cfqp_runner_get_fallback_reason) */
-    *fallback = g_strdup_printf ("%s GPU not usable: %s",
-        g_str_equal (list[i]->name, "opencl") ? "OpenCL" : list[i]->name, error->message);
+    *fallback = g_strdup_printf ("%s GPU not usable: %s", list[i]->title, error->message);
     g_debug ("%s; running on the CPU", *fallback);
     return NULL;
   }

@@ -22,6 +22,7 @@ opencl_new (const CfqpExecutorParams *params, GError **error)
 
 const CfqpBackendEntry cfqp_opencl_backend_entry = {
   .name = "opencl",
+  .title = "OpenCL",
   .kind = CFQP_BACKEND_OPENCL,
   .precisions = CFQP_BACKEND_PRECISION (CFQP_PRECISION_FP32) |
                 CFQP_BACKEND_PRECISION (CFQP_PRECISION_INT8),

@@ -181,6 +181,7 @@ cpu_executor_new (const CfqpExecutorParams *params, GError **error)
 
 const CfqpBackendEntry cfqp_int8_cpu_backend_entry = {
   .name = "cpu",
+  .title = "CPU",
   .kind = CFQP_BACKEND_CPU,
   .precisions = CFQP_BACKEND_PRECISION (CFQP_PRECISION_INT8),
   .new = cpu_executor_new,
