@@ -72,7 +72,7 @@ typedef struct {
 } NodeConv;
 
 typedef struct {
-  CfqpDeviceExec    parent;
+  CfqpExecutor    parent;
   const CfqpGraph  *graph;
   CfqpPrecision     precision;
   guint             scale;
@@ -288,7 +288,7 @@ upload_int8_node (ClExec *e, guint i, const CfqpInt8Node *q, GPtrArray *stale, G
 }
 
 static gboolean
-cl_set_program (CfqpDeviceExec *base, const CfqpInt8Program *program, GError **error)
+cl_set_program (CfqpExecutor *base, const CfqpInt8Program *program, GError **error)
 {
   ClExec *e = (ClExec *) base;
   g_autoptr (GPtrArray) stale = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
@@ -823,7 +823,7 @@ choose_conv_variants (ClExec *e, GError **error)
 }
 
 static gboolean
-cl_run (CfqpDeviceExec *base, gconstpointer in, guint width, guint height, gpointer out,
+cl_run (CfqpExecutor *base, gconstpointer in, guint width, guint height, gpointer out,
     GError **error)
 {
   ClExec *e = (ClExec *) base;
@@ -880,7 +880,7 @@ cl_run (CfqpDeviceExec *base, gconstpointer in, guint width, guint height, gpoin
 /* --- life cycle ---------------------------------------------------------- */
 
 static void
-cl_free (CfqpDeviceExec *base)
+cl_free (CfqpExecutor *base)
 {
   ClExec *e = (ClExec *) base;
 
@@ -920,7 +920,11 @@ cl_free (CfqpDeviceExec *base)
   g_free (e);
 }
 
-static const CfqpDeviceExecFuncs cl_funcs = { cl_set_program, cl_run, cl_free };
+static const CfqpExecutorClass cl_funcs = {
+  .set_program = cl_set_program,
+  .run = cl_run,
+  .free = cl_free,
+};
 
 /* Which tiled variants can run node (an INT8 conv) on this device, and their
  * geometry. */
@@ -993,7 +997,7 @@ setup_conv_variants (ClExec *e, GError **error)
   return TRUE;
 }
 
-CfqpDeviceExec *
+CfqpExecutor *
 cfqp_opencl_exec_new (const CfqpGraph *graph, CfqpPrecision precision, guint scale,
     const char *device, GError **error)
 {
@@ -1002,7 +1006,7 @@ cfqp_opencl_exec_new (const CfqpGraph *graph, CfqpPrecision precision, guint sca
   g_autoptr (GPtrArray) stale = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   cl_int err;
 
-  e->parent.funcs = &cl_funcs;
+  e->parent.klass = &cl_funcs;
   e->graph = graph;
   e->precision = precision;
   e->scale = scale;
@@ -1041,18 +1045,18 @@ fail:
 }
 
 const double *
-cfqp_opencl_exec_get_node_ms (CfqpDeviceExec *exec)
+cfqp_opencl_exec_get_node_ms (CfqpExecutor *exec)
 {
-  g_return_val_if_fail (exec->funcs == &cl_funcs, NULL);
+  g_return_val_if_fail (exec->klass == &cl_funcs, NULL);
   return ((ClExec *) exec)->profile ? ((ClExec *) exec)->node_ms : NULL;
 }
 
 gboolean
-cfqp_opencl_exec_get_transfer_ms (CfqpDeviceExec *exec, double *upload_ms, double *download_ms)
+cfqp_opencl_exec_get_transfer_ms (CfqpExecutor *exec, double *upload_ms, double *download_ms)
 {
   ClExec *e = (ClExec *) exec;
 
-  g_return_val_if_fail (exec->funcs == &cl_funcs, FALSE);
+  g_return_val_if_fail (exec->klass == &cl_funcs, FALSE);
   if (!e->profile)
     return FALSE;
   *upload_ms = e->upload_ms;
@@ -1061,19 +1065,19 @@ cfqp_opencl_exec_get_transfer_ms (CfqpDeviceExec *exec, double *upload_ms, doubl
 }
 
 guint64
-cfqp_opencl_exec_get_uploaded_bytes (CfqpDeviceExec *exec)
+cfqp_opencl_exec_get_uploaded_bytes (CfqpExecutor *exec)
 {
-  g_return_val_if_fail (exec->funcs == &cl_funcs, 0);
+  g_return_val_if_fail (exec->klass == &cl_funcs, 0);
   return ((ClExec *) exec)->uploaded;
 }
 
 char *
-cfqp_opencl_exec_describe_kernels (CfqpDeviceExec *exec)
+cfqp_opencl_exec_describe_kernels (CfqpExecutor *exec)
 {
   ClExec *e = (ClExec *) exec;
   GString *s;
 
-  g_return_val_if_fail (exec->funcs == &cl_funcs, NULL);
+  g_return_val_if_fail (exec->klass == &cl_funcs, NULL);
   s = g_string_new (NULL);
   g_string_append_printf (s, "kernels=%s, tiled dot product: %s\n",
       e->forced < 0 ? "auto" : variant_names[e->forced], e->dot ? e->dot : "mad24");
@@ -1099,24 +1103,24 @@ cfqp_opencl_exec_describe_kernels (CfqpDeviceExec *exec)
 }
 
 guint
-cfqp_opencl_exec_count_tiled (CfqpDeviceExec *exec)
+cfqp_opencl_exec_count_tiled (CfqpExecutor *exec)
 {
   ClExec *e = (ClExec *) exec;
   guint n = 0;
 
-  g_return_val_if_fail (exec->funcs == &cl_funcs, 0);
+  g_return_val_if_fail (exec->klass == &cl_funcs, 0);
   for (guint i = 0; i < e->graph->n_nodes; i++)
     n += e->conv[i].variant != VARIANT_NAIVE;
   return n;
 }
 
 guint
-cfqp_opencl_exec_get_frame_transfers (CfqpDeviceExec *exec, guint64 *up_bytes,
+cfqp_opencl_exec_get_frame_transfers (CfqpExecutor *exec, guint64 *up_bytes,
     guint64 *down_bytes)
 {
   ClExec *e = (ClExec *) exec;
 
-  g_return_val_if_fail (exec->funcs == &cl_funcs, 0);
+  g_return_val_if_fail (exec->klass == &cl_funcs, 0);
   if (up_bytes)
     *up_bytes = e->frame_up;
   if (down_bytes)

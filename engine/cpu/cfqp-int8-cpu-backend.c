@@ -2,6 +2,7 @@
  * per-thread scratch, and a description of the choices. */
 #include "cfqp-int8-cpu-config.h"
 #include "cfqp-int8-cpu-private.h"
+#include "cfqp-int8-executor.h"
 
 #include <config.h>
 
@@ -168,3 +169,20 @@ cfqp_int8_cpu_describe (const CfqpGraph *graph, const CfqpInt8Program *program)
   }
   return g_string_free (s, FALSE);
 }
+
+/* The registry's entry (cfqp-backends.c): INT8 on this set, the conv
+ * kernel family from the runner's options. */
+static CfqpExecutor *
+cpu_executor_new (const CfqpExecutorParams *params, GError **error)
+{
+  return cfqp_int8_executor_new (params, cfqp_int8_cpu_backend_for (params->cpu_kernels),
+      cfqp_int8_cpu_describe_convs);
+}
+
+const CfqpBackendEntry cfqp_int8_cpu_backend_entry = {
+  .name = "cpu",
+  .title = "CPU",
+  .kind = CFQP_BACKEND_CPU,
+  .precisions = CFQP_BACKEND_PRECISION (CFQP_PRECISION_INT8),
+  .new = cpu_executor_new,
+};

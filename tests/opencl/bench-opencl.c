@@ -87,7 +87,7 @@ bench (const char *device, CfqpPrecision precision, int clip, guint w, guint h, 
 {
   CfqpGraph *g = build (clip);
   g_autoptr (GError) error = NULL;
-  CfqpDeviceExec *exec = cfqp_opencl_exec_new (g, precision, 3, device, &error);
+  CfqpExecutor *exec = cfqp_opencl_exec_new (g, precision, 3, device, &error);
   gsize el = precision == CFQP_PRECISION_FP32 ? 4 : 1;
   g_autofree guint8 *in = g_malloc0 ((gsize) 3 * w * h * el);
   g_autofree guint8 *out = g_malloc ((gsize) 27 * w * h * el);
@@ -104,13 +104,13 @@ bench (const char *device, CfqpPrecision precision, int clip, guint w, guint h, 
     for (guint v = 0; v < g->n_values; v++)
       qp[v] = (CfqpQParams) { 0.02f, 128 };
     prog = cfqp_int8_program_new (g, qp, &error);
-    if (!prog || !exec->funcs->set_program (exec, prog, &error))
+    if (!prog || !exec->klass->set_program (exec, prog, &error))
       die (NULL, error);
   }
   for (int f = -2; f < frames; f++) {
     gint64 start = g_get_monotonic_time ();
     double cpu_start = bench_process_cpu_ms ();
-    if (!exec->funcs->run (exec, in, w, h, out, &error))
+    if (!exec->klass->run (exec, in, w, h, out, &error))
       die (NULL, error);
     if (f >= 0) {
       times[f] = (g_get_monotonic_time () - start) / 1000.0;
@@ -129,7 +129,7 @@ bench (const char *device, CfqpPrecision precision, int clip, guint w, guint h, 
   }
   wall_ms = bench_median (times, frames);
   *cpu_ms = bench_median (cpu, frames);
-  exec->funcs->free (exec);
+  exec->klass->free (exec);
   cfqp_int8_program_free (prog);
   cfqp_graph_free (g);
   return wall_ms;
@@ -213,7 +213,7 @@ bench_model (const char *device, const char *path, const char *calibration,
     in[k] = (guint8) (k % 256);
   g_setenv ("CFQP_OPENCL_PROFILE", "1", TRUE);
   for (guint v = 0; variants[v]; v++) {
-    CfqpDeviceExec *exec;
+    CfqpExecutor *exec;
     const double *node_ms;
     double device_ms = 0, up = 0, down = 0, wall;
     g_autofree char *described = NULL;
@@ -222,12 +222,12 @@ bench_model (const char *device, const char *path, const char *calibration,
     g_setenv ("CFQP_OPENCL_KERNELS", variants[v], TRUE);
     exec = cfqp_opencl_exec_new (g, CFQP_PRECISION_INT8, scale, device, &error);
     g_unsetenv ("CFQP_OPENCL_KERNELS");
-    if (!exec || !exec->funcs->set_program (exec, prog, &error))
+    if (!exec || !exec->klass->set_program (exec, prog, &error))
       die (path, error);
     for (int f = -2; f < frames; f++) {
       gint64 start = g_get_monotonic_time ();
       double cpu_start = bench_process_cpu_ms ();
-      if (!exec->funcs->run (exec, in, w, h, out, &error))
+      if (!exec->klass->run (exec, in, w, h, out, &error))
         die (path, error);
       if (f >= 0) {
         times[f] = (g_get_monotonic_time () - start) / 1000.0;
@@ -252,7 +252,7 @@ bench_model (const char *device, const char *path, const char *calibration,
         frames, wall, bench_median (cpu, frames), device_ms, up, down, macs / (wall * 1e6),
         macs / (device_ms * 1e6), exec->name);
     fflush (stdout);
-    exec->funcs->free (exec);
+    exec->klass->free (exec);
   }
   g_unsetenv ("CFQP_OPENCL_PROFILE");
   cfqp_int8_program_free (prog);

@@ -512,11 +512,11 @@ count_convs (const CfqpGraph *g)
   return n;
 }
 
-static CfqpDeviceExec *
+static CfqpExecutor *
 device_exec (const CfqpGraph *g, CfqpPrecision precision)
 {
   g_autoptr (GError) error = NULL;
-  CfqpDeviceExec *exec = cfqp_opencl_exec_new (g, precision, 0, device_spec, &error);
+  CfqpExecutor *exec = cfqp_opencl_exec_new (g, precision, 0, device_spec, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (exec);
@@ -528,7 +528,7 @@ device_exec (const CfqpGraph *g, CfqpPrecision precision)
 static void
 check_f32 (const OpCase *oc, CfqpGraph *g, GRand *rand)
 {
-  CfqpDeviceExec *exec = device_exec (g, CFQP_PRECISION_FP32);
+  CfqpExecutor *exec = device_exec (g, CFQP_PRECISION_FP32);
   g_autoptr (GError) error = NULL;
 
   for (guint s = 0; s < G_N_ELEMENTS (sizes); s++) {
@@ -543,7 +543,7 @@ check_f32 (const OpCase *oc, CfqpGraph *g, GRand *rand)
     want = host_f32 (g, shapes, in);
     n_out = cfqp_shape_elements (&shapes[g->output]);
     got = g_new (float, n_out);
-    g_assert_true (exec->funcs->run (exec, in, w, h, got, &error));
+    g_assert_true (exec->klass->run (exec, in, w, h, got, &error));
     g_assert_no_error (error);
     for (gsize k = 0; k < n_out; k++) {
       double d = fabs (got[k] - want[k]) / (1 + fabs (want[k]));
@@ -554,7 +554,7 @@ check_f32 (const OpCase *oc, CfqpGraph *g, GRand *rand)
     }
     g_test_message ("%s FP32 %u×%u: worst relative error %.2g", oc->name, w, h, worst);
   }
-  exec->funcs->free (exec);
+  exec->klass->free (exec);
 }
 
 /* table: one CfqpQParams per tensor, NULL for random ones; variant: the
@@ -564,7 +564,7 @@ static void
 check_int8 (const OpCase *oc, CfqpGraph *g, GRand *rand, const CfqpQParams *table,
     const char *variant)
 {
-  CfqpDeviceExec *exec;
+  CfqpExecutor *exec;
   g_autoptr (GError) error = NULL;
   g_autofree CfqpQParams *random = random_table (g, rand);
   CfqpInt8Program *prog = cfqp_int8_program_new (g, table ? table : random, &error);
@@ -576,7 +576,7 @@ check_int8 (const OpCase *oc, CfqpGraph *g, GRand *rand, const CfqpQParams *tabl
   g_assert_cmpuint (cfqp_opencl_exec_count_tiled (exec), ==,
       g_str_equal (variant, "naive") ? 0 : count_convs (g));
   g_assert_no_error (error);
-  g_assert_true (exec->funcs->set_program (exec, prog, &error));
+  g_assert_true (exec->klass->set_program (exec, prog, &error));
   g_assert_no_error (error);
   for (guint s = 0; s < G_N_ELEMENTS (sizes); s++) {
     guint w = sizes[s][0] * oc->size_mul, h = sizes[s][1] * oc->size_mul;
@@ -594,7 +594,7 @@ check_int8 (const OpCase *oc, CfqpGraph *g, GRand *rand, const CfqpQParams *tabl
     n_out = cfqp_shape_elements (&shapes[g->output]);
     got = g_malloc (n_out);
     uploaded = cfqp_opencl_exec_get_uploaded_bytes (exec);
-    g_assert_true (exec->funcs->run (exec, in, w, h, got, &error));
+    g_assert_true (exec->klass->run (exec, in, w, h, got, &error));
     g_assert_no_error (error);
     /* a frame is one upload and one download; no parameter moves */
     g_assert_cmpuint (cfqp_opencl_exec_get_frame_transfers (exec, &up, &down), ==, 2);
@@ -609,7 +609,7 @@ check_int8 (const OpCase *oc, CfqpGraph *g, GRand *rand, const CfqpQParams *tabl
   kernels = cfqp_opencl_exec_describe_kernels (exec);
   g_test_message ("%s INT8: %s", oc->name, kernels);
   cfqp_int8_program_free (prog);
-  exec->funcs->free (exec);
+  exec->klass->free (exec);
 }
 
 static void
@@ -820,7 +820,7 @@ test_kernels_env (void)
 {
   g_autoptr (CfqpModel) model = NULL;
   g_autoptr (GError) error = NULL;
-  CfqpDeviceExec *exec;
+  CfqpExecutor *exec;
 
   if (!need_device ())
     return;
@@ -844,7 +844,7 @@ test_program_swap_uploads (void)
   g_autofree CfqpQParams *qp = NULL, *qp2 = NULL;
   CfqpInt8Program *p1, *p2;
   const CfqpGraph *g;
-  CfqpDeviceExec *exec;
+  CfqpExecutor *exec;
   guint64 first, again, swap, weight_bytes = 0;
 
   if (!need_device ())
@@ -862,20 +862,20 @@ test_program_swap_uploads (void)
           g->nodes[i].p.conv.kernel_h * g->nodes[i].p.conv.kernel_w / g->nodes[i].p.conv.groups;
 
   exec = device_exec (g, CFQP_PRECISION_INT8);
-  g_assert_true (exec->funcs->set_program (exec, p1, &error));
+  g_assert_true (exec->klass->set_program (exec, p1, &error));
   first = cfqp_opencl_exec_get_uploaded_bytes (exec);
   g_assert_cmpuint (first, >, weight_bytes);
-  g_assert_true (exec->funcs->set_program (exec, p1, &error));
+  g_assert_true (exec->klass->set_program (exec, p1, &error));
   again = cfqp_opencl_exec_get_uploaded_bytes (exec) - first;
   g_assert_cmpuint (again, ==, 0);
-  g_assert_true (exec->funcs->set_program (exec, p2, &error));
+  g_assert_true (exec->klass->set_program (exec, p2, &error));
   g_assert_no_error (error);
   swap = cfqp_opencl_exec_get_uploaded_bytes (exec) - first;
   g_test_message ("program upload %" G_GUINT64_FORMAT " bytes, swap %" G_GUINT64_FORMAT
       " (int8 weights %" G_GUINT64_FORMAT ")", first, swap, weight_bytes);
   g_assert_cmpuint (swap, >, 0);
   g_assert_cmpuint (swap, <=, first - weight_bytes);
-  exec->funcs->free (exec);
+  exec->klass->free (exec);
   cfqp_int8_program_free (p1);
   cfqp_int8_program_free (p2);
 }
