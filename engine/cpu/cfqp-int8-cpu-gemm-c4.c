@@ -114,8 +114,8 @@ c4_merge (__m512i re, __m512i ro)
 static inline C4_TARGET __m128i
 c4_clamp (__m512i v, __m512i loz, __m512i hiz, __m512i z)
 {
-  __m512i t = _mm512_min_epi32 (v, hiz);
-  t = _mm512_mask_mov_epi32 (t, _mm512_cmplt_epi32_mask (v, loz), loz);
+  /* ONNX Clip's order, as cfqp_clamp_u8 */
+  __m512i t = _mm512_min_epi32 (_mm512_max_epi32 (v, loz), hiz);
   return _mm512_cvtepi32_epi8 (_mm512_add_epi32 (t, z));
 }
 

@@ -205,7 +205,8 @@ add_row_avx512 (const guint8 *a, const guint8 *b, guint8 *o, guint n, gint64 za,
     if (b)
       t += round_shift (((gint64) b[x] - zb) * rb.m, rb.shift, hb);
     v = zo + round_shift (t, CFQP_INT8_FRAC_BITS, hf);
-    o[x] = (guint8) (v < lo ? lo : (v > hi ? hi : v));
+    v = v < lo ? lo : v;                       /* cfqp_clamp_u8's order */
+    o[x] = (guint8) (v > hi ? hi : v);
   }
 }
 

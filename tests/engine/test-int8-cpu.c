@@ -526,8 +526,10 @@ test_plan (void)
   g_assert_cmpuint (shapes, ==, 3);
 }
 
-/* A conv whose int32 sum could overflow goes to the ref kernel, and still
- * gives ref's bytes. */
+/* A conv whose int32 sum could overflow goes to the ref kernel (the packed
+ * kernel's name says so).  The cpu set then runs ref's own function, so the
+ * byte comparison below only guards against a later guard that routes such
+ * a layer elsewhere; it cannot see an arithmetic bug in ref. */
 static void
 test_overflow_guard (void)
 {
@@ -547,11 +549,13 @@ test_overflow_guard (void)
   node->out_channels = tc.out_c;
   node->output = cfqp_graph_add_value (g, "out", tc.out_c, 0);
   setup_node (node, &tc, rand);
-  /* every weight at full scale, a bias near the int32 limit */
+  /* every weight at full scale, a bias of ~1.04e9 accumulator steps (the
+   * input is the pixel grid, 1/255; weight scale 0.5/127): under the 2^30
+   * a bias may hold, over 2^31 with the taps' 1.19e9 */
   for (gsize e = 0; e < (gsize) 4 * 4096 * 9; e++)
     node->p.conv.weight[e] = e % 2 ? 0.5f : 0.49f;
   for (guint oc = 0; oc < 4; oc++)
-    node->p.conv.bias[oc] = 1e6f;
+    node->p.conv.bias[oc] = 16000.f;
   g->output = 0;
   table = g_new (CfqpQParams, 2);
   table[0] = (CfqpQParams) { 1.f, 255 };
