@@ -190,7 +190,9 @@ check_all_backends (const char *what, const CfqpGraph *g, CfqpInt8Program *prog,
 static guint8 *
 photo_planar (const char *file, guint c_n, guint x0, guint y0, guint w, guint h)
 {
-  g_autofree char *path = g_build_filename (g_getenv ("CFQP_TEST_DATA"), "images", file, NULL);
+  const char *data = g_getenv ("CFQP_TEST_DATA");
+  g_autofree char *path = g_build_filename (data ? data : CFQP_MODELS_DIR "/../tests/data",
+      "images", file, NULL);
   guint pw, ph;
   g_autofree guint8 *rgb = test_png_load_rgb (path, &pw, &ph);
   guint8 *out = g_malloc ((gsize) c_n * w * h);
@@ -254,14 +256,14 @@ typedef enum { MID_CONV_LEAKY, MID_CONV_PRELU_DIL, MID_CONV_GROUPED, MID_CONV_1X
                MID_LEAKY, MID_PRELU, MID_RELU, MID_CLIP,
                MID_ADD, MID_SUB, MID_MUL, MID_ADD_RELU, MID_SUB_CLIP, MID_ADD_CLIP_MIN_OVER_MAX,
                MID_ADD_CONST, MID_CONST_SUB, MID_MUL_CONST,
-               MID_CONCAT, MID_D2S, MID_RESIZE, MID_TILE,
+               MID_CONCAT, MID_D2S, MID_S2D, MID_RESIZE, MID_TILE,
                MID_N } MidOp;
 
 static const char *const mid_names[] = {
   "conv-leaky", "conv-prelu-dilated", "conv-grouped", "conv-1x1-clip", "conv-5x5-tail",
   "conv-transpose", "leaky", "prelu", "relu", "clip", "add", "sub", "mul", "add-relu",
   "sub-clip", "add-clip-min-over-max", "add-const", "const-sub", "mul-const", "concat",
-  "depth-to-space", "resize-nearest", "tile" };
+  "depth-to-space", "space-to-depth", "resize-nearest", "tile" };
 G_STATIC_ASSERT (G_N_ELEMENTS (mid_names) == MID_N);
 
 static void
@@ -373,6 +375,12 @@ mid_graph (MidOp op, gboolean pow2, GRand *rand)
       vc = C / 4;
       up = 2;
       break;
+    case MID_S2D:
+      n = add_node (g, CFQP_OP_SPACE_TO_DEPTH, 1, &a, 4 * C);
+      n->p.shuffle.block = 2;
+      n->p.shuffle.mode = CFQP_D2S_DCR;
+      vc = 4 * C;
+      break;
     case MID_RESIZE:
       n = add_node (g, CFQP_OP_RESIZE_NEAREST, 1, &a, C);
       n->p.resize.scale_h = n->p.resize.scale_w = 2;
@@ -420,6 +428,7 @@ test_mid (gconstpointer data)
   MidOp op = GPOINTER_TO_UINT (data) >> 1;
   gboolean pow2 = GPOINTER_TO_UINT (data) & 1;
   static const guint sizes[][2] = { { 67, 5 }, { 13, 9 }, { 1, 1 } };
+  static const guint even[][2] = { { 66, 6 }, { 14, 8 }, { 2, 2 } };   /* space-to-depth 2 */
   g_autoptr (GRand) rand = g_rand_new_with_seed (op * 2 + pow2 + 1);
 
   for (guint trial = 0; trial < 2; trial++) {
@@ -430,7 +439,8 @@ test_mid (gconstpointer data)
 
     g_assert_no_error (error);
     for (guint s = 0; s < G_N_ELEMENTS (sizes); s++) {
-      guint w = sizes[s][0], h = sizes[s][1];
+      guint w = op == MID_S2D ? even[s][0] : sizes[s][0];
+      guint h = op == MID_S2D ? even[s][1] : sizes[s][1];
       g_autofree guint8 *in = photo_planar ("boats-x3.png", 3, 11 * s + 5 * trial, 7, w, h);
       g_autofree char *what = g_strdup_printf ("%s%s trial %u %u×%u", mid_names[op],
           pow2 ? " pow2" : "", trial, w, h);

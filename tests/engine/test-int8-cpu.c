@@ -1,7 +1,10 @@
 /* The `cpu` INT8 kernel set against `ref`, byte for byte: every kernel on
  * random and image data over odd sizes, channel counts off the vector
  * width, strides, dilation, groups, every fused activation and extreme
- * zero points; each micro-kernel variant the CPU runs (the C4 conv kernel's
+ * zero points (the cpu set runs ref's own loop for conv transposes,
+ * space-to-depth and overflow-prone convs: those cases only check that
+ * it still does; the OpenCL kernels for them are compared with ref in
+ * test-int8-backends.c); each micro-kernel variant the CPU runs (the C4 conv kernel's
  * requantising epilogue included) against the integer formula; the ORC
  * pixel adapters against the C ones; and a whole
  * ABPN-like network through cfqp_runner_run_packed. */
@@ -381,7 +384,7 @@ build_cases (void)
     add_conv (32, 32, 65, 4, 1, 1, 1, 4, CFQP_ACT_NONE, 2, FALSE);
     add_conv (28, 28, 66, 4, 3, 2, 1, 28, CFQP_ACT_RELU, 1, FALSE);
   }
-  /* conv transpose */
+  /* conv transpose: the cpu set runs ref's kernel (ref against ref here) */
   add_conv (4, 3, 11, 7, 3, 2, 1, 1, CFQP_ACT_NONE, 0, TRUE);
   add_conv (5, 5, 3, 1, 3, 1, 1, 1, CFQP_ACT_RELU, 0, TRUE);
 
@@ -421,6 +424,7 @@ build_cases (void)
         g_snprintf (c->name, sizeof c->name, "/int8-cpu/depth-to-space/%u/%s/%u", b,
             mode ? "dcr" : "crd", widths[j]);
       }
+  /* the cpu set runs ref's loop (ref against ref here) */
   c = add_case (CFQP_OP_SPACE_TO_DEPTH, 3, 12, 1, 10, 6);
   c->variant = 4;
   g_snprintf (c->name, sizeof c->name, "/int8-cpu/space-to-depth");
