@@ -1,8 +1,8 @@
 /* INT8 execution (internal): the quantised program and the kernel interface.
  *
- * The arithmetic is defined in ../shared/design/quantization.md and by the
- * `ref` kernels (cfqp-int8-ref.c); every other backend matches them bit for
- * bit.  Summary:
+ * The arithmetic is defined in docs/int8-arithmetic.md and by the `ref`
+ * kernels (cfqp-int8-ref.c); every other backend matches them bit for bit.
+ * Summary:
  *   activations  uint8, x = s·(q − z)
  *   weights      int8, symmetric per output channel, [−127, 127], each
  *                filter keeping its rounded tap sum (cfqp-int8-weights.c)
@@ -11,8 +11,11 @@
  *   requant      q = clamp(z_out + rshift_round(acc·m, shift), lo, hi)
  *                m: signed 31-bit multiplier, shift in [1, 62], int64
  *                product, rounding half away from zero
- *   activations  fused as clamp bounds (ReLU, Clip) or as a second
+ *   activations  fused as clamp bounds (ReLU, Clip; ONNX's min(max(v, lo),
+ *                hi), the program never builds lo > hi) or as a second
  *                multiplier used when acc < 0 (LeakyReLU, PReLU)
+ *   refusals     multipliers outside shift 1..62, biases beyond 2^30 steps,
+ *                layers whose worst-case acc·m overflows int64
  *   add/sub/mul  each input rescaled to 2^-20 units of the output scale,
  *                summed, then one rounding shift
  *   data moves   depth-to-space, tile, resize: bytes copied, scales shared
