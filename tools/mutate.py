@@ -10,9 +10,9 @@ runs the tests and reports which planted bugs no test caught.
 
 The scratch copy (--work, default /tmp/cfqp-mutate) holds tree/ (the working
 tree as it is now, uncommitted changes included, without .git and build
-directories), build/ and results.json.  A run resumes: a mutant whose
-file, find and replace texts and tests are unchanged since its last result
-is not run again.  Each mutant's build and test run is killed after
+directories), build/ and results.json.  A run resumes: a caught mutant
+whose file, find and replace texts and test list are unchanged since its
+last result is not run again (survivors always are).  Each mutant's build and test run is killed after
 --timeout seconds (a timeout counts as caught: the suite did not pass).
 Mutants needing what this machine lacks (requires: avx512vnni, orc,
 opencl) are reported as skipped.  Exit status 0 when every applicable
@@ -209,7 +209,9 @@ def main():
             original = f.read()
         key = fingerprint(m, original, tests)
         prev = results.get(m['id'])
-        if prev and prev.get('key') == key and prev['state'] in ('caught', 'passed'):
+        # a caught mutant is not run again while its file, texts and tests
+        # are unchanged; a survivor always is (the tests may have grown)
+        if prev and prev.get('key') == key and prev['state'] == 'caught':
             print(f'[{i}/{len(mutants)}] {m["id"]}: {prev["state"]} (earlier run)', flush=True)
             continue
         missing = [r for r in m['requires'] if r not in have]

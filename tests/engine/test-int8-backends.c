@@ -15,7 +15,8 @@
  *
  * Backends: the cpu set with each conv kernel family (every
  * CfqpInt8CpuGemmKind: auto, dot, c4, orc, native; a family the CPU or the
- * build lacks falls back as documented, so it still runs), each node's rows
+ * build lacks falls back as documented, so it still runs) and each
+ * elementwise form (AVX-512 direct add, ORC, tables), each node's rows
  * computed in three ranges as workers split them, on views whose row and
  * plane padding must stay untouched; and OpenCL on $CFQP_OPENCL_DEVICE (or
  * device 0) when the build and the machine have it. */
@@ -23,6 +24,7 @@
 
 #include "cfqp-calib.h"
 #include "cfqp-device-exec.h"
+#include "cfqp-int8-cpu-lut.h"
 #include "cfqp-int8-cpu-private.h"
 #include "cfqp-model-private.h"
 #include "cfqp-plan.h"
@@ -36,11 +38,18 @@
 
 /* --- running a graph node by node ---------------------------------------- */
 
+/* The elementwise forms of the cpu set (add/sub/mul, activations,
+ * concat): what pack picks (the AVX-512 direct add where the CPU has it),
+ * the ORC forms where they are exact (else tables), the tables alone. */
+typedef enum { ELEM_PACKED, ELEM_ORC, ELEM_TABLES, ELEM_N } ElemForm;
+static const char *const elem_names[] = { "", "+elementwise-orc", "+elementwise-tables" };
+
 typedef struct {
   const char           *name;
   const CfqpInt8Backend *set;      /* ops and free_packed */
   gboolean              cpu;       /* pack convs with kind, others with set->pack */
   CfqpInt8CpuGemmKind   kind;
+  ElemForm              elem;
 } Backend;
 
 static const char *const kind_names[] = { "auto", "dot", "c4", "orc", "native" };
@@ -85,9 +94,13 @@ host_run (const CfqpGraph *g, CfqpInt8Program *prog, const Backend *b, const gui
     CfqpU8View *o = &views[n->output];
     guint cuts[4] = { 0, o->h / 3, o->h - o->h / 4, o->h };
 
-    if (b->cpu)
-      q->packed = n->op == CFQP_OP_CONV || n->op == CFQP_OP_CONV_TRANSPOSE ?
-          cfqp_int8_cpu_conv_pack_kind (n, q, b->kind) : b->set->pack (n, q);
+    if (b->cpu && (n->op == CFQP_OP_CONV || n->op == CFQP_OP_CONV_TRANSPOSE))
+      q->packed = cfqp_int8_cpu_conv_pack_kind (n, q, b->kind);
+    else if (b->cpu && b->elem != ELEM_PACKED && (n->op == CFQP_OP_BINARY ||
+        n->op == CFQP_OP_ACTIVATION || n->op == CFQP_OP_CONCAT))
+      q->packed = cfqp_int8_cpu_lut_pack_with (n, q, b->elem == ELEM_ORC, FALSE);
+    else if (b->cpu)
+      q->packed = b->set->pack (n, q);
     for (guint k = 0; k < n->n_inputs; k++)
       ins[k] = views[n->inputs[k]];
     for (guint r = 0; r < 3; r++)
@@ -165,13 +178,18 @@ static void
 check_all_backends (const char *what, const CfqpGraph *g, CfqpInt8Program *prog,
     const guint8 *in, guint w, guint h)
 {
-  static const Backend ref = { "ref", &cfqp_int8_ref_backend, FALSE, 0 };
+  static const Backend ref = { "ref", &cfqp_int8_ref_backend, FALSE, 0, 0 };
   gsize n_out, n;
   g_autofree guint8 *want = host_run (g, prog, &ref, in, w, h, &n_out);
 
-  for (guint k = 0; k < CFQP_INT8_CPU_GEMM_N_KINDS; k++) {
-    g_autofree char *name = g_strdup_printf ("cpu/%s", kind_names[k]);
-    Backend b = { name, &cfqp_int8_cpu_backend, TRUE, (CfqpInt8CpuGemmKind) k };
+  /* each conv kernel family with the packed elementwise forms, then the
+   * other elementwise forms (with the auto convs) */
+  for (guint k = 0; k < CFQP_INT8_CPU_GEMM_N_KINDS + ELEM_N - 1; k++) {
+    CfqpInt8CpuGemmKind kind = k < CFQP_INT8_CPU_GEMM_N_KINDS ? k : CFQP_INT8_CPU_GEMM_AUTO;
+    ElemForm elem = k < CFQP_INT8_CPU_GEMM_N_KINDS ? ELEM_PACKED :
+        (ElemForm) (k - CFQP_INT8_CPU_GEMM_N_KINDS + 1);
+    g_autofree char *name = g_strdup_printf ("cpu/%s%s", kind_names[kind], elem_names[elem]);
+    Backend b = { name, &cfqp_int8_cpu_backend, TRUE, kind, elem };
     g_autofree guint8 *got = host_run (g, prog, &b, in, w, h, &n);
     g_assert_cmpuint (n, ==, n_out);
     compare (what, name, got, want, n_out);
