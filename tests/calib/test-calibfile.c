@@ -333,6 +333,32 @@ test_hostile_files (void)
   g_rmdir (dir);
 }
 
+/* A real calibration loaded for another model (a wrong hash): refused
+ * with the mismatch, naming both hashes. */
+static void
+test_wrong_hash_file (void)
+{
+  const char *data = g_getenv ("CFQP_TEST_DATA");
+  g_autofree char *root = g_path_get_dirname (data ? data : ".");
+  g_autofree char *calib = g_build_filename (root, "..", "models", "abpn-x2.calib.json", NULL);
+  g_autofree char *other = g_build_filename (root, "..", "models", "xlsr-x2.onnx", NULL);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (CfqpModel) model = NULL;
+  g_autoptr (CfqpCalibration) c = NULL;
+
+  if (!data || !g_file_test (calib, G_FILE_TEST_EXISTS)) {
+    g_test_skip ("no shipped models next to $CFQP_TEST_DATA");
+    return;
+  }
+  model = cfqp_model_new_from_file (other, &err);
+  g_assert_no_error (err);
+  c = cfqp_calibration_load (calib, model, &err);
+  g_assert_null (c);
+  g_assert_error (err, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_MODEL_MISMATCH);
+  g_test_message ("refused: %s", err->message);
+  g_assert_nonnull (strstr (err->message, "not for this model"));
+}
+
 /* cfqp_read_regular_file at its limit: max_size bytes read, one more refused. */
 static void
 test_read_regular_file (void)
@@ -453,6 +479,7 @@ main (int argc, char **argv)
   g_test_add_func ("/calib/file/missing", test_missing_file);
   g_test_add_func ("/calib/file/hostile-files", test_hostile_files);
   g_test_add_func ("/calib/file/read-regular-file", test_read_regular_file);
+  g_test_add_func ("/calib/file/wrong-hash-file", test_wrong_hash_file);
   g_test_add_func ("/calib/file/unwritable", test_unwritable);
   g_test_add_func ("/calib/file/atomic", test_atomic);
   g_test_add_func ("/calib/file/settings-validate", test_settings_validate);
