@@ -3,6 +3,7 @@
 #include "cfqp-calib-private.h"
 
 #include <json-glib/json-glib.h>
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -285,6 +286,23 @@ read_tensor (JsonNode *node, guint i, CfqpCalibTensor *t, GError **error)
       !get_number (o, where, "min", &mn, error) ||
       !get_number (o, where, "max", &mx, error))
     return FALSE;
+  /* checked as written, before float rounds 1e-300 to 0 or 1e300 to inf */
+  if (!(isfinite (scale) && scale > 0)) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_INVALID,
+        "tensor '%s': scale %g is not a finite positive number", t->name, scale);
+    return FALSE;
+  }
+  if (scale < FLT_MIN || scale > FLT_MAX) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_INVALID,
+        "tensor '%s': scale %g is outside the range a float scale holds (%g to %g)",
+        t->name, scale, (double) FLT_MIN, (double) FLT_MAX);
+    return FALSE;
+  }
+  if (!(fabs (mn) <= FLT_MAX && fabs (mx) <= FLT_MAX)) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_INVALID,
+        "tensor '%s': min %g / max %g are not a finite float range", t->name, mn, mx);
+    return FALSE;
+  }
   if (!get_int (o, where, "zero_point", G_MININT32, G_MAXINT32, &zp, error))
     return FALSE;
   t->qparams.scale = (float) scale;
@@ -308,7 +326,11 @@ from_root (JsonNode *root_node, GError **error)
   guint n;
   JsonNode *cf;
 
-  if (!root_node || !JSON_NODE_HOLDS_OBJECT (root_node)) {
+  if (!root_node) {
+    format_error (error, "not a calibration: empty");
+    return NULL;
+  }
+  if (!JSON_NODE_HOLDS_OBJECT (root_node)) {
     format_error (error, "not a calibration: the top level is not an object");
     return NULL;
   }
@@ -411,8 +433,15 @@ cfqp_calibration_new_from_json (const char *data, gssize length, CfqpModel *mode
   g_autoptr (JsonParser) parser = json_parser_new ();
   GError *err = NULL;
   CfqpCalibration *c;
+  gsize n = length < 0 ? strlen (data) : (gsize) length;
 
-  if (!nesting_ok (data, length < 0 ? strlen (data) : (gsize) length)) {
+  if (n > CFQP_CALIBRATION_MAX_BYTES) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_FORMAT,
+        "not a calibration: %" G_GSIZE_FORMAT " bytes, over the %d-byte (4 MiB) limit "
+        "(calibrations are ~2 kB)", n, CFQP_CALIBRATION_MAX_BYTES);
+    return NULL;
+  }
+  if (!nesting_ok (data, n)) {
     g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_FORMAT,
         "not a calibration: nested more than %d deep", MAX_NESTING);
     return NULL;
@@ -438,9 +467,18 @@ cfqp_calibration_load (const char *path, CfqpModel *model, GError **error)
   GError *err = NULL;
   CfqpCalibration *c;
 
-  if (!g_file_get_contents (path, &data, &len, &err)) {
-    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_IO, "%s", err->message);
+  /* regular files only (a FIFO would block, /dev/zero never end), and at
+   * most CFQP_CALIBRATION_MAX_BYTES */
+  if (!cfqp_read_regular_file (path, CFQP_CALIBRATION_MAX_BYTES, &data, &len, &err)) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_IO, "%s%s", err->message,
+        g_error_matches (err, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE) ?
+        " (4 MiB; calibrations are ~2 kB)" : "");
     g_error_free (err);
+    return NULL;
+  }
+  if (len == 0) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_FORMAT,
+        "%s: the file is empty, not a calibration", path);
     return NULL;
   }
   c = cfqp_calibration_new_from_json (data, len, model, error);

@@ -185,6 +185,15 @@ gint64       cfqp_runner_get_resample_time  (CfqpRunner *runner);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CfqpRunner, cfqp_runner_free)
 
+/* Reads a whole regular file of at most max_size bytes, NUL-terminated, as
+ * g_file_get_contents() but never blocking on a FIFO (refused, as are
+ * directories and devices such as /dev/zero) and never reading more than
+ * max_size + 1 bytes.  Errors are G_IO_ERROR: NOT_REGULAR_FILE,
+ * MESSAGE_TOO_LARGE over the limit (the message names it), else from errno.
+ * length may be NULL. */
+gboolean     cfqp_read_regular_file (const char *path, gsize max_size, char **contents,
+                                     gsize *length, GError **error);
+
 /* QDQ ONNX.  Export writes the optimised graph with the INT8 program's
  * integers as QuantizeLinear/DequantizeLinear pairs (opset 13: uint8
  * per-tensor activations, int8 per-channel weights, int32 biases, fused

@@ -33,8 +33,11 @@ cfqp_f32_activate_row (const CfqpActivation *act, guint channel, float *row, gui
     case CFQP_ACT_CLIP:
       lo = act->lo;
       hi = act->hi;
-      for (guint x = 0; x < n; x++)
-        row[x] = row[x] < lo ? lo : (row[x] > hi ? hi : row[x]);
+      /* ONNX's order, min(max(x, lo), hi): hi everywhere when lo > hi */
+      for (guint x = 0; x < n; x++) {
+        float v = row[x] < lo ? lo : row[x];
+        row[x] = v > hi ? hi : v;
+      }
       return;
   }
 }

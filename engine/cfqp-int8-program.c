@@ -25,6 +25,8 @@ cfqp_requant_from_real (double real, CfqpRequant *rq)
     m /= 2;
     e++;
   }
+  if (31 - e < 1)
+    return FALSE;   /* rounded up to 2^30: shift 0 is not a rounding shift */
   if (31 - e > 62) {
     /* tiny multiplier: keep the largest shift, lose low mantissa bits */
     m = llround (fabs (real) * 4611686018427387904.0);   /* 2^62 */
@@ -179,6 +181,10 @@ activation_bounds (const CfqpActivation *act, const CfqpQParams *out, CfqpInt8No
     if (isfinite (act->hi))
       q->hi = quantize_u8 (act->hi, out);
   }
+  /* ONNX Clip: min(max(x, lo), hi), so everything is hi when lo > hi.
+   * With lo ≤ hi every backend's clamp order gives the same byte. */
+  if (q->lo > q->hi)
+    q->lo = q->hi;
 }
 
 static double
@@ -195,6 +201,59 @@ negative_slope (const CfqpActivation *act, guint c)
     g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED, "node '%s' (%s): %s", \
         node->name, cfqp_op_type_to_string (node->op), msg); \
     return FALSE; } G_STMT_END
+
+/* The largest |acc| a conv can reach: |bias| + Σ|w|·max|q − z_in| over one
+ * output's taps (a pad byte is a u8 too), bounding a transposed conv's
+ * phases by all its taps. */
+static guint64
+conv_acc_bound (const CfqpNode *node, const CfqpInt8Node *q, guint oc, gint32 z_in)
+{
+  const CfqpConvParams *cp = &node->p.conv;
+  guint icg = cp->in_channels / cp->groups, ocg = cp->out_channels / cp->groups;
+  gsize k = (gsize) cp->kernel_h * cp->kernel_w;
+  guint64 wsum = 0;
+
+  if (node->op == CFQP_OP_CONV) {
+    const gint8 *w = q->weight + (gsize) oc * icg * k;
+    for (gsize t = 0; t < icg * k; t++)
+      wsum += ABS (w[t]);
+  } else {
+    guint g = oc / ocg, o = oc % ocg;
+    for (guint j = 0; j < icg; j++) {
+      const gint8 *w = q->weight + ((gsize) (g * icg + j) * ocg + o) * k;
+      for (gsize t = 0; t < k; t++)
+        wsum += ABS (w[t]);
+    }
+  }
+  return (guint64) ABS ((gint64) q->bias[oc]) + wsum * (guint64) MAX (z_in, 255 - z_in);
+}
+
+static gboolean
+requant_fits (guint64 bound, CfqpRequant rq)
+{
+  guint64 m = (guint64) ABS ((gint64) rq.m);
+  guint64 room = (guint64) G_MAXINT64 - ((guint64) 1 << (rq.shift - 1));
+
+  return m == 0 || bound <= room / m;
+}
+
+/* Refuses a layer whose worst-case accumulator times its multiplier (plus
+ * the rounding half) does not fit int64: requantisation would overflow. */
+static gboolean
+conv_requant_fits (const CfqpNode *node, const CfqpInt8Node *q, gint32 z_in, GError **error)
+{
+  for (guint oc = 0; oc < node->p.conv.out_channels; oc++) {
+    guint64 bound = conv_acc_bound (node, q, oc, z_in);
+    if (!requant_fits (bound, q->rq_pos[oc]) || !requant_fits (bound, q->rq_neg[oc])) {
+      g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED,
+          "node '%s' (%s): output channel %u can accumulate up to %" G_GUINT64_FORMAT
+          ", too much to requantise exactly in 64 bits (too many taps of large weights)",
+          node->name, cfqp_op_type_to_string (node->op), oc, bound);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
 
 static gboolean
 build_conv (const CfqpNode *node, const CfqpQParams *qp, CfqpInt8Node *q, GError **error)
@@ -224,12 +283,21 @@ build_conv (const CfqpNode *node, const CfqpQParams *qp, CfqpInt8Node *q, GError
     double real = acc_scale / out->scale;
     if (cp->bias) {
       double b = round (cp->bias[oc] / acc_scale);
-      q->bias[oc] = (gint32) CLAMP (b, (double) G_MININT32 / 2, (double) G_MAXINT32 / 2);
+      if (!(fabs (b) <= CFQP_INT8_MAX_BIAS)) {
+        g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED,
+            "node '%s' (%s): the bias of output channel %u is %.3g accumulator steps, "
+            "beyond the ±2^30 an INT8 bias holds (its input or weight scale is too small)",
+            node->name, cfqp_op_type_to_string (node->op), oc, b);
+        return FALSE;
+      }
+      q->bias[oc] = (gint32) b;
     }
     if (!cfqp_requant_from_real (real, &q->rq_pos[oc]) ||
         !cfqp_requant_from_real (real * negative_slope (&node->act, oc), &q->rq_neg[oc]))
       FAIL ("requantisation multiplier out of range");
   }
+  if (!conv_requant_fits (node, q, in->zero_point, error))
+    return FALSE;
   q->pad = g_new (guint8, ic_n);
   for (guint ic = 0; ic < ic_n; ic++)
     q->pad[ic] = cp->pad_value ? (guint8) quantize_u8 (cp->pad_value[ic], in)
@@ -304,6 +372,8 @@ build_binary (const CfqpNode *node, const CfqpQParams *qp, CfqpInt8Node *q, GErr
     if (!cfqp_requant_from_real (m0 * unit, &q->rq_in[c]) ||
         !cfqp_requant_from_real (m1 * unit, &q->rq_in[c_n + c]))
       FAIL ("rescale multiplier out of range");
+    if (!(fabs (off * unit) <= CFQP_INT8_MAX_OFFSET))
+      FAIL ("its constant is too large for the output scale");
     q->offset[c] = llround (off * unit);
   }
   return TRUE;

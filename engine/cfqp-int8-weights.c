@@ -10,7 +10,8 @@
  * conv) keeps the nearest integer to its exact tap sum: the taps whose
  * rounding came closest to a tie go the other way until it does.  Each tap
  * stays within one step of its exact value, and integer weights (a QDQ
- * model's) are kept as they are. */
+ * model's) are kept as they are.  Taps beyond ±127 steps (a QDQ file whose
+ * scale does not fit its weights, or int8's −128) saturate at ±127. */
 #include "cfqp-int8.h"
 
 #include <float.h>
@@ -66,7 +67,8 @@ keep_tap_sum (const double *u, gint8 *q, const guint *tap, guint n)
     sum_u += u[tap[i]];
     have += q[tap[i]];
   }
-  want = (gint) round (sum_u);
+  /* a QDQ file's scale may make u huge: the saturated taps' sum bounds it */
+  want = (gint) round (CLAMP (sum_u, -127.0 * n, 127.0 * n));
   while (have != want) {
     gint d = want > have ? 1 : -1;
     gint best = -1;
@@ -110,7 +112,9 @@ cfqp_int8_quantize_conv_weights (const CfqpConvParams *cp, gboolean transpose,
 
     for (gsize t = 0; t < k; t++) {
       u[t] = cp->weight[f * k + t] / s;
-      q[t] = (gint8) CLAMP (lround (u[t]), -127, 127);
+      /* saturated before rounding: lround of a huge ratio (a QDQ file's
+       * weight far off its scale) is unspecified */
+      q[t] = (gint8) lround (CLAMP (u[t], -127.0, 127.0));
     }
     for (guint py = 0; py < sh; py++)
       for (guint px = 0; px < sw; px++) {

@@ -1,8 +1,8 @@
 /* INT8 execution (internal): the quantised program and the kernel interface.
  *
- * The arithmetic is defined in ../shared/design/quantization.md and by the
- * `ref` kernels (cfqp-int8-ref.c); every other backend matches them bit for
- * bit.  Summary:
+ * The arithmetic is defined in docs/int8-arithmetic.md and by the `ref`
+ * kernels (cfqp-int8-ref.c); every other backend matches them bit for bit.
+ * Summary:
  *   activations  uint8, x = s·(q − z)
  *   weights      int8, symmetric per output channel, [−127, 127], each
  *                filter keeping its rounded tap sum (cfqp-int8-weights.c)
@@ -11,8 +11,11 @@
  *   requant      q = clamp(z_out + rshift_round(acc·m, shift), lo, hi)
  *                m: signed 31-bit multiplier, shift in [1, 62], int64
  *                product, rounding half away from zero
- *   activations  fused as clamp bounds (ReLU, Clip) or as a second
+ *   activations  fused as clamp bounds (ReLU, Clip; ONNX's min(max(v, lo),
+ *                hi), the program never builds lo > hi) or as a second
  *                multiplier used when acc < 0 (LeakyReLU, PReLU)
+ *   refusals     multipliers outside shift 1..62, biases beyond 2^30 steps,
+ *                layers whose worst-case acc·m overflows int64
  *   add/sub/mul  each input rescaled to 2^-20 units of the output scale,
  *                summed, then one rounding shift
  *   data moves   depth-to-space, tile, resize: bytes copied, scales shared
@@ -25,6 +28,10 @@
 G_BEGIN_DECLS
 
 #define CFQP_INT8_FRAC_BITS 20
+/* A conv bias is refused beyond ±2^30 accumulator steps, a binary's
+ * constant beyond ±2^56 units of 2^-20 output steps (docs/int8-arithmetic.md). */
+#define CFQP_INT8_MAX_BIAS   1073741824.0
+#define CFQP_INT8_MAX_OFFSET 72057594037927936.0
 
 typedef struct {
   gint32 m;       /* signed; |m| in [2^30, 2^31) unless the multiplier is tiny */
@@ -45,13 +52,17 @@ cfqp_requant (gint64 acc, CfqpRequant rq)
   return cfqp_rshift_round (acc * rq.m, rq.shift);
 }
 
+/* ONNX Clip's order, min(max(v, lo), hi): hi when lo > hi (the program
+ * never builds lo > hi, so other orders give the same byte). */
 static inline guint8
 cfqp_clamp_u8 (gint64 v, gint32 lo, gint32 hi)
 {
-  return (guint8) (v < lo ? lo : (v > hi ? hi : v));
+  gint64 t = v < lo ? lo : v;
+  return (guint8) (t > hi ? hi : t);
 }
 
-/* Fixed-point form of a real multiplier; FALSE if |real| ≥ 2^30 or not finite. */
+/* Fixed-point form of a real multiplier: shift in [1, 62].  FALSE if real
+ * is not finite or |real| rounds (31-bit mantissa) to 2^30 or more. */
 gboolean cfqp_requant_from_real (double real, CfqpRequant *rq);
 
 /* Per-node quantised parameters. */

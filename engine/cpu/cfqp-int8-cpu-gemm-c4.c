@@ -116,8 +116,8 @@ c4_merge (__m512i re, __m512i ro)
 static inline C4_TARGET __m128i
 c4_clamp (__m512i v, __m512i loz, __m512i hiz, __m512i z)
 {
-  __m512i t = _mm512_min_epi32 (v, hiz);
-  t = _mm512_mask_mov_epi32 (t, _mm512_cmplt_epi32_mask (v, loz), loz);
+  /* ONNX Clip's order, as cfqp_clamp_u8 */
+  __m512i t = _mm512_min_epi32 (_mm512_max_epi32 (v, loz), hiz);
   return _mm512_cvtepi32_epi8 (_mm512_add_epi32 (t, z));
 }
 
@@ -333,14 +333,14 @@ y_requant2 (__m256i acc, __m256i mp, __m256i mn, __m256i sp, __m256i sn)
   return y_signed (_mm256_srlv_epi64 (pe, se), _mm256_srlv_epi64 (po, so), sign);
 }
 
-/* clamp in cfqp_clamp_u8's order (the lower bound wins when lo > hi), add
+/* clamp in cfqp_clamp_u8's order (ONNX Clip's: the upper bound wins when lo > hi), add
  * z, keep the low byte as ref's (guint8) cast does: 16 bytes in order */
 static inline Y_TARGET __m128i
 y_clamp_pack (__m256i r0, __m256i r1, __m256i loz, __m256i hiz, __m256i z)
 {
   const __m256i bytes = _mm256_set1_epi32 (0xff);
-  __m256i t0 = _mm256_blendv_epi8 (_mm256_min_epi32 (r0, hiz), loz, _mm256_cmpgt_epi32 (loz, r0));
-  __m256i t1 = _mm256_blendv_epi8 (_mm256_min_epi32 (r1, hiz), loz, _mm256_cmpgt_epi32 (loz, r1));
+  __m256i t0 = _mm256_min_epi32 (_mm256_max_epi32 (r0, loz), hiz);
+  __m256i t1 = _mm256_min_epi32 (_mm256_max_epi32 (r1, loz), hiz);
   __m256i p;
 
   t0 = _mm256_and_si256 (_mm256_add_epi32 (t0, z), bytes);
@@ -564,8 +564,8 @@ x_store_channel (__m128i a0, __m128i a1, CfqpRequant p, CfqpRequant n, __m128i l
     r1 = _mm_blendv_epi8 (r1, x_requant1 (a1, &rn), _mm_cmpgt_epi32 (_mm_setzero_si128 (), a1));
   }
   /* clamp in cfqp_clamp_u8's order, z, the low byte */
-  r0 = _mm_blendv_epi8 (_mm_min_epi32 (r0, hiz), loz, _mm_cmpgt_epi32 (loz, r0));
-  r1 = _mm_blendv_epi8 (_mm_min_epi32 (r1, hiz), loz, _mm_cmpgt_epi32 (loz, r1));
+  r0 = _mm_min_epi32 (_mm_max_epi32 (r0, loz), hiz);
+  r1 = _mm_min_epi32 (_mm_max_epi32 (r1, loz), hiz);
   r0 = _mm_and_si128 (_mm_add_epi32 (r0, z), bytes);
   r1 = _mm_and_si128 (_mm_add_epi32 (r1, z), bytes);
   b = _mm_packus_epi16 (_mm_packs_epi32 (r0, r1), _mm_setzero_si128 ());

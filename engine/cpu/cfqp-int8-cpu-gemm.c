@@ -58,7 +58,8 @@ requant_row (const gint32 *restrict acc, guint n, CfqpRequant pos, CfqpRequant n
     gint64 mag = p < 0 ? -p : p;
     gint64 r = (mag + (negative ? half_neg : half_pos)) >> (negative ? sh_neg : sh_pos);
     r = p < 0 ? -r : r;
-    r = r < rlo ? rlo : (r > rhi ? rhi : r);   /* cfqp_clamp_u8's order, even if lo > hi */
+    r = r < rlo ? rlo : r;                     /* cfqp_clamp_u8's order, even if lo > hi */
+    r = r > rhi ? rhi : r;
     out[x] = (guint8) (r + z);
   }
 }

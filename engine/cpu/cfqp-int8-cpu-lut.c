@@ -226,7 +226,8 @@ round_shift_nosra (gint64 x, guint shift, gint64 half)
       if (b) \
         t += ROUND (PRODUCT (b[x], zb, rb.m), rb.shift, hb); \
       v = zo + ROUND (t, CFQP_INT8_FRAC_BITS, hf); \
-      o[x] = (guint8) (v < lo ? lo : (v > hi ? hi : v)); \
+      v = v < lo ? lo : v;                     /* cfqp_clamp_u8's order */ \
+      o[x] = (guint8) (v > hi ? hi : v); \
     } \
   }
 
@@ -255,7 +256,7 @@ lut32_eight (const guint8 *a, const guint8 *b, const gint32 *ta, const gint32 *t
   t = _mm256_add_epi32 (t, _mm256_add_epi32 (h, _mm256_srai_epi32 (t, 31)));
   t = _mm256_srai_epi32 (t, CFQP_INT8_FRAC_BITS);
   /* cfqp_clamp_u8's order, then z and the low byte */
-  t = _mm256_blendv_epi8 (_mm256_min_epi32 (t, hiz), loz, _mm256_cmpgt_epi32 (loz, t));
+  t = _mm256_min_epi32 (_mm256_max_epi32 (t, loz), hiz);   /* cfqp_clamp_u8's order */
   return _mm256_and_si256 (_mm256_add_epi32 (t, z), _mm256_set1_epi32 (0xff));
 }
 

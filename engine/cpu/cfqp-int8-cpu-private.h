@@ -29,6 +29,7 @@ typedef enum {
   CFQP_INT8_CPU_GEMM_C4,     /* pixel lanes (where the ISA level has them; else as DOT) */
   CFQP_INT8_CPU_GEMM_ORC,    /* ORC multiply-accumulate rows (no ORC: as NATIVE) */
   CFQP_INT8_CPU_GEMM_NATIVE, /* C4 where the CPU has it, else DOT */
+  CFQP_INT8_CPU_GEMM_N_KINDS /* tests run every kind below this: add new kinds above */
 } CfqpInt8CpuGemmKind;
 
 CfqpInt8CpuPacked *cfqp_int8_cpu_conv_pack (const CfqpNode *node, const CfqpInt8Node *q);

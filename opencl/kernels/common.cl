@@ -29,7 +29,8 @@ act_apply (float v, int c, int kind, float alpha, float lo, float hi,
     case ACT_PRELU:
       return v >= 0.f ? v : v * slopes[n_slopes == 1 ? 0 : c];
     case ACT_CLIP:
-      return v < lo ? lo : (v > hi ? hi : v);
+      v = v < lo ? lo : v;   /* ONNX's order: hi everywhere when lo > hi */
+      return v > hi ? hi : v;
     default:
       return v;
   }

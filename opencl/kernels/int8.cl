@@ -19,7 +19,8 @@ requant (long acc, int2 rq)
 inline uchar
 clamp_u8 (long v, int lo, int hi)
 {
-  return (uchar) (v < lo ? lo : (v > hi ? hi : v));
+  long t = v < lo ? lo : v;   /* ONNX Clip's order, as cfqp_clamp_u8 */
+  return (uchar) (t > hi ? hi : t);
 }
 
 #define REQUANT_ARGS __global const int2 *rq_pos, __global const int2 *rq_neg, \

@@ -7,6 +7,9 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <gio/gio.h>
 
 #define HASH "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define OTHER_HASH "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
@@ -232,6 +235,159 @@ test_missing_file (void)
   g_assert_error (err, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_IO);
 }
 
+/* Hostile calibration files on disk: each refused with a message that says
+ * why, quickly, without reading more than the cap.  The caller keeps the
+ * calibration it had (cfqp_calibration_load returns NULL and changes
+ * nothing). */
+static void
+load_refused (const char *path, gint code, const char *needle)
+{
+  g_autoptr (GError) err = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+  g_autoptr (CfqpCalibration) c = cfqp_calibration_load (path, NULL, &err);
+
+  g_assert_null (c);
+  g_assert_error (err, CFQP_CALIB_ERROR, code);
+  g_test_message ("%s: refused in %.1f ms: %s", path, (g_get_monotonic_time () - t0) / 1e3,
+      err->message);
+  g_assert_nonnull (strstr (err->message, needle));
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 2 * G_USEC_PER_SEC);
+}
+
+static void
+on_alarm (int sig)
+{
+  g_error ("a FIFO as calibration file blocked the load");
+}
+
+static void
+test_hostile_files (void)
+{
+  g_autoptr (CfqpCalibration) good = make_calib ();
+  g_autofree char *json = cfqp_calibration_to_json (good, NULL);
+  g_autofree char *dir = g_dir_make_tmp ("cfqp-calib-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "c.json", NULL);
+  g_autofree char *fifo = g_build_filename (dir, "fifo", NULL);
+  g_autofree char *padded = NULL;
+  struct {
+    const char *from, *to, *needle;
+  } scales[] = {
+    { "\"scale\" : 0.0123", "\"scale\" : 1e-300, \"x\" : 0.0123", "scale 1e-300 is outside" },
+    { "\"scale\" : 0.0123", "\"scale\" : 1e300, \"x\" : 0.0123", "scale 1e+300 is outside" },
+    { "\"scale\" : 0.0123", "\"scale\" : -0.5, \"x\" : 0.0123", "scale -0.5 is not a finite" },
+    { "\"scale\" : 0.0123", "\"scale\" : 0, \"x\" : 0.0123", "scale 0 is not a finite" },
+    { "\"scale\" : 0.0123", "\"scale\" : 1e999, \"x\" : 0.0123", "scale inf is not" },
+  };
+  FILE *f;
+
+  g_assert_nonnull (dir);
+  /* the good file loads */
+  g_assert_true (g_file_set_contents (path, json, -1, NULL));
+  {
+    g_autoptr (GError) err = NULL;
+    g_autoptr (CfqpCalibration) c = cfqp_calibration_load (path, NULL, &err);
+    g_assert_no_error (err);
+  }
+  /* empty, blanks only, truncated */
+  g_assert_true (g_file_set_contents (path, "", 0, NULL));
+  load_refused (path, CFQP_CALIB_ERROR_FORMAT, "the file is empty");
+  g_assert_true (g_file_set_contents (path, " \n\t\n", -1, NULL));
+  load_refused (path, CFQP_CALIB_ERROR_FORMAT, "not a calibration: empty");
+  g_assert_true (g_file_set_contents (path, json, strlen (json) / 3, NULL));
+  load_refused (path, CFQP_CALIB_ERROR_PARSE, "not valid JSON (truncated?)");
+  /* huge: a sparse file over the cap is refused unread, a valid one padded
+   * past the cap too; padded to just under the cap it loads */
+  f = fopen (path, "w");
+  g_assert_nonnull (f);
+  g_assert_cmpint (ftruncate (fileno (f), (off_t) 2 << 30), ==, 0);
+  fclose (f);
+  load_refused (path, CFQP_CALIB_ERROR_IO, "4194304-byte limit");
+  padded = g_malloc (CFQP_CALIBRATION_MAX_BYTES + 2);
+  memset (padded, ' ', CFQP_CALIBRATION_MAX_BYTES + 1);
+  memcpy (padded, json, strlen (json));
+  g_assert_true (g_file_set_contents (path, padded, CFQP_CALIBRATION_MAX_BYTES + 1, NULL));
+  load_refused (path, CFQP_CALIB_ERROR_IO, "(4 MiB; calibrations are ~2 kB)");
+  g_assert_true (g_file_set_contents (path, padded, CFQP_CALIBRATION_MAX_BYTES, NULL));
+  {
+    g_autoptr (GError) err = NULL;
+    g_autoptr (CfqpCalibration) c = cfqp_calibration_load (path, NULL, &err);
+    g_assert_no_error (err);
+  }
+  /* not regular files: /dev/zero (read until memory ran out), a directory,
+   * a FIFO with no writer (blocked for ever) */
+  load_refused ("/dev/zero", CFQP_CALIB_ERROR_IO, "not a regular file");
+  load_refused (dir, CFQP_CALIB_ERROR_IO, "not a regular file");
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  signal (SIGALRM, on_alarm);
+  alarm (10);
+  load_refused (fifo, CFQP_CALIB_ERROR_IO, "not a regular file");
+  alarm (0);
+  /* scales: 1e-300 is not "scale 0", 1e300 not "inf" */
+  for (guint i = 0; i < G_N_ELEMENTS (scales); i++) {
+    g_autofree char *bad = edited (scales[i].from, scales[i].to);
+    g_assert_true (g_file_set_contents (path, bad, -1, NULL));
+    load_refused (path, CFQP_CALIB_ERROR_INVALID, scales[i].needle);
+  }
+  g_unlink (fifo);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+/* A real calibration loaded for another model (a wrong hash): refused
+ * with the mismatch, naming both hashes. */
+static void
+test_wrong_hash_file (void)
+{
+  const char *data = g_getenv ("CFQP_TEST_DATA");
+  g_autofree char *root = g_path_get_dirname (data ? data : ".");
+  g_autofree char *calib = g_build_filename (root, "..", "models", "abpn-x2.calib.json", NULL);
+  g_autofree char *other = g_build_filename (root, "..", "models", "xlsr-x2.onnx", NULL);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (CfqpModel) model = NULL;
+  g_autoptr (CfqpCalibration) c = NULL;
+
+  if (!data || !g_file_test (calib, G_FILE_TEST_EXISTS)) {
+    g_test_skip ("no shipped models next to $CFQP_TEST_DATA");
+    return;
+  }
+  model = cfqp_model_new_from_file (other, &err);
+  g_assert_no_error (err);
+  c = cfqp_calibration_load (calib, model, &err);
+  g_assert_null (c);
+  g_assert_error (err, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_MODEL_MISMATCH);
+  g_test_message ("refused: %s", err->message);
+  g_assert_nonnull (strstr (err->message, "not for this model"));
+}
+
+/* cfqp_read_regular_file at its limit: max_size bytes read, one more refused. */
+static void
+test_read_regular_file (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("cfqp-read-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "f", NULL);
+  g_autoptr (GError) err = NULL;
+  char *data = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_set_contents (path, "0123456789", 10, NULL));
+  g_assert_true (cfqp_read_regular_file (path, 10, &data, &len, &err));
+  g_assert_no_error (err);
+  g_assert_cmpuint (len, ==, 10);
+  g_assert_cmpstr (data, ==, "0123456789");
+  g_free (data);
+  g_assert_false (cfqp_read_regular_file (path, 9, &data, &len, &err));
+  g_assert_error (err, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE);
+  g_assert_nonnull (strstr (err->message, "9-byte limit"));
+  g_clear_error (&err);
+  g_assert_false (cfqp_read_regular_file ("/dev/null", 10, &data, &len, &err));
+  g_assert_error (err, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE);
+  g_clear_error (&err);
+  g_assert_false (cfqp_read_regular_file ("/nonexistent/f", 10, &data, &len, &err));
+  g_assert_error (err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 /* A folder that is not one: the save fails with an error. */
 static void
 test_unwritable (void)
@@ -321,6 +477,9 @@ main (int argc, char **argv)
   g_test_add_func ("/calib/file/corrupt", test_corrupt);
   g_test_add_func ("/calib/file/mismatch", test_mismatch);
   g_test_add_func ("/calib/file/missing", test_missing_file);
+  g_test_add_func ("/calib/file/hostile-files", test_hostile_files);
+  g_test_add_func ("/calib/file/read-regular-file", test_read_regular_file);
+  g_test_add_func ("/calib/file/wrong-hash-file", test_wrong_hash_file);
   g_test_add_func ("/calib/file/unwritable", test_unwritable);
   g_test_add_func ("/calib/file/atomic", test_atomic);
   g_test_add_func ("/calib/file/settings-validate", test_settings_validate);

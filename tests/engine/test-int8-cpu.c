@@ -1,12 +1,16 @@
 /* The `cpu` INT8 kernel set against `ref`, byte for byte: every kernel on
  * random and image data over odd sizes, channel counts off the vector
  * width, strides, dilation, groups, every fused activation and extreme
- * zero points; each micro-kernel variant of every ISA level the CPU runs
- * under the CFQP_MAX_CPU_ISA cap (the c4 conv kernels' requantising
- * epilogues included, on exact rounding ties) against the integer formula;
- * the ORC pixel adapters against the C ones; a whole ABPN-like network
- * through cfqp_runner_run_packed, and every shipped model with its
- * calibration.  meson runs it once per level (tests/engine/meson.build). */
+ * zero points (the cpu set runs ref's own loop for conv transposes,
+ * space-to-depth and overflow-prone convs: those cases only check that it
+ * still does; the OpenCL kernels for them are compared with ref in
+ * test-int8-backends.c); each micro-kernel variant of every ISA level the
+ * CPU runs under the CFQP_MAX_CPU_ISA cap (the c4 conv kernels'
+ * requantising epilogues included, on exact rounding ties) against the
+ * integer formula; the ORC pixel adapters against the C ones; a whole
+ * ABPN-like network through cfqp_runner_run_packed, and every shipped model
+ * with its calibration.  meson runs it once per level
+ * (tests/engine/meson.build). */
 #include "cfqp-calib.h"
 #include "cfqp-int8-cpu-config.h"
 #include "cfqp-int8-cpu-gemm.h"
@@ -385,7 +389,7 @@ build_cases (void)
     add_conv (32, 32, 65, 4, 1, 1, 1, 4, CFQP_ACT_NONE, 2, FALSE);
     add_conv (28, 28, 66, 4, 3, 2, 1, 28, CFQP_ACT_RELU, 1, FALSE);
   }
-  /* conv transpose */
+  /* conv transpose: the cpu set runs ref's kernel (ref against ref here) */
   add_conv (4, 3, 11, 7, 3, 2, 1, 1, CFQP_ACT_NONE, 0, TRUE);
   add_conv (5, 5, 3, 1, 3, 1, 1, 1, CFQP_ACT_RELU, 0, TRUE);
 
@@ -425,6 +429,7 @@ build_cases (void)
         g_snprintf (c->name, sizeof c->name, "/int8-cpu/depth-to-space/%u/%s/%u", b,
             mode ? "dcr" : "crd", widths[j]);
       }
+  /* the cpu set runs ref's loop (ref against ref here) */
   c = add_case (CFQP_OP_SPACE_TO_DEPTH, 3, 12, 1, 10, 6);
   c->variant = 4;
   g_snprintf (c->name, sizeof c->name, "/int8-cpu/space-to-depth");
@@ -530,8 +535,10 @@ test_plan (void)
   g_assert_cmpuint (shapes, ==, 3);
 }
 
-/* A conv whose int32 sum could overflow goes to the ref kernel, and still
- * gives ref's bytes. */
+/* A conv whose int32 sum could overflow goes to the ref kernel (the packed
+ * kernel's name says so).  The cpu set then runs ref's own function, so the
+ * byte comparison below only guards against a later guard that routes such
+ * a layer elsewhere; it cannot see an arithmetic bug in ref. */
 static void
 test_overflow_guard (void)
 {
@@ -551,11 +558,13 @@ test_overflow_guard (void)
   node->out_channels = tc.out_c;
   node->output = cfqp_graph_add_value (g, "out", tc.out_c, 0);
   setup_node (node, &tc, rand);
-  /* every weight at full scale, a bias near the int32 limit */
+  /* every weight at full scale, a bias of ~1.04e9 accumulator steps (the
+   * input is the pixel grid, 1/255; weight scale 0.5/127): under the 2^30
+   * a bias may hold, over 2^31 with the taps' 1.19e9 */
   for (gsize e = 0; e < (gsize) 4 * 4096 * 9; e++)
     node->p.conv.weight[e] = e % 2 ? 0.5f : 0.49f;
   for (guint oc = 0; oc < 4; oc++)
-    node->p.conv.bias[oc] = 1e6f;
+    node->p.conv.bias[oc] = 16000.f;
   g->output = 0;
   table = g_new (CfqpQParams, 2);
   table[0] = (CfqpQParams) { 1.f, 255 };

@@ -48,6 +48,21 @@ test_requant_from_real (void)
   g_assert_cmpint (cfqp_requant (G_MAXINT32, rq), ==, 0);
   g_assert_false (cfqp_requant_from_real (2e9, &rq));
   g_assert_false (cfqp_requant_from_real (NAN, &rq));
+  /* just under 2^30: the mantissa rounds up to 2^31, which would leave
+   * shift 0 (and a shift by −1 in cfqp_rshift_round): refused */
+  g_assert_false (cfqp_requant_from_real (1073741824.0 - 0.1, &rq));
+  g_assert_false (cfqp_requant_from_real (-(1073741824.0 - 0.2), &rq));
+  g_assert_true (cfqp_requant_from_real (1073741824.0 - 0.5, &rq));
+  g_assert_cmpint (rq.shift, ==, 1);
+  g_assert_cmpint (cfqp_requant (1, rq), ==, 1073741824);   /* 2^30 − 0.5, rounded away */
+  /* every accepted multiplier has shift in [1, 62] */
+  for (guint i = 0; i < n; i++) {
+    double real = ldexp (g_rand_double_range (rand, -1, 1), g_rand_int_range (rand, -70, 31));
+    if (cfqp_requant_from_real (real, &rq)) {
+      g_assert_cmpuint (rq.shift, >=, 1);
+      g_assert_cmpuint (rq.shift, <=, 62);
+    }
+  }
 
   /* against double rounding: never more than 1 off, nearly always exact */
   for (guint i = 0; i < n; i++) {
@@ -72,6 +87,155 @@ test_clamp_u8 (void)
   g_assert_cmpuint (cfqp_clamp_u8 (300, 0, 255), ==, 255);
   g_assert_cmpuint (cfqp_clamp_u8 (12, 17, 255), ==, 17);
   g_assert_cmpuint (cfqp_clamp_u8 (200, 0, 180), ==, 180);
+  /* ONNX Clip: min(max(v, lo), hi), so hi everywhere when lo > hi */
+  g_assert_cmpuint (cfqp_clamp_u8 (5, 200, 100), ==, 100);
+  g_assert_cmpuint (cfqp_clamp_u8 (150, 200, 100), ==, 100);
+  g_assert_cmpuint (cfqp_clamp_u8 (250, 200, 100), ==, 100);
+}
+
+/* A one-conv graph (3 → oc channels, k×k) whose output keeps its table
+ * entry: the graph output is the input value. */
+static CfqpGraph *
+lone_conv_graph (guint ic, guint oc, guint k, CfqpNode **node)
+{
+  CfqpGraph *g = cfqp_graph_new ();
+  CfqpNode *n;
+  gsize nw = (gsize) oc * ic * k * k;
+
+  cfqp_graph_add_value (g, "input", ic, -1);
+  n = cfqp_graph_add_node (g, CFQP_OP_CONV, "conv");
+  n->n_inputs = 1;
+  n->inputs = g_new0 (guint, 1);
+  n->out_channels = oc;
+  n->output = cfqp_graph_add_value (g, "out", oc, 0);
+  g->output = 0;
+  n->p.conv = (CfqpConvParams) { 0 };
+  n->p.conv.kernel_h = n->p.conv.kernel_w = k;
+  n->p.conv.stride_h = n->p.conv.stride_w = n->p.conv.dilation_h = n->p.conv.dilation_w = 1;
+  n->p.conv.groups = 1;
+  n->p.conv.in_channels = ic;
+  n->p.conv.out_channels = oc;
+  n->p.conv.weight = g_new (float, nw);
+  for (gsize e = 0; e < nw; e++)
+    n->p.conv.weight[e] = e % 3 ? 0.5f : -0.5f;
+  n->p.conv.bias = g_new0 (float, oc);
+  *node = n;
+  return g;
+}
+
+/* The issue's hostile layer: 4096 channels × 31×31 taps of full-scale
+ * weights could accumulate 2^37, whose product with a 31-bit multiplier
+ * overflows int64 (UBSan: signed overflow in ref).  Refused when the
+ * program is built; a 3×3 of the same channels is not. */
+static void
+test_acc_overflow_refused (void)
+{
+  static const guint ks[] = { 31, 3 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (ks); i++) {
+    CfqpNode *n;
+    CfqpGraph *g = lone_conv_graph (4096, 1, ks[i], &n);
+    CfqpQParams table[2] = { { 1.f / 255.f, 0 }, { 1.f / 255.f, 128 } };
+    g_autoptr (GError) error = NULL;
+    CfqpInt8Program *prog = cfqp_int8_program_new (g, table, &error);
+
+    if (ks[i] == 31) {
+      g_assert_null (prog);
+      g_assert_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, "too much to requantise exactly in 64 bits"));
+    } else {
+      g_assert_no_error (error);
+      cfqp_int8_program_free (prog);
+    }
+    cfqp_graph_free (g);
+  }
+}
+
+/* A bias of more than 2^30 accumulator steps was saturated silently:
+ * refused, naming the channel; 2^29 steps is kept exactly. */
+static void
+test_bias_range (void)
+{
+  static const double steps[] = { 3e9, -2e9, 536870912.0 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++) {
+    CfqpNode *n;
+    CfqpGraph *g = lone_conv_graph (3, 2, 1, &n);
+    CfqpQParams table[2] = { { 1.f / 255.f, 0 }, { 1.f, 128 } };
+    double acc_scale = (1.0 / 255.0) * (double) (float) (0.5 / 127.0);
+    g_autoptr (GError) error = NULL;
+    CfqpInt8Program *prog;
+
+    table[0].scale = 1.f / 255.f;
+    n->p.conv.bias[1] = (float) (steps[i] * acc_scale);
+    prog = cfqp_int8_program_new (g, table, &error);
+    if (fabs (steps[i]) > 1073741824.0) {
+      g_assert_null (prog);
+      g_assert_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, "output channel 1"));
+      g_assert_nonnull (strstr (error->message, "2^30"));
+    } else {
+      g_assert_no_error (error);
+      g_assert_cmpfloat (fabs (prog->nodes[0].bias[1] - steps[i]), <=, 64);
+      cfqp_int8_program_free (prog);
+    }
+    cfqp_graph_free (g);
+  }
+}
+
+/* Clip with min > max (ONNX: everything becomes max): the program's bounds
+ * collapse onto hi, so every backend's clamp gives hi; FP32 likewise. */
+static void
+test_clip_min_over_max (void)
+{
+  CfqpNode *n;
+  CfqpGraph *g = lone_conv_graph (3, 2, 1, &n);
+  CfqpQParams table[2] = { { 1.f / 255.f, 0 }, { 1.f / 255.f, 10 } };
+  g_autoptr (GError) error = NULL;
+  CfqpInt8Program *prog;
+  float row[5] = { -1.f, 0.1f, 0.3f, 0.7f, NAN };
+  CfqpF32View v = { row, 1, 1, 5, 5, 5 };
+  CfqpNode act = { 0 };
+
+  n->act = (CfqpActivation) { CFQP_ACT_CLIP, 0, 0.6f, 0.2f, NULL, 0 };
+  prog = cfqp_int8_program_new (g, table, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (prog->nodes[0].hi, ==, 10 + 51);
+  g_assert_cmpint (prog->nodes[0].lo, ==, prog->nodes[0].hi);
+  cfqp_int8_program_free (prog);
+  cfqp_graph_free (g);
+
+  act.op = CFQP_OP_ACTIVATION;
+  act.n_inputs = 1;
+  act.out_channels = 1;
+  act.act = (CfqpActivation) { CFQP_ACT_CLIP, 0, 0.6f, 0.2f, NULL, 0 };
+  cfqp_f32_ops[CFQP_OP_ACTIVATION] (&act, &v, &v, 0, 1);
+  for (guint x = 0; x < 4; x++)
+    g_assert_cmpfloat (row[x], ==, 0.2f);
+  g_assert_true (isnan (row[4]));   /* NaN stays NaN, as before */
+}
+
+/* A QDQ file's weight scale far below its weights: lround of ratios of
+ * 1e30 was unspecified; the taps saturate at ±127 instead, and the tap
+ * sum stays in range. */
+static void
+test_weight_ratio_saturates (void)
+{
+  CfqpConvParams cp = { 0 };
+  float w[9] = { 1.f, -1.f, 0.f, 3.f, -3.f, 0.f, 1.f, 1.f, -1.f };
+  double wscale[1] = { 1e-32 };
+  gint8 q[9];
+
+  cp.kernel_h = cp.kernel_w = 3;
+  cp.stride_h = cp.stride_w = cp.dilation_h = cp.dilation_w = 1;
+  cp.groups = 1;
+  cp.in_channels = cp.out_channels = 1;
+  cp.weight = w;
+  g_assert_true (cfqp_int8_quantize_conv_weights (&cp, FALSE, wscale, q));
+  for (guint t = 0; t < 9; t++)
+    g_assert_cmpint (q[t], ==, w[t] > 0 ? 127 : (w[t] < 0 ? -127 : 0));
 }
 
 /* --- one op against fake-quant float ------------------------------------ */
@@ -549,6 +713,10 @@ main (int argc, char **argv)
   g_test_add_func ("/int8/rshift-round", test_rshift_round);
   g_test_add_func ("/int8/requant-from-real", test_requant_from_real);
   g_test_add_func ("/int8/clamp", test_clamp_u8);
+  g_test_add_func ("/int8/acc-overflow-refused", test_acc_overflow_refused);
+  g_test_add_func ("/int8/bias-range", test_bias_range);
+  g_test_add_func ("/int8/clip-min-over-max", test_clip_min_over_max);
+  g_test_add_func ("/int8/weight-ratio-saturates", test_weight_ratio_saturates);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
     g_autofree char *path = g_strdup_printf ("/int8/op/%s", cases[i].name);
     g_test_add_data_func (path, &cases[i], test_op_case);

@@ -1,6 +1,9 @@
 /* libFuzzer target: calibration files (cfqp_calibration_new_from_json).
  * What loads must survive a write/read round trip unchanged, and load
- * against a model (tiny-x2) without crashing whatever the verdict. */
+ * against a model (tiny-x2) without crashing whatever the verdict; what
+ * the model accepts builds an INT8 program (or is refused with an error)
+ * and runs a 5×3 frame on the ref kernels, so that hostile scales and
+ * zero points go through the requantisation under UBSan. */
 #include "cfqp-calib.h"
 
 #include <string.h>
@@ -58,6 +61,28 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
     g_autofree CfqpQParams *qp = NULL;
     if (cfqp_calibration_check_model (calib, tiny_model (), &err3))
       qp = cfqp_calibration_to_qparams (calib, tiny_model (), NULL);
+    if (qp) {
+      CfqpRunnerOptions opts = CFQP_RUNNER_OPTIONS_INIT;
+      g_autoptr (GError) err4 = NULL;
+      g_autoptr (CfqpRunner) runner = NULL;
+      const CfqpPackedLayout rgb = { 3, 0, 1, 2, -1 };
+      guint8 in[5 * 3 * 3], out[10 * 6 * 3];
+
+      opts.precision = CFQP_PRECISION_INT8;
+      opts.backend = CFQP_BACKEND_REF;
+      opts.n_threads = 1;
+      opts.qparams = qp;
+      runner = cfqp_runner_new (tiny_model (), &opts, &err4);
+      if (!runner) {
+        if (!err4 || !err4->message || !*err4->message)
+          __builtin_trap ();
+      } else if (cfqp_model_get_scale (tiny_model ()) == 2) {
+        for (guint k = 0; k < sizeof in; k++)
+          in[k] = (guint8) (k * 37);
+        if (!cfqp_runner_run_packed (runner, &rgb, in, 15, 5, 3, out, 30, &err4))
+          __builtin_trap ();
+      }
+    }
   }
   return 0;
 }
