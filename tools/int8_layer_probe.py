@@ -108,6 +108,8 @@ class QDQ:
                     w, b = self.fw[name]
                 pads = attr(n, "pads", [0, 0, 0, 0])
                 xin = env[n.input[0]]
+                if pre is not None:
+                    pre[name + "/in"] = xin
                 xin = F.pad(xin, (pads[1], pads[3], pads[0], pads[2]))
                 kw = dict(stride=tuple(attr(n, "strides", [1, 1])),
                           dilation=tuple(attr(n, "dilations", [1, 1])), groups=attr(n, "group", 1))
