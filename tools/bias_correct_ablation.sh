@@ -9,7 +9,8 @@
 # engine's QDQ export with the shipped calibration), and for its copy with
 # GPTQ-rounded int8 weights (tools/gptq_weights.py, same RD).
 #
-#   bash tools/bias_correct_ablation.sh [BUILD_DIR] MODEL...   (e.g. xlsr-x2 bicubicpp-x2)
+#   bash tools/bias_correct_ablation.sh BUILD_DIR MODEL...   (e.g. xlsr-x2 bicubicpp-x2)
+#   VARIANTS="none gptq" bash tools/bias_correct_ablation.sh …   (a subset)
 #
 # Outputs go to tools/.cache/bias-correct/ (a finished step is not redone);
 # one table row per model × variant; Δ and PSNR(INT8, FP32) are against the
@@ -19,6 +20,7 @@ cd "$(dirname "$0")/.."
 build=$1
 shift
 out=tools/.cache/bias-correct
+variants=${VARIANTS:-none weights all gptq}
 mkdir -p "$out"
 for m in "$@"; do
   s=${m##*-x}; s=${s%%[!0-9]*}
@@ -28,12 +30,13 @@ for m in "$@"; do
       --calib "models/$m.calib.json" --out "$out/$m-qdq.onnx" > /dev/null
   cmp -s "models/$m.onnx" "$out/$m-none.onnx" || cp "models/$m.onnx" "$out/$m-none.onnx"
   for mode in weights all; do
+    case " $variants " in *" $mode "*) ;; *) continue ;; esac
     [ -f "$out/$m-$mode.onnx" ] || /usr/bin/python3 tools/bias_correct.py --model "models/$m.onnx" --qdq "$out/$m-qdq.onnx" \
         --rd "$ev/rd-matched.txt" --mode $mode --out "$out/$m-$mode.onnx" > /dev/null
   done
-  [ -f "$out/$m-gptq.onnx" ] || /usr/bin/python3 tools/gptq_weights.py --model "models/$m.onnx" \
+  [[ " $variants " != *" gptq "* ]] || [ -f "$out/$m-gptq.onnx" ] || /usr/bin/python3 tools/gptq_weights.py --model "models/$m.onnx" \
       --qdq "$out/$m-qdq.onnx" --rd "$ev/rd-matched.txt" --out "$out/$m-gptq.onnx" > /dev/null
-  for variant in none weights all gptq; do
+  for variant in $variants; do
     for v in val-photos val-photos-sat; do
       f="$out/$m-$variant-$v.jsonl"
       [ -s "$f" ] && [ "$f" -nt "$out/$m-$variant.onnx" ] && continue
@@ -44,11 +47,11 @@ for m in "$@"; do
     done
   done
 done
-/usr/bin/python3 - "$out" "$@" <<'EOF'
+/usr/bin/python3 - "$out" "$variants" "$@" <<'EOF'
 import json, sys
 import numpy as np
 from PIL import Image
-out, models = sys.argv[1], sys.argv[2:]
+out, variants, models = sys.argv[1], sys.argv[2].split(), sys.argv[3:]
 def rows(m, variant, v):
     return [json.loads(l) for l in open("%s/%s-%s-%s.jsonl" % (out, m, variant, v))
             if l.startswith("{") and '"method"' in l]
@@ -70,7 +73,7 @@ def q(m, variant, v):
 print("| model | technique | INT8 − FP32, plain | saturated | PSNR(INT8, FP32), plain / saturated |")
 print("|---|---|---|---|---|")
 for m in models:
-    for variant in ("none", "weights", "all", "gptq"):
+    for variant in variants:
         d = [mean(rows(m, variant, v), "int8") - mean(rows(m, "none", v), "fp32")
              for v in ("val-photos", "val-photos-sat")]
         print("| %s | %s | %+.3f dB | %+.3f dB | %.2f / %.2f dB |" % (
