@@ -7,7 +7,8 @@
 # shipped and for its bias-corrected copies (tools/bias_correct.py, modes
 # weights and all, computed from the same RD through the FP32 model and the
 # engine's QDQ export with the shipped calibration), and for its copy with
-# GPTQ-rounded int8 weights (tools/gptq_weights.py, same RD).
+# GPTQ-rounded int8 weights (tools/gptq_weights.py, same RD; gptq-sat: the
+# RD plus its copies at exposure ×1.6, only with VARIANTS naming it).
 #
 #   bash tools/bias_correct_ablation.sh BUILD_DIR MODEL...   (e.g. xlsr-x2 bicubicpp-x2)
 #   VARIANTS="none gptq" bash tools/bias_correct_ablation.sh …   (a subset)
@@ -36,6 +37,9 @@ for m in "$@"; do
   done
   [[ " $variants " != *" gptq "* ]] || [ -f "$out/$m-gptq.onnx" ] || /usr/bin/python3 tools/gptq_weights.py --model "models/$m.onnx" \
       --qdq "$out/$m-qdq.onnx" --rd "$ev/rd-matched.txt" --out "$out/$m-gptq.onnx" > /dev/null
+  [[ " $variants " != *" gptq-sat "* ]] || [ -f "$out/$m-gptq-sat.onnx" ] ||
+      /usr/bin/python3 tools/gptq_weights.py --model "models/$m.onnx" --qdq "$out/$m-qdq.onnx" \
+      --rd "$ev/rd-matched.txt" --add-gain 1.6 --out "$out/$m-gptq-sat.onnx" > /dev/null
   for variant in $variants; do
     for v in val-photos val-photos-sat; do
       f="$out/$m-$variant-$v.jsonl"

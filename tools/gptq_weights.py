@@ -50,10 +50,15 @@ def main():
     ap.add_argument("--qdq", required=True)
     ap.add_argument("--rd", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--add-gain", type=float, default=0,
+                    help="also fit on every RD image at this exposure gain (bytes, clipped): "
+                    "saturated highlights that a dim or matched RD lacks")
     args = ap.parse_args()
     torch.set_num_threads(1)
     net = QDQ(args.qdq, args.model)
     rd = [load(l.strip()) for l in open(args.rd) if l.strip()]
+    if args.add_gain:
+        rd += [torch.clamp(rhaz(x * 255 * args.add_gain), 0, 255) / 255 for x in rd]
     convs = {n.output[0]: n for n in net.nodes if n.op_type == "Conv"}
     new_w = {}
     with torch.no_grad():
