@@ -12,6 +12,7 @@ Writes, for one scale:
                  issue's "validation photos", smooth parts included
   val-sat.txt    the saturated variant: HR × 1.6 clipped to [0,1] (an
                  overexposed camera frame), LR made from that
+  val-photos-sat.txt  the whole validation photos, saturated the same way
   rd-matched.txt calibration crops (LR 64×64) from the training photos
   rd-dim.txt     the same crops at exposure × 0.45: a camera in a dark room
                  before the lights go on (the mismatched RD)
@@ -74,13 +75,14 @@ def main():
     out = os.path.join(fetch_photos.TOOLS, ".cache", "eval", "x%d" % s)
     os.makedirs(out, exist_ok=True)
 
-    val, val_sat, photos = [], [], []
+    val, val_sat, photos, photos_sat = [], [], [], []
     for name in split["val"]:
         hr = Image.open(fetch_photos.pair_path(name, "hr")).convert("RGB")
-        base = os.path.join(out, "%s-photo" % name)
-        save_ppm(hr, base + "-hr.ppm")
-        save_ppm(fetch_photos.make_lr(hr, s), base + "-lr.ppm")
-        photos.append("%s-lr.ppm %s-hr.ppm" % (base, base))
+        for tag, img, lst in (("", hr, photos), ("-sat", gain(hr, SAT_GAIN), photos_sat)):
+            base = os.path.join(out, "%s-photo%s" % (name, tag))
+            save_ppm(img, base + "-hr.ppm")
+            save_ppm(fetch_photos.make_lr(img, s), base + "-lr.ppm")
+            lst.append("%s-lr.ppm %s-hr.ppm" % (base, base))
         for k, (x, y) in enumerate(detail_windows(hr, 2, HR_CROP)):
             crop = hr.crop((x, y, x + HR_CROP, y + HR_CROP))
             for tag, img, lst in (("", crop, val), ("-sat", gain(crop, SAT_GAIN), val_sat)):
@@ -103,7 +105,8 @@ def main():
             save_ppm(img, p)
             lst.append(p)
 
-    for fname, lines in (("val.txt", val), ("val-photos.txt", photos), ("val-sat.txt", val_sat),
+    for fname, lines in (("val.txt", val), ("val-photos.txt", photos),
+                         ("val-photos-sat.txt", photos_sat), ("val-sat.txt", val_sat),
                          ("rd-matched.txt", matched), ("rd-dim.txt", dim)):
         with open(os.path.join(out, fname), "w") as f:
             f.write("\n".join(lines) + "\n")
