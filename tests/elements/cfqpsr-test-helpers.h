@@ -56,20 +56,6 @@ make_input (const GstVideoInfo * info, gsize stride, guint seed)
   return buf;
 }
 
-static inline CfqpPackedLayout
-layout_from_format_info (const GstVideoFormatInfo * finfo)
-{
-  CfqpPackedLayout l;
-
-  l.pixel_stride = GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, 0);
-  l.r = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, GST_VIDEO_COMP_R);
-  l.g = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, GST_VIDEO_COMP_G);
-  l.b = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, GST_VIDEO_COMP_B);
-  l.a = GST_VIDEO_FORMAT_INFO_HAS_ALPHA (finfo) ?
-      (gint) GST_VIDEO_FORMAT_INFO_POFFSET (finfo, GST_VIDEO_COMP_A) : -1;
-  return l;
-}
-
 /* Runs the engine directly on in and checks that out holds the same R, G, B
  * (and alpha) bytes.  Padding bytes (x of RGBx) are not part of the contract. */
 static inline void

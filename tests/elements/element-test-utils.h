@@ -8,6 +8,8 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
+#include <gst/video/video.h>
+#include "cfqp-engine.h"
 #include "cfqp-calib.h"
 
 /* tests/data/elements/tiny-x<scale>.onnx (see make-test-models.py) */
@@ -139,4 +141,31 @@ element_test_make_calibration (guint scale, gboolean clip_free, guint seed, gflo
   cfqp_model_unref (model);
   g_free (mpath);
   return calib;
+}
+
+/* The byte offsets of a packed RGB format, as the engine takes them. */
+static inline CfqpPackedLayout
+layout_from_format_info (const GstVideoFormatInfo * finfo)
+{
+  CfqpPackedLayout l;
+
+  l.pixel_stride = GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, 0);
+  l.r = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, GST_VIDEO_COMP_R);
+  l.g = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, GST_VIDEO_COMP_G);
+  l.b = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, GST_VIDEO_COMP_B);
+  l.a = GST_VIDEO_FORMAT_INFO_HAS_ALPHA (finfo) ?
+      (gint) GST_VIDEO_FORMAT_INFO_POFFSET (finfo, GST_VIDEO_COMP_A) : -1;
+  return l;
+}
+
+/* A converter without dithering: the element's own YUV <-> RGB path. */
+static inline GstVideoConverter *
+make_converter (const GstVideoInfo * from, const GstVideoInfo * to)
+{
+  GstVideoConverter *c = gst_video_converter_new (from, to,
+      gst_structure_new ("t", GST_VIDEO_CONVERTER_OPT_DITHER_METHOD,
+          GST_TYPE_VIDEO_DITHER_METHOD, GST_VIDEO_DITHER_NONE, NULL));
+
+  fail_unless (c != NULL);
+  return c;
 }

@@ -107,31 +107,6 @@ make_frame (const GstVideoInfo * info, guint seed)
   return buf;
 }
 
-static CfqpPackedLayout
-layout_of (const GstVideoFormatInfo * finfo)
-{
-  CfqpPackedLayout l;
-
-  l.pixel_stride = GST_VIDEO_FORMAT_INFO_PSTRIDE (finfo, 0);
-  l.r = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, GST_VIDEO_COMP_R);
-  l.g = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, GST_VIDEO_COMP_G);
-  l.b = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, GST_VIDEO_COMP_B);
-  l.a = GST_VIDEO_FORMAT_INFO_HAS_ALPHA (finfo) ?
-      (gint) GST_VIDEO_FORMAT_INFO_POFFSET (finfo, GST_VIDEO_COMP_A) : -1;
-  return l;
-}
-
-static GstVideoConverter *
-make_converter (const GstVideoInfo * from, const GstVideoInfo * to)
-{
-  GstVideoConverter *c = gst_video_converter_new (from, to,
-      gst_structure_new ("t", GST_VIDEO_CONVERTER_OPT_DITHER_METHOD,
-          GST_TYPE_VIDEO_DITHER_METHOD, GST_VIDEO_DITHER_NONE, NULL));
-
-  fail_unless (c != NULL);
-  return c;
-}
-
 /* What the element must output: the ×scale tiny network (FP32, cpu) on the
  * frame, resampled to ow × oh by the engine; YUV through RGB as the element
  * documents.  Compares every R, G, B (alpha) byte, or every YUV plane. */
@@ -191,7 +166,7 @@ check_pixels (guint scale, const GstVideoInfo * in_info, GstBuffer * in,
     gst_buffer_unref (b_in);
     gst_buffer_unref (b_out);
   } else {
-    l = layout_of (in_info->finfo);
+    l = layout_from_format_info (in_info->finfo);
     fail_unless (cfqp_runner_run_packed_resized (runner, &l,
             GST_VIDEO_FRAME_PLANE_DATA (&fin, 0),
             GST_VIDEO_FRAME_PLANE_STRIDE (&fin, 0), w, h,

@@ -83,17 +83,6 @@ make_yuv_input (const GstVideoInfo * info, gsize pad, guint seed)
   return buf;
 }
 
-static GstVideoConverter *
-make_converter (const GstVideoInfo * from, const GstVideoInfo * to)
-{
-  GstVideoConverter *c = gst_video_converter_new (from, to,
-      gst_structure_new ("t", GST_VIDEO_CONVERTER_OPT_DITHER_METHOD,
-          GST_TYPE_VIDEO_DITHER_METHOD, GST_VIDEO_DITHER_NONE, NULL));
-
-  fail_unless (c != NULL);
-  return c;
-}
-
 /* The documented YUV path done by hand: to RGB with the caps' matrix, the
  * RGB network (engine, FP32), back to YUV; every plane must match. */
 static void
