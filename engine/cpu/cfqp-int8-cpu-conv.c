@@ -29,9 +29,11 @@ typedef struct {
   guint   icg;         /* C4: groups of 4 input channels, ceil(ic/4) */
   gsize   k, kp;       /* kh·kw·ic, and padded to K_ALIGN */
   gint8  *weight;      /* [ocp][kp], k = (ky·kw + kx)·ic + c; zeros past k and oc */
-  gint8  *weight_c4;   /* C4 (AVX-512 VNNI CPUs only): [ocp][taps·icg·4],
-                        * k = ((ky·kw + kx)·icg + c/4)·4 + c%4; zeros past ic and oc */
+  const CfqpInt8ConvC4Kernel *c4;   /* C4 kernel (NULL: none on this CPU, or refused) */
+  gint8  *weight_c4;   /* C4: [ocp][taps·icg·4], k = ((ky·kw + kx)·icg + c/4)·4 + c%4;
+                        * zeros past ic and oc; as c4->pack leaves it */
   gint32 *bias;        /* [ocp] b − z_in·Σw */
+  gint32 *bias_c4;     /* C4: the bias as c4->pack leaves it (NULL: bias) */
 } CpuConv;
 
 /* A grouped conv (groups > 1): each group packed as its own 1-group conv
@@ -84,6 +86,7 @@ cpu_conv_free (gpointer data)
   g_free (pc->weight);
   g_free (pc->weight_c4);
   g_free (pc->bias);
+  g_free (pc->bias_c4);
   g_free (pc->head.kernel);
   g_free (pc->head.choice);
   g_free (pc);
@@ -116,10 +119,29 @@ dot_path (const CfqpConvParams *cp)
   return cp->dilation_w == 1 ? CFQP_INT8_CPU_CONV_ROWS : CFQP_INT8_CPU_CONV_TAPS;
 }
 
-static gboolean
-have_c4 (const char *isa)
+/* The c4 kernel of this CPU.  (Until the kernel config table: AVX-512
+ * VNNI on x86, the ARM levels' hook on ARM.) */
+const CfqpInt8ConvC4Kernel *
+cfqp_int8_cpu_conv_c4_select (void)
 {
-  return CFQP_GEMM_X86 && g_str_equal (isa, "avx512vnni");
+#if CFQP_GEMM_X86
+  static const CfqpInt8ConvC4Kernel avx512vnni = {
+    "cfqp_int8_conv_u8s8_64x4c4__avx512vnni", "64x4c4__avx512vnni", 0,
+    cfqp_int8_conv_u8s8_64x4c4__avx512vnni, CFQP_GEMM_C4_PIXELS, NULL };
+  const char *isa;
+  cfqp_int8_cpu_gemm_select (&isa);
+  return g_str_equal (isa, "avx512vnni") ? &avx512vnni : NULL;
+#elif CFQP_GEMM_ARM64
+  return cfqp_int8_cpu_conv_c4_arm_select ();
+#else
+  return NULL;
+#endif
+}
+
+static gboolean
+have_c4 (const CpuConv *pc)
+{
+  return pc->c4 != NULL;
 }
 
 gboolean
@@ -134,10 +156,10 @@ cfqp_int8_cpu_have_orc (void)
 
 /* Candidates in a fixed order (ties go to the first). */
 static guint
-candidates (const CfqpConvParams *cp, const char *isa, CfqpInt8CpuConvPath *out)
+candidates (const CfqpConvParams *cp, const CpuConv *pc, CfqpInt8CpuConvPath *out)
 {
   guint n = 0;
-  if (have_c4 (isa))
+  if (have_c4 (pc))
     out[n++] = CFQP_INT8_CPU_CONV_C4;
   out[n++] = dot_path (cp);
   if (cfqp_int8_cpu_have_orc ())
@@ -146,11 +168,11 @@ candidates (const CfqpConvParams *cp, const char *isa, CfqpInt8CpuConvPath *out)
 }
 
 static CfqpInt8CpuConvPath
-forced_path (const CfqpConvParams *cp, const char *isa, CfqpInt8CpuGemmKind kind)
+forced_path (const CfqpConvParams *cp, const CpuConv *pc, CfqpInt8CpuGemmKind kind)
 {
   if (kind == CFQP_INT8_CPU_GEMM_ORC && cfqp_int8_cpu_have_orc ())
     return CFQP_INT8_CPU_CONV_ORC;
-  if (kind == CFQP_INT8_CPU_GEMM_DOT || !have_c4 (isa))
+  if (kind == CFQP_INT8_CPU_GEMM_DOT || !have_c4 (pc))
     return dot_path (cp);
   return CFQP_INT8_CPU_CONV_C4;
 }
@@ -292,7 +314,7 @@ planned_path (CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q, const ch
     return how->path;
 
   memset (how, 0, sizeof *how);
-  how->n = candidates (&node->p.conv, isa, how->paths);
+  how->n = candidates (&node->p.conv, pc, how->paths);
   if (how->n == 1)
     how->path = how->paths[0];
   else
@@ -393,6 +415,7 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
 
   pc->head.free = cpu_conv_free;
   pc->gemm = cfqp_int8_cpu_gemm_select (&isa);
+  pc->c4 = cfqp_int8_cpu_conv_c4_select ();
   pc->path = runs_cpu_kernels (node) ? dot_path (cp) : CFQP_INT8_CPU_CONV_REF;
   if (pc->path != CFQP_INT8_CPU_CONV_REF) {
     pc->ic = cp->in_channels;
@@ -401,7 +424,7 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
     pc->ocp = (cp->out_channels + OC_BLOCK - 1) / OC_BLOCK * OC_BLOCK;
     pc->icg = (pc->ic + 3) / 4;
     pc->weight = g_new0 (gint8, pc->ocp * pc->kp);
-    if (have_c4 (isa))
+    if (have_c4 (pc))
       pc->weight_c4 = g_new0 (gint8, (gsize) pc->ocp * taps * pc->icg * 4);
     pc->bias = g_new0 (gint32, pc->ocp);
     pc->requant = cfqp_int8_cpu_requant_select ();
@@ -424,13 +447,23 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
       }
       pc->bias[oc] = (gint32) bias;
     }
+    if (pc->path != CFQP_INT8_CPU_CONV_REF && pc->c4 && pc->c4->pack) {
+      /* the kernel's own weight order and bias (ARM: 128·Σw folded in) */
+      pc->bias_c4 = g_memdup2 (pc->bias, pc->ocp * sizeof (gint32));
+      if (!pc->c4->pack (pc->weight_c4, pc->ocp, (gsize) taps * pc->icg, pc->bias_c4)) {
+        g_clear_pointer (&pc->weight_c4, g_free);
+        g_clear_pointer (&pc->bias_c4, g_free);
+        pc->c4 = NULL;
+      }
+    }
   }
   if (pc->path != CFQP_INT8_CPU_CONV_REF) {
     if (kind == CFQP_INT8_CPU_GEMM_AUTO) {
       PlanEntry e;
       gboolean cached;
       GString *ms = g_string_new (NULL);
-      pc->path = planned_path (pc, node, q, isa, &e, &cached);
+      /* the plan per c4 kernel too: a pack may refuse it */
+      pc->path = planned_path (pc, node, q, pc->c4 ? pc->c4->short_name : isa, &e, &cached);
       for (guint i = 0; i < e.n && e.n > 1; i++)
         g_string_append_printf (ms, "%s%s %.3f", i ? ", " : "", family_name (e.paths[i]),
             e.ms[i]);
@@ -438,7 +471,7 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
           g_strdup ("only kernel");
       g_string_free (ms, TRUE);
     } else {
-      pc->path = forced_path (cp, isa, kind);
+      pc->path = forced_path (cp, pc, kind);
       how = g_strdup ("forced");
     }
   }
@@ -446,13 +479,14 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
     g_clear_pointer (&pc->weight, g_free);
     g_clear_pointer (&pc->weight_c4, g_free);
     g_clear_pointer (&pc->bias, g_free);
+    g_clear_pointer (&pc->bias_c4, g_free);
     pc->head.kernel = g_strdup_printf ("%s %ux%u g%u: ref kernel",
         node->op == CFQP_OP_CONV ? "conv" : "conv-transpose", cp->kernel_h, cp->kernel_w,
         cp->groups);
     pc->head.choice = g_strdup ("ref");
   } else {
     g_autofree char *gemm_name = pc->path == CFQP_INT8_CPU_CONV_C4 ?
-        g_strdup ("cfqp_int8_conv_u8s8_64x4c4__avx512vnni") :
+        g_strdup (pc->c4->name) :
         pc->path == CFQP_INT8_CPU_CONV_ORC ? g_strdup ("cfqp_orc_mac4_u8s8") :
         g_strconcat ("cfqp_int8_gemm_u8s8_1x4__", isa, NULL);
     pc->head.kernel = g_strdup_printf ("conv %ux%u s%u d%u: %s gather + "
@@ -462,7 +496,7 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
         pc->path == CFQP_INT8_CPU_CONV_C4 ? (gsize) taps * pc->icg * 4 : pc->kp,
         cp->out_channels, pc->ocp, how);
     pc->head.choice = pc->path == CFQP_INT8_CPU_CONV_C4 ?
-        g_strdup_printf ("c4 64x4c4__avx512vnni (%s)", how) :
+        g_strdup_printf ("c4 %s (%s)", pc->c4->short_name, how) :
         pc->path == CFQP_INT8_CPU_CONV_ORC ? g_strdup_printf ("orc mac4_u8s8 (%s)", how) :
         g_strdup_printf ("dot 1x4__%s (%s)", isa, how);
   }
@@ -566,10 +600,9 @@ static void
 conv_c4 (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
     const CfqpU8View *in, const CfqpU8View *output, guint y0, guint y1)
 {
-#if CFQP_GEMM_X86
   const CfqpConvParams *cp = &node->p.conv;
   guint ow = output->w, kw = cp->kernel_w, sw = cp->stride_w, dw = cp->dilation_w;
-  guint npx = (ow + CFQP_GEMM_C4_PIXELS - 1) / CFQP_GEMM_C4_PIXELS * CFQP_GEMM_C4_PIXELS;
+  guint npx = (ow + pc->c4->pixels - 1) / pc->c4->pixels * pc->c4->pixels;
   guint taps = cp->kernel_h * kw, icg = pc->icg;
   guint pt, pl, pb, pr, cols, colsp, ring;
   gsize slot_bytes, col_bytes, ptr_bytes, tag_bytes, k4n = (gsize) taps * icg;
@@ -629,12 +662,9 @@ conv_c4 (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
           a[k4] = (const guint8 *) d;
         }
       }
-    cfqp_int8_conv_u8s8_64x4c4__avx512vnni (a, k4n, ow, pc->weight_c4, output->c, pc->bias, &o,
-        cfqp_u8_row (output, 0, oy), output->plane_stride);
+    pc->c4->conv (a, k4n, ow, pc->weight_c4, output->c, pc->bias_c4 ? pc->bias_c4 : pc->bias,
+        &o, cfqp_u8_row (output, 0, oy), output->plane_stride);
   }
-#else
-  g_assert_not_reached ();
-#endif
 }
 
 /* ORC path: per output row, the same ring of padded planar rows as C4;

@@ -466,11 +466,15 @@ test_paths (void)
     prog->nodes[i].packed = cfqp_int8_cpu_native_backend.pack (&g->nodes[i], &prog->nodes[i]);
   text = cfqp_int8_cpu_describe (g, prog);
   g_test_message ("%s", text);
-  if (g_str_equal (cfqp_int8_cpu_gemm_isa (), "avx512vnni"))
+  /* native: the c4 kernel where the CPU has one (AVX-512 VNNI, any ARM64
+   * level above generic), else the dot-product GEMM */
+  if (cfqp_int8_cpu_conv_c4_select ()) {
     g_assert_nonnull (strstr (text, "c4 (rows in channel groups of 4) gather"));
-  else
+    g_assert_nonnull (strstr (text, cfqp_int8_cpu_conv_c4_select ()->name));
+  } else {
     g_assert_nonnull (strstr (text, "rows gather"));
-  g_assert_nonnull (strstr (text, cfqp_int8_cpu_gemm_isa ()));
+    g_assert_nonnull (strstr (text, cfqp_int8_cpu_gemm_isa ()));
+  }
   for (guint i = 0; i < g->n_nodes; i++)
     if (g->nodes[i].op == CFQP_OP_CONV)
       g_assert_null (strstr (packed_kernel (&g->nodes[i], &prog->nodes[i]), "ref"));
@@ -664,78 +668,143 @@ test_gemm_variants (void)
   g_assert_cmpuint (tested, >=, 1);
 }
 
-/* The C4 conv kernel with its requantising epilogue against ref's formula:
- * k/4 groups read through pointers, odd pixel counts (masked tails),
- * channel counts off the block of 4, multipliers from tiny (shift 62) to
- * large (shift < 32, saturating), a second multiplier for acc < 0, extreme
- * zero points and bounds; bytes past the row and channels past n_oc stay
- * untouched. */
+/* Every c4 conv kernel this CPU runs (AVX-512 VNNI; ARM64 i8mm, dotprod,
+ * plain NEON), with its requantising epilogue, against ref's formula: k/4
+ * groups read through pointers, odd pixel counts (tails of the 64-, 16-
+ * and 8-pixel blocks), channel counts off the block of 4, multipliers from
+ * tiny (shift 62) to large (shift < 32, saturating), exact rounding ties
+ * (power-of-two scales: acc·2^30 >> (30 + k)), a second multiplier for
+ * acc < 0, extreme zero points and bounds, weights at ±127; bytes past the
+ * row and channels past n_oc stay untouched.  Each kernel's pack (weight
+ * order, the 128·Σw bias of the shifted-input kernels) is applied to
+ * copies first, as the conv does. */
+static guint
+c4_kernels_runnable (const CfqpInt8ConvC4Kernel **out)
+{
+  guint n = 0;
+#if CFQP_GEMM_X86
+  if (cpu_has ("avx512vnni"))
+    out[n++] = cfqp_int8_cpu_conv_c4_select ();   /* the only x86 one, uncapped */
+#elif CFQP_GEMM_ARM64
+  guint n_arm;
+  const CfqpInt8ConvC4Kernel *arm = cfqp_int8_cpu_arm_c4_kernels (&n_arm);
+  for (guint i = 0; i < n_arm; i++)
+    if (arm[i].isa <= cfqp_int8_cpu_arm_isa_detected ())
+      out[n++] = &arm[i];
+#endif
+  return n;
+}
+
 static void
 test_conv_c4_kernel (void)
 {
-#if CFQP_GEMM_X86
   static const guint k4ns[] = { 1, 7, 9, 63 };
-  static const guint pxs[] = { 1, 17, 64, 65, 130 };
+  static const guint pxs[] = { 1, 17, 64, 65, 130, 7, 15 };
   static const guint ocs[] = { 1, 3, 4, 7, 28 };
-  g_autoptr (GRand) rand = g_rand_new_with_seed (12);
+  const CfqpInt8ConvC4Kernel *kernels[4];
+  guint n_kernels = c4_kernels_runnable (kernels);
 
-  if (!cpu_has ("avx512vnni")) {
-    g_test_skip ("no AVX-512 VNNI on this CPU");
+  if (n_kernels == 0) {
+    g_test_skip ("no c4 conv kernel on this CPU");
     return;
   }
-  for (guint trial = 0; trial < 120; trial++) {
-    guint k4n = k4ns[trial % 4], n_px = pxs[trial / 4 % 5], n_oc = ocs[trial / 20 % 5];
-    guint npx = (n_px + 63) / 64 * 64, ocp = (n_oc + 3) / 4 * 4;
-    gsize stride = npx + 13;
-    g_autofree guint8 *blk = g_malloc ((gsize) k4n * (npx + 64) * 4);
-    g_autofree guint8 *out = g_malloc (stride * (ocp + 1));
-    g_autofree gint8 *w = g_malloc ((gsize) ocp * k4n * 4);
-    g_autofree gint32 *bias = g_new (gint32, ocp);
-    g_autofree CfqpRequant *pos = g_new (CfqpRequant, ocp), *neg = g_new (CfqpRequant, ocp);
-    g_autofree const guint8 **a = g_new (const guint8 *, k4n);
-    gint32 z = trial % 3 == 0 ? 0 : trial % 3 == 1 ? 255 : g_rand_int_range (rand, 0, 256);
-    gint32 lo = trial % 4 == 0 ? z : g_rand_int_range (rand, 0, 128);
-    gint32 hi = trial % 5 == 0 ? 255 : g_rand_int_range (rand, trial % 9 == 0 ? 0 : 128, 256);
-    CfqpInt8ConvOut o = { pos, neg, z, lo, hi };
+  for (guint kn = 0; kn < n_kernels; kn++) {
+    const CfqpInt8ConvC4Kernel *kern = kernels[kn];
+    g_autoptr (GRand) rand = g_rand_new_with_seed (12);
+    guint ties = 0;
 
-    for (gsize e = 0; e < (gsize) k4n * (npx + 64) * 4; e++)
-      blk[e] = e % 11 == 0 ? 255 : (guint8) g_rand_int_range (rand, 0, 256);
-    /* each group at its own offset into the block, as taps are */
-    for (guint k4 = 0; k4 < k4n; k4++)
-      a[k4] = blk + ((gsize) k4 * (npx + 64) + g_rand_int_range (rand, 0, 64)) * 4;
-    for (gsize e = 0; e < (gsize) ocp * k4n * 4; e++)
-      w[e] = e / (k4n * 4) == 0 && trial % 2 ? 127 : (gint8) g_rand_int_range (rand, -127, 128);
-    for (guint oc = 0; oc < ocp; oc++) {
-      double real = exp (g_rand_double_range (rand, log (1e-12), log (1e3)));
-      if (trial % 6 == 1)
-        real = g_rand_double_range (rand, 1e-4, 1e-2);   /* typical layers: shift ≥ 32 */
-      bias[oc] = g_rand_int_range (rand, -(1 << 24), 1 << 24);
-      g_assert_true (cfqp_requant_from_real (oc % 5 == 4 ? -real : real, &pos[oc]));
-      g_assert_true (cfqp_requant_from_real (real * g_rand_double_range (rand, -0.5, 1.0),
-          &neg[oc]));
-      if (trial % 3 != 2)
-        neg[oc] = pos[oc];
-    }
-    memset (out, PAD_BYTE, stride * (ocp + 1));
-    cfqp_int8_conv_u8s8_64x4c4__avx512vnni (a, k4n, n_px, w, n_oc, bias, &o, out, stride);
-    for (guint oc = 0; oc <= ocp; oc++)
-      for (guint px = 0; px < stride; px++) {
-        guint8 got = out[oc * stride + px], want = PAD_BYTE;
-        if (oc < n_oc && px < n_px) {
-          gint64 acc = bias[oc];
-          for (guint k = 0; k < k4n * 4; k++)
-            acc += (gint64) a[k / 4][px * 4 + k % 4] * w[((gsize) oc * k4n + k / 4) * 4 + k % 4];
-          want = cfqp_clamp_u8 (z + cfqp_requant (acc, acc >= 0 ? pos[oc] : neg[oc]), lo, hi);
-        }
-        if (got != want)
-          g_error ("conv c4 k4n %u n_px %u n_oc %u: oc %u px %u (m %d/%d, shift %u/%u, z %d, "
-              "[%d, %d]): %u, want %u", k4n, n_px, n_oc, oc, px, oc < ocp ? pos[oc].m : 0,
-              oc < ocp ? neg[oc].m : 0, oc < ocp ? pos[oc].shift : 0,
-              oc < ocp ? neg[oc].shift : 0, z, lo, hi, got, want);
+    g_test_message ("%s", kern->name);
+    for (guint trial = 0; trial < 168; trial++) {
+      guint k4n = k4ns[trial % 4], n_px = pxs[trial / 4 % 7], n_oc = ocs[trial / 28 % 5];
+      guint npx = (n_px + 63) / 64 * 64, ocp = (n_oc + 3) / 4 * 4;
+      gsize stride = npx + 13;
+      g_autofree guint8 *blk = g_malloc ((gsize) k4n * (npx + 64) * 4);
+      g_autofree guint8 *out = g_malloc (stride * (ocp + 1));
+      g_autofree gint8 *w = g_malloc ((gsize) ocp * k4n * 4);
+      g_autofree gint8 *wk = NULL;
+      g_autofree gint32 *bias = g_new (gint32, ocp), *bk = NULL;
+      g_autofree CfqpRequant *pos = g_new (CfqpRequant, ocp), *neg = g_new (CfqpRequant, ocp);
+      g_autofree const guint8 **a = g_new (const guint8 *, k4n);
+      gint32 z = trial % 3 == 0 ? 0 : trial % 3 == 1 ? 255 : g_rand_int_range (rand, 0, 256);
+      gint32 lo = trial % 4 == 0 ? z : g_rand_int_range (rand, 0, 128);
+      gint32 hi = trial % 5 == 0 ? 255 : g_rand_int_range (rand, trial % 9 == 0 ? 0 : 128, 256);
+      CfqpInt8ConvOut o = { pos, neg, z, lo, hi };
+
+      for (gsize e = 0; e < (gsize) k4n * (npx + 64) * 4; e++)
+        blk[e] = e % 11 == 0 ? 255 : e % 13 == 0 ? 0 : (guint8) g_rand_int_range (rand, 0, 256);
+      /* each group at its own offset into the block, as taps are */
+      for (guint k4 = 0; k4 < k4n; k4++)
+        a[k4] = blk + ((gsize) k4 * (npx + 64) + g_rand_int_range (rand, 0, 64)) * 4;
+      for (gsize e = 0; e < (gsize) ocp * k4n * 4; e++)
+        w[e] = e / (k4n * 4) == 0 && trial % 2 ? 127 : e / (k4n * 4) == 1 && trial % 2 ? -127 :
+            (gint8) g_rand_int_range (rand, -127, 128);
+      for (guint oc = 0; oc < ocp; oc++) {
+        double real = exp (g_rand_double_range (rand, log (1e-12), log (1e3)));
+        if (trial % 6 == 1)
+          real = g_rand_double_range (rand, 1e-4, 1e-2);   /* typical layers: shift ≥ 32 */
+        else if (trial % 6 == 3)
+          real = ldexp (1.0, -g_rand_int_range (rand, 1, 6));   /* exact ties */
+        bias[oc] = g_rand_int_range (rand, -(1 << 24), 1 << 24);
+        g_assert_true (cfqp_requant_from_real (oc % 5 == 4 ? -real : real, &pos[oc]));
+        g_assert_true (cfqp_requant_from_real (trial % 6 == 3 ? -ldexp (1.0, -(gint) (oc % 4) - 1) :
+            real * g_rand_double_range (rand, -0.5, 1.0), &neg[oc]));
+        if (trial % 3 != 2 && trial % 6 != 3)
+          neg[oc] = pos[oc];
       }
+      wk = g_memdup2 (w, (gsize) ocp * k4n * 4);
+      bk = g_memdup2 (bias, ocp * sizeof (gint32));
+      if (kern->pack)
+        g_assert_true (kern->pack (wk, ocp, k4n, bk));
+      memset (out, PAD_BYTE, stride * (ocp + 1));
+      kern->conv (a, k4n, n_px, wk, n_oc, bk, &o, out, stride);
+      for (guint oc = 0; oc <= ocp; oc++)
+        for (guint px = 0; px < stride; px++) {
+          guint8 got = out[oc * stride + px], want = PAD_BYTE;
+          if (oc < n_oc && px < n_px) {
+            gint64 acc = bias[oc];
+            CfqpRequant rq;
+            for (guint k = 0; k < k4n * 4; k++)
+              acc += (gint64) a[k / 4][px * 4 + k % 4] * w[((gsize) oc * k4n + k / 4) * 4 + k % 4];
+            rq = acc >= 0 ? pos[oc] : neg[oc];
+            want = cfqp_clamp_u8 (z + cfqp_requant (acc, rq), lo, hi);
+            /* |acc·m| mod 2^shift at exactly half: a tie */
+            ties += (((acc < 0 ? -acc : acc) * ABS ((gint64) rq.m)) &
+                (((gint64) 1 << rq.shift) - 1)) == (gint64) 1 << (rq.shift - 1);
+          }
+          if (got != want)
+            g_error ("%s k4n %u n_px %u n_oc %u: oc %u px %u (m %d/%d, shift %u/%u, z %d, "
+                "[%d, %d]): %u, want %u", kern->name, k4n, n_px, n_oc, oc, px,
+                oc < ocp ? pos[oc].m : 0, oc < ocp ? neg[oc].m : 0,
+                oc < ocp ? pos[oc].shift : 0, oc < ocp ? neg[oc].shift : 0, z, lo, hi, got,
+                want);
+        }
+    }
+    g_test_message ("%s: %u rounding ties met", kern->name, ties);
+    g_assert_cmpuint (ties, >, 100);
   }
+}
+
+/* The ARM64 level the kernels were chosen at: CFQP_TEST_EXPECT_ARM_ISA
+ * (tools/test-arm64.sh, per qemu CPU model) says which it must be, so a
+ * qemu that stopped reporting dot product or i8mm cannot pass as a run of
+ * those kernels. */
+static void
+test_arm_isa (void)
+{
+#if CFQP_GEMM_ARM64
+  const char *want = g_getenv ("CFQP_TEST_EXPECT_ARM_ISA");
+  const CfqpInt8ConvC4Kernel *c4 = cfqp_int8_cpu_conv_c4_select ();
+
+  g_test_message ("ARM64 level: %s detected, %s under the cap; c4 kernel %s",
+      cfqp_int8_cpu_arm_isa_name (cfqp_int8_cpu_arm_isa_detected ()),
+      cfqp_int8_cpu_arm_isa_name (cfqp_int8_cpu_arm_isa ()), c4 ? c4->name : "none");
+  if (want)
+    g_assert_cmpstr (cfqp_int8_cpu_arm_isa_name (cfqp_int8_cpu_arm_isa ()), ==, want);
+  g_assert_true ((c4 == NULL) == (cfqp_int8_cpu_arm_isa () == CFQP_ARM_ISA_GENERIC));
+  if (c4)
+    g_assert_cmpuint (c4->isa, ==, cfqp_int8_cpu_arm_isa ());
 #else
-  g_test_skip ("x86-64 only");
+  g_test_skip ("ARM64 only");
 #endif
 }
 
@@ -1103,6 +1172,7 @@ main (int argc, char **argv)
   g_test_add_func ("/int8-cpu/gemm-variants", test_gemm_variants);
   g_test_add_func ("/int8-cpu/requant-variants", test_requant_variants);
   g_test_add_func ("/int8-cpu/conv-c4-kernel", test_conv_c4_kernel);
+  g_test_add_func ("/int8-cpu/arm-isa", test_arm_isa);
   g_test_add_func ("/int8-cpu/overflow-guard", test_overflow_guard);
   g_test_add_func ("/int8-cpu/pixels", test_pixels);
   g_test_add_func ("/int8-cpu/elementwise-orc", test_elementwise_orc);
