@@ -711,7 +711,7 @@ test_conv_c4_kernel (void)
   for (guint kn = 0; kn < n_kernels; kn++) {
     const CfqpInt8ConvC4Kernel *kern = kernels[kn];
     g_autoptr (GRand) rand = g_rand_new_with_seed (12);
-    guint ties = 0;
+    guint ties = 0, ties_neg = 0;
 
     g_test_message ("%s", kern->name);
     for (guint trial = 0; trial < 168; trial++) {
@@ -730,6 +730,11 @@ test_conv_c4_kernel (void)
       gint32 hi = trial % 5 == 0 ? 255 : g_rand_int_range (rand, trial % 9 == 0 ? 0 : 128, 256);
       CfqpInt8ConvOut o = { pos, neg, z, lo, hi };
 
+      if (trial % 6 == 3) {   /* the tie trials: room on both sides of the zero point */
+        o.z = z = g_rand_int_range (rand, 40, 216);
+        o.lo = lo = g_rand_int_range (rand, 0, 16);
+        o.hi = hi = g_rand_int_range (rand, 240, 256);
+      }
       for (gsize e = 0; e < (gsize) k4n * (npx + 64) * 4; e++)
         blk[e] = e % 11 == 0 ? 255 : e % 13 == 0 ? 0 : (guint8) g_rand_int_range (rand, 0, 256);
       /* each group at its own offset into the block, as taps are */
@@ -740,15 +745,28 @@ test_conv_c4_kernel (void)
             (gint8) g_rand_int_range (rand, -127, 128);
       for (guint oc = 0; oc < ocp; oc++) {
         double real = exp (g_rand_double_range (rand, log (1e-12), log (1e3)));
+        bias[oc] = g_rand_int_range (rand, -(1 << 24), 1 << 24);
         if (trial % 6 == 1)
           real = g_rand_double_range (rand, 1e-4, 1e-2);   /* typical layers: shift ≥ 32 */
-        else if (trial % 6 == 3)
-          real = ldexp (1.0, -g_rand_int_range (rand, 1, 6));   /* exact ties */
-        bias[oc] = g_rand_int_range (rand, -(1 << 24), 1 << 24);
+        if (trial % 6 == 3) {
+          /* exact ties that reach the output: scales 2^-e (m = 2^30, shift 30 + e)
+           * and a bias that puts pixel 0's acc at ±(2t + 1)·2^(e−1), t small;
+           * both signs of acc and of m, so of the product */
+          gint e = g_rand_int_range (rand, 1, 8), en = g_rand_int_range (rand, 1, 8);
+          gint64 s0 = 0, target = (gint64) (2 * g_rand_int_range (rand, 0, 24) + 1) << (e - 1);
+          for (guint k = 0; k < k4n * 4; k++)
+            s0 += (gint64) a[k / 4][k % 4] * w[((gsize) oc * k4n + k / 4) * 4 + k % 4];
+          bias[oc] = (gint32) ((oc % 2 ? -target : target) - s0);
+          g_assert_true (cfqp_requant_from_real (oc % 3 == 2 ? -ldexp (1.0, -e) : ldexp (1.0, -e),
+              &pos[oc]));
+          g_assert_true (cfqp_requant_from_real (oc % 4 < 2 ? ldexp (1.0, -en) : -ldexp (1.0, -en),
+              &neg[oc]));
+          continue;
+        }
         g_assert_true (cfqp_requant_from_real (oc % 5 == 4 ? -real : real, &pos[oc]));
-        g_assert_true (cfqp_requant_from_real (trial % 6 == 3 ? -ldexp (1.0, -(gint) (oc % 4) - 1) :
-            real * g_rand_double_range (rand, -0.5, 1.0), &neg[oc]));
-        if (trial % 3 != 2 && trial % 6 != 3)
+        g_assert_true (cfqp_requant_from_real (real * g_rand_double_range (rand, -0.5, 1.0),
+            &neg[oc]));
+        if (trial % 3 != 2)
           neg[oc] = pos[oc];
       }
       wk = g_memdup2 (w, (gsize) ocp * k4n * 4);
@@ -767,9 +785,13 @@ test_conv_c4_kernel (void)
               acc += (gint64) a[k / 4][px * 4 + k % 4] * w[((gsize) oc * k4n + k / 4) * 4 + k % 4];
             rq = acc >= 0 ? pos[oc] : neg[oc];
             want = cfqp_clamp_u8 (z + cfqp_requant (acc, rq), lo, hi);
-            /* |acc·m| mod 2^shift at exactly half: a tie */
-            ties += (((acc < 0 ? -acc : acc) * ABS ((gint64) rq.m)) &
-                (((gint64) 1 << rq.shift) - 1)) == (gint64) 1 << (rq.shift - 1);
+            /* |acc·m| mod 2^shift at exactly half, not clamped away: a tie seen */
+            if ((((acc < 0 ? -acc : acc) * ABS ((gint64) rq.m)) &
+                 (((gint64) 1 << rq.shift) - 1)) == (gint64) 1 << (rq.shift - 1) &&
+                z + cfqp_requant (acc, rq) > lo && z + cfqp_requant (acc, rq) < hi) {
+              ties++;
+              ties_neg += (acc < 0) != (rq.m < 0);
+            }
           }
           if (got != want)
             g_error ("%s k4n %u n_px %u n_oc %u: oc %u px %u (m %d/%d, shift %u/%u, z %d, "
@@ -779,8 +801,10 @@ test_conv_c4_kernel (void)
                 want);
         }
     }
-    g_test_message ("%s: %u rounding ties met", kern->name, ties);
-    g_assert_cmpuint (ties, >, 100);
+    g_test_message ("%s: %u rounding ties in the output bytes, %u of negative products",
+        kern->name, ties, ties_neg);
+    g_assert_cmpuint (ties_neg, >, 20);
+    g_assert_cmpuint (ties - ties_neg, >, 20);
   }
 }
 
