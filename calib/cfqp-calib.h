@@ -281,6 +281,13 @@ typedef struct _CfqpCalibrator CfqpCalibrator;
 CfqpCalibrator *cfqp_calibrator_new (CfqpModel *fp32_model, const CfqpCalibSettings *settings);
 void         cfqp_calibrator_free   (CfqpCalibrator *cal);
 CfqpModel   *cfqp_calibrator_get_model (CfqpCalibrator *cal);
+/* The model as given (whose hash names the calibrations). */
+CfqpModel   *cfqp_calibrator_get_source_model (CfqpCalibrator *cal);
+/* Calibrate another model (and clip-free mode) from now on, keeping the
+ * reservoir (emptied if the channel count differs): what a live
+ * calibrator does when the element it calibrates for changes model. */
+void         cfqp_calibrator_set_model (CfqpCalibrator *cal, CfqpModel *fp32_model,
+                                        gboolean clip_free);
 const CfqpCalibSettings *cfqp_calibrator_get_settings (CfqpCalibrator *cal);
 /* A planar frame with the model's channel count, in [0,1]; goes through
  * the reservoir.  TRUE when it was kept. */

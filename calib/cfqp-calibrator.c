@@ -42,6 +42,32 @@ cfqp_calibrator_free (CfqpCalibrator *cal)
   g_free (cal);
 }
 
+void
+cfqp_calibrator_set_model (CfqpCalibrator *cal, CfqpModel *fp32_model, gboolean clip_free)
+{
+  CfqpModel *model = clip_free ? cfqp_model_new_clip_free (fp32_model, NULL, NULL)
+      : cfqp_model_ref (fp32_model);
+
+  if (cfqp_model_get_channels (fp32_model) != cfqp_model_get_channels (cal->source)) {
+    CfqpCalibSettings *s = &cal->settings;
+
+    cfqp_reservoir_free (cal->reservoir);
+    cal->reservoir = cfqp_reservoir_new (cfqp_model_get_channels (fp32_model),
+        s->max_samples, s->max_bytes, s->crop_size, s->scene_threshold, s->seed);
+  }
+  cfqp_model_unref (cal->model);
+  cfqp_model_unref (cal->source);
+  cal->source = cfqp_model_ref (fp32_model);
+  cal->model = model;
+  cal->settings.clip_free = clip_free;
+}
+
+CfqpModel *
+cfqp_calibrator_get_source_model (CfqpCalibrator *cal)
+{
+  return cal->source;
+}
+
 CfqpModel *
 cfqp_calibrator_get_model (CfqpCalibrator *cal)
 {

@@ -169,6 +169,20 @@ gboolean     cfqp_runner_run_packed (CfqpRunner *runner, const CfqpPackedLayout 
                                      guint width, guint height,
                                      guint8 *dst, gsize dst_stride, GError **error);
 
+/* Any output size up to the network's scale per axis: the network's ×s
+ * output resampled to out_width × out_height on the host (cfqp-resample.h:
+ * Catmull-Rom, antialiased when it reduces, 14-bit fixed-point weights, so
+ * the same bytes whatever backend ran the network), a separate pass spread
+ * over the runner's threads.  Alpha, if any, is the input's alpha resampled
+ * by the same kernel.  out = s × in is cfqp_runner_run_packed. */
+gboolean     cfqp_runner_run_packed_resized (CfqpRunner *runner, const CfqpPackedLayout *layout,
+                                             const guint8 *src, gsize src_stride,
+                                             guint width, guint height,
+                                             guint8 *dst, gsize dst_stride,
+                                             guint out_width, guint out_height, GError **error);
+/* Microseconds the last run_packed_resized spent resampling (0: none). */
+gint64       cfqp_runner_get_resample_time  (CfqpRunner *runner);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CfqpRunner, cfqp_runner_free)
 
 /* QDQ ONNX.  Export writes the optimised graph with the INT8 program's

@@ -13,6 +13,7 @@ struct _CfqpInt8Exec {
   const CfqpInt8Backend *backend;
   CfqpWorkers           *workers;   /* not owned */
   CfqpInt8Program       *program;
+  gboolean               program_borrowed;   /* the caller frees program, we its packed data */
   CfqpPlan               plan;
   guint8                *arena_block, *arena;
   gsize                  arena_capacity, arena_needed;
@@ -96,7 +97,10 @@ free_program (CfqpInt8Exec *exec)
   for (guint i = 0; i < exec->program->n_nodes; i++)
     if (exec->program->nodes[i].packed)
       exec->backend->free_packed (g_steal_pointer (&exec->program->nodes[i].packed));
-  g_clear_pointer (&exec->program, cfqp_int8_program_free);
+  if (exec->program_borrowed)
+    exec->program = NULL;
+  else
+    g_clear_pointer (&exec->program, cfqp_int8_program_free);
 }
 
 static void
@@ -153,9 +157,17 @@ cfqp_int8_exec_set_program (CfqpInt8Exec *exec, CfqpInt8Program *program)
 {
   free_program (exec);
   exec->program = program;
+  exec->program_borrowed = FALSE;
   if (exec->backend->pack)
     for (guint i = 0; i < program->n_nodes; i++)
       program->nodes[i].packed = exec->backend->pack (&exec->graph->nodes[i], &program->nodes[i]);
+}
+
+void
+cfqp_int8_exec_borrow_program (CfqpInt8Exec *exec, CfqpInt8Program *program)
+{
+  cfqp_int8_exec_set_program (exec, program);
+  exec->program_borrowed = TRUE;
 }
 
 const CfqpInt8Program *

@@ -35,6 +35,9 @@ void          cfqp_int8_exec_free     (CfqpInt8Exec *exec);
 /* Takes ownership of program (packing it for the backend); the previous
  * one is freed. */
 void          cfqp_int8_exec_set_program (CfqpInt8Exec *exec, CfqpInt8Program *program);
+/* The same, the caller keeping program (alive until the next set or the
+ * exec's free); the exec still packs into it and frees what it packed. */
+void          cfqp_int8_exec_borrow_program (CfqpInt8Exec *exec, CfqpInt8Program *program);
 const CfqpInt8Program *cfqp_int8_exec_get_program (CfqpInt8Exec *exec);
 /* in: C×H×W bytes of the input tensor, out: the output tensor's bytes. */
 gboolean      cfqp_int8_exec_run      (CfqpInt8Exec *exec, const guint8 *in, guint width,

@@ -1,4 +1,8 @@
-/* CfqpModel internals, shared by the importer, the runners and calib/. */
+/* CfqpModel internals: the struct, a model made around a graph built in
+ * code, a QDQ graph's own parameters and read access to the graph.  For
+ * the engine files that make or run a model (cfqp-model.c, cfqp-tensors.c,
+ * cfqp-runner.c, cfqp-qdq-export.c) and for engine tests and tools; the
+ * importer returns a bare graph and calib/ sees only cfqp-engine.h. */
 #pragma once
 
 #include "cfqp-engine.h"

@@ -3,7 +3,12 @@
 #include "cfqp-onnx.h"
 #include "cfqp-passes.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
 
 G_DEFINE_QUARK (cfqp-engine-error-quark, cfqp_engine_error)
 
@@ -106,18 +111,83 @@ cfqp_model_new_from_bytes (GBytes *bytes, const char *name, GError **error)
   return model;
 }
 
+/* Opens path for reading as a regular file only: non-blocking, so that a
+ * FIFO (or a shell's process substitution, /dev/fd/N) does not block the
+ * caller until a writer appears, then fstat()ed, so that what is checked is
+ * what is read.  A directory, FIFO, socket or device is refused with a
+ * message saying what it is; so is a file over CFQP_MAX_MODEL_BYTES. */
+static int
+open_regular_file (const char *path, struct stat *st, GError **error)
+{
+  const char *what;
+  int fd = g_open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
+
+  if (fd < 0) {
+    int errsv = errno;
+
+    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_IO, "cannot open \"%s\": %s",
+        path, g_strerror (errsv));
+    return -1;
+  }
+  if (fstat (fd, st) != 0) {
+    int errsv = errno;
+
+    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_IO, "cannot stat \"%s\": %s",
+        path, g_strerror (errsv));
+    close (fd);
+    return -1;
+  }
+  if (!S_ISREG (st->st_mode)) {
+    if (S_ISDIR (st->st_mode))
+      what = "a directory";
+    else if (S_ISFIFO (st->st_mode))
+      what = "a FIFO or pipe (process substitution gives one)";
+    else if (S_ISCHR (st->st_mode) || S_ISBLK (st->st_mode))
+      what = "a device";
+    else if (S_ISSOCK (st->st_mode))
+      what = "a socket";
+    else
+      what = "not a regular file";
+    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_IO,
+        "\"%s\" is %s: a model is read from a regular file only", path, what);
+    close (fd);
+    return -1;
+  }
+  if ((guint64) st->st_size > CFQP_MAX_MODEL_BYTES) {
+    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_LIMIT,
+        "\"%s\" has %" G_GUINT64_FORMAT " bytes, more than the %u a model may have", path,
+        (guint64) st->st_size, CFQP_MAX_MODEL_BYTES);
+    close (fd);
+    return -1;
+  }
+  return fd;
+}
+
 CfqpModel *
 cfqp_model_new_from_file (const char *path, GError **error)
 {
   g_autoptr (GMappedFile) file = NULL;
   g_autoptr (GBytes) bytes = NULL;
   g_autoptr (GError) io_error = NULL;
+  struct stat st;
+  int fd;
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  file = g_mapped_file_new (path, FALSE, &io_error);
+  fd = open_regular_file (path, &st, error);
+  if (fd < 0)
+    return NULL;
+  if (st.st_size == 0) {
+    close (fd);
+    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_PARSE,
+        "\"%s\" is empty (0 bytes): not an ONNX model", path);
+    return NULL;
+  }
+  file = g_mapped_file_new_from_fd (fd, FALSE, &io_error);
+  close (fd);
   if (!file) {
-    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_IO, "%s", io_error->message);
+    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_IO, "cannot read \"%s\": %s",
+        path, io_error->message);
     return NULL;
   }
   bytes = g_mapped_file_get_bytes (file);

@@ -12,7 +12,10 @@
  * quantization pipeline (CFQP).  It chooses its model as #cfqpsr does:
  * #GstCfqpCalib:model-file, or the default model embedded for
  * #GstCfqpCalib:scale-factor; a model that cannot be loaded fails the
- * READY→PAUSED state change with an element error naming the file.
+ * READY→PAUSED state change with an element error naming the file.  With
+ * #GstCfqpCalib:calibration-name set and no model-file it calibrates the
+ * model (and clip-free mode) the #cfqpsr of that name runs, as soon as
+ * that element has loaded it.
  *
  * Every #GstCfqpCalib:sample-interval-th frame is copied into a small
  * bounded queue (render() does nothing else); a worker thread converts it
@@ -33,7 +36,9 @@
  * (`location` string or NULL, `n-samples` guint, `model-hash` string,
  * `calibration-name` string or NULL) and at EOS, once the worker is done
  * and the last calibration is published, `cfqpcalib-done` (`n-samples`,
- * `published`); EOS then goes on.  A location that cannot be written is an
+ * `published`, `final-published`, `timed-out`); EOS then goes on.  How long
+ * EOS waits for the calibrations still being computed is bounded by
+ * #GstCfqpCalib:eos-timeout (by default 2 s with a live upstream).  A location that cannot be written is an
  * element WARNING: the rest of the pipeline is not disturbed.
  *
  * With #GstCfqpCalib:export-qdq set, every publication also writes the
@@ -61,6 +66,7 @@
 #include "gstcfqpcalib.h"
 #include "gstcfqpenums.h"
 #include "gstcfqputils.h"
+#include "cfqp-calibworker.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_cfqp_calib_debug);
 #define GST_CAT_DEFAULT gst_cfqp_calib_debug
@@ -76,6 +82,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_cfqp_calib_debug);
 #define DEFAULT_PROP_CALIBRATION_NAME NULL
 #define DEFAULT_PROP_CLIP_FREE TRUE
 #define DEFAULT_PROP_EXPORT_QDQ NULL
+#define DEFAULT_PROP_EOS_TIMEOUT -1
+#define LIVE_EOS_TIMEOUT_MS 2000
 #define MAX_SAMPLES 4096
 #define QUEUE_LENGTH 2
 
@@ -93,6 +101,7 @@ enum
   PROP_CALIBRATION_NAME,
   PROP_CLIP_FREE,
   PROP_EXPORT_QDQ,
+  PROP_EOS_TIMEOUT,
 };
 
 struct _GstCfqpCalib
@@ -110,7 +119,9 @@ struct _GstCfqpCalib
   GstCfqpObserver observer;
   gchar *calibration_name;
   gboolean clip_free;
+  gboolean clip_free_set;       /* clip-free set by the application */
   gchar *export_qdq;
+  gint eos_timeout;
 
   /* between start and stop */
   CfqpModel *model;
@@ -118,14 +129,13 @@ struct _GstCfqpCalib
   guint64 frames;               /* streaming thread */
   gint live;                    /* -1: not asked yet */
 
-  /* the queue and the worker, under lock */
-  GMutex lock;
-  GCond cond;
-  GQueue queue;                 /* of GstBuffer, with info */
-  gboolean busy, quit, flushing;
-  GThread *worker;
-  GCancellable *cancel;
-  guint64 dropped;
+  /* the queue of CalibItem and the thread (calib/cfqp-calibworker.c),
+   * from init to finalize; its thread runs from start to stop */
+  CfqpCalibWorker *worker;
+
+  /* pairing (worker): follow the model of the cfqpsr of pair_name */
+  gchar *pair_name;
+  gboolean follow_pair, pair_warned;
 
   /* worker (or streaming thread once the worker is idle at EOS) */
   CfqpCalibrator *calibrator;
@@ -147,8 +157,11 @@ GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (cfqpcalib, "cfqpcalib", GST_RANK_NONE,
     GST_DEBUG_CATEGORY_INIT (gst_cfqp_calib_debug, "cfqpcalib", 0,
         "cfqp calibration sink"));
 
+/* interlace-mode is checked in set_caps: basesink's accept-caps is a subset
+ * test, which caps without the field (progressive) would fail */
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (GST_CFQP_ALL_CAPS));
+    GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (GST_CFQP_ALL_FORMATS)));
 
 static void gst_cfqp_calib_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
@@ -165,6 +178,12 @@ static GstFlowReturn gst_cfqp_calib_render (GstBaseSink * sink,
     GstBuffer * buffer);
 static GstStateChangeReturn gst_cfqp_calib_change_state (GstElement * element,
     GstStateChange transition);
+static void gst_cfqp_calib_follow_pair (GstCfqpCalib * self);
+static void gst_cfqp_calib_process (gpointer data, GCancellable * cancel,
+    gpointer user_data);
+static gboolean gst_cfqp_calib_finish (GCancellable * cancel,
+    gpointer user_data);
+static void calib_item_free (gpointer data);
 
 static void
 gst_cfqp_calib_class_init (GstCfqpCalibClass * klass)
@@ -180,13 +199,14 @@ gst_cfqp_calib_class_init (GstCfqpCalibClass * klass)
   /**
    * GstCfqpCalib:model-file:
    *
-   * ONNX model to calibrate.  Unset: the default model embedded for
-   * #GstCfqpCalib:scale-factor.
+   * ONNX model to calibrate (a regular file).  Unset: the model of the
+   * #cfqpsr paired by #GstCfqpCalib:calibration-name, else the default
+   * model embedded for #GstCfqpCalib:scale-factor.
    */
   g_object_class_install_property (gobject_class, PROP_MODEL_FILE,
       g_param_spec_string ("model-file", "Model file",
-          "ONNX model to calibrate (NULL: the embedded default model for "
-          "scale-factor)", DEFAULT_PROP_MODEL_FILE,
+          "ONNX model to calibrate (NULL: the paired cfqpsr's model, else the "
+          "embedded default model for scale-factor)", DEFAULT_PROP_MODEL_FILE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
@@ -295,7 +315,8 @@ gst_cfqp_calib_class_init (GstCfqpCalibClass * klass)
    * GstCfqpCalib:clip-free:
    *
    * Calibrate the model with its clipped activations removed; must match
-   * the #cfqpsr that uses the calibration.
+   * the #cfqpsr that uses the calibration.  Left unset, a paired #cfqpsr's
+   * mode is followed.
    */
   g_object_class_install_property (gobject_class, PROP_CLIP_FREE,
       g_param_spec_boolean ("clip-free", "Clip-free",
@@ -317,6 +338,24 @@ gst_cfqp_calib_class_init (GstCfqpCalibClass * klass)
           DEFAULT_PROP_EXPORT_QDQ,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstCfqpCalib:eos-timeout:
+   *
+   * How long EOS may wait, in milliseconds, for the worker to finish: the
+   * frames still queued, a calibration being computed and the final one.
+   * Past it the computation is cancelled, the last calibration published
+   * stays, and `cfqpcalib-done` says `timed-out`.  -1: no limit for a
+   * non-live upstream (files: the final calibration always comes), 2000 ms
+   * for a live one; 0: do not wait.
+   */
+  g_object_class_install_property (gobject_class, PROP_EOS_TIMEOUT,
+      g_param_spec_int ("eos-timeout", "EOS timeout",
+          "Milliseconds EOS waits for the running and final calibrations "
+          "before cancelling them (-1: unlimited if upstream is not live, "
+          "2000 if live; 0: no wait)", -1, G_MAXINT, DEFAULT_PROP_EOS_TIMEOUT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
 
   gst_element_class_set_static_metadata (element_class,
       "CFQP calibration sink", "Sink/Video",
@@ -351,10 +390,10 @@ gst_cfqp_calib_init (GstCfqpCalib * self)
   self->calibration_name = g_strdup (DEFAULT_PROP_CALIBRATION_NAME);
   self->clip_free = DEFAULT_PROP_CLIP_FREE;
   self->export_qdq = g_strdup (DEFAULT_PROP_EXPORT_QDQ);
+  self->eos_timeout = DEFAULT_PROP_EOS_TIMEOUT;
   gst_video_info_init (&self->info);
-  g_mutex_init (&self->lock);
-  g_cond_init (&self->cond);
-  g_queue_init (&self->queue);
+  self->worker = cfqp_calib_worker_new ("cfqpcalib", QUEUE_LENGTH,
+      gst_cfqp_calib_process, gst_cfqp_calib_finish, calib_item_free, self);
 
   /* a processing sink, not a display: frames are consumed as they come,
    * and no upstream buffer is held back as "last sample" */
@@ -376,15 +415,13 @@ gst_cfqp_calib_finalize (GObject * object)
 {
   GstCfqpCalib *self = GST_CFQP_CALIB (object);
 
-  g_queue_clear_full (&self->queue, calib_item_free);
+  cfqp_calib_worker_free (self->worker);
   g_clear_pointer (&self->calibrator, cfqp_calibrator_free);
   g_clear_pointer (&self->model, cfqp_model_unref);
   g_free (self->model_file);
   g_free (self->location);
   g_free (self->calibration_name);
   g_free (self->export_qdq);
-  g_mutex_clear (&self->lock);
-  g_cond_clear (&self->cond);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -429,10 +466,14 @@ gst_cfqp_calib_set_property (GObject * object, guint prop_id,
       break;
     case PROP_CLIP_FREE:
       self->clip_free = g_value_get_boolean (value);
+      self->clip_free_set = TRUE;
       break;
     case PROP_EXPORT_QDQ:
       g_free (self->export_qdq);
       self->export_qdq = g_value_dup_string (value);
+      break;
+    case PROP_EOS_TIMEOUT:
+      self->eos_timeout = g_value_get_int (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -482,6 +523,9 @@ gst_cfqp_calib_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_EXPORT_QDQ:
       g_value_set_string (value, self->export_qdq);
       break;
+    case PROP_EOS_TIMEOUT:
+      g_value_set_int (value, self->eos_timeout);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -494,9 +538,7 @@ gst_cfqp_calib_post_progress (GstCfqpCalib * self, guint64 frames)
 {
   guint64 dropped;
 
-  g_mutex_lock (&self->lock);
-  dropped = self->dropped;
-  g_mutex_unlock (&self->lock);
+  dropped = cfqp_calib_worker_get_dropped (self->worker);
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self),
           gst_structure_new ("cfqpcalib-progress",
@@ -533,16 +575,17 @@ gst_cfqp_calib_note_write (GstCfqpCalib * self, gchar ** failed,
 }
 
 static gboolean
-gst_cfqp_calib_publish (GstCfqpCalib * self)
+gst_cfqp_calib_publish (GstCfqpCalib * self, GCancellable * cancel)
 {
   CfqpCalibration *calib;
   gchar *location, *name, *qdq;
   GError *err = NULL;
 
+  gst_cfqp_calib_follow_pair (self);
   if (cfqp_reservoir_get_n_samples (cfqp_calibrator_get_reservoir
           (self->calibrator)) == 0)
     return FALSE;
-  calib = cfqp_calibrator_compute (self->calibrator, self->cancel, &err);
+  calib = cfqp_calibrator_compute (self->calibrator, cancel, &err);
   if (calib == NULL) {
     if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
       GST_ELEMENT_WARNING (self, LIBRARY, FAILED,
@@ -600,17 +643,72 @@ gst_cfqp_calib_publish (GstCfqpCalib * self)
   return TRUE;
 }
 
+/* Worker: with calibration-name set, calibrate the model (and clip-free
+ * mode) the cfqpsr of that name runs, whatever it negotiated: with no
+ * model-file, follow it (the reservoir stays); with a model-file that
+ * differs, warn once that its calibrations will be refused. */
 static void
-gst_cfqp_calib_process (GstCfqpCalib * self, CalibItem * item)
+gst_cfqp_calib_follow_pair (GstCfqpCalib * self)
 {
+  CfqpModel *paired, *current;
+  gboolean paired_cf, mode, cur_mode;
+
+  if (self->pair_name == NULL)
+    return;
+  paired = gst_cfqp_registry_get_model (self->pair_name, &paired_cf);
+  if (paired == NULL)
+    return;
+  current = cfqp_calibrator_get_source_model (self->calibrator);
+  cur_mode = cfqp_calibrator_get_settings (self->calibrator)->clip_free;
+  GST_OBJECT_LOCK (self);
+  mode = self->clip_free_set ? self->clip_free : paired_cf;
+  GST_OBJECT_UNLOCK (self);
+
+  if (self->follow_pair && (mode != cur_mode ||
+          g_strcmp0 (cfqp_model_get_hash (paired),
+              cfqp_model_get_hash (current)) != 0)) {
+    GST_INFO_OBJECT (self, "following the cfqpsr of calibration-name \"%s\": "
+        "calibrating %s (%s, clip-free %d) instead of %s",
+        self->pair_name, cfqp_model_get_name (paired),
+        cfqp_model_get_hash (paired), mode, cfqp_model_get_name (current));
+    cfqp_calibrator_set_model (self->calibrator, paired, mode);
+    current = paired;
+    cur_mode = mode;
+  }
+  if (!self->pair_warned && (cur_mode != paired_cf ||
+          g_strcmp0 (cfqp_model_get_hash (paired),
+              cfqp_model_get_hash (current)) != 0)) {
+    self->pair_warned = TRUE;
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("The cfqpsr with calibration-name \"%s\" runs %s (clip-free %s) "
+            "and this element calibrates %s (clip-free %s): it will refuse "
+            "these calibrations; unset model-file and clip-free here to "
+            "calibrate what it runs", self->pair_name,
+            cfqp_model_get_name (paired), paired_cf ? "true" : "false",
+            cfqp_model_get_name (current), cur_mode ? "true" : "false"),
+        (NULL));
+  }
+  cfqp_model_unref (paired);
+}
+
+/* Worker: one frame into the RD; a calibration every update-interval kept
+ * frames. */
+static void
+gst_cfqp_calib_process (gpointer data, GCancellable * cancel,
+    gpointer user_data)
+{
+  GstCfqpCalib *self = GST_CFQP_CALIB (user_data);
+  CalibItem *item = data;
   GstVideoFrame frame;
   CfqpImage *img;
   gboolean kept;
   guint update;
 
+  gst_cfqp_calib_follow_pair (self);
   if (!gst_video_frame_map (&frame, &item->info, item->buffer, GST_MAP_READ))
     return;
-  img = gst_cfqp_frame_to_image (&frame, cfqp_model_get_channels (self->model));
+  img = gst_cfqp_frame_to_image (&frame, cfqp_model_get_channels
+      (cfqp_calibrator_get_source_model (self->calibrator)));
   gst_video_frame_unmap (&frame);
   kept = cfqp_calibrator_add_frame (self->calibrator, img->data, img->width,
       img->height);
@@ -624,35 +722,18 @@ gst_cfqp_calib_process (GstCfqpCalib * self, CalibItem * item)
   update = self->update_interval;
   GST_OBJECT_UNLOCK (self);
   if (update > 0 && self->kept_since_publish >= update)
-    gst_cfqp_calib_publish (self);
+    gst_cfqp_calib_publish (self, cancel);
 }
 
-static gpointer
-gst_cfqp_calib_worker (gpointer data)
+/* Worker, at EOS once every queued frame is in: the last calibration. */
+static gboolean
+gst_cfqp_calib_finish (GCancellable * cancel, gpointer user_data)
 {
-  GstCfqpCalib *self = data;
-  CalibItem *item;
+  GstCfqpCalib *self = GST_CFQP_CALIB (user_data);
 
-  g_mutex_lock (&self->lock);
-  while (!self->quit) {
-    item = g_queue_pop_head (&self->queue);
-    if (item == NULL) {
-      g_cond_wait (&self->cond, &self->lock);
-      continue;
-    }
-    self->busy = TRUE;
-    g_cond_broadcast (&self->cond);
-    g_mutex_unlock (&self->lock);
-
-    gst_cfqp_calib_process (self, item);
-    calib_item_free (item);
-
-    g_mutex_lock (&self->lock);
-    self->busy = FALSE;
-    g_cond_broadcast (&self->cond);
-  }
-  g_mutex_unlock (&self->lock);
-  return NULL;
+  if (self->kept_since_publish > 0 || self->published == 0)
+    return gst_cfqp_calib_publish (self, cancel);
+  return FALSE;
 }
 
 static gboolean
@@ -673,9 +754,32 @@ gst_cfqp_calib_start (GstBaseSink * sink)
       self->augmentation);
   settings.observer = (CfqpObserverKind) self->observer;
   settings.clip_free = self->clip_free;
+  g_free (self->pair_name);
+  self->pair_name = g_strdup (self->calibration_name);
+  self->follow_pair = self->pair_name != NULL &&
+      (model_file == NULL || model_file[0] == '\0');
+  self->pair_warned = FALSE;
   GST_OBJECT_UNLOCK (self);
 
-  self->model = gst_cfqp_load_model (model_file, scale_factor, &source, &err);
+  /* paired with no model-file: the model the cfqpsr runs, if it runs yet
+   * (else the worker switches to it as soon as it does) */
+  if (self->follow_pair) {
+    gboolean paired_cf;
+
+    self->model = gst_cfqp_registry_get_model (self->pair_name, &paired_cf);
+    if (self->model != NULL) {
+      source = g_strdup_printf ("%s (the model of the cfqpsr with "
+          "calibration-name \"%s\")", cfqp_model_get_name (self->model),
+          self->pair_name);
+      GST_OBJECT_LOCK (self);
+      if (!self->clip_free_set)
+        settings.clip_free = paired_cf;
+      GST_OBJECT_UNLOCK (self);
+    }
+  }
+  if (self->model == NULL)
+    self->model = gst_cfqp_load_model (model_file, scale_factor, &source,
+        &err);
   if (self->model == NULL) {
     gst_cfqp_post_model_error (GST_ELEMENT (self), source, err);
     g_clear_error (&err);
@@ -696,13 +800,10 @@ gst_cfqp_calib_start (GstBaseSink * sink)
       cfqp_model_get_hash (self->model));
 
   self->calibrator = cfqp_calibrator_new (self->model, &settings);
-  self->cancel = g_cancellable_new ();
   self->frames = 0;
   self->taken = self->kept_since_publish = self->published = 0;
-  self->dropped = 0;
   self->live = -1;
-  self->quit = self->busy = self->flushing = FALSE;
-  self->worker = g_thread_new ("cfqpcalib", gst_cfqp_calib_worker, self);
+  cfqp_calib_worker_start (self->worker);
   g_free (source);
   g_free (model_file);
   return TRUE;
@@ -713,21 +814,12 @@ gst_cfqp_calib_stop (GstBaseSink * sink)
 {
   GstCfqpCalib *self = GST_CFQP_CALIB (sink);
 
-  if (self->worker != NULL) {
-    g_cancellable_cancel (self->cancel);
-    g_mutex_lock (&self->lock);
-    self->quit = TRUE;
-    g_cond_broadcast (&self->cond);
-    g_mutex_unlock (&self->lock);
-    g_thread_join (self->worker);
-    self->worker = NULL;
-  }
-  g_queue_clear_full (&self->queue, calib_item_free);
-  g_clear_object (&self->cancel);
+  cfqp_calib_worker_stop (self->worker);
   g_clear_pointer (&self->calibrator, cfqp_calibrator_free);
   g_clear_pointer (&self->model, cfqp_model_unref);
   g_clear_pointer (&self->failed_location, g_free);
   g_clear_pointer (&self->failed_qdq, g_free);
+  g_clear_pointer (&self->pair_name, g_free);
   return TRUE;
 }
 
@@ -740,17 +832,15 @@ gst_cfqp_calib_set_caps (GstBaseSink * sink, GstCaps * caps)
     GST_ERROR_OBJECT (self, "invalid caps %" GST_PTR_FORMAT, caps);
     return FALSE;
   }
+  if (GST_VIDEO_INFO_IS_INTERLACED (&self->info)) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Interlaced video (interlace-mode=%s) is not supported: the network "
+            "would see both fields as one picture; put deinterlace before",
+            gst_video_interlace_mode_to_string
+            (GST_VIDEO_INFO_INTERLACE_MODE (&self->info))), (NULL));
+    return FALSE;
+  }
   return TRUE;
-}
-
-/* Waits until the worker has processed everything queued. */
-static void
-gst_cfqp_calib_drain (GstCfqpCalib * self)
-{
-  g_mutex_lock (&self->lock);
-  while ((self->busy || !g_queue_is_empty (&self->queue)) && !self->flushing)
-    g_cond_wait (&self->cond, &self->lock);
-  g_mutex_unlock (&self->lock);
 }
 
 static gboolean
@@ -760,12 +850,34 @@ gst_cfqp_calib_event (GstBaseSink * sink, GstEvent * event)
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_EOS:{
-      gboolean published = FALSE;
+      gboolean published, timed_out = FALSE;
+      gint timeout;
 
-      /* every queued frame in, a last calibration out, then EOS */
-      gst_cfqp_calib_drain (self);
-      if (self->kept_since_publish > 0 || self->published == 0)
-        published = gst_cfqp_calib_publish (self);
+      GST_OBJECT_LOCK (self);
+      timeout = self->eos_timeout;
+      GST_OBJECT_UNLOCK (self);
+      if (timeout < 0) {
+        if (self->live < 0) {
+          gboolean live = FALSE, upstream_live = FALSE;
+
+          gst_base_sink_query_latency (sink, &live, &upstream_live, NULL,
+              NULL);
+          self->live = upstream_live;
+        }
+        timeout = self->live ? LIVE_EOS_TIMEOUT_MS : -1;
+      }
+
+      /* every queued frame in, a last calibration out (by the worker),
+       * then EOS; past the deadline the worker's computation is
+       * cancelled and the frames not yet offered are dropped */
+      published = cfqp_calib_worker_finish (self->worker, timeout, &timed_out);
+      if (timed_out) {
+        GST_ELEMENT_INFO (self, RESOURCE, BUSY,
+            ("EOS: the calibration being computed did not finish within "
+                "eos-timeout (%d ms): cancelled; %u calibration(s) were "
+                "published before", timeout, self->published),
+            ("a larger eos-timeout (2147483647: no limit) waits for it"));
+      }
       gst_element_post_message (GST_ELEMENT (self),
           gst_message_new_element (GST_OBJECT (self),
               gst_structure_new ("cfqpcalib-done",
@@ -773,14 +885,12 @@ gst_cfqp_calib_event (GstBaseSink * sink, GstEvent * event)
                   cfqp_reservoir_get_n_samples (cfqp_calibrator_get_reservoir
                       (self->calibrator)),
                   "published", G_TYPE_UINT, self->published,
-                  "final-published", G_TYPE_BOOLEAN, published, NULL)));
+                  "final-published", G_TYPE_BOOLEAN, published,
+                  "timed-out", G_TYPE_BOOLEAN, timed_out, NULL)));
       break;
     }
     case GST_EVENT_FLUSH_START:
-      g_mutex_lock (&self->lock);
-      g_queue_clear_full (&self->queue, calib_item_free);
-      g_cond_broadcast (&self->cond);
-      g_mutex_unlock (&self->lock);
+      cfqp_calib_worker_flush (self->worker);
       break;
     default:
       break;
@@ -795,8 +905,8 @@ gst_cfqp_calib_change_state (GstElement * element, GstStateChange transition)
 
   /* going down: a calibration being computed (worker, or the streaming
    * thread at EOS) stops at its next image instead of finishing */
-  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY && self->cancel)
-    g_cancellable_cancel (self->cancel);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    cfqp_calib_worker_cancel (self->worker);
   return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 }
 
@@ -805,10 +915,7 @@ gst_cfqp_calib_unlock (GstBaseSink * sink)
 {
   GstCfqpCalib *self = GST_CFQP_CALIB (sink);
 
-  g_mutex_lock (&self->lock);
-  self->flushing = TRUE;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
+  cfqp_calib_worker_set_flushing (self->worker, TRUE);
   return TRUE;
 }
 
@@ -817,9 +924,7 @@ gst_cfqp_calib_unlock_stop (GstBaseSink * sink)
 {
   GstCfqpCalib *self = GST_CFQP_CALIB (sink);
 
-  g_mutex_lock (&self->lock);
-  self->flushing = FALSE;
-  g_mutex_unlock (&self->lock);
+  cfqp_calib_worker_set_flushing (self->worker, FALSE);
   return TRUE;
 }
 
@@ -846,35 +951,27 @@ gst_cfqp_calib_render (GstBaseSink * sink, GstBuffer * buffer)
     GST_DEBUG_OBJECT (self, "upstream is %slive", upstream_live ? "" : "not ");
   }
 
-  g_mutex_lock (&self->lock);
   if (self->live) {
     /* never stall a live stream: drop what the worker cannot take */
-    if (g_queue_get_length (&self->queue) >= QUEUE_LENGTH) {
-      self->dropped++;
+    if (cfqp_calib_worker_reserve (self->worker, FALSE) ==
+        CFQP_CALIB_WORKER_FULL) {
       GST_LOG_OBJECT (self, "queue full: frame %" G_GUINT64_FORMAT " dropped",
           frame);
-      g_mutex_unlock (&self->lock);
       return GST_FLOW_OK;
     }
   } else {
-    while (g_queue_get_length (&self->queue) >= QUEUE_LENGTH) {
-      if (self->flushing) {
-        /* unlock(): a flush, or PLAYING→PAUSED (or →READY), which waits
-         * for the PREROLL_LOCK render() holds.  Wait as a prerolled sink:
-         * FLUSHING on a flush or stop, OK once PLAYING again; then wait
-         * for room again.  (Returning FLUSHING on a pause would stop
-         * upstream for good and the pipeline never reach PAUSED.) */
-        g_mutex_unlock (&self->lock);
-        ret = gst_base_sink_wait_preroll (sink);
-        if (ret != GST_FLOW_OK)
-          return ret;
-        g_mutex_lock (&self->lock);
-        continue;
-      }
-      g_cond_wait (&self->cond, &self->lock);
+    while (cfqp_calib_worker_reserve (self->worker, TRUE) ==
+        CFQP_CALIB_WORKER_FLUSHING) {
+      /* unlock(): a flush, or PLAYING→PAUSED (or →READY), which waits
+       * for the PREROLL_LOCK render() holds.  Wait as a prerolled sink:
+       * FLUSHING on a flush or stop, OK once PLAYING again; then wait
+       * for room again.  (Returning FLUSHING on a pause would stop
+       * upstream for good and the pipeline never reach PAUSED.) */
+      ret = gst_base_sink_wait_preroll (sink);
+      if (ret != GST_FLOW_OK)
+        return ret;
     }
   }
-  g_mutex_unlock (&self->lock);
 
   /* a copy: upstream's buffer (and pool) goes back at once */
   item = g_new0 (CalibItem, 1);
@@ -882,9 +979,6 @@ gst_cfqp_calib_render (GstBaseSink * sink, GstBuffer * buffer)
   item->info = self->info;
   item->frame = frame;
 
-  g_mutex_lock (&self->lock);
-  g_queue_push_tail (&self->queue, item);
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
+  cfqp_calib_worker_push (self->worker, item);
   return ret;
 }

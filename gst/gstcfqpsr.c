@@ -7,31 +7,47 @@
  * SECTION:element-cfqpsr
  * @title: cfqpsr
  *
- * Upscales raw video by an integer factor (2, 3 or 4) through a
- * super-resolution network.  Each output frame is the input frame, in the
- * same format, `scale` times wider and higher; the pixel aspect ratio,
- * framerate (0/1 still images included), timestamps, durations and buffer
- * flags pass through, navigation events have their coordinates divided by
- * the scale on their way upstream, and QoS and latency behave as in other
- * video filters (no latency is added).
+ * Upscales raw video through a super-resolution network, to any size from
+ * the input size up to 4× per axis (the two axes independent).  Each output
+ * frame is the input frame in the same format; the framerate (0/1 still
+ * images included), timestamps, durations and buffer flags pass through,
+ * navigation events have their coordinates scaled back per axis on their
+ * way upstream, and QoS and latency behave as in other video filters (no
+ * latency is added).
+ *
+ * Sizes: a size downstream fixes wins; a free one is
+ * #GstCfqpSr:scale-factor times the input.  The pixel-aspect-ratio is
+ * handled as videoscale does: the display aspect ratio is kept, the output
+ * PAR or size adjusted to what downstream accepts.  The network is the one
+ * at the smallest integer scale at or above the larger of the two ratios
+ * (×1.5 → ×2, ×2.25 or ×2.67 → ×3, at most ×4); when the output is not
+ * exactly that multiple, the network's output is resampled to the size
+ * asked for (Catmull-Rom, antialiased when it reduces, 14-bit fixed point:
+ * the same bytes whatever the backend; a separate pass on the CPU).
+ * #GstCfqpSr:model-info says which network and which resampling run.  The
+ * same size in and out is a pass-through; a size below the input on either
+ * axis is not offered in caps (linking fails) and, when it comes up at run
+ * time, fails negotiation with an error naming the sizes possible.
  *
  * Formats: the packed RGB family (RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA,
  * BGRA, ARGB, ABGR) runs the network straight on the frame's bytes; alpha
  * is upscaled by bilinear interpolation.  I420 and NV12 are converted to
  * RGB with the matrix and range of their caps (colorimetry), run through
  * the same RGB network and converted back (odd sizes are fine: the chroma
- * planes are rounded up, as GStreamer does).
+ * planes are rounded up, as GStreamer does).  Progressive video only:
+ * interlaced caps are refused (the network would mix the two fields; put
+ * deinterlace before).
  *
- * The network is the ONNX file in #GstCfqpSr:model-file, or when that is
- * unset the default model embedded for the scale.  Without a model-file
- * the scale may follow downstream caps: a capsfilter asking 1920×1080 after
- * a 640×360 input picks ×3 whatever #GstCfqpSr:scale-factor says (which is
- * only the preferred scale); with a model-file the model's scale is used.
+ * The network is the ONNX file in #GstCfqpSr:model-file (sizes up to its
+ * scale per axis), or when that is unset the default model embedded for
+ * the scale the caps need: a capsfilter asking 1920×1080 after a 640×360
+ * input picks ×3 whatever #GstCfqpSr:scale-factor says (which is only the
+ * preferred scale), after a 1280×720 input ×2 then a resample.
  * A model that cannot be loaded fails the READY→PAUSED state change with
  * an element error naming the file and the reason.
  *
  * #GstCfqpSr:precision int8 (the default) needs a calibration: the one in
- * #GstCfqpSr:calibration-file, else the one shipped with the model (the
+ * #GstCfqpSr:calibration-file, else (unset or refused) the one shipped with the model (the
  * embedded default model's, or `m.calib.json` beside a model file
  * `m.onnx`, or the parameters a QDQ ONNX model carries), else one
  * published by a `cfqpcalib` with the same #GstCfqpSr:calibration-name.  Without any of these (and with no
@@ -52,7 +68,11 @@
  * Changes of #GstCfqpSr:precision, #GstCfqpSr:backend and
  * #GstCfqpSr:n-threads while PLAYING take effect at the next frame
  * boundary (the runner is rebuilt in the streaming thread, never
- * mid-frame).
+ * mid-frame).  Whenever #GstCfqpSr:active-backend changes (at start, after
+ * such a change, the first calibration, a fallback to FP32) the element
+ * posts an element message `cfqpsr-precision` with `active-backend`,
+ * `backend` and `precision` (strings) and `frame` (guint64, the first
+ * frame computed so).
  *
  * ## Example launch lines
  * |[
@@ -60,7 +80,8 @@
  * ]| Upscales a still image ×3 with the embedded default model.
  * |[
  * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! videoconvert ! video/x-raw,format=I420 ! cfqpsr ! video/x-raw,width=1920,height=1080 ! autovideosink
- * ]| Upscales I420 video; the scale follows the size downstream asks for.
+ * ]| Upscales I420 video to 1080p whatever its size (720p: the ×2 network
+ * then a resample to ×1.5; 640×360: the ×3 network alone).
  * |[
  * gst-launch-1.0 v4l2src ! videoconvert ! tee name=t \
  *    t. ! queue ! cfqpsr calibration-name=cam ! videoconvert ! autovideosink \
@@ -78,6 +99,9 @@
 #include "gstcfqpsr.h"
 #include "gstcfqpenums.h"
 #include "gstcfqputils.h"
+#include "gstcfqpsrcaps.h"
+#include "cfqp-session.h"
+#include "cfqp-filewatch.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_cfqp_sr_debug);
 #define GST_CAT_DEFAULT gst_cfqp_sr_debug
@@ -126,6 +150,7 @@ struct _GstCfqpSr
   GstCfqpPrecision precision;
   GstCfqpBackend backend;
   gboolean clip_free;
+  gboolean clip_free_set;       /* clip-free set by the application */
   guint n_threads;
   gchar *device;
   gchar *calibration_name;
@@ -134,20 +159,19 @@ struct _GstCfqpSr
   gchar *model_info;
   GstCfqpCpuKernels cpu_kernels;
   gchar *kernel_info;           /* the runner's conv kernels, model-info's tail */
+  gchar *resample_info;         /* network and resampling for the caps */
+  gint in_w, in_h, out_w, out_h;        /* of the negotiated caps, 0: none */
 
   /* under the object lock: what the next frame boundary applies, and the
-   * models (caps queries and the file watch read them from other threads) */
+   * session (caps queries and the file watch read it from other threads;
+   * its model and run copy are fixed between start and stop) */
   gboolean started;
   gboolean runner_dirty;
-  CfqpCalibration *pending;
-  gchar *pending_source;
-  CfqpModel *model;             /* as loaded: its scale, hash */
-  CfqpModel *run_model;         /* what runs: model or its clip-free copy */
+  CfqpSession *session;         /* model, run copy, active and pending */
 
   /* streaming thread, under runner_lock */
   GMutex runner_lock;
   CfqpRunner *runner;
-  CfqpCalibration *calib;       /* the active calibration, NULL: none */
   gboolean int8_warned;
   guint64 registry_serial;
   guint64 frame_count;
@@ -157,28 +181,16 @@ struct _GstCfqpSr
   GstBuffer *rgb_in, *rgb_out;
   GstVideoConverter *to_rgb, *from_rgb;
 
-  /* self-calibration: the pool's one worker owns calibrator */
-  GThreadPool *calib_pool;
-  CfqpCalibrator *calibrator;
-  GCancellable *calib_cancel;
-  guint self_sent;
-  guint self_frames;
 
-  /* calibration-file watch: a monitor dispatched by its own thread */
-  GMainContext *watch_ctx;
-  GMainLoop *watch_loop;
-  GThread *watch_thread;
-  GFileMonitor *monitor;
-  GFile *watch_file;
-  gchar *watch_path;
-  gchar *watch_stamp;
+  /* calibration-file watch (calib/cfqp-filewatch.c, its own thread) */
+  CfqpFileWatch *watch;
+  guint watch_refused;          /* refused versions in a row, watch thread */
 };
 
 typedef struct
 {
   GstBuffer *buffer;
   GstVideoInfo info;
-  gboolean last;
 } SelfSample;
 
 #define gst_cfqp_sr_parent_class parent_class
@@ -206,12 +218,13 @@ static GstCaps *gst_cfqp_sr_fixate_caps (GstBaseTransform * trans,
     GstPadDirection direction, GstCaps * caps, GstCaps * othercaps);
 static gboolean gst_cfqp_sr_src_event (GstBaseTransform * trans,
     GstEvent * event);
+static gboolean gst_cfqp_sr_sink_event (GstBaseTransform * trans,
+    GstEvent * event);
 static gboolean gst_cfqp_sr_set_info (GstVideoFilter * filter,
     GstCaps * incaps, GstVideoInfo * in_info, GstCaps * outcaps,
     GstVideoInfo * out_info);
 static GstFlowReturn gst_cfqp_sr_transform_frame (GstVideoFilter * filter,
     GstVideoFrame * in_frame, GstVideoFrame * out_frame);
-static void gst_cfqp_sr_self_calib_func (gpointer data, gpointer user_data);
 
 static void
 gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
@@ -230,7 +243,8 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
    *
    * ONNX super-resolution model to run.  Unset: the default model embedded
    * for the scale (#GstCfqpSr:scale-factor, or the one downstream caps
-   * ask for).  Read when the element goes to PAUSED.
+   * ask for).  Read when the element goes to PAUSED; a regular file only
+   * (a FIFO, pipe or directory is refused at once).
    */
   g_object_class_install_property (gobject_class, PROP_MODEL_FILE,
       g_param_spec_string ("model-file", "Model file",
@@ -242,9 +256,11 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
   /**
    * GstCfqpSr:scale-factor:
    *
-   * Preferred upscaling factor; selects the embedded default model.  With
-   * no model-file, downstream caps that ask for another factor win; a
-   * model-file of another scale wins too.
+   * Preferred upscaling factor: the output size when downstream leaves it
+   * free (scale-factor × the input, per axis), with its embedded default
+   * model.  A size downstream fixes wins (any size up to 4× per axis, the
+   * network then the smallest scale at or above the ratio); a model-file
+   * of another scale wins too.
    */
   g_object_class_install_property (gobject_class, PROP_SCALE_FACTOR,
       g_param_spec_uint ("scale-factor", "Scale factor",
@@ -257,15 +273,16 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
   /**
    * GstCfqpSr:calibration-file:
    *
-   * INT8 calibration (JSON, as cfqpcalib writes) for the model.  Unset:
-   * the shipped one, a paired cfqpcalib's, or self-calibration.  The file
-   * is watched: when it is replaced (atomic rename or rewrite) the new
-   * calibration is applied at the next frame boundary.
+   * INT8 calibration (JSON, as cfqpcalib writes) for the model, a regular
+   * file.  Unset or refused: the shipped one, a paired cfqpcalib's, or
+   * self-calibration, in that order.  The file is watched: when it is
+   * replaced (atomic rename or rewrite) the new calibration is applied at
+   * the next frame boundary.
    */
   g_object_class_install_property (gobject_class, PROP_CALIBRATION_FILE,
       g_param_spec_string ("calibration-file", "Calibration file",
           "INT8 calibration JSON for the model, watched for replacement "
-          "(NULL: shipped, paired cfqpcalib, or self-calibration)",
+          "(NULL or refused: shipped, paired cfqpcalib, or self-calibration)",
           DEFAULT_PROP_CALIBRATION_FILE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
@@ -305,13 +322,18 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
    * GstCfqpSr:clip-free:
    *
    * Run the model with its clipped activations removed (clipped ReLUs
-   * become ReLUs, a final clamp to [0,1] goes), as CFQP intends.  A
-   * calibration must have been made in the same mode.
+   * become ReLUs, a final clamp to [0,1] goes), as CFQP intends.  Left at
+   * its default, the first calibration (file or shipped) decides: one made
+   * for the graph with its clips ("clip_free": false, as the shipped
+   * calibrations of the -clipped models) runs that graph.  Set explicitly,
+   * a calibration made in the other mode is refused (for a model without
+   * clips both modes are the same graph and either is taken).
    */
   g_object_class_install_property (gobject_class, PROP_CLIP_FREE,
       g_param_spec_boolean ("clip-free", "Clip-free",
-          "Remove the model's clipped activations (a calibration must say "
-          "clip_free the same)", DEFAULT_PROP_CLIP_FREE,
+          "Remove the model's clipped activations (left unset, a first "
+          "calibration made with the clips keeps them; set, calibrations of "
+          "the other mode are refused)", DEFAULT_PROP_CLIP_FREE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
@@ -375,7 +397,8 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
    * GstCfqpSr:active-backend:
    *
    * The backend that actually runs ("cpu", "ref", "opencl:<device>") and
-   * its precision, NULL before PAUSED.
+   * its precision, NULL before PAUSED.  Each change is also posted as a
+   * `cfqpsr-precision` element message.
    */
   g_object_class_install_property (gobject_class, PROP_ACTIVE_BACKEND,
       g_param_spec_string ("active-backend", "Active backend",
@@ -387,7 +410,9 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
    *
    * One-line summary of the loaded model: where it came from, whether its
    * scale overrode #GstCfqpSr:scale-factor, and the engine's description
-   * (scale, ops, MACs, hash); NULL before PAUSED.
+   * (scale, ops, MACs, hash); once caps are set, which network runs on
+   * which size and the resampling to the output size (or "no resampling",
+   * or "pass-through"); NULL before PAUSED.
    */
   g_object_class_install_property (gobject_class, PROP_MODEL_INFO,
       g_param_spec_string ("model-info", "Model info",
@@ -424,6 +449,9 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
   trans_class->transform_caps = GST_DEBUG_FUNCPTR (gst_cfqp_sr_transform_caps);
   trans_class->fixate_caps = GST_DEBUG_FUNCPTR (gst_cfqp_sr_fixate_caps);
   trans_class->src_event = GST_DEBUG_FUNCPTR (gst_cfqp_sr_src_event);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_cfqp_sr_sink_event);
+  /* as videoscale: the same size in and out is a pass-through */
+  trans_class->passthrough_on_same_caps = TRUE;
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_cfqp_sr_set_info);
   filter_class->transform_frame =
       GST_DEBUG_FUNCPTR (gst_cfqp_sr_transform_frame);
@@ -458,11 +486,7 @@ gst_cfqp_sr_finalize (GObject * object)
   GstCfqpSr *self = GST_CFQP_SR (object);
 
   g_clear_pointer (&self->runner, cfqp_runner_free);
-  g_clear_pointer (&self->run_model, cfqp_model_unref);
-  g_clear_pointer (&self->model, cfqp_model_unref);
-  g_clear_pointer (&self->calib, cfqp_calibration_unref);
-  g_clear_pointer (&self->pending, cfqp_calibration_unref);
-  g_free (self->pending_source);
+  g_clear_pointer (&self->session, cfqp_session_unref);
   g_free (self->model_file);
   g_free (self->calibration_file);
   g_free (self->device);
@@ -470,6 +494,7 @@ gst_cfqp_sr_finalize (GObject * object)
   g_free (self->active_backend);
   g_free (self->model_info);
   g_free (self->kernel_info);
+  g_free (self->resample_info);
   g_mutex_clear (&self->runner_lock);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -506,6 +531,7 @@ gst_cfqp_sr_set_property (GObject * object, guint prop_id,
       break;
     case PROP_CLIP_FREE:
       self->clip_free = g_value_get_boolean (value);
+      self->clip_free_set = TRUE;
       break;
     case PROP_N_THREADS:
       if (self->n_threads != g_value_get_uint (value))
@@ -577,11 +603,15 @@ gst_cfqp_sr_get_property (GObject * object, guint prop_id, GValue * value,
       g_value_set_string (value, self->active_backend);
       break;
     case PROP_MODEL_INFO:
-      if (self->model_info != NULL && self->kernel_info != NULL)
-        g_value_take_string (value, g_strdup_printf ("%s [conv kernels: %s]",
-                self->model_info, self->kernel_info));
+      if (self->model_info == NULL)
+        g_value_set_string (value, NULL);
       else
-        g_value_set_string (value, self->model_info);
+        g_value_take_string (value, g_strdup_printf ("%s%s%s%s%s%s",
+                self->model_info, self->kernel_info ? " [conv kernels: " : "",
+                self->kernel_info ? self->kernel_info : "",
+                self->kernel_info ? "]" : "",
+                self->resample_info ? "; " : "",
+                self->resample_info ? self->resample_info : ""));
       break;
     case PROP_CPU_KERNELS:
       g_value_set_enum (value, self->cpu_kernels);
@@ -593,41 +623,58 @@ gst_cfqp_sr_get_property (GObject * object, guint prop_id, GValue * value,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* Scales caps may use, preferred first: the loaded model file's only, or
- * with no model-file the scale-factor then the other embedded scales. */
+/* The largest factor per axis caps may ask for: the loaded model file's
+ * scale, or with no model-file the largest embedded default's (or
+ * scale-factor's, when it is larger). */
 static guint
-gst_cfqp_sr_get_scales (GstCfqpSr * self, guint scales[3])
+gst_cfqp_sr_get_max_scale (GstCfqpSr * self)
 {
   gboolean have_file;
-  guint n = 0, pref, loaded, s;
+  guint pref, loaded, s, max;
 
   GST_OBJECT_LOCK (self);
   have_file = self->model_file != NULL && self->model_file[0] != '\0';
   pref = self->scale_factor;
-  loaded = self->model ? cfqp_model_get_scale (self->model) : 0;
+  loaded = self->session ?
+      cfqp_model_get_scale (cfqp_session_get_model (self->session)) : 0;
   GST_OBJECT_UNLOCK (self);
 
-  if (have_file) {
-    scales[n++] = loaded ? loaded : pref;
-    return n;
-  }
-  scales[n++] = pref;
+  if (have_file)
+    return loaded ? loaded : pref;
+  max = pref;
   for (s = GST_CFQP_MIN_SCALE; s <= GST_CFQP_MAX_SCALE; s++)
-    if (s != pref && gst_cfqp_have_default_model (s))
-      scales[n++] = s;
-  return n;
+    if (gst_cfqp_have_default_model (s))
+      max = MAX (max, s);
+  return max;
 }
 
-/* The factor of the loaded model, else the preferred one. */
+/* The integer scale a free output size takes: the model file's, else
+ * scale-factor. */
 static guint
 gst_cfqp_sr_get_scale (GstCfqpSr * self)
 {
+  gboolean have_file;
   guint scale;
 
   GST_OBJECT_LOCK (self);
-  scale = self->model ? cfqp_model_get_scale (self->model) : self->scale_factor;
+  have_file = self->model_file != NULL && self->model_file[0] != '\0';
+  scale = have_file && self->session ?
+      cfqp_model_get_scale (cfqp_session_get_model (self->session)) :
+      self->scale_factor;
   GST_OBJECT_UNLOCK (self);
   return scale;
+}
+
+/* The smallest embedded default scale ≥ needed (0: none). */
+static guint
+gst_cfqp_sr_default_scale_for (guint needed)
+{
+  guint s;
+
+  for (s = MAX (needed, GST_CFQP_MIN_SCALE); s <= GST_CFQP_MAX_SCALE; s++)
+    if (gst_cfqp_have_default_model (s))
+      return s;
+  return 0;
 }
 
 static CfqpBackendKind
@@ -644,9 +691,11 @@ gst_cfqp_sr_backend_to_engine (GstCfqpBackend backend)
   }
 }
 
+/* The cfqpsr-calibration message: a calibration (or a QDQ model's own
+ * parameters: n_samples 0) is active from this frame. */
 static void
 gst_cfqp_sr_post_calibration (GstCfqpSr * self, const gchar * source,
-    CfqpCalibration * calib)
+    const gchar * model_hash, guint n_samples)
 {
   const gchar *precision = self->runner &&
       cfqp_runner_get_precision (self->runner) == CFQP_PRECISION_INT8 ?
@@ -658,24 +707,31 @@ gst_cfqp_sr_post_calibration (GstCfqpSr * self, const gchar * source,
       gst_message_new_element (GST_OBJECT (self),
           gst_structure_new ("cfqpsr-calibration",
               "source", G_TYPE_STRING, source,
-              "model-hash", G_TYPE_STRING,
-              cfqp_calibration_get_model_hash (calib),
-              "n-samples", G_TYPE_UINT, cfqp_calibration_get_n_samples (calib),
+              "model-hash", G_TYPE_STRING, model_hash,
+              "n-samples", G_TYPE_UINT, n_samples,
               "precision", G_TYPE_STRING, precision,
               "frame", G_TYPE_UINT64, self->frame_count, NULL)));
 }
 
-/* A runner for the current properties and self->calib (under runner_lock,
- * or before streaming).  INT8 with no calibration runs FP32 for now; INT8
+static void
+gst_cfqp_sr_post_calibration_of (GstCfqpSr * self, const gchar * source,
+    CfqpCalibration * calib)
+{
+  gst_cfqp_sr_post_calibration (self, source,
+      cfqp_calibration_get_model_hash (calib),
+      cfqp_calibration_get_n_samples (calib));
+}
+
+/* A runner for the current properties and the session's active calibration
+ * (under runner_lock, or before streaming).  INT8 with no calibration runs FP32 for now; INT8
  * that the engine cannot run for this model falls back to FP32 with one
  * warning per start. */
 static CfqpRunner *
 gst_cfqp_sr_build_runner (GstCfqpSr * self, GError ** error)
 {
   CfqpRunnerOptions options = CFQP_RUNNER_OPTIONS_INIT;
-  CfqpQParams *qparams = NULL;
+  gchar *device, *calib_unusable, *int8_unavailable;
   CfqpRunner *runner;
-  gchar *device;
   GError *err = NULL;
 
   GST_OBJECT_LOCK (self);
@@ -689,36 +745,16 @@ gst_cfqp_sr_build_runner (GstCfqpSr * self, GError ** error)
   GST_OBJECT_UNLOCK (self);
   options.device = device;
 
-  if (options.precision == CFQP_PRECISION_INT8) {
-    if (self->calib != NULL)
-      qparams = cfqp_calibration_to_qparams (self->calib, self->run_model,
-          &err);
-    options.qparams = qparams;
-    /* a QDQ model carries its own parameters */
-    if (qparams == NULL && self->calib == NULL)
-      options.qparams = cfqp_model_get_embedded_qparams (self->run_model);
-    if (options.qparams == NULL) {
-      if (err != NULL)
-        GST_WARNING_OBJECT (self, "calibration unusable: %s", err->message);
-      g_clear_error (&err);
-      options.precision = CFQP_PRECISION_FP32;
-    }
-  }
-
-  runner = cfqp_runner_new (self->run_model, &options, &err);
-  if (runner == NULL && options.precision == CFQP_PRECISION_INT8 &&
-      (g_error_matches (err, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED)
-          || g_error_matches (err, CFQP_ENGINE_ERROR,
-              CFQP_ENGINE_ERROR_INVALID))) {
+  runner = cfqp_session_new_runner (self->session, &options, &calib_unusable,
+      &int8_unavailable, &err);
+  if (calib_unusable != NULL)
+    GST_WARNING_OBJECT (self, "calibration unusable: %s", calib_unusable);
+  if (int8_unavailable != NULL) {
     if (!self->int8_warned)
       GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
           ("INT8 precision is not available (%s): running the FP32 network",
-              err->message), (NULL));
+              int8_unavailable), (NULL));
     self->int8_warned = TRUE;
-    g_clear_error (&err);
-    options.precision = CFQP_PRECISION_FP32;
-    options.qparams = NULL;
-    runner = cfqp_runner_new (self->run_model, &options, &err);
   }
   if (runner == NULL) {
     g_propagate_error (error, err);
@@ -735,7 +771,8 @@ gst_cfqp_sr_build_runner (GstCfqpSr * self, GError ** error)
       GST_INFO_OBJECT (self, "backend=auto: no OpenCL GPU, running on the "
           "CPU (%s)", cfqp_runner_get_active_backend (runner));
   }
-  g_free (qparams);
+  g_free (calib_unusable);
+  g_free (int8_unavailable);
   g_free (device);
   return runner;
 }
@@ -751,124 +788,83 @@ gst_cfqp_sr_update_active_backend (GstCfqpSr * self)
 
   G_STATIC_ASSERT ((gint) GST_CFQP_CPU_KERNELS_ORC == (gint) CFQP_CPU_KERNELS_ORC &&
       (gint) GST_CFQP_CPU_KERNELS_NATIVE == (gint) CFQP_CPU_KERNELS_NATIVE);
+  gboolean changed;
+
   if (kernels != NULL)
     GST_DEBUG_OBJECT (self, "conv kernels: %s", kernels);
   GST_OBJECT_LOCK (self);
+  changed = g_strcmp0 (self->active_backend, active) != 0;
   g_free (self->active_backend);
-  self->active_backend = active;
+  self->active_backend = g_strdup (active);
   g_free (self->kernel_info);
   self->kernel_info = kernels;
   GST_OBJECT_UNLOCK (self);
-}
 
-/* Hands a calibration to the next frame boundary (any thread). */
-static void
-gst_cfqp_sr_set_pending (GstCfqpSr * self, CfqpCalibration * calib,
-    const gchar * source)
-{
-  GST_OBJECT_LOCK (self);
-  g_clear_pointer (&self->pending, cfqp_calibration_unref);
-  g_free (self->pending_source);
-  self->pending = cfqp_calibration_ref (calib);
-  self->pending_source = g_strdup (source);
-  GST_OBJECT_UNLOCK (self);
-}
+  /* what runs changed (start, a property, the first calibration, a
+   * fallback): tell the application, which need not poll active-backend */
+  if (changed) {
+    gboolean int8 = cfqp_runner_get_precision (self->runner) ==
+        CFQP_PRECISION_INT8;
 
-/* Loads and checks a calibration file against what runs; NULL with a
- * warning posted when it does not fit. */
-static CfqpCalibration *
-gst_cfqp_sr_load_calibration_file (GstCfqpSr * self, const gchar * path)
-{
-  CfqpCalibration *calib;
-  CfqpModel *run_model;
-  gboolean clip_free;
-  GError *err = NULL;
-
-  GST_OBJECT_LOCK (self);
-  run_model = self->run_model ? cfqp_model_ref (self->run_model) : NULL;
-  clip_free = self->clip_free;
-  GST_OBJECT_UNLOCK (self);
-  if (run_model == NULL)
-    return NULL;
-
-  calib = cfqp_calibration_load (path, NULL, &err);
-  if (calib != NULL && !gst_cfqp_calibration_usable (calib, run_model,
-          clip_free, &err))
-    g_clear_pointer (&calib, cfqp_calibration_unref);
-  if (calib == NULL) {
-    GST_ELEMENT_WARNING (self, RESOURCE, READ,
-        ("Calibration \"%s\" refused (the active calibration, if any, "
-            "stays): %s", path, err->message), (NULL));
-    g_clear_error (&err);
+    GST_INFO_OBJECT (self, "now running %s from frame %" G_GUINT64_FORMAT,
+        active, self->frame_count);
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self),
+            gst_structure_new ("cfqpsr-precision",
+                "active-backend", G_TYPE_STRING, active,
+                "backend", G_TYPE_STRING,
+                cfqp_runner_get_active_backend (self->runner),
+                "precision", G_TYPE_STRING, int8 ? "int8" : "fp32",
+                "frame", G_TYPE_UINT64, self->frame_count, NULL)));
   }
-  cfqp_model_unref (run_model);
-  return calib;
+  g_free (active);
 }
 
-/* ---- calibration-file watch (its own thread and main context) ---- */
+/* ---- calibration-file watch (calib/cfqp-filewatch.c) ---- */
 
-static gchar *
-gst_cfqp_sr_file_stamp (const gchar * path)
-{
-  GStatBuf st;
-
-  if (g_stat (path, &st) != 0)
-    return NULL;
-  return g_strdup_printf ("%" G_GUINT64_FORMAT ":%" G_GINT64_FORMAT ":%"
-      G_GINT64_FORMAT, (guint64) st.st_ino, (gint64) st.st_size,
-      (gint64) st.st_mtime);
-}
-
+/* A new version of the file has settled (watch thread): read and check it
+ * against what runs.  A refusal is a warning only the first time in a row:
+ * until a version is accepted, the next refusals of the same file are DEBUG
+ * lines (counted in the log). */
 static void
-gst_cfqp_sr_calib_file_changed (GFileMonitor * monitor, GFile * file,
-    GFile * other, GFileMonitorEvent event, gpointer user_data)
+gst_cfqp_sr_calib_file_settled (const gchar * path, gpointer user_data)
 {
   GstCfqpSr *self = GST_CFQP_SR (user_data);
   CfqpCalibration *calib;
-  gchar *stamp, *source;
+  CfqpSession *session;
+  GError *err = NULL;
+  gchar *source;
 
-  switch (event) {
-    case G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT:
-    case G_FILE_MONITOR_EVENT_CREATED:
-    case G_FILE_MONITOR_EVENT_MOVED_IN:
-    case G_FILE_MONITOR_EVENT_RENAMED:
-      break;
-    default:
-      return;
-  }
-  if (!g_file_equal (file, self->watch_file) &&
-      (other == NULL || !g_file_equal (other, self->watch_file)))
+  GST_OBJECT_LOCK (self);
+  session = self->session ? cfqp_session_ref (self->session) : NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (session == NULL)
     return;
 
-  /* one load per version of the file, however many events it makes */
-  stamp = gst_cfqp_sr_file_stamp (self->watch_path);
-  if (stamp == NULL || g_strcmp0 (stamp, self->watch_stamp) == 0) {
-    g_free (stamp);
-    return;
-  }
-  g_free (self->watch_stamp);
-  self->watch_stamp = stamp;
-
-  GST_DEBUG_OBJECT (self, "calibration file %s changed (event %d)",
-      self->watch_path, event);
-  calib = gst_cfqp_sr_load_calibration_file (self, self->watch_path);
+  calib = gst_cfqp_load_calibration_file (path, &err);
+  if (calib != NULL && !cfqp_session_usable (session, calib, &err))
+    g_clear_pointer (&calib, cfqp_calibration_unref);
   if (calib != NULL) {
-    source = g_strdup_printf ("file:%s", self->watch_path);
-    gst_cfqp_sr_set_pending (self, calib, source);
+    if (self->watch_refused > 0)
+      GST_INFO_OBJECT (self, "%s accepted after %u refused versions",
+          path, self->watch_refused);
+    self->watch_refused = 0;
+    source = g_strdup_printf ("file:%s", path);
+    cfqp_session_set_pending (session, calib, source);
     g_free (source);
     cfqp_calibration_unref (calib);
+  } else if (self->watch_refused++ == 0) {
+    GST_ELEMENT_WARNING (self, RESOURCE, READ,
+        ("Calibration \"%s\" refused (the active calibration, if any, "
+            "stays; further refusals of this file are logged at DEBUG level "
+            "until a version of it is accepted): %s", path,
+            err->message), (NULL));
+  } else {
+    GST_DEBUG_OBJECT (self, "calibration %s refused again (%u in a row): %s",
+        path, self->watch_refused, err->message);
   }
-}
-
-static gpointer
-gst_cfqp_sr_watch_thread (gpointer data)
-{
-  GstCfqpSr *self = data;
-
-  g_main_context_push_thread_default (self->watch_ctx);
-  g_main_loop_run (self->watch_loop);
-  g_main_context_pop_thread_default (self->watch_ctx);
-  return NULL;
+  g_clear_error (&err);
+  cfqp_session_unref (session);
 }
 
 static void
@@ -876,142 +872,66 @@ gst_cfqp_sr_start_watch (GstCfqpSr * self, const gchar * path)
 {
   GError *err = NULL;
 
-  self->watch_path = g_strdup (path);
-  self->watch_file = g_file_new_for_path (path);
-  self->watch_stamp = gst_cfqp_sr_file_stamp (path);
-  self->watch_ctx = g_main_context_new ();
-  self->watch_loop = g_main_loop_new (self->watch_ctx, FALSE);
-
-  g_main_context_push_thread_default (self->watch_ctx);
-  self->monitor = g_file_monitor_file (self->watch_file,
-      G_FILE_MONITOR_WATCH_MOVES, NULL, &err);
-  g_main_context_pop_thread_default (self->watch_ctx);
-  if (self->monitor == NULL) {
+  self->watch_refused = 0;
+  self->watch = cfqp_file_watch_new (path, gst_cfqp_sr_calib_file_settled,
+      self, &err);
+  if (err != NULL) {
     GST_WARNING_OBJECT (self, "cannot watch %s: %s", path, err->message);
     g_clear_error (&err);
-  } else {
-    g_signal_connect (self->monitor, "changed",
-        G_CALLBACK (gst_cfqp_sr_calib_file_changed), self);
   }
-  self->watch_thread = g_thread_new ("cfqpsr-watch", gst_cfqp_sr_watch_thread,
-      self);
 }
 
-static gboolean
-gst_cfqp_sr_quit_watch (gpointer loop)
-{
-  g_main_loop_quit (loop);
-  return G_SOURCE_REMOVE;
-}
+/* ---- self-calibration (the session's, on a calib/ worker) ---- */
 
 static void
-gst_cfqp_sr_stop_watch (GstCfqpSr * self)
+self_sample_free (gpointer data)
 {
-  GSource *quit;
+  SelfSample *sample = data;
 
-  if (self->watch_thread == NULL)
-    return;
-  /* Quit from inside the watch context: a g_main_loop_quit() that comes
-   * before the thread has entered g_main_loop_run() is lost (run sets the
-   * loop running again), and the join below would wait forever. */
-  quit = g_idle_source_new ();
-  g_source_set_callback (quit, gst_cfqp_sr_quit_watch, self->watch_loop, NULL);
-  g_source_attach (quit, self->watch_ctx);
-  g_source_unref (quit);
-  g_thread_join (self->watch_thread);
-  self->watch_thread = NULL;
-  if (self->monitor) {
-    g_signal_handlers_disconnect_by_data (self->monitor, self);
-    g_file_monitor_cancel (self->monitor);
-    g_clear_object (&self->monitor);
-  }
-  g_clear_pointer (&self->watch_loop, g_main_loop_unref);
-  g_clear_pointer (&self->watch_ctx, g_main_context_unref);
-  g_clear_object (&self->watch_file);
-  g_clear_pointer (&self->watch_path, g_free);
-  g_clear_pointer (&self->watch_stamp, g_free);
-}
-
-/* ---- self-calibration (a one-thread pool owns the calibrator) ---- */
-
-static void
-self_sample_free (SelfSample * sample)
-{
   gst_buffer_unref (sample->buffer);
   g_free (sample);
 }
 
-static void
-gst_cfqp_sr_self_calib_func (gpointer data, gpointer user_data)
+/* Worker: the copied frame as the calibrator's image. */
+static CfqpImage *
+gst_cfqp_sr_self_sample_image (gpointer data, guint channels,
+    gpointer user_data)
 {
-  GstCfqpSr *self = GST_CFQP_SR (user_data);
   SelfSample *sample = data;
-  CfqpCalibration *calib;
   GstVideoFrame frame;
   CfqpImage *img;
-  GError *err = NULL;
-  gchar *source;
 
-  if (g_cancellable_is_cancelled (self->calib_cancel))
-    goto done;
+  if (!gst_video_frame_map (&frame, &sample->info, sample->buffer,
+          GST_MAP_READ))
+    return NULL;
+  img = gst_cfqp_frame_to_image (&frame, channels);
+  gst_video_frame_unmap (&frame);
+  return img;
+}
 
-  if (gst_video_frame_map (&frame, &sample->info, sample->buffer,
-          GST_MAP_READ)) {
-    img = gst_cfqp_frame_to_image (&frame,
-        cfqp_model_get_channels (cfqp_calibrator_get_model (self->calibrator)));
-    gst_video_frame_unmap (&frame);
-    cfqp_calibrator_add_frame (self->calibrator, img->data, img->width,
-        img->height);
-    cfqp_image_free (img);
-  }
-  if (!sample->last)
-    goto done;
+static void
+gst_cfqp_sr_self_calibration_failed (const GError * err, gpointer user_data)
+{
+  GstCfqpSr *self = GST_CFQP_SR (user_data);
 
-  calib = cfqp_calibrator_compute (self->calibrator, self->calib_cancel, &err);
-  if (calib == NULL) {
-    if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      GST_ELEMENT_WARNING (self, LIBRARY, FAILED,
-          ("Self-calibration failed, running FP32: %s", err->message),
-          (NULL));
-    g_clear_error (&err);
-    goto done;
-  }
-  source = g_strdup ("self");
-  gst_cfqp_sr_set_pending (self, calib, source);
-  g_free (source);
-  cfqp_calibration_unref (calib);
-
-done:
-  self_sample_free (sample);
+  GST_ELEMENT_WARNING (self, LIBRARY, FAILED,
+      ("Self-calibration failed, running FP32: %s", err->message), (NULL));
 }
 
 /* In transform_frame: hands a copy of the input to the worker when it is
- * idle, until self_frames have been handed over.  Only a copy is made here. */
+ * idle, until self-calibration-frames have been handed over.  Only a copy
+ * is made here. */
 static void
 gst_cfqp_sr_self_sample (GstCfqpSr * self, GstVideoFrame * in_frame)
 {
   SelfSample *sample;
 
-  if (self->calib_pool == NULL || self->self_sent >= self->self_frames ||
-      g_thread_pool_unprocessed (self->calib_pool) > 0)
+  if (!cfqp_session_wants_sample (self->session))
     return;
   sample = g_new0 (SelfSample, 1);
   sample->buffer = gst_buffer_copy_deep (in_frame->buffer);
   sample->info = in_frame->info;
-  sample->last = ++self->self_sent == self->self_frames;
-  g_thread_pool_push (self->calib_pool, sample, NULL);
-}
-
-static void
-gst_cfqp_sr_stop_self_calibration (GstCfqpSr * self)
-{
-  if (self->calib_pool == NULL)
-    return;
-  g_cancellable_cancel (self->calib_cancel);
-  g_thread_pool_free (self->calib_pool, FALSE, TRUE);
-  self->calib_pool = NULL;
-  g_clear_pointer (&self->calibrator, cfqp_calibrator_free);
-  g_clear_object (&self->calib_cancel);
+  cfqp_session_add_sample (self->session, sample);
 }
 
 /* ---- model lifetime ---- */
@@ -1019,24 +939,22 @@ gst_cfqp_sr_stop_self_calibration (GstCfqpSr * self)
 static void
 gst_cfqp_sr_unload (GstCfqpSr * self)
 {
-  CfqpModel *model, *run_model;
+  CfqpSession *session;
 
-  gst_cfqp_sr_stop_self_calibration (self);
+  if (self->session != NULL)
+    cfqp_session_stop_self_calibration (self->session);
   g_clear_pointer (&self->runner, cfqp_runner_free);
-  g_clear_pointer (&self->calib, cfqp_calibration_unref);
 
   GST_OBJECT_LOCK (self);
-  model = g_steal_pointer (&self->model);
-  run_model = g_steal_pointer (&self->run_model);
-  g_clear_pointer (&self->pending, cfqp_calibration_unref);
-  g_clear_pointer (&self->pending_source, g_free);
+  if (self->session != NULL && self->calibration_name != NULL)
+    gst_cfqp_registry_unset_model (self->calibration_name, self);
+  session = g_steal_pointer (&self->session);
   g_clear_pointer (&self->active_backend, g_free);
   g_clear_pointer (&self->model_info, g_free);
   g_clear_pointer (&self->kernel_info, g_free);
   GST_OBJECT_UNLOCK (self);
 
-  g_clear_pointer (&model, cfqp_model_unref);
-  g_clear_pointer (&run_model, cfqp_model_unref);
+  g_clear_pointer (&session, cfqp_session_unref);
 }
 
 /* Loads the model for scale (or the model file), its first calibration and
@@ -1046,9 +964,10 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
 {
   gchar *model_file, *calibration_file, *calibration_name;
   gchar *source = NULL, *describe, *scale_note = NULL, *calib_source = NULL;
-  gboolean clip_free, int8;
-  guint model_scale, self_frames, n_removed = 0;
-  CfqpModel *model, *run_model;
+  gboolean clip_free, clip_free_set, run_clip_free, int8;
+  guint model_scale, self_frames, n_removed;
+  CfqpModel *model;
+  CfqpSession *session;
   CfqpCalibration *calib = NULL;
   GError *err = NULL;
 
@@ -1057,6 +976,7 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
   calibration_file = g_strdup (self->calibration_file);
   calibration_name = g_strdup (self->calibration_name);
   clip_free = self->clip_free;
+  clip_free_set = self->clip_free_set;
   self_frames = self->self_calibration_frames;
   int8 = self->precision == GST_CFQP_PRECISION_INT8;
   GST_OBJECT_UNLOCK (self);
@@ -1074,45 +994,63 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
     scale_note = g_strdup_printf (" (model scale %u overrides scale-factor %u)",
         model_scale, scale_factor);
   }
-  run_model = clip_free ? cfqp_model_new_clip_free (model, &n_removed, NULL) :
-      cfqp_model_ref (model);
+  session = cfqp_session_new (model, clip_free, clip_free_set);
+  cfqp_model_unref (model);
 
-  describe = cfqp_model_describe (model);
-  GST_OBJECT_LOCK (self);
-  self->model = model;
-  self->run_model = run_model;
-  self->runner_dirty = FALSE;
-  g_free (self->model_info);
-  self->model_info = g_strdup_printf ("%s%s: %s%s", source,
-      scale_note ? scale_note : "", describe,
-      clip_free ? (n_removed ? " [clip-free: clips removed]" :
-          " [clip-free: no clips]") : "");
-  GST_OBJECT_UNLOCK (self);
-  g_free (describe);
-
-  /* the first calibration: the file, else the shipped one */
+  /* The first calibration, in the documented order: calibration-file; if
+   * unset or refused, the one shipped with the model.  Each decides the
+   * clip-free mode when it can (see cfqp_session_set_first). */
   if (calibration_file != NULL && calibration_file[0] != '\0') {
-    calib = gst_cfqp_sr_load_calibration_file (self, calibration_file);
-    calib_source = g_strdup_printf ("file:%s", calibration_file);
-  } else {
+    calib = gst_cfqp_load_calibration_file (calibration_file, &err);
+    if (calib != NULL && !cfqp_session_set_first (session, calib, &err))
+      g_clear_pointer (&calib, cfqp_calibration_unref);
+    if (calib == NULL) {
+      GST_ELEMENT_WARNING (self, RESOURCE, READ,
+          ("Calibration \"%s\" refused (trying the shipped calibration "
+              "next): %s", calibration_file, err->message), (NULL));
+      g_clear_error (&err);
+    } else {
+      calib_source = g_strdup_printf ("file:%s", calibration_file);
+    }
+  }
+  if (calib == NULL) {
+    gchar *shipped = NULL;
+
     calib = gst_cfqp_load_shipped_calibration (model_file, model_scale, NULL,
-        &calib_source, &err);
-    if (calib != NULL && !gst_cfqp_calibration_usable (calib, run_model,
-            clip_free, &err))
+        &shipped, &err);
+    if (calib != NULL && !cfqp_session_set_first (session, calib, &err))
       g_clear_pointer (&calib, cfqp_calibration_unref);
     if (err != NULL) {
       GST_ELEMENT_WARNING (self, RESOURCE, READ,
-          ("Shipped calibration \"%s\" refused: %s", calib_source,
+          ("Shipped calibration \"%s\" refused: %s", shipped,
               err->message), (NULL));
       g_clear_error (&err);
     }
-    if (calib != NULL) {
-      gchar *tmp = g_strdup_printf ("shipped:%s", calib_source);
-      g_free (calib_source);
-      calib_source = tmp;
-    }
+    if (calib != NULL)
+      calib_source = g_strdup_printf ("shipped:%s", shipped);
+    g_free (shipped);
   }
-  self->calib = calib;
+  /* the session holds them from here on */
+  g_clear_pointer (&calib, cfqp_calibration_unref);
+  calib = cfqp_session_get_active (session);
+  run_clip_free = cfqp_session_get_clip_free (session);
+  n_removed = cfqp_session_get_n_removed (session);
+
+  describe = cfqp_model_describe (model);
+  GST_OBJECT_LOCK (self);
+  self->session = session;
+  self->runner_dirty = FALSE;
+  if (calibration_name != NULL)
+    gst_cfqp_registry_set_model (calibration_name, self, model, run_clip_free);
+  g_free (self->model_info);
+  self->model_info = g_strdup_printf ("%s%s: %s%s", source,
+      scale_note ? scale_note : "", describe,
+      run_clip_free ? (n_removed ? " [clip-free: clips removed]" :
+          " [clip-free: no clips]") : (clip_free && n_removed ?
+          " [clips kept: the calibration is for the model with its clips]" :
+          ""));
+  GST_OBJECT_UNLOCK (self);
+  g_free (describe);
 
   self->runner = gst_cfqp_sr_build_runner (self, &err);
   if (self->runner == NULL) {
@@ -1124,42 +1062,24 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
   }
   gst_cfqp_sr_update_active_backend (self);
   if (calib != NULL) {
-    gst_cfqp_sr_post_calibration (self, calib_source, calib);
-  } else if (cfqp_model_get_embedded_qparams (run_model) != NULL) {
+    gst_cfqp_sr_post_calibration_of (self, calib_source, calib);
+  } else if (cfqp_session_get_embedded_qparams (session) != NULL) {
     gchar *src = g_strdup_printf ("embedded:%s", source);
 
     GST_INFO_OBJECT (self, "QDQ model: its own quantization parameters");
-    gst_element_post_message (GST_ELEMENT (self),
-        gst_message_new_element (GST_OBJECT (self),
-            gst_structure_new ("cfqpsr-calibration",
-                "source", G_TYPE_STRING, src,
-                "model-hash", G_TYPE_STRING, cfqp_model_get_hash (model),
-                "n-samples", G_TYPE_UINT, 0,
-                "precision", G_TYPE_STRING,
-                cfqp_runner_get_precision (self->runner) ==
-                CFQP_PRECISION_INT8 ? "int8" : "fp32",
-                "frame", G_TYPE_UINT64, self->frame_count, NULL)));
+    gst_cfqp_sr_post_calibration (self, src, cfqp_model_get_hash (model), 0);
     g_free (src);
   }
 
   /* nothing to run INT8 with yet: calibrate from the stream, unless a
    * paired cfqpcalib will publish one */
   if (calib == NULL && int8 && calibration_name == NULL &&
-      cfqp_model_get_embedded_qparams (run_model) == NULL) {
+      cfqp_session_get_embedded_qparams (session) == NULL) {
     if (self_frames > 0) {
-      CfqpCalibSettings settings;
-
-      cfqp_calib_settings_init (&settings);
-      settings.clip_free = clip_free;
-      settings.max_samples = self_frames;
       /* random crops bound the worker's time on large frames */
-      settings.crop_size = SELF_CALIBRATION_CROP;
-      self->calibrator = cfqp_calibrator_new (model, &settings);
-      self->calib_cancel = g_cancellable_new ();
-      self->calib_pool = g_thread_pool_new (gst_cfqp_sr_self_calib_func, self,
-          1, TRUE, NULL);
-      self->self_sent = 0;
-      self->self_frames = self_frames;
+      cfqp_session_start_self_calibration (session, self_frames,
+          SELF_CALIBRATION_CROP, gst_cfqp_sr_self_sample_image,
+          gst_cfqp_sr_self_calibration_failed, self_sample_free, self);
       GST_INFO_OBJECT (self, "no calibration: FP32 while calibrating from %u "
           "frames", self_frames);
     } else if (!self->int8_warned) {
@@ -1228,9 +1148,11 @@ gst_cfqp_sr_stop (GstBaseTransform * trans)
 
   GST_OBJECT_LOCK (self);
   self->started = FALSE;
+  g_clear_pointer (&self->resample_info, g_free);
+  self->in_w = self->in_h = self->out_w = self->out_h = 0;
   GST_OBJECT_UNLOCK (self);
 
-  gst_cfqp_sr_stop_watch (self);
+  g_clear_pointer (&self->watch, cfqp_file_watch_free);
   g_mutex_lock (&self->runner_lock);
   gst_cfqp_sr_unload (self);
   g_clear_pointer (&self->to_rgb, gst_video_converter_free);
@@ -1246,67 +1168,55 @@ gst_cfqp_sr_stop (GstBaseTransform * trans)
 static void
 gst_cfqp_sr_frame_boundary (GstCfqpSr * self)
 {
+  CfqpSession *session = self->session;
   CfqpCalibration *pending, *reg = NULL;
-  gchar *source, *name;
-  gboolean dirty, clip_free;
+  gchar *source, *name, *reg_source = NULL;
+  gboolean dirty;
   GError *err = NULL;
 
   GST_OBJECT_LOCK (self);
   dirty = self->runner_dirty;
   self->runner_dirty = FALSE;
-  pending = g_steal_pointer (&self->pending);
-  source = g_steal_pointer (&self->pending_source);
   name = g_strdup (self->calibration_name);
-  clip_free = self->clip_free;
   GST_OBJECT_UNLOCK (self);
 
   if (name != NULL)
     reg = gst_cfqp_registry_lookup (name, &self->registry_serial);
   if (reg != NULL) {
-    g_clear_pointer (&pending, cfqp_calibration_unref);
-    g_free (source);
-    pending = reg;
-    source = g_strdup_printf ("cfqpcalib:%s", name);
+    reg_source = g_strdup_printf ("cfqpcalib:%s", name);
     /* a paired calibrator takes over from self-calibration */
-    gst_cfqp_sr_stop_self_calibration (self);
+    cfqp_session_stop_self_calibration (session);
   }
   g_free (name);
 
-  if (pending != NULL && !gst_cfqp_calibration_usable (pending,
-          self->run_model, clip_free, &err)) {
+  pending = cfqp_session_take_pending (session, reg, reg_source, &source,
+      &err);
+  if (err != NULL) {
     GST_ELEMENT_WARNING (self, RESOURCE, READ,
         ("Calibration from %s refused, keeping the current one: %s", source,
             err->message), (NULL));
     g_clear_error (&err);
-    g_clear_pointer (&pending, cfqp_calibration_unref);
   }
+  g_clear_pointer (&reg, cfqp_calibration_unref);
+  g_free (reg_source);
 
   if (pending != NULL) {
-    if (!dirty && cfqp_runner_get_precision (self->runner) ==
-        CFQP_PRECISION_INT8) {
-      CfqpQParams *qp = cfqp_calibration_to_qparams (pending, self->run_model,
-          &err);
+    gboolean rebuild;
 
-      if (qp != NULL && cfqp_runner_set_qparams (self->runner, qp, &err)) {
-        g_clear_pointer (&self->calib, cfqp_calibration_unref);
-        self->calib = cfqp_calibration_ref (pending);
-        /* repacked: a conv's kernel may differ (overflow guard) */
-        gst_cfqp_sr_update_active_backend (self);
-        gst_cfqp_sr_post_calibration (self, source, pending);
-      } else {
-        GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
-            ("Calibration from %s could not be applied, keeping the current "
-                "one: %s", source, err->message), (NULL));
-        g_clear_error (&err);
-      }
-      g_free (qp);
+    if (!cfqp_session_apply (session, self->runner, pending, dirty, &rebuild,
+            &err)) {
+      GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
+          ("Calibration from %s could not be applied, keeping the current "
+              "one: %s", source, err->message), (NULL));
+      g_clear_error (&err);
       g_clear_pointer (&pending, cfqp_calibration_unref);
-    } else {
-      /* FP32 so far: a new runner (INT8 if asked) with it */
-      g_clear_pointer (&self->calib, cfqp_calibration_unref);
-      self->calib = cfqp_calibration_ref (pending);
-      dirty = TRUE;
+    } else if (!rebuild) {
+      /* repacked: a conv's kernel may differ (overflow guard) */
+      gst_cfqp_sr_update_active_backend (self);
+      gst_cfqp_sr_post_calibration_of (self, source, pending);
+      g_clear_pointer (&pending, cfqp_calibration_unref);
     }
+    dirty |= rebuild;
   }
 
   if (dirty) {
@@ -1325,212 +1235,79 @@ gst_cfqp_sr_frame_boundary (GstCfqpSr * self)
           ": %s", self->frame_count, self->active_backend);
     }
     if (pending != NULL)
-      gst_cfqp_sr_post_calibration (self, source, pending);
+      gst_cfqp_sr_post_calibration_of (self, source, pending);
   }
   g_clear_pointer (&pending, cfqp_calibration_unref);
   g_free (source);
 }
-/* Scales one width/height value (int, range or list) up or down by scale.
- * FALSE when no value survives (e.g. a width that is not a multiple). */
-static gboolean
-gst_cfqp_sr_scale_value (const GValue * in, guint scale, gboolean up,
-    GValue * out)
-{
-  const gint max = G_MAXINT / (gint) scale;
-
-  if (G_VALUE_HOLDS_INT (in)) {
-    gint v = g_value_get_int (in);
-
-    if (up ? v > max : v % (gint) scale != 0)
-      return FALSE;
-    g_value_init (out, G_TYPE_INT);
-    g_value_set_int (out, up ? v * (gint) scale : v / (gint) scale);
-    return TRUE;
-  }
-
-  if (GST_VALUE_HOLDS_INT_RANGE (in)) {
-    gint min = gst_value_get_int_range_min (in);
-    gint rmax = gst_value_get_int_range_max (in);
-    gint step = gst_value_get_int_range_step (in);
-
-    if (up) {
-      /* every output size is a multiple of scale: say so with the step */
-      if (min > max)
-        return FALSE;
-      rmax = MIN (rmax, max) / step * step;
-      if (rmax < min)
-        return FALSE;
-      min *= scale;
-      rmax *= scale;
-      step *= scale;
-    } else {
-      min = (min + (gint) scale - 1) / (gint) scale;
-      rmax /= (gint) scale;
-      step = 1;
-      if (rmax < min)
-        return FALSE;
-    }
-    if (min == rmax) {
-      g_value_init (out, G_TYPE_INT);
-      g_value_set_int (out, min);
-    } else {
-      g_value_init (out, GST_TYPE_INT_RANGE);
-      gst_value_set_int_range_step (out, min, rmax, step);
-    }
-    return TRUE;
-  }
-
-  if (GST_VALUE_HOLDS_LIST (in)) {
-    guint i, n = gst_value_list_get_size (in);
-
-    g_value_init (out, GST_TYPE_LIST);
-    for (i = 0; i < n; i++) {
-      GValue v = G_VALUE_INIT;
-
-      if (gst_cfqp_sr_scale_value (gst_value_list_get_value (in, i), scale,
-              up, &v))
-        gst_value_list_append_and_take_value (out, &v);
-    }
-    if (gst_value_list_get_size (out) == 0) {
-      g_value_unset (out);
-      return FALSE;
-    }
-    return TRUE;
-  }
-
-  return FALSE;
-}
-
-static gboolean
-gst_cfqp_sr_scale_field (GstStructure * s, const gchar * field, guint scale,
-    gboolean up)
-{
-  const GValue *in = gst_structure_get_value (s, field);
-  GValue out = G_VALUE_INIT;
-
-  if (in == NULL)
-    return TRUE;                /* unconstrained stays unconstrained */
-  if (!gst_cfqp_sr_scale_value (in, scale, up, &out))
-    return FALSE;
-  gst_structure_take_value (s, field, &out);
-  return TRUE;
-}
-
+/* Any output size from the input size up to the largest scale a network
+ * can make, per axis (gstcfqpsrcaps.c). */
 static GstCaps *
 gst_cfqp_sr_transform_caps (GstBaseTransform * trans,
     GstPadDirection direction, GstCaps * caps, GstCaps * filter)
 {
   GstCfqpSr *self = GST_CFQP_SR (trans);
-  guint scales[3], n = gst_cfqp_sr_get_scales (self, scales), k, i;
-  gboolean up = direction == GST_PAD_SINK;
-  GstCaps *ret = gst_caps_new_empty ();
+  guint max_scale = gst_cfqp_sr_get_max_scale (self);
+  GstCaps *ret = gst_cfqp_sr_caps_transform (direction, caps, filter,
+      max_scale);
 
-  /* preferred scale first: downstream and fixate see it first */
-  for (k = 0; k < n; k++) {
-    for (i = 0; i < gst_caps_get_size (caps); i++) {
-      GstStructure *s = gst_structure_copy (gst_caps_get_structure (caps, i));
-      GstCapsFeatures *f = gst_caps_get_features (caps, i);
-
-      if (!gst_cfqp_sr_scale_field (s, "width", scales[k], up) ||
-          !gst_cfqp_sr_scale_field (s, "height", scales[k], up)) {
-        gst_structure_free (s);
-        continue;
-      }
-      ret = gst_caps_merge_structure_full (ret, s,
-          f ? gst_caps_features_copy (f) : NULL);
-    }
-  }
-
-  if (filter) {
-    GstCaps *tmp = gst_caps_intersect_full (filter, ret,
-        GST_CAPS_INTERSECT_FIRST);
-    gst_caps_unref (ret);
-    ret = tmp;
-  }
-
-  GST_DEBUG_OBJECT (self, "%u scale(s), first x%u, %s: %" GST_PTR_FORMAT
-      " -> %" GST_PTR_FORMAT, n, scales[0], up ? "up" : "down", caps, ret);
+  GST_DEBUG_OBJECT (self, "up to x%u, %s: %" GST_PTR_FORMAT " -> %"
+      GST_PTR_FORMAT, max_scale, direction == GST_PAD_SINK ? "up" : "down",
+      caps, ret);
   return ret;
 }
 
-static gboolean
-gst_cfqp_sr_field_accepts (const GstStructure * s, const gchar * field, gint v)
-{
-  const GValue *value = gst_structure_get_value (s, field);
-  GValue iv = G_VALUE_INIT;
-  gboolean ret;
-
-  if (value == NULL)
-    return TRUE;
-  g_value_init (&iv, G_TYPE_INT);
-  g_value_set_int (&iv, v);
-  ret = gst_value_intersect (NULL, value, &iv);
-  g_value_unset (&iv);
-  return ret;
-}
-
+/* A size downstream fixed wins; a free one is the preferred scale times
+ * the input, the display aspect ratio kept as videoscale keeps it. */
 static GstCaps *
 gst_cfqp_sr_fixate_caps (GstBaseTransform * trans, GstPadDirection direction,
     GstCaps * caps, GstCaps * othercaps)
 {
   GstCfqpSr *self = GST_CFQP_SR (trans);
-  guint scales[3], n = gst_cfqp_sr_get_scales (self, scales), k, j;
-  guint scale = scales[0], pick = 0;
-  GstStructure *ins, *outs;
-  gint w = 0, h = 0, par_n, par_d;
-  gboolean sized;
-  GstCaps *ret;
+  guint scale = gst_cfqp_sr_get_scale (self);
+  GstCaps *ret = gst_cfqp_sr_caps_fixate (direction, caps, othercaps, scale);
 
-  ins = gst_caps_get_structure (caps, 0);
-  sized = gst_structure_get_int (ins, "width", &w) &&
-      gst_structure_get_int (ins, "height", &h);
+  GST_DEBUG_OBJECT (self, "preferred x%u: fixated to %" GST_PTR_FORMAT, scale,
+      ret);
+  return ret;
+}
 
-  /* the first scale, in order of preference, that some structure of
-   * othercaps accepts exactly (a capsfilter downstream may ask for one) */
-  if (sized && direction == GST_PAD_SINK) {
-    for (k = 0; k < n; k++)
-      for (j = 0; j < gst_caps_get_size (othercaps); j++) {
-        GstStructure *s = gst_caps_get_structure (othercaps, j);
+/* A caps event that found no output size: say which sizes were possible
+ * (the source's own not-negotiated error names none). */
+static gboolean
+gst_cfqp_sr_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstCfqpSr *self = GST_CFQP_SR (trans);
+  GstCaps *caps = NULL, *possible, *peer;
+  GstStructure *s;
+  gboolean ret;
+  gint w, h;
+  guint max_scale;
 
-        if (gst_cfqp_sr_field_accepts (s, "width", w * (gint) scales[k]) &&
-            gst_cfqp_sr_field_accepts (s, "height", h * (gint) scales[k])) {
-          scale = scales[k];
-          pick = j;
-          goto found;
-        }
-      }
-  } else if (direction == GST_PAD_SRC) {
-    scale = gst_cfqp_sr_get_scale (self);
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+
+  gst_event_parse_caps (event, &caps);
+  caps = gst_caps_ref (caps);
+  ret = GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+  s = gst_caps_get_size (caps) > 0 ? gst_caps_get_structure (caps, 0) : NULL;
+  if (!ret && s != NULL && gst_structure_get_int (s, "width", &w) &&
+      gst_structure_get_int (s, "height", &h)) {
+    max_scale = gst_cfqp_sr_get_max_scale (self);
+    possible = gst_cfqp_sr_caps_transform (GST_PAD_SINK, caps, NULL,
+        max_scale);
+    peer = gst_pad_peer_query_caps (GST_BASE_TRANSFORM_SRC_PAD (trans), NULL);
+    if (!gst_caps_can_intersect (possible, peer))
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+          ("cfqpsr makes %d..%d x %d..%d from a %dx%d input (1x to %ux per "
+              "axis, never smaller than the input); downstream accepts none "
+              "of these", w, (gint) MIN ((gint64) w * max_scale, G_MAXINT), h,
+              (gint) MIN ((gint64) h * max_scale, G_MAXINT), w, h, max_scale),
+          ("downstream caps: %" GST_PTR_FORMAT, peer));
+    gst_caps_unref (possible);
+    gst_caps_unref (peer);
   }
-found:
-  ret = gst_caps_copy_nth (othercaps, pick);
-  gst_caps_unref (othercaps);
-  outs = gst_caps_get_structure (ret, 0);
-
-  if (sized) {
-    if (direction == GST_PAD_SINK) {
-      w *= scale;
-      h *= scale;
-    } else {
-      w /= scale;
-      h /= scale;
-    }
-    gst_structure_fixate_field_nearest_int (outs, "width", w);
-    gst_structure_fixate_field_nearest_int (outs, "height", h);
-  }
-
-  /* the same factor on both axes: the pixel aspect ratio does not change */
-  if (gst_structure_get_fraction (ins, "pixel-aspect-ratio", &par_n, &par_d)) {
-    if (gst_structure_has_field (outs, "pixel-aspect-ratio"))
-      gst_structure_fixate_field_nearest_fraction (outs, "pixel-aspect-ratio",
-          par_n, par_d);
-    else
-      gst_structure_set (outs, "pixel-aspect-ratio", GST_TYPE_FRACTION, par_n,
-          par_d, NULL);
-  }
-
-  ret = gst_caps_fixate (ret);
-  GST_DEBUG_OBJECT (self, "x%u: fixated to %" GST_PTR_FORMAT, scale, ret);
+  gst_caps_unref (caps);
   return ret;
 }
 
@@ -1541,16 +1318,25 @@ gst_cfqp_sr_src_event (GstBaseTransform * trans, GstEvent * event)
 
   /* pointer coordinates on the upscaled picture → the input picture */
   if (GST_EVENT_TYPE (event) == GST_EVENT_NAVIGATION) {
-    guint scale = gst_cfqp_sr_get_scale (self);
+    gdouble sx, sy;
     GstStructure *s;
     gdouble x, y;
 
+    /* each axis by its own factor (in/out sizes of the negotiated caps) */
+    GST_OBJECT_LOCK (self);
+    if (self->in_w > 0 && self->out_w > 0) {
+      sx = (gdouble) self->in_w / self->out_w;
+      sy = (gdouble) self->in_h / self->out_h;
+    } else {
+      sx = sy = 1.0 / self->scale_factor;
+    }
+    GST_OBJECT_UNLOCK (self);
     event = gst_event_make_writable (event);
     s = gst_event_writable_structure (event);
     if (gst_structure_get_double (s, "pointer_x", &x) &&
         gst_structure_get_double (s, "pointer_y", &y))
-      gst_structure_set (s, "pointer_x", G_TYPE_DOUBLE, x / scale,
-          "pointer_y", G_TYPE_DOUBLE, y / scale, NULL);
+      gst_structure_set (s, "pointer_x", G_TYPE_DOUBLE, x * sx,
+          "pointer_y", G_TYPE_DOUBLE, y * sy, NULL);
   }
   return GST_BASE_TRANSFORM_CLASS (parent_class)->src_event (trans, event);
 }
@@ -1565,17 +1351,48 @@ gst_cfqp_sr_set_info (GstVideoFilter * filter, GstCaps * incaps,
   gint oh = GST_VIDEO_INFO_HEIGHT (out_info);
   GstVideoFormat format = GST_VIDEO_INFO_FORMAT (in_info);
   gboolean have_file, ok = TRUE;
-  guint scale, n_threads;
+  guint scale, needed, max_scale, n_threads, model_scale;
+  gchar *resample_info;
 
+  max_scale = gst_cfqp_sr_get_max_scale (self);
   if (format != GST_VIDEO_INFO_FORMAT (out_info) || iw <= 0 || ih <= 0 ||
-      ow % iw != 0 || oh % ih != 0 || ow / iw != oh / ih ||
-      ow / iw < GST_CFQP_MIN_SCALE || ow / iw > GST_CFQP_MAX_SCALE) {
-    GST_ERROR_OBJECT (self, "caps do not scale by a factor of %d..%d: %"
-        GST_PTR_FORMAT " -> %" GST_PTR_FORMAT, GST_CFQP_MIN_SCALE,
-        GST_CFQP_MAX_SCALE, incaps, outcaps);
+      ow < iw || oh < ih || (gint64) ow > (gint64) iw * max_scale ||
+      (gint64) oh > (gint64) ih * max_scale) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("cfqpsr makes %d..%d x %d..%d from a %dx%d input (1x to %ux per "
+            "axis, the same format), not %dx%d %s", iw,
+            (gint) MIN ((gint64) iw * max_scale, G_MAXINT), ih,
+            (gint) MIN ((gint64) ih * max_scale, G_MAXINT), iw, ih, max_scale,
+            ow, oh, gst_video_format_to_string (GST_VIDEO_INFO_FORMAT
+                (out_info))), ("%" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT,
+            incaps, outcaps));
     return FALSE;
   }
-  scale = ow / iw;
+
+  GST_OBJECT_LOCK (self);
+  self->in_w = iw;
+  self->in_h = ih;
+  self->out_w = ow;
+  self->out_h = oh;
+  GST_OBJECT_UNLOCK (self);
+
+  /* Same size: pass-through even when the caps differ in fields that do
+   * not change the bytes (interlace-mode=progressive added by the
+   * template), which passthrough-on-same-caps alone would miss. */
+  gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (filter),
+      ow == iw && oh == ih);
+  if (ow == iw && oh == ih) {
+    /* no network runs */
+    GST_OBJECT_LOCK (self);
+    g_free (self->resample_info);
+    self->resample_info = g_strdup ("pass-through: output size = input "
+        "size, no network runs");
+    GST_OBJECT_UNLOCK (self);
+    return TRUE;
+  }
+
+  /* the network at the smallest integer scale >= the ratio on either axis */
+  needed = gst_cfqp_sr_caps_needed_scale (iw, ih, ow, oh);
 
   g_mutex_lock (&self->runner_lock);
   GST_OBJECT_LOCK (self);
@@ -1583,18 +1400,39 @@ gst_cfqp_sr_set_info (GstVideoFilter * filter, GstCaps * incaps,
   n_threads = self->n_threads;
   GST_OBJECT_UNLOCK (self);
 
-  /* downstream picked another scale: the embedded model for it */
-  if (self->model != NULL && cfqp_model_get_scale (self->model) != scale) {
-    if (have_file) {
-      GST_ERROR_OBJECT (self, "model scales by %u, caps by %u",
-          cfqp_model_get_scale (self->model), scale);
-      ok = FALSE;
-    } else {
-      GST_INFO_OBJECT (self, "downstream asks x%u: switching model", scale);
-      gst_cfqp_sr_unload (self);
-      ok = gst_cfqp_sr_load (self, scale);
-    }
+  model_scale = self->session != NULL ?
+      cfqp_model_get_scale (cfqp_session_get_model (self->session)) : 0;
+  scale = have_file && model_scale != 0 ? model_scale :
+      gst_cfqp_sr_default_scale_for (needed);
+  if (scale == 0 || scale < needed) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("No network scales %dx%d to %dx%d (needs x%u or more)", iw, ih, ow,
+            oh, needed), (NULL));
+    ok = FALSE;
+  } else if (model_scale != 0 && model_scale != scale) {
+    /* downstream picked another scale: the embedded model for it */
+    GST_INFO_OBJECT (self, "%dx%d -> %dx%d: switching to the x%u model", iw,
+        ih, ow, oh, scale);
+    gst_cfqp_sr_unload (self);
+    ok = gst_cfqp_sr_load (self, scale);
   }
+
+  if (!ok)
+    resample_info = NULL;
+  else if (ow == iw * (gint) scale && oh == ih * (gint) scale)
+    resample_info = g_strdup_printf ("network x%u %dx%d -> %dx%d, no "
+        "resampling", scale, iw, ih, ow, oh);
+  else
+    resample_info = g_strdup_printf ("network x%u %dx%d -> %dx%d, then "
+        "resampled to %dx%d (x%.4g x x%.4g of the network output; "
+        "Catmull-Rom, antialiased when it reduces, 14-bit fixed point, a "
+        "separate pass on the CPU)", scale, iw, ih, iw * (gint) scale,
+        ih * (gint) scale, ow, oh, (gdouble) ow / (iw * (gint) scale),
+        (gdouble) oh / (ih * (gint) scale));
+  GST_OBJECT_LOCK (self);
+  g_free (self->resample_info);
+  self->resample_info = resample_info;
+  GST_OBJECT_UNLOCK (self);
 
   g_clear_pointer (&self->to_rgb, gst_video_converter_free);
   g_clear_pointer (&self->from_rgb, gst_video_converter_free);
@@ -1640,13 +1478,16 @@ gst_cfqp_sr_run (GstCfqpSr * self, GstVideoFrame * in_frame,
   gboolean ok, timed;
   gint64 t0 = 0, t1 = 0, t2 = 0;
 
+  /* any output size: the network's output resampled to the frame's */
   if (!self->yuv)
-    return cfqp_runner_run_packed (self->runner, &self->layout,
+    return cfqp_runner_run_packed_resized (self->runner, &self->layout,
         GST_VIDEO_FRAME_PLANE_DATA (in_frame, 0),
         GST_VIDEO_FRAME_PLANE_STRIDE (in_frame, 0),
         GST_VIDEO_FRAME_WIDTH (in_frame), GST_VIDEO_FRAME_HEIGHT (in_frame),
         GST_VIDEO_FRAME_PLANE_DATA (out_frame, 0),
-        GST_VIDEO_FRAME_PLANE_STRIDE (out_frame, 0), error);
+        GST_VIDEO_FRAME_PLANE_STRIDE (out_frame, 0),
+        GST_VIDEO_FRAME_WIDTH (out_frame), GST_VIDEO_FRAME_HEIGHT (out_frame),
+        error);
 
   if (!gst_video_frame_map (&rgb_in, &self->rgb_in_info, self->rgb_in,
           GST_MAP_READWRITE))
@@ -1663,12 +1504,14 @@ gst_cfqp_sr_run (GstCfqpSr * self, GstVideoFrame * in_frame,
   gst_video_converter_frame (self->to_rgb, in_frame, &rgb_in);
   if (timed)
     t1 = g_get_monotonic_time ();
-  ok = cfqp_runner_run_packed (self->runner, &self->layout,
+  ok = cfqp_runner_run_packed_resized (self->runner, &self->layout,
       GST_VIDEO_FRAME_PLANE_DATA (&rgb_in, 0),
       GST_VIDEO_FRAME_PLANE_STRIDE (&rgb_in, 0),
       GST_VIDEO_FRAME_WIDTH (&rgb_in), GST_VIDEO_FRAME_HEIGHT (&rgb_in),
       GST_VIDEO_FRAME_PLANE_DATA (&rgb_out, 0),
-      GST_VIDEO_FRAME_PLANE_STRIDE (&rgb_out, 0), error);
+      GST_VIDEO_FRAME_PLANE_STRIDE (&rgb_out, 0),
+      GST_VIDEO_FRAME_WIDTH (&rgb_out), GST_VIDEO_FRAME_HEIGHT (&rgb_out),
+      error);
   if (timed)
     t2 = g_get_monotonic_time ();
   if (ok)

@@ -6,8 +6,13 @@
 #include "config.h"
 #endif
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include "gstcfqputils.h"
 
 gboolean
@@ -165,19 +170,55 @@ gst_cfqp_load_shipped_calibration (const gchar * model_file, guint scale,
   return calib;
 }
 
-gboolean
-gst_cfqp_calibration_usable (CfqpCalibration * calib, CfqpModel * run_model,
-    gboolean clip_free, GError ** error)
+CfqpCalibration *
+gst_cfqp_load_calibration_file (const gchar * path, GError ** error)
 {
-  if (cfqp_calibration_get_clip_free (calib) != clip_free) {
-    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_MODEL_MISMATCH,
-        "the calibration is for the %s model, the element runs the %s one "
-        "(clip-free=%s)", cfqp_calibration_get_clip_free (calib) ?
-        "clip-free" : "original", clip_free ? "clip-free" : "original",
-        clip_free ? "true" : "false");
-    return FALSE;
+  const gchar *what = NULL;
+  struct stat st;
+  int fd;
+
+  /* non-blocking: a FIFO must not hang the state change until a writer
+   * comes; fstat: what is checked is what was opened */
+  fd = g_open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
+  if (fd < 0) {
+    int errsv = errno;
+
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_IO,
+        "cannot open it: %s", g_strerror (errsv));
+    return NULL;
   }
-  return cfqp_calibration_check_model (calib, run_model, error);
+  if (fstat (fd, &st) != 0) {
+    int errsv = errno;
+
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_IO,
+        "cannot stat it: %s", g_strerror (errsv));
+    close (fd);
+    return NULL;
+  }
+  close (fd);
+  if (S_ISDIR (st.st_mode))
+    what = "a directory";
+  else if (S_ISFIFO (st.st_mode))
+    what = "a FIFO or pipe (process substitution gives one)";
+  else if (S_ISCHR (st.st_mode) || S_ISBLK (st.st_mode))
+    what = "a device";
+  else if (S_ISSOCK (st.st_mode))
+    what = "a socket";
+  else if (!S_ISREG (st.st_mode))
+    what = "not a regular file";
+  if (what != NULL) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_IO,
+        "it is %s: a calibration is read from a regular file only (write it "
+        "to a file first)", what);
+    return NULL;
+  }
+  if (st.st_size == 0) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_FORMAT,
+        "the file is empty (0 bytes): a calibration is the JSON object "
+        "cfqpcalib writes");
+    return NULL;
+  }
+  return cfqp_calibration_load (path, NULL, error);
 }
 
 typedef struct
@@ -225,6 +266,71 @@ gst_cfqp_registry_lookup (const gchar * name, guint64 * serial)
       && e->serial > *serial) {
     ret = cfqp_calibration_ref (e->calib);
     *serial = e->serial;
+  }
+  g_mutex_unlock (&registry_lock);
+  return ret;
+}
+
+/* The models paired cfqpsr elements run, by calibration-name. */
+typedef struct
+{
+  gpointer owner;
+  CfqpModel *model;
+  gboolean clip_free;
+} PairedModel;
+
+static GHashTable *paired_models;
+
+static void
+paired_model_free (gpointer data)
+{
+  PairedModel *p = data;
+
+  cfqp_model_unref (p->model);
+  g_free (p);
+}
+
+void
+gst_cfqp_registry_set_model (const gchar * name, gpointer owner,
+    CfqpModel * model, gboolean clip_free)
+{
+  PairedModel *p = g_new0 (PairedModel, 1);
+
+  p->owner = owner;
+  p->model = cfqp_model_ref (model);
+  p->clip_free = clip_free;
+  g_mutex_lock (&registry_lock);
+  if (paired_models == NULL)
+    paired_models = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+        paired_model_free);
+  g_hash_table_replace (paired_models, g_strdup (name), p);
+  g_mutex_unlock (&registry_lock);
+}
+
+void
+gst_cfqp_registry_unset_model (const gchar * name, gpointer owner)
+{
+  PairedModel *p;
+
+  g_mutex_lock (&registry_lock);
+  if (paired_models != NULL &&
+      (p = g_hash_table_lookup (paired_models, name)) != NULL &&
+      p->owner == owner)
+    g_hash_table_remove (paired_models, name);
+  g_mutex_unlock (&registry_lock);
+}
+
+CfqpModel *
+gst_cfqp_registry_get_model (const gchar * name, gboolean * clip_free)
+{
+  CfqpModel *ret = NULL;
+  PairedModel *p;
+
+  g_mutex_lock (&registry_lock);
+  if (paired_models != NULL &&
+      (p = g_hash_table_lookup (paired_models, name)) != NULL) {
+    ret = cfqp_model_ref (p->model);
+    *clip_free = p->clip_free;
   }
   g_mutex_unlock (&registry_lock);
   return ret;

@@ -1,4 +1,5 @@
-/* cfqp — helpers shared by cfqpsr and cfqpcalib: model choice and pixel layouts.
+/* cfqp — helpers shared by cfqpsr and cfqpcalib: formats, model and
+ * calibration loading, the calibration registry, pixel layouts.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -7,18 +8,38 @@
 #include <gst/gst.h>
 #include <gst/video/video.h>
 #include "cfqp-engine.h"
+#include "cfqp-calib.h"
 
 G_BEGIN_DECLS
+
+/* ---- formats ---- */
 
 /* The packed 8-bit RGB formats both elements accept (same format in and out). */
 #define GST_CFQP_VIDEO_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR }"
 #define GST_CFQP_VIDEO_CAPS GST_VIDEO_CAPS_MAKE (GST_CFQP_VIDEO_FORMATS)
 
+/* Every raw format the elements take: the packed RGB family (the network's
+ * own pixels) and the YUV formats converted to RGB and back.  Progressive
+ * only: the network would mix the two fields of an interlaced frame (put
+ * deinterlace before). */
+#define GST_CFQP_ALL_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, I420, NV12 }"
+#define GST_CFQP_ALL_CAPS GST_VIDEO_CAPS_MAKE (GST_CFQP_ALL_FORMATS) \
+    ", interlace-mode = (string) progressive"
+
 #define GST_CFQP_MIN_SCALE 2
 #define GST_CFQP_MAX_SCALE 4
 
+/* ---- models and calibrations ---- */
+
 /* Resource path of the embedded default model for a scale. */
 #define GST_CFQP_MODEL_RESOURCE_FMT "/org/cfqp/models/default-x%u.onnx"
+
+/* Resource path of the shipped calibration of the embedded default model. */
+#define GST_CFQP_CALIB_RESOURCE_FMT "/org/cfqp/models/default-x%u.calib.json"
+
+/* Environment variable naming a folder whose default-x<N>.onnx and
+ * default-x<N>.calib.json replace the embedded ones (development, tests). */
+#define GST_CFQP_MODEL_DIR_ENV "GST_CFQP_MODEL_DIR"
 
 /* Loads model_file, or with model_file NULL/empty the embedded default model
  * for scale_factor.  *source (always set, free with g_free) names what was
@@ -26,15 +47,6 @@ G_BEGIN_DECLS
  * CFQP_ENGINE_ERROR (IO for a missing file or embedded model). */
 CfqpModel *gst_cfqp_load_model (const gchar * model_file, guint scale_factor,
     gchar ** source, GError ** error);
-
-/* Byte offsets of R, G, B and alpha (-1: none) in one pixel of a packed RGB
- * format.  FALSE for any other format. */
-gboolean gst_cfqp_packed_layout_for_format (GstVideoFormat format,
-    CfqpPackedLayout * layout);
-
-G_END_DECLS
-
-G_BEGIN_DECLS
 
 /* Posts the element error for a model that gst_cfqp_load_model() could not
  * load: the text names source and the engine's reason. */
@@ -44,24 +56,6 @@ G_BEGIN_DECLS
 void gst_cfqp_post_model_error_full (GstElement * element,
     const gchar * source, const GError * err, const gchar * file,
     const gchar * function, gint line);
-
-G_END_DECLS
-
-#include "cfqp-calib.h"
-
-G_BEGIN_DECLS
-
-/* Every raw format the elements take: the packed RGB family (the network's
- * own pixels) and the YUV formats converted to RGB and back. */
-#define GST_CFQP_ALL_FORMATS "{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, I420, NV12 }"
-#define GST_CFQP_ALL_CAPS GST_VIDEO_CAPS_MAKE (GST_CFQP_ALL_FORMATS)
-
-/* Resource path of the shipped calibration of the embedded default model. */
-#define GST_CFQP_CALIB_RESOURCE_FMT "/org/cfqp/models/default-x%u.calib.json"
-
-/* Environment variable naming a folder whose default-x<N>.onnx and
- * default-x<N>.calib.json replace the embedded ones (development, tests). */
-#define GST_CFQP_MODEL_DIR_ENV "GST_CFQP_MODEL_DIR"
 
 /* Is there a default model (embedded or in $GST_CFQP_MODEL_DIR) for scale? */
 gboolean gst_cfqp_have_default_model (guint scale);
@@ -74,11 +68,14 @@ gboolean gst_cfqp_have_default_model (guint scale);
 CfqpCalibration *gst_cfqp_load_shipped_calibration (const gchar * model_file,
     guint scale, CfqpModel * model, gchar ** source, GError ** error);
 
-/* A calibration usable with run_model (what the runner runs: the model or
- * its clip-free copy) in the clip_free mode asked for: same clip-free flag,
- * content hash and tensors. */
-gboolean gst_cfqp_calibration_usable (CfqpCalibration * calib,
-    CfqpModel * run_model, gboolean clip_free, GError ** error);
+/* Reads a calibration file (cfqp_calibration_load) after checking, without
+ * blocking, that path is a non-empty regular file: a FIFO, a pipe from a
+ * process substitution, a directory or a device is refused with an error
+ * saying what it is. */
+CfqpCalibration *gst_cfqp_load_calibration_file (const gchar * path,
+    GError ** error);
+
+/* ---- the calibration registry (cfqpcalib ↔ cfqpsr pairing) ---- */
 
 /* Process-wide registry of calibrations published by name (cfqpcalib
  * calibration-name=… → cfqpsr calibration-name=…).  publish keeps a
@@ -88,14 +85,32 @@ void gst_cfqp_registry_publish (const gchar * name, CfqpCalibration * calib);
 CfqpCalibration *gst_cfqp_registry_lookup (const gchar * name,
     guint64 * serial);
 
-/* The R, G, B (or BT.601 luma, channels 1) of a mapped frame of any format
- * above as a planar float image in [0,1]; YUV goes through RGB with the
- * frame's own matrix and range. */
+/* The model (as loaded, not its clip-free copy) and clip-free mode that the
+ * cfqpsr of a calibration-name runs, so that a paired cfqpcalib can
+ * calibrate that model.  set keeps a reference (the last element to set a
+ * name wins); unset removes the entry only if owner set it; get returns a
+ * new reference, NULL when no cfqpsr of that name runs. */
+void gst_cfqp_registry_set_model (const gchar * name, gpointer owner,
+    CfqpModel * model, gboolean clip_free);
+void gst_cfqp_registry_unset_model (const gchar * name, gpointer owner);
+CfqpModel *gst_cfqp_registry_get_model (const gchar * name,
+    gboolean * clip_free);
+
+/* ---- pixels ---- */
+
+/* Byte offsets of R, G, B and alpha (-1: none) in one pixel of a packed RGB
+ * format.  FALSE for any other format. */
+gboolean gst_cfqp_packed_layout_for_format (GstVideoFormat format,
+    CfqpPackedLayout * layout);
+
 /* Packed RGB info of width×height with like's framerate, pixel aspect
  * ratio, interlacing and views (what GstVideoConverter wants matched). */
 void gst_cfqp_rgb_info_like (GstVideoInfo * rgb, const GstVideoInfo * like,
     guint width, guint height);
 
+/* The R, G, B (or BT.601 luma, channels 1) of a mapped frame of any format
+ * above as a planar float image in [0,1]; YUV goes through RGB with the
+ * frame's own matrix and range. */
 CfqpImage *gst_cfqp_frame_to_image (GstVideoFrame * frame, guint channels);
 
 G_END_DECLS

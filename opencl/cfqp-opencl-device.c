@@ -211,11 +211,64 @@ static GMutex shared_lock;
 static GPtrArray *shared_devices;
 
 static gboolean
+has_extension (cl_device_id device, const char *name)
+{
+  g_autofree char *ext = device_string (device, CL_DEVICE_EXTENSIONS);
+  g_auto (GStrv) list = g_strsplit (ext, " ", -1);
+
+  return g_strv_contains ((const char *const *) list, name);
+}
+
+/* cl_nv_device_attribute_query */
+#define CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV 0x4000
+#define CL_DEVICE_COMPUTE_CAPABILITY_MINOR_NV 0x4001
+
+/* NVIDIA compute capability 6.1 and later has dp4a. */
+static gboolean
+nv_has_dp4a (cl_device_id device)
+{
+  cl_uint major = 0, minor = 0;
+
+  if (!has_extension (device, "cl_nv_device_attribute_query") ||
+      clGetDeviceInfo (device, CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV, sizeof major, &major,
+          NULL) != CL_SUCCESS ||
+      clGetDeviceInfo (device, CL_DEVICE_COMPUTE_CAPABILITY_MINOR_NV, sizeof minor, &minor,
+          NULL) != CL_SUCCESS)
+    return FALSE;
+  return major > 6 || (major == 6 && minor >= 1);
+}
+
+static gboolean
 build_program (SharedDevice *sd, GError **error)
 {
   const char *source = cfqp_opencl_kernels_source;
-  cl_int err;
+  /* The tiled convs' dot product (int8.cl's DOT4_ACC), fastest first; a
+   * compiler that refuses one gets the next rather than no OpenCL at all.
+   * $CFQP_OPENCL_NO_DOT keeps mad24 (to compare, or to get round a
+   * driver's bug). */
+  const char *tries[2];
+  guint n_tries = 0;
+  cl_int err = CL_BUILD_PROGRAM_FAILURE;
 
+  if (!g_getenv ("CFQP_OPENCL_NO_DOT")) {
+    if (has_extension (sd->device, "cl_khr_integer_dot_product"))
+      tries[n_tries++] = "-cl-std=CL1.2 -DCFQP_DOT";
+    if (nv_has_dp4a (sd->device))
+      tries[n_tries++] = "-cl-std=CL1.2 -DCFQP_NV_DP4A";
+  }
+  for (guint t = 0; t < n_tries && err != CL_SUCCESS; t++) {
+    sd->program = clCreateProgramWithSource (sd->context, 1, &source, NULL, &err);
+    if (!cfqp_opencl_check (err, "clCreateProgramWithSource", error))
+      return FALSE;
+    err = clBuildProgram (sd->program, 1, &sd->device, tries[t], NULL, NULL);
+    if (err != CL_SUCCESS) {
+      g_debug ("%s: building with '%s' failed (%s)", sd->name, tries[t],
+          cfqp_opencl_error_name (err));
+      g_clear_pointer (&sd->program, clReleaseProgram);
+    }
+  }
+  if (err == CL_SUCCESS)
+    return TRUE;
   sd->program = clCreateProgramWithSource (sd->context, 1, &source, NULL, &err);
   if (!cfqp_opencl_check (err, "clCreateProgramWithSource", error))
     return FALSE;
@@ -260,6 +313,24 @@ shared_device_get (CfqpOpenCLDevice *dev, GError **error)
   }
   g_ptr_array_add (shared_devices, sd);
   return sd;
+}
+
+CfqpOpenCLDevice *
+cfqp_opencl_find_device (const char *spec, GError **error)
+{
+  g_autoptr (GPtrArray) list = cfqp_opencl_list_devices (error);
+  CfqpOpenCLDevice *dev;
+
+  if (!list)
+    return NULL;
+  dev = select_device (list, spec);
+  if (!dev) {
+    g_autofree char *avail = describe_devices (list);
+    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_BACKEND,
+        "no OpenCL device '%s' (available: %s)", spec ? spec : "GPU", avail);
+    return NULL;
+  }
+  return g_ptr_array_steal_index (list, dev->index);
 }
 
 gboolean

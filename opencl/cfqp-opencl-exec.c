@@ -16,18 +16,21 @@
 
 typedef enum {
   K_CONV_F32, K_CONV_TRANSPOSE_F32, K_BINARY_F32, K_COPY_ACT_F32, K_MOVE_F32,
-  K_CONV_U8, K_CONV_TRANSPOSE_U8, K_BINARY_U8, K_RESCALE_U8, K_MOVE_U8,
+  K_CONV_U8, K_CONV_TRANSPOSE_U8, K_BINARY_U8, K_RESCALE_U8, K_MOVE_U8, K_CONV_U8_TILE2,
+  K_CONV_U8_TILE4,
   N_KERNELS
 } KernelId;
 
 static const char *const kernel_names[N_KERNELS] = {
   "conv_f32", "conv_transpose_f32", "binary_f32", "copy_act_f32", "move_f32",
-  "conv_u8", "conv_transpose_u8", "binary_u8", "rescale_u8", "move_u8",
+  "conv_u8", "conv_transpose_u8", "binary_u8", "rescale_u8", "move_u8", "conv_u8_tile2",
+  "conv_u8_tile4",
 };
 
 /* Per-node device parameters. */
 typedef enum {
   P_WEIGHT, P_BIAS, P_PAD, P_RQ_POS, P_RQ_NEG, P_RQ_IN, P_OFFSET, P_SLOPES, P_CONSTANT,
+  P_WTILE, P_WSUM,   /* conv_u8_tile*: repacked weights, Σw per output channel */
   N_PARAMS
 } ParamId;
 
@@ -39,8 +42,37 @@ typedef struct {
   gint32 *z_inputs;
 } NodeParams;
 
+/* INT8 conv kernels: conv_u8 (naive: a work-item per pixel and 4 output
+ * channels, global memory only) and conv_u8_tile2/4 (tiles in local memory,
+ * dot products, 2 or 4 pixels per work-item).  All are bit-exact with ref;
+ * which is fastest depends on the device and the layer, so
+ * CFQP_OPENCL_KERNELS=auto (the default) times each on each eligible conv at
+ * the first frame of each size and keeps the fastest; a variant's name
+ * forces it (tests run each). */
+typedef enum { VARIANT_NAIVE, VARIANT_TILE2, VARIANT_TILE4, N_VARIANTS } ConvVariant;
+
+static const char *const variant_names[N_VARIANTS] = { "naive", "tiled-32x8", "tiled-64x8" };
+static const guint variant_px[N_VARIANTS] = { 0, 2, 4 };
+static const KernelId variant_kernel[N_VARIANTS] = { K_CONV_U8, K_CONV_U8_TILE2, K_CONV_U8_TILE4 };
+
+/* conv_u8_tile*'s geometry: TILE_* of int8.cl. */
+#define TILE_LX 16
+#define TILE_LY 8
+#define TILE_OC 8
+/* Local memory a tile's patch may take: leaves room for several
+ * work-groups per compute unit on GPUs with 48-64 KiB. */
+#define TILE_LOCAL_BUDGET 16384
+
 typedef struct {
-  CfqpDeviceExec    parent;
+  gboolean    ok[N_VARIANTS];   /* the variant can run this node (naive: any conv) */
+  gint        nq, ph;           /* channel quads; patch rows */
+  gint        ck[N_VARIANTS], pw[N_VARIANTS];   /* quads per pass; patch columns */
+  ConvVariant variant;
+  double      ms[N_VARIANTS];   /* measured by auto; 0 when not */
+} NodeConv;
+
+typedef struct {
+  CfqpExecutor    parent;
   const CfqpGraph  *graph;
   CfqpPrecision     precision;
   guint             scale;
@@ -65,6 +97,18 @@ typedef struct {
   double           *node_ms;
   double            upload_ms, download_ms;   /* of the input and the output */
   GArray           *events;    /* Launch, of the run in progress */
+  gboolean          measuring; /* auto's trial launches: no events */
+  /* the last run's host↔device transfers: the frame's one upload and one
+   * download, nothing between layers */
+  guint             frame_transfers;
+  guint64           frame_up, frame_down;
+  /* INT8 conv variants */
+  gint              forced;    /* a ConvVariant, or -1 for auto */
+  const char       *dot;       /* the tiled convs' dot product, as built */
+  cl_ulong          max_const, local_mem;
+  size_t            max_wg;
+  NodeConv         *conv;      /* per node */
+  guint             chosen_w, chosen_h;   /* the size auto measured at */
 } ClExec;
 
 typedef struct {
@@ -164,6 +208,46 @@ upload_requants (ClExec *e, NodeParams *np, ParamId k, const CfqpRequant *rq, gs
   return upload_param (e, np, k, v, n * sizeof (cl_int2), stale, error);
 }
 
+/* The tiled kernels' weights: [group·block][quad][ky][kx][TILE_OC] × 4 input
+ * channels (a missing channel of the last quad, a missing output of a short
+ * block: 0), and Σw per output channel for the zero point term. */
+static gboolean
+upload_tile_weights (ClExec *e, guint i, const CfqpInt8Node *q, GPtrArray *stale,
+    GError **error)
+{
+  const CfqpConvParams *cp = &e->graph->nodes[i].p.conv;
+  const NodeConv *nc = &e->conv[i];
+  guint icg = cp->in_channels / cp->groups, ocg = cp->out_channels / cp->groups;
+  guint kk = cp->kernel_h * cp->kernel_w, nb = (ocg + TILE_OC - 1) / TILE_OC;
+  gsize size = (gsize) cp->groups * nb * nc->nq * kk * TILE_OC * 4;
+  g_autofree gint8 *wt = g_new0 (gint8, size);
+  g_autofree gint32 *ws = g_new0 (gint32, cp->out_channels);
+
+  for (guint oc = 0; oc < cp->out_channels; oc++) {
+    guint z = oc / ocg * nb + oc % ocg / TILE_OC, o = oc % ocg % TILE_OC;
+
+    for (guint j = 0; j < icg; j++)
+      for (guint t = 0; t < kk; t++) {
+        gint8 v = q->weight[((gsize) oc * icg + j) * kk + t];
+        wt[((((gsize) z * nc->nq + j / 4) * kk + t) * TILE_OC + o) * 4 + j % 4] = v;
+        ws[oc] += v;
+      }
+  }
+  return upload_param (e, &e->params[i], P_WTILE, wt, size, stale, error) &&
+      upload_param (e, &e->params[i], P_WSUM, ws, cp->out_channels * sizeof (gint32), stale,
+          error);
+}
+
+/* Whether a tiled variant can run the node. */
+static gboolean
+conv_tiles (const NodeConv *nc)
+{
+  for (guint v = VARIANT_NAIVE + 1; v < N_VARIANTS; v++)
+    if (nc->ok[v])
+      return TRUE;
+  return FALSE;
+}
+
 static gboolean
 upload_int8_node (ClExec *e, guint i, const CfqpInt8Node *q, GPtrArray *stale, GError **error)
 {
@@ -186,7 +270,8 @@ upload_int8_node (ClExec *e, guint i, const CfqpInt8Node *q, GPtrArray *stale, G
           upload_param (e, np, P_BIAS, q->bias, c_n * sizeof (gint32), stale, error) &&
           upload_requants (e, np, P_RQ_POS, q->rq_pos, c_n, stale, error) &&
           upload_requants (e, np, P_RQ_NEG, q->rq_neg, c_n, stale, error) &&
-          upload_param (e, np, P_PAD, q->pad, cp->in_channels, stale, error);
+          upload_param (e, np, P_PAD, q->pad, cp->in_channels, stale, error) &&
+          (!conv_tiles (&e->conv[i]) || upload_tile_weights (e, i, q, stale, error));
     }
     case CFQP_OP_BINARY:
       return upload_requants (e, np, P_RQ_IN, q->rq_in, 2 * c_n, stale, error) &&
@@ -203,7 +288,7 @@ upload_int8_node (ClExec *e, guint i, const CfqpInt8Node *q, GPtrArray *stale, G
 }
 
 static gboolean
-cl_set_program (CfqpDeviceExec *base, const CfqpInt8Program *program, GError **error)
+cl_set_program (CfqpExecutor *base, const CfqpInt8Program *program, GError **error)
 {
   ClExec *e = (ClExec *) base;
   g_autoptr (GPtrArray) stale = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
@@ -348,9 +433,8 @@ arg_act (Args *a, guint node_index, const CfqpActivation *act)
 }
 
 static gboolean
-launch (Args *a, guint node, guint w, guint h, guint c, GError **error)
+launch_nd (Args *a, guint node, const size_t *global, const size_t *local, GError **error)
 {
-  size_t global[3] = { w, h, c };
   Launch l = { NULL, node };
   cl_int err;
 
@@ -360,8 +444,8 @@ launch (Args *a, guint node, guint w, guint h, guint c, GError **error)
         cfqp_opencl_error_name (a->err), a->err);
     return FALSE;
   }
-  err = clEnqueueNDRangeKernel (a->e->queue, a->e->kernels[a->id], 3, NULL, global, NULL, 0,
-      NULL, a->e->profile ? &l.event : NULL);
+  err = clEnqueueNDRangeKernel (a->e->queue, a->e->kernels[a->id], 3, NULL, global, local, 0,
+      NULL, a->e->profile && !a->e->measuring ? &l.event : NULL);
   if (err == CL_SUCCESS && l.event)
     g_array_append_val (a->e->events, l);
   if (err != CL_SUCCESS) {
@@ -371,6 +455,66 @@ launch (Args *a, guint node, guint w, guint h, guint c, GError **error)
     return FALSE;
   }
   return TRUE;
+}
+
+static gboolean
+launch (Args *a, guint node, guint w, guint h, guint c, GError **error)
+{
+  size_t global[3] = { w, h, c };
+
+  return launch_nd (a, node, global, NULL, error);
+}
+
+static gboolean
+enqueue_conv_tile (ClExec *e, guint i, GError **error)
+{
+  const CfqpNode *node = &e->graph->nodes[i];
+  const CfqpConvParams *cp = &node->p.conv;
+  const CfqpShape *in = &e->plan.shapes[node->inputs[0]], *out = &e->plan.shapes[node->output];
+  const NodeConv *nc = &e->conv[i];
+  ConvVariant v = nc->variant;
+  NodeParams *np = &e->params[i];
+  Args a = { e, variant_kernel[v] };
+  guint pt, pl, pb, pr, ocg = cp->out_channels / cp->groups;
+  guint nb = (ocg + TILE_OC - 1) / TILE_OC, span = TILE_LX * variant_px[v];
+  size_t local[3] = { TILE_LX, TILE_LY, 1 };
+  size_t global[3] = { (out->w + span - 1) / span * TILE_LX,
+                       (out->h + TILE_LY - 1) / TILE_LY * TILE_LY, (size_t) cp->groups * nb };
+
+  cfqp_conv_resolve_pads (cp, in->h, in->w, &pt, &pl, &pb, &pr);
+  arg_mem (&a, value_mem (e, node->inputs[0]));
+  arg_mem (&a, value_mem (e, node->output));
+  arg_mem (&a, param_mem (e, i, P_WTILE));
+  arg_mem (&a, param_mem (e, i, P_BIAS));
+  arg_mem (&a, param_mem (e, i, P_WSUM));
+  arg_mem (&a, param_mem (e, i, P_PAD));
+  arg_int (&a, np->z_in[0]);
+  arg_mem (&a, param_mem (e, i, P_RQ_POS));
+  arg_mem (&a, param_mem (e, i, P_RQ_NEG));
+  arg_int (&a, np->z_out);
+  arg_int (&a, np->lo);
+  arg_int (&a, np->hi);
+  arg_int (&a, in->w);
+  arg_int (&a, in->h);
+  arg_int (&a, out->w);
+  arg_int (&a, out->h);
+  arg_int (&a, cp->in_channels / cp->groups);
+  arg_int (&a, ocg);
+  arg_int (&a, cp->kernel_h);
+  arg_int (&a, cp->kernel_w);
+  arg_int (&a, cp->stride_h);
+  arg_int (&a, cp->stride_w);
+  arg_int (&a, cp->dilation_h);
+  arg_int (&a, cp->dilation_w);
+  arg_int (&a, pt);
+  arg_int (&a, pl);
+  arg_int (&a, nb);
+  arg_int (&a, nc->nq);
+  arg_int (&a, nc->ck[v]);
+  arg_int (&a, nc->pw[v]);
+  arg_int (&a, nc->ph);
+  arg (&a, (size_t) nc->ck[v] * nc->pw[v] * nc->ph * 4, NULL);   /* the patch, __local */
+  return launch_nd (&a, i, global, local, error);
 }
 
 static gboolean
@@ -385,6 +529,8 @@ enqueue_conv (ClExec *e, guint i, GError **error)
                       (transpose ? K_CONV_TRANSPOSE_U8 : K_CONV_U8) };
   guint pt, pl, pb, pr, nb = (cp->out_channels / cp->groups + CONV_OCB - 1) / CONV_OCB;
 
+  if (e->conv[i].variant != VARIANT_NAIVE)
+    return enqueue_conv_tile (e, i, error);
   if (transpose)
     cfqp_conv_transpose_resolve_pads (cp, &pt, &pl, &pb, &pr);
   else
@@ -637,8 +783,47 @@ event_ms (cl_event event)
   return (t1 - t0) / 1e6;
 }
 
+/* auto: each conv that can run tiled, both ways, at this frame size (after
+ * the input upload, so on this frame's data); the faster stays.  A trial is
+ * the best of two timed launches after a warm-up one. */
 static gboolean
-cl_run (CfqpDeviceExec *base, gconstpointer in, guint width, guint height, gpointer out,
+choose_conv_variants (ClExec *e, GError **error)
+{
+  gboolean ok = TRUE;
+
+  e->measuring = TRUE;
+  for (guint i = 0; ok && i < e->graph->n_nodes; i++) {
+    NodeConv *nc = &e->conv[i];
+
+    if (!conv_tiles (nc))
+      continue;
+    for (guint v = 0; ok && v < N_VARIANTS; v++) {
+      if (!nc->ok[v])
+        continue;
+      nc->variant = v;
+      nc->ms[v] = G_MAXDOUBLE;
+      for (guint rep = 0; ok && rep < 3; rep++) {
+        gint64 t0 = g_get_monotonic_time ();
+        ok = enqueue_conv (e, i, error) && CHECK (clFinish (e->queue), "clFinish");
+        if (rep > 0)
+          nc->ms[v] = MIN (nc->ms[v], (g_get_monotonic_time () - t0) / 1000.0);
+      }
+    }
+    nc->variant = VARIANT_NAIVE;
+    for (guint v = 1; v < N_VARIANTS; v++)
+      if (nc->ok[v] && nc->ms[v] < nc->ms[nc->variant])
+        nc->variant = v;
+  }
+  e->measuring = FALSE;
+  if (ok) {
+    e->chosen_w = e->plan.width;
+    e->chosen_h = e->plan.height;
+  }
+  return ok;
+}
+
+static gboolean
+cl_run (CfqpExecutor *base, gconstpointer in, guint width, guint height, gpointer out,
     GError **error)
 {
   ClExec *e = (ClExec *) base;
@@ -652,6 +837,8 @@ cl_run (CfqpDeviceExec *base, gconstpointer in, guint width, guint height, gpoin
     return FALSE;
   in_bytes = cfqp_shape_elements (&e->plan.shapes[0]) * e->elsize;
   out_bytes = cfqp_shape_elements (&e->plan.shapes[g->output]) * e->elsize;
+  e->frame_transfers = 0;
+  e->frame_up = e->frame_down = 0;
   if (g->output == 0) {
     memmove (out, in, in_bytes);
     return TRUE;
@@ -663,6 +850,15 @@ cl_run (CfqpDeviceExec *base, gconstpointer in, guint width, guint height, gpoin
   if (!CHECK (clEnqueueWriteBuffer (e->queue, e->in_buf, CL_FALSE, 0, in_bytes, in, 0, NULL,
               e->profile ? &up : NULL), "clEnqueueWriteBuffer"))
     return FALSE;
+  e->frame_transfers++;
+  e->frame_up += in_bytes;
+  if (e->forced < 0 && (e->chosen_w != width || e->chosen_h != height) &&
+      !choose_conv_variants (e, error)) {
+    clFinish (e->queue);
+    if (up)
+      clReleaseEvent (up);
+    return FALSE;
+  }
   for (guint i = 0; i < g->n_nodes; i++)
     if (!enqueue_node (e, i, error)) {
       clFinish (e->queue);
@@ -674,6 +870,8 @@ cl_run (CfqpDeviceExec *base, gconstpointer in, guint width, guint height, gpoin
           e->profile ? &down : NULL), "clEnqueueReadBuffer");
   if (!ok)
     clFinish (e->queue);
+  e->frame_transfers++;
+  e->frame_down += out_bytes;
   e->upload_ms = event_ms (up);
   e->download_ms = ok ? event_ms (down) : 0;
   return ok && collect_profile (e, error);
@@ -682,7 +880,7 @@ cl_run (CfqpDeviceExec *base, gconstpointer in, guint width, guint height, gpoin
 /* --- life cycle ---------------------------------------------------------- */
 
 static void
-cl_free (CfqpDeviceExec *base)
+cl_free (CfqpExecutor *base)
 {
   ClExec *e = (ClExec *) base;
 
@@ -698,6 +896,7 @@ cl_free (CfqpDeviceExec *base)
     g_free (e->params[i].z_inputs);
   }
   g_free (e->params);
+  g_free (e->conv);
   for (guint k = 0; e->events && k < e->events->len; k++)
     clReleaseEvent (g_array_index (e->events, Launch, k).event);
   g_clear_pointer (&e->events, g_array_unref);
@@ -721,9 +920,84 @@ cl_free (CfqpDeviceExec *base)
   g_free (e);
 }
 
-static const CfqpDeviceExecFuncs cl_funcs = { cl_set_program, cl_run, cl_free };
+static const CfqpExecutorClass cl_funcs = {
+  .set_program = cl_set_program,
+  .run = cl_run,
+  .free = cl_free,
+};
 
-CfqpDeviceExec *
+/* Which tiled variants can run node (an INT8 conv) on this device, and their
+ * geometry. */
+static void
+tile_geometry (ClExec *e, const CfqpNode *node, NodeConv *nc)
+{
+  const CfqpConvParams *cp = &node->p.conv;
+  guint64 kk = (guint64) cp->kernel_h * cp->kernel_w, ocg = cp->out_channels / cp->groups;
+  guint64 budget = MIN (e->local_mem, TILE_LOCAL_BUDGET);
+  guint64 wbytes;
+
+  nc->ok[VARIANT_NAIVE] = TRUE;
+  if (node->op != CFQP_OP_CONV || e->precision != CFQP_PRECISION_INT8 ||
+      e->max_wg < TILE_LX * TILE_LY)
+    return;
+  nc->nq = (cp->in_channels / cp->groups + 3) / 4;
+  nc->ph = (TILE_LY - 1) * cp->stride_h + (cp->kernel_h - 1) * cp->dilation_h + 1;
+  wbytes = cp->groups * ((ocg + TILE_OC - 1) / TILE_OC) * nc->nq * kk * TILE_OC * 4;
+  /* the int accumulator holds Σ w·q over every tap: |w·q| ≤ 127·255 */
+  if ((guint64) nc->nq * 4 * kk * 127 * 255 > G_MAXINT32 || wbytes > e->max_const)
+    return;
+  for (guint v = VARIANT_NAIVE + 1; v < N_VARIANTS; v++) {
+    guint64 quad_bytes;
+
+    nc->pw[v] = (TILE_LX * variant_px[v] - 1) * cp->stride_w +
+        (cp->kernel_w - 1) * cp->dilation_w + 1;
+    quad_bytes = (guint64) nc->pw[v] * nc->ph * 4;
+    nc->ok[v] = quad_bytes <= budget;
+    nc->ck[v] = nc->ok[v] ? (gint) MIN ((guint64) nc->nq, budget / quad_bytes) : 0;
+  }
+}
+
+static gboolean
+setup_conv_variants (ClExec *e, GError **error)
+{
+  const char *env = g_getenv ("CFQP_OPENCL_KERNELS");
+  size_t n = 0;
+  g_autofree char *options = NULL;
+
+  e->forced = -1;
+  for (guint v = 0; env && v < N_VARIANTS; v++)
+    if (g_str_equal (env, variant_names[v]))
+      e->forced = v;
+  if (env && e->forced < 0 && !g_str_equal (env, "auto")) {
+    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
+        "CFQP_OPENCL_KERNELS is '%s', not auto, naive, tiled-32x8 or tiled-64x8", env);
+    return FALSE;
+  }
+  if (!CHECK (clGetDeviceInfo (e->device, CL_DEVICE_MAX_CONSTANT_BUFFER_SIZE,
+              sizeof e->max_const, &e->max_const, NULL), "clGetDeviceInfo") ||
+      !CHECK (clGetDeviceInfo (e->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof e->local_mem,
+              &e->local_mem, NULL), "clGetDeviceInfo") ||
+      !CHECK (clGetDeviceInfo (e->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof e->max_wg,
+              &e->max_wg, NULL), "clGetDeviceInfo"))
+    return FALSE;
+  if (clGetProgramBuildInfo (e->program, e->device, CL_PROGRAM_BUILD_OPTIONS, 0, NULL, &n) ==
+      CL_SUCCESS && n > 0) {
+    options = g_malloc0 (n + 1);
+    if (clGetProgramBuildInfo (e->program, e->device, CL_PROGRAM_BUILD_OPTIONS, n, options,
+            NULL) == CL_SUCCESS)
+      e->dot = strstr (options, "-DCFQP_DOT") ? "dot_4x8packed_su_int (cl_khr_integer_dot_product)" :
+          strstr (options, "-DCFQP_NV_DP4A") ? "dp4a (inline PTX)" : "mad24";
+  }
+  e->conv = g_new0 (NodeConv, e->graph->n_nodes);
+  for (guint i = 0; i < e->graph->n_nodes; i++) {
+    NodeConv *nc = &e->conv[i];
+    tile_geometry (e, &e->graph->nodes[i], nc);
+    nc->variant = e->forced > 0 && nc->ok[e->forced] ? (ConvVariant) e->forced : VARIANT_NAIVE;
+  }
+  return TRUE;
+}
+
+CfqpExecutor *
 cfqp_opencl_exec_new (const CfqpGraph *graph, CfqpPrecision precision, guint scale,
     const char *device, GError **error)
 {
@@ -732,7 +1006,7 @@ cfqp_opencl_exec_new (const CfqpGraph *graph, CfqpPrecision precision, guint sca
   g_autoptr (GPtrArray) stale = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   cl_int err;
 
-  e->parent.funcs = &cl_funcs;
+  e->parent.klass = &cl_funcs;
   e->graph = graph;
   e->precision = precision;
   e->scale = scale;
@@ -758,7 +1032,7 @@ cfqp_opencl_exec_new (const CfqpGraph *graph, CfqpPrecision precision, guint sca
     }
   }
   e->dummy = clCreateBuffer (e->context, CL_MEM_READ_WRITE, 64, NULL, &err);
-  if (!CHECK (err, "clCreateBuffer"))
+  if (!CHECK (err, "clCreateBuffer") || !setup_conv_variants (e, error))
     goto fail;
   if (precision == CFQP_PRECISION_FP32 &&
       (!upload_f32_params (e, stale, error) || !CHECK (clFinish (e->queue), "clFinish")))
@@ -771,18 +1045,18 @@ fail:
 }
 
 const double *
-cfqp_opencl_exec_get_node_ms (CfqpDeviceExec *exec)
+cfqp_opencl_exec_get_node_ms (CfqpExecutor *exec)
 {
-  g_return_val_if_fail (exec->funcs == &cl_funcs, NULL);
+  g_return_val_if_fail (exec->klass == &cl_funcs, NULL);
   return ((ClExec *) exec)->profile ? ((ClExec *) exec)->node_ms : NULL;
 }
 
 gboolean
-cfqp_opencl_exec_get_transfer_ms (CfqpDeviceExec *exec, double *upload_ms, double *download_ms)
+cfqp_opencl_exec_get_transfer_ms (CfqpExecutor *exec, double *upload_ms, double *download_ms)
 {
   ClExec *e = (ClExec *) exec;
 
-  g_return_val_if_fail (exec->funcs == &cl_funcs, FALSE);
+  g_return_val_if_fail (exec->klass == &cl_funcs, FALSE);
   if (!e->profile)
     return FALSE;
   *upload_ms = e->upload_ms;
@@ -791,8 +1065,65 @@ cfqp_opencl_exec_get_transfer_ms (CfqpDeviceExec *exec, double *upload_ms, doubl
 }
 
 guint64
-cfqp_opencl_exec_get_uploaded_bytes (CfqpDeviceExec *exec)
+cfqp_opencl_exec_get_uploaded_bytes (CfqpExecutor *exec)
 {
-  g_return_val_if_fail (exec->funcs == &cl_funcs, 0);
+  g_return_val_if_fail (exec->klass == &cl_funcs, 0);
   return ((ClExec *) exec)->uploaded;
+}
+
+char *
+cfqp_opencl_exec_describe_kernels (CfqpExecutor *exec)
+{
+  ClExec *e = (ClExec *) exec;
+  GString *s;
+
+  g_return_val_if_fail (exec->klass == &cl_funcs, NULL);
+  s = g_string_new (NULL);
+  g_string_append_printf (s, "kernels=%s, tiled dot product: %s\n",
+      e->forced < 0 ? "auto" : variant_names[e->forced], e->dot ? e->dot : "mad24");
+  for (guint i = 0; i < e->graph->n_nodes; i++) {
+    const NodeConv *nc = &e->conv[i];
+    const CfqpNode *node = &e->graph->nodes[i];
+
+    if (node->op != CFQP_OP_CONV || e->precision != CFQP_PRECISION_INT8)
+      continue;
+    g_string_append_printf (s, "%s: %s", node->name, variant_names[nc->variant]);
+    if (!conv_tiles (nc))
+      g_string_append (s, " (no tiled variant can run it)");
+    else if (e->forced < 0 && e->chosen_w) {
+      g_string_append_printf (s, " (at %u×%u:", e->chosen_w, e->chosen_h);
+      for (guint v = 0; v < N_VARIANTS; v++)
+        if (nc->ok[v])
+          g_string_append_printf (s, " %s %.3f ms", variant_names[v], nc->ms[v]);
+      g_string_append_c (s, ')');
+    }
+    g_string_append_c (s, '\n');
+  }
+  return g_string_free (s, FALSE);
+}
+
+guint
+cfqp_opencl_exec_count_tiled (CfqpExecutor *exec)
+{
+  ClExec *e = (ClExec *) exec;
+  guint n = 0;
+
+  g_return_val_if_fail (exec->klass == &cl_funcs, 0);
+  for (guint i = 0; i < e->graph->n_nodes; i++)
+    n += e->conv[i].variant != VARIANT_NAIVE;
+  return n;
+}
+
+guint
+cfqp_opencl_exec_get_frame_transfers (CfqpExecutor *exec, guint64 *up_bytes,
+    guint64 *down_bytes)
+{
+  ClExec *e = (ClExec *) exec;
+
+  g_return_val_if_fail (exec->klass == &cl_funcs, 0);
+  if (up_bytes)
+    *up_bytes = e->frame_up;
+  if (down_bytes)
+    *down_bytes = e->frame_down;
+  return e->frame_transfers;
 }

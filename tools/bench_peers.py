@@ -4,6 +4,18 @@ OpenCV DNN and videoscale, on the same frames and the same ONNX model.
 
     /usr/bin/python3 tools/bench_peers.py [--scales 3,2] [--rounds 5] [--frames 3]
                                           [--build build-bench] [--doc] [--chart]
+    /usr/bin/python3 tools/bench_peers.py --isa LEVEL [--only PEERS] [...] [--doc]
+    /usr/bin/python3 tools/bench_peers.py --isa-table [--doc]
+
+--isa LEVEL (avx512vnni, avxvnni, avx2, sse4.1, generic) caps the engine and
+cfqpsr (CFQP_MAX_CPU_ISA=LEVEL) and PyTorch's oneDNN (ONEDNN_MAX_CPU_ISA, its
+name for the level: ISA_LEVELS) in the same run, so a CPU with AVX-512 VNNI
+also stands in for the narrower levels.  Peers without such a cap (ONNX
+Runtime, OpenCV, videoscale) run uncapped and are marked so.  Only --only's
+peers run (default ISA_PEERS); the results go to
+tools/.cache/bench/peers-isa-LEVEL.json and --doc rewrites the per-level
+table ("### ISA levels: peers per level") of docs/performance.md from every
+level's saved file.  --isa-table only re-tabulates those files.
 
 For each work unit (x3 640x360 -> 1920x1080, x2 960x540 -> 1920x1080) every
 peer runs --frames timed frames per round, the peers one after the other
@@ -56,6 +68,18 @@ RUN_CMD = ["/usr/bin/python3 tools/bench_peers.py"]
 WARMUP = 2
 
 UNITS = {3: (640, 360), 2: (960, 540)}
+
+# CFQP_MAX_CPU_ISA level -> oneDNN's ONEDNN_MAX_CPU_ISA (oneDNN has no
+# generic level: SSE41 is its lowest)
+ISA_LEVELS = {"avx512vnni": "AVX512_CORE_VNNI", "avxvnni": "AVX2_VNNI", "avx2": "AVX2",
+              "sse4.1": "SSE41", "generic": "SSE41"}
+# peers the --isa run caps; the others run uncapped
+CAPPED = {"engine-int8-cpu", "engine-fp32", "cfqpsr", "torch-fp32", "torch-fp32-cl",
+          "torch-int8", "engine-int8-ref@128x72", "engine-int8-cpu@128x72"}
+ISA_PEERS = "engine-int8-cpu,torch-int8,torch-fp32-cl,ort-int8"
+# the u8·s8 peak cfqp-peak prints for each level (GMAC/s of one core)
+ISA_PEAK = {"avx512vnni": "peak_avx512vnni_zmm", "avxvnni": "peak_avxvnni_ymm",
+            "avx2": "peak_avx2_maddwd_ymm", "sse4.1": "peak_sse41_maddwd_xmm"}
 
 
 def log(*a):
@@ -271,14 +295,16 @@ class OrtPeer:
     def __init__(self, name, model, frame_f32, w, h, command, note=""):
         self.name, self.command, self.note = name, command, note
         self.wall, self.cpu = [], []
-        self.p = subprocess.Popen(["node", os.path.join(ROOT, "tools/bench/ort_bench.js"), model,
-                                   frame_f32, str(w), str(h), str(THREADS)],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        ready = json.loads(self.p.stdout.readline())
-        self.version = ready.get("version")
+        self.argv = ["node", os.path.join(ROOT, "tools/bench/ort_bench.js"), model, frame_f32,
+                     str(w), str(h), str(THREADS)]
+        self.p = None     # started on the first round: a filtered-out peer never starts
         self.warm = False
 
     def _run(self, n):
+        if self.p is None:
+            self.p = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      text=True)
+            self.version = json.loads(self.p.stdout.readline()).get("version")
         self.p.stdin.write("run %d\n" % n)
         self.p.stdin.flush()
         return json.loads(self.p.stdout.readline())
@@ -292,6 +318,8 @@ class OrtPeer:
         self.cpu += r["cpu_ms"]
 
     def close(self):
+        if self.p is None:
+            return
         self.p.stdin.write("quit\n")
         self.p.stdin.flush()
         self.p.wait()
@@ -485,6 +513,13 @@ def run_unit(scale, args, peak):
         peers += [EnginePeer("engine-int8-ref@128x72", tiny + ["--backend", "ref"], n_override=1),
                   EnginePeer("engine-int8-cpu@128x72", tiny + ["--backend", "cpu"])]
     peers += clamp_peers
+    if args.only:
+        only = set(args.only.split(",")) | {"engine-int8-cpu"}   # its MAC count is needed
+        peers = [p for p in peers if p.name in only]
+    if args.isa:
+        for p in peers:
+            if p.name not in CAPPED:
+                p.note = (p.note + "; " if p.note else "") + "uncapped"
     for r in range(args.rounds):
         for p in peers:
             log("x%d round %d: %s" % (scale, r + 1, p.name))
@@ -501,6 +536,70 @@ def run_unit(scale, args, peak):
                                 "command": p.command, "note": p.note,
                                 "min_ms": min(p.wall), "max_ms": max(p.wall)}
     return res
+
+
+def onednn_isa():
+    """What oneDNN says it runs under the environment's cap (its verbose
+    "isa:" line from one quantized conv in a child process)."""
+    code = ("import torch\n"
+            "torch.backends.quantized.engine = 'onednn'\n"
+            "x = torch.quantize_per_tensor(torch.randn(1, 8, 16, 16), 0.1, 128, torch.quint8)\n"
+            "torch.ao.nn.quantized.Conv2d(8, 8, 3)(x)\n")
+    env = dict(os.environ, ONEDNN_VERBOSE="1")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout
+    m = re.search(r"onednn_verbose,info,cpu,isa:(.*)", out)
+    return m.group(1).strip() if m else "unknown"
+
+
+def isa_table(results_by_level):
+    """The per-level table: engine INT8 against PyTorch INT8 at the same cap."""
+    rows = ["| ISA level (cap; oneDNN reports) | unit | engine INT8 ms/frame | CPU ms/frame | PyTorch INT8 ms/frame "
+            "(oneDNN, same cap) | ratio (wall) | ratio (CPU) | GMAC/s per CPU-s | of the "
+            "level's u8·s8 peak | ONNX Runtime INT8 ms/frame (uncapped) |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    for level in ISA_LEVELS:
+        if level not in results_by_level:
+            continue
+        saved = results_by_level[level]
+        peak = saved["peak"].get(ISA_PEAK.get(level, ""), 0)
+        for res in saved["results"]:
+            P = res["peers"]
+            e, t = P["engine-int8-cpu"], P.get("torch-int8")
+            macs = res["macs_per_px"] * res["w"] * res["h"]
+            gc = macs / e["cpu_ms"] / 1e6
+            rows.append("| %s (%s; %s) | ×%d %d×%d | %.1f | %.1f | %s | %s | %s | %.1f | %s | %s |" % (
+                level, ISA_LEVELS[level], saved.get("onednn_isa", "?"), res["scale"], res["w"], res["h"], e["ms"], e["cpu_ms"],
+                "%.1f" % t["ms"] if t else "—", "%.2f×" % (t["ms"] / e["ms"]) if t else "—",
+                "%.2f×" % (t["cpu_ms"] / e["cpu_ms"]) if t else "—", gc,
+                "%.0f %% of %.0f" % (100 * gc / peak, peak) if peak else "—",
+                "%.1f" % P["ort-int8"]["ms"] if "ort-int8" in P else "—"))
+    return "\n".join(rows)
+
+
+def write_isa_doc(text):
+    path = os.path.join(ROOT, "docs/performance.md")
+    with open(path) as f:
+        doc = f.read()
+    m = re.search(r"^### ISA levels: peers per level\n.*?(?=^##|\Z)", doc, flags=re.S | re.M)
+    assert m, "docs/performance.md has no '### ISA levels: peers per level' section"
+    doc = doc[:m.start()] + text + "\n" + doc[m.end():]
+    with open(path, "w") as f:
+        f.write(doc)
+
+
+def isa_section(cmds):
+    by_level = {}
+    for level in ISA_LEVELS:
+        path = os.path.join(CACHE, "peers-isa-%s.json" % level)
+        if os.path.exists(path):
+            with open(path) as f:
+                by_level[level] = json.load(f)
+    s = ["### ISA levels: peers per level", "",
+         "Made by one run per level (each line below; the engine and PyTorch capped the same way "
+         "in each, 2 threads, machine load average at the start in brackets):", "", "```"]
+    s += ["%s   # load %s" % (by_level[l]["command"], by_level[l]["load"]) for l in by_level]
+    s += ["```", "", isa_table(by_level), ""]
+    return "\n".join(s)
 
 
 def run_peak(args):
@@ -701,10 +800,26 @@ def main():
     ap.add_argument("--doc", action="store_true", help="rewrite '## Peers (one run)' in docs/performance.md")
     ap.add_argument("--chart", action="store_true", help="draw docs/results/peers-x<s>.png")
     ap.add_argument("--reuse", action="store_true", help="re-tabulate tools/.cache/bench/peers.json")
+    ap.add_argument("--isa", choices=list(ISA_LEVELS), help="cap cfqp (CFQP_MAX_CPU_ISA) and "
+                    "PyTorch (ONEDNN_MAX_CPU_ISA) at this level; results per level")
+    ap.add_argument("--only", help="comma-separated peers to run (default with --isa: %s)" % ISA_PEERS)
+    ap.add_argument("--isa-table", action="store_true", help="re-tabulate the --isa runs' files")
     args = ap.parse_args()
+    if args.isa_table:
+        text = isa_section(None)
+        print(text)
+        if args.doc:
+            write_isa_doc(text)
+        return
+    if args.isa:
+        # before torch is imported: oneDNN reads its cap once
+        os.environ["CFQP_MAX_CPU_ISA"] = args.isa
+        os.environ["ONEDNN_MAX_CPU_ISA"] = ISA_LEVELS[args.isa]
+        if args.only is None:
+            args.only = ISA_PEERS
     cmd = "/usr/bin/python3 tools/bench_peers.py " + " ".join(sys.argv[1:])
     RUN_CMD[0] = cmd
-    raw = os.path.join(CACHE, "peers.json")
+    raw = os.path.join(CACHE, "peers-isa-%s.json" % args.isa if args.isa else "peers.json")
     if args.reuse:
         with open(raw) as f:
             saved = json.load(f)
@@ -718,7 +833,14 @@ def main():
         results = [run_unit(int(s), args, peak) for s in args.scales.split(",")]
         with open(raw, "w") as f:
             json.dump({"command": cmd, "results": results, "peak": peak, "peak_out": peak_out,
-                       "rounds": args.rounds, "frames": args.frames, "load": args.load}, f, indent=1)
+                       "rounds": args.rounds, "frames": args.frames, "load": args.load,
+                       "onednn_isa": onednn_isa() if args.isa else None}, f, indent=1)
+    if args.isa:
+        text = isa_section(None)
+        print(peak_out + "\n" + text)
+        if args.doc:
+            write_isa_doc(text)
+        return
     text = section(results, peak, peak_out, args, cmd)
     print(text)
     if args.chart:

@@ -480,6 +480,11 @@ def main():
                    "![crops x%d](results/crops-x%d.png)\n" % (s, crop_done[s], s, s))
     out.append("Produced by `/usr/bin/python3 tools/evaluate.py %s`, which ran:\n\n```\n%s\n```\n" % (
         " ".join(sys.argv[1:]), "\n".join(commands)))
+    # sections other tools write: tools/eval_fractional.py, tools/bench_fractional.py
+    for extra in ("fractional.md", "fractional-speed.md"):
+        if os.path.exists(os.path.join(res_dir, extra)):
+            with open(os.path.join(res_dir, extra)) as fh:
+                out.append(fh.read())
     with open(os.path.join(ROOT, "docs", "results.md"), "w") as fh:
         fh.write("\n".join(out))
     print("docs/results.md")

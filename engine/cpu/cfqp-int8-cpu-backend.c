@@ -1,6 +1,8 @@
 /* The `cpu` kernel table: which kernel runs each op, packing per node, the
  * per-thread scratch, and a description of the choices. */
+#include "cfqp-int8-cpu-config.h"
 #include "cfqp-int8-cpu-private.h"
+#include "cfqp-int8-executor.h"
 
 #include <config.h>
 
@@ -141,13 +143,16 @@ move_kernel (const CfqpNode *node)
 char *
 cfqp_int8_cpu_describe_convs (const CfqpGraph *graph, const CfqpInt8Program *program)
 {
+  const CfqpInt8CpuConfig *cfg = cfqp_int8_cpu_config ();
   GString *s = g_string_new (NULL);
 
+  /* the level first: a capped or older CPU explains slower kernels */
+  g_string_append_printf (s, "isa %s (cpu %s%s%s)", cfg->isa_name, cfg->cpu_name,
+      cfg->cap ? ", CFQP_MAX_CPU_ISA=" : "", cfg->cap ? cfg->cap : "");
   for (guint i = 0; i < graph->n_nodes; i++) {
     const CfqpInt8CpuPacked *head = program->nodes[i].packed;
     if (head && head->choice)
-      g_string_append_printf (s, "%s%s %s", s->len ? "; " : "", graph->nodes[i].name,
-          head->choice);
+      g_string_append_printf (s, "; %s %s", graph->nodes[i].name, head->choice);
   }
   return g_string_free (s, FALSE);
 }
@@ -164,3 +169,20 @@ cfqp_int8_cpu_describe (const CfqpGraph *graph, const CfqpInt8Program *program)
   }
   return g_string_free (s, FALSE);
 }
+
+/* The registry's entry (cfqp-backends.c): INT8 on this set, the conv
+ * kernel family from the runner's options. */
+static CfqpExecutor *
+cpu_executor_new (const CfqpExecutorParams *params, GError **error)
+{
+  return cfqp_int8_executor_new (params, cfqp_int8_cpu_backend_for (params->cpu_kernels),
+      cfqp_int8_cpu_describe_convs);
+}
+
+const CfqpBackendEntry cfqp_int8_cpu_backend_entry = {
+  .name = "cpu",
+  .title = "CPU",
+  .kind = CFQP_BACKEND_CPU,
+  .precisions = CFQP_BACKEND_PRECISION (CFQP_PRECISION_INT8),
+  .new = cpu_executor_new,
+};

@@ -7,6 +7,7 @@
  * where padded taps carry the channel's pad byte as x, exactly as ref
  * uses (pad − z).  Integer sums in any order give ref's accumulator, so
  * the requantised bytes are ref's. */
+#include "cfqp-int8-cpu-config.h"
 #include "cfqp-int8-cpu-gemm.h"
 #include "cfqp-int8-cpu-private.h"
 
@@ -23,17 +24,18 @@
 typedef struct {
   CfqpInt8CpuPacked head;
   CfqpInt8CpuConvPath path;
-  CfqpInt8GemmFunc gemm;     /* dot-product paths */
-  CfqpInt8RequantFunc requant;
+  const CfqpInt8CpuConfig *cfg;   /* the kernels: dot, c4, requant */
   guint   ic, ocp;
   guint   icg;         /* C4: groups of 4 input channels, ceil(ic/4) */
   gsize   k, kp;       /* kh·kw·ic, and padded to K_ALIGN */
   gint8  *weight;      /* [ocp][kp], k = (ky·kw + kx)·ic + c; zeros past k and oc */
-  const CfqpInt8ConvC4Kernel *c4;   /* C4 kernel (NULL: none on this CPU, or refused) */
-  gint8  *weight_c4;   /* C4: [ocp][taps·icg·4], k = ((ky·kw + kx)·icg + c/4)·4 + c%4;
-                        * zeros past ic and oc; as c4->pack leaves it */
+  gint8  *weight_c4;   /* C4 (where the config has a c4 kernel): [ocp][taps·icg·4],
+                        * k = ((ky·kw + kx)·icg + c/4)·4 + c%4; zeros past ic and oc;
+                        * then in the kernel's CfqpInt8C4Weights form, then as the
+                        * config's c4_pack leaves it */
   gint32 *bias;        /* [ocp] b − z_in·Σw */
-  gint32 *bias_c4;     /* C4: the bias as c4->pack leaves it (NULL: bias) */
+  gint32 *bias_c4;     /* C4: the bias as c4_pack leaves it (NULL: no c4_pack, bias) */
+  gboolean c4_refused; /* c4_pack refused these weights: no C4 path for this conv */
 } CpuConv;
 
 /* A grouped conv (groups > 1): each group packed as its own 1-group conv
@@ -119,29 +121,12 @@ dot_path (const CfqpConvParams *cp)
   return cp->dilation_w == 1 ? CFQP_INT8_CPU_CONV_ROWS : CFQP_INT8_CPU_CONV_TAPS;
 }
 
-/* The c4 kernel of this CPU.  (Until the kernel config table: AVX-512
- * VNNI on x86, the ARM levels' hook on ARM.) */
-const CfqpInt8ConvC4Kernel *
-cfqp_int8_cpu_conv_c4_select (void)
-{
-#if CFQP_GEMM_X86
-  static const CfqpInt8ConvC4Kernel avx512vnni = {
-    "cfqp_int8_conv_u8s8_64x4c4__avx512vnni", "64x4c4__avx512vnni", 0,
-    cfqp_int8_conv_u8s8_64x4c4__avx512vnni, CFQP_GEMM_C4_PIXELS, NULL };
-  const char *isa;
-  cfqp_int8_cpu_gemm_select (&isa);
-  return g_str_equal (isa, "avx512vnni") ? &avx512vnni : NULL;
-#elif CFQP_GEMM_ARM64
-  return cfqp_int8_cpu_conv_c4_arm_select ();
-#else
-  return NULL;
-#endif
-}
-
+/* The config has a c4 kernel and, where it has a pack step, that took
+ * this conv's weights. */
 static gboolean
 have_c4 (const CpuConv *pc)
 {
-  return pc->c4 != NULL;
+  return pc->cfg->conv_c4 != NULL && !pc->c4_refused;
 }
 
 gboolean
@@ -216,9 +201,13 @@ cfqp_int8_cpu_conv_plan_n_measured (void)
 }
 
 static char *
-plan_key (const CfqpConvParams *cp, const char *isa)
+plan_key (const CfqpConvParams *cp, const char *isa, gboolean c4_refused)
 {
-  return g_strdup_printf ("%s %ux%u s%ux%u d%ux%u p%u,%u,%u,%u a%d %u->%u", isa,
+  /* a conv whose weights the c4 pack refused has other candidates than
+   * one of the same shape whose it took: its own entry, so a cached C4
+   * choice never reaches it */
+  return g_strdup_printf ("%s%s %ux%u s%ux%u d%ux%u p%u,%u,%u,%u a%d %u->%u", isa,
+      c4_refused ? "/no-c4" : "",
       cp->kernel_h, cp->kernel_w, cp->stride_h, cp->stride_w, cp->dilation_h, cp->dilation_w,
       cp->pad_t, cp->pad_l, cp->pad_b, cp->pad_r, cp->auto_pad, cp->in_channels,
       cp->out_channels);
@@ -296,16 +285,18 @@ measure (CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q, PlanEntry *e)
 
 /* The AUTO choice for this layer: from the plan, else measured now. */
 static CfqpInt8CpuConvPath
-planned_path (CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q, const char *isa,
-    PlanEntry *how, gboolean *cached)
+planned_path (CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q, PlanEntry *how,
+    gboolean *cached)
 {
-  g_autofree char *key = plan_key (&node->p.conv, isa);
+  g_autofree char *key = plan_key (&node->p.conv, pc->cfg->isa_name, pc->c4_refused);
   PlanEntry *e;
 
   g_mutex_lock (&plan_lock);
   if (!plan)
     plan = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   e = g_hash_table_lookup (plan, key);
+  if (e && e->path == CFQP_INT8_CPU_CONV_C4 && !have_c4 (pc))
+    e = NULL;   /* cannot happen (the key), but never a path this conv lacks */
   if (e)
     *how = *e;
   g_mutex_unlock (&plan_lock);
@@ -399,6 +390,22 @@ pack_grouped (const CfqpNode *node, const CfqpInt8Node *q, CfqpInt8CpuGemmKind k
   return &gc->head;
 }
 
+/* CFQP_INT8_C4_WEIGHTS_S16_PAIRS from the int8 form: per 4-byte group
+ * the int16 pairs (w0, w2) and (w1, w3) as two int32 words.  Frees w8. */
+static gint8 *
+c4_weights_s16_pairs (gint8 *w8, gsize n_groups)
+{
+  guint32 *w16 = g_new (guint32, n_groups * 2);
+
+  for (gsize i = 0; i < n_groups; i++) {
+    const gint8 *g = w8 + 4 * i;
+    w16[2 * i] = (guint16) (gint16) g[0] | (guint32) (guint16) (gint16) g[2] << 16;
+    w16[2 * i + 1] = (guint16) (gint16) g[1] | (guint32) (guint16) (gint16) g[3] << 16;
+  }
+  g_free (w8);
+  return (gint8 *) w16;
+}
+
 CfqpInt8CpuPacked *
 cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
     CfqpInt8CpuGemmKind kind)
@@ -409,13 +416,13 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
   if (runs_grouped (node))
     return pack_grouped (node, q, kind);
   pc = g_new0 (CpuConv, 1);
-  const char *isa = "";
+  const CfqpInt8CpuConfig *cfg = cfqp_int8_cpu_config ();
+  const char *isa = cfg->isa_name;
   guint taps = cp->kernel_h * cp->kernel_w;
   g_autofree char *how = NULL;
 
   pc->head.free = cpu_conv_free;
-  pc->gemm = cfqp_int8_cpu_gemm_select (&isa);
-  pc->c4 = cfqp_int8_cpu_conv_c4_select ();
+  pc->cfg = cfg;
   pc->path = runs_cpu_kernels (node) ? dot_path (cp) : CFQP_INT8_CPU_CONV_REF;
   if (pc->path != CFQP_INT8_CPU_CONV_REF) {
     pc->ic = cp->in_channels;
@@ -427,7 +434,6 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
     if (have_c4 (pc))
       pc->weight_c4 = g_new0 (gint8, (gsize) pc->ocp * taps * pc->icg * 4);
     pc->bias = g_new0 (gint32, pc->ocp);
-    pc->requant = cfqp_int8_cpu_requant_select ();
     for (guint oc = 0; oc < cp->out_channels; oc++) {
       gint64 sum = 0, abs_sum = 0, bias;
       for (guint c = 0; c < pc->ic; c++)
@@ -447,14 +453,18 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
       }
       pc->bias[oc] = (gint32) bias;
     }
-    if (pc->path != CFQP_INT8_CPU_CONV_REF && pc->c4 && pc->c4->pack) {
-      /* the kernel's own weight order and bias (ARM: 128·Σw folded in) */
-      pc->bias_c4 = g_memdup2 (pc->bias, pc->ocp * sizeof (gint32));
-      if (!pc->c4->pack (pc->weight_c4, pc->ocp, (gsize) taps * pc->icg, pc->bias_c4)) {
-        g_clear_pointer (&pc->weight_c4, g_free);
-        g_clear_pointer (&pc->bias_c4, g_free);
-        pc->c4 = NULL;
-      }
+  }
+  if (pc->path != CFQP_INT8_CPU_CONV_REF && pc->weight_c4 &&
+      cfg->c4_weights == CFQP_INT8_C4_WEIGHTS_S16_PAIRS)
+    pc->weight_c4 = c4_weights_s16_pairs (pc->weight_c4, (gsize) pc->ocp * taps * pc->icg);
+  if (pc->path != CFQP_INT8_CPU_CONV_REF && pc->weight_c4 && cfg->c4_pack) {
+    /* the kernel's own order and bias (ARM: 128·Σw folded in); refused
+     * (8x4c4__neon: a −128 weight): this conv runs without C4 */
+    pc->bias_c4 = g_memdup2 (pc->bias, pc->ocp * sizeof (gint32));
+    if (!cfg->c4_pack (pc->weight_c4, pc->ocp, (gsize) taps * pc->icg, pc->bias_c4)) {
+      g_clear_pointer (&pc->weight_c4, g_free);
+      g_clear_pointer (&pc->bias_c4, g_free);
+      pc->c4_refused = TRUE;
     }
   }
   if (pc->path != CFQP_INT8_CPU_CONV_REF) {
@@ -462,8 +472,7 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
       PlanEntry e;
       gboolean cached;
       GString *ms = g_string_new (NULL);
-      /* the plan per c4 kernel too: a pack may refuse it */
-      pc->path = planned_path (pc, node, q, pc->c4 ? pc->c4->short_name : isa, &e, &cached);
+      pc->path = planned_path (pc, node, q, &e, &cached);
       for (guint i = 0; i < e.n && e.n > 1; i++)
         g_string_append_printf (ms, "%s%s %.3f", i ? ", " : "", family_name (e.paths[i]),
             e.ms[i]);
@@ -475,30 +484,32 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
       how = g_strdup ("forced");
     }
   }
+  if (pc->path != CFQP_INT8_CPU_CONV_C4) {
+    g_clear_pointer (&pc->weight_c4, g_free);
+    g_clear_pointer (&pc->bias_c4, g_free);
+  }
   if (pc->path == CFQP_INT8_CPU_CONV_REF) {
     g_clear_pointer (&pc->weight, g_free);
     g_clear_pointer (&pc->weight_c4, g_free);
     g_clear_pointer (&pc->bias, g_free);
-    g_clear_pointer (&pc->bias_c4, g_free);
     pc->head.kernel = g_strdup_printf ("%s %ux%u g%u: ref kernel",
         node->op == CFQP_OP_CONV ? "conv" : "conv-transpose", cp->kernel_h, cp->kernel_w,
         cp->groups);
     pc->head.choice = g_strdup ("ref");
   } else {
-    g_autofree char *gemm_name = pc->path == CFQP_INT8_CPU_CONV_C4 ?
-        g_strdup (pc->c4->name) :
-        pc->path == CFQP_INT8_CPU_CONV_ORC ? g_strdup ("cfqp_orc_mac4_u8s8") :
-        g_strconcat ("cfqp_int8_gemm_u8s8_1x4__", isa, NULL);
+    const char *gemm_name = pc->path == CFQP_INT8_CPU_CONV_C4 ? cfg->conv_c4_name :
+        pc->path == CFQP_INT8_CPU_CONV_ORC ? "cfqp_orc_mac4_u8s8" : cfg->gemm_name;
+    /* the short form: the name past the family's common prefix */
+    const char *short_name = g_str_has_prefix (gemm_name, "cfqp_orc_") ? gemm_name + 9 :
+        strstr (gemm_name, "u8s8_") ? strstr (gemm_name, "u8s8_") + 5 : gemm_name;
     pc->head.kernel = g_strdup_printf ("conv %ux%u s%u d%u: %s gather + "
-        "%s (k %" G_GSIZE_FORMAT "->%" G_GSIZE_FORMAT ", oc %u->%u) [%s]",
+        "%s (k %" G_GSIZE_FORMAT "->%" G_GSIZE_FORMAT ", oc %u->%u) [%s, isa %s%s]",
         cp->kernel_h, cp->kernel_w, cp->stride_w, cp->dilation_w,
         cfqp_int8_cpu_conv_path_name (pc->path), gemm_name, pc->k,
         pc->path == CFQP_INT8_CPU_CONV_C4 ? (gsize) taps * pc->icg * 4 : pc->kp,
-        cp->out_channels, pc->ocp, how);
-    pc->head.choice = pc->path == CFQP_INT8_CPU_CONV_C4 ?
-        g_strdup_printf ("c4 %s (%s)", pc->c4->short_name, how) :
-        pc->path == CFQP_INT8_CPU_CONV_ORC ? g_strdup_printf ("orc mac4_u8s8 (%s)", how) :
-        g_strdup_printf ("dot 1x4__%s (%s)", isa, how);
+        cp->out_channels, pc->ocp, how, isa,
+        pc->c4_refused ? ", c4 pack refused the weights" : "");
+    pc->head.choice = g_strdup_printf ("%s %s (%s)", family_name (pc->path), short_name, how);
   }
   g_debug ("node '%s': %s", node->name, pc->head.kernel);
   return &pc->head;
@@ -602,7 +613,7 @@ conv_c4 (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
 {
   const CfqpConvParams *cp = &node->p.conv;
   guint ow = output->w, kw = cp->kernel_w, sw = cp->stride_w, dw = cp->dilation_w;
-  guint npx = (ow + pc->c4->pixels - 1) / pc->c4->pixels * pc->c4->pixels;
+  guint blk = pc->cfg->c4_pixels, npx = (ow + blk - 1) / blk * blk;
   guint taps = cp->kernel_h * kw, icg = pc->icg;
   guint pt, pl, pb, pr, cols, colsp, ring;
   gsize slot_bytes, col_bytes, ptr_bytes, tag_bytes, k4n = (gsize) taps * icg;
@@ -613,7 +624,7 @@ conv_c4 (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
 
   cfqp_conv_resolve_pads (cp, in->h, in->w, &pt, &pl, &pb, &pr);
   cols = (ow - 1) * sw + (kw - 1) * dw + 1;
-  /* stride 1: the kernel reads whole 64-pixel blocks from every tap's offset */
+  /* stride 1: the kernel reads whole pixel blocks from every tap's offset */
   colsp = sw == 1 ? npx + (kw - 1) * dw : cols;
   ring = (cp->kernel_h - 1) * cp->dilation_h + 1;
   slot_bytes = (gsize) colsp * icg * 4;
@@ -662,8 +673,9 @@ conv_c4 (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
           a[k4] = (const guint8 *) d;
         }
       }
-    pc->c4->conv (a, k4n, ow, pc->weight_c4, output->c, pc->bias_c4 ? pc->bias_c4 : pc->bias,
-        &o, cfqp_u8_row (output, 0, oy), output->plane_stride);
+    pc->cfg->conv_c4 (a, k4n, ow, pc->weight_c4, output->c,
+        pc->bias_c4 ? pc->bias_c4 : pc->bias, &o, cfqp_u8_row (output, 0, oy),
+        output->plane_stride);
   }
 }
 
@@ -741,7 +753,7 @@ conv_orc (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
         cfqp_orc_mac4_u8s8 (acc, s[0], s[1], s[2], s[3], w[k], w[k + 1], w[k + 2], w[k + 3],
             ow);
       }
-      pc->requant (acc, ow, q->rq_pos[oc], q->rq_neg[oc], q->z_out, q->lo, q->hi,
+      pc->cfg->requant (acc, ow, q->rq_pos[oc], q->rq_neg[oc], q->z_out, q->lo, q->hi,
           cfqp_u8_row (output, oc, oy));
     }
   }
@@ -843,9 +855,9 @@ cfqp_int8_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8Vie
         }
       }
     }
-    pc->gemm (col, pc->kp, ow, pc->weight, pc->ocp, pc->bias, acc, ow);
+    pc->cfg->gemm (col, pc->kp, ow, pc->weight, pc->ocp, pc->bias, acc, ow);
     for (guint oc = 0; oc < output->c; oc++)
-      pc->requant (acc + (gsize) oc * ow, ow, q->rq_pos[oc], q->rq_neg[oc], q->z_out, q->lo,
+      pc->cfg->requant (acc + (gsize) oc * ow, ow, q->rq_pos[oc], q->rq_neg[oc], q->z_out, q->lo,
           q->hi, cfqp_u8_row (output, oc, oy));
   }
 }

@@ -15,25 +15,16 @@
  * the shifted forms give ref's accumulator exactly even where a partial
  * sum of the shifted terms would pass 2^31.
  *
- * The level is chosen from getauxval's hardware capabilities under the
- * CFQP_MAX_CPU_ISA cap (docs/architecture.md).  Not speed-tested: no ARM
+ * The kernel config table (cfqp-int8-cpu-config.c) names them for the
+ * levels i8mm, dotprod and neon, from getauxval's hardware capabilities
+ * under the CFQP_MAX_CPU_ISA cap, with their pack functions below as its
+ * c4_pack (docs/architecture.md).  Not speed-tested: no ARM
  * hardware here, only qemu (docs/performance.md). */
 #include "cfqp-int8-cpu-gemm.h"
 
 #if CFQP_GEMM_ARM64
 #include <arm_neon.h>
 #include <string.h>
-#include <sys/auxv.h>
-
-#ifndef HWCAP_ASIMD
-#define HWCAP_ASIMD (1 << 1)
-#endif
-#ifndef HWCAP_ASIMDDP
-#define HWCAP_ASIMDDP (1 << 20)
-#endif
-#ifndef HWCAP2_I8MM
-#define HWCAP2_I8MM (1 << 13)
-#endif
 
 #define DOT_TARGET  __attribute__ ((target ("arch=armv8.2-a+dotprod")))
 #define I8MM_TARGET __attribute__ ((target ("arch=armv8.2-a+i8mm")))
@@ -320,8 +311,8 @@ relayout (gint8 *w, guint ocp, gsize k4n)
           4);
 }
 
-static gboolean
-pack_i8mm (gint8 *w, guint ocp, gsize k4n, gint32 *bias)
+gboolean
+cfqp_int8_c4_pack__neoni8mm (gint8 *w, guint ocp, gsize k4n, G_GNUC_UNUSED gint32 *bias)
 {
   relayout (w, ocp, k4n);
   return TRUE;
@@ -329,8 +320,8 @@ pack_i8mm (gint8 *w, guint ocp, gsize k4n, gint32 *bias)
 
 /* inputs shifted by −128: Σ w·x = Σ w·(x − 128) + 128·Σw, the last term
  * into the bias (mod 2^32, see the top) */
-static gboolean
-pack_shifted (gint8 *w, guint ocp, gsize k4n, gint32 *bias)
+gboolean
+cfqp_int8_c4_pack__neondot (gint8 *w, guint ocp, gsize k4n, gint32 *bias)
 {
   for (guint oc = 0; oc < ocp; oc++) {
     gint64 sum = 0;
@@ -342,101 +333,13 @@ pack_shifted (gint8 *w, guint ocp, gsize k4n, gint32 *bias)
   return TRUE;
 }
 
-static gboolean
-pack_neon (gint8 *w, guint ocp, gsize k4n, gint32 *bias)
+gboolean
+cfqp_int8_c4_pack__neon (gint8 *w, guint ocp, gsize k4n, gint32 *bias)
 {
   /* the int16 tap pairs need |w| ≤ 127 (the weight quantiser's range) */
   for (gsize e = 0; e < (gsize) ocp * k4n * 4; e++)
     if (w[e] == G_MININT8)
       return FALSE;
-  return pack_shifted (w, ocp, k4n, bias);
-}
-
-/* --- selection ------------------------------------------------------------------------ */
-
-static const CfqpInt8ConvC4Kernel arm_kernels[] = {
-  { "cfqp_int8_conv_u8s8_16x4c4__neoni8mm", "16x4c4__neoni8mm", CFQP_ARM_ISA_I8MM,
-    cfqp_int8_conv_u8s8_16x4c4__neoni8mm, 16, pack_i8mm },
-  { "cfqp_int8_conv_u8s8_16x4c4__neondot", "16x4c4__neondot", CFQP_ARM_ISA_DOTPROD,
-    cfqp_int8_conv_u8s8_16x4c4__neondot, 16, pack_shifted },
-  { "cfqp_int8_conv_u8s8_8x4c4__neon", "8x4c4__neon", CFQP_ARM_ISA_NEON,
-    cfqp_int8_conv_u8s8_8x4c4__neon, 8, pack_neon },
-};
-
-static const char *const arm_isa_names[] = { "generic", "neon", "dotprod", "i8mm" };
-
-const char *
-cfqp_int8_cpu_arm_isa_name (CfqpArmIsa isa)
-{
-  return arm_isa_names[isa];
-}
-
-CfqpArmIsa
-cfqp_int8_cpu_arm_isa_detected (void)
-{
-  unsigned long hw = getauxval (AT_HWCAP), hw2 = getauxval (AT_HWCAP2);
-
-  if (!(hw & HWCAP_ASIMD))
-    return CFQP_ARM_ISA_GENERIC;
-  if (hw2 & HWCAP2_I8MM)
-    return CFQP_ARM_ISA_I8MM;
-  if (hw & HWCAP_ASIMDDP)
-    return CFQP_ARM_ISA_DOTPROD;
-  return CFQP_ARM_ISA_NEON;
-}
-
-/* CFQP_MAX_CPU_ISA, read once.  An x86 level name or a typo: warned about,
- * no cap.  (The config table of the x86 levels reads the same variable;
- * whichever lands first owns the parsing.) */
-static CfqpArmIsa
-arm_isa_cap (void)
-{
-  static gsize once;
-  static CfqpArmIsa cap;
-
-  if (g_once_init_enter (&once)) {
-    const char *v = g_getenv ("CFQP_MAX_CPU_ISA");
-    CfqpArmIsa c = CFQP_ARM_ISA_I8MM;
-    if (v && *v) {
-      guint i;
-      for (i = 0; i < G_N_ELEMENTS (arm_isa_names); i++)
-        if (g_ascii_strcasecmp (v, arm_isa_names[i]) == 0)
-          break;
-      if (i < G_N_ELEMENTS (arm_isa_names))
-        c = (CfqpArmIsa) i;
-      else
-        g_warning ("CFQP_MAX_CPU_ISA=%s: not an ARM64 level (i8mm, dotprod, neon, generic); "
-            "no cap", v);
-    }
-    cap = c;
-    g_once_init_leave (&once, 1);
-  }
-  return cap;
-}
-
-CfqpArmIsa
-cfqp_int8_cpu_arm_isa (void)
-{
-  return MIN (cfqp_int8_cpu_arm_isa_detected (), arm_isa_cap ());
-}
-
-const CfqpInt8ConvC4Kernel *
-cfqp_int8_cpu_arm_c4_kernels (guint *n)
-{
-  *n = G_N_ELEMENTS (arm_kernels);
-  return arm_kernels;
-}
-
-/* HOOK for the kernel config table: the conv family of the ARM levels.
- * The widest kernel at or under the capped level; NULL at generic. */
-const CfqpInt8ConvC4Kernel *
-cfqp_int8_cpu_conv_c4_arm_select (void)
-{
-  CfqpArmIsa isa = cfqp_int8_cpu_arm_isa ();
-
-  for (guint i = 0; i < G_N_ELEMENTS (arm_kernels); i++)
-    if (arm_kernels[i].isa <= isa)
-      return &arm_kernels[i];
-  return NULL;
+  return cfqp_int8_c4_pack__neondot (w, ocp, k4n, bias);
 }
 #endif

@@ -6,9 +6,11 @@
  * conv kernel, which reads its 4-byte groups through one pointer per k/4
  * (an indirect GEMM: rows of the conv's input ring, no column copy) and
  * requantises in its epilogue, so accumulators never leave registers.
- * The vectorizer does not find this form, so it is written with AVX-512
- * VNNI intrinsics; CPUs without it use the dot-product kernels of
- * cfqp-int8-cpu-gemm.c. */
+ * The vectorizer does not find this form, so it is written with
+ * intrinsics, one kernel per level: AVX-512 VNNI (64 pixels, zmm), AVX-VNNI
+ * (16 pixels, ymm vpdpbusd), AVX2 (16 pixels, exact int16 vpmaddwd) and
+ * SSE4.1 (8 pixels, the same on xmm).
+ * The kernel config (cfqp-int8-cpu-config.c) says which runs. */
 #include "cfqp-int8-cpu-gemm.h"
 
 #include <string.h>
@@ -255,6 +257,382 @@ cfqp_int8_conv_u8s8_64x4c4__avx512vnni (const guint8 *const *a, gsize k4n, guint
             dst + 2 * out_stride, left);
       if (oc + 3 < n_oc)
         c4_store_channel (a30, a31, a32, a33, o->pos[oc + 3], o->neg[oc + 3], loz, hiz, z,
+            dst + 3 * out_stride, left);
+    }
+}
+
+/* --- 256-bit kernels (AVX-VNNI, AVX2) ----------------------------------------- */
+
+/* ref's output stage on 8 int32 accumulators without AVX-512: AVX2 has no
+ * 64-bit arithmetic shift, so the rounding works on magnitudes:
+ *   |p| = |acc|·|m| (vpmuludq: |acc| ≤ 2^31 as unsigned, |m| < 2^31, so
+ *   |p| < 2^62), r = (|p| + 2^(s−1)) >> s logically (half away from
+ *   zero: ref's −((−p + h) >> s) for p < 0), then r's sign is acc's sign
+ *   XOR m's.  r is saturated to 2^31 − 1 before the sign: saturation keeps
+ *   order and lo − z, hi − z lie inside int32, so the clamp is ref's. */
+#define Y_TARGET __attribute__ ((target ("avx2,fma")))
+#define Y_TARGET_VNNI __attribute__ ((target ("avx2,fma,avxvnni")))
+
+typedef struct {
+  __m256i m;           /* |m| in every int32 lane */
+  __m256i msign;       /* all ones where m < 0 */
+  __m256i half;        /* int64 lanes: 2^(shift−1) */
+  __m128i count, count_odd;
+  gboolean big;        /* shift ≥ 32: |r| < 2^30, nothing to saturate */
+} YRequant;
+
+static inline Y_TARGET __m256i
+y_sat31 (__m256i v)
+{
+  const __m256i lim = _mm256_set1_epi64x (G_MAXINT32);
+  return _mm256_blendv_epi8 (v, lim, _mm256_cmpgt_epi64 (v, lim));
+}
+
+/* r from even and odd magnitudes, then the sign */
+static inline Y_TARGET __m256i
+y_signed (__m256i re, __m256i ro, __m256i sign)
+{
+  __m256i r = _mm256_blend_epi32 (y_sat31 (re), _mm256_slli_epi64 (y_sat31 (ro), 32), 0xaa);
+  return _mm256_sub_epi32 (_mm256_xor_si256 (r, sign), sign);
+}
+
+/* one multiplier for every lane */
+static inline Y_TARGET __m256i
+y_requant1 (__m256i acc, const YRequant *rq)
+{
+  __m256i a = _mm256_abs_epi32 (acc);
+  __m256i pe = _mm256_add_epi64 (_mm256_mul_epu32 (a, rq->m), rq->half);
+  __m256i po = _mm256_add_epi64 (_mm256_mul_epu32 (_mm256_srli_epi64 (a, 32), rq->m), rq->half);
+  __m256i sign = _mm256_xor_si256 (_mm256_srai_epi32 (acc, 31), rq->msign);
+  __m256i r;
+
+  if (!rq->big)
+    return y_signed (_mm256_srl_epi64 (pe, rq->count), _mm256_srl_epi64 (po, rq->count), sign);
+  /* the odd lanes shifted by shift − 32 hold r in their high halves */
+  r = _mm256_blend_epi32 (_mm256_srl_epi64 (pe, rq->count),
+      _mm256_srl_epi64 (po, rq->count_odd), 0xaa);
+  return _mm256_sub_epi32 (_mm256_xor_si256 (r, sign), sign);
+}
+
+/* the negative-side multiplier where acc < 0 (LeakyReLU, PReLU); mp, mn
+ * signed multipliers, sp, sn shifts, in every int32 lane */
+static inline Y_TARGET __m256i
+y_requant2 (__m256i acc, __m256i mp, __m256i mn, __m256i sp, __m256i sn)
+{
+  const __m256i one = _mm256_set1_epi64x (1), low = _mm256_set1_epi64x (0xffffffff);
+  __m256i neg = _mm256_cmpgt_epi32 (_mm256_setzero_si256 (), acc);
+  __m256i m = _mm256_blendv_epi8 (mp, mn, neg), s = _mm256_blendv_epi8 (sp, sn, neg);
+  __m256i sign = _mm256_xor_si256 (neg, _mm256_srai_epi32 (m, 31));
+  __m256i a = _mm256_abs_epi32 (acc), am = _mm256_abs_epi32 (m);
+  __m256i se = _mm256_and_si256 (s, low), so = _mm256_srli_epi64 (s, 32);
+  __m256i pe = _mm256_mul_epu32 (a, am);
+  __m256i po = _mm256_mul_epu32 (_mm256_srli_epi64 (a, 32), _mm256_srli_epi64 (am, 32));
+
+  pe = _mm256_add_epi64 (pe, _mm256_sllv_epi64 (one, _mm256_sub_epi64 (se, one)));
+  po = _mm256_add_epi64 (po, _mm256_sllv_epi64 (one, _mm256_sub_epi64 (so, one)));
+  return y_signed (_mm256_srlv_epi64 (pe, se), _mm256_srlv_epi64 (po, so), sign);
+}
+
+/* clamp in cfqp_clamp_u8's order (the lower bound wins when lo > hi), add
+ * z, keep the low byte as ref's (guint8) cast does: 16 bytes in order */
+static inline Y_TARGET __m128i
+y_clamp_pack (__m256i r0, __m256i r1, __m256i loz, __m256i hiz, __m256i z)
+{
+  const __m256i bytes = _mm256_set1_epi32 (0xff);
+  __m256i t0 = _mm256_blendv_epi8 (_mm256_min_epi32 (r0, hiz), loz, _mm256_cmpgt_epi32 (loz, r0));
+  __m256i t1 = _mm256_blendv_epi8 (_mm256_min_epi32 (r1, hiz), loz, _mm256_cmpgt_epi32 (loz, r1));
+  __m256i p;
+
+  t0 = _mm256_and_si256 (_mm256_add_epi32 (t0, z), bytes);
+  t1 = _mm256_and_si256 (_mm256_add_epi32 (t1, z), bytes);
+  /* packs interleaves 128-bit lanes: t0 0-3, t1 0-3, t0 4-7, t1 4-7 */
+  p = _mm256_permute4x64_epi64 (_mm256_packs_epi32 (t0, t1), 0xd8);
+  return _mm_packus_epi16 (_mm256_castsi256_si128 (p), _mm256_extracti128_si256 (p, 1));
+}
+
+/* requantise one channel's 16 accumulators, store its bytes (the row's
+ * end through a copy) */
+static inline Y_TARGET void
+y_store_channel (__m256i a0, __m256i a1, CfqpRequant p, CfqpRequant n, __m256i loz,
+    __m256i hiz, __m256i z, guint8 *dst, guint left)
+{
+  __m128i b;
+
+  if (p.m == n.m && p.shift == n.shift) {
+    YRequant rq = { _mm256_set1_epi32 (ABS (p.m)), _mm256_set1_epi32 (p.m < 0 ? -1 : 0),
+                    _mm256_set1_epi64x ((gint64) 1 << (p.shift - 1)),
+                    _mm_cvtsi32_si128 (p.shift), _mm_cvtsi32_si128 (p.shift - 32),
+                    p.shift >= 32 };
+    b = y_clamp_pack (y_requant1 (a0, &rq), y_requant1 (a1, &rq), loz, hiz, z);
+  } else {
+    __m256i mp = _mm256_set1_epi32 (p.m), mn = _mm256_set1_epi32 (n.m);
+    __m256i sp = _mm256_set1_epi32 (p.shift), sn = _mm256_set1_epi32 (n.shift);
+    b = y_clamp_pack (y_requant2 (a0, mp, mn, sp, sn), y_requant2 (a1, mp, mn, sp, sn), loz,
+        hiz, z);
+  }
+  if (left >= 16) {
+    _mm_storeu_si128 ((__m128i *) dst, b);
+  } else {
+    guint8 tmp[16];
+    _mm_storeu_si128 ((__m128i *) tmp, b);
+    memcpy (dst, tmp, left);
+  }
+}
+
+/* The four channels' epilogue, channels past n_oc skipped. */
+#define Y_STORE4() \
+  G_STMT_START { \
+    y_store_channel (a00, a01, o->pos[oc], o->neg[oc], loz, hiz, z, dst, left); \
+    if (oc + 1 < n_oc) \
+      y_store_channel (a10, a11, o->pos[oc + 1], o->neg[oc + 1], loz, hiz, z, \
+          dst + out_stride, left); \
+    if (oc + 2 < n_oc) \
+      y_store_channel (a20, a21, o->pos[oc + 2], o->neg[oc + 2], loz, hiz, z, \
+          dst + 2 * out_stride, left); \
+    if (oc + 3 < n_oc) \
+      y_store_channel (a30, a31, o->pos[oc + 3], o->neg[oc + 3], loz, hiz, z, \
+          dst + 3 * out_stride, left); \
+  } G_STMT_END
+
+/* 16 pixels × 4 channels: 8 accumulators, 2 input vectors and a broadcast
+ * weight stay within the 16 ymm registers (a 32-pixel tile would spill). */
+Y_TARGET_VNNI void
+cfqp_int8_conv_u8s8_16x4c4__avxvnni (const guint8 *const *a, gsize k4n, guint n_px,
+    const gint8 *w, guint n_oc, const gint32 *bias, const CfqpInt8ConvOut *o, guint8 *out,
+    gsize out_stride)
+{
+  gsize kp = k4n * 4;
+  __m256i z = _mm256_set1_epi32 (o->z);
+  __m256i loz = _mm256_set1_epi32 (o->lo - o->z), hiz = _mm256_set1_epi32 (o->hi - o->z);
+
+  for (guint px = 0; px < n_px; px += 16)
+    for (guint oc = 0; oc < n_oc; oc += 4) {
+      const gint8 *w0 = w + oc * kp, *w1 = w0 + kp, *w2 = w1 + kp, *w3 = w2 + kp;
+      gsize off = (gsize) px * 4;
+      guint left = n_px - px;
+      guint8 *dst = out + oc * out_stride + px;
+      __m256i a00, a01, a10, a11, a20, a21, a30, a31;
+
+      a00 = a01 = _mm256_set1_epi32 (bias[oc]);
+      a10 = a11 = _mm256_set1_epi32 (bias[oc + 1]);
+      a20 = a21 = _mm256_set1_epi32 (bias[oc + 2]);
+      a30 = a31 = _mm256_set1_epi32 (bias[oc + 3]);
+      for (gsize k4 = 0; k4 < k4n; k4++) {
+        const guint8 *c = a[k4] + off;
+        __m256i x0 = _mm256_loadu_si256 ((const __m256i *) c);
+        __m256i x1 = _mm256_loadu_si256 ((const __m256i *) (c + 32));
+        __m256i b;
+        b = _mm256_set1_epi32 (load_i32 (w0 + 4 * k4));
+        a00 = _mm256_dpbusd_avx_epi32 (a00, x0, b);
+        a01 = _mm256_dpbusd_avx_epi32 (a01, x1, b);
+        b = _mm256_set1_epi32 (load_i32 (w1 + 4 * k4));
+        a10 = _mm256_dpbusd_avx_epi32 (a10, x0, b);
+        a11 = _mm256_dpbusd_avx_epi32 (a11, x1, b);
+        b = _mm256_set1_epi32 (load_i32 (w2 + 4 * k4));
+        a20 = _mm256_dpbusd_avx_epi32 (a20, x0, b);
+        a21 = _mm256_dpbusd_avx_epi32 (a21, x1, b);
+        b = _mm256_set1_epi32 (load_i32 (w3 + 4 * k4));
+        a30 = _mm256_dpbusd_avx_epi32 (a30, x0, b);
+        a31 = _mm256_dpbusd_avx_epi32 (a31, x1, b);
+      }
+      Y_STORE4 ();
+    }
+}
+
+/* Without VNNI, exactly: vpmaddubsw would saturate (255·127·2 > 2^15), so
+ * each pixel's 4 bytes are split into int16 lanes, bytes 0 and 2 (AND)
+ * and bytes 1 and 3 (shift), and vpmaddwd multiplies them with the weight
+ * pairs (w0, w2) and (w1, w3), packed so at load: two multiplies and two
+ * adds per 8 pixels, channel and 4-deep step, all in int32. */
+static inline Y_TARGET __m256i
+y_madd4 (__m256i acc, __m256i xe, __m256i xo, const gint32 *wp)
+{
+  __m256i pe = _mm256_madd_epi16 (xe, _mm256_set1_epi32 (wp[0]));
+  __m256i po = _mm256_madd_epi16 (xo, _mm256_set1_epi32 (wp[1]));
+  return _mm256_add_epi32 (acc, _mm256_add_epi32 (pe, po));
+}
+
+Y_TARGET void
+cfqp_int8_conv_u8s8_16x4c4__avx2 (const guint8 *const *a, gsize k4n, guint n_px,
+    const gint8 *w, guint n_oc, const gint32 *bias, const CfqpInt8ConvOut *o, guint8 *out,
+    gsize out_stride)
+{
+  const gint32 *w16 = (const gint32 *) w;
+  const __m256i even = _mm256_set1_epi32 (0x00ff00ff);
+  __m256i z = _mm256_set1_epi32 (o->z);
+  __m256i loz = _mm256_set1_epi32 (o->lo - o->z), hiz = _mm256_set1_epi32 (o->hi - o->z);
+
+  for (guint px = 0; px < n_px; px += 16)
+    for (guint oc = 0; oc < n_oc; oc += 4) {
+      const gint32 *w0 = w16 + (gsize) oc * k4n * 2, *w1 = w0 + k4n * 2;
+      const gint32 *w2 = w1 + k4n * 2, *w3 = w2 + k4n * 2;
+      gsize off = (gsize) px * 4;
+      guint left = n_px - px;
+      guint8 *dst = out + oc * out_stride + px;
+      __m256i a00, a01, a10, a11, a20, a21, a30, a31;
+
+      a00 = a01 = _mm256_set1_epi32 (bias[oc]);
+      a10 = a11 = _mm256_set1_epi32 (bias[oc + 1]);
+      a20 = a21 = _mm256_set1_epi32 (bias[oc + 2]);
+      a30 = a31 = _mm256_set1_epi32 (bias[oc + 3]);
+      for (gsize k4 = 0; k4 < k4n; k4++) {
+        const guint8 *c = a[k4] + off;
+        __m256i x0 = _mm256_loadu_si256 ((const __m256i *) c);
+        __m256i x1 = _mm256_loadu_si256 ((const __m256i *) (c + 32));
+        __m256i xe0 = _mm256_and_si256 (x0, even), xo0 = _mm256_srli_epi16 (x0, 8);
+        __m256i xe1 = _mm256_and_si256 (x1, even), xo1 = _mm256_srli_epi16 (x1, 8);
+        a00 = y_madd4 (a00, xe0, xo0, w0 + 2 * k4);
+        a01 = y_madd4 (a01, xe1, xo1, w0 + 2 * k4);
+        a10 = y_madd4 (a10, xe0, xo0, w1 + 2 * k4);
+        a11 = y_madd4 (a11, xe1, xo1, w1 + 2 * k4);
+        a20 = y_madd4 (a20, xe0, xo0, w2 + 2 * k4);
+        a21 = y_madd4 (a21, xe1, xo1, w2 + 2 * k4);
+        a30 = y_madd4 (a30, xe0, xo0, w3 + 2 * k4);
+        a31 = y_madd4 (a31, xe1, xo1, w3 + 2 * k4);
+      }
+      Y_STORE4 ();
+    }
+}
+
+/* --- 128-bit kernel (SSE4.1) ---------------------------------------------------- */
+
+/* The avx2 kernel's arithmetic on xmm: 8 pixels × 4 channels.  SSE4.1 has
+ * neither the 64-bit compare (SSE4.2) nor per-lane shifts, so the
+ * saturation tests the bits above 2^31 with 32-bit compares, and the
+ * negative-side multiplier is a second full requantisation blended in
+ * where acc < 0. */
+#define X_TARGET __attribute__ ((target ("sse4.1")))
+
+typedef struct {
+  __m128i m, msign, half;
+  __m128i count, count_odd;
+  gboolean big;
+} XRequant;
+
+static inline X_TARGET void
+x_requant_init (XRequant *rq, CfqpRequant p)
+{
+  rq->m = _mm_set1_epi32 (ABS (p.m));
+  rq->msign = _mm_set1_epi32 (p.m < 0 ? -1 : 0);
+  rq->half = _mm_set1_epi64x ((gint64) 1 << (p.shift - 1));
+  rq->count = _mm_cvtsi32_si128 (p.shift);
+  rq->count_odd = _mm_cvtsi32_si128 (p.shift - 32);
+  rq->big = p.shift >= 32;
+}
+
+/* min(v, 2^31 − 1) for 0 ≤ v < 2^63 */
+static inline X_TARGET __m128i
+x_sat31 (__m128i v)
+{
+  __m128i small = _mm_cmpeq_epi32 (_mm_srli_epi64 (v, 31), _mm_setzero_si128 ());
+  small = _mm_and_si128 (small, _mm_shuffle_epi32 (small, 0xb1));   /* both halves */
+  return _mm_blendv_epi8 (_mm_set1_epi64x (G_MAXINT32), v, small);
+}
+
+static inline X_TARGET __m128i
+x_requant1 (__m128i acc, const XRequant *rq)
+{
+  __m128i a = _mm_abs_epi32 (acc);
+  __m128i pe = _mm_add_epi64 (_mm_mul_epu32 (a, rq->m), rq->half);
+  __m128i po = _mm_add_epi64 (_mm_mul_epu32 (_mm_srli_epi64 (a, 32), rq->m), rq->half);
+  __m128i sign = _mm_xor_si128 (_mm_srai_epi32 (acc, 31), rq->msign);
+  __m128i r;
+
+  if (rq->big)
+    r = _mm_blend_epi16 (_mm_srl_epi64 (pe, rq->count), _mm_srl_epi64 (po, rq->count_odd), 0xcc);
+  else
+    r = _mm_blend_epi16 (x_sat31 (_mm_srl_epi64 (pe, rq->count)),
+        _mm_slli_epi64 (x_sat31 (_mm_srl_epi64 (po, rq->count)), 32), 0xcc);
+  return _mm_sub_epi32 (_mm_xor_si128 (r, sign), sign);
+}
+
+static inline X_TARGET void
+x_store_channel (__m128i a0, __m128i a1, CfqpRequant p, CfqpRequant n, __m128i loz,
+    __m128i hiz, __m128i z, guint8 *dst, guint left)
+{
+  const __m128i bytes = _mm_set1_epi32 (0xff);
+  XRequant rp;
+  __m128i r0, r1, b;
+
+  x_requant_init (&rp, p);
+  r0 = x_requant1 (a0, &rp);
+  r1 = x_requant1 (a1, &rp);
+  if (p.m != n.m || p.shift != n.shift) {
+    XRequant rn;
+    x_requant_init (&rn, n);
+    r0 = _mm_blendv_epi8 (r0, x_requant1 (a0, &rn), _mm_cmpgt_epi32 (_mm_setzero_si128 (), a0));
+    r1 = _mm_blendv_epi8 (r1, x_requant1 (a1, &rn), _mm_cmpgt_epi32 (_mm_setzero_si128 (), a1));
+  }
+  /* clamp in cfqp_clamp_u8's order, z, the low byte */
+  r0 = _mm_blendv_epi8 (_mm_min_epi32 (r0, hiz), loz, _mm_cmpgt_epi32 (loz, r0));
+  r1 = _mm_blendv_epi8 (_mm_min_epi32 (r1, hiz), loz, _mm_cmpgt_epi32 (loz, r1));
+  r0 = _mm_and_si128 (_mm_add_epi32 (r0, z), bytes);
+  r1 = _mm_and_si128 (_mm_add_epi32 (r1, z), bytes);
+  b = _mm_packus_epi16 (_mm_packs_epi32 (r0, r1), _mm_setzero_si128 ());
+  if (left >= 8) {
+    _mm_storel_epi64 ((__m128i *) dst, b);
+  } else {
+    guint8 tmp[16];
+    _mm_storeu_si128 ((__m128i *) tmp, b);
+    memcpy (dst, tmp, left);
+  }
+}
+
+static inline X_TARGET __m128i
+x_madd4 (__m128i acc, __m128i xe, __m128i xo, const gint32 *wp)
+{
+  __m128i pe = _mm_madd_epi16 (xe, _mm_set1_epi32 (wp[0]));
+  __m128i po = _mm_madd_epi16 (xo, _mm_set1_epi32 (wp[1]));
+  return _mm_add_epi32 (acc, _mm_add_epi32 (pe, po));
+}
+
+X_TARGET void
+cfqp_int8_conv_u8s8_8x4c4__sse41 (const guint8 *const *a, gsize k4n, guint n_px,
+    const gint8 *w, guint n_oc, const gint32 *bias, const CfqpInt8ConvOut *o, guint8 *out,
+    gsize out_stride)
+{
+  const gint32 *w16 = (const gint32 *) w;
+  const __m128i even = _mm_set1_epi32 (0x00ff00ff);
+  __m128i z = _mm_set1_epi32 (o->z);
+  __m128i loz = _mm_set1_epi32 (o->lo - o->z), hiz = _mm_set1_epi32 (o->hi - o->z);
+
+  for (guint px = 0; px < n_px; px += 8)
+    for (guint oc = 0; oc < n_oc; oc += 4) {
+      const gint32 *w0 = w16 + (gsize) oc * k4n * 2, *w1 = w0 + k4n * 2;
+      const gint32 *w2 = w1 + k4n * 2, *w3 = w2 + k4n * 2;
+      gsize off = (gsize) px * 4;
+      guint left = n_px - px;
+      guint8 *dst = out + oc * out_stride + px;
+      __m128i a00, a01, a10, a11, a20, a21, a30, a31;
+
+      a00 = a01 = _mm_set1_epi32 (bias[oc]);
+      a10 = a11 = _mm_set1_epi32 (bias[oc + 1]);
+      a20 = a21 = _mm_set1_epi32 (bias[oc + 2]);
+      a30 = a31 = _mm_set1_epi32 (bias[oc + 3]);
+      for (gsize k4 = 0; k4 < k4n; k4++) {
+        const guint8 *c = a[k4] + off;
+        __m128i x0 = _mm_loadu_si128 ((const __m128i *) c);
+        __m128i x1 = _mm_loadu_si128 ((const __m128i *) (c + 16));
+        __m128i xe0 = _mm_and_si128 (x0, even), xo0 = _mm_srli_epi16 (x0, 8);
+        __m128i xe1 = _mm_and_si128 (x1, even), xo1 = _mm_srli_epi16 (x1, 8);
+        a00 = x_madd4 (a00, xe0, xo0, w0 + 2 * k4);
+        a01 = x_madd4 (a01, xe1, xo1, w0 + 2 * k4);
+        a10 = x_madd4 (a10, xe0, xo0, w1 + 2 * k4);
+        a11 = x_madd4 (a11, xe1, xo1, w1 + 2 * k4);
+        a20 = x_madd4 (a20, xe0, xo0, w2 + 2 * k4);
+        a21 = x_madd4 (a21, xe1, xo1, w2 + 2 * k4);
+        a30 = x_madd4 (a30, xe0, xo0, w3 + 2 * k4);
+        a31 = x_madd4 (a31, xe1, xo1, w3 + 2 * k4);
+      }
+      x_store_channel (a00, a01, o->pos[oc], o->neg[oc], loz, hiz, z, dst, left);
+      if (oc + 1 < n_oc)
+        x_store_channel (a10, a11, o->pos[oc + 1], o->neg[oc + 1], loz, hiz, z,
+            dst + out_stride, left);
+      if (oc + 2 < n_oc)
+        x_store_channel (a20, a21, o->pos[oc + 2], o->neg[oc + 2], loz, hiz, z,
+            dst + 2 * out_stride, left);
+      if (oc + 3 < n_oc)
+        x_store_channel (a30, a31, o->pos[oc + 3], o->neg[oc + 3], loz, hiz, z,
             dst + 3 * out_stride, left);
     }
 }

@@ -6,7 +6,7 @@
  * AVX-VNNI, widening multiplies for plain AVX2), and one copy is compiled
  * per ISA with target attributes.  Not target_clones: it takes VNNI only as
  * arch=icelake-server, which dispatches on the CPU model and so misses AMD
- * Zen 4; here __builtin_cpu_supports picks by feature.  k is padded to a multiple of 32 with zero weights, so the
+ * Zen 4; here the kernel config (cfqp-int8-cpu-config.c) picks by feature.  k is padded to a multiple of 32 with zero weights, so the
  * vector loop has no scalar tail worth speaking of. */
 #include "cfqp-int8-cpu-gemm.h"
 
@@ -73,6 +73,7 @@ requant_row (const gint32 *restrict acc, guint n, CfqpRequant pos, CfqpRequant n
 
 DEFINE_REQUANT (scalar, )
 #if CFQP_GEMM_X86
+DEFINE_REQUANT (sse41, __attribute__ ((target ("sse4.1"))))
 DEFINE_REQUANT (avx2, __attribute__ ((target ("avx2,fma"))))
 DEFINE_REQUANT (avx512, __attribute__ ((target ("avx512f,avx512bw,avx512vl,avx512dq"))))
 #endif
@@ -87,66 +88,8 @@ DEFINE_REQUANT (avx512, __attribute__ ((target ("avx512f,avx512bw,avx512vl,avx51
 
 DEFINE_GEMM (scalar, )
 #if CFQP_GEMM_X86
+DEFINE_GEMM (sse41, __attribute__ ((target ("sse4.1"))))
 DEFINE_GEMM (avx2, __attribute__ ((target ("avx2,fma"))))
 DEFINE_GEMM (avxvnni, __attribute__ ((target ("avx2,fma,avxvnni"))))
 DEFINE_GEMM (avx512vnni, __attribute__ ((target ("avx512f,avx512bw,avx512vl,avx512vnni"))))
 #endif
-
-CfqpInt8GemmFunc
-cfqp_int8_cpu_gemm_select (const char **isa)
-{
-  const char *name = "scalar";
-  CfqpInt8GemmFunc func = cfqp_int8_gemm_u8s8_1x4__scalar;
-
-#if CFQP_GEMM_X86
-  /* the widest dot-product ISA the CPU has */
-  __builtin_cpu_init ();
-  if (__builtin_cpu_supports ("avx512vnni") && __builtin_cpu_supports ("avx512bw") &&
-      __builtin_cpu_supports ("avx512vl")) {
-    name = "avx512vnni";
-    func = cfqp_int8_gemm_u8s8_1x4__avx512vnni;
-  } else if (__builtin_cpu_supports ("avxvnni")) {
-    name = "avxvnni";
-    func = cfqp_int8_gemm_u8s8_1x4__avxvnni;
-  } else if (__builtin_cpu_supports ("avx2")) {
-    name = "avx2";
-    func = cfqp_int8_gemm_u8s8_1x4__avx2;
-  }
-#endif
-  if (isa)
-    *isa = name;
-  return func;
-}
-
-gboolean
-cfqp_int8_cpu_have_avx512 (void)
-{
-#if CFQP_GEMM_X86
-  __builtin_cpu_init ();
-  return __builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512bw") &&
-      __builtin_cpu_supports ("avx512vl") && __builtin_cpu_supports ("avx512dq");
-#else
-  return FALSE;
-#endif
-}
-
-CfqpInt8RequantFunc
-cfqp_int8_cpu_requant_select (void)
-{
-#if CFQP_GEMM_X86
-  if (cfqp_int8_cpu_have_avx512 ())
-    return cfqp_int8_requant_row_u8__avx512;
-  if (__builtin_cpu_supports ("avx2"))
-    return cfqp_int8_requant_row_u8__avx2;
-#endif
-  return cfqp_int8_requant_row_u8__scalar;
-}
-
-const char *
-cfqp_int8_cpu_gemm_isa (void)
-{
-  const char *isa;
-
-  cfqp_int8_cpu_gemm_select (&isa);
-  return isa;
-}

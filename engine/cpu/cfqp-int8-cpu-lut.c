@@ -13,10 +13,11 @@
  * concat and standalone activations (one multiplier for both signs) have
  * cfqp_orc_rescale_u8, checked the same way against their byte tables.
  * Both are measured faster than the tables (docs/performance.md).  Where
- * the CPU has AVX-512 DQ, add/sub instead evaluate the tables' int64
+ * the kernel config has an add_row (AVX2 and up), add/sub instead evaluate the tables' int64
  * expression per element in vector lanes (exact at any scale); a concat or
  * activation whose tables are all the identity copies rows. */
 #include "cfqp-int8-cpu-private.h"
+#include "cfqp-int8-cpu-config.h"
 #include "cfqp-int8-cpu-gemm.h"
 #include "cfqp-int8-cpu-lut.h"
 
@@ -24,6 +25,9 @@
 #include <string.h>
 #ifdef HAVE_ORC
 #include "cfqp-orc.h"
+#endif
+#if CFQP_GEMM_X86
+#include <immintrin.h>
 #endif
 
 /* One input's term rshift_round((q − z)·m, s) as the ORC kernels compute it. */
@@ -38,7 +42,10 @@ typedef struct {
   OrcTerm *orc;     /* two-input add/sub through ORC: [input][channel], or NULL */
   OrcTerm *orc_rescale;  /* concat / activation through ORC: [input][out channel] */
   gboolean copy;    /* rescale whose every table is the identity: row copies */
-  gboolean direct;  /* add/sub computed per element with AVX-512 int64 lanes */
+  gboolean direct;  /* add/sub computed per element: add_lut32 or add_row */
+  CfqpInt8AddRowFunc add_row;      /* int64 lanes */
+  CfqpInt8AddLut32Func add_lut32;  /* int32 tables and gathers, terms32 */
+  gint32 *terms32;  /* [input][channel][256], the offset in input 0's: where Σ fits int32 */
   guint   c_n;
 } CpuLut;
 
@@ -60,6 +67,7 @@ cpu_lut_free (gpointer data)
   CpuLut *pl = data;
   g_free (pl->bytes);
   g_free (pl->terms);
+  g_free (pl->terms32);
   g_free (pl->orc);
   g_free (pl->orc_rescale);
   g_free (pl->head.kernel);
@@ -181,10 +189,14 @@ refuse:
 /* Add/sub per element, the tables' arithmetic itself: term_k =
  * rshift_round((v_k − z_k)·m_k, s_k) in int64, then rshift_round(Σ + off,
  * FRAC) onto the output; branch-free rounding (half away from zero) so GCC
- * vectorises it with AVX-512's int64 multiply.  Two inputs; b == NULL for
- * one. */
+ * vectorises it.  Two forms of the same integers: AVX-512 DQ multiplies
+ * and shifts int64 lanes directly; AVX2 has neither, so there the product
+ * is int32 × int32 (vpmuldq: |v − z| ≤ 255), the sign a compare and the
+ * magnitude's shift a logical one (in a one-off timing the all-int64 form
+ * compiled for AVX2 was the slower of the two, and on AVX-512 the faster).
+ * Two inputs; b == NULL for one. */
 #if CFQP_GEMM_X86
-static inline gint64
+static inline __attribute__ ((always_inline)) gint64
 round_shift (gint64 x, guint shift, gint64 half)
 {
   gint64 sign = x >> 63;
@@ -192,24 +204,118 @@ round_shift (gint64 x, guint shift, gint64 half)
   return (((ax + half) >> shift) ^ sign) - sign;
 }
 
-__attribute__ ((target ("avx512f,avx512dq,avx512bw,avx512vl"))) static void
-add_row_avx512 (const guint8 *a, const guint8 *b, guint8 *o, guint n, gint64 za,
-    CfqpRequant ra, gint64 zb, CfqpRequant rb, gint64 off, gint32 zo, gint32 lo, gint32 hi)
+static inline __attribute__ ((always_inline)) gint64
+round_shift_nosra (gint64 x, guint shift, gint64 half)
 {
-  gint64 ha = (gint64) 1 << (ra.shift - 1), hb = (gint64) 1 << (rb.shift - 1);
-  gint64 hf = (gint64) 1 << (CFQP_INT8_FRAC_BITS - 1);
-
-  for (guint x = 0; x < n; x++) {
-    gint64 t = round_shift (((gint64) a[x] - za) * ra.m, ra.shift, ha) + off;
-    gint64 v;
-    if (b)
-      t += round_shift (((gint64) b[x] - zb) * rb.m, rb.shift, hb);
-    v = zo + round_shift (t, CFQP_INT8_FRAC_BITS, hf);
-    o[x] = (guint8) (v < lo ? lo : (v > hi ? hi : v));
-  }
+  gint64 sign = -(gint64) (x < 0);
+  gint64 ax = (x ^ sign) - sign;
+  return ((gint64) ((guint64) (ax + half) >> shift) ^ sign) - sign;
 }
 
+#define DEFINE_ADD_ROW(isa, attr, ROUND, PRODUCT) \
+  attr void \
+  cfqp_int8_add_row_u8__##isa (const guint8 *a, const guint8 *b, guint8 *o, guint n, \
+      gint64 za, CfqpRequant ra, gint64 zb, CfqpRequant rb, gint64 off, gint32 zo, \
+      gint32 lo, gint32 hi) \
+  { \
+    gint64 ha = (gint64) 1 << (ra.shift - 1), hb = (gint64) 1 << (rb.shift - 1); \
+    gint64 hf = (gint64) 1 << (CFQP_INT8_FRAC_BITS - 1); \
+    for (guint x = 0; x < n; x++) { \
+      gint64 t = ROUND (PRODUCT (a[x], za, ra.m), ra.shift, ha) + off; \
+      gint64 v; \
+      if (b) \
+        t += ROUND (PRODUCT (b[x], zb, rb.m), rb.shift, hb); \
+      v = zo + ROUND (t, CFQP_INT8_FRAC_BITS, hf); \
+      o[x] = (guint8) (v < lo ? lo : (v > hi ? hi : v)); \
+    } \
+  }
+
+#define PRODUCT64(v, z, m) (((gint64) (v) - (z)) * (m))
+#define PRODUCT32(v, z, m) ((gint64) ((gint32) (v) - (gint32) (z)) * (m))
+
+DEFINE_ADD_ROW (avx2, __attribute__ ((target ("avx2,fma"))), round_shift_nosra, PRODUCT32)
+DEFINE_ADD_ROW (avx512, __attribute__ ((target ("avx512f,avx512dq,avx512bw,avx512vl"))),
+    round_shift, PRODUCT64)
+
+/* Add/sub from int32 term tables (offset in ta): per 8 pixels two
+ * vpgatherdd, one add and the output rounding in int32 lanes:
+ * rshift_round(t, 20) = (t + 2^19 + (t >> 31)) >> 20 arithmetically (for
+ * t < 0, −((−t + h) >> s) = (t + h − 1) >> s).  The pack made sure no sum
+ * leaves int32. */
+static inline __attribute__ ((target ("avx2,fma"))) __m256i
+lut32_eight (const guint8 *a, const guint8 *b, const gint32 *ta, const gint32 *tb, __m256i loz,
+    __m256i hiz, __m256i z)
+{
+  const __m256i h = _mm256_set1_epi32 (1 << (CFQP_INT8_FRAC_BITS - 1));
+  __m256i t = _mm256_i32gather_epi32 (ta,
+      _mm256_cvtepu8_epi32 (_mm_loadl_epi64 ((const __m128i *) a)), 4);
+  if (b)
+    t = _mm256_add_epi32 (t, _mm256_i32gather_epi32 (tb,
+        _mm256_cvtepu8_epi32 (_mm_loadl_epi64 ((const __m128i *) b)), 4));
+  t = _mm256_add_epi32 (t, _mm256_add_epi32 (h, _mm256_srai_epi32 (t, 31)));
+  t = _mm256_srai_epi32 (t, CFQP_INT8_FRAC_BITS);
+  /* cfqp_clamp_u8's order, then z and the low byte */
+  t = _mm256_blendv_epi8 (_mm256_min_epi32 (t, hiz), loz, _mm256_cmpgt_epi32 (loz, t));
+  return _mm256_and_si256 (_mm256_add_epi32 (t, z), _mm256_set1_epi32 (0xff));
+}
+
+__attribute__ ((target ("avx2,fma"))) void
+cfqp_int8_add_lut32_u8__avx2 (const guint8 *a, const guint8 *b, guint8 *o, guint n,
+    const gint32 *ta, const gint32 *tb, gint32 zo, gint32 lo, gint32 hi)
+{
+  __m256i z = _mm256_set1_epi32 (zo), loz = _mm256_set1_epi32 (lo - zo);
+  __m256i hiz = _mm256_set1_epi32 (hi - zo);
+  guint x = 0;
+
+  for (; x + 16 <= n; x += 16) {
+    __m256i r0 = lut32_eight (a + x, b ? b + x : NULL, ta, tb, loz, hiz, z);
+    __m256i r1 = lut32_eight (a + x + 8, b ? b + x + 8 : NULL, ta, tb, loz, hiz, z);
+    __m256i p = _mm256_permute4x64_epi64 (_mm256_packs_epi32 (r0, r1), 0xd8);
+    _mm_storeu_si128 ((__m128i *) (o + x), _mm_packus_epi16 (_mm256_castsi256_si128 (p),
+        _mm256_extracti128_si256 (p, 1)));
+  }
+  for (; x < n; x++) {
+    gint64 t = (gint64) ta[a[x]] + (b ? tb[b[x]] : 0);
+    o[x] = cfqp_clamp_u8 (zo + cfqp_rshift_round (t, CFQP_INT8_FRAC_BITS), lo, hi);
+  }
+}
 #endif
+
+/* The term tables in int32 with the offset folded into input 0's, when
+ * every channel's Σ of terms and offset, plus the rounding's 2^19, fits
+ * int32 for any bytes (ratios of scales up to ~7: the usual residual add);
+ * else NULL.  Same integers as the int64 tables, so ref's bytes. */
+static gint32 *
+terms_int32 (const CfqpNode *node, const CfqpInt8Node *q, const gint64 *terms, guint c_n)
+{
+  gint32 *t32;
+
+  for (guint c = 0; c < c_n; c++) {
+    gint64 bound = (gint64) 1 << (CFQP_INT8_FRAC_BITS - 1);
+    for (guint k = 0; k < node->n_inputs; k++) {
+      gint64 m = 0;
+      for (guint v = 0; v < 256; v++)
+        m = MAX (m, ABS (terms[((gsize) k * c_n + c) * 256 + v] + (k == 0 ? q->offset[c] : 0)));
+      bound += m;
+    }
+    if (bound > G_MAXINT32)
+      return NULL;
+  }
+  t32 = g_new (gint32, (gsize) node->n_inputs * c_n * 256);
+  for (guint k = 0; k < node->n_inputs; k++)
+    for (guint c = 0; c < c_n; c++)
+      for (guint v = 0; v < 256; v++) {
+        gsize i = ((gsize) k * c_n + c) * 256 + v;
+        t32[i] = (gint32) (terms[i] + (k == 0 ? q->offset[c] : 0));
+      }
+  return t32;
+}
+
+gboolean
+cfqp_int8_cpu_lut_uses_lut32 (const CfqpInt8CpuPacked *packed)
+{
+  return packed && ((const CpuLut *) packed)->add_lut32 != NULL;
+}
 
 CfqpInt8CpuPacked *
 cfqp_int8_cpu_lut_pack (const CfqpNode *node, const CfqpInt8Node *q)
@@ -247,16 +353,23 @@ cfqp_int8_cpu_lut_pack_with (const CfqpNode *node, const CfqpInt8Node *q, gboole
         for (guint v = 0; v < 256; v++)
           pl->terms[((gsize) k * c_n + c) * 256 + v] =
               cfqp_requant ((gint64) v - q->z_in[k], q->rq_in[k * c_n + c]);
-#if CFQP_GEMM_X86
     /* measured on ABPN ×3's residual add (27 channels, 640×360): the ORC
      * form ran 5× slower in the network than in isolation; this is exact
      * whatever the scales (docs/performance.md) */
-    pl->direct = allow_direct && node->n_inputs <= 2 && cfqp_int8_cpu_have_avx512 ();
-#endif
+    if (allow_direct && node->n_inputs <= 2)
+      pl->terms32 = terms_int32 (node, q, pl->terms, c_n);
+    pl->add_lut32 = pl->terms32 ? cfqp_int8_cpu_config ()->add_lut32 : NULL;
+    pl->add_row = allow_direct && node->n_inputs <= 2 && !pl->add_lut32 ?
+        cfqp_int8_cpu_config ()->add_row : NULL;
+    if (!pl->add_lut32)
+      g_clear_pointer (&pl->terms32, g_free);
+    pl->direct = pl->add_row != NULL || pl->add_lut32 != NULL;
     if (allow_orc && !pl->direct && node->n_inputs == 2)
       pl->orc = orc_binary_terms (node, q, pl->terms, c_n);
-    pl->head.kernel = pl->direct ? g_strdup_printf ("%s: direct int64 requantisation (AVX-512)",
-            cfqp_op_type_to_string (node->op))
+    pl->head.kernel = pl->add_lut32 ? g_strdup_printf ("%s: int32 term tables, gathered (%s)",
+            cfqp_op_type_to_string (node->op), cfqp_int8_cpu_config ()->add_lut32_name)
+        : pl->direct ? g_strdup_printf ("%s: direct int64 requantisation (%s)",
+            cfqp_op_type_to_string (node->op), cfqp_int8_cpu_config ()->add_row_name)
         : pl->orc ? g_strdup_printf ("%s: ORC 32-bit requantisation",
             cfqp_op_type_to_string (node->op))
         : g_strdup_printf ("%s: per-channel int64 term tables",
@@ -297,20 +410,30 @@ cfqp_int8_cpu_binary (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8V
     cfqp_int8_ref_backend.ops[node->op] (node, q, inputs, output, y0, y1);
     return;
   }
-#if CFQP_GEMM_X86
+  if (pl->add_lut32) {
+    for (guint c = 0; c < c_n; c++) {
+      guint ca = inputs[0].c == 1 ? 0 : c, cb = two && inputs[1].c == 1 ? 0 : c;
+      const gint32 *ta = pl->terms32 + (gsize) c * 256;
+      const gint32 *tb = two ? pl->terms32 + ((gsize) c_n + c) * 256 : NULL;
+      for (guint y = y0; y < y1; y++)
+        pl->add_lut32 (cfqp_u8_row (&inputs[0], ca, y),
+            two ? cfqp_u8_row (&inputs[1], cb, y) : NULL, cfqp_u8_row (output, c, y),
+            output->w, ta, tb, q->z_out, q->lo, q->hi);
+    }
+    return;
+  }
   if (pl->direct) {
     for (guint c = 0; c < c_n; c++) {
       guint ca = inputs[0].c == 1 ? 0 : c, cb = two && inputs[1].c == 1 ? 0 : c;
       CfqpRequant ra = q->rq_in[c], rb = two ? q->rq_in[c_n + c] : ra;
       for (guint y = y0; y < y1; y++)
-        add_row_avx512 (cfqp_u8_row (&inputs[0], ca, y),
+        pl->add_row (cfqp_u8_row (&inputs[0], ca, y),
             two ? cfqp_u8_row (&inputs[1], cb, y) : NULL, cfqp_u8_row (output, c, y),
             output->w, q->z_in[0], ra, two ? q->z_in[1] : 0, rb, q->offset[c], q->z_out,
             q->lo, q->hi);
     }
     return;
   }
-#endif
 #ifdef HAVE_ORC
   if (pl->orc) {
     gint32 *t = cfqp_int8_cpu_scratch ((gsize) output->w * sizeof (gint32));

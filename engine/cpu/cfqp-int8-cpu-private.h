@@ -26,7 +26,7 @@ gpointer cfqp_int8_cpu_scratch (gsize size);
 typedef enum {
   CFQP_INT8_CPU_GEMM_AUTO,   /* the fastest of those that apply, measured (plan cache) */
   CFQP_INT8_CPU_GEMM_DOT,    /* channels-inner columns, dot-product kernels */
-  CFQP_INT8_CPU_GEMM_C4,     /* pixel lanes (AVX-512 VNNI only; else as DOT) */
+  CFQP_INT8_CPU_GEMM_C4,     /* pixel lanes (where the ISA level has them; else as DOT) */
   CFQP_INT8_CPU_GEMM_ORC,    /* ORC multiply-accumulate rows (no ORC: as NATIVE) */
   CFQP_INT8_CPU_GEMM_NATIVE, /* C4 where the CPU has it, else DOT */
 } CfqpInt8CpuGemmKind;

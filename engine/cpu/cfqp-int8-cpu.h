@@ -2,7 +2,7 @@
  * `ref` (cfqp-int8-ref.c).
  *
  * Convs with one group run one of three kernels against weights packed
- * [oc][ky][kx][ic]: the AVX-512 VNNI pixel-lanes GEMM (cfqp-int8-cpu-gemm-c4.c),
+ * [oc][ky][kx][ic]: the pixel-lanes GEMM of the ISA level (cfqp-int8-cpu-gemm-c4.c),
  * channels-inner columns and dot-product kernels the compiler vectorizes
  * per ISA (cfqp-int8-cpu-gemm.c), or ORC multiply-accumulate rows
  * (cfqp-orc.orc); by default the one timed fastest for the layer at load.
@@ -30,7 +30,7 @@ typedef enum {
   CFQP_INT8_CPU_CONV_1X1,      /* 1×1 stride 1 unpadded: transpose rows into columns */
   CFQP_INT8_CPU_CONV_ROWS,     /* dilation_w 1: kh runs of kw·ic bytes per column */
   CFQP_INT8_CPU_CONV_TAPS,     /* any other: one ic-byte copy per tap */
-  CFQP_INT8_CPU_CONV_C4,       /* AVX-512 VNNI: input rows in groups of 4 channels, read
+  CFQP_INT8_CPU_CONV_C4,       /* levels sse4.1 and up: input rows in groups of 4 channels, read
                                 * in place by the pixel-lanes kernel, any stride/dilation */
   CFQP_INT8_CPU_CONV_ORC,      /* planar rows, ORC multiply-accumulate over pixel rows,
                                 * 8 taps a call */
@@ -38,8 +38,8 @@ typedef enum {
 
 const char *cfqp_int8_cpu_conv_path_name (CfqpInt8CpuConvPath path);
 
-/* The GEMM micro-kernel variant the running CPU dispatches to
- * ("avx512vnni", "avxvnni", "avx2", "default"). */
+/* The ISA level the kernels run at ("avx512vnni", "avxvnni", "avx2",
+ * "sse4.1", "generic", …): cfqp-int8-cpu-config.h. */
 const char *cfqp_int8_cpu_gemm_isa (void);
 /* TRUE when the build has ORC, so the orc conv kernels exist. */
 gboolean cfqp_int8_cpu_have_orc (void);

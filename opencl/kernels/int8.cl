@@ -156,3 +156,186 @@ move_u8 (__global const uchar *in, __global uchar *out, int op, int p0, int p1,
   out[OUT_INDEX (c, y, x, out_h, out_w)] =
       in[move_src (op, p0, p1, c, y, x, in_c, in_h, in_w, out_c)];
 }
+
+/* --- the tiled conv ---------------------------------------------------------
+ * The fast variants of conv_u8, chosen per node by measurement (see
+ * cfqp-opencl-exec.c).  A TILE_LX × TILE_LY work-group computes a tile of
+ * TILE_LX·px × TILE_LY output pixels for TILE_OC output channels of one
+ * group.  Its input patch, halo included, goes to local memory once per pass
+ * of ck channel quads: four input channels' bytes to a 32-bit word, so that
+ * one dot product does four multiply-adds and one local load feeds TILE_OC
+ * of them.
+ * A work-item computes px pixels TILE_LX apart (neighbouring work-items
+ * write neighbouring bytes) × TILE_OC channels.  The host repacks the
+ * weights as [group·block][quad][ky][kx][TILE_OC] char4 (missing channels
+ * and a short block's missing outputs 0): one 32-byte load per tap brings
+ * the 8 channels' weights, at an address that is the same across the
+ * work-group, which constant memory broadcasts.
+ *
+ * Taps outside the input read the pad byte, so that every tap is a u8:
+ * acc = bias − z_in·Σw + Σ w·q, exact integers like ref's bias + Σ w·(q − z_in).
+ * The host takes these kernels only where Σ |w·q| fits an int (taps·127·255). */
+#define TILE_LX 16
+#define TILE_LY 8
+#define TILE_OC 8
+#define TILE_PX_MAX 4
+
+/* acc + four s8·u8 products, each four packed in a uint.  The host
+ * builds the program with the first of these its device's compiler
+ * accepts: CFQP_DOT where cl_khr_integer_dot_product exists
+ * (dot_4x8packed_su_int); CFQP_NV_DP4A on NVIDIA devices of compute
+ * capability 6.1 and later, whose OpenCL lacks that extension but takes
+ * inline PTX (dp4a: d = c + Σ a·b, a signed, b unsigned bytes); mad24
+ * everywhere else. */
+#if defined(CFQP_DOT) && defined(cl_khr_integer_dot_product)
+#define DOT4_ACC(acc, wu, vu) ((acc) + dot_4x8packed_su_int ((wu), (vu)))
+#elif defined(CFQP_NV_DP4A)
+static inline int
+dot4_acc_dp4a (int acc, uint wu, uint vu)
+{
+  int d;
+
+  __asm__ ("dp4a.s32.u32 %0, %1, %2, %3;" : "=r" (d) : "r" (wu), "r" (vu), "r" (acc));
+  return d;
+}
+#define DOT4_ACC(acc, wu, vu) dot4_acc_dp4a ((acc), (wu), (vu))
+#else
+static inline int
+dot4_acc_mad24 (int acc, uint wu, uint vu)
+{
+  char4 a = as_char4 (wu);
+  uchar4 v = as_uchar4 (vu);
+
+  return mad24 ((int) a.x, (int) v.x, mad24 ((int) a.y, (int) v.y,
+      mad24 ((int) a.z, (int) v.z, mad24 ((int) a.w, (int) v.w, acc))));
+}
+#define DOT4_ACC(acc, wu, vu) dot4_acc_mad24 ((acc), (wu), (vu))
+#endif
+
+#define TILE_ARGS __global const uchar *in, __global uchar *out, __constant uint8 *w, \
+    __global const int *bias, __global const int *wsum, __global const uchar *pad, int z_in, \
+    REQUANT_ARGS, int in_w, int in_h, int out_w, int out_h, int icg, int ocg, int kh, int kw, \
+    int sh, int sw, int dh, int dw, int pt, int pl, int nb, int nq, int ck, int pw, int ph, \
+    __local uint *patch
+#define TILE_PASS in, out, w, bias, wsum, pad, z_in, rq_pos, rq_neg, z_out, lo, hi, in_w, \
+    in_h, out_w, out_h, icg, ocg, kh, kw, sh, sw, dh, dw, pt, pl, nb, nq, ck, pw, ph, patch
+
+/* px: pixels per work-item, a constant at each call so that the compiler
+ * unrolls the loops over acc and keeps it in registers (always_inline).
+ * static: under C99's inline rules a plain inline function has no
+ * definition of its own, so a compiler that declines to inline it (clang
+ * for nvptx does, for a body this size) would leave the program unlinked. */
+static inline __attribute__ ((always_inline)) void
+conv_tile (TILE_ARGS, const int px)
+{
+  int lx = get_local_id (0), ly = get_local_id (1);
+  int z = get_group_id (2), g = z / nb, oc0 = g * ocg + z % nb * TILE_OC;
+  int n = min (TILE_OC, g * ocg + ocg - oc0);
+  int ox0 = get_group_id (0) * (TILE_LX * px), oy0 = get_group_id (1) * TILE_LY;
+  int ix0 = ox0 * sw - pl, iy0 = oy0 * sh - pt, ic0 = g * icg;
+  int kk = kh * kw, plane = ph * pw;
+  __constant uint8 *wz = w + (size_t) z * nq * kk;
+  int acc[TILE_OC][TILE_PX_MAX];
+
+  /* every loop over o and p runs to a constant and is unrolled, p < px
+   * folding once px is known: an index the compiler cannot resolve would
+   * put acc (and v) in memory */
+#pragma unroll
+  for (int o = 0; o < TILE_OC; o++)
+#pragma unroll
+    for (int p = 0; p < TILE_PX_MAX; p++)
+      acc[o][p] = 0;
+
+  for (int q0 = 0; q0 < nq; q0 += ck) {
+    int nc = min (ck, nq - q0);
+
+    /* the previous pass has read its patch */
+    barrier (CLK_LOCAL_MEM_FENCE);
+    /* the work-group's own 2-D layout over the patch: no divisions, and
+     * neighbouring work-items read neighbouring bytes */
+    for (int c = 0; c < nc; c++) {
+      int j = (q0 + c) * 4;
+      uchar4 padv = (uchar4) (pad[ic0 + j], j + 1 < icg ? pad[ic0 + j + 1] : 0,
+          j + 2 < icg ? pad[ic0 + j + 2] : 0, j + 3 < icg ? pad[ic0 + j + 3] : 0);
+      size_t step = (size_t) in_h * in_w;
+      __global const uchar *pj = in + (size_t) (ic0 + j) * step;
+
+      for (int py = ly; py < ph; py += TILE_LY) {
+        int iy = iy0 + py;
+        bool row_in = iy >= 0 && iy < in_h;
+
+        for (int px_ = lx; px_ < pw; px_ += TILE_LX) {
+          int ix = ix0 + px_;
+          uchar4 v = padv;
+
+          if (row_in && ix >= 0 && ix < in_w) {
+            size_t at = (size_t) iy * in_w + ix;
+            v.x = pj[at];
+            v.y = j + 1 < icg ? pj[at + step] : 0;
+            v.z = j + 2 < icg ? pj[at + 2 * step] : 0;
+            v.w = j + 3 < icg ? pj[at + 3 * step] : 0;
+          }
+          patch[(c * ph + py) * pw + px_] = as_uint (v);
+        }
+      }
+    }
+    barrier (CLK_LOCAL_MEM_FENCE);
+
+    for (int c = 0; c < nc; c++) {
+      __local const uint *pc = patch + c * plane + ly * sh * pw + lx * sw;
+      __constant uint8 *wc = wz + (size_t) (q0 + c) * kk;
+
+      for (int ky = 0; ky < kh; ky++)
+        for (int kx = 0; kx < kw; kx++) {
+          __local const uint *pk = pc + ky * dh * pw + kx * dw;
+          uint8 w8 = wc[ky * kw + kx];
+          uint wv[TILE_OC] = { w8.s0, w8.s1, w8.s2, w8.s3, w8.s4, w8.s5, w8.s6, w8.s7 };
+          uint v[TILE_PX_MAX];   /* four channels' bytes */
+
+#pragma unroll
+          for (int p = 0; p < TILE_PX_MAX; p++)
+            if (p < px)
+              v[p] = pk[p * TILE_LX * sw];
+#pragma unroll
+          for (int o = 0; o < TILE_OC; o++)
+#pragma unroll
+            for (int p = 0; p < TILE_PX_MAX; p++)
+              if (p < px)
+                acc[o][p] = DOT4_ACC (acc[o][p], wv[o], v[p]);
+        }
+    }
+  }
+
+  {
+    int oy = oy0 + ly;
+
+#pragma unroll
+    for (int p = 0; p < TILE_PX_MAX; p++) {
+      int ox = ox0 + lx + p * TILE_LX;
+#pragma unroll
+      for (int o = 0; o < TILE_OC; o++) {
+        int oc = oc0 + o;
+        if (p < px && o < n && ox < out_w && oy < out_h) {
+          long a = (long) bias[oc] - (long) z_in * wsum[oc] + acc[o][p];
+          out[OUT_INDEX (oc, oy, ox, out_h, out_w)] =
+              requant_out (a, oc, rq_pos, rq_neg, z_out, lo, hi);
+        }
+      }
+    }
+  }
+}
+
+/* Two pixels per work-item (a 32×8 tile) and four (64×8): more pixels
+ * reuse each weight load more, fewer keep more work-groups for small
+ * frames and registers for occupancy; which wins is the device's call. */
+__kernel __attribute__ ((reqd_work_group_size (TILE_LX, TILE_LY, 1))) void
+conv_u8_tile2 (TILE_ARGS)
+{
+  conv_tile (TILE_PASS, 2);
+}
+
+__kernel __attribute__ ((reqd_work_group_size (TILE_LX, TILE_LY, 1))) void
+conv_u8_tile4 (TILE_ARGS)
+{
+  conv_tile (TILE_PASS, 4);
+}

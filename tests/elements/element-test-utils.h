@@ -4,6 +4,9 @@
  */
 #pragma once
 
+#include <fcntl.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 #include "cfqp-calib.h"
 
@@ -45,6 +48,60 @@ element_test_expect_start_failure (GstElement * el)
   gst_element_set_bus (el, NULL);
   gst_object_unref (bus);
   return text;
+}
+
+typedef struct
+{
+  GstElement *el;
+  gchar *text;
+  gboolean done;
+  GMutex lock;
+  GCond cond;
+} StartTry;
+
+static inline gpointer
+start_try_thread (gpointer data)
+{
+  StartTry *t = data;
+  gchar *text = element_test_expect_start_failure (t->el);
+
+  g_mutex_lock (&t->lock);
+  t->text = text;
+  t->done = TRUE;
+  g_cond_signal (&t->cond);
+  g_mutex_unlock (&t->lock);
+  return NULL;
+}
+
+/* element_test_expect_start_failure() that must come back within 10 s; a
+ * start blocked on the FIFO fifo is unblocked (a writer opens it) and the
+ * test fails. */
+static inline gchar *
+element_test_expect_start_failure_quickly (GstElement * el, const gchar * fifo)
+{
+  StartTry t = { el, NULL, FALSE };
+  gint64 end = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  gboolean hung = FALSE;
+  GThread *thread;
+
+  g_mutex_init (&t.lock);
+  g_cond_init (&t.cond);
+  thread = g_thread_new ("start", start_try_thread, &t);
+  g_mutex_lock (&t.lock);
+  while (!t.done && !hung)
+    hung = !g_cond_wait_until (&t.cond, &t.lock, end);
+  g_mutex_unlock (&t.lock);
+  if (hung && fifo != NULL) {
+    int fd = g_open (fifo, O_WRONLY | O_NONBLOCK, 0);
+
+    if (fd >= 0)
+      close (fd);
+  }
+  g_thread_join (thread);
+  g_mutex_clear (&t.lock);
+  g_cond_clear (&t.cond);
+  fail_if (hung, "READY->PAUSED blocked on %s", fifo);
+  return t.text;
 }
 
 /* A calibration of tiny-x<scale> from three synthetic 12×10 frames (seed

@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
@@ -21,6 +22,7 @@ typedef struct
 {
   GPtrArray *progress;          /* GstStructure */
   GPtrArray *published;
+  GstStructure *done;           /* the last cfqpcalib-done */
   guint n_done, n_warnings, n_errors, n_eos;
   gint done_before_eos;         /* order: done, then EOS */
   gchar *warning, *error;
@@ -32,9 +34,11 @@ result_clear (Result * r)
 {
   g_ptr_array_unref (r->progress);
   g_ptr_array_unref (r->published);
+  g_clear_pointer (&r->done, gst_structure_free);
   g_free (r->warning);
   g_free (r->error);
   g_clear_error (&r->gerror);
+  memset (r, 0, sizeof (*r));
 }
 
 static void
@@ -60,6 +64,9 @@ handle (GstMessage * msg, Result * r)
         g_ptr_array_add (r->published, gst_structure_copy (s));
       else if (gst_structure_has_name (s, "cfqpcalib-done")) {
         r->n_done++;
+        if (r->done)
+          gst_structure_free (r->done);
+        r->done = gst_structure_copy (s);
         if (r->done_before_eos < 0)
           r->done_before_eos = r->n_eos == 0;
       }
@@ -532,6 +539,153 @@ GST_START_TEST (test_missing_model)
 
 GST_END_TEST;
 
+/* A FIFO or a directory as model-file: a clear refusal at once (the FIFO
+ * used to block READY->PAUSED until a writer came). */
+GST_START_TEST (test_model_not_regular)
+{
+  gchar *dir = g_dir_make_tmp ("cfqpcalib-XXXXXX", NULL);
+  gchar *fifo = g_build_filename (dir, "model.onnx", NULL);
+  GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
+  gchar *text;
+
+  fail_unless (mkfifo (fifo, 0600) == 0);
+  g_object_set (calib, "model-file", fifo, NULL);
+  text = element_test_expect_start_failure_quickly (calib, fifo);
+  fail_unless (strstr (text, fifo) && strstr (text, "FIFO"), "%s", text);
+  g_free (text);
+  g_object_set (calib, "model-file", dir, NULL);
+  text = element_test_expect_start_failure_quickly (calib, NULL);
+  fail_unless (strstr (text, "is a directory") != NULL, "%s", text);
+  g_free (text);
+  gst_object_unref (calib);
+  g_unlink (fifo);
+  g_rmdir (dir);
+  g_free (fifo);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* n distinct w×h RGB frames and EOS through a non-live cfqpcalib on
+ * tiny-x3 (full augmentation, publishing only at EOS); returns how long EOS
+ * took, in microseconds. */
+static gint64
+push_large_frames (guint n, guint w, guint hgt, Result * r,
+    const gchar * first_property, ...)
+{
+  gchar *path = element_test_model_path (3);
+  GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h;
+  va_list args;
+  gint64 t;
+  guint i;
+  gchar *caps;
+
+  g_object_set (calib, "model-file", path, "update-interval", 0, NULL);
+  if (first_property) {
+    va_start (args, first_property);
+    g_object_set_valist (G_OBJECT (calib), first_property, args);
+    va_end (args);
+  }
+  gst_element_set_bus (calib, bus);
+  h = gst_harness_new_with_element (calib, "sink", NULL);
+  gst_harness_set_live (h, FALSE);
+  gst_harness_play (h);
+  caps = g_strdup_printf ("video/x-raw,format=RGB,width=%u,height=%u,"
+      "framerate=30/1", w, hgt);
+  gst_harness_set_src_caps_str (h, caps);
+  g_free (caps);
+  for (i = 0; i < n; i++) {
+    GstBuffer *buf = gst_buffer_new_and_alloc (w * hgt * 3);
+    GstMapInfo map;
+
+    gst_buffer_map (buf, &map, GST_MAP_WRITE);
+    for (gsize k = 0; k < map.size; k++)
+      map.data[k] = (guint8) ((k * (i + 1) * 7) >> 3);
+    gst_buffer_unmap (buf, &map);
+    GST_BUFFER_PTS (buf) = i * GST_SECOND / 30;
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  }
+  t = g_get_monotonic_time ();
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  t = g_get_monotonic_time () - t;
+  collect (bus, r);
+  teardown (h, calib, bus, path);
+  return t;
+}
+
+static gboolean
+done_field (Result * r, const gchar * field)
+{
+  gboolean v = FALSE;
+
+  fail_unless_equals_int (r->n_done, 1);
+  fail_unless (gst_structure_get_boolean (r->done, field, &v), "%s", field);
+  return v;
+}
+
+/* eos-timeout bounds how long EOS waits for the calibration being computed
+ * (a live pipeline waited 24 s after 20 s of video): with 0 the final
+ * calibration is cancelled and done says timed-out; a non-live upstream
+ * (-1, the default) waits for it. */
+GST_START_TEST (test_eos_timeout)
+{
+  Result r = { 0, };
+  gint64 t_full, t_cut;
+
+  t_full = push_large_frames (4, 320, 240, &r, "augmentation", 4, NULL);
+  fail_unless (done_field (&r, "final-published"));
+  fail_if (done_field (&r, "timed-out"));
+  fail_unless_equals_int (r.published->len, 1);
+  result_clear (&r);
+
+  t_cut = push_large_frames (4, 320, 240, &r, "augmentation", 4,
+      "eos-timeout", 0, NULL);
+  fail_if (done_field (&r, "final-published"));
+  fail_unless (done_field (&r, "timed-out"));
+  fail_unless_equals_int (r.published->len, 0);
+  fail_unless_equals_int (r.n_eos, 1);
+  GST_INFO ("EOS took %" G_GINT64_FORMAT " us waiting, %" G_GINT64_FORMAT
+      " us with eos-timeout=0", t_full, t_cut);
+  fail_unless (t_cut < t_full, "%" G_GINT64_FORMAT " >= %" G_GINT64_FORMAT,
+      t_cut, t_full);
+  result_clear (&r);
+}
+
+GST_END_TEST;
+
+/* Interlaced caps are refused with an error saying to deinterlace; caps
+ * without interlace-mode (progressive) are taken. */
+GST_START_TEST (test_progressive_only)
+{
+  gchar *path = element_test_model_path (3);
+  GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h;
+  GstMessage *msg;
+  GError *err = NULL;
+
+  g_object_set (calib, "model-file", path, NULL);
+  gst_element_set_bus (calib, bus);
+  h = gst_harness_new_with_element (calib, "sink", NULL);
+  gst_harness_play (h);
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=RGB,width=8,height=6,"
+      "framerate=30/1,interlace-mode=interleaved");
+  fail_if (gst_harness_push (h, gst_buffer_new_and_alloc (8 * 6 * 3)) ==
+      GST_FLOW_OK);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (strstr (err->message, "deinterlace") != NULL, "%s",
+      err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+  teardown (h, calib, bus, path);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_properties)
 {
   GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
@@ -555,6 +709,12 @@ GST_START_TEST (test_properties)
   fail_unless_equals_int (augmentation, 4);     /* full */
   fail_unless_equals_int (observer, 2); /* mse */
   fail_unless (clip_free);
+  {
+    gint eos_timeout = 0;
+
+    g_object_get (calib, "eos-timeout", &eos_timeout, NULL);
+    fail_unless_equals_int (eos_timeout, -1);
+  }
 
   gst_util_set_object_arg (G_OBJECT (calib), "augmentation", "review");
   gst_util_set_object_arg (G_OBJECT (calib), "observer", "percentile");
@@ -588,6 +748,9 @@ cfqpcalib_suite (void)
   tcase_add_test (tc, test_offline_folder);
   tcase_add_test (tc, test_missing_model);
   tcase_add_test (tc, test_properties);
+  tcase_add_test (tc, test_model_not_regular);
+  tcase_add_test (tc, test_progressive_only);
+  tcase_add_test (tc, test_eos_timeout);
   return s;
 }
 

@@ -1,10 +1,14 @@
 /* The `cpu` INT8 kernel set against `ref`, byte for byte: every kernel on
  * random and image data over odd sizes, channel counts off the vector
  * width, strides, dilation, groups, every fused activation and extreme
- * zero points; each micro-kernel variant the CPU runs (the C4 conv kernel's
- * requantising epilogue included) against the integer formula; the ORC
- * pixel adapters against the C ones; and a whole
- * ABPN-like network through cfqp_runner_run_packed. */
+ * zero points; each micro-kernel variant of every ISA level the CPU runs
+ * under the CFQP_MAX_CPU_ISA cap (the c4 conv kernels' requantising
+ * epilogues included, on exact rounding ties) against the integer formula;
+ * the ORC pixel adapters against the C ones; a whole ABPN-like network
+ * through cfqp_runner_run_packed, and every shipped model with its
+ * calibration.  meson runs it once per level (tests/engine/meson.build). */
+#include "cfqp-calib.h"
+#include "cfqp-int8-cpu-config.h"
 #include "cfqp-int8-cpu-gemm.h"
 #include "cfqp-int8-cpu-lut.h"
 #include "cfqp-int8-cpu-pixels.h"
@@ -265,7 +269,7 @@ test_case (gconstpointer data)
   const Case *tc = data;
   gboolean conv = tc->op == CFQP_OP_CONV || tc->op == CFQP_OP_CONV_TRANSPOSE;
 
-  /* convs: each kernel family (C4 falls back to DOT without VNNI, ORC to
+  /* convs: each kernel family (C4 falls back to DOT below sse4.1, ORC to
    * native without ORC) */
   CfqpInt8CpuGemmKind first = conv ? CFQP_INT8_CPU_GEMM_DOT : CFQP_INT8_CPU_GEMM_AUTO;
   CfqpInt8CpuGemmKind last = conv ? CFQP_INT8_CPU_GEMM_ORC : CFQP_INT8_CPU_GEMM_AUTO;
@@ -466,15 +470,14 @@ test_paths (void)
     prog->nodes[i].packed = cfqp_int8_cpu_native_backend.pack (&g->nodes[i], &prog->nodes[i]);
   text = cfqp_int8_cpu_describe (g, prog);
   g_test_message ("%s", text);
-  /* native: the c4 kernel where the CPU has one (AVX-512 VNNI, any ARM64
-   * level above generic), else the dot-product GEMM */
-  if (cfqp_int8_cpu_conv_c4_select ()) {
+  /* native: the c4 kernel where the config has one, else the dot-product GEMM */
+  if (cfqp_int8_cpu_config ()->conv_c4) {
     g_assert_nonnull (strstr (text, "c4 (rows in channel groups of 4) gather"));
-    g_assert_nonnull (strstr (text, cfqp_int8_cpu_conv_c4_select ()->name));
+    g_assert_nonnull (strstr (text, cfqp_int8_cpu_config ()->conv_c4_name));
   } else {
     g_assert_nonnull (strstr (text, "rows gather"));
-    g_assert_nonnull (strstr (text, cfqp_int8_cpu_gemm_isa ()));
   }
+  g_assert_nonnull (strstr (text, cfqp_int8_cpu_gemm_isa ()));
   for (guint i = 0; i < g->n_nodes; i++)
     if (g->nodes[i].op == CFQP_OP_CONV)
       g_assert_null (strstr (packed_kernel (&g->nodes[i], &prog->nodes[i]), "ref"));
@@ -582,36 +585,113 @@ test_overflow_guard (void)
   cfqp_graph_free (g);
 }
 
+/* A conv whose weights the level's c4_pack refuses (8x4c4__neon: a −128
+ * weight) runs without c4, forced or auto, with ref's bytes; its plan
+ * entry is its own, so a same-shape conv whose weights the pack took (and
+ * whose measured choice may be c4) never hands it a c4 choice.  Only where
+ * the level's pack refuses (ARM64 at the neon level). */
+static void
+test_c4_refused (void)
+{
+  Case tc = { "/int8-cpu/c4-refused", CFQP_OP_CONV, 16, 8, 1, 40, 6, 3, 1, 1, 1,
+              CFQP_ACT_NONE, 0 };
+  const CfqpInt8CpuConfig *cfg = cfqp_int8_cpu_config ();
+  g_autoptr (GRand) rand = g_rand_new_with_seed (5);
+  CfqpGraph *g;
+  CfqpNode *node;
+  g_autofree CfqpQParams *table = NULL;
+  g_autoptr (GError) error = NULL;
+  CfqpInt8Program *prog;
+  CfqpU8View in, want, got;
+  gsize n_w = (gsize) 8 * 16 * 9;
+  static const CfqpInt8CpuGemmKind kinds[] = { CFQP_INT8_CPU_GEMM_AUTO, CFQP_INT8_CPU_GEMM_AUTO,
+                                               CFQP_INT8_CPU_GEMM_NATIVE };
+  gint8 probe_w[16] = { G_MININT8 };
+  gint32 probe_b[4] = { 0 };
+
+  /* does this level's pack refuse a −128 weight at all? */
+  if (!cfg->c4_pack || cfg->c4_pack (probe_w, 4, 1, probe_b)) {
+    g_test_skip ("no c4 pack step that refuses weights at this level");
+    return;
+  }
+  g = cfqp_graph_new ();
+  cfqp_graph_add_value (g, "input", tc.in_c, -1);
+  node = cfqp_graph_add_node (g, CFQP_OP_CONV, "conv");
+  node->n_inputs = 1;
+  node->inputs = g_new0 (guint, 1);
+  node->out_channels = tc.out_c;
+  node->output = cfqp_graph_add_value (g, "out", tc.out_c, 0);
+  setup_node (node, &tc, rand);
+  g->output = 0;
+  table = g_new (CfqpQParams, 2);
+  table[0] = (CfqpQParams) { 0.02f, 128 };
+  table[1] = (CfqpQParams) { 0.05f, 120 };
+  prog = cfqp_int8_program_new (g, table, &error);
+  g_assert_no_error (error);
+  in = padded_view (16, 6, 40);
+  for (guint c = 0; c < 16; c++)
+    for (guint y = 0; y < 6; y++)
+      for (guint x = 0; x < 40; x++)
+        *view_at (&in, c, y, x) = (guint8) g_rand_int_range (rand, 0, 256);
+  want = padded_view (8, 6, 40);
+  got = padded_view (8, 6, 40);
+  cfqp_int8_cpu_conv_plan_clear ();
+  for (guint r = 0; r < G_N_ELEMENTS (kinds); r++) {
+    const CfqpInt8CpuPacked *pk;
+    guint measured = cfqp_int8_cpu_conv_plan_n_measured ();
+    gboolean refuse = r > 0;
+    /* r 0: weights the pack takes (|w| <= 127); then one at −128 */
+    for (gsize e = 0; e < n_w; e++)
+      prog->nodes[0].weight[e] = MAX (prog->nodes[0].weight[e], -127);
+    if (refuse)
+      prog->nodes[0].weight[n_w / 2] = G_MININT8;
+    prog->nodes[0].packed = cfqp_int8_cpu_conv_pack_kind (node, &prog->nodes[0], kinds[r]);
+    pk = prog->nodes[0].packed;
+    g_test_message ("%s: %s (%s)", refuse ? "refused" : "taken", pk->kernel, pk->choice);
+    g_assert_true (!refuse == !strstr (pk->kernel, "c4 pack refused"));
+    if (refuse)
+      g_assert_false (g_str_has_prefix (pk->choice, "c4"));
+    /* the refused conv is measured for itself, not served the cached entry */
+    if (kinds[r] == CFQP_INT8_CPU_GEMM_AUTO && refuse)
+      g_assert_cmpuint (cfqp_int8_cpu_conv_plan_n_measured (), ==, measured + 1);
+    cfqp_int8_ref_backend.ops[CFQP_OP_CONV] (node, &prog->nodes[0], &in, &want, 0, 6);
+    cfqp_int8_cpu_backend.ops[CFQP_OP_CONV] (node, &prog->nodes[0], &in, &got, 0, 6);
+    for (guint c = 0; c < 8; c++)
+      for (guint y = 0; y < 6; y++)
+        g_assert_cmpmem (view_at (&got, c, y, 0), 40, view_at (&want, c, y, 0), 40);
+    cfqp_int8_cpu_backend.free_packed (g_steal_pointer (&prog->nodes[0].packed));
+  }
+  g_free (in.data);
+  g_free (want.data);
+  g_free (got.data);
+  cfqp_int8_program_free (prog);
+  cfqp_graph_free (g);
+}
+
 /* --- micro-kernels: every ISA variant the CPU runs ----------------------------- */
 
 typedef struct {
   const char      *name;
   CfqpInt8GemmFunc func;
   gboolean         c4;        /* pixel lanes: col in [k/4][px][4] */
-  const char      *feature;   /* for __builtin_cpu_supports, NULL: always */
+  const char      *feature;   /* a level name (cpu_has), NULL: always */
 } GemmVariant;
 
+/* Whether a kernel of this level may run: the CPU has it and the
+ * CFQP_MAX_CPU_ISA cap (one test run per level) allows it.  "avx512": the
+ * avx512vnni level's AVX-512 F/BW/VL/DQ kernels. */
 static gboolean
 cpu_has (const char *feature)
 {
-#if CFQP_GEMM_X86
+  CfqpCpuIsa isa;
+
   if (!feature)
     return TRUE;
-  __builtin_cpu_init ();
-  if (g_str_equal (feature, "avx2"))
-    return __builtin_cpu_supports ("avx2");
-  if (g_str_equal (feature, "avxvnni"))
-    return __builtin_cpu_supports ("avxvnni");
-  if (g_str_equal (feature, "avx512vnni"))
-    return __builtin_cpu_supports ("avx512vnni") && __builtin_cpu_supports ("avx512bw") &&
-        __builtin_cpu_supports ("avx512vl");
   if (g_str_equal (feature, "avx512"))
-    return __builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512bw") &&
-        __builtin_cpu_supports ("avx512vl") && __builtin_cpu_supports ("avx512dq");
-  return FALSE;
-#else
-  return feature == NULL;
-#endif
+    feature = "avx512vnni";
+  if (!cfqp_cpu_isa_from_name (feature, &isa))
+    return FALSE;
+  return isa <= cfqp_int8_cpu_config ()->isa && cfqp_int8_cpu_config_for (isa) != NULL;
 }
 
 static void
@@ -620,6 +700,7 @@ test_gemm_variants (void)
   static const GemmVariant variants[] = {
     { "1x4__scalar", cfqp_int8_gemm_u8s8_1x4__scalar, FALSE, NULL },
 #if CFQP_GEMM_X86
+    { "1x4__sse41", cfqp_int8_gemm_u8s8_1x4__sse41, FALSE, "sse4.1" },
     { "1x4__avx2", cfqp_int8_gemm_u8s8_1x4__avx2, FALSE, "avx2" },
     { "1x4__avxvnni", cfqp_int8_gemm_u8s8_1x4__avxvnni, FALSE, "avxvnni" },
     { "1x4__avx512vnni", cfqp_int8_gemm_u8s8_1x4__avx512vnni, FALSE, "avx512vnni" },
@@ -668,165 +749,192 @@ test_gemm_variants (void)
   g_assert_cmpuint (tested, >=, 1);
 }
 
-/* Every c4 conv kernel this CPU runs (AVX-512 VNNI; ARM64 i8mm, dotprod,
- * plain NEON), with its requantising epilogue, against ref's formula: k/4
- * groups read through pointers, odd pixel counts (tails of the 64-, 16-
- * and 8-pixel blocks), channel counts off the block of 4, multipliers from
- * tiny (shift 62) to large (shift < 32, saturating), exact rounding ties
- * (power-of-two scales: acc·2^30 >> (30 + k)), a second multiplier for
- * acc < 0, extreme zero points and bounds, weights at ±127; bytes past the
- * row and channels past n_oc stay untouched.  Each kernel's pack (weight
- * order, the 128·Σw bias of the shifted-input kernels) is applied to
- * copies first, as the conv does. */
-static guint
-c4_kernels_runnable (const CfqpInt8ConvC4Kernel **out)
+/* The int16-pair weights of CFQP_INT8_C4_WEIGHTS_S16_PAIRS, as the
+ * conv pack makes them (written again here: the test must not share a
+ * packing bug). */
+static gint8 *
+weights_s16_pairs (const gint8 *w, gsize n_groups)
 {
-  guint n = 0;
-#if CFQP_GEMM_X86
-  if (cpu_has ("avx512vnni"))
-    out[n++] = cfqp_int8_cpu_conv_c4_select ();   /* the only x86 one, uncapped */
-#elif CFQP_GEMM_ARM64
-  guint n_arm;
-  const CfqpInt8ConvC4Kernel *arm = cfqp_int8_cpu_arm_c4_kernels (&n_arm);
-  for (guint i = 0; i < n_arm; i++)
-    if (arm[i].isa <= cfqp_int8_cpu_arm_isa_detected ())
-      out[n++] = &arm[i];
-#endif
-  return n;
+  guint32 *p = g_new (guint32, n_groups * 2);
+  for (gsize i = 0; i < n_groups; i++) {
+    gint16 w0 = w[4 * i], w1 = w[4 * i + 1], w2 = w[4 * i + 2], w3 = w[4 * i + 3];
+    p[2 * i] = (guint32) (guint16) w0 | (guint32) (guint16) w2 << 16;
+    p[2 * i + 1] = (guint32) (guint16) w1 | (guint32) (guint16) w3 << 16;
+  }
+  return (gint8 *) p;
 }
 
+/* One c4 conv kernel with its requantising epilogue against ref's
+ * formula: k/4 groups read through pointers, odd pixel counts (masked
+ * tails), channel counts off the block of 4, multipliers from tiny (shift
+ * 62) to large (shift < 32, saturating), negative multipliers, a second
+ * multiplier for acc < 0, zero points 0, 255 and random, extreme bounds;
+ * bytes past the row and channels past n_oc stay untouched.  Every fourth
+ * trial has power-of-two multipliers (m = ±2^30) and small weights and
+ * biases, so acc·m / 2^shift lands on exact halves of both signs inside
+ * the clamp: ties are counted and must be there.  The config's c4_pack
+ * (ARM: weight order, the 128·Σw bias of the shifted-input kernels) is
+ * applied to copies first, as the conv does. */
+static void
+check_conv_c4_kernel (const CfqpInt8CpuConfig *cfg)
+{
+  static const guint k4ns[] = { 1, 7, 9, 63 };
+  static const guint pxs[] = { 1, 17, 64, 65, 130 };
+  static const guint ocs[] = { 1, 3, 4, 7, 28 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (12);
+  guint blk = cfg->c4_pixels, ties_pos = 0, ties_neg = 0, refused = 0;
+
+  for (guint trial = 0; trial < 160; trial++) {
+    guint k4n = k4ns[trial % 4], n_px = pxs[trial / 4 % 5], n_oc = ocs[trial / 20 % 5];
+    guint npx = (n_px + blk - 1) / blk * blk, ocp = (n_oc + 3) / 4 * 4;
+    gboolean ties = trial % 4 == 1;
+    gsize stride = npx + 13;
+    g_autofree guint8 *blkb = g_malloc ((gsize) k4n * (npx + 64) * 4);
+    g_autofree guint8 *out = g_malloc (stride * (ocp + 1));
+    g_autofree gint8 *w = g_malloc ((gsize) ocp * k4n * 4), *wk = NULL;
+    g_autofree gint32 *bias = g_new (gint32, ocp), *bk = NULL;
+    g_autofree CfqpRequant *pos = g_new (CfqpRequant, ocp), *neg = g_new (CfqpRequant, ocp);
+    g_autofree const guint8 **a = g_new (const guint8 *, k4n);
+    gint32 z = trial % 3 == 0 ? 0 : trial % 3 == 1 ? 255 : g_rand_int_range (rand, 0, 256);
+    gint32 lo = trial % 4 == 0 ? z : g_rand_int_range (rand, 0, 128);
+    gint32 hi = trial % 5 == 0 ? 255 : g_rand_int_range (rand, trial % 9 == 0 ? 0 : 128, 256);
+    CfqpInt8ConvOut o = { pos, neg, z, lo, hi };
+
+    if (ties) {   /* the whole range visible, z mid-way */
+      z = g_rand_int_range (rand, 100, 156);
+      lo = 0;
+      hi = 255;
+      o = (CfqpInt8ConvOut) { pos, neg, z, lo, hi };
+    }
+    for (gsize e = 0; e < (gsize) k4n * (npx + 64) * 4; e++)
+      blkb[e] = e % 11 == 0 ? 255 : (guint8) g_rand_int_range (rand, 0, 256);
+    /* each group at its own offset into the block, as taps are */
+    for (guint k4 = 0; k4 < k4n; k4++)
+      a[k4] = blkb + ((gsize) k4 * (npx + 64) + g_rand_int_range (rand, 0, 64)) * 4;
+    for (gsize e = 0; e < (gsize) ocp * k4n * 4; e++)
+      w[e] = ties ? (gint8) g_rand_int_range (rand, -2, 3) :
+          e / (k4n * 4) == 0 && trial % 2 ? 127 :
+          e / (k4n * 4) == 1 && trial % 2 ? -128 : (gint8) g_rand_int_range (rand, -127, 128);
+    for (guint oc = 0; oc < ocp; oc++) {
+      double real = exp (g_rand_double_range (rand, log (1e-12), log (1e3)));
+      if (trial % 6 == 2)
+        real = g_rand_double_range (rand, 1e-4, 1e-2);   /* typical layers: shift ≥ 32 */
+      bias[oc] = g_rand_int_range (rand, -(1 << 24), 1 << 24);
+      if (ties) {
+        real = ldexp (1.0, -g_rand_int_range (rand, 1, 7));   /* m = 2^30, shift 32..37 */
+        bias[oc] = g_rand_int_range (rand, -300, 300);
+      }
+      g_assert_true (cfqp_requant_from_real (oc % 5 == 4 ? -real : real, &pos[oc]));
+      g_assert_true (cfqp_requant_from_real (ties ? ldexp (oc % 3 == 1 ? -1.0 : 1.0,
+          -g_rand_int_range (rand, 1, 7)) : real * g_rand_double_range (rand, -0.5, 1.0),
+          &neg[oc]));
+      if (trial % 3 != 2)
+        neg[oc] = pos[oc];
+    }
+    wk = cfg->c4_weights == CFQP_INT8_C4_WEIGHTS_S16_PAIRS ?
+        weights_s16_pairs (w, (gsize) ocp * k4n) : g_memdup2 (w, (gsize) ocp * k4n * 4);
+    bk = g_memdup2 (bias, ocp * sizeof (gint32));
+    if (cfg->c4_pack && !cfg->c4_pack ((gint8 *) wk, ocp, k4n, bk)) {
+      /* refused (8x4c4__neon: −128 weights): only then, and untouched;
+       * the trial runs on with those weights at −127 */
+      gboolean has_min = FALSE;
+      for (gsize e = 0; e < (gsize) ocp * k4n * 4; e++)
+        has_min |= w[e] == G_MININT8;
+      g_assert_true (has_min);
+      g_assert_cmpmem (wk, (gsize) ocp * k4n * 4, w, (gsize) ocp * k4n * 4);
+      refused++;
+      for (gsize e = 0; e < (gsize) ocp * k4n * 4; e++)
+        if (w[e] == G_MININT8)
+          w[e] = -127;
+      memcpy (wk, w, (gsize) ocp * k4n * 4);
+      memcpy (bk, bias, ocp * sizeof (gint32));
+      g_assert_true (cfg->c4_pack ((gint8 *) wk, ocp, k4n, bk));
+    }
+    memset (out, PAD_BYTE, stride * (ocp + 1));
+    cfg->conv_c4 (a, k4n, n_px, wk, n_oc, bk, &o, out, stride);
+    for (guint oc = 0; oc <= ocp; oc++)
+      for (guint px = 0; px < stride; px++) {
+        guint8 got = out[oc * stride + px], want = PAD_BYTE;
+        if (oc < n_oc && px < n_px) {
+          gint64 acc = bias[oc];
+          CfqpRequant rq;
+          for (guint k = 0; k < k4n * 4; k++)
+            acc += (gint64) a[k / 4][px * 4 + k % 4] * w[((gsize) oc * k4n + k / 4) * 4 + k % 4];
+          rq = acc >= 0 ? pos[oc] : neg[oc];
+          want = cfqp_clamp_u8 (z + cfqp_requant (acc, rq), lo, hi);
+          /* an exact half, not clamped away */
+          if ((acc * rq.m) % ((gint64) 1 << rq.shift) != 0 &&
+              ABS (acc * rq.m) % ((gint64) 1 << rq.shift) == (gint64) 1 << (rq.shift - 1) &&
+              want > lo && want < hi) {
+            if (acc * rq.m < 0)
+              ties_neg++;
+            else
+              ties_pos++;
+          }
+        }
+        if (got != want)
+          g_error ("%s k4n %u n_px %u n_oc %u: oc %u px %u (m %d/%d, shift %u/%u, z %d, "
+              "[%d, %d]): %u, want %u", cfg->conv_c4_name, k4n, n_px, n_oc, oc, px,
+              oc < ocp ? pos[oc].m : 0, oc < ocp ? neg[oc].m : 0, oc < ocp ? pos[oc].shift : 0,
+              oc < ocp ? neg[oc].shift : 0, z, lo, hi, got, want);
+      }
+  }
+  g_test_message ("%s: %u positive and %u negative exact ties, pack refused %u trials",
+      cfg->conv_c4_name, ties_pos, ties_neg, refused);
+  g_assert_cmpuint (ties_pos, >, 100);
+  g_assert_cmpuint (ties_neg, >, 100);
+}
+
+/* Every level's c4 kernel the CPU and the cap allow. */
 static void
 test_conv_c4_kernel (void)
 {
-  static const guint k4ns[] = { 1, 7, 9, 63 };
-  static const guint pxs[] = { 1, 17, 64, 65, 130, 7, 15 };
-  static const guint ocs[] = { 1, 3, 4, 7, 28 };
-  const CfqpInt8ConvC4Kernel *kernels[4];
-  guint n_kernels = c4_kernels_runnable (kernels);
+  guint tested = 0;
 
-  if (n_kernels == 0) {
-    g_test_skip ("no c4 conv kernel on this CPU");
-    return;
+  for (CfqpCpuIsa isa = CFQP_CPU_ISA_GENERIC; isa <= CFQP_CPU_ISA_I8MM; isa++) {
+    const CfqpInt8CpuConfig *cfg = cfqp_int8_cpu_config_for (isa);
+    if (!cfg || !cfg->conv_c4 || isa > cfqp_int8_cpu_config ()->isa)
+      continue;
+    check_conv_c4_kernel (cfg);
+    tested++;
   }
-  for (guint kn = 0; kn < n_kernels; kn++) {
-    const CfqpInt8ConvC4Kernel *kern = kernels[kn];
-    g_autoptr (GRand) rand = g_rand_new_with_seed (12);
-    guint ties = 0, ties_neg = 0;
-
-    g_test_message ("%s", kern->name);
-    for (guint trial = 0; trial < 168; trial++) {
-      guint k4n = k4ns[trial % 4], n_px = pxs[trial / 4 % 7], n_oc = ocs[trial / 28 % 5];
-      guint npx = (n_px + 63) / 64 * 64, ocp = (n_oc + 3) / 4 * 4;
-      gsize stride = npx + 13;
-      g_autofree guint8 *blk = g_malloc ((gsize) k4n * (npx + 64) * 4);
-      g_autofree guint8 *out = g_malloc (stride * (ocp + 1));
-      g_autofree gint8 *w = g_malloc ((gsize) ocp * k4n * 4);
-      g_autofree gint8 *wk = NULL;
-      g_autofree gint32 *bias = g_new (gint32, ocp), *bk = NULL;
-      g_autofree CfqpRequant *pos = g_new (CfqpRequant, ocp), *neg = g_new (CfqpRequant, ocp);
-      g_autofree const guint8 **a = g_new (const guint8 *, k4n);
-      gint32 z = trial % 3 == 0 ? 0 : trial % 3 == 1 ? 255 : g_rand_int_range (rand, 0, 256);
-      gint32 lo = trial % 4 == 0 ? z : g_rand_int_range (rand, 0, 128);
-      gint32 hi = trial % 5 == 0 ? 255 : g_rand_int_range (rand, trial % 9 == 0 ? 0 : 128, 256);
-      CfqpInt8ConvOut o = { pos, neg, z, lo, hi };
-
-      if (trial % 6 == 3) {   /* the tie trials: room on both sides of the zero point */
-        o.z = z = g_rand_int_range (rand, 40, 216);
-        o.lo = lo = g_rand_int_range (rand, 0, 16);
-        o.hi = hi = g_rand_int_range (rand, 240, 256);
-      }
-      for (gsize e = 0; e < (gsize) k4n * (npx + 64) * 4; e++)
-        blk[e] = e % 11 == 0 ? 255 : e % 13 == 0 ? 0 : (guint8) g_rand_int_range (rand, 0, 256);
-      /* each group at its own offset into the block, as taps are */
-      for (guint k4 = 0; k4 < k4n; k4++)
-        a[k4] = blk + ((gsize) k4 * (npx + 64) + g_rand_int_range (rand, 0, 64)) * 4;
-      for (gsize e = 0; e < (gsize) ocp * k4n * 4; e++)
-        w[e] = e / (k4n * 4) == 0 && trial % 2 ? 127 : e / (k4n * 4) == 1 && trial % 2 ? -127 :
-            (gint8) g_rand_int_range (rand, -127, 128);
-      for (guint oc = 0; oc < ocp; oc++) {
-        double real = exp (g_rand_double_range (rand, log (1e-12), log (1e3)));
-        bias[oc] = g_rand_int_range (rand, -(1 << 24), 1 << 24);
-        if (trial % 6 == 1)
-          real = g_rand_double_range (rand, 1e-4, 1e-2);   /* typical layers: shift ≥ 32 */
-        if (trial % 6 == 3) {
-          /* exact ties that reach the output: scales 2^-e (m = 2^30, shift 30 + e)
-           * and a bias that puts pixel 0's acc at ±(2t + 1)·2^(e−1), t small;
-           * both signs of acc and of m, so of the product */
-          gint e = g_rand_int_range (rand, 1, 8), en = g_rand_int_range (rand, 1, 8);
-          gint64 s0 = 0, target = (gint64) (2 * g_rand_int_range (rand, 0, 24) + 1) << (e - 1);
-          for (guint k = 0; k < k4n * 4; k++)
-            s0 += (gint64) a[k / 4][k % 4] * w[((gsize) oc * k4n + k / 4) * 4 + k % 4];
-          bias[oc] = (gint32) ((oc % 2 ? -target : target) - s0);
-          g_assert_true (cfqp_requant_from_real (oc % 3 == 2 ? -ldexp (1.0, -e) : ldexp (1.0, -e),
-              &pos[oc]));
-          g_assert_true (cfqp_requant_from_real (oc % 4 < 2 ? ldexp (1.0, -en) : -ldexp (1.0, -en),
-              &neg[oc]));
-          continue;
-        }
-        g_assert_true (cfqp_requant_from_real (oc % 5 == 4 ? -real : real, &pos[oc]));
-        g_assert_true (cfqp_requant_from_real (real * g_rand_double_range (rand, -0.5, 1.0),
-            &neg[oc]));
-        if (trial % 3 != 2)
-          neg[oc] = pos[oc];
-      }
-      wk = g_memdup2 (w, (gsize) ocp * k4n * 4);
-      bk = g_memdup2 (bias, ocp * sizeof (gint32));
-      if (kern->pack)
-        g_assert_true (kern->pack (wk, ocp, k4n, bk));
-      memset (out, PAD_BYTE, stride * (ocp + 1));
-      kern->conv (a, k4n, n_px, wk, n_oc, bk, &o, out, stride);
-      for (guint oc = 0; oc <= ocp; oc++)
-        for (guint px = 0; px < stride; px++) {
-          guint8 got = out[oc * stride + px], want = PAD_BYTE;
-          if (oc < n_oc && px < n_px) {
-            gint64 acc = bias[oc];
-            CfqpRequant rq;
-            for (guint k = 0; k < k4n * 4; k++)
-              acc += (gint64) a[k / 4][px * 4 + k % 4] * w[((gsize) oc * k4n + k / 4) * 4 + k % 4];
-            rq = acc >= 0 ? pos[oc] : neg[oc];
-            want = cfqp_clamp_u8 (z + cfqp_requant (acc, rq), lo, hi);
-            /* |acc·m| mod 2^shift at exactly half, not clamped away: a tie seen */
-            if ((((acc < 0 ? -acc : acc) * ABS ((gint64) rq.m)) &
-                 (((gint64) 1 << rq.shift) - 1)) == (gint64) 1 << (rq.shift - 1) &&
-                z + cfqp_requant (acc, rq) > lo && z + cfqp_requant (acc, rq) < hi) {
-              ties++;
-              ties_neg += (acc < 0) != (rq.m < 0);
-            }
-          }
-          if (got != want)
-            g_error ("%s k4n %u n_px %u n_oc %u: oc %u px %u (m %d/%d, shift %u/%u, z %d, "
-                "[%d, %d]): %u, want %u", kern->name, k4n, n_px, n_oc, oc, px,
-                oc < ocp ? pos[oc].m : 0, oc < ocp ? neg[oc].m : 0,
-                oc < ocp ? pos[oc].shift : 0, oc < ocp ? neg[oc].shift : 0, z, lo, hi, got,
-                want);
-        }
-    }
-    g_test_message ("%s: %u rounding ties in the output bytes, %u of negative products",
-        kern->name, ties, ties_neg);
-    g_assert_cmpuint (ties_neg, >, 20);
-    g_assert_cmpuint (ties - ties_neg, >, 20);
-  }
+  if (!tested)
+    g_test_skip ("no c4 kernel at this level");
 }
 
-/* The ARM64 level the kernels were chosen at: CFQP_TEST_EXPECT_ARM_ISA
- * (tools/test-arm64.sh, per qemu CPU model) says which it must be, so a
- * qemu that stopped reporting dot product or i8mm cannot pass as a run of
- * those kernels. */
+/* The ARM64 level the config was built at: CFQP_TEST_EXPECT_ARM_ISA
+ * (tools/test-arm64.sh, per qemu CPU model) names the widest level the
+ * CPU must have, so a qemu that stopped reporting dot product or i8mm
+ * cannot pass as a run of those kernels; under a CFQP_MAX_CPU_ISA cap (the
+ * per-level runs) the level in use is the lower of the two.  Every level
+ * above generic has a c4 kernel with its pack step. */
 static void
 test_arm_isa (void)
 {
 #if CFQP_GEMM_ARM64
   const char *want = g_getenv ("CFQP_TEST_EXPECT_ARM_ISA");
-  const CfqpInt8ConvC4Kernel *c4 = cfqp_int8_cpu_conv_c4_select ();
+  const CfqpInt8CpuConfig *cfg = cfqp_int8_cpu_config ();
+  CfqpCpuIsa cpu, cap = CFQP_CPU_ISA_I8MM;
 
-  g_test_message ("ARM64 level: %s detected, %s under the cap; c4 kernel %s",
-      cfqp_int8_cpu_arm_isa_name (cfqp_int8_cpu_arm_isa_detected ()),
-      cfqp_int8_cpu_arm_isa_name (cfqp_int8_cpu_arm_isa ()), c4 ? c4->name : "none");
+  g_test_message ("ARM64 level: cpu %s, in use %s (cap %s); c4 kernel %s", cfg->cpu_name,
+      cfg->isa_name, cfg->cap ? cfg->cap : "none",
+      cfg->conv_c4_name ? cfg->conv_c4_name : "none");
   if (want)
-    g_assert_cmpstr (cfqp_int8_cpu_arm_isa_name (cfqp_int8_cpu_arm_isa ()), ==, want);
-  g_assert_true ((c4 == NULL) == (cfqp_int8_cpu_arm_isa () == CFQP_ARM_ISA_GENERIC));
-  if (c4)
-    g_assert_cmpuint (c4->isa, ==, cfqp_int8_cpu_arm_isa ());
+    g_assert_cmpstr (cfg->cpu_name, ==, want);
+  g_assert_true (cfqp_cpu_isa_from_name (cfg->cpu_name, &cpu));
+  if (cfg->cap)
+    g_assert_true (cfqp_cpu_isa_from_name (cfg->cap, &cap));
+  g_assert_cmpint (cfg->isa, ==, MIN (cpu, cap));
+  for (CfqpCpuIsa isa = CFQP_CPU_ISA_NEON; isa <= CFQP_CPU_ISA_I8MM; isa++) {
+    const CfqpInt8CpuConfig *c = cfqp_int8_cpu_config_for (isa);
+    g_assert_true ((c != NULL) == (isa <= cpu));
+    if (c) {
+      g_assert_nonnull (c->conv_c4);
+      g_assert_nonnull (c->c4_pack);
+      g_assert_cmpuint (c->c4_pixels, ==, isa == CFQP_CPU_ISA_NEON ? 8 : 16);
+    }
+  }
+  g_assert_true ((cfg->conv_c4 == NULL) == (cfg->isa == CFQP_CPU_ISA_GENERIC));
 #else
   g_test_skip ("ARM64 only");
 #endif
@@ -844,6 +952,7 @@ test_requant_variants (void)
   static const RequantVariant variants[] = {
     { "scalar", cfqp_int8_requant_row_u8__scalar, NULL },
 #if CFQP_GEMM_X86
+    { "sse41", cfqp_int8_requant_row_u8__sse41, "sse4.1" },
     { "avx2", cfqp_int8_requant_row_u8__avx2, "avx2" },
     { "avx512", cfqp_int8_requant_row_u8__avx512, "avx512" },
 #endif
@@ -942,6 +1051,13 @@ test_pixels (void)
  * width), 1×1 frames, odd row and plane padding, random and photo bytes.
  * Every configuration that the ORC form accepts must also be taken by it
  * where the ratios are moderate, so the test cannot pass on the tables. */
+/* production add/subs taken by the int64 rows [0] and the int32 tables [1] */
+static guint n_direct[2];
+/* TRUE: the node's output is not the graph's, so it keeps its own zero
+ * point (a graph output is put on the pixel grid, z 0, where every
+ * negative result clamps to 0 and hides how it was rounded) */
+static gboolean elementwise_inner;
+
 static void
 check_elementwise_orc (CfqpOpType op, guint variant, const CfqpQParams *qp, guint c_n,
     guint w, guint h, DataKind data, gboolean expect_orc)
@@ -964,7 +1080,7 @@ check_elementwise_orc (CfqpOpType op, guint variant, const CfqpQParams *qp, guin
   node->inputs = g_memdup2 (ins, n_in * sizeof (guint));
   node->out_channels = c_n;
   node->output = cfqp_graph_add_value (g, "out", c_n, 0);
-  g->output = node->output;
+  g->output = elementwise_inner ? 0 : node->output;
   if (op == CFQP_OP_BINARY)
     node->p.binary.kind = variant % 2 ? CFQP_BINARY_SUB : CFQP_BINARY_ADD;
   if (variant / 2 == 1)
@@ -985,7 +1101,7 @@ check_elementwise_orc (CfqpOpType op, guint variant, const CfqpQParams *qp, guin
   want = padded_view (c_n, h, w);
   got = padded_view (c_n, h, w);
   cfqp_int8_ref_backend.ops[op] (node, &prog->nodes[0], in, &want, 0, h);
-  /* form 0: ORC or tables; form 1: the production pack (AVX-512 direct
+  /* form 0: ORC or tables; form 1: the production pack (the level's direct
    * add/sub where the CPU has it) */
   for (guint form = 0; form < 2; form++) {
     packed = form ? cfqp_int8_cpu_lut_pack (node, &prog->nodes[0])
@@ -999,8 +1115,9 @@ check_elementwise_orc (CfqpOpType op, guint variant, const CfqpQParams *qp, guin
           qp[2].scale == qp[3].scale && qp[1].zero_point == qp[3].zero_point &&
           qp[2].zero_point == qp[3].zero_point)
         g_assert_true (cfqp_int8_cpu_lut_is_copy (packed));
-    } else if (op == CFQP_OP_BINARY && cfqp_int8_cpu_have_avx512 ()) {
+    } else if (op == CFQP_OP_BINARY && cfqp_int8_cpu_config ()->add_row) {
       g_assert_true (cfqp_int8_cpu_lut_is_direct (packed));
+      n_direct[cfqp_int8_cpu_lut_uses_lut32 (packed)]++;
     }
     if (form == 1) {   /* a fresh output for the second form */
       g_free (got.data);
@@ -1069,6 +1186,22 @@ test_elementwise_orc (void)
         }
       }
   g_assert_cmpuint (n, >, 0);
+  /* exact rounding ties of both signs: inputs at half the output scale make
+   * every term a multiple of 2^19 in 2^-20 units, so an odd sum of (q − z)
+   * lands on a half */
+  elementwise_inner = TRUE;
+  for (guint z = 0; z < 3; z++)
+    for (guint v = 0; v < 2; v++) {
+      gint32 zp[3] = { 0, 255, 77 };
+      CfqpQParams qp[4] = { { 1 / 255.f, 0 }, { 0.5f / 255, zp[z] }, { 0.5f / 255, zp[(z + 1) % 3] },
+                            { 1 / 255.f, z == 1 ? 128 : zp[(z + 2) % 3] } };
+      check_elementwise_orc (CFQP_OP_BINARY, v, qp, 5, 67, 3, DATA_RANDOM, TRUE);
+    }
+  elementwise_inner = FALSE;
+  /* both direct forms, where the level has them: large ratios overflow int32 */
+  g_test_message ("direct add/sub: %u int64 rows, %u int32 tables", n_direct[0], n_direct[1]);
+  if (cfqp_int8_cpu_config ()->add_lut32)
+    g_assert_true (n_direct[0] > 0 && n_direct[1] > 0);
 
   /* a concat whose inputs were unified with it (the usual case after
    * cfqp_int8_resolve_qparams): a copy, on random and image data */
@@ -1088,8 +1221,9 @@ run_packed_kernels (CfqpModel *model, const CfqpQParams *qp, CfqpBackendKind bac
   CfqpRunnerOptions opts = CFQP_RUNNER_OPTIONS_INIT;
   g_autoptr (CfqpRunner) runner = NULL;
   g_autoptr (GError) error = NULL;
-  gsize dst_stride = (gsize) 3 * w * layout->pixel_stride;
-  guint8 *dst = g_malloc0 (dst_stride * 3 * h);
+  guint scale = cfqp_model_get_scale (model);
+  gsize dst_stride = (gsize) scale * w * layout->pixel_stride;
+  guint8 *dst = g_malloc0 (dst_stride * scale * h);
 
   opts.precision = CFQP_PRECISION_INT8;
   opts.backend = backend;
@@ -1111,9 +1245,11 @@ run_packed_kernels (CfqpModel *model, const CfqpQParams *qp, CfqpBackendKind bac
       g_assert_null (strstr (convs, "orc mac4"));
   }
   /* twice: the second frame reuses packed weights and scratch */
-  for (guint f = 0; f < 2; f++)
-    g_assert_true (cfqp_runner_run_packed (runner, layout, src, (gsize) w * layout->pixel_stride,
-        w, h, dst, dst_stride, &error));
+  for (guint f = 0; f < 2; f++) {
+    cfqp_runner_run_packed (runner, layout, src, (gsize) w * layout->pixel_stride, w, h, dst,
+        dst_stride, &error);
+    g_assert_no_error (error);
+  }
   return dst;
 }
 
@@ -1177,6 +1313,123 @@ test_network (void)
     }
 }
 
+/* The cap: level names round-trip, the level in use is at most the cap
+ * (meson runs this binary once per level), and an unknown value is warned
+ * about once, with the accepted list, and ignored (a child process: the
+ * config is built once per process). */
+static void
+test_isa_cap (void)
+{
+  const char *cap = g_getenv ("CFQP_MAX_CPU_ISA");
+  const CfqpInt8CpuConfig *cfg;
+  const char *const *names = cfqp_cpu_isa_names ();
+  CfqpCpuIsa isa;
+  guint n = 0;
+
+  if (g_test_subprocess ()) {
+    /* one warning with the list; a second would be fatal */
+    g_test_expect_message ("cfqp-engine", G_LOG_LEVEL_WARNING,
+        "CFQP_MAX_CPU_ISA=avx3 is not a level*(*generic): ignored");
+    cfg = cfqp_int8_cpu_config ();
+    cfqp_int8_cpu_config ();
+    g_test_assert_expected_messages ();
+    g_print ("isa %s cpu %s cap %s\n", cfg->isa_name, cfg->cpu_name, cfg->cap ? cfg->cap : "none");
+    return;
+  }
+  for (; names[n]; n++) {
+    g_assert_true (cfqp_cpu_isa_from_name (names[n], &isa));
+    g_assert_cmpstr (cfqp_cpu_isa_name (isa), ==, names[n]);
+  }
+  g_assert_cmpstr (names[n - 1], ==, "generic");
+  g_assert_false (cfqp_cpu_isa_from_name ("avx3", &isa));
+  cfg = cfqp_int8_cpu_config ();
+  g_assert_nonnull (cfg->gemm);
+  g_assert_nonnull (cfg->requant);
+  g_assert_true (cfg->conv_c4 == NULL || cfg->c4_pixels > 0);
+  if (cap) {
+    g_assert_true (cfqp_cpu_isa_from_name (cap, &isa));
+    g_assert_cmpint (cfg->isa, <=, isa);
+    g_assert_cmpstr (cfg->cap, ==, cap);
+  } else {
+    g_assert_cmpstr (cfg->isa_name, ==, cfg->cpu_name);
+  }
+  g_setenv ("CFQP_MAX_CPU_ISA", "avx3", TRUE);
+  g_test_trap_subprocess (NULL, 0, 0);
+  if (cap)
+    g_setenv ("CFQP_MAX_CPU_ISA", cap, TRUE);
+  else
+    g_unsetenv ("CFQP_MAX_CPU_ISA");
+  g_test_trap_assert_passed ();
+  {
+    /* ignored: the CPU's widest level */
+    g_autofree char *want = g_strdup_printf ("isa %s cpu %s cap none\n", cfg->cpu_name,
+        cfg->cpu_name);
+    g_test_trap_assert_stdout (want);
+  }
+}
+
+/* Every shipped model (each models/NAME.onnx with its .calib.json, clip-free as
+ * cfqpsr runs it) on a photo crop 84 pixels wide (a pixel-block tail in every
+ * row): the cpu set, auto and forced native kernels, 2 threads, byte for
+ * byte with ref, at whatever level CFQP_MAX_CPU_ISA leaves. */
+static void
+test_shipped_models (void)
+{
+  static const CfqpPackedLayout rgb = { 3, 0, 1, 2, -1 };
+  g_autoptr (GDir) dir = g_dir_open (CFQP_MODELS_DIR, 0, NULL);
+  const guint w = 84, h = 12;   /* multiples of 4 (space-to-depth nets), off the pixel blocks */
+  g_autofree guint8 *src = g_malloc ((gsize) w * h * 3);
+  const char *name;
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  for (guint y = 0; y < h; y++)
+    for (guint x = 0; x < w; x++)
+      for (guint c = 0; c < 3; c++)
+        src[((gsize) y * w + x) * 3 + c] = image_byte (c, y + 40, x + 20);
+  while ((name = g_dir_read_name (dir))) {
+    g_autofree char *path = NULL, *stem = NULL, *calib_path = NULL;
+    g_autoptr (GError) error = NULL;
+    g_autoptr (CfqpModel) model = NULL;
+    g_autoptr (CfqpCalibration) calib = NULL;
+    g_autofree CfqpQParams *qp = NULL;
+    g_autofree guint8 *ref = NULL, *autob = NULL, *native = NULL;
+    gsize n_dst;
+    guint scale;
+
+    if (!g_str_has_suffix (name, ".onnx") || g_str_has_prefix (name, "default-"))
+      continue;   /* default-xN are copies of shipped nets */
+    path = g_build_filename (CFQP_MODELS_DIR, name, NULL);
+    stem = g_strndup (name, strlen (name) - 5);
+    calib_path = g_strconcat (CFQP_MODELS_DIR, "/", stem, ".calib.json", NULL);
+    if (!g_file_test (calib_path, G_FILE_TEST_EXISTS))
+      continue;
+    model = cfqp_model_new_from_file (path, &error);
+    g_assert_no_error (error);
+    calib = cfqp_calibration_load (calib_path, NULL, &error);
+    g_assert_no_error (error);
+    if (cfqp_calibration_get_clip_free (calib)) {
+      CfqpModel *free_model = cfqp_model_new_clip_free (model, NULL, NULL);
+      g_clear_pointer (&model, cfqp_model_unref);
+      model = free_model;
+    }
+    g_assert_true (cfqp_calibration_check_model (calib, model, &error));
+    qp = cfqp_calibration_to_qparams (calib, model, &error);
+    g_assert_no_error (error);
+    scale = cfqp_model_get_scale (model);
+    n_dst = (gsize) w * h * 3 * scale * scale;
+    ref = run_packed (model, qp, CFQP_BACKEND_REF, 2, &rgb, src, w, h, "ref");
+    autob = run_packed (model, qp, CFQP_BACKEND_CPU, 2, &rgb, src, w, h, "cpu");
+    native = run_packed_kernels (model, qp, CFQP_BACKEND_CPU, CFQP_CPU_KERNELS_NATIVE, 2, &rgb,
+        src, w, h, "cpu");
+    if (memcmp (autob, ref, n_dst) || memcmp (native, ref, n_dst))
+      g_error ("%s (isa %s): cpu differs from ref", name, cfqp_int8_cpu_gemm_isa ());
+    n++;
+  }
+  g_test_message ("%u shipped models, isa %s", n, cfqp_int8_cpu_gemm_isa ());
+  g_assert_cmpuint (n, >=, 10);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1184,8 +1437,8 @@ main (int argc, char **argv)
 
   g_test_init (&argc, &argv, NULL);
   image_load ();
-  g_test_message ("image data: %s (%u×%u), gemm isa: %s", image.source, image.w, image.h,
-      cfqp_int8_cpu_gemm_isa ());
+  /* not the ISA level here: /int8-cpu/isa-cap's child must build the config itself */
+  g_test_message ("image data: %s (%u×%u)", image.source, image.w, image.h);
   build_cases ();
   for (guint i = 0; i < cases->len; i++) {
     const Case *c = g_ptr_array_index (cases, i);
@@ -1198,9 +1451,12 @@ main (int argc, char **argv)
   g_test_add_func ("/int8-cpu/conv-c4-kernel", test_conv_c4_kernel);
   g_test_add_func ("/int8-cpu/arm-isa", test_arm_isa);
   g_test_add_func ("/int8-cpu/overflow-guard", test_overflow_guard);
+  g_test_add_func ("/int8-cpu/c4-refused", test_c4_refused);
   g_test_add_func ("/int8-cpu/pixels", test_pixels);
   g_test_add_func ("/int8-cpu/elementwise-orc", test_elementwise_orc);
   g_test_add_func ("/int8-cpu/network-abpn28", test_network);
+  g_test_add_func ("/int8-cpu/shipped-models", test_shipped_models);
+  g_test_add_func ("/int8-cpu/isa-cap", test_isa_cap);
   status = g_test_run ();
   g_ptr_array_unref (cases);
   g_free (image.rgb);

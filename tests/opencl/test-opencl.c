@@ -1,7 +1,9 @@
 /* The OpenCL backend on whatever OpenCL device exists (PoCL in CI):
  * every op in FP32 against the CPU kernels (within FP32_TOL) and in INT8
- * against the ref kernels (bit-exact), at odd sizes; the ABPN-like net
- * through the runner; program swaps; device selection and its errors. */
+ * against the ref kernels (bit-exact), at odd sizes, INT8 convs on both
+ * kernel variants (CFQP_OPENCL_KERNELS=naive, tiled-32x8, tiled-64x8); the ABPN-like net
+ * through the runner (variants chosen by measurement); program swaps;
+ * device selection and its errors. */
 #include "config.h"
 
 #include "cfqp-f32-kernels.h"
@@ -147,6 +149,40 @@ conv_same_padvalue_clip (GRand *r, gboolean *int8)
   g_clear_pointer (&n->p.conv.bias, g_free);
   n->p.conv.pad_value = ref_random_floats (r, 3, -0.5, 0.5);
   set_act (n, CFQP_ACT_CLIP, r);
+  return g;
+}
+
+/* Tails for the tiled kernel: 27 input channels (the last quad has 3),
+ * 27 output channels (the last block of 8 has 3), negative-side
+ * multipliers (leaky). */
+static CfqpGraph *
+conv_3x3_tails_leaky (GRand *r, gboolean *int8)
+{
+  CfqpGraph *g = graph_with_input (3);
+  guint v = add_conv (g, CFQP_OP_CONV, 0, 3, 27, 1, 1, 1, r)->output;
+  CfqpNode *n = add_conv (g, CFQP_OP_CONV, v, 27, 27, 3, 3, 1, r);
+
+  n->p.conv.pad_t = n->p.conv.pad_l = n->p.conv.pad_b = n->p.conv.pad_r = 1;
+  set_act (n, CFQP_ACT_LEAKY_RELU, r);
+  return g;
+}
+
+/* 52 input channels: 13 quads, more than one pass of the tiled kernel's
+ * local patch; 5×5 dilated 2, stride 2, asymmetric pads, PReLU */
+static CfqpGraph *
+conv_5x5_many_channels (GRand *r, gboolean *int8)
+{
+  CfqpGraph *g = graph_with_input (3);
+  guint v = add_conv (g, CFQP_OP_CONV, 0, 3, 52, 1, 1, 1, r)->output;
+  CfqpNode *n = add_conv (g, CFQP_OP_CONV, v, 52, 9, 5, 5, 1, r);
+
+  n->p.conv.stride_h = n->p.conv.stride_w = 2;
+  n->p.conv.dilation_h = n->p.conv.dilation_w = 2;
+  n->p.conv.pad_t = 4;
+  n->p.conv.pad_l = 5;
+  n->p.conv.pad_b = 5;
+  n->p.conv.pad_r = 4;
+  set_act (n, CFQP_ACT_PRELU, r);
   return g;
 }
 
@@ -371,6 +407,8 @@ static const OpCase op_cases[] = {
   { "conv-grouped-strided-prelu", conv_grouped_strided_prelu, 1 },
   { "conv-same-padvalue-clip", conv_same_padvalue_clip, 1 },
   { "conv-1x1", conv_1x1, 1 },
+  { "conv-3x3-tails-leaky", conv_3x3_tails_leaky, 2 },   /* 74×46: 64×8 tiles too */
+  { "conv-5x5-many-channels", conv_5x5_many_channels, 1 },
   { "conv-transpose-s2-groups", conv_transpose_s2_groups, 1 },
   { "conv-transpose-k2x3-dilated", conv_transpose_k2_dilated, 1 },
   { "activations", activations, 1 },
@@ -388,7 +426,11 @@ static const OpCase op_cases[] = {
   { "tile-repeat", tile_repeat, 1 },
 };
 
+/* 37×23: more than one 32×8 tile each way, odd; 64×8 tiles cut at 37 */
 static const guint sizes[][2] = { { 1, 1 }, { 17, 13 }, { 37, 23 } };
+
+/* The INT8 conv variants the per-op tests force (CFQP_OPENCL_KERNELS). */
+static const char *const variants[] = { "naive", "tiled-32x8", "tiled-64x8" };
 
 /* --- host references -------------------------------------------------- */
 
@@ -460,11 +502,21 @@ random_table (const CfqpGraph *g, GRand *rand)
   return t;
 }
 
-static CfqpDeviceExec *
+static guint
+count_convs (const CfqpGraph *g)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < g->n_nodes; i++)
+    n += g->nodes[i].op == CFQP_OP_CONV;
+  return n;
+}
+
+static CfqpExecutor *
 device_exec (const CfqpGraph *g, CfqpPrecision precision)
 {
   g_autoptr (GError) error = NULL;
-  CfqpDeviceExec *exec = cfqp_opencl_exec_new (g, precision, 0, device_spec, &error);
+  CfqpExecutor *exec = cfqp_opencl_exec_new (g, precision, 0, device_spec, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (exec);
@@ -476,7 +528,7 @@ device_exec (const CfqpGraph *g, CfqpPrecision precision)
 static void
 check_f32 (const OpCase *oc, CfqpGraph *g, GRand *rand)
 {
-  CfqpDeviceExec *exec = device_exec (g, CFQP_PRECISION_FP32);
+  CfqpExecutor *exec = device_exec (g, CFQP_PRECISION_FP32);
   g_autoptr (GError) error = NULL;
 
   for (guint s = 0; s < G_N_ELEMENTS (sizes); s++) {
@@ -491,7 +543,7 @@ check_f32 (const OpCase *oc, CfqpGraph *g, GRand *rand)
     want = host_f32 (g, shapes, in);
     n_out = cfqp_shape_elements (&shapes[g->output]);
     got = g_new (float, n_out);
-    g_assert_true (exec->funcs->run (exec, in, w, h, got, &error));
+    g_assert_true (exec->klass->run (exec, in, w, h, got, &error));
     g_assert_no_error (error);
     for (gsize k = 0; k < n_out; k++) {
       double d = fabs (got[k] - want[k]) / (1 + fabs (want[k]));
@@ -502,26 +554,36 @@ check_f32 (const OpCase *oc, CfqpGraph *g, GRand *rand)
     }
     g_test_message ("%s FP32 %u×%u: worst relative error %.2g", oc->name, w, h, worst);
   }
-  exec->funcs->free (exec);
+  exec->klass->free (exec);
 }
 
-/* table: one CfqpQParams per tensor, NULL for random ones */
+/* table: one CfqpQParams per tensor, NULL for random ones; variant: the
+ * INT8 conv kernels forced (every plain conv of these graphs fits the tiled
+ * one) */
 static void
-check_int8 (const OpCase *oc, CfqpGraph *g, GRand *rand, const CfqpQParams *table)
+check_int8 (const OpCase *oc, CfqpGraph *g, GRand *rand, const CfqpQParams *table,
+    const char *variant)
 {
-  CfqpDeviceExec *exec = device_exec (g, CFQP_PRECISION_INT8);
+  CfqpExecutor *exec;
   g_autoptr (GError) error = NULL;
   g_autofree CfqpQParams *random = random_table (g, rand);
   CfqpInt8Program *prog = cfqp_int8_program_new (g, table ? table : random, &error);
+  g_autofree char *kernels = NULL;
 
+  g_setenv ("CFQP_OPENCL_KERNELS", variant, TRUE);
+  exec = device_exec (g, CFQP_PRECISION_INT8);
+  g_unsetenv ("CFQP_OPENCL_KERNELS");
+  g_assert_cmpuint (cfqp_opencl_exec_count_tiled (exec), ==,
+      g_str_equal (variant, "naive") ? 0 : count_convs (g));
   g_assert_no_error (error);
-  g_assert_true (exec->funcs->set_program (exec, prog, &error));
+  g_assert_true (exec->klass->set_program (exec, prog, &error));
   g_assert_no_error (error);
   for (guint s = 0; s < G_N_ELEMENTS (sizes); s++) {
     guint w = sizes[s][0] * oc->size_mul, h = sizes[s][1] * oc->size_mul;
     g_autofree CfqpShape *shapes = g_new (CfqpShape, g->n_values);
     g_autofree guint8 *in = NULL, *want = NULL, *got = NULL;
     gsize n_in, n_out;
+    guint64 uploaded, up, down;
 
     g_assert_true (cfqp_graph_infer_shapes (g, w, h, shapes, &error));
     n_in = cfqp_shape_elements (&shapes[0]);
@@ -531,15 +593,23 @@ check_int8 (const OpCase *oc, CfqpGraph *g, GRand *rand, const CfqpQParams *tabl
     want = host_int8 (g, shapes, prog, in);
     n_out = cfqp_shape_elements (&shapes[g->output]);
     got = g_malloc (n_out);
-    g_assert_true (exec->funcs->run (exec, in, w, h, got, &error));
+    uploaded = cfqp_opencl_exec_get_uploaded_bytes (exec);
+    g_assert_true (exec->klass->run (exec, in, w, h, got, &error));
     g_assert_no_error (error);
+    /* a frame is one upload and one download; no parameter moves */
+    g_assert_cmpuint (cfqp_opencl_exec_get_frame_transfers (exec, &up, &down), ==, 2);
+    g_assert_cmpuint (up, ==, n_in);
+    g_assert_cmpuint (down, ==, n_out);
+    g_assert_cmpuint (cfqp_opencl_exec_get_uploaded_bytes (exec), ==, uploaded);
     for (gsize k = 0; k < n_out; k++)
       if (got[k] != want[k])
-        g_error ("%s INT8 %u×%u: byte %" G_GSIZE_FORMAT " is %u, ref says %u", oc->name, w, h,
-            k, got[k], want[k]);
+        g_error ("%s INT8 (%s) %u×%u: byte %" G_GSIZE_FORMAT " is %u, ref says %u", oc->name,
+            variant, w, h, k, got[k], want[k]);
   }
+  kernels = cfqp_opencl_exec_describe_kernels (exec);
+  g_test_message ("%s INT8: %s", oc->name, kernels);
   cfqp_int8_program_free (prog);
-  exec->funcs->free (exec);
+  exec->klass->free (exec);
 }
 
 static void
@@ -554,8 +624,8 @@ test_op (gconstpointer data)
     return;
   g = oc->build (rand, &int8);
   check_f32 (oc, g, rand);
-  if (int8)
-    check_int8 (oc, g, rand, NULL);
+  for (guint v = 0; int8 && v < G_N_ELEMENTS (variants); v++)
+    check_int8 (oc, g, rand, NULL, variants[v]);
   cfqp_graph_free (g);
 }
 
@@ -591,7 +661,8 @@ test_int8_ties (void)
    * that v3 keeps its parameters */
   add_conv (g, CFQP_OP_CONV, v3, 3, 3, 1, 1, 1, rand);
   g_assert_cmpuint (g->n_values, ==, G_N_ELEMENTS (table));
-  check_int8 (&oc, g, rand, table);
+  for (guint v = 0; v < G_N_ELEMENTS (variants); v++)
+    check_int8 (&oc, g, rand, table, variants[v]);
   cfqp_graph_free (g);
 }
 
@@ -708,8 +779,9 @@ calibrate (CfqpModel *model, float widen)
   return qp;
 }
 
+/* data: the CFQP_OPENCL_KERNELS value, "auto" (measured) included */
 static void
-test_abpn_int8 (void)
+test_abpn_int8 (gconstpointer data)
 {
   g_autoptr (CfqpModel) model = NULL;
   g_autoptr (CfqpRunner) cl = NULL, ref = NULL;
@@ -720,7 +792,9 @@ test_abpn_int8 (void)
     return;
   model = abpn_model ();
   qp = calibrate (model, 1.0f);
+  g_setenv ("CFQP_OPENCL_KERNELS", data, TRUE);
   cl = runner (model, CFQP_PRECISION_INT8, CFQP_BACKEND_OPENCL, qp);
+  g_unsetenv ("CFQP_OPENCL_KERNELS");
   ref = runner (model, CFQP_PRECISION_INT8, CFQP_BACKEND_REF, qp);
   g_assert_true (g_str_has_prefix (cfqp_runner_get_active_backend (cl), "opencl:"));
   run_both_packed (cl, ref, 0);
@@ -739,6 +813,27 @@ test_abpn_int8 (void)
   run_both_packed (cl, ref, 0);
 }
 
+/* A CFQP_OPENCL_KERNELS the backend does not know is an error, not a
+ * silent default. */
+static void
+test_kernels_env (void)
+{
+  g_autoptr (CfqpModel) model = NULL;
+  g_autoptr (GError) error = NULL;
+  CfqpExecutor *exec;
+
+  if (!need_device ())
+    return;
+  model = abpn_model ();
+  g_setenv ("CFQP_OPENCL_KERNELS", "fastest", TRUE);
+  exec = cfqp_opencl_exec_new (cfqp_model_get_graph (model), CFQP_PRECISION_INT8, 0,
+      device_spec, &error);
+  g_unsetenv ("CFQP_OPENCL_KERNELS");
+  g_assert_null (exec);
+  g_assert_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "'fastest'"));
+}
+
 /* A swap uploads only what changed: int8 weights do not depend on the
  * activation scales, so they stay on the device. */
 static void
@@ -749,7 +844,7 @@ test_program_swap_uploads (void)
   g_autofree CfqpQParams *qp = NULL, *qp2 = NULL;
   CfqpInt8Program *p1, *p2;
   const CfqpGraph *g;
-  CfqpDeviceExec *exec;
+  CfqpExecutor *exec;
   guint64 first, again, swap, weight_bytes = 0;
 
   if (!need_device ())
@@ -767,20 +862,20 @@ test_program_swap_uploads (void)
           g->nodes[i].p.conv.kernel_h * g->nodes[i].p.conv.kernel_w / g->nodes[i].p.conv.groups;
 
   exec = device_exec (g, CFQP_PRECISION_INT8);
-  g_assert_true (exec->funcs->set_program (exec, p1, &error));
+  g_assert_true (exec->klass->set_program (exec, p1, &error));
   first = cfqp_opencl_exec_get_uploaded_bytes (exec);
   g_assert_cmpuint (first, >, weight_bytes);
-  g_assert_true (exec->funcs->set_program (exec, p1, &error));
+  g_assert_true (exec->klass->set_program (exec, p1, &error));
   again = cfqp_opencl_exec_get_uploaded_bytes (exec) - first;
   g_assert_cmpuint (again, ==, 0);
-  g_assert_true (exec->funcs->set_program (exec, p2, &error));
+  g_assert_true (exec->klass->set_program (exec, p2, &error));
   g_assert_no_error (error);
   swap = cfqp_opencl_exec_get_uploaded_bytes (exec) - first;
   g_test_message ("program upload %" G_GUINT64_FORMAT " bytes, swap %" G_GUINT64_FORMAT
       " (int8 weights %" G_GUINT64_FORMAT ")", first, swap, weight_bytes);
   g_assert_cmpuint (swap, >, 0);
   g_assert_cmpuint (swap, <=, first - weight_bytes);
-  exec->funcs->free (exec);
+  exec->klass->free (exec);
   cfqp_int8_program_free (p1);
   cfqp_int8_program_free (p2);
 }
@@ -906,7 +1001,11 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/opencl/op/int8-ties", test_int8_ties);
   g_test_add_func ("/opencl/abpn/fp32", test_abpn_fp32);
-  g_test_add_func ("/opencl/abpn/int8", test_abpn_int8);
+  g_test_add_data_func ("/opencl/abpn/int8-auto", "auto", test_abpn_int8);
+  g_test_add_data_func ("/opencl/abpn/int8-naive", "naive", test_abpn_int8);
+  g_test_add_data_func ("/opencl/abpn/int8-tiled-32x8", "tiled-32x8", test_abpn_int8);
+  g_test_add_data_func ("/opencl/abpn/int8-tiled-64x8", "tiled-64x8", test_abpn_int8);
+  g_test_add_func ("/opencl/kernels-env", test_kernels_env);
   g_test_add_func ("/opencl/program-swap-uploads", test_program_swap_uploads);
   g_test_add_func ("/opencl/devices/list", test_list_devices);
   g_test_add_func ("/opencl/devices/missing", test_missing_device);
