@@ -8,6 +8,19 @@
 #include "cfqp-int8-cpu.h"
 
 #include <string.h>
+#if CFQP_GEMM_ARM64
+#include <sys/auxv.h>
+
+#ifndef HWCAP_ASIMD
+#define HWCAP_ASIMD (1 << 1)
+#endif
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
+#ifndef HWCAP2_I8MM
+#define HWCAP2_I8MM (1 << 13)
+#endif
+#endif
 
 typedef struct {
   const char *name;
@@ -84,6 +97,20 @@ cpu_has (CfqpCpuIsa isa)
     default:
       break;
   }
+#elif CFQP_GEMM_ARM64
+  {
+    unsigned long hw = getauxval (AT_HWCAP), hw2 = getauxval (AT_HWCAP2);
+    switch (isa) {
+      case CFQP_CPU_ISA_I8MM:
+        return (hw & HWCAP_ASIMD) && (hw2 & HWCAP2_I8MM);
+      case CFQP_CPU_ISA_DOTPROD:
+        return (hw & HWCAP_ASIMD) && (hw & HWCAP_ASIMDDP);
+      case CFQP_CPU_ISA_NEON:
+        return (hw & HWCAP_ASIMD) != 0;
+      default:
+        break;
+    }
+  }
 #endif
   return isa == CFQP_CPU_ISA_GENERIC;
 }
@@ -153,6 +180,30 @@ config_init (CfqpInt8CpuConfig *c, CfqpCpuIsa isa)
       c->c4_weights = CFQP_INT8_C4_WEIGHTS_S16_PAIRS;
       c->requant = cfqp_int8_requant_row_u8__sse41;
       c->requant_name = "cfqp_int8_requant_row_u8__sse41";
+      break;
+#elif CFQP_GEMM_ARM64
+    /* the c4 conv only: dot, requant and add/sub stay the generic C (which
+     * the compiler vectorises for NEON, the aarch64 baseline) */
+    case CFQP_CPU_ISA_I8MM:
+      c->conv_c4 = cfqp_int8_conv_u8s8_16x4c4__neoni8mm;
+      c->conv_c4_name = "cfqp_int8_conv_u8s8_16x4c4__neoni8mm";
+      c->c4_pixels = 16;
+      c->c4_weights = CFQP_INT8_C4_WEIGHTS_S8;
+      c->c4_pack = cfqp_int8_c4_pack__neoni8mm;
+      break;
+    case CFQP_CPU_ISA_DOTPROD:
+      c->conv_c4 = cfqp_int8_conv_u8s8_16x4c4__neondot;
+      c->conv_c4_name = "cfqp_int8_conv_u8s8_16x4c4__neondot";
+      c->c4_pixels = 16;
+      c->c4_weights = CFQP_INT8_C4_WEIGHTS_S8;
+      c->c4_pack = cfqp_int8_c4_pack__neondot;
+      break;
+    case CFQP_CPU_ISA_NEON:
+      c->conv_c4 = cfqp_int8_conv_u8s8_8x4c4__neon;
+      c->conv_c4_name = "cfqp_int8_conv_u8s8_8x4c4__neon";
+      c->c4_pixels = 8;
+      c->c4_weights = CFQP_INT8_C4_WEIGHTS_S8;
+      c->c4_pack = cfqp_int8_c4_pack__neon;
       break;
 #endif
     default:

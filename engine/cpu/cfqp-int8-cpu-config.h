@@ -23,10 +23,10 @@ typedef enum {
   CFQP_CPU_ISA_AVX2,         /* AVX2 + FMA */
   CFQP_CPU_ISA_AVXVNNI,      /* AVX2 + AVX-VNNI (256-bit vpdpbusd, VEX) */
   CFQP_CPU_ISA_AVX512VNNI,   /* AVX-512 F, BW, VL, DQ and VNNI */
-  /* aarch64 (kernels: the arm64 branch) */
-  CFQP_CPU_ISA_NEON,
-  CFQP_CPU_ISA_DOTPROD,
-  CFQP_CPU_ISA_I8MM,
+  /* aarch64 (getauxval: HWCAP_ASIMD, HWCAP_ASIMDDP, HWCAP2_I8MM) */
+  CFQP_CPU_ISA_NEON,         /* Advanced SIMD, no dot product (Cortex-A53/A72) */
+  CFQP_CPU_ISA_DOTPROD,      /* + sdot/udot (Armv8.2 dotprod) */
+  CFQP_CPU_ISA_I8MM,         /* + usdot (Armv8.6 i8mm) */
 } CfqpCpuIsa;
 
 /* Residual add/sub of two rows (b NULL: one input), ref's arithmetic: see
@@ -55,6 +55,10 @@ typedef struct {
   const char            *conv_c4_name;
   guint                  c4_pixels;    /* n_px is rounded up to a multiple of this */
   CfqpInt8C4Weights      c4_weights;   /* how its weights are packed */
+  /* then the kernel's own step on those weights and a copy of the bias
+   * (ARM: [oc/4][k/4][4][4] order, 128·Σw folded in); NULL: none (x86).
+   * FALSE for one conv's weights: that conv takes the dot path */
+  CfqpInt8C4PackFunc     c4_pack;
   /* conv output stage of the dot and orc paths: always set */
   CfqpInt8RequantFunc    requant;
   const char            *requant_name;

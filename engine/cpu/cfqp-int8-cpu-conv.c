@@ -31,8 +31,11 @@ typedef struct {
   gint8  *weight;      /* [ocp][kp], k = (ky·kw + kx)·ic + c; zeros past k and oc */
   gint8  *weight_c4;   /* C4 (where the config has a c4 kernel): [ocp][taps·icg·4],
                         * k = ((ky·kw + kx)·icg + c/4)·4 + c%4; zeros past ic and oc;
-                        * then in the kernel's CfqpInt8C4Weights form */
+                        * then in the kernel's CfqpInt8C4Weights form, then as the
+                        * config's c4_pack leaves it */
   gint32 *bias;        /* [ocp] b − z_in·Σw */
+  gint32 *bias_c4;     /* C4: the bias as c4_pack leaves it (NULL: no c4_pack, bias) */
+  gboolean c4_refused; /* c4_pack refused these weights: no C4 path for this conv */
 } CpuConv;
 
 /* A grouped conv (groups > 1): each group packed as its own 1-group conv
@@ -85,6 +88,7 @@ cpu_conv_free (gpointer data)
   g_free (pc->weight);
   g_free (pc->weight_c4);
   g_free (pc->bias);
+  g_free (pc->bias_c4);
   g_free (pc->head.kernel);
   g_free (pc->head.choice);
   g_free (pc);
@@ -117,10 +121,12 @@ dot_path (const CfqpConvParams *cp)
   return cp->dilation_w == 1 ? CFQP_INT8_CPU_CONV_ROWS : CFQP_INT8_CPU_CONV_TAPS;
 }
 
+/* The config has a c4 kernel and, where it has a pack step, that took
+ * this conv's weights. */
 static gboolean
-have_c4 (const CfqpInt8CpuConfig *cfg)
+have_c4 (const CpuConv *pc)
 {
-  return cfg->conv_c4 != NULL;
+  return pc->cfg->conv_c4 != NULL && !pc->c4_refused;
 }
 
 gboolean
@@ -135,10 +141,10 @@ cfqp_int8_cpu_have_orc (void)
 
 /* Candidates in a fixed order (ties go to the first). */
 static guint
-candidates (const CfqpConvParams *cp, const CfqpInt8CpuConfig *cfg, CfqpInt8CpuConvPath *out)
+candidates (const CfqpConvParams *cp, const CpuConv *pc, CfqpInt8CpuConvPath *out)
 {
   guint n = 0;
-  if (have_c4 (cfg))
+  if (have_c4 (pc))
     out[n++] = CFQP_INT8_CPU_CONV_C4;
   out[n++] = dot_path (cp);
   if (cfqp_int8_cpu_have_orc ())
@@ -147,11 +153,11 @@ candidates (const CfqpConvParams *cp, const CfqpInt8CpuConfig *cfg, CfqpInt8CpuC
 }
 
 static CfqpInt8CpuConvPath
-forced_path (const CfqpConvParams *cp, const CfqpInt8CpuConfig *cfg, CfqpInt8CpuGemmKind kind)
+forced_path (const CfqpConvParams *cp, const CpuConv *pc, CfqpInt8CpuGemmKind kind)
 {
   if (kind == CFQP_INT8_CPU_GEMM_ORC && cfqp_int8_cpu_have_orc ())
     return CFQP_INT8_CPU_CONV_ORC;
-  if (kind == CFQP_INT8_CPU_GEMM_DOT || !have_c4 (cfg))
+  if (kind == CFQP_INT8_CPU_GEMM_DOT || !have_c4 (pc))
     return dot_path (cp);
   return CFQP_INT8_CPU_CONV_C4;
 }
@@ -195,9 +201,13 @@ cfqp_int8_cpu_conv_plan_n_measured (void)
 }
 
 static char *
-plan_key (const CfqpConvParams *cp, const char *isa)
+plan_key (const CfqpConvParams *cp, const char *isa, gboolean c4_refused)
 {
-  return g_strdup_printf ("%s %ux%u s%ux%u d%ux%u p%u,%u,%u,%u a%d %u->%u", isa,
+  /* a conv whose weights the c4 pack refused has other candidates than
+   * one of the same shape whose it took: its own entry, so a cached C4
+   * choice never reaches it */
+  return g_strdup_printf ("%s%s %ux%u s%ux%u d%ux%u p%u,%u,%u,%u a%d %u->%u", isa,
+      c4_refused ? "/no-c4" : "",
       cp->kernel_h, cp->kernel_w, cp->stride_h, cp->stride_w, cp->dilation_h, cp->dilation_w,
       cp->pad_t, cp->pad_l, cp->pad_b, cp->pad_r, cp->auto_pad, cp->in_channels,
       cp->out_channels);
@@ -278,13 +288,15 @@ static CfqpInt8CpuConvPath
 planned_path (CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q, PlanEntry *how,
     gboolean *cached)
 {
-  g_autofree char *key = plan_key (&node->p.conv, pc->cfg->isa_name);
+  g_autofree char *key = plan_key (&node->p.conv, pc->cfg->isa_name, pc->c4_refused);
   PlanEntry *e;
 
   g_mutex_lock (&plan_lock);
   if (!plan)
     plan = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   e = g_hash_table_lookup (plan, key);
+  if (e && e->path == CFQP_INT8_CPU_CONV_C4 && !have_c4 (pc))
+    e = NULL;   /* cannot happen (the key), but never a path this conv lacks */
   if (e)
     *how = *e;
   g_mutex_unlock (&plan_lock);
@@ -293,7 +305,7 @@ planned_path (CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q, PlanEntr
     return how->path;
 
   memset (how, 0, sizeof *how);
-  how->n = candidates (&node->p.conv, pc->cfg, how->paths);
+  how->n = candidates (&node->p.conv, pc, how->paths);
   if (how->n == 1)
     how->path = how->paths[0];
   else
@@ -419,7 +431,7 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
     pc->ocp = (cp->out_channels + OC_BLOCK - 1) / OC_BLOCK * OC_BLOCK;
     pc->icg = (pc->ic + 3) / 4;
     pc->weight = g_new0 (gint8, pc->ocp * pc->kp);
-    if (have_c4 (cfg))
+    if (have_c4 (pc))
       pc->weight_c4 = g_new0 (gint8, (gsize) pc->ocp * taps * pc->icg * 4);
     pc->bias = g_new0 (gint32, pc->ocp);
     for (guint oc = 0; oc < cp->out_channels; oc++) {
@@ -445,6 +457,16 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
   if (pc->path != CFQP_INT8_CPU_CONV_REF && pc->weight_c4 &&
       cfg->c4_weights == CFQP_INT8_C4_WEIGHTS_S16_PAIRS)
     pc->weight_c4 = c4_weights_s16_pairs (pc->weight_c4, (gsize) pc->ocp * taps * pc->icg);
+  if (pc->path != CFQP_INT8_CPU_CONV_REF && pc->weight_c4 && cfg->c4_pack) {
+    /* the kernel's own order and bias (ARM: 128·Σw folded in); refused
+     * (8x4c4__neon: a −128 weight): this conv runs without C4 */
+    pc->bias_c4 = g_memdup2 (pc->bias, pc->ocp * sizeof (gint32));
+    if (!cfg->c4_pack (pc->weight_c4, pc->ocp, (gsize) taps * pc->icg, pc->bias_c4)) {
+      g_clear_pointer (&pc->weight_c4, g_free);
+      g_clear_pointer (&pc->bias_c4, g_free);
+      pc->c4_refused = TRUE;
+    }
+  }
   if (pc->path != CFQP_INT8_CPU_CONV_REF) {
     if (kind == CFQP_INT8_CPU_GEMM_AUTO) {
       PlanEntry e;
@@ -458,12 +480,14 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
           g_strdup ("only kernel");
       g_string_free (ms, TRUE);
     } else {
-      pc->path = forced_path (cp, cfg, kind);
+      pc->path = forced_path (cp, pc, kind);
       how = g_strdup ("forced");
     }
   }
-  if (pc->path != CFQP_INT8_CPU_CONV_C4)
+  if (pc->path != CFQP_INT8_CPU_CONV_C4) {
     g_clear_pointer (&pc->weight_c4, g_free);
+    g_clear_pointer (&pc->bias_c4, g_free);
+  }
   if (pc->path == CFQP_INT8_CPU_CONV_REF) {
     g_clear_pointer (&pc->weight, g_free);
     g_clear_pointer (&pc->weight_c4, g_free);
@@ -479,11 +503,12 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
     const char *short_name = g_str_has_prefix (gemm_name, "cfqp_orc_") ? gemm_name + 9 :
         strstr (gemm_name, "u8s8_") ? strstr (gemm_name, "u8s8_") + 5 : gemm_name;
     pc->head.kernel = g_strdup_printf ("conv %ux%u s%u d%u: %s gather + "
-        "%s (k %" G_GSIZE_FORMAT "->%" G_GSIZE_FORMAT ", oc %u->%u) [%s, isa %s]",
+        "%s (k %" G_GSIZE_FORMAT "->%" G_GSIZE_FORMAT ", oc %u->%u) [%s, isa %s%s]",
         cp->kernel_h, cp->kernel_w, cp->stride_w, cp->dilation_w,
         cfqp_int8_cpu_conv_path_name (pc->path), gemm_name, pc->k,
         pc->path == CFQP_INT8_CPU_CONV_C4 ? (gsize) taps * pc->icg * 4 : pc->kp,
-        cp->out_channels, pc->ocp, how, isa);
+        cp->out_channels, pc->ocp, how, isa,
+        pc->c4_refused ? ", c4 pack refused the weights" : "");
     pc->head.choice = g_strdup_printf ("%s %s (%s)", family_name (pc->path), short_name, how);
   }
   g_debug ("node '%s': %s", node->name, pc->head.kernel);
@@ -648,8 +673,9 @@ conv_c4 (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
           a[k4] = (const guint8 *) d;
         }
       }
-    pc->cfg->conv_c4 (a, k4n, ow, pc->weight_c4, output->c, pc->bias, &o,
-        cfqp_u8_row (output, 0, oy), output->plane_stride);
+    pc->cfg->conv_c4 (a, k4n, ow, pc->weight_c4, output->c,
+        pc->bias_c4 ? pc->bias_c4 : pc->bias, &o, cfqp_u8_row (output, 0, oy),
+        output->plane_stride);
   }
 }
 

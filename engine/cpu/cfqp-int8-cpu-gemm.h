@@ -10,6 +10,12 @@ G_BEGIN_DECLS
 #else
 #define CFQP_GEMM_X86 0
 #endif
+/* 64-bit ARM: the NEON c4 conv kernels (cfqp-int8-cpu-gemm-c4-neon.c) */
+#if defined(__aarch64__) && defined(__GNUC__) && !defined(__clang__)
+#define CFQP_GEMM_ARM64 1
+#else
+#define CFQP_GEMM_ARM64 0
+#endif
 
 /* For px < n_px and oc < n_oc (a multiple of 4):
  *   acc[oc·acc_stride + px] = bias[oc] + Σ_{k<kp} col[px·kp + k] · w[oc·kp + k]
@@ -67,6 +73,35 @@ typedef enum {
 typedef void (*CfqpInt8ConvC4Func) (const guint8 *const *a, gsize k4n, guint n_px,
                                     const gint8 *w, guint n_oc, const gint32 *bias,
                                     const CfqpInt8ConvOut *o, guint8 *out, gsize out_stride);
+
+/* A c4 kernel's own pack step (the config's c4_pack; NULL: none): turns
+ * the [ocp][k4n·4] int8 weights and a copy of the biases into the
+ * kernel's form in place.  FALSE: the kernel cannot take these weights,
+ * and that conv runs another path. */
+typedef gboolean (*CfqpInt8C4PackFunc) (gint8 *w, guint ocp, gsize k4n, gint32 *bias);
+
+#if CFQP_GEMM_ARM64
+/* --- 64-bit ARM (cfqp-int8-cpu-gemm-c4-neon.c); w and bias as the
+ * kernel's pack leaves them --- */
+/* 16 pixels × 4 channels, usdot (u8 × s8) by lane */
+void cfqp_int8_conv_u8s8_16x4c4__neoni8mm (const guint8 *const *a, gsize k4n, guint n_px,
+                                           const gint8 *w, guint n_oc, const gint32 *bias,
+                                           const CfqpInt8ConvOut *o, guint8 *out,
+                                           gsize out_stride);
+/* 16 pixels × 4 channels, sdot on inputs shifted to s8 (128·Σw in the bias) */
+void cfqp_int8_conv_u8s8_16x4c4__neondot  (const guint8 *const *a, gsize k4n, guint n_px,
+                                           const gint8 *w, guint n_oc, const gint32 *bias,
+                                           const CfqpInt8ConvOut *o, guint8 *out,
+                                           gsize out_stride);
+/* 8 pixels × 4 channels, smull/smlal/sadalp; refuses −128 weights */
+void cfqp_int8_conv_u8s8_8x4c4__neon      (const guint8 *const *a, gsize k4n, guint n_px,
+                                           const gint8 *w, guint n_oc, const gint32 *bias,
+                                           const CfqpInt8ConvOut *o, guint8 *out,
+                                           gsize out_stride);
+gboolean cfqp_int8_c4_pack__neoni8mm (gint8 *w, guint ocp, gsize k4n, gint32 *bias);
+gboolean cfqp_int8_c4_pack__neondot  (gint8 *w, guint ocp, gsize k4n, gint32 *bias);
+gboolean cfqp_int8_c4_pack__neon     (gint8 *w, guint ocp, gsize k4n, gint32 *bias);
+#endif
 
 #if CFQP_GEMM_X86
 /* 64 pixels (4 zmm) × 4 channels, vpdpbusd zmm */

@@ -475,10 +475,13 @@ test_paths (void)
     prog->nodes[i].packed = cfqp_int8_cpu_native_backend.pack (&g->nodes[i], &prog->nodes[i]);
   text = cfqp_int8_cpu_describe (g, prog);
   g_test_message ("%s", text);
-  if (cfqp_int8_cpu_config ()->conv_c4)
+  /* native: the c4 kernel where the config has one, else the dot-product GEMM */
+  if (cfqp_int8_cpu_config ()->conv_c4) {
     g_assert_nonnull (strstr (text, "c4 (rows in channel groups of 4) gather"));
-  else
+    g_assert_nonnull (strstr (text, cfqp_int8_cpu_config ()->conv_c4_name));
+  } else {
     g_assert_nonnull (strstr (text, "rows gather"));
+  }
   g_assert_nonnull (strstr (text, cfqp_int8_cpu_gemm_isa ()));
   for (guint i = 0; i < g->n_nodes; i++)
     if (g->nodes[i].op == CFQP_OP_CONV)
@@ -591,6 +594,89 @@ test_overflow_guard (void)
   cfqp_graph_free (g);
 }
 
+/* A conv whose weights the level's c4_pack refuses (8x4c4__neon: a −128
+ * weight) runs without c4, forced or auto, with ref's bytes; its plan
+ * entry is its own, so a same-shape conv whose weights the pack took (and
+ * whose measured choice may be c4) never hands it a c4 choice.  Only where
+ * the level's pack refuses (ARM64 at the neon level). */
+static void
+test_c4_refused (void)
+{
+  Case tc = { "/int8-cpu/c4-refused", CFQP_OP_CONV, 16, 8, 1, 40, 6, 3, 1, 1, 1,
+              CFQP_ACT_NONE, 0 };
+  const CfqpInt8CpuConfig *cfg = cfqp_int8_cpu_config ();
+  g_autoptr (GRand) rand = g_rand_new_with_seed (5);
+  CfqpGraph *g;
+  CfqpNode *node;
+  g_autofree CfqpQParams *table = NULL;
+  g_autoptr (GError) error = NULL;
+  CfqpInt8Program *prog;
+  CfqpU8View in, want, got;
+  gsize n_w = (gsize) 8 * 16 * 9;
+  static const CfqpInt8CpuGemmKind kinds[] = { CFQP_INT8_CPU_GEMM_AUTO, CFQP_INT8_CPU_GEMM_AUTO,
+                                               CFQP_INT8_CPU_GEMM_NATIVE };
+  gint8 probe_w[16] = { G_MININT8 };
+  gint32 probe_b[4] = { 0 };
+
+  /* does this level's pack refuse a −128 weight at all? */
+  if (!cfg->c4_pack || cfg->c4_pack (probe_w, 4, 1, probe_b)) {
+    g_test_skip ("no c4 pack step that refuses weights at this level");
+    return;
+  }
+  g = cfqp_graph_new ();
+  cfqp_graph_add_value (g, "input", tc.in_c, -1);
+  node = cfqp_graph_add_node (g, CFQP_OP_CONV, "conv");
+  node->n_inputs = 1;
+  node->inputs = g_new0 (guint, 1);
+  node->out_channels = tc.out_c;
+  node->output = cfqp_graph_add_value (g, "out", tc.out_c, 0);
+  setup_node (node, &tc, rand);
+  g->output = 0;
+  table = g_new (CfqpQParams, 2);
+  table[0] = (CfqpQParams) { 0.02f, 128 };
+  table[1] = (CfqpQParams) { 0.05f, 120 };
+  prog = cfqp_int8_program_new (g, table, &error);
+  g_assert_no_error (error);
+  in = padded_view (16, 6, 40);
+  for (guint c = 0; c < 16; c++)
+    for (guint y = 0; y < 6; y++)
+      for (guint x = 0; x < 40; x++)
+        *view_at (&in, c, y, x) = (guint8) g_rand_int_range (rand, 0, 256);
+  want = padded_view (8, 6, 40);
+  got = padded_view (8, 6, 40);
+  cfqp_int8_cpu_conv_plan_clear ();
+  for (guint r = 0; r < G_N_ELEMENTS (kinds); r++) {
+    const CfqpInt8CpuPacked *pk;
+    guint measured = cfqp_int8_cpu_conv_plan_n_measured ();
+    gboolean refuse = r > 0;
+    /* r 0: weights the pack takes (|w| <= 127); then one at −128 */
+    for (gsize e = 0; e < n_w; e++)
+      prog->nodes[0].weight[e] = MAX (prog->nodes[0].weight[e], -127);
+    if (refuse)
+      prog->nodes[0].weight[n_w / 2] = G_MININT8;
+    prog->nodes[0].packed = cfqp_int8_cpu_conv_pack_kind (node, &prog->nodes[0], kinds[r]);
+    pk = prog->nodes[0].packed;
+    g_test_message ("%s: %s (%s)", refuse ? "refused" : "taken", pk->kernel, pk->choice);
+    g_assert_true (!refuse == !strstr (pk->kernel, "c4 pack refused"));
+    if (refuse)
+      g_assert_false (g_str_has_prefix (pk->choice, "c4"));
+    /* the refused conv is measured for itself, not served the cached entry */
+    if (kinds[r] == CFQP_INT8_CPU_GEMM_AUTO && refuse)
+      g_assert_cmpuint (cfqp_int8_cpu_conv_plan_n_measured (), ==, measured + 1);
+    cfqp_int8_ref_backend.ops[CFQP_OP_CONV] (node, &prog->nodes[0], &in, &want, 0, 6);
+    cfqp_int8_cpu_backend.ops[CFQP_OP_CONV] (node, &prog->nodes[0], &in, &got, 0, 6);
+    for (guint c = 0; c < 8; c++)
+      for (guint y = 0; y < 6; y++)
+        g_assert_cmpmem (view_at (&got, c, y, 0), 40, view_at (&want, c, y, 0), 40);
+    cfqp_int8_cpu_backend.free_packed (g_steal_pointer (&prog->nodes[0].packed));
+  }
+  g_free (in.data);
+  g_free (want.data);
+  g_free (got.data);
+  cfqp_int8_program_free (prog);
+  cfqp_graph_free (g);
+}
+
 /* --- micro-kernels: every ISA variant the CPU runs ----------------------------- */
 
 typedef struct {
@@ -695,7 +781,9 @@ weights_s16_pairs (const gint8 *w, gsize n_groups)
  * bytes past the row and channels past n_oc stay untouched.  Every fourth
  * trial has power-of-two multipliers (m = ±2^30) and small weights and
  * biases, so acc·m / 2^shift lands on exact halves of both signs inside
- * the clamp: ties are counted and must be there. */
+ * the clamp: ties are counted and must be there.  The config's c4_pack
+ * (ARM: weight order, the 128·Σw bias of the shifted-input kernels) is
+ * applied to copies first, as the conv does. */
 static void
 check_conv_c4_kernel (const CfqpInt8CpuConfig *cfg)
 {
@@ -703,7 +791,7 @@ check_conv_c4_kernel (const CfqpInt8CpuConfig *cfg)
   static const guint pxs[] = { 1, 17, 64, 65, 130 };
   static const guint ocs[] = { 1, 3, 4, 7, 28 };
   g_autoptr (GRand) rand = g_rand_new_with_seed (12);
-  guint blk = cfg->c4_pixels, ties_pos = 0, ties_neg = 0;
+  guint blk = cfg->c4_pixels, ties_pos = 0, ties_neg = 0, refused = 0;
 
   for (guint trial = 0; trial < 160; trial++) {
     guint k4n = k4ns[trial % 4], n_px = pxs[trial / 4 % 5], n_oc = ocs[trial / 20 % 5];
@@ -713,7 +801,7 @@ check_conv_c4_kernel (const CfqpInt8CpuConfig *cfg)
     g_autofree guint8 *blkb = g_malloc ((gsize) k4n * (npx + 64) * 4);
     g_autofree guint8 *out = g_malloc (stride * (ocp + 1));
     g_autofree gint8 *w = g_malloc ((gsize) ocp * k4n * 4), *wk = NULL;
-    g_autofree gint32 *bias = g_new (gint32, ocp);
+    g_autofree gint32 *bias = g_new (gint32, ocp), *bk = NULL;
     g_autofree CfqpRequant *pos = g_new (CfqpRequant, ocp), *neg = g_new (CfqpRequant, ocp);
     g_autofree const guint8 **a = g_new (const guint8 *, k4n);
     gint32 z = trial % 3 == 0 ? 0 : trial % 3 == 1 ? 255 : g_rand_int_range (rand, 0, 256);
@@ -754,8 +842,25 @@ check_conv_c4_kernel (const CfqpInt8CpuConfig *cfg)
     }
     wk = cfg->c4_weights == CFQP_INT8_C4_WEIGHTS_S16_PAIRS ?
         weights_s16_pairs (w, (gsize) ocp * k4n) : g_memdup2 (w, (gsize) ocp * k4n * 4);
+    bk = g_memdup2 (bias, ocp * sizeof (gint32));
+    if (cfg->c4_pack && !cfg->c4_pack ((gint8 *) wk, ocp, k4n, bk)) {
+      /* refused (8x4c4__neon: −128 weights): only then, and untouched;
+       * the trial runs on with those weights at −127 */
+      gboolean has_min = FALSE;
+      for (gsize e = 0; e < (gsize) ocp * k4n * 4; e++)
+        has_min |= w[e] == G_MININT8;
+      g_assert_true (has_min);
+      g_assert_cmpmem (wk, (gsize) ocp * k4n * 4, w, (gsize) ocp * k4n * 4);
+      refused++;
+      for (gsize e = 0; e < (gsize) ocp * k4n * 4; e++)
+        if (w[e] == G_MININT8)
+          w[e] = -127;
+      memcpy (wk, w, (gsize) ocp * k4n * 4);
+      memcpy (bk, bias, ocp * sizeof (gint32));
+      g_assert_true (cfg->c4_pack ((gint8 *) wk, ocp, k4n, bk));
+    }
     memset (out, PAD_BYTE, stride * (ocp + 1));
-    cfg->conv_c4 (a, k4n, n_px, wk, n_oc, bias, &o, out, stride);
+    cfg->conv_c4 (a, k4n, n_px, wk, n_oc, bk, &o, out, stride);
     for (guint oc = 0; oc <= ocp; oc++)
       for (guint px = 0; px < stride; px++) {
         guint8 got = out[oc * stride + px], want = PAD_BYTE;
@@ -783,8 +888,8 @@ check_conv_c4_kernel (const CfqpInt8CpuConfig *cfg)
               oc < ocp ? neg[oc].shift : 0, z, lo, hi, got, want);
       }
   }
-  g_test_message ("%s: %u positive and %u negative exact ties", cfg->conv_c4_name, ties_pos,
-      ties_neg);
+  g_test_message ("%s: %u positive and %u negative exact ties, pack refused %u trials",
+      cfg->conv_c4_name, ties_pos, ties_neg, refused);
   g_assert_cmpuint (ties_pos, >, 100);
   g_assert_cmpuint (ties_neg, >, 100);
 }
@@ -804,6 +909,44 @@ test_conv_c4_kernel (void)
   }
   if (!tested)
     g_test_skip ("no c4 kernel at this level");
+}
+
+/* The ARM64 level the config was built at: CFQP_TEST_EXPECT_ARM_ISA
+ * (tools/test-arm64.sh, per qemu CPU model) names the widest level the
+ * CPU must have, so a qemu that stopped reporting dot product or i8mm
+ * cannot pass as a run of those kernels; under a CFQP_MAX_CPU_ISA cap (the
+ * per-level runs) the level in use is the lower of the two.  Every level
+ * above generic has a c4 kernel with its pack step. */
+static void
+test_arm_isa (void)
+{
+#if CFQP_GEMM_ARM64
+  const char *want = g_getenv ("CFQP_TEST_EXPECT_ARM_ISA");
+  const CfqpInt8CpuConfig *cfg = cfqp_int8_cpu_config ();
+  CfqpCpuIsa cpu, cap = CFQP_CPU_ISA_I8MM;
+
+  g_test_message ("ARM64 level: cpu %s, in use %s (cap %s); c4 kernel %s", cfg->cpu_name,
+      cfg->isa_name, cfg->cap ? cfg->cap : "none",
+      cfg->conv_c4_name ? cfg->conv_c4_name : "none");
+  if (want)
+    g_assert_cmpstr (cfg->cpu_name, ==, want);
+  g_assert_true (cfqp_cpu_isa_from_name (cfg->cpu_name, &cpu));
+  if (cfg->cap)
+    g_assert_true (cfqp_cpu_isa_from_name (cfg->cap, &cap));
+  g_assert_cmpint (cfg->isa, ==, MIN (cpu, cap));
+  for (CfqpCpuIsa isa = CFQP_CPU_ISA_NEON; isa <= CFQP_CPU_ISA_I8MM; isa++) {
+    const CfqpInt8CpuConfig *c = cfqp_int8_cpu_config_for (isa);
+    g_assert_true ((c != NULL) == (isa <= cpu));
+    if (c) {
+      g_assert_nonnull (c->conv_c4);
+      g_assert_nonnull (c->c4_pack);
+      g_assert_cmpuint (c->c4_pixels, ==, isa == CFQP_CPU_ISA_NEON ? 8 : 16);
+    }
+  }
+  g_assert_true ((cfg->conv_c4 == NULL) == (cfg->isa == CFQP_CPU_ISA_GENERIC));
+#else
+  g_test_skip ("ARM64 only");
+#endif
 }
 
 typedef struct {
@@ -1315,7 +1458,9 @@ main (int argc, char **argv)
   g_test_add_func ("/int8-cpu/gemm-variants", test_gemm_variants);
   g_test_add_func ("/int8-cpu/requant-variants", test_requant_variants);
   g_test_add_func ("/int8-cpu/conv-c4-kernel", test_conv_c4_kernel);
+  g_test_add_func ("/int8-cpu/arm-isa", test_arm_isa);
   g_test_add_func ("/int8-cpu/overflow-guard", test_overflow_guard);
+  g_test_add_func ("/int8-cpu/c4-refused", test_c4_refused);
   g_test_add_func ("/int8-cpu/pixels", test_pixels);
   g_test_add_func ("/int8-cpu/elementwise-orc", test_elementwise_orc);
   g_test_add_func ("/int8-cpu/network-abpn28", test_network);
