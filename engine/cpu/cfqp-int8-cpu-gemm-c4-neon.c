@@ -63,11 +63,11 @@ rq2 (int32x4_t acc, int32x4_t mp, int32x4_t mn, int32x4_t nsp, int32x4_t nsn)
       rq_round (hi, vmovl_high_s32 (ns)));
 }
 
-/* cfqp_clamp_u8's order (lo wins over hi), on r = requant − z */
+/* cfqp_clamp_u8's order (ONNX Clip's: hi wins over lo), on r = requant − z */
 INLINE int32x4_t
 rq_clamp (int32x4_t r, int32x4_t loz, int32x4_t hiz, int32x4_t z)
 {
-  int32x4_t t = vbslq_s32 (vcltq_s32 (r, loz), loz, vminq_s32 (r, hiz));
+  int32x4_t t = vminq_s32 (vmaxq_s32 (r, loz), hiz);
   return vaddq_s32 (t, z);
 }
 
