@@ -66,8 +66,7 @@ fi
 ninja -C "$build"
 echo "test-arm64: cross build $((SECONDS - t0)) s"
 
-# 'long': stripes (arch-independent, ~4 min under qemu per model) and
-# int8-backends (run once below)
+# 'long' (stripes): arch-independent, ~4 min under qemu per model
 suites=(--suite engine --suite calib --no-suite long)
 [ $# -eq 0 ] || suites=("$@")
 rc=0
@@ -80,13 +79,4 @@ for m in "${models[@]}"; do
       --logbase "testlog-$cpu" "${suites[@]}" || rc=1
   echo "test-arm64: -cpu $cpu ($isa): $((SECONDS - t)) s"
 done
-# every backend and kernel family against ref on ops between convs, ties
-# and the shipped models: once, on the dot-product core most ARM boards have
-if [ $# -eq 0 ]; then
-  t=$SECONDS
-  QEMU_CPU=cortex-a76 CFQP_TEST_EXPECT_ARM_ISA=dotprod \
-    meson test -C "$build" --no-rebuild --print-errorlogs --timeout-multiplier 8 \
-      --logbase testlog-backends-cortex-a76 int8-backends || rc=1
-  echo "test-arm64: int8-backends on -cpu cortex-a76: $((SECONDS - t)) s"
-fi
 exit $rc
