@@ -53,8 +53,9 @@ for model in models/*.onnx; do
   name=$(basename "$model" .onnx)
   scale=${name##*-x}; scale=${scale%%-*}
   img=tests/data/images/boats-x$scale.png
-  size=$(file -b "$img" | sed -n 's/.*, \([0-9]*\) x \([0-9]*\),.*/\1 \2/p')
-  read -r w h <<< "$size"
+  # width and height from the PNG's IHDR (big-endian at bytes 16 and 20)
+  read -r b0 b1 b2 b3 b4 b5 b6 b7 < <(od -An -tu1 -j16 -N8 "$img")
+  w=$(( (b0 << 24) | (b1 << 16) | (b2 << 8) | b3 )) h=$(( (b4 << 24) | (b5 << 16) | (b6 << 8) | b7 ))
   first=
   for c in "${configs[@]}"; do
     IFS='|' read -r cname props isa <<< "$c"
