@@ -115,6 +115,10 @@ cpu_has (CfqpCpuIsa isa)
   return isa == CFQP_CPU_ISA_GENERIC;
 }
 
+/* A kernel and its name, the name derived from the function so the two
+ * cannot drift apart. */
+#define SET_KERNEL(c, member, fn) ((c)->member = (fn), (c)->member##_name = #fn)
+
 static void
 config_init (CfqpInt8CpuConfig *c, CfqpCpuIsa isa)
 {
@@ -130,77 +134,56 @@ config_init (CfqpInt8CpuConfig *c, CfqpCpuIsa isa)
   switch (isa) {
 #if CFQP_GEMM_X86
     case CFQP_CPU_ISA_AVX512VNNI:
-      c->gemm = cfqp_int8_gemm_u8s8_1x4__avx512vnni;
-      c->gemm_name = "cfqp_int8_gemm_u8s8_1x4__avx512vnni";
-      c->conv_c4 = cfqp_int8_conv_u8s8_64x4c4__avx512vnni;
-      c->conv_c4_name = "cfqp_int8_conv_u8s8_64x4c4__avx512vnni";
+      SET_KERNEL (c, gemm, cfqp_int8_gemm_u8s8_1x4__avx512vnni);
+      SET_KERNEL (c, conv_c4, cfqp_int8_conv_u8s8_64x4c4__avx512vnni);
       c->c4_pixels = 64;
       c->c4_weights = CFQP_INT8_C4_WEIGHTS_S8;
-      c->requant = cfqp_int8_requant_row_u8__avx512;
-      c->requant_name = "cfqp_int8_requant_row_u8__avx512";
-      c->add_lut32 = cfqp_int8_add_lut32_u8__avx2;
-      c->add_lut32_name = "cfqp_int8_add_lut32_u8__avx2";
-      c->add_row = cfqp_int8_add_row_u8__avx512;
-      c->add_row_name = "cfqp_int8_add_row_u8__avx512";
+      SET_KERNEL (c, requant, cfqp_int8_requant_row_u8__avx512);
+      SET_KERNEL (c, add_lut32, cfqp_int8_add_lut32_u8__avx2);
+      SET_KERNEL (c, add_row, cfqp_int8_add_row_u8__avx512);
       break;
     case CFQP_CPU_ISA_AVXVNNI:
-      c->gemm = cfqp_int8_gemm_u8s8_1x4__avxvnni;
-      c->gemm_name = "cfqp_int8_gemm_u8s8_1x4__avxvnni";
-      c->conv_c4 = cfqp_int8_conv_u8s8_16x4c4__avxvnni;
-      c->conv_c4_name = "cfqp_int8_conv_u8s8_16x4c4__avxvnni";
+      SET_KERNEL (c, gemm, cfqp_int8_gemm_u8s8_1x4__avxvnni);
+      SET_KERNEL (c, conv_c4, cfqp_int8_conv_u8s8_16x4c4__avxvnni);
       c->c4_pixels = 16;
       c->c4_weights = CFQP_INT8_C4_WEIGHTS_S8;
-      c->requant = cfqp_int8_requant_row_u8__avx2;
-      c->requant_name = "cfqp_int8_requant_row_u8__avx2";
-      c->add_lut32 = cfqp_int8_add_lut32_u8__avx2;
-      c->add_lut32_name = "cfqp_int8_add_lut32_u8__avx2";
-      c->add_row = cfqp_int8_add_row_u8__avx2;
-      c->add_row_name = "cfqp_int8_add_row_u8__avx2";
+      SET_KERNEL (c, requant, cfqp_int8_requant_row_u8__avx2);
+      SET_KERNEL (c, add_lut32, cfqp_int8_add_lut32_u8__avx2);
+      SET_KERNEL (c, add_row, cfqp_int8_add_row_u8__avx2);
       break;
     case CFQP_CPU_ISA_AVX2:
-      c->gemm = cfqp_int8_gemm_u8s8_1x4__avx2;
-      c->gemm_name = "cfqp_int8_gemm_u8s8_1x4__avx2";
-      c->conv_c4 = cfqp_int8_conv_u8s8_16x4c4__avx2;
-      c->conv_c4_name = "cfqp_int8_conv_u8s8_16x4c4__avx2";
+      SET_KERNEL (c, gemm, cfqp_int8_gemm_u8s8_1x4__avx2);
+      SET_KERNEL (c, conv_c4, cfqp_int8_conv_u8s8_16x4c4__avx2);
       c->c4_pixels = 16;
       c->c4_weights = CFQP_INT8_C4_WEIGHTS_S16_PAIRS;
-      c->requant = cfqp_int8_requant_row_u8__avx2;
-      c->requant_name = "cfqp_int8_requant_row_u8__avx2";
-      c->add_lut32 = cfqp_int8_add_lut32_u8__avx2;
-      c->add_lut32_name = "cfqp_int8_add_lut32_u8__avx2";
-      c->add_row = cfqp_int8_add_row_u8__avx2;
-      c->add_row_name = "cfqp_int8_add_row_u8__avx2";
+      SET_KERNEL (c, requant, cfqp_int8_requant_row_u8__avx2);
+      SET_KERNEL (c, add_lut32, cfqp_int8_add_lut32_u8__avx2);
+      SET_KERNEL (c, add_row, cfqp_int8_add_row_u8__avx2);
       break;
     case CFQP_CPU_ISA_SSE41:
-      c->gemm = cfqp_int8_gemm_u8s8_1x4__sse41;
-      c->gemm_name = "cfqp_int8_gemm_u8s8_1x4__sse41";
-      c->conv_c4 = cfqp_int8_conv_u8s8_8x4c4__sse41;
-      c->conv_c4_name = "cfqp_int8_conv_u8s8_8x4c4__sse41";
+      SET_KERNEL (c, gemm, cfqp_int8_gemm_u8s8_1x4__sse41);
+      SET_KERNEL (c, conv_c4, cfqp_int8_conv_u8s8_8x4c4__sse41);
       c->c4_pixels = 8;
       c->c4_weights = CFQP_INT8_C4_WEIGHTS_S16_PAIRS;
-      c->requant = cfqp_int8_requant_row_u8__sse41;
-      c->requant_name = "cfqp_int8_requant_row_u8__sse41";
+      SET_KERNEL (c, requant, cfqp_int8_requant_row_u8__sse41);
       break;
 #elif CFQP_GEMM_ARM64
     /* the c4 conv only: dot, requant and add/sub stay the generic C (which
      * the compiler vectorises for NEON, the aarch64 baseline) */
     case CFQP_CPU_ISA_I8MM:
-      c->conv_c4 = cfqp_int8_conv_u8s8_16x4c4__neoni8mm;
-      c->conv_c4_name = "cfqp_int8_conv_u8s8_16x4c4__neoni8mm";
+      SET_KERNEL (c, conv_c4, cfqp_int8_conv_u8s8_16x4c4__neoni8mm);
       c->c4_pixels = 16;
       c->c4_weights = CFQP_INT8_C4_WEIGHTS_S8;
       c->c4_pack = cfqp_int8_c4_pack__neoni8mm;
       break;
     case CFQP_CPU_ISA_DOTPROD:
-      c->conv_c4 = cfqp_int8_conv_u8s8_16x4c4__neondot;
-      c->conv_c4_name = "cfqp_int8_conv_u8s8_16x4c4__neondot";
+      SET_KERNEL (c, conv_c4, cfqp_int8_conv_u8s8_16x4c4__neondot);
       c->c4_pixels = 16;
       c->c4_weights = CFQP_INT8_C4_WEIGHTS_S8;
       c->c4_pack = cfqp_int8_c4_pack__neondot;
       break;
     case CFQP_CPU_ISA_NEON:
-      c->conv_c4 = cfqp_int8_conv_u8s8_8x4c4__neon;
-      c->conv_c4_name = "cfqp_int8_conv_u8s8_8x4c4__neon";
+      SET_KERNEL (c, conv_c4, cfqp_int8_conv_u8s8_8x4c4__neon);
       c->c4_pixels = 8;
       c->c4_weights = CFQP_INT8_C4_WEIGHTS_S8;
       c->c4_pack = cfqp_int8_c4_pack__neon;
