@@ -155,7 +155,7 @@ config_init (CfqpInt8CpuConfig *c, CfqpCpuIsa isa)
       SET_KERNEL (c, gemm, cfqp_int8_gemm_u8s8_1x4__avx2);
       SET_KERNEL (c, conv_c4, cfqp_int8_conv_u8s8_16x4c4__avx2);
       c->c4_pixels = 16;
-      c->c4_weights = CFQP_INT8_C4_WEIGHTS_S16_PAIRS;
+      c->c4_weights = CFQP_INT8_C4_WEIGHTS_S8_MADDUBS;
       SET_KERNEL (c, requant, cfqp_int8_requant_row_u8__avx2);
       SET_KERNEL (c, add_lut32, cfqp_int8_add_lut32_u8__avx2);
       SET_KERNEL (c, add_row, cfqp_int8_add_row_u8__avx2);

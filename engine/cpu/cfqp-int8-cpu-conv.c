@@ -36,6 +36,7 @@ typedef struct {
   gint32 *bias;        /* [ocp] b − z_in·Σw */
   gint32 *bias_c4;     /* C4: the bias as c4_pack leaves it (NULL: no c4_pack, bias) */
   gboolean c4_refused; /* c4_pack refused these weights: no C4 path for this conv */
+  char   *c4_note;     /* C4: what the weights' form says about them (or NULL) */
 } CpuConv;
 
 /* A grouped conv (groups > 1): each group packed as its own 1-group conv
@@ -89,6 +90,7 @@ cpu_conv_free (gpointer data)
   g_free (pc->weight_c4);
   g_free (pc->bias);
   g_free (pc->bias_c4);
+  g_free (pc->c4_note);
   g_free (pc->head.kernel);
   g_free (pc->head.choice);
   g_free (pc);
@@ -457,6 +459,17 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
   if (pc->path != CFQP_INT8_CPU_CONV_REF && pc->weight_c4 &&
       cfg->c4_weights == CFQP_INT8_C4_WEIGHTS_S16_PAIRS)
     pc->weight_c4 = c4_weights_s16_pairs (pc->weight_c4, (gsize) pc->ocp * taps * pc->icg);
+  if (pc->path != CFQP_INT8_CPU_CONV_REF && pc->weight_c4 &&
+      cfg->c4_weights == CFQP_INT8_C4_WEIGHTS_S8_MADDUBS) {
+    gsize size, n_fixups;
+    gint8 *wm = cfqp_int8_c4_weights_maddubs (pc->weight_c4, pc->ocp, (gsize) taps * pc->icg,
+        &size, &n_fixups);
+    g_free (pc->weight_c4);
+    pc->weight_c4 = wm;
+    /* the share of (channel, group) steps the int16 bound sent to a fix-up */
+    pc->c4_note = g_strdup_printf (", %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
+        " weight groups fixed up", n_fixups, (gsize) pc->ocp * taps * pc->icg);
+  }
   if (pc->path != CFQP_INT8_CPU_CONV_REF && pc->weight_c4 && cfg->c4_pack) {
     /* the kernel's own order and bias (ARM: 128·Σw folded in); refused
      * (8x4c4__neon: a −128 weight): this conv runs without C4 */
@@ -503,12 +516,13 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
     const char *short_name = g_str_has_prefix (gemm_name, "cfqp_orc_") ? gemm_name + 9 :
         strstr (gemm_name, "u8s8_") ? strstr (gemm_name, "u8s8_") + 5 : gemm_name;
     pc->head.kernel = g_strdup_printf ("conv %ux%u s%u d%u: %s gather + "
-        "%s (k %" G_GSIZE_FORMAT "->%" G_GSIZE_FORMAT ", oc %u->%u) [%s, isa %s%s]",
+        "%s (k %" G_GSIZE_FORMAT "->%" G_GSIZE_FORMAT ", oc %u->%u) [%s, isa %s%s%s]",
         cp->kernel_h, cp->kernel_w, cp->stride_w, cp->dilation_w,
         cfqp_int8_cpu_conv_path_name (pc->path), gemm_name, pc->k,
         pc->path == CFQP_INT8_CPU_CONV_C4 ? (gsize) taps * pc->icg * 4 : pc->kp,
         cp->out_channels, pc->ocp, how, isa,
-        pc->c4_refused ? ", c4 pack refused the weights" : "");
+        pc->c4_refused ? ", c4 pack refused the weights" : "",
+        pc->path == CFQP_INT8_CPU_CONV_C4 && pc->c4_note ? pc->c4_note : "");
     pc->head.choice = g_strdup_printf ("%s %s (%s)", family_name (pc->path), short_name, how);
   }
   g_debug ("node '%s': %s", node->name, pc->head.kernel);

@@ -8,12 +8,77 @@
  * requantises in its epilogue, so accumulators never leave registers.
  * The vectorizer does not find this form, so it is written with
  * intrinsics, one kernel per level: AVX-512 VNNI (64 pixels, zmm), AVX-VNNI
- * (16 pixels, ymm vpdpbusd), AVX2 (16 pixels, exact int16 vpmaddwd) and
- * SSE4.1 (8 pixels, the same on xmm).
+ * (16 pixels, ymm vpdpbusd), AVX2 (16 pixels, vpmaddubsw on weights split
+ * so it cannot saturate, plus exact fix-ups) and SSE4.1 (8 pixels, exact
+ * int16 pmaddwd).
  * The kernel config (cfqp-int8-cpu-config.c) says which runs. */
 #include "cfqp-int8-cpu-gemm.h"
 
 #include <string.h>
+
+/* Splits one weight pair so that its part f is bounded: the excess of
+ * each sign over CFQP_INT8_MADDUBS_PAIR_MAX is taken off that sign's
+ * weights, first weight first, into the residual r.  FALSE: r is zero. */
+static gboolean
+maddubs_split_pair (const gint8 *g, gint8 *f, gint8 *r)
+{
+  gint pos = MAX (g[0], 0) + MAX (g[1], 0), neg = MIN (g[0], 0) + MIN (g[1], 0);
+  gint over = MAX (pos - CFQP_INT8_MADDUBS_PAIR_MAX, 0);
+  gint under = MIN (neg + CFQP_INT8_MADDUBS_PAIR_MAX, 0);
+
+  for (guint j = 0; j < 2; j++) {
+    gint cut = g[j] > 0 ? MIN (over, g[j]) : MAX (under, g[j]);
+    if (g[j] > 0)
+      over -= cut;
+    else
+      under -= cut;
+    f[j] = (gint8) (g[j] - cut);
+    r[j] = (gint8) cut;
+  }
+  return r[0] != 0 || r[1] != 0;
+}
+
+gint8 *
+cfqp_int8_c4_weights_maddubs (const gint8 *w, guint ocp, gsize k4n, gsize *size,
+    gsize *n_fixups)
+{
+  gsize n = 0, at = 0, total;
+  gint8 *out;
+
+  /* the fix-ups first, to size the buffer */
+  for (gsize gi = 0; gi < (gsize) ocp * k4n; gi++) {
+    gint8 f[4], r[4];
+    gboolean lo = maddubs_split_pair (w + 4 * gi, f, r);
+    gboolean hi = maddubs_split_pair (w + 4 * gi + 2, f + 2, r + 2);
+    n += lo || hi;
+  }
+  total = (gsize) ocp / 4 * (4 * sizeof (guint32) + 16 * k4n) + n * sizeof (CfqpInt8C4Fixup);
+  out = g_malloc0 (total);
+  for (guint ob = 0; ob < ocp; ob += 4) {
+    guint32 counts[4] = { 0 };
+    gint8 *f = out + at + 4 * sizeof (guint32);
+    CfqpInt8C4Fixup *fix = (CfqpInt8C4Fixup *) (f + 16 * k4n);
+    for (guint o = 0; o < 4; o++)
+      for (gsize k4 = 0; k4 < k4n; k4++) {
+        const gint8 *g = w + ((gsize) (ob + o) * k4n + k4) * 4;
+        gint8 *fg = f + ((gsize) o * k4n + k4) * 4, r[4];
+        gboolean lo = maddubs_split_pair (g, fg, r);
+        gboolean hi = maddubs_split_pair (g + 2, fg + 2, r + 2);
+        if (lo || hi) {
+          fix->k4 = (guint32) k4;
+          memcpy (fix->r, r, 4);
+          fix++;
+          counts[o]++;
+        }
+      }
+    memcpy (out + at, counts, sizeof counts);
+    at = (gsize) ((gint8 *) fix - out);
+  }
+  g_assert (at == total);
+  *size = total;
+  *n_fixups = n;
+  return out;
+}
 
 #if CFQP_GEMM_X86
 #include <immintrin.h>
@@ -394,8 +459,48 @@ y_store_channel (__m256i a0, __m256i a1, CfqpRequant p, CfqpRequant n, __m256i l
           dst + 3 * out_stride, left); \
   } G_STMT_END
 
-/* 16 pixels × 4 channels: 8 accumulators, 2 input vectors and a broadcast
- * weight stay within the 16 ymm registers (a 32-pixel tile would spill). */
+/* The 256-bit kernels' accumulation for one block of 16 pixels × 4
+ * channels: w0..w3 the channels' int8 weight rows, MADD (acc, x, b) the
+ * level's 4-deep u8·s8 step on 8 pixels.  A macro, so the 8 accumulators
+ * stay named registers (8 accumulators, 2 input vectors and a broadcast
+ * weight fit the 16 ymm registers; a 32-pixel tile would spill). */
+#define Y_C4_ACCUMULATE(MADD) \
+  G_STMT_START { \
+    for (gsize k4 = 0; k4 < k4n; k4++) { \
+      const guint8 *c = a[k4] + off; \
+      __m256i x0 = _mm256_loadu_si256 ((const __m256i *) c); \
+      __m256i x1 = _mm256_loadu_si256 ((const __m256i *) (c + 32)); \
+      __m256i b; \
+      b = _mm256_set1_epi32 (load_i32 (w0 + 4 * k4)); \
+      a00 = MADD (a00, x0, b); \
+      a01 = MADD (a01, x1, b); \
+      b = _mm256_set1_epi32 (load_i32 (w1 + 4 * k4)); \
+      a10 = MADD (a10, x0, b); \
+      a11 = MADD (a11, x1, b); \
+      b = _mm256_set1_epi32 (load_i32 (w2 + 4 * k4)); \
+      a20 = MADD (a20, x0, b); \
+      a21 = MADD (a21, x1, b); \
+      b = _mm256_set1_epi32 (load_i32 (w3 + 4 * k4)); \
+      a30 = MADD (a30, x0, b); \
+      a31 = MADD (a31, x1, b); \
+    } \
+  } G_STMT_END
+
+/* The accumulators start at the four channels' biases. */
+#define Y_C4_INIT() \
+  G_STMT_START { \
+    a00 = a01 = _mm256_set1_epi32 (bias[oc]); \
+    a10 = a11 = _mm256_set1_epi32 (bias[oc + 1]); \
+    a20 = a21 = _mm256_set1_epi32 (bias[oc + 2]); \
+    a30 = a31 = _mm256_set1_epi32 (bias[oc + 3]); \
+  } G_STMT_END
+
+static inline Y_TARGET_VNNI __m256i
+y_dpbusd (__m256i acc, __m256i x, __m256i b)
+{
+  return _mm256_dpbusd_avx_epi32 (acc, x, b);
+}
+
 Y_TARGET_VNNI void
 cfqp_int8_conv_u8s8_16x4c4__avxvnni (const guint8 *const *a, gsize k4n, guint n_px,
     const gint8 *w, guint n_oc, const gint32 *bias, const CfqpInt8ConvOut *o, guint8 *out,
@@ -413,90 +518,74 @@ cfqp_int8_conv_u8s8_16x4c4__avxvnni (const guint8 *const *a, gsize k4n, guint n_
       guint8 *dst = out + oc * out_stride + px;
       __m256i a00, a01, a10, a11, a20, a21, a30, a31;
 
-      a00 = a01 = _mm256_set1_epi32 (bias[oc]);
-      a10 = a11 = _mm256_set1_epi32 (bias[oc + 1]);
-      a20 = a21 = _mm256_set1_epi32 (bias[oc + 2]);
-      a30 = a31 = _mm256_set1_epi32 (bias[oc + 3]);
-      for (gsize k4 = 0; k4 < k4n; k4++) {
-        const guint8 *c = a[k4] + off;
-        __m256i x0 = _mm256_loadu_si256 ((const __m256i *) c);
-        __m256i x1 = _mm256_loadu_si256 ((const __m256i *) (c + 32));
-        __m256i b;
-        b = _mm256_set1_epi32 (load_i32 (w0 + 4 * k4));
-        a00 = _mm256_dpbusd_avx_epi32 (a00, x0, b);
-        a01 = _mm256_dpbusd_avx_epi32 (a01, x1, b);
-        b = _mm256_set1_epi32 (load_i32 (w1 + 4 * k4));
-        a10 = _mm256_dpbusd_avx_epi32 (a10, x0, b);
-        a11 = _mm256_dpbusd_avx_epi32 (a11, x1, b);
-        b = _mm256_set1_epi32 (load_i32 (w2 + 4 * k4));
-        a20 = _mm256_dpbusd_avx_epi32 (a20, x0, b);
-        a21 = _mm256_dpbusd_avx_epi32 (a21, x1, b);
-        b = _mm256_set1_epi32 (load_i32 (w3 + 4 * k4));
-        a30 = _mm256_dpbusd_avx_epi32 (a30, x0, b);
-        a31 = _mm256_dpbusd_avx_epi32 (a31, x1, b);
-      }
+      Y_C4_INIT ();
+      Y_C4_ACCUMULATE (y_dpbusd);
       Y_STORE4 ();
     }
 }
 
-/* Without VNNI, exactly: vpmaddubsw would saturate (255·127·2 > 2^15), so
- * each pixel's 4 bytes are split into int16 lanes, bytes 0 and 2 (AND)
- * and bytes 1 and 3 (shift), and vpmaddwd multiplies them with the weight
- * pairs (w0, w2) and (w1, w3), packed so at load: two multiplies and two
- * adds per 8 pixels, channel and 4-deep step, all in int32. */
+/* Without VNNI: vpmaddubsw adds each pixel's byte pairs (x0·f0 + x1·f1,
+ * x2·f2 + x3·f3) in int16, vpmaddwd by ones adds the two into int32.  The
+ * pack bounded every weight pair so the int16 sums cannot saturate
+ * (cfqp_int8_c4_weights_maddubs); the residual weights, where a pair had
+ * to be cut, come after the block as (group, 4 weights) fix-ups and take
+ * the same two steps.  3 instructions per 8 pixels × 4-deep step against
+ * the int16 scheme's 4 (+ the widening), and every sum stays exact. */
 static inline Y_TARGET __m256i
-y_madd4 (__m256i acc, __m256i xe, __m256i xo, const gint32 *wp)
+y_maddubs (__m256i acc, __m256i x, __m256i b)
 {
-  __m256i pe = _mm256_madd_epi16 (xe, _mm256_set1_epi32 (wp[0]));
-  __m256i po = _mm256_madd_epi16 (xo, _mm256_set1_epi32 (wp[1]));
-  return _mm256_add_epi32 (acc, _mm256_add_epi32 (pe, po));
+  return _mm256_add_epi32 (acc, _mm256_madd_epi16 (_mm256_maddubs_epi16 (x, b),
+      _mm256_set1_epi16 (1)));
 }
+
+/* One channel's fix-ups into its two accumulators. */
+#define Y_C4_FIXUPS(acc0, acc1, n) \
+  G_STMT_START { \
+    for (guint32 i = 0; i < (n); i++, fix++) { \
+      const guint8 *c = a[fix->k4] + off; \
+      __m256i b = _mm256_set1_epi32 (load_i32 (fix->r)); \
+      acc0 = y_maddubs (acc0, _mm256_loadu_si256 ((const __m256i *) c), b); \
+      acc1 = y_maddubs (acc1, _mm256_loadu_si256 ((const __m256i *) (c + 32)), b); \
+    } \
+  } G_STMT_END
 
 Y_TARGET void
 cfqp_int8_conv_u8s8_16x4c4__avx2 (const guint8 *const *a, gsize k4n, guint n_px,
     const gint8 *w, guint n_oc, const gint32 *bias, const CfqpInt8ConvOut *o, guint8 *out,
     gsize out_stride)
 {
-  const gint32 *w16 = (const gint32 *) w;
-  const __m256i even = _mm256_set1_epi32 (0x00ff00ff);
   __m256i z = _mm256_set1_epi32 (o->z);
   __m256i loz = _mm256_set1_epi32 (o->lo - o->z), hiz = _mm256_set1_epi32 (o->hi - o->z);
 
-  for (guint px = 0; px < n_px; px += 16)
+  for (guint px = 0; px < n_px; px += 16) {
+    const gint8 *blk = w;
+
     for (guint oc = 0; oc < n_oc; oc += 4) {
-      const gint32 *w0 = w16 + (gsize) oc * k4n * 2, *w1 = w0 + k4n * 2;
-      const gint32 *w2 = w1 + k4n * 2, *w3 = w2 + k4n * 2;
+      guint32 n_fix[4];
+      const gint8 *w0 = blk + sizeof n_fix, *w1 = w0 + 4 * k4n;
+      const gint8 *w2 = w1 + 4 * k4n, *w3 = w2 + 4 * k4n;
+      const CfqpInt8C4Fixup *fix = (const CfqpInt8C4Fixup *) (w3 + 4 * k4n);
       gsize off = (gsize) px * 4;
       guint left = n_px - px;
       guint8 *dst = out + oc * out_stride + px;
       __m256i a00, a01, a10, a11, a20, a21, a30, a31;
 
-      a00 = a01 = _mm256_set1_epi32 (bias[oc]);
-      a10 = a11 = _mm256_set1_epi32 (bias[oc + 1]);
-      a20 = a21 = _mm256_set1_epi32 (bias[oc + 2]);
-      a30 = a31 = _mm256_set1_epi32 (bias[oc + 3]);
-      for (gsize k4 = 0; k4 < k4n; k4++) {
-        const guint8 *c = a[k4] + off;
-        __m256i x0 = _mm256_loadu_si256 ((const __m256i *) c);
-        __m256i x1 = _mm256_loadu_si256 ((const __m256i *) (c + 32));
-        __m256i xe0 = _mm256_and_si256 (x0, even), xo0 = _mm256_srli_epi16 (x0, 8);
-        __m256i xe1 = _mm256_and_si256 (x1, even), xo1 = _mm256_srli_epi16 (x1, 8);
-        a00 = y_madd4 (a00, xe0, xo0, w0 + 2 * k4);
-        a01 = y_madd4 (a01, xe1, xo1, w0 + 2 * k4);
-        a10 = y_madd4 (a10, xe0, xo0, w1 + 2 * k4);
-        a11 = y_madd4 (a11, xe1, xo1, w1 + 2 * k4);
-        a20 = y_madd4 (a20, xe0, xo0, w2 + 2 * k4);
-        a21 = y_madd4 (a21, xe1, xo1, w2 + 2 * k4);
-        a30 = y_madd4 (a30, xe0, xo0, w3 + 2 * k4);
-        a31 = y_madd4 (a31, xe1, xo1, w3 + 2 * k4);
-      }
+      memcpy (n_fix, blk, sizeof n_fix);
+      Y_C4_INIT ();
+      Y_C4_ACCUMULATE (y_maddubs);
+      Y_C4_FIXUPS (a00, a01, n_fix[0]);
+      Y_C4_FIXUPS (a10, a11, n_fix[1]);
+      Y_C4_FIXUPS (a20, a21, n_fix[2]);
+      Y_C4_FIXUPS (a30, a31, n_fix[3]);
+      blk = (const gint8 *) fix;
       Y_STORE4 ();
     }
+  }
 }
 
 /* --- 128-bit kernel (SSE4.1) ---------------------------------------------------- */
 
-/* The avx2 kernel's arithmetic on xmm: 8 pixels × 4 channels.  SSE4.1 has
+/* 8 pixels × 4 channels, the avx2 kernel's epilogue on xmm.  SSE4.1 has
  * neither the 64-bit compare (SSE4.2) nor per-lane shifts, so the
  * saturation tests the bits above 2^31 with 32-bit compares, and the
  * negative-side multiplier is a second full requantisation blended in
@@ -578,6 +667,11 @@ x_store_channel (__m128i a0, __m128i a1, CfqpRequant p, CfqpRequant n, __m128i l
   }
 }
 
+/* Exactly, on any weights: each pixel's 4 bytes are split into int16
+ * lanes, bytes 0 and 2 (AND) and bytes 1 and 3 (shift), and pmaddwd
+ * multiplies them with the weight pairs (w0, w2) and (w1, w3), packed so
+ * at load: two multiplies and two adds per 4 pixels, channel and 4-deep
+ * step, all in int32. */
 static inline X_TARGET __m128i
 x_madd4 (__m128i acc, __m128i xe, __m128i xo, const gint32 *wp)
 {

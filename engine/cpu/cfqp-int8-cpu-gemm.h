@@ -68,7 +68,35 @@ typedef enum {
   /* int16 pairs for vpmaddwd: per (oc, k4) two int32 words,
    * (w_j0, w_j2) then (w_j1, w_j3), at w16[(oc·k4n + k4)·2 + {0, 1}] */
   CFQP_INT8_C4_WEIGHTS_S16_PAIRS,
+  /* for vpmaddubsw, which adds two u8·s8 products in int16 with
+   * saturation: int8 weights split per 4-byte group g into a bounded part
+   * f, whose byte pairs (f0, f1) and (f2, f3) cannot saturate for any u8
+   * inputs, and a residual r = g − f (same signs as g), nonzero only
+   * where a pair of g could saturate; see cfqp_int8_c4_weights_maddubs */
+  CFQP_INT8_C4_WEIGHTS_S8_MADDUBS,
 } CfqpInt8C4Weights;
+
+/* CFQP_INT8_C4_WEIGHTS_S8_MADDUBS, one block per 4 output channels:
+ *   guint32              n_fixups[4]     per channel of the block
+ *   gint8                f[4][k4n][4]    the bounded weights
+ *   CfqpInt8C4Fixup      fixups[]        channel 0's, then 1's, 2's, 3's
+ * A pair (a, b) is bounded when 255·(max(a,0) + max(b,0)) ≤ 32767 and
+ * 255·(min(a,0) + min(b,0)) ≥ −32768, i.e. its positive part sums to at
+ * most 128 and its negative part to at least −128; the residual's pairs
+ * then are bounded too (at most 127 + 127 − 128), so both go through
+ * vpmaddubsw exactly. */
+typedef struct {
+  guint32 k4;      /* the 4-byte group */
+  gint8   r[4];    /* the residual weights of that group */
+} CfqpInt8C4Fixup;
+
+#define CFQP_INT8_MADDUBS_PAIR_MAX 128   /* |sum of one sign| of a bounded pair */
+
+/* The S8_MADDUBS form of [ocp][k4n·4] int8 weights (ocp a multiple of 4):
+ * a new buffer (g_free), its size in *size, the number of fix-ups in
+ * *n_fixups. */
+gint8 *cfqp_int8_c4_weights_maddubs (const gint8 *w, guint ocp, gsize k4n, gsize *size,
+                                     gsize *n_fixups);
 
 typedef void (*CfqpInt8ConvC4Func) (const guint8 *const *a, gsize k4n, guint n_px,
                                     const gint8 *w, guint n_oc, const gint32 *bias,
@@ -114,13 +142,14 @@ void cfqp_int8_conv_u8s8_16x4c4__avxvnni    (const guint8 *const *a, gsize k4n, 
                                              const gint8 *w, guint n_oc, const gint32 *bias,
                                              const CfqpInt8ConvOut *o, guint8 *out,
                                              gsize out_stride);
-/* 16 pixels × 4 channels, exact without VNNI: bytes widened to int16 and
- * vpmaddwd against CFQP_INT8_C4_WEIGHTS_S16_PAIRS (w is those words) */
+/* 16 pixels × 4 channels, exact without VNNI: vpmaddubsw + vpmaddwd against
+ * CFQP_INT8_C4_WEIGHTS_S8_MADDUBS (w is those blocks), then the fix-ups */
 void cfqp_int8_conv_u8s8_16x4c4__avx2       (const guint8 *const *a, gsize k4n, guint n_px,
                                              const gint8 *w, guint n_oc, const gint32 *bias,
                                              const CfqpInt8ConvOut *o, guint8 *out,
                                              gsize out_stride);
-/* 8 pixels × 4 channels, the avx2 kernel on xmm (same weights) */
+/* 8 pixels × 4 channels, exact: bytes widened to int16 and pmaddwd against
+ * CFQP_INT8_C4_WEIGHTS_S16_PAIRS (w is those words) */
 void cfqp_int8_conv_u8s8_8x4c4__sse41       (const guint8 *const *a, gsize k4n, guint n_px,
                                              const gint8 *w, guint n_oc, const gint32 *bias,
                                              const CfqpInt8ConvOut *o, guint8 *out,

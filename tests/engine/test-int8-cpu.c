@@ -773,6 +773,57 @@ weights_s16_pairs (const gint8 *w, gsize n_groups)
   return (gint8 *) p;
 }
 
+/* CFQP_INT8_C4_WEIGHTS_S8_MADDUBS as its definition in
+ * cfqp-int8-cpu-gemm.h says, read back independently of the pack: every
+ * pair of the bounded part and of each fix-up within ±128 per sign, the
+ * two with the original weight's sign, and their sum the weight. */
+static gboolean
+maddubs_pair_bounded (const gint8 *p)
+{
+  return MAX (p[0], 0) + MAX (p[1], 0) <= 128 && MIN (p[0], 0) + MIN (p[1], 0) >= -128;
+}
+
+static void
+check_maddubs_weights (const gint8 *wk, gsize size, gsize n_fixups, const gint8 *w, guint ocp,
+    gsize k4n)
+{
+  const gint8 *blk = wk;
+  gsize seen = 0;
+
+  for (guint ob = 0; ob < ocp; ob += 4) {
+    guint32 n[4];
+    const gint8 *f = blk + sizeof n;
+    const CfqpInt8C4Fixup *fix = (const CfqpInt8C4Fixup *) (f + 16 * k4n);
+    memcpy (n, blk, sizeof n);
+    for (guint o = 0; o < 4; o++) {
+      g_autofree gint16 *sum = g_new0 (gint16, k4n * 4);
+      for (gsize e = 0; e < k4n * 4; e++)
+        sum[e] = f[o * k4n * 4 + e];
+      for (gsize e = 0; e < k4n * 4; e += 2)
+        g_assert_true (maddubs_pair_bounded (f + o * k4n * 4 + e));
+      for (guint32 i = 0; i < n[o]; i++, fix++) {
+        g_assert_cmpuint (fix->k4, <, k4n);
+        g_assert_true (fix->r[0] || fix->r[1] || fix->r[2] || fix->r[3]);
+        g_assert_true (maddubs_pair_bounded (fix->r) && maddubs_pair_bounded (fix->r + 2));
+        for (guint j = 0; j < 4; j++) {
+          gint8 wj = w[((gsize) (ob + o) * k4n + fix->k4) * 4 + j];
+          g_assert_true (fix->r[j] == 0 || (fix->r[j] > 0) == (wj > 0));
+          sum[fix->k4 * 4 + j] += fix->r[j];
+        }
+      }
+      for (gsize e = 0; e < k4n * 4; e++) {
+        gint8 we = w[(gsize) (ob + o) * k4n * 4 + e];
+        g_assert_cmpint (sum[e], ==, we);
+        g_assert_true (f[o * k4n * 4 + e] == 0 || (f[o * k4n * 4 + e] > 0) == (we > 0));
+      }
+      seen += n[o];
+    }
+    blk = (const gint8 *) fix;
+  }
+  g_assert_cmpuint (blk - wk, ==, size);
+  g_assert_cmpuint (seen, ==, n_fixups);
+}
+
 /* One c4 conv kernel with its requantising epilogue against ref's
  * formula: k/4 groups read through pointers, odd pixel counts (masked
  * tails), channel counts off the block of 4, multipliers from tiny (shift
@@ -792,6 +843,7 @@ check_conv_c4_kernel (const CfqpInt8CpuConfig *cfg)
   static const guint ocs[] = { 1, 3, 4, 7, 28 };
   g_autoptr (GRand) rand = g_rand_new_with_seed (12);
   guint blk = cfg->c4_pixels, ties_pos = 0, ties_neg = 0, refused = 0;
+  gsize fixups = 0;
 
   for (guint trial = 0; trial < 160; trial++) {
     guint k4n = k4ns[trial % 4], n_px = pxs[trial / 4 % 5], n_oc = ocs[trial / 20 % 5];
@@ -840,8 +892,15 @@ check_conv_c4_kernel (const CfqpInt8CpuConfig *cfg)
       if (trial % 3 != 2)
         neg[oc] = pos[oc];
     }
-    wk = cfg->c4_weights == CFQP_INT8_C4_WEIGHTS_S16_PAIRS ?
-        weights_s16_pairs (w, (gsize) ocp * k4n) : g_memdup2 (w, (gsize) ocp * k4n * 4);
+    if (cfg->c4_weights == CFQP_INT8_C4_WEIGHTS_S8_MADDUBS) {
+      gsize size, n_fixups;
+      wk = cfqp_int8_c4_weights_maddubs (w, ocp, k4n, &size, &n_fixups);
+      check_maddubs_weights (wk, size, n_fixups, w, ocp, k4n);
+      fixups += n_fixups;
+    } else {
+      wk = cfg->c4_weights == CFQP_INT8_C4_WEIGHTS_S16_PAIRS ?
+          weights_s16_pairs (w, (gsize) ocp * k4n) : g_memdup2 (w, (gsize) ocp * k4n * 4);
+    }
     bk = g_memdup2 (bias, ocp * sizeof (gint32));
     if (cfg->c4_pack && !cfg->c4_pack ((gint8 *) wk, ocp, k4n, bk)) {
       /* refused (8x4c4__neon: −128 weights): only then, and untouched;
@@ -888,10 +947,73 @@ check_conv_c4_kernel (const CfqpInt8CpuConfig *cfg)
               oc < ocp ? neg[oc].shift : 0, z, lo, hi, got, want);
       }
   }
-  g_test_message ("%s: %u positive and %u negative exact ties, pack refused %u trials",
-      cfg->conv_c4_name, ties_pos, ties_neg, refused);
+  g_test_message ("%s: %u positive and %u negative exact ties, pack refused %u trials, "
+      "%" G_GSIZE_FORMAT " maddubs fix-ups", cfg->conv_c4_name, ties_pos, ties_neg, refused,
+      fixups);
   g_assert_cmpuint (ties_pos, >, 100);
   g_assert_cmpuint (ties_neg, >, 100);
+  /* random weights: many pairs past the int16 bound, so the fix-ups ran */
+  if (cfg->c4_weights == CFQP_INT8_C4_WEIGHTS_S8_MADDUBS)
+    g_assert_cmpuint (fixups, >, 1000);
+}
+
+/* vpmaddubsw's bound on the edge: with every input byte 255, a weight
+ * pair whose positive (negative) part sums to exactly 128 (−128) gives
+ * 255·128 = 32640 (−32640), still inside int16, and must not be fixed
+ * up; one more (129: 32895, which the instruction would saturate to
+ * 32767) must be.  The bias takes the exact sum back to 10, so the
+ * output (acc/2 rounded, z 128: 133) shows any saturation, and equals
+ * ref's in both cases. */
+static void
+test_maddubs_bound (void)
+{
+  static const gint8 pairs[][2] = {
+    { 127, 1 }, { 64, 64 }, { -128, 0 }, { -127, -1 }, { 127, -128 }, { -64, -64 },  /* at */
+    { 127, 2 }, { 65, 64 }, { -128, -1 }, { -127, -2 }, { 127, 127 }, { -128, -128 }, /* over */
+  };
+  const guint n_at = 6, k4n = 3, ocp = 4, n_px = 16;
+  const CfqpInt8CpuConfig *cfg = NULL;
+  guint8 in[64 * 4];
+  const guint8 *a[3] = { in, in, in };
+  CfqpRequant rq[4];
+  CfqpInt8ConvOut o = { rq, rq, 128, 0, 255 };
+
+  for (CfqpCpuIsa isa = CFQP_CPU_ISA_GENERIC; isa <= CFQP_CPU_ISA_I8MM; isa++) {
+    const CfqpInt8CpuConfig *c = cfqp_int8_cpu_config_for (isa);
+    if (c && c->conv_c4 && isa <= cfqp_int8_cpu_config ()->isa &&
+        c->c4_weights == CFQP_INT8_C4_WEIGHTS_S8_MADDUBS)
+      cfg = c;
+  }
+  if (!cfg) {
+    g_test_skip ("no vpmaddubsw kernel at this level");
+    return;
+  }
+  memset (in, 255, sizeof in);
+  for (guint oc = 0; oc < ocp; oc++)
+    rq[oc] = (CfqpRequant) { 1 << 30, 31 };   /* acc / 2^1, rounded */
+  for (guint p = 0; p < G_N_ELEMENTS (pairs); p++) {
+    gint8 w[4 * 3 * 4] = { 0 };
+    gint32 bias[4] = { 0 };
+    guint8 out[4 * 16];
+    gsize size, n_fixups;
+    g_autofree gint8 *wk = NULL;
+    gint64 acc;
+
+    /* channel 0, group 1, bytes 2 and 3: the pair under test; the other
+     * channels 0 */
+    w[4 + 2] = pairs[p][0];
+    w[4 + 3] = pairs[p][1];
+    wk = cfqp_int8_c4_weights_maddubs (w, ocp, k4n, &size, &n_fixups);
+    check_maddubs_weights (wk, size, n_fixups, w, ocp, k4n);
+    g_assert_cmpuint (n_fixups, ==, p < n_at ? 0 : 1);
+    bias[0] = 10 - 255 * (pairs[p][0] + pairs[p][1]);
+    cfg->conv_c4 (a, k4n, n_px, wk, 1, bias, &o, out, 16);
+    acc = bias[0] + 255 * ((gint64) pairs[p][0] + pairs[p][1]);
+    for (guint px = 0; px < n_px; px++) {
+      g_assert_cmpuint (out[px], ==, cfqp_clamp_u8 (128 + cfqp_requant (acc, rq[0]), 0, 255));
+      g_assert_cmpuint (out[px], ==, 133);
+    }
+  }
 }
 
 /* Every level's c4 kernel the CPU and the cap allow. */
@@ -1461,6 +1583,7 @@ main (int argc, char **argv)
   g_test_add_func ("/int8-cpu/arm-isa", test_arm_isa);
   g_test_add_func ("/int8-cpu/overflow-guard", test_overflow_guard);
   g_test_add_func ("/int8-cpu/c4-refused", test_c4_refused);
+  g_test_add_func ("/int8-cpu/maddubs-bound", test_maddubs_bound);
   g_test_add_func ("/int8-cpu/pixels", test_pixels);
   g_test_add_func ("/int8-cpu/elementwise-orc", test_elementwise_orc);
   g_test_add_func ("/int8-cpu/network-abpn28", test_network);
