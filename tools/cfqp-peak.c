@@ -8,8 +8,8 @@
  * Peak: independent chains of the level's widest exact u8·s8 instruction,
  * so throughput and not latency bounds them: vpdpbusd zmm (avx512vnni, 64
  * MACs), vpdpbusd ymm (avxvnni, 32), vpmaddwd ymm on bytes widened to
- * int16 (avx2, 16: vpmaddubsw's 32 saturate, so the exact kernel cannot
- * use them), pmaddwd xmm (sse4.1, 8).  Times are this thread's CPU time (the machine may be
+ * int16 (avx2, 16: the kernel's vpmaddubsw + vpmaddwd by ones does 32
+ * MACs in the same two multiply-port slots), pmaddwd xmm (sse4.1, 8).  Times are this thread's CPU time (the machine may be
  * shared); each figure is the median of 7 runs.  Prints "isa=<level>" and
  * "<name>_gmacs=<x>" lines.
  */
