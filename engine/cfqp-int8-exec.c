@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define ARENA_ALIGN 64
 
@@ -35,10 +36,12 @@ struct _CfqpInt8Exec {
   gsize                  stripe_capacity, stripe_worker_bytes;
   CfqpU8View            *stripe_views;    /* [worker · n_values] */
   CfqpU8View            *stripe_inputs;   /* [worker · max_inputs] */
-  /* $CFQP_INT8_PROFILE set: per node, wall time and MACs over all runs,
-   * printed to stderr when the exec is freed */
+  /* $CFQP_INT8_PROFILE set: per node, wall time, the process's CPU time
+   * (every worker's: on a shared machine the figure that holds) and MACs
+   * over all runs, printed to stderr when the exec is freed */
   gboolean               profile;
   double                *node_ms;
+  double                *node_cpu_ms;
   double                *node_macs;
   double                 frame_ms;
   guint                  runs;
@@ -78,6 +81,7 @@ cfqp_int8_exec_new (const CfqpGraph *graph, const CfqpInt8Backend *backend,
   exec->profile = g_getenv ("CFQP_INT8_PROFILE") != NULL;
   if (exec->profile) {
     exec->node_ms = g_new0 (double, graph->n_nodes);
+    exec->node_cpu_ms = g_new0 (double, graph->n_nodes);
     exec->node_macs = g_new0 (double, graph->n_nodes);
   }
   {
@@ -103,29 +107,44 @@ free_program (CfqpInt8Exec *exec)
     g_clear_pointer (&exec->program, cfqp_int8_program_free);
 }
 
+/* CPU time of every thread of the process, ms */
+static double
+process_cpu_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 static void
 print_profile (CfqpInt8Exec *exec)
 {
-  double conv_ms = 0, conv_macs = 0, total = 0;
+  double conv_ms = 0, conv_cpu = 0, conv_macs = 0, total = 0, total_cpu = 0;
 
   for (guint i = 0; i < exec->graph->n_nodes; i++) {
     const CfqpNode *node = &exec->graph->nodes[i];
     total += exec->node_ms[i];
+    total_cpu += exec->node_cpu_ms[i];
     if (node->op == CFQP_OP_CONV) {
       conv_ms += exec->node_ms[i];
+      conv_cpu += exec->node_cpu_ms[i];
       conv_macs += exec->node_macs[i];
     }
-    g_printerr ("int8 profile: node %u '%s' (%s): %.3f ms/run%s", i, node->name,
-        cfqp_op_type_to_string (node->op), exec->node_ms[i] / exec->runs,
-        exec->node_macs[i] > 0 ? "" : "\n");
+    g_printerr ("int8 profile: node %u '%s' (%s): %.3f ms/run, cpu %.3f ms/run%s", i,
+        node->name, cfqp_op_type_to_string (node->op), exec->node_ms[i] / exec->runs,
+        exec->node_cpu_ms[i] / exec->runs, exec->node_macs[i] > 0 ? "" : "\n");
     if (exec->node_macs[i] > 0)
-      g_printerr (", %.1f GMAC/s\n", exec->node_macs[i] / (exec->node_ms[i] * 1e6));
+      g_printerr (", %.1f GMAC/s, %.1f GMAC/s per CPU-s\n",
+          exec->node_macs[i] / (exec->node_ms[i] * 1e6),
+          exec->node_macs[i] / (exec->node_cpu_ms[i] * 1e6));
   }
-  g_printerr ("int8 profile: %u runs (%s, %s): frame %.3f ms/run; all nodes %.3f ms/run; "
-      "convs %.3f ms/run, %.1f GMAC/s (wall, all workers)%s\n", exec->runs,
+  g_printerr ("int8 profile: %u runs (%s, %s): frame %.3f ms/run; all nodes %.3f ms/run, "
+      "cpu %.3f ms/run; convs %.3f ms/run, cpu %.3f ms/run (%.0f %% of the nodes' cpu), "
+      "%.1f GMAC/s (wall, all workers), %.1f GMAC/s per CPU-s%s\n", exec->runs,
       exec->backend->name, exec->stripes.rows ? "stripes" : "layer by layer",
-      exec->frame_ms / exec->runs, total / exec->runs, conv_ms / exec->runs,
-      conv_macs / (conv_ms * 1e6),
+      exec->frame_ms / exec->runs, total / exec->runs, total_cpu / exec->runs,
+      conv_ms / exec->runs, conv_cpu / exec->runs, 100 * conv_cpu / MAX (total_cpu, 1e-9),
+      conv_macs / (conv_ms * 1e6), conv_macs / (conv_cpu * 1e6),
       exec->stripes.rows && exec->n_threads > 1 ? " (stripes on several threads: no "
       "per-node times)" : "");
 }
@@ -138,6 +157,7 @@ cfqp_int8_exec_free (CfqpInt8Exec *exec)
   if (exec->profile && exec->runs)
     print_profile (exec);
   g_free (exec->node_ms);
+  g_free (exec->node_cpu_ms);
   g_free (exec->node_macs);
   free_program (exec);
   cfqp_plan_clear (&exec->plan);
@@ -336,15 +356,19 @@ run_stripe (CfqpInt8Exec *exec, guint worker, guint stripe)
     const CfqpNode *node = &g->nodes[i];
     CfqpRows r = rows[node->output];
     gint64 t0;
+    double c0;
     if (r.y0 >= r.y1)
       continue;
     t0 = timed ? g_get_monotonic_time () : 0;
+    c0 = timed ? process_cpu_ms () : 0;
     for (guint k = 0; k < node->n_inputs; k++)
       inputs[k] = views[node->inputs[k]];
     exec->backend->ops[node->op] (node, &exec->program->nodes[i], inputs, &views[node->output],
         r.y0, r.y1);
-    if (timed)
+    if (timed) {
       exec->node_ms[i] += (g_get_monotonic_time () - t0) / 1e3;
+      exec->node_cpu_ms[i] += process_cpu_ms () - c0;
+    }
   }
 }
 
@@ -421,11 +445,14 @@ cfqp_int8_exec_run (CfqpInt8Exec *exec, const guint8 *in, guint width, guint hei
     NodeJob job = { exec->backend->ops[node->op], node, &exec->program->nodes[i], exec->node_inputs,
                     &exec->views[node->output] };
     gint64 t0 = exec->profile ? g_get_monotonic_time () : 0;
+    double c0 = exec->profile ? process_cpu_ms () : 0;
     for (guint k = 0; k < node->n_inputs; k++)
       exec->node_inputs[k] = exec->views[node->inputs[k]];
     cfqp_workers_run (exec->workers, run_node_rows, &job, job.output->h, 0);
-    if (exec->profile)
+    if (exec->profile) {
       exec->node_ms[i] += (g_get_monotonic_time () - t0) / 1e3;
+      exec->node_cpu_ms[i] += process_cpu_ms () - c0;
+    }
   }
   if (exec->profile) {
     exec->frame_ms += (g_get_monotonic_time () - t_frame) / 1e3;

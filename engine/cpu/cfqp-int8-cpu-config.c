@@ -144,8 +144,8 @@ config_init (CfqpInt8CpuConfig *c, CfqpCpuIsa isa)
       break;
     case CFQP_CPU_ISA_AVXVNNI:
       SET_KERNEL (c, gemm, cfqp_int8_gemm_u8s8_1x4__avxvnni);
-      SET_KERNEL (c, conv_c4, cfqp_int8_conv_u8s8_16x4c4__avxvnni);
-      c->c4_pixels = 16;
+      SET_KERNEL (c, conv_c4, cfqp_int8_conv_u8s8_24x4c4__avxvnni);
+      c->c4_pixels = 24;
       c->c4_weights = CFQP_INT8_C4_WEIGHTS_S8;
       SET_KERNEL (c, requant, cfqp_int8_requant_row_u8__avx2);
       SET_KERNEL (c, add_lut32, cfqp_int8_add_lut32_u8__avx2);

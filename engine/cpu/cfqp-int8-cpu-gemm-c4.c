@@ -8,7 +8,7 @@
  * requantises in its epilogue, so accumulators never leave registers.
  * The vectorizer does not find this form, so it is written with
  * intrinsics, one kernel per level: AVX-512 VNNI (64 pixels, zmm), AVX-VNNI
- * (16 pixels, ymm vpdpbusd), AVX2 (16 pixels, vpmaddubsw on weights split
+ * (24 pixels, ymm vpdpbusd), AVX2 (16 pixels, vpmaddubsw on weights split
  * so it cannot saturate, plus exact fix-ups) and SSE4.1 (8 pixels, exact
  * int16 pmaddwd).
  * The kernel config (cfqp-int8-cpu-config.c) says which runs. */
@@ -415,28 +415,31 @@ y_clamp_pack (__m256i r0, __m256i r1, __m256i loz, __m256i hiz, __m256i z)
   return _mm_packus_epi16 (_mm256_castsi256_si128 (p), _mm256_extracti128_si256 (p, 1));
 }
 
-/* requantise one channel's 16 accumulators, store its bytes (the row's
- * end through a copy) */
-static inline Y_TARGET void
-y_store_channel (__m256i a0, __m256i a1, CfqpRequant p, CfqpRequant n, __m256i loz,
-    __m256i hiz, __m256i z, guint8 *dst, guint left)
+/* requantise 8 accumulators of one channel */
+static inline Y_TARGET __m256i
+y_requant (__m256i acc, CfqpRequant p, CfqpRequant n)
 {
-  __m128i b;
-
   if (p.m == n.m && p.shift == n.shift) {
     YRequant rq = { _mm256_set1_epi32 (ABS (p.m)), _mm256_set1_epi32 (p.m < 0 ? -1 : 0),
                     _mm256_set1_epi64x ((gint64) 1 << (p.shift - 1)),
                     _mm_cvtsi32_si128 (p.shift), _mm_cvtsi32_si128 (p.shift - 32),
                     p.shift >= 32 };
-    b = y_clamp_pack (y_requant1 (a0, &rq), y_requant1 (a1, &rq), loz, hiz, z);
-  } else {
-    __m256i mp = _mm256_set1_epi32 (p.m), mn = _mm256_set1_epi32 (n.m);
-    __m256i sp = _mm256_set1_epi32 (p.shift), sn = _mm256_set1_epi32 (n.shift);
-    b = y_clamp_pack (y_requant2 (a0, mp, mn, sp, sn), y_requant2 (a1, mp, mn, sp, sn), loz,
-        hiz, z);
+    return y_requant1 (acc, &rq);
   }
-  if (left >= 16) {
-    _mm_storeu_si128 ((__m128i *) dst, b);
+  return y_requant2 (acc, _mm256_set1_epi32 (p.m), _mm256_set1_epi32 (n.m),
+      _mm256_set1_epi32 (p.shift), _mm256_set1_epi32 (n.shift));
+}
+
+/* the first `width` (16 or 8) bytes of b; the row's end (left < width)
+ * through a copy */
+static inline Y_TARGET void
+y_store_bytes (__m128i b, guint8 *dst, guint left, guint width)
+{
+  if (left >= width) {
+    if (width == 16)
+      _mm_storeu_si128 ((__m128i *) dst, b);
+    else
+      _mm_storel_epi64 ((__m128i *) dst, b);
   } else {
     guint8 tmp[16];
     _mm_storeu_si128 ((__m128i *) tmp, b);
@@ -444,55 +447,88 @@ y_store_channel (__m256i a0, __m256i a1, CfqpRequant p, CfqpRequant n, __m256i l
   }
 }
 
-/* The four channels' epilogue, channels past n_oc skipped. */
-#define Y_STORE4() \
-  G_STMT_START { \
-    y_store_channel (a00, a01, o->pos[oc], o->neg[oc], loz, hiz, z, dst, left); \
-    if (oc + 1 < n_oc) \
-      y_store_channel (a10, a11, o->pos[oc + 1], o->neg[oc + 1], loz, hiz, z, \
-          dst + out_stride, left); \
-    if (oc + 2 < n_oc) \
-      y_store_channel (a20, a21, o->pos[oc + 2], o->neg[oc + 2], loz, hiz, z, \
-          dst + 2 * out_stride, left); \
-    if (oc + 3 < n_oc) \
-      y_store_channel (a30, a31, o->pos[oc + 3], o->neg[oc + 3], loz, hiz, z, \
-          dst + 3 * out_stride, left); \
-  } G_STMT_END
+/* one channel's 16 or 24 accumulators requantised and stored; the
+ * output's constants are built here, not held through the k loop, where
+ * the 24-pixel tile needs every register */
+static inline Y_TARGET void
+y_store_channel (__m256i a0, __m256i a1, const CfqpInt8ConvOut *o, guint ch, guint8 *dst,
+    guint left)
+{
+  __m256i z = _mm256_set1_epi32 (o->z);
+  __m256i loz = _mm256_set1_epi32 (o->lo - o->z), hiz = _mm256_set1_epi32 (o->hi - o->z);
 
-/* The 256-bit kernels' accumulation for one block of 16 pixels × 4
- * channels: w0..w3 the channels' int8 weight rows, MADD (acc, x, b) the
- * level's 4-deep u8·s8 step on 8 pixels.  A macro, so the 8 accumulators
- * stay named registers (8 accumulators, 2 input vectors and a broadcast
- * weight fit the 16 ymm registers; a 32-pixel tile would spill). */
-#define Y_C4_ACCUMULATE(MADD) \
+  y_store_bytes (y_clamp_pack (y_requant (a0, o->pos[ch], o->neg[ch]),
+      y_requant (a1, o->pos[ch], o->neg[ch]), loz, hiz, z), dst, left, 16);
+}
+
+static G_GNUC_NO_INLINE Y_TARGET void
+y_store_channel24 (__m256i a0, __m256i a1, __m256i a2, const CfqpInt8ConvOut *o, guint ch,
+    guint8 *dst, guint left)
+{
+  y_store_channel (a0, a1, o, ch, dst, left);
+  if (left > 16) {
+    __m256i z = _mm256_set1_epi32 (o->z);
+    __m256i loz = _mm256_set1_epi32 (o->lo - o->z), hiz = _mm256_set1_epi32 (o->hi - o->z);
+    __m256i r = y_requant (a2, o->pos[ch], o->neg[ch]);
+    y_store_bytes (y_clamp_pack (r, r, loz, hiz, z), dst + 16, left - 16, 8);
+  }
+}
+
+/* The 256-bit kernels share one body for a tile of V pixel vectors (8
+ * pixels each) × 4 channels, written with macros so that the
+ * accumulators are named variables (a<channel><vector>): an array makes
+ * GCC keep them in memory.  Y_EACH_V<V> (F, arg) expands F (v, arg) for
+ * each vector v. */
+#define Y_EACH_V2(F, arg) F (0, arg) F (1, arg)
+#define Y_EACH_V3(F, arg) F (0, arg) F (1, arg) F (2, arg)
+
+#define Y_ACC_DECL(v, ch) __m256i a##ch##v;
+#define Y_ACC_INIT(v, ch) a##ch##v = _mm256_set1_epi32 (bias[oc + ch]);
+#define Y_LOAD_X(v, c)    __m256i x##v = _mm256_loadu_si256 ((const __m256i *) ((c) + 32 * v));
+#define Y_MADD_0(v, MADD) a0##v = MADD (a0##v, x##v, b);
+#define Y_MADD_1(v, MADD) a1##v = MADD (a1##v, x##v, b);
+#define Y_MADD_2(v, MADD) a2##v = MADD (a2##v, x##v, b);
+#define Y_MADD_3(v, MADD) a3##v = MADD (a3##v, x##v, b);
+
+/* declares the accumulators and starts them at the channels' biases */
+#define Y_C4_INIT(EACH_V) \
+  EACH_V (Y_ACC_DECL, 0) EACH_V (Y_ACC_DECL, 1) EACH_V (Y_ACC_DECL, 2) EACH_V (Y_ACC_DECL, 3) \
+  EACH_V (Y_ACC_INIT, 0) EACH_V (Y_ACC_INIT, 1) EACH_V (Y_ACC_INIT, 2) EACH_V (Y_ACC_INIT, 3)
+
+/* k4n 4-deep steps: w0..w3 the channels' int8 weight rows, MADD (acc, x,
+ * b) the level's u8·s8 multiply-add on 8 pixels, b one channel's 4
+ * weights broadcast */
+#define Y_C4_ACCUMULATE(EACH_V, MADD) \
   G_STMT_START { \
     for (gsize k4 = 0; k4 < k4n; k4++) { \
       const guint8 *c = a[k4] + off; \
-      __m256i x0 = _mm256_loadu_si256 ((const __m256i *) c); \
-      __m256i x1 = _mm256_loadu_si256 ((const __m256i *) (c + 32)); \
+      EACH_V (Y_LOAD_X, c) \
       __m256i b; \
       b = _mm256_set1_epi32 (load_i32 (w0 + 4 * k4)); \
-      a00 = MADD (a00, x0, b); \
-      a01 = MADD (a01, x1, b); \
+      EACH_V (Y_MADD_0, MADD) \
       b = _mm256_set1_epi32 (load_i32 (w1 + 4 * k4)); \
-      a10 = MADD (a10, x0, b); \
-      a11 = MADD (a11, x1, b); \
+      EACH_V (Y_MADD_1, MADD) \
       b = _mm256_set1_epi32 (load_i32 (w2 + 4 * k4)); \
-      a20 = MADD (a20, x0, b); \
-      a21 = MADD (a21, x1, b); \
+      EACH_V (Y_MADD_2, MADD) \
       b = _mm256_set1_epi32 (load_i32 (w3 + 4 * k4)); \
-      a30 = MADD (a30, x0, b); \
-      a31 = MADD (a31, x1, b); \
+      EACH_V (Y_MADD_3, MADD) \
     } \
   } G_STMT_END
 
-/* The accumulators start at the four channels' biases. */
-#define Y_C4_INIT() \
+/* the four channels' epilogue, channels past n_oc skipped; STORE (ch,
+ * dst) stores channel ch's accumulators */
+#define Y_STORE_16(ch, dst) y_store_channel (a##ch##0, a##ch##1, o, oc + ch, dst, left)
+#define Y_STORE_24(ch, dst) \
+  y_store_channel24 (a##ch##0, a##ch##1, a##ch##2, o, oc + ch, dst, left)
+#define Y_STORE4(STORE) \
   G_STMT_START { \
-    a00 = a01 = _mm256_set1_epi32 (bias[oc]); \
-    a10 = a11 = _mm256_set1_epi32 (bias[oc + 1]); \
-    a20 = a21 = _mm256_set1_epi32 (bias[oc + 2]); \
-    a30 = a31 = _mm256_set1_epi32 (bias[oc + 3]); \
+    STORE (0, dst); \
+    if (oc + 1 < n_oc) \
+      STORE (1, dst + out_stride); \
+    if (oc + 2 < n_oc) \
+      STORE (2, dst + 2 * out_stride); \
+    if (oc + 3 < n_oc) \
+      STORE (3, dst + 3 * out_stride); \
   } G_STMT_END
 
 static inline Y_TARGET_VNNI __m256i
@@ -501,26 +537,27 @@ y_dpbusd (__m256i acc, __m256i x, __m256i b)
   return _mm256_dpbusd_avx_epi32 (acc, x, b);
 }
 
+/* 24 pixels × 4 channels: 12 accumulators, so that 12 independent
+ * vpdpbusd chains cover its latency (8 chains, a 16-pixel tile, left the
+ * multipliers idle: 1.3× slower on the same data); with 3 input vectors
+ * and the broadcast weight that is all 16 ymm registers. */
 Y_TARGET_VNNI void
-cfqp_int8_conv_u8s8_16x4c4__avxvnni (const guint8 *const *a, gsize k4n, guint n_px,
+cfqp_int8_conv_u8s8_24x4c4__avxvnni (const guint8 *const *a, gsize k4n, guint n_px,
     const gint8 *w, guint n_oc, const gint32 *bias, const CfqpInt8ConvOut *o, guint8 *out,
     gsize out_stride)
 {
   gsize kp = k4n * 4;
-  __m256i z = _mm256_set1_epi32 (o->z);
-  __m256i loz = _mm256_set1_epi32 (o->lo - o->z), hiz = _mm256_set1_epi32 (o->hi - o->z);
 
-  for (guint px = 0; px < n_px; px += 16)
+  for (guint px = 0; px < n_px; px += 24)
     for (guint oc = 0; oc < n_oc; oc += 4) {
       const gint8 *w0 = w + oc * kp, *w1 = w0 + kp, *w2 = w1 + kp, *w3 = w2 + kp;
       gsize off = (gsize) px * 4;
       guint left = n_px - px;
       guint8 *dst = out + oc * out_stride + px;
-      __m256i a00, a01, a10, a11, a20, a21, a30, a31;
 
-      Y_C4_INIT ();
-      Y_C4_ACCUMULATE (y_dpbusd);
-      Y_STORE4 ();
+      Y_C4_INIT (Y_EACH_V3);
+      Y_C4_ACCUMULATE (Y_EACH_V3, y_dpbusd);
+      Y_STORE4 (Y_STORE_24);
     }
 }
 
@@ -554,9 +591,6 @@ cfqp_int8_conv_u8s8_16x4c4__avx2 (const guint8 *const *a, gsize k4n, guint n_px,
     const gint8 *w, guint n_oc, const gint32 *bias, const CfqpInt8ConvOut *o, guint8 *out,
     gsize out_stride)
 {
-  __m256i z = _mm256_set1_epi32 (o->z);
-  __m256i loz = _mm256_set1_epi32 (o->lo - o->z), hiz = _mm256_set1_epi32 (o->hi - o->z);
-
   for (guint px = 0; px < n_px; px += 16) {
     const gint8 *blk = w;
 
@@ -568,17 +602,16 @@ cfqp_int8_conv_u8s8_16x4c4__avx2 (const guint8 *const *a, gsize k4n, guint n_px,
       gsize off = (gsize) px * 4;
       guint left = n_px - px;
       guint8 *dst = out + oc * out_stride + px;
-      __m256i a00, a01, a10, a11, a20, a21, a30, a31;
 
       memcpy (n_fix, blk, sizeof n_fix);
-      Y_C4_INIT ();
-      Y_C4_ACCUMULATE (y_maddubs);
+      Y_C4_INIT (Y_EACH_V2);
+      Y_C4_ACCUMULATE (Y_EACH_V2, y_maddubs);
       Y_C4_FIXUPS (a00, a01, n_fix[0]);
       Y_C4_FIXUPS (a10, a11, n_fix[1]);
       Y_C4_FIXUPS (a20, a21, n_fix[2]);
       Y_C4_FIXUPS (a30, a31, n_fix[3]);
       blk = (const gint8 *) fix;
-      Y_STORE4 ();
+      Y_STORE4 (Y_STORE_16);
     }
   }
 }

@@ -137,8 +137,8 @@ void cfqp_int8_conv_u8s8_64x4c4__avx512vnni (const guint8 *const *a, gsize k4n, 
                                              const gint8 *w, guint n_oc, const gint32 *bias,
                                              const CfqpInt8ConvOut *o, guint8 *out,
                                              gsize out_stride);
-/* 16 pixels (2 ymm) × 4 channels, vpdpbusd ymm (VEX) */
-void cfqp_int8_conv_u8s8_16x4c4__avxvnni    (const guint8 *const *a, gsize k4n, guint n_px,
+/* 24 pixels (3 ymm) × 4 channels, vpdpbusd ymm (VEX) */
+void cfqp_int8_conv_u8s8_24x4c4__avxvnni    (const guint8 *const *a, gsize k4n, guint n_px,
                                              const gint8 *w, guint n_oc, const gint32 *bias,
                                              const CfqpInt8ConvOut *o, guint8 *out,
                                              gsize out_stride);
