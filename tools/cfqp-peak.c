@@ -9,9 +9,13 @@
  * so throughput and not latency bounds them: vpdpbusd zmm (avx512vnni, 64
  * MACs), vpdpbusd ymm (avxvnni, 32), vpmaddwd ymm on bytes widened to
  * int16 (avx2, 16: the kernel's vpmaddubsw + vpmaddwd by ones does 32
- * MACs in the same two multiply-port slots), pmaddwd xmm (sse4.1, 8).  Times are this thread's CPU time (the machine may be
+ * MACs in the same two multiply-port slots), pmaddwd xmm (sse4.1, 8); on
+ * 64-bit ARM usdot (i8mm, 16 MACs an instruction), sdot (dotprod, 16) and
+ * smull + smlal + sadalp (neon, 16 per three), one loop shape for all
+ * (DEFINE_PEAK).  Times are this thread's CPU time (the machine may be
  * shared); each figure is the median of 7 runs.  Prints "isa=<level>" and
- * "<name>_gmacs=<x>" lines.
+ * "<name>_gmacs=<x>" lines.  Under qemu the ARM figures only show that the
+ * loops run: they are no speed.
  */
 #include "cfqp-int8-cpu-config.h"
 
@@ -21,6 +25,8 @@
 #include <time.h>
 #if CFQP_GEMM_X86
 #include <immintrin.h>
+#elif CFQP_GEMM_ARM64
+#include <arm_neon.h>
 #endif
 
 #define RUNS 7
@@ -40,99 +46,105 @@ compare_doubles (gconstpointer a, gconstpointer b)
   return (x > y) - (x < y);
 }
 
+/* One peak loop, the same shape at every level: CHAINS independent
+ * accumulators, each advanced by STEP (acc, a, b) per iteration (an empty
+ * asm on `a` after each step: else the compiler computes a product of the
+ * same operands once for all chains, as it did for vpmaddwd), then their
+ * lanes summed through STORE, so nothing is dropped.  VA, VB: the operand types; A, B: their
+ * values; ZERO (i): the accumulators' start. */
+#define DEFINE_PEAK(fn, attr, V, VA, VB, CHAINS, LANES, A, B, ZERO, STEP, ADD, STORE) \
+  attr __attribute__ ((noinline)) static gint32 \
+  fn (guint64 iterations) \
+  { \
+    VA a = A; \
+    VB b = B; \
+    V acc[CHAINS]; \
+    gint32 out[LANES], sum = 0; \
+    for (guint i = 0; i < CHAINS; i++) \
+      acc[i] = ZERO (i); \
+    for (guint64 n = 0; n < iterations; n++) { \
+      for (guint i = 0; i < CHAINS; i++) { \
+        acc[i] = STEP (acc[i], a, b); \
+        __asm__ volatile ("" : KEEP (a)); \
+      } \
+    } \
+    for (guint i = 1; i < CHAINS; i++) \
+      acc[0] = ADD (acc[0], acc[i]); \
+    STORE (out, acc[0]); \
+    for (guint i = 0; i < LANES; i++) \
+      sum += out[i]; \
+    return sum; \
+  }
+
 #if CFQP_GEMM_X86
-/* 16 chains × 64 MACs per iteration; returns a sum so nothing is dropped */
-__attribute__ ((target ("avx512f,avx512bw,avx512vnni"), noinline)) static gint32
-dpbusd_zmm (guint64 iterations)
-{
-  __m512i a = _mm512_set1_epi8 (3), b = _mm512_set1_epi8 (-2);
-  __m512i acc[16];
+#define KEEP(a) "+v" (a)
+#define STEP_MADDWD_YMM(acc, a, b) _mm256_add_epi32 (acc, _mm256_madd_epi16 (a, b))
+#define STEP_MADDWD_XMM(acc, a, b) _mm_add_epi32 (acc, _mm_madd_epi16 (a, b))
+#define STORE_ZMM(out, v) _mm512_storeu_si512 (out, v)
+#define STORE_YMM(out, v) _mm256_storeu_si256 ((__m256i *) (out), v)
+#define STORE_XMM(out, v) _mm_storeu_si128 ((__m128i *) (out), v)
 
-  for (guint i = 0; i < 16; i++)
-    acc[i] = _mm512_set1_epi32 (i);
-  for (guint64 n = 0; n < iterations; n++) {
-    for (guint i = 0; i < 16; i++)
-      acc[i] = _mm512_dpbusd_epi32 (acc[i], a, b);
-    __asm__ volatile ("" : "+v" (a));   /* keeps the loop a loop */
-  }
-  for (guint i = 1; i < 16; i++)
-    acc[0] = _mm512_add_epi32 (acc[0], acc[i]);
-  return _mm512_reduce_add_epi32 (acc[0]);
-}
+/* vpdpbusd zmm: 64 MACs a step */
+DEFINE_PEAK (dpbusd_zmm, __attribute__ ((target ("avx512f,avx512bw,avx512vnni"))), __m512i,
+    __m512i, __m512i, 16, 16, _mm512_set1_epi8 (3), _mm512_set1_epi8 (-2), _mm512_set1_epi32,
+    _mm512_dpbusd_epi32, _mm512_add_epi32, STORE_ZMM)
+/* vpdpbusd ymm (VEX): 32 */
+DEFINE_PEAK (dpbusd_ymm, __attribute__ ((target ("avx2,avxvnni"))), __m256i, __m256i, __m256i,
+    12, 8, _mm256_set1_epi8 (3), _mm256_set1_epi8 (-2), _mm256_set1_epi32,
+    _mm256_dpbusd_avx_epi32, _mm256_add_epi32, STORE_YMM)
+/* vpmaddwd + vpaddd on bytes widened to int16: 16 */
+DEFINE_PEAK (maddwd_ymm, __attribute__ ((target ("avx2"))), __m256i, __m256i, __m256i, 12, 8,
+    _mm256_set1_epi16 (3), _mm256_set1_epi16 (-2), _mm256_set1_epi32, STEP_MADDWD_YMM,
+    _mm256_add_epi32, STORE_YMM)
+/* the same on xmm: 8 */
+DEFINE_PEAK (maddwd_xmm, __attribute__ ((target ("sse4.1"))), __m128i, __m128i, __m128i, 12, 4,
+    _mm_set1_epi16 (3), _mm_set1_epi16 (-2), _mm_set1_epi32, STEP_MADDWD_XMM, _mm_add_epi32,
+    STORE_XMM)
+#elif CFQP_GEMM_ARM64
+#define KEEP(a) "+w" (a)
+#define ZERO_Q(i) vdupq_n_s32 ((gint32) (i))
+/* the 8x4c4__neon kernel's step: smull + smlal into int16 tap pairs, sadalp */
+#define STEP_SMULL(acc, a, b) \
+  vpadalq_s16 (acc, vmlal_high_s8 (vmull_s8 (vget_low_s8 (a), vget_low_s8 (b)), a, b))
 
-__attribute__ ((target ("avx2,avxvnni"), noinline)) static gint32
-dpbusd_ymm (guint64 iterations)
-{
-  __m256i a = _mm256_set1_epi8 (3), b = _mm256_set1_epi8 (-2);
-  __m256i acc[12];
-  gint32 out[8], sum = 0;
-
-  for (guint i = 0; i < 12; i++)
-    acc[i] = _mm256_set1_epi32 (i);
-  for (guint64 n = 0; n < iterations; n++) {
-    for (guint i = 0; i < 12; i++)
-      acc[i] = _mm256_dpbusd_avx_epi32 (acc[i], a, b);
-    __asm__ volatile ("" : "+x" (a));
-  }
-  for (guint i = 1; i < 12; i++)
-    acc[0] = _mm256_add_epi32 (acc[0], acc[i]);
-  _mm256_storeu_si256 ((__m256i *) out, acc[0]);
-  for (guint i = 0; i < 8; i++)
-    sum += out[i];
-  return sum;
-}
-
-/* 12 chains of vpmaddwd + vpaddd: 16 MACs each */
-__attribute__ ((target ("avx2"), noinline)) static gint32
-maddwd_ymm (guint64 iterations)
-{
-  __m256i a = _mm256_set1_epi16 (3), b = _mm256_set1_epi16 (-2);
-  __m256i acc[12];
-  gint32 out[8], sum = 0;
-
-  for (guint i = 0; i < 12; i++)
-    acc[i] = _mm256_set1_epi32 (i);
-  for (guint64 n = 0; n < iterations; n++) {
-    for (guint i = 0; i < 12; i++)
-      acc[i] = _mm256_add_epi32 (acc[i], _mm256_madd_epi16 (a, b));
-    __asm__ volatile ("" : "+x" (a));
-  }
-  for (guint i = 1; i < 12; i++)
-    acc[0] = _mm256_add_epi32 (acc[0], acc[i]);
-  _mm256_storeu_si256 ((__m256i *) out, acc[0]);
-  for (guint i = 0; i < 8; i++)
-    sum += out[i];
-  return sum;
-}
-
-/* the same on xmm: 8 MACs each */
-__attribute__ ((target ("sse4.1"), noinline)) static gint32
-maddwd_xmm (guint64 iterations)
-{
-  __m128i a = _mm_set1_epi16 (3), b = _mm_set1_epi16 (-2);
-  __m128i acc[12];
-  gint32 out[4], sum = 0;
-
-  for (guint i = 0; i < 12; i++)
-    acc[i] = _mm_set1_epi32 (i);
-  for (guint64 n = 0; n < iterations; n++) {
-    for (guint i = 0; i < 12; i++)
-      acc[i] = _mm_add_epi32 (acc[i], _mm_madd_epi16 (a, b));
-    __asm__ volatile ("" : "+x" (a));
-  }
-  for (guint i = 1; i < 12; i++)
-    acc[0] = _mm_add_epi32 (acc[0], acc[i]);
-  _mm_storeu_si128 ((__m128i *) out, acc[0]);
-  for (guint i = 0; i < 4; i++)
-    sum += out[i];
-  return sum;
-}
+/* usdot (i8mm): 16 MACs a step, u8 × s8 */
+DEFINE_PEAK (usdot_q, __attribute__ ((target ("arch=armv8.2-a+i8mm"))), int32x4_t, uint8x16_t,
+    int8x16_t, 12, 4, vdupq_n_u8 (3), vdupq_n_s8 (-2), ZERO_Q, vusdotq_s32, vaddq_s32,
+    vst1q_s32)
+/* sdot (dotprod): 16, on inputs shifted to s8 */
+DEFINE_PEAK (sdot_q, __attribute__ ((target ("arch=armv8.2-a+dotprod"))), int32x4_t,
+    int8x16_t, int8x16_t, 12, 4, vdupq_n_s8 (3), vdupq_n_s8 (-2), ZERO_Q, vdotq_s32,
+    vaddq_s32, vst1q_s32)
+/* smull + smlal + sadalp (plain NEON): 16 per 3 instructions */
+DEFINE_PEAK (smull_q, , int32x4_t, int8x16_t, int8x16_t, 12, 4, vdupq_n_s8 (3),
+    vdupq_n_s8 (-2), ZERO_Q, STEP_SMULL, vaddq_s32, vst1q_s32)
 #endif
 
 typedef gint32 (*PeakFunc) (guint64 iterations);
 
-/* unused where no peak loop is built (ARM64: no ARM speed figures here) */
-static G_GNUC_UNUSED double
+/* Each level's peak loop and its MACs per iteration (chains × MACs a step). */
+typedef struct {
+  CfqpCpuIsa  isa;
+  const char *name;
+  PeakFunc    func;
+  double      macs;
+} Peak;
+
+static const Peak peaks[] = {
+#if CFQP_GEMM_X86
+  { CFQP_CPU_ISA_AVX512VNNI, "peak_avx512vnni_zmm", dpbusd_zmm, 16.0 * 64 },
+  { CFQP_CPU_ISA_AVXVNNI, "peak_avxvnni_ymm", dpbusd_ymm, 12.0 * 32 },
+  { CFQP_CPU_ISA_AVX2, "peak_avx2_maddwd_ymm", maddwd_ymm, 12.0 * 16 },
+  { CFQP_CPU_ISA_SSE41, "peak_sse41_maddwd_xmm", maddwd_xmm, 12.0 * 8 },
+#elif CFQP_GEMM_ARM64
+  { CFQP_CPU_ISA_I8MM, "peak_i8mm_usdot_q", usdot_q, 12.0 * 16 },
+  { CFQP_CPU_ISA_DOTPROD, "peak_dotprod_sdot_q", sdot_q, 12.0 * 16 },
+  { CFQP_CPU_ISA_NEON, "peak_neon_smull_q", smull_q, 12.0 * 16 },
+#endif
+  { CFQP_CPU_ISA_GENERIC, NULL, NULL, 0 },   /* no loop: the dot kernel only */
+};
+
+static double
 measure_peak (PeakFunc func, double macs_per_iteration, double seconds)
 {
   double rates[RUNS];
@@ -269,15 +281,11 @@ main (int argc, char **argv)
   }
   cfg = cfqp_int8_cpu_config ();
   printf ("isa=%s\n", cfg->isa_name);
+  for (guint i = 0; i < G_N_ELEMENTS (peaks); i++)
+    if (peaks[i].isa == cfg->isa && peaks[i].func)
+      printf ("%s_gmacs=%.1f\n", peaks[i].name,
+          measure_peak (peaks[i].func, peaks[i].macs, seconds));
 #if CFQP_GEMM_X86
-  if (cfg->isa == CFQP_CPU_ISA_AVX512VNNI)
-    printf ("peak_avx512vnni_zmm_gmacs=%.1f\n", measure_peak (dpbusd_zmm, 16.0 * 64, seconds));
-  else if (cfg->isa == CFQP_CPU_ISA_AVXVNNI)
-    printf ("peak_avxvnni_ymm_gmacs=%.1f\n", measure_peak (dpbusd_ymm, 12.0 * 32, seconds));
-  else if (cfg->isa == CFQP_CPU_ISA_AVX2)
-    printf ("peak_avx2_maddwd_ymm_gmacs=%.1f\n", measure_peak (maddwd_ymm, 12.0 * 16, seconds));
-  else if (cfg->isa == CFQP_CPU_ISA_SSE41)
-    printf ("peak_sse41_maddwd_xmm_gmacs=%.1f\n", measure_peak (maddwd_xmm, 12.0 * 8, seconds));
   if (cfg->isa == CFQP_CPU_ISA_AVX512VNNI)
     printf ("gemm_u8s8_64x4c4__avx512vnni_gmacs=%.1f\n",
         measure_gemm (cfqp_int8_gemm_u8s8_64x4c4__avx512vnni, 640, seconds));

@@ -17,6 +17,14 @@ last result is not run again (survivors always are).  Each mutant's build and te
 Mutants needing what this machine lacks (requires: avx512vnni, orc,
 opencl) are reported as skipped.  Exit status 0 when every applicable
 mutant was caught.
+
+A mutant with an `arm:` line (qemu CPU models, e.g. `arm: cortex-a76 max`)
+runs on 64-bit ARM instead: build-arm64/ in the scratch copy is a cross
+build (tools/cross/aarch64-linux-gnu.ini), rebuilt incrementally for the
+executables of the mutant's tests only, which then run under
+`QEMU_CPU=MODEL meson test` once per model (caught as soon as one fails).
+It needs the cross toolchain and qemu-user (tools/test-arm64.sh installs
+them); without them it is skipped, never counted as caught.
 """
 import argparse
 import hashlib
@@ -35,13 +43,13 @@ DEFAULT_TESTS = ['int8', 'int8-weights', 'int8-cpu', 'int8-cpu-orc-backup', 'int
 
 def parse_mutants(path):
     """Records of tools/mutants.txt: dicts with id, file, why, requires,
-    tests, find, replace."""
+    tests, arm (qemu CPU models; empty: a native mutant), find, replace."""
     mutants, cur, mode = [], None, None
     with open(path, encoding='utf-8') as f:
         lines = f.read().split('\n')
     for line in lines:
         if line.startswith('=== '):
-            cur = {'id': line[4:].strip(), 'requires': [], 'tests': None,
+            cur = {'id': line[4:].strip(), 'requires': [], 'tests': None, 'arm': [],
                    'find': [], 'replace': []}
             mutants.append(cur)
             mode = 'head'
@@ -56,8 +64,8 @@ def parse_mutants(path):
                 continue
             key, _, value = line.partition(':')
             value = value.strip()
-            if key == 'requires':
-                cur['requires'] = value.split()
+            if key in ('requires', 'arm'):
+                cur[key] = value.split()
             elif key == 'tests':
                 cur['tests'] = value.split()
             else:
@@ -72,6 +80,9 @@ def parse_mutants(path):
         for k in ('file', 'why'):
             if k not in m:
                 sys.exit(f'{path}: mutant {m["id"]} has no {k}')
+    for m in mutants:
+        if m['arm'] and not m['tests']:
+            sys.exit(f'{path}: ARM mutant {m["id"]} names no tests')
     ids = [m['id'] for m in mutants]
     if len(set(ids)) != len(ids):
         sys.exit(f'{path}: duplicate mutant ids')
@@ -89,9 +100,15 @@ def cpu_flags():
     return set()
 
 
+ARM_TOOLS = ('aarch64-linux-gnu-gcc', 'qemu-aarch64-static')
+
+
 def available(build):
-    """What the scratch build and this machine have, for requires:."""
+    """What the scratch build and this machine have, for requires: (and
+    'arm64' for the arm: mutants)."""
     have = set()
+    if all(shutil.which(t) for t in ARM_TOOLS):
+        have.add('arm64')
     flags = cpu_flags()
     if {'avx512_vnni', 'avx512bw', 'avx512vl'} <= flags:
         have.add('avx512vnni')
@@ -119,22 +136,40 @@ def sync_tree(tree):
                                                                   '__pycache__'))
 
 
-def run(cmd, log, timeout, cwd=None):
+def run(cmd, log, timeout, cwd=None, env=None):
     """(returncode or 'timeout', seconds); output appended to log."""
     t0 = time.time()
-    log.write(f'$ {" ".join(cmd)}\n')
+    log.write(f'$ {" ".join(f"{k}={v}" for k, v in (env or {}).items())}{" " if env else ""}'
+              f'{" ".join(cmd)}\n')
     log.flush()
     try:
-        p = subprocess.run(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, timeout=timeout)
+        p = subprocess.run(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, timeout=timeout,
+                           env=dict(os.environ, **env) if env else None)
         rc = p.returncode
     except subprocess.TimeoutExpired:
         rc = 'timeout'
     return rc, time.time() - t0
 
 
+def test_targets(build, tests):
+    """The ninja targets (executables) of the named meson tests."""
+    out = subprocess.run(['meson', 'introspect', '--tests', build], check=True,
+                         capture_output=True, text=True).stdout
+    targets = set()
+    for t in json.loads(out):
+        if t['name'] in tests:
+            targets.update(os.path.relpath(c, build) for c in t['cmd']
+                           if c.startswith(build + os.sep))
+    missing = set(tests) - {t['name'] for t in json.loads(out)}
+    if missing:
+        sys.exit(f'{build}: no tests named {" ".join(sorted(missing))}')
+    return sorted(targets)
+
+
 def fingerprint(m, original, tests):
     h = hashlib.sha256()
-    for part in (m['file'], original, m['find'], m['replace'], ' '.join(tests)):
+    for part in (m['file'], original, m['find'], m['replace'], ' '.join(tests),
+                 ' '.join(m['arm'])):
         h.update(part.encode())
         h.update(b'\0')
     return h.hexdigest()[:16]
@@ -152,6 +187,7 @@ def main():
     ap.add_argument('--fresh', action='store_true', help='forget earlier results')
     args = ap.parse_args()
 
+    args.work = os.path.abspath(args.work)
     mutants = parse_mutants(args.mutants)
     if args.only:
         unknown = set(args.only) - {m['id'] for m in mutants}
@@ -160,13 +196,15 @@ def main():
         mutants = [m for m in mutants if m['id'] in args.only]
     if args.list:
         for m in mutants:
-            req = f' [{" ".join(m["requires"])}]' if m['requires'] else ''
+            req = m['requires'] + ([f'qemu -cpu {c}' for c in m['arm']])
+            req = f' [{", ".join(req)}]' if req else ''
             print(f'{m["id"]:40} {m["file"]:40} {m["why"]}{req}')
         print(f'{len(mutants)} mutants')
         return 0
 
     tree = os.path.join(args.work, 'tree')
     build = os.path.join(args.work, 'build')
+    build_arm = os.path.join(args.work, 'build-arm64')
     results_path = os.path.join(args.work, 'results.json')
     os.makedirs(args.work, exist_ok=True)
     results = {}
@@ -177,30 +215,59 @@ def main():
     log.write(f'\n=== {time.strftime("%Y-%m-%d %H:%M:%S")} tools/mutate.py\n')
 
     sync_tree(tree)
-    if not os.path.exists(os.path.join(build, 'build.ninja')):
+    native = [m for m in mutants if not m['arm']]
+    if native and not os.path.exists(os.path.join(build, 'build.ninja')):
         rc, _ = run(['meson', 'setup', build, tree, '-Dtests=enabled'], log, args.timeout)
         if rc != 0:
             sys.exit(f'meson setup failed: see {args.work}/mutate.log')
     have = available(build)
+    arm = 'arm64' in have and [m for m in mutants if m['arm']]
+    if arm and not os.path.exists(os.path.join(build_arm, 'build.ninja')):
+        rc, _ = run(['meson', 'setup', build_arm, tree, '-Dtests=enabled', '--cross-file',
+                     os.path.join(tree, 'tools', 'cross', 'aarch64-linux-gnu.ini')],
+                    log, args.timeout)
+        if rc != 0:
+            sys.exit(f'meson setup (ARM64 cross build) failed: see {args.work}/mutate.log')
 
-    def build_and_test(tests):
-        rc, t_build = run(['ninja', '-C', build, f'-j{args.jobs}'], log, args.timeout)
+    def build_and_test(tests, cpus=()):
+        """Native, or cross-built and run under qemu once per CPU model."""
+        if cpus:
+            rc, t_build = run(['ninja', '-C', build_arm, f'-j{args.jobs}'] +
+                              test_targets(build_arm, tests), log, args.timeout)
+        else:
+            rc, t_build = run(['ninja', '-C', build, f'-j{args.jobs}'], log, args.timeout)
         if rc != 0:
             return 'build-error' if rc != 'timeout' else 'caught', t_build, 'build'
-        rc, t_test = run(['meson', 'test', '-C', build, '--no-rebuild', '--maxfail', '1',
-                          f'--num-processes={args.jobs}', '--print-errorlogs'] + tests,
-                         log, args.timeout)
-        return ('passed' if rc == 0 else 'caught'), t_build + t_test, \
-            'timeout' if rc == 'timeout' else f'rc {rc}'
+        secs = t_build
+        for cpu in cpus or [None]:
+            rc, t_test = run(['meson', 'test', '-C', build_arm if cpu else build, '--no-rebuild',
+                              '--maxfail', '1', f'--num-processes={args.jobs}',
+                              '--print-errorlogs'] +
+                             (['--timeout-multiplier', '4'] if cpu else []) + tests,
+                             log, args.timeout, env={'QEMU_CPU': cpu} if cpu else None)
+            secs += t_test
+            if rc != 0:
+                return 'caught', secs, ('timeout' if rc == 'timeout' else f'rc {rc}') + \
+                    (f' on {cpu}' if cpu else '')
+        return 'passed', secs, 'rc 0'
 
     # the unmutated tree must pass what the mutants run
-    all_tests = sorted({t for m in mutants for t in (m['tests'] or DEFAULT_TESTS)})
-    base_key = hashlib.sha256(json.dumps(all_tests).encode()).hexdigest()[:16]
-    state, secs, _ = build_and_test(all_tests)
-    if state != 'passed':
-        sys.exit(f'the unmutated tree does not pass {" ".join(all_tests)}: '
-                 f'see {args.work}/mutate.log')
-    print(f'baseline: {" ".join(all_tests)} pass ({secs:.0f} s)', flush=True)
+    all_tests = sorted({t for m in native for t in (m['tests'] or DEFAULT_TESTS)})
+    if all_tests:
+        state, secs, _ = build_and_test(all_tests)
+        if state != 'passed':
+            sys.exit(f'the unmutated tree does not pass {" ".join(all_tests)}: '
+                     f'see {args.work}/mutate.log')
+        print(f'baseline: {" ".join(all_tests)} pass ({secs:.0f} s)', flush=True)
+    if arm:
+        arm_tests = sorted({t for m in arm for t in m['tests']})
+        cpus = sorted({c for m in arm for c in m['arm']})
+        state, secs, detail = build_and_test(arm_tests, cpus)
+        if state != 'passed':
+            sys.exit(f'the unmutated ARM64 build does not pass {" ".join(arm_tests)} '
+                     f'({detail}): see {args.work}/mutate.log')
+        print(f'baseline ARM64 (qemu -cpu {" ".join(cpus)}): {" ".join(arm_tests)} pass '
+              f'({secs:.0f} s)', flush=True)
 
     for i, m in enumerate(mutants, 1):
         path = os.path.join(tree, m['file'])
@@ -214,7 +281,7 @@ def main():
         if prev and prev.get('key') == key and prev['state'] == 'caught':
             print(f'[{i}/{len(mutants)}] {m["id"]}: {prev["state"]} (earlier run)', flush=True)
             continue
-        missing = [r for r in m['requires'] if r not in have]
+        missing = [r for r in m['requires'] + (['arm64'] if m['arm'] else []) if r not in have]
         n = original.count(m['find'])
         if missing:
             res = {'state': 'skipped', 'detail': 'needs ' + ' '.join(missing)}
@@ -225,7 +292,7 @@ def main():
             try:
                 with open(path, 'w', encoding='utf-8') as f:
                     f.write(original.replace(m['find'], m['replace']))
-                state, secs, detail = build_and_test(tests)
+                state, secs, detail = build_and_test(tests, m['arm'])
             finally:
                 with open(path, 'w', encoding='utf-8') as f:
                     f.write(original)
@@ -238,8 +305,13 @@ def main():
         print(f'[{i}/{len(mutants)}] {m["id"]}: {res["state"]} ({res.get("detail", "")}'
               f'{", %d s" % res["seconds"] if "seconds" in res else ""})', flush=True)
 
-    # leave the scratch build unmutated
-    run(['ninja', '-C', build, f'-j{args.jobs}'], log, args.timeout)
+    # leave the scratch builds unmutated
+    if native:
+        run(['ninja', '-C', build, f'-j{args.jobs}'], log, args.timeout)
+    if arm:
+        run(['ninja', '-C', build_arm, f'-j{args.jobs}'] +
+            test_targets(build_arm, sorted({t for m in arm for t in m['tests']})),
+            log, args.timeout)
 
     ids = [m['id'] for m in mutants]
     by = {s: [i for i in ids if results.get(i, {}).get('state') == s]

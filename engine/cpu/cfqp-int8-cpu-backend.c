@@ -126,6 +126,13 @@ move_kernel (const CfqpNode *node)
 {
   switch (node->op) {
     case CFQP_OP_DEPTH_TO_SPACE:
+      /* the config's kernel (ARM: NEON, blocks 2-4) is tried first */
+      if (cfqp_int8_cpu_config ()->interleave && node->p.shuffle.block >= 2 &&
+          node->p.shuffle.block <= 4) {
+        g_autofree char *name = g_strdup_printf ("depth-to-space: %s interleave rows",
+            cfqp_int8_cpu_config ()->interleave_name);
+        return g_intern_string (name);
+      }
 #ifdef HAVE_ORC
       if (node->p.shuffle.block == 2 || node->p.shuffle.block == 4)
         return "depth-to-space: ORC interleave rows";

@@ -119,6 +119,19 @@ cpu_has (CfqpCpuIsa isa)
  * cannot drift apart. */
 #define SET_KERNEL(c, member, fn) ((c)->member = (fn), (c)->member##_name = #fn)
 
+#if CFQP_GEMM_ARM64
+/* the rows and byte moves of every ARM level: NEON is the AArch64 baseline */
+static void
+set_neon_rows (CfqpInt8CpuConfig *c)
+{
+  SET_KERNEL (c, requant, cfqp_int8_requant_row_u8__neon);
+  SET_KERNEL (c, add_row, cfqp_int8_add_row_u8__neon);
+  SET_KERNEL (c, interleave, cfqp_int8_interleave_row_u8__neon);
+  SET_KERNEL (c, unpack_rgb, cfqp_int8_unpack_rgb_u8__neon);
+  SET_KERNEL (c, pack_rgb, cfqp_int8_pack_rgb_u8__neon);
+}
+#endif
+
 static void
 config_init (CfqpInt8CpuConfig *c, CfqpCpuIsa isa)
 {
@@ -168,25 +181,28 @@ config_init (CfqpInt8CpuConfig *c, CfqpCpuIsa isa)
       SET_KERNEL (c, requant, cfqp_int8_requant_row_u8__sse41);
       break;
 #elif CFQP_GEMM_ARM64
-    /* the c4 conv only: dot, requant and add/sub stay the generic C (which
-     * the compiler vectorises for NEON, the aarch64 baseline) */
+    /* the c4 conv and the NEON rows (requant, add/sub); the dot GEMM stays
+     * the generic C, which the compiler vectorises for NEON */
     case CFQP_CPU_ISA_I8MM:
       SET_KERNEL (c, conv_c4, cfqp_int8_conv_u8s8_16x4c4__neoni8mm);
       c->c4_pixels = 16;
       c->c4_weights = CFQP_INT8_C4_WEIGHTS_S8;
       c->c4_pack = cfqp_int8_c4_pack__neoni8mm;
+      set_neon_rows (c);
       break;
     case CFQP_CPU_ISA_DOTPROD:
       SET_KERNEL (c, conv_c4, cfqp_int8_conv_u8s8_16x4c4__neondot);
       c->c4_pixels = 16;
       c->c4_weights = CFQP_INT8_C4_WEIGHTS_S8;
       c->c4_pack = cfqp_int8_c4_pack__neondot;
+      set_neon_rows (c);
       break;
     case CFQP_CPU_ISA_NEON:
       SET_KERNEL (c, conv_c4, cfqp_int8_conv_u8s8_8x4c4__neon);
       c->c4_pixels = 8;
       c->c4_weights = CFQP_INT8_C4_WEIGHTS_S8;
       c->c4_pack = cfqp_int8_c4_pack__neon;
+      set_neon_rows (c);
       break;
 #endif
     default:
@@ -241,11 +257,12 @@ config_build (G_GNUC_UNUSED gpointer data)
   config.cpu_name = cfqp_cpu_isa_name (widest);
   config.cap = capped ? g_intern_string (cap) : NULL;
   g_debug ("cpu INT8 kernels: isa %s (cpu %s, CFQP_MAX_CPU_ISA %s): dot %s, c4 %s, "
-      "requant %s, add/sub %s / %s", config.isa_name, config.cpu_name,
+      "requant %s, add/sub %s / %s, moves %s", config.isa_name, config.cpu_name,
       config.cap ? config.cap : "unset", config.gemm_name,
       config.conv_c4_name ? config.conv_c4_name : "none", config.requant_name,
       config.add_lut32_name ? config.add_lut32_name : "-",
-      config.add_row_name ? config.add_row_name : "ORC or tables");
+      config.add_row_name ? config.add_row_name : "ORC or tables",
+      config.interleave_name ? config.interleave_name : "ORC or C");
   return &config;
 }
 

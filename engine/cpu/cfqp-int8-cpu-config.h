@@ -12,6 +12,7 @@
 #pragma once
 
 #include "cfqp-int8-cpu-gemm.h"
+#include "cfqp-int8-cpu-pixels.h"
 
 G_BEGIN_DECLS
 
@@ -68,6 +69,14 @@ typedef struct {
   const char            *add_lut32_name;
   CfqpInt8AddRowFunc     add_row;
   const char            *add_row_name;
+  /* byte moves (depth-to-space rows, packed pixels ↔ planes); NULL: ORC or
+   * C.  A kernel returns FALSE for a block or layout it does not take */
+  CfqpInt8InterleaveFunc interleave;
+  const char            *interleave_name;
+  CfqpInt8UnpackRgbFunc  unpack_rgb;
+  const char            *unpack_rgb_name;
+  CfqpInt8PackRgbFunc    pack_rgb;
+  const char            *pack_rgb_name;
 } CfqpInt8CpuConfig;
 
 /* The table for this process (built on first use, never freed). */

@@ -176,5 +176,10 @@ void cfqp_int8_requant_row_u8__avx512 (const gint32 *acc, guint n, CfqpRequant p
                                        CfqpRequant neg, gint32 z, gint32 lo, gint32 hi,
                                        guint8 *out);
 #endif
+#if CFQP_GEMM_ARM64
+void cfqp_int8_requant_row_u8__neon   (const gint32 *acc, guint n, CfqpRequant pos,
+                                       CfqpRequant neg, gint32 z, gint32 lo, gint32 hi,
+                                       guint8 *out);
+#endif
 
 G_END_DECLS

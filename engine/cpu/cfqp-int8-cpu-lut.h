@@ -34,5 +34,11 @@ void cfqp_int8_add_row_u8__avx512 (const guint8 *a, const guint8 *b, guint8 *o, 
                                    gint64 za, CfqpRequant ra, gint64 zb, CfqpRequant rb,
                                    gint64 off, gint32 zo, gint32 lo, gint32 hi);
 #endif
+#if CFQP_GEMM_ARM64
+/* every ARM level (cfqp-int8-cpu-rows-neon.c) */
+void cfqp_int8_add_row_u8__neon   (const guint8 *a, const guint8 *b, guint8 *o, guint n,
+                                   gint64 za, CfqpRequant ra, gint64 zb, CfqpRequant rb,
+                                   gint64 off, gint32 zo, gint32 lo, gint32 hi);
+#endif
 
 G_END_DECLS

@@ -1,8 +1,11 @@
 /* Byte movement of the cpu set: depth-to-space, nearest resize and tile
- * rows, and the packed-pixel adapters.  ORC where an opcode interleaves
- * exactly (blocks 2 and 4, 4-byte pixels); C elsewhere, notably block 3,
- * which no ORC 0.4 opcode interleaves. */
+ * rows, and the packed-pixel adapters.  The kernel config's move kernels
+ * first (ARM: NEON structure stores, blocks 2-4, 3- and 4-byte pixels);
+ * else ORC where an opcode interleaves exactly (blocks 2 and 4, 4-byte
+ * pixels); C elsewhere, notably block 3, which no ORC 0.4 opcode
+ * interleaves. */
 #include "cfqp-int8-cpu-private.h"
+#include "cfqp-int8-cpu-config.h"
 #include "cfqp-int8-cpu-pixels.h"
 #include "cfqp-pixels.h"
 
@@ -26,6 +29,10 @@ aligned (gconstpointer p, gsize size)
 static void
 interleave_row (guint8 *d, const guint8 *const *s, guint b, guint n)
 {
+  CfqpInt8InterleaveFunc kernel = cfqp_int8_cpu_config ()->interleave;
+
+  if (kernel && kernel (d, s, b, n))
+    return;
 #ifdef HAVE_ORC
   if (b == 2 && aligned (d, 2)) {
     cfqp_orc_interleave2_u8 (d, s[0], s[1], n);
@@ -130,6 +137,10 @@ void
 cfqp_int8_cpu_unpack_rgb (const CfqpPackedLayout *layout, const guint8 *src,
     gsize src_stride, guint width, guint height, guint8 *planar)
 {
+  CfqpInt8UnpackRgbFunc kernel = cfqp_int8_cpu_config ()->unpack_rgb;
+
+  if (kernel && kernel (layout, src, src_stride, width, height, planar))
+    return;
 #ifdef HAVE_ORC
   gsize plane = (gsize) width * height;
   guint other;
@@ -153,6 +164,10 @@ void
 cfqp_int8_cpu_pack_rgb (const CfqpPackedLayout *layout, const guint8 *planar,
     guint width, guint height, guint8 *dst, gsize dst_stride)
 {
+  CfqpInt8PackRgbFunc kernel = cfqp_int8_cpu_config ()->pack_rgb;
+
+  if (kernel && kernel (layout, planar, width, height, dst, dst_stride))
+    return;
 #ifdef HAVE_ORC
   gsize plane = (gsize) width * height;
   guint other;

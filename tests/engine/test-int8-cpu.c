@@ -846,7 +846,10 @@ check_conv_c4_kernel (const CfqpInt8CpuConfig *cfg)
   gsize fixups = 0;
 
   for (guint trial = 0; trial < 160; trial++) {
-    guint k4n = k4ns[trial % 4], n_px = pxs[trial / 4 % 5], n_oc = ocs[trial / 20 % 5];
+    /* the second half with even k/4 counts (2, 8, 10, 64): the 8x4c4
+     * kernel's k/4 pairs end without an odd step */
+    guint k4n = k4ns[trial % 4] + trial / 80, n_px = pxs[trial / 4 % 5];
+    guint n_oc = ocs[trial / 20 % 5];
     guint npx = (n_px + blk - 1) / blk * blk, ocp = (n_oc + 3) / 4 * 4;
     gboolean ties = trial % 4 == 1;
     gsize stride = npx + 13;
@@ -955,6 +958,11 @@ check_conv_c4_kernel (const CfqpInt8CpuConfig *cfg)
   /* random weights: many pairs past the int16 bound, so the fix-ups ran */
   if (cfg->c4_weights == CFQP_INT8_C4_WEIGHTS_S8_MADDUBS)
     g_assert_cmpuint (fixups, >, 1000);
+#if CFQP_GEMM_ARM64
+  /* its int16 tap pairs overflow on −128 weights: it must say no */
+  if (cfg->isa == CFQP_CPU_ISA_NEON)
+    g_assert_cmpuint (refused, >, 0);
+#endif
 }
 
 /* vpmaddubsw's bound on the edge: with every input byte 255, a weight
@@ -1087,6 +1095,9 @@ test_requant_variants (void)
     { "avx2", cfqp_int8_requant_row_u8__avx2, "avx2" },
     { "avx512", cfqp_int8_requant_row_u8__avx512, "avx512" },
 #endif
+#if CFQP_GEMM_ARM64
+    { "neon", cfqp_int8_requant_row_u8__neon, "neon" },
+#endif
   };
   static const gint32 edges[] = { 0, 1, -1, 2, -2, G_MAXINT32, G_MININT32 + 1, G_MININT32,
                                   1 << 20, -(1 << 20), 12345, -12345 };
@@ -1094,6 +1105,7 @@ test_requant_variants (void)
   enum { N = 203 };
   gint32 acc[N];
   guint8 got[N], want[N];
+  guint ties[2] = { 0, 0 };
 
   for (guint trial = 0; trial < 400; trial++) {
     CfqpRequant pos, neg;
@@ -1109,9 +1121,25 @@ test_requant_variants (void)
     for (guint x = 0; x < N; x++)
       acc[x] = x < G_N_ELEMENTS (edges) ? edges[x] :
           (gint32) g_rand_int_range (rand, -(1 << (trial % 31)), 1 << (trial % 31));
+    if (trial % 4 == 3) {
+      /* m = 2^30 with shift 31..36 (±2^−k) on small accumulators, the whole
+       * range visible: exact halves of both signs, rounded away from zero */
+      g_assert_true (cfqp_requant_from_real (ldexp (1.0, -g_rand_int_range (rand, 1, 7)), &pos));
+      g_assert_true (cfqp_requant_from_real (ldexp (trial % 8 == 3 ? -1.0 : 1.0,
+          -g_rand_int_range (rand, 1, 7)), &neg));
+      z = g_rand_int_range (rand, 100, 156);
+      lo = 0;
+      hi = 255;
+      for (guint x = 0; x < N; x++)
+        acc[x] = g_rand_int_range (rand, -300, 301);
+    }
     for (guint x = 0; x < N; x++) {
       gint64 a = acc[x];
-      want[x] = cfqp_clamp_u8 (z + cfqp_requant (a, a >= 0 ? pos : neg), lo, hi);
+      CfqpRequant rq = a >= 0 ? pos : neg;
+      want[x] = cfqp_clamp_u8 (z + cfqp_requant (a, rq), lo, hi);
+      if (ABS (a * rq.m) % ((gint64) 1 << rq.shift) == (gint64) 1 << (rq.shift - 1) &&
+          want[x] > lo && want[x] < hi)
+        ties[a * rq.m < 0]++;
     }
     for (guint v = 0; v < G_N_ELEMENTS (variants); v++) {
       if (!cpu_has (variants[v].feature))
@@ -1125,6 +1153,9 @@ test_requant_variants (void)
               want[x]);
     }
   }
+  g_test_message ("requant rows: %u positive and %u negative exact ties", ties[0], ties[1]);
+  g_assert_cmpuint (ties[0], >, 100);
+  g_assert_cmpuint (ties[1], >, 100);
 }
 
 /* --- pixel adapters ------------------------------------------------------------ */
