@@ -79,7 +79,7 @@ CAPPED = {"engine-int8-cpu", "engine-fp32", "cfqpsr", "torch-fp32", "torch-fp32-
 ISA_PEERS = "engine-int8-cpu,torch-int8,torch-fp32-cl,ort-int8"
 # the u8·s8 peak cfqp-peak prints for each level (GMAC/s of one core)
 ISA_PEAK = {"avx512vnni": "peak_avx512vnni_zmm", "avxvnni": "peak_avxvnni_ymm",
-            "avx2": "peak_avx2_maddwd_ymm", "sse4.1": "peak_sse41_maddwd_xmm",
+            "avx2": "peak_avx2_maddubs_ymm", "sse4.1": "peak_sse41_maddwd_xmm",
             "i8mm": "peak_i8mm_usdot_q", "dotprod": "peak_dotprod_sdot_q",
             "neon": "peak_neon_smull_q"}
 
