@@ -5,9 +5,12 @@
  * folds to float weights and biases, and int8 weights with zero point 0
  * keep their scales (Sym.wscale) so the INT8 program uses the file's own
  * integers.  Everything the engine's arithmetic cannot honour is refused
- * with the node's name.
+ * with the node's name.  Once the model is optimised, the parameters the
+ * pairs recorded become its embedded table (cfqp_graph_embedded_qparams).
  */
+#include "cfqp-onnx.h"
 #include "cfqp-onnx-private.h"
+#include "cfqp-int8.h"
 
 #include <math.h>
 
@@ -332,4 +335,34 @@ cfqp_onnx_qdq_keep_weight_scale (Importer *imp, CfqpConvParams *cp, gboolean tra
       (transpose && cp->groups == 1 && w->wscale_axis == 1 && w->n_wscale == oc_n)) {
     cp->weight_scale = g_memdup2 (w->wscale, oc_n * sizeof (float));
   }
+}
+
+/* The table a QDQ model's own Q/DQ pairs give: one entry per tensor of the
+ * optimised graph; derived tensors (input, output, data moves) resolved
+ * when the file left them out; NULL when no tensor has parameters. */
+CfqpQParams *
+cfqp_graph_embedded_qparams (const CfqpGraph *g)
+{
+  CfqpQParams *table, *resolved;
+  g_autofree gboolean *derived = NULL;
+  gboolean any = FALSE;
+
+  for (guint v = 0; v < g->n_values; v++)
+    any = any || g->values[v].has_qparams;
+  if (!any)
+    return NULL;
+  table = g_new0 (CfqpQParams, g->n_values);
+  resolved = g_new0 (CfqpQParams, g->n_values);
+  derived = g_new0 (gboolean, g->n_values);
+  for (guint v = 0; v < g->n_values; v++)
+    if (g->values[v].has_qparams) {
+      table[v].scale = g->values[v].q_scale;
+      table[v].zero_point = g->values[v].q_zero_point;
+    }
+  cfqp_int8_resolve_qparams (g, table, resolved, derived);
+  for (guint v = 0; v < g->n_values; v++)
+    if (derived[v])
+      table[v] = resolved[v];
+  g_free (resolved);
+  return table;
 }

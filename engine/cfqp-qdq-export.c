@@ -541,33 +541,3 @@ cfqp_model_export_qdq (CfqpModel *model, const CfqpQParams *qparams, const char 
   g_ptr_array_unref (e.pool);
   return ok;
 }
-
-/* The table a QDQ model's own Q/DQ pairs give: one entry per tensor of the
- * optimised graph; derived tensors (input, output, data moves) resolved
- * when the file left them out; NULL when no tensor has parameters. */
-CfqpQParams *
-cfqp_graph_embedded_qparams (const CfqpGraph *g)
-{
-  CfqpQParams *table, *resolved;
-  g_autofree gboolean *derived = NULL;
-  gboolean any = FALSE;
-
-  for (guint v = 0; v < g->n_values; v++)
-    any = any || g->values[v].has_qparams;
-  if (!any)
-    return NULL;
-  table = g_new0 (CfqpQParams, g->n_values);
-  resolved = g_new0 (CfqpQParams, g->n_values);
-  derived = g_new0 (gboolean, g->n_values);
-  for (guint v = 0; v < g->n_values; v++)
-    if (g->values[v].has_qparams) {
-      table[v].scale = g->values[v].q_scale;
-      table[v].zero_point = g->values[v].q_zero_point;
-    }
-  cfqp_int8_resolve_qparams (g, table, resolved, derived);
-  for (guint v = 0; v < g->n_values; v++)
-    if (derived[v])
-      table[v] = resolved[v];
-  g_free (resolved);
-  return table;
-}

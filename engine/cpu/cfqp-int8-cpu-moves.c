@@ -3,6 +3,7 @@
  * exactly (blocks 2 and 4, 4-byte pixels); C elsewhere, notably block 3,
  * which no ORC 0.4 opcode interleaves. */
 #include "cfqp-int8-cpu-private.h"
+#include "cfqp-int8-cpu-scratch.h"
 #include "cfqp-int8-cpu-pixels.h"
 #include "cfqp-pixels.h"
 
