@@ -147,6 +147,7 @@ CfqpNode  *cfqp_graph_add_node       (CfqpGraph *graph, CfqpOpType op, const cha
 void       cfqp_node_clear           (CfqpNode *node);
 void       cfqp_activation_clear     (CfqpActivation *act);
 
+/* The op's name in the op table (cfqp-op-table.c), "unknown" for no op. */
 const char *cfqp_op_type_to_string   (CfqpOpType op);
 const char *cfqp_act_kind_to_string  (CfqpActKind kind);
 
@@ -174,13 +175,9 @@ guint      cfqp_graph_count_consumers (const CfqpGraph *graph, guint value);
 guint64    cfqp_graph_macs_per_pixel (const CfqpGraph *graph);
 
 /* Ops that only move data: their output holds their input's values, so
- * activations commute with them and INT8 scales pass through them. */
-static inline gboolean
-cfqp_op_is_data_movement (CfqpOpType op)
-{
-  return op == CFQP_OP_DEPTH_TO_SPACE || op == CFQP_OP_SPACE_TO_DEPTH ||
-      op == CFQP_OP_RESIZE_NEAREST || op == CFQP_OP_TILE_CHANNELS;
-}
+ * activations commute with them and INT8 scales pass through them (the
+ * op table's data_movement). */
+gboolean   cfqp_op_is_data_movement  (CfqpOpType op);
 
 /* Applies an activation to one float in place: the scalar definition. */
 static inline float

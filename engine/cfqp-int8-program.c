@@ -1,6 +1,7 @@
 /* Building the INT8 program: float weights and per-tensor scales →
  * int8 weights, int32 biases, fixed-point multipliers and clamp bounds. */
 #include "cfqp-int8.h"
+#include "cfqp-op-table.h"
 
 #include <math.h>
 #include <string.h>
@@ -426,19 +427,18 @@ cfqp_int8_program_new (const CfqpGraph *graph, const CfqpQParams *table, GError 
     CfqpInt8Node *q = &p->nodes[i];
     gboolean ok = TRUE;
 
-    switch (node->op) {
-      case CFQP_OP_CONV:
-      case CFQP_OP_CONV_TRANSPOSE:
+    /* what the op's entry holds is its row of the op table's int8 */
+    switch (cfqp_op_info (node->op)->int8) {
+      case CFQP_OP_INT8_CONV:
         ok = build_conv (node, p->qparams, q, error);
         break;
-      case CFQP_OP_BINARY:
+      case CFQP_OP_INT8_BINARY:
         ok = build_binary (node, p->qparams, q, error);
         break;
-      case CFQP_OP_CONCAT:
-      case CFQP_OP_ACTIVATION:
+      case CFQP_OP_INT8_RESCALE:
         ok = build_rescale (node, p->qparams, q, error);
         break;
-      default:
+      case CFQP_OP_INT8_MOVE:
         activation_bounds (&node->act, &p->qparams[node->output], q);
         break;
     }

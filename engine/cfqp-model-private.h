@@ -1,5 +1,5 @@
 /* CfqpModel internals: the struct, a model made around a graph built in
- * code, a QDQ graph's own parameters and read access to the graph.  For
+ * code and read access to the graph.  For
  * the engine files that make or run a model (cfqp-model.c, cfqp-tensors.c,
  * cfqp-runner.c, cfqp-qdq-export.c) and for engine tests and tools; the
  * importer returns a bare graph and calib/ sees only cfqp-engine.h. */
@@ -25,10 +25,6 @@ struct _CfqpModel {
 /* Wraps a graph built in code (tests, calib/): runs the default passes,
  * checks the SR model convention, takes ownership of graph (freed on error). */
 CfqpModel *cfqp_model_new_from_graph (CfqpGraph *graph, const char *name, GError **error);
-
-/* The table a QDQ model's Q/DQ pairs give (cfqp-qdq-export.c); NULL when
- * no tensor has parameters.  Free with g_free. */
-CfqpQParams *cfqp_graph_embedded_qparams (const CfqpGraph *graph);
 
 /* Graph access for calib/ and the backends. */
 const CfqpGraph *cfqp_model_get_graph (const CfqpModel *model);

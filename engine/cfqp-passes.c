@@ -1,5 +1,6 @@
 /* Graph passes: input-normalisation folding, activation fusion, dead code. */
 #include "cfqp-passes.h"
+#include "cfqp-op-table.h"
 
 #include <math.h>
 #include <string.h>
@@ -87,7 +88,7 @@ cfqp_pass_fuse_activations (CfqpGraph *g)
     if (p < 0)
       continue;
     producer = &g->nodes[p];
-    if (producer->op == CFQP_OP_CONCAT || cfqp_op_is_data_movement (producer->op) ||
+    if (!cfqp_op_info (producer->op)->takes_activation ||
         sole_consumer (g, producer->output) != reader)
       continue;
     merged = producer->act;

@@ -1,5 +1,7 @@
-/* Stripe planning: rows per value and stripe, buffers by liveness. */
+/* Stripe planning: rows per value and stripe, buffers by liveness.  The
+ * rows an op reads are its row of the op table (input_rows). */
 #include "cfqp-stripes.h"
+#include "cfqp-op-table.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -33,78 +35,24 @@ cfqp_stripes_supported (const CfqpGraph *graph, const char **why)
     return FALSE;
   }
   for (guint i = 0; i < graph->n_nodes; i++)
-    switch (graph->nodes[i].op) {
-      case CFQP_OP_CONV:
-      case CFQP_OP_CONV_TRANSPOSE:
-      case CFQP_OP_ACTIVATION:
-      case CFQP_OP_BINARY:
-      case CFQP_OP_CONCAT:
-      case CFQP_OP_DEPTH_TO_SPACE:
-      case CFQP_OP_SPACE_TO_DEPTH:
-      case CFQP_OP_RESIZE_NEAREST:
-      case CFQP_OP_TILE_CHANNELS:
-        break;
-      default:
-        *why = cfqp_op_type_to_string (graph->nodes[i].op);
-        return FALSE;
+    if (!cfqp_op_info (graph->nodes[i].op)) {
+      *why = cfqp_op_type_to_string (graph->nodes[i].op);
+      return FALSE;
     }
   return TRUE;
-}
-
-static gint64
-floor_div (gint64 a, gint64 b)
-{
-  return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
 CfqpRows
 cfqp_stripes_input_rows (const CfqpNode *node, guint k, const CfqpShape *shapes, CfqpRows out)
 {
   const CfqpShape *in = &shapes[node->inputs[k]];
-  gint64 lo, hi;   /* [lo, hi) before clipping */
+  const CfqpOpInfo *info = cfqp_op_info (node->op);
+  gint64 lo = out.y0, hi = out.y1;   /* [lo, hi) before clipping */
 
   if (out.y0 >= out.y1)
     return (CfqpRows) { 0, 0 };
-  switch (node->op) {
-    case CFQP_OP_CONV: {
-      /* output row oy reads oy·s − pt + ky·d, ky in [0, kh) */
-      const CfqpConvParams *cp = &node->p.conv;
-      guint pt, pl, pb, pr;
-      cfqp_conv_resolve_pads (cp, in->h, in->w, &pt, &pl, &pb, &pr);
-      lo = (gint64) out.y0 * cp->stride_h - pt;
-      hi = (gint64) (out.y1 - 1) * cp->stride_h - pt + (gint64) (cp->kernel_h - 1) *
-          cp->dilation_h + 1;
-      break;
-    }
-    case CFQP_OP_CONV_TRANSPOSE: {
-      /* output row oy reads (oy + pt − ky·d) / s where that divides */
-      const CfqpConvParams *cp = &node->p.conv;
-      guint pt, pl, pb, pr;
-      gint64 n_lo, n_hi;
-      cfqp_conv_transpose_resolve_pads (cp, &pt, &pl, &pb, &pr);
-      n_lo = (gint64) out.y0 + pt - (gint64) (cp->kernel_h - 1) * cp->dilation_h;
-      n_hi = (gint64) out.y1 - 1 + pt;
-      lo = -floor_div (-MAX (n_lo, 0), cp->stride_h);   /* ceil */
-      hi = n_hi < 0 ? lo : floor_div (n_hi, cp->stride_h) + 1;
-      break;
-    }
-    case CFQP_OP_DEPTH_TO_SPACE:
-      lo = out.y0 / node->p.shuffle.block;
-      hi = (out.y1 - 1) / node->p.shuffle.block + 1;
-      break;
-    case CFQP_OP_SPACE_TO_DEPTH:
-      lo = (gint64) out.y0 * node->p.shuffle.block;
-      hi = (gint64) out.y1 * node->p.shuffle.block;
-      break;
-    case CFQP_OP_RESIZE_NEAREST:
-      lo = out.y0 / node->p.resize.scale_h;
-      hi = (out.y1 - 1) / node->p.resize.scale_h + 1;
-      break;
-    default:   /* activation, binary, concat, tile: row for row */
-      lo = out.y0;
-      hi = out.y1;
-      break;
-  }
+  if (info->input_rows)
+    info->input_rows (node, in, out.y0, out.y1, &lo, &hi);
   lo = CLAMP (lo, 0, (gint64) in->h);
   hi = CLAMP (hi, lo, (gint64) in->h);
   if (lo >= hi)
@@ -139,17 +87,17 @@ derive (const CfqpGraph *graph, const CfqpShape *shapes, guint y0, guint y1, Cfq
   }
 }
 
-/* Work of one output row of a node, in the units that matter: MACs for a
- * conv, bytes written for the rest. */
+/* Work of one output row of a node, in the units that matter: MACs for an
+ * op that multiplies (its row of the op table has macs), bytes written for
+ * the rest. */
 static double
 row_cost (const CfqpNode *node, const CfqpShape *shapes)
 {
+  const CfqpOpInfo *info = cfqp_op_info (node->op);
   const CfqpShape *o = &shapes[node->output];
-  if (node->op == CFQP_OP_CONV || node->op == CFQP_OP_CONV_TRANSPOSE) {
-    const CfqpConvParams *cp = &node->p.conv;
-    return (double) o->c * o->w * (cp->in_channels / cp->groups) * cp->kernel_h *
-        cp->kernel_w;
-  }
+
+  if (info->macs)
+    return info->macs (node, &shapes[node->inputs[0]], o) / o->h;
   return (double) o->c * o->w;
 }
 

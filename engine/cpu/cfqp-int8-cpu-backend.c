@@ -1,42 +1,10 @@
-/* The `cpu` kernel table: which kernel runs each op, packing per node, the
- * per-thread scratch, and a description of the choices. */
+/* The `cpu` kernel table: which kernel runs each op, packing per node, and
+ * a description of the choices. */
 #include "cfqp-int8-cpu-config.h"
 #include "cfqp-int8-cpu-private.h"
 #include "cfqp-int8-executor.h"
 
 #include <config.h>
-
-typedef struct {
-  gpointer data;
-  gsize    size;
-} Scratch;
-
-static void
-scratch_free (gpointer data)
-{
-  Scratch *s = data;
-  g_free (s->data);
-  g_free (s);
-}
-
-static GPrivate scratch_key = G_PRIVATE_INIT (scratch_free);
-
-gpointer
-cfqp_int8_cpu_scratch (gsize size)
-{
-  Scratch *s = g_private_get (&scratch_key);
-
-  if (!s) {
-    s = g_new0 (Scratch, 1);
-    g_private_set (&scratch_key, s);
-  }
-  if (size > s->size) {
-    g_free (s->data);
-    s->size = MAX (size, s->size * 2);
-    s->data = g_malloc (s->size);
-  }
-  return s->data;
-}
 
 static void
 via_ref (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8View *inputs,

@@ -10,6 +10,7 @@
 #include "cfqp-int8-cpu-config.h"
 #include "cfqp-int8-cpu-gemm.h"
 #include "cfqp-int8-cpu-private.h"
+#include "cfqp-int8-cpu-scratch.h"
 
 #include <config.h>
 #include <string.h>

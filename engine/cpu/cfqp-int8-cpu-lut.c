@@ -17,6 +17,7 @@
  * expression per element in vector lanes (exact at any scale); a concat or
  * activation whose tables are all the identity copies rows. */
 #include "cfqp-int8-cpu-private.h"
+#include "cfqp-int8-cpu-scratch.h"
 #include "cfqp-int8-cpu-config.h"
 #include "cfqp-int8-cpu-gemm.h"
 #include "cfqp-int8-cpu-lut.h"

@@ -6,6 +6,7 @@
  * interleaves. */
 #include "cfqp-int8-cpu-private.h"
 #include "cfqp-int8-cpu-config.h"
+#include "cfqp-int8-cpu-scratch.h"
 #include "cfqp-int8-cpu-pixels.h"
 #include "cfqp-pixels.h"
 

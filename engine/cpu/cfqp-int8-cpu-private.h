@@ -18,10 +18,6 @@ cfqp_u8_row (const CfqpU8View *v, guint c, guint y)
   return v->data + c * v->plane_stride + y * v->row_stride;
 }
 
-/* Per-thread scratch that only grows: kernels allocate nothing per frame
- * once every node has run on every worker. */
-gpointer cfqp_int8_cpu_scratch (gsize size);
-
 /* Which conv kernel a pack takes. */
 typedef enum {
   CFQP_INT8_CPU_GEMM_AUTO,   /* the fastest of those that apply, measured (plan cache) */

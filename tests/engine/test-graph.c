@@ -1,6 +1,7 @@
 /* Graph IR: shape inference, pad resolution, errors, liveness, MACs. */
 #include "cfqp-engine.h"
 #include "cfqp-graph.h"
+#include "cfqp-op-table.h"
 #include "graph-build.h"
 
 #include <string.h>
@@ -175,6 +176,50 @@ test_names (void)
   g_assert_cmpstr (cfqp_act_kind_to_string (CFQP_ACT_PRELU), ==, "prelu");
 }
 
+/* Every op has a complete row, and the rows say what the switches they
+ * replaced said: which ops move data, take a fused activation, hold which
+ * INT8 parameters. */
+static void
+test_op_table (void)
+{
+  static const struct {
+    CfqpOpType op;
+    gboolean move, takes_act, act_is_op, macs;
+    CfqpOpInt8Params int8;
+  } expect[] = {
+    { CFQP_OP_CONV, FALSE, TRUE, FALSE, TRUE, CFQP_OP_INT8_CONV },
+    { CFQP_OP_CONV_TRANSPOSE, FALSE, TRUE, FALSE, TRUE, CFQP_OP_INT8_CONV },
+    { CFQP_OP_ACTIVATION, FALSE, TRUE, TRUE, FALSE, CFQP_OP_INT8_RESCALE },
+    { CFQP_OP_BINARY, FALSE, TRUE, FALSE, FALSE, CFQP_OP_INT8_BINARY },
+    { CFQP_OP_CONCAT, FALSE, FALSE, FALSE, FALSE, CFQP_OP_INT8_RESCALE },
+    { CFQP_OP_DEPTH_TO_SPACE, TRUE, FALSE, FALSE, FALSE, CFQP_OP_INT8_MOVE },
+    { CFQP_OP_SPACE_TO_DEPTH, TRUE, FALSE, FALSE, FALSE, CFQP_OP_INT8_MOVE },
+    { CFQP_OP_RESIZE_NEAREST, TRUE, FALSE, FALSE, FALSE, CFQP_OP_INT8_MOVE },
+    { CFQP_OP_TILE_CHANNELS, TRUE, FALSE, FALSE, FALSE, CFQP_OP_INT8_MOVE },
+  };
+
+  G_STATIC_ASSERT (G_N_ELEMENTS (expect) == CFQP_OP_N_OPS);
+  for (guint k = 0; k < G_N_ELEMENTS (expect); k++) {
+    const CfqpOpInfo *info = cfqp_op_info (expect[k].op);
+
+    g_assert_nonnull (info);
+    g_assert_nonnull (info->name);
+    g_assert_nonnull (info->shape);
+    g_assert_nonnull (info->emit_qdq);
+    for (guint j = 0; j < k; j++)
+      g_assert_cmpstr (info->name, !=, cfqp_op_info (expect[j].op)->name);
+    g_assert_cmpint (info->data_movement, ==, expect[k].move);
+    g_assert_cmpint (cfqp_op_is_data_movement (expect[k].op), ==, expect[k].move);
+    g_assert_cmpint (info->takes_activation, ==, expect[k].takes_act);
+    g_assert_cmpint (info->act_is_op, ==, expect[k].act_is_op);
+    g_assert_cmpint (info->macs != NULL, ==, expect[k].macs);
+    g_assert_cmpint (info->int8, ==, expect[k].int8);
+  }
+  g_assert_null (cfqp_op_info (CFQP_OP_N_OPS));
+  g_assert_cmpstr (cfqp_op_type_to_string (CFQP_OP_N_OPS), ==, "unknown");
+  g_assert_false (cfqp_op_is_data_movement (CFQP_OP_N_OPS));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -184,5 +229,6 @@ main (int argc, char **argv)
   g_test_add_func ("/graph/errors", test_errors);
   g_test_add_func ("/graph/liveness-and-macs", test_liveness_and_macs);
   g_test_add_func ("/graph/names", test_names);
+  g_test_add_func ("/graph/op-table", test_op_table);
   return g_test_run ();
 }
