@@ -9,12 +9,6 @@ typedef struct {
   CfqpHostExec *host;
 } F32Exec;
 
-static inline CfqpF32View
-f32_view (const CfqpView *v)
-{
-  return (CfqpF32View) { v->data, v->c, v->h, v->w, v->row_stride, v->plane_stride };
-}
-
 static void
 run_node (gpointer user, guint i, const CfqpView *inputs, const CfqpView *output, guint y0,
     guint y1)
@@ -22,10 +16,10 @@ run_node (gpointer user, guint i, const CfqpView *inputs, const CfqpView *output
   const CfqpGraph *graph = user;
   const CfqpNode *node = &graph->nodes[i];
   CfqpF32View *in = g_newa (CfqpF32View, node->n_inputs);
-  CfqpF32View out = f32_view (output);
+  CfqpF32View out = CFQP_VIEW_AS (CfqpF32View, output);
 
   for (guint k = 0; k < node->n_inputs; k++)
-    in[k] = f32_view (&inputs[k]);
+    in[k] = CFQP_VIEW_AS (CfqpF32View, &inputs[k]);
   cfqp_f32_ops[node->op] (node, in, &out, y0, y1);
 }
 

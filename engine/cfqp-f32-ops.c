@@ -127,12 +127,10 @@ f32_move (const CfqpNode *node, const CfqpF32View *inputs, const CfqpF32View *ou
     guint y0, guint y1)
 {
   CfqpView *in = g_newa (CfqpView, node->n_inputs);
-  CfqpView out = { output->data, output->c, output->h, output->w, output->row_stride,
-                   output->plane_stride };
+  CfqpView out = CFQP_VIEW_AS (CfqpView, output);
 
   for (guint k = 0; k < node->n_inputs; k++)
-    in[k] = (CfqpView) { inputs[k].data, inputs[k].c, inputs[k].h, inputs[k].w,
-                         inputs[k].row_stride, inputs[k].plane_stride };
+    in[k] = CFQP_VIEW_AS (CfqpView, &inputs[k]);
   cfqp_moves_run (node, sizeof (float), in, &out, y0, y1);
   if (node->act.kind == CFQP_ACT_NONE)
     return;

@@ -10,12 +10,6 @@ struct _CfqpInt8Exec {
   CfqpHostExec          *host;
 };
 
-static inline CfqpU8View
-u8_view (const CfqpView *v)
-{
-  return (CfqpU8View) { v->data, v->c, v->h, v->w, v->row_stride, v->plane_stride };
-}
-
 static void
 run_node (gpointer user, guint i, const CfqpView *inputs, const CfqpView *output, guint y0,
     guint y1)
@@ -23,10 +17,10 @@ run_node (gpointer user, guint i, const CfqpView *inputs, const CfqpView *output
   CfqpInt8Exec *exec = user;
   const CfqpNode *node = &exec->graph->nodes[i];
   CfqpU8View *in = g_newa (CfqpU8View, node->n_inputs);
-  CfqpU8View out = u8_view (output);
+  CfqpU8View out = CFQP_VIEW_AS (CfqpU8View, output);
 
   for (guint k = 0; k < node->n_inputs; k++)
-    in[k] = u8_view (&inputs[k]);
+    in[k] = CFQP_VIEW_AS (CfqpU8View, &inputs[k]);
   exec->backend->ops[node->op] (node, &exec->program->nodes[i], in, &out, y0, y1);
 }
 

@@ -1,7 +1,7 @@
 /* The data moves of cfqp-moves.h, written once over bytes × element size.
  * Each inner loop copies whole elements with a memcpy of the element size,
  * which the compiler turns into plain loads and stores once the size is a
- * constant (the 1- and 4-byte cases are spelled out for that).  ORC takes
+ * constant (BY_SIZE makes the 1- and 4-byte cases constants).  ORC takes
  * the byte cases an opcode does exactly (interleaves of 2 and 4, ×2
  * duplication); block 3, which no ORC 0.4 opcode interleaves, has its own
  * C loop. */
@@ -13,15 +13,10 @@
 #include "cfqp-orc.h"
 #endif
 
-#ifdef HAVE_ORC
-/* ORC loads and stores whole elements: its arrays must be aligned to the
- * element size (misaligned 4-byte pixels crash its SSE code). */
-static inline gboolean
-aligned (gconstpointer p, gsize size)
-{
-  return ((guintptr) p & (size - 1)) == 0;
-}
-#endif
+/* f (args…, es) with the element size a constant where it is 1 or 4, so
+ * that the compiler turns each element's memcpy into one load and store. */
+#define BY_SIZE(es, f, ...) \
+  ((es) == 1 ? f (__VA_ARGS__, 1) : (es) == 4 ? f (__VA_ARGS__, 4) : f (__VA_ARGS__, es))
 
 /* d[b·x + j] = s[j][x] for n elements of es bytes. */
 static inline void
@@ -45,21 +40,16 @@ static void
 interleave_row (guint8 *d, const guint8 *const *s, guint b, guint n, gsize es)
 {
 #ifdef HAVE_ORC
-  if (es == 1 && b == 2 && aligned (d, 2)) {
+  if (es == 1 && b == 2 && cfqp_aligned (d, 2)) {
     cfqp_orc_interleave2_u8 (d, s[0], s[1], n);
     return;
   }
-  if (es == 1 && b == 4 && aligned (d, 4)) {
+  if (es == 1 && b == 4 && cfqp_aligned (d, 4)) {
     cfqp_orc_interleave4_u8 (d, s[0], s[1], s[2], s[3], n);
     return;
   }
 #endif
-  if (es == 1)
-    interleave (d, s, b, n, 1);
-  else if (es == 4)
-    interleave (d, s, b, n, 4);
-  else
-    interleave (d, s, b, n, es);
+  BY_SIZE (es, interleave, d, s, b, n);
 }
 
 /* d[x] = s[b·x] for n elements of es bytes. */
@@ -87,17 +77,12 @@ repeat_row (guint8 *d, const guint8 *s, guint r, guint n, gsize es)
     return;
   }
 #ifdef HAVE_ORC
-  if (es == 1 && r == 2 && aligned (d, 2)) {
+  if (es == 1 && r == 2 && cfqp_aligned (d, 2)) {
     cfqp_orc_dup2_u8 (d, s, n);
     return;
   }
 #endif
-  if (es == 1)
-    repeat (d, s, r, n, 1);
-  else if (es == 4)
-    repeat (d, s, r, n, 4);
-  else
-    repeat (d, s, r, n, es);
+  BY_SIZE (es, repeat, d, s, r, n);
 }
 
 /* ONNX DepthToSpace: output (c, y·b+i, x·b+j) reads input channel
@@ -143,12 +128,7 @@ space_to_depth (const CfqpNode *node, gsize es, const CfqpView *in, const CfqpVi
     for (guint y = y0; y < y1; y++) {
       guint8 *d = cfqp_view_row (out, es, oc, y);
       const guint8 *s = cfqp_view_row (in, es, c, y * b + i) + j * es;
-      if (es == 1)
-        gather (d, s, b, out->w, 1);
-      else if (es == 4)
-        gather (d, s, b, out->w, 4);
-      else
-        gather (d, s, b, out->w, es);
+      BY_SIZE (es, gather, d, s, b, out->w);
     }
   }
 }

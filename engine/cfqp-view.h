@@ -16,6 +16,19 @@ typedef struct {
   gsize    plane_stride;  /* elements */
 } CfqpView;
 
+/* The view v (any struct with these fields: CfqpView, CfqpU8View,
+ * CfqpF32View) as a type of the same fields; data converts implicitly. */
+#define CFQP_VIEW_AS(type, v) \
+  ((type) { (v)->data, (v)->c, (v)->h, (v)->w, (v)->row_stride, (v)->plane_stride })
+
+/* ORC loads and stores whole elements: its arrays must be aligned to the
+ * element size (misaligned 4-byte pixels crash its SSE code). */
+static inline gboolean
+cfqp_aligned (gconstpointer p, gsize size)
+{
+  return ((guintptr) p & (size - 1)) == 0;
+}
+
 /* The first byte of row y of channel c. */
 static inline guint8 *
 cfqp_view_row (const CfqpView *v, gsize esize, guint c, guint y)

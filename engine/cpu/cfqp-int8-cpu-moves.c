@@ -13,27 +13,15 @@
 #include "cfqp-orc.h"
 #endif
 
-#ifdef HAVE_ORC
-/* ORC loads and stores whole elements: its arrays must be aligned to the
- * element size (misaligned 4-byte pixels crash its SSE code). */
-static inline gboolean
-aligned (gconstpointer p, gsize size)
-{
-  return ((guintptr) p & (size - 1)) == 0;
-}
-#endif
-
 void
 cfqp_int8_cpu_move (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8View *inputs,
     const CfqpU8View *output, guint y0, guint y1)
 {
   CfqpView *in = g_newa (CfqpView, node->n_inputs);
-  CfqpView out = { output->data, output->c, output->h, output->w, output->row_stride,
-                   output->plane_stride };
+  CfqpView out = CFQP_VIEW_AS (CfqpView, output);
 
   for (guint k = 0; k < node->n_inputs; k++)
-    in[k] = (CfqpView) { inputs[k].data, inputs[k].c, inputs[k].h, inputs[k].w,
-                         inputs[k].row_stride, inputs[k].plane_stride };
+    in[k] = CFQP_VIEW_AS (CfqpView, &inputs[k]);
   cfqp_moves_run (node, 1, in, &out, y0, y1);
 }
 
@@ -61,8 +49,8 @@ cfqp_int8_cpu_unpack_rgb (const CfqpPackedLayout *layout, const guint8 *src,
   gsize plane = (gsize) width * height;
   guint other;
 
-  if (width > 0 && four_byte_layout (layout, &other) && aligned (src, 4) &&
-      aligned ((gconstpointer) src_stride, 4)) {
+  if (width > 0 && four_byte_layout (layout, &other) && cfqp_aligned (src, 4) &&
+      cfqp_aligned ((gconstpointer) src_stride, 4)) {
     for (guint y = 0; y < height; y++) {
       const guint8 *row = src + y * src_stride;
       guint8 *r = planar + (gsize) y * width;
@@ -87,7 +75,8 @@ cfqp_int8_cpu_pack_rgb (const CfqpPackedLayout *layout, const guint8 *planar,
   /* only with alpha: its byte is written (255) here and then rewritten by
    * the alpha upscale; a padding byte must be left as it was */
   if (width > 0 && layout->a >= 0 && four_byte_layout (layout, &other) &&
-      (guint) layout->a == other && aligned (dst, 4) && aligned ((gconstpointer) dst_stride, 4)) {
+      (guint) layout->a == other && cfqp_aligned (dst, 4) &&
+      cfqp_aligned ((gconstpointer) dst_stride, 4)) {
     guint8 *opaque = cfqp_int8_cpu_scratch (width);
     memset (opaque, 255, width);
     for (guint y = 0; y < height; y++) {
