@@ -122,10 +122,32 @@ typedef struct {
    * follow their source, whatever the table says. */
   const CfqpQParams *qparams;
   CfqpCpuKernels  cpu_kernels;
+  /* Host executors (cpu, ref; INT8 and FP32): CFQP_STRIPES_AUTO, CFQP_STRIPES_OFF
+   * (layer by layer) or a stripe height in output rows; the same results
+   * every way (docs/performance.md, "Stripes"). */
+  gint            stripe_rows;
+  /* Host executors: time every node, and print the times (ms per run) to
+   * stderr when the runner is freed. */
+  gboolean        profile;
+  /* OpenCL: time every kernel and transfer on the device (a profiling queue). */
+  gboolean        opencl_profile;
 } CfqpRunnerOptions;
 
+/* CfqpRunnerOptions.stripe_rows: stripes where one fits half the L2 with
+ * little recomputed, else layer by layer; or layer by layer always. */
+#define CFQP_STRIPES_AUTO 0
+#define CFQP_STRIPES_OFF  (-1)
+
 #define CFQP_RUNNER_OPTIONS_INIT \
-  { CFQP_PRECISION_FP32, CFQP_BACKEND_AUTO, 0, NULL, NULL, CFQP_CPU_KERNELS_AUTO }
+  { CFQP_PRECISION_FP32, CFQP_BACKEND_AUTO, 0, NULL, NULL, CFQP_CPU_KERNELS_AUTO, \
+    CFQP_STRIPES_AUTO, FALSE, FALSE }
+
+/* Programs that keep the environment knobs working (the elements, the
+ * tools) call this on their options; the engine itself reads none of them:
+ *   $CFQP_INT8_STRIPES   "off" or "0", "auto", or a stripe height → stripe_rows
+ *   $CFQP_INT8_PROFILE   set (any value) → profile
+ *   $CFQP_OPENCL_PROFILE set (any value) → opencl_profile */
+void cfqp_runner_options_from_env (CfqpRunnerOptions *options);
 
 typedef struct _CfqpRunner CfqpRunner;
 

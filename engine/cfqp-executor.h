@@ -53,6 +53,10 @@ typedef struct {
   const char      *device;       /* device index or name substring; NULL: the first GPU */
   CfqpCpuKernels   cpu_kernels;
   CfqpWorkers     *workers;      /* host executors spread rows over it */
+  /* the runner's options of the same names (cfqp-engine.h) */
+  gint             stripe_rows;  /* host executors */
+  gboolean         profile;      /* host executors */
+  gboolean         opencl_profile;
 } CfqpExecutorParams;
 
 typedef struct {

@@ -1,7 +1,8 @@
 /* FP32 kernels of every op but the conv family, and the op table.
  * Each computes output rows [y0, y1) of every channel, then applies the
- * node's fused activation. */
+ * node's fused activation; the data moves are cfqp-moves.c's. */
 #include "cfqp-f32-kernels.h"
+#include "cfqp-moves.h"
 
 #include <string.h>
 
@@ -120,101 +121,22 @@ f32_binary (const CfqpNode *node, const CfqpF32View *inputs,
   }
 }
 
+/* The data moves: cfqp-moves.c's, shared with INT8, then the fused activation. */
 static void
-f32_concat (const CfqpNode *node, const CfqpF32View *inputs,
-    const CfqpF32View *output, guint y0, guint y1)
+f32_move (const CfqpNode *node, const CfqpF32View *inputs, const CfqpF32View *output,
+    guint y0, guint y1)
 {
-  guint oc = 0;
+  CfqpView *in = g_newa (CfqpView, node->n_inputs);
+  CfqpView out = CFQP_VIEW_AS (CfqpView, output);
 
-  for (guint i = 0; i < node->n_inputs; i++) {
-    for (guint c = 0; c < inputs[i].c; c++, oc++) {
-      for (guint y = y0; y < y1; y++) {
-        float *o = row_of (output, oc, y);
-        memcpy (o, row_of (&inputs[i], c, y), output->w * sizeof (float));
-        cfqp_f32_activate_row (&node->act, oc, o, output->w);
-      }
-    }
-  }
-}
-
-/* ONNX DepthToSpace: output (c, y·b+i, x·b+j) reads input channel
- * (i·b + j)·C + c in DCR mode, c·b² + i·b + j in CRD mode. */
-static void
-f32_depth_to_space (const CfqpNode *node, const CfqpF32View *inputs,
-    const CfqpF32View *output, guint y0, guint y1)
-{
-  guint b = node->p.shuffle.block;
-  gboolean dcr = node->p.shuffle.mode == CFQP_D2S_DCR;
-
-  for (guint c = 0; c < output->c; c++) {
-    for (guint y = y0; y < y1; y++) {
-      float *o = row_of (output, c, y);
-      guint i = y % b;
-
-      for (guint j = 0; j < b; j++) {
-        guint ic = dcr ? (i * b + j) * output->c + c : c * b * b + i * b + j;
-        const float *in = row_of (&inputs[0], ic, y / b);
-        for (guint x = 0; x < inputs[0].w; x++)
-          o[x * b + j] = in[x];
-      }
-      cfqp_f32_activate_row (&node->act, c, o, output->w);
-    }
-  }
-}
-
-/* Output channel (i·b + j)·C + c (DCR: ONNX SpaceToDepth) or c·b² + i·b + j
- * (CRD: PyTorch pixel_unshuffle); pixel (y, x) reads input (c, y·b+i, x·b+j). */
-static void
-f32_space_to_depth (const CfqpNode *node, const CfqpF32View *inputs,
-    const CfqpF32View *output, guint y0, guint y1)
-{
-  guint b = node->p.shuffle.block, in_c = inputs[0].c;
-  gboolean dcr = node->p.shuffle.mode == CFQP_D2S_DCR;
-
-  for (guint oc = 0; oc < output->c; oc++) {
-    guint c = dcr ? oc % in_c : oc / (b * b);
-    guint ij = dcr ? oc / in_c : oc % (b * b), i = ij / b, j = ij % b;
-
-    for (guint y = y0; y < y1; y++) {
-      float *o = row_of (output, oc, y);
-      const float *in = row_of (&inputs[0], c, y * b + i) + j;
-      for (guint x = 0; x < output->w; x++)
-        o[x] = in[x * b];
-      cfqp_f32_activate_row (&node->act, oc, o, output->w);
-    }
-  }
-}
-
-static void
-f32_resize_nearest (const CfqpNode *node, const CfqpF32View *inputs,
-    const CfqpF32View *output, guint y0, guint y1)
-{
-  guint sh = node->p.resize.scale_h, sw = node->p.resize.scale_w;
-
-  for (guint c = 0; c < output->c; c++) {
-    for (guint y = y0; y < y1; y++) {
-      float *o = row_of (output, c, y);
-      const float *in = row_of (&inputs[0], c, y / sh);
-      for (guint x = 0; x < inputs[0].w; x++)
-        for (guint j = 0; j < sw; j++)
-          o[x * sw + j] = in[x];
-      cfqp_f32_activate_row (&node->act, c, o, output->w);
-    }
-  }
-}
-
-static void
-f32_tile_channels (const CfqpNode *node, const CfqpF32View *inputs,
-    const CfqpF32View *output, guint y0, guint y1)
-{
-  for (guint c = 0; c < output->c; c++) {
-    for (guint y = y0; y < y1; y++) {
-      float *o = row_of (output, c, y);
-      guint src = node->p.tile.interleave ? c / node->p.tile.repeats : c % inputs[0].c;
-      memcpy (o, row_of (&inputs[0], src, y), output->w * sizeof (float));
-      cfqp_f32_activate_row (&node->act, c, o, output->w);
-    }
-  }
+  for (guint k = 0; k < node->n_inputs; k++)
+    in[k] = CFQP_VIEW_AS (CfqpView, &inputs[k]);
+  cfqp_moves_run (node, sizeof (float), NULL, in, &out, y0, y1);
+  if (node->act.kind == CFQP_ACT_NONE)
+    return;
+  for (guint c = 0; c < output->c; c++)
+    for (guint y = y0; y < y1; y++)
+      cfqp_f32_activate_row (&node->act, c, row_of (output, c, y), output->w);
 }
 
 const CfqpF32OpFunc cfqp_f32_ops[CFQP_OP_N_OPS] = {
@@ -222,9 +144,9 @@ const CfqpF32OpFunc cfqp_f32_ops[CFQP_OP_N_OPS] = {
   [CFQP_OP_CONV_TRANSPOSE] = cfqp_f32_conv_transpose,
   [CFQP_OP_ACTIVATION] = f32_activation,
   [CFQP_OP_BINARY] = f32_binary,
-  [CFQP_OP_CONCAT] = f32_concat,
-  [CFQP_OP_DEPTH_TO_SPACE] = f32_depth_to_space,
-  [CFQP_OP_SPACE_TO_DEPTH] = f32_space_to_depth,
-  [CFQP_OP_RESIZE_NEAREST] = f32_resize_nearest,
-  [CFQP_OP_TILE_CHANNELS] = f32_tile_channels,
+  [CFQP_OP_CONCAT] = f32_move,
+  [CFQP_OP_DEPTH_TO_SPACE] = f32_move,
+  [CFQP_OP_SPACE_TO_DEPTH] = f32_move,
+  [CFQP_OP_RESIZE_NEAREST] = f32_move,
+  [CFQP_OP_TILE_CHANNELS] = f32_move,
 };

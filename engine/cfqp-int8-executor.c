@@ -1,6 +1,6 @@
-/* The host INT8 executors: a CfqpInt8Exec (cfqp-int8-exec.h) with one
- * kernel set behind the executor interface.  `ref` is defined here; the
- * cpu set's entry is in cpu/. */
+/* The host INT8 executors: a CfqpInt8Exec (cfqp-int8-exec.h, on the host
+ * executor core) with one kernel set behind the executor interface.  `ref`
+ * is defined here; the cpu set's entry is in cpu/. */
 #include "cfqp-int8-executor.h"
 #include "cfqp-int8-exec.h"
 
@@ -66,7 +66,8 @@ cfqp_int8_executor_new (const CfqpExecutorParams *params, const CfqpInt8Backend 
   e->parent.name = g_strdup (kernels->name);
   e->graph = params->graph;
   e->describe = describe;
-  e->exec = cfqp_int8_exec_new (params->graph, kernels, params->workers);
+  e->exec = cfqp_int8_exec_new (params->graph, kernels, params->workers, params->stripe_rows,
+      params->profile);
   return &e->parent;
 }
 

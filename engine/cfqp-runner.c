@@ -115,7 +115,8 @@ cfqp_runner_new (CfqpModel *model, const CfqpRunnerOptions *options, GError **er
   runner->workers = cfqp_workers_new (MIN (n_threads, MAX_THREADS));
   runner->precision = options->precision;
   params = (CfqpExecutorParams) { runner->graph, options->precision, model->scale,
-      options->device, options->cpu_kernels, runner->workers };
+      options->device, options->cpu_kernels, runner->workers, options->stripe_rows,
+      options->profile, options->opencl_profile };
   runner->exec = new_executor (&params, options->backend, &runner->fallback, error);
   if (!runner->exec ||
       (options->precision == CFQP_PRECISION_INT8 &&

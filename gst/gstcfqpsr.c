@@ -744,6 +744,8 @@ gst_cfqp_sr_build_runner (GstCfqpSr * self, GError ** error)
   device = g_strdup (self->device);
   GST_OBJECT_UNLOCK (self);
   options.device = device;
+  /* $CFQP_INT8_STRIPES, $CFQP_INT8_PROFILE, $CFQP_OPENCL_PROFILE: no properties */
+  cfqp_runner_options_from_env (&options);
 
   runner = cfqp_session_new_runner (self->session, &options, &calib_unusable,
       &int8_unavailable, &err);

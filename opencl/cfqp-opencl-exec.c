@@ -999,7 +999,7 @@ setup_conv_variants (ClExec *e, GError **error)
 
 CfqpExecutor *
 cfqp_opencl_exec_new (const CfqpGraph *graph, CfqpPrecision precision, guint scale,
-    const char *device, GError **error)
+    const char *device, gboolean profile, GError **error)
 {
   ClExec *e = g_new0 (ClExec, 1);
   g_autofree char *name = NULL;
@@ -1015,7 +1015,7 @@ cfqp_opencl_exec_new (const CfqpGraph *graph, CfqpPrecision precision, guint sca
   if (!cfqp_opencl_open (device, &e->device, &name, &e->context, &e->program, error))
     goto fail;
   e->parent.name = g_strdup_printf ("opencl:%s", name);
-  e->profile = g_getenv ("CFQP_OPENCL_PROFILE") != NULL;
+  e->profile = profile;
   e->node_ms = g_new0 (double, MAX (graph->n_nodes, 1));
   e->events = g_array_new (FALSE, FALSE, sizeof (Launch));
   e->queue = clCreateCommandQueue (e->context, e->device,

@@ -213,6 +213,7 @@ main (int argc, char **argv)
     return 2;
   }
   options.n_threads = threads;
+  cfqp_runner_options_from_env (&options);
   options.device = device;
 
   model = abpn ? abpn_model (abpn, &error) : cfqp_model_new_from_file (argv[1], &error);

@@ -334,6 +334,7 @@ main (int argc, char **argv)
   g_print ("{\"model\": \"%s\", \"scale\": %u, \"macs_per_pixel\": %" G_GUINT64_FORMAT "}\n",
       model_path, scale, cfqp_model_get_macs_per_pixel (model));
   opts.n_threads = threads;
+  cfqp_runner_options_from_env (&opts);
   fp32 = cfqp_runner_new (model, &opts, &error);
 
   if (!(val_lines = read_list (val_path, &error))) {

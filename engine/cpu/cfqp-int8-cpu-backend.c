@@ -3,15 +3,9 @@
 #include "cfqp-int8-cpu-config.h"
 #include "cfqp-int8-cpu-private.h"
 #include "cfqp-int8-executor.h"
+#include "cfqp-moves.h"
 
 #include <config.h>
-
-static void
-via_ref (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8View *inputs,
-    const CfqpU8View *output, guint y0, guint y1)
-{
-  cfqp_int8_ref_backend.ops[node->op] (node, q, inputs, output, y0, y1);
-}
 
 static gpointer
 cpu_pack_kind (const CfqpNode *node, const CfqpInt8Node *q, CfqpInt8CpuGemmKind kind)
@@ -62,11 +56,10 @@ cpu_free_packed (gpointer packed)
     [CFQP_OP_ACTIVATION] = cfqp_int8_cpu_rescale, \
     [CFQP_OP_BINARY] = cfqp_int8_cpu_binary, \
     [CFQP_OP_CONCAT] = cfqp_int8_cpu_rescale, \
-    [CFQP_OP_DEPTH_TO_SPACE] = cfqp_int8_cpu_depth_to_space, \
-    /* strided byte gathers, rare in SR nets: ref's loop is the kernel */ \
-    [CFQP_OP_SPACE_TO_DEPTH] = via_ref, \
-    [CFQP_OP_RESIZE_NEAREST] = cfqp_int8_cpu_resize_nearest, \
-    [CFQP_OP_TILE_CHANNELS] = cfqp_int8_cpu_tile_channels, \
+    [CFQP_OP_DEPTH_TO_SPACE] = cfqp_int8_cpu_move, \
+    [CFQP_OP_SPACE_TO_DEPTH] = cfqp_int8_cpu_move, \
+    [CFQP_OP_RESIZE_NEAREST] = cfqp_int8_cpu_move, \
+    [CFQP_OP_TILE_CHANNELS] = cfqp_int8_cpu_move, \
   }
 
 const CfqpInt8Backend cfqp_int8_cpu_backend = { "cpu", CPU_OPS, cpu_pack, cpu_free_packed };
@@ -89,30 +82,22 @@ cfqp_int8_cpu_backend_for (CfqpCpuKernels kernels)
   }
 }
 
+/* A node with no packed data: a data move, or ref's kernel. */
 static const char *
 move_kernel (const CfqpNode *node)
 {
-  switch (node->op) {
-    case CFQP_OP_DEPTH_TO_SPACE:
-      /* the config's kernel (ARM: NEON, blocks 2-4) is tried first */
-      if (cfqp_int8_cpu_config ()->interleave && node->p.shuffle.block >= 2 &&
-          node->p.shuffle.block <= 4) {
-        g_autofree char *name = g_strdup_printf ("depth-to-space: %s interleave rows",
-            cfqp_int8_cpu_config ()->interleave_name);
-        return g_intern_string (name);
-      }
-#ifdef HAVE_ORC
-      if (node->p.shuffle.block == 2 || node->p.shuffle.block == 4)
-        return "depth-to-space: ORC interleave rows";
-#endif
-      return "depth-to-space: C interleave rows";
-    case CFQP_OP_RESIZE_NEAREST:
-      return "resize-nearest: row copies (ORC ×2 columns)";
-    case CFQP_OP_TILE_CHANNELS:
-      return "tile: row copies";
-    default:
-      return "ref kernel";
+  const CfqpInt8CpuConfig *cfg = cfqp_int8_cpu_config ();
+  const char *move;
+
+  /* the config's kernel (ARM: NEON, blocks 2-4) is tried first */
+  if (node->op == CFQP_OP_DEPTH_TO_SPACE && cfg->interleave && node->p.shuffle.block >= 2 &&
+      node->p.shuffle.block <= 4) {
+    g_autofree char *name = g_strdup_printf ("depth-to-space: %s interleave rows",
+        cfg->interleave_name);
+    return g_intern_string (name);
   }
+  move = node->op == CFQP_OP_CONCAT ? NULL : cfqp_moves_describe (node, 1);
+  return move ? move : "ref kernel";
 }
 
 char *

@@ -48,14 +48,9 @@ void cfqp_int8_cpu_rescale (const CfqpNode *node, const CfqpInt8Node *q,
                             const CfqpU8View *inputs, const CfqpU8View *output,
                             guint y0, guint y1);
 
-void cfqp_int8_cpu_depth_to_space (const CfqpNode *node, const CfqpInt8Node *q,
-                                   const CfqpU8View *inputs, const CfqpU8View *output,
-                                   guint y0, guint y1);
-void cfqp_int8_cpu_resize_nearest (const CfqpNode *node, const CfqpInt8Node *q,
-                                   const CfqpU8View *inputs, const CfqpU8View *output,
-                                   guint y0, guint y1);
-void cfqp_int8_cpu_tile_channels  (const CfqpNode *node, const CfqpInt8Node *q,
-                                   const CfqpU8View *inputs, const CfqpU8View *output,
-                                   guint y0, guint y1);
+/* The data moves: cfqp-moves.c's byte case (shared with FP32). */
+void cfqp_int8_cpu_move    (const CfqpNode *node, const CfqpInt8Node *q,
+                            const CfqpU8View *inputs, const CfqpU8View *output,
+                            guint y0, guint y1);
 
 G_END_DECLS

@@ -1,5 +1,6 @@
 /* CfqpRunner: whole graphs against the reference, threading, plan changes,
- * option errors. */
+ * option errors, the host executors' options (stripes, profile) and the
+ * environment knobs mapped onto them. */
 #include "cfqp-model-private.h"
 #include "ref-f64.h"
 #include "test-models.h"
@@ -146,6 +147,90 @@ test_options (void)
   g_assert_no_error (error);
 }
 
+/* One frame on a host executor with the profile on; freeing the runner prints it. */
+static void
+profile_run (CfqpPrecision precision, gint stripe_rows, gboolean profile)
+{
+  g_autoptr (CfqpModel) model = abpn_model ();
+  CfqpRunnerOptions options = CFQP_RUNNER_OPTIONS_INIT;
+  guint n = cfqp_model_get_n_tensors (model), w = 16, h = 12;
+  g_autofree CfqpQParams *qp = g_new (CfqpQParams, n);
+  g_autofree float *in = g_new0 (float, 3 * w * h);
+  g_autoptr (GError) error = NULL;
+  CfqpRunner *runner;
+
+  for (guint i = 0; i < n; i++)
+    qp[i] = (CfqpQParams) { 4.f / 255, 128 };
+  options.precision = precision;
+  options.backend = CFQP_BACKEND_CPU;
+  options.n_threads = 1;
+  options.qparams = precision == CFQP_PRECISION_INT8 ? qp : NULL;
+  options.stripe_rows = stripe_rows;
+  options.profile = profile;
+  runner = cfqp_runner_new (model, &options, &error);
+  g_assert_no_error (error);
+  g_free (run (runner, in, w, h));
+  cfqp_runner_free (runner);
+}
+
+/* stripe_rows and profile reach both host executors (the profile's summary
+ * names the order each ran in); $CFQP_INT8_PROFILE alone does nothing: the
+ * engine reads no environment. */
+static void
+test_profile (void)
+{
+  if (g_test_subprocess ()) {
+    g_setenv ("CFQP_INT8_PROFILE", "1", TRUE);
+    g_printerr ("[environment only]\n");
+    profile_run (CFQP_PRECISION_INT8, CFQP_STRIPES_AUTO, FALSE);
+    profile_run (CFQP_PRECISION_FP32, CFQP_STRIPES_AUTO, FALSE);
+    g_printerr ("[options]\n");
+    profile_run (CFQP_PRECISION_FP32, 5, TRUE);
+    profile_run (CFQP_PRECISION_INT8, CFQP_STRIPES_OFF, TRUE);
+    return;
+  }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("*[environment only]\n[options]\n"
+      "fp32 profile: node 0 '*' (*): * ms/run*"
+      "fp32 profile: 1 runs (cpu, stripes): frame * ms/run*"
+      "int8 profile: node 0 '*' (*): * ms/run*"
+      "int8 profile: 1 runs (cpu, layer by layer): frame * ms/run*");
+}
+
+static void
+test_options_from_env (void)
+{
+  CfqpRunnerOptions o = CFQP_RUNNER_OPTIONS_INIT;
+  static const struct { const char *value; gint rows; } stripes[] = {
+    { "off", CFQP_STRIPES_OFF }, { "12", 12 }, { "auto", CFQP_STRIPES_AUTO },
+    { "0", CFQP_STRIPES_OFF }, { "junk", CFQP_STRIPES_OFF },   /* junk: left as it was */
+  };
+
+  g_unsetenv ("CFQP_INT8_STRIPES");
+  g_unsetenv ("CFQP_INT8_PROFILE");
+  g_unsetenv ("CFQP_OPENCL_PROFILE");
+  cfqp_runner_options_from_env (&o);
+  g_assert_cmpint (o.stripe_rows, ==, CFQP_STRIPES_AUTO);
+  g_assert_false (o.profile);
+  g_assert_false (o.opencl_profile);
+  for (guint i = 0; i < G_N_ELEMENTS (stripes); i++) {
+    g_setenv ("CFQP_INT8_STRIPES", stripes[i].value, TRUE);
+    cfqp_runner_options_from_env (&o);
+    g_assert_cmpint (o.stripe_rows, ==, stripes[i].rows);
+  }
+  g_setenv ("CFQP_INT8_PROFILE", "", TRUE);
+  cfqp_runner_options_from_env (&o);
+  g_assert_true (o.profile);
+  g_assert_false (o.opencl_profile);
+  g_setenv ("CFQP_OPENCL_PROFILE", "1", TRUE);
+  cfqp_runner_options_from_env (&o);
+  g_assert_true (o.opencl_profile);
+  g_unsetenv ("CFQP_INT8_STRIPES");
+  g_unsetenv ("CFQP_INT8_PROFILE");
+  g_unsetenv ("CFQP_OPENCL_PROFILE");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -154,5 +239,7 @@ main (int argc, char **argv)
   g_test_add_func ("/runner/threads-agree", test_threads_agree);
   g_test_add_func ("/runner/size-changes", test_size_changes);
   g_test_add_func ("/runner/options", test_options);
+  g_test_add_func ("/runner/profile", test_profile);
+  g_test_add_func ("/runner/options-from-env", test_options_from_env);
   return g_test_run ();
 }

@@ -30,7 +30,7 @@ exec_new (const CfqpGraph *g, const CfqpQParams *qp, const CfqpInt8Backend *back
   CfqpInt8Program *program = cfqp_int8_program_new (g, qp, &error);
 
   g_assert_no_error (error);
-  e.exec = cfqp_int8_exec_new (g, backend, e.workers);
+  e.exec = cfqp_int8_exec_new (g, backend, e.workers, CFQP_STRIPES_AUTO, FALSE);
   cfqp_int8_exec_set_program (e.exec, program);
   return e;
 }

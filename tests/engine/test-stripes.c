@@ -1,12 +1,15 @@
-/* Stripe execution (cfqp-stripes.h) against layer by layer, byte for byte:
- * the reference networks of tests/data/refnets (strided convs, conv
- * transposes, space-to-depth, resize, SAME padding, concat, tile…) and the
- * shipped models/abpn-x3.onnx and xlsr-x3.onnx (grouped convs) with their
- * calibrations (also on the forced orc and native conv kernels), at odd sizes, stripe
- * heights from 1 row to more than the frame, 1–3 threads, on the cpu and
- * ref kernels; every result equals ref run layer by layer.  Also the row
+/* Stripe execution (cfqp-stripes.h, run by cfqp-host-exec.c) against layer
+ * by layer, byte for byte: the reference networks of tests/data/refnets
+ * (strided convs, conv transposes, space-to-depth, resize, SAME padding,
+ * concat, tile…) and the shipped models/abpn-x3.onnx and xlsr-x3.onnx
+ * (grouped convs) with their calibrations (also on the forced orc and
+ * native conv kernels), at odd sizes, stripe heights from 1 row to more
+ * than the frame, 1–3 threads, on the cpu and ref kernels; every result
+ * equals ref run layer by layer.  FP32 on the same executor: every stripe
+ * height gives the floats of layer by layer, bit for bit.  Also the row
  * mapping of each op, and the automatic height. */
 #include "cfqp-calib.h"
+#include "cfqp-f32-exec.h"
 #include "cfqp-int8-cpu.h"
 #include "cfqp-int8-exec.h"
 #include "cfqp-model-private.h"
@@ -20,7 +23,7 @@
 /* odd sizes, and two that nets under space-to-depth ×4 or stride 2 take */
 static const guint sizes[][2] = { { 1, 1 }, { 17, 13 }, { 37, 23 }, { 640, 7 }, { 24, 12 },
                                   { 52, 36 } };
-static const gint heights[] = { 1, 2, 5, 7, 64, 100000, CFQP_INT8_STRIPES_AUTO };
+static const gint heights[] = { 1, 2, 5, 7, 64, 100000, CFQP_STRIPES_AUTO };
 
 typedef struct {
   char *name;
@@ -67,7 +70,7 @@ exec_new (const CfqpGraph *g, const CfqpQParams *qp, const CfqpInt8Backend *back
   CfqpInt8Program *program = cfqp_int8_program_new (g, qp, &error);
 
   g_assert_no_error (error);
-  e.exec = cfqp_int8_exec_new (g, backend, e.workers);
+  e.exec = cfqp_int8_exec_new (g, backend, e.workers, CFQP_STRIPES_AUTO, FALSE);
   cfqp_int8_exec_set_program (e.exec, program);
   return e;
 }
@@ -88,15 +91,51 @@ run (Exec *e, gint rows, const guint8 *in, guint w, guint h, gsize n_out, guint 
   guint8 *out = g_malloc (n_out + 1);
 
   out[n_out] = 0x5a;   /* a guard byte: nothing writes past the output */
-  cfqp_int8_exec_set_stripe_rows (e->exec, rows);
+  cfqp_host_exec_set_stripe_rows (cfqp_int8_exec_get_host (e->exec), rows);
   if (!cfqp_int8_exec_run (e->exec, in, w, h, out, &error)) {
     g_assert_nonnull (error);
     g_free (out);
     return NULL;
   }
   g_assert_cmpuint (out[n_out], ==, 0x5a);
-  *used = cfqp_int8_exec_get_stripe_rows (e->exec);
+  *used = cfqp_host_exec_get_stripe_rows (cfqp_int8_exec_get_host (e->exec));
   return out;
+}
+
+/* FP32 at w × h (in: the bytes / 255): layer by layer on one thread, then
+ * stripe heights on two (fewer than INT8's: FP32 has one kernel set, and
+ * the test's time is mostly spent here), the same floats. */
+static const gint f32_heights[] = { 1, 7, 100000, CFQP_STRIPES_AUTO };
+
+static void
+check_f32 (const CfqpGraph *g, guint scale, const guint8 *in8, guint w, guint h,
+    guint channels)
+{
+  gsize n_in = (gsize) channels * w * h, n_out = n_in * scale * scale;
+  g_autofree float *in = g_new (float, n_in);
+  g_autofree float *want = g_new (float, n_out), *got = g_new (float, n_out);
+  CfqpWorkers *one = cfqp_workers_new (1), *two = cfqp_workers_new (2);
+  CfqpHostExec *layers = cfqp_f32_host_exec_new (g, scale, one, CFQP_STRIPES_OFF, FALSE);
+  CfqpHostExec *striped = cfqp_f32_host_exec_new (g, scale, two, CFQP_STRIPES_AUTO, FALSE);
+  g_autoptr (GError) error = NULL;
+
+  for (gsize k = 0; k < n_in; k++)
+    in[k] = in8[k] / 255.f;
+  g_assert_true (cfqp_host_exec_run (layers, in, w, h, want, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (cfqp_host_exec_get_stripe_rows (layers), ==, 0);
+  for (guint k = 0; k < G_N_ELEMENTS (f32_heights); k++) {
+    cfqp_host_exec_set_stripe_rows (striped, f32_heights[k]);
+    g_assert_true (cfqp_host_exec_run (striped, in, w, h, got, &error));
+    if (f32_heights[k] > 0)
+      g_assert_cmpuint (cfqp_host_exec_get_stripe_rows (striped), ==,
+          MIN ((guint) f32_heights[k], h * scale));
+    g_assert_cmpmem (got, n_out * sizeof (float), want, n_out * sizeof (float));
+  }
+  cfqp_host_exec_free (layers);
+  cfqp_host_exec_free (striped);
+  cfqp_workers_free (one);
+  cfqp_workers_free (two);
 }
 
 static void
@@ -154,7 +193,7 @@ test_model (gconstpointer data)
       for (guint y = 0; y < h; y++)
         for (guint x = 0; x < w; x++)
           in[((gsize) c * h + y) * w + x] = pixel (c, y, x);
-    want = run (&ref1, CFQP_INT8_STRIPES_OFF, in, w, h, n_out, &used);
+    want = run (&ref1, CFQP_STRIPES_OFF, in, w, h, n_out, &used);
     if (!want) {
       /* a size the model refuses (e.g. odd sizes under stride 2): so do stripes */
       g_test_message ("%s: %u×%u refused", mc->name, w, h);
@@ -163,6 +202,7 @@ test_model (gconstpointer data)
       continue;
     }
     g_assert_cmpuint (used, ==, 0);
+    check_f32 (g, scale, in, w, h, channels);
     {
       /* ref on stripes, one odd height */
       g_autofree guint8 *got = run (&ref2, 5, in, w, h, n_out, &used);
@@ -170,13 +210,13 @@ test_model (gconstpointer data)
       g_assert_cmpmem (got, n_out, want, n_out);
     }
     for (guint f = 0; f < G_N_ELEMENTS (forced) && mc->calib; f++) {
-      g_autofree guint8 *layers = run (&forced[f], CFQP_INT8_STRIPES_OFF, in, w, h, n_out, &used);
+      g_autofree guint8 *layers = run (&forced[f], CFQP_STRIPES_OFF, in, w, h, n_out, &used);
       g_autofree guint8 *striped = run (&forced[f], 5, in, w, h, n_out, &used);
       g_assert_cmpmem (layers, n_out, want, n_out);
       g_assert_cmpmem (striped, n_out, want, n_out);
     }
     for (guint t = 0; t < 3; t++) {
-      g_autofree guint8 *layers = run (&cpu[t], CFQP_INT8_STRIPES_OFF, in, w, h, n_out, &used);
+      g_autofree guint8 *layers = run (&cpu[t], CFQP_STRIPES_OFF, in, w, h, n_out, &used);
       g_assert_cmpuint (used, ==, 0);
       g_assert_cmpmem (layers, n_out, want, n_out);
       for (guint k = 0; k < G_N_ELEMENTS (heights); k++) {

@@ -87,7 +87,9 @@ bench (const char *device, CfqpPrecision precision, int clip, guint w, guint h, 
 {
   CfqpGraph *g = build (clip);
   g_autoptr (GError) error = NULL;
-  CfqpExecutor *exec = cfqp_opencl_exec_new (g, precision, 3, device, &error);
+  /* the tool maps the variable onto the option (the engine reads none) */
+  CfqpExecutor *exec = cfqp_opencl_exec_new (g, precision, 3, device,
+      g_getenv ("CFQP_OPENCL_PROFILE") != NULL, &error);
   gsize el = precision == CFQP_PRECISION_FP32 ? 4 : 1;
   g_autofree guint8 *in = g_malloc0 ((gsize) 3 * w * h * el);
   g_autofree guint8 *out = g_malloc ((gsize) 27 * w * h * el);
@@ -211,7 +213,6 @@ bench_model (const char *device, const char *path, const char *calibration,
   /* a smooth ramp: content does not change the timings */
   for (gsize k = 0; k < n_in; k++)
     in[k] = (guint8) (k % 256);
-  g_setenv ("CFQP_OPENCL_PROFILE", "1", TRUE);
   for (guint v = 0; variants[v]; v++) {
     CfqpExecutor *exec;
     const double *node_ms;
@@ -220,7 +221,7 @@ bench_model (const char *device, const char *path, const char *calibration,
     g_auto (GStrv) lines = NULL;
 
     g_setenv ("CFQP_OPENCL_KERNELS", variants[v], TRUE);
-    exec = cfqp_opencl_exec_new (g, CFQP_PRECISION_INT8, scale, device, &error);
+    exec = cfqp_opencl_exec_new (g, CFQP_PRECISION_INT8, scale, device, TRUE, &error);
     g_unsetenv ("CFQP_OPENCL_KERNELS");
     if (!exec || !exec->klass->set_program (exec, prog, &error))
       die (path, error);
@@ -254,7 +255,6 @@ bench_model (const char *device, const char *path, const char *calibration,
     fflush (stdout);
     exec->klass->free (exec);
   }
-  g_unsetenv ("CFQP_OPENCL_PROFILE");
   cfqp_int8_program_free (prog);
 }
 
