@@ -240,7 +240,7 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
 {
   gchar *model_file, *calibration_file, *calibration_name;
   gchar *source = NULL, *describe, *scale_note = NULL, *calib_source = NULL;
-  gboolean clip_free, clip_free_set, run_clip_free, int8;
+  gboolean clip_free, clip_free_set, run_clip_free, int8, loaded = FALSE;
   guint model_scale, self_frames, n_removed;
   CfqpModel *model;
   CfqpSession *session;
@@ -369,23 +369,18 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
 
   GST_INFO_OBJECT (self, "loaded %s, running on %s", self->model_info,
       self->active_backend);
-  g_free (scale_note);
-  g_free (source);
-  g_free (calib_source);
-  g_free (model_file);
-  g_free (calibration_file);
-  g_free (calibration_name);
-  return TRUE;
+  loaded = TRUE;
 
 failed:
-  gst_cfqp_sr_unload (self);
+  if (!loaded)
+    gst_cfqp_sr_unload (self);
   g_free (scale_note);
   g_free (source);
   g_free (calib_source);
   g_free (model_file);
   g_free (calibration_file);
   g_free (calibration_name);
-  return FALSE;
+  return loaded;
 }
 
 /* At a frame boundary (streaming thread, runner_lock held): applies a new

@@ -232,7 +232,6 @@ make_int8_harness (guint scale, GstElement ** sr_out, GstBus ** bus_out,
   va_list args;
   gchar *path = element_test_model_path (scale);
   GstElement *sr = gst_element_factory_make ("cfqpsr", NULL);
-  GstBus *bus = gst_bus_new ();
   GstHarness *hr;
   gchar *caps;
 
@@ -242,15 +241,12 @@ make_int8_harness (guint scale, GstElement ** sr_out, GstBus ** bus_out,
     g_object_set_valist (G_OBJECT (sr), first_property, args);
     va_end (args);
   }
-  gst_element_set_bus (sr, bus);
-  hr = gst_harness_new_with_element (sr, "sink", "src");
   caps = g_strdup_printf ("video/x-raw,format=RGB,width=%u,height=%u,"
       "framerate=30/1", w, h);
-  gst_harness_set_src_caps_str (hr, caps);
+  hr = element_test_harness_new (sr, -1, caps, bus_out);
   g_free (caps);
   g_free (path);
   *sr_out = sr;
-  *bus_out = bus;
   return hr;
 }
 
@@ -258,10 +254,7 @@ static inline void
 free_int8_harness (GstHarness * h, GstElement * sr, GstBus * bus)
 {
   g_queue_clear_full (&saved_messages, (GDestroyNotify) gst_message_unref);
-  gst_harness_teardown (h);
-  gst_element_set_bus (sr, NULL);
-  gst_object_unref (bus);
-  gst_object_unref (sr);
+  element_test_harness_free (h, sr, bus);
 }
 
 /* A folder standing in for the embedded models (GST_CFQP_MODEL_DIR) */

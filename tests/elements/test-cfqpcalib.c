@@ -120,10 +120,7 @@ collect (GstBus * bus, Result * r)
 static void
 teardown (GstHarness * h, GstElement * calib, GstBus * bus, gchar * path)
 {
-  gst_harness_teardown (h);
-  gst_element_set_bus (calib, NULL);
-  gst_object_unref (bus);
-  gst_object_unref (calib);
+  element_test_harness_free (h, calib, bus);
   g_free (path);
 }
 
@@ -133,7 +130,7 @@ push_frames (guint n, const guint8 * values, Result * r,
 {
   gchar *path = element_test_model_path (3);
   GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
-  GstBus *bus = gst_bus_new ();
+  GstBus *bus;
   GstHarness *h;
   va_list args;
   guint i;
@@ -145,12 +142,9 @@ push_frames (guint n, const guint8 * values, Result * r,
     g_object_set_valist (G_OBJECT (calib), first_property, args);
     va_end (args);
   }
-  gst_element_set_bus (calib, bus);
-  h = gst_harness_new_with_element (calib, "sink", NULL);
-  gst_harness_set_live (h, FALSE);      /* as a file: wait, never drop */
-  gst_harness_play (h);
-  gst_harness_set_src_caps_str (h, "video/x-raw,format=BGRx,width=8,height=6,"
-      "framerate=30/1");
+  /* not live, as a file: wait, never drop */
+  h = element_test_harness_new (calib, FALSE, "video/x-raw,format=BGRx,"
+      "width=8,height=6,framerate=30/1", &bus);
   for (i = 0; i < n; i++) {
     GstBuffer *buf = gst_buffer_new_and_alloc (8 * 6 * 4);
 
@@ -348,7 +342,7 @@ GST_START_TEST (test_live_never_stalls)
   const guint n = 48, w = 320, hgt = 180;
   gchar *path = element_test_model_path (3);
   GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
-  GstBus *bus = gst_bus_new ();
+  GstBus *bus;
   GstHarness *h;
   gint64 t0, t_pushed, t_done, slowest = 0;
   guint64 dropped = 0;
@@ -356,12 +350,8 @@ GST_START_TEST (test_live_never_stalls)
   guint i;
 
   g_object_set (calib, "model-file", path, "update-interval", 1, NULL);
-  gst_element_set_bus (calib, bus);
-  h = gst_harness_new_with_element (calib, "sink", NULL);
-  gst_harness_set_live (h, TRUE);
-  gst_harness_play (h);
-  gst_harness_set_src_caps_str (h, "video/x-raw,format=RGB,width=320,"
-      "height=180,framerate=30/1");
+  h = element_test_harness_new (calib, TRUE, "video/x-raw,format=RGB,"
+      "width=320,height=180,framerate=30/1", &bus);
   t0 = g_get_monotonic_time ();
   for (i = 0; i < n; i++) {
     GstBuffer *buf = gst_buffer_new_and_alloc (w * 3 * hgt);
@@ -405,18 +395,15 @@ GST_START_TEST (test_flush)
 {
   gchar *path = element_test_model_path (2);
   GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
-  GstBus *bus = gst_bus_new ();
+  GstBus *bus;
   GstHarness *h;
   Result r = { 0, };
   guint i;
 
   g_object_set (calib, "model-file", path, "update-interval", 0, NULL);
-  gst_element_set_bus (calib, bus);
-  h = gst_harness_new_with_element (calib, "sink", NULL);
-  gst_harness_set_live (h, FALSE);      /* as a file: wait, never drop */
-  gst_harness_play (h);
-  gst_harness_set_src_caps_str (h, "video/x-raw,format=I420,width=16,"
-      "height=10,framerate=30/1");
+  /* not live, as a file: wait, never drop */
+  h = element_test_harness_new (calib, FALSE, "video/x-raw,format=I420,"
+      "width=16,height=10,framerate=30/1", &bus);
   for (i = 0; i < 8; i++) {
     GstBuffer *buf = gst_buffer_new_and_alloc (16 * 10 * 3 / 2);
 
@@ -575,7 +562,7 @@ push_large_frames (guint n, guint w, guint hgt, Result * r,
 {
   gchar *path = element_test_model_path (3);
   GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
-  GstBus *bus = gst_bus_new ();
+  GstBus *bus;
   GstHarness *h;
   va_list args;
   gint64 t;
@@ -588,13 +575,9 @@ push_large_frames (guint n, guint w, guint hgt, Result * r,
     g_object_set_valist (G_OBJECT (calib), first_property, args);
     va_end (args);
   }
-  gst_element_set_bus (calib, bus);
-  h = gst_harness_new_with_element (calib, "sink", NULL);
-  gst_harness_set_live (h, FALSE);
-  gst_harness_play (h);
   caps = g_strdup_printf ("video/x-raw,format=RGB,width=%u,height=%u,"
       "framerate=30/1", w, hgt);
-  gst_harness_set_src_caps_str (h, caps);
+  h = element_test_harness_new (calib, FALSE, caps, &bus);
   g_free (caps);
   for (i = 0; i < n; i++) {
     GstBuffer *buf = gst_buffer_new_and_alloc (w * hgt * 3);
@@ -661,17 +644,15 @@ GST_START_TEST (test_progressive_only)
 {
   gchar *path = element_test_model_path (3);
   GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
-  GstBus *bus = gst_bus_new ();
+  GstBus *bus;
   GstHarness *h;
   GstMessage *msg;
   GError *err = NULL;
 
   g_object_set (calib, "model-file", path, NULL);
-  gst_element_set_bus (calib, bus);
-  h = gst_harness_new_with_element (calib, "sink", NULL);
-  gst_harness_play (h);
-  gst_harness_set_src_caps_str (h, "video/x-raw,format=RGB,width=8,height=6,"
-      "framerate=30/1,interlace-mode=interleaved");
+  /* the harness's default upstream: live */
+  h = element_test_harness_new (calib, TRUE, "video/x-raw,format=RGB,"
+      "width=8,height=6,framerate=30/1,interlace-mode=interleaved", &bus);
   fail_if (gst_harness_push (h, gst_buffer_new_and_alloc (8 * 6 * 3)) ==
       GST_FLOW_OK);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);

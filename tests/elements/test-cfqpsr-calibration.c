@@ -493,7 +493,7 @@ GST_START_TEST (test_shipped_calibration)
   CfqpCalibration *calib = make_calibration (2, TRUE, 5, cpath);
   CfqpQParams *qp = calib_qparams (2, calib);
   GstElement *sr = gst_element_factory_make ("cfqpsr", NULL);
-  GstBus *bus = gst_bus_new ();
+  GstBus *bus;
   GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_structure_free);
   GstHarness *h;
@@ -501,10 +501,8 @@ GST_START_TEST (test_shipped_calibration)
   GstBuffer *in, *out;
 
   g_object_set (sr, "scale-factor", 2, "backend", 1, NULL);
-  gst_element_set_bus (sr, bus);
-  h = gst_harness_new_with_element (sr, "sink", "src");
-  gst_harness_set_src_caps_str (h, "video/x-raw,format=RGB,width=6,height=5,"
-      "framerate=30/1");
+  h = element_test_harness_new (sr, -1, "video/x-raw,format=RGB,width=6,"
+      "height=5,framerate=30/1", &bus);
   gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 6, 5);
   in = make_input (&info, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), 3);
   out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
@@ -541,7 +539,7 @@ GST_START_TEST (test_qdq_model)
   CfqpRunner *runner;
   GError *err = NULL;
   GstElement *sr = gst_element_factory_make ("cfqpsr", NULL);
-  GstBus *bus = gst_bus_new ();
+  GstBus *bus;
   GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_structure_free);
   GstHarness *h;
@@ -555,10 +553,8 @@ GST_START_TEST (test_qdq_model)
       err ? err->message : "?");
 
   g_object_set (sr, "model-file", qdq, "backend", 1, NULL);
-  gst_element_set_bus (sr, bus);
-  h = gst_harness_new_with_element (sr, "sink", "src");
-  gst_harness_set_src_caps_str (h, "video/x-raw,format=RGB,width=7,height=6,"
-      "framerate=30/1");
+  h = element_test_harness_new (sr, -1, "video/x-raw,format=RGB,width=7,"
+      "height=6,framerate=30/1", &bus);
   gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 7, 6);
   in = make_input (&info, 21, 11);
   out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
