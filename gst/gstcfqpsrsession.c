@@ -241,7 +241,7 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
   gchar *model_file, *calibration_file, *calibration_name;
   gchar *source = NULL, *describe, *scale_note = NULL, *calib_source = NULL;
   gboolean clip_free, clip_free_set, run_clip_free, int8, loaded = FALSE;
-  guint model_scale, self_frames, n_removed;
+  guint model_scale, self_frames;
   CfqpModel *model;
   CfqpSession *session;
   CfqpCalibration *calib = NULL;
@@ -310,21 +310,16 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
   g_clear_pointer (&calib, cfqp_calibration_unref);
   calib = cfqp_session_get_active (session);
   run_clip_free = cfqp_session_get_clip_free (session);
-  n_removed = cfqp_session_get_n_removed (session);
 
-  describe = cfqp_model_describe (model);
+  describe = cfqp_session_describe (session);
   GST_OBJECT_LOCK (self);
   self->session = session;
   self->runner_dirty = FALSE;
   if (calibration_name != NULL)
     gst_cfqp_registry_set_model (calibration_name, self, model, run_clip_free);
   g_free (self->model_info);
-  self->model_info = g_strdup_printf ("%s%s: %s%s", source,
-      scale_note ? scale_note : "", describe,
-      run_clip_free ? (n_removed ? " [clip-free: clips removed]" :
-          " [clip-free: no clips]") : (clip_free && n_removed ?
-          " [clips kept: the calibration is for the model with its clips]" :
-          ""));
+  self->model_info = g_strdup_printf ("%s%s: %s", source,
+      scale_note ? scale_note : "", describe);
   GST_OBJECT_UNLOCK (self);
   g_free (describe);
 

@@ -12,28 +12,18 @@
 
 #include "cfqpsr-test-helpers.h"
 
-/* Element messages named name posted so far (taken). */
+/* Element messages named name posted so far (taken); copies of their
+ * structures added to keep when not NULL. */
 static guint
 pop_element_messages (GstBus * bus, const gchar * name, GPtrArray * keep)
 {
-  GList *l, *next;
-  guint n = 0;
+  GList *l, *taken = take_messages (bus, GST_MESSAGE_ELEMENT, name);
+  guint n = g_list_length (taken);
 
-  collect_messages (bus);
-  for (l = saved_messages.head; l; l = next) {
-    GstMessage *msg = l->data;
-
-    next = l->next;
-    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT &&
-        gst_message_has_name (msg, name)) {
-      n++;
-      if (keep)
-        g_ptr_array_add (keep, gst_structure_copy (gst_message_get_structure
-                (msg)));
-      g_queue_delete_link (&saved_messages, l);
-      gst_message_unref (msg);
-    }
-  }
+  for (l = taken; l && keep; l = l->next)
+    g_ptr_array_add (keep, gst_structure_copy (gst_message_get_structure
+            (l->data)));
+  g_list_free_full (taken, (GDestroyNotify) gst_message_unref);
   return n;
 }
 
@@ -41,25 +31,9 @@ pop_element_messages (GstBus * bus, const gchar * name, GPtrArray * keep)
 static guint
 pop_warnings_containing (GstBus * bus, const gchar * text)
 {
-  GList *l, *next;
   guint n = 0;
 
-  collect_messages (bus);
-  for (l = saved_messages.head; l; l = next) {
-    GstMessage *msg = l->data;
-    GError *err = NULL;
-
-    next = l->next;
-    if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_WARNING)
-      continue;
-    gst_message_parse_warning (msg, &err, NULL);
-    GST_INFO ("warning: %s", err->message);
-    if (strstr (err->message, text) != NULL)
-      n++;
-    g_error_free (err);
-    g_queue_delete_link (&saved_messages, l);
-    gst_message_unref (msg);
-  }
+  pop_warnings_full (bus, NULL, text, &n);
   return n;
 }
 
@@ -327,13 +301,8 @@ GST_START_TEST (test_calibration_file_replaced)
   gst_buffer_unref (in);
   gst_buffer_unref (out);
   free_int8_harness (h, sr, bus);
-  g_free (qp);
   cfqp_calibration_unref (a);
-  cfqp_calibration_unref (b);
-  g_unlink (cpath);
-  g_rmdir (dir);
-  g_free (cpath);
-  g_free (dir);
+  remove_calibration (b, qp, dir, cpath);
 }
 
 GST_END_TEST;
@@ -410,13 +379,8 @@ GST_START_TEST (test_calibration_file_rewritten)
   gst_buffer_unref (in);
   free_int8_harness (h, sr, bus);
   g_free (json);
-  g_free (qp);
   cfqp_calibration_unref (a);
-  cfqp_calibration_unref (b);
-  g_unlink (cpath);
-  g_rmdir (dir);
-  g_free (cpath);
-  g_free (dir);
+  remove_calibration (b, qp, dir, cpath);
 }
 
 GST_END_TEST;
