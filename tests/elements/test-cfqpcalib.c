@@ -117,26 +117,30 @@ collect (GstBus * bus, Result * r)
 /* Pushes n BGRx 8×6 frames (frame i filled with value[i]) and EOS through
  * a cfqpcalib on tiny-x3 with the given properties. */
 /* Tears down a harness around calib and frees what came with it. */
-static void
-teardown (GstHarness * h, GstElement * calib, GstBus * bus, gchar * path)
+/* A cfqpcalib on tiny-x<scale>. */
+static GstElement *
+make_calib (guint scale)
 {
-  element_test_harness_free (h, calib, bus);
+  gchar *path = element_test_model_path (scale);
+  GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
+
+  fail_unless (calib != NULL, "cfqpcalib not found");
+  g_object_set (calib, "model-file", path, NULL);
   g_free (path);
+  return calib;
 }
 
 static void
 push_frames (guint n, const guint8 * values, Result * r,
     const gchar * first_property, ...)
 {
-  gchar *path = element_test_model_path (3);
-  GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
+  GstElement *calib = make_calib (3);
   GstBus *bus;
   GstHarness *h;
   va_list args;
   guint i;
 
-  fail_unless (calib != NULL, "cfqpcalib not found");
-  g_object_set (calib, "model-file", path, "augmentation", 0, NULL);
+  g_object_set (calib, "augmentation", 0, NULL);
   if (first_property) {
     va_start (args, first_property);
     g_object_set_valist (G_OBJECT (calib), first_property, args);
@@ -155,7 +159,7 @@ push_frames (guint n, const guint8 * values, Result * r,
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
   collect (bus, r);
 
-  teardown (h, calib, bus, path);
+  element_test_harness_free (h, calib, bus);
 }
 
 /* cfqpcalib calibrates the clip-free copy by default: check against it */
@@ -340,8 +344,7 @@ GST_END_TEST;
 GST_START_TEST (test_live_never_stalls)
 {
   const guint n = 48, w = 320, hgt = 180;
-  gchar *path = element_test_model_path (3);
-  GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
+  GstElement *calib = make_calib (3);
   GstBus *bus;
   GstHarness *h;
   gint64 t0, t_pushed, t_done, slowest = 0;
@@ -349,7 +352,7 @@ GST_START_TEST (test_live_never_stalls)
   Result r = { 0, };
   guint i;
 
-  g_object_set (calib, "model-file", path, "update-interval", 1, NULL);
+  g_object_set (calib, "update-interval", 1, NULL);
   h = element_test_harness_new (calib, TRUE, "video/x-raw,format=RGB,"
       "width=320,height=180,framerate=30/1", &bus);
   t0 = g_get_monotonic_time ();
@@ -385,7 +388,7 @@ GST_START_TEST (test_live_never_stalls)
       " us, the worker %" G_GINT64_FORMAT " us", t_pushed, t_done);
   result_clear (&r);
 
-  teardown (h, calib, bus, path);
+  element_test_harness_free (h, calib, bus);
 }
 
 GST_END_TEST;
@@ -393,14 +396,13 @@ GST_END_TEST;
 /* Flushing in the middle: queue dropped, no deadlock, EOS still completes. */
 GST_START_TEST (test_flush)
 {
-  gchar *path = element_test_model_path (2);
-  GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
+  GstElement *calib = make_calib (2);
   GstBus *bus;
   GstHarness *h;
   Result r = { 0, };
   guint i;
 
-  g_object_set (calib, "model-file", path, "update-interval", 0, NULL);
+  g_object_set (calib, "update-interval", 0, NULL);
   /* not live, as a file: wait, never drop */
   h = element_test_harness_new (calib, FALSE, "video/x-raw,format=I420,"
       "width=16,height=10,framerate=30/1", &bus);
@@ -424,7 +426,7 @@ GST_START_TEST (test_flush)
   fail_unless (r.published->len == 1);
   result_clear (&r);
 
-  teardown (h, calib, bus, path);
+  element_test_harness_free (h, calib, bus);
 }
 
 GST_END_TEST;
@@ -560,8 +562,7 @@ static gint64
 push_large_frames (guint n, guint w, guint hgt, Result * r,
     const gchar * first_property, ...)
 {
-  gchar *path = element_test_model_path (3);
-  GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
+  GstElement *calib = make_calib (3);
   GstBus *bus;
   GstHarness *h;
   va_list args;
@@ -569,7 +570,7 @@ push_large_frames (guint n, guint w, guint hgt, Result * r,
   guint i;
   gchar *caps;
 
-  g_object_set (calib, "model-file", path, "update-interval", 0, NULL);
+  g_object_set (calib, "update-interval", 0, NULL);
   if (first_property) {
     va_start (args, first_property);
     g_object_set_valist (G_OBJECT (calib), first_property, args);
@@ -594,7 +595,7 @@ push_large_frames (guint n, guint w, guint hgt, Result * r,
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
   t = g_get_monotonic_time () - t;
   collect (bus, r);
-  teardown (h, calib, bus, path);
+  element_test_harness_free (h, calib, bus);
   return t;
 }
 
@@ -642,14 +643,12 @@ GST_END_TEST;
  * without interlace-mode (progressive) are taken. */
 GST_START_TEST (test_progressive_only)
 {
-  gchar *path = element_test_model_path (3);
-  GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
+  GstElement *calib = make_calib (3);
   GstBus *bus;
   GstHarness *h;
   GstMessage *msg;
   GError *err = NULL;
 
-  g_object_set (calib, "model-file", path, NULL);
   /* the harness's default upstream: live */
   h = element_test_harness_new (calib, TRUE, "video/x-raw,format=RGB,"
       "width=8,height=6,framerate=30/1,interlace-mode=interleaved", &bus);
@@ -662,7 +661,7 @@ GST_START_TEST (test_progressive_only)
       err->message);
   g_error_free (err);
   gst_message_unref (msg);
-  teardown (h, calib, bus, path);
+  element_test_harness_free (h, calib, bus);
 }
 
 GST_END_TEST;
