@@ -68,31 +68,44 @@ struct _GstCfqpSr
   guint watch_refused;          /* refused versions in a row, watch thread */
 };
 
-/* ---- gstcfqpsr.c: bus messages ---- */
+/* ---- gstcfqpsr.c: bus messages (streaming thread, or start) ---- */
 
+/* cfqpsr-calibration: a calibration (a QDQ model's own parameters:
+ * n_samples 0) is active from this frame. */
 void gst_cfqp_sr_post_calibration (GstCfqpSr * self, const gchar * source,
     const gchar * model_hash, guint n_samples);
 void gst_cfqp_sr_post_calibration_of (GstCfqpSr * self, const gchar * source,
     CfqpCalibration * calib);
+/* active-backend and model-info's kernels from the runner; cfqpsr-precision
+ * when what runs changed. */
 void gst_cfqp_sr_update_active_backend (GstCfqpSr * self);
 
 /* ---- gstcfqpsrsession.c ---- */
 
+/* Scales (any thread): the largest per axis caps may ask for, the one a free
+ * output size takes, the smallest embedded default ≥ needed (0: none). */
 guint gst_cfqp_sr_get_max_scale (GstCfqpSr * self);
 guint gst_cfqp_sr_get_scale (GstCfqpSr * self);
 guint gst_cfqp_sr_default_scale_for (guint needed);
+/* The model for scale (or model-file), its first calibration, a runner;
+ * FALSE after posting an element error.  unload drops them. */
 gboolean gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor);
 void gst_cfqp_sr_unload (GstCfqpSr * self);
+/* Applies each settled new version of calibration-file at a frame boundary. */
 void gst_cfqp_sr_start_watch (GstCfqpSr * self, const gchar * path);
+/* Streaming thread, runner_lock held: a pending calibration, changed
+ * properties. */
 void gst_cfqp_sr_frame_boundary (GstCfqpSr * self);
 
-/* ---- gstcfqpsrframe.c ---- */
+/* ---- gstcfqpsrframe.c (runner_lock held) ---- */
 
 gboolean gst_cfqp_sr_setup_frames (GstCfqpSr * self, GstVideoInfo * in_info,
     GstVideoInfo * out_info, guint n_threads);
 void gst_cfqp_sr_clear_frames (GstCfqpSr * self);
 gboolean gst_cfqp_sr_run (GstCfqpSr * self, GstVideoFrame * in_frame,
     GstVideoFrame * out_frame, GError ** error);
+/* Self-calibration: a copy of the frame when the worker wants one; the
+ * worker's callbacks for a copy. */
 void gst_cfqp_sr_self_sample (GstCfqpSr * self, GstVideoFrame * in_frame);
 CfqpImage *gst_cfqp_sr_self_sample_image (gpointer data, guint channels,
     gpointer user_data);

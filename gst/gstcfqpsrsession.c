@@ -17,6 +17,8 @@
 /* self-calibration's random crops bound the worker's time on large frames */
 #define SELF_CALIBRATION_CROP 256
 
+/* ---- the network's scale ---- */
+
 /* The largest factor per axis caps may ask for: the loaded model file's
  * scale, or with no model-file the largest embedded default's (or
  * scale-factor's, when it is larger). */
@@ -70,6 +72,8 @@ gst_cfqp_sr_default_scale_for (guint needed)
       return s;
   return 0;
 }
+
+/* ---- the runner ---- */
 
 static CfqpBackendKind
 gst_cfqp_sr_backend_to_engine (GstCfqpBackend backend)
@@ -201,6 +205,9 @@ gst_cfqp_sr_start_watch (GstCfqpSr * self, const gchar * path)
   }
 }
 
+/* ---- self-calibration (the session's, on a calib/ worker) ---- */
+
+/* The worker could not calibrate: FP32 stays, with a warning. */
 static void
 gst_cfqp_sr_self_calibration_failed (const GError * err, gpointer user_data)
 {
@@ -350,7 +357,8 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
       /* random crops bound the worker's time on large frames */
       cfqp_session_start_self_calibration (session, self_frames,
           SELF_CALIBRATION_CROP, gst_cfqp_sr_self_sample_image,
-          gst_cfqp_sr_self_calibration_failed, gst_cfqp_sr_self_sample_free, self);
+          gst_cfqp_sr_self_calibration_failed, gst_cfqp_sr_self_sample_free,
+          self);
       GST_INFO_OBJECT (self, "no calibration: FP32 while calibrating from %u "
           "frames", self_frames);
     } else if (!self->int8_warned) {
@@ -377,6 +385,8 @@ failed:
   g_free (calibration_name);
   return loaded;
 }
+
+/* ---- frame boundaries ---- */
 
 /* At a frame boundary (streaming thread, runner_lock held): applies a new
  * calibration and rebuilds the runner for changed properties. */
