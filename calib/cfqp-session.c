@@ -99,6 +99,19 @@ cfqp_session_get_n_removed (CfqpSession *session)
   return session->n_removed;
 }
 
+gchar *
+cfqp_session_describe (CfqpSession *session)
+{
+  g_autofree gchar *model = cfqp_model_describe (session->model);
+  const gchar *mode = "";
+
+  if (session->run_clip_free)
+    mode = session->n_removed ? " [clip-free: clips removed]" : " [clip-free: no clips]";
+  else if (session->clip_free && session->n_removed)
+    mode = " [clips kept: the calibration is for the model with its clips]";
+  return g_strconcat (model, mode, NULL);
+}
+
 /* A calibration says which graph it was made for ("clip_free" in the
  * file).  The shipped calibrations of the -clipped models are made for the
  * graph with its clips, hence the default that follows them. */

@@ -38,6 +38,12 @@ CfqpModel   *cfqp_session_get_model      (CfqpSession *session); /* as loaded */
 CfqpModel   *cfqp_session_get_run_model  (CfqpSession *session); /* what runs */
 gboolean     cfqp_session_get_clip_free  (CfqpSession *session); /* run copy's mode */
 guint        cfqp_session_get_n_removed  (CfqpSession *session); /* clips removed */
+/* The loaded model's description (cfqp_model_describe) and which graph
+ * runs: " [clip-free: clips removed]", " [clip-free: no clips]", or with
+ * clip-free asked for but the graph with its clips running (its first
+ * calibration's) " [clips kept: …]".  What the element's model-info shows;
+ * free with g_free. */
+gchar       *cfqp_session_describe       (CfqpSession *session);
 
 /* Offers a first calibration (in source order, until one is taken).  It
  * decides the mode when it can: the calibration's own mode is taken when it

@@ -1,4 +1,7 @@
-/* cfqp — cfqpsr: super-resolution video filter.
+/* cfqp — cfqpsr: super-resolution video filter.  This file is the element:
+ * properties, caps, set_info, transform_frame and the bus messages; what
+ * drives its CfqpSession (model, calibrations, runner) is in
+ * gstcfqpsrsession.c, the frames ↔ runner plumbing in gstcfqpsrframe.c.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -93,18 +96,10 @@
 #include "config.h"
 #endif
 
-#include <string.h>
-#include <glib/gstdio.h>
-
-#include "gstcfqpsr.h"
-#include "gstcfqpenums.h"
-#include "gstcfqputils.h"
+#include "gstcfqpsr-private.h"
 #include "gstcfqpsrcaps.h"
-#include "cfqp-session.h"
-#include "cfqp-filewatch.h"
 
-GST_DEBUG_CATEGORY_STATIC (gst_cfqp_sr_debug);
-#define GST_CAT_DEFAULT gst_cfqp_sr_debug
+GST_DEBUG_CATEGORY (gst_cfqp_sr_debug);
 
 #define DEFAULT_PROP_MODEL_FILE NULL
 #define DEFAULT_PROP_SCALE_FACTOR 3
@@ -119,7 +114,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_cfqp_sr_debug);
 #define DEFAULT_PROP_SELF_CALIBRATION_FRAMES 8
 #define MAX_N_THREADS 1024
 #define MAX_SELF_CALIBRATION_FRAMES 1024
-#define SELF_CALIBRATION_CROP 256
 
 enum
 {
@@ -138,60 +132,6 @@ enum
   PROP_MODEL_INFO,
   PROP_CPU_KERNELS,
 };
-
-struct _GstCfqpSr
-{
-  GstVideoFilter parent;
-
-  /* properties, under the object lock */
-  gchar *model_file;
-  guint scale_factor;
-  gchar *calibration_file;
-  GstCfqpPrecision precision;
-  GstCfqpBackend backend;
-  gboolean clip_free;
-  gboolean clip_free_set;       /* clip-free set by the application */
-  guint n_threads;
-  gchar *device;
-  gchar *calibration_name;
-  guint self_calibration_frames;
-  gchar *active_backend;
-  gchar *model_info;
-  GstCfqpCpuKernels cpu_kernels;
-  gchar *kernel_info;           /* the runner's conv kernels, model-info's tail */
-  gchar *resample_info;         /* network and resampling for the caps */
-  gint in_w, in_h, out_w, out_h;        /* of the negotiated caps, 0: none */
-
-  /* under the object lock: what the next frame boundary applies, and the
-   * session (caps queries and the file watch read it from other threads;
-   * its model and run copy are fixed between start and stop) */
-  gboolean started;
-  gboolean runner_dirty;
-  CfqpSession *session;         /* model, run copy, active and pending */
-
-  /* streaming thread, under runner_lock */
-  GMutex runner_lock;
-  CfqpRunner *runner;
-  gboolean int8_warned;
-  guint64 registry_serial;
-  guint64 frame_count;
-  CfqpPackedLayout layout;
-  gboolean yuv;
-  GstVideoInfo rgb_in_info, rgb_out_info;
-  GstBuffer *rgb_in, *rgb_out;
-  GstVideoConverter *to_rgb, *from_rgb;
-
-
-  /* calibration-file watch (calib/cfqp-filewatch.c, its own thread) */
-  CfqpFileWatch *watch;
-  guint watch_refused;          /* refused versions in a row, watch thread */
-};
-
-typedef struct
-{
-  GstBuffer *buffer;
-  GstVideoInfo info;
-} SelfSample;
 
 #define gst_cfqp_sr_parent_class parent_class
 G_DEFINE_TYPE (GstCfqpSr, gst_cfqp_sr, GST_TYPE_VIDEO_FILTER);
@@ -623,77 +563,9 @@ gst_cfqp_sr_get_property (GObject * object, guint prop_id, GValue * value,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* The largest factor per axis caps may ask for: the loaded model file's
- * scale, or with no model-file the largest embedded default's (or
- * scale-factor's, when it is larger). */
-static guint
-gst_cfqp_sr_get_max_scale (GstCfqpSr * self)
-{
-  gboolean have_file;
-  guint pref, loaded, s, max;
-
-  GST_OBJECT_LOCK (self);
-  have_file = self->model_file != NULL && self->model_file[0] != '\0';
-  pref = self->scale_factor;
-  loaded = self->session ?
-      cfqp_model_get_scale (cfqp_session_get_model (self->session)) : 0;
-  GST_OBJECT_UNLOCK (self);
-
-  if (have_file)
-    return loaded ? loaded : pref;
-  max = pref;
-  for (s = GST_CFQP_MIN_SCALE; s <= GST_CFQP_MAX_SCALE; s++)
-    if (gst_cfqp_have_default_model (s))
-      max = MAX (max, s);
-  return max;
-}
-
-/* The integer scale a free output size takes: the model file's, else
- * scale-factor. */
-static guint
-gst_cfqp_sr_get_scale (GstCfqpSr * self)
-{
-  gboolean have_file;
-  guint scale;
-
-  GST_OBJECT_LOCK (self);
-  have_file = self->model_file != NULL && self->model_file[0] != '\0';
-  scale = have_file && self->session ?
-      cfqp_model_get_scale (cfqp_session_get_model (self->session)) :
-      self->scale_factor;
-  GST_OBJECT_UNLOCK (self);
-  return scale;
-}
-
-/* The smallest embedded default scale ≥ needed (0: none). */
-static guint
-gst_cfqp_sr_default_scale_for (guint needed)
-{
-  guint s;
-
-  for (s = MAX (needed, GST_CFQP_MIN_SCALE); s <= GST_CFQP_MAX_SCALE; s++)
-    if (gst_cfqp_have_default_model (s))
-      return s;
-  return 0;
-}
-
-static CfqpBackendKind
-gst_cfqp_sr_backend_to_engine (GstCfqpBackend backend)
-{
-  switch (backend) {
-    case GST_CFQP_BACKEND_CPU:
-      return CFQP_BACKEND_CPU;
-    case GST_CFQP_BACKEND_OPENCL:
-      return CFQP_BACKEND_OPENCL;
-    case GST_CFQP_BACKEND_AUTO:
-    default:
-      return CFQP_BACKEND_AUTO;
-  }
-}
-
 /* The cfqpsr-calibration message: a calibration (or a QDQ model's own
  * parameters: n_samples 0) is active from this frame. */
-static void
+void
 gst_cfqp_sr_post_calibration (GstCfqpSr * self, const gchar * source,
     const gchar * model_hash, guint n_samples)
 {
@@ -713,7 +585,7 @@ gst_cfqp_sr_post_calibration (GstCfqpSr * self, const gchar * source,
               "frame", G_TYPE_UINT64, self->frame_count, NULL)));
 }
 
-static void
+void
 gst_cfqp_sr_post_calibration_of (GstCfqpSr * self, const gchar * source,
     CfqpCalibration * calib)
 {
@@ -722,64 +594,7 @@ gst_cfqp_sr_post_calibration_of (GstCfqpSr * self, const gchar * source,
       cfqp_calibration_get_n_samples (calib));
 }
 
-/* A runner for the current properties and the session's active calibration
- * (under runner_lock, or before streaming).  INT8 with no calibration runs FP32 for now; INT8
- * that the engine cannot run for this model falls back to FP32 with one
- * warning per start. */
-static CfqpRunner *
-gst_cfqp_sr_build_runner (GstCfqpSr * self, GError ** error)
-{
-  CfqpRunnerOptions options = CFQP_RUNNER_OPTIONS_INIT;
-  gchar *device, *calib_unusable, *int8_unavailable;
-  CfqpRunner *runner;
-  GError *err = NULL;
-
-  GST_OBJECT_LOCK (self);
-  options.precision = self->precision == GST_CFQP_PRECISION_FP32 ?
-      CFQP_PRECISION_FP32 : CFQP_PRECISION_INT8;
-  options.backend = gst_cfqp_sr_backend_to_engine (self->backend);
-  options.n_threads = self->n_threads;
-  /* the GStreamer enum's values are the engine's */
-  options.cpu_kernels = (CfqpCpuKernels) self->cpu_kernels;
-  device = g_strdup (self->device);
-  GST_OBJECT_UNLOCK (self);
-  options.device = device;
-  /* $CFQP_INT8_STRIPES, $CFQP_INT8_PROFILE, $CFQP_OPENCL_PROFILE: no properties */
-  cfqp_runner_options_from_env (&options);
-
-  runner = cfqp_session_new_runner (self->session, &options, &calib_unusable,
-      &int8_unavailable, &err);
-  if (calib_unusable != NULL)
-    GST_WARNING_OBJECT (self, "calibration unusable: %s", calib_unusable);
-  if (int8_unavailable != NULL) {
-    if (!self->int8_warned)
-      GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
-          ("INT8 precision is not available (%s): running the FP32 network",
-              int8_unavailable), (NULL));
-    self->int8_warned = TRUE;
-  }
-  if (runner == NULL) {
-    g_propagate_error (error, err);
-  } else if (options.backend == CFQP_BACKEND_AUTO) {
-    const gchar *reason = cfqp_runner_get_fallback_reason (runner);
-
-    /* auto without a GPU is a choice, not a failure; a GPU that is there
-     * but does not work is worth telling the application */
-    if (reason != NULL)
-      GST_ELEMENT_WARNING (self, LIBRARY, INIT,
-          ("backend=auto: %s; running on the CPU", reason), (NULL));
-    else if (!g_str_has_prefix (cfqp_runner_get_active_backend (runner),
-            "opencl"))
-      GST_INFO_OBJECT (self, "backend=auto: no OpenCL GPU, running on the "
-          "CPU (%s)", cfqp_runner_get_active_backend (runner));
-  }
-  g_free (calib_unusable);
-  g_free (int8_unavailable);
-  g_free (device);
-  return runner;
-}
-
-static void
+void
 gst_cfqp_sr_update_active_backend (GstCfqpSr * self)
 {
   gchar *active = g_strdup_printf ("%s (%s)",
@@ -820,298 +635,6 @@ gst_cfqp_sr_update_active_backend (GstCfqpSr * self)
                 "frame", G_TYPE_UINT64, self->frame_count, NULL)));
   }
   g_free (active);
-}
-
-/* ---- calibration-file watch (calib/cfqp-filewatch.c) ---- */
-
-/* A new version of the file has settled (watch thread): read and check it
- * against what runs.  A refusal is a warning only the first time in a row:
- * until a version is accepted, the next refusals of the same file are DEBUG
- * lines (counted in the log). */
-static void
-gst_cfqp_sr_calib_file_settled (const gchar * path, gpointer user_data)
-{
-  GstCfqpSr *self = GST_CFQP_SR (user_data);
-  CfqpCalibration *calib;
-  CfqpSession *session;
-  GError *err = NULL;
-  gchar *source;
-
-  GST_OBJECT_LOCK (self);
-  session = self->session ? cfqp_session_ref (self->session) : NULL;
-  GST_OBJECT_UNLOCK (self);
-  if (session == NULL)
-    return;
-
-  calib = gst_cfqp_load_calibration_file (path, &err);
-  if (calib != NULL && !cfqp_session_usable (session, calib, &err))
-    g_clear_pointer (&calib, cfqp_calibration_unref);
-  if (calib != NULL) {
-    if (self->watch_refused > 0)
-      GST_INFO_OBJECT (self, "%s accepted after %u refused versions",
-          path, self->watch_refused);
-    self->watch_refused = 0;
-    source = g_strdup_printf ("file:%s", path);
-    cfqp_session_set_pending (session, calib, source);
-    g_free (source);
-    cfqp_calibration_unref (calib);
-  } else if (self->watch_refused++ == 0) {
-    GST_ELEMENT_WARNING (self, RESOURCE, READ,
-        ("Calibration \"%s\" refused (the active calibration, if any, "
-            "stays; further refusals of this file are logged at DEBUG level "
-            "until a version of it is accepted): %s", path,
-            err->message), (NULL));
-  } else {
-    GST_DEBUG_OBJECT (self, "calibration %s refused again (%u in a row): %s",
-        path, self->watch_refused, err->message);
-  }
-  g_clear_error (&err);
-  cfqp_session_unref (session);
-}
-
-static void
-gst_cfqp_sr_start_watch (GstCfqpSr * self, const gchar * path)
-{
-  GError *err = NULL;
-
-  self->watch_refused = 0;
-  self->watch = cfqp_file_watch_new (path, gst_cfqp_sr_calib_file_settled,
-      self, &err);
-  if (err != NULL) {
-    GST_WARNING_OBJECT (self, "cannot watch %s: %s", path, err->message);
-    g_clear_error (&err);
-  }
-}
-
-/* ---- self-calibration (the session's, on a calib/ worker) ---- */
-
-static void
-self_sample_free (gpointer data)
-{
-  SelfSample *sample = data;
-
-  gst_buffer_unref (sample->buffer);
-  g_free (sample);
-}
-
-/* Worker: the copied frame as the calibrator's image. */
-static CfqpImage *
-gst_cfqp_sr_self_sample_image (gpointer data, guint channels,
-    gpointer user_data)
-{
-  SelfSample *sample = data;
-  GstVideoFrame frame;
-  CfqpImage *img;
-
-  if (!gst_video_frame_map (&frame, &sample->info, sample->buffer,
-          GST_MAP_READ))
-    return NULL;
-  img = gst_cfqp_frame_to_image (&frame, channels);
-  gst_video_frame_unmap (&frame);
-  return img;
-}
-
-static void
-gst_cfqp_sr_self_calibration_failed (const GError * err, gpointer user_data)
-{
-  GstCfqpSr *self = GST_CFQP_SR (user_data);
-
-  GST_ELEMENT_WARNING (self, LIBRARY, FAILED,
-      ("Self-calibration failed, running FP32: %s", err->message), (NULL));
-}
-
-/* In transform_frame: hands a copy of the input to the worker when it is
- * idle, until self-calibration-frames have been handed over.  Only a copy
- * is made here. */
-static void
-gst_cfqp_sr_self_sample (GstCfqpSr * self, GstVideoFrame * in_frame)
-{
-  SelfSample *sample;
-
-  if (!cfqp_session_wants_sample (self->session))
-    return;
-  sample = g_new0 (SelfSample, 1);
-  sample->buffer = gst_buffer_copy_deep (in_frame->buffer);
-  sample->info = in_frame->info;
-  cfqp_session_add_sample (self->session, sample);
-}
-
-/* ---- model lifetime ---- */
-
-static void
-gst_cfqp_sr_unload (GstCfqpSr * self)
-{
-  CfqpSession *session;
-
-  if (self->session != NULL)
-    cfqp_session_stop_self_calibration (self->session);
-  g_clear_pointer (&self->runner, cfqp_runner_free);
-
-  GST_OBJECT_LOCK (self);
-  if (self->session != NULL && self->calibration_name != NULL)
-    gst_cfqp_registry_unset_model (self->calibration_name, self);
-  session = g_steal_pointer (&self->session);
-  g_clear_pointer (&self->active_backend, g_free);
-  g_clear_pointer (&self->model_info, g_free);
-  g_clear_pointer (&self->kernel_info, g_free);
-  GST_OBJECT_UNLOCK (self);
-
-  g_clear_pointer (&session, cfqp_session_unref);
-}
-
-/* Loads the model for scale (or the model file), its first calibration and
- * a runner.  Posts an element error and returns FALSE on failure. */
-static gboolean
-gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
-{
-  gchar *model_file, *calibration_file, *calibration_name;
-  gchar *source = NULL, *describe, *scale_note = NULL, *calib_source = NULL;
-  gboolean clip_free, clip_free_set, run_clip_free, int8;
-  guint model_scale, self_frames, n_removed;
-  CfqpModel *model;
-  CfqpSession *session;
-  CfqpCalibration *calib = NULL;
-  GError *err = NULL;
-
-  GST_OBJECT_LOCK (self);
-  model_file = g_strdup (self->model_file);
-  calibration_file = g_strdup (self->calibration_file);
-  calibration_name = g_strdup (self->calibration_name);
-  clip_free = self->clip_free;
-  clip_free_set = self->clip_free_set;
-  self_frames = self->self_calibration_frames;
-  int8 = self->precision == GST_CFQP_PRECISION_INT8;
-  GST_OBJECT_UNLOCK (self);
-
-  model = gst_cfqp_load_model (model_file, scale_factor, &source, &err);
-  if (model == NULL) {
-    gst_cfqp_post_model_error (GST_ELEMENT (self), source, err);
-    g_clear_error (&err);
-    goto failed;
-  }
-  model_scale = cfqp_model_get_scale (model);
-  if (model_scale != scale_factor) {
-    GST_DEBUG_OBJECT (self, "model \"%s\" scales by %u, not scale-factor %u: "
-        "the model wins", source, model_scale, scale_factor);
-    scale_note = g_strdup_printf (" (model scale %u overrides scale-factor %u)",
-        model_scale, scale_factor);
-  }
-  session = cfqp_session_new (model, clip_free, clip_free_set);
-  cfqp_model_unref (model);
-
-  /* The first calibration, in the documented order: calibration-file; if
-   * unset or refused, the one shipped with the model.  Each decides the
-   * clip-free mode when it can (see cfqp_session_set_first). */
-  if (calibration_file != NULL && calibration_file[0] != '\0') {
-    calib = gst_cfqp_load_calibration_file (calibration_file, &err);
-    if (calib != NULL && !cfqp_session_set_first (session, calib, &err))
-      g_clear_pointer (&calib, cfqp_calibration_unref);
-    if (calib == NULL) {
-      GST_ELEMENT_WARNING (self, RESOURCE, READ,
-          ("Calibration \"%s\" refused (trying the shipped calibration "
-              "next): %s", calibration_file, err->message), (NULL));
-      g_clear_error (&err);
-    } else {
-      calib_source = g_strdup_printf ("file:%s", calibration_file);
-    }
-  }
-  if (calib == NULL) {
-    gchar *shipped = NULL;
-
-    calib = gst_cfqp_load_shipped_calibration (model_file, model_scale, NULL,
-        &shipped, &err);
-    if (calib != NULL && !cfqp_session_set_first (session, calib, &err))
-      g_clear_pointer (&calib, cfqp_calibration_unref);
-    if (err != NULL) {
-      GST_ELEMENT_WARNING (self, RESOURCE, READ,
-          ("Shipped calibration \"%s\" refused: %s", shipped,
-              err->message), (NULL));
-      g_clear_error (&err);
-    }
-    if (calib != NULL)
-      calib_source = g_strdup_printf ("shipped:%s", shipped);
-    g_free (shipped);
-  }
-  /* the session holds them from here on */
-  g_clear_pointer (&calib, cfqp_calibration_unref);
-  calib = cfqp_session_get_active (session);
-  run_clip_free = cfqp_session_get_clip_free (session);
-  n_removed = cfqp_session_get_n_removed (session);
-
-  describe = cfqp_model_describe (model);
-  GST_OBJECT_LOCK (self);
-  self->session = session;
-  self->runner_dirty = FALSE;
-  if (calibration_name != NULL)
-    gst_cfqp_registry_set_model (calibration_name, self, model, run_clip_free);
-  g_free (self->model_info);
-  self->model_info = g_strdup_printf ("%s%s: %s%s", source,
-      scale_note ? scale_note : "", describe,
-      run_clip_free ? (n_removed ? " [clip-free: clips removed]" :
-          " [clip-free: no clips]") : (clip_free && n_removed ?
-          " [clips kept: the calibration is for the model with its clips]" :
-          ""));
-  GST_OBJECT_UNLOCK (self);
-  g_free (describe);
-
-  self->runner = gst_cfqp_sr_build_runner (self, &err);
-  if (self->runner == NULL) {
-    GST_ELEMENT_ERROR (self, LIBRARY, INIT,
-        ("Could not prepare model \"%s\" to run: %s", source, err->message),
-        (NULL));
-    g_clear_error (&err);
-    goto failed;
-  }
-  gst_cfqp_sr_update_active_backend (self);
-  if (calib != NULL) {
-    gst_cfqp_sr_post_calibration_of (self, calib_source, calib);
-  } else if (cfqp_session_get_embedded_qparams (session) != NULL) {
-    gchar *src = g_strdup_printf ("embedded:%s", source);
-
-    GST_INFO_OBJECT (self, "QDQ model: its own quantization parameters");
-    gst_cfqp_sr_post_calibration (self, src, cfqp_model_get_hash (model), 0);
-    g_free (src);
-  }
-
-  /* nothing to run INT8 with yet: calibrate from the stream, unless a
-   * paired cfqpcalib will publish one */
-  if (calib == NULL && int8 && calibration_name == NULL &&
-      cfqp_session_get_embedded_qparams (session) == NULL) {
-    if (self_frames > 0) {
-      /* random crops bound the worker's time on large frames */
-      cfqp_session_start_self_calibration (session, self_frames,
-          SELF_CALIBRATION_CROP, gst_cfqp_sr_self_sample_image,
-          gst_cfqp_sr_self_calibration_failed, self_sample_free, self);
-      GST_INFO_OBJECT (self, "no calibration: FP32 while calibrating from %u "
-          "frames", self_frames);
-    } else if (!self->int8_warned) {
-      self->int8_warned = TRUE;
-      GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
-          ("No calibration for INT8 (calibration-file, shipped, or "
-              "self-calibration-frames > 0): running the FP32 network"),
-          (NULL));
-    }
-  }
-
-  GST_INFO_OBJECT (self, "loaded %s, running on %s", self->model_info,
-      self->active_backend);
-  g_free (scale_note);
-  g_free (source);
-  g_free (calib_source);
-  g_free (model_file);
-  g_free (calibration_file);
-  g_free (calibration_name);
-  return TRUE;
-
-failed:
-  gst_cfqp_sr_unload (self);
-  g_free (scale_note);
-  g_free (source);
-  g_free (calib_source);
-  g_free (model_file);
-  g_free (calibration_file);
-  g_free (calibration_name);
-  return FALSE;
 }
 
 static gboolean
@@ -1157,91 +680,11 @@ gst_cfqp_sr_stop (GstBaseTransform * trans)
   g_clear_pointer (&self->watch, cfqp_file_watch_free);
   g_mutex_lock (&self->runner_lock);
   gst_cfqp_sr_unload (self);
-  g_clear_pointer (&self->to_rgb, gst_video_converter_free);
-  g_clear_pointer (&self->from_rgb, gst_video_converter_free);
-  gst_clear_buffer (&self->rgb_in);
-  gst_clear_buffer (&self->rgb_out);
+  gst_cfqp_sr_clear_frames (self);
   g_mutex_unlock (&self->runner_lock);
   return TRUE;
 }
 
-/* At a frame boundary (streaming thread, runner_lock held): applies a new
- * calibration and rebuilds the runner for changed properties. */
-static void
-gst_cfqp_sr_frame_boundary (GstCfqpSr * self)
-{
-  CfqpSession *session = self->session;
-  CfqpCalibration *pending, *reg = NULL;
-  gchar *source, *name, *reg_source = NULL;
-  gboolean dirty;
-  GError *err = NULL;
-
-  GST_OBJECT_LOCK (self);
-  dirty = self->runner_dirty;
-  self->runner_dirty = FALSE;
-  name = g_strdup (self->calibration_name);
-  GST_OBJECT_UNLOCK (self);
-
-  if (name != NULL)
-    reg = gst_cfqp_registry_lookup (name, &self->registry_serial);
-  if (reg != NULL) {
-    reg_source = g_strdup_printf ("cfqpcalib:%s", name);
-    /* a paired calibrator takes over from self-calibration */
-    cfqp_session_stop_self_calibration (session);
-  }
-  g_free (name);
-
-  pending = cfqp_session_take_pending (session, reg, reg_source, &source,
-      &err);
-  if (err != NULL) {
-    GST_ELEMENT_WARNING (self, RESOURCE, READ,
-        ("Calibration from %s refused, keeping the current one: %s", source,
-            err->message), (NULL));
-    g_clear_error (&err);
-  }
-  g_clear_pointer (&reg, cfqp_calibration_unref);
-  g_free (reg_source);
-
-  if (pending != NULL) {
-    gboolean rebuild;
-
-    if (!cfqp_session_apply (session, self->runner, pending, dirty, &rebuild,
-            &err)) {
-      GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
-          ("Calibration from %s could not be applied, keeping the current "
-              "one: %s", source, err->message), (NULL));
-      g_clear_error (&err);
-      g_clear_pointer (&pending, cfqp_calibration_unref);
-    } else if (!rebuild) {
-      /* repacked: a conv's kernel may differ (overflow guard) */
-      gst_cfqp_sr_update_active_backend (self);
-      gst_cfqp_sr_post_calibration_of (self, source, pending);
-      g_clear_pointer (&pending, cfqp_calibration_unref);
-    }
-    dirty |= rebuild;
-  }
-
-  if (dirty) {
-    CfqpRunner *runner = gst_cfqp_sr_build_runner (self, &err);
-
-    if (runner == NULL) {
-      GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
-          ("Could not apply the new settings, keeping the current runner: %s",
-              err->message), (NULL));
-      g_clear_error (&err);
-    } else {
-      cfqp_runner_free (self->runner);
-      self->runner = runner;
-      gst_cfqp_sr_update_active_backend (self);
-      GST_INFO_OBJECT (self, "runner rebuilt at frame %" G_GUINT64_FORMAT
-          ": %s", self->frame_count, self->active_backend);
-    }
-    if (pending != NULL)
-      gst_cfqp_sr_post_calibration_of (self, source, pending);
-  }
-  g_clear_pointer (&pending, cfqp_calibration_unref);
-  g_free (source);
-}
 /* Any output size from the input size up to the largest scale a network
  * can make, per axis (gstcfqpsrcaps.c). */
 static GstCaps *
@@ -1436,96 +879,14 @@ gst_cfqp_sr_set_info (GstVideoFilter * filter, GstCaps * incaps,
   self->resample_info = resample_info;
   GST_OBJECT_UNLOCK (self);
 
-  g_clear_pointer (&self->to_rgb, gst_video_converter_free);
-  g_clear_pointer (&self->from_rgb, gst_video_converter_free);
-  gst_clear_buffer (&self->rgb_in);
-  gst_clear_buffer (&self->rgb_out);
-  self->yuv = FALSE;
-
-  if (ok && !gst_cfqp_packed_layout_for_format (format, &self->layout)) {
-    /* YUV: to RGB with the caps' matrix and range, the RGB network, back */
-    GstStructure *config = gst_structure_new ("cfqp",
-        GST_VIDEO_CONVERTER_OPT_DITHER_METHOD, GST_TYPE_VIDEO_DITHER_METHOD,
-        GST_VIDEO_DITHER_NONE,
-        GST_VIDEO_CONVERTER_OPT_THREADS, G_TYPE_UINT,
-        n_threads ? n_threads : g_get_num_processors (), NULL);
-
-    gst_cfqp_rgb_info_like (&self->rgb_in_info, in_info, iw, ih);
-    gst_cfqp_rgb_info_like (&self->rgb_out_info, out_info, ow, oh);
-    self->to_rgb = gst_video_converter_new (in_info, &self->rgb_in_info,
-        gst_structure_copy (config));
-    self->from_rgb = gst_video_converter_new (&self->rgb_out_info, out_info,
-        config);
-    self->rgb_in = gst_buffer_new_allocate (NULL,
-        GST_VIDEO_INFO_SIZE (&self->rgb_in_info), NULL);
-    self->rgb_out = gst_buffer_new_allocate (NULL,
-        GST_VIDEO_INFO_SIZE (&self->rgb_out_info), NULL);
-    gst_cfqp_packed_layout_for_format (GST_VIDEO_FORMAT_RGB, &self->layout);
-    self->yuv = TRUE;
-    if (self->to_rgb == NULL || self->from_rgb == NULL) {
-      GST_ERROR_OBJECT (self, "no conversion for %s",
-          gst_video_format_to_string (format));
-      ok = FALSE;
-    }
-  }
+  /* the frames the network reads and writes */
+  gst_cfqp_sr_clear_frames (self);
+  if (ok)
+    ok = gst_cfqp_sr_setup_frames (self, in_info, out_info, n_threads);
   g_mutex_unlock (&self->runner_lock);
   return ok;
 }
 
-static gboolean
-gst_cfqp_sr_run (GstCfqpSr * self, GstVideoFrame * in_frame,
-    GstVideoFrame * out_frame, GError ** error)
-{
-  GstVideoFrame rgb_in, rgb_out;
-  gboolean ok, timed;
-  gint64 t0 = 0, t1 = 0, t2 = 0;
-
-  /* any output size: the network's output resampled to the frame's */
-  if (!self->yuv)
-    return cfqp_runner_run_packed_resized (self->runner, &self->layout,
-        GST_VIDEO_FRAME_PLANE_DATA (in_frame, 0),
-        GST_VIDEO_FRAME_PLANE_STRIDE (in_frame, 0),
-        GST_VIDEO_FRAME_WIDTH (in_frame), GST_VIDEO_FRAME_HEIGHT (in_frame),
-        GST_VIDEO_FRAME_PLANE_DATA (out_frame, 0),
-        GST_VIDEO_FRAME_PLANE_STRIDE (out_frame, 0),
-        GST_VIDEO_FRAME_WIDTH (out_frame), GST_VIDEO_FRAME_HEIGHT (out_frame),
-        error);
-
-  if (!gst_video_frame_map (&rgb_in, &self->rgb_in_info, self->rgb_in,
-          GST_MAP_READWRITE))
-    return FALSE;
-  if (!gst_video_frame_map (&rgb_out, &self->rgb_out_info, self->rgb_out,
-          GST_MAP_READWRITE)) {
-    gst_video_frame_unmap (&rgb_in);
-    return FALSE;
-  }
-  /* GST_DEBUG=cfqpsr:6 shows what the YUV path costs beside the network */
-  timed = gst_debug_category_get_threshold (GST_CAT_DEFAULT) >= GST_LEVEL_LOG;
-  if (timed)
-    t0 = g_get_monotonic_time ();
-  gst_video_converter_frame (self->to_rgb, in_frame, &rgb_in);
-  if (timed)
-    t1 = g_get_monotonic_time ();
-  ok = cfqp_runner_run_packed_resized (self->runner, &self->layout,
-      GST_VIDEO_FRAME_PLANE_DATA (&rgb_in, 0),
-      GST_VIDEO_FRAME_PLANE_STRIDE (&rgb_in, 0),
-      GST_VIDEO_FRAME_WIDTH (&rgb_in), GST_VIDEO_FRAME_HEIGHT (&rgb_in),
-      GST_VIDEO_FRAME_PLANE_DATA (&rgb_out, 0),
-      GST_VIDEO_FRAME_PLANE_STRIDE (&rgb_out, 0),
-      GST_VIDEO_FRAME_WIDTH (&rgb_out), GST_VIDEO_FRAME_HEIGHT (&rgb_out),
-      error);
-  if (timed)
-    t2 = g_get_monotonic_time ();
-  if (ok)
-    gst_video_converter_frame (self->from_rgb, &rgb_out, out_frame);
-  if (timed)
-    GST_LOG_OBJECT (self, "yuv->rgb %.3f ms, network %.3f ms, rgb->yuv %.3f ms",
-        (t1 - t0) / 1000.0, (t2 - t1) / 1000.0,
-        (g_get_monotonic_time () - t2) / 1000.0);
-  gst_video_frame_unmap (&rgb_out);
-  gst_video_frame_unmap (&rgb_in);
-  return ok;
-}
 
 static GstFlowReturn
 gst_cfqp_sr_transform_frame (GstVideoFilter * filter, GstVideoFrame * in_frame,

@@ -160,7 +160,7 @@ move_u8 (__global const uchar *in, __global uchar *out, int op, int p0, int p1,
 
 /* --- the tiled conv ---------------------------------------------------------
  * The fast variants of conv_u8, chosen per node by measurement (see
- * cfqp-opencl-exec.c).  A TILE_LX × TILE_LY work-group computes a tile of
+ * cfqp-opencl-variants.c).  A TILE_LX × TILE_LY work-group computes a tile of
  * TILE_LX·px × TILE_LY output pixels for TILE_OC output channels of one
  * group.  Its input patch, halo included, goes to local memory once per pass
  * of ck channel quads: four input channels' bytes to a 32-bit word, so that

@@ -102,6 +102,53 @@ test_first_decides_mode (void)
   fixture_clear (&f);
 }
 
+/* The model-info text: the model's description, then which graph runs. */
+static void
+test_describe (void)
+{
+  Fixture f;
+  g_autoptr (CfqpModel) plain = load_model ("abpn-x3-cat-op13.onnx");
+  g_autofree gchar *model = NULL;
+  guint n_removed = 1;
+
+  fixture_init (&f);
+  model = cfqp_model_describe (f.model);
+  {
+    g_autoptr (CfqpSession) s = cfqp_session_new (f.model, TRUE, FALSE);
+    g_autofree gchar *d = cfqp_session_describe (s);
+
+    g_assert_true (g_str_has_prefix (d, model));
+    g_assert_cmpstr (d + strlen (model), ==, " [clip-free: clips removed]");
+  }
+  {
+    g_autoptr (CfqpSession) s = cfqp_session_new (f.model, TRUE, FALSE);
+    g_autofree gchar *d = NULL;
+
+    /* the first calibration is for the graph with its clips: kept */
+    g_assert_true (cfqp_session_set_first (s, f.with_clips, NULL));
+    d = cfqp_session_describe (s);
+    g_assert_cmpstr (d + strlen (model), ==,
+        " [clips kept: the calibration is for the model with its clips]");
+  }
+  {
+    g_autoptr (CfqpSession) s = cfqp_session_new (f.model, FALSE, TRUE);
+    g_autofree gchar *d = cfqp_session_describe (s);
+
+    g_assert_cmpstr (d, ==, model);
+  }
+  {
+    g_autoptr (CfqpModel) cf = cfqp_model_new_clip_free (plain, &n_removed, NULL);
+    g_autoptr (CfqpSession) s = cfqp_session_new (plain, TRUE, FALSE);
+    g_autofree gchar *d = cfqp_session_describe (s);
+    g_autofree gchar *pd = cfqp_model_describe (plain);
+
+    g_assert_cmpuint (n_removed, ==, 0);
+    g_assert_true (g_str_has_prefix (d, pd));
+    g_assert_cmpstr (d + strlen (pd), ==, " [clip-free: no clips]");
+  }
+  fixture_clear (&f);
+}
+
 /* What is pending is taken once, at the next boundary; a newer one
  * replaces one not yet taken; a refused one leaves the active one. */
 static void
@@ -330,6 +377,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/session/first-decides-mode", test_first_decides_mode);
+  g_test_add_func ("/session/describe", test_describe);
   g_test_add_func ("/session/hot-swap", test_hot_swap);
   g_test_add_func ("/session/override", test_override);
   g_test_add_func ("/session/embedded", test_embedded);

@@ -149,32 +149,58 @@ collect_messages (GstBus * bus)
     g_queue_push_tail (&saved_messages, msg);
 }
 
-/* Warnings posted so far (taken); each must contain must_contain. */
-static inline guint
-pop_warnings (GstBus * bus, const gchar * must_contain)
+/* The messages of type (named name, when not NULL) posted so far, taken
+ * off the saved ones in order; free with gst_message_unref. */
+static inline GList *
+take_messages (GstBus * bus, GstMessageType type, const gchar * name)
 {
-  GList *l, *next;
-  guint n = 0;
+  GList *l, *next, *taken = NULL;
 
   collect_messages (bus);
   for (l = saved_messages.head; l; l = next) {
     GstMessage *msg = l->data;
-    GError *err = NULL;
 
     next = l->next;
-    if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_WARNING)
-      continue;
-    gst_message_parse_warning (msg, &err, NULL);
+    if (GST_MESSAGE_TYPE (msg) == type &&
+        (name == NULL || gst_message_has_name (msg, name))) {
+      taken = g_list_prepend (taken, msg);
+      g_queue_delete_link (&saved_messages, l);
+    }
+  }
+  return g_list_reverse (taken);
+}
+
+/* Warnings posted so far (all taken): how many.  Each must contain
+ * must_contain (when not NULL); *n_with (when not NULL) counts those that
+ * contain with. */
+static inline guint
+pop_warnings_full (GstBus * bus, const gchar * must_contain,
+    const gchar * with, guint * n_with)
+{
+  GList *l, *taken = take_messages (bus, GST_MESSAGE_WARNING, NULL);
+  guint n = g_list_length (taken);
+
+  for (l = taken; l; l = l->next) {
+    GError *err = NULL;
+
+    gst_message_parse_warning (l->data, &err, NULL);
     GST_INFO ("warning: %s", err->message);
     if (must_contain)
       fail_unless (strstr (err->message, must_contain) != NULL, "%s",
           err->message);
+    if (n_with && strstr (err->message, with) != NULL)
+      (*n_with)++;
     g_error_free (err);
-    g_queue_delete_link (&saved_messages, l);
-    gst_message_unref (msg);
-    n++;
   }
+  g_list_free_full (taken, (GDestroyNotify) gst_message_unref);
   return n;
+}
+
+/* Warnings posted so far (taken); each must contain must_contain. */
+static inline guint
+pop_warnings (GstBus * bus, const gchar * must_contain)
+{
+  return pop_warnings_full (bus, must_contain, NULL, NULL);
 }
 
 /* A calibration of tiny-x<scale> from a few synthetic frames, saved to
@@ -232,7 +258,6 @@ make_int8_harness (guint scale, GstElement ** sr_out, GstBus ** bus_out,
   va_list args;
   gchar *path = element_test_model_path (scale);
   GstElement *sr = gst_element_factory_make ("cfqpsr", NULL);
-  GstBus *bus = gst_bus_new ();
   GstHarness *hr;
   gchar *caps;
 
@@ -242,15 +267,12 @@ make_int8_harness (guint scale, GstElement ** sr_out, GstBus ** bus_out,
     g_object_set_valist (G_OBJECT (sr), first_property, args);
     va_end (args);
   }
-  gst_element_set_bus (sr, bus);
-  hr = gst_harness_new_with_element (sr, "sink", "src");
   caps = g_strdup_printf ("video/x-raw,format=RGB,width=%u,height=%u,"
       "framerate=30/1", w, h);
-  gst_harness_set_src_caps_str (hr, caps);
+  hr = element_test_harness_new (sr, -1, caps, bus_out);
   g_free (caps);
   g_free (path);
   *sr_out = sr;
-  *bus_out = bus;
   return hr;
 }
 
@@ -258,10 +280,7 @@ static inline void
 free_int8_harness (GstHarness * h, GstElement * sr, GstBus * bus)
 {
   g_queue_clear_full (&saved_messages, (GDestroyNotify) gst_message_unref);
-  gst_harness_teardown (h);
-  gst_element_set_bus (sr, NULL);
-  gst_object_unref (bus);
-  gst_object_unref (sr);
+  element_test_harness_free (h, sr, bus);
 }
 
 /* A folder standing in for the embedded models (GST_CFQP_MODEL_DIR) */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 #include "cfqp-engine.h"
 #include "cfqp-calib.h"
@@ -24,6 +25,42 @@ element_test_model_path (guint scale)
   path = g_build_filename (dir, "elements", name, NULL);
   g_free (name);
   return path;
+}
+
+/* A harness around el with a bus of its own (*bus_out): el's "sink" pad,
+ * and its "src" pad when it has one (cfqpsr; cfqpcalib is a sink).  live
+ * TRUE or FALSE sets what the harness answers upstream latency queries and
+ * plays it (what cfqpcalib drops frames by); -1 leaves both.  caps, when
+ * not NULL, are set on the harness's source last.  Undo with
+ * element_test_harness_free(), which also unrefs el. */
+static inline GstHarness *
+element_test_harness_new (GstElement * el, gint live, const gchar * caps,
+    GstBus ** bus_out)
+{
+  GstBus *bus = gst_bus_new ();
+  GstPad *src = gst_element_get_static_pad (el, "src");
+  GstHarness *h;
+
+  gst_element_set_bus (el, bus);
+  h = gst_harness_new_with_element (el, "sink", src ? "src" : NULL);
+  g_clear_object (&src);
+  if (live >= 0) {
+    gst_harness_set_live (h, live);
+    gst_harness_play (h);
+  }
+  if (caps != NULL)
+    gst_harness_set_src_caps_str (h, caps);
+  *bus_out = bus;
+  return h;
+}
+
+static inline void
+element_test_harness_free (GstHarness * h, GstElement * el, GstBus * bus)
+{
+  gst_harness_teardown (h);
+  gst_element_set_bus (el, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (el);
 }
 
 /* Takes the element to PAUSED on its own, expects the state change to fail

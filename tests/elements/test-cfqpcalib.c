@@ -117,40 +117,38 @@ collect (GstBus * bus, Result * r)
 /* Pushes n BGRx 8×6 frames (frame i filled with value[i]) and EOS through
  * a cfqpcalib on tiny-x3 with the given properties. */
 /* Tears down a harness around calib and frees what came with it. */
-static void
-teardown (GstHarness * h, GstElement * calib, GstBus * bus, gchar * path)
+/* A cfqpcalib on tiny-x<scale>. */
+static GstElement *
+make_calib (guint scale)
 {
-  gst_harness_teardown (h);
-  gst_element_set_bus (calib, NULL);
-  gst_object_unref (bus);
-  gst_object_unref (calib);
+  gchar *path = element_test_model_path (scale);
+  GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
+
+  fail_unless (calib != NULL, "cfqpcalib not found");
+  g_object_set (calib, "model-file", path, NULL);
   g_free (path);
+  return calib;
 }
 
 static void
 push_frames (guint n, const guint8 * values, Result * r,
     const gchar * first_property, ...)
 {
-  gchar *path = element_test_model_path (3);
-  GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
-  GstBus *bus = gst_bus_new ();
+  GstElement *calib = make_calib (3);
+  GstBus *bus;
   GstHarness *h;
   va_list args;
   guint i;
 
-  fail_unless (calib != NULL, "cfqpcalib not found");
-  g_object_set (calib, "model-file", path, "augmentation", 0, NULL);
+  g_object_set (calib, "augmentation", 0, NULL);
   if (first_property) {
     va_start (args, first_property);
     g_object_set_valist (G_OBJECT (calib), first_property, args);
     va_end (args);
   }
-  gst_element_set_bus (calib, bus);
-  h = gst_harness_new_with_element (calib, "sink", NULL);
-  gst_harness_set_live (h, FALSE);      /* as a file: wait, never drop */
-  gst_harness_play (h);
-  gst_harness_set_src_caps_str (h, "video/x-raw,format=BGRx,width=8,height=6,"
-      "framerate=30/1");
+  /* not live, as a file: wait, never drop */
+  h = element_test_harness_new (calib, FALSE, "video/x-raw,format=BGRx,"
+      "width=8,height=6,framerate=30/1", &bus);
   for (i = 0; i < n; i++) {
     GstBuffer *buf = gst_buffer_new_and_alloc (8 * 6 * 4);
 
@@ -161,7 +159,7 @@ push_frames (guint n, const guint8 * values, Result * r,
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
   collect (bus, r);
 
-  teardown (h, calib, bus, path);
+  element_test_harness_free (h, calib, bus);
 }
 
 /* cfqpcalib calibrates the clip-free copy by default: check against it */
@@ -346,22 +344,17 @@ GST_END_TEST;
 GST_START_TEST (test_live_never_stalls)
 {
   const guint n = 48, w = 320, hgt = 180;
-  gchar *path = element_test_model_path (3);
-  GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
-  GstBus *bus = gst_bus_new ();
+  GstElement *calib = make_calib (3);
+  GstBus *bus;
   GstHarness *h;
   gint64 t0, t_pushed, t_done, slowest = 0;
   guint64 dropped = 0;
   Result r = { 0, };
   guint i;
 
-  g_object_set (calib, "model-file", path, "update-interval", 1, NULL);
-  gst_element_set_bus (calib, bus);
-  h = gst_harness_new_with_element (calib, "sink", NULL);
-  gst_harness_set_live (h, TRUE);
-  gst_harness_play (h);
-  gst_harness_set_src_caps_str (h, "video/x-raw,format=RGB,width=320,"
-      "height=180,framerate=30/1");
+  g_object_set (calib, "update-interval", 1, NULL);
+  h = element_test_harness_new (calib, TRUE, "video/x-raw,format=RGB,"
+      "width=320,height=180,framerate=30/1", &bus);
   t0 = g_get_monotonic_time ();
   for (i = 0; i < n; i++) {
     GstBuffer *buf = gst_buffer_new_and_alloc (w * 3 * hgt);
@@ -395,7 +388,7 @@ GST_START_TEST (test_live_never_stalls)
       " us, the worker %" G_GINT64_FORMAT " us", t_pushed, t_done);
   result_clear (&r);
 
-  teardown (h, calib, bus, path);
+  element_test_harness_free (h, calib, bus);
 }
 
 GST_END_TEST;
@@ -403,20 +396,16 @@ GST_END_TEST;
 /* Flushing in the middle: queue dropped, no deadlock, EOS still completes. */
 GST_START_TEST (test_flush)
 {
-  gchar *path = element_test_model_path (2);
-  GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
-  GstBus *bus = gst_bus_new ();
+  GstElement *calib = make_calib (2);
+  GstBus *bus;
   GstHarness *h;
   Result r = { 0, };
   guint i;
 
-  g_object_set (calib, "model-file", path, "update-interval", 0, NULL);
-  gst_element_set_bus (calib, bus);
-  h = gst_harness_new_with_element (calib, "sink", NULL);
-  gst_harness_set_live (h, FALSE);      /* as a file: wait, never drop */
-  gst_harness_play (h);
-  gst_harness_set_src_caps_str (h, "video/x-raw,format=I420,width=16,"
-      "height=10,framerate=30/1");
+  g_object_set (calib, "update-interval", 0, NULL);
+  /* not live, as a file: wait, never drop */
+  h = element_test_harness_new (calib, FALSE, "video/x-raw,format=I420,"
+      "width=16,height=10,framerate=30/1", &bus);
   for (i = 0; i < 8; i++) {
     GstBuffer *buf = gst_buffer_new_and_alloc (16 * 10 * 3 / 2);
 
@@ -437,7 +426,7 @@ GST_START_TEST (test_flush)
   fail_unless (r.published->len == 1);
   result_clear (&r);
 
-  teardown (h, calib, bus, path);
+  element_test_harness_free (h, calib, bus);
 }
 
 GST_END_TEST;
@@ -573,28 +562,23 @@ static gint64
 push_large_frames (guint n, guint w, guint hgt, Result * r,
     const gchar * first_property, ...)
 {
-  gchar *path = element_test_model_path (3);
-  GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
-  GstBus *bus = gst_bus_new ();
+  GstElement *calib = make_calib (3);
+  GstBus *bus;
   GstHarness *h;
   va_list args;
   gint64 t;
   guint i;
   gchar *caps;
 
-  g_object_set (calib, "model-file", path, "update-interval", 0, NULL);
+  g_object_set (calib, "update-interval", 0, NULL);
   if (first_property) {
     va_start (args, first_property);
     g_object_set_valist (G_OBJECT (calib), first_property, args);
     va_end (args);
   }
-  gst_element_set_bus (calib, bus);
-  h = gst_harness_new_with_element (calib, "sink", NULL);
-  gst_harness_set_live (h, FALSE);
-  gst_harness_play (h);
   caps = g_strdup_printf ("video/x-raw,format=RGB,width=%u,height=%u,"
       "framerate=30/1", w, hgt);
-  gst_harness_set_src_caps_str (h, caps);
+  h = element_test_harness_new (calib, FALSE, caps, &bus);
   g_free (caps);
   for (i = 0; i < n; i++) {
     GstBuffer *buf = gst_buffer_new_and_alloc (w * hgt * 3);
@@ -611,7 +595,7 @@ push_large_frames (guint n, guint w, guint hgt, Result * r,
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
   t = g_get_monotonic_time () - t;
   collect (bus, r);
-  teardown (h, calib, bus, path);
+  element_test_harness_free (h, calib, bus);
   return t;
 }
 
@@ -659,19 +643,15 @@ GST_END_TEST;
  * without interlace-mode (progressive) are taken. */
 GST_START_TEST (test_progressive_only)
 {
-  gchar *path = element_test_model_path (3);
-  GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
-  GstBus *bus = gst_bus_new ();
+  GstElement *calib = make_calib (3);
+  GstBus *bus;
   GstHarness *h;
   GstMessage *msg;
   GError *err = NULL;
 
-  g_object_set (calib, "model-file", path, NULL);
-  gst_element_set_bus (calib, bus);
-  h = gst_harness_new_with_element (calib, "sink", NULL);
-  gst_harness_play (h);
-  gst_harness_set_src_caps_str (h, "video/x-raw,format=RGB,width=8,height=6,"
-      "framerate=30/1,interlace-mode=interleaved");
+  /* the harness's default upstream: live */
+  h = element_test_harness_new (calib, TRUE, "video/x-raw,format=RGB,"
+      "width=8,height=6,framerate=30/1,interlace-mode=interleaved", &bus);
   fail_if (gst_harness_push (h, gst_buffer_new_and_alloc (8 * 6 * 3)) ==
       GST_FLOW_OK);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
@@ -681,7 +661,7 @@ GST_START_TEST (test_progressive_only)
       err->message);
   g_error_free (err);
   gst_message_unref (msg);
-  teardown (h, calib, bus, path);
+  element_test_harness_free (h, calib, bus);
 }
 
 GST_END_TEST;

@@ -12,28 +12,18 @@
 
 #include "cfqpsr-test-helpers.h"
 
-/* Element messages named name posted so far (taken). */
+/* Element messages named name posted so far (taken); copies of their
+ * structures added to keep when not NULL. */
 static guint
 pop_element_messages (GstBus * bus, const gchar * name, GPtrArray * keep)
 {
-  GList *l, *next;
-  guint n = 0;
+  GList *l, *taken = take_messages (bus, GST_MESSAGE_ELEMENT, name);
+  guint n = g_list_length (taken);
 
-  collect_messages (bus);
-  for (l = saved_messages.head; l; l = next) {
-    GstMessage *msg = l->data;
-
-    next = l->next;
-    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT &&
-        gst_message_has_name (msg, name)) {
-      n++;
-      if (keep)
-        g_ptr_array_add (keep, gst_structure_copy (gst_message_get_structure
-                (msg)));
-      g_queue_delete_link (&saved_messages, l);
-      gst_message_unref (msg);
-    }
-  }
+  for (l = taken; l && keep; l = l->next)
+    g_ptr_array_add (keep, gst_structure_copy (gst_message_get_structure
+            (l->data)));
+  g_list_free_full (taken, (GDestroyNotify) gst_message_unref);
   return n;
 }
 
@@ -41,25 +31,9 @@ pop_element_messages (GstBus * bus, const gchar * name, GPtrArray * keep)
 static guint
 pop_warnings_containing (GstBus * bus, const gchar * text)
 {
-  GList *l, *next;
   guint n = 0;
 
-  collect_messages (bus);
-  for (l = saved_messages.head; l; l = next) {
-    GstMessage *msg = l->data;
-    GError *err = NULL;
-
-    next = l->next;
-    if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_WARNING)
-      continue;
-    gst_message_parse_warning (msg, &err, NULL);
-    GST_INFO ("warning: %s", err->message);
-    if (strstr (err->message, text) != NULL)
-      n++;
-    g_error_free (err);
-    g_queue_delete_link (&saved_messages, l);
-    gst_message_unref (msg);
-  }
+  pop_warnings_full (bus, NULL, text, &n);
   return n;
 }
 
@@ -327,13 +301,8 @@ GST_START_TEST (test_calibration_file_replaced)
   gst_buffer_unref (in);
   gst_buffer_unref (out);
   free_int8_harness (h, sr, bus);
-  g_free (qp);
   cfqp_calibration_unref (a);
-  cfqp_calibration_unref (b);
-  g_unlink (cpath);
-  g_rmdir (dir);
-  g_free (cpath);
-  g_free (dir);
+  remove_calibration (b, qp, dir, cpath);
 }
 
 GST_END_TEST;
@@ -410,13 +379,8 @@ GST_START_TEST (test_calibration_file_rewritten)
   gst_buffer_unref (in);
   free_int8_harness (h, sr, bus);
   g_free (json);
-  g_free (qp);
   cfqp_calibration_unref (a);
-  cfqp_calibration_unref (b);
-  g_unlink (cpath);
-  g_rmdir (dir);
-  g_free (cpath);
-  g_free (dir);
+  remove_calibration (b, qp, dir, cpath);
 }
 
 GST_END_TEST;
@@ -493,7 +457,7 @@ GST_START_TEST (test_shipped_calibration)
   CfqpCalibration *calib = make_calibration (2, TRUE, 5, cpath);
   CfqpQParams *qp = calib_qparams (2, calib);
   GstElement *sr = gst_element_factory_make ("cfqpsr", NULL);
-  GstBus *bus = gst_bus_new ();
+  GstBus *bus;
   GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_structure_free);
   GstHarness *h;
@@ -501,10 +465,8 @@ GST_START_TEST (test_shipped_calibration)
   GstBuffer *in, *out;
 
   g_object_set (sr, "scale-factor", 2, "backend", 1, NULL);
-  gst_element_set_bus (sr, bus);
-  h = gst_harness_new_with_element (sr, "sink", "src");
-  gst_harness_set_src_caps_str (h, "video/x-raw,format=RGB,width=6,height=5,"
-      "framerate=30/1");
+  h = element_test_harness_new (sr, -1, "video/x-raw,format=RGB,width=6,"
+      "height=5,framerate=30/1", &bus);
   gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 6, 5);
   in = make_input (&info, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), 3);
   out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
@@ -541,7 +503,7 @@ GST_START_TEST (test_qdq_model)
   CfqpRunner *runner;
   GError *err = NULL;
   GstElement *sr = gst_element_factory_make ("cfqpsr", NULL);
-  GstBus *bus = gst_bus_new ();
+  GstBus *bus;
   GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_structure_free);
   GstHarness *h;
@@ -555,10 +517,8 @@ GST_START_TEST (test_qdq_model)
       err ? err->message : "?");
 
   g_object_set (sr, "model-file", qdq, "backend", 1, NULL);
-  gst_element_set_bus (sr, bus);
-  h = gst_harness_new_with_element (sr, "sink", "src");
-  gst_harness_set_src_caps_str (h, "video/x-raw,format=RGB,width=7,height=6,"
-      "framerate=30/1");
+  h = element_test_harness_new (sr, -1, "video/x-raw,format=RGB,width=7,"
+      "height=6,framerate=30/1", &bus);
   gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 7, 6);
   in = make_input (&info, 21, 11);
   out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
