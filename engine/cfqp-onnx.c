@@ -147,6 +147,14 @@ import_graph (Importer *imp, const Onnx__GraphProto *graph, GError **error)
           node->domain);
       return FALSE;
     }
+    /* ONNX graphs assign each name once; a second definition would also
+     * free the symbol it replaces while the handler still reads it (a
+     * Conv whose output is named like its weights) */
+    if (g_hash_table_contains (imp->syms, node->output[0])) {
+      cfqp_onnx_error (imp, error, CFQP_ENGINE_ERROR_INVALID,
+          "output '%s' is already defined (a graph assigns each name once)", node->output[0]);
+      return FALSE;
+    }
     for (guint h = 0; h < G_N_ELEMENTS (handlers); h++)
       if (!strcmp (handlers[h].op_type, node->op_type))
         handler = handlers[h].handler;

@@ -55,6 +55,26 @@ test_non_finite_weights (void)
   }
 }
 
+/* A node output named like a tensor already defined (found by fuzz-onnx
+ * as a use after free: the Conv's output replaced its own weights' symbol
+ * while it read them), or like the graph input, or defined twice. */
+static void
+test_name_defined_twice (void)
+{
+  static const char *const outputs[][2] = { { "w", "y" }, { "x", "y" }, { "c", "c" } };
+
+  for (guint i = 0; i < G_N_ELEMENTS (outputs); i++) {
+    Net *n = net_new ();
+    gint64 wd[4] = { 12, 3, 1, 1 };
+
+    net_zeros (n, "w", wd, 4);
+    net_node (n, "Conv", "x", "w", NULL, outputs[i][0]);
+    attr_int (n, net_node (n, "DepthToSpace", outputs[i][0], NULL, NULL, outputs[i][1]),
+        "blocksize", 2);
+    expect_refused (n, CFQP_ENGINE_ERROR_INVALID, "already defined");
+  }
+}
+
 static void
 test_denormal_weights_int8 (void)
 {
@@ -530,6 +550,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hostile/garbage-and-truncation", test_garbage_and_truncation);
   g_test_add_func ("/hostile/deep-nesting", test_deep_nesting);
   g_test_add_func ("/hostile/non-finite-weights", test_non_finite_weights);
+  g_test_add_func ("/hostile/name-defined-twice", test_name_defined_twice);
   g_test_add_func ("/hostile/denormal-weights-int8", test_denormal_weights_int8);
   g_test_add_func ("/hostile/huge-frames", test_huge_frames);
   g_test_add_func ("/hostile/odd-frame-not-an-upscale", test_odd_frame_not_an_upscale);
