@@ -14,7 +14,7 @@
 typedef struct {
   CfqpExecutor     parent;
   const CfqpGraph *graph;
-  guint            scale;
+  guint            scale, scale_den;
   CfqpWorkers     *workers;    /* not owned */
   CfqpPlan         plan;
 
@@ -46,11 +46,10 @@ prepare (F32Exec *e, guint width, guint height, GError **error)
   if (!cfqp_plan_update (plan, e->graph, width, height, error))
     return FALSE;
   out = &plan->shapes[e->graph->output];
-  if (e->scale && (out->w != (guint64) width * e->scale ||
-                   out->h != (guint64) height * e->scale)) {
+  if (e->scale && !cfqp_is_upscale (out->w, out->h, width, height, e->scale, e->scale_den)) {
     g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
-        "output is %u×%u for a %u×%u input, not a ×%u upscale",
-        out->w, out->h, width, height, e->scale);
+        "output is %u×%u for a %u×%u input, not a ×%u/%u upscale",
+        out->w, out->h, width, height, e->scale, MAX (e->scale_den, 1));
     cfqp_plan_clear (plan);
     return FALSE;
   }
@@ -158,6 +157,7 @@ f32_new (const CfqpExecutorParams *params, GError **error)
   e->parent.name = g_strdup ("cpu");
   e->graph = params->graph;
   e->scale = params->scale;
+  e->scale_den = params->scale_den;
   e->workers = params->workers;
   e->views = g_new0 (CfqpF32View, e->graph->n_values);
   for (guint i = 0; i < e->graph->n_nodes; i++)

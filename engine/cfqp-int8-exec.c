@@ -21,7 +21,7 @@ struct _CfqpInt8Exec {
   CfqpU8View            *views;
   CfqpU8View            *node_inputs;
   guint                  max_inputs;
-  guint                  scale;     /* the model's: output = scale × input */
+  guint                  scale, scale_den;  /* the model's: output = scale/scale_den × input */
   guint                  n_threads;
   /* Stripes: what was asked (CFQP_INT8_STRIPES_*, or rows), whether the
    * graph allows them, the plan for the current size (rows 0: layer by
@@ -83,8 +83,11 @@ cfqp_int8_exec_new (const CfqpGraph *graph, const CfqpInt8Backend *backend,
   {
     /* The scale the model was validated with (cfqp-model.c probes 48×36). */
     g_autofree CfqpShape *shapes = g_new0 (CfqpShape, graph->n_values);
-    if (cfqp_graph_infer_shapes (graph, 48, 36, shapes, NULL))
-      exec->scale = shapes[graph->output].w / 48;
+    if (cfqp_graph_infer_shapes (graph, 48, 36, shapes, NULL)) {
+      guint g = cfqp_gcd (shapes[graph->output].w, 48);
+      exec->scale = shapes[graph->output].w / g;
+      exec->scale_den = 48 / g;
+    }
   }
   return exec;
 }
@@ -211,11 +214,11 @@ prepare (CfqpInt8Exec *exec, guint width, guint height, GError **error)
    * instead of writing past the caller's buffer. */
   {
     const CfqpShape *out = &plan->shapes[exec->graph->output];
-    if (exec->scale == 0 || out->w != (guint64) width * exec->scale ||
-        out->h != (guint64) height * exec->scale) {
+    if (exec->scale == 0 ||
+        !cfqp_is_upscale (out->w, out->h, width, height, exec->scale, exec->scale_den)) {
       g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
-          "output is %u×%u for a %u×%u input, not a ×%u upscale", out->w, out->h, width,
-          height, exec->scale);
+          "output is %u×%u for a %u×%u input, not a ×%u/%u upscale", out->w, out->h, width,
+          height, exec->scale, exec->scale_den);
       cfqp_plan_clear (plan);
       return FALSE;
     }

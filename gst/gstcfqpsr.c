@@ -18,9 +18,12 @@
  * Sizes: a size downstream fixes wins; a free one is
  * #GstCfqpSr:scale-factor times the input.  The pixel-aspect-ratio is
  * handled as videoscale does: the display aspect ratio is kept, the output
- * PAR or size adjusted to what downstream accepts.  The network is the one
- * at the smallest integer scale at or above the larger of the two ratios
- * (×1.5 → ×2, ×2.25 or ×2.67 → ×3, at most ×4); when the output is not
+ * PAR or size adjusted to what downstream accepts.  The network is the ×3/2
+ * one when neither ratio exceeds 1.5 and the input's sides are even (it
+ * runs its body on 2×2 blocks of input pixels: 1280×720 → 1920×1080 costs
+ * what 640×360 → 1920×1080 costs with the ×3 network), else the one at the
+ * smallest integer scale at or above the larger of the two ratios
+ * (×2.25 or ×2.67 → ×3, at most ×4); when the output is not
  * exactly that multiple, the network's output is resampled to the size
  * asked for (Catmull-Rom, antialiased when it reduces, 14-bit fixed point:
  * the same bytes whatever the backend; a separate pass on the CPU).
@@ -42,7 +45,8 @@
  * scale per axis), or when that is unset the default model embedded for
  * the scale the caps need: a capsfilter asking 1920×1080 after a 640×360
  * input picks ×3 whatever #GstCfqpSr:scale-factor says (which is only the
- * preferred scale), after a 1280×720 input ×2 then a resample.
+ * preferred scale), after a 1280×720 input ×3/2, after a 1280×800 input
+ * ×2 then a resample.
  * A model that cannot be loaded fails the READY→PAUSED state change with
  * an element error naming the file and the reason.
  *
@@ -80,8 +84,9 @@
  * ]| Upscales a still image ×3 with the embedded default model.
  * |[
  * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! videoconvert ! video/x-raw,format=I420 ! cfqpsr ! video/x-raw,width=1920,height=1080 ! autovideosink
- * ]| Upscales I420 video to 1080p whatever its size (720p: the ×2 network
- * then a resample to ×1.5; 640×360: the ×3 network alone).
+ * ]| Upscales I420 video to 1080p whatever its size (720p: the ×3/2
+ * network alone; 640×360: the ×3 network alone; 960×600: the ×2 network
+ * then a resample).
  * |[
  * gst-launch-1.0 v4l2src ! videoconvert ! tee name=t \
  *    t. ! queue ! cfqpsr calibration-name=cam ! videoconvert ! autovideosink \
@@ -643,7 +648,7 @@ gst_cfqp_sr_get_max_scale (GstCfqpSr * self)
     return loaded ? loaded : pref;
   max = pref;
   for (s = GST_CFQP_MIN_SCALE; s <= GST_CFQP_MAX_SCALE; s++)
-    if (gst_cfqp_have_default_model (s))
+    if (gst_cfqp_have_default_model (s, 1))
       max = MAX (max, s);
   return max;
 }
@@ -672,9 +677,29 @@ gst_cfqp_sr_default_scale_for (guint needed)
   guint s;
 
   for (s = MAX (needed, GST_CFQP_MIN_SCALE); s <= GST_CFQP_MAX_SCALE; s++)
-    if (gst_cfqp_have_default_model (s))
+    if (gst_cfqp_have_default_model (s, 1))
       return s;
   return 0;
+}
+
+/* The embedded default for iw × ih → ow × oh: the ×3/2 net when neither
+ * axis grows past 1.5 and the input's sides are even (its space-to-depth
+ * needs them): it runs its body at the ×3 net's positions for a third
+ * larger input, where the ×2 net would run at every input pixel; else the
+ * smallest integer scale ≥ the ratio.  num 0: none. */
+static void
+gst_cfqp_sr_default_for (gint iw, gint ih, gint ow, gint oh, guint * num,
+    guint * den)
+{
+  if ((gint64) ow * 2 <= (gint64) iw * 3 && (gint64) oh * 2 <= (gint64) ih * 3
+      && iw % 2 == 0 && ih % 2 == 0 && gst_cfqp_have_default_model (3, 2)) {
+    *num = 3;
+    *den = 2;
+    return;
+  }
+  *num = gst_cfqp_sr_default_scale_for (gst_cfqp_sr_caps_needed_scale (iw, ih,
+          ow, oh));
+  *den = 1;
 }
 
 static CfqpBackendKind
@@ -957,15 +982,16 @@ gst_cfqp_sr_unload (GstCfqpSr * self)
   g_clear_pointer (&session, cfqp_session_unref);
 }
 
-/* Loads the model for scale (or the model file), its first calibration and
- * a runner.  Posts an element error and returns FALSE on failure. */
+/* Loads the default model for the scale num/den (or the model file), its
+ * first calibration and a runner.  Posts an element error and returns FALSE
+ * on failure. */
 static gboolean
-gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
+gst_cfqp_sr_load (GstCfqpSr * self, guint num, guint den)
 {
   gchar *model_file, *calibration_file, *calibration_name;
   gchar *source = NULL, *describe, *scale_note = NULL, *calib_source = NULL;
   gboolean clip_free, clip_free_set, run_clip_free, int8;
-  guint model_scale, self_frames, n_removed;
+  guint model_num, model_den, self_frames, n_removed;
   CfqpModel *model;
   CfqpSession *session;
   CfqpCalibration *calib = NULL;
@@ -981,18 +1007,23 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
   int8 = self->precision == GST_CFQP_PRECISION_INT8;
   GST_OBJECT_UNLOCK (self);
 
-  model = gst_cfqp_load_model (model_file, scale_factor, &source, &err);
+  model = gst_cfqp_load_model (model_file, num, den, &source, &err);
   if (model == NULL) {
     gst_cfqp_post_model_error (GST_ELEMENT (self), source, err);
     g_clear_error (&err);
     goto failed;
   }
-  model_scale = cfqp_model_get_scale (model);
-  if (model_scale != scale_factor) {
-    GST_DEBUG_OBJECT (self, "model \"%s\" scales by %u, not scale-factor %u: "
-        "the model wins", source, model_scale, scale_factor);
-    scale_note = g_strdup_printf (" (model scale %u overrides scale-factor %u)",
-        model_scale, scale_factor);
+  cfqp_model_get_scale_ratio (model, &model_num, &model_den);
+  if (model_num != num || model_den != den) {
+    gchar *have = gst_cfqp_scale_text (model_num, model_den);
+    gchar *want = gst_cfqp_scale_text (num, den);
+
+    GST_DEBUG_OBJECT (self, "model \"%s\" scales by %s, not scale-factor %s: "
+        "the model wins", source, have, want);
+    scale_note = g_strdup_printf (" (model scale %s overrides scale-factor %s)",
+        have, want);
+    g_free (have);
+    g_free (want);
   }
   session = cfqp_session_new (model, clip_free, clip_free_set);
   cfqp_model_unref (model);
@@ -1016,7 +1047,7 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
   if (calib == NULL) {
     gchar *shipped = NULL;
 
-    calib = gst_cfqp_load_shipped_calibration (model_file, model_scale, NULL,
+    calib = gst_cfqp_load_shipped_calibration (model_file, model_num, model_den, NULL,
         &shipped, &err);
     if (calib != NULL && !cfqp_session_set_first (session, calib, &err))
       g_clear_pointer (&calib, cfqp_calibration_unref);
@@ -1127,7 +1158,7 @@ gst_cfqp_sr_start (GstBaseTransform * trans)
   self->int8_warned = FALSE;
   self->registry_serial = 0;
   self->frame_count = 0;
-  if (!gst_cfqp_sr_load (self, scale_factor)) {
+  if (!gst_cfqp_sr_load (self, scale_factor, 1)) {
     g_free (calibration_file);
     return FALSE;
   }
@@ -1351,8 +1382,9 @@ gst_cfqp_sr_set_info (GstVideoFilter * filter, GstCaps * incaps,
   gint oh = GST_VIDEO_INFO_HEIGHT (out_info);
   GstVideoFormat format = GST_VIDEO_INFO_FORMAT (in_info);
   gboolean have_file, ok = TRUE;
-  guint scale, needed, max_scale, n_threads, model_scale;
-  gchar *resample_info;
+  guint num, den, needed, max_scale, n_threads, model_num = 0, model_den = 1;
+  gchar *resample_info, *text;
+  gint nw, nh;
 
   max_scale = gst_cfqp_sr_get_max_scale (self);
   if (format != GST_VIDEO_INFO_FORMAT (out_info) || iw <= 0 || ih <= 0 ||
@@ -1400,35 +1432,51 @@ gst_cfqp_sr_set_info (GstVideoFilter * filter, GstCaps * incaps,
   n_threads = self->n_threads;
   GST_OBJECT_UNLOCK (self);
 
-  model_scale = self->session != NULL ?
-      cfqp_model_get_scale (cfqp_session_get_model (self->session)) : 0;
-  scale = have_file && model_scale != 0 ? model_scale :
-      gst_cfqp_sr_default_scale_for (needed);
-  if (scale == 0 || scale < needed) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("No network scales %dx%d to %dx%d (needs x%u or more)", iw, ih, ow,
-            oh, needed), (NULL));
+  if (self->session != NULL)
+    cfqp_model_get_scale_ratio (cfqp_session_get_model (self->session),
+        &model_num, &model_den);
+  if (have_file && model_num != 0) {
+    /* a model file runs whatever the sizes */
+    num = model_num;
+    den = model_den;
+  } else {
+    gst_cfqp_sr_default_for (iw, ih, ow, oh, &num, &den);
+  }
+  text = gst_cfqp_scale_text (num, den);
+  if (num == 0 || (gint64) ow * den > (gint64) iw * num ||
+      (gint64) oh * den > (gint64) ih * num || iw % den || ih % den) {
+    if (den > 1)
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+          ("The x%s network cannot scale %dx%d to %dx%d (at most x%s per "
+              "axis, from sides that %u divides)", text, iw, ih, ow, oh, text,
+              den), (NULL));
+    else
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+          ("No network scales %dx%d to %dx%d (needs x%u or more)", iw, ih, ow,
+              oh, needed), (NULL));
     ok = FALSE;
-  } else if (model_scale != 0 && model_scale != scale) {
+  } else if (model_num != 0 && (model_num != num || model_den != den)) {
     /* downstream picked another scale: the embedded model for it */
-    GST_INFO_OBJECT (self, "%dx%d -> %dx%d: switching to the x%u model", iw,
-        ih, ow, oh, scale);
+    GST_INFO_OBJECT (self, "%dx%d -> %dx%d: switching to the x%s model", iw,
+        ih, ow, oh, text);
     gst_cfqp_sr_unload (self);
-    ok = gst_cfqp_sr_load (self, scale);
+    ok = gst_cfqp_sr_load (self, num, den);
   }
 
+  nw = num ? (gint) ((gint64) iw * num / den) : 0;
+  nh = num ? (gint) ((gint64) ih * num / den) : 0;
   if (!ok)
     resample_info = NULL;
-  else if (ow == iw * (gint) scale && oh == ih * (gint) scale)
-    resample_info = g_strdup_printf ("network x%u %dx%d -> %dx%d, no "
-        "resampling", scale, iw, ih, ow, oh);
+  else if (ow == nw && oh == nh)
+    resample_info = g_strdup_printf ("network x%s %dx%d -> %dx%d, no "
+        "resampling", text, iw, ih, ow, oh);
   else
-    resample_info = g_strdup_printf ("network x%u %dx%d -> %dx%d, then "
+    resample_info = g_strdup_printf ("network x%s %dx%d -> %dx%d, then "
         "resampled to %dx%d (x%.4g x x%.4g of the network output; "
         "Catmull-Rom, antialiased when it reduces, 14-bit fixed point, a "
-        "separate pass on the CPU)", scale, iw, ih, iw * (gint) scale,
-        ih * (gint) scale, ow, oh, (gdouble) ow / (iw * (gint) scale),
-        (gdouble) oh / (ih * (gint) scale));
+        "separate pass on the CPU)", text, iw, ih, nw, nh, ow, oh,
+        (gdouble) ow / nw, (gdouble) oh / nh);
+  g_free (text);
   GST_OBJECT_LOCK (self);
   g_free (self->resample_info);
   self->resample_info = resample_info;

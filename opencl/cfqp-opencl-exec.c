@@ -75,7 +75,7 @@ typedef struct {
   CfqpExecutor    parent;
   const CfqpGraph  *graph;
   CfqpPrecision     precision;
-  guint             scale;
+  guint             scale, scale_den;
   gsize             elsize;
   gboolean          have_program;
   cl_device_id      device;
@@ -331,11 +331,10 @@ prepare (ClExec *e, guint width, guint height, GError **error)
   if (!cfqp_plan_update (plan, e->graph, width, height, error))
     return FALSE;
   out = &plan->shapes[e->graph->output];
-  if (e->scale &&
-      (out->w != (guint64) width * e->scale || out->h != (guint64) height * e->scale)) {
+  if (e->scale && !cfqp_is_upscale (out->w, out->h, width, height, e->scale, e->scale_den)) {
     g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
-        "output is %u×%u for a %u×%u input, not a ×%u upscale",
-        out->w, out->h, width, height, e->scale);
+        "output is %u×%u for a %u×%u input, not a ×%u/%u upscale",
+        out->w, out->h, width, height, e->scale, MAX (e->scale_den, 1));
     cfqp_plan_clear (plan);
     return FALSE;
   }
@@ -999,7 +998,7 @@ setup_conv_variants (ClExec *e, GError **error)
 
 CfqpExecutor *
 cfqp_opencl_exec_new (const CfqpGraph *graph, CfqpPrecision precision, guint scale,
-    const char *device, GError **error)
+    guint scale_den, const char *device, GError **error)
 {
   ClExec *e = g_new0 (ClExec, 1);
   g_autofree char *name = NULL;
@@ -1010,6 +1009,7 @@ cfqp_opencl_exec_new (const CfqpGraph *graph, CfqpPrecision precision, guint sca
   e->graph = graph;
   e->precision = precision;
   e->scale = scale;
+  e->scale_den = scale_den;
   e->elsize = precision == CFQP_PRECISION_FP32 ? sizeof (float) : 1;
   e->params = g_new0 (NodeParams, graph->n_nodes);
   if (!cfqp_opencl_open (device, &e->device, &name, &e->context, &e->program, error))

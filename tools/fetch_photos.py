@@ -30,8 +30,8 @@ HR/LR pairs (deterministic, cached under ``tools/.cache/pairs/``):
 
 Test images (``--test-images``): writes ``tests/data/images/``: 120x120 HR
 crops of validation photos (``<name>-hr.png``; 120 is a multiple of 24, so
-the LR sides are even) with their LR versions ``<name>-x2/-x3/-x4.png`` made
-as above, and ``demo-hr.png``, a 960x540 crop of a validation photo's HR
+the LR sides are even) with their LR versions ``<name>-x2/-x3/-x4/-x1.5.png``
+made as above, and ``demo-hr.png``, a 960x540 crop of a validation photo's HR
 (its LR is to be made by the user of it, e.g. 480x270 for x2, 320x180 for x3).
 
 Usage: /usr/bin/python3 tools/fetch_photos.py [--test-images]
@@ -53,7 +53,7 @@ PAIRS = os.path.join(CACHE, "pairs")
 SPLIT = os.path.join(TOOLS, "photo-split.json")
 PACKAGES = ["plasma-workspace-wallpapers", "mate-backgrounds"]
 SCALES = (2, 3, 4)
-RATIOS = ("1.5",)  # fractional pair kinds (x1.5): only the training pairs, no test crops
+RATIOS = ("1.5",)  # fractional scales: pairs (x1.5) and test crops (<name>-x1.5.png)
 HR_DOWN = 2      # original -> HR downscale factor
 HR_MULTIPLE = 24
 
@@ -183,8 +183,8 @@ def write_test_images():
         assert photo in split["val"]
         hr = Image.open(pair_path(photo, "hr")).convert("RGB").crop((x, y, x + 120, y + 120))
         hr.save(os.path.join(TESTS_DIR, name + "-hr.png"), optimize=True)
-        for s in SCALES:
-            make_lr(hr, s).save(os.path.join(TESTS_DIR, "%s-x%d.png" % (name, s)), optimize=True)
+        for s in SCALES + RATIOS:
+            make_lr(hr, s).save(os.path.join(TESTS_DIR, "%s-x%s.png" % (name, s)), optimize=True)
     photo, x, y, w, h = DEMO
     assert photo in split["val"]
     hr = Image.open(pair_path(photo, "hr")).convert("RGB").crop((x, y, x + w, y + h))

@@ -149,7 +149,7 @@ opencl_run (const CfqpGraph *g, const CfqpInt8Program *prog, const guint8 *in, g
     guint h, gsize n_out)
 {
   g_autoptr (GError) error = NULL;
-  CfqpExecutor *exec = cfqp_opencl_exec_new (g, CFQP_PRECISION_INT8, 0, opencl_device (),
+  CfqpExecutor *exec = cfqp_opencl_exec_new (g, CFQP_PRECISION_INT8, 0, 1, opencl_device (),
       &error);
   guint8 *out;
 
