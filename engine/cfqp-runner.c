@@ -36,6 +36,9 @@ struct _CfqpRunner {
    * the input's alpha to it (alpha), per-worker scratch, a packed frame at
    * the network's size for the paths that do not give planar u8 */
   CfqpResampler *rs_rgb, *rs_alpha;
+  /* a ratio net's alpha at the net's size (run_packed): its own, as
+   * run_packed_resized's FP32 path runs run_packed between uses of rs_alpha */
+  CfqpResampler *rs_net_alpha;
   guint8 *rs_scratch, *rs_packed;
   gsize   rs_scratch_size, rs_packed_size;
   gint64  rs_last_us;
@@ -175,6 +178,7 @@ cfqp_runner_free (CfqpRunner *runner)
   g_free (runner->packed_out);
   cfqp_resampler_free (runner->rs_rgb);
   cfqp_resampler_free (runner->rs_alpha);
+  cfqp_resampler_free (runner->rs_net_alpha);
   g_free (runner->rs_scratch);
   g_free (runner->rs_packed);
   cfqp_model_unref (runner->model);
@@ -271,13 +275,13 @@ net_alpha (CfqpRunner *runner, const CfqpPackedLayout *layout, const guint8 *src
         runner->model->scale_num, layout, dst, dst_stride);
     return;
   }
-  if (!resampler_fits (runner->rs_alpha, width, height, nw, nh)) {
-    cfqp_resampler_free (runner->rs_alpha);
-    runner->rs_alpha = cfqp_resampler_new (width, height, nw, nh);
+  if (!resampler_fits (runner->rs_net_alpha, width, height, nw, nh)) {
+    cfqp_resampler_free (runner->rs_net_alpha);
+    runner->rs_net_alpha = cfqp_resampler_new (width, height, nw, nh);
   }
-  cfqp_resample_rows (runner->rs_alpha, src + layout->a, src_stride, layout->pixel_stride,
+  cfqp_resample_rows (runner->rs_net_alpha, src + layout->a, src_stride, layout->pixel_stride,
       dst + layout->a, dst_stride, layout->pixel_stride, 0, nh,
-      grow_scratch (runner, cfqp_resampler_scratch_size (runner->rs_alpha), 1));
+      grow_scratch (runner, cfqp_resampler_scratch_size (runner->rs_net_alpha), 1));
 }
 
 /* INT8 on float tensors: quantise the input with the input tensor's
