@@ -268,11 +268,14 @@ net_alpha (CfqpRunner *runner, const CfqpPackedLayout *layout, const guint8 *src
 {
   guint nw = net_width (runner, width), nh = net_width (runner, height);
 
-  if (layout->a < 0)
-    return;
-  if (runner->model->scale_den == 1) {
-    cfqp_pixels_upscale_alpha (layout, src, src_stride, width, height,
-        runner->model->scale_num, layout, dst, dst_stride);
+  if (runner->model->scale_den == 1 || layout->a < 0) {
+    /* without alpha this writes the x formats' padding byte opaque; the
+     * input is not read, so a ratio net's output passes as a ×1 one */
+    if (runner->model->scale_den == 1)
+      cfqp_pixels_upscale_alpha (layout, src, src_stride, width, height,
+          runner->model->scale_num, layout, dst, dst_stride);
+    else
+      cfqp_pixels_upscale_alpha (layout, dst, dst_stride, nw, nh, 1, layout, dst, dst_stride);
     return;
   }
   if (!resampler_fits (runner->rs_net_alpha, width, height, nw, nh)) {
