@@ -27,6 +27,10 @@ Published configurations (channel counts as in the papers):
   conv 32->32, 3x3 conv 32->3s^2, each hidden conv followed by Hardtanh(0,1)
   (Clip) in the clipped form or ReLU in the clip-free form; anchor (Concat),
   depth-to-space (DCR), final Clip(0,1) only in the clipped form.
+* ``quicksrnet_s2d`` -- QuickSRNet-Small for the ratio 3/2 only (here, not
+  published): SpaceToDepth 2, the x3 net's body with a 12-channel first conv,
+  a learnt linear 3x3 conv 12->27 as the anchor, DepthToSpace 3 (DCR); even
+  LR sides.  Trained from the x3 net (``--init-onnx``, ``load_parent``).
 * ``bicubicpp`` -- Bicubic++, Bilecen & Ayazoglu, "Bicubic++: Slim, Slimmer,
   Slimmest - Designing an Industry-Grade Super-Resolution Network", CVPRW
   2023: space-to-depth by 2 (3->12 channels at half resolution), 3x3 conv
@@ -216,16 +220,19 @@ class QuickSRNetSmall(nn.Module):
     def act(self, y):
         return torch.clamp(y, 0.0, 1.0) if self.clipped else F.relu(y)
 
-    def forward(self, x):
+    def features(self, x):
         y = x
         for c in self.body:
             y = self.act(c(y))
-        y = self.last(y) + anchor(x, self.scale)
+        return y
+
+    def forward(self, x):
+        y = self.last(self.features(x)) + anchor(x, self.scale)
         y = depth_to_space_dcr(y, self.scale)
         return torch.clamp(y, 0.0, 1.0) if self.clipped else y
 
 
-class QuickSRNetSmallS2D(nn.Module):
+class QuickSRNetSmallS2D(QuickSRNetSmall):
     """QuickSRNet-Small for the ratio 3/2: space-to-depth 2 at the input (a
     720p frame runs the body at 640x360 positions, the work of the x3 net on
     a 360p frame), the x3 net's body with a first conv of 12 input channels,
@@ -237,22 +244,13 @@ class QuickSRNetSmallS2D(nn.Module):
     IN_BLOCK, OUT_BLOCK = 2, 3
 
     def __init__(self, scale, clipped=False, channels=32, mid=2):
-        super().__init__()
+        # the x3 net's modules, with a first conv on the 12 channels
+        super().__init__(self.OUT_BLOCK, clipped, channels, mid)
         assert float(scale) == 1.5, scale
-        self.scale, self.clipped = scale, clipped
+        self.scale = scale
         cin, cout = 3 * self.IN_BLOCK ** 2, 3 * self.OUT_BLOCK ** 2
-        self.body = nn.ModuleList([conv(cin, channels)] + [conv(channels, channels) for _ in range(mid)])
-        self.last = conv(channels, cout)
+        self.body[0] = conv(cin, channels)
         self.anchor = conv(cin, cout)
-
-    def act(self, y):
-        return torch.clamp(y, 0.0, 1.0) if self.clipped else F.relu(y)
-
-    def features(self, s):
-        y = s
-        for c in self.body:
-            y = self.act(c(y))
-        return y
 
     def forward(self, x):
         s = space_to_depth(x, self.IN_BLOCK)
