@@ -140,7 +140,7 @@ CfqpCalibration *
 cfqp_calibrator_compute (CfqpCalibrator *cal, GCancellable *cancellable, GError **error)
 {
   const CfqpCalibSettings *s = &cal->settings;
-  guint scale = cfqp_model_get_scale (cal->model);
+  guint num, den;
   guint n_samples = cfqp_reservoir_get_n_samples (cal->reservoir);
   g_autoptr (CfqpObserver) obs = NULL;
   g_autoptr (GRand) rand = NULL;
@@ -158,10 +158,16 @@ cfqp_calibrator_compute (CfqpCalibrator *cal, GCancellable *cancellable, GError 
    * reservoir's was drawn from. */
   rand = g_rand_new_with_seed (s->seed ^ 0x9e3779b9u);
 
+  cfqp_model_get_scale_ratio (cal->model, &num, &den);
   for (guint i = 0; i < n_samples; i++) {
-    const CfqpImage *x = cfqp_reservoir_get_sample (cal->reservoir, i);
-    g_autoptr (CfqpImage) y = cfqp_image_new (x->channels, x->width * scale,
-        x->height * scale);
+    const CfqpImage *sample = cfqp_reservoir_get_sample (cal->reservoir, i);
+    /* a ratio net (×3/2) takes sides den divides: the sample's top-left part */
+    g_autoptr (CfqpImage) whole = sample->width % den || sample->height % den ?
+        cfqp_image_crop (sample, 0, 0, sample->width - sample->width % den,
+            sample->height - sample->height % den) : NULL;
+    const CfqpImage *x = whole ? whole : sample;
+    g_autoptr (CfqpImage) y = cfqp_image_new (x->channels, x->width * num / den,
+        x->height * num / den);
     g_autoptr (GPtrArray) aug = g_ptr_array_new_with_free_func (
         (GDestroyNotify) cfqp_image_free);
 

@@ -43,7 +43,12 @@ CfqpModel   *cfqp_model_new_from_bytes (GBytes *bytes, const char *name, GError 
 CfqpModel   *cfqp_model_ref            (CfqpModel *model);
 void         cfqp_model_unref          (CfqpModel *model);
 
+/* The integer scale: ×s for an s× net; a ratio net (×3/2) gives its
+ * ratio rounded up, the most a side grows.  get_scale_ratio gives the exact
+ * ratio in lowest terms (×3: 3/1; ×3/2: 3/2); a ratio net takes inputs
+ * whose sides den divides, and makes sides × num/den. */
 guint        cfqp_model_get_scale      (const CfqpModel *model);
+void         cfqp_model_get_scale_ratio (const CfqpModel *model, guint *num, guint *den);
 guint        cfqp_model_get_channels   (const CfqpModel *model); /* 3 (RGB) or 1 (luma) */
 const char  *cfqp_model_get_name       (const CfqpModel *model);
 /* SHA-256 of the model file's bytes, hex: what calibrations name. */

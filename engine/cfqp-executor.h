@@ -27,7 +27,7 @@ typedef struct {
    * only the parts that differ from the last program. */
   gboolean (*set_program) (CfqpExecutor *exec, const CfqpInt8Program *program,
                            GError **error);
-  /* in: C×H×W of the input tensor; out: the output tensor (×scale). */
+  /* in: C×H×W of the input tensor; out: the output tensor (×scale/scale_den). */
   gboolean (*run)         (CfqpExecutor *exec, gconstpointer in, guint width, guint height,
                            gpointer out, GError **error);
   /* Optional: which kernel each node runs with (cfqp_runner_describe_kernels);
@@ -47,9 +47,12 @@ struct _CfqpExecutor {
 typedef struct {
   const CfqpGraph *graph;
   CfqpPrecision    precision;
-  /* the model's upscale factor, checked against the graph's output (0: no
-   * check, for graphs that are not SR models, e.g. one op in tests) */
+  /* the model's upscale factor scale / scale_den (×3/2: 3 and 2; an
+   * integer scale has scale_den 1, or 0), checked against the graph's
+   * output (scale 0: no check, for graphs that are not SR models, e.g. one
+   * op in tests) */
   guint            scale;
+  guint            scale_den;
   const char      *device;       /* device index or name substring; NULL: the first GPU */
   CfqpCpuKernels   cpu_kernels;
   CfqpWorkers     *workers;      /* host executors spread rows over it */

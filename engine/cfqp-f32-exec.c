@@ -24,11 +24,11 @@ run_node (gpointer user, guint i, const CfqpView *inputs, const CfqpView *output
 }
 
 CfqpHostExec *
-cfqp_f32_host_exec_new (const CfqpGraph *graph, guint scale, CfqpWorkers *workers,
-    gint stripe_rows, gboolean profile)
+cfqp_f32_host_exec_new (const CfqpGraph *graph, guint scale, guint scale_den,
+    CfqpWorkers *workers, gint stripe_rows, gboolean profile)
 {
   CfqpHostExecConfig cfg = { "fp32", "cpu", sizeof (float), run_node, (gpointer) graph,
-                             scale != 0, scale, stripe_rows, profile };
+                             scale != 0, scale, scale_den, stripe_rows, profile };
 
   return cfqp_host_exec_new (graph, &cfg, workers);
 }
@@ -62,7 +62,8 @@ f32_new (const CfqpExecutorParams *params, GError **error)
 
   e->parent.klass = &f32_class;
   e->parent.name = g_strdup ("cpu");
-  e->host = cfqp_f32_host_exec_new (params->graph, params->scale, params->workers,
+  e->host = cfqp_f32_host_exec_new (params->graph, params->scale, params->scale_den,
+      params->workers,
       params->stripe_rows, params->profile);
   return &e->parent;
 }

@@ -8,9 +8,10 @@
 
 G_BEGIN_DECLS
 
-/* scale: output = scale × input, other sizes refused (0: any size).
- * graph and workers are borrowed. */
-CfqpHostExec *cfqp_f32_host_exec_new (const CfqpGraph *graph, guint scale,
+/* output = scale/scale_den × input (scale_den 0 or 1: an integer
+ * scale), other sizes refused (scale 0: any size).  graph and workers are
+ * borrowed. */
+CfqpHostExec *cfqp_f32_host_exec_new (const CfqpGraph *graph, guint scale, guint scale_den,
                                       CfqpWorkers *workers, gint stripe_rows,
                                       gboolean profile);
 

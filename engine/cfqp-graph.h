@@ -154,6 +154,27 @@ const char *cfqp_act_kind_to_string  (CfqpActKind kind);
 /* Spatial shape of every value for an input of width × height.
  * shapes has n_values entries.  Fails (with a message naming the node) when
  * a frame size makes the graph inconsistent, e.g. an add of mismatched sizes. */
+/* Whether an output of out_w × out_h is a width × height input scaled by
+ * num/den on both axes (den 0 counts as 1): the check every executor makes
+ * before writing into the caller's buffer. */
+static inline guint
+cfqp_gcd (guint a, guint b)
+{
+  while (b) {
+    guint t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+static inline gboolean
+cfqp_is_upscale (guint64 out_w, guint64 out_h, guint width, guint height, guint num, guint den)
+{
+  den = den ? den : 1;
+  return out_w * den == (guint64) width * num && out_h * den == (guint64) height * num;
+}
+
 gboolean   cfqp_graph_infer_shapes   (const CfqpGraph *graph, guint width, guint height,
                                       CfqpShape *shapes, GError **error);
 

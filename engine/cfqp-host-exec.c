@@ -189,15 +189,15 @@ prepare (CfqpHostExec *e, guint width, guint height, GError **error)
   e->stripes_fresh = FALSE;
   if (!cfqp_plan_update (plan, e->graph, width, height, error))
     return FALSE;
-  /* Callers size the output for scale × the input.  Strided convolutions
-   * can break that at some sizes (SAME padding, stride 2, odd width): refuse
-   * instead of writing past the caller's buffer. */
+  /* Callers size the output for scale/scale_den × the input.  Strided
+   * convolutions can break that at some sizes (SAME padding, stride 2, odd
+   * width): refuse instead of writing past the caller's buffer. */
   out = &plan->shapes[e->graph->output];
-  if (e->cfg.check_scale && (e->cfg.scale == 0 || out->w != (guint64) width * e->cfg.scale ||
-          out->h != (guint64) height * e->cfg.scale)) {
+  if (e->cfg.check_scale && (e->cfg.scale == 0 ||
+          !cfqp_is_upscale (out->w, out->h, width, height, e->cfg.scale, e->cfg.scale_den))) {
     g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
-        "output is %u×%u for a %u×%u input, not a ×%u upscale", out->w, out->h, width,
-        height, e->cfg.scale);
+        "output is %u×%u for a %u×%u input, not a ×%u/%u upscale", out->w, out->h, width,
+        height, e->cfg.scale, MAX (e->cfg.scale_den, 1));
     cfqp_plan_clear (plan);
     return FALSE;
   }

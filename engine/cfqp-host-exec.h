@@ -38,10 +38,11 @@ typedef struct {
   gsize            element_size;  /* bytes */
   CfqpHostNodeFunc run_node;
   gpointer         user;          /* run_node's; outlives the executor */
-  /* check_scale: refuse a frame size whose output is not scale × the
-   * input (0 refuses every size), before any node runs */
+  /* check_scale: refuse a frame size whose output is not scale/scale_den
+   * × the input (scale 0 refuses every size; scale_den 0 counts as 1),
+   * before any node runs */
   gboolean         check_scale;
-  guint            scale;
+  guint            scale, scale_den;
   gint             stripe_rows;   /* CFQP_STRIPES_AUTO, CFQP_STRIPES_OFF or output rows */
   gboolean         profile;
 } CfqpHostExecConfig;

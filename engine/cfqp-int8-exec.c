@@ -29,16 +29,19 @@ cfqp_int8_exec_new (const CfqpGraph *graph, const CfqpInt8Backend *backend,
     CfqpWorkers *workers, gint stripe_rows, gboolean profile)
 {
   CfqpInt8Exec *exec = g_new0 (CfqpInt8Exec, 1);
-  CfqpHostExecConfig cfg = { "int8", backend->name, 1, run_node, exec, TRUE, 0, stripe_rows,
-                             profile };
+  CfqpHostExecConfig cfg = { "int8", backend->name, 1, run_node, exec, TRUE, 0, 0,
+                             stripe_rows, profile };
   g_autofree CfqpShape *shapes = g_new0 (CfqpShape, graph->n_values);
 
   exec->graph = graph;
   exec->backend = backend;
   /* The scale the model was validated with (cfqp-model.c probes 48×36);
    * none (0) refuses every size. */
-  if (cfqp_graph_infer_shapes (graph, 48, 36, shapes, NULL))
-    cfg.scale = shapes[graph->output].w / 48;
+  if (cfqp_graph_infer_shapes (graph, 48, 36, shapes, NULL)) {
+    guint g = cfqp_gcd (shapes[graph->output].w, 48);
+    cfg.scale = shapes[graph->output].w / g;
+    cfg.scale_den = 48 / g;
+  }
   exec->host = cfqp_host_exec_new (graph, &cfg, workers);
   return exec;
 }

@@ -15,7 +15,8 @@ struct _CfqpModel {
   char      *name;
   char      *hash;          /* sha256 of the file bytes, hex */
   CfqpGraph *graph;         /* optimised graph, immutable after load */
-  guint      scale;
+  guint      scale;         /* scale_num/scale_den rounded up: the most a side grows */
+  guint      scale_num, scale_den;  /* the exact upscale, lowest terms (×3: 3/1) */
   guint      channels;
   guint64    macs_per_pixel;
   gboolean   clip_free;     /* made by cfqp_model_new_clip_free() */

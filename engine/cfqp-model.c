@@ -14,14 +14,16 @@ G_DEFINE_QUARK (cfqp-engine-error-quark, cfqp_engine_error)
 
 /* The scale is read from the graph: run shape inference at a probe size and
  * compare output to input.  Two probe sizes catch graphs whose output is not
- * a fixed multiple of the input. */
+ * a fixed multiple of the input.  The multiple may be a ratio (a ×3/2 net:
+ * space-to-depth 2 in, depth-to-space 3 out); both probes are multiples of
+ * 12, so any denominator up to 12 that divides them shows. */
 static gboolean
 check_sr_convention (CfqpModel *model, GError **error)
 {
   const CfqpGraph *g = model->graph;
   static const guint probes[][2] = { { 48, 36 }, { 60, 24 } };
   g_autofree CfqpShape *shapes = g_new0 (CfqpShape, g->n_values);
-  guint scale = 0;
+  guint num = 0, den = 0;
 
   model->channels = g->values[0].channels;
   if (model->channels != 1 && model->channels != 3) {
@@ -43,21 +45,33 @@ check_sr_convention (CfqpModel *model, GError **error)
     if (!cfqp_graph_infer_shapes (g, w, h, shapes, error))
       return FALSE;
     out = shapes[g->output];
-    if (out.w % w != 0 || out.h % h != 0 || out.w / w != out.h / h ||
-        (scale && out.w / w != scale)) {
+    if (out.w == 0 || (num && !cfqp_is_upscale (out.w, out.h, w, h, num, den)) ||
+        (!num && (guint64) out.h * w != (guint64) out.w * h)) {
       g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
-          "output '%s' is %u×%u for a %u×%u input: not a fixed integer upscale",
+          "output '%s' is %u×%u for a %u×%u input: not a fixed upscale",
           g->values[g->output].name, out.w, out.h, w, h);
       return FALSE;
     }
-    scale = out.w / w;
+    if (!num) {
+      guint d = cfqp_gcd (out.w, w);
+      num = out.w / d;
+      den = w / d;
+    }
   }
-  if (scale < 1 || scale > CFQP_MAX_SCALE) {
+  if (num < den || num > CFQP_MAX_SCALE * den) {
     g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
-        "scale %u is outside 1..%u", scale, CFQP_MAX_SCALE);
+        "scale %u/%u is outside 1..%u", num, den, CFQP_MAX_SCALE);
     return FALSE;
   }
-  model->scale = scale;
+  if (den != 1 && model->channels != 3) {
+    /* luma nets upscale their chroma by the integer scale (cfqp-pixels.c) */
+    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
+        "a ×%u/%u net must be RGB, not luma", num, den);
+    return FALSE;
+  }
+  model->scale = (num + den - 1) / den;
+  model->scale_num = num;
+  model->scale_den = den;
   return TRUE;
 }
 
@@ -220,6 +234,13 @@ cfqp_model_get_scale (const CfqpModel *model)
   return model->scale;
 }
 
+void
+cfqp_model_get_scale_ratio (const CfqpModel *model, guint *num, guint *den)
+{
+  *num = model->scale_num;
+  *den = model->scale_den;
+}
+
 guint
 cfqp_model_get_channels (const CfqpModel *model)
 {
@@ -266,8 +287,11 @@ cfqp_model_describe (const CfqpModel *model)
 
   for (guint i = 0; i < g->n_nodes; i++)
     counts[g->nodes[i].op]++;
-  g_string_append_printf (s, "%s: x%u %s, %u nodes (", base ? base + 1 : model->name,
-      model->scale, model->channels == 3 ? "RGB" : "luma", g->n_nodes);
+  g_string_append_printf (s, "%s: x%u", base ? base + 1 : model->name, model->scale_num);
+  if (model->scale_den != 1)
+    g_string_append_printf (s, "/%u", model->scale_den);
+  g_string_append_printf (s, " %s, %u nodes (", model->channels == 3 ? "RGB" : "luma",
+      g->n_nodes);
   for (guint op = 0, first = 1; op < CFQP_OP_N_OPS; op++) {
     if (!counts[op])
       continue;

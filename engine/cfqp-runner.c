@@ -36,6 +36,9 @@ struct _CfqpRunner {
    * the input's alpha to it (alpha), per-worker scratch, a packed frame at
    * the network's size for the paths that do not give planar u8 */
   CfqpResampler *rs_rgb, *rs_alpha;
+  /* a ratio net's alpha at the net's size (run_packed): its own, as
+   * run_packed_resized's FP32 path runs run_packed between uses of rs_alpha */
+  CfqpResampler *rs_net_alpha;
   guint8 *rs_scratch, *rs_packed;
   gsize   rs_scratch_size, rs_packed_size;
   gint64  rs_last_us;
@@ -114,9 +117,9 @@ cfqp_runner_new (CfqpModel *model, const CfqpRunnerOptions *options, GError **er
   n_threads = options->n_threads ? options->n_threads : g_get_num_processors ();
   runner->workers = cfqp_workers_new (MIN (n_threads, MAX_THREADS));
   runner->precision = options->precision;
-  params = (CfqpExecutorParams) { runner->graph, options->precision, model->scale,
-      options->device, options->cpu_kernels, runner->workers, options->stripe_rows,
-      options->profile, options->opencl_profile };
+  params = (CfqpExecutorParams) { runner->graph, options->precision, model->scale_num,
+      model->scale_den, options->device, options->cpu_kernels, runner->workers,
+      options->stripe_rows, options->profile, options->opencl_profile };
   runner->exec = new_executor (&params, options->backend, &runner->fallback, error);
   if (!runner->exec ||
       (options->precision == CFQP_PRECISION_INT8 &&
@@ -175,6 +178,7 @@ cfqp_runner_free (CfqpRunner *runner)
   g_free (runner->packed_out);
   cfqp_resampler_free (runner->rs_rgb);
   cfqp_resampler_free (runner->rs_alpha);
+  cfqp_resampler_free (runner->rs_net_alpha);
   g_free (runner->rs_scratch);
   g_free (runner->rs_packed);
   cfqp_model_unref (runner->model);
@@ -227,6 +231,62 @@ grow_u8 (guint8 **buffer, gsize *size, gsize needed)
   return *buffer;
 }
 
+/* A side of the network's output: × num/den (a ratio net's sides are
+ * whole only for inputs den divides: the executors refuse others before
+ * writing). */
+static guint
+net_width (CfqpRunner *runner, guint side)
+{
+  return (guint) ((guint64) side * runner->model->scale_num / runner->model->scale_den);
+}
+
+static gboolean
+resampler_fits (const CfqpResampler *rs, guint iw, guint ih, guint ow, guint oh)
+{
+  return rs && rs->h.n_in == iw && rs->v.n_in == ih && rs->h.n_out == ow && rs->v.n_out == oh;
+}
+
+/* n_threads scratch buffers of size bytes each (a multiple of 64), the
+ * first 64-byte aligned. */
+static guint8 *
+grow_scratch (CfqpRunner *runner, gsize size, guint n_threads)
+{
+  if (size * n_threads > runner->rs_scratch_size) {
+    g_free (runner->rs_scratch);
+    runner->rs_scratch = g_malloc (size * n_threads + 64);
+    runner->rs_scratch_size = size * n_threads;
+  }
+  return (guint8 *) (((guintptr) runner->rs_scratch + 63) & ~(guintptr) 63);
+}
+
+/* The output's alpha at the network's size: an integer net's input alpha
+ * upscaled bilinearly (cfqp_pixels_upscale_alpha), a ratio net's resampled
+ * by run_packed_resized's kernel (no integer scale to interpolate by). */
+static void
+net_alpha (CfqpRunner *runner, const CfqpPackedLayout *layout, const guint8 *src,
+    gsize src_stride, guint width, guint height, guint8 *dst, gsize dst_stride)
+{
+  guint nw = net_width (runner, width), nh = net_width (runner, height);
+
+  if (runner->model->scale_den == 1 || layout->a < 0) {
+    /* without alpha this writes the x formats' padding byte opaque; the
+     * input is not read, so a ratio net's output passes as a ×1 one */
+    if (runner->model->scale_den == 1)
+      cfqp_pixels_upscale_alpha (layout, src, src_stride, width, height,
+          runner->model->scale_num, layout, dst, dst_stride);
+    else
+      cfqp_pixels_upscale_alpha (layout, dst, dst_stride, nw, nh, 1, layout, dst, dst_stride);
+    return;
+  }
+  if (!resampler_fits (runner->rs_net_alpha, width, height, nw, nh)) {
+    cfqp_resampler_free (runner->rs_net_alpha);
+    runner->rs_net_alpha = cfqp_resampler_new (width, height, nw, nh);
+  }
+  cfqp_resample_rows (runner->rs_net_alpha, src + layout->a, src_stride, layout->pixel_stride,
+      dst + layout->a, dst_stride, layout->pixel_stride, 0, nh,
+      grow_scratch (runner, cfqp_resampler_scratch_size (runner->rs_net_alpha), 1));
+}
+
 /* INT8 on float tensors: quantise the input with the input tensor's
  * parameters, run, dequantise the output. */
 static gboolean
@@ -242,7 +302,7 @@ run_f32_int8 (CfqpRunner *runner, const float *in, guint width, guint height, fl
     float q = nearbyintf (in[k] / qi->scale) + qi->zero_point;
     qin[k] = (guint8) (q < 0.f ? 0.f : (q > 255.f ? 255.f : q));
   }
-  n_out = n_in * runner->model->scale * runner->model->scale;
+  n_out = n_in / width / height * net_width (runner, width) * net_width (runner, height);
   qout = grow_u8 (&runner->u8_out, &runner->u8_out_size, n_out);
   if (!run_int8 (runner, qin, width, height, qout, error))
     return FALSE;
@@ -278,6 +338,7 @@ cfqp_runner_run_packed (CfqpRunner *runner, const CfqpPackedLayout *layout,
     guint8 *dst, gsize dst_stride, GError **error)
 {
   guint channels = runner->model->channels, scale = runner->model->scale;
+  guint nw = net_width (runner, width), nh = net_width (runner, height);
   float *in, *out;
 
   g_return_val_if_fail (layout != NULL && src != NULL && dst != NULL, FALSE);
@@ -285,19 +346,17 @@ cfqp_runner_run_packed (CfqpRunner *runner, const CfqpPackedLayout *layout,
     /* the frame's bytes are the input tensor, the output is on the pixel grid */
     gsize n_in = (gsize) 3 * width * height;
     guint8 *qin = grow_u8 (&runner->u8_in, &runner->u8_in_size, n_in);
-    guint8 *qout = grow_u8 (&runner->u8_out, &runner->u8_out_size, n_in * scale * scale);
+    guint8 *qout = grow_u8 (&runner->u8_out, &runner->u8_out_size, (gsize) 3 * nw * nh);
     cfqp_int8_cpu_unpack_rgb (layout, src, src_stride, width, height, qin);
     if (!run_int8 (runner, qin, width, height, qout, error))
       return FALSE;
-    cfqp_int8_cpu_pack_rgb (layout, qout, width * scale, height * scale, dst, dst_stride);
-    cfqp_pixels_upscale_alpha (layout, src, src_stride, width, height, scale,
-        layout, dst, dst_stride);
+    cfqp_int8_cpu_pack_rgb (layout, qout, nw, nh, dst, dst_stride);
+    net_alpha (runner, layout, src, src_stride, width, height, dst, dst_stride);
     return TRUE;
   }
   /* the executor checks the sizes (before any kernel runs) */
   in = grow (&runner->packed_in, &runner->packed_in_size, (gsize) channels * width * height);
-  out = grow (&runner->packed_out, &runner->packed_out_size,
-      (gsize) channels * width * height * scale * scale);
+  out = grow (&runner->packed_out, &runner->packed_out_size, (gsize) channels * nw * nh);
 
   if (channels == 1)
     cfqp_pixels_unpack_luma (layout, src, src_stride, width, height, in);
@@ -305,13 +364,13 @@ cfqp_runner_run_packed (CfqpRunner *runner, const CfqpPackedLayout *layout,
     cfqp_pixels_unpack_rgb (layout, src, src_stride, width, height, in);
   if (!cfqp_runner_run_f32 (runner, in, width, height, out, error))
     return FALSE;
+  /* luma nets are integer ones (cfqp-model.c refuses a ratio one) */
   if (channels == 1)
     cfqp_pixels_pack_luma (layout, src, src_stride, width, height, out, scale,
         layout, dst, dst_stride);
   else
-    cfqp_pixels_pack_rgb (layout, out, width * scale, height * scale, dst, dst_stride);
-  cfqp_pixels_upscale_alpha (layout, src, src_stride, width, height, scale,
-      layout, dst, dst_stride);
+    cfqp_pixels_pack_rgb (layout, out, nw, nh, dst, dst_stride);
+  net_alpha (runner, layout, src, src_stride, width, height, dst, dst_stride);
   return TRUE;
 }
 
@@ -331,12 +390,6 @@ typedef struct {
   guint8                 *scratch;
   gsize                   scratch_stride;
 } ResizeJob;
-
-static gboolean
-resampler_fits (const CfqpResampler *rs, guint iw, guint ih, guint ow, guint oh)
-{
-  return rs && rs->h.n_in == iw && rs->v.n_in == ih && rs->h.n_out == ow && rs->v.n_out == oh;
-}
 
 static void
 resize_rows (gpointer data, guint worker, guint begin, guint end)
@@ -375,7 +428,7 @@ cfqp_runner_run_packed_resized (CfqpRunner *runner, const CfqpPackedLayout *layo
     const guint8 *src, gsize src_stride, guint width, guint height,
     guint8 *dst, gsize dst_stride, guint out_width, guint out_height, GError **error)
 {
-  guint scale = runner->model->scale, nw = width * scale, nh = height * scale;
+  guint nw = net_width (runner, width), nh = net_width (runner, height);
   guint n_threads = cfqp_workers_get_n_threads (runner->workers);
   ResizeJob job = { runner, layout, NULL, FALSE, 0, 0, src, src_stride, dst, dst_stride, NULL, 0 };
   gsize scratch;
@@ -389,8 +442,9 @@ cfqp_runner_run_packed_resized (CfqpRunner *runner, const CfqpPackedLayout *layo
   if (width == 0 || height == 0 || out_width == 0 || out_height == 0 ||
       out_width > nw || out_height > nh) {
     g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
-        "cannot make %u×%u from a %u×%u input with a ×%u network (at most %u×%u)",
-        out_width, out_height, width, height, scale, nw, nh);
+        "cannot make %u×%u from a %u×%u input with a ×%u/%u network (at most %u×%u)",
+        out_width, out_height, width, height, runner->model->scale_num,
+        runner->model->scale_den, nw, nh);
     return FALSE;
   }
   if (!resampler_fits (runner->rs_rgb, nw, nh, out_width, out_height)) {
@@ -406,17 +460,12 @@ cfqp_runner_run_packed_resized (CfqpRunner *runner, const CfqpPackedLayout *layo
   if (runner->rs_alpha)
     scratch = MAX (scratch, cfqp_resampler_scratch_size (runner->rs_alpha));
   job.scratch_stride = scratch;
-  if (scratch * n_threads > runner->rs_scratch_size) {
-    g_free (runner->rs_scratch);
-    runner->rs_scratch = g_malloc (scratch * n_threads + 64);
-    runner->rs_scratch_size = scratch * n_threads;
-  }
 
   if (runner->precision == CFQP_PRECISION_INT8 && runner->model->channels == 3) {
     /* planar u8 straight from the network: no packing at the network's size */
     gsize n_in = (gsize) 3 * width * height;
     guint8 *qin = grow_u8 (&runner->u8_in, &runner->u8_in_size, n_in);
-    guint8 *qout = grow_u8 (&runner->u8_out, &runner->u8_out_size, n_in * scale * scale);
+    guint8 *qout = grow_u8 (&runner->u8_out, &runner->u8_out_size, (gsize) 3 * nw * nh);
     cfqp_int8_cpu_unpack_rgb (layout, src, src_stride, width, height, qin);
     if (!run_int8 (runner, qin, width, height, qout, error))
       return FALSE;
@@ -435,7 +484,7 @@ cfqp_runner_run_packed_resized (CfqpRunner *runner, const CfqpPackedLayout *layo
     job.net_stride = stride;
   }
   /* 64-byte aligned scratch per worker (scratch is a multiple of 64) */
-  job.scratch = (guint8 *) (((guintptr) runner->rs_scratch + 63) & ~(guintptr) 63);
+  job.scratch = grow_scratch (runner, scratch, n_threads);
   t0 = g_get_monotonic_time ();
   cfqp_workers_run_indexed (runner->workers, resize_rows, &job, out_height, 0);
   runner->rs_last_us = g_get_monotonic_time () - t0;

@@ -58,11 +58,11 @@ cfqp_model_observe_f32 (CfqpModel *model, const float *in, guint width, guint he
   if (!cfqp_graph_infer_shapes (g, width, height, shapes, error))
     return FALSE;
   /* out holds scale × the input: some graphs break that at some sizes. */
-  if (shapes[g->output].w != (guint64) width * model->scale ||
-      shapes[g->output].h != (guint64) height * model->scale) {
+  if (!cfqp_is_upscale (shapes[g->output].w, shapes[g->output].h, width, height,
+          model->scale_num, model->scale_den)) {
     g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
-        "output is %u×%u for a %u×%u input, not a ×%u upscale", shapes[g->output].w,
-        shapes[g->output].h, width, height, model->scale);
+        "output is %u×%u for a %u×%u input, not a ×%u/%u upscale", shapes[g->output].w,
+        shapes[g->output].h, width, height, model->scale_num, model->scale_den);
     return FALSE;
   }
   cfqp_graph_last_uses (g, last_use);

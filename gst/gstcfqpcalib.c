@@ -778,7 +778,7 @@ gst_cfqp_calib_start (GstBaseSink * sink)
     }
   }
   if (self->model == NULL)
-    self->model = gst_cfqp_load_model (model_file, scale_factor, &source,
+    self->model = gst_cfqp_load_model (model_file, scale_factor, 1, &source,
         &err);
   if (self->model == NULL) {
     gst_cfqp_post_model_error (GST_ELEMENT (self), source, err);

@@ -87,9 +87,12 @@ void gst_cfqp_sr_update_active_backend (GstCfqpSr * self);
 guint gst_cfqp_sr_get_max_scale (GstCfqpSr * self);
 guint gst_cfqp_sr_get_scale (GstCfqpSr * self);
 guint gst_cfqp_sr_default_scale_for (guint needed);
-/* The model for scale (or model-file), its first calibration, a runner;
- * FALSE after posting an element error.  unload drops them. */
-gboolean gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor);
+/* The embedded default for iw × ih → ow × oh as num/den (num 0: none). */
+void gst_cfqp_sr_default_for (gint iw, gint ih, gint ow, gint oh, guint * num,
+    guint * den);
+/* The model for the scale num/den (or model-file), its first calibration, a
+ * runner; FALSE after posting an element error.  unload drops them. */
+gboolean gst_cfqp_sr_load (GstCfqpSr * self, guint num, guint den);
 void gst_cfqp_sr_unload (GstCfqpSr * self);
 /* Applies each settled new version of calibration-file at a frame boundary. */
 void gst_cfqp_sr_start_watch (GstCfqpSr * self, const gchar * path);

@@ -21,9 +21,12 @@
  * Sizes: a size downstream fixes wins; a free one is
  * #GstCfqpSr:scale-factor times the input.  The pixel-aspect-ratio is
  * handled as videoscale does: the display aspect ratio is kept, the output
- * PAR or size adjusted to what downstream accepts.  The network is the one
- * at the smallest integer scale at or above the larger of the two ratios
- * (×1.5 → ×2, ×2.25 or ×2.67 → ×3, at most ×4); when the output is not
+ * PAR or size adjusted to what downstream accepts.  The network is the ×3/2
+ * one when neither ratio exceeds 1.5 and the input's sides are even (it
+ * runs its body on 2×2 blocks of input pixels: 1280×720 → 1920×1080 costs
+ * what 640×360 → 1920×1080 costs with the ×3 network), else the one at the
+ * smallest integer scale at or above the larger of the two ratios
+ * (×2.25 or ×2.67 → ×3, at most ×4); when the output is not
  * exactly that multiple, the network's output is resampled to the size
  * asked for (Catmull-Rom, antialiased when it reduces, 14-bit fixed point:
  * the same bytes whatever the backend; a separate pass on the CPU).
@@ -45,7 +48,8 @@
  * scale per axis), or when that is unset the default model embedded for
  * the scale the caps need: a capsfilter asking 1920×1080 after a 640×360
  * input picks ×3 whatever #GstCfqpSr:scale-factor says (which is only the
- * preferred scale), after a 1280×720 input ×2 then a resample.
+ * preferred scale), after a 1280×720 input ×3/2, after a 1280×800 input
+ * ×2 then a resample.
  * A model that cannot be loaded fails the READY→PAUSED state change with
  * an element error naming the file and the reason.
  *
@@ -83,8 +87,9 @@
  * ]| Upscales a still image ×3 with the embedded default model.
  * |[
  * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! videoconvert ! video/x-raw,format=I420 ! cfqpsr ! video/x-raw,width=1920,height=1080 ! autovideosink
- * ]| Upscales I420 video to 1080p whatever its size (720p: the ×2 network
- * then a resample to ×1.5; 640×360: the ×3 network alone).
+ * ]| Upscales I420 video to 1080p whatever its size (720p: the ×3/2
+ * network alone; 640×360: the ×3 network alone; 960×600: the ×2 network
+ * then a resample).
  * |[
  * gst-launch-1.0 v4l2src ! videoconvert ! tee name=t \
  *    t. ! queue ! cfqpsr calibration-name=cam ! videoconvert ! autovideosink \
@@ -652,7 +657,7 @@ gst_cfqp_sr_start (GstBaseTransform * trans)
   self->int8_warned = FALSE;
   self->registry_serial = 0;
   self->frame_count = 0;
-  if (!gst_cfqp_sr_load (self, scale_factor)) {
+  if (!gst_cfqp_sr_load (self, scale_factor, 1)) {
     g_free (calibration_file);
     return FALSE;
   }
@@ -796,8 +801,9 @@ gst_cfqp_sr_set_info (GstVideoFilter * filter, GstCaps * incaps,
   gint oh = GST_VIDEO_INFO_HEIGHT (out_info);
   GstVideoFormat format = GST_VIDEO_INFO_FORMAT (in_info);
   gboolean have_file, ok = TRUE;
-  guint scale, needed, max_scale, n_threads, model_scale;
-  gchar *resample_info;
+  guint num, den, needed, max_scale, n_threads, model_num = 0, model_den = 1;
+  gchar *resample_info, *text;
+  gint nw, nh;
 
   max_scale = gst_cfqp_sr_get_max_scale (self);
   if (format != GST_VIDEO_INFO_FORMAT (out_info) || iw <= 0 || ih <= 0 ||
@@ -845,35 +851,51 @@ gst_cfqp_sr_set_info (GstVideoFilter * filter, GstCaps * incaps,
   n_threads = self->n_threads;
   GST_OBJECT_UNLOCK (self);
 
-  model_scale = self->session != NULL ?
-      cfqp_model_get_scale (cfqp_session_get_model (self->session)) : 0;
-  scale = have_file && model_scale != 0 ? model_scale :
-      gst_cfqp_sr_default_scale_for (needed);
-  if (scale == 0 || scale < needed) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("No network scales %dx%d to %dx%d (needs x%u or more)", iw, ih, ow,
-            oh, needed), (NULL));
+  if (self->session != NULL)
+    cfqp_model_get_scale_ratio (cfqp_session_get_model (self->session),
+        &model_num, &model_den);
+  if (have_file && model_num != 0) {
+    /* a model file runs whatever the sizes */
+    num = model_num;
+    den = model_den;
+  } else {
+    gst_cfqp_sr_default_for (iw, ih, ow, oh, &num, &den);
+  }
+  text = gst_cfqp_scale_text (num, den);
+  if (num == 0 || (gint64) ow * den > (gint64) iw * num ||
+      (gint64) oh * den > (gint64) ih * num || iw % den || ih % den) {
+    if (den > 1)
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+          ("The x%s network cannot scale %dx%d to %dx%d (at most x%s per "
+              "axis, from sides that %u divides)", text, iw, ih, ow, oh, text,
+              den), (NULL));
+    else
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+          ("No network scales %dx%d to %dx%d (needs x%u or more)", iw, ih, ow,
+              oh, needed), (NULL));
     ok = FALSE;
-  } else if (model_scale != 0 && model_scale != scale) {
+  } else if (model_num != 0 && (model_num != num || model_den != den)) {
     /* downstream picked another scale: the embedded model for it */
-    GST_INFO_OBJECT (self, "%dx%d -> %dx%d: switching to the x%u model", iw,
-        ih, ow, oh, scale);
+    GST_INFO_OBJECT (self, "%dx%d -> %dx%d: switching to the x%s model", iw,
+        ih, ow, oh, text);
     gst_cfqp_sr_unload (self);
-    ok = gst_cfqp_sr_load (self, scale);
+    ok = gst_cfqp_sr_load (self, num, den);
   }
 
+  nw = num ? (gint) ((gint64) iw * num / den) : 0;
+  nh = num ? (gint) ((gint64) ih * num / den) : 0;
   if (!ok)
     resample_info = NULL;
-  else if (ow == iw * (gint) scale && oh == ih * (gint) scale)
-    resample_info = g_strdup_printf ("network x%u %dx%d -> %dx%d, no "
-        "resampling", scale, iw, ih, ow, oh);
+  else if (ow == nw && oh == nh)
+    resample_info = g_strdup_printf ("network x%s %dx%d -> %dx%d, no "
+        "resampling", text, iw, ih, ow, oh);
   else
-    resample_info = g_strdup_printf ("network x%u %dx%d -> %dx%d, then "
+    resample_info = g_strdup_printf ("network x%s %dx%d -> %dx%d, then "
         "resampled to %dx%d (x%.4g x x%.4g of the network output; "
         "Catmull-Rom, antialiased when it reduces, 14-bit fixed point, a "
-        "separate pass on the CPU)", scale, iw, ih, iw * (gint) scale,
-        ih * (gint) scale, ow, oh, (gdouble) ow / (iw * (gint) scale),
-        (gdouble) oh / (ih * (gint) scale));
+        "separate pass on the CPU)", text, iw, ih, nw, nh, ow, oh,
+        (gdouble) ow / nw, (gdouble) oh / nh);
+  g_free (text);
   GST_OBJECT_LOCK (self);
   g_free (self->resample_info);
   self->resample_info = resample_info;

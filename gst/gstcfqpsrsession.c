@@ -13,6 +13,7 @@
 #endif
 
 #include "gstcfqpsr-private.h"
+#include "gstcfqpsrcaps.h"
 
 /* self-calibration's random crops bound the worker's time on large frames */
 #define SELF_CALIBRATION_CROP 256
@@ -39,7 +40,7 @@ gst_cfqp_sr_get_max_scale (GstCfqpSr * self)
     return loaded ? loaded : pref;
   max = pref;
   for (s = GST_CFQP_MIN_SCALE; s <= GST_CFQP_MAX_SCALE; s++)
-    if (gst_cfqp_have_default_model (s))
+    if (gst_cfqp_have_default_model (s, 1))
       max = MAX (max, s);
   return max;
 }
@@ -68,12 +69,32 @@ gst_cfqp_sr_default_scale_for (guint needed)
   guint s;
 
   for (s = MAX (needed, GST_CFQP_MIN_SCALE); s <= GST_CFQP_MAX_SCALE; s++)
-    if (gst_cfqp_have_default_model (s))
+    if (gst_cfqp_have_default_model (s, 1))
       return s;
   return 0;
 }
 
 /* ---- the runner ---- */
+
+/* The embedded default for iw × ih → ow × oh: the ×3/2 net when neither
+ * axis grows past 1.5 and the input's sides are even (its space-to-depth
+ * needs them): it runs its body at the ×3 net's positions for a third
+ * larger input, where the ×2 net would run at every input pixel; else the
+ * smallest integer scale ≥ the ratio.  num 0: none. */
+void
+gst_cfqp_sr_default_for (gint iw, gint ih, gint ow, gint oh, guint * num,
+    guint * den)
+{
+  if ((gint64) ow * 2 <= (gint64) iw * 3 && (gint64) oh * 2 <= (gint64) ih * 3
+      && iw % 2 == 0 && ih % 2 == 0 && gst_cfqp_have_default_model (3, 2)) {
+    *num = 3;
+    *den = 2;
+    return;
+  }
+  *num = gst_cfqp_sr_default_scale_for (gst_cfqp_sr_caps_needed_scale (iw, ih,
+          ow, oh));
+  *den = 1;
+}
 
 static CfqpBackendKind
 gst_cfqp_sr_backend_to_engine (GstCfqpBackend backend)
@@ -242,15 +263,16 @@ gst_cfqp_sr_unload (GstCfqpSr * self)
   g_clear_pointer (&session, cfqp_session_unref);
 }
 
-/* Loads the model for scale (or the model file), its first calibration and
- * a runner.  Posts an element error and returns FALSE on failure. */
+/* Loads the default model for the scale num/den (or the model file), its
+ * first calibration and a runner.  Posts an element error and returns FALSE
+ * on failure. */
 gboolean
-gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
+gst_cfqp_sr_load (GstCfqpSr * self, guint num, guint den)
 {
   gchar *model_file, *calibration_file, *calibration_name;
   gchar *source = NULL, *describe, *scale_note = NULL, *calib_source = NULL;
   gboolean clip_free, clip_free_set, run_clip_free, int8, loaded = FALSE;
-  guint model_scale, self_frames;
+  guint model_num, model_den, self_frames;
   CfqpModel *model;
   CfqpSession *session;
   CfqpCalibration *calib = NULL;
@@ -266,18 +288,23 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
   int8 = self->precision == GST_CFQP_PRECISION_INT8;
   GST_OBJECT_UNLOCK (self);
 
-  model = gst_cfqp_load_model (model_file, scale_factor, &source, &err);
+  model = gst_cfqp_load_model (model_file, num, den, &source, &err);
   if (model == NULL) {
     gst_cfqp_post_model_error (GST_ELEMENT (self), source, err);
     g_clear_error (&err);
     goto failed;
   }
-  model_scale = cfqp_model_get_scale (model);
-  if (model_scale != scale_factor) {
-    GST_DEBUG_OBJECT (self, "model \"%s\" scales by %u, not scale-factor %u: "
-        "the model wins", source, model_scale, scale_factor);
-    scale_note = g_strdup_printf (" (model scale %u overrides scale-factor %u)",
-        model_scale, scale_factor);
+  cfqp_model_get_scale_ratio (model, &model_num, &model_den);
+  if (model_num != num || model_den != den) {
+    gchar *have = gst_cfqp_scale_text (model_num, model_den);
+    gchar *want = gst_cfqp_scale_text (num, den);
+
+    GST_DEBUG_OBJECT (self, "model \"%s\" scales by %s, not scale-factor %s: "
+        "the model wins", source, have, want);
+    scale_note = g_strdup_printf (" (model scale %s overrides scale-factor %s)",
+        have, want);
+    g_free (have);
+    g_free (want);
   }
   session = cfqp_session_new (model, clip_free, clip_free_set);
   cfqp_model_unref (model);
@@ -301,8 +328,8 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint scale_factor)
   if (calib == NULL) {
     gchar *shipped = NULL;
 
-    calib = gst_cfqp_load_shipped_calibration (model_file, model_scale, NULL,
-        &shipped, &err);
+    calib = gst_cfqp_load_shipped_calibration (model_file, model_num, model_den,
+        NULL, &shipped, &err);
     if (calib != NULL && !cfqp_session_set_first (session, calib, &err))
       g_clear_pointer (&calib, cfqp_calibration_unref);
     if (err != NULL) {

@@ -60,24 +60,38 @@ gst_cfqp_post_model_error_full (GstElement * element, const gchar * source,
           g_quark_to_string (err->domain), err->code), file, function, line);
 }
 
+gchar *
+gst_cfqp_scale_text (guint num, guint den)
+{
+  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (den <= 1)
+    return g_strdup_printf ("%u", num);
+  /* locale-independent: "1.5", never "1,5" */
+  return g_strdup (g_ascii_formatd (buf, sizeof (buf), "%g", (gdouble) num / den));
+}
+
+/* fmt takes the scale text (%s) */
 static gchar *
-gst_cfqp_model_dir_file (const gchar * fmt, guint scale)
+gst_cfqp_model_dir_file (const gchar * fmt, guint num, guint den)
 {
   const gchar *dir = g_getenv (GST_CFQP_MODEL_DIR_ENV);
-  gchar *name, *path;
+  gchar *name, *path, *text;
 
   if (dir == NULL || dir[0] == '\0')
     return NULL;
-  name = g_strdup_printf (fmt, scale);
+  text = gst_cfqp_scale_text (num, den);
+  name = g_strdup_printf (fmt, text);
+  g_free (text);
   path = g_build_filename (dir, name, NULL);
   g_free (name);
   return path;
 }
 
 gboolean
-gst_cfqp_have_default_model (guint scale)
+gst_cfqp_have_default_model (guint num, guint den)
 {
-  gchar *path = gst_cfqp_model_dir_file ("default-x%u.onnx", scale);
+  gchar *path = gst_cfqp_model_dir_file ("default-x%s.onnx", num, den), *text;
   gboolean ret;
 
   if (path != NULL) {
@@ -86,7 +100,9 @@ gst_cfqp_have_default_model (guint scale)
     if (ret)
       return TRUE;
   }
-  path = g_strdup_printf (GST_CFQP_MODEL_RESOURCE_FMT, scale);
+  text = gst_cfqp_scale_text (num, den);
+  path = g_strdup_printf (GST_CFQP_MODEL_RESOURCE_FMT, text);
+  g_free (text);
   ret = g_resources_get_info (path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL, NULL,
       NULL);
   g_free (path);
@@ -94,35 +110,38 @@ gst_cfqp_have_default_model (guint scale)
 }
 
 CfqpModel *
-gst_cfqp_load_model (const gchar * model_file, guint scale_factor,
+gst_cfqp_load_model (const gchar * model_file, guint num, guint den,
     gchar ** source, GError ** error)
 {
   CfqpModel *model;
   GBytes *bytes;
-  gchar *path, *name;
+  gchar *path, *name, *text;
 
   if (model_file != NULL && model_file[0] != '\0') {
     *source = g_strdup (model_file);
     return cfqp_model_new_from_file (model_file, error);
   }
 
-  path = gst_cfqp_model_dir_file ("default-x%u.onnx", scale_factor);
+  path = gst_cfqp_model_dir_file ("default-x%s.onnx", num, den);
   if (path != NULL && g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
     *source = path;
     return cfqp_model_new_from_file (path, error);
   }
   g_free (path);
 
-  path = g_strdup_printf (GST_CFQP_MODEL_RESOURCE_FMT, scale_factor);
+  text = gst_cfqp_scale_text (num, den);
+  path = g_strdup_printf (GST_CFQP_MODEL_RESOURCE_FMT, text);
   *source = g_strdup_printf ("resource://%s", path);
   bytes = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
   if (bytes == NULL) {
     g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_IO,
-        "no embedded model for scale %u (this build embeds no %s; set model-file)",
-        scale_factor, path);
+        "no embedded model for scale %s (this build embeds no %s; set model-file)",
+        text, path);
+    g_free (text);
     g_free (path);
     return NULL;
   }
+  g_free (text);
   name = g_path_get_basename (path);
   model = cfqp_model_new_from_bytes (bytes, name, error);
   g_free (name);
@@ -132,12 +151,12 @@ gst_cfqp_load_model (const gchar * model_file, guint scale_factor,
 }
 
 CfqpCalibration *
-gst_cfqp_load_shipped_calibration (const gchar * model_file, guint scale,
-    CfqpModel * model, gchar ** source, GError ** error)
+gst_cfqp_load_shipped_calibration (const gchar * model_file, guint num,
+    guint den, CfqpModel * model, gchar ** source, GError ** error)
 {
   CfqpCalibration *calib;
   GBytes *bytes;
-  gchar *path;
+  gchar *path, *text;
 
   if (model_file != NULL && model_file[0] != '\0') {
     gchar *base = g_str_has_suffix (model_file, ".onnx") ?
@@ -146,7 +165,7 @@ gst_cfqp_load_shipped_calibration (const gchar * model_file, guint scale,
     path = g_strconcat (base, ".calib.json", NULL);
     g_free (base);
   } else {
-    path = gst_cfqp_model_dir_file ("default-x%u.calib.json", scale);
+    path = gst_cfqp_model_dir_file ("default-x%s.calib.json", num, den);
     if (path != NULL && !g_file_test (path, G_FILE_TEST_IS_REGULAR))
       g_clear_pointer (&path, g_free);
   }
@@ -158,7 +177,9 @@ gst_cfqp_load_shipped_calibration (const gchar * model_file, guint scale,
     return cfqp_calibration_load (path, model, error);
   }
 
-  path = g_strdup_printf (GST_CFQP_CALIB_RESOURCE_FMT, scale);
+  text = gst_cfqp_scale_text (num, den);
+  path = g_strdup_printf (GST_CFQP_CALIB_RESOURCE_FMT, text);
+  g_free (text);
   *source = g_strdup_printf ("resource://%s", path);
   bytes = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
   g_free (path);

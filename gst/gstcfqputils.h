@@ -31,21 +31,26 @@ G_BEGIN_DECLS
 
 /* ---- models and calibrations ---- */
 
-/* Resource path of the embedded default model for a scale. */
-#define GST_CFQP_MODEL_RESOURCE_FMT "/org/cfqp/models/default-x%u.onnx"
+/* Resource path of the embedded default model for a scale ("3", or "1.5"
+ * for the ×3/2 net: gst_cfqp_scale_text). */
+#define GST_CFQP_MODEL_RESOURCE_FMT "/org/cfqp/models/default-x%s.onnx"
 
 /* Resource path of the shipped calibration of the embedded default model. */
-#define GST_CFQP_CALIB_RESOURCE_FMT "/org/cfqp/models/default-x%u.calib.json"
+#define GST_CFQP_CALIB_RESOURCE_FMT "/org/cfqp/models/default-x%s.calib.json"
 
 /* Environment variable naming a folder whose default-x<N>.onnx and
  * default-x<N>.calib.json replace the embedded ones (development, tests). */
 #define GST_CFQP_MODEL_DIR_ENV "GST_CFQP_MODEL_DIR"
 
+/* The scale num/den as the default models' names write it: "3", "1.5".
+ * Free with g_free. */
+gchar *gst_cfqp_scale_text (guint num, guint den);
+
 /* Loads model_file, or with model_file NULL/empty the embedded default model
- * for scale_factor.  *source (always set, free with g_free) names what was
+ * for the scale num/den (an integer scale: den 1).  *source (always set, free with g_free) names what was
  * tried, for messages: the file name or the resource path.  Errors are in
  * CFQP_ENGINE_ERROR (IO for a missing file or embedded model). */
-CfqpModel *gst_cfqp_load_model (const gchar * model_file, guint scale_factor,
+CfqpModel *gst_cfqp_load_model (const gchar * model_file, guint num, guint den,
     gchar ** source, GError ** error);
 
 /* Posts the element error for a model that gst_cfqp_load_model() could not
@@ -57,8 +62,9 @@ void gst_cfqp_post_model_error_full (GstElement * element,
     const gchar * source, const GError * err, const gchar * file,
     const gchar * function, gint line);
 
-/* Is there a default model (embedded or in $GST_CFQP_MODEL_DIR) for scale? */
-gboolean gst_cfqp_have_default_model (guint scale);
+/* Is there a default model (embedded or in $GST_CFQP_MODEL_DIR) for the
+ * scale num/den? */
+gboolean gst_cfqp_have_default_model (guint num, guint den);
 
 /* The calibration shipped with a model: for the default model (model_file
  * NULL) the embedded default-x<N>.calib.json, for a model file m.onnx the
@@ -66,7 +72,7 @@ gboolean gst_cfqp_have_default_model (guint scale);
  * NULL with error when one exists but cannot be read or (model not NULL:
  * the model the runner runs) does not fit it.  *source names it. */
 CfqpCalibration *gst_cfqp_load_shipped_calibration (const gchar * model_file,
-    guint scale, CfqpModel * model, gchar ** source, GError ** error);
+    guint num, guint den, CfqpModel * model, gchar ** source, GError ** error);
 
 /* Reads a calibration file (cfqp_calibration_load) after checking, without
  * blocking, that path is a non-empty regular file: a FIFO, a pipe from a

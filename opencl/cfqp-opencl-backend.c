@@ -17,7 +17,7 @@ static CfqpExecutor *
 opencl_new (const CfqpExecutorParams *params, GError **error)
 {
   return cfqp_opencl_exec_new (params->graph, params->precision, params->scale,
-      params->device, params->opencl_profile, error);
+      params->scale_den, params->device, params->opencl_profile, error);
 }
 
 const CfqpBackendEntry cfqp_opencl_backend_entry = {

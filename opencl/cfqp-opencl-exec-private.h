@@ -70,7 +70,7 @@ typedef struct {
   CfqpExecutor    parent;
   const CfqpGraph  *graph;
   CfqpPrecision     precision;
-  guint             scale;
+  guint             scale, scale_den;
   gsize             elsize;
   gboolean          have_program;
   cl_device_id      device;

@@ -234,7 +234,7 @@ static const CfqpExecutorClass cl_funcs = {
 
 CfqpExecutor *
 cfqp_opencl_exec_new (const CfqpGraph *graph, CfqpPrecision precision, guint scale,
-    const char *device, gboolean profile, GError **error)
+    guint scale_den, const char *device, gboolean profile, GError **error)
 {
   ClExec *e = g_new0 (ClExec, 1);
   g_autofree char *name = NULL;
@@ -245,6 +245,7 @@ cfqp_opencl_exec_new (const CfqpGraph *graph, CfqpPrecision precision, guint sca
   e->graph = graph;
   e->precision = precision;
   e->scale = scale;
+  e->scale_den = scale_den;
   e->elsize = precision == CFQP_PRECISION_FP32 ? sizeof (float) : 1;
   e->params = g_new0 (NodeParams, graph->n_nodes);
   if (!cfqp_opencl_open (device, &e->device, &name, &e->context, &e->program, error))

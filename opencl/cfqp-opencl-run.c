@@ -37,11 +37,10 @@ prepare (ClExec *e, guint width, guint height, GError **error)
   if (!cfqp_plan_update (plan, e->graph, width, height, error))
     return FALSE;
   out = &plan->shapes[e->graph->output];
-  if (e->scale &&
-      (out->w != (guint64) width * e->scale || out->h != (guint64) height * e->scale)) {
+  if (e->scale && !cfqp_is_upscale (out->w, out->h, width, height, e->scale, e->scale_den)) {
     g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
-        "output is %u×%u for a %u×%u input, not a ×%u upscale",
-        out->w, out->h, width, height, e->scale);
+        "output is %u×%u for a %u×%u input, not a ×%u/%u upscale",
+        out->w, out->h, width, height, e->scale, MAX (e->scale_den, 1));
     cfqp_plan_clear (plan);
     return FALSE;
   }

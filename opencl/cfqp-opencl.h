@@ -12,13 +12,14 @@
 
 G_BEGIN_DECLS
 
-/* device is an index, a name substring, or NULL for the first GPU.  scale
- * is the model's upscale factor, checked against the graph's output (0: no
- * check, for graphs that are not SR models, e.g. one op in tests).  profile:
- * time every kernel and transfer on the device (a profiling queue). */
+/* device is an index, a name substring, or NULL for the first GPU.
+ * scale / scale_den is the model's upscale factor (scale_den 1 or 0 for an
+ * integer one), checked against the graph's output (scale 0: no check, for
+ * graphs that are not SR models, e.g. one op in tests).  profile: time
+ * every kernel and transfer on the device (a profiling queue). */
 CfqpExecutor *cfqp_opencl_exec_new (const CfqpGraph *graph, CfqpPrecision precision,
-                                    guint scale, const char *device, gboolean profile,
-                                    GError **error);
+                                    guint scale, guint scale_den, const char *device,
+                                    gboolean profile, GError **error);
 /* TRUE when an OpenCL GPU exists: what backend=AUTO asks before picking OpenCL. */
 gboolean      cfqp_opencl_have_gpu (void);
 

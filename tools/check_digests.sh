@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Proof that a change left the INT8 bytes alone: every shipped model
 # (models/*.onnx with its shipped calibration) upscales a real crop
-# (tests/data/images/boats-x<N>.png) through cfqpsr on every backend and
+# (tests/data/images/boats-x<N>.png, N = 2, 3, 4 or 1.5) through cfqpsr on every backend and
 # CPU kernel family, and on every CPU ISA level this machine can run
 # (CFQP_MAX_CPU_ISA); the md5 of each output is compared with the digests
 # stored in tests/data/digests/int8.md5.  All configurations of one model
@@ -56,6 +56,8 @@ for model in models/*.onnx; do
   # width and height from the PNG's IHDR (big-endian at bytes 16 and 20)
   read -r b0 b1 b2 b3 b4 b5 b6 b7 < <(od -An -tu1 -j16 -N8 "$img")
   w=$(( (b0 << 24) | (b1 << 16) | (b2 << 8) | b3 )) h=$(( (b4 << 24) | (b5 << 16) | (b6 << 8) | b7 ))
+  # the net's own output size (scale 1.5: the x3/2 net; awk for the fraction)
+  read -r ow oh < <(awk -v w="$w" -v h="$h" -v s="$scale" 'BEGIN { printf "%d %d\n", w * s, h * s }')
   first=
   for c in "${configs[@]}"; do
     IFS='|' read -r cname props isa <<< "$c"
@@ -65,7 +67,7 @@ for model in models/*.onnx; do
         videoconvert ! video/x-raw,format=RGB ! \
         cfqpsr model-file="$model" calibration-file="${model%.onnx}.calib.json" \
           precision=int8 $props ! \
-        video/x-raw,format=RGB,width=$((w * scale)),height=$((h * scale)) ! \
+        video/x-raw,format=RGB,width=$ow,height=$oh ! \
         filesink location="$raw" > "$out/$name.$cname.log" 2>&1; then
       echo "FAIL $name $cname: gst-launch failed (see $out/$name.$cname.log)"
       fail=1

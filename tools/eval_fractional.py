@@ -11,8 +11,11 @@ and each ratio r = p/q:
   bicubic   LR upscaled to the HR size by PIL Image.BICUBIC
   cfqpsr    the element itself, as a user runs it: rawvideoparse ! cfqpsr
             n-threads=2 ! video/x-raw,width=W,height=H (INT8, the embedded
-            default network for ⌈r⌉ with its shipped calibration, clip-free,
-            then its Catmull-Rom resample)
+            default network it picks — the ×3/2 one for r ≤ 3/2, else the
+            one for ⌈r⌉ — with its shipped calibration, clip-free, then its
+            Catmull-Rom resample where the sizes differ)
+  via ×⌈r⌉  (r ≤ 3/2 only) the same with model-file=models/default-x⌈r⌉.onnx:
+            the integer network then the resample, as before the ×3/2 net
   lanczos   the issue's workaround for comparison: cfqpsr at the integer
             scale s = ⌈r⌉, then PIL Image.LANCZOS down to the HR size
 --alt-x2 runs ×3/2 again with other ×2 model files (model-file=) and adds a
@@ -86,6 +89,11 @@ def run_cfqpsr(build, lr, ow, oh, tmp, extra=""):
     return out.reshape(oh, stride(ow))[:, :ow * 3].reshape(oh, ow, 3)
 
 
+def network(r):
+    """What cfqpsr runs for the ratio r with no model-file."""
+    return "×3/2" if r <= Fraction(3, 2) else "×%d" % math.ceil(r)
+
+
 def evaluate(build, split, ratios, props, tmp, as_json):
     """{(ratio, photo): (lw, lh, W, H, {method: Y-PSNR})}"""
     rows = {}
@@ -102,6 +110,10 @@ def evaluate(build, split, ratios, props, tmp, as_json):
                 "bicubic": np.asarray(lr.resize((W, H), Image.BICUBIC), np.uint8),
                 "cfqpsr": run_cfqpsr(build, lr, W, H, tmp, props),
             }
+            if r <= Fraction(3, 2) and "model-file" not in props:
+                x_int = os.path.join(fetch_photos.TOOLS, "..", "models", "default-x%d.onnx" % s)
+                res["via_int"] = run_cfqpsr(build, lr, W, H, tmp,
+                                            props + " model-file=" + os.path.abspath(x_int))
             xs = run_cfqpsr(build, lr, lw * s, lh * s, tmp, props)
             res["lanczos"] = np.asarray(
                 Image.fromarray(xs).resize((W, H), Image.LANCZOS), np.uint8)
@@ -121,6 +133,10 @@ def means(rows, r, photos):
     n = len(photos)
     get = lambda k: sum(rows[(r, p)][4][k] for p in photos) / n  # noqa: E731
     return get("bicubic"), get("cfqpsr"), get("lanczos")
+
+
+def via_int_gain(p):
+    return "%+.2f" % (p["via_int"] - p["bicubic"]) if "via_int" in p else "—"
 
 
 def main():
@@ -151,23 +167,27 @@ def main():
            "multiple of p for a ratio p/q; LR = PIL bicubic (antialiased) to q/p of that; "
            "bicubic = PIL bicubic back up; cfqpsr = the element as a user runs it "
            "(`rawvideoparse ! cfqpsr n-threads=2%s ! video/x-raw,width=W,height=H`: INT8 with "
-           "the shipped calibration, clip-free, the embedded network at ⌈r⌉ then its "
-           "Catmull-Rom resample); ×s + Lanczos = the element at ×⌈r⌉ then PIL Lanczos down "
-           "(the workaround of issue 19), for the kernel. Y-PSNR on BT.601 Y (16–235), border "
+           "the shipped calibration, clip-free, the embedded network it picks — ×3/2 for "
+           "r ≤ 3/2, else ×⌈r⌉ — then its Catmull-Rom resample where the sizes differ); "
+           "via ×⌈r⌉ = the same with `model-file=models/default-x⌈r⌉.onnx` (the integer "
+           "network then the resample, as before the ×3/2 network); ×s + Lanczos = the "
+           "element at ×⌈r⌉ then PIL Lanczos down (the workaround of issue 19), for the kernel. Y-PSNR on BT.601 Y (16–235), border "
            "shave ⌈r⌉; means are of per-photo dB.\n" % ((" " + args.props) if args.props else ""),
            "| ratio (network) | photo | LR → HR | bicubic Y-PSNR | cfqpsr | gain | "
-           "×s + Lanczos gain |",
-           "|---|---|---|---|---|---|---|"]
+           "via ×⌈r⌉ gain | ×s + Lanczos gain |",
+           "|---|---|---|---|---|---|---|---|"]
     for r in ratios:
-        s = math.ceil(r)
         for name in photos:
             lw, lh, W, H, p = rows[(r, name)]
-            out.append("| ×%.4g (×%d) | %s | %d×%d → %d×%d | %.2f | %.2f | %+.2f | %+.2f |" % (
-                float(r), s, name, lw, lh, W, H, p["bicubic"], p["cfqpsr"],
-                p["cfqpsr"] - p["bicubic"], p["lanczos"] - p["bicubic"]))
+            out.append("| ×%.4g (%s) | %s | %d×%d → %d×%d | %.2f | %.2f | %+.2f | %s | %+.2f |" % (
+                float(r), network(r), name, lw, lh, W, H, p["bicubic"], p["cfqpsr"],
+                p["cfqpsr"] - p["bicubic"], via_int_gain(p), p["lanczos"] - p["bicubic"]))
         b, c, l = means(rows, r, photos)
-        out.append("| **×%.4g (×%d)** | **mean of %d** | | %.2f | %.2f | **%+.2f** | %+.2f |" % (
-            float(r), s, len(photos), b, c, c - b, l - b))
+        vi = [rows[(r, p)][4] for p in photos]
+        v = ("%+.2f" % (sum(x["via_int"] - x["bicubic"] for x in vi) / len(vi))
+             if "via_int" in vi[0] else "—")
+        out.append("| **×%.4g (%s)** | **mean of %d** | | %.2f | %.2f | **%+.2f** | %s | %+.2f |" % (
+            float(r), network(r), len(photos), b, c, c - b, v, l - b))
     if alts:
         out += ["\nOther ×2 networks at ×1.5 (`model-file=`; same photos, mean gain over "
                 "bicubic):\n",

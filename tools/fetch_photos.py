@@ -24,12 +24,14 @@ HR/LR pairs (deterministic, cached under ``tools/.cache/pairs/``):
   sides are multiples of 24 (a multiple of 12, and the LR sizes for x2/x3/x4
   are then even, which space-to-depth models such as Bicubic++ need).
 * LR = HR downscaled by s (2, 3, 4) with PIL ``Image.BICUBIC`` (antialiased,
-  as above), rounded to 8-bit, stored as PNG.
+  as above), rounded to 8-bit, stored as PNG.  The ×3/2 pair (kind ``x1.5``,
+  for the ×3/2 net) is made the same way: HR sides are multiples of 24, so
+  LR = HR·2/3 is whole (and even).
 
 Test images (``--test-images``): writes ``tests/data/images/``: 120x120 HR
 crops of validation photos (``<name>-hr.png``; 120 is a multiple of 24, so
-the LR sides are even) with their LR versions ``<name>-x2/-x3/-x4.png`` made
-as above, and ``demo-hr.png``, a 960x540 crop of a validation photo's HR
+the LR sides are even) with their LR versions ``<name>-x2/-x3/-x4/-x1.5.png``
+made as above, and ``demo-hr.png``, a 960x540 crop of a validation photo's HR
 (its LR is to be made by the user of it, e.g. 480x270 for x2, 320x180 for x3).
 
 Usage: /usr/bin/python3 tools/fetch_photos.py [--test-images]
@@ -39,6 +41,7 @@ import json
 import os
 import subprocess
 import sys
+from fractions import Fraction
 
 from PIL import Image
 
@@ -50,6 +53,7 @@ PAIRS = os.path.join(CACHE, "pairs")
 SPLIT = os.path.join(TOOLS, "photo-split.json")
 PACKAGES = ["plasma-workspace-wallpapers", "mate-backgrounds"]
 SCALES = (2, 3, 4)
+RATIOS = ("1.5",)  # fractional scales: pairs (x1.5) and test crops (<name>-x1.5.png)
 HR_DOWN = 2      # original -> HR downscale factor
 HR_MULTIPLE = 24
 
@@ -126,13 +130,15 @@ def make_hr(name):
 
 
 def make_lr(hr, s):
+    """s: an int or a ratio string such as "1.5" (LR = HR / s, whole)."""
     w, h = hr.size
-    assert w % s == 0 and h % s == 0
-    return hr.resize((w // s, h // s), Image.BICUBIC)
+    s = Fraction(s)
+    assert (w / s).denominator == 1 and (h / s).denominator == 1, (w, h, s)
+    return hr.resize((int(w / s), int(h / s)), Image.BICUBIC)
 
 
 def pair_path(name, kind):
-    """kind: 'hr' or 'x2'/'x3'/'x4'."""
+    """kind: 'hr' or 'x2'/'x3'/'x4'/'x1.5'."""
     return os.path.join(PAIRS, kind, name + ".png")
 
 
@@ -140,21 +146,21 @@ def prepare():
     """Make sure every HR/LR pair exists in the cache; returns the split."""
     split = load_split()
     names = split["train"] + split["val"]
+    lr_kinds = ["x%d" % s for s in SCALES] + ["x" + r for r in RATIOS]
     todo = [n for n in names
-            if not all(os.path.exists(pair_path(n, k))
-                       for k in ["hr"] + ["x%d" % s for s in SCALES])]
+            if not all(os.path.exists(pair_path(n, k)) for k in ["hr"] + lr_kinds)]
     if todo:
         fetch()
     for n in todo:
         hr = make_hr(n)
-        for kind in ["hr"] + ["x%d" % s for s in SCALES]:
+        for kind in ["hr"] + lr_kinds:
             os.makedirs(os.path.join(PAIRS, kind), exist_ok=True)
         tmp = pair_path(n, "hr") + ".tmp.png"
         hr.save(tmp)
-        for s in SCALES:
-            t2 = pair_path(n, "x%d" % s) + ".tmp.png"
-            make_lr(hr, s).save(t2)
-            os.replace(t2, pair_path(n, "x%d" % s))
+        for kind in lr_kinds:
+            t2 = pair_path(n, kind) + ".tmp.png"
+            make_lr(hr, kind[1:]).save(t2)
+            os.replace(t2, pair_path(n, kind))
         os.replace(tmp, pair_path(n, "hr"))
         print("pair", n, hr.size, file=sys.stderr)
     return split
@@ -177,8 +183,8 @@ def write_test_images():
         assert photo in split["val"]
         hr = Image.open(pair_path(photo, "hr")).convert("RGB").crop((x, y, x + 120, y + 120))
         hr.save(os.path.join(TESTS_DIR, name + "-hr.png"), optimize=True)
-        for s in SCALES:
-            make_lr(hr, s).save(os.path.join(TESTS_DIR, "%s-x%d.png" % (name, s)), optimize=True)
+        for s in SCALES + RATIOS:
+            make_lr(hr, s).save(os.path.join(TESTS_DIR, "%s-x%s.png" % (name, s)), optimize=True)
     photo, x, y, w, h = DEMO
     assert photo in split["val"]
     hr = Image.open(pair_path(photo, "hr")).convert("RGB").crop((x, y, x + w, y + h))

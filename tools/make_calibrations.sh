@@ -27,7 +27,7 @@ fi
 /usr/bin/python3 tools/fetch_photos.py > /dev/null
 for m in "${models[@]}"; do
   name=$(basename "$m" .onnx)
-  s=${name##*-x}; s=${s%%[!0-9]*}
+  s=${name##*-x}; s=${s%%[!0-9.]*}  # 2, 3, 4 or 1.5
   dir=$(mktemp -d)
   i=0
   for photo in $(/usr/bin/python3 -c 'import json; print(" ".join(json.load(open("tools/photo-split.json"))["train"]))'); do

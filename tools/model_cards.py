@@ -24,6 +24,12 @@ ARCH_TEXT = {
     "bicubicpp": "Bicubic++ (Bilecen & Ayazoglu, CVPRW 2023), 32 channels, no biases: 3x3 conv 3->32 stride 2, "
                  "2 x 3x3 conv 32->32, LeakyReLU(0.1) after each, skip from the first activation to the third, "
                  "3x3 conv 32->3(2s)^2, DepthToSpace 2s (CRD); even input sides",
+    "quicksrnet_s2d": "QuickSRNet-Small for the ratio 3/2 (tools/sr_models.py QuickSRNetSmallS2D): "
+                      "SpaceToDepth 2 (3->12 channels on 2x2 input blocks), 3x3 conv 12->32, 2 x 3x3 conv "
+                      "32->32, 3x3 conv 32->27, + anchor (a learnt linear 3x3 conv 12->27 on the "
+                      "SpaceToDepth tensor), DepthToSpace 3 (DCR); even input sides; initialised from "
+                      "quicksrnet_s-x3 (first conv's weights spread over the 2x2 block, anchor and last "
+                      "conv least-squares fitted)",
 }
 
 CLIP_TEXT = {
@@ -35,6 +41,7 @@ CLIP_TEXT = {
     ("quicksrnet_s", False): "clip-free: ReLU after each hidden conv, no clamp",
     ("bicubicpp", True): "clipped: final Clip(0,1) (not in the paper; only for the clip-removal ablation)",
     ("bicubicpp", False): "clip-free: no clamp (as the paper)",
+    ("quicksrnet_s2d", False): "clip-free: ReLU after each hidden conv, no clamp",
 }
 
 HEAD = """# CFQP models
@@ -90,7 +97,7 @@ def crop_check(onnx_path, scale):
     out = []
     for name in ("boats", "forest", "grass"):
         d = os.path.join(REPO, "tests", "data", "images")
-        lr = np.asarray(Image.open(os.path.join(d, "%s-x%d.png" % (name, scale))).convert("RGB"))
+        lr = np.asarray(Image.open(os.path.join(d, "%s-x%g.png" % (name, scale))).convert("RGB"))
         hr = np.asarray(Image.open(os.path.join(d, "%s-hr.png" % name)).convert("RGB"))
         y = sr_models.onnx_eval_numpy(g, lr.transpose(2, 0, 1)[None].astype(np.float64) / 255.0)
         sr = np.round(np.clip(y[0].transpose(1, 2, 0), 0, 1) * 255).astype(np.uint8)
@@ -109,13 +116,13 @@ def main():
         r = json.load(open(p))
         results[r["run"]] = r
     defaults = []
-    for s in (2, 3, 4):
-        d = os.path.join(MODELS, "default-x%d.onnx" % s)
+    for s in (2, 3, 4, 1.5):
+        d = os.path.join(MODELS, "default-x%g.onnx" % s)
         if os.path.exists(d):
             h = sha(d)
             same = [n for n in results if os.path.exists(os.path.join(MODELS, n + ".onnx"))
                     and sha(os.path.join(MODELS, n + ".onnx")) == h]
-            defaults.append("`default-x%d.onnx` = `%s.onnx`" % (s, same[0] if same else "?"))
+            defaults.append("`default-x%g.onnx` = `%s.onnx`" % (s, same[0] if same else "?"))
     split = None
     summary = ["| model | form | params | MACs/LR px | steps | Y-PSNR | bicubic | gain | Y-SSIM | bicubic |",
                "|---|---|---|---|---|---|---|---|---|---|"]
@@ -140,23 +147,29 @@ def main():
         cards.append("\n".join([
             "## `%s.onnx`" % run,
             "",
-            "- Architecture: %s; scale x%d." % (ARCH_TEXT[r["arch"]], r["scale"]),
+            "- Architecture: %s; scale x%g." % (ARCH_TEXT[r["arch"]], r["scale"]),
             "- Form: %s." % CLIP_TEXT[(r["arch"], r["clipped"])],
             "- Parameters: %d; MACs per LR pixel: %.0f (convolutions)." % (r["params"], r["macs_per_lr_pixel"]),
             "- Training: %d steps (%.1f min on 2 shared cores, %d thread%s), batch %d, %dx%d LR patches, flips/rotations, "
             "L1, Adam lr %g cosine to 0, seed %d%s." % (
                 r["steps"], r["train_minutes"], r.get("threads", 2), "" if r.get("threads", 2) == 1 else "s",
                 r["batch"], r["patch"], r["patch"], r["lr"], r["seed"],
-                "; started from a least-squares interpolator (`data_init` in tools/sr_models.py: the "
+                ("; started from %s (`load_parent`) with the anchor and last conv least-squares fitted "
+                 "to 256 patches (`data_init` in tools/sr_models.py)" % r["init_onnx"]) if r.get("init_onnx")
+                else "; started from a least-squares interpolator (`data_init` in tools/sr_models.py: the "
                 "input pixels passed through, the last conv fitted to 256 patches)" if r.get("data_init") else ""),
             "- Validation (PyTorch FP32): Y-PSNR %.2f dB vs bicubic %.2f dB (%+.2f dB); Y-SSIM %.4f vs %.4f; "
             "RGB-PSNR %.2f vs %.2f." % (m["y_psnr"], b["y_psnr"], m["y_psnr"] - b["y_psnr"], m["y_ssim"],
                                         b["y_ssim"], m["rgb_psnr"], b["rgb_psnr"]),
-            "- Command: `nice -n 10 /usr/bin/python3 tools/train.py --arch %s --scale %d%s %s "
+            "- Command: `nice -n 10 /usr/bin/python3 tools/train.py --arch %s --scale %g%s %s%s "
             "--threads %d --export models/%s.onnx`" % (
                 r["arch"], r["scale"], " --clipped" if r["clipped"] else "",
                 ("--minutes %g --steps 1000000" % r["minutes"]) if r.get("minutes")
-                else "--steps %d --minutes 0" % r["steps"], r.get("threads", 2), run),
+                else "--steps %d --minutes 0" % r["steps"],
+                "".join(" --%s %s" % (k.replace("_", "-"), r[k]) for k in ("init_onnx",) if r.get(k))
+                + ("" if r["patch"] == 48 else " --patch %d" % r["patch"])
+                + ("" if r["lr"] == 5e-4 else " --lr %g" % r["lr"]),
+                r.get("threads", 2), run),
             "- ONNX file check (`tools/model_cards.py`: NumPy evaluation of the exported graph on the "
             "120x120 crops in tests/data/images), Y-PSNR dB: %s." % crop_check(onnx_path, r["scale"]),
             "- File: %d bytes, sha256 `%s`." % (os.path.getsize(onnx_path), sha(onnx_path)[:16]),

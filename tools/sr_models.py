@@ -27,6 +27,10 @@ Published configurations (channel counts as in the papers):
   conv 32->32, 3x3 conv 32->3s^2, each hidden conv followed by Hardtanh(0,1)
   (Clip) in the clipped form or ReLU in the clip-free form; anchor (Concat),
   depth-to-space (DCR), final Clip(0,1) only in the clipped form.
+* ``quicksrnet_s2d`` -- QuickSRNet-Small for the ratio 3/2 only (here, not
+  published): SpaceToDepth 2, the x3 net's body with a 12-channel first conv,
+  a learnt linear 3x3 conv 12->27 as the anchor, DepthToSpace 3 (DCR); even
+  LR sides.  Trained from the x3 net (``--init-onnx``, ``load_parent``).
 * ``bicubicpp`` -- Bicubic++, Bilecen & Ayazoglu, "Bicubic++: Slim, Slimmer,
   Slimmest - Designing an Industry-Grade Super-Resolution Network", CVPRW
   2023: space-to-depth by 2 (3->12 channels at half resolution), 3x3 conv
@@ -71,6 +75,45 @@ class _D2SDCR(torch.autograd.Function):
 
 def depth_to_space_dcr(x, b):
     return _D2SDCR.apply(x, b)
+
+
+class _S2D(torch.autograd.Function):
+    """ONNX SpaceToDepth: out[(i*b+j)*C+c, y, x] = in[c, y*b+i, x*b+j], the
+    inverse of DCR depth-to-space."""
+
+    @staticmethod
+    def forward(ctx, x, b):
+        n, c, hb, wb = x.shape
+        h, w = hb // b, wb // b
+        ctx.b = b
+        return (x.reshape(n, c, h, b, w, b).permute(0, 3, 5, 1, 2, 4)
+                .reshape(n, b * b * c, h, w))
+
+    @staticmethod
+    def backward(ctx, g):
+        return depth_to_space_dcr(g, ctx.b), None
+
+    @staticmethod
+    def symbolic(g, x, b):
+        return g.op("SpaceToDepth", x, blocksize_i=b)
+
+
+def space_to_depth(x, b):
+    return _S2D.apply(x, b)
+
+
+def ridge_fit(conv_layer, inputs, target):
+    """Set a 3x3 conv (with bias) to the ridge least-squares map from the
+    3x3 neighbourhood of `inputs` to `target` (same spatial size)."""
+    f = F.unfold(inputs, 3, padding=1)
+    a = f.permute(0, 2, 1).reshape(-1, f.shape[1]).double()
+    b = target.flatten(2).permute(0, 2, 1).reshape(-1, target.shape[1]).double()
+    a = torch.cat([a, torch.ones(a.shape[0], 1, dtype=a.dtype)], 1)
+    ata = a.T @ a
+    ridge = 1e-3 * ata.diagonal().mean() * torch.eye(a.shape[1], dtype=torch.float64)
+    w = torch.linalg.solve(ata + ridge, a.T @ b)
+    conv_layer.bias.copy_(w[-1].float())
+    conv_layer.weight.copy_(w[:-1].T.reshape(conv_layer.weight.shape).float())
 
 
 def anchor(x, s):
@@ -177,13 +220,74 @@ class QuickSRNetSmall(nn.Module):
     def act(self, y):
         return torch.clamp(y, 0.0, 1.0) if self.clipped else F.relu(y)
 
-    def forward(self, x):
+    def features(self, x):
         y = x
         for c in self.body:
             y = self.act(c(y))
-        y = self.last(y) + anchor(x, self.scale)
+        return y
+
+    def forward(self, x):
+        y = self.last(self.features(x)) + anchor(x, self.scale)
         y = depth_to_space_dcr(y, self.scale)
         return torch.clamp(y, 0.0, 1.0) if self.clipped else y
+
+
+class QuickSRNetSmallS2D(QuickSRNetSmall):
+    """QuickSRNet-Small for the ratio 3/2: space-to-depth 2 at the input (a
+    720p frame runs the body at 640x360 positions, the work of the x3 net on
+    a 360p frame), the x3 net's body with a first conv of 12 input channels,
+    depth-to-space 3 (DCR) at the output.  The anchor, nearest upsampling in
+    the integer nets, cannot be a Concat here (an output cell's 3x3 pixels
+    sit over 2x2 input pixels), so it is a learnt linear 3x3 conv 12->27 on
+    the space-to-depth tensor, added before the depth-to-space."""
+
+    IN_BLOCK, OUT_BLOCK = 2, 3
+
+    def __init__(self, scale, clipped=False, channels=32, mid=2):
+        # the x3 net's modules, with a first conv on the 12 channels
+        super().__init__(self.OUT_BLOCK, clipped, channels, mid)
+        assert float(scale) == 1.5, scale
+        self.scale = scale
+        cin, cout = 3 * self.IN_BLOCK ** 2, 3 * self.OUT_BLOCK ** 2
+        self.body[0] = conv(cin, channels)
+        self.anchor = conv(cin, cout)
+
+    def forward(self, x):
+        s = space_to_depth(x, self.IN_BLOCK)
+        y = self.last(self.features(s)) + self.anchor(s)
+        y = depth_to_space_dcr(y, self.OUT_BLOCK)
+        return torch.clamp(y, 0.0, 1.0) if self.clipped else y
+
+    @torch.no_grad()
+    def load_parent(self, init):
+        """Start from the x3 QuickSRNet-Small (its ONNX initializers by
+        parameter name): the body and the last conv as they are, the first
+        conv's 3 input channels spread over the 4 pixels of each
+        space-to-depth cell (weights / 4), so the body first sees the cell's
+        mean, the x3 net's LR pixel over the same 3x3 output pixels."""
+        sd = self.state_dict()
+        for k in sd:
+            if k.startswith("anchor."):
+                continue  # the parent has none: data_init fits it
+            v = torch.from_numpy(init[k].copy())
+            if k == "body.0.weight":
+                v = v.repeat(1, self.IN_BLOCK ** 2, 1, 1) / self.IN_BLOCK ** 2
+            if tuple(v.shape) != tuple(sd[k].shape):
+                raise ValueError("parent parameter %s: shape %s, want %s" % (k, tuple(v.shape), tuple(sd[k].shape)))
+            sd[k] = v
+        self.load_state_dict(sd)
+
+    @torch.no_grad()
+    def data_init(self, lr, hr):
+        """The anchor: the ridge least-squares linear map from the 3x3
+        space-to-depth neighbourhood to the HR cell (a fitted interpolator);
+        then the last conv: the same fit of what the anchor leaves (HR -
+        anchor) from the body's features, as the parent's last conv was
+        fitted to a nearest-neighbour anchor."""
+        s = space_to_depth(lr, self.IN_BLOCK)
+        t = space_to_depth(hr, self.OUT_BLOCK)
+        ridge_fit(self.anchor, s, t)
+        ridge_fit(self.last, self.features(s), t - self.anchor(s))
 
 
 class BicubicPP(nn.Module):
@@ -230,7 +334,10 @@ class BicubicPP(nn.Module):
         readout_init(self.conv_out, self.features(lr), hr, 2 * self.scale)
 
 
-ARCHS = {"xlsr": XLSR, "abpn": ABPN, "quicksrnet_s": QuickSRNetSmall, "bicubicpp": BicubicPP}
+ARCHS = {"xlsr": XLSR, "abpn": ABPN, "quicksrnet_s": QuickSRNetSmall, "bicubicpp": BicubicPP,
+         "quicksrnet_s2d": QuickSRNetSmallS2D}
+# archs of one fractional scale only (the others take 2, 3, 4)
+RATIO_ARCHS = {"quicksrnet_s2d": "1.5"}
 
 
 def build(arch, scale, clipped=False):
@@ -238,7 +345,7 @@ def build(arch, scale, clipped=False):
 
 
 def model_name(arch, scale, clipped):
-    return "%s-x%d%s" % (arch, scale, "-clipped" if clipped else "")
+    return "%s-x%g%s" % (arch, float(scale), "-clipped" if clipped else "")
 
 
 def count_params(model):
@@ -368,12 +475,13 @@ def _selftest():
     import onnx
     torch.manual_seed(0)
     for arch in ARCHS:
-        for s in (2, 3, 4):
+        for s in ((RATIO_ARCHS[arch],) if arch in RATIO_ARCHS else (2, 3, 4)):
             for clipped in (False, True):
                 m = build(arch, s, clipped)
                 x = torch.rand(1, 3, 16, 20)
                 y = m(x)
-                assert y.shape == (1, 3, 16 * s, 20 * s), y.shape
+                f = float(s)
+                assert y.shape == (1, 3, int(16 * f), int(20 * f)), y.shape
                 f = io.BytesIO()
                 export_onnx(m, f)
                 g = onnx.load_from_string(f.getvalue())

@@ -31,6 +31,7 @@ import math
 import os
 import sys
 import time
+from fractions import Fraction
 
 import numpy as np
 import torch
@@ -51,19 +52,24 @@ def load_rgb(path):
 
 def load_set(names, scale):
     return [(load_rgb(fetch_photos.pair_path(n, "hr")),
-             load_rgb(fetch_photos.pair_path(n, "x%d" % scale))) for n in names]
+             load_rgb(fetch_photos.pair_path(n, "x%g" % scale))) for n in names]
 
 
 def batch(data, scale, patch, bs, rng):
+    """scale: an int or a Fraction p/q; LR patch offsets are multiples of q
+    (and patch must be one) so that the HR patch starts on a whole pixel."""
     lrs, hrs = [], []
+    q = Fraction(scale).denominator
+    assert patch % q == 0, (patch, scale)
     weights = np.array([lr.shape[0] * lr.shape[1] for _, lr in data], dtype=np.float64)
     weights /= weights.sum()
     for _ in range(bs):
         hr, lr = data[rng.choice(len(data), p=weights)]
-        y = int(rng.integers(0, lr.shape[0] - patch + 1))
-        x = int(rng.integers(0, lr.shape[1] - patch + 1))
+        y = q * int(rng.integers(0, (lr.shape[0] - patch) // q + 1))
+        x = q * int(rng.integers(0, (lr.shape[1] - patch) // q + 1))
         l = lr[y:y + patch, x:x + patch]
-        h = hr[y * scale:(y + patch) * scale, x * scale:(x + patch) * scale]
+        y, x, hp = int(y * scale), int(x * scale), int(patch * scale)
+        h = hr[y:y + hp, x:x + hp]
         k = int(rng.integers(0, 8))
         if k & 1:
             l, h = l[:, ::-1], h[:, ::-1]
@@ -107,6 +113,7 @@ def ssim(a, b):
 
 
 def metrics(sr_u8, hr_u8, s):
+    s = math.ceil(s)  # border shave: the scale, rounded up for x3/2
     ys, yh = y_channel(sr_u8)[s:-s, s:-s], y_channel(hr_u8)[s:-s, s:-s]
     return {"y_psnr": psnr(ys, yh), "y_ssim": ssim(ys, yh),
             "rgb_psnr": psnr(sr_u8[s:-s, s:-s], hr_u8[s:-s, s:-s])}
@@ -121,7 +128,7 @@ def run_model(model, lr_u8):
 
 def bicubic(lr_u8, s):
     h, w = lr_u8.shape[:2]
-    return np.asarray(Image.fromarray(lr_u8).resize((w * s, h * s), Image.BICUBIC))
+    return np.asarray(Image.fromarray(lr_u8).resize((int(w * s), int(h * s)), Image.BICUBIC))
 
 
 def validate(model, names, scale):
@@ -129,7 +136,7 @@ def validate(model, names, scale):
     per = {}
     for n in names:
         hr = load_rgb(fetch_photos.pair_path(n, "hr"))
-        lr = load_rgb(fetch_photos.pair_path(n, "x%d" % scale))
+        lr = load_rgb(fetch_photos.pair_path(n, "x%g" % scale))
         per[n] = {"model": metrics(run_model(model, lr), hr, scale),
                   "bicubic": metrics(bicubic(lr, scale), hr, scale)}
     mean = {k: {m: float(np.mean([per[n][k][m] for n in names])) for m in per[names[0]][k]}
@@ -140,13 +147,17 @@ def validate(model, names, scale):
 
 # --- training ---------------------------------------------------------------
 
+def onnx_initializers(path):
+    import onnx
+    from onnx import numpy_helper
+    return {t.name: numpy_helper.to_array(t) for t in onnx.load(path).graph.initializer}
+
+
 def onnx_state_dict(path, model):
     """The PyTorch parameters of an ONNX file written by sr_models.export_onnx
     (its initializers keep the parameter names); any missing or misshapen
     parameter is an error."""
-    import onnx
-    from onnx import numpy_helper
-    init = {t.name: numpy_helper.to_array(t) for t in onnx.load(path).graph.initializer}
+    init = onnx_initializers(path)
     sd = {}
     for k, v in model.state_dict().items():
         if k not in init or tuple(init[k].shape) != tuple(v.shape):
@@ -158,7 +169,8 @@ def onnx_state_dict(path, model):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--arch", required=True, choices=sorted(sr_models.ARCHS))
-    ap.add_argument("--scale", type=int, required=True, choices=(2, 3, 4))
+    ap.add_argument("--scale", required=True, choices=("1.5", "2", "3", "4"),
+                    help="1.5 only for the ratio archs (quicksrnet_s2d)")
     ap.add_argument("--clipped", action="store_true")
     ap.add_argument("--steps", type=int, default=28000)
     ap.add_argument("--minutes", type=float, default=0.0, help="training time budget (0: none)")
@@ -175,9 +187,13 @@ def main():
                     "checkpoint exists): fine-tune a shipped model, or --eval-only to re-validate it")
     args = ap.parse_args()
 
+    ratio = sr_models.RATIO_ARCHS.get(args.arch)
+    if args.scale not in ((ratio,) if ratio else ("2", "3", "4")):
+        sys.exit("--arch %s takes --scale %s" % (args.arch, ratio or "2, 3 or 4"))
+    scale = Fraction(args.scale) if ratio else int(args.scale)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    run = args.run or sr_models.model_name(args.arch, args.scale, args.clipped)
+    run = args.run or sr_models.model_name(args.arch, scale, args.clipped)
     for d in ("ckpt", "logs", "results"):
         os.makedirs(os.path.join(CACHE, d), exist_ok=True)
     ckpt_path = os.path.join(CACHE, "ckpt", run + ".pt")
@@ -190,7 +206,7 @@ def main():
         log_f.flush()
 
     split = fetch_photos.prepare()
-    model = sr_models.build(args.arch, args.scale, args.clipped)
+    model = sr_models.build(args.arch, scale, args.clipped)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     step, train_s, done, inited, data = 0, 0.0, False, False, None
     if os.path.exists(ckpt_path):
@@ -203,13 +219,18 @@ def main():
         inited = ck.get("data_init", hasattr(model, "data_init") and not ck["args"].get("init_onnx"))
         log("resumed", run, "at step", step, "train_s %.0f" % train_s, "done" if done else "")
     else:
-        if args.init_onnx:
+        # a net with a parent (load_parent: the x3 net for x3/2) takes the
+        # parent's weights, then still its data init
+        parent = args.init_onnx and hasattr(model, "load_parent")
+        if parent:
+            model.load_parent(onnx_initializers(args.init_onnx))
+        elif args.init_onnx:
             model.load_state_dict(onnx_state_dict(args.init_onnx, model))
-        elif hasattr(model, "data_init") and not args.eval_only:
+        if hasattr(model, "data_init") and not args.eval_only and (parent or not args.init_onnx):
             # nets without an anchor start from a fitted interpolator: 256
             # patches drawn with their own seed, so resumes are unaffected
-            data = load_set(split["train"], args.scale)
-            x, y = batch(data, args.scale, args.patch, 256, np.random.default_rng([args.seed, 1 << 30]))
+            data = load_set(split["train"], scale)
+            x, y = batch(data, scale, args.patch, 256, np.random.default_rng([args.seed, 1 << 30]))
             model.data_init(x, y)
             inited = True
             log("data_init: least-squares readout from 256 patches")
@@ -228,7 +249,7 @@ def main():
         return p
 
     if not args.eval_only and not done:
-        data = data or load_set(split["train"], args.scale)
+        data = data or load_set(split["train"], scale)
         model.train()
         t_last, t_ck, loss_acc, n_acc = time.time(), time.time(), 0.0, 0
         while progress() < 1.0:
@@ -236,7 +257,7 @@ def main():
             for gparam in opt.param_groups:
                 gparam["lr"] = lr_now
             rng = np.random.default_rng([args.seed, step])
-            x, y = batch(data, args.scale, args.patch, args.batch, rng)
+            x, y = batch(data, scale, args.patch, args.batch, rng)
             loss = F.l1_loss(model(x), y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -258,15 +279,15 @@ def main():
         save(final=True)
         log("trained", run, "steps", step, "train_min %.1f" % (train_s / 60))
 
-    res = validate(model, split["val"], args.scale)
+    res = validate(model, split["val"], scale)
     m, b = res["mean"]["model"], res["mean"]["bicubic"]
     log("val %s: Y-PSNR %.3f (bicubic %.3f, %+.3f dB)  Y-SSIM %.4f (bicubic %.4f)  RGB-PSNR %.3f (bicubic %.3f)" % (
         run, m["y_psnr"], b["y_psnr"], m["y_psnr"] - b["y_psnr"], m["y_ssim"], b["y_ssim"],
         m["rgb_psnr"], b["rgb_psnr"]))
-    res.update({"run": run, "arch": args.arch, "scale": args.scale, "clipped": args.clipped,
+    res.update({"run": run, "arch": args.arch, "scale": float(scale) if ratio else scale, "clipped": args.clipped,
                 "steps": step, "minutes": args.minutes, "threads": args.threads, "train_minutes": round(train_s / 60, 1), "batch": args.batch,
                 "patch": args.patch, "lr": args.lr, "seed": args.seed,
-                "data_init": inited,
+                "data_init": inited, "init_onnx": args.init_onnx,
                 "params": sr_models.count_params(model),
                 "macs_per_lr_pixel": sr_models.macs_per_lr_pixel(model),
                 "train_photos": split["train"], "val_photos": split["val"]})

@@ -300,6 +300,28 @@ test_errors (void)
   g_assert_error (err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
+/* A ×3/2 net takes even sides only: an odd frame (79×53 of boats-x1.5)
+ * is calibrated on its even top-left part, with the full CFQP
+ * augmentation, instead of failing the computation. */
+static void
+test_ratio_net_odd_frame (void)
+{
+  g_autofree char *path = test_data_path ("elements", "tiny-x1.5.onnx");
+  g_autoptr (GError) err = NULL;
+  g_autoptr (CfqpModel) model = cfqp_model_new_from_file (path, &err);
+  g_autoptr (CfqpCalibrator) cal = NULL;
+  g_autoptr (CfqpImage) x = load_png ("boats-x1.5.png");
+  g_autoptr (CfqpImage) odd = cfqp_image_crop (x, 1, 1, 79, 53);
+  g_autoptr (CfqpCalibration) c = NULL;
+
+  g_assert_no_error (err);
+  cal = cfqp_calibrator_new (model, NULL);
+  g_assert_true (cfqp_calibrator_add_frame (cal, odd->data, odd->width, odd->height));
+  c = cfqp_calibrator_compute (cal, NULL, &err);
+  g_assert_no_error (err);
+  g_assert_nonnull (c);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -311,6 +333,7 @@ main (int argc, char **argv)
   g_test_add_func ("/calib/calibrator/clip-free", test_clip_free);
   g_test_add_func ("/calib/calibrator/file-with-model", test_file_with_model);
   g_test_add_func ("/calib/calibrator/deterministic", test_deterministic);
+  g_test_add_func ("/calib/calibrator/ratio-net-odd-frame", test_ratio_net_odd_frame);
   g_test_add_func ("/calib/calibrator/errors", test_errors);
   return g_test_run ();
 }

@@ -2,7 +2,8 @@
  * factors, odd sizes, pixel-aspect-ratio, a size below the input, the same
  * size, renegotiation mid-stream, and the issue's 720p → 1080p pipeline.
  *
- * The tiny test networks stand in for the embedded defaults
+ * The tiny test networks (×2, ×3, ×4 and a ×3/2 one: space-to-depth 2,
+ * depth-to-space 3) stand in for the embedded defaults
  * (GST_CFQP_MODEL_DIR), so the element picks the network by the ratio; its
  * bytes are compared with the engine's cfqp_runner_run_packed_resized on
  * that network (tests/engine/test-resample.c checks that against the
@@ -31,15 +32,31 @@ static const gchar *formats[] = {
 
 static gchar *model_dir;
 
+/* The networks, as the default models name their scale. */
+static const gchar *nets[] = { "2", "3", "4", "1.5" };
+
+/* tests/data/elements/tiny-x<net>.onnx */
+static gchar *
+tiny_path (const gchar * net)
+{
+  gchar *name = g_strdup_printf ("tiny-x%s.onnx", net);
+  gchar *path;
+
+  fail_unless (g_getenv ("CFQP_TEST_DATA") != NULL);
+  path = g_build_filename (g_getenv ("CFQP_TEST_DATA"), "elements", name, NULL);
+  g_free (name);
+  return path;
+}
+
 static void
 setup_models (void)
 {
   guint s;
 
   model_dir = g_dir_make_tmp ("cfqp-anysize-XXXXXX", NULL);
-  for (s = 2; s <= 4; s++) {
-    gchar *src = element_test_model_path (s);
-    gchar *name = g_strdup_printf ("default-x%u.onnx", s);
+  for (s = 0; s < G_N_ELEMENTS (nets); s++) {
+    gchar *src = tiny_path (nets[s]);
+    gchar *name = g_strdup_printf ("default-x%s.onnx", nets[s]);
     gchar *dst = g_build_filename (model_dir, name, NULL);
 
     fail_unless (symlink (src, dst) == 0);
@@ -107,14 +124,14 @@ make_frame (const GstVideoInfo * info, guint seed)
   return buf;
 }
 
-/* What the element must output: the ×scale tiny network (FP32, cpu) on the
+/* What the element must output: the ×net tiny network (FP32, cpu) on the
  * frame, resampled to ow × oh by the engine; YUV through RGB as the element
  * documents.  Compares every R, G, B (alpha) byte, or every YUV plane. */
 static void
-check_pixels (guint scale, const GstVideoInfo * in_info, GstBuffer * in,
+check_pixels (const gchar * net, const GstVideoInfo * in_info, GstBuffer * in,
     const GstVideoInfo * out_info, GstBuffer * out)
 {
-  gchar *path = element_test_model_path (scale);
+  gchar *path = tiny_path (net);
   CfqpModel *model = cfqp_model_new_from_file (path, NULL);
   CfqpRunnerOptions opts = CFQP_RUNNER_OPTIONS_INIT;
   gboolean yuv = GST_VIDEO_INFO_IS_YUV (in_info);
@@ -195,9 +212,9 @@ check_pixels (guint scale, const GstVideoInfo * in_info, GstBuffer * in,
             (l.a < 0 || o[x * ps + l.a] == r[x * ps + l.a]));
 
         if (!same)
-          fail ("%s %ux%u -> %ux%u (x%u network): plane %u (%u,%u) differs "
+          fail ("%s %ux%u -> %ux%u (x%s network): plane %u (%u,%u) differs "
               "from the engine", GST_VIDEO_INFO_NAME (in_info), w, h, ow, oh,
-              scale, p, x, y);
+              net, p, x, y);
       }
     }
   }
@@ -220,11 +237,14 @@ get_size (GstCaps * caps, gint * w, gint * h)
 }
 
 /* Pushes one w×h frame with downstream asking ow×oh; checks the caps, the
- * bytes (network x`net`) and what model-info says. */
+ * bytes (network x`net`: "2", "1.5") and what model-info says. */
 static void
 run_sized (GstHarness * hr, GstElement * sr, const gchar * format, guint w,
-    guint h, guint ow, guint oh, guint net, guint seed)
+    guint h, guint ow, guint oh, const gchar * net, guint seed)
 {
+  /* the network's own output: × 3/2 or × the integer */
+  guint nw = strcmp (net, "1.5") == 0 ? w * 3 / 2 : w * atoi (net);
+  guint nh = strcmp (net, "1.5") == 0 ? h * 3 / 2 : h * atoi (net);
   GstVideoInfo in_info, out_info;
   GstBuffer *in, *out;
   GstCaps *caps;
@@ -258,14 +278,15 @@ run_sized (GstHarness * hr, GstElement * sr, const gchar * format, guint w,
   check_pixels (net, &in_info, in, &out_info, out);
 
   g_object_get (sr, "model-info", &info, NULL);
-  want = g_strdup_printf ("default-x%u.onnx", net);
+  want = g_strdup_printf ("default-x%s.onnx", net);
   fail_unless (info != NULL && strstr (info, want) != NULL, "%s", info);
   g_free (want);
-  if (ow == w * net && oh == h * net)
-    want = g_strdup ("no resampling");
+  if (ow == nw && oh == nh)
+    want = g_strdup_printf ("network x%s %ux%u -> %ux%u, no resampling", net,
+        w, h, ow, oh);
   else
-    want = g_strdup_printf ("network x%u %ux%u -> %ux%u, then resampled to "
-        "%ux%u", net, w, h, w * net, h * net, ow, oh);
+    want = g_strdup_printf ("network x%s %ux%u -> %ux%u, then resampled to "
+        "%ux%u", net, w, h, nw, nh, ow, oh);
   fail_unless (strstr (info, want) != NULL, "%s lacks %s", info, want);
   g_free (want);
   g_free (info);
@@ -275,7 +296,8 @@ run_sized (GstHarness * hr, GstElement * sr, const gchar * format, guint w,
 }
 
 static void
-one_shot (const gchar * format, guint w, guint h, guint ow, guint oh, guint net)
+one_shot (const gchar * format, guint w, guint h, guint ow, guint oh,
+    const gchar * net)
 {
   GstElement *sr = make_sr (3);
   GstHarness *hr = gst_harness_new_with_element (sr, "sink", "src");
@@ -285,34 +307,42 @@ one_shot (const gchar * format, guint w, guint h, guint ow, guint oh, guint net)
   gst_object_unref (sr);
 }
 
-/* Every format at ×1.5 (the ×2 network) and ×2.25 (the ×3 network). */
+/* Every format at ×1.5 exactly (the ×3/2 network alone), below ×1.5
+ * (20×12 → 28×17: the ×3/2 network then a resample), just above it on one
+ * axis (20×12 → 31×17: the ×2 network) and ×2.25 (the ×3 network). */
 GST_START_TEST (test_formats_fractional)
 {
   guint f;
 
   for (f = 0; f < G_N_ELEMENTS (formats); f++) {
-    one_shot (formats[f], 16, 12, 24, 18, 2);
-    one_shot (formats[f], 16, 12, 36, 27, 3);
+    one_shot (formats[f], 16, 12, 24, 18, "1.5");
+    one_shot (formats[f], 20, 12, 28, 17, "1.5");
+    one_shot (formats[f], 20, 12, 31, 17, "2");
+    one_shot (formats[f], 16, 12, 36, 27, "3");
   }
 }
 
 GST_END_TEST;
 
-/* Odd sizes and axes that differ: 17×13 → 25×19; 720×480-like 18×12 →
- * 48×27 (×2.67 across, ×2.25 down: the ×3 network); one axis unchanged;
- * ×3.5 (the ×4 network); integer ×2 still needs no resample. */
+/* Odd sizes and axes that differ: 17×13 → 25×19 (×1.47, but odd sides:
+ * the ×2 network, the ×3/2 one needs even ones; 18×13 too); 720×480-like
+ * 18×12 → 48×27 (×2.67 across, ×2.25 down: the ×3 network); one axis
+ * unchanged (×3/2 with a resample when the other is ≤ 1.5); ×3.5 (the ×4
+ * network); integer ×2 still needs no resample. */
 GST_START_TEST (test_odd_and_per_axis)
 {
   guint f;
 
   for (f = 0; f < G_N_ELEMENTS (formats); f++)
-    one_shot (formats[f], 17, 13, 25, 19, 2);
-  one_shot ("RGBA", 18, 12, 48, 27, 3);
-  one_shot ("I420", 18, 12, 48, 27, 3);
-  one_shot ("BGRx", 17, 13, 17, 26, 2);
-  one_shot ("RGB", 10, 8, 35, 28, 4);
-  one_shot ("RGB", 10, 8, 20, 16, 2);
-  one_shot ("NV12", 1, 1, 3, 2, 3);
+    one_shot (formats[f], 17, 13, 25, 19, "2");
+  one_shot ("RGB", 18, 13, 27, 19, "2");
+  one_shot ("RGBA", 18, 12, 48, 27, "3");
+  one_shot ("I420", 18, 12, 48, 27, "3");
+  one_shot ("BGRx", 17, 13, 17, 26, "2");
+  one_shot ("BGRx", 18, 12, 18, 17, "1.5");
+  one_shot ("RGB", 10, 8, 35, 28, "4");
+  one_shot ("RGB", 10, 8, 20, 16, "2");
+  one_shot ("NV12", 1, 1, 3, 2, "3");
 }
 
 GST_END_TEST;
@@ -520,38 +550,47 @@ GST_START_TEST (test_same_size)
 
 GST_END_TEST;
 
-/* Renegotiation mid-stream: downstream asks another size (×1.5, then
- * ×2.4 × ×3.6), then upstream another input; each time the network
- * follows the ratio and the bytes are right. */
+/* Renegotiation mid-stream: downstream asks another size (×1.5, ×1.4,
+ * ×1.6, ×2.4 × ×3.6), then upstream another input (odd, then even again);
+ * each time the network follows the ratio and the bytes are right. */
 GST_START_TEST (test_renegotiation)
 {
   GstElement *sr = make_sr (3);
   GstHarness *hr = gst_harness_new_with_element (sr, "sink", "src");
 
-  run_sized (hr, sr, "BGRA", 20, 10, 60, 30, 3, 1);
-  run_sized (hr, sr, "BGRA", 20, 10, 30, 15, 2, 2);
-  run_sized (hr, sr, "BGRA", 20, 10, 48, 36, 4, 3);
-  run_sized (hr, sr, "BGRA", 16, 12, 48, 36, 3, 4);
-  run_sized (hr, sr, "BGRA", 16, 12, 24, 18, 2, 5);
+  run_sized (hr, sr, "BGRA", 20, 10, 60, 30, "3", 1);
+  run_sized (hr, sr, "BGRA", 20, 10, 30, 15, "1.5", 2);
+  run_sized (hr, sr, "BGRA", 20, 10, 28, 14, "1.5", 6);
+  run_sized (hr, sr, "BGRA", 20, 10, 32, 16, "2", 7);
+  run_sized (hr, sr, "BGRA", 20, 10, 48, 36, "4", 3);
+  run_sized (hr, sr, "BGRA", 16, 12, 48, 36, "3", 4);
+  run_sized (hr, sr, "BGRA", 15, 11, 22, 16, "2", 8);
+  run_sized (hr, sr, "BGRA", 16, 12, 24, 18, "1.5", 5);
   gst_harness_teardown (hr);
   gst_object_unref (sr);
 }
 
 GST_END_TEST;
 
-/* The issue's pipeline, with the embedded default networks. */
-GST_START_TEST (test_issue_pipeline)
+/* The issue's pipeline, with the embedded default networks: 720p → 1080p
+ * is the ×3/2 network alone; 720p → 1800×1000 the ×3/2 network and a
+ * resample; a model-file keeps its own network (the ×2 one and a
+ * resample). */
+static void
+issue_pipeline (const gchar * out_caps, const gchar * props, const gchar * want)
 {
   GstElement *pipe, *sr;
   GstMessage *msg;
   GError *err = NULL;
-  gchar *model_info = NULL;
+  gchar *model_info = NULL, *desc;
 
   /* the real defaults, not the tiny stand-ins */
   g_unsetenv ("GST_CFQP_MODEL_DIR");
-  pipe = gst_parse_launch ("videotestsrc num-buffers=2 ! "
-      "video/x-raw,width=1280,height=720 ! cfqpsr name=sr n-threads=2 ! "
-      "video/x-raw,width=1920,height=1080 ! fakesink", &err);
+  desc = g_strdup_printf ("videotestsrc num-buffers=2 ! "
+      "video/x-raw,width=1280,height=720 ! cfqpsr name=sr n-threads=2 %s ! "
+      "%s ! fakesink", props, out_caps);
+  pipe = gst_parse_launch (desc, &err);
+  g_free (desc);
   fail_unless (pipe != NULL, "%s", err ? err->message : "?");
   fail_unless (err == NULL, "%s", err->message);
   sr = gst_bin_get_by_name (GST_BIN (pipe), "sr");
@@ -563,13 +602,29 @@ GST_START_TEST (test_issue_pipeline)
       "pipeline failed");
   gst_message_unref (msg);
   g_object_get (sr, "model-info", &model_info, NULL);
-  fail_unless (strstr (model_info, "default-x2") != NULL &&
-      strstr (model_info, "network x2 1280x720 -> 2560x1440, then resampled "
-          "to 1920x1080") != NULL, "%s", model_info);
+  fail_unless (strstr (model_info, want) != NULL, "%s lacks %s", model_info,
+      want);
   g_free (model_info);
   gst_element_set_state (pipe, GST_STATE_NULL);
   gst_object_unref (sr);
   gst_object_unref (pipe);
+}
+
+GST_START_TEST (test_issue_pipeline)
+{
+  gchar *x2 = g_build_filename (CFQP_MODELS_DIR, "default-x2.onnx", NULL);
+  gchar *props = g_strdup_printf ("model-file=%s", x2);
+
+  issue_pipeline ("video/x-raw,width=1920,height=1080", "",
+      "default-x1.5.onnx: x3/2 RGB");
+  issue_pipeline ("video/x-raw,width=1920,height=1080", "",
+      "network x1.5 1280x720 -> 1920x1080, no resampling");
+  issue_pipeline ("video/x-raw,width=1800,height=1000", "",
+      "network x1.5 1280x720 -> 1920x1080, then resampled to 1800x1000");
+  issue_pipeline ("video/x-raw,width=1920,height=1080", props,
+      "network x2 1280x720 -> 2560x1440, then resampled to 1920x1080");
+  g_free (props);
+  g_free (x2);
 }
 
 GST_END_TEST;
@@ -591,7 +646,7 @@ cfqpsr_anysize_suite (void)
   tcase_add_test (tc, test_below_input);
   tcase_add_test (tc, test_same_size);
   tcase_add_test (tc, test_renegotiation);
-#if defined(CFQP_HAVE_EMBEDDED_X2)
+#if defined(CFQP_HAVE_EMBEDDED_X1_5)
   tcase_add_test (tc, test_issue_pipeline);
 #endif
   return s;

@@ -231,6 +231,60 @@ test_options_from_env (void)
   g_unsetenv ("CFQP_OPENCL_PROFILE");
 }
 
+/* A ×3/2 net (tests/data/elements/tiny-x1.5.onnx: space-to-depth 2 ..
+ * depth-to-space 3): its scale reads as 3/2 (2 rounded up), it makes
+ * 12×9 from 8×6 with the x byte of RGBx written opaque and the row padding
+ * untouched, and refuses an odd input before writing anything. */
+static void
+test_ratio_net (void)
+{
+  const char *data = g_getenv ("CFQP_TEST_DATA");
+  g_autofree char *path = g_build_filename (data ? data : ".", "elements", "tiny-x1.5.onnx",
+      NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpModel) model = cfqp_model_new_from_file (path, &error);
+  g_autoptr (CfqpRunner) runner = NULL;
+  g_autofree char *describe = NULL;
+  const CfqpPackedLayout rgbx = { 4, 0, 1, 2, -1 };
+  guint8 src[6][8 * 4], dst[9][12 * 4 + 8];
+  guint num, den;
+
+  g_assert_no_error (error);
+  cfqp_model_get_scale_ratio (model, &num, &den);
+  g_assert_cmpuint (num, ==, 3);
+  g_assert_cmpuint (den, ==, 2);
+  g_assert_cmpuint (cfqp_model_get_scale (model), ==, 2);
+  describe = cfqp_model_describe (model);
+  g_assert_nonnull (strstr (describe, "x3/2 RGB"));
+
+  runner = cfqp_runner_new (model, NULL, &error);
+  g_assert_no_error (error);
+  for (guint y = 0; y < 6; y++)
+    for (guint x = 0; x < 8 * 4; x++)
+      src[y][x] = (guint8) (x * 37 + y * 11);
+  memset (dst, 7, sizeof (dst));
+  g_assert_true (cfqp_runner_run_packed (runner, &rgbx, &src[0][0], sizeof (src[0]), 8, 6,
+          &dst[0][0], sizeof (dst[0]), &error));
+  g_assert_no_error (error);
+  for (guint y = 0; y < 9; y++) {
+    for (guint x = 0; x < 12; x++)
+      g_assert_cmpuint (dst[y][x * 4 + 3], ==, 255);
+    for (guint b = 12 * 4; b < sizeof (dst[0]); b++)
+      g_assert_cmpuint (dst[y][b], ==, 7);
+  }
+
+  memset (dst, 7, sizeof (dst));
+  g_assert_false (cfqp_runner_run_packed (runner, &rgbx, &src[0][0], sizeof (src[0]), 7, 6,
+          &dst[0][0], sizeof (dst[0]), &error));
+  g_assert_nonnull (error);
+  /* shape inference says why: "node 's2d' (SpaceToDepth): a 7×6 input does
+   * not divide into 2×2 blocks" */
+  g_assert_nonnull (strstr (error->message, "does not divide into 2"));
+  for (guint y = 0; y < 9; y++)
+    for (guint b = 0; b < sizeof (dst[0]); b++)
+      g_assert_cmpuint (dst[y][b], ==, 7);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -241,5 +295,6 @@ main (int argc, char **argv)
   g_test_add_func ("/runner/options", test_options);
   g_test_add_func ("/runner/profile", test_profile);
   g_test_add_func ("/runner/options-from-env", test_options_from_env);
+  g_test_add_func ("/runner/ratio-net", test_ratio_net);
   return g_test_run ();
 }

@@ -115,8 +115,8 @@ check_f32 (const CfqpGraph *g, guint scale, const guint8 *in8, guint w, guint h,
   g_autofree float *in = g_new (float, n_in);
   g_autofree float *want = g_new (float, n_out), *got = g_new (float, n_out);
   CfqpWorkers *one = cfqp_workers_new (1), *two = cfqp_workers_new (2);
-  CfqpHostExec *layers = cfqp_f32_host_exec_new (g, scale, one, CFQP_STRIPES_OFF, FALSE);
-  CfqpHostExec *striped = cfqp_f32_host_exec_new (g, scale, two, CFQP_STRIPES_AUTO, FALSE);
+  CfqpHostExec *layers = cfqp_f32_host_exec_new (g, scale, 1, one, CFQP_STRIPES_OFF, FALSE);
+  CfqpHostExec *striped = cfqp_f32_host_exec_new (g, scale, 1, two, CFQP_STRIPES_AUTO, FALSE);
   g_autoptr (GError) error = NULL;
 
   for (gsize k = 0; k < n_in; k++)

@@ -88,7 +88,7 @@ bench (const char *device, CfqpPrecision precision, int clip, guint w, guint h, 
   CfqpGraph *g = build (clip);
   g_autoptr (GError) error = NULL;
   /* the tool maps the variable onto the option (the engine reads none) */
-  CfqpExecutor *exec = cfqp_opencl_exec_new (g, precision, 3, device,
+  CfqpExecutor *exec = cfqp_opencl_exec_new (g, precision, 3, 1, device,
       g_getenv ("CFQP_OPENCL_PROFILE") != NULL, &error);
   gsize el = precision == CFQP_PRECISION_FP32 ? 4 : 1;
   g_autofree guint8 *in = g_malloc0 ((gsize) 3 * w * h * el);
@@ -221,7 +221,7 @@ bench_model (const char *device, const char *path, const char *calibration,
     g_auto (GStrv) lines = NULL;
 
     g_setenv ("CFQP_OPENCL_KERNELS", variants[v], TRUE);
-    exec = cfqp_opencl_exec_new (g, CFQP_PRECISION_INT8, scale, device, TRUE, &error);
+    exec = cfqp_opencl_exec_new (g, CFQP_PRECISION_INT8, scale, 1, device, TRUE, &error);
     g_unsetenv ("CFQP_OPENCL_KERNELS");
     if (!exec || !exec->klass->set_program (exec, prog, &error))
       die (path, error);

@@ -516,7 +516,7 @@ static CfqpExecutor *
 device_exec (const CfqpGraph *g, CfqpPrecision precision)
 {
   g_autoptr (GError) error = NULL;
-  CfqpExecutor *exec = cfqp_opencl_exec_new (g, precision, 0, device_spec, FALSE, &error);
+  CfqpExecutor *exec = cfqp_opencl_exec_new (g, precision, 0, 1, device_spec, FALSE, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (exec);
@@ -826,7 +826,7 @@ test_kernels_env (void)
     return;
   model = abpn_model ();
   g_setenv ("CFQP_OPENCL_KERNELS", "fastest", TRUE);
-  exec = cfqp_opencl_exec_new (cfqp_model_get_graph (model), CFQP_PRECISION_INT8, 0,
+  exec = cfqp_opencl_exec_new (cfqp_model_get_graph (model), CFQP_PRECISION_INT8, 0, 1,
       device_spec, FALSE, &error);
   g_unsetenv ("CFQP_OPENCL_KERNELS");
   g_assert_null (exec);
