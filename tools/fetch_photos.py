@@ -1,15 +1,24 @@
 #!/usr/bin/python3
 """Fetch the real photographs used to train and validate CFQP's SR models.
 
-Source: two Debian packages (no other download), fetched with
-``apt-get download plasma-workspace-wallpapers mate-backgrounds`` and unpacked
-with ``dpkg -x`` into ``tools/.cache/`` (git-ignored).
+Source: Debian packages only (no other download), fetched with
+``apt-get download`` (the list is PACKAGES below) and unpacked with
+``dpkg -x`` into ``tools/.cache/`` (git-ignored).  The training photos come
+from plasma-workspace-wallpapers and mate-backgrounds; the validation set
+adds the photographs of lomiri-wallpapers-16.04/-20.04 (CC-BY-4.0 /
+CC-BY-SA-4.0, per their copyright files) and the colour photographs and
+CC0 textures that python3-skimage ships as sample data (astronaut: NASA,
+public domain; rocket: SpaceX, public domain; chelsea, coffee, brick,
+grass, gravel: CC0, per skimage/data/_fetchers.py).
 
 Only *photographs* are used (the list below was chosen by looking at every
 wallpaper of both packages): the illustrations, renders and abstract art
 (Altai, Autumn, Canopee, Cascade, Cluster, Elarum, Flow, FlyingKonqui,
 Honeywave, IceCold, Kay, Kokkini, MilkyWay, Opal, PastelHills, Patak,
-SafeLanding, Shell, Volna, all of mate/abstract and mate/desktop) are left out.
+SafeLanding, Shell, Volna, all of mate/abstract and mate/desktop) are left out,
+and so are the renders and edited composites of the other packages
+(analogpattern, Infinite-Sea, Fossa, umang, Painting-Colors, all of
+ukui-wallpapers and gnome-backgrounds 43, which hold no photographs).
 
 The split (by photo) is the committed file ``tools/photo-split.json``; both
 sets hold textured scenes (foliage, grass, water, gravel, wood, architecture)
@@ -17,7 +26,10 @@ and a few smooth ones (bokeh, sky).
 
 HR/LR pairs (deterministic, cached under ``tools/.cache/pairs/``):
 
-* HR = the largest original, downscaled by 2 with PIL ``Image.BICUBIC``
+* HR = the largest original, downscaled by 2 (the validation photos of the
+  lomiri packages: by max(2, long side / 1280), so that they come out at
+  about the size of the others; skimage's small lossless PNGs: not at all)
+  with PIL ``Image.BICUBIC``
   (PIL's resize antialiases on downscale: the cubic kernel, a=-0.5, is
   stretched by the scale factor, like MATLAB's ``imresize``), which makes the
   JPEG artefacts of the originals vanish; then centre-cropped so that both
@@ -51,7 +63,8 @@ DEBS = os.path.join(CACHE, "debs")
 ROOT = os.path.join(CACHE, "root")
 PAIRS = os.path.join(CACHE, "pairs")
 SPLIT = os.path.join(TOOLS, "photo-split.json")
-PACKAGES = ["plasma-workspace-wallpapers", "mate-backgrounds"]
+PACKAGES = ["plasma-workspace-wallpapers", "mate-backgrounds",
+            "lomiri-wallpapers-16.04", "lomiri-wallpapers-20.04", "python3-skimage"]
 SCALES = (2, 3, 4)
 RATIOS = ("1.5",)  # fractional scales: pairs (x1.5) and test crops (<name>-x1.5.png)
 HR_DOWN = 2      # original -> HR downscale factor
@@ -59,6 +72,9 @@ HR_MULTIPLE = 24
 
 _PW = "usr/share/wallpapers/%s/contents/images/2560x1600.jpg"
 _MN = "usr/share/backgrounds/mate/nature/%s.jpg"
+_LO = "usr/share/backgrounds/%s.jpg"
+_SK = "usr/lib/python3/dist-packages/skimage/data/%s"
+LOMIRI_LONG_SIDE = 1280  # the HR long side the lomiri photos are brought to
 
 # name -> (path inside the unpacked packages, what it shows)
 PHOTOS = {
@@ -85,6 +101,28 @@ PHOTOS = {
     "TwoWings":     (_MN % "TwoWings", "dandelion seeds, bokeh"),
     "Wood":         (_MN % "Wood", "painted wood grain"),
     "YellowFlower": (_MN % "YellowFlower", "yellow flower petals, pollen"),
+    # validation only (photographs no model here was trained on)
+    "Bridge":       (_LO % "Bridge_by_Sander_Klootwijk", "bridge cables, sand, sky"),
+    "Dragonfly":    (_LO % "Dragonfly_by_Bolly", "ivy leaves against the sky"),
+    "Fig":          (_LO % "Picture_0B_by_freespace", "fig in a red bowl, concrete"),
+    "Brushes":      (_LO % "Picture_1A_by_freespace", "paint brushes, bristles"),
+    "Wine":         (_LO % "Wine_by_Jakkub_Mede", "interior, wood, fabric"),
+    "Aitzgorri":    (_LO % "aitzgorri_by_Aitzol_Berasategi", "mountains, autumn forest"),
+    "Free":         (_LO % "free_by_Peter_Nerlich", "bird under lamps, smooth"),
+    "Friends":      (_LO % "friends_by_Aitzol_Berasategi", "dogs at a fence, fur, wood"),
+    "Greentock":    (_LO % "greentock_by_Peter_Nerlich", "clock face, smooth"),
+    "Life":         (_LO % "life_by_Aitzol_Berasategi", "stream, rocks, foliage"),
+    "Picos":        (_LO % "picosdeeuropa_by_Aitzol_Berasategi", "rock peaks, path, snow"),
+    "Seeding":      (_LO % "seeding_by_Clements_Engelhardt", "dandelions, backlit grass"),
+    "Sunset":       (_LO % "sunset_by_Aitzol_Berasategi", "sun over hills, saturated"),
+    "Kleiber":      (_LO % "Kleiber_by_Lukas_Baubkus", "bird on bark, bokeh"),
+    "Astronaut":    (_SK % "astronaut.png", "portrait, suit fabric, flag"),
+    "Chelsea":      (_SK % "chelsea.png", "cat fur"),
+    "Coffee":       (_SK % "coffee.png", "coffee cup, wood"),
+    "Rocket":       (_SK % "rocket.jpg", "rocket on its pad, sky"),
+    "Brick":        (_SK % "brick.png", "brick wall texture (grey)"),
+    "Grass":        (_SK % "grass.png", "grass texture (grey)"),
+    "Gravel":       (_SK % "gravel.png", "gravel texture (grey)"),
 }
 
 
@@ -101,12 +139,11 @@ def fetch():
     missing = [p for p in PACKAGES if not any(f.startswith(p + "_") for f in have)]
     if missing:
         run(["apt-get", "download"] + missing, cwd=DEBS)
-    stamp = os.path.join(ROOT, ".unpacked")
-    if not os.path.exists(stamp):
-        for f in sorted(os.listdir(DEBS)):
-            if f.endswith(".deb"):
-                run(["dpkg", "-x", os.path.join(DEBS, f), ROOT])
-        open(stamp, "w").close()
+    for f in sorted(os.listdir(DEBS)):
+        stamp = os.path.join(ROOT, ".unpacked-" + f)
+        if f.endswith(".deb") and not os.path.exists(stamp):
+            run(["dpkg", "-x", os.path.join(DEBS, f), ROOT])
+            open(stamp, "w").close()
 
 
 def load_split():
@@ -121,11 +158,23 @@ def _crop_multiple(im, m):
     return im.crop((x0, y0, x0 + W, y0 + H))
 
 
+def hr_down(name, size):
+    """The original -> HR downscale factor of one photo (see the top)."""
+    folder = os.path.dirname(PHOTOS[name][0])
+    if folder == os.path.dirname(_SK):
+        return 1
+    if folder == os.path.dirname(_LO):
+        return max(HR_DOWN, max(size) / LOMIRI_LONG_SIDE)
+    return HR_DOWN
+
+
 def make_hr(name):
     src = os.path.join(ROOT, PHOTOS[name][0])
     im = Image.open(src).convert("RGB")
     w, h = im.size
-    im = im.resize((round(w / HR_DOWN), round(h / HR_DOWN)), Image.BICUBIC)
+    d = hr_down(name, im.size)
+    if d != 1:
+        im = im.resize((round(w / d), round(h / d)), Image.BICUBIC)
     return _crop_multiple(im, HR_MULTIPLE)
 
 
