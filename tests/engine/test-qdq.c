@@ -1,5 +1,5 @@
 /* QDQ ONNX: export → import round trips bit-exact, a QDQ model made by
- * onnx.helper (tools/make_qdq_test_model.py) runs with its own scales, and
+ * onnx.helper (tools/testdata/make_qdq_test_model.py) runs with its own scales, and
  * hostile QDQ files are refused with messages that say why. */
 #include "cfqp-engine.h"
 #include "cfqp-model-private.h"

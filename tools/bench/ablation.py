@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""The CFQP ablation, measured through the engine (tools/cfqp-eval).
+"""The CFQP ablation, measured through the engine (tools/c/cfqp-eval).
 
-    /usr/bin/python3 tools/ablation.py --build build --scale 3 \
+    /usr/bin/python3 tools/bench/ablation.py --build build --scale 3 \
         --model clipped=models/abpn-x3-clipped.onnx \
         --model clipped+pass=models/abpn-x3-clipped.onnx:clip-free \
         --model clip-free=models/abpn-x3.onnx
@@ -21,13 +21,14 @@ import sys
 from collections import defaultdict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+TOOLS = os.path.dirname(HERE)
+ROOT = os.path.dirname(TOOLS)
 AUGMENTS = ["none", "review", "crops", "range", "full"]
 OBSERVERS = ["minmax", "percentile", "mse"]
 
 
 def run_eval(build, model, clip_free, val, rd, backend):
-    cmd = [os.path.join(build, "tools", "cfqp-eval"), "--model", model, "--val", val,
+    cmd = [os.path.join(build, "tools", "c", "cfqp-eval"), "--model", model, "--val", val,
            "--rd", rd, "--observers", ",".join(OBSERVERS), "--augments", ",".join(AUGMENTS),
            "--backend", backend]
     if clip_free:
@@ -37,7 +38,7 @@ def run_eval(build, model, clip_free, val, rd, backend):
     # it stopped and a changed engine is measured again
     digest = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
     key = hashlib.sha256((" ".join(cmd) + digest(model) + digest(cmd[0])).encode()).hexdigest()[:16]
-    cache = os.path.join(HERE, ".cache", "ablation", key + ".jsonl")
+    cache = os.path.join(TOOLS, ".cache", "ablation", key + ".jsonl")
     if os.path.exists(cache):
         out = open(cache).read()
     else:
@@ -64,9 +65,9 @@ def main():
     ap.add_argument("--reuse", action="store_true",
                     help="re-tabulate docs/results/ablation-x<s>.jsonl without running")
     args = ap.parse_args()
-    ev = os.path.join(HERE, ".cache", "eval", "x%d" % args.scale)
+    ev = os.path.join(TOOLS, ".cache", "eval", "x%d" % args.scale)
     if not os.path.exists(os.path.join(ev, "val.txt")):
-        subprocess.run(["/usr/bin/python3", os.path.join(HERE, "eval_data.py"), "--scale",
+        subprocess.run(["/usr/bin/python3", os.path.join(TOOLS, "pipeline", "eval_data.py"), "--scale",
                         str(args.scale)], check=True)
 
     rows, commands = [], []
@@ -164,7 +165,7 @@ def main():
                 ("INT8 clip-free, CFQP (full)", "clip-free", "int8", "full")):
             out.append("| %s | %s | %s |" % (title, cell(model, method, "matched", aug),
                                              cell(model, method, "dim", aug)))
-    out.append("\nProduced by:\n\n```\n/usr/bin/python3 tools/ablation.py " +
+    out.append("\nProduced by:\n\n```\n/usr/bin/python3 tools/bench/ablation.py " +
                " ".join(sys.argv[1:]) + "\n```\n\nwhich ran, per model and set:\n\n```\n" +
                "\n".join(sorted(set(c.replace(ROOT + "/", "") for c in commands))) +
                "\n```\n\nRaw rows: `docs/results/ablation-x%d.jsonl`.\n" % args.scale)

@@ -10,7 +10,7 @@ round, so that load from other jobs on this shared machine hits them alike;
 each round's figure is a median after warm-up, and the table shows the median
 over rounds.
 
-Run:  /usr/bin/python3 tools/bench_fp32.py [--engine build/tools/cfqp-bench-engine]
+Run:  /usr/bin/python3 tools/bench/bench_fp32.py [--engine build/tools/c/cfqp-bench-engine]
 """
 import argparse
 import os
@@ -21,7 +21,8 @@ import time
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+TOOLS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(TOOLS, "testdata"))
 import refnets  # noqa: E402
 
 
@@ -55,11 +56,10 @@ def engine_median_ms(cmd):
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    root = os.path.dirname(here)
+    root = os.path.dirname(TOOLS)
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--engine", default=os.path.join(root, "build", "tools", "cfqp-bench-engine"))
-    ap.add_argument("--model", default=os.path.join(here, ".cache", "bench", "abpn28-x3.onnx"))
+    ap.add_argument("--engine", default=os.path.join(root, "build", "tools", "c", "cfqp-bench-engine"))
+    ap.add_argument("--model", default=os.path.join(TOOLS, ".cache", "bench", "abpn28-x3.onnx"))
     ap.add_argument("--width", type=int, default=640)
     ap.add_argument("--height", type=int, default=360)
     ap.add_argument("--threads", type=int, default=2)

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Speed of cfqpsr's fractional path against the ×3 work unit, same run.
 
-    /usr/bin/python3 tools/bench_fractional.py --build build [--frames 20] [--rounds 3]
+    /usr/bin/python3 tools/bench/bench_fractional.py --build build [--frames 20] [--rounds 3]
 
 Paths (RGB, INT8 with the shipped calibrations, n-threads=2, as a user
 runs them: videotestsrc ! capsfilter ! cfqpsr ! capsfilter ! fakesink):
@@ -96,14 +96,14 @@ def main():
                               check=True, capture_output=True, text=True).stdout.strip()
     out.append("The resampler alone (`%s/tests/engine/bench-resample`, the same run): %s\n" % (
         os.path.relpath(build), "; ".join(resample.splitlines())))
-    out.append("Produced by `/usr/bin/python3 tools/bench_fractional.py %s`.\n" % " ".join(
+    out.append("Produced by `/usr/bin/python3 tools/bench/bench_fractional.py %s`.\n" % " ".join(
         a if " " not in a else "'%s'" % a for a in sys.argv[1:]))
     text = "\n".join(out)
     print()
     print(text)
     if args.write:
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "results",
-                            "fractional-speed.md")
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                            "results", "fractional-speed.md")
         with open(path, "w") as fh:
             fh.write(text)
 

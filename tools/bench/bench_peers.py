@@ -2,10 +2,10 @@
 """Peers in one run: the CFQP engine and plugin beside PyTorch, ONNX Runtime,
 OpenCV DNN and videoscale, on the same frames and the same ONNX model.
 
-    /usr/bin/python3 tools/bench_peers.py [--scales 3,2] [--rounds 5] [--frames 3]
+    /usr/bin/python3 tools/bench/bench_peers.py [--scales 3,2] [--rounds 5] [--frames 3]
                                           [--build build-bench] [--doc] [--chart]
-    /usr/bin/python3 tools/bench_peers.py --isa LEVEL [--only PEERS] [...] [--doc]
-    /usr/bin/python3 tools/bench_peers.py --isa-table [--doc]
+    /usr/bin/python3 tools/bench/bench_peers.py --isa LEVEL [--only PEERS] [...] [--doc]
+    /usr/bin/python3 tools/bench/bench_peers.py --isa-table [--doc]
 
 --isa LEVEL (avx512vnni, avxvnni, avx2, sse4.1, generic) caps the engine and
 cfqpsr (CFQP_MAX_CPU_ISA=LEVEL) and PyTorch's oneDNN (ONEDNN_MAX_CPU_ISA, its
@@ -26,7 +26,7 @@ frames of wall ms/frame and of process CPU ms/frame.  The machine is shared,
 so ratios from this one interleaved run are the figures to compare.
 
 Peers (2 threads each):
-  engine-int8-cpu  build/tools/cfqp-bench-engine --precision int8 --backend cpu
+  engine-int8-cpu  build/tools/c/cfqp-bench-engine --precision int8 --backend cpu
                    with the shipped calibration (packed RGB bytes in and out)
   engine-fp32      the same tool, --precision fp32 (planar float in and out)
   torch-fp32 / torch-fp32-cl   PyTorch FP32, NCHW / channels_last
@@ -42,7 +42,7 @@ Peers (2 threads each):
 Also the cost of a clip as its own pass (the clipped model: the same graph
 plus Clip(0,1) on the output, in PyTorch and ORT FP32; a clamp of a
 1x3x1080x1920 float tensor in NumPy, PyTorch and ORT) and the u8*s8 peak of
-build/tools/cfqp-peak.
+build/tools/c/cfqp-peak.
 
 Raw results: tools/.cache/bench/peers.json; --doc rewrites the section
 "## Peers (one run)" of docs/performance.md, --chart draws
@@ -60,11 +60,11 @@ import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tools", "pipeline"))
 CACHE = os.path.join(ROOT, "tools", ".cache", "bench")
 THREADS = 2
-RUN_CMD = ["/usr/bin/python3 tools/bench_peers.py"]
+RUN_CMD = ["/usr/bin/python3 tools/bench/bench_peers.py"]
 WARMUP = 2
 
 UNITS = {3: (640, 360), 2: (960, 540)}
@@ -119,7 +119,7 @@ def model_for_scale(scale):
     out = os.path.join(CACHE, "abpn-x%d-untrained.onnx" % scale)
     torch.manual_seed(1)
     sr_models.export_onnx(sr_models.build("abpn", scale), out)
-    return out, None, "ABPN-28 x%d of tools/sr_models.py (untrained, seed 1)" % scale
+    return out, None, "ABPN-28 x%d of tools/pipeline/sr_models.py (untrained, seed 1)" % scale
 
 
 def onnx_static(src, dst, w, h, scale):
@@ -409,7 +409,7 @@ def run_unit(scale, args, peak):
     frame.tofile(frame_path)
     x = torch.from_numpy(frame.transpose(2, 0, 1).astype(np.float32) / 255.0)[None].contiguous()
     x.numpy().tofile(os.path.join(d, "frame.f32"))
-    bench = os.path.join(b, "tools/cfqp-bench-engine")
+    bench = os.path.join(b, "tools/c/cfqp-bench-engine")
     calib_args = ["--calibration", calib] if calib else []
     qdq = os.path.join(d, "qdq.onnx")
     # the QDQ export of exactly the parameters the engine runs
@@ -603,7 +603,7 @@ def isa_section(cmds):
 
 
 def run_peak(args):
-    out = subprocess.run([os.path.join(ROOT, args.build, "tools/cfqp-peak")], check=True,
+    out = subprocess.run([os.path.join(ROOT, args.build, "tools/c/cfqp-peak")], check=True,
                          capture_output=True, text=True).stdout
     return {k: float(v) for k, v in re.findall(r"(\S+)_gmacs=([\d.]+)", out)}, out
 
@@ -817,7 +817,7 @@ def main():
         os.environ["ONEDNN_MAX_CPU_ISA"] = ISA_LEVELS[args.isa]
         if args.only is None:
             args.only = ISA_PEERS
-    cmd = "/usr/bin/python3 tools/bench_peers.py " + " ".join(sys.argv[1:])
+    cmd = "/usr/bin/python3 tools/bench/bench_peers.py " + " ".join(sys.argv[1:])
     RUN_CMD[0] = cmd
     raw = os.path.join(CACHE, "peers-isa-%s.json" % args.isa if args.isa else "peers.json")
     if args.reuse:

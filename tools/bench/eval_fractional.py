@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """Quality of cfqpsr at fractional scales (issue 19): Y-PSNR over bicubic.
 
-    /usr/bin/python3 tools/eval_fractional.py --build build [--ratios 3/2,9/4,8/3]
+    /usr/bin/python3 tools/bench/eval_fractional.py --build build [--ratios 3/2,9/4,8/3]
 
-For each validation photo of tools/photo-split.json (the whole photo, as
-tools/eval_data.py's val-photos.txt: HR as tools/fetch_photos.py makes it)
+For each validation photo of tools/pipeline/photo-split.json (the whole photo, as
+tools/pipeline/eval_data.py's val-photos.txt: HR as tools/pipeline/fetch_photos.py makes it)
 and each ratio r = p/q:
   HR  the photo centre-cropped to multiples of p (so LR = HR·q/p is whole)
   LR  HR downscaled by PIL Image.BICUBIC (antialiased), as every LR here
@@ -17,14 +17,14 @@ and each ratio r = p/q:
             scale s = ⌈r⌉, then PIL Image.LANCZOS down to the HR size
 --alt-x2 runs ×3/2 again with other ×2 model files (model-file=) and adds a
 table of their mean gains; --write puts the section in
-docs/results/fractional.md, which tools/evaluate.py appends to
+docs/results/fractional.md, which tools/bench/evaluate.py appends to
 docs/results.md.
 Y-PSNR: BT.601 luma on 16-235 from the RGB bytes, border shave ⌈r⌉, as
-tools/cfqp-eval.  Prints a Markdown section (per-photo gains and the mean
+tools/c/cfqp-eval.  Prints a Markdown section (per-photo gains and the mean
 over photos, the mean of per-photo dB as in docs/results.md) and, with
 --json, one JSON line per photo and method.
 
-Needs the photo cache (tools/fetch_photos.py) and gst-launch-1.0.
+Needs the photo cache (tools/pipeline/fetch_photos.py) and gst-launch-1.0.
 """
 import argparse
 import json
@@ -38,7 +38,7 @@ from fractions import Fraction
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pipeline"))
 import fetch_photos  # noqa: E402
 
 
@@ -147,7 +147,7 @@ def main():
                                 tmp, args.json) for m in alts}
 
     out = ["## Fractional scales (any output size)\n",
-           "The whole validation photos (tools/photo-split.json), each centre-cropped to a "
+           "The whole validation photos (tools/pipeline/photo-split.json), each centre-cropped to a "
            "multiple of p for a ratio p/q; LR = PIL bicubic (antialiased) to q/p of that; "
            "bicubic = PIL bicubic back up; cfqpsr = the element as a user runs it "
            "(`rawvideoparse ! cfqpsr n-threads=2%s ! video/x-raw,width=W,height=H`: INT8 with "
@@ -187,7 +187,7 @@ def main():
             pw = ar[(Fraction(3, 2), worst)][4]
             out.append("| %s | %+.2f | %+.2f | %s %+.2f |" % (
                 os.path.basename(m), c - b, l - b, worst, pw["cfqpsr"] - pw["bicubic"]))
-    out.append("\nProduced by `/usr/bin/python3 tools/eval_fractional.py %s`.\n" % " ".join(
+    out.append("\nProduced by `/usr/bin/python3 tools/bench/eval_fractional.py %s`.\n" % " ".join(
         sys.argv[1:]))
     text = "\n".join(out)
     print(text)

@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """Quality of the shipped models through the engine → docs/results.md.
 
-    /usr/bin/python3 tools/evaluate.py --build build
+    /usr/bin/python3 tools/bench/evaluate.py --build build
 
 For every models/<name>.onnx (default-x* copies skipped) and its scale:
-tools/cfqp-eval on the textured validation crops (tools/eval_data.py),
+tools/c/cfqp-eval on the textured validation crops (tools/pipeline/eval_data.py),
 and on the whole validation photos, FP32 and INT8 — INT8 with the shipped calibration models/<name>.calib.json
 when it exists, else calibrated on training-photo crops (MSE observer,
 full CFQP).  Writes docs/results.md, docs/results/gain-vs-macs.png (gain
@@ -24,18 +24,19 @@ from collections import defaultdict
 from PIL import Image, ImageDraw
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-sys.path.insert(0, HERE)
+TOOLS = os.path.dirname(HERE)
+ROOT = os.path.dirname(TOOLS)
+sys.path.insert(0, os.path.join(TOOLS, "pipeline"))
 import fetch_photos  # noqa: E402  (the committed photo split)
 
 
 def eval_model(build, model, scale, save_dir, val="val.txt"):
-    ev = os.path.join(HERE, ".cache", "eval", "x%d" % scale)
+    ev = os.path.join(TOOLS, ".cache", "eval", "x%d" % scale)
     os.makedirs(save_dir, exist_ok=True)
     if not os.path.exists(os.path.join(ev, val)):
-        subprocess.run(["/usr/bin/python3", os.path.join(HERE, "eval_data.py"), "--scale",
+        subprocess.run(["/usr/bin/python3", os.path.join(TOOLS, "pipeline", "eval_data.py"), "--scale",
                         str(scale)], check=True)
-    cmd = [os.path.join(build, "tools", "cfqp-eval"), "--model", model,
+    cmd = [os.path.join(build, "tools", "c", "cfqp-eval"), "--model", model,
            "--val", os.path.join(ev, val), "--save-dir", save_dir]
     calib = model[:-len(".onnx")] + ".calib.json"
     if os.path.exists(calib):
@@ -119,7 +120,7 @@ def is_embedded_default(path, scale):
 
 
 def record(name):
-    """The training record of models/<name>.onnx (tools/train.py), or None."""
+    """The training record of models/<name>.onnx (tools/pipeline/train.py), or None."""
     path = os.path.join(ROOT, "models", "records", name + ".json")
     return json.load(open(path)) if os.path.exists(path) else None
 
@@ -135,7 +136,7 @@ def targets_table(table, whole):
     how much, on the crops and on the whole validation photos."""
     out = ["\n## Targets\n",
            "FP32 Y-PSNR gain over bicubic on these crops (clip-free models; the clipped twins "
-           "are for the CFQP ablation), and on the whole validation photos (tools/eval_data.py "
+           "are for the CFQP ablation), and on the whole validation photos (tools/pipeline/eval_data.py "
            "`val-photos.txt`: the same %d photos uncropped, up to 1272×792 HR, smooth parts "
            "included). The verdict is on the crops, the harder of the two.\n"
            % len(fetch_photos.load_split()["val"]),
@@ -161,7 +162,7 @@ def targets_table(table, whole):
                    "shared CPU threads (models/records/, models/README.md), where the issue's reference "
                    "point (ABPN ×3, ~%dk steps on two idle cores) reached +%.2f dB on photos like these%s. "
                    "The nets without an anchor (XLSR, Bicubic++) must learn the upsampling itself and "
-                   "start from a fitted linear interpolator instead (tools/sr_models.py `data_init`). "
+                   "start from a fitted linear interpolator instead (tools/pipeline/sr_models.py `data_init`). "
                    "The gain also differs by photo far more than the gaps to the targets "
                    "(\"Gain per validation photo\" below)."
                    % (min(steps), max(steps), REFERENCE_STEPS // 1000, REFERENCE_GAIN,
@@ -190,7 +191,7 @@ def reference_sentence(ref):
 
 
 def photo_of(image):
-    """The validation photo a crop of tools/eval_data.py comes from ("Dune1-hr.ppm" -> "Dune")."""
+    """The validation photo a crop of tools/pipeline/eval_data.py comes from ("Dune1-hr.ppm" -> "Dune")."""
     return re.sub(r"\d+-hr\.ppm$", "", image)
 
 
@@ -229,16 +230,16 @@ EARLIER = [("bicubicpp-x3", 12000, 0.63, "764cfbc"), ("bicubicpp-x2", 12000, 0.8
 
 
 # Another seed of one budget, FP32 gain on these crops: the spread of a run.
-# Made by `tools/train.py --arch abpn --scale 3 --steps 18000 --minutes 0
+# Made by `tools/pipeline/train.py --arch abpn --scale 3 --steps 18000 --minutes 0
 # --threads 1 --seed 2 --run abpn-x3-seed2 --export X.onnx`, then
-# `tools/cfqp-eval --model X.onnx --val tools/.cache/eval/x3/val.txt`.
+# `tools/c/cfqp-eval --model X.onnx --val tools/.cache/eval/x3/val.txt`.
 SEED_RUN = ("abpn-x3", 18000, 2, 1.37)
 
 
 # Other Adam rates at one budget, FP32 gain on these crops (the recipe's
-# rate is 5e-4). Made by `tools/train.py --arch abpn --scale 3 --steps 18000
+# rate is 5e-4). Made by `tools/pipeline/train.py --arch abpn --scale 3 --steps 18000
 # --minutes 0 --threads 1 --lr R --run abpn-x3-lrR --export X.onnx`, then
-# `tools/cfqp-eval --model X.onnx --val tools/.cache/eval/x3/val.txt`.
+# `tools/c/cfqp-eval --model X.onnx --val tools/.cache/eval/x3/val.txt`.
 LR_RUNS = [("abpn-x3", 18000, "1e-3", 1.351), ("abpn-x3", 18000, "2e-3", 1.335)]
 
 
@@ -253,7 +254,7 @@ def lr_sentence():
     base = earlier_run(name, steps)
     if not base:
         return ""
-    return (" Adam rates %s instead of 5e-4 for %s at %d steps (tools/evaluate.py LR_RUNS) gain "
+    return (" Adam rates %s instead of 5e-4 for %s at %d steps (tools/bench/evaluate.py LR_RUNS) gain "
             "%s dB against %+.2f (%s): the recipe's rate is the best of the three."
             % (" / ".join(r[2] for r in LR_RUNS), name, steps,
                " / ".join("%+.2f" % r[3] for r in LR_RUNS), base[0], base[1]))
@@ -287,7 +288,7 @@ def seed_sentence():
     seed1 = earlier_run(name, steps)
     if not seed1:
         return ""
-    return (" Seed %d of %s at %d steps (tools/evaluate.py SEED_RUN says how it was made) gains "
+    return (" Seed %d of %s at %d steps (tools/bench/evaluate.py SEED_RUN says how it was made) gains "
             "%+.2f dB against seed 1's %+.2f (%s): %.2f dB from the seed alone."
             % (seed, name, steps, gain, seed1[0], seed1[1], abs(gain - seed1[0])))
 
@@ -319,7 +320,7 @@ def int8_loss_section(table, whole):
             "These lose more than 0.2 dB Y-PSNR from FP32 to INT8 (the others at most "
             "%.2f dB): %s. %s Most of what they lost before was weight rounding, which the tap-sum rounding "
             "of the engine's int8 weights removed (docs/cfqp.md, \"Weight rounding\"); "
-            "`/usr/bin/python3 tools/xlsr_int8_probe.py --model models/xlsr-x2.onnx --scale 2` "
+            "`/usr/bin/python3 tools/research/xlsr_int8_probe.py --model models/xlsr-x2.onnx --scale 2` "
             "shows which layers cost the rest.%s"
             % (max(rest, default=0.0), "; ".join("%s −%.2f dB (PSNR(INT8, FP32) %.1f dB)" % b for b in bad),
                "All were trained from the least-squares interpolator init (nets without an anchor; "
@@ -415,7 +416,7 @@ def main():
     for f in models:
         path = os.path.join(ROOT, "models", f)
         name = f[:-5]
-        save = os.path.join(HERE, ".cache", "eval-out", name)
+        save = os.path.join(TOOLS, ".cache", "eval-out", name)
         os.makedirs(save, exist_ok=True)
         print("…", name, file=sys.stderr, flush=True)
         scale = int(name.split("-x")[1][0])
@@ -448,13 +449,13 @@ def main():
             tag = "file-file" if "--calibration" in cmd else "mse-full"
             crops(save, img, ["%s-bicubic.ppm" % img, "%s-fp32.ppm" % img,
                               "%s-int8-%s.ppm" % (img, tag),
-                              os.path.join(HERE, ".cache", "eval", "x%d" % s, img)],
+                              os.path.join(TOOLS, ".cache", "eval", "x%d" % s, img)],
                   os.path.join(res_dir, "crops-x%d.png" % s))
             crop_done[s] = name
     plot(points, os.path.join(res_dir, "gain-vs-macs.png"))
 
     out = ["# Quality of the shipped models (through the engine)\n",
-           "Textured validation crops (tools/eval_data.py: two 360×360 HR windows with the most "
+           "Textured validation crops (tools/pipeline/eval_data.py: two 360×360 HR windows with the most "
            "detail from each validation photo; LR by PIL bicubic with antialias). Y-PSNR on "
            "BT.601 Y (16–235) with a border shave equal to the scale; SSIM on Y; outputs "
            "compared as the bytes the element writes. INT8 uses the shipped calibration when "
@@ -478,9 +479,9 @@ def main():
     for s in sorted(crop_done):
         out.append("Crops ×%d, the embedded default %s (bicubic | FP32 | INT8 | ground truth):\n\n"
                    "![crops x%d](results/crops-x%d.png)\n" % (s, crop_done[s], s, s))
-    out.append("Produced by `/usr/bin/python3 tools/evaluate.py %s`, which ran:\n\n```\n%s\n```\n" % (
+    out.append("Produced by `/usr/bin/python3 tools/bench/evaluate.py %s`, which ran:\n\n```\n%s\n```\n" % (
         " ".join(sys.argv[1:]), "\n".join(commands)))
-    # sections other tools write: tools/eval_fractional.py, tools/bench_fractional.py
+    # sections other tools write: tools/bench/eval_fractional.py, tools/bench/bench_fractional.py
     for extra in ("fractional.md", "fractional-speed.md"):
         if os.path.exists(os.path.join(res_dir, extra)):
             with open(os.path.join(res_dir, extra)) as fh:

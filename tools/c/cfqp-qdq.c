@@ -1,5 +1,5 @@
 /* cfqp-qdq: QDQ ONNX export and INT8 runs of QDQ models, for checks
- * against other runtimes (tools/ort_check).
+ * against other runtimes (tools/pipeline/ort_check).
  *
  *   cfqp-qdq export --model M.onnx --out Q.onnx --rd a.u8:W:H[,b.u8:W:H…]
  *                   [--observer mse|minmax|percentile] [--no-clip-free]

@@ -7,7 +7,7 @@
 # stored in tests/data/digests/int8.md5.  All configurations of one model
 # must also give the same bytes as each other.
 #
-#   tools/check_digests.sh [--build DIR] [--update] [--keep DIR]
+#   tools/ci/check_digests.sh [--build DIR] [--update] [--keep DIR]
 #
 # --update rewrites the stored digests (after a change that is meant to
 # change bytes: a new model or calibration, a change of the arithmetic's
@@ -15,7 +15,7 @@
 # its bytes depend on the CPU's FP32 kernels; the test suite bounds it.
 # Exit status: 0 when every digest matches, 1 otherwise.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 build=build update=0 keep=
 while [ $# -gt 0 ]; do

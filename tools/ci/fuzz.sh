@@ -4,12 +4,12 @@
 # count.  Exit status non-zero when any target found a crash, leak or
 # timeout; the input is left as $BUILD/tests/fuzz/{crash,leak,timeout}-*
 # (copy it under tests/data/fuzz-regressions/<target>/ once fixed).
-#   bash tools/fuzz.sh [SECONDS per target, default 60] [TARGET...]
+#   bash tools/ci/fuzz.sh [SECONDS per target, default 60] [TARGET...]
 # Build directory: $CFQP_FUZZ_BUILD_DIR (default build-fuzz), set up with
 # CC=${CFQP_FUZZ_CC:-clang-14}.  Extra libFuzzer flags: $CFQP_FUZZ_ARGS
 # (e.g. -jobs=2 -workers=2).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 secs=${1:-60}
 shift || true

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # One command for a machine with a GPU: makes the vendor's OpenCL driver
 # visible to the ICD loader, installs what is missing (Debian packages,
-# tools/install-deps.sh), builds, runs the OpenCL tests and the element's
+# tools/ci/install-deps.sh), builds, runs the OpenCL tests and the element's
 # INT8 byte-identity check against backend=cpu on the shipped models, then
 # times every INT8 conv variant and the whole nets with profiling events
 # (tests/opencl/bench-opencl) and writes one table.  Sized for 8 minutes,
 # the build included, on a GPU machine; on PoCL (--allow-cpu --quick) it
 # takes a few minutes with small frames.
 #
-#   tools/gpu-check.sh [--device SPEC] [--allow-cpu] [--quick] [--out FILE]
+#   tools/ci/gpu-check.sh [--device SPEC] [--allow-cpu] [--quick] [--out FILE]
 #                      [--build DIR] [--frames N] [--no-install] [--no-tests]
 #                      [--make-bundle DIR | --bundle DIR]
 #
@@ -37,7 +37,7 @@
 # bench-opencl --peak are always used).
 set -uo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 all_args="$*"
 device="" allow_cpu=0 quick=0 out="" build=build-gpu frames="" install=1 tests=1
 make_bundle="" bundle=""
@@ -110,7 +110,7 @@ use_build () {
   bin_test_opencl=$build/tests/opencl/test-opencl
   bin_test_element=$build/tests/elements/test-cfqpsr-opencl
   bench=$build/tests/opencl/bench-opencl
-  bin_engine=$build/tools/cfqp-bench-engine
+  bin_engine=$build/tools/c/cfqp-bench-engine
   gst_launch=gst-launch-1.0
   export GST_PLUGIN_PATH_1_0=$PWD/$build/gst GST_REGISTRY_1_0=$PWD/$build/gpu-check-registry.bin
 }
@@ -139,12 +139,12 @@ if [ -n "$bundle" ]; then
 else
 if ! have_deps; then
   if [ $install -eq 1 ] && command -v apt-get >/dev/null; then
-    say "installing build dependencies (tools/install-deps.sh)"
-    tools/install-deps.sh 2>&1 | tail -3 | tee -a "$log" ||
-      fail "tools/install-deps.sh (no network? install the packages it lists)"
+    say "installing build dependencies (tools/ci/install-deps.sh)"
+    tools/ci/install-deps.sh 2>&1 | tail -3 | tee -a "$log" ||
+      fail "tools/ci/install-deps.sh (no network? install the packages it lists)"
   fi
   have_deps || fail "missing meson/ninja/cc or the pkg-config modules glib-2.0, \
-gstreamer-video-1.0, OpenCL, json-glib-1.0 (tools/install-deps.sh lists the Debian packages; \
+gstreamer-video-1.0, OpenCL, json-glib-1.0 (tools/ci/install-deps.sh lists the Debian packages; \
 without a package registry, make a bundle where they are: --make-bundle DIR, then --bundle DIR)"
 fi
 command -v gst-launch-1.0 >/dev/null || fail "gst-launch-1.0 missing (gstreamer1.0-tools)"
@@ -174,7 +174,7 @@ if [ -n "$make_bundle" ]; then
   done | sort -u | grep -Ev '/(libc|libm|libpthread|libdl|librt|libresolv|libutil|ld-linux[^/]*)\.so' |
     while read -r lib; do cp -L "$lib" "$make_bundle/lib/"; done
   say "bundle $make_bundle: $(du -sh "$make_bundle" | cut -f1); on the GPU machine:" \
-    "tools/gpu-check.sh --bundle $make_bundle [--out \$OUT/gpu-check.md]"
+    "tools/ci/gpu-check.sh --bundle $make_bundle [--out \$OUT/gpu-check.md]"
   exit 0
 fi
 
@@ -294,7 +294,7 @@ sheet = float(os.environ.get('PEAK_INT8_GOPS', 0)) / 2 or None
 
 L = []
 L.append('# gpu-check: cfqp OpenCL INT8 on %s\n' % dev.get('name', '?'))
-L.append('Command: `tools/gpu-check.sh %s` (%s in all).\n' % (args, elapsed))
+L.append('Command: `tools/ci/gpu-check.sh %s` (%s in all).\n' % (args, elapsed))
 L.append('| device | platform | driver | OpenCL | compute units | clock MHz | integer dot product |')
 L.append('|---|---|---|---|---|---|---|')
 L.append('| %s | %s | %s | %s | %s | %s | %s |\n' % (

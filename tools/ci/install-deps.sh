@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages that building cfqp and running its tests
-# and demo need.  Used by tools/test.sh, tools/demo.sh and .ci/run.
+# and demo need.  Used by tools/ci/test.sh, tools/demo/demo.sh and .ci/run.
 # As root it runs apt-get; otherwise it uses sudo when there is one, and when
 # everything is already installed it does nothing at all.
 #   --always      apt-get install the whole list even when nothing is missing

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Mutation testing of the INT8 arithmetic: plants each bug of
-tools/mutants.txt, one at a time, in a scratch copy of the tree, builds it,
+tools/ci/mutants.txt, one at a time, in a scratch copy of the tree, builds it,
 runs the tests and reports which planted bugs no test caught.
 
-    nice tools/mutate.py                      # all mutants, resumes
-    tools/mutate.py --list                    # the mutants, nothing run
-    tools/mutate.py --only ocl-round-half-up  # one (or more) by id
-    tools/mutate.py --fresh                   # forget earlier results
+    nice tools/ci/mutate.py                      # all mutants, resumes
+    tools/ci/mutate.py --list                    # the mutants, nothing run
+    tools/ci/mutate.py --only ocl-round-half-up  # one (or more) by id
+    tools/ci/mutate.py --fresh                   # forget earlier results
 
 The scratch copy (--work, default /tmp/cfqp-mutate) holds tree/ (the working
 tree as it is now, uncommitted changes included, without .git and build
@@ -28,13 +28,13 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_TESTS = ['int8', 'int8-weights', 'int8-cpu', 'int8-cpu-orc-backup', 'int8-backends',
                  'opencl', 'qdq', 'refnets']
 
 
 def parse_mutants(path):
-    """Records of tools/mutants.txt: dicts with id, file, why, requires,
+    """Records of tools/ci/mutants.txt: dicts with id, file, why, requires,
     tests, find, replace."""
     mutants, cur, mode = [], None, None
     with open(path, encoding='utf-8') as f:
@@ -143,7 +143,7 @@ def fingerprint(m, original, tests):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--mutants', default=os.path.join(ROOT, 'tools', 'mutants.txt'))
+    ap.add_argument('--mutants', default=os.path.join(ROOT, 'tools', 'ci', 'mutants.txt'))
     ap.add_argument('--work', default='/tmp/cfqp-mutate')
     ap.add_argument('--timeout', type=int, default=600, help='seconds per mutant step')
     ap.add_argument('--jobs', type=int, default=2, help='ninja -j and meson test processes')
@@ -174,7 +174,7 @@ def main():
         with open(results_path, encoding='utf-8') as f:
             results = json.load(f)
     log = open(os.path.join(args.work, 'mutate.log'), 'a', encoding='utf-8')
-    log.write(f'\n=== {time.strftime("%Y-%m-%d %H:%M:%S")} tools/mutate.py\n')
+    log.write(f'\n=== {time.strftime("%Y-%m-%d %H:%M:%S")} tools/ci/mutate.py\n')
 
     sync_tree(tree)
     if not os.path.exists(os.path.join(build, 'build.ninja')):

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The 64-bit ARM leg: installs Debian's aarch64 cross toolchain, qemu-user and
 # the :arm64 -dev packages (multiarch), cross-builds the engine and calib
-# libraries with their tests (tools/cross/aarch64-linux-gnu.ini: no plugin,
+# libraries with their tests (tools/ci/cross/aarch64-linux-gnu.ini: no plugin,
 # no OpenCL) and runs the engine and calib suites (less suite 'long': the
 # stripes scheduler, arch-independent and ~4 min under qemu) under qemu once
 # per CPU model, so each NEON conv kernel level runs bit-exact against ref:
@@ -12,15 +12,15 @@
 # the one the model should give.  Test logs: $build/meson-logs/testlog-<cpu>.json
 # (.ci/run counts them).  Nothing is timed for speed: qemu says nothing about
 # ARM performance (docs/performance.md).
-#   bash tools/test-arm64.sh [meson test arguments, e.g. --suite calib]
+#   bash tools/ci/test-arm64.sh [meson test arguments, e.g. --suite calib]
 # Build directory: $CFQP_ARM64_BUILD_DIR (default: build-arm64).  CFQP_SKIP_DEPS=1:
 # no apt-get.  Exit status non-zero if anything cannot be installed, built or
 # passed: this leg never skips quietly.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 build=${CFQP_ARM64_BUILD_DIR:-build-arm64}
-cross=tools/cross/aarch64-linux-gnu.ini
+cross=tools/ci/cross/aarch64-linux-gnu.ini
 # CPU model, then the level the engine must pick on it
 models=(cortex-a53:neon cortex-a76:dotprod max:i8mm)
 

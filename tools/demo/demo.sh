@@ -4,10 +4,10 @@
 # model beside bicubic, then upscales footage made from that photograph to
 # 1080p video.
 #
-#   sudo bash tools/demo.sh
+#   sudo bash tools/demo/demo.sh
 #
 # Input: tests/data/images/demo-hr.png, a validation photograph (not trained
-# on; see tools/fetch_photos.py), the HR original.  Writes into
+# on; see tools/pipeline/fetch_photos.py), the HR original.  Writes into
 # $CFQP_BUILD_DIR/demo/:
 #   Still: LR = HR downscaled ×3 with videoscale's Catmull-Rom (bicubic) kernel
 #     lr.png  sr.png (cfqpsr ×3)  bicubic.png (LR upscaled ×3)  hr.png
@@ -25,10 +25,10 @@
 #   the footage (raw file -> cfqpsr -> fakesink) and prints its fps.
 # CFQP_DEMO_MODEL=file.onnx runs that model instead of the embedded one.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 top=$PWD
 
-bash tools/install-deps.sh
+bash tools/ci/install-deps.sh
 build=${CFQP_BUILD_DIR:-build}
 if [ -f "$build/build.ninja" ]; then
   meson setup --reconfigure "$build" >/dev/null

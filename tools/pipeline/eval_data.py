@@ -1,13 +1,13 @@
 #!/usr/bin/python3
-"""Evaluation and calibration sets for tools/cfqp-eval, as binary PPM files.
+"""Evaluation and calibration sets for tools/c/cfqp-eval, as binary PPM files.
 
-    /usr/bin/python3 tools/eval_data.py --scale 3   # → tools/.cache/eval/x3/
+    /usr/bin/python3 tools/pipeline/eval_data.py --scale 3   # → tools/.cache/eval/x3/
 
 Writes, for one scale:
   val.txt        "LR.ppm HR.ppm" lines: the textured validation crops
                  (HR 360×360 windows with the most detail, two per
                  validation photo), LR = PIL bicubic (antialiased) ÷ scale
-  val-photos.txt the whole validation photos (HR as tools/fetch_photos.py
+  val-photos.txt the whole validation photos (HR as tools/pipeline/fetch_photos.py
                  makes it, up to 1272×792; LR its bicubic ÷ scale): the
                  issue's "validation photos", smooth parts included
   val-sat.txt    the saturated variant: HR × 1.6 clipped to [0,1] (an

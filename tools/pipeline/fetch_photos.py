@@ -11,7 +11,7 @@ wallpaper of both packages): the illustrations, renders and abstract art
 Honeywave, IceCold, Kay, Kokkini, MilkyWay, Opal, PastelHills, Patak,
 SafeLanding, Shell, Volna, all of mate/abstract and mate/desktop) are left out.
 
-The split (by photo) is the committed file ``tools/photo-split.json``; both
+The split (by photo) is the committed file ``tools/pipeline/photo-split.json``; both
 sets hold textured scenes (foliage, grass, water, gravel, wood, architecture)
 and a few smooth ones (bokeh, sky).
 
@@ -32,7 +32,7 @@ the LR sides are even) with their LR versions ``<name>-x2/-x3/-x4.png`` made
 as above, and ``demo-hr.png``, a 960x540 crop of a validation photo's HR
 (its LR is to be made by the user of it, e.g. 480x270 for x2, 320x180 for x3).
 
-Usage: /usr/bin/python3 tools/fetch_photos.py [--test-images]
+Usage: /usr/bin/python3 tools/pipeline/fetch_photos.py [--test-images]
 """
 import hashlib
 import json
@@ -42,12 +42,13 @@ import sys
 
 from PIL import Image
 
-TOOLS = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOOLS = os.path.dirname(HERE)
 CACHE = os.path.join(TOOLS, ".cache")
 DEBS = os.path.join(CACHE, "debs")
 ROOT = os.path.join(CACHE, "root")
 PAIRS = os.path.join(CACHE, "pairs")
-SPLIT = os.path.join(TOOLS, "photo-split.json")
+SPLIT = os.path.join(HERE, "photo-split.json")
 PACKAGES = ["plasma-workspace-wallpapers", "mate-backgrounds"]
 SCALES = (2, 3, 4)
 HR_DOWN = 2      # original -> HR downscale factor

@@ -2,17 +2,17 @@
 # Shipped calibrations, made the way a user makes one: cfqpcalib over a folder
 # of training photographs (multifilesrc ! pngdec ! videoconvert).
 #
-#   bash tools/make_calibrations.sh [BUILD_DIR] [MODEL.onnx ...]
+#   bash tools/pipeline/make_calibrations.sh [BUILD_DIR] [MODEL.onnx ...]
 #
 # For every model (default: every models/*.onnx but the default-x* copies)
 # writes models/<name>.calib.json with cfqpcalib's defaults (MSE observer,
 # full CFQP augmentation; clip-free, except for the *-clipped twins), from
-# the LR training photos of its scale (tools/fetch_photos.py pairs cache,
+# the LR training photos of its scale (tools/pipeline/fetch_photos.py pairs cache,
 # photo-split.json "train").  A default-xN.onnx that is a copy of a model
 # gets that model's calibration as default-xN.calib.json (same content hash,
 # so it matches).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 build=${1:-build}
 shift || true
 export GST_PLUGIN_PATH="$PWD/$build/gst"
@@ -24,19 +24,19 @@ if [ ${#models[@]} -eq 0 ]; then
   done
 fi
 
-/usr/bin/python3 tools/fetch_photos.py > /dev/null
+/usr/bin/python3 tools/pipeline/fetch_photos.py > /dev/null
 for m in "${models[@]}"; do
   name=$(basename "$m" .onnx)
   s=${name##*-x}; s=${s%%[!0-9]*}
   dir=$(mktemp -d)
   i=0
-  for photo in $(/usr/bin/python3 -c 'import json; print(" ".join(json.load(open("tools/photo-split.json"))["train"]))'); do
+  for photo in $(/usr/bin/python3 -c 'import json; print(" ".join(json.load(open("tools/pipeline/photo-split.json"))["train"]))'); do
     ln -s "$PWD/tools/.cache/pairs/x$s/$photo.png" "$(printf '%s/%04d.png' "$dir" $i)"
     i=$((i + 1))
   done
   # a clipped twin is calibrated in its published form, clips kept: it is
   # the baseline that clip-free nets are compared with (docs/results.md);
-  # the clip-free pass on it is an ablation row of tools/ablation.py
+  # the clip-free pass on it is an ablation row of tools/bench/ablation.py
   clip_free=true
   case $name in *-clipped) clip_free=false ;; esac
   echo "calibrating $name (x$s, clip-free=$clip_free) on $i training photos"

@@ -1,14 +1,14 @@
 #!/usr/bin/python3
 """Write models/README.md (one model card per models/<run>.onnx) from the
-training records that tools/train.py writes to models/records/<run>.json
+training records that tools/pipeline/train.py writes to models/records/<run>.json
 (committed beside each model, so the cards survive a lost training cache)."""
 import glob
 import hashlib
 import json
 import os
 
-TOOLS = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(TOOLS)
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
 MODELS = os.path.join(REPO, "models")
 RESULTS = os.path.join(MODELS, "records")
 
@@ -40,24 +40,24 @@ CLIP_TEXT = {
 HEAD = """# CFQP models
 
 FP32 ONNX (opset 13, one NCHW RGB input `input` in [0,1], dynamic H/W, output
-`output`). Trained by `tools/train_all.sh` (which runs `tools/train.py`) on the
+`output`). Trained by `tools/pipeline/train_all.sh` (which runs `tools/pipeline/train.py`) on the
 photographs of the Debian packages `plasma-workspace-wallpapers` and
-`mate-backgrounds` (`tools/fetch_photos.py`, split in `tools/photo-split.json`:
+`mate-backgrounds` (`tools/pipeline/fetch_photos.py`, split in `tools/pipeline/photo-split.json`:
 %(ntrain)d training photos, %(nval)d validation photos, split by photo).
 
 HR = original downscaled by 2 (PIL `Image.BICUBIC`, antialiased) and cropped to
 multiples of 24; LR = HR downscaled by s with PIL `Image.BICUBIC` (antialiased
 cubic, a = -0.5, kernel stretched by s, as MATLAB `imresize`), 8-bit PNG.
 
-**Metrics.** Measured by the PyTorch FP32 validation in `tools/train.py` (the
+**Metrics.** Measured by the PyTorch FP32 validation in `tools/pipeline/train.py` (the
 same photos through the C engine, FP32 and INT8, are in docs/results.md,
-written by `tools/evaluate.py`): whole validation photos (%(val)s), model output rounded
+written by `tools/bench/evaluate.py`): whole validation photos (%(val)s), model output rounded
 to 8 bits; Y = BT.601 luma in 16-235; border shave = scale; PSNR averaged over
 the images; SSIM on Y (Gaussian window 11, sigma 1.5). Bicubic = PIL
 `Image.BICUBIC` upscaling of the same LR. Reproduce one card with
-`/usr/bin/python3 tools/train.py --arch ARCH --scale S [--clipped] --eval-only`
+`/usr/bin/python3 tools/pipeline/train.py --arch ARCH --scale S [--clipped] --eval-only`
 (needs the checkpoint in tools/.cache/ckpt/), or from the shipped file with
-`... --eval-only --init-onnx models/NAME.onnx`; retrain with `tools/train_all.sh`.
+`... --eval-only --init-onnx models/NAME.onnx`; retrain with `tools/pipeline/train_all.sh`.
 The first runs (ABPN, XLSR x3) had wall-time budgets on 2 CPU cores shared with
 other jobs, so their step counts differ (the cosine followed the time budget);
 later runs have step budgets (`--steps N --minutes 0`) and each clipped twin
@@ -83,7 +83,7 @@ def crop_check(onnx_path, scale):
     import numpy as np
     import onnx
     from PIL import Image
-    sys.path.insert(0, TOOLS)
+    sys.path.insert(0, HERE)
     import sr_models
     import train
     g = onnx.load(onnx_path)
@@ -147,17 +147,17 @@ def main():
             "L1, Adam lr %g cosine to 0, seed %d%s." % (
                 r["steps"], r["train_minutes"], r.get("threads", 2), "" if r.get("threads", 2) == 1 else "s",
                 r["batch"], r["patch"], r["patch"], r["lr"], r["seed"],
-                "; started from a least-squares interpolator (`data_init` in tools/sr_models.py: the "
+                "; started from a least-squares interpolator (`data_init` in tools/pipeline/sr_models.py: the "
                 "input pixels passed through, the last conv fitted to 256 patches)" if r.get("data_init") else ""),
             "- Validation (PyTorch FP32): Y-PSNR %.2f dB vs bicubic %.2f dB (%+.2f dB); Y-SSIM %.4f vs %.4f; "
             "RGB-PSNR %.2f vs %.2f." % (m["y_psnr"], b["y_psnr"], m["y_psnr"] - b["y_psnr"], m["y_ssim"],
                                         b["y_ssim"], m["rgb_psnr"], b["rgb_psnr"]),
-            "- Command: `nice -n 10 /usr/bin/python3 tools/train.py --arch %s --scale %d%s %s "
+            "- Command: `nice -n 10 /usr/bin/python3 tools/pipeline/train.py --arch %s --scale %d%s %s "
             "--threads %d --export models/%s.onnx`" % (
                 r["arch"], r["scale"], " --clipped" if r["clipped"] else "",
                 ("--minutes %g --steps 1000000" % r["minutes"]) if r.get("minutes")
                 else "--steps %d --minutes 0" % r["steps"], r.get("threads", 2), run),
-            "- ONNX file check (`tools/model_cards.py`: NumPy evaluation of the exported graph on the "
+            "- ONNX file check (`tools/pipeline/model_cards.py`: NumPy evaluation of the exported graph on the "
             "120x120 crops in tests/data/images), Y-PSNR dB: %s." % crop_check(onnx_path, r["scale"]),
             "- File: %d bytes, sha256 `%s`." % (os.path.getsize(onnx_path), sha(onnx_path)[:16]),
         ] + (["- Record: %s." % r["record_note"]] if r.get("record_note") else []) + [
@@ -169,7 +169,7 @@ def main():
                     and os.path.basename(p)[:-5] not in carded)
     if others:
         cards.append("## Other files\n\n" + "\n".join(
-            "- `%s`: not produced by `tools/train_all.sh` on this checkout (no record in models/records/); "
+            "- `%s`: not produced by `tools/pipeline/train_all.sh` on this checkout (no record in models/records/); "
             "see `git log -- models/%s`." % (o, o) for o in others) + "\n")
     steps = sorted(results[r]["steps"] for r in carded)
     head = HEAD % {"ntrain": len(split["train_photos"]) if split else 0,

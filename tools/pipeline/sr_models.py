@@ -35,7 +35,7 @@ Published configurations (channel counts as in the papers):
   No clip in either form (the clipped form adds a final Clip(0,1) only so
   that the clip-removal pass has something to remove). LR sides must be even.
 
-Usage: /usr/bin/python3 tools/sr_models.py  (prints parameters and MACs per
+Usage: /usr/bin/python3 tools/pipeline/sr_models.py  (prints parameters and MACs per
 LR pixel of every model, and checks the ONNX export of each).
 """
 import torch

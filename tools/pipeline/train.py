@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Train one SR model of tools/sr_models.py on the photo pairs of
-tools/fetch_photos.py, validate it (Y-PSNR / Y-SSIM beside bicubic) and export
+"""Train one SR model of tools/pipeline/sr_models.py on the photo pairs of
+tools/pipeline/fetch_photos.py, validate it (Y-PSNR / Y-SSIM beside bicubic) and export
 it to ONNX.
 
 Training: random LR patches (default 48x48) with their HR patches, random
@@ -13,17 +13,17 @@ time budget (summed over resumes) is spent, with only --steps it is
 deterministic.  Checkpoints every --ckpt-minutes into tools/.cache/ckpt/<run>.pt
 (atomic), resumed automatically; log in tools/.cache/logs/<run>.log.
 
-Validation (tools/photo-split.json "val"): full images; SR output rounded to
+Validation (tools/pipeline/photo-split.json "val"): full images; SR output rounded to
 8 bits; bicubic = PIL Image.BICUBIC upscaling of the same 8-bit LR.
 Y = BT.601 luma in 16-235 ((65.481 R + 128.553 G + 24.966 B)/255 + 16 with
 RGB in [0,1]), border shave = scale; PSNR averaged over images; SSIM on Y
 (Gaussian window 11, sigma 1.5, as Wang et al.). Results go to
-models/records/<run>.json (committed with the model; tools/model_cards.py
+models/records/<run>.json (committed with the model; tools/pipeline/model_cards.py
 writes the model cards from them) and tools/.cache/results/<run>.json.
 
 Examples:
-  nice -n 10 /usr/bin/python3 tools/train.py --arch abpn --scale 3 --minutes 25
-  /usr/bin/python3 tools/train.py --arch abpn --scale 3 --eval-only --export models/abpn-x3.onnx
+  nice -n 10 /usr/bin/python3 tools/pipeline/train.py --arch abpn --scale 3 --minutes 25
+  /usr/bin/python3 tools/pipeline/train.py --arch abpn --scale 3 --eval-only --export models/abpn-x3.onnx
 """
 import argparse
 import json
@@ -42,7 +42,7 @@ import fetch_photos  # noqa: E402
 import sr_models  # noqa: E402
 
 CACHE = fetch_photos.CACHE
-RECORDS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models", "records")
+RECORDS = os.path.join(os.path.dirname(fetch_photos.TOOLS), "models", "records")
 
 
 def load_rgb(path):
@@ -270,7 +270,7 @@ def main():
                 "params": sr_models.count_params(model),
                 "macs_per_lr_pixel": sr_models.macs_per_lr_pixel(model),
                 "train_photos": split["train"], "val_photos": split["val"]})
-    # the committed record (models/records/) is what tools/model_cards.py
+    # the committed record (models/records/) is what tools/pipeline/model_cards.py
     # writes the cards from: a card must survive a lost cache
     for d in (os.path.join(CACHE, "results"), RECORDS):
         os.makedirs(d, exist_ok=True)

@@ -4,7 +4,7 @@
 # run is only re-validated/exported, an interrupted one continues from its
 # checkpoint in tools/.cache/ckpt/.
 #
-#   nohup nice -n 10 tools/train_all.sh >> tools/.cache/logs/train_all.out 2>&1 &
+#   nohup nice -n 10 tools/pipeline/train_all.sh >> tools/.cache/logs/train_all.out 2>&1 &
 #
 # Start it twice for two 1-thread workers on the same queue (measured here:
 # ABPN x3 4.7 steps/s on one thread, 5.4 on two, so two 1-thread workers do
@@ -12,14 +12,14 @@
 # mid-run leaves its lock: remove tools/.cache/locks/<name> before restarting.
 #
 # The embedded defaults (models/default-x*) are not made here: the rule in
-# tools/evaluate.py picks them from the engine's measurements.
+# tools/bench/evaluate.py picks them from the engine's measurements.
 #
 # A model that is current (see current() below) is skipped (FORCE=1 redoes
 # it).  Env: NO_COMMIT=1 skips the git commits; THREADS (default 1:
 # on this 2-core machine shared with builds and fuzzers, one thread measured
 # 2x faster per step than two, whose OpenMP barriers stall when a core is
 # taken away).
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 PY=/usr/bin/python3
 mkdir -p models tools/.cache/logs
 
@@ -37,8 +37,8 @@ commit() {  # commit only the given paths, retrying while another git runs
 
 one() {  # name train.py-args...
     name=$1; shift
-    $PY tools/train.py --threads "${THREADS:-1}" --export "models/$name.onnx" "$@" || return 1
-    $PY tools/model_cards.py
+    $PY tools/pipeline/train.py --threads "${THREADS:-1}" --export "models/$name.onnx" "$@" || return 1
+    $PY tools/pipeline/model_cards.py
     commit "models: $name.onnx trained on the Debian wallpaper photos" \
         "models/$name.onnx" "models/records/$name.json" models/README.md
 }
@@ -66,7 +66,7 @@ current() {  # name steps: 0 when models/<name>.onnx is committed, unchanged,
         && git diff --quiet HEAD -- "models/$1.onnx" || return 1
     $PY - "$1" "$2" <<'PY'
 import json, os, sys
-sys.path.insert(0, "tools")
+sys.path.insert(0, "tools/pipeline")
 import sr_models
 r = json.load(open("models/records/%s.json" % sys.argv[1]))
 has_init = hasattr(sr_models.build(r["arch"], r["scale"], r["clipped"]), "data_init")

@@ -5,8 +5,8 @@ change to the engine: the int8 weights of the copy are those of the original
 (the weights are untouched; only biases move, and a conv without bias gets
 one), and every backend runs it bit-exact with ref.
 
-    build/tools/cfqp-qdq export --model M.onnx --calib M.calib.json --out /tmp/M-qdq.onnx
-    /usr/bin/python3 tools/bias_correct.py --model M.onnx --qdq /tmp/M-qdq.onnx \
+    build/tools/c/cfqp-qdq export --model M.onnx --calib M.calib.json --out /tmp/M-qdq.onnx
+    /usr/bin/python3 tools/research/bias_correct.py --model M.onnx --qdq /tmp/M-qdq.onnx \
         --rd tools/.cache/eval/x2/rd-matched.txt --mode weights --out /tmp/M-bc.onnx
 
 Needs only the FP32 model and the RD (no ground truth, no training):
@@ -14,7 +14,7 @@ Needs only the FP32 model and the RD (no ground truth, no training):
            per output channel over the RD: sum over inputs and taps of
            (w_int8 - w) * mean of the input channel (what a calibration
            holding per-channel input means could apply at program build)
-  all      the mean error of the simulated INT8 net (tools/int8_layer_probe.py's
+  all      the mean error of the simulated INT8 net (tools/research/int8_layer_probe.py's
            interpreter of the QDQ export) at each conv's output, convs in
            order, each correction seen by the next (Nagel et al. 2019's
            empirical bias correction)

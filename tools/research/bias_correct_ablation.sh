@@ -1,23 +1,23 @@
 #!/usr/bin/env bash
 # Bias correction and data-aware weight rounding measured through the engine (cfqp-eval, real INT8 bytes, cpu
 # kernels): for each model, INT8 − FP32 Y-PSNR and PSNR(INT8, FP32) on the
-# whole validation photos, plain and saturated (tools/eval_data.py
+# whole validation photos, plain and saturated (tools/pipeline/eval_data.py
 # val-photos.txt, val-photos-sat.txt), calibrated by cfqpcalib's defaults (MSE,
 # full CFQP, clip-free) on the matched RD (rd-matched.txt), for the model as
-# shipped and for its bias-corrected copies (tools/bias_correct.py, modes
+# shipped and for its bias-corrected copies (tools/research/bias_correct.py, modes
 # weights and all, computed from the same RD through the FP32 model and the
 # engine's QDQ export with the shipped calibration), and for its copy with
-# GPTQ-rounded int8 weights (tools/gptq_weights.py, same RD; gptq-sat: the
+# GPTQ-rounded int8 weights (tools/research/gptq_weights.py, same RD; gptq-sat: the
 # RD plus its copies at exposure ×1.6, only with VARIANTS naming it).
 #
-#   bash tools/bias_correct_ablation.sh BUILD_DIR MODEL...   (e.g. xlsr-x2 bicubicpp-x2)
-#   VARIANTS="none gptq" bash tools/bias_correct_ablation.sh …   (a subset)
+#   bash tools/research/bias_correct_ablation.sh BUILD_DIR MODEL...   (e.g. xlsr-x2 bicubicpp-x2)
+#   VARIANTS="none gptq" bash tools/research/bias_correct_ablation.sh …   (a subset)
 #
 # Outputs go to tools/.cache/bias-correct/ (a finished step is not redone);
 # one table row per model × variant; Δ and PSNR(INT8, FP32) are against the
 # FP32 output of the model as shipped, not of the corrected copy.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 build=$1
 shift
 out=tools/.cache/bias-correct
@@ -26,25 +26,25 @@ mkdir -p "$out"
 for m in "$@"; do
   s=${m##*-x}; s=${s%%[!0-9]*}
   ev=tools/.cache/eval/x$s
-  [ -f "$ev/val-photos-sat.txt" ] || /usr/bin/python3 tools/eval_data.py --scale "$s" > /dev/null
-  [ -f "$out/$m-qdq.onnx" ] || "$build/tools/cfqp-qdq" export --model "models/$m.onnx" \
+  [ -f "$ev/val-photos-sat.txt" ] || /usr/bin/python3 tools/pipeline/eval_data.py --scale "$s" > /dev/null
+  [ -f "$out/$m-qdq.onnx" ] || "$build/tools/c/cfqp-qdq" export --model "models/$m.onnx" \
       --calib "models/$m.calib.json" --out "$out/$m-qdq.onnx" > /dev/null
   cmp -s "models/$m.onnx" "$out/$m-none.onnx" || cp "models/$m.onnx" "$out/$m-none.onnx"
   for mode in weights all; do
     case " $variants " in *" $mode "*) ;; *) continue ;; esac
-    [ -f "$out/$m-$mode.onnx" ] || /usr/bin/python3 tools/bias_correct.py --model "models/$m.onnx" --qdq "$out/$m-qdq.onnx" \
+    [ -f "$out/$m-$mode.onnx" ] || /usr/bin/python3 tools/research/bias_correct.py --model "models/$m.onnx" --qdq "$out/$m-qdq.onnx" \
         --rd "$ev/rd-matched.txt" --mode $mode --out "$out/$m-$mode.onnx" > /dev/null
   done
-  [[ " $variants " != *" gptq "* ]] || [ -f "$out/$m-gptq.onnx" ] || /usr/bin/python3 tools/gptq_weights.py --model "models/$m.onnx" \
+  [[ " $variants " != *" gptq "* ]] || [ -f "$out/$m-gptq.onnx" ] || /usr/bin/python3 tools/research/gptq_weights.py --model "models/$m.onnx" \
       --qdq "$out/$m-qdq.onnx" --rd "$ev/rd-matched.txt" --out "$out/$m-gptq.onnx" > /dev/null
   [[ " $variants " != *" gptq-sat "* ]] || [ -f "$out/$m-gptq-sat.onnx" ] ||
-      /usr/bin/python3 tools/gptq_weights.py --model "models/$m.onnx" --qdq "$out/$m-qdq.onnx" \
+      /usr/bin/python3 tools/research/gptq_weights.py --model "models/$m.onnx" --qdq "$out/$m-qdq.onnx" \
       --rd "$ev/rd-matched.txt" --add-gain 1.6 --out "$out/$m-gptq-sat.onnx" > /dev/null
   for variant in $variants; do
     for v in val-photos val-photos-sat; do
       f="$out/$m-$variant-$v.jsonl"
       [ -s "$f" ] && [ "$f" -nt "$out/$m-$variant.onnx" ] && continue
-      "$build/tools/cfqp-eval" --threads 1 --model "$out/$m-$variant.onnx" --clip-free \
+      "$build/tools/c/cfqp-eval" --threads 1 --model "$out/$m-$variant.onnx" --clip-free \
           --rd "$ev/rd-matched.txt" --observers mse --augments full --val "$ev/$v.txt" \
           --save-dir "$out/$m-$variant-$v" > "$f.tmp"
       mv "$f.tmp" "$f"

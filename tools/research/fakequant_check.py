@@ -2,11 +2,11 @@
 """PyTorch fake-quant of a shipped ABPN model, to reconcile the engine's
 ablation (docs/cfqp.md) with the quick fake-quant experiment of issue 4.
 
-    /usr/bin/python3 tools/fakequant_check.py --model models/abpn-x3.onnx \
-        --engine build/tools/cfqp-eval
+    /usr/bin/python3 tools/research/fakequant_check.py --model models/abpn-x3.onnx \
+        --engine build/tools/c/cfqp-eval
 
 Weights and biases come from the ONNX initializers (the net is rebuilt from
-tools/sr_models.py).  FP32 is checked against the NumPy ONNX evaluator of
+tools/pipeline/sr_models.py).  FP32 is checked against the NumPy ONNX evaluator of
 sr_models (float, max |diff| < 1e-4) and, with --engine, against the C
 engine's FP32 output bytes on one crop.
 
@@ -20,12 +20,12 @@ copy of the input, so it stays on the pixel grid ("grid" mode); "anchor-rq"
 mode additionally requantises the Concat output to its own observed
 min/max range, as the engine's calibration table does (see docs/cfqp.md).
 
-RDs (tools/eval_data.py): matched (16 crops), dim (the same ×0.45),
+RDs (tools/pipeline/eval_data.py): matched (16 crops), dim (the same ×0.45),
 dim-4 (the first 4 dim crops: the issue's "4 crops"), and dim + range
 (each dim crop plus a range-targeted copy clamp(a·x + b), a and b chosen
 from the FP32 output's 1st/99th percentiles so that f(x') spans [0, 1]).
 Evaluation: the 10 textured validation crops, plain and saturated; Y-PSNR
-BT.601 (16-235) on bytes, shave = scale, as tools/cfqp-eval measures it.
+BT.601 (16-235) on bytes, shave = scale, as tools/c/cfqp-eval measures it.
 """
 import argparse
 import json
@@ -42,7 +42,8 @@ from onnx import numpy_helper
 from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+TOOLS = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(TOOLS, "pipeline"))
 import sr_models  # noqa: E402
 
 PIXEL = (1.0 / 255.0, 0)
@@ -129,7 +130,7 @@ def forward_fq(m, x, qp, anchor_rq=False):
     return sr_models.depth_to_space_dcr(y, m.scale)
 
 
-# --- metrics (as tools/cfqp-eval) -------------------------------------------
+# --- metrics (as tools/c/cfqp-eval) -------------------------------------------
 
 def to_bytes(y):
     return torch.clamp(torch.round(y.double() * 255.0), 0, 255)[0].numpy()
@@ -181,16 +182,16 @@ def calibrate(m, images):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default=os.path.join(os.path.dirname(HERE), "models", "abpn-x3.onnx"))
-    ap.add_argument("--engine", help="tools/cfqp-eval binary: FP32 byte check and the engine's "
+    ap.add_argument("--model", default=os.path.join(os.path.dirname(TOOLS), "models", "abpn-x3.onnx"))
+    ap.add_argument("--engine", help="tools/c/cfqp-eval binary: FP32 byte check and the engine's "
                     "dim-RD min/max calibration table for the range comparison")
     ap.add_argument("--json", help="write the results here")
     args = ap.parse_args()
     torch.set_num_threads(1)
     g, m, s = load_model(args.model)
-    ev = os.path.join(HERE, ".cache", "eval", "x%d" % s)
+    ev = os.path.join(TOOLS, ".cache", "eval", "x%d" % s)
     if not os.path.exists(os.path.join(ev, "val.txt")):
-        subprocess.run(["/usr/bin/python3", os.path.join(HERE, "eval_data.py"), "--scale", str(s)],
+        subprocess.run(["/usr/bin/python3", os.path.join(TOOLS, "pipeline", "eval_data.py"), "--scale", str(s)],
                        check=True)
 
     def pairs(name):

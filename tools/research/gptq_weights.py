@@ -7,7 +7,7 @@ float model as weights already on the engine's grid: the engine's per
 channel scale (max|w|/127) and tap-sum rounding then keep them exactly, so
 cfqp-eval measures the technique with no change to the engine.
 
-    /usr/bin/python3 tools/gptq_weights.py --model M.onnx --qdq /tmp/M-qdq.onnx \
+    /usr/bin/python3 tools/research/gptq_weights.py --model M.onnx --qdq /tmp/M-qdq.onnx \
         --rd tools/.cache/eval/x2/rd-matched.txt --out /tmp/M-gptq.onnx
 
 Needs only the FP32 model and the RD (the conv inputs are the FP32 model's);

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Where INT8 error is born, layer by layer, for any model the engine runs.
 
-    build/tools/cfqp-qdq export --model models/xlsr-x2.onnx \
+    build/tools/c/cfqp-qdq export --model models/xlsr-x2.onnx \
         --calib models/xlsr-x2.calib.json --out /tmp/xlsr-x2-qdq.onnx
-    /usr/bin/python3 tools/int8_layer_probe.py --qdq /tmp/xlsr-x2-qdq.onnx \
+    /usr/bin/python3 tools/research/int8_layer_probe.py --qdq /tmp/xlsr-x2-qdq.onnx \
         --model models/xlsr-x2.onnx --scale 2 [--sets val-photos,val-photos-sat]
 
 The QDQ file is the engine's own export (cfqp-qdq): the activation scales and
@@ -15,7 +15,7 @@ its figures are near the engine's, not its bytes (the engine requantises with
 31-bit fixed-point multipliers).  FP32 is the same graph with every Q/DQ pair
 an identity and the float weights of --model.
 
-On every image of the sets (tools/eval_data.py lists: by default the whole
+On every image of the sets (tools/pipeline/eval_data.py lists: by default the whole
 validation photos, plain and saturated ×1.6), prints:
   all INT8          PSNR(INT8, FP32) of the output bytes (the engine's metric)
   per tensor        cumulative: RMS error of the INT8 tensor against FP32 in
@@ -39,6 +39,7 @@ from onnx import numpy_helper
 from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+TOOLS = os.path.dirname(HERE)
 
 
 def rhaz(x):
@@ -204,7 +205,7 @@ def main():
                     c, float(d.abs().mean()), float(d.abs().max())), flush=True)
     allq = set(net.acts)
     allw = set(net.convs)
-    ev = os.path.join(HERE, ".cache", "eval", "x%d" % args.scale)
+    ev = os.path.join(TOOLS, ".cache", "eval", "x%d" % args.scale)
     print("%s (%s)" % (os.path.basename(args.qdq), args.model))
     with torch.no_grad():
         for st in args.sets.split(","):

@@ -2,7 +2,7 @@
 """Where a shipped XLSR model loses to INT8: a PyTorch simulation of the
 engine's arithmetic with the shipped calibration's activation parameters.
 
-    /usr/bin/python3 tools/xlsr_int8_probe.py --model models/xlsr-x2.onnx --scale 2
+    /usr/bin/python3 tools/research/xlsr_int8_probe.py --model models/xlsr-x2.onnx --scale 2
 
 Weights are int8 symmetric per output channel (max|w|/127), rounded either
 to nearest or as the engine does since cfqp-int8-weights.c (each filter
@@ -11,7 +11,7 @@ tensor with the scale and zero point of models/<name>.calib.json.  Biases
 and the integer requantisation are not simulated, so the figures are near
 the engine's (xlsr-x2, tap sums: 47.0 simulated, 48.1 dB in docs/results.md),
 not its bytes.  Prints PSNR(INT8, FP32) on
-the bytes of the textured validation crops (tools/eval_data.py) with
+the bytes of the textured validation crops (tools/pipeline/eval_data.py) with
 everything quantised, weights only, activations only, and the weights of
 one layer at a time.  ~2 min on one thread.
 """
@@ -29,7 +29,9 @@ from onnx import numpy_helper
 from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+TOOLS = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(TOOLS, "pipeline"))
 import sr_models  # noqa: E402
 from fakequant_check import fq, rhaz  # noqa: E402  (the engine's rounding and activation fake-quant)
 
@@ -75,7 +77,7 @@ class Sim:
         return self.act(F.relu(y) if relu else y, name, acts)
 
     def forward(self, x, acts, wset):
-        """XLSR's forward (tools/sr_models.py) with the ONNX tensor names."""
+        """XLSR's forward (tools/pipeline/sr_models.py) with the ONNX tensor names."""
         m = self.m
         x = self.act(x, "input", acts)
         h = self.conv(m.head, x, "/head/Conv_output_0", acts, wset, True)
@@ -112,9 +114,9 @@ def main():
     m.eval()
     calib = args.calibration or args.model[:-len(".onnx")] + ".calib.json"
     cal = {t["name"]: t for t in json.load(open(calib))["tensors"]}
-    crops = sorted(glob.glob(os.path.join(HERE, ".cache", "eval", "x%d" % args.scale, "*[0-9]-lr.ppm")))
+    crops = sorted(glob.glob(os.path.join(TOOLS, ".cache", "eval", "x%d" % args.scale, "*[0-9]-lr.ppm")))
     if not crops:
-        sys.exit("no validation crops: run /usr/bin/python3 tools/eval_data.py --scale %d" % args.scale)
+        sys.exit("no validation crops: run /usr/bin/python3 tools/pipeline/eval_data.py --scale %d" % args.scale)
     lrs = [torch.from_numpy(np.asarray(Image.open(p).convert("RGB"), np.float32) / 255)
            .permute(2, 0, 1)[None] for p in crops]
     convs = [(n, mod) for n, mod in m.named_modules() if isinstance(mod, torch.nn.Conv2d)]

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """QDQ ONNX test models made with onnx.helper, as a third-party tool would.
 
-    /usr/bin/python3 tools/make_qdq_test_model.py [OUTDIR]   (default tests/data/qdq)
+    /usr/bin/python3 tools/testdata/make_qdq_test_model.py [OUTDIR]   (default tests/data/qdq)
 
 Writes
   tiny-qdq-x2.onnx        ×2 RGB: Q/DQ(input) → Conv(int8 per-channel, int32 bias)
@@ -25,7 +25,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 W, H = 16, 12
 
 

@@ -11,7 +11,7 @@ evaluator of ONNX semantics (below) that must reproduce the PyTorch output.
 The evaluator is what tells a wrong export (or a wrong hand-written symbolic)
 from an engine bug.
 
-Run:  /usr/bin/python3 tools/make_refnet_data.py [--out tests/data/refnets]
+Run:  /usr/bin/python3 tools/testdata/make_refnet_data.py [--out tests/data/refnets]
 """
 import argparse
 import hashlib
@@ -495,7 +495,7 @@ def negative_cases(wr):
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", default=os.path.join(here, "..", "tests", "data", "refnets"))
+    ap.add_argument("--out", default=os.path.join(here, "..", "..", "tests", "data", "refnets"))
     args = ap.parse_args()
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)

@@ -2,7 +2,7 @@
 """Layer-by-layer comparison of a QDQ export between the INT8 engine and ONNX
 Runtime: where the two diverge, and which arithmetic makes them.
 
-    /usr/bin/python3 tools/ort_check/layers.py QDQ.onnx IN.u8:W:H[:ENGINE_OUT.u8] ...
+    /usr/bin/python3 tools/pipeline/ort_check/layers.py QDQ.onnx IN.u8:W:H[:ENGINE_OUT.u8] ...
 
 For every quantised tensor V of the export (the pair V/q, V/dq):
 

@@ -4,21 +4,21 @@
 # through the INT8 engine (the exported file re-imported, its own scales),
 # compare the output bytes.
 #
-#   tools/ort_check/run.sh [BUILD_DIR] [MODEL.onnx[:CALIB.json] ...]
+#   tools/pipeline/ort_check/run.sh [BUILD_DIR] [MODEL.onnx[:CALIB.json] ...]
 #
 # MODEL.onnx:CALIB.json exports MODEL with that calibration (e.g. a shipped
 # models/*.calib.json: the clip-free copy if it is clip-free, as cfqpsr runs
 # it) instead of calibrating it here, and checks that the engine gives the
 # same bytes on the export as on MODEL with CALIB (cfqpsr's INT8 path).
 # ORT_CHECK_KEEP=DIR keeps each model's export, inputs and engine outputs in
-# DIR/NAME, with DIR/NAME/items the image list for tools/ort_check/layers.py:
+# DIR/NAME, with DIR/NAME/items the image list for tools/pipeline/ort_check/layers.py:
 #   layers.py DIR/NAME/qdq.onnx $(cat DIR/NAME/items)
 #
-# Needs: BUILD_DIR/tools/cfqp-qdq, /usr/bin/python3 with PIL and numpy, and
-# `npm install --ignore-scripts` done in tools/ort_check (CPU binding only).
+# Needs: BUILD_DIR/tools/c/cfqp-qdq, /usr/bin/python3 with PIL and numpy, and
+# `npm install --ignore-scripts` done in tools/pipeline/ort_check (CPU binding only).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
+root=$(cd "$here/../../.." && pwd)
 build=${1:-$root/build}
 [ $# -gt 0 ] && shift
 models=${*:-"$root/tests/data/refnets/xlsr-x2-clip-op13.onnx $root/tests/data/refnets/abpn-x3-cat-op13.onnx"}
@@ -55,16 +55,16 @@ for i, (x, y) in enumerate([(40, 30), (600, 380), (300, 200), (700, 60)]):
 PY
   rd=$(awk '{printf "%s%s:%s:%s", (NR > 1 ? "," : ""), $1, $2, $3}' "$tmp/$name/rd")
   if [ -n "$calib" ]; then
-    "$build/tools/cfqp-qdq" export --model "$model" --out "$tmp/$name/qdq.onnx" --calib "$calib"
+    "$build/tools/c/cfqp-qdq" export --model "$model" --out "$tmp/$name/qdq.onnx" --calib "$calib"
   else
-    "$build/tools/cfqp-qdq" export --model "$model" --out "$tmp/$name/qdq.onnx" --rd "$rd"
+    "$build/tools/c/cfqp-qdq" export --model "$model" --out "$tmp/$name/qdq.onnx" --rd "$rd"
   fi
   items=""
   while read -r path w h; do
-    "$build/tools/cfqp-qdq" run --model "$tmp/$name/qdq.onnx" --in "$path" --width "$w" \
+    "$build/tools/c/cfqp-qdq" run --model "$tmp/$name/qdq.onnx" --in "$path" --width "$w" \
       --height "$h" --out "$path.cfqp"
     if [ -n "$calib" ]; then
-      "$build/tools/cfqp-qdq" run --model "$model" --calib "$calib" --in "$path" \
+      "$build/tools/c/cfqp-qdq" run --model "$model" --calib "$calib" --in "$path" \
         --width "$w" --height "$h" --out "$path.direct"
       cmp -s "$path.cfqp" "$path.direct" ||
         { echo "$name: $(basename "$path"): the export runs differently from $calib"; status=1; }
