@@ -13,6 +13,7 @@
  */
 #include "cfqp-engine.h"
 #include "cfqp-calib.h"
+#include "ppm.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -23,65 +24,6 @@ typedef struct {
   CfqpImage *lr, *hr;
   guint8    *fp32;     /* bytes of the FP32 output, planar */
 } Pair;
-
-/* --- PPM (P6, 8 bit) ----------------------------------------------------- */
-
-static CfqpImage *
-read_ppm (const char *path, GError **error)
-{
-  g_autofree char *data = NULL;
-  gsize len, off = 0;
-  guint vals[3], k = 0;
-  CfqpImage *img;
-
-  if (!g_file_get_contents (path, &data, &len, error))
-    return NULL;
-  if (len < 2 || data[0] != 'P' || data[1] != '6') {
-    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: not a binary PPM", path);
-    return NULL;
-  }
-  off = 2;
-  while (k < 3 && off < len) {
-    if (data[off] == '#') {
-      while (off < len && data[off] != '\n')
-        off++;
-    } else if (g_ascii_isdigit (data[off])) {
-      vals[k++] = (guint) g_ascii_strtoull (data + off, NULL, 10);
-      while (off < len && g_ascii_isdigit (data[off]))
-        off++;
-      continue;
-    }
-    off++;
-  }
-  off++;   /* exactly one whitespace byte separates the header from the pixels */
-  if (k < 3 || vals[2] != 255 || vals[0] == 0 || vals[1] == 0 || off > len ||
-      len - off < (gsize) vals[0] * vals[1] * 3) {
-    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: bad PPM header or size", path);
-    return NULL;
-  }
-  img = cfqp_image_new (3, vals[0], vals[1]);
-  for (guint y = 0; y < vals[1]; y++)
-    for (guint x = 0; x < vals[0]; x++)
-      for (guint c = 0; c < 3; c++)
-        img->data[((gsize) c * vals[1] + y) * vals[0] + x] =
-            (guint8) data[off + ((gsize) y * vals[0] + x) * 3 + c] / 255.f;
-  return img;
-}
-
-static void
-write_ppm (const char *path, const guint8 *planar, guint w, guint h)
-{
-  FILE *f = fopen (path, "wb");
-  if (!f) {
-    g_printerr ("cannot write %s\n", path);
-    return;
-  }
-  fprintf (f, "P6\n%u %u\n255\n", w, h);
-  for (gsize p = 0; p < (gsize) w * h; p++)
-    for (guint c = 0; c < 3; c++)
-      fputc (planar[c * (gsize) w * h + p], f);
-  fclose (f);
-}
 
 /* --- metrics ------------------------------------------------------------- */
 
@@ -253,7 +195,7 @@ evaluate_int8 (CfqpModel *model, const CfqpRunnerOptions *opts, const char *back
     if (save_dir) {
       g_autofree char *path = g_strdup_printf ("%s/%s-int8-%s-%s.ppm", save_dir, p->name,
           observer, augment);
-      write_ppm (path, out, p->hr->width, p->hr->height);
+      ppm_write_planar_u8 (path, out, p->hr->width, p->hr->height);
     }
   }
   return TRUE;
@@ -346,7 +288,8 @@ main (int argc, char **argv)
     g_autofree guint8 *hr_bytes = NULL, *bic_bytes = NULL;
     g_autoptr (CfqpImage) bic = NULL;
 
-    if (!f[0] || !f[1] || !(p.lr = read_ppm (f[0], &error)) || !(p.hr = read_ppm (f[1], &error))) {
+    if (!f[0] || !f[1] || !(p.lr = ppm_read_image (f[0], &error)) ||
+        !(p.hr = ppm_read_image (f[1], &error))) {
       g_printerr ("%s\n", error ? error->message : "bad pairs line");
       return 1;
     }
@@ -367,8 +310,8 @@ main (int argc, char **argv)
       g_autofree char *fpath = g_strdup_printf ("%s/%s-fp32.ppm", save_dir, p.name);
       g_autofree char *bpath = g_strdup_printf ("%s/%s-bicubic.ppm", save_dir, p.name);
       g_mkdir_with_parents (save_dir, 0755);
-      write_ppm (fpath, p.fp32, p.hr->width, p.hr->height);
-      write_ppm (bpath, bic_bytes, p.hr->width, p.hr->height);
+      ppm_write_planar_u8 (fpath, p.fp32, p.hr->width, p.hr->height);
+      ppm_write_planar_u8 (bpath, bic_bytes, p.hr->width, p.hr->height);
     }
     g_array_append_val (pairs, p);
   }
@@ -390,7 +333,7 @@ main (int argc, char **argv)
   }
   rd = g_ptr_array_new_with_free_func ((GDestroyNotify) cfqp_image_free);
   for (guint i = 0; i < rd_lines->len; i++) {
-    CfqpImage *img = read_ppm (g_ptr_array_index (rd_lines, i), &error);
+    CfqpImage *img = ppm_read_image (g_ptr_array_index (rd_lines, i), &error);
     if (!img) {
       g_printerr ("%s\n", error->message);
       return 1;

@@ -18,47 +18,11 @@
  */
 #include "cfqp-engine.h"
 #include "cfqp-calib.h"
+#include "ppm.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-static CfqpImage *
-read_ppm (const char *path, GError **error)
-{
-  g_autofree char *data = NULL;
-  gsize len, off = 2;
-  guint vals[3], k = 0;
-  CfqpImage *img;
-
-  if (!g_file_get_contents (path, &data, &len, error))
-    return NULL;
-  if (len < 2 || data[0] != 'P' || data[1] != '6') {
-    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: not a binary PPM", path);
-    return NULL;
-  }
-  while (k < 3 && off < len) {
-    if (g_ascii_isdigit (data[off])) {
-      vals[k++] = (guint) g_ascii_strtoull (data + off, NULL, 10);
-      while (off < len && g_ascii_isdigit (data[off]))
-        off++;
-      continue;
-    }
-    off++;
-  }
-  off++;
-  if (k < 3 || vals[2] != 255 || len - off < (gsize) vals[0] * vals[1] * 3) {
-    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: bad PPM", path);
-    return NULL;
-  }
-  img = cfqp_image_new (3, vals[0], vals[1]);
-  for (guint y = 0; y < vals[1]; y++)
-    for (guint x = 0; x < vals[0]; x++)
-      for (guint c = 0; c < 3; c++)
-        img->data[((gsize) c * vals[1] + y) * vals[0] + x] =
-            (guint8) data[off + ((gsize) y * vals[0] + x) * 3 + c] / 255.f;
-  return img;
-}
 
 static GPtrArray *
 read_scene (const char *list, float gain, guint crop)
@@ -68,7 +32,7 @@ read_scene (const char *list, float gain, guint crop)
 
   for (guint i = 0; paths[i]; i++) {
     g_autoptr (GError) error = NULL;
-    CfqpImage *img = read_ppm (paths[i], &error);
+    CfqpImage *img = ppm_read_image (paths[i], &error);
 
     if (!img || img->width < crop || img->height < crop) {
       g_printerr ("%s: %s\n", paths[i], img ? "smaller than --crop" : error->message);
