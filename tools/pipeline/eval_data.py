@@ -16,7 +16,7 @@ Writes, for one scale:
   rd-matched.txt calibration crops (LR 64×64) from the training photos
   rd-dim.txt     the same crops at exposure × 0.45: a camera in a dark room
                  before the lights go on (the mismatched RD)
-Deterministic; uses the pairs cache of tools/fetch_photos.py.
+Deterministic; uses the pairs cache of tools/pipeline/fetch_photos.py.
 """
 import argparse
 import os
