@@ -1042,7 +1042,7 @@ test_conv_c4_kernel (void)
 }
 
 /* The ARM64 level the config was built at: CFQP_TEST_EXPECT_ARM_ISA
- * (tools/test-arm64.sh, per qemu CPU model) names the widest level the
+ * (tools/ci/test-arm64.sh, per qemu CPU model) names the widest level the
  * CPU must have, so a qemu that stopped reporting dot product or i8mm
  * cannot pass as a run of those kernels; under a CFQP_MAX_CPU_ISA cap (the
  * per-level runs) the level in use is the lower of the two.  Every level

@@ -652,7 +652,7 @@ test_resolve_qparams (void)
 /* An anchor: concat(input, input) → Relu → output.  The concat cannot
  * unify the input (it stays on the pixel grid), so the concat must hold the
  * pixel grid too, whatever narrower range the table gives it (a dim RD):
- * found by tools/fakequant_check.py, where the engine clipped every input
+ * found by tools/research/fakequant_check.py, where the engine clipped every input
  * byte above the RD's brightest.  Mixed: concat(input, relu(input)): the
  * same, and the sole-consumer relu takes the widened range. */
 static void

@@ -1,9 +1,10 @@
 /* QDQ ONNX: export → import round trips bit-exact, a QDQ model made by
- * onnx.helper (tools/make_qdq_test_model.py) runs with its own scales, and
+ * onnx.helper (tools/testdata/make_qdq_test_model.py) runs with its own scales, and
  * hostile QDQ files are refused with messages that say why. */
 #include "cfqp-engine.h"
 #include "cfqp-model-private.h"
 #include "cfqp-int8.h"
+#include "minmax-qparams.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
@@ -32,38 +33,14 @@ test_frame (guint c_n, guint w, guint h)
   return f;
 }
 
-typedef struct {
-  float *lo, *hi;
-} Ranges;
-
-static void
-observe (guint tensor, const float *data, guint c, guint h, guint w, gpointer user_data)
-{
-  Ranges *r = user_data;
-  for (gsize k = 0; k < (gsize) c * h * w; k++) {
-    r->lo[tensor] = MIN (r->lo[tensor], data[k]);
-    r->hi[tensor] = MAX (r->hi[tensor], data[k]);
-  }
-}
-
-/* Min/max calibration of every tensor on the test frame. */
+/* Min/max calibration of every tensor on the test frame (tools/c/common). */
 static CfqpQParams *
 calibrate (CfqpModel *model, const float *frame, guint w, guint h)
 {
-  guint n = cfqp_model_get_n_tensors (model);
-  Ranges r = { g_new0 (float, n), g_new0 (float, n) };
-  CfqpQParams *qp = g_new (CfqpQParams, n);
   g_autoptr (GError) error = NULL;
+  CfqpQParams *qp = minmax_qparams_observe (model, frame, w, h, NULL, &error);
 
-  g_assert_true (cfqp_model_observe_f32 (model, frame, w, h, NULL, observe, &r, &error));
   g_assert_no_error (error);
-  for (guint t = 0; t < n; t++) {
-    float lo = MIN (r.lo[t], 0.f), hi = MAX (r.hi[t], 0.f);
-    qp[t].scale = hi > lo ? (hi - lo) / 255.f : 1.f / 255;
-    qp[t].zero_point = (gint32) CLAMP (lround (-lo / qp[t].scale), 0, 255);
-  }
-  g_free (r.lo);
-  g_free (r.hi);
   return qp;
 }
 

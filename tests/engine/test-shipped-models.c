@@ -4,7 +4,7 @@
  * the shipped test photo at an odd size (each conv row ends in a tail of
  * the 64-, 16- and 8-pixel blocks).  The default-x<N> files are copies of
  * named ones and are left out.  Run per ISA level: natively, and under qemu
- * for each ARM64 level (tools/test-arm64.sh). */
+ * for each ARM64 level (tools/ci/test-arm64.sh). */
 #include "cfqp-calib.h"
 #include "cfqp-int8-cpu-config.h"
 #include "cfqp-int8-cpu.h"

@@ -3,7 +3,7 @@
 #   run-fuzz.sh FUZZER WORK_CORPUS SEED_DIR... (seconds: $CFQP_FUZZ_SECONDS, default 20)
 # The random seed is fixed ($CFQP_FUZZ_SEED, default 1) so that a test run
 # replays the same mutations and a red run can be reproduced; finding new
-# bugs is the job of the longer random-seed sessions of tools/fuzz.sh.
+# bugs is the job of the longer random-seed sessions of tools/ci/fuzz.sh.
 # Seeds are copied into WORK_CORPUS (libFuzzer adds what it finds there); the
 # seed folders themselves are never written.  A crash input lands in
 # WORK_CORPUS/../ as crash-*/leak-*/timeout-* and fails the test.

@@ -1,4 +1,4 @@
-/* bench-opencl: time the OpenCL backend (not a test; tools/gpu-check.sh and
+/* bench-opencl: time the OpenCL backend (not a test; tools/ci/gpu-check.sh and
  * docs/performance.md run it).
  *
  *   bench-opencl [--device SPEC] [--width 640] [--height 360] [--frames 5]

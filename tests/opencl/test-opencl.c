@@ -11,6 +11,7 @@
 #include "cfqp-model-private.h"
 #include "cfqp-opencl.h"
 #include "cfqp-plan.h"
+#include "minmax-qparams.h"
 #include "ref-f64.h"
 #include "test-models.h"
 
@@ -743,22 +744,8 @@ test_abpn_fp32 (void)
   run_both_packed (cl, cpu, 1);
 }
 
-typedef struct {
-  float *lo, *hi;
-} Ranges;
-
-static void
-observe_range (guint t, const float *data, guint c, guint h, guint w, gpointer user_data)
-{
-  Ranges *r = user_data;
-
-  for (gsize k = 0; k < (gsize) c * h * w; k++) {
-    r->lo[t] = MIN (r->lo[t], data[k]);
-    r->hi[t] = MAX (r->hi[t], data[k]);
-  }
-}
-
-/* Parameters from the FP32 ranges on a random frame, widened by widen. */
+/* Min/max parameters (tools/c/common) on a random frame, the scales
+ * widened by widen. */
 static CfqpQParams *
 calibrate (CfqpModel *model, float widen)
 {
@@ -766,16 +753,11 @@ calibrate (CfqpModel *model, float widen)
   g_autoptr (GError) error = NULL;
   guint w = 29, h = 17, n_t = cfqp_model_get_n_tensors (model);
   g_autofree float *in = ref_random_floats (rand, 3 * w * h, 0, 1);
-  g_autofree float *lo = g_new0 (float, n_t), *hi = g_new0 (float, n_t);
-  Ranges ranges = { lo, hi };
-  CfqpQParams *qp = g_new (CfqpQParams, n_t);
+  CfqpQParams *qp = minmax_qparams_observe (model, in, w, h, NULL, &error);
 
-  g_assert_true (cfqp_model_observe_f32 (model, in, w, h, NULL, observe_range, &ranges,
-      &error));
-  for (guint t = 0; t < n_t; t++) {
-    qp[t].scale = MAX ((hi[t] - lo[t]) * widen / 255.f, 1e-6f);
-    qp[t].zero_point = (gint32) CLAMP (lroundf (-lo[t] * widen / qp[t].scale), 0, 255);
-  }
+  g_assert_no_error (error);
+  for (guint t = 0; t < n_t; t++)
+    qp[t].scale *= widen;
   return qp;
 }
 

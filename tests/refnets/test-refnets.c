@@ -1,6 +1,6 @@
 /* Reference networks against PyTorch.
  *
- * tests/data/refnets/manifest.json (written by tools/make_refnet_data.py)
+ * tests/data/refnets/manifest.json (written by tools/testdata/make_refnet_data.py)
  * lists ONNX exports of small SR networks with seeded inputs and the outputs
  * PyTorch computed for them.  One test case per entry: import, check the scale
  * read from the graph, run FP32, compare.  Negative entries must fail to load

@@ -1,4 +1,4 @@
-// ONNX Runtime (CPU) peer of tools/bench_peers.py: a session kept warm and
+// ONNX Runtime (CPU) peer of tools/bench/bench_peers.py: a session kept warm and
 // driven over stdin, so that the caller can interleave it with other peers.
 //
 //   node ort_bench.js MODEL.onnx FRAME.f32 W H THREADS
@@ -8,14 +8,14 @@
 // "run N" runs N frames and prints one JSON line
 // {"wall_ms": [...], "cpu_ms": [...]} (cpu: process user+system time).
 // "quit" ends it.  onnxruntime-node is taken from tools/bench/node_modules,
-// else from tools/ort_check/node_modules.
+// else from tools/pipeline/ort_check/node_modules.
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const readline = require('readline');
 
 function loadOrt () {
-  for (const dir of [__dirname, path.join(__dirname, '..', 'ort_check')]) {
+  for (const dir of [__dirname, path.join(__dirname, '..', 'pipeline', 'ort_check')]) {
     try {
       return require(path.join(dir, 'node_modules', 'onnxruntime-node'));
     } catch (e) { /* next */ }

@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+"""INT8 against FP32, per photo, with confidence intervals (issue #20).
+
+Runs tools/c/cfqp-eval (the engine: real INT8 bytes, the cpu backend, the
+shipped calibration) for every shipped model on the whole validation photos,
+plain and saturated (tools/pipeline/eval_data.py val-photos.txt / val-photos-sat.txt),
+and prints markdown tables:
+
+  1. per model: FP32 and INT8 Y-PSNR gain over bicubic, INT8 − FP32 plain and
+     saturated: the mean over photos, its 95 % interval, the per-photo spread
+     (worst and best photo), and whether the −0.02 dB target holds;
+  2. INT8 clip-free (+ CFQP, shipped calibration) against its INT8 clipped
+     twin on the saturated photos, per pair;
+  3. per scale, the INT8 gain of every clip-free net against the embedded
+     default's, paired per photo: a "tie" is a 95 % interval that holds 0.
+
+The intervals are percentile bootstraps of the mean over photos (10,000
+resamples of the photos, fixed seed, so a re-run prints the same table):
+photos differ far more from each other than the nets do, so differences
+are always paired per photo before the bootstrap.
+
+    /usr/bin/python3 tools/bench/eval_int8_gap.py --build build-eval [--threads 2]
+
+cfqp-eval's JSON rows are kept in tools/.cache/int8-gap/ (a model whose rows
+exist is not re-run; --fresh re-runs all).
+"""
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOOLS = os.path.dirname(HERE)
+ROOT = os.path.dirname(TOOLS)
+CACHE = os.path.join(TOOLS, ".cache", "int8-gap")
+CLIP_FREE = ["abpn-x2", "abpn-x3", "abpn-x4", "quicksrnet_s-x2", "quicksrnet_s-x3",
+             "xlsr-x2", "xlsr-x3", "bicubicpp-x2", "bicubicpp-x3"]
+TARGET = -0.02
+SETS = (("plain", "val-photos.txt"), ("sat", "val-photos-sat.txt"))
+
+
+def scale_of(model):
+    return int(model.rsplit("-x", 1)[1].split("-")[0])
+
+
+def rows_of(build, model, which, listfile, threads, fresh):
+    """{photo: {method: y_psnr}} of one model on one photo list."""
+    os.makedirs(CACHE, exist_ok=True)
+    out = os.path.join(CACHE, "%s-%s.jsonl" % (model, which))
+    s = scale_of(model)
+    ev = os.path.join(TOOLS, ".cache", "eval", "x%d" % s)
+    if not os.path.exists(os.path.join(ev, listfile)):
+        subprocess.run(["/usr/bin/python3", os.path.join(TOOLS, "pipeline", "eval_data.py"),
+                        "--scale", str(s)],
+                       check=True, stdout=subprocess.DEVNULL)
+    if fresh or not os.path.exists(out):
+        cmd = [os.path.join(build, "tools", "c", "cfqp-eval"), "--model",
+               os.path.join(ROOT, "models", model + ".onnx"), "--val", os.path.join(ev, listfile),
+               "--calibration", os.path.join(ROOT, "models", model + ".calib.json"),
+               "--backend", "cpu", "--threads", str(threads)]
+        print("+", " ".join(c.replace(ROOT + "/", "") for c in cmd), file=sys.stderr)
+        res = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        with open(out + ".tmp", "w") as f:
+            f.write(res)
+        os.replace(out + ".tmp", out)
+    table = {}
+    with open(out) as f:
+        for line in f:
+            if line.startswith("{") and '"image"' in line:
+                r = json.loads(line)
+                table.setdefault(r["image"], {})[r["method"]] = r["y_psnr"]
+    return table
+
+
+def boot(values, n=10000, seed=20):
+    """(mean, low, high): the mean and its 95 % percentile-bootstrap interval."""
+    rng = random.Random(seed)
+    k = len(values)
+    means = sorted(sum(values[rng.randrange(k)] for _ in range(k)) / k for _ in range(n))
+    return sum(values) / k, means[int(0.025 * n)], means[int(0.975 * n) - 1]
+
+
+def fmt(t):
+    return "%+.3f [%+.3f, %+.3f]" % t
+
+
+def diffs(a, b, ma, mb):
+    """Per-photo a[ma] − b[mb] over the photos both have, in photo order."""
+    photos = sorted(set(a) & set(b))
+    return photos, [a[p][ma] - b[p][mb] for p in photos]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--fresh", action="store_true")
+    args = ap.parse_args()
+
+    res = {}
+    for m in CLIP_FREE + [m + "-clipped" for m in CLIP_FREE if "abpn" in m or "quick" in m
+                          or "xlsr" in m]:
+        for which, listfile in SETS:
+            res[(m, which)] = rows_of(args.build, m, which, listfile, args.threads, args.fresh)
+
+    n_photos = len(res[(CLIP_FREE[0], "plain")])
+    print("### INT8 − FP32 on %d whole validation photos (mean [95 %% interval], worst / best photo)\n"
+          % n_photos)
+    print("| model | FP32 − bicubic | INT8 − bicubic | INT8 − FP32 plain | worst / best "
+          "| INT8 − FP32 saturated | worst / best | ≥ %.2f dB |" % TARGET)
+    print("|---|---|---|---|---|---|---|---|")
+    for m in CLIP_FREE:
+        plain, sat = res[(m, "plain")], res[(m, "sat")]
+        _, g32 = diffs(plain, plain, "fp32", "bicubic")
+        _, g8 = diffs(plain, plain, "int8", "bicubic")
+        _, dp = diffs(plain, plain, "int8", "fp32")
+        _, ds = diffs(sat, sat, "int8", "fp32")
+        ok = "yes" if min(sum(dp) / len(dp), sum(ds) / len(ds)) >= TARGET else "no"
+        print("| %s | %s | %s | %s | %+.3f / %+.3f | %s | %+.3f / %+.3f | %s |" % (
+            m, fmt(boot(g32)), fmt(boot(g8)), fmt(boot(dp)), min(dp), max(dp),
+            fmt(boot(ds)), min(ds), max(ds), ok))
+
+    print("\n### INT8 clip-free + CFQP − INT8 clipped twin, saturated photos\n")
+    print("| pair | FP32 clip-free − clipped | INT8 clip-free − clipped | photos won / lost |")
+    print("|---|---|---|---|")
+    for m in CLIP_FREE:
+        if (m + "-clipped", "sat") not in res:
+            continue
+        a, b = res[(m, "sat")], res[(m + "-clipped", "sat")]
+        _, d32 = diffs(a, b, "fp32", "fp32")
+        _, d8 = diffs(a, b, "int8", "int8")
+        print("| %s | %s | %s | %d / %d |" % (m, fmt(boot(d32)), fmt(boot(d8)),
+                                             sum(d > 0 for d in d8), sum(d < 0 for d in d8)))
+
+    print("\n### INT8 gain over the embedded default, paired per photo (plain photos)\n")
+    print("| scale | default | net | net − default | verdict |")
+    print("|---|---|---|---|---|")
+    for s in (2, 3, 4):
+        default = os.path.join(ROOT, "models", "default-x%d.onnx" % s)
+        same = [m for m in CLIP_FREE if scale_of(m) == s and open(default, "rb").read()
+                == open(os.path.join(ROOT, "models", m + ".onnx"), "rb").read()]
+        if not same:
+            continue
+        d = same[0]
+        for m in CLIP_FREE:
+            if scale_of(m) != s or m == d:
+                continue
+            _, g = diffs(res[(m, "plain")], res[(d, "plain")], "int8", "int8")
+            mean, lo, hi = boot(g)
+            verdict = "tie" if lo <= 0 <= hi else ("better" if lo > 0 else "worse")
+            print("| ×%d | %s | %s | %s | %s |" % (s, d, m, fmt((mean, lo, hi)), verdict))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Shipped calibrations, made the way a user makes one: cfqpcalib over a folder
+# of training photographs (multifilesrc ! pngdec ! videoconvert).
+#
+#   bash tools/pipeline/make_calibrations.sh [BUILD_DIR] [MODEL.onnx ...]
+#
+# For every model (default: every models/*.onnx but the default-x* copies)
+# writes models/<name>.calib.json with cfqpcalib's defaults (MSE observer,
+# full CFQP augmentation; clip-free, except for the *-clipped twins), from
+# the LR training photos of its scale (tools/pipeline/fetch_photos.py pairs cache,
+# photo-split.json "train").  A default-xN.onnx that is a copy of a model
+# gets that model's calibration as default-xN.calib.json (same content hash,
+# so it matches).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=${1:-build}
+shift || true
+export GST_PLUGIN_PATH="$PWD/$build/gst"
+
+models=("$@")
+if [ ${#models[@]} -eq 0 ]; then
+  for m in models/*.onnx; do
+    case $(basename "$m") in default-*) ;; *) models+=("$m") ;; esac
+  done
+fi
+
+/usr/bin/python3 tools/pipeline/fetch_photos.py > /dev/null
+for m in "${models[@]}"; do
+  name=$(basename "$m" .onnx)
+  s=${name##*-x}; s=${s%%[!0-9.]*}  # 2, 3, 4 or 1.5
+  dir=$(mktemp -d)
+  i=0
+  for photo in $(/usr/bin/python3 -c 'import json; print(" ".join(json.load(open("tools/pipeline/photo-split.json"))["train"]))'); do
+    ln -s "$PWD/tools/.cache/pairs/x$s/$photo.png" "$(printf '%s/%04d.png' "$dir" $i)"
+    i=$((i + 1))
+  done
+  # a clipped twin is calibrated in its published form, clips kept: it is
+  # the baseline that clip-free nets are compared with (docs/results.md);
+  # the clip-free pass on it is an ablation row of tools/bench/ablation.py
+  clip_free=true
+  case $name in *-clipped) clip_free=false ;; esac
+  echo "calibrating $name (x$s, clip-free=$clip_free) on $i training photos"
+  gst-launch-1.0 -q multifilesrc location="$dir/%04d.png" index=0 stop-index=$((i - 1)) \
+      caps=image/png,framerate=1/1 ! pngdec ! videoconvert ! video/x-raw,format=RGB \
+      ! cfqpcalib model-file="$m" clip-free=$clip_free location="models/$name.calib.json"
+  rm -rf "$dir"
+  for d in models/default-x$s.onnx; do
+    if [ -f "$d" ] && cmp -s "$d" "$m"; then
+      cp "models/$name.calib.json" "models/default-x$s.calib.json"
+    fi
+  done
+done
