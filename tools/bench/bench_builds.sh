@@ -25,7 +25,10 @@ median () {
 declare -A runs
 for ((r = 1; r <= rounds; r++)); do
   for build in "$a" "$b"; do
-    ms=$(nice -n 15 "$build/tools/c/cfqp-bench-engine" "$@" 2>&1 |
+    bin=$build/tools/c/cfqp-bench-engine
+    # a build from before the tools/ regrouping has it one folder up
+    [ -x "$bin" ] || bin=$build/tools/cfqp-bench-engine
+    ms=$(nice -n 15 "$bin" "$@" 2>&1 |
       sed -n 's/^median_cpu_ms=//p')
     echo "round $r $build median_cpu_ms=$ms"
     runs[$build]+="$ms"$'\n'
