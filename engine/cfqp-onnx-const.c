@@ -195,12 +195,13 @@ cfqp_const_from_tensor (const Onnx__TensorProto *t, GError **error)
   c = const_new ((guint) t->n_dims, t->dims, is_int);
   for (gsize k = 0; k < n; k++) {
     double v = tensor_element (t, k);
-    if (is_int)
-      c->i[k].v = (gint64) v;
-    else
+    if (!is_int)
       c->f[k] = (float) v;
+    else if (t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
+      c->i[k].v = (gint64) v;   /* int32 and narrower: exact */
   }
-  /* int64 beyond 2^53 loses precision through double; reread exactly. */
+  /* int64 beyond 2^53 loses precision through double (and near 2^63 a
+   * double cast back to int64 would overflow): read it exactly. */
   if (t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64 && !t->has_raw_data)
     for (gsize k = 0; k < n; k++)
       c->i[k].v = t->int64_data[k];

@@ -75,6 +75,39 @@ test_name_defined_twice (void)
   }
 }
 
+/* int64 initializers at the ends of the range (raw and typed) import
+ * exactly, without a cast through double (2^63 − 1 became 2^63 there, out
+ * of int64's range: UB that fuzz-onnx found, seen under UBSan). */
+static void
+test_int64_extremes (void)
+{
+  static const gint64 values[] = { G_MAXINT64, G_MININT64, G_MAXINT64 - 1, -1 };
+  gint64 dims[1] = { G_N_ELEMENTS (values) };
+
+  for (guint raw = 0; raw < 2; raw++) {
+    Net *n = conv_net (12, 3);
+    Onnx__TensorProto *t = net_init (n, "big", dims, 1, NULL, 0);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (CfqpModel) model = NULL;
+
+    t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+    if (raw) {
+      guint64 *le = own (n, g_new (guint64, G_N_ELEMENTS (values)));
+      for (guint k = 0; k < G_N_ELEMENTS (values); k++)
+        le[k] = GUINT64_TO_LE ((guint64) values[k]);
+      t->has_raw_data = TRUE;
+      t->raw_data.len = sizeof values;
+      t->raw_data.data = (guint8 *) le;
+    } else {
+      t->n_int64_data = G_N_ELEMENTS (values);
+      t->int64_data = (gint64 *) values;
+    }
+    model = net_import (n, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (model);
+  }
+}
+
 static void
 test_denormal_weights_int8 (void)
 {
@@ -551,6 +584,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hostile/deep-nesting", test_deep_nesting);
   g_test_add_func ("/hostile/non-finite-weights", test_non_finite_weights);
   g_test_add_func ("/hostile/name-defined-twice", test_name_defined_twice);
+  g_test_add_func ("/hostile/int64-extremes", test_int64_extremes);
   g_test_add_func ("/hostile/denormal-weights-int8", test_denormal_weights_int8);
   g_test_add_func ("/hostile/huge-frames", test_huge_frames);
   g_test_add_func ("/hostile/odd-frame-not-an-upscale", test_odd_frame_not_an_upscale);
