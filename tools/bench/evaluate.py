@@ -3,7 +3,8 @@
 
     /usr/bin/python3 tools/bench/evaluate.py --build build
 
-For every models/<name>.onnx (default-x* copies skipped) and its scale:
+For every models/<name>.onnx of an integer scale (default-x* copies skipped;
+the x3/2 network is eval_fractional.py's) and its scale:
 tools/c/cfqp-eval on the textured validation crops (tools/pipeline/eval_data.py),
 and on the whole validation photos, FP32 and INT8 — INT8 with the shipped calibration models/<name>.calib.json
 when it exists, else calibrated on training-photo crops (MSE observer,
@@ -198,14 +199,17 @@ def photo_of(image):
 def per_photo_section(table, gains_by_photo):
     """FP32 gain of each clip-free model per validation photo: how much the
     mean the targets are judged on depends on which scenes the set holds."""
-    photos = fetch_photos.load_split()["val"]
+    # photos too small for a 360x360 crop (python3-skimage's Chelsea) have none
+    photos = [p for p in fetch_photos.load_split()["val"]
+              if any(p in g for g in gains_by_photo.values())]
     rows, spread = [], []
     for name, s, *_ in table:
         if name.endswith("-clipped") or name not in gains_by_photo:
             continue
         g = gains_by_photo[name]
         rows.append("| %s | ×%d | %s | %+.2f |" % (
-            name, s, " | ".join("%+.2f" % g[p] for p in photos), sum(g.values()) / len(g)))
+            name, s, " | ".join("%+.2f" % g[p] if p in g else "—" for p in photos),
+            sum(g.values()) / len(g)))
         spread.append((max(g.values()) - min(g.values()), name))
     if not rows:
         return []
@@ -407,8 +411,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     args = ap.parse_args()
+    # integer scales only: the x3/2 network (quicksrnet_s2d-x1.5) is measured
+    # at x1.5 by tools/bench/eval_fractional.py, whose section is appended below
     models = sorted(f for f in os.listdir(os.path.join(ROOT, "models"))
-                    if f.endswith(".onnx") and not f.startswith("default-"))
+                    if f.endswith(".onnx") and not f.startswith("default-")
+                    and f[:-5].rsplit("-x", 1)[1].split("-")[0].isdigit())
     res_dir = os.path.join(ROOT, "docs", "results")
     os.makedirs(res_dir, exist_ok=True)
     table, points, commands, crop_done = [], [], [], {}
