@@ -12,7 +12,13 @@ and prints markdown tables:
   2. INT8 clip-free (+ CFQP, shipped calibration) against its INT8 clipped
      twin on the saturated photos, per pair;
   3. per scale, the INT8 gain of every clip-free net against the embedded
-     default's, paired per photo: a "tie" is a 95 % interval that holds 0.
+     default's, paired per photo: a "tie" is a 95 % interval that holds 0;
+  4. per model, the INT8 error as a floor: the error INT8 adds on each photo
+     (MSE(INT8) − MSE(FP32) against the original, as a PSNR), its median over
+     photos, the mean loss a constant floor at that median predicts, and the
+     floor the −0.02 dB target needs on this photo set (the loss a constant
+     added error causes grows with the photo's FP32 PSNR, so the smoothest
+     photos set it).
 
 The intervals are percentile bootstraps of the mean over photos (10,000
 resamples of the photos, fixed seed, so a re-run prints the same table):
@@ -26,6 +32,7 @@ exist is not re-run; --fresh re-runs all).
 """
 import argparse
 import json
+import math
 import os
 import random
 import subprocess
@@ -92,6 +99,31 @@ def diffs(a, b, ma, mb):
     return photos, [a[p][ma] - b[p][mb] for p in photos]
 
 
+def loss_at(floor, fp32):
+    """The mean INT8 − FP32 (dB) over photos whose FP32 Y-PSNRs are fp32, if INT8
+    added the same independent error everywhere, of PSNR floor."""
+    return sum(-10 * math.log10(1 + 10 ** ((p - floor) / 10)) for p in fp32) / len(fp32)
+
+
+def floor_rows(table):
+    """Per photo (FP32 Y-PSNR, INT8 − FP32, PSNR of the added error; inf where
+    INT8 is as good as FP32 or better)."""
+    out = []
+    for v in table.values():
+        added = 10 ** (-v["int8"] / 10) - 10 ** (-v["fp32"] / 10)
+        out.append((v["fp32"], v["int8"] - v["fp32"],
+                    -10 * math.log10(added) if added > 0 else math.inf))
+    return out
+
+
+def floor_needed(fp32, target):
+    lo, hi = 20.0, 120.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if loss_at(mid, fp32) < target else (lo, mid)
+    return hi
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default="build")
@@ -151,6 +183,23 @@ def main():
             mean, lo, hi = boot(g)
             verdict = "tie" if lo <= 0 <= hi else ("better" if lo > 0 else "worse")
             print("| ×%d | %s | %s | %s | %s |" % (s, d, m, fmt((mean, lo, hi)), verdict))
+
+    print("\n### The INT8 error as a floor (PSNR of the error INT8 adds, per photo)\n")
+    print("| model | set | floor, median [quartiles] | mean loss it predicts | measured "
+          "| floor for ≥ %.2f dB | short by |" % TARGET)
+    print("|---|---|---|---|---|---|---|")
+    for m in CLIP_FREE:
+        for which, _ in SETS:
+            rows = floor_rows(res[(m, which)])
+            fl = sorted(r[2] for r in rows)
+            k = len(fl)
+            med, q1, q3 = fl[k // 2] if k % 2 else (fl[k // 2 - 1] + fl[k // 2]) / 2, \
+                fl[k // 4], fl[(3 * k) // 4]
+            fp32 = [r[0] for r in rows]
+            need = floor_needed(fp32, TARGET)
+            print("| %s | %s | %.1f [%.1f, %.1f] dB | %+.3f | %+.3f | %.1f dB | %s |" % (
+                m, which, med, q1, q3, loss_at(med, fp32), sum(r[1] for r in rows) / k, need,
+                "%.1f dB" % (need - med) if need > med else "—"))
 
 
 if __name__ == "__main__":
