@@ -224,7 +224,7 @@ def main():
     arm = 'arm64' in have and [m for m in mutants if m['arm']]
     if arm and not os.path.exists(os.path.join(build_arm, 'build.ninja')):
         rc, _ = run(['meson', 'setup', build_arm, tree, '-Dtests=enabled', '--cross-file',
-                     os.path.join(tree, 'tools', 'cross', 'aarch64-linux-gnu.ini')],
+                     os.path.join(tree, 'tools', 'ci', 'cross', 'aarch64-linux-gnu.ini')],
                     log, args.timeout)
         if rc != 0:
             sys.exit(f'meson setup (ARM64 cross build) failed: see {args.work}/mutate.log')
