@@ -1359,6 +1359,23 @@ test_elementwise_orc (void)
                             { 1 / 255.f, z == 1 ? 128 : zp[(z + 2) % 3] } };
       check_elementwise_orc (CFQP_OP_BINARY, v, qp, 5, 67, 3, DATA_RANDOM, TRUE);
     }
+  /* the same ties through the int64 rows: b at 16× the output scale
+   * overflows the int32 tables (|term| ≥ 2^31 in 2^-20 units), a at half
+   * still makes every odd (a − z) a half; with the output's zero point at
+   * 128 the sums of small (b − z) land inside the byte range, negative
+   * ones included */
+  {
+    guint rows_before = n_direct[0];
+    for (guint z = 0; z < 3; z++)
+      for (guint v = 0; v < 2; v++) {
+        gint32 zp[3] = { 0, 255, 77 };
+        CfqpQParams qp[4] = { { 1 / 255.f, 0 }, { 0.5f / 255, zp[z] },
+                              { 16.f / 255, zp[(z + 1) % 3] }, { 1 / 255.f, 128 } };
+        check_elementwise_orc (CFQP_OP_BINARY, v, qp, 5, 67, 3, DATA_RANDOM, FALSE);
+      }
+    if (cfqp_int8_cpu_config ()->add_row)
+      g_assert_cmpuint (n_direct[0], >=, rows_before + 6);
+  }
   elementwise_inner = FALSE;
   /* both direct forms, where the level has them: large ratios overflow int32 */
   g_test_message ("direct add/sub: %u int64 rows, %u int32 tables", n_direct[0], n_direct[1]);

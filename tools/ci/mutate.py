@@ -74,9 +74,21 @@ def parse_mutants(path):
             cur[mode].append(line)
     for m in mutants:
         for k in ('find', 'replace'):
-            while m[k] and not m[k][-1].strip():
-                m[k].pop()
-            m[k] = '\n'.join(m[k])
+            block = m[k]
+            while block and not block[-1].strip():
+                block.pop()
+            # a comment between records ("# " lines after a blank line at the
+            # end of a block) belongs to no text: it once reached the files
+            # as an invalid preprocessing directive, and a mutant that fails
+            # to build or to compile its OpenCL source is not a caught bug
+            end = len(block)
+            while end and block[end - 1].startswith('# '):
+                end -= 1
+            if end < len(block) and end and not block[end - 1].strip():
+                del block[end:]
+                while block and not block[-1].strip():
+                    block.pop()
+            m[k] = '\n'.join(block)
         for k in ('file', 'why'):
             if k not in m:
                 sys.exit(f'{path}: mutant {m["id"]} has no {k}')
