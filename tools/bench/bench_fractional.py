@@ -28,7 +28,7 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PATHS = [
     ("x3", 640, 360, 1920, 1080, ""),
     ("x1.5", 1280, 720, 1920, 1080, ""),

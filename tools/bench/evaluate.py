@@ -410,7 +410,13 @@ def defaults_section(table, whole):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
+    ap.add_argument("--sections-only", action="store_true",
+                    help="re-append the sections of eval_fractional.py and bench_fractional.py "
+                         "(docs/results/fractional*.md) to docs/results.md, models not re-run")
     args = ap.parse_args()
+    if args.sections_only:
+        append_sections()
+        return
     # integer scales only: the x3/2 network (quicksrnet_s2d-x1.5) is measured
     # at x1.5 by tools/bench/eval_fractional.py, whose section is appended below
     models = sorted(f for f in os.listdir(os.path.join(ROOT, "models"))
@@ -488,13 +494,34 @@ def main():
                    "![crops x%d](results/crops-x%d.png)\n" % (s, crop_done[s], s, s))
     out.append("Produced by `/usr/bin/python3 tools/bench/evaluate.py %s`, which ran:\n\n```\n%s\n```\n" % (
         " ".join(sys.argv[1:]), "\n".join(commands)))
-    # sections other tools write: tools/bench/eval_fractional.py, tools/bench/bench_fractional.py
-    for extra in ("fractional.md", "fractional-speed.md"):
-        if os.path.exists(os.path.join(res_dir, extra)):
-            with open(os.path.join(res_dir, extra)) as fh:
-                out.append(fh.read())
     with open(os.path.join(ROOT, "docs", "results.md"), "w") as fh:
         fh.write("\n".join(out))
+    append_sections()
+
+
+EXTRA_SECTIONS = ("fractional.md", "fractional-speed.md")
+
+
+def append_sections():
+    """docs/results.md up to the sections other tools write (tools/bench/eval_fractional.py,
+    tools/bench/bench_fractional.py: docs/results/fractional*.md), then those as they are now."""
+    res_dir = os.path.join(ROOT, "docs", "results")
+    path = os.path.join(ROOT, "docs", "results.md")
+    extras = []
+    for extra in EXTRA_SECTIONS:
+        if os.path.exists(os.path.join(res_dir, extra)):
+            with open(os.path.join(res_dir, extra)) as fh:
+                extras.append(fh.read())
+    with open(path) as fh:
+        text = fh.read()
+    # cut before the first of those sections already there (by its heading)
+    for e in extras:
+        at = text.find("\n" + e.splitlines()[0] + "\n")
+        if at >= 0:
+            text = text[:at + 1]
+            break
+    with open(path, "w") as fh:
+        fh.write("\n".join([text.rstrip("\n") + "\n"] + extras))
     print("docs/results.md")
 
 
