@@ -76,6 +76,27 @@ class QDQ:
                    for n in self.nodes if n.op_type == "QuantizeLinear"}
 
     bias_delta = {}
+    grids = {}     # activation name -> (scale, zero point), tensors of shape (1, C, 1, 1) or scalars
+
+    def set_grids(self, rd, names, per_channel):
+        """Min/max grids of the named activations from their FP32 values on the
+        LR images rd, per channel or per tensor (the range always holds 0, as
+        calib's observers make it)."""
+        lo, hi = {}, {}
+        for x in rd:
+            rec = {}
+            self.run(x, set(), set(), rec)
+            for t in names:
+                v = rec[t]
+                mn, mx = v.amin(dim=(0, 2, 3)), v.amax(dim=(0, 2, 3))
+                lo[t] = torch.minimum(lo[t], mn) if t in lo else mn
+                hi[t] = torch.maximum(hi[t], mx) if t in hi else mx
+        for t in names:
+            l, h = torch.clamp(lo[t], max=0), torch.clamp(hi[t], min=0)
+            if not per_channel:
+                l, h = l.min().expand_as(l), h.max().expand_as(h)
+            sc = torch.clamp((h - l) / 255, min=1e-12)
+            self.grids[t] = (sc.reshape(1, -1, 1, 1), torch.round(-l / sc).reshape(1, -1, 1, 1))
 
     def run(self, x, qacts, qconvs, record=None, pre=None):
         """qacts: names of activations (QuantizeLinear inputs) quantised;
@@ -86,7 +107,10 @@ class QDQ:
             if op == "QuantizeLinear":
                 v = env[n.input[0]]
                 if n.input[0] in qacts:
-                    s, z = float(self.init[n.input[1]]), float(self.init[n.input[2]])
+                    if n.input[0] in self.grids:       # --grids: per-channel or RD ranges
+                        s, z = self.grids[n.input[0]]
+                    else:
+                        s, z = float(self.init[n.input[1]]), float(self.init[n.input[2]])
                     v = (torch.clamp(rhaz(v / s) + z, 0, 255) - z) * s
                 env[n.output[0]] = v
                 if record is not None:
@@ -179,9 +203,25 @@ def main():
                     "each conv's own weights on FP32 inputs (weights: needs only channel means)")
     ap.add_argument("--bias-correct", metavar="RD.txt",
                     help="simulate empirical bias correction from these LR images first")
+    ap.add_argument("--grids", metavar="T1,T2,...",
+                    help="give these activations min/max grids from --grids-rd instead of the "
+                    "calibration's (the names the per-tensor lines print)")
+    ap.add_argument("--grids-rd", metavar="RD.txt", help="LR images for --grids")
+    ap.add_argument("--per-channel", action="store_true",
+                    help="with --grids: one grid per channel (not what the engine runs: "
+                    "its activation grids are per tensor)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     net = QDQ(args.qdq, args.model)
+    if args.grids:
+        rd = [load(l.split()[0]) for l in open(args.grids_rd) if l.strip()]
+        with torch.no_grad():
+            net.set_grids(rd, args.grids.split(","), args.per_channel)
+        for t in args.grids.split(","):
+            sc = net.grids[t][0].flatten()
+            print("grid %s: %s, scale %.5f..%.5f" % (
+                t, "per channel" if args.per_channel else "per tensor", float(sc.min()),
+                float(sc.max())))
     if args.bias_correct:
         rd = [load(l.strip()) for l in open(args.bias_correct) if l.strip()]
         with torch.no_grad():
