@@ -35,6 +35,7 @@ import json
 import math
 import os
 import random
+import statistics
 import subprocess
 import sys
 
@@ -193,8 +194,7 @@ def main():
             rows = floor_rows(res[(m, which)])
             fl = sorted(r[2] for r in rows)
             k = len(fl)
-            med, q1, q3 = fl[k // 2] if k % 2 else (fl[k // 2 - 1] + fl[k // 2]) / 2, \
-                fl[k // 4], fl[(3 * k) // 4]
+            med, q1, q3 = statistics.median(fl), fl[k // 4], fl[(3 * k) // 4]
             fp32 = [r[0] for r in rows]
             need = floor_needed(fp32, TARGET)
             print("| %s | %s | %.1f [%.1f, %.1f] dB | %+.3f | %+.3f | %.1f dB | %s |" % (

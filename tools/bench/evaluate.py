@@ -407,6 +407,12 @@ def defaults_section(table, whole):
     return out + [""] + notes
 
 
+def integer_scale(name):
+    """The scale of models/<name>.onnx (abpn-x3-clipped: 3), None for a ratio (x1.5)."""
+    s = name.rsplit("-x", 1)[1].split("-")[0]
+    return int(s) if s.isdigit() else None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
@@ -415,13 +421,15 @@ def main():
                          "(docs/results/fractional*.md) to docs/results.md, models not re-run")
     args = ap.parse_args()
     if args.sections_only:
-        append_sections()
+        with open(os.path.join(ROOT, "docs", "results.md")) as fh:
+            text = fh.read()
+        write_results(text)
         return
     # integer scales only: the x3/2 network (quicksrnet_s2d-x1.5) is measured
     # at x1.5 by tools/bench/eval_fractional.py, whose section is appended below
     models = sorted(f for f in os.listdir(os.path.join(ROOT, "models"))
                     if f.endswith(".onnx") and not f.startswith("default-")
-                    and f[:-5].rsplit("-x", 1)[1].split("-")[0].isdigit())
+                    and integer_scale(f[:-5]) is not None)
     res_dir = os.path.join(ROOT, "docs", "results")
     os.makedirs(res_dir, exist_ok=True)
     table, points, commands, crop_done = [], [], [], {}
@@ -432,7 +440,7 @@ def main():
         save = os.path.join(TOOLS, ".cache", "eval-out", name)
         os.makedirs(save, exist_ok=True)
         print("…", name, file=sys.stderr, flush=True)
-        scale = int(name.split("-x")[1][0])
+        scale = integer_scale(name)
         rows, cmd = eval_model(args.build, path, scale, save)
         commands.append(cmd)
         if not name.endswith("-clipped"):
@@ -494,33 +502,29 @@ def main():
                    "![crops x%d](results/crops-x%d.png)\n" % (s, crop_done[s], s, s))
     out.append("Produced by `/usr/bin/python3 tools/bench/evaluate.py %s`, which ran:\n\n```\n%s\n```\n" % (
         " ".join(sys.argv[1:]), "\n".join(commands)))
-    with open(os.path.join(ROOT, "docs", "results.md"), "w") as fh:
-        fh.write("\n".join(out))
-    append_sections()
+    write_results("\n".join(out))
 
 
 EXTRA_SECTIONS = ("fractional.md", "fractional-speed.md")
 
 
-def append_sections():
-    """docs/results.md up to the sections other tools write (tools/bench/eval_fractional.py,
-    tools/bench/bench_fractional.py: docs/results/fractional*.md), then those as they are now."""
+def write_results(text):
+    """Write docs/results.md: text up to the sections other tools write
+    (tools/bench/eval_fractional.py, tools/bench/bench_fractional.py:
+    docs/results/fractional*.md), then those as they are now."""
     res_dir = os.path.join(ROOT, "docs", "results")
-    path = os.path.join(ROOT, "docs", "results.md")
     extras = []
     for extra in EXTRA_SECTIONS:
         if os.path.exists(os.path.join(res_dir, extra)):
             with open(os.path.join(res_dir, extra)) as fh:
                 extras.append(fh.read())
-    with open(path) as fh:
-        text = fh.read()
     # cut before the first of those sections already there (by its heading)
     for e in extras:
         at = text.find("\n" + e.splitlines()[0] + "\n")
         if at >= 0:
             text = text[:at + 1]
             break
-    with open(path, "w") as fh:
+    with open(os.path.join(ROOT, "docs", "results.md"), "w") as fh:
         fh.write("\n".join([text.rstrip("\n") + "\n"] + extras))
     print("docs/results.md")
 

@@ -74,9 +74,8 @@ class QDQ:
         self.convs = [n.output[0] for n in self.nodes if n.op_type in ("Conv", "ConvTranspose")]
         self.qp = {n.input[0]: (float(self.init[n.input[1]]), float(self.init[n.input[2]]))
                    for n in self.nodes if n.op_type == "QuantizeLinear"}
-
-    bias_delta = {}
-    grids = {}     # activation name -> (scale, zero point), tensors of shape (1, C, 1, 1) or scalars
+        self.bias_delta = {}   # conv output name -> the bias correction added to it
+        self.grids = {}        # activation name -> (scale, zero point) of --grids, (1, C, 1, 1)
 
     def set_grids(self, rd, names, per_channel):
         """Min/max grids of the named activations from their FP32 values on the
