@@ -47,8 +47,11 @@ GType gst_cfqp_backend_get_type (void);
  *   is kept per layer shape and CPU for the life of the process)
  * @GST_CFQP_CPU_KERNELS_ORC: ORC multiply-accumulate kernels (without ORC in
  *   the build, as native)
- * @GST_CFQP_CPU_KERNELS_NATIVE: native code: the AVX-512 VNNI pixel-lanes
- *   kernel where the CPU has it, else the compiler-vectorised dot products
+ * @GST_CFQP_CPU_KERNELS_NATIVE: native code: the CPU's pixel-lanes kernel
+ *   where its ISA level has one, else the compiler-vectorised dot products
+ * @GST_CFQP_CPU_KERNELS_WINOGRAD: 3×3 stride-1 convs as Winograd F(2×2, 3×3)
+ *   in integers (exact) where the ISA level has that kernel (AVX2, AVX-VNNI),
+ *   every other conv as native
  *
  * Conv kernels of the INT8 network on the CPU.  All give the same bytes.
  * Values match the engine's CfqpCpuKernels.
@@ -57,6 +60,7 @@ typedef enum {
   GST_CFQP_CPU_KERNELS_AUTO,
   GST_CFQP_CPU_KERNELS_ORC,
   GST_CFQP_CPU_KERNELS_NATIVE,
+  GST_CFQP_CPU_KERNELS_WINOGRAD,
 } GstCfqpCpuKernels;
 
 #define GST_TYPE_CFQP_CPU_KERNELS (gst_cfqp_cpu_kernels_get_type ())

@@ -370,7 +370,7 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
    * Conv kernels of the INT8 network on the CPU: auto times the kernels
    * that apply to each conv layer on a small stripe when the network is
    * prepared and keeps the fastest (remembered per layer shape for the
-   * process); orc and native force one family.  All give the same bytes;
+   * process); orc, native and winograd force one family.  All give the same bytes;
    * #GstCfqpSr:model-info names each conv's kernel.  May change while
    * PLAYING (applied at a frame boundary).
    */
@@ -609,7 +609,8 @@ gst_cfqp_sr_update_active_backend (GstCfqpSr * self)
   gchar *kernels = cfqp_runner_describe_kernels (self->runner);
 
   G_STATIC_ASSERT ((gint) GST_CFQP_CPU_KERNELS_ORC == (gint) CFQP_CPU_KERNELS_ORC &&
-      (gint) GST_CFQP_CPU_KERNELS_NATIVE == (gint) CFQP_CPU_KERNELS_NATIVE);
+      (gint) GST_CFQP_CPU_KERNELS_NATIVE == (gint) CFQP_CPU_KERNELS_NATIVE &&
+      (gint) GST_CFQP_CPU_KERNELS_WINOGRAD == (gint) CFQP_CPU_KERNELS_WINOGRAD);
   gboolean changed;
 
   if (kernels != NULL)

@@ -41,6 +41,12 @@ cpu_pack_native (const CfqpNode *node, const CfqpInt8Node *q)
   return cpu_pack_kind (node, q, CFQP_INT8_CPU_GEMM_NATIVE);
 }
 
+static gpointer
+cpu_pack_wino (const CfqpNode *node, const CfqpInt8Node *q)
+{
+  return cpu_pack_kind (node, q, CFQP_INT8_CPU_GEMM_WINO);
+}
+
 static void
 cpu_free_packed (gpointer packed)
 {
@@ -48,7 +54,7 @@ cpu_free_packed (gpointer packed)
   head->free (head);
 }
 
-/* The three sets differ only in how pack picks a conv's kernel. */
+/* The sets differ only in how pack picks a conv's kernel. */
 #define CPU_OPS \
   { \
     [CFQP_OP_CONV] = cfqp_int8_cpu_conv, \
@@ -67,6 +73,8 @@ const CfqpInt8Backend cfqp_int8_cpu_orc_backend = { "cpu", CPU_OPS, cpu_pack_orc
                                                     cpu_free_packed };
 const CfqpInt8Backend cfqp_int8_cpu_native_backend = { "cpu", CPU_OPS, cpu_pack_native,
                                                        cpu_free_packed };
+const CfqpInt8Backend cfqp_int8_cpu_wino_backend = { "cpu", CPU_OPS, cpu_pack_wino,
+                                                     cpu_free_packed };
 
 const CfqpInt8Backend *
 cfqp_int8_cpu_backend_for (CfqpCpuKernels kernels)
@@ -76,6 +84,8 @@ cfqp_int8_cpu_backend_for (CfqpCpuKernels kernels)
       return &cfqp_int8_cpu_orc_backend;
     case CFQP_CPU_KERNELS_NATIVE:
       return &cfqp_int8_cpu_native_backend;
+    case CFQP_CPU_KERNELS_WINOGRAD:
+      return &cfqp_int8_cpu_wino_backend;
     case CFQP_CPU_KERNELS_AUTO:
     default:
       return &cfqp_int8_cpu_backend;

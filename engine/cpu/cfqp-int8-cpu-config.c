@@ -158,6 +158,7 @@ config_init (CfqpInt8CpuConfig *c, CfqpCpuIsa isa)
     case CFQP_CPU_ISA_AVXVNNI:
       SET_KERNEL (c, gemm, cfqp_int8_gemm_u8s8_1x4__avxvnni);
       SET_KERNEL (c, conv_c4, cfqp_int8_conv_u8s8_24x4c4__avxvnni);
+      SET_KERNEL (c, conv_wino, cfqp_int8_conv_wino_f2x3_16x4__avx2);
       c->c4_pixels = 24;
       c->c4_weights = CFQP_INT8_C4_WEIGHTS_S8;
       SET_KERNEL (c, requant, cfqp_int8_requant_row_u8__avx2);
@@ -167,6 +168,7 @@ config_init (CfqpInt8CpuConfig *c, CfqpCpuIsa isa)
     case CFQP_CPU_ISA_AVX2:
       SET_KERNEL (c, gemm, cfqp_int8_gemm_u8s8_1x4__avx2);
       SET_KERNEL (c, conv_c4, cfqp_int8_conv_u8s8_16x4c4__avx2);
+      SET_KERNEL (c, conv_wino, cfqp_int8_conv_wino_f2x3_16x4__avx2);
       c->c4_pixels = 16;
       c->c4_weights = CFQP_INT8_C4_WEIGHTS_S8_MADDUBS;
       SET_KERNEL (c, requant, cfqp_int8_requant_row_u8__avx2);

@@ -60,6 +60,9 @@ typedef struct {
    * (ARM: [oc/4][k/4][4][4] order, 128·Σw folded in); NULL: none (x86).
    * FALSE for one conv's weights: that conv takes the dot path */
   CfqpInt8C4PackFunc     c4_pack;
+  /* conv 3×3 stride 1, Winograd F(2×2, 3×3) in int16 ("wino"); NULL: none */
+  CfqpInt8ConvWinoFunc   conv_wino;
+  const char            *conv_wino_name;
   /* conv output stage of the dot and orc paths: always set */
   CfqpInt8RequantFunc    requant;
   const char            *requant_name;

@@ -11,6 +11,7 @@
 #include "cfqp-int8-cpu-gemm.h"
 #include "cfqp-int8-cpu-private.h"
 #include "cfqp-int8-cpu-scratch.h"
+#include "cfqp-int8-cpu-wino.h"
 
 #include <config.h>
 #include <string.h>
@@ -38,6 +39,8 @@ typedef struct {
   gint32 *bias_c4;     /* C4: the bias as c4_pack leaves it (NULL: no c4_pack, bias) */
   gboolean c4_refused; /* c4_pack refused these weights: no C4 path for this conv */
   char   *c4_note;     /* C4: what the weights' form says about them (or NULL) */
+  gboolean wino_fits;  /* every channel within CFQP_INT8_WINO_MAX_ABS_SUM */
+  gint32 *wino_u;      /* WINO: U' (cfqp_int8_wino_weights) */
 } CpuConv;
 
 /* A grouped conv (groups > 1): each group packed as its own 1-group conv
@@ -67,6 +70,7 @@ cfqp_int8_cpu_conv_path_name (CfqpInt8CpuConvPath path)
     case CFQP_INT8_CPU_CONV_TAPS: return "taps";
     case CFQP_INT8_CPU_CONV_C4: return "c4 (rows in channel groups of 4)";
     case CFQP_INT8_CPU_CONV_ORC: return "orc (planar rows)";
+    case CFQP_INT8_CPU_CONV_WINO: return "wino (Winograd F(2x2,3x3) tiles, int16)";
   }
   return "?";
 }
@@ -78,6 +82,7 @@ family_name (CfqpInt8CpuConvPath path)
   switch (path) {
     case CFQP_INT8_CPU_CONV_C4: return "c4";
     case CFQP_INT8_CPU_CONV_ORC: return "orc";
+    case CFQP_INT8_CPU_CONV_WINO: return "wino";
     case CFQP_INT8_CPU_CONV_REF: return "ref";
     default: return "dot";
   }
@@ -92,6 +97,7 @@ cpu_conv_free (gpointer data)
   g_free (pc->bias);
   g_free (pc->bias_c4);
   g_free (pc->c4_note);
+  g_free (pc->wino_u);
   g_free (pc->head.kernel);
   g_free (pc->head.choice);
   g_free (pc);
@@ -132,6 +138,16 @@ have_c4 (const CpuConv *pc)
   return pc->cfg->conv_c4 != NULL && !pc->c4_refused;
 }
 
+/* The config has a Winograd kernel and this conv is one it computes:
+ * 3×3, stride 1, dilation 1, weights within its bound. */
+static gboolean
+have_wino (const CfqpConvParams *cp, const CpuConv *pc)
+{
+  return pc->cfg->conv_wino != NULL && pc->wino_fits && cp->kernel_h == 3 &&
+      cp->kernel_w == 3 && cp->stride_h == 1 && cp->stride_w == 1 && cp->dilation_h == 1 &&
+      cp->dilation_w == 1;
+}
+
 gboolean
 cfqp_int8_cpu_have_orc (void)
 {
@@ -152,6 +168,8 @@ candidates (const CfqpConvParams *cp, const CpuConv *pc, CfqpInt8CpuConvPath *ou
   out[n++] = dot_path (cp);
   if (cfqp_int8_cpu_have_orc ())
     out[n++] = CFQP_INT8_CPU_CONV_ORC;
+  if (have_wino (cp, pc))
+    out[n++] = CFQP_INT8_CPU_CONV_WINO;
   return n;
 }
 
@@ -160,6 +178,8 @@ forced_path (const CfqpConvParams *cp, const CpuConv *pc, CfqpInt8CpuGemmKind ki
 {
   if (kind == CFQP_INT8_CPU_GEMM_ORC && cfqp_int8_cpu_have_orc ())
     return CFQP_INT8_CPU_CONV_ORC;
+  if (kind == CFQP_INT8_CPU_GEMM_WINO && have_wino (cp, pc))
+    return CFQP_INT8_CPU_CONV_WINO;
   if (kind == CFQP_INT8_CPU_GEMM_DOT || !have_c4 (pc))
     return dot_path (cp);
   return CFQP_INT8_CPU_CONV_C4;
@@ -167,7 +187,7 @@ forced_path (const CfqpConvParams *cp, const CpuConv *pc, CfqpInt8CpuGemmKind ki
 
 /* --- the AUTO plan: measured once per (layer shape, ISA) ------------------- */
 
-#define MEASURE_PATHS   3
+#define MEASURE_PATHS   4
 #define MEASURE_WIDTH   256   /* output pixels of the timed stripe */
 #define MEASURE_ROWS    2     /* output rows of the timed stripe */
 #define MEASURE_REPS    3     /* timed runs per kernel after one warm-up; the minimum counts */
@@ -204,13 +224,13 @@ cfqp_int8_cpu_conv_plan_n_measured (void)
 }
 
 static char *
-plan_key (const CfqpConvParams *cp, const char *isa, gboolean c4_refused)
+plan_key (const CfqpConvParams *cp, const char *isa, gboolean c4_refused, gboolean wino_fits)
 {
-  /* a conv whose weights the c4 pack refused has other candidates than
-   * one of the same shape whose it took: its own entry, so a cached C4
-   * choice never reaches it */
-  return g_strdup_printf ("%s%s %ux%u s%ux%u d%ux%u p%u,%u,%u,%u a%d %u->%u", isa,
-      c4_refused ? "/no-c4" : "",
+  /* a conv whose weights the c4 pack refused (or that the Winograd bound
+   * keeps out) has other candidates than one of the same shape whose it
+   * took: its own entry, so a cached choice it lacks never reaches it */
+  return g_strdup_printf ("%s%s%s %ux%u s%ux%u d%ux%u p%u,%u,%u,%u a%d %u->%u", isa,
+      c4_refused ? "/no-c4" : "", wino_fits ? "" : "/no-wino",
       cp->kernel_h, cp->kernel_w, cp->stride_h, cp->stride_w, cp->dilation_h, cp->dilation_w,
       cp->pad_t, cp->pad_l, cp->pad_b, cp->pad_r, cp->auto_pad, cp->in_channels,
       cp->out_channels);
@@ -291,14 +311,16 @@ static CfqpInt8CpuConvPath
 planned_path (CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q, PlanEntry *how,
     gboolean *cached)
 {
-  g_autofree char *key = plan_key (&node->p.conv, pc->cfg->isa_name, pc->c4_refused);
+  g_autofree char *key = plan_key (&node->p.conv, pc->cfg->isa_name, pc->c4_refused,
+      pc->wino_fits);
   PlanEntry *e;
 
   g_mutex_lock (&plan_lock);
   if (!plan)
     plan = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   e = g_hash_table_lookup (plan, key);
-  if (e && e->path == CFQP_INT8_CPU_CONV_C4 && !have_c4 (pc))
+  if (e && ((e->path == CFQP_INT8_CPU_CONV_C4 && !have_c4 (pc)) ||
+      (e->path == CFQP_INT8_CPU_CONV_WINO && !have_wino (&node->p.conv, pc))))
     e = NULL;   /* cannot happen (the key), but never a path this conv lacks */
   if (e)
     *how = *e;
@@ -437,6 +459,7 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
     if (have_c4 (pc))
       pc->weight_c4 = g_new0 (gint8, (gsize) pc->ocp * taps * pc->icg * 4);
     pc->bias = g_new0 (gint32, pc->ocp);
+    pc->wino_fits = TRUE;
     for (guint oc = 0; oc < cp->out_channels; oc++) {
       gint64 sum = 0, abs_sum = 0, bias;
       for (guint c = 0; c < pc->ic; c++)
@@ -455,8 +478,11 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
         break;
       }
       pc->bias[oc] = (gint32) bias;
+      pc->wino_fits = pc->wino_fits && abs_sum <= CFQP_INT8_WINO_MAX_ABS_SUM;
     }
   }
+  if (pc->path != CFQP_INT8_CPU_CONV_REF && have_wino (cp, pc))
+    pc->wino_u = cfqp_int8_wino_weights (q->weight, pc->ic, cp->out_channels);
   if (pc->path != CFQP_INT8_CPU_CONV_REF && pc->weight_c4 &&
       cfg->c4_weights == CFQP_INT8_C4_WEIGHTS_S16_PAIRS)
     pc->weight_c4 = c4_weights_s16_pairs (pc->weight_c4, (gsize) pc->ocp * taps * pc->icg);
@@ -502,6 +528,8 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
     g_clear_pointer (&pc->weight_c4, g_free);
     g_clear_pointer (&pc->bias_c4, g_free);
   }
+  if (pc->path != CFQP_INT8_CPU_CONV_WINO)
+    g_clear_pointer (&pc->wino_u, g_free);
   if (pc->path == CFQP_INT8_CPU_CONV_REF) {
     g_clear_pointer (&pc->weight, g_free);
     g_clear_pointer (&pc->weight_c4, g_free);
@@ -512,10 +540,12 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
     pc->head.choice = g_strdup ("ref");
   } else {
     const char *gemm_name = pc->path == CFQP_INT8_CPU_CONV_C4 ? cfg->conv_c4_name :
+        pc->path == CFQP_INT8_CPU_CONV_WINO ? cfg->conv_wino_name :
         pc->path == CFQP_INT8_CPU_CONV_ORC ? "cfqp_orc_mac4_u8s8" : cfg->gemm_name;
     /* the short form: the name past the family's common prefix */
     const char *short_name = g_str_has_prefix (gemm_name, "cfqp_orc_") ? gemm_name + 9 :
-        strstr (gemm_name, "u8s8_") ? strstr (gemm_name, "u8s8_") + 5 : gemm_name;
+        strstr (gemm_name, "u8s8_") ? strstr (gemm_name, "u8s8_") + 5 :
+        strstr (gemm_name, "wino_") ? strstr (gemm_name, "wino_") + 5 : gemm_name;
     pc->head.kernel = g_strdup_printf ("conv %ux%u s%u d%u: %s gather + "
         "%s (k %" G_GSIZE_FORMAT "->%" G_GSIZE_FORMAT ", oc %u->%u) [%s, isa %s%s%s]",
         cp->kernel_h, cp->kernel_w, cp->stride_w, cp->dilation_w,
@@ -815,6 +845,12 @@ cfqp_int8_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8Vie
   }
   if (pc->path == CFQP_INT8_CPU_CONV_ORC) {
     conv_orc (pc, node, q, in, output, y0, y1);
+    return;
+  }
+  if (pc->path == CFQP_INT8_CPU_CONV_WINO) {
+    cfqp_conv_resolve_pads (cp, in->h, in->w, &pt, &pl, &pb, &pr);
+    cfqp_int8_cpu_conv_wino (pc->cfg->conv_wino, pc->wino_u, pc->bias, q, in, output, pt, pl,
+        y0, y1);
     return;
   }
   ic = pc->ic;

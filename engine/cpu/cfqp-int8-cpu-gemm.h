@@ -156,6 +156,28 @@ void cfqp_int8_conv_u8s8_8x4c4__sse41       (const guint8 *const *a, gsize k4n, 
                                              gsize out_stride);
 #endif
 
+/* Winograd F(2×2, 3×3) (cfqp-int8-cpu-wino.c): two output rows of a 3×3
+ * stride-1 conv from the 4 input rows it reads.  rows[r]: row r gathered
+ * as [pair][E|O][n_tiles + 8][2] (E half at +0, O at +eo, pairs
+ * pair_stride apart); u: cfqp_int8_wino_weights; out0, out1 the two rows
+ * of channel 0 (out1 NULL: one row), channels out_stride apart, ow output
+ * columns; vbuf (16·pairs·32 int16) and mbuf (1024 int32), 64-byte aligned,
+ * are the kernel's scratch.  Bytes past ow are not written. */
+typedef void (*CfqpInt8ConvWinoFunc) (const guint8 *const rows[4], gsize eo, gsize pair_stride,
+                                      guint pairs, guint n_tiles, const gint32 *u, guint n_oc,
+                                      const gint32 *bias, const CfqpInt8ConvOut *o,
+                                      guint8 *out0, guint8 *out1, guint ow, gsize out_stride,
+                                      gint16 *vbuf, gint32 *mbuf);
+#if CFQP_GEMM_X86
+/* 16 tiles × 4 channels per step, vpmaddwd on int16 pairs */
+void cfqp_int8_conv_wino_f2x3_16x4__avx2 (const guint8 *const rows[4], gsize eo,
+                                          gsize pair_stride, guint pairs, guint n_tiles,
+                                          const gint32 *u, guint n_oc, const gint32 *bias,
+                                          const CfqpInt8ConvOut *o, guint8 *out0, guint8 *out1,
+                                          guint ow, gsize out_stride, gint16 *vbuf,
+                                          gint32 *mbuf);
+#endif
+
 /* out[x] = clamp(z + requant(acc[x], acc[x] < 0 ? neg : pos), lo, hi): ref's
  * conv output stage. */
 typedef void (*CfqpInt8RequantFunc) (const gint32 *acc, guint n, CfqpRequant pos,

@@ -24,6 +24,8 @@ typedef enum {
   CFQP_INT8_CPU_GEMM_DOT,    /* channels-inner columns, dot-product kernels */
   CFQP_INT8_CPU_GEMM_C4,     /* pixel lanes (where the ISA level has them; else as DOT) */
   CFQP_INT8_CPU_GEMM_ORC,    /* ORC multiply-accumulate rows (no ORC: as NATIVE) */
+  CFQP_INT8_CPU_GEMM_WINO,   /* Winograd F(2×2, 3×3) where the level and the conv allow
+                              * it, else as NATIVE */
   CFQP_INT8_CPU_GEMM_NATIVE, /* C4 where the CPU has it, else DOT */
   CFQP_INT8_CPU_GEMM_N_KINDS /* tests run every kind below this: add new kinds above */
 } CfqpInt8CpuGemmKind;

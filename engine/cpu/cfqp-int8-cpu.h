@@ -22,6 +22,7 @@ extern const CfqpInt8Backend cfqp_int8_cpu_backend;
 /* The same set with the conv kernel family forced. */
 extern const CfqpInt8Backend cfqp_int8_cpu_orc_backend;
 extern const CfqpInt8Backend cfqp_int8_cpu_native_backend;
+extern const CfqpInt8Backend cfqp_int8_cpu_wino_backend;
 const CfqpInt8Backend *cfqp_int8_cpu_backend_for (CfqpCpuKernels kernels);
 
 /* How a conv runs on the cpu set. */
@@ -34,6 +35,8 @@ typedef enum {
                                 * in place by the pixel-lanes kernel, any stride/dilation */
   CFQP_INT8_CPU_CONV_ORC,      /* planar rows, ORC multiply-accumulate over pixel rows,
                                 * 8 taps a call */
+  CFQP_INT8_CPU_CONV_WINO,     /* 3×3 stride 1 (levels avx2, avxvnni): Winograd F(2×2, 3×3)
+                                * in integers, exact */
 } CfqpInt8CpuConvPath;
 
 const char *cfqp_int8_cpu_conv_path_name (CfqpInt8CpuConvPath path);

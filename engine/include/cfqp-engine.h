@@ -113,8 +113,11 @@ typedef enum {
                              * (layer shape, ISA) for the life of the process */
   CFQP_CPU_KERNELS_ORC,     /* ORC multiply-accumulate rows (any CPU ORC targets; without
                              * ORC in the build, as NATIVE) */
-  CFQP_CPU_KERNELS_NATIVE,  /* native code: the AVX-512 VNNI pixel-lanes kernel where the CPU
-                             * has it, else the compiler-vectorised dot products */
+  CFQP_CPU_KERNELS_NATIVE,  /* native code: the ISA level's pixel-lanes kernel where it has
+                             * one, else the compiler-vectorised dot products */
+  CFQP_CPU_KERNELS_WINOGRAD, /* 3×3 stride-1 convs as Winograd F(2×2, 3×3) in integers where
+                              * the ISA level has that kernel (avx2, avxvnni), the others
+                              * as NATIVE */
 } CfqpCpuKernels;
 
 typedef struct {

@@ -55,7 +55,7 @@ typedef struct {
   ElemForm              elem;
 } Backend;
 
-static const char *const kind_names[] = { "auto", "dot", "c4", "orc", "native" };
+static const char *const kind_names[] = { "auto", "dot", "c4", "orc", "wino", "native" };
 G_STATIC_ASSERT (G_N_ELEMENTS (kind_names) == CFQP_INT8_CPU_GEMM_N_KINDS);
 
 static CfqpU8View

@@ -274,9 +274,10 @@ test_case (gconstpointer data)
   gboolean conv = tc->op == CFQP_OP_CONV || tc->op == CFQP_OP_CONV_TRANSPOSE;
 
   /* convs: each kernel family (C4 falls back to DOT below sse4.1, ORC to
-   * native without ORC) */
+   * native without ORC, WINO to native where the level or the conv has
+   * none) */
   CfqpInt8CpuGemmKind first = conv ? CFQP_INT8_CPU_GEMM_DOT : CFQP_INT8_CPU_GEMM_AUTO;
-  CfqpInt8CpuGemmKind last = conv ? CFQP_INT8_CPU_GEMM_ORC : CFQP_INT8_CPU_GEMM_AUTO;
+  CfqpInt8CpuGemmKind last = conv ? CFQP_INT8_CPU_GEMM_WINO : CFQP_INT8_CPU_GEMM_AUTO;
 
   /* grouped convs: also the measured choice and native */
   if (conv && tc->groups > 1) {
@@ -592,6 +593,89 @@ test_overflow_guard (void)
   g_free (got.data);
   cfqp_int8_program_free (prog);
   cfqp_graph_free (g);
+}
+
+/* Winograd at its bounds: |V| reaches 4·255 (an all-255 patch) and |U'|
+ * 9·127 (every tap at +127 or −127), with sign patterns that put the
+ * extremes on every transform position, and the pack keeps out a conv
+ * past 4·255·Σ|w| < 2^31 (2048 input channels at ±127: 2.34e6 > 2.1e6),
+ * which then runs c4 with ref's bytes.  Forced winograd; where the level
+ * has no Winograd kernel both runs are native. */
+static void
+check_wino_conv (guint ic, guint oc, guint w, guint h, gboolean want_wino)
+{
+  Case tc = { "/int8-cpu/wino", CFQP_OP_CONV, ic, oc, 1, w, h, 3, 1, 1, 1, CFQP_ACT_NONE, 0 };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (ic + oc);
+  CfqpGraph *g = cfqp_graph_new ();
+  CfqpNode *node;
+  g_autofree CfqpQParams *table = NULL;
+  g_autoptr (GError) error = NULL;
+  CfqpInt8Program *prog;
+  CfqpU8View in, want, got;
+  gboolean have = cfqp_int8_cpu_config ()->conv_wino != NULL;
+
+  cfqp_graph_add_value (g, "input", ic, -1);
+  node = cfqp_graph_add_node (g, CFQP_OP_CONV, "wino");
+  node->n_inputs = 1;
+  node->inputs = g_new0 (guint, 1);
+  node->out_channels = oc;
+  node->output = cfqp_graph_add_value (g, "out", oc, 0);
+  setup_node (node, &tc, rand);
+  /* channel o: all +, all −, a checkerboard of taps, then random signs;
+   * every weight at the channel's full scale, so ±127 */
+  for (guint o = 0; o < oc; o++)
+    for (gsize e = 0; e < (gsize) ic * 9; e++) {
+      gboolean neg = o % 4 == 1 || (o % 4 == 2 && e % 2) || (o % 4 == 3 && g_rand_boolean (rand));
+      node->p.conv.weight[(gsize) o * ic * 9 + e] = neg ? -0.5f : 0.5f;
+    }
+  g->output = 0;
+  table = g_new (CfqpQParams, 2);
+  table[0] = (CfqpQParams) { 1.f / 255, 0 };
+  table[1] = (CfqpQParams) { ic * 0.08f, 128 };
+  prog = cfqp_int8_program_new (g, table, &error);
+  g_assert_no_error (error);
+  prog->nodes[0].packed = cfqp_int8_cpu_conv_pack_kind (node, &prog->nodes[0],
+      CFQP_INT8_CPU_GEMM_WINO);
+  if (have && want_wino)
+    g_assert_nonnull (strstr (packed_kernel (node, &prog->nodes[0]), "wino"));
+  else
+    g_assert_null (strstr (packed_kernel (node, &prog->nodes[0]), "wino"));
+  in = padded_view (ic, h, w);
+  /* left third all 255, a band of 0, a 0/255 checkerboard, random bytes */
+  for (guint c = 0; c < ic; c++)
+    for (guint y = 0; y < h; y++)
+      for (guint x = 0; x < w; x++)
+        *view_at (&in, c, y, x) = x < w / 3 ? 255 : x < w / 2 ? 0 :
+            x < 3 * w / 4 ? ((x + y + c) % 2 ? 255 : 0) : (guint8) g_rand_int_range (rand, 0, 256);
+  want = padded_view (oc, h, w);
+  got = padded_view (oc, h, w);
+  cfqp_int8_ref_backend.ops[CFQP_OP_CONV] (node, &prog->nodes[0], &in, &want, 0, h);
+  /* odd row ranges, as workers split them: a pair's second row must not
+   * be written past a range (nor past the last row: h is odd) */
+  g_assert_true (h % 2 == 1 && h > 4);
+  cfqp_int8_cpu_backend.ops[CFQP_OP_CONV] (node, &prog->nodes[0], &in, &got, 0, 3);
+  cfqp_int8_cpu_backend.ops[CFQP_OP_CONV] (node, &prog->nodes[0], &in, &got, 3, 4);
+  cfqp_int8_cpu_backend.ops[CFQP_OP_CONV] (node, &prog->nodes[0], &in, &got, 4, h);
+  g_assert_cmpmem (got.data, got.plane_stride * oc, want.data, want.plane_stride * oc);
+  {
+    guint seen[256] = { 0 }, distinct = 0;
+    for (gsize e = 0; e < want.plane_stride * oc; e++)
+      distinct += !seen[want.data[e]]++;
+    g_assert_cmpuint (distinct, >=, 8);   /* not a clamped constant */
+  }
+  cfqp_int8_cpu_backend.free_packed (g_steal_pointer (&prog->nodes[0].packed));
+  g_free (in.data);
+  g_free (want.data);
+  g_free (got.data);
+  cfqp_int8_program_free (prog);
+  cfqp_graph_free (g);
+}
+
+static void
+test_wino_bounds (void)
+{
+  check_wino_conv (8, 8, 45, 7, TRUE);
+  check_wino_conv (2048, 4, 5, 5, FALSE);
 }
 
 /* A conv whose weights the level's c4_pack refuses (8x4c4__neon: a −128
@@ -1422,6 +1506,9 @@ run_packed_kernels (CfqpModel *model, const CfqpQParams *qp, CfqpBackendKind bac
     }
     else if (kernels == CFQP_CPU_KERNELS_NATIVE)
       g_assert_null (strstr (convs, "orc mac4"));
+    else if (kernels == CFQP_CPU_KERNELS_WINOGRAD && cfqp_int8_cpu_config ()->conv_wino &&
+        g_str_has_prefix (cfqp_model_get_name (model), "abpn"))
+      g_assert_nonnull (strstr (convs, "wino "));   /* every ABPN conv is 3×3 stride 1 */
   }
   /* twice: the second frame reuses packed weights and scratch */
   for (guint f = 0; f < 2; f++) {
@@ -1466,7 +1553,7 @@ test_network (void)
       gsize n_src = (gsize) w * h * lay->pixel_stride, n_dst = n_src * 9;
       g_autofree guint8 *src = g_malloc (n_src);
       g_autofree guint8 *ref = NULL, *cpu1 = NULL, *cpu2 = NULL, *autob = NULL;
-      g_autofree guint8 *orc = NULL, *native = NULL;
+      g_autofree guint8 *orc = NULL, *native = NULL, *wino = NULL;
       for (guint y = 0; y < h; y++)
         for (guint x = 0; x < w; x++) {
           guint8 *p = src + ((gsize) y * w + x) * lay->pixel_stride;
@@ -1486,9 +1573,12 @@ test_network (void)
           w, h, "cpu");
       native = run_packed_kernels (model, qp, CFQP_BACKEND_CPU, CFQP_CPU_KERNELS_NATIVE, 2, lay,
           src, w, h, "cpu");
+      wino = run_packed_kernels (model, qp, CFQP_BACKEND_CPU, CFQP_CPU_KERNELS_WINOGRAD, 2, lay,
+          src, w, h, "cpu");
       g_assert_cmpmem (autob, n_dst, ref, n_dst);
       g_assert_cmpmem (orc, n_dst, ref, n_dst);
       g_assert_cmpmem (native, n_dst, ref, n_dst);
+      g_assert_cmpmem (wino, n_dst, ref, n_dst);
     }
 }
 
@@ -1572,7 +1662,7 @@ test_shipped_models (void)
     g_autoptr (CfqpModel) model = NULL;
     g_autoptr (CfqpCalibration) calib = NULL;
     g_autofree CfqpQParams *qp = NULL;
-    g_autofree guint8 *ref = NULL, *autob = NULL, *native = NULL;
+    g_autofree guint8 *ref = NULL, *autob = NULL, *native = NULL, *wino = NULL;
     gsize n_dst;
     guint scale;
 
@@ -1601,7 +1691,9 @@ test_shipped_models (void)
     autob = run_packed (model, qp, CFQP_BACKEND_CPU, 2, &rgb, src, w, h, "cpu");
     native = run_packed_kernels (model, qp, CFQP_BACKEND_CPU, CFQP_CPU_KERNELS_NATIVE, 2, &rgb,
         src, w, h, "cpu");
-    if (memcmp (autob, ref, n_dst) || memcmp (native, ref, n_dst))
+    wino = run_packed_kernels (model, qp, CFQP_BACKEND_CPU, CFQP_CPU_KERNELS_WINOGRAD, 2, &rgb,
+        src, w, h, "cpu");
+    if (memcmp (autob, ref, n_dst) || memcmp (native, ref, n_dst) || memcmp (wino, ref, n_dst))
       g_error ("%s (isa %s): cpu differs from ref", name, cfqp_int8_cpu_gemm_isa ());
     n++;
   }
@@ -1631,6 +1723,7 @@ main (int argc, char **argv)
   g_test_add_func ("/int8-cpu/arm-isa", test_arm_isa);
   g_test_add_func ("/int8-cpu/overflow-guard", test_overflow_guard);
   g_test_add_func ("/int8-cpu/c4-refused", test_c4_refused);
+  g_test_add_func ("/int8-cpu/wino-bounds", test_wino_bounds);
   g_test_add_func ("/int8-cpu/maddubs-bound", test_maddubs_bound);
   g_test_add_func ("/int8-cpu/pixels", test_pixels);
   g_test_add_func ("/int8-cpu/elementwise-orc", test_elementwise_orc);

@@ -10,7 +10,7 @@
  *   --backend auto|cpu|ref INT8 kernel set; opencl: the whole graph on an
  *                          OpenCL device (FP32 or INT8)
  *   --cpu-kernels K        cpu INT8 convs: auto (fastest measured per layer),
- *                          orc or native (forced)
+ *                          orc, native or winograd (forced)
  *   --device SPEC          OpenCL device index or name substring (default:
  *                          the first GPU)
  *   --abpn F,N,S           instead of a file: an ABPN-like ×S net, conv3x3
@@ -176,7 +176,7 @@ main (int argc, char **argv)
     fprintf (stderr, "%s\n", error ? error->message :
         "usage: cfqp-bench-engine MODEL.onnx|--abpn F,N,S WIDTH HEIGHT [--threads N] "
         "[--frames N] [--precision fp32|int8] [--backend auto|cpu|ref|opencl] "
-        "[--cpu-kernels auto|orc|native] [--device SPEC] "
+        "[--cpu-kernels auto|orc|native|winograd] [--device SPEC] "
         "[--calibration FILE] [--frame FILE] [--qdq-out FILE]");
     return 2;
   }
@@ -185,8 +185,10 @@ main (int argc, char **argv)
     options.cpu_kernels = CFQP_CPU_KERNELS_ORC;
   else if (g_str_equal (cpu_kernels, "native"))
     options.cpu_kernels = CFQP_CPU_KERNELS_NATIVE;
+  else if (g_str_equal (cpu_kernels, "winograd"))
+    options.cpu_kernels = CFQP_CPU_KERNELS_WINOGRAD;
   else if (!g_str_equal (cpu_kernels, "auto")) {
-    fprintf (stderr, "--cpu-kernels: auto, orc or native, not '%s'\n", cpu_kernels);
+    fprintf (stderr, "--cpu-kernels: auto, orc, native or winograd, not '%s'\n", cpu_kernels);
     return 2;
   }
   width = atoi (argv[n_args]);
