@@ -543,6 +543,37 @@ test_plan (void)
  * kernel's name says so).  The cpu set then runs ref's own function, so the
  * byte comparison below only guards against a later guard that routes such
  * a layer elsewhere; it cannot see an arithmetic bug in ref. */
+/* The end of a one-conv check: its packed data, views, program and graph. */
+static void
+free_conv_check (CfqpInt8Program *prog, CfqpGraph *g, CfqpU8View *in, CfqpU8View *want,
+    CfqpU8View *got)
+{
+  cfqp_int8_cpu_backend.free_packed (g_steal_pointer (&prog->nodes[0].packed));
+  g_free (in->data);
+  g_free (want->data);
+  g_free (got->data);
+  cfqp_int8_program_free (prog);
+  cfqp_graph_free (g);
+}
+
+/* A graph of one conv as tc describes it (set up by setup_node), its
+ * output the graph's output. */
+static CfqpNode *
+one_conv_graph (CfqpGraph *g, const Case *tc, const char *name, GRand *rand)
+{
+  CfqpNode *node;
+
+  cfqp_graph_add_value (g, "input", tc->in_c, -1);
+  node = cfqp_graph_add_node (g, CFQP_OP_CONV, name);
+  node->n_inputs = 1;
+  node->inputs = g_new0 (guint, 1);
+  node->out_channels = tc->out_c;
+  node->output = cfqp_graph_add_value (g, "out", tc->out_c, 0);
+  setup_node (node, tc, rand);
+  g->output = 0;
+  return node;
+}
+
 static void
 test_overflow_guard (void)
 {
@@ -555,13 +586,7 @@ test_overflow_guard (void)
   CfqpInt8Program *prog;
   CfqpU8View in, want, got;
 
-  cfqp_graph_add_value (g, "input", tc.in_c, -1);
-  node = cfqp_graph_add_node (g, CFQP_OP_CONV, "big");
-  node->n_inputs = 1;
-  node->inputs = g_new0 (guint, 1);
-  node->out_channels = tc.out_c;
-  node->output = cfqp_graph_add_value (g, "out", tc.out_c, 0);
-  setup_node (node, &tc, rand);
+  node = one_conv_graph (g, &tc, "big", rand);
   /* every weight at full scale, a bias of ~1.04e9 accumulator steps (the
    * input is the pixel grid, 1/255; weight scale 0.5/127): under the 2^30
    * a bias may hold, over 2^31 with the taps' 1.19e9 */
@@ -569,7 +594,6 @@ test_overflow_guard (void)
     node->p.conv.weight[e] = e % 2 ? 0.5f : 0.49f;
   for (guint oc = 0; oc < 4; oc++)
     node->p.conv.bias[oc] = 16000.f;
-  g->output = 0;
   table = g_new (CfqpQParams, 2);
   table[0] = (CfqpQParams) { 1.f, 255 };
   table[1] = (CfqpQParams) { 1000.f, 3 };
@@ -587,12 +611,7 @@ test_overflow_guard (void)
   cfqp_int8_ref_backend.ops[CFQP_OP_CONV] (node, &prog->nodes[0], &in, &want, 0, 2);
   cfqp_int8_cpu_backend.ops[CFQP_OP_CONV] (node, &prog->nodes[0], &in, &got, 0, 2);
   g_assert_cmpmem (got.data, got.plane_stride * 4, want.data, want.plane_stride * 4);
-  cfqp_int8_cpu_backend.free_packed (g_steal_pointer (&prog->nodes[0].packed));
-  g_free (in.data);
-  g_free (want.data);
-  g_free (got.data);
-  cfqp_int8_program_free (prog);
-  cfqp_graph_free (g);
+  free_conv_check (prog, g, &in, &want, &got);
 }
 
 /* Winograd at its bounds: |V| reaches 4·255 (an all-255 patch) and |U'|
@@ -614,13 +633,7 @@ check_wino_conv (guint ic, guint oc, guint w, guint h, gboolean want_wino)
   CfqpU8View in, want, got;
   gboolean have = cfqp_int8_cpu_config ()->conv_wino != NULL;
 
-  cfqp_graph_add_value (g, "input", ic, -1);
-  node = cfqp_graph_add_node (g, CFQP_OP_CONV, "wino");
-  node->n_inputs = 1;
-  node->inputs = g_new0 (guint, 1);
-  node->out_channels = oc;
-  node->output = cfqp_graph_add_value (g, "out", oc, 0);
-  setup_node (node, &tc, rand);
+  node = one_conv_graph (g, &tc, "wino", rand);
   /* channel o: all +, all −, a checkerboard of taps, then random signs;
    * every weight at the channel's full scale, so ±127 */
   for (guint o = 0; o < oc; o++)
@@ -628,7 +641,6 @@ check_wino_conv (guint ic, guint oc, guint w, guint h, gboolean want_wino)
       gboolean neg = o % 4 == 1 || (o % 4 == 2 && e % 2) || (o % 4 == 3 && g_rand_boolean (rand));
       node->p.conv.weight[(gsize) o * ic * 9 + e] = neg ? -0.5f : 0.5f;
     }
-  g->output = 0;
   table = g_new (CfqpQParams, 2);
   table[0] = (CfqpQParams) { 1.f / 255, 0 };
   table[1] = (CfqpQParams) { ic * 0.08f, 128 };
@@ -663,12 +675,7 @@ check_wino_conv (guint ic, guint oc, guint w, guint h, gboolean want_wino)
       distinct += !seen[want.data[e]]++;
     g_assert_cmpuint (distinct, >=, 8);   /* not a clamped constant */
   }
-  cfqp_int8_cpu_backend.free_packed (g_steal_pointer (&prog->nodes[0].packed));
-  g_free (in.data);
-  g_free (want.data);
-  g_free (got.data);
-  cfqp_int8_program_free (prog);
-  cfqp_graph_free (g);
+  free_conv_check (prog, g, &in, &want, &got);
 }
 
 static void

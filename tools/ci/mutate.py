@@ -14,7 +14,7 @@ directories), build/ and results.json.  A run resumes: a caught mutant
 whose file, find and replace texts and test list are unchanged since its
 last result is not run again (survivors always are).  Each mutant's build and test run is killed after
 --timeout seconds (a timeout counts as caught: the suite did not pass).
-Mutants needing what this machine lacks (requires: avx512vnni, orc,
+Mutants needing what this machine lacks (requires: avx512vnni, avx2, orc,
 opencl) are reported as skipped.  Exit status 0 when every applicable
 mutant was caught.
 
@@ -124,6 +124,8 @@ def available(build):
     flags = cpu_flags()
     if {'avx512_vnni', 'avx512bw', 'avx512vl'} <= flags:
         have.add('avx512vnni')
+    if {'avx2', 'fma'} <= flags:
+        have.add('avx2')
     try:
         with open(os.path.join(build, 'config.h'), encoding='utf-8') as f:
             cfg = f.read()
