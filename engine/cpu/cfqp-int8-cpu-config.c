@@ -157,8 +157,8 @@ config_init (CfqpInt8CpuConfig *c, CfqpCpuIsa isa)
       break;
     case CFQP_CPU_ISA_AVXVNNI:
       SET_KERNEL (c, gemm, cfqp_int8_gemm_u8s8_1x4__avxvnni);
+      /* no Winograd: vpdpbusd makes the direct kernel faster here */
       SET_KERNEL (c, conv_c4, cfqp_int8_conv_u8s8_24x4c4__avxvnni);
-      SET_KERNEL (c, conv_wino, cfqp_int8_conv_wino_f2x3_16x4__avx2);
       c->c4_pixels = 24;
       c->c4_weights = CFQP_INT8_C4_WEIGHTS_S8;
       SET_KERNEL (c, requant, cfqp_int8_requant_row_u8__avx2);

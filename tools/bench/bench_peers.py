@@ -28,6 +28,8 @@ so ratios from this one interleaved run are the figures to compare.
 Peers (2 threads each):
   engine-int8-cpu  build/tools/c/cfqp-bench-engine --precision int8 --backend cpu
                    with the shipped calibration (packed RGB bytes in and out)
+  engine-int8-native  the same with --cpu-kernels native: the level's direct
+                   kernels forced (no Winograd), for the --isa table
   engine-fp32      the same tool, --precision fp32 (planar float in and out)
   torch-fp32 / torch-fp32-cl   PyTorch FP32, NCHW / channels_last
   torch-int8       torch.ao.quantization eager mode, oneDNN engine, every conv
@@ -74,9 +76,9 @@ UNITS = {3: (640, 360), 2: (960, 540)}
 ISA_LEVELS = {"avx512vnni": "AVX512_CORE_VNNI", "avxvnni": "AVX2_VNNI", "avx2": "AVX2",
               "sse4.1": "SSE41", "generic": "SSE41"}
 # peers the --isa run caps; the others run uncapped
-CAPPED = {"engine-int8-cpu", "engine-fp32", "cfqpsr", "torch-fp32", "torch-fp32-cl",
+CAPPED = {"engine-int8-cpu", "engine-int8-native", "engine-fp32", "cfqpsr", "torch-fp32", "torch-fp32-cl",
           "torch-int8", "engine-int8-ref@128x72", "engine-int8-cpu@128x72"}
-ISA_PEERS = "engine-int8-cpu,torch-int8,torch-fp32-cl,ort-int8"
+ISA_PEERS = "engine-int8-cpu,engine-int8-native,torch-int8,torch-fp32-cl,ort-int8"
 # the u8·s8 peak cfqp-peak prints for each level (GMAC/s of one core)
 ISA_PEAK = {"avx512vnni": "peak_avx512vnni_zmm", "avxvnni": "peak_avxvnni_ymm",
             "avx2": "peak_avx2_maddubs_ymm", "sse4.1": "peak_sse41_maddwd_xmm",
@@ -478,6 +480,8 @@ def run_unit(scale, args, peak):
     peers = [
         EnginePeer("engine-int8-cpu", eng + ["--precision", "int8", "--backend", "cpu"] + calib_args,
                    note="packed RGB u8 in/out"),
+        EnginePeer("engine-int8-native", eng + ["--precision", "int8", "--backend", "cpu",
+                   "--cpu-kernels", "native"] + calib_args, note="direct kernels forced"),
         EnginePeer("engine-fp32", eng + ["--precision", "fp32"], n_override=max(1, args.frames // 2),
                    note="planar float in/out"),
         InProcess("torch-fp32", nograd(lambda: tm(x)), py + " (torch %s, NCHW)" % torch.__version__),
@@ -515,6 +519,8 @@ def run_unit(scale, args, peak):
         peers += [EnginePeer("engine-int8-ref@128x72", tiny + ["--backend", "ref"], n_override=1),
                   EnginePeer("engine-int8-cpu@128x72", tiny + ["--backend", "cpu"])]
     peers += clamp_peers
+    if not args.isa:   # the direct-kernel twin is for the per-level table only
+        peers = [p for p in peers if p.name != "engine-int8-native"]
     if args.only:
         only = set(args.only.split(",")) | {"engine-int8-cpu"}   # its MAC count is needed
         peers = [p for p in peers if p.name in only]
@@ -557,8 +563,9 @@ def isa_table(results_by_level):
     """The per-level table: engine INT8 against PyTorch INT8 at the same cap."""
     rows = ["| ISA level (cap; oneDNN reports) | unit | engine INT8 ms/frame | CPU ms/frame | PyTorch INT8 ms/frame "
             "(oneDNN, same cap) | ratio (wall) | ratio (CPU) | GMAC/s per CPU-s | of the "
-            "level's u8·s8 peak | ONNX Runtime INT8 ms/frame (uncapped) |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+            "level's u8·s8 peak | ONNX Runtime INT8 ms/frame (uncapped) | engine, direct kernels "
+            "forced (`native`) ms/frame |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for level in ISA_LEVELS:
         if level not in results_by_level:
             continue
@@ -569,12 +576,13 @@ def isa_table(results_by_level):
             e, t = P["engine-int8-cpu"], P.get("torch-int8")
             macs = res["macs_per_px"] * res["w"] * res["h"]
             gc = macs / e["cpu_ms"] / 1e6
-            rows.append("| %s (%s; %s) | ×%d %d×%d | %.1f | %.1f | %s | %s | %s | %.1f | %s | %s |" % (
+            rows.append("| %s (%s; %s) | ×%d %d×%d | %.1f | %.1f | %s | %s | %s | %.1f | %s | %s | %s |" % (
                 level, ISA_LEVELS[level], saved.get("onednn_isa", "?"), res["scale"], res["w"], res["h"], e["ms"], e["cpu_ms"],
                 "%.1f" % t["ms"] if t else "—", "%.2f×" % (t["ms"] / e["ms"]) if t else "—",
                 "%.2f×" % (t["cpu_ms"] / e["cpu_ms"]) if t else "—", gc,
                 "%.0f %% of %.0f" % (100 * gc / peak, peak) if peak else "—",
-                "%.1f" % P["ort-int8"]["ms"] if "ort-int8" in P else "—"))
+                "%.1f" % P["ort-int8"]["ms"] if "ort-int8" in P else "—",
+                "%.1f" % P["engine-int8-native"]["ms"] if "engine-int8-native" in P else "—"))
     return "\n".join(rows)
 
 
