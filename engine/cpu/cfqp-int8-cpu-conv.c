@@ -550,7 +550,8 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
         "%s (k %" G_GSIZE_FORMAT "->%" G_GSIZE_FORMAT ", oc %u->%u) [%s, isa %s%s%s]",
         cp->kernel_h, cp->kernel_w, cp->stride_w, cp->dilation_w,
         cfqp_int8_cpu_conv_path_name (pc->path), gemm_name, pc->k,
-        pc->path == CFQP_INT8_CPU_CONV_C4 ? (gsize) taps * pc->icg * 4 : pc->kp,
+        pc->path == CFQP_INT8_CPU_CONV_C4 ? (gsize) taps * pc->icg * 4 :
+        pc->path == CFQP_INT8_CPU_CONV_WINO ? pc->k : pc->kp,
         cp->out_channels, pc->ocp, how, isa,
         pc->c4_refused ? ", c4 pack refused the weights" : "",
         pc->path == CFQP_INT8_CPU_CONV_C4 && pc->c4_note ? pc->c4_note : "");
