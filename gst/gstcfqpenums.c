@@ -54,7 +54,7 @@ gst_cfqp_cpu_kernels_get_type (void)
     {GST_CFQP_CPU_KERNELS_NATIVE, "Native code (the ISA level's pixel lanes, "
           "else compiler-vectorised dot products)", "native"},
     {GST_CFQP_CPU_KERNELS_WINOGRAD, "Winograd F(2x2,3x3) for 3x3 stride-1 convs where the "
-          "ISA level has it (AVX2 without VNNI), else native", "winograd"},
+          "ISA level has it (SSE4.1, AVX2 without VNNI), else native", "winograd"},
     {0, NULL, NULL},
   };
 

@@ -50,7 +50,7 @@ GType gst_cfqp_backend_get_type (void);
  * @GST_CFQP_CPU_KERNELS_NATIVE: native code: the CPU's pixel-lanes kernel
  *   where its ISA level has one, else the compiler-vectorised dot products
  * @GST_CFQP_CPU_KERNELS_WINOGRAD: 3×3 stride-1 convs as Winograd F(2×2, 3×3)
- *   in integers (exact) where the ISA level has that kernel (AVX2 without VNNI),
+ *   in integers (exact) where the ISA level has that kernel (SSE4.1, AVX2 without VNNI),
  *   every other conv as native
  *
  * Conv kernels of the INT8 network on the CPU.  All give the same bytes.

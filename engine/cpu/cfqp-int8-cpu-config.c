@@ -169,6 +169,7 @@ config_init (CfqpInt8CpuConfig *c, CfqpCpuIsa isa)
       SET_KERNEL (c, gemm, cfqp_int8_gemm_u8s8_1x4__avx2);
       SET_KERNEL (c, conv_c4, cfqp_int8_conv_u8s8_16x4c4__avx2);
       SET_KERNEL (c, conv_wino, cfqp_int8_conv_wino_f2x3_16x4__avx2);
+      c->wino_tiles = 16;
       c->c4_pixels = 16;
       c->c4_weights = CFQP_INT8_C4_WEIGHTS_S8_MADDUBS;
       SET_KERNEL (c, requant, cfqp_int8_requant_row_u8__avx2);
@@ -178,6 +179,8 @@ config_init (CfqpInt8CpuConfig *c, CfqpCpuIsa isa)
     case CFQP_CPU_ISA_SSE41:
       SET_KERNEL (c, gemm, cfqp_int8_gemm_u8s8_1x4__sse41);
       SET_KERNEL (c, conv_c4, cfqp_int8_conv_u8s8_8x4c4__sse41);
+      SET_KERNEL (c, conv_wino, cfqp_int8_conv_wino_f2x3_8x4__sse41);
+      c->wino_tiles = 8;
       c->c4_pixels = 8;
       c->c4_weights = CFQP_INT8_C4_WEIGHTS_S16_PAIRS;
       SET_KERNEL (c, requant, cfqp_int8_requant_row_u8__sse41);

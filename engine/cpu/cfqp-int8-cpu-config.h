@@ -63,6 +63,7 @@ typedef struct {
   /* conv 3×3 stride 1, Winograd F(2×2, 3×3) in int16 ("wino"); NULL: none */
   CfqpInt8ConvWinoFunc   conv_wino;
   const char            *conv_wino_name;
+  guint                  wino_tiles;   /* its block of tiles: n_tiles is rounded up to it */
   /* conv output stage of the dot and orc paths: always set */
   CfqpInt8RequantFunc    requant;
   const char            *requant_name;

@@ -850,8 +850,8 @@ cfqp_int8_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8Vie
   }
   if (pc->path == CFQP_INT8_CPU_CONV_WINO) {
     cfqp_conv_resolve_pads (cp, in->h, in->w, &pt, &pl, &pb, &pr);
-    cfqp_int8_cpu_conv_wino (pc->cfg->conv_wino, pc->wino_u, pc->bias, q, in, output, pt, pl,
-        y0, y1);
+    cfqp_int8_cpu_conv_wino (pc->cfg->conv_wino, pc->cfg->wino_tiles, pc->wino_u, pc->bias, q, in,
+        output, pt, pl, y0, y1);
     return;
   }
   ic = pc->ic;

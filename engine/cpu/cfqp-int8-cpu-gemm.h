@@ -161,8 +161,9 @@ void cfqp_int8_conv_u8s8_8x4c4__sse41       (const guint8 *const *a, gsize k4n, 
  * as [pair][E|O][n_tiles + 8][2] (E half at +0, O at +eo, pairs
  * pair_stride apart); u: cfqp_int8_wino_weights; out0, out1 the two rows
  * of channel 0 (out1 NULL: one row), channels out_stride apart, ow output
- * columns; vbuf (16·pairs·32 int16) and mbuf (1024 int32), 64-byte aligned,
- * are the kernel's scratch.  Bytes past ow are not written. */
+ * columns; vbuf (16·pairs·2·T int16) and mbuf (64·T int32), 64-byte aligned,
+ * are the kernel's scratch, T its block of tiles (the config's wino_tiles;
+ * n_tiles a multiple of it).  Bytes past ow are not written. */
 typedef void (*CfqpInt8ConvWinoFunc) (const guint8 *const rows[4], gsize eo, gsize pair_stride,
                                       guint pairs, guint n_tiles, const gint32 *u, guint n_oc,
                                       const gint32 *bias, const CfqpInt8ConvOut *o,
@@ -171,6 +172,13 @@ typedef void (*CfqpInt8ConvWinoFunc) (const guint8 *const rows[4], gsize eo, gsi
 #if CFQP_GEMM_X86
 /* 16 tiles × 4 channels per step, vpmaddwd on int16 pairs */
 void cfqp_int8_conv_wino_f2x3_16x4__avx2 (const guint8 *const rows[4], gsize eo,
+                                          gsize pair_stride, guint pairs, guint n_tiles,
+                                          const gint32 *u, guint n_oc, const gint32 *bias,
+                                          const CfqpInt8ConvOut *o, guint8 *out0, guint8 *out1,
+                                          guint ow, gsize out_stride, gint16 *vbuf,
+                                          gint32 *mbuf);
+/* 8 tiles × 4 channels per step, pmaddwd on int16 pairs */
+void cfqp_int8_conv_wino_f2x3_8x4__sse41  (const guint8 *const rows[4], gsize eo,
                                           gsize pair_stride, guint pairs, guint n_tiles,
                                           const gint32 *u, guint n_oc, const gint32 *bias,
                                           const CfqpInt8ConvOut *o, guint8 *out0, guint8 *out1,

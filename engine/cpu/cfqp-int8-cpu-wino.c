@@ -118,16 +118,17 @@ gather_row (const CfqpU8View *in, gint iy, guint pl, guint ic, guint half,
 }
 
 void
-cfqp_int8_cpu_conv_wino (CfqpInt8ConvWinoFunc kernel, const gint32 *u,
+cfqp_int8_cpu_conv_wino (CfqpInt8ConvWinoFunc kernel, guint block, const gint32 *u,
     const gint32 *bias, const CfqpInt8Node *q, const CfqpU8View *in, const CfqpU8View *output,
     guint pt, guint pl, guint y0, guint y1)
 {
   guint ic = in->c, pairs = (ic + 1) / 2, ow = output->w;
-  /* tiles in blocks of 16; half: E/O entries per row, with the block's
-   * reads past the last tile (E[n+1] of 8 tiles reads 16 bytes) */
-  guint tiles = (ow + 1) / 2, n_tiles = (tiles + 15) / 16 * 16, half = n_tiles + 8;
+  /* tiles in the kernel's blocks (8 or 16); half: E/O entries per row,
+   * with the reads past the last tile (E[n+1] of 8 tiles reads 16 bytes) */
+  guint tiles = (ow + 1) / 2, n_tiles = (tiles + block - 1) / block * block, half = n_tiles + 8;
   gsize slot_bytes = (gsize) pairs * 4 * half, tmp_bytes = (gsize) 4 * half;
-  gsize v_bytes = (gsize) 16 * pairs * 16 * 2 * sizeof (gint16), m_bytes = 16 * 4 * 16 * 4;
+  gsize v_bytes = (gsize) 16 * pairs * block * 2 * sizeof (gint16);
+  gsize m_bytes = (gsize) 16 * 4 * block * sizeof (gint32);
   CfqpInt8ConvOut o = { q->rq_pos, q->rq_neg, q->z_out, q->lo, q->hi };
   guint8 *scratch, *slots, *tmp;
   gint16 *vbuf;
@@ -160,6 +161,7 @@ cfqp_int8_cpu_conv_wino (CfqpInt8ConvWinoFunc kernel, const gint32 *u,
 
 #if CFQP_GEMM_X86
 #include "cfqp-int8-cpu-avx2-requant.h"
+#include "cfqp-int8-cpu-sse41-requant.h"
 
 /* 8 tiles of one channel pair: 16 bytes of E or O at p, widened */
 static inline Y_TARGET __m256i
@@ -319,6 +321,140 @@ cfqp_int8_conv_wino_f2x3_16x4__avx2 (const guint8 *const rows[4], gsize eo, gsiz
           w_store_row (y[0][0], y[0][1], loz, hiz, z, out0 + ch * out_stride + x, ow - x);
           if (out1)
             w_store_row (y[1][0], y[1][1], loz, hiz, z, out1 + ch * out_stride + x, ow - x);
+        }
+      }
+    }
+  }
+}
+/* --- 128-bit (SSE4.1): the same steps on 4 tiles per vector ------------------ */
+
+static inline X_TARGET __m128i
+x_load4 (const guint8 *p)
+{
+  return _mm_cvtepu8_epi16 (_mm_loadl_epi64 ((const __m128i *) p));
+}
+
+/* V for 4 tiles of one channel pair, as w_input8 */
+static inline X_TARGET void
+x_input4 (const guint8 *const e[4], gsize eo, gint16 *v, gsize xi_stride)
+{
+  __m128i h[4][4];
+
+  for (guint r = 0; r < 4; r++) {
+    __m128i d0 = x_load4 (e[r]), d1 = x_load4 (e[r] + eo);
+    __m128i d2 = x_load4 (e[r] + 2), d3 = x_load4 (e[r] + eo + 2);
+    h[r][0] = _mm_sub_epi16 (d0, d2);
+    h[r][1] = _mm_add_epi16 (d1, d2);
+    h[r][2] = _mm_sub_epi16 (d2, d1);
+    h[r][3] = _mm_sub_epi16 (d1, d3);
+  }
+  for (guint j = 0; j < 4; j++) {
+    _mm_store_si128 ((__m128i *) (v + (0 + j) * xi_stride), _mm_sub_epi16 (h[0][j], h[2][j]));
+    _mm_store_si128 ((__m128i *) (v + (4 + j) * xi_stride), _mm_add_epi16 (h[1][j], h[2][j]));
+    _mm_store_si128 ((__m128i *) (v + (8 + j) * xi_stride), _mm_sub_epi16 (h[2][j], h[1][j]));
+    _mm_store_si128 ((__m128i *) (v + (12 + j) * xi_stride), _mm_sub_epi16 (h[1][j], h[3][j]));
+  }
+}
+
+static inline X_TARGET __m128i
+x_wmadd (__m128i acc, __m128i x, __m128i b)
+{
+  return _mm_add_epi32 (acc, _mm_madd_epi16 (x, b));
+}
+
+/* Y for 4 tiles of one channel from its M vectors (m[ξ·8]), bias added,
+ * each output row's 8 pixels in order: y[row][half] */
+static inline X_TARGET void
+x_output4 (const gint32 *m, __m128i bias, __m128i y[2][2])
+{
+  __m128i s[4][2];
+
+  for (guint i = 0; i < 4; i++) {
+    __m128i m0 = _mm_load_si128 ((const __m128i *) (m + (4 * i + 0) * 8));
+    __m128i m1 = _mm_load_si128 ((const __m128i *) (m + (4 * i + 1) * 8));
+    __m128i m2 = _mm_load_si128 ((const __m128i *) (m + (4 * i + 2) * 8));
+    __m128i m3 = _mm_load_si128 ((const __m128i *) (m + (4 * i + 3) * 8));
+    s[i][0] = _mm_add_epi32 (_mm_add_epi32 (m0, m1), m2);
+    s[i][1] = _mm_sub_epi32 (_mm_sub_epi32 (m1, m2), m3);
+  }
+  for (guint r = 0; r < 2; r++) {
+    __m128i ev = r == 0 ? _mm_add_epi32 (_mm_add_epi32 (s[0][0], s[1][0]), s[2][0]) :
+        _mm_sub_epi32 (_mm_sub_epi32 (s[1][0], s[2][0]), s[3][0]);
+    __m128i od = r == 0 ? _mm_add_epi32 (_mm_add_epi32 (s[0][1], s[1][1]), s[2][1]) :
+        _mm_sub_epi32 (_mm_sub_epi32 (s[1][1], s[2][1]), s[3][1]);
+    /* 4·Y exactly: the shift is a division */
+    ev = _mm_add_epi32 (_mm_srai_epi32 (ev, 2), bias);
+    od = _mm_add_epi32 (_mm_srai_epi32 (od, 2), bias);
+    /* the columns in order: per-lane requantisation does not mind */
+    y[r][0] = _mm_unpacklo_epi32 (ev, od);
+    y[r][1] = _mm_unpackhi_epi32 (ev, od);
+  }
+}
+
+X_TARGET void
+cfqp_int8_conv_wino_f2x3_8x4__sse41 (const guint8 *const rows[4], gsize eo, gsize pair_stride,
+    guint pairs, guint n_tiles, const gint32 *u, guint n_oc, const gint32 *bias,
+    const CfqpInt8ConvOut *o, guint8 *out0, guint8 *out1, guint ow, gsize out_stride,
+    gint16 *vbuf, gint32 *mbuf)
+{
+  guint ocbn = (n_oc + 3) / 4;
+  gsize xi_stride = (gsize) pairs * 16;   /* int16 per ξ: pairs × 8 tiles × 2 */
+
+  for (guint tb = 0; tb < n_tiles && 2 * tb < ow; tb += 8) {
+    for (guint p = 0; p < pairs; p++)
+      for (guint h = 0; h < 2; h++) {
+        const guint8 *e[4];
+        for (guint r = 0; r < 4; r++)
+          e[r] = rows[r] + p * pair_stride + 2 * (tb + 4 * h);
+        x_input4 (e, eo, vbuf + p * 16 + h * 8, xi_stride);
+      }
+    for (guint ocb = 0; ocb < ocbn; ocb++) {
+      /* the 16 channel sums M[ξ] of 4 channels × 8 tiles: mbuf[c·128 + ξ·8] */
+      for (guint xi = 0; xi < 16; xi++) {
+        const gint16 *v = vbuf + xi * xi_stride;
+        const gint32 *uu = u + ((gsize) xi * ocbn + ocb) * pairs * 4;
+        __m128i a00 = _mm_setzero_si128 (), a01 = a00, a10 = a00, a11 = a00;
+        __m128i a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        for (guint p = 0; p < pairs; p++, v += 16, uu += 4) {
+          __m128i x0 = _mm_load_si128 ((const __m128i *) v);
+          __m128i x1 = _mm_load_si128 ((const __m128i *) (v + 8)), b;
+          b = _mm_set1_epi32 (uu[0]);
+          a00 = x_wmadd (a00, x0, b);
+          a01 = x_wmadd (a01, x1, b);
+          b = _mm_set1_epi32 (uu[1]);
+          a10 = x_wmadd (a10, x0, b);
+          a11 = x_wmadd (a11, x1, b);
+          b = _mm_set1_epi32 (uu[2]);
+          a20 = x_wmadd (a20, x0, b);
+          a21 = x_wmadd (a21, x1, b);
+          b = _mm_set1_epi32 (uu[3]);
+          a30 = x_wmadd (a30, x0, b);
+          a31 = x_wmadd (a31, x1, b);
+        }
+        _mm_store_si128 ((__m128i *) (mbuf + xi * 8 + 0 * 128), a00);
+        _mm_store_si128 ((__m128i *) (mbuf + xi * 8 + 0 * 128 + 4), a01);
+        _mm_store_si128 ((__m128i *) (mbuf + xi * 8 + 1 * 128), a10);
+        _mm_store_si128 ((__m128i *) (mbuf + xi * 8 + 1 * 128 + 4), a11);
+        _mm_store_si128 ((__m128i *) (mbuf + xi * 8 + 2 * 128), a20);
+        _mm_store_si128 ((__m128i *) (mbuf + xi * 8 + 2 * 128 + 4), a21);
+        _mm_store_si128 ((__m128i *) (mbuf + xi * 8 + 3 * 128), a30);
+        _mm_store_si128 ((__m128i *) (mbuf + xi * 8 + 3 * 128 + 4), a31);
+      }
+      for (guint c = 0; c < 4 && 4 * ocb + c < n_oc; c++) {
+        guint ch = 4 * ocb + c;
+        __m128i b = _mm_set1_epi32 (bias[ch]), z = _mm_set1_epi32 (o->z);
+        __m128i loz = _mm_set1_epi32 (o->lo - o->z), hiz = _mm_set1_epi32 (o->hi - o->z);
+        for (guint h = 0; h < 2; h++) {
+          guint x = 2 * (tb + 4 * h);
+          __m128i y[2][2];
+          if (x >= ow)
+            break;
+          x_output4 (mbuf + c * 128 + h * 4, b, y);
+          x_store_channel (y[0][0], y[0][1], o->pos[ch], o->neg[ch], loz, hiz, z,
+              out0 + ch * out_stride + x, ow - x);
+          if (out1)
+            x_store_channel (y[1][0], y[1][1], o->pos[ch], o->neg[ch], loz, hiz, z,
+                out1 + ch * out_stride + x, ow - x);
         }
       }
     }

@@ -15,11 +15,11 @@ G_BEGIN_DECLS
  * channels past ic and oc are zero.  Free with g_free. */
 gint32 *cfqp_int8_wino_weights (const gint8 *w, guint ic, guint oc);
 
-/* Rows [y0, y1) of output through kernel: in, the conv's input (3×3,
- * stride 1, dilation 1, top and left pads pt, pl); u from
- * cfqp_int8_wino_weights; bias with the input zero point folded in. */
-void cfqp_int8_cpu_conv_wino (CfqpInt8ConvWinoFunc kernel, const gint32 *u, const gint32 *bias,
-                              const CfqpInt8Node *q, const CfqpU8View *in,
+/* Rows [y0, y1) of output through kernel, whose block is block tiles: in,
+ * the conv's input (3×3, stride 1, dilation 1, top and left pads pt, pl);
+ * u from cfqp_int8_wino_weights; bias with the input zero point folded in. */
+void cfqp_int8_cpu_conv_wino (CfqpInt8ConvWinoFunc kernel, guint block, const gint32 *u,
+                              const gint32 *bias, const CfqpInt8Node *q, const CfqpU8View *in,
                               const CfqpU8View *output, guint pt, guint pl, guint y0, guint y1);
 
 G_END_DECLS

@@ -35,7 +35,7 @@ typedef enum {
                                 * in place by the pixel-lanes kernel, any stride/dilation */
   CFQP_INT8_CPU_CONV_ORC,      /* planar rows, ORC multiply-accumulate over pixel rows,
                                 * 8 taps a call */
-  CFQP_INT8_CPU_CONV_WINO,     /* 3×3 stride 1 (level avx2): Winograd F(2×2, 3×3)
+  CFQP_INT8_CPU_CONV_WINO,     /* 3×3 stride 1 (levels sse4.1, avx2): Winograd F(2×2, 3×3)
                                 * in integers, exact */
 } CfqpInt8CpuConvPath;
 

@@ -116,7 +116,7 @@ typedef enum {
   CFQP_CPU_KERNELS_NATIVE,  /* native code: the ISA level's pixel-lanes kernel where it has
                              * one, else the compiler-vectorised dot products */
   CFQP_CPU_KERNELS_WINOGRAD, /* 3×3 stride-1 convs as Winograd F(2×2, 3×3) in integers where
-                              * the ISA level has that kernel (avx2), the others
+                              * the ISA level has that kernel (sse4.1, avx2), the others
                               * as NATIVE */
 } CfqpCpuKernels;
 
