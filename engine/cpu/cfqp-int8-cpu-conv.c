@@ -584,8 +584,8 @@ gather_hwc_row (const CfqpU8View *in, gint iy, guint pl, guint cols, guint ic,
 }
 
 /* Planar input rows, pad bytes around, over the columns the conv reads. */
-static void
-gather_planar_rows (const CfqpU8View *in, gint iy, guint pl, guint cols, guint ic,
+void
+cfqp_int8_cpu_gather_planar_rows (const CfqpU8View *in, gint iy, guint pl, guint cols, guint ic,
     const guint8 *pad, guint8 *dst)
 {
   guint x0 = MIN (pl, cols), x1 = MIN (cols, pl + in->w);
@@ -770,7 +770,8 @@ conv_orc (const CpuConv *pc, const CfqpNode *node, const CfqpInt8Node *q,
       gint iy = (gint) (oy * cp->stride_h + ky * cp->dilation_h) - (gint) pt;
       guint slot = (guint) (((iy % (gint) ring) + (gint) ring) % (gint) ring);
       if (tags[slot] != iy) {
-        gather_planar_rows (in, iy, pl, cols, ic, q->pad, rows + slot * slot_bytes);
+        cfqp_int8_cpu_gather_planar_rows (in, iy, pl, cols, ic, q->pad,
+            rows + slot * slot_bytes);
         tags[slot] = iy;
       }
       slot_of_ky[ky] = rows + slot * slot_bytes;

@@ -41,6 +41,11 @@ void  cfqp_int8_cpu_conv_plan_clear (void);
 guint cfqp_int8_cpu_conv_plan_n_measured (void);
 void cfqp_int8_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8View *inputs,
                          const CfqpU8View *output, guint y0, guint y1);
+/* Input row iy of ic channels, each as cols bytes from padded column 0
+ * (image column −pl): pad[c] outside the image, all pad when iy is out of
+ * range; the rows follow each other in dst.  The orc and wino convs. */
+void cfqp_int8_cpu_gather_planar_rows (const CfqpU8View *in, gint iy, guint pl, guint cols,
+                                       guint ic, const guint8 *pad, guint8 *dst);
 
 CfqpInt8CpuPacked *cfqp_int8_cpu_lut_pack (const CfqpNode *node, const CfqpInt8Node *q);
 void cfqp_int8_cpu_binary  (const CfqpNode *node, const CfqpInt8Node *q,

@@ -91,28 +91,22 @@ split_pair (const guint8 *t0, const guint8 *t1, guint8 *e, guint8 *o, guint n)
 #endif
 }
 
-/* One input row into a slot: per channel pair the padded row (pad bytes
- * outside the image, all pad when iy is out of range, zeros for a channel
- * past ic, whose weights are zero) split into E and O. */
+/* One input row into a slot: per channel pair the two padded rows (the
+ * orc conv's gather; zeros for a channel past ic, whose weights are zero)
+ * split into E and O. */
 static void
 gather_row (const CfqpU8View *in, gint iy, guint pl, guint ic, guint half,
     const guint8 *pad, guint8 *tmp, guint8 *slot)
 {
-  guint cols = 2 * half, x0 = MIN (pl, cols), x1 = MIN (cols, pl + in->w);
+  guint cols = 2 * half;
 
-  if (iy < 0 || iy >= (gint) in->h)
-    x0 = x1 = cols;
   for (guint c0 = 0; c0 < ic; c0 += 2, slot += (gsize) 4 * half) {
-    for (guint j = 0; j < 2; j++) {
-      guint c = c0 + j;
-      guint8 *t = tmp + (gsize) j * cols, p = c < ic ? pad[c] : 0;
-      memset (t, p, x0);
-      if (c < ic && x1 > x0)
-        memcpy (t + x0, cfqp_u8_row (in, c, iy) + (x0 - pl), x1 - x0);
-      else
-        memset (t + x0, p, x1 - x0);
-      memset (t + MAX (x0, x1), p, cols - MAX (x0, x1));
-    }
+    CfqpU8View pair = *in;
+    guint n = MIN (2, ic - c0);
+    pair.data += (gsize) c0 * in->plane_stride;
+    cfqp_int8_cpu_gather_planar_rows (&pair, iy, pl, cols, n, pad + c0, tmp);
+    if (n < 2)
+      memset (tmp + cols, 0, cols);
     split_pair (tmp, tmp + cols, slot, slot + 2 * half, half);
   }
 }
