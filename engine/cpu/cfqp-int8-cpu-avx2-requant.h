@@ -96,15 +96,23 @@ y_clamp_pack (__m256i r0, __m256i r1, __m256i loz, __m256i hiz, __m256i z)
   return _mm_packus_epi16 (_mm256_castsi256_si128 (p), _mm256_extracti128_si256 (p, 1));
 }
 
+/* y_requant1's constants for one multiplier */
+static inline Y_TARGET YRequant
+y_requant_init (CfqpRequant p)
+{
+  YRequant rq = { _mm256_set1_epi32 (ABS (p.m)), _mm256_set1_epi32 (p.m < 0 ? -1 : 0),
+                  _mm256_set1_epi64x ((gint64) 1 << (p.shift - 1)),
+                  _mm_cvtsi32_si128 (p.shift), _mm_cvtsi32_si128 (p.shift - 32),
+                  p.shift >= 32 };
+  return rq;
+}
+
 /* requantise 8 accumulators of one channel */
 static inline Y_TARGET __m256i
 y_requant (__m256i acc, CfqpRequant p, CfqpRequant n)
 {
   if (p.m == n.m && p.shift == n.shift) {
-    YRequant rq = { _mm256_set1_epi32 (ABS (p.m)), _mm256_set1_epi32 (p.m < 0 ? -1 : 0),
-                    _mm256_set1_epi64x ((gint64) 1 << (p.shift - 1)),
-                    _mm_cvtsi32_si128 (p.shift), _mm_cvtsi32_si128 (p.shift - 32),
-                    p.shift >= 32 };
+    YRequant rq = y_requant_init (p);
     return y_requant1 (acc, &rq);
   }
   return y_requant2 (acc, _mm256_set1_epi32 (p.m), _mm256_set1_epi32 (n.m),
