@@ -157,6 +157,65 @@ cfqp_int8_cpu_conv_wino (CfqpInt8ConvWinoFunc kernel, guint block, const gint32 
 #include "cfqp-int8-cpu-avx2-requant.h"
 #include "cfqp-int8-cpu-sse41-requant.h"
 
+/* The kernel body both levels share (as the 256-bit c4 kernels share
+ * Y_C4_ACCUMULATE), expanded inside a CfqpInt8ConvWinoFunc: blocks of
+ * 2·VT tiles, VT per vector of type V; ZERO, LOAD (int16 *), SET1, STORE
+ * (int32 *) and MADD (acc + pairwise products) the level's ops; INPUT the
+ * input transform of VT tiles of one channel pair; FINISH one channel's
+ * output transform, output stage and stores for VT tiles.  Per block: V
+ * for every channel pair, then per 4 output channels the 16 sums M[ξ]
+ * (mbuf[c·16·2VT + ξ·2VT]), then each channel's two output rows. */
+#define WINO_BODY(VT, V, ZERO, LOAD, SET1, STORE, MADD, INPUT, FINISH) \
+  G_STMT_START { \
+    const guint blk = 2 * (VT), ocbn = (n_oc + 3) / 4; \
+    const gsize xi_stride = (gsize) pairs * 2 * blk;   /* int16 per ξ */ \
+    for (guint tb = 0; tb < n_tiles && 2 * tb < ow; tb += blk) { \
+      for (guint p = 0; p < pairs; p++) \
+        for (guint h = 0; h < 2; h++) { \
+          const guint8 *e[4]; \
+          for (guint r = 0; r < 4; r++) \
+            e[r] = rows[r] + p * pair_stride + 2 * (tb + (VT) * h); \
+          INPUT (e, eo, vbuf + p * 2 * blk + h * 2 * (VT), xi_stride); \
+        } \
+      for (guint ocb = 0; ocb < ocbn; ocb++) { \
+        for (guint xi = 0; xi < 16; xi++) { \
+          const gint16 *v = vbuf + xi * xi_stride; \
+          const gint32 *uu = u + ((gsize) xi * ocbn + ocb) * pairs * 4; \
+          gint32 *m = mbuf + xi * blk; \
+          V a00 = ZERO (), a01 = a00, a10 = a00, a11 = a00; \
+          V a20 = a00, a21 = a00, a30 = a00, a31 = a00; \
+          for (guint p = 0; p < pairs; p++, v += 2 * blk, uu += 4) { \
+            V x0 = LOAD (v), x1 = LOAD (v + 2 * (VT)), b; \
+            b = SET1 (uu[0]); \
+            a00 = MADD (a00, x0, b); \
+            a01 = MADD (a01, x1, b); \
+            b = SET1 (uu[1]); \
+            a10 = MADD (a10, x0, b); \
+            a11 = MADD (a11, x1, b); \
+            b = SET1 (uu[2]); \
+            a20 = MADD (a20, x0, b); \
+            a21 = MADD (a21, x1, b); \
+            b = SET1 (uu[3]); \
+            a30 = MADD (a30, x0, b); \
+            a31 = MADD (a31, x1, b); \
+          } \
+          STORE (m, a00); \
+          STORE (m + (VT), a01); \
+          STORE (m + 16 * blk, a10); \
+          STORE (m + 16 * blk + (VT), a11); \
+          STORE (m + 32 * blk, a20); \
+          STORE (m + 32 * blk + (VT), a21); \
+          STORE (m + 48 * blk, a30); \
+          STORE (m + 48 * blk + (VT), a31); \
+        } \
+        for (guint c = 0; c < 4 && 4 * ocb + c < n_oc; c++) \
+          for (guint h = 0; h < 2 && 2 * (tb + (VT) * h) < ow; h++) \
+            FINISH (mbuf + c * 16 * blk + h * (VT), bias, o, 4 * ocb + c, out0, out1, \
+                out_stride, 2 * (tb + (VT) * h), ow); \
+      } \
+    } \
+  } G_STMT_END
+
 /* 8 tiles of one channel pair: 16 bytes of E or O at p, widened */
 static inline Y_TARGET __m256i
 w_load (const guint8 *p)
@@ -225,10 +284,7 @@ static inline Y_TARGET void
 w_requant8 (__m256i y[2][2], CfqpRequant p, CfqpRequant n)
 {
   if (p.m == n.m && p.shift == n.shift) {
-    YRequant rq = { _mm256_set1_epi32 (ABS (p.m)), _mm256_set1_epi32 (p.m < 0 ? -1 : 0),
-                    _mm256_set1_epi64x ((gint64) 1 << (p.shift - 1)),
-                    _mm_cvtsi32_si128 (p.shift), _mm_cvtsi32_si128 (p.shift - 32),
-                    p.shift >= 32 };
+    YRequant rq = y_requant_init (p);
     for (guint r = 0; r < 2; r++)
       for (guint c = 0; c < 2; c++)
         y[r][c] = y_requant1 (y[r][c], &rq);
@@ -252,74 +308,44 @@ w_store_row (__m256i even, __m256i odd, __m256i loz, __m256i hiz, __m256i z, gui
   y_store_bytes (_mm_shuffle_epi8 (y_clamp_pack (even, odd, loz, hiz, z), zip), dst, left, 16);
 }
 
+static inline Y_TARGET __m256i
+w_vload (const gint16 *v)
+{
+  return _mm256_load_si256 ((const __m256i *) v);
+}
+
+static inline Y_TARGET void
+w_vstore (gint32 *m, __m256i a)
+{
+  _mm256_store_si256 ((__m256i *) m, a);
+}
+
+/* one channel's two output rows for 8 tiles from its M (m[ξ·16]) */
+static inline Y_TARGET void
+w_finish8 (const gint32 *m, const gint32 *bias, const CfqpInt8ConvOut *o, guint ch,
+    guint8 *out0, guint8 *out1, gsize out_stride, guint x, guint ow)
+{
+  __m256i z = _mm256_set1_epi32 (o->z);
+  __m256i loz = _mm256_set1_epi32 (o->lo - o->z), hiz = _mm256_set1_epi32 (o->hi - o->z);
+  __m256i y[2][2];
+
+  w_output8 (m, _mm256_set1_epi32 (bias[ch]), y);
+  w_requant8 (y, o->pos[ch], o->neg[ch]);
+  w_store_row (y[0][0], y[0][1], loz, hiz, z, out0 + ch * out_stride + x, ow - x);
+  if (out1)
+    w_store_row (y[1][0], y[1][1], loz, hiz, z, out1 + ch * out_stride + x, ow - x);
+}
+
 Y_TARGET void
 cfqp_int8_conv_wino_f2x3_16x4__avx2 (const guint8 *const rows[4], gsize eo, gsize pair_stride,
     guint pairs, guint n_tiles, const gint32 *u, guint n_oc, const gint32 *bias,
     const CfqpInt8ConvOut *o, guint8 *out0, guint8 *out1, guint ow, gsize out_stride,
     gint16 *vbuf, gint32 *mbuf)
 {
-  guint ocbn = (n_oc + 3) / 4;
-  gsize xi_stride = (gsize) pairs * 32;   /* int16 per ξ: pairs × 16 tiles × 2 */
-
-  for (guint tb = 0; tb < n_tiles && 2 * tb < ow; tb += 16) {
-    for (guint p = 0; p < pairs; p++)
-      for (guint h = 0; h < 2; h++) {
-        const guint8 *e[4];
-        for (guint r = 0; r < 4; r++)
-          e[r] = rows[r] + p * pair_stride + 2 * (tb + 8 * h);
-        w_input8 (e, eo, vbuf + p * 32 + h * 16, xi_stride);
-      }
-    for (guint ocb = 0; ocb < ocbn; ocb++) {
-      /* the 16 channel sums M[ξ] of 4 channels × 16 tiles */
-      for (guint xi = 0; xi < 16; xi++) {
-        const gint16 *v = vbuf + xi * xi_stride;
-        const gint32 *uu = u + ((gsize) xi * ocbn + ocb) * pairs * 4;
-        __m256i a00 = _mm256_setzero_si256 (), a01 = a00, a10 = a00, a11 = a00;
-        __m256i a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-        for (guint p = 0; p < pairs; p++, v += 32, uu += 4) {
-          __m256i x0 = _mm256_load_si256 ((const __m256i *) v);
-          __m256i x1 = _mm256_load_si256 ((const __m256i *) (v + 16)), b;
-          b = _mm256_set1_epi32 (uu[0]);
-          a00 = w_madd (a00, x0, b);
-          a01 = w_madd (a01, x1, b);
-          b = _mm256_set1_epi32 (uu[1]);
-          a10 = w_madd (a10, x0, b);
-          a11 = w_madd (a11, x1, b);
-          b = _mm256_set1_epi32 (uu[2]);
-          a20 = w_madd (a20, x0, b);
-          a21 = w_madd (a21, x1, b);
-          b = _mm256_set1_epi32 (uu[3]);
-          a30 = w_madd (a30, x0, b);
-          a31 = w_madd (a31, x1, b);
-        }
-        _mm256_store_si256 ((__m256i *) (mbuf + xi * 16 + 0 * 256), a00);
-        _mm256_store_si256 ((__m256i *) (mbuf + xi * 16 + 0 * 256 + 8), a01);
-        _mm256_store_si256 ((__m256i *) (mbuf + xi * 16 + 1 * 256), a10);
-        _mm256_store_si256 ((__m256i *) (mbuf + xi * 16 + 1 * 256 + 8), a11);
-        _mm256_store_si256 ((__m256i *) (mbuf + xi * 16 + 2 * 256), a20);
-        _mm256_store_si256 ((__m256i *) (mbuf + xi * 16 + 2 * 256 + 8), a21);
-        _mm256_store_si256 ((__m256i *) (mbuf + xi * 16 + 3 * 256), a30);
-        _mm256_store_si256 ((__m256i *) (mbuf + xi * 16 + 3 * 256 + 8), a31);
-      }
-      for (guint c = 0; c < 4 && 4 * ocb + c < n_oc; c++) {
-        guint ch = 4 * ocb + c;
-        __m256i b = _mm256_set1_epi32 (bias[ch]), z = _mm256_set1_epi32 (o->z);
-        __m256i loz = _mm256_set1_epi32 (o->lo - o->z), hiz = _mm256_set1_epi32 (o->hi - o->z);
-        for (guint h = 0; h < 2; h++) {
-          guint x = 2 * (tb + 8 * h);
-          __m256i y[2][2];
-          if (x >= ow)
-            break;
-          w_output8 (mbuf + c * 256 + h * 8, b, y);
-          w_requant8 (y, o->pos[ch], o->neg[ch]);
-          w_store_row (y[0][0], y[0][1], loz, hiz, z, out0 + ch * out_stride + x, ow - x);
-          if (out1)
-            w_store_row (y[1][0], y[1][1], loz, hiz, z, out1 + ch * out_stride + x, ow - x);
-        }
-      }
-    }
-  }
+  WINO_BODY (8, __m256i, _mm256_setzero_si256, w_vload, _mm256_set1_epi32, w_vstore, w_madd,
+      w_input8, w_finish8);
 }
+
 /* --- 128-bit (SSE4.1): the same steps on 4 tiles per vector ------------------ */
 
 static inline X_TARGET __m128i
@@ -385,73 +411,42 @@ x_output4 (const gint32 *m, __m128i bias, __m128i y[2][2])
   }
 }
 
+static inline X_TARGET __m128i
+x_vload (const gint16 *v)
+{
+  return _mm_load_si128 ((const __m128i *) v);
+}
+
+static inline X_TARGET void
+x_vstore (gint32 *m, __m128i a)
+{
+  _mm_store_si128 ((__m128i *) m, a);
+}
+
+/* one channel's two output rows for 4 tiles from its M (m[ξ·8]) */
+static inline X_TARGET void
+x_finish4 (const gint32 *m, const gint32 *bias, const CfqpInt8ConvOut *o, guint ch,
+    guint8 *out0, guint8 *out1, gsize out_stride, guint x, guint ow)
+{
+  __m128i z = _mm_set1_epi32 (o->z);
+  __m128i loz = _mm_set1_epi32 (o->lo - o->z), hiz = _mm_set1_epi32 (o->hi - o->z);
+  __m128i y[2][2];
+
+  x_output4 (m, _mm_set1_epi32 (bias[ch]), y);
+  x_store_channel (y[0][0], y[0][1], o->pos[ch], o->neg[ch], loz, hiz, z,
+      out0 + ch * out_stride + x, ow - x);
+  if (out1)
+    x_store_channel (y[1][0], y[1][1], o->pos[ch], o->neg[ch], loz, hiz, z,
+        out1 + ch * out_stride + x, ow - x);
+}
+
 X_TARGET void
 cfqp_int8_conv_wino_f2x3_8x4__sse41 (const guint8 *const rows[4], gsize eo, gsize pair_stride,
     guint pairs, guint n_tiles, const gint32 *u, guint n_oc, const gint32 *bias,
     const CfqpInt8ConvOut *o, guint8 *out0, guint8 *out1, guint ow, gsize out_stride,
     gint16 *vbuf, gint32 *mbuf)
 {
-  guint ocbn = (n_oc + 3) / 4;
-  gsize xi_stride = (gsize) pairs * 16;   /* int16 per ξ: pairs × 8 tiles × 2 */
-
-  for (guint tb = 0; tb < n_tiles && 2 * tb < ow; tb += 8) {
-    for (guint p = 0; p < pairs; p++)
-      for (guint h = 0; h < 2; h++) {
-        const guint8 *e[4];
-        for (guint r = 0; r < 4; r++)
-          e[r] = rows[r] + p * pair_stride + 2 * (tb + 4 * h);
-        x_input4 (e, eo, vbuf + p * 16 + h * 8, xi_stride);
-      }
-    for (guint ocb = 0; ocb < ocbn; ocb++) {
-      /* the 16 channel sums M[ξ] of 4 channels × 8 tiles: mbuf[c·128 + ξ·8] */
-      for (guint xi = 0; xi < 16; xi++) {
-        const gint16 *v = vbuf + xi * xi_stride;
-        const gint32 *uu = u + ((gsize) xi * ocbn + ocb) * pairs * 4;
-        __m128i a00 = _mm_setzero_si128 (), a01 = a00, a10 = a00, a11 = a00;
-        __m128i a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-        for (guint p = 0; p < pairs; p++, v += 16, uu += 4) {
-          __m128i x0 = _mm_load_si128 ((const __m128i *) v);
-          __m128i x1 = _mm_load_si128 ((const __m128i *) (v + 8)), b;
-          b = _mm_set1_epi32 (uu[0]);
-          a00 = x_wmadd (a00, x0, b);
-          a01 = x_wmadd (a01, x1, b);
-          b = _mm_set1_epi32 (uu[1]);
-          a10 = x_wmadd (a10, x0, b);
-          a11 = x_wmadd (a11, x1, b);
-          b = _mm_set1_epi32 (uu[2]);
-          a20 = x_wmadd (a20, x0, b);
-          a21 = x_wmadd (a21, x1, b);
-          b = _mm_set1_epi32 (uu[3]);
-          a30 = x_wmadd (a30, x0, b);
-          a31 = x_wmadd (a31, x1, b);
-        }
-        _mm_store_si128 ((__m128i *) (mbuf + xi * 8 + 0 * 128), a00);
-        _mm_store_si128 ((__m128i *) (mbuf + xi * 8 + 0 * 128 + 4), a01);
-        _mm_store_si128 ((__m128i *) (mbuf + xi * 8 + 1 * 128), a10);
-        _mm_store_si128 ((__m128i *) (mbuf + xi * 8 + 1 * 128 + 4), a11);
-        _mm_store_si128 ((__m128i *) (mbuf + xi * 8 + 2 * 128), a20);
-        _mm_store_si128 ((__m128i *) (mbuf + xi * 8 + 2 * 128 + 4), a21);
-        _mm_store_si128 ((__m128i *) (mbuf + xi * 8 + 3 * 128), a30);
-        _mm_store_si128 ((__m128i *) (mbuf + xi * 8 + 3 * 128 + 4), a31);
-      }
-      for (guint c = 0; c < 4 && 4 * ocb + c < n_oc; c++) {
-        guint ch = 4 * ocb + c;
-        __m128i b = _mm_set1_epi32 (bias[ch]), z = _mm_set1_epi32 (o->z);
-        __m128i loz = _mm_set1_epi32 (o->lo - o->z), hiz = _mm_set1_epi32 (o->hi - o->z);
-        for (guint h = 0; h < 2; h++) {
-          guint x = 2 * (tb + 4 * h);
-          __m128i y[2][2];
-          if (x >= ow)
-            break;
-          x_output4 (mbuf + c * 128 + h * 4, b, y);
-          x_store_channel (y[0][0], y[0][1], o->pos[ch], o->neg[ch], loz, hiz, z,
-              out0 + ch * out_stride + x, ow - x);
-          if (out1)
-            x_store_channel (y[1][0], y[1][1], o->pos[ch], o->neg[ch], loz, hiz, z,
-                out1 + ch * out_stride + x, ow - x);
-        }
-      }
-    }
-  }
+  WINO_BODY (4, __m128i, _mm_setzero_si128, x_vload, _mm_set1_epi32, x_vstore, x_wmadd,
+      x_input4, x_finish4);
 }
 #endif
