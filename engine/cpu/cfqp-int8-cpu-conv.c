@@ -481,7 +481,9 @@ cfqp_int8_cpu_conv_pack_kind (const CfqpNode *node, const CfqpInt8Node *q,
       pc->wino_fits = pc->wino_fits && abs_sum <= CFQP_INT8_WINO_MAX_ABS_SUM;
     }
   }
-  if (pc->path != CFQP_INT8_CPU_CONV_REF && have_wino (cp, pc))
+  /* U' only where this pack may take the Winograd path */
+  if (pc->path != CFQP_INT8_CPU_CONV_REF && have_wino (cp, pc) &&
+      (kind == CFQP_INT8_CPU_GEMM_AUTO || kind == CFQP_INT8_CPU_GEMM_WINO))
     pc->wino_u = cfqp_int8_wino_weights (q->weight, pc->ic, cp->out_channels);
   if (pc->path != CFQP_INT8_CPU_CONV_REF && pc->weight_c4 &&
       cfg->c4_weights == CFQP_INT8_C4_WEIGHTS_S16_PAIRS)
