@@ -23,6 +23,21 @@ gboolean     cfqp_augment_image  (const CfqpImage *x, const CfqpImage *y,
                                   CfqpForwardFunc forward, gpointer user_data,
                                   GPtrArray *out, GError **error);
 
+/* GPTQ weight rounding (cfqp-gptq.c): the second moments of the FP32 input
+ * of every conv of model that rounds its own weights, shown image by image
+ * through cfqp_gptq_tensor_func (a CfqpTensorFunc with the CfqpGptq as
+ * user_data); solve appends each conv's taps (CfqpConvTaps, taps newly
+ * allocated) to taps — none for a conv no patch reached. */
+typedef struct _CfqpGptq CfqpGptq;
+
+CfqpGptq    *cfqp_gptq_new         (CfqpModel *model);
+void         cfqp_gptq_free        (CfqpGptq *gptq);
+void         cfqp_gptq_tensor_func (guint tensor, const float *data, guint channels,
+                                    guint height, guint width, gpointer gptq);
+void         cfqp_gptq_solve       (CfqpGptq *gptq, GArray *taps);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CfqpGptq, cfqp_gptq_free)
+
 /* Tensor names and hash check without a CfqpModel (tests, file loading). */
 gboolean     cfqp_calibration_check_names (const CfqpCalibration *calib, const char *hash,
                                            const char *const *names, guint n_names,

@@ -198,6 +198,19 @@ char        *cfqp_augment_flags_to_string  (CfqpAugmentFlags flags);
 gboolean     cfqp_augment_flags_from_string (const char *str, CfqpAugmentFlags *flags);
 
 /* ------------------------------------------------------------------ */
+/* Weight rounding */
+
+typedef enum {
+  CFQP_WEIGHT_ROUNDING_NEAREST,  /* the INT8 program's own: nearest, each filter's tap sum kept */
+  CFQP_WEIGHT_ROUNDING_GPTQ,     /* from the RD: each conv's taps rounded in turn, the error
+                                  * spread over the taps left through the inverse of the
+                                  * second moments of its FP32 input (GPTQ) */
+} CfqpWeightRounding;
+
+const char  *cfqp_weight_rounding_to_nick   (CfqpWeightRounding rounding);   /* "nearest"… */
+gboolean     cfqp_weight_rounding_from_nick (const char *nick, CfqpWeightRounding *rounding);
+
+/* ------------------------------------------------------------------ */
 /* Settings */
 
 typedef struct {
@@ -219,6 +232,8 @@ typedef struct {
   double           range_low_pct;     /* RANGE: output percentiles mapped to 0… */
   double           range_high_pct;    /* …and to 1 */
   double           range_max_gain;    /* RANGE: bound on the gain (flat images) */
+  /* weights */
+  CfqpWeightRounding weight_rounding;
 } CfqpCalibSettings;
 
 /* Defaults: MSE observer (chosen by the ablation, docs/cfqp.md), 2048 bins, clip-free, 64 samples / 256 MiB, whole
@@ -244,6 +259,13 @@ CfqpCalibration *cfqp_calibration_new (const char *model_hash, gboolean clip_fre
                                        const CfqpCalibSettings *settings,
                                        guint n_samples, guint n_images,
                                        const CfqpCalibTensor *tensors, guint n_tensors);
+/* The same with the int8 taps of some convs (weight rounding), each naming
+ * its conv by the index of the tensor it computes in tensors. */
+CfqpCalibration *cfqp_calibration_new_full (const char *model_hash, gboolean clip_free,
+                                            const CfqpCalibSettings *settings,
+                                            guint n_samples, guint n_images,
+                                            const CfqpCalibTensor *tensors, guint n_tensors,
+                                            const CfqpConvTaps *taps, guint n_taps);
 CfqpCalibration *cfqp_calibration_ref   (CfqpCalibration *calib);
 void         cfqp_calibration_unref     (CfqpCalibration *calib);
 
@@ -254,9 +276,14 @@ guint        cfqp_calibration_get_n_samples  (const CfqpCalibration *calib);
 guint        cfqp_calibration_get_n_images   (const CfqpCalibration *calib);
 guint        cfqp_calibration_get_n_tensors  (const CfqpCalibration *calib);
 const CfqpCalibTensor *cfqp_calibration_get_tensor (const CfqpCalibration *calib, guint i);
+/* Its conv taps (n_taps may be 0): after cfqp_calibration_check_model, what
+ * CfqpRunnerOptions.conv_taps or cfqp_runner_set_quantisation take. */
+const CfqpConvTaps *cfqp_calibration_get_conv_taps (const CfqpCalibration *calib,
+                                                    guint *n_taps);
 
 /* Does it belong to model (the model the runner runs: for a clip-free
- * calibration, the clip-free copy)?  Content hash, tensor count and names. */
+ * calibration, the clip-free copy)?  Content hash, tensor count and names,
+ * and each conv's taps count. */
 gboolean     cfqp_calibration_check_model (const CfqpCalibration *calib, CfqpModel *model,
                                            GError **error);
 /* The runner's table: one CfqpQParams per tensor of model, after

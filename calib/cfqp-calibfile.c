@@ -42,7 +42,32 @@ add_settings (JsonBuilder *b, const CfqpCalibSettings *s)
   json_builder_add_double_value (b, s->scene_threshold);
   json_builder_set_member_name (b, "seed");
   json_builder_add_int_value (b, s->seed);
+  json_builder_set_member_name (b, "weight_rounding");
+  json_builder_add_string_value (b, cfqp_weight_rounding_to_nick (s->weight_rounding));
   json_builder_end_object (b);
+}
+
+/* Each conv's taps as base64 of its int8 bytes, named by the tensor it
+ * computes. */
+static void
+add_conv_taps (JsonBuilder *b, const CfqpCalibration *c)
+{
+  guint n;
+  const CfqpConvTaps *taps = cfqp_calibration_get_conv_taps (c, &n);
+
+  json_builder_set_member_name (b, "conv_taps");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < n; i++) {
+    g_autofree char *b64 = g_base64_encode ((const guchar *) taps[i].taps, taps[i].n_taps);
+
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "conv");
+    json_builder_add_string_value (b, cfqp_calibration_get_tensor (c, taps[i].output)->name);
+    json_builder_set_member_name (b, "taps");
+    json_builder_add_string_value (b, b64);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
 }
 
 char *
@@ -96,6 +121,7 @@ cfqp_calibration_to_json (const CfqpCalibration *c, gsize *length)
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
+  add_conv_taps (b, c);
   json_builder_end_object (b);
 
   root = json_builder_get_root (b);
@@ -254,6 +280,13 @@ read_settings (JsonObject *root, CfqpCalibSettings *s, GError **error)
   if (!get_int (o, w, "seed", 0, G_MAXUINT32, &v, error))
     return FALSE;
   s->seed = v;
+  /* optional: calibrations written before it rounded to nearest */
+  if (json_object_has_member (o, "weight_rounding")) {
+    if (!(str = get_string (o, w, "weight_rounding", error)))
+      return FALSE;
+    if (!cfqp_weight_rounding_from_nick (str, &s->weight_rounding))
+      return format_error (error, "unknown weight rounding '%s'", str);
+  }
   return cfqp_calib_settings_validate (s, error);
 }
 
@@ -310,6 +343,120 @@ read_tensor (JsonNode *node, guint i, CfqpCalibTensor *t, GError **error)
   t->min = (float) mn;
   t->max = (float) mx;
   return cfqp_calib_tensor_validate (t, error);
+}
+
+static gboolean
+invalid (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+invalid (GError **error, const char *fmt, ...)
+{
+  va_list args;
+  g_autofree char *msg = NULL;
+
+  va_start (args, fmt);
+  msg = g_strdup_vprintf (fmt, args);
+  va_end (args);
+  g_set_error_literal (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_INVALID, msg);
+  return FALSE;
+}
+
+/* Strict base64 (g_base64_decode skips what it does not know). */
+static gboolean
+valid_base64 (const char *str)
+{
+  gsize n = strlen (str), pad = 0;
+
+  if (n == 0 || n % 4)
+    return FALSE;
+  for (gsize i = 0; i < n; i++) {
+    if (str[i] == '=' && i >= n - 2)
+      pad++;
+    else if (pad || !(g_ascii_isalnum (str[i]) || str[i] == '+' || str[i] == '/'))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* conv_taps[i]: a tensor of the calibration, once, with int8 taps in
+ * −127..127 (their count is the model's to check). */
+static gboolean
+read_conv_taps (JsonNode *node, guint i, const CfqpCalibTensor *tensors, guint n_tensors,
+                gboolean *taken, CfqpConvTaps *t, GError **error)
+{
+  g_autofree char *where = g_strdup_printf ("conv_taps[%u].", i);
+  const char *conv, *b64;
+  guint v;
+  gsize n;
+  guint8 *bytes;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return format_error (error, "conv_taps[%u] must be an object", i);
+  if (!(conv = get_string (json_node_get_object (node), where, "conv", error)) ||
+      !(b64 = get_string (json_node_get_object (node), where, "taps", error)))
+    return FALSE;
+  for (v = 0; v < n_tensors && strcmp (tensors[v].name, conv) != 0; v++)
+    ;
+  if (v == n_tensors)
+    return invalid (error, "conv taps for '%s', which is no tensor of the calibration", conv);
+  if (taken[v])
+    return invalid (error, "conv taps for '%s' appear twice", conv);
+  if (!valid_base64 (b64))
+    return invalid (error, "conv taps for '%s' are not base64", conv);
+  bytes = g_base64_decode (b64, &n);
+  if (n == 0 || n > G_MAXUINT) {
+    g_free (bytes);
+    return invalid (error, "conv taps for '%s' are empty", conv);
+  }
+  for (gsize e = 0; e < n; e++)
+    if ((gint8) bytes[e] < -127) {
+      g_free (bytes);
+      return invalid (error, "conv taps for '%s': tap %" G_GSIZE_FORMAT " is −128, "
+          "outside −127..127", conv, e);
+    }
+  taken[v] = TRUE;
+  *t = (CfqpConvTaps) { v, (guint) n, (const gint8 *) bytes };
+  return TRUE;
+}
+
+static void
+free_taps (GArray *taps)
+{
+  for (guint i = 0; i < taps->len; i++)
+    g_free ((gint8 *) g_array_index (taps, CfqpConvTaps, i).taps);
+  g_array_free (taps, TRUE);
+}
+
+/* The calibration, with its optional conv_taps (calibrations that round
+ * to nearest have none, or an empty list). */
+static CfqpCalibration *
+with_conv_taps (JsonObject *root, const char *hash, gboolean clip_free,
+                const CfqpCalibSettings *settings, guint n_samples, guint n_images,
+                const CfqpCalibTensor *tensors, guint n, GError **error)
+{
+  GArray *taps = g_array_new (FALSE, FALSE, sizeof (CfqpConvTaps));
+  g_autofree gboolean *taken = g_new0 (gboolean, n);
+  CfqpCalibration *c = NULL;
+  JsonNode *tn = json_object_get_member (root, "conv_taps");
+  JsonArray *arr;
+
+  if (tn && !JSON_NODE_HOLDS_ARRAY (tn)) {
+    format_error (error, "field 'conv_taps' must be an array");
+    goto out;
+  }
+  arr = tn ? json_node_get_array (tn) : NULL;
+  for (guint i = 0; arr && i < json_array_get_length (arr); i++) {
+    CfqpConvTaps t;
+
+    if (!read_conv_taps (json_array_get_element (arr, i), i, tensors, n, taken, &t, error))
+      goto out;
+    g_array_append_val (taps, t);
+  }
+  c = cfqp_calibration_new_full (hash, clip_free, settings, n_samples, n_images, tensors, n,
+      (const CfqpConvTaps *) taps->data, taps->len);
+out:
+  free_taps (taps);
+  return c;
 }
 
 static CfqpCalibration *
@@ -392,8 +539,8 @@ from_root (JsonNode *root_node, GError **error)
       return NULL;
     }
   }
-  return cfqp_calibration_new (hash, json_node_get_boolean (cf), &settings, n_samples,
-      n_images, tensors, n);
+  return with_conv_taps (root, hash, json_node_get_boolean (cf), &settings, n_samples,
+      n_images, tensors, n, error);
 }
 
 /* json-glib's parser recurses once per [ or {: a few MB of "[[[[…" overflow

@@ -13,12 +13,24 @@ struct _CfqpCalibration {
   guint             n_samples, n_images;
   guint             n_tensors;
   CfqpCalibTensor  *tensors;   /* names owned */
+  guint             n_taps;
+  CfqpConvTaps     *taps;      /* taps owned */
 };
 
 CfqpCalibration *
 cfqp_calibration_new (const char *model_hash, gboolean clip_free,
                       const CfqpCalibSettings *settings, guint n_samples, guint n_images,
                       const CfqpCalibTensor *tensors, guint n_tensors)
+{
+  return cfqp_calibration_new_full (model_hash, clip_free, settings, n_samples, n_images,
+      tensors, n_tensors, NULL, 0);
+}
+
+CfqpCalibration *
+cfqp_calibration_new_full (const char *model_hash, gboolean clip_free,
+                           const CfqpCalibSettings *settings, guint n_samples,
+                           guint n_images, const CfqpCalibTensor *tensors, guint n_tensors,
+                           const CfqpConvTaps *taps, guint n_taps)
 {
   CfqpCalibration *c;
 
@@ -35,6 +47,12 @@ cfqp_calibration_new (const char *model_hash, gboolean clip_free,
   for (guint i = 0; i < n_tensors; i++) {
     c->tensors[i] = tensors[i];
     c->tensors[i].name = g_strdup (tensors[i].name);
+  }
+  c->n_taps = n_taps;
+  c->taps = g_new0 (CfqpConvTaps, MAX (n_taps, 1));
+  for (guint i = 0; i < n_taps; i++) {
+    c->taps[i] = taps[i];
+    c->taps[i].taps = g_memdup2 (taps[i].taps, taps[i].n_taps);
   }
   return c;
 }
@@ -54,6 +72,9 @@ cfqp_calibration_unref (CfqpCalibration *c)
   for (guint i = 0; i < c->n_tensors; i++)
     g_free ((char *) c->tensors[i].name);
   g_free (c->tensors);
+  for (guint i = 0; i < c->n_taps; i++)
+    g_free ((gint8 *) c->taps[i].taps);
+  g_free (c->taps);
   g_free (c->model_hash);
   g_free (c);
 }
@@ -99,6 +120,13 @@ cfqp_calibration_get_tensor (const CfqpCalibration *c, guint i)
 {
   g_return_val_if_fail (i < c->n_tensors, NULL);
   return &c->tensors[i];
+}
+
+const CfqpConvTaps *
+cfqp_calibration_get_conv_taps (const CfqpCalibration *c, guint *n_taps)
+{
+  *n_taps = c->n_taps;
+  return c->taps;
 }
 
 gboolean
@@ -178,6 +206,36 @@ cfqp_calibration_check_names (const CfqpCalibration *c, const char *hash,
   return TRUE;
 }
 
+/* Each conv's taps: a conv of the model that rounds its own weights, with
+ * its weight count (the values were checked when read). */
+static gboolean
+check_taps (const CfqpCalibration *c, CfqpModel *model, GError **error)
+{
+  guint n_convs = cfqp_model_get_n_convs (model);
+
+  for (guint t = 0; t < c->n_taps; t++) {
+    const char *name = c->tensors[c->taps[t].output].name;
+    CfqpConvInfo info = { 0 };
+    guint i;
+
+    for (i = 0; i < n_convs; i++) {
+      cfqp_model_get_conv (model, i, 1, 1, &info);
+      if (info.output == c->taps[t].output)
+        break;
+    }
+    if (i == n_convs || info.fixed ||
+        c->taps[t].n_taps != (gsize) info.out_channels * (info.in_channels / info.groups) *
+        info.kernel_h * info.kernel_w) {
+      g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_TENSOR_MISMATCH,
+          "conv taps for '%s': %s", name, i == n_convs ? "the model computes it by no Conv" :
+          info.fixed ? "the model's weights there are a QDQ file's integers" :
+          "their count is not the conv's weight count");
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 gboolean
 cfqp_calibration_check_model (const CfqpCalibration *c, CfqpModel *model, GError **error)
 {
@@ -195,7 +253,7 @@ cfqp_calibration_check_model (const CfqpCalibration *c, CfqpModel *model, GError
         c->clip_free ? "clip-free" : "clipped", c->clip_free ? "with its clips" : "clip-free");
     return FALSE;
   }
-  return TRUE;
+  return check_taps (c, model, error);
 }
 
 CfqpQParams *

@@ -100,17 +100,45 @@ forward_f32 (const CfqpImage *in, CfqpImage *out, gpointer model, GError **error
       NULL, NULL, error);
 }
 
+/* What every observed image feeds: the range observers and, when the
+ * weights are rounded from data, the conv input moments. */
+typedef struct {
+  CfqpObserver *obs;
+  CfqpGptq     *gptq;   /* NULL: nearest rounding */
+} Watchers;
+
+static void
+watch_tensor (guint tensor, const float *data, guint channels, guint height, guint width,
+              gpointer user_data)
+{
+  Watchers *w = user_data;
+
+  cfqp_observer_tensor_func (tensor, data, channels, height, width, w->obs);
+  if (w->gptq)
+    cfqp_gptq_tensor_func (tensor, data, channels, height, width, w->gptq);
+}
+
 static gboolean
-observe (CfqpCalibrator *cal, const CfqpImage *x, CfqpImage *y, CfqpObserver *obs,
-         GError **error)
+observe (CfqpCalibrator *cal, const CfqpImage *x, CfqpImage *y, Watchers *w, GError **error)
 {
   return cfqp_model_observe_f32 (cal->model, x->data, x->width, x->height,
-      y ? y->data : NULL, cfqp_observer_tensor_func, obs, error);
+      y ? y->data : NULL, watch_tensor, w, error);
+}
+
+static void
+free_taps (GArray *taps)
+{
+  for (guint i = 0; i < taps->len; i++)
+    g_free ((gint8 *) g_array_index (taps, CfqpConvTaps, i).taps);
+  g_array_free (taps, TRUE);
 }
 
 static CfqpCalibration *
-solve (CfqpCalibrator *cal, CfqpObserver *obs, guint n_samples, guint n_images)
+solve (CfqpCalibrator *cal, Watchers *w, guint n_samples, guint n_images)
 {
+  CfqpObserver *obs = w->obs;
+  GArray *taps = g_array_new (FALSE, FALSE, sizeof (CfqpConvTaps));
+  CfqpCalibration *c;
   const CfqpCalibSettings *s = &cal->settings;
   guint n = cfqp_model_get_n_tensors (cal->model);
   guint output = cfqp_model_get_output_tensor (cal->model);
@@ -132,8 +160,12 @@ solve (CfqpCalibrator *cal, CfqpObserver *obs, guint n_samples, guint n_images)
       t[i].qparams = cfqp_qparams_from_range (lo, hi);
     }
   }
-  return cfqp_calibration_new (cfqp_model_get_hash (cal->source), s->clip_free, s, n_samples,
-      n_images, t, n);
+  if (w->gptq)
+    cfqp_gptq_solve (w->gptq, taps);
+  c = cfqp_calibration_new_full (cfqp_model_get_hash (cal->source), s->clip_free, s,
+      n_samples, n_images, t, n, (const CfqpConvTaps *) taps->data, taps->len);
+  free_taps (taps);
+  return c;
 }
 
 CfqpCalibration *
@@ -143,7 +175,9 @@ cfqp_calibrator_compute (CfqpCalibrator *cal, GCancellable *cancellable, GError 
   guint num, den;
   guint n_samples = cfqp_reservoir_get_n_samples (cal->reservoir);
   g_autoptr (CfqpObserver) obs = NULL;
+  g_autoptr (CfqpGptq) gptq = NULL;
   g_autoptr (GRand) rand = NULL;
+  Watchers w;
   guint n_images = 0;
 
   if (!cfqp_calib_settings_validate (s, error))
@@ -154,6 +188,9 @@ cfqp_calibrator_compute (CfqpCalibrator *cal, GCancellable *cancellable, GError 
     return NULL;
   }
   obs = cfqp_observer_new (cfqp_model_get_n_tensors (cal->model), s->n_bins);
+  if (s->weight_rounding == CFQP_WEIGHT_ROUNDING_GPTQ)
+    gptq = cfqp_gptq_new (cal->model);
+  w = (Watchers) { obs, gptq };
   /* Its own generator: compute gives the same result however often the
    * reservoir's was drawn from. */
   rand = g_rand_new_with_seed (s->seed ^ 0x9e3779b9u);
@@ -173,7 +210,7 @@ cfqp_calibrator_compute (CfqpCalibrator *cal, GCancellable *cancellable, GError 
 
     if (g_cancellable_set_error_if_cancelled (cancellable, error))
       return NULL;
-    if (!observe (cal, x, y, obs, error))
+    if (!observe (cal, x, y, &w, error))
       return NULL;
     n_images++;
     if (!cfqp_augment_image (x, y, s, rand, forward_f32, cal->model, aug, error))
@@ -181,10 +218,10 @@ cfqp_calibrator_compute (CfqpCalibrator *cal, GCancellable *cancellable, GError 
     for (guint j = 0; j < aug->len; j++) {
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return NULL;
-      if (!observe (cal, g_ptr_array_index (aug, j), NULL, obs, error))
+      if (!observe (cal, g_ptr_array_index (aug, j), NULL, &w, error))
         return NULL;
       n_images++;
     }
   }
-  return solve (cal, obs, n_samples, n_images);
+  return solve (cal, &w, n_samples, n_images);
 }

@@ -237,9 +237,11 @@ cfqp_session_new_runner (CfqpSession *session, const CfqpRunnerOptions *options,
     *int8_unavailable = NULL;
   o.qparams = NULL;
   if (o.precision == CFQP_PRECISION_INT8) {
-    if (session->active != NULL)
+    if (session->active != NULL) {
       qparams = cfqp_calibration_to_qparams (session->active,
                                              session->run_model, &err);
+      o.conv_taps = cfqp_calibration_get_conv_taps (session->active, &o.n_conv_taps);
+    }
     o.qparams = qparams;
     /* a QDQ model carries its own parameters */
     if (qparams == NULL && session->active == NULL)
@@ -275,6 +277,8 @@ cfqp_session_apply (CfqpSession *session, CfqpRunner *runner,
                     gboolean *needs_rebuild, GError **error)
 {
   CfqpQParams *qp;
+  const CfqpConvTaps *taps;
+  guint n_taps;
   gboolean ok;
 
   *needs_rebuild = FALSE;
@@ -285,7 +289,8 @@ cfqp_session_apply (CfqpSession *session, CfqpRunner *runner,
     return TRUE;
   }
   qp = cfqp_calibration_to_qparams (calib, session->run_model, error);
-  ok = qp != NULL && cfqp_runner_set_qparams (runner, qp, error);
+  taps = cfqp_calibration_get_conv_taps (calib, &n_taps);
+  ok = qp != NULL && cfqp_runner_set_quantisation (runner, qp, taps, n_taps, error);
   if (ok)
     cfqp_session_set_active (session, calib);
   g_free (qp);

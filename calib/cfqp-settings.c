@@ -1,7 +1,8 @@
-/* CfqpCalibSettings: defaults and validation. */
+/* CfqpCalibSettings: defaults, validation and the weight rounding's names. */
 #include "cfqp-calib.h"
 
 #include <math.h>
+#include <string.h>
 
 G_DEFINE_QUARK (cfqp-calib-error-quark, cfqp_calib_error)
 
@@ -23,7 +24,27 @@ cfqp_calib_settings_init (CfqpCalibSettings *s)
     .range_low_pct = 1.0,
     .range_high_pct = 99.0,
     .range_max_gain = 8.0,
+    .weight_rounding = CFQP_WEIGHT_ROUNDING_NEAREST,
   };
+}
+
+static const char *const rounding_nicks[] = { "nearest", "gptq" };
+
+const char *
+cfqp_weight_rounding_to_nick (CfqpWeightRounding rounding)
+{
+  return (guint) rounding < G_N_ELEMENTS (rounding_nicks) ? rounding_nicks[rounding] : NULL;
+}
+
+gboolean
+cfqp_weight_rounding_from_nick (const char *nick, CfqpWeightRounding *rounding)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (rounding_nicks); i++)
+    if (g_strcmp0 (nick, rounding_nicks[i]) == 0) {
+      *rounding = (CfqpWeightRounding) i;
+      return TRUE;
+    }
+  return FALSE;
 }
 
 static gboolean
@@ -57,5 +78,7 @@ cfqp_calib_settings_validate (const CfqpCalibSettings *s, GError **error)
     return bad (error, "range percentiles must satisfy 0 ≤ low < high ≤ 100");
   if (!(s->range_max_gain >= 1.0 && isfinite (s->range_max_gain)))
     return bad (error, "range max gain must be finite and at least 1");
+  if (!cfqp_weight_rounding_to_nick (s->weight_rounding))
+    return bad (error, "unknown weight rounding");
   return TRUE;
 }

@@ -256,8 +256,10 @@ conv_requant_fits (const CfqpNode *node, const CfqpInt8Node *q, gint32 z_in, GEr
   return TRUE;
 }
 
+/* taps: the calibration's for this conv (checked by check_taps), or NULL. */
 static gboolean
-build_conv (const CfqpNode *node, const CfqpQParams *qp, CfqpInt8Node *q, GError **error)
+build_conv (const CfqpNode *node, const CfqpQParams *qp, const gint8 *taps, CfqpInt8Node *q,
+            GError **error)
 {
   const CfqpConvParams *cp = &node->p.conv;
   gboolean transpose = node->op == CFQP_OP_CONV_TRANSPOSE;
@@ -276,7 +278,9 @@ build_conv (const CfqpNode *node, const CfqpQParams *qp, CfqpInt8Node *q, GError
   for (guint oc = 0; cp->bias && oc < oc_n; oc++)
     if (!isfinite (cp->bias[oc]))
       FAIL ("biases are not finite");
-  if (!cfqp_int8_quantize_conv_weights (cp, transpose, wscale, q->weight))
+  if (taps)
+    memcpy (q->weight, taps, n_w);
+  else if (!cfqp_int8_quantize_conv_weights (cp, transpose, wscale, q->weight))
     FAIL ("weights are not finite");
   activation_bounds (&node->act, out, q);
   for (guint oc = 0; oc < oc_n; oc++) {
@@ -403,10 +407,63 @@ build_rescale (const CfqpNode *node, const CfqpQParams *qp, CfqpInt8Node *q, GEr
   return TRUE;
 }
 
+/* Each entry names a Conv that rounds its own weights, once, with its
+ * full count of taps, all in −127..127; by_output[v] is then its taps. */
+static gboolean
+check_taps (const CfqpGraph *graph, const CfqpConvTaps *taps, guint n_taps,
+            const gint8 **by_output, GError **error)
+{
+  for (guint t = 0; t < n_taps; t++) {
+    guint v = taps[t].output;
+    const CfqpNode *node;
+    const CfqpConvParams *cp;
+    gsize n_w;
+
+    if (v >= graph->n_values || graph->values[v].producer < 0 ||
+        graph->nodes[graph->values[v].producer].op != CFQP_OP_CONV) {
+      g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
+          "conv taps for tensor %u, which no Conv computes", v);
+      return FALSE;
+    }
+    node = &graph->nodes[graph->values[v].producer];
+    cp = &node->p.conv;
+    n_w = (gsize) cp->out_channels * (cp->in_channels / cp->groups) * cp->kernel_h *
+        cp->kernel_w;
+    if (cp->weight_scale || by_output[v] || taps[t].n_taps != n_w || !taps[t].taps) {
+      g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
+          "node '%s' (Conv): %s", node->name, cp->weight_scale ?
+          "taps given for the integer weights of a QDQ model" : by_output[v] ?
+          "taps given twice" : "taps given are not its weight count");
+      return FALSE;
+    }
+    for (gsize e = 0; e < n_w; e++)
+      if (taps[t].taps[e] < -127) {
+        g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
+            "node '%s' (Conv): tap %" G_GSIZE_FORMAT " is %d, outside −127..127",
+            node->name, e, taps[t].taps[e]);
+        return FALSE;
+      }
+    by_output[v] = taps[t].taps;
+  }
+  return TRUE;
+}
+
 CfqpInt8Program *
 cfqp_int8_program_new (const CfqpGraph *graph, const CfqpQParams *table, GError **error)
 {
-  CfqpInt8Program *p = g_new0 (CfqpInt8Program, 1);
+  return cfqp_int8_program_new_full (graph, table, NULL, 0, error);
+}
+
+CfqpInt8Program *
+cfqp_int8_program_new_full (const CfqpGraph *graph, const CfqpQParams *table,
+                            const CfqpConvTaps *taps, guint n_taps, GError **error)
+{
+  CfqpInt8Program *p;
+  g_autofree const gint8 **by_output = g_new0 (const gint8 *, graph->n_values);
+
+  if (!check_taps (graph, taps, n_taps, by_output, error))
+    return NULL;
+  p = g_new0 (CfqpInt8Program, 1);
 
   p->n_tensors = graph->n_values;
   p->qparams = g_new (CfqpQParams, graph->n_values);
@@ -430,7 +487,8 @@ cfqp_int8_program_new (const CfqpGraph *graph, const CfqpQParams *table, GError 
     /* what the op's entry holds is its row of the op table's int8 */
     switch (cfqp_op_info (node->op)->int8) {
       case CFQP_OP_INT8_CONV:
-        ok = build_conv (node, p->qparams, q, error);
+        ok = build_conv (node, p->qparams, node->op == CFQP_OP_CONV ?
+            by_output[node->output] : NULL, q, error);
         break;
       case CFQP_OP_INT8_BINARY:
         ok = build_binary (node, p->qparams, q, error);

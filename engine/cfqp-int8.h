@@ -115,6 +115,12 @@ gboolean cfqp_int8_quantize_conv_weights (const CfqpConvParams *conv, gboolean t
 
 CfqpInt8Program *cfqp_int8_program_new  (const CfqpGraph *graph, const CfqpQParams *table,
                                          GError **error);
+/* The same, with the int8 taps of some convs given (a calibration's weight
+ * rounding): each must name a Conv that rounds its own weights (not a QDQ
+ * model's), once, with all its taps in −127..127. */
+CfqpInt8Program *cfqp_int8_program_new_full (const CfqpGraph *graph, const CfqpQParams *table,
+                                             const CfqpConvTaps *taps, guint n_taps,
+                                             GError **error);
 void             cfqp_int8_program_free (CfqpInt8Program *program);
 /* Whether every conv's pad value (a folded input normalisation pads with
  * the value that normalises to 0) lies on its input's u8 grid; the program

@@ -86,6 +86,13 @@ gboolean
 cfqp_model_export_qdq (CfqpModel *model, const CfqpQParams *qparams, const char *path,
     GError **error)
 {
+  return cfqp_model_export_qdq_taps (model, qparams, NULL, 0, path, error);
+}
+
+gboolean
+cfqp_model_export_qdq_taps (CfqpModel *model, const CfqpQParams *qparams,
+    const CfqpConvTaps *taps, guint n_taps, const char *path, GError **error)
+{
   const CfqpGraph *g;
   CfqpInt8Program *prog;
   CfqpQdqWriter e;
@@ -109,7 +116,7 @@ cfqp_model_export_qdq (CfqpModel *model, const CfqpQParams *qparams, const char 
         model->name);
     return FALSE;
   }
-  if (!(prog = cfqp_int8_program_new (g, qparams, error)))
+  if (!(prog = cfqp_int8_program_new_full (g, qparams, taps, n_taps, error)))
     return FALSE;
 
   e.pool = g_ptr_array_new_with_free_func (g_free);

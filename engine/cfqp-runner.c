@@ -123,7 +123,8 @@ cfqp_runner_new (CfqpModel *model, const CfqpRunnerOptions *options, GError **er
   runner->exec = new_executor (&params, options->backend, &runner->fallback, error);
   if (!runner->exec ||
       (options->precision == CFQP_PRECISION_INT8 &&
-       !cfqp_runner_set_qparams (runner, options->qparams, error))) {
+       !cfqp_runner_set_quantisation (runner, options->qparams, options->conv_taps,
+           options->n_conv_taps, error))) {
     cfqp_runner_free (runner);
     return NULL;
   }
@@ -132,6 +133,13 @@ cfqp_runner_new (CfqpModel *model, const CfqpRunnerOptions *options, GError **er
 
 gboolean
 cfqp_runner_set_qparams (CfqpRunner *runner, const CfqpQParams *qparams, GError **error)
+{
+  return cfqp_runner_set_quantisation (runner, qparams, NULL, 0, error);
+}
+
+gboolean
+cfqp_runner_set_quantisation (CfqpRunner *runner, const CfqpQParams *qparams,
+    const CfqpConvTaps *taps, guint n_taps, GError **error)
 {
   CfqpInt8Program *program;
 
@@ -142,7 +150,7 @@ cfqp_runner_set_qparams (CfqpRunner *runner, const CfqpQParams *qparams, GError 
     return FALSE;
   }
   /* Built aside, so a bad table leaves the running program untouched. */
-  program = cfqp_int8_program_new (runner->graph, qparams, error);
+  program = cfqp_int8_program_new_full (runner->graph, qparams, taps, n_taps, error);
   if (!program)
     return FALSE;
   if (!cfqp_int8_program_pads_fit (runner->graph, program, error) ||

@@ -1,5 +1,5 @@
-/* The model's tensors as the public API shows them, FP32 observation for
- * calibration, and the clip-free variant of a model. */
+/* The model's tensors and convs as the public API shows them, FP32
+ * observation for calibration, and the clip-free variant of a model. */
 #include "cfqp-model-private.h"
 #include "cfqp-f32-kernels.h"
 #include "cfqp-int8.h"
@@ -104,6 +104,52 @@ cfqp_model_observe_f32 (CfqpModel *model, const float *in, guint width, guint he
   for (guint v = 1; v < g->n_values; v++)
     g_free (views[v].data);
   return TRUE;
+}
+
+/* --- convs, for calibrations that round their weights ------------------- */
+
+static const CfqpNode *
+nth_conv (const CfqpGraph *g, guint i)
+{
+  for (guint k = 0; k < g->n_nodes; k++)
+    if (g->nodes[k].op == CFQP_OP_CONV && i-- == 0)
+      return &g->nodes[k];
+  return NULL;
+}
+
+guint
+cfqp_model_get_n_convs (const CfqpModel *model)
+{
+  guint n = 0;
+
+  for (guint k = 0; k < model->graph->n_nodes; k++)
+    n += model->graph->nodes[k].op == CFQP_OP_CONV;
+  return n;
+}
+
+void
+cfqp_model_get_conv (const CfqpModel *model, guint i, guint in_height, guint in_width,
+    CfqpConvInfo *info)
+{
+  const CfqpNode *node = nth_conv (model->graph, i);
+  const CfqpConvParams *cp;
+
+  g_return_if_fail (node != NULL && info != NULL);
+  cp = &node->p.conv;
+  *info = (CfqpConvInfo) { node->inputs[0], node->output, cp->in_channels, cp->out_channels,
+    cp->groups, cp->kernel_h, cp->kernel_w, cp->stride_h, cp->stride_w, cp->dilation_h,
+    cp->dilation_w, 0, 0, 0, 0, cp->weight, cp->pad_value, cp->weight_scale != NULL };
+  cfqp_conv_resolve_pads (cp, in_height, in_width, &info->pad_top, &info->pad_left,
+      &info->pad_bottom, &info->pad_right);
+}
+
+void
+cfqp_model_get_conv_weight_scales (const CfqpModel *model, guint i, double *scales)
+{
+  const CfqpNode *node = nth_conv (model->graph, i);
+
+  g_return_if_fail (node != NULL && scales != NULL);
+  cfqp_int8_conv_weight_scales (&node->p.conv, FALSE, scales);
 }
 
 /* --- clip removal -------------------------------------------------------- */

@@ -79,6 +79,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_cfqp_calib_debug);
 #define DEFAULT_PROP_UPDATE_INTERVAL 16
 #define DEFAULT_PROP_AUGMENTATION GST_CFQP_AUGMENTATION_FULL
 #define DEFAULT_PROP_OBSERVER GST_CFQP_OBSERVER_MSE
+#define DEFAULT_PROP_WEIGHT_ROUNDING GST_CFQP_WEIGHT_ROUNDING_NEAREST
 #define DEFAULT_PROP_CALIBRATION_NAME NULL
 #define DEFAULT_PROP_CLIP_FREE TRUE
 #define DEFAULT_PROP_EXPORT_QDQ NULL
@@ -98,6 +99,7 @@ enum
   PROP_UPDATE_INTERVAL,
   PROP_AUGMENTATION,
   PROP_OBSERVER,
+  PROP_WEIGHT_ROUNDING,
   PROP_CALIBRATION_NAME,
   PROP_CLIP_FREE,
   PROP_EXPORT_QDQ,
@@ -117,6 +119,7 @@ struct _GstCfqpCalib
   guint update_interval;
   GstCfqpAugmentation augmentation;
   GstCfqpObserver observer;
+  GstCfqpWeightRounding weight_rounding;
   gchar *calibration_name;
   gboolean clip_free;
   gboolean clip_free_set;       /* clip-free set by the application */
@@ -299,6 +302,22 @@ gst_cfqp_calib_class_init (GstCfqpCalibClass * klass)
           GST_PARAM_MUTABLE_READY));
 
   /**
+   * GstCfqpCalib:weight-rounding:
+   *
+   * How the conv weights are rounded to int8.  With gptq the calibration
+   * carries each conv's taps, rounded so that its output error on the
+   * sampled frames (and their CFQP augmentations) is least; a cfqpsr that
+   * applies the calibration uses them.  Calibrating takes longer (about
+   * twice as long on the shipped models).
+   */
+  g_object_class_install_property (gobject_class, PROP_WEIGHT_ROUNDING,
+      g_param_spec_enum ("weight-rounding", "Weight rounding",
+          "How the conv weights are rounded to int8",
+          GST_TYPE_CFQP_WEIGHT_ROUNDING, DEFAULT_PROP_WEIGHT_ROUNDING,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
    * GstCfqpCalib:calibration-name:
    *
    * Publishes every calibration to the #cfqpsr elements of this process
@@ -374,6 +393,7 @@ gst_cfqp_calib_class_init (GstCfqpCalibClass * klass)
 
   gst_type_mark_as_plugin_api (GST_TYPE_CFQP_AUGMENTATION, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_CFQP_OBSERVER, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_CFQP_WEIGHT_ROUNDING, 0);
 }
 
 static void
@@ -387,6 +407,7 @@ gst_cfqp_calib_init (GstCfqpCalib * self)
   self->update_interval = DEFAULT_PROP_UPDATE_INTERVAL;
   self->augmentation = DEFAULT_PROP_AUGMENTATION;
   self->observer = DEFAULT_PROP_OBSERVER;
+  self->weight_rounding = DEFAULT_PROP_WEIGHT_ROUNDING;
   self->calibration_name = g_strdup (DEFAULT_PROP_CALIBRATION_NAME);
   self->clip_free = DEFAULT_PROP_CLIP_FREE;
   self->export_qdq = g_strdup (DEFAULT_PROP_EXPORT_QDQ);
@@ -460,6 +481,9 @@ gst_cfqp_calib_set_property (GObject * object, guint prop_id,
     case PROP_OBSERVER:
       self->observer = g_value_get_enum (value);
       break;
+    case PROP_WEIGHT_ROUNDING:
+      self->weight_rounding = g_value_get_enum (value);
+      break;
     case PROP_CALIBRATION_NAME:
       g_free (self->calibration_name);
       self->calibration_name = g_value_dup_string (value);
@@ -513,6 +537,9 @@ gst_cfqp_calib_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_OBSERVER:
       g_value_set_enum (value, self->observer);
+      break;
+    case PROP_WEIGHT_ROUNDING:
+      g_value_set_enum (value, self->weight_rounding);
       break;
     case PROP_CALIBRATION_NAME:
       g_value_set_string (value, self->calibration_name);
@@ -612,7 +639,10 @@ gst_cfqp_calib_publish (GstCfqpCalib * self, GCancellable * cancel)
   if (qdq != NULL) {
     CfqpModel *model = cfqp_calibrator_get_model (self->calibrator);
     CfqpQParams *qp = cfqp_calibration_to_qparams (calib, model, &err);
-    gboolean ok = qp != NULL && cfqp_model_export_qdq (model, qp, qdq, &err);
+    guint n_taps;
+    const CfqpConvTaps *taps = cfqp_calibration_get_conv_taps (calib, &n_taps);
+    gboolean ok = qp != NULL &&
+        cfqp_model_export_qdq_taps (model, qp, taps, n_taps, qdq, &err);
 
     gst_cfqp_calib_note_write (self, &self->failed_qdq, qdq, "QDQ model", err);
     g_clear_error (&err);
@@ -753,6 +783,7 @@ gst_cfqp_calib_start (GstBaseSink * sink)
   settings.augment = cfqp_augment_preset_get_flags ((CfqpAugmentPreset)
       self->augmentation);
   settings.observer = (CfqpObserverKind) self->observer;
+  settings.weight_rounding = (CfqpWeightRounding) self->weight_rounding;
   settings.clip_free = self->clip_free;
   g_free (self->pair_name);
   self->pair_name = g_strdup (self->calibration_name);

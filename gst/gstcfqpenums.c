@@ -102,3 +102,22 @@ gst_cfqp_observer_get_type (void)
   }
   return type;
 }
+
+GType
+gst_cfqp_weight_rounding_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_CFQP_WEIGHT_ROUNDING_NEAREST, "Nearest int8 step, each filter's tap sum kept",
+        "nearest"},
+    {GST_CFQP_WEIGHT_ROUNDING_GPTQ, "From the sampled frames, least output error per conv "
+          "(GPTQ)", "gptq"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstCfqpWeightRounding", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}

@@ -107,4 +107,23 @@ typedef enum {
 #define GST_TYPE_CFQP_OBSERVER (gst_cfqp_observer_get_type ())
 GType gst_cfqp_observer_get_type (void);
 
+/**
+ * GstCfqpWeightRounding:
+ * @GST_CFQP_WEIGHT_ROUNDING_NEAREST: each tap to the nearest int8 step, each
+ *   filter's tap sum kept (what the INT8 network does without a calibration's taps)
+ * @GST_CFQP_WEIGHT_ROUNDING_GPTQ: from the sampled frames: each conv's taps
+ *   rounded in turn so that its output error on the FP32 inputs it sees is
+ *   least (GPTQ); the taps travel in the calibration
+ *
+ * How a calibration rounds the conv weights to int8.  Values match the
+ * calibration library's CfqpWeightRounding.
+ */
+typedef enum {
+  GST_CFQP_WEIGHT_ROUNDING_NEAREST,
+  GST_CFQP_WEIGHT_ROUNDING_GPTQ,
+} GstCfqpWeightRounding;
+
+#define GST_TYPE_CFQP_WEIGHT_ROUNDING (gst_cfqp_weight_rounding_get_type ())
+GType gst_cfqp_weight_rounding_get_type (void);
+
 G_END_DECLS

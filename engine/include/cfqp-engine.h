@@ -87,6 +87,37 @@ gboolean     cfqp_model_observe_f32         (CfqpModel *model, const float *in, 
                                              guint height, float *out, CfqpTensorFunc func,
                                              gpointer user_data, GError **error);
 
+/* The convs of the optimised graph, for calibrations that round their
+ * weights from data (calib/'s GPTQ).  ConvTranspose is not listed. */
+typedef struct {
+  guint        input, output;     /* tensors: what it reads, what it computes */
+  guint        in_channels, out_channels, groups;
+  guint        kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w;
+  guint        pad_top, pad_left, pad_bottom, pad_right;  /* for the size asked */
+  const float *weight;            /* [out][in / groups][kernel_h][kernel_w] */
+  const float *pad_value;         /* per input channel, or NULL: pads read 0 */
+  gboolean     fixed;             /* a QDQ model's integer weights: not to be re-rounded */
+} CfqpConvInfo;
+
+guint        cfqp_model_get_n_convs         (const CfqpModel *model);
+/* Conv i (0 ≤ i < n_convs), with its pads as resolved for an input tensor
+ * of in_height × in_width (SAME_* padding depends on it). */
+void         cfqp_model_get_conv            (const CfqpModel *model, guint i, guint in_height,
+                                             guint in_width, CfqpConvInfo *info);
+/* Its int8 weight scale per output channel (out_channels entries), as the
+ * INT8 program sets it (docs/int8-arithmetic.md, "Weights"). */
+void         cfqp_model_get_conv_weight_scales (const CfqpModel *model, guint i,
+                                                double *scales);
+
+/* A conv's int8 taps chosen by a calibration instead of the program's own
+ * rounding: n_taps = out × in/groups × kernel_h × kernel_w values in
+ * −127..127, on the scales above, in the weight layout above. */
+typedef struct {
+  guint        output;            /* the conv, by the tensor it computes */
+  guint        n_taps;
+  const gint8 *taps;
+} CfqpConvTaps;
+
 /* uint8 affine quantisation of one tensor: x = scale · (q − zero_point). */
 typedef struct {
   float  scale;
@@ -139,6 +170,10 @@ typedef struct {
   gboolean        profile;
   /* OpenCL: time every kernel and transfer on the device (a profiling queue). */
   gboolean        opencl_profile;
+  /* INT8: int8 taps for some convs (a calibration's weight rounding); the
+   * others round their own. */
+  const CfqpConvTaps *conv_taps;
+  guint           n_conv_taps;
 } CfqpRunnerOptions;
 
 /* CfqpRunnerOptions.stripe_rows: stripes where one fits half the L2 with
@@ -148,7 +183,7 @@ typedef struct {
 
 #define CFQP_RUNNER_OPTIONS_INIT \
   { CFQP_PRECISION_FP32, CFQP_BACKEND_AUTO, 0, NULL, NULL, CFQP_CPU_KERNELS_AUTO, \
-    CFQP_STRIPES_AUTO, FALSE, FALSE }
+    CFQP_STRIPES_AUTO, FALSE, FALSE, NULL, 0 }
 
 /* Programs that keep the environment knobs working (the elements, the
  * tools) call this on their options; the engine itself reads none of them:
@@ -167,6 +202,10 @@ CfqpModel   *cfqp_runner_get_model  (CfqpRunner *runner);
  * next frame on — call it between frames, never during a run. */
 gboolean     cfqp_runner_set_qparams (CfqpRunner *runner, const CfqpQParams *qparams,
                                       GError **error);
+/* The same with conv taps (as CfqpRunnerOptions.conv_taps; NULL, 0: none). */
+gboolean     cfqp_runner_set_quantisation (CfqpRunner *runner, const CfqpQParams *qparams,
+                                           const CfqpConvTaps *taps, guint n_taps,
+                                           GError **error);
 CfqpPrecision cfqp_runner_get_precision (CfqpRunner *runner);
 /* Which backend actually runs ("cpu", "ref", "opencl:<device>"). */
 const char  *cfqp_runner_get_active_backend (CfqpRunner *runner);
@@ -237,6 +276,10 @@ gboolean     cfqp_read_regular_file (const char *path, gsize max_size, char **co
  * derived) have scale 0, which a runner refuses. */
 gboolean     cfqp_model_export_qdq  (CfqpModel *model, const CfqpQParams *qparams,
                                      const char *path, GError **error);
+/* The same with conv taps (as CfqpRunnerOptions.conv_taps). */
+gboolean     cfqp_model_export_qdq_taps (CfqpModel *model, const CfqpQParams *qparams,
+                                         const CfqpConvTaps *taps, guint n_taps,
+                                         const char *path, GError **error);
 const CfqpQParams *cfqp_model_get_embedded_qparams (const CfqpModel *model);
 
 G_END_DECLS

@@ -55,6 +55,18 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
           a->qparams.zero_point != b->qparams.zero_point || a->min != b->min || a->max != b->max)
         __builtin_trap ();
     }
+    {
+      guint nt, nt2;
+      const CfqpConvTaps *ta = cfqp_calibration_get_conv_taps (calib, &nt);
+      const CfqpConvTaps *tb = cfqp_calibration_get_conv_taps (again, &nt2);
+
+      if (nt != nt2)
+        __builtin_trap ();
+      for (guint i = 0; i < nt; i++)
+        if (ta[i].output != tb[i].output || ta[i].n_taps != tb[i].n_taps ||
+            memcmp (ta[i].taps, tb[i].taps, ta[i].n_taps))
+          __builtin_trap ();
+    }
   }
   if (tiny_model ()) {
     g_autoptr (GError) err3 = NULL;
@@ -72,6 +84,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
       opts.backend = CFQP_BACKEND_REF;
       opts.n_threads = 1;
       opts.qparams = qp;
+      opts.conv_taps = cfqp_calibration_get_conv_taps (calib, &opts.n_conv_taps);
       runner = cfqp_runner_new (tiny_model (), &opts, &err4);
       if (!runner) {
         if (!err4 || !err4->message || !*err4->message)

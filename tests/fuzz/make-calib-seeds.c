@@ -1,6 +1,7 @@
 /* Writes the calibration seed corpus (tests/fuzz/corpus/calib/): real
  * calibrations of the element test models, computed by the calibrator from
- * a synthetic frame, with each observer, plus a clip-free one.
+ * a synthetic frame, with each observer; the MSE ones clip-free and with
+ * GPTQ conv taps.
  *   make-calib-seeds TEST_DATA_DIR OUT_DIR */
 #include "cfqp-calib.h"
 
@@ -42,6 +43,8 @@ main (int argc, char **argv)
       s.observer = kinds[k];
       s.n_bins = 64;
       s.clip_free = k == 2;
+      /* the MSE seeds carry conv taps */
+      s.weight_rounding = k == 2 ? CFQP_WEIGHT_ROUNDING_GPTQ : CFQP_WEIGHT_ROUNDING_NEAREST;
       s.augment = k == 1 ? CFQP_AUGMENT_NONE : CFQP_AUGMENT_ALL;
       cal = cfqp_calibrator_new (model, &s);
       cfqp_calibrator_add_frame (cal, frame, w, h);

@@ -28,7 +28,9 @@ are always paired per photo before the bootstrap.
     /usr/bin/python3 tools/bench/eval_int8_gap.py --build build-eval [--threads 2]
 
 cfqp-eval's JSON rows are kept in tools/.cache/int8-gap/ (a model whose rows
-exist is not re-run; --fresh re-runs all).
+exist is not re-run; --fresh re-runs all).  --calib-dir DIR evaluates the
+calibrations in DIR instead of models/ (an ablation: tools/pipeline/make_calibrations.sh
+with OUT=DIR), its rows kept apart in tools/.cache/int8-gap/<DIR's name>/.
 """
 import argparse
 import json
@@ -53,10 +55,12 @@ def scale_of(model):
     return int(model.rsplit("-x", 1)[1].split("-")[0])
 
 
-def rows_of(build, model, which, listfile, threads, fresh):
+def rows_of(build, model, which, listfile, threads, fresh, calib_dir=None):
     """{photo: {method: y_psnr}} of one model on one photo list."""
-    os.makedirs(CACHE, exist_ok=True)
-    out = os.path.join(CACHE, "%s-%s.jsonl" % (model, which))
+    cache = os.path.join(CACHE, os.path.basename(os.path.normpath(calib_dir))) if calib_dir else CACHE
+    calib_dir = calib_dir or os.path.join(ROOT, "models")
+    os.makedirs(cache, exist_ok=True)
+    out = os.path.join(cache, "%s-%s.jsonl" % (model, which))
     s = scale_of(model)
     ev = os.path.join(TOOLS, ".cache", "eval", "x%d" % s)
     if not os.path.exists(os.path.join(ev, listfile)):
@@ -66,7 +70,7 @@ def rows_of(build, model, which, listfile, threads, fresh):
     if fresh or not os.path.exists(out):
         cmd = [os.path.join(build, "tools", "c", "cfqp-eval"), "--model",
                os.path.join(ROOT, "models", model + ".onnx"), "--val", os.path.join(ev, listfile),
-               "--calibration", os.path.join(ROOT, "models", model + ".calib.json"),
+               "--calibration", os.path.join(calib_dir, model + ".calib.json"),
                "--backend", "cpu", "--threads", str(threads)]
         print("+", " ".join(c.replace(ROOT + "/", "") for c in cmd), file=sys.stderr)
         res = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
@@ -130,13 +134,15 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--fresh", action="store_true")
+    ap.add_argument("--calib-dir", help="calibrations to evaluate (default: models/)")
     args = ap.parse_args()
 
     res = {}
     for m in CLIP_FREE + [m + "-clipped" for m in CLIP_FREE if "abpn" in m or "quick" in m
                           or "xlsr" in m]:
         for which, listfile in SETS:
-            res[(m, which)] = rows_of(args.build, m, which, listfile, args.threads, args.fresh)
+            res[(m, which)] = rows_of(args.build, m, which, listfile, args.threads, args.fresh,
+                                      args.calib_dir)
 
     n_photos = len(res[(CLIP_FREE[0], "plain")])
     print("### INT8 − FP32 on %d whole validation photos (mean [95 %% interval], worst / best photo)\n"

@@ -2,7 +2,7 @@
  *
  *   cfqp-eval --model M.onnx --val pairs.txt [--rd rd.txt] [--clip-free]
  *             [--observers minmax,percentile,mse] [--augments none,full,…]
- *             [--backend ref|cpu] [--save-dir DIR]
+ *             [--weight-rounding nearest|gptq] [--backend ref|cpu] [--save-dir DIR]
  *
  * pairs.txt: one "LR.ppm HR.ppm" per line; rd.txt: one LR.ppm per line
  * (the representative dataset).  For every validation pair it prints one
@@ -163,19 +163,25 @@ print_row (const Pair *p, const char *method, const char *observer, const char *
   g_print ("}\n");
 }
 
-/* INT8 outputs of every pair with one table, as JSON rows. */
+/* INT8 outputs of every pair with one calibration, as JSON rows. */
 static gboolean
 evaluate_int8 (CfqpModel *model, const CfqpRunnerOptions *opts, const char *backend,
-    const CfqpQParams *qp, GArray *pairs, guint scale, const char *observer,
+    CfqpCalibration *calib, GArray *pairs, guint scale, const char *observer,
     const char *augment, const char *save_dir)
 {
   CfqpRunnerOptions iopts = *opts;
   g_autoptr (CfqpRunner) int8 = NULL;
   g_autoptr (GError) error = NULL;
+  g_autofree CfqpQParams *qp = cfqp_calibration_to_qparams (calib, model, &error);
 
+  if (!qp) {
+    g_printerr ("%s\n", error->message);
+    return FALSE;
+  }
   iopts.precision = CFQP_PRECISION_INT8;
   iopts.backend = !g_strcmp0 (backend, "ref") ? CFQP_BACKEND_REF : CFQP_BACKEND_CPU;
   iopts.qparams = qp;
+  iopts.conv_taps = cfqp_calibration_get_conv_taps (calib, &iopts.n_conv_taps);
   if (!(int8 = cfqp_runner_new (model, &iopts, &error))) {
     g_printerr ("%s\n", error->message);
     return FALSE;
@@ -224,6 +230,7 @@ main (int argc, char **argv)
   g_autofree char *model_path = NULL, *val_path = NULL, *rd_path = NULL, *save_dir = NULL;
   g_autofree char *observers = g_strdup ("mse"), *augments = g_strdup ("full");
   g_autofree char *backend = g_strdup ("cpu"), *calib_out = NULL, *calib_in = NULL;
+  g_autofree char *rounding = NULL;
   gboolean clip_free = FALSE, fp32_only = FALSE;
   gint threads = 2, max_samples = 64;
   g_autoptr (GError) error = NULL;
@@ -235,6 +242,8 @@ main (int argc, char **argv)
     { "clip-free", 0, 0, G_OPTION_ARG_NONE, &clip_free, "remove clipped activations", NULL },
     { "observers", 0, 0, G_OPTION_ARG_STRING, &observers, "comma list (minmax,percentile,mse)", "L" },
     { "augments", 0, 0, G_OPTION_ARG_STRING, &augments, "comma list of presets", "L" },
+    { "weight-rounding", 0, 0, G_OPTION_ARG_STRING, &rounding,
+      "nearest or gptq (default: the calibrator's)", "R" },
     { "backend", 0, 0, G_OPTION_ARG_STRING, &backend, "INT8 backend: ref or cpu", "B" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "threads", "N" },
     { "max-samples", 0, 0, G_OPTION_ARG_INT, &max_samples, "RD reservoir size", "N" },
@@ -318,12 +327,11 @@ main (int argc, char **argv)
   }
   if (calib_in) {
     g_autoptr (CfqpCalibration) calib = cfqp_calibration_load (calib_in, model, &error);
-    g_autofree CfqpQParams *qp = calib ? cfqp_calibration_to_qparams (calib, model, &error) : NULL;
-    if (!qp) {
+    if (!calib) {
       g_printerr ("%s\n", error->message);
       return 1;
     }
-    return evaluate_int8 (model, &opts, backend, qp, pairs, scale, "file", "file", save_dir) ? 0 : 1;
+    return evaluate_int8 (model, &opts, backend, calib, pairs, scale, "file", "file", save_dir) ? 0 : 1;
   }
   if (fp32_only || !rd_path)
     return 0;
@@ -349,7 +357,6 @@ main (int argc, char **argv)
       CfqpCalibSettings settings;
       g_autoptr (CfqpCalibrator) cal = NULL;
       g_autoptr (CfqpCalibration) calib = NULL;
-      g_autofree CfqpQParams *qp = NULL;
       CfqpAugmentPreset preset;
 
       cfqp_calib_settings_init (&settings);
@@ -363,13 +370,16 @@ main (int argc, char **argv)
         return 2;
       }
       settings.augment = cfqp_augment_preset_get_flags (preset);
+      if (rounding && !cfqp_weight_rounding_from_nick (rounding, &settings.weight_rounding)) {
+        g_printerr ("unknown weight rounding '%s'\n", rounding);
+        return 2;
+      }
       cal = cfqp_calibrator_new (loaded, &settings);
       for (guint i = 0; i < rd->len; i++) {
         const CfqpImage *img = g_ptr_array_index (rd, i);
         cfqp_calibrator_add_frame (cal, img->data, img->width, img->height);
       }
-      if (!(calib = cfqp_calibrator_compute (cal, NULL, &error)) ||
-          !(qp = cfqp_calibration_to_qparams (calib, model, &error))) {
+      if (!(calib = cfqp_calibrator_compute (cal, NULL, &error))) {
         g_printerr ("calibration failed: %s\n", error->message);
         return 1;
       }
@@ -377,7 +387,7 @@ main (int argc, char **argv)
         g_printerr ("%s\n", error->message);
         return 1;
       }
-      if (!evaluate_int8 (model, &opts, backend, qp, pairs, scale, obs_list[o], aug_list[a],
+      if (!evaluate_int8 (model, &opts, backend, calib, pairs, scale, obs_list[o], aug_list[a],
               save_dir))
         return 1;
     }

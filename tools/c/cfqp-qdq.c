@@ -42,6 +42,17 @@ read_u8_planar (const char *path, gsize n, GError **error)
   return f;
 }
 
+/* QDQ export with the calibration's conv taps, as cfqpsr would run it. */
+static gboolean
+export_with_taps (CfqpModel *model, const CfqpQParams *qp, const CfqpCalibration *calib,
+    const char *out, GError **error)
+{
+  guint n_taps;
+  const CfqpConvTaps *taps = cfqp_calibration_get_conv_taps (calib, &n_taps);
+
+  return cfqp_model_export_qdq_taps (model, qp, taps, n_taps, out, error);
+}
+
 static int
 do_export (const char *model_path, const char *out, const char *rd, const char *observer,
     gboolean clip_free)
@@ -84,7 +95,7 @@ do_export (const char *model_path, const char *out, const char *rd, const char *
   }
   if (!(calib = cfqp_calibrator_compute (cal, NULL, &error)) ||
       !(qp = cfqp_calibration_to_qparams (calib, cfqp_calibrator_get_model (cal), &error)) ||
-      !cfqp_model_export_qdq (cfqp_calibrator_get_model (cal), qp, out, &error)) {
+      !export_with_taps (cfqp_calibrator_get_model (cal), qp, calib, out, &error)) {
     g_printerr ("%s\n", error->message);
     return 1;
   }
@@ -98,7 +109,7 @@ do_export (const char *model_path, const char *out, const char *rd, const char *
  * clip-free calibration), its calibration and table; NULL on error. */
 static CfqpModel *
 load_with_calibration (const char *model_path, const char *calib_path, CfqpQParams **qp,
-    GError **error)
+    CfqpCalibration **calib_out, GError **error)
 {
   g_autoptr (CfqpModel) model = cfqp_model_new_from_file (model_path, error);
   g_autoptr (CfqpModel) run_model = NULL;
@@ -111,6 +122,7 @@ load_with_calibration (const char *model_path, const char *calib_path, CfqpQPara
   if (!cfqp_calibration_check_model (calib, run_model, error) ||
       !(*qp = cfqp_calibration_to_qparams (calib, run_model, error)))
     return NULL;
+  *calib_out = g_steal_pointer (&calib);
   return g_steal_pointer (&run_model);
 }
 
@@ -119,9 +131,11 @@ do_export_calib (const char *model_path, const char *out, const char *calib_path
 {
   g_autoptr (GError) error = NULL;
   g_autofree CfqpQParams *qp = NULL;
-  g_autoptr (CfqpModel) run_model = load_with_calibration (model_path, calib_path, &qp, &error);
+  g_autoptr (CfqpCalibration) calib = NULL;
+  g_autoptr (CfqpModel) run_model = load_with_calibration (model_path, calib_path, &qp, &calib,
+      &error);
 
-  if (!run_model || !cfqp_model_export_qdq (run_model, qp, out, &error)) {
+  if (!run_model || !export_with_taps (run_model, qp, calib, out, &error)) {
     g_printerr ("%s\n", error->message);
     return 1;
   }
@@ -138,6 +152,7 @@ do_run (const char *model_path, const char *in, guint w, guint h, const char *ou
   g_autoptr (GError) error = NULL;
   g_autoptr (CfqpModel) model = NULL;
   g_autofree CfqpQParams *calib_qp = NULL;
+  g_autoptr (CfqpCalibration) calib = NULL;
   g_autoptr (CfqpRunner) runner = NULL;
   CfqpRunnerOptions opt = CFQP_RUNNER_OPTIONS_INIT;
   g_autofree float *img = NULL, *res = NULL;
@@ -145,7 +160,7 @@ do_run (const char *model_path, const char *in, guint w, guint h, const char *ou
   guint s, c;
   gsize n;
 
-  model = calib_path ? load_with_calibration (model_path, calib_path, &calib_qp, &error) :
+  model = calib_path ? load_with_calibration (model_path, calib_path, &calib_qp, &calib, &error) :
       cfqp_model_new_from_file (model_path, &error);
   if (!model) {
     g_printerr ("%s\n", error->message);
@@ -160,6 +175,8 @@ do_run (const char *model_path, const char *in, guint w, guint h, const char *ou
   opt.precision = CFQP_PRECISION_INT8;
   opt.backend = backend && !strcmp (backend, "cpu") ? CFQP_BACKEND_CPU : CFQP_BACKEND_REF;
   opt.qparams = calib_qp ? calib_qp : cfqp_model_get_embedded_qparams (model);
+  if (calib)
+    opt.conv_taps = cfqp_calibration_get_conv_taps (calib, &opt.n_conv_taps);
   if (!(runner = cfqp_runner_new (model, &opt, &error)) ||
       !(img = read_u8_planar (in, (gsize) c * w * h, &error))) {
     g_printerr ("%s\n", error->message);

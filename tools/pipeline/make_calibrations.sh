@@ -11,10 +11,18 @@
 # photo-split.json "train").  A default-xN.onnx that is a copy of a model
 # gets that model's calibration as default-xN.calib.json (same content hash,
 # so it matches).
+#
+# WEIGHT_ROUNDING=nearest|gptq (default: cfqpcalib's) sets the element's
+# weight-rounding; OUT=DIR writes the calibrations there instead of models/
+# (an ablation that leaves the shipped ones alone).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build}
 shift || true
+out=${OUT:-models}
+rounding=()
+[ -n "${WEIGHT_ROUNDING:-}" ] && rounding=(weight-rounding="$WEIGHT_ROUNDING")
+mkdir -p "$out"
 export GST_PLUGIN_PATH="$PWD/$build/gst"
 
 models=("$@")
@@ -42,11 +50,12 @@ for m in "${models[@]}"; do
   echo "calibrating $name (x$s, clip-free=$clip_free) on $i training photos"
   gst-launch-1.0 -q multifilesrc location="$dir/%04d.png" index=0 stop-index=$((i - 1)) \
       caps=image/png,framerate=1/1 ! pngdec ! videoconvert ! video/x-raw,format=RGB \
-      ! cfqpcalib model-file="$m" clip-free=$clip_free location="models/$name.calib.json"
+      ! cfqpcalib model-file="$m" clip-free=$clip_free "${rounding[@]}" \
+        location="$out/$name.calib.json"
   rm -rf "$dir"
   for d in models/default-x$s.onnx; do
     if [ -f "$d" ] && cmp -s "$d" "$m"; then
-      cp "models/$name.calib.json" "models/default-x$s.calib.json"
+      cp "$out/$name.calib.json" "$out/default-x$s.calib.json"
     fi
   done
 done
