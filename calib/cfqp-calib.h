@@ -39,10 +39,13 @@ typedef enum {
 
 #define CFQP_CALIBRATION_FORMAT  "cfqp-calibration"
 #define CFQP_CALIBRATION_VERSION 1
-/* Calibrations are ~2 kB (~190 bytes a tensor); a file or string over
- * this is refused unread.  4 MiB still holds the largest model the engine
- * accepts (CFQP_MAX_NODES · 2 tensors) with names of a few hundred bytes. */
+/* Calibrations are ~2 kB (~190 bytes a tensor), ~50 kB with conv taps
+ * (GPTQ: 4/3 byte a weight); a file or string over this is refused
+ * unread.  4 MiB still holds the largest model the engine accepts
+ * (CFQP_MAX_NODES · 2 tensors) with names of a few hundred bytes, and the
+ * calibrator writes taps for at most CFQP_GPTQ_MAX_TAPS weights. */
 #define CFQP_CALIBRATION_MAX_BYTES (4 * 1024 * 1024)
+#define CFQP_GPTQ_MAX_TAPS         (1536 * 1024)
 
 /* ------------------------------------------------------------------ */
 /* Planar float images */

@@ -10,8 +10,10 @@
  * only the FP32 model and the RD, CFQP's own constraint.
  *
  * H is summed from at most SAMPLES_PER_IMAGE patch positions per image (a
- * regular grid), in double; convs whose filters have more than
- * MAX_FILTER_TAPS taps keep the program's own rounding. */
+ * regular grid), in double.  Convs whose filters have more than
+ * MAX_FILTER_TAPS taps, and those past CFQP_GPTQ_MAX_TAPS weights in all
+ * (so that the calibration file stays under its cap), keep the program's
+ * own rounding. */
 #include "cfqp-calib-private.h"
 
 #include <math.h>
@@ -44,6 +46,7 @@ cfqp_gptq_new (CfqpModel *model)
 {
   CfqpGptq *g = g_new0 (CfqpGptq, 1);
   guint n_convs = cfqp_model_get_n_convs (model), k_max = 1;
+  gsize total = 0;
 
   g->model = cfqp_model_ref (model);
   g->convs = g_new0 (ConvMoments, MAX (n_convs, 1));
@@ -53,8 +56,10 @@ cfqp_gptq_new (CfqpModel *model)
 
     cfqp_model_get_conv (model, i, 1, 1, &info);
     k = info.in_channels / info.groups * info.kernel_h * info.kernel_w;
-    if (info.fixed || k > MAX_FILTER_TAPS)
+    if (info.fixed || k > MAX_FILTER_TAPS ||
+        total + (gsize) info.out_channels * k > CFQP_GPTQ_MAX_TAPS)
       continue;
+    total += (gsize) info.out_channels * k;
     g->convs[g->n] = (ConvMoments) { i, info.input, k, info.groups,
       g_new0 (double, (gsize) info.groups * k * k), 0, 0 };
     k_max = MAX (k_max, k);

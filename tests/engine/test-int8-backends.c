@@ -503,7 +503,12 @@ test_shipped_model (gconstpointer data)
   g_assert_no_error (error);
   g = cfqp_model_get_graph (model);
   cfqp_model_get_scale_ratio (model, &num, &den);
-  prog = cfqp_int8_program_new (g, qp, &error);
+  {
+    guint n_taps;
+    const CfqpConvTaps *taps = cfqp_calibration_get_conv_taps (calib, &n_taps);
+
+    prog = cfqp_int8_program_new_full (g, qp, taps, n_taps, &error);
+  }
   g_assert_no_error (error);
   /* one crop per photo, odd sizes, the widest over a 64-pixel block (a
    * ×3/2 net: one less, its sides must be even; its crops are <photo>-x1.5) */

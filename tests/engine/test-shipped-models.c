@@ -22,12 +22,16 @@ typedef struct {
   CfqpInt8Exec *exec;
 } Exec;
 
+/* calib: its conv taps, as cfqpsr runs them */
 static Exec
-exec_new (const CfqpGraph *g, const CfqpQParams *qp, const CfqpInt8Backend *backend)
+exec_new (const CfqpGraph *g, const CfqpQParams *qp, const CfqpCalibration *calib,
+          const CfqpInt8Backend *backend)
 {
   g_autoptr (GError) error = NULL;
   Exec e = { cfqp_workers_new (2), NULL };
-  CfqpInt8Program *program = cfqp_int8_program_new (g, qp, &error);
+  guint n_taps;
+  const CfqpConvTaps *taps = cfqp_calibration_get_conv_taps (calib, &n_taps);
+  CfqpInt8Program *program = cfqp_int8_program_new_full (g, qp, taps, n_taps, &error);
 
   g_assert_no_error (error);
   e.exec = cfqp_int8_exec_new (g, backend, e.workers, CFQP_STRIPES_AUTO, FALSE);
@@ -99,7 +103,7 @@ test_model (gconstpointer data)
     /* a ×3/2 net refuses the odd size (its output would not be whole) */
     gsize n_in = (gsize) 3 * w * h, n_out = (gsize) 3 * (w * num / den) * (h * num / den);
     g_autofree guint8 *in = g_malloc (n_in), *want = NULL;
-    Exec ref = exec_new (g, qp, &cfqp_int8_ref_backend);
+    Exec ref = exec_new (g, qp, calib, &cfqp_int8_ref_backend);
 
     g_assert_cmpuint (w, <=, photo_w);
     g_assert_cmpuint (h, <=, photo_h);
@@ -112,7 +116,7 @@ test_model (gconstpointer data)
       continue;
     tried++;
     for (guint k = 0; k < G_N_ELEMENTS (sets); k++) {
-      Exec e = exec_new (g, qp, sets[k]);
+      Exec e = exec_new (g, qp, calib, sets[k]);
       g_autofree guint8 *got = run (&e, in, w, h, n_out);
       g_autofree char *convs = cfqp_int8_cpu_describe_convs (g,
           cfqp_int8_exec_get_program (e.exec));

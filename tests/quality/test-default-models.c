@@ -62,6 +62,7 @@ test_scale (gconstpointer data)
     g_assert_no_error (error);
     opts.precision = CFQP_PRECISION_INT8;
     opts.qparams = qp;
+    opts.conv_taps = cfqp_calibration_get_conv_taps (calib, &opts.n_conv_taps);
     int8 = cfqp_runner_new (model, &opts, &error);
     g_assert_no_error (error);
   }
