@@ -24,7 +24,7 @@ cfqp_calib_settings_init (CfqpCalibSettings *s)
     .range_low_pct = 1.0,
     .range_high_pct = 99.0,
     .range_max_gain = 8.0,
-    .weight_rounding = CFQP_WEIGHT_ROUNDING_NEAREST,
+    .weight_rounding = CFQP_WEIGHT_ROUNDING_GPTQ,
   };
 }
 

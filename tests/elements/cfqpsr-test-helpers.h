@@ -59,8 +59,9 @@ make_input (const GstVideoInfo * info, gsize stride, guint seed)
 /* Runs the engine directly on in and checks that out holds the same R, G, B
  * (and alpha) bytes.  Padding bytes (x of RGBx) are not part of the contract. */
 static inline void
-check_against_engine_full (guint scale, const GstVideoInfo * in_info,
-    GstBuffer * in, GstBuffer * out, const CfqpQParams * qparams)
+check_against_engine_taps (guint scale, const GstVideoInfo * in_info,
+    GstBuffer * in, GstBuffer * out, const CfqpQParams * qparams,
+    const CfqpConvTaps * taps, guint n_taps)
 {
   gchar *path = element_test_model_path (scale);
   GError *err = NULL;
@@ -86,6 +87,8 @@ check_against_engine_full (guint scale, const GstVideoInfo * in_info,
   }
   opts.precision = qparams ? CFQP_PRECISION_INT8 : CFQP_PRECISION_FP32;
   opts.qparams = qparams;
+  opts.conv_taps = taps;
+  opts.n_conv_taps = n_taps;
   opts.backend = CFQP_BACKEND_CPU;
   runner = cfqp_runner_new (model, &opts, &err);
   fail_unless (runner != NULL, "%s", err ? err->message : "?");
@@ -127,6 +130,13 @@ check_against_engine_full (guint scale, const GstVideoInfo * in_info,
   cfqp_runner_free (runner);
   cfqp_model_unref (model);
   g_free (path);
+}
+
+static inline void
+check_against_engine_full (guint scale, const GstVideoInfo * in_info,
+    GstBuffer * in, GstBuffer * out, const CfqpQParams * qparams)
+{
+  check_against_engine_taps (scale, in_info, in, out, qparams, NULL, 0);
 }
 
 static inline void

@@ -144,10 +144,11 @@ element_test_expect_start_failure_quickly (GstElement * el, const gchar * fifo)
 }
 
 /* A calibration of tiny-x<scale> from three synthetic 12×10 frames (seed
- * varies the pixels, gain their brightness), saved to path when not NULL. */
+ * varies the pixels, gain their brightness), its weights rounded as asked,
+ * saved to path when not NULL. */
 static inline CfqpCalibration *
-element_test_make_calibration (guint scale, gboolean clip_free, guint seed, gfloat gain,
-    const gchar * path)
+element_test_make_calibration_full (guint scale, gboolean clip_free, guint seed,
+    gfloat gain, CfqpWeightRounding rounding, const gchar * path)
 {
   gchar *mpath = element_test_model_path (scale);
   CfqpModel *model = cfqp_model_new_from_file (mpath, NULL);
@@ -163,6 +164,7 @@ element_test_make_calibration (guint scale, gboolean clip_free, guint seed, gflo
   settings.clip_free = clip_free;
   settings.augment = CFQP_AUGMENT_NONE;
   settings.scene_threshold = 0;
+  settings.weight_rounding = rounding;
   cal = cfqp_calibrator_new (model, &settings);
   for (f = 0; f < 3; f++) {
     for (i = 0; i < G_N_ELEMENTS (data); i++)
@@ -178,6 +180,17 @@ element_test_make_calibration (guint scale, gboolean clip_free, guint seed, gflo
   cfqp_model_unref (model);
   g_free (mpath);
   return calib;
+}
+
+/* The same with nearest rounding: no conv taps, so that the engine with
+ * the calibration's quantisation parameters alone is what cfqpsr runs
+ * (the taps have their own test, test_int8_gptq_calibration_file). */
+static inline CfqpCalibration *
+element_test_make_calibration (guint scale, gboolean clip_free, guint seed, gfloat gain,
+    const gchar * path)
+{
+  return element_test_make_calibration_full (scale, clip_free, seed, gain,
+      CFQP_WEIGHT_ROUNDING_NEAREST, path);
 }
 
 /* The byte offsets of a packed RGB format, as the engine takes them. */

@@ -61,6 +61,39 @@ GST_START_TEST (test_int8_no_calibration)
 
 GST_END_TEST;
 
+/* A calibration with GPTQ conv taps: cfqpsr runs them (the engine's output
+ * with the same parameters and taps), which is not what the parameters
+ * alone give. */
+GST_START_TEST (test_int8_gptq_calibration_file)
+{
+  gchar *dir = g_dir_make_tmp ("cfqpsr-XXXXXX", NULL);
+  gchar *cpath = g_build_filename (dir, "x2.calib.json", NULL);
+  CfqpCalibration *calib = element_test_make_calibration_full (2, TRUE, 1, 1.0f,
+      CFQP_WEIGHT_ROUNDING_GPTQ, cpath);
+  CfqpQParams *qp = calib_qparams (2, calib);
+  guint n_taps;
+  const CfqpConvTaps *taps = cfqp_calibration_get_conv_taps (calib, &n_taps);
+  GstElement *sr;
+  GstBus *bus;
+  GstHarness *h;
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+
+  fail_unless (n_taps > 0);
+  h = make_int8_harness (2, &sr, &bus, 9, 6, "calibration-file", cpath, NULL);
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 9, 6);
+  in = make_input (&info, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), 7);
+  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+  check_against_engine_taps (2, &info, in, out, qp, taps, n_taps);
+  fail_unless_equals_int (pop_warnings (bus, NULL), 0);
+  gst_buffer_unref (in);
+  gst_buffer_unref (out);
+  free_int8_harness (h, sr, bus);
+  remove_calibration (calib, qp, dir, cpath);
+}
+
+GST_END_TEST;
+
 /* INT8 with a calibration file: the message names it, the pixels are the
  * engine's INT8 output with the same parameters. */
 GST_START_TEST (test_int8_calibration_file)
@@ -268,13 +301,18 @@ GST_START_TEST (test_calibration_file_replaced)
   GstStructure *s;
   GstVideoInfo info;
   GstBuffer *in, *out;
-  guint n;
+  guint n, n_taps;
+  const CfqpConvTaps *taps;
 
   s = push_until_calibration (h, bus, 8, 8, 5, NULL);
   fail_unless (s != NULL);
   gst_structure_free (s);
 
-  b = make_calibration (2, TRUE, 2, cpath);    /* atomic replace */
+  /* atomic replace, by one with GPTQ conv taps: a hot swap takes them too */
+  b = element_test_make_calibration_full (2, TRUE, 2, 0.5f, CFQP_WEIGHT_ROUNDING_GPTQ,
+      cpath);
+  taps = cfqp_calibration_get_conv_taps (b, &n_taps);
+  fail_unless (n_taps > 0);
   s = push_until_calibration (h, bus, 8, 8, 10, &n);
   fail_unless (s != NULL, "replacement not applied after %u frames", n);
   fail_unless (g_str_has_suffix (gst_structure_get_string (s, "source"),
@@ -286,7 +324,7 @@ GST_START_TEST (test_calibration_file_replaced)
   gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 8, 8);
   in = make_input (&info, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), 77);
   out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
-  check_against_engine_full (2, &info, in, out, qp);
+  check_against_engine_taps (2, &info, in, out, qp, taps, n_taps);
   fail_unless_equals_int (pop_warnings (bus, NULL), 0);
 
   /* a corrupt replacement is refused, the current one stays */
@@ -296,7 +334,7 @@ GST_START_TEST (test_calibration_file_replaced)
   fail_unless (pop_warnings (bus, cpath) >= 1);
   gst_buffer_unref (out);
   out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
-  check_against_engine_full (2, &info, in, out, qp);
+  check_against_engine_taps (2, &info, in, out, qp, taps, n_taps);
 
   gst_buffer_unref (in);
   gst_buffer_unref (out);
@@ -966,6 +1004,7 @@ cfqpsr_calibration_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_int8_no_calibration);
   tcase_add_test (tc, test_int8_calibration_file);
+  tcase_add_test (tc, test_int8_gptq_calibration_file);
   tcase_add_test (tc, test_calibration_mismatch);
   tcase_add_test (tc, test_self_calibration);
   tcase_add_test (tc, test_self_calibration_noise);
