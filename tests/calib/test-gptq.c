@@ -112,9 +112,9 @@ conv_error_func (guint tensor, const float *data, guint channels, guint height, 
  * taps is well under nearest rounding's: a sign or index slip in the
  * error feedback makes it larger instead. */
 static void
-test_least_conv_error (void)
+test_least_conv_error (gconstpointer data)
 {
-  g_autoptr (CfqpModel) model = load_model ("xlsr-x2-clip-op13.onnx");
+  g_autoptr (CfqpModel) model = load_model (data);
   g_autoptr (CfqpCalibration) c = calibrate (model, CFQP_WEIGHT_ROUNDING_GPTQ);
   g_autoptr (CfqpModel) run = cfqp_model_new_clip_free (model, NULL, NULL);
   guint n_taps;
@@ -476,7 +476,14 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/calib/gptq/least-conv-error", test_least_conv_error);
+  /* grouped and depthwise convs; SAME auto padding; an input normalisation
+   * folded into the first conv, whose border pads with its pad value */
+  g_test_add_data_func ("/calib/gptq/least-conv-error/xlsr", "xlsr-x2-clip-op13.onnx",
+      test_least_conv_error);
+  g_test_add_data_func ("/calib/gptq/least-conv-error/samepad", "samepad-x2-op13.onnx",
+      test_least_conv_error);
+  g_test_add_data_func ("/calib/gptq/least-conv-error/espcn-norm", "espcn-x3-norm-op13.onnx",
+      test_least_conv_error);
   g_test_add_func ("/calib/gptq/runner-takes-taps", test_runner_takes_taps);
   g_test_add_func ("/calib/gptq/qdq-export-keeps-taps", test_qdq_export_keeps_taps);
   g_test_add_func ("/calib/gptq/bad-taps-refused", test_bad_taps_refused);
