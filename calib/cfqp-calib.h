@@ -39,9 +39,9 @@ typedef enum {
 
 #define CFQP_CALIBRATION_FORMAT  "cfqp-calibration"
 #define CFQP_CALIBRATION_VERSION 1
-/* Calibrations are ~2 kB (~190 bytes a tensor), ~50 kB with conv taps
- * (GPTQ: 4/3 byte a weight); a file or string over this is refused
- * unread.  4 MiB still holds the largest model the engine accepts
+/* Calibrations are ~2 kB (~190 bytes a tensor), 27–85 kB for the shipped
+ * models with conv taps (GPTQ: 4/3 byte a weight); a file or string over
+ * this is refused unread.  4 MiB still holds the largest model the engine accepts
  * (CFQP_MAX_NODES · 2 tensors) with names of a few hundred bytes, and the
  * calibrator writes taps for at most CFQP_GPTQ_MAX_TAPS weights. */
 #define CFQP_CALIBRATION_MAX_BYTES (4 * 1024 * 1024)
@@ -240,7 +240,7 @@ typedef struct {
 } CfqpCalibSettings;
 
 /* Defaults: MSE observer (chosen by the ablation, docs/cfqp.md), 2048 bins, clip-free, 64 samples / 256 MiB, whole
- * frames, scene threshold 0.02, full augmentation. */
+ * frames, scene threshold 0.02, full augmentation, GPTQ weight rounding. */
 void         cfqp_calib_settings_init (CfqpCalibSettings *settings);
 /* Names the first out-of-range field. */
 gboolean     cfqp_calib_settings_validate (const CfqpCalibSettings *settings, GError **error);

@@ -585,7 +585,7 @@ cfqp_calibration_new_from_json (const char *data, gssize length, CfqpModel *mode
   if (n > CFQP_CALIBRATION_MAX_BYTES) {
     g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_FORMAT,
         "not a calibration: %" G_GSIZE_FORMAT " bytes, over the %d-byte (4 MiB) limit "
-        "(calibrations are ~2–50 kB)", n, CFQP_CALIBRATION_MAX_BYTES);
+        "(calibrations are ~2–100 kB)", n, CFQP_CALIBRATION_MAX_BYTES);
     return NULL;
   }
   if (!nesting_ok (data, n)) {
@@ -619,7 +619,7 @@ cfqp_calibration_load (const char *path, CfqpModel *model, GError **error)
   if (!cfqp_read_regular_file (path, CFQP_CALIBRATION_MAX_BYTES, &data, &len, &err)) {
     g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_IO, "%s%s", err->message,
         g_error_matches (err, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE) ?
-        " (4 MiB; calibrations are ~2–50 kB)" : "");
+        " (4 MiB; calibrations are ~2–100 kB)" : "");
     g_error_free (err);
     return NULL;
   }

@@ -304,11 +304,11 @@ gst_cfqp_calib_class_init (GstCfqpCalibClass * klass)
   /**
    * GstCfqpCalib:weight-rounding:
    *
-   * How the conv weights are rounded to int8.  With gptq the calibration
-   * carries each conv's taps, rounded so that its output error on the
-   * sampled frames (and their CFQP augmentations) is least; a cfqpsr that
-   * applies the calibration uses them.  Calibrating takes longer (about
-   * twice as long on the shipped models).
+   * How the conv weights are rounded to int8.  With gptq (the default) the
+   * calibration carries each conv's taps, rounded so that its output error
+   * on the sampled frames (and their CFQP augmentations) is least; a cfqpsr
+   * that applies the calibration uses them.  A calibration then takes a
+   * little longer and its file is larger (docs/cfqp.md, "GPTQ in cfqpcalib").
    */
   g_object_class_install_property (gobject_class, PROP_WEIGHT_ROUNDING,
       g_param_spec_enum ("weight-rounding", "Weight rounding",

@@ -113,7 +113,7 @@ GType gst_cfqp_observer_get_type (void);
  *   filter's tap sum kept (what the INT8 network does without a calibration's taps)
  * @GST_CFQP_WEIGHT_ROUNDING_GPTQ: from the sampled frames: each conv's taps
  *   rounded in turn so that its output error on the FP32 inputs it sees is
- *   least (GPTQ); the taps travel in the calibration
+ *   least (GPTQ; the default); the taps travel in the calibration
  *
  * How a calibration rounds the conv weights to int8.  Values match the
  * calibration library's CfqpWeightRounding.

@@ -306,7 +306,7 @@ test_hostile_files (void)
   memset (padded, ' ', CFQP_CALIBRATION_MAX_BYTES + 1);
   memcpy (padded, json, strlen (json));
   g_assert_true (g_file_set_contents (path, padded, CFQP_CALIBRATION_MAX_BYTES + 1, NULL));
-  load_refused (path, CFQP_CALIB_ERROR_IO, "(4 MiB; calibrations are ~2–50 kB)");
+  load_refused (path, CFQP_CALIB_ERROR_IO, "(4 MiB; calibrations are ~2–100 kB)");
   g_assert_true (g_file_set_contents (path, padded, CFQP_CALIBRATION_MAX_BYTES, NULL));
   {
     g_autoptr (GError) err = NULL;

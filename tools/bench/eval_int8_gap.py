@@ -129,20 +129,48 @@ def floor_needed(fp32, target):
     return hi
 
 
+def compare(res, base, models, name, base_name):
+    """INT8 of res − INT8 of base per model and set, paired per photo."""
+    print("### INT8 with %s − INT8 with %s, paired per photo (Y-PSNR dB; mean [95 %% interval])\n"
+          % (name, base_name))
+    print("| model | plain | photos won / lost | saturated | photos won / lost "
+          "| INT8 − FP32 plain, before → after | saturated, before → after |")
+    print("|---|---|---|---|---|---|---|")
+    for m in models:
+        cells = []
+        for which, _ in SETS:
+            _, d = diffs(res[(m, which)], base[(m, which)], "int8", "int8")
+            cells += [fmt(boot(d)), "%d / %d" % (sum(x > 0 for x in d), sum(x < 0 for x in d))]
+        for which, _ in SETS:
+            _, a = diffs(base[(m, which)], base[(m, which)], "int8", "fp32")
+            _, b = diffs(res[(m, which)], res[(m, which)], "int8", "fp32")
+            cells.append("%+.3f → %+.3f" % (sum(a) / len(a), sum(b) / len(b)))
+        print("| %s | %s |" % (m, " | ".join(cells)))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default="build")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--fresh", action="store_true")
     ap.add_argument("--calib-dir", help="calibrations to evaluate (default: models/)")
+    ap.add_argument("--against", metavar="DIR",
+                    help="only compare: INT8 with the calibrations of --calib-dir (or models/) "
+                    "against INT8 with those of DIR, paired per photo")
     args = ap.parse_args()
 
+    models = CLIP_FREE + [m + "-clipped" for m in CLIP_FREE if "abpn" in m or "quick" in m
+                          or "xlsr" in m]
     res = {}
-    for m in CLIP_FREE + [m + "-clipped" for m in CLIP_FREE if "abpn" in m or "quick" in m
-                          or "xlsr" in m]:
+    for m in models:
         for which, listfile in SETS:
             res[(m, which)] = rows_of(args.build, m, which, listfile, args.threads, args.fresh,
                                       args.calib_dir)
+    if args.against:
+        base = {(m, w): rows_of(args.build, m, w, lf, args.threads, args.fresh, args.against)
+                for m in models for w, lf in SETS}
+        compare(res, base, models, args.calib_dir or "models", args.against)
+        return
 
     n_photos = len(res[(CLIP_FREE[0], "plain")])
     print("### INT8 − FP32 on %d whole validation photos (mean [95 %% interval], worst / best photo)\n"

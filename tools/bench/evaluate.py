@@ -315,15 +315,25 @@ def int8_loss_section(table, whole):
     """Models that lose more than 0.2 dB to INT8: say so beside the tables."""
     bad = [(n, f["y_psnr"] - i["y_psnr"], q) for n, _, _, b, f, i, q, _ in table
            if i is not None and f["y_psnr"] - i["y_psnr"] > 0.2]
-    if not bad:
-        return []
     rest = [f["y_psnr"] - i["y_psnr"] for n, _, _, b, f, i, q, _ in table
             if i is not None and n not in {x[0] for x in bad}]
+    if not bad:
+        worst = max(((n, f["y_psnr"] - i["y_psnr"], q) for n, _, _, b, f, i, q, _ in table
+                     if i is not None), key=lambda x: x[1], default=None)
+        return ["\n## INT8 losses\n",
+                "No model loses more than 0.2 dB Y-PSNR from FP32 to INT8 on these crops; the "
+                "most is %s's −%.2f dB (PSNR(INT8, FP32) %.1f dB). The nets without an anchor "
+                "lose most: their output pixels pass through quantised convs instead of an exact "
+                "anchor (models/README.md), and what they lost to weight rounding the tap-sum "
+                "rounding of the engine's int8 weights and then the shipped calibrations' GPTQ "
+                "taps removed in large part (docs/cfqp.md, \"Weight rounding\" and \"GPTQ in "
+                "cfqpcalib\").%s" % (worst + (whole_photo_losses(whole),))]
     anchorless = all((record(b[0]) or {}).get("data_init") for b in bad)
     return ["\n## INT8 losses\n",
             "These lose more than 0.2 dB Y-PSNR from FP32 to INT8 (the others at most "
             "%.2f dB): %s. %s Most of what they lost before was weight rounding, which the tap-sum rounding "
-            "of the engine's int8 weights removed (docs/cfqp.md, \"Weight rounding\"); "
+            "of the engine's int8 weights and then the shipped calibrations' GPTQ taps removed in "
+            "large part (docs/cfqp.md, \"Weight rounding\" and \"GPTQ in cfqpcalib\"); "
             "`/usr/bin/python3 tools/research/xlsr_int8_probe.py --model models/xlsr-x2.onnx --scale 2` "
             "shows which layers cost the rest.%s"
             % (max(rest, default=0.0), "; ".join("%s −%.2f dB (PSNR(INT8, FP32) %.1f dB)" % b for b in bad),
