@@ -38,6 +38,9 @@ void         cfqp_gptq_solve       (CfqpGptq *gptq, GArray *taps);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CfqpGptq, cfqp_gptq_free)
 
+/* Frees a GArray of CfqpConvTaps whose taps it owns. */
+void         cfqp_conv_taps_array_free (GArray *taps);
+
 /* Tensor names and hash check without a CfqpModel (tests, file loading). */
 gboolean     cfqp_calibration_check_names (const CfqpCalibration *calib, const char *hash,
                                            const char *const *names, guint n_names,

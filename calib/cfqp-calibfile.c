@@ -152,11 +152,12 @@ cfqp_calibration_save (const CfqpCalibration *c, const char *path, GError **erro
 
 /* ---- reading ------------------------------------------------------- */
 
+/* Sets error (CFQP_CALIB_ERROR, code) and returns FALSE. */
 static gboolean
-format_error (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+fail (GError **error, CfqpCalibError code, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
 
 static gboolean
-format_error (GError **error, const char *fmt, ...)
+fail (GError **error, CfqpCalibError code, const char *fmt, ...)
 {
   va_list args;
   g_autofree char *msg = NULL;
@@ -164,9 +165,12 @@ format_error (GError **error, const char *fmt, ...)
   va_start (args, fmt);
   msg = g_strdup_vprintf (fmt, args);
   va_end (args);
-  g_set_error_literal (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_FORMAT, msg);
+  g_set_error_literal (error, CFQP_CALIB_ERROR, code, msg);
   return FALSE;
 }
+
+#define format_error(error, ...) fail (error, CFQP_CALIB_ERROR_FORMAT, __VA_ARGS__)
+#define invalid(error, ...)      fail (error, CFQP_CALIB_ERROR_INVALID, __VA_ARGS__)
 
 static JsonNode *
 member (JsonObject *o, const char *where, const char *name, GError **error)
@@ -345,22 +349,6 @@ read_tensor (JsonNode *node, guint i, CfqpCalibTensor *t, GError **error)
   return cfqp_calib_tensor_validate (t, error);
 }
 
-static gboolean
-invalid (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-invalid (GError **error, const char *fmt, ...)
-{
-  va_list args;
-  g_autofree char *msg = NULL;
-
-  va_start (args, fmt);
-  msg = g_strdup_vprintf (fmt, args);
-  va_end (args);
-  g_set_error_literal (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_INVALID, msg);
-  return FALSE;
-}
-
 /* Strict base64 (g_base64_decode skips what it does not know). */
 static gboolean
 valid_base64 (const char *str)
@@ -419,14 +407,6 @@ read_conv_taps (JsonNode *node, guint i, const CfqpCalibTensor *tensors, guint n
   return TRUE;
 }
 
-static void
-free_taps (GArray *taps)
-{
-  for (guint i = 0; i < taps->len; i++)
-    g_free ((gint8 *) g_array_index (taps, CfqpConvTaps, i).taps);
-  g_array_free (taps, TRUE);
-}
-
 /* The calibration, with its optional conv_taps (calibrations that round
  * to nearest have none, or an empty list). */
 static CfqpCalibration *
@@ -455,7 +435,7 @@ with_conv_taps (JsonObject *root, const char *hash, gboolean clip_free,
   c = cfqp_calibration_new_full (hash, clip_free, settings, n_samples, n_images, tensors, n,
       (const CfqpConvTaps *) taps->data, taps->len);
 out:
-  free_taps (taps);
+  cfqp_conv_taps_array_free (taps);
   return c;
 }
 

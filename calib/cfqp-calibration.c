@@ -122,6 +122,14 @@ cfqp_calibration_get_tensor (const CfqpCalibration *c, guint i)
   return &c->tensors[i];
 }
 
+void
+cfqp_conv_taps_array_free (GArray *taps)
+{
+  for (guint i = 0; i < taps->len; i++)
+    g_free ((gint8 *) g_array_index (taps, CfqpConvTaps, i).taps);
+  g_array_free (taps, TRUE);
+}
+
 const CfqpConvTaps *
 cfqp_calibration_get_conv_taps (const CfqpCalibration *c, guint *n_taps)
 {

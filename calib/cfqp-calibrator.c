@@ -125,14 +125,6 @@ observe (CfqpCalibrator *cal, const CfqpImage *x, CfqpImage *y, Watchers *w, GEr
       y ? y->data : NULL, watch_tensor, w, error);
 }
 
-static void
-free_taps (GArray *taps)
-{
-  for (guint i = 0; i < taps->len; i++)
-    g_free ((gint8 *) g_array_index (taps, CfqpConvTaps, i).taps);
-  g_array_free (taps, TRUE);
-}
-
 static CfqpCalibration *
 solve (CfqpCalibrator *cal, Watchers *w, guint n_samples, guint n_images)
 {
@@ -164,7 +156,7 @@ solve (CfqpCalibrator *cal, Watchers *w, guint n_samples, guint n_images)
     cfqp_gptq_solve (w->gptq, taps);
   c = cfqp_calibration_new_full (cfqp_model_get_hash (cal->source), s->clip_free, s,
       n_samples, n_images, t, n, (const CfqpConvTaps *) taps->data, taps->len);
-  free_taps (taps);
+  cfqp_conv_taps_array_free (taps);
   return c;
 }
 

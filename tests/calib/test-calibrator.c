@@ -4,30 +4,8 @@
 
 #include <math.h>
 #include <glib/gstdio.h>
-#include "test-png.h"
+#include "calib-test-utils.h"
 #include <string.h>
-
-/* An 8-bit RGB PNG of tests/data/images as planar float in [0,1]. */
-static CfqpImage *
-load_png (const char *name)
-{
-  g_autofree char *path = test_data_path ("images", name);
-  guint w, h;
-  g_autofree float *data = test_png_load_planar (path, &w, &h);
-
-  return cfqp_image_new_from_data (data, 3, w, h);
-}
-
-static CfqpModel *
-load_model (const char *name)
-{
-  g_autofree char *path = test_data_path ("refnets", name);
-  g_autoptr (GError) err = NULL;
-  CfqpModel *m = cfqp_model_new_from_file (path, &err);
-
-  g_assert_no_error (err);
-  return m;
-}
 
 static double
 psnr (const float *a, const float *b, gsize n)
@@ -80,7 +58,7 @@ calibrate (CfqpModel *model, const CfqpCalibSettings *s, CfqpCalibrator **out_ca
   CfqpCalibration *c;
 
   for (guint i = 0; i < G_N_ELEMENTS (train); i++) {
-    g_autoptr (CfqpImage) x = load_png (train[i]);
+    g_autoptr (CfqpImage) x = calib_test_load_png (train[i]);
     g_assert_true (cfqp_calibrator_add_frame (cal, x->data, x->width, x->height));
   }
   c = cfqp_calibrator_compute (cal, NULL, &err);
@@ -96,8 +74,8 @@ calibrate (CfqpModel *model, const CfqpCalibSettings *s, CfqpCalibrator **out_ca
 static void
 test_abpn_int8 (void)
 {
-  g_autoptr (CfqpModel) model = load_model ("abpn-x3-cat-op13.onnx");
-  g_autoptr (CfqpImage) held_out = load_png ("grass-x3.png");
+  g_autoptr (CfqpModel) model = calib_test_load_model ("abpn-x3-cat-op13.onnx");
+  g_autoptr (CfqpImage) held_out = calib_test_load_png ("grass-x3.png");
   CfqpObserverKind kinds[] = { CFQP_OBSERVER_MINMAX, CFQP_OBSERVER_PERCENTILE,
     CFQP_OBSERVER_MSE };
 
@@ -140,8 +118,8 @@ test_abpn_int8 (void)
 static void
 test_tiny_rd_needs_review_and_crops (void)
 {
-  g_autoptr (CfqpModel) model = load_model ("abpn-x3-cat-op13.onnx");
-  g_autoptr (CfqpImage) held_out = load_png ("grass-x3.png");
+  g_autoptr (CfqpModel) model = calib_test_load_model ("abpn-x3-cat-op13.onnx");
+  g_autoptr (CfqpImage) held_out = calib_test_load_png ("grass-x3.png");
   double p[2];
 
   for (guint k = 0; k < 2; k++) {
@@ -166,8 +144,8 @@ test_tiny_rd_needs_review_and_crops (void)
 static void
 test_bad_ranges_detected (void)
 {
-  g_autoptr (CfqpModel) model = load_model ("abpn-x3-cat-op13.onnx");
-  g_autoptr (CfqpImage) held_out = load_png ("grass-x3.png");
+  g_autoptr (CfqpModel) model = calib_test_load_model ("abpn-x3-cat-op13.onnx");
+  g_autoptr (CfqpImage) held_out = calib_test_load_png ("grass-x3.png");
   g_autoptr (CfqpCalibration) good = calibrate (model, NULL, NULL);
   g_autoptr (CfqpCalibration) bad = NULL;
   guint n = cfqp_calibration_get_n_tensors (good);
@@ -191,8 +169,8 @@ test_bad_ranges_detected (void)
 static void
 test_clip_free (void)
 {
-  g_autoptr (CfqpModel) model = load_model ("abpn-x3-tile-clip-op13.onnx");
-  g_autoptr (CfqpImage) held_out = load_png ("grass-x3.png");
+  g_autoptr (CfqpModel) model = calib_test_load_model ("abpn-x3-tile-clip-op13.onnx");
+  g_autoptr (CfqpImage) held_out = calib_test_load_png ("grass-x3.png");
   g_autoptr (CfqpCalibrator) cal = NULL;
   g_autoptr (CfqpCalibration) c = NULL;
   CfqpCalibSettings s;
@@ -223,8 +201,8 @@ test_clip_free (void)
 static void
 test_file_with_model (void)
 {
-  g_autoptr (CfqpModel) model = load_model ("abpn-x3-cat-op13.onnx");
-  g_autoptr (CfqpModel) other = load_model ("espcn-x3-norm-op13.onnx");
+  g_autoptr (CfqpModel) model = calib_test_load_model ("abpn-x3-cat-op13.onnx");
+  g_autoptr (CfqpModel) other = calib_test_load_model ("espcn-x3-norm-op13.onnx");
   g_autoptr (CfqpCalibration) c = NULL, loaded = NULL;
   g_autoptr (GError) err = NULL;
   g_autofree char *dir = g_dir_make_tmp ("cfqp-calib-XXXXXX", NULL);
@@ -262,7 +240,7 @@ test_file_with_model (void)
 static void
 test_deterministic (void)
 {
-  g_autoptr (CfqpModel) model = load_model ("abpn-x3-cat-op13.onnx");
+  g_autoptr (CfqpModel) model = calib_test_load_model ("abpn-x3-cat-op13.onnx");
   g_autoptr (CfqpCalibrator) cal = NULL;
   g_autoptr (CfqpCalibration) a = NULL, b = NULL, c = NULL;
   g_autoptr (GError) err = NULL;
@@ -285,10 +263,10 @@ test_deterministic (void)
 static void
 test_errors (void)
 {
-  g_autoptr (CfqpModel) model = load_model ("abpn-x3-cat-op13.onnx");
+  g_autoptr (CfqpModel) model = calib_test_load_model ("abpn-x3-cat-op13.onnx");
   g_autoptr (CfqpCalibrator) cal = cfqp_calibrator_new (model, NULL);
   g_autoptr (GCancellable) cancel = g_cancellable_new ();
-  g_autoptr (CfqpImage) x = load_png ("boats-x3.png");
+  g_autoptr (CfqpImage) x = calib_test_load_png ("boats-x3.png");
   g_autoptr (GError) err = NULL;
 
   g_assert_null (cfqp_calibrator_compute (cal, NULL, &err));
@@ -310,7 +288,7 @@ test_ratio_net_odd_frame (void)
   g_autoptr (GError) err = NULL;
   g_autoptr (CfqpModel) model = cfqp_model_new_from_file (path, &err);
   g_autoptr (CfqpCalibrator) cal = NULL;
-  g_autoptr (CfqpImage) x = load_png ("boats-x1.5.png");
+  g_autoptr (CfqpImage) x = calib_test_load_png ("boats-x1.5.png");
   g_autoptr (CfqpImage) odd = cfqp_image_crop (x, 1, 1, 79, 53);
   g_autoptr (CfqpCalibration) c = NULL;
 

@@ -5,28 +5,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
-#include "test-png.h"
-
-static CfqpImage *
-load_png (const char *name)
-{
-  g_autofree char *path = test_data_path ("images", name);
-  guint w, h;
-  g_autofree float *data = test_png_load_planar (path, &w, &h);
-
-  return cfqp_image_new_from_data (data, 3, w, h);
-}
-
-static CfqpModel *
-load_model (const char *name)
-{
-  g_autofree char *path = test_data_path ("refnets", name);
-  g_autoptr (GError) err = NULL;
-  CfqpModel *m = cfqp_model_new_from_file (path, &err);
-
-  g_assert_no_error (err);
-  return m;
-}
+#include "calib-test-utils.h"
 
 static const char *const train[] = { "boats-x2.png", "forest-x2.png" };
 
@@ -42,7 +21,7 @@ calibrate (CfqpModel *model, CfqpWeightRounding rounding)
   s.weight_rounding = rounding;
   cal = cfqp_calibrator_new (model, &s);
   for (guint i = 0; i < G_N_ELEMENTS (train); i++) {
-    g_autoptr (CfqpImage) x = load_png (train[i]);
+    g_autoptr (CfqpImage) x = calib_test_load_png (train[i]);
     cfqp_calibrator_add_frame (cal, x->data, x->width, x->height);
   }
   c = cfqp_calibrator_compute (cal, NULL, &err);
@@ -114,7 +93,7 @@ conv_error_func (guint tensor, const float *data, guint channels, guint height, 
 static void
 test_least_conv_error (gconstpointer data)
 {
-  g_autoptr (CfqpModel) model = load_model (data);
+  g_autoptr (CfqpModel) model = calib_test_load_model (data);
   g_autoptr (CfqpCalibration) c = calibrate (model, CFQP_WEIGHT_ROUNDING_GPTQ);
   g_autoptr (CfqpModel) run = cfqp_model_new_clip_free (model, NULL, NULL);
   guint n_taps;
@@ -147,7 +126,7 @@ test_least_conv_error (gconstpointer data)
     }
     g_assert_true (differs);
     for (guint i = 0; i < G_N_ELEMENTS (train); i++) {
-      g_autoptr (CfqpImage) x = load_png (train[i]);
+      g_autoptr (CfqpImage) x = calib_test_load_png (train[i]);
       g_autoptr (GError) err = NULL;
 
       g_assert_true (cfqp_model_observe_f32 (run, x->data, x->width, x->height, NULL,
@@ -164,18 +143,32 @@ test_least_conv_error (gconstpointer data)
 
 /* --- runners take the taps ------------------------------------------- */
 
+/* The output bytes of runner on x (newly allocated). */
 static guint8 *
-run_int8 (CfqpModel *model, CfqpBackendKind backend, const CfqpCalibration *c,
-          gboolean with_taps, const CfqpImage *x)
+upscale_bytes (CfqpRunner *runner, const CfqpImage *x)
+{
+  guint s = cfqp_model_get_scale (cfqp_runner_get_model (runner));
+  gsize n = (gsize) x->channels * x->width * s * x->height * s;
+  g_autofree float *y = g_new (float, n);
+  g_autoptr (GError) err = NULL;
+  guint8 *b = g_new (guint8, n);
+
+  g_assert_true (cfqp_runner_run_f32 (runner, x->data, x->width, x->height, y, &err));
+  g_assert_no_error (err);
+  for (gsize i = 0; i < n; i++)
+    b[i] = (guint8) CLAMP (lrintf (y[i] * 255.f), 0, 255);
+  return b;
+}
+
+/* A single-threaded INT8 runner with the calibration (and its taps). */
+static CfqpRunner *
+int8_runner (CfqpModel *model, CfqpBackendKind backend, const CfqpCalibration *c,
+             gboolean with_taps)
 {
   CfqpRunnerOptions o = CFQP_RUNNER_OPTIONS_INIT;
   g_autoptr (GError) err = NULL;
   g_autofree CfqpQParams *qp = cfqp_calibration_to_qparams (c, model, &err);
-  g_autoptr (CfqpRunner) r = NULL;
-  guint s = cfqp_model_get_scale (model);
-  gsize n = (gsize) x->channels * x->width * s * x->height * s;
-  g_autofree float *y = g_new (float, n);
-  guint8 *b = g_new (guint8, n);
+  CfqpRunner *r;
 
   g_assert_no_error (err);
   o.precision = CFQP_PRECISION_INT8;
@@ -186,11 +179,16 @@ run_int8 (CfqpModel *model, CfqpBackendKind backend, const CfqpCalibration *c,
     o.conv_taps = cfqp_calibration_get_conv_taps (c, &o.n_conv_taps);
   r = cfqp_runner_new (model, &o, &err);
   g_assert_no_error (err);
-  g_assert_true (cfqp_runner_run_f32 (r, x->data, x->width, x->height, y, &err));
-  g_assert_no_error (err);
-  for (gsize i = 0; i < n; i++)
-    b[i] = (guint8) CLAMP (lrintf (y[i] * 255.f), 0, 255);
-  return b;
+  return r;
+}
+
+static guint8 *
+run_int8 (CfqpModel *model, CfqpBackendKind backend, const CfqpCalibration *c,
+          gboolean with_taps, const CfqpImage *x)
+{
+  g_autoptr (CfqpRunner) r = int8_runner (model, backend, c, with_taps);
+
+  return upscale_bytes (r, x);
 }
 
 static double
@@ -214,7 +212,7 @@ test_runner_takes_taps (void)
   g_autoptr (CfqpModel) model = cfqp_model_new_from_file (path, NULL);
   g_autoptr (CfqpModel) run = cfqp_model_new_clip_free (model, NULL, NULL);
   g_autoptr (CfqpCalibration) c = calibrate (model, CFQP_WEIGHT_ROUNDING_GPTQ);
-  g_autoptr (CfqpImage) x = load_png ("grass-x2.png");
+  g_autoptr (CfqpImage) x = calib_test_load_png ("grass-x2.png");
   g_autofree guint8 *ref = run_int8 (run, CFQP_BACKEND_REF, c, TRUE, x);
   g_autofree guint8 *cpu = run_int8 (run, CFQP_BACKEND_CPU, c, TRUE, x);
   g_autofree guint8 *nearest = run_int8 (run, CFQP_BACKEND_REF, c, FALSE, x);
@@ -222,8 +220,7 @@ test_runner_takes_taps (void)
   g_autoptr (CfqpRunner) fp32 = NULL;
   g_autoptr (GError) err = NULL;
   gsize n = (gsize) 3 * x->width * 2 * x->height * 2;
-  g_autofree float *y = g_new (float, n);
-  g_autofree guint8 *yb = g_new (guint8, n);
+  g_autofree guint8 *yb = NULL;
   double p_gptq, p_nearest;
 
   g_assert_cmpmem (ref, n, cpu, n);
@@ -231,9 +228,7 @@ test_runner_takes_taps (void)
   o.n_threads = 1;
   fp32 = cfqp_runner_new (run, &o, &err);
   g_assert_no_error (err);
-  g_assert_true (cfqp_runner_run_f32 (fp32, x->data, x->width, x->height, y, &err));
-  for (gsize i = 0; i < n; i++)
-    yb[i] = (guint8) CLAMP (lrintf (y[i] * 255.f), 0, 255);
+  yb = upscale_bytes (fp32, x);
   p_gptq = psnr_bytes (ref, yb, n);
   p_nearest = psnr_bytes (nearest, yb, n);
   g_test_message ("PSNR(INT8, FP32): gptq %.2f dB, nearest %.2f dB", p_gptq, p_nearest);
@@ -244,10 +239,10 @@ test_runner_takes_taps (void)
 static void
 test_qdq_export_keeps_taps (void)
 {
-  g_autoptr (CfqpModel) model = load_model ("xlsr-x2-clip-op13.onnx");
+  g_autoptr (CfqpModel) model = calib_test_load_model ("xlsr-x2-clip-op13.onnx");
   g_autoptr (CfqpModel) run = cfqp_model_new_clip_free (model, NULL, NULL);
   g_autoptr (CfqpCalibration) c = calibrate (model, CFQP_WEIGHT_ROUNDING_GPTQ);
-  g_autoptr (CfqpImage) x = load_png ("grass-x2.png");
+  g_autoptr (CfqpImage) x = calib_test_load_png ("grass-x2.png");
   g_autofree guint8 *direct = run_int8 (run, CFQP_BACKEND_REF, c, TRUE, x);
   g_autoptr (GError) err = NULL;
   g_autofree CfqpQParams *qp = cfqp_calibration_to_qparams (c, run, &err);
@@ -259,8 +254,7 @@ test_qdq_export_keeps_taps (void)
   guint n_taps;
   const CfqpConvTaps *taps = cfqp_calibration_get_conv_taps (c, &n_taps);
   gsize n = (gsize) 3 * x->width * 2 * x->height * 2;
-  g_autofree float *y = g_new (float, n);
-  g_autofree guint8 *b = g_new (guint8, n);
+  g_autofree guint8 *b = NULL;
 
   g_assert_no_error (err);
   g_assert_true (cfqp_model_export_qdq_taps (run, qp, taps, n_taps, path, &err));
@@ -273,9 +267,7 @@ test_qdq_export_keeps_taps (void)
   o.qparams = cfqp_model_get_embedded_qparams (q);
   r = cfqp_runner_new (q, &o, &err);
   g_assert_no_error (err);
-  g_assert_true (cfqp_runner_run_f32 (r, x->data, x->width, x->height, y, &err));
-  for (gsize i = 0; i < n; i++)
-    b[i] = (guint8) CLAMP (lrintf (y[i] * 255.f), 0, 255);
+  b = upscale_bytes (r, x);
   g_assert_cmpmem (direct, n, b, n);
   /* taps for a QDQ model's integer weights are refused */
   {
@@ -302,22 +294,20 @@ test_qdq_export_keeps_taps (void)
 static void
 test_bad_taps_refused (void)
 {
-  g_autoptr (CfqpModel) model = load_model ("xlsr-x2-clip-op13.onnx");
+  g_autoptr (CfqpModel) model = calib_test_load_model ("xlsr-x2-clip-op13.onnx");
   g_autoptr (CfqpModel) run = cfqp_model_new_clip_free (model, NULL, NULL);
   g_autoptr (CfqpCalibration) c = calibrate (model, CFQP_WEIGHT_ROUNDING_GPTQ);
-  g_autoptr (CfqpImage) x = load_png ("grass-x2.png");
+  g_autoptr (CfqpImage) x = calib_test_load_png ("grass-x2.png");
   g_autofree guint8 *before = run_int8 (run, CFQP_BACKEND_REF, c, TRUE, x);
   g_autoptr (GError) err = NULL;
   g_autofree CfqpQParams *qp = cfqp_calibration_to_qparams (c, run, &err);
-  CfqpRunnerOptions o = CFQP_RUNNER_OPTIONS_INIT;
-  g_autoptr (CfqpRunner) r = NULL;
+  g_autoptr (CfqpRunner) r = int8_runner (run, CFQP_BACKEND_REF, c, TRUE);
   guint n_taps;
   const CfqpConvTaps *taps = cfqp_calibration_get_conv_taps (c, &n_taps);
   g_autofree CfqpConvTaps *bad = g_memdup2 (taps, 2 * sizeof (CfqpConvTaps));
   g_autofree gint8 *minus128 = g_memdup2 (taps[0].taps, taps[0].n_taps);
   gsize n = (gsize) 3 * x->width * 2 * x->height * 2;
-  g_autofree float *y = g_new (float, n);
-  g_autofree guint8 *after = g_new (guint8, n);
+  g_autofree guint8 *after = NULL;
   struct { guint output, n_taps; const gint8 *t; guint n; const char *msg; } cases[] = {
     { taps[0].output, taps[0].n_taps - 1, taps[0].taps, 1, "weight count" },
     { taps[0].output, taps[0].n_taps, minus128, 1, "outside" },
@@ -329,14 +319,6 @@ test_bad_taps_refused (void)
   g_assert_no_error (err);
   g_assert_cmpuint (n_taps, >=, 2);
   minus128[taps[0].n_taps / 2] = -128;
-  o.precision = CFQP_PRECISION_INT8;
-  o.backend = CFQP_BACKEND_REF;
-  o.n_threads = 1;
-  o.qparams = qp;
-  o.conv_taps = taps;
-  o.n_conv_taps = n_taps;
-  r = cfqp_runner_new (run, &o, &err);
-  g_assert_no_error (err);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
     bad[0] = (CfqpConvTaps) { cases[i].output, cases[i].n_taps, cases[i].t };
     bad[1] = bad[0];
@@ -346,9 +328,7 @@ test_bad_taps_refused (void)
     g_assert_nonnull (strstr (err->message, cases[i].msg));
     g_clear_error (&err);
   }
-  g_assert_true (cfqp_runner_run_f32 (r, x->data, x->width, x->height, y, &err));
-  for (gsize i = 0; i < n; i++)
-    after[i] = (guint8) CLAMP (lrintf (y[i] * 255.f), 0, 255);
+  after = upscale_bytes (r, x);
   g_assert_cmpmem (before, n, after, n);
 }
 
@@ -357,7 +337,7 @@ test_bad_taps_refused (void)
 static void
 test_file_round_trip (void)
 {
-  g_autoptr (CfqpModel) model = load_model ("xlsr-x2-clip-op13.onnx");
+  g_autoptr (CfqpModel) model = calib_test_load_model ("xlsr-x2-clip-op13.onnx");
   g_autoptr (CfqpModel) run = cfqp_model_new_clip_free (model, NULL, NULL);
   g_autoptr (CfqpCalibration) c = calibrate (model, CFQP_WEIGHT_ROUNDING_GPTQ);
   g_autoptr (CfqpCalibration) nearest = calibrate (model, CFQP_WEIGHT_ROUNDING_NEAREST);
@@ -402,7 +382,7 @@ replace (const char *s, const char *old, const char *new)
 static void
 test_file_hostile_taps (void)
 {
-  g_autoptr (CfqpModel) model = load_model ("xlsr-x2-clip-op13.onnx");
+  g_autoptr (CfqpModel) model = calib_test_load_model ("xlsr-x2-clip-op13.onnx");
   g_autoptr (CfqpModel) run = cfqp_model_new_clip_free (model, NULL, NULL);
   g_autoptr (CfqpCalibration) c = calibrate (model, CFQP_WEIGHT_ROUNDING_GPTQ);
   g_autofree char *json = cfqp_calibration_to_json (c, NULL);

@@ -2,20 +2,9 @@
  * pending calibration is taken once at a frame boundary, refusals keep the
  * active calibration, a paired calibrator's wins over a pending one. */
 #include "cfqp-session.h"
-#include "test-png.h"
+#include "calib-test-utils.h"
 
 #include <string.h>
-
-static CfqpModel *
-load_model (const char *name)
-{
-  g_autofree char *path = test_data_path ("refnets", name);
-  g_autoptr (GError) err = NULL;
-  CfqpModel *m = cfqp_model_new_from_file (path, &err);
-
-  g_assert_no_error (err);
-  return m;
-}
 
 /* A calibration whose hash and tensors fit model (ranges made up). */
 static CfqpCalibration *
@@ -48,7 +37,7 @@ fixture_init (Fixture *f)
 {
   guint n_removed = 0;
 
-  f->model = load_model ("abpn-x3-tile-clip-op13.onnx");
+  f->model = calib_test_load_model ("abpn-x3-tile-clip-op13.onnx");
   f->cf = cfqp_model_new_clip_free (f->model, &n_removed, NULL);
   g_assert_cmpuint (n_removed, >, 0);
   f->with_clips = fake_calib (f->model, FALSE, 1);
@@ -107,7 +96,7 @@ static void
 test_describe (void)
 {
   Fixture f;
-  g_autoptr (CfqpModel) plain = load_model ("abpn-x3-cat-op13.onnx");
+  g_autoptr (CfqpModel) plain = calib_test_load_model ("abpn-x3-cat-op13.onnx");
   g_autofree gchar *model = NULL;
   guint n_removed = 1;
 
