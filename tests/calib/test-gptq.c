@@ -29,6 +29,25 @@ calibrate (CfqpModel *model, CfqpWeightRounding rounding)
   return c;
 }
 
+/* The calibrations are deterministic: each (model, rounding) is computed
+ * once per run (the ARM64 leg runs this under qemu), a new ref each call. */
+static CfqpCalibration *
+calibrate_cached (CfqpModel *model, CfqpWeightRounding rounding)
+{
+  static GHashTable *cache;
+  g_autofree char *key = g_strdup_printf ("%s/%d", cfqp_model_get_hash (model), rounding);
+  CfqpCalibration *c;
+
+  if (!cache)
+    cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+        (GDestroyNotify) cfqp_calibration_unref);
+  if (!(c = g_hash_table_lookup (cache, key))) {
+    c = calibrate (model, rounding);
+    g_hash_table_insert (cache, g_steal_pointer (&key), c);
+  }
+  return cfqp_calibration_ref (c);
+}
+
 /* --- the rounding itself --------------------------------------------- */
 
 typedef struct {
@@ -94,7 +113,7 @@ static void
 test_least_conv_error (gconstpointer data)
 {
   g_autoptr (CfqpModel) model = calib_test_load_model (data);
-  g_autoptr (CfqpCalibration) c = calibrate (model, CFQP_WEIGHT_ROUNDING_GPTQ);
+  g_autoptr (CfqpCalibration) c = calibrate_cached (model, CFQP_WEIGHT_ROUNDING_GPTQ);
   g_autoptr (CfqpModel) run = cfqp_model_new_clip_free (model, NULL, NULL);
   guint n_taps;
   const CfqpConvTaps *taps = cfqp_calibration_get_conv_taps (c, &n_taps);
@@ -211,7 +230,7 @@ test_runner_takes_taps (void)
   g_autofree char *path = g_build_filename (CFQP_MODELS_DIR, "xlsr-x2.onnx", NULL);
   g_autoptr (CfqpModel) model = cfqp_model_new_from_file (path, NULL);
   g_autoptr (CfqpModel) run = cfqp_model_new_clip_free (model, NULL, NULL);
-  g_autoptr (CfqpCalibration) c = calibrate (model, CFQP_WEIGHT_ROUNDING_GPTQ);
+  g_autoptr (CfqpCalibration) c = calibrate_cached (model, CFQP_WEIGHT_ROUNDING_GPTQ);
   g_autoptr (CfqpImage) x = calib_test_load_png ("grass-x2.png");
   g_autofree guint8 *ref = run_int8 (run, CFQP_BACKEND_REF, c, TRUE, x);
   g_autofree guint8 *cpu = run_int8 (run, CFQP_BACKEND_CPU, c, TRUE, x);
@@ -241,7 +260,7 @@ test_qdq_export_keeps_taps (void)
 {
   g_autoptr (CfqpModel) model = calib_test_load_model ("xlsr-x2-clip-op13.onnx");
   g_autoptr (CfqpModel) run = cfqp_model_new_clip_free (model, NULL, NULL);
-  g_autoptr (CfqpCalibration) c = calibrate (model, CFQP_WEIGHT_ROUNDING_GPTQ);
+  g_autoptr (CfqpCalibration) c = calibrate_cached (model, CFQP_WEIGHT_ROUNDING_GPTQ);
   g_autoptr (CfqpImage) x = calib_test_load_png ("grass-x2.png");
   g_autofree guint8 *direct = run_int8 (run, CFQP_BACKEND_REF, c, TRUE, x);
   g_autoptr (GError) err = NULL;
@@ -296,7 +315,7 @@ test_bad_taps_refused (void)
 {
   g_autoptr (CfqpModel) model = calib_test_load_model ("xlsr-x2-clip-op13.onnx");
   g_autoptr (CfqpModel) run = cfqp_model_new_clip_free (model, NULL, NULL);
-  g_autoptr (CfqpCalibration) c = calibrate (model, CFQP_WEIGHT_ROUNDING_GPTQ);
+  g_autoptr (CfqpCalibration) c = calibrate_cached (model, CFQP_WEIGHT_ROUNDING_GPTQ);
   g_autoptr (CfqpImage) x = calib_test_load_png ("grass-x2.png");
   g_autofree guint8 *before = run_int8 (run, CFQP_BACKEND_REF, c, TRUE, x);
   g_autoptr (GError) err = NULL;
@@ -339,7 +358,7 @@ test_file_round_trip (void)
 {
   g_autoptr (CfqpModel) model = calib_test_load_model ("xlsr-x2-clip-op13.onnx");
   g_autoptr (CfqpModel) run = cfqp_model_new_clip_free (model, NULL, NULL);
-  g_autoptr (CfqpCalibration) c = calibrate (model, CFQP_WEIGHT_ROUNDING_GPTQ);
+  g_autoptr (CfqpCalibration) c = calibrate_cached (model, CFQP_WEIGHT_ROUNDING_GPTQ);
   g_autoptr (CfqpCalibration) nearest = calibrate (model, CFQP_WEIGHT_ROUNDING_NEAREST);
   g_autofree char *json = cfqp_calibration_to_json (c, NULL);
   g_autofree char *json_nearest = cfqp_calibration_to_json (nearest, NULL);
@@ -384,7 +403,7 @@ test_file_hostile_taps (void)
 {
   g_autoptr (CfqpModel) model = calib_test_load_model ("xlsr-x2-clip-op13.onnx");
   g_autoptr (CfqpModel) run = cfqp_model_new_clip_free (model, NULL, NULL);
-  g_autoptr (CfqpCalibration) c = calibrate (model, CFQP_WEIGHT_ROUNDING_GPTQ);
+  g_autoptr (CfqpCalibration) c = calibrate_cached (model, CFQP_WEIGHT_ROUNDING_GPTQ);
   g_autofree char *json = cfqp_calibration_to_json (c, NULL);
   guint n;
   const CfqpConvTaps *taps = cfqp_calibration_get_conv_taps (c, &n);
