@@ -273,9 +273,10 @@ round_row (double *w, guint k, const double *u, gint8 *q)
   }
 }
 
-/* The taps of one conv, or NULL where its moments are empty or singular. */
-static gint8 *
-solve_conv (CfqpGptq *g, const ConvMoments *m)
+/* The taps of one conv into t; FALSE where its moments are empty or
+ * singular. */
+static gboolean
+solve_conv (CfqpGptq *g, const ConvMoments *m, CfqpConvTaps *t)
 {
   CfqpConvInfo c;
   guint ocg;
@@ -285,7 +286,7 @@ solve_conv (CfqpGptq *g, const ConvMoments *m)
   g_autofree gint8 *taps = NULL;
 
   if (m->n == 0)
-    return NULL;
+    return FALSE;
   cfqp_model_get_conv (g->model, m->conv, 1, 1, &c);
   ocg = c.out_channels / c.groups;
   scales = g_new (double, c.out_channels);
@@ -293,29 +294,24 @@ solve_conv (CfqpGptq *g, const ConvMoments *m)
   taps = g_new (gint8, (gsize) c.out_channels * m->k);
   for (guint gi = 0; gi < m->groups; gi++) {
     if (!inverse_factor (m->h + (gsize) gi * m->k * m->k, m->n, m->k, u))
-      return NULL;
+      return FALSE;
     for (guint oc = gi * ocg; oc < (gi + 1) * ocg; oc++) {
       for (guint i = 0; i < m->k; i++)
         w[i] = c.weight[(gsize) oc * m->k + i] / scales[oc];
       round_row (w, m->k, u, taps + (gsize) oc * m->k);
     }
   }
-  return g_steal_pointer (&taps);
+  *t = (CfqpConvTaps) { c.output, c.out_channels * m->k, g_steal_pointer (&taps) };
+  return TRUE;
 }
 
 void
 cfqp_gptq_solve (CfqpGptq *g, GArray *taps)
 {
   for (guint i = 0; i < g->n; i++) {
-    const ConvMoments *m = &g->convs[i];
-    gint8 *q = solve_conv (g, m);
-    CfqpConvInfo c;
     CfqpConvTaps t;
 
-    if (!q)
-      continue;
-    cfqp_model_get_conv (g->model, m->conv, 1, 1, &c);
-    t = (CfqpConvTaps) { c.output, c.out_channels * m->k, q };
-    g_array_append_val (taps, t);
+    if (solve_conv (g, &g->convs[i], &t))
+      g_array_append_val (taps, t);
   }
 }
