@@ -214,34 +214,18 @@ cfqp_calibration_check_names (const CfqpCalibration *c, const char *hash,
   return TRUE;
 }
 
-/* Each conv's taps: a conv of the model that rounds its own weights, with
- * its weight count (the values were checked when read). */
+/* Each conv's taps as the INT8 program will check them, so that a
+ * calibration that does not fit is refused at load, not at the runner. */
 static gboolean
 check_taps (const CfqpCalibration *c, CfqpModel *model, GError **error)
 {
-  guint n_convs = cfqp_model_get_n_convs (model);
+  g_autoptr (GError) err = NULL;
 
-  for (guint t = 0; t < c->n_taps; t++) {
-    const char *name = c->tensors[c->taps[t].output].name;
-    CfqpConvInfo info = { 0 };
-    guint i;
-
-    for (i = 0; i < n_convs; i++) {
-      cfqp_model_get_conv (model, i, 1, 1, &info);
-      if (info.output == c->taps[t].output)
-        break;
-    }
-    if (i == n_convs || info.fixed ||
-        c->taps[t].n_taps != (gsize) info.out_channels * (info.in_channels / info.groups) *
-        info.kernel_h * info.kernel_w) {
-      g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_TENSOR_MISMATCH,
-          "conv taps for '%s': %s", name, i == n_convs ? "the model computes it by no Conv" :
-          info.fixed ? "the model's weights there are a QDQ file's integers" :
-          "their count is not the conv's weight count");
-      return FALSE;
-    }
-  }
-  return TRUE;
+  if (cfqp_model_check_conv_taps (model, c->taps, c->n_taps, &err))
+    return TRUE;
+  g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_TENSOR_MISMATCH,
+      "calibration's conv taps: %s", err->message);
+  return FALSE;
 }
 
 gboolean

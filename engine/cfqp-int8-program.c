@@ -256,7 +256,8 @@ conv_requant_fits (const CfqpNode *node, const CfqpInt8Node *q, gint32 z_in, GEr
   return TRUE;
 }
 
-/* taps: the calibration's for this conv (checked by check_taps), or NULL. */
+/* taps: the calibration's for this conv (checked by cfqp_int8_check_conv_taps),
+ * or NULL. */
 static gboolean
 build_conv (const CfqpNode *node, const CfqpQParams *qp, const gint8 *taps, CfqpInt8Node *q,
             GError **error)
@@ -407,12 +408,14 @@ build_rescale (const CfqpNode *node, const CfqpQParams *qp, CfqpInt8Node *q, GEr
   return TRUE;
 }
 
-/* Each entry names a Conv that rounds its own weights, once, with its
- * full count of taps, all in −127..127; by_output[v] is then its taps. */
-static gboolean
-check_taps (const CfqpGraph *graph, const CfqpConvTaps *taps, guint n_taps,
-            const gint8 **by_output, GError **error)
+gboolean
+cfqp_int8_check_conv_taps (const CfqpGraph *graph, const CfqpConvTaps *taps, guint n_taps,
+                           const gint8 **by_output, GError **error)
 {
+  g_autofree const gint8 **own = by_output ? NULL : g_new0 (const gint8 *, graph->n_values);
+
+  if (own)
+    by_output = own;
   for (guint t = 0; t < n_taps; t++) {
     guint v = taps[t].output;
     const CfqpNode *node;
@@ -422,7 +425,8 @@ check_taps (const CfqpGraph *graph, const CfqpConvTaps *taps, guint n_taps,
     if (v >= graph->n_values || graph->values[v].producer < 0 ||
         graph->nodes[graph->values[v].producer].op != CFQP_OP_CONV) {
       g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
-          "conv taps for tensor %u, which no Conv computes", v);
+          "conv taps for tensor %u ('%s'), which no Conv computes", v,
+          v < graph->n_values ? graph->values[v].name : "none");
       return FALSE;
     }
     node = &graph->nodes[graph->values[v].producer];
@@ -461,7 +465,7 @@ cfqp_int8_program_new_full (const CfqpGraph *graph, const CfqpQParams *table,
   CfqpInt8Program *p;
   g_autofree const gint8 **by_output = g_new0 (const gint8 *, graph->n_values);
 
-  if (!check_taps (graph, taps, n_taps, by_output, error))
+  if (!cfqp_int8_check_conv_taps (graph, taps, n_taps, by_output, error))
     return NULL;
   p = g_new0 (CfqpInt8Program, 1);
 

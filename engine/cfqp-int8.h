@@ -115,9 +115,14 @@ gboolean cfqp_int8_quantize_conv_weights (const CfqpConvParams *conv, gboolean t
 
 CfqpInt8Program *cfqp_int8_program_new  (const CfqpGraph *graph, const CfqpQParams *table,
                                          GError **error);
-/* The same, with the int8 taps of some convs given (a calibration's weight
- * rounding): each must name a Conv that rounds its own weights (not a QDQ
- * model's), once, with all its taps in −127..127. */
+/* Whether each entry of taps names a Conv that rounds its own weights (not
+ * a QDQ model's), once, with its full count of taps, all in −127..127;
+ * by_output (n_values entries, zeroed; NULL: none wanted) then holds each
+ * conv's taps at the tensor it computes.  The error names the node. */
+gboolean cfqp_int8_check_conv_taps (const CfqpGraph *graph, const CfqpConvTaps *taps,
+                                    guint n_taps, const gint8 **by_output, GError **error);
+/* The same program with the int8 taps of some convs given (a calibration's
+ * weight rounding), checked as above. */
 CfqpInt8Program *cfqp_int8_program_new_full (const CfqpGraph *graph, const CfqpQParams *table,
                                              const CfqpConvTaps *taps, guint n_taps,
                                              GError **error);

@@ -143,6 +143,13 @@ cfqp_model_get_conv (const CfqpModel *model, guint i, guint in_height, guint in_
       &info->pad_bottom, &info->pad_right);
 }
 
+gboolean
+cfqp_model_check_conv_taps (const CfqpModel *model, const CfqpConvTaps *taps, guint n_taps,
+    GError **error)
+{
+  return cfqp_int8_check_conv_taps (model->graph, taps, n_taps, NULL, error);
+}
+
 void
 cfqp_model_get_conv_weight_scales (const CfqpModel *model, guint i, double *scales)
 {

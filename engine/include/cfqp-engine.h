@@ -118,6 +118,13 @@ typedef struct {
   const gint8 *taps;
 } CfqpConvTaps;
 
+/* What an INT8 program checks of conv taps before it takes them: each
+ * names a Conv of model that rounds its own weights (not a QDQ file's),
+ * once, with its full count, all in −127..127.  CFQP_ENGINE_ERROR_INVALID
+ * naming the node otherwise. */
+gboolean     cfqp_model_check_conv_taps     (const CfqpModel *model, const CfqpConvTaps *taps,
+                                             guint n_taps, GError **error);
+
 /* uint8 affine quantisation of one tensor: x = scale · (q − zero_point). */
 typedef struct {
   float  scale;
