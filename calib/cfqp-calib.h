@@ -145,6 +145,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CfqpObserver, cfqp_observer_free)
 CfqpQParams  cfqp_qparams_from_range (float lo, float hi);
 /* The pixel grid: what input and output tensors always use. */
 CfqpQParams  cfqp_qparams_pixel      (void);
+/* A grid finer than the pixel step widened to it (step 1/255), the zero
+ * point keeping the range's centre; a coarser grid unchanged. */
+CfqpQParams  cfqp_qparams_snap_to_pixel_step (CfqpQParams qp);
 
 /* ------------------------------------------------------------------ */
 /* Representative-dataset reservoir */
@@ -214,6 +217,21 @@ const char  *cfqp_weight_rounding_to_nick   (CfqpWeightRounding rounding);   /* 
 gboolean     cfqp_weight_rounding_from_nick (const char *nick, CfqpWeightRounding *rounding);
 
 /* ------------------------------------------------------------------ */
+/* Residual grids */
+
+/* The grid of a residual that the INT8 program adds onto pixels into
+ * pixels (cfqp_model_find_pixel_residuals: an anchored net's last conv). */
+typedef enum {
+  CFQP_RESIDUAL_GRID_CALIBRATED,  /* the observer's, like any tensor's */
+  CFQP_RESIDUAL_GRID_PIXEL,       /* the pixel step where the observer's grid is finer
+                                   * (cfqp_qparams_snap_to_pixel_step): the sum is then
+                                   * exact, as FP32 rounds it once */
+} CfqpResidualGrid;
+
+const char  *cfqp_residual_grid_to_nick   (CfqpResidualGrid grid);   /* "calibrated"… */
+gboolean     cfqp_residual_grid_from_nick (const char *nick, CfqpResidualGrid *grid);
+
+/* ------------------------------------------------------------------ */
 /* Settings */
 
 typedef struct {
@@ -237,10 +255,13 @@ typedef struct {
   double           range_max_gain;    /* RANGE: bound on the gain (flat images) */
   /* weights */
   CfqpWeightRounding weight_rounding;
+  /* grids */
+  CfqpResidualGrid   residual_grid;
 } CfqpCalibSettings;
 
 /* Defaults: MSE observer (chosen by the ablation, docs/cfqp.md), 2048 bins, clip-free, 64 samples / 256 MiB, whole
- * frames, scene threshold 0.02, full augmentation, GPTQ weight rounding. */
+ * frames, scene threshold 0.02, full augmentation, GPTQ weight rounding,
+ * residuals on the pixel step. */
 void         cfqp_calib_settings_init (CfqpCalibSettings *settings);
 /* Names the first out-of-range field. */
 gboolean     cfqp_calib_settings_validate (const CfqpCalibSettings *settings, GError **error);

@@ -44,6 +44,8 @@ add_settings (JsonBuilder *b, const CfqpCalibSettings *s)
   json_builder_add_int_value (b, s->seed);
   json_builder_set_member_name (b, "weight_rounding");
   json_builder_add_string_value (b, cfqp_weight_rounding_to_nick (s->weight_rounding));
+  json_builder_set_member_name (b, "residual_grid");
+  json_builder_add_string_value (b, cfqp_residual_grid_to_nick (s->residual_grid));
   json_builder_end_object (b);
 }
 
@@ -284,12 +286,21 @@ read_settings (JsonObject *root, CfqpCalibSettings *s, GError **error)
   if (!get_int (o, w, "seed", 0, G_MAXUINT32, &v, error))
     return FALSE;
   s->seed = v;
-  /* optional: calibrations written before it rounded to nearest */
+  /* optional: calibrations written before them rounded to nearest and
+   * kept every grid as observed */
+  s->weight_rounding = CFQP_WEIGHT_ROUNDING_NEAREST;
   if (json_object_has_member (o, "weight_rounding")) {
     if (!(str = get_string (o, w, "weight_rounding", error)))
       return FALSE;
     if (!cfqp_weight_rounding_from_nick (str, &s->weight_rounding))
       return format_error (error, "unknown weight rounding '%s'", str);
+  }
+  s->residual_grid = CFQP_RESIDUAL_GRID_CALIBRATED;
+  if (json_object_has_member (o, "residual_grid")) {
+    if (!(str = get_string (o, w, "residual_grid", error)))
+      return FALSE;
+    if (!cfqp_residual_grid_from_nick (str, &s->residual_grid))
+      return format_error (error, "unknown residual grid '%s'", str);
   }
   return cfqp_calib_settings_validate (s, error);
 }

@@ -125,6 +125,21 @@ observe (CfqpCalibrator *cal, const CfqpImage *x, CfqpImage *y, Watchers *w, GEr
       y ? y->data : NULL, watch_tensor, w, error);
 }
 
+/* Residuals summed onto pixels into pixels take the pixel step. */
+static void
+snap_residuals (CfqpModel *model, CfqpCalibTensor *t, guint n)
+{
+  g_autofree CfqpQParams *table = g_new (CfqpQParams, MAX (n, 1));
+  g_autofree gboolean *residual = g_new (gboolean, MAX (n, 1));
+
+  for (guint i = 0; i < n; i++)
+    table[i] = t[i].qparams;
+  cfqp_model_find_pixel_residuals (model, table, residual);
+  for (guint i = 0; i < n; i++)
+    if (residual[i])
+      t[i].qparams = cfqp_qparams_snap_to_pixel_step (t[i].qparams);
+}
+
 static CfqpCalibration *
 solve (CfqpCalibrator *cal, Watchers *w, guint n_samples, guint n_images)
 {
@@ -152,6 +167,8 @@ solve (CfqpCalibrator *cal, Watchers *w, guint n_samples, guint n_images)
       t[i].qparams = cfqp_qparams_from_range (lo, hi);
     }
   }
+  if (s->residual_grid == CFQP_RESIDUAL_GRID_PIXEL)
+    snap_residuals (cal->model, t, n);
   if (w->gptq)
     cfqp_gptq_solve (w->gptq, taps);
   c = cfqp_calibration_new_full (cfqp_model_get_hash (cal->source), s->clip_free, s,

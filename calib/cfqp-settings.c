@@ -1,4 +1,5 @@
-/* CfqpCalibSettings: defaults, validation and the weight rounding's names. */
+/* CfqpCalibSettings: defaults, validation and the names of the weight
+ * rounding and residual grid choices. */
 #include "cfqp-calib.h"
 
 #include <math.h>
@@ -25,6 +26,7 @@ cfqp_calib_settings_init (CfqpCalibSettings *s)
     .range_high_pct = 99.0,
     .range_max_gain = 8.0,
     .weight_rounding = CFQP_WEIGHT_ROUNDING_GPTQ,
+    .residual_grid = CFQP_RESIDUAL_GRID_PIXEL,   /* docs/cfqp.md, "Residuals on the pixel step" */
   };
 }
 
@@ -42,6 +44,25 @@ cfqp_weight_rounding_from_nick (const char *nick, CfqpWeightRounding *rounding)
   for (guint i = 0; i < G_N_ELEMENTS (rounding_nicks); i++)
     if (g_strcmp0 (nick, rounding_nicks[i]) == 0) {
       *rounding = (CfqpWeightRounding) i;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static const char *const residual_grid_nicks[] = { "calibrated", "pixel" };
+
+const char *
+cfqp_residual_grid_to_nick (CfqpResidualGrid grid)
+{
+  return (guint) grid < G_N_ELEMENTS (residual_grid_nicks) ? residual_grid_nicks[grid] : NULL;
+}
+
+gboolean
+cfqp_residual_grid_from_nick (const char *nick, CfqpResidualGrid *grid)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (residual_grid_nicks); i++)
+    if (g_strcmp0 (nick, residual_grid_nicks[i]) == 0) {
+      *grid = (CfqpResidualGrid) i;
       return TRUE;
     }
   return FALSE;
@@ -80,5 +101,7 @@ cfqp_calib_settings_validate (const CfqpCalibSettings *s, GError **error)
     return bad (error, "range max gain must be finite and at least 1");
   if (!cfqp_weight_rounding_to_nick (s->weight_rounding))
     return bad (error, "unknown weight rounding");
+  if (!cfqp_residual_grid_to_nick (s->residual_grid))
+    return bad (error, "unknown residual grid");
   return TRUE;
 }

@@ -39,6 +39,37 @@ cfqp_model_tensor_is_derived (const CfqpModel *model, guint tensor)
   return derived[tensor];
 }
 
+static gboolean
+on_pixel_grid (CfqpQParams qp)
+{
+  return qp.scale == 1.f / 255.f && qp.zero_point == 0;
+}
+
+void
+cfqp_model_find_pixel_residuals (const CfqpModel *model, const CfqpQParams *table,
+    gboolean *residual)
+{
+  const CfqpGraph *g = model->graph;
+  g_autofree CfqpQParams *resolved = g_new (CfqpQParams, g->n_values);
+  g_autofree gboolean *derived = g_new (gboolean, g->n_values);
+
+  cfqp_int8_resolve_qparams (g, table, resolved, derived);
+  memset (residual, 0, g->n_values * sizeof (gboolean));
+  for (guint i = 0; i < g->n_nodes; i++) {
+    const CfqpNode *n = &g->nodes[i];
+
+    if (n->op != CFQP_OP_BINARY || n->p.binary.kind != CFQP_BINARY_ADD ||
+        n->p.binary.constant != NULL || n->n_inputs != 2 || !on_pixel_grid (resolved[n->output]))
+      continue;
+    for (guint k = 0; k < 2; k++) {
+      guint r = n->inputs[k], anchor = n->inputs[1 - k];
+
+      if (!derived[r] && on_pixel_grid (resolved[anchor]))
+        residual[r] = TRUE;
+    }
+  }
+}
+
 gboolean
 cfqp_model_observe_f32 (CfqpModel *model, const float *in, guint width, guint height,
     float *out, CfqpTensorFunc func, gpointer user_data, GError **error)

@@ -80,6 +80,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_cfqp_calib_debug);
 #define DEFAULT_PROP_AUGMENTATION GST_CFQP_AUGMENTATION_FULL
 #define DEFAULT_PROP_OBSERVER GST_CFQP_OBSERVER_MSE
 #define DEFAULT_PROP_WEIGHT_ROUNDING GST_CFQP_WEIGHT_ROUNDING_GPTQ
+#define DEFAULT_PROP_RESIDUAL_GRID GST_CFQP_RESIDUAL_GRID_PIXEL
 #define DEFAULT_PROP_CALIBRATION_NAME NULL
 #define DEFAULT_PROP_CLIP_FREE TRUE
 #define DEFAULT_PROP_EXPORT_QDQ NULL
@@ -100,6 +101,7 @@ enum
   PROP_AUGMENTATION,
   PROP_OBSERVER,
   PROP_WEIGHT_ROUNDING,
+  PROP_RESIDUAL_GRID,
   PROP_CALIBRATION_NAME,
   PROP_CLIP_FREE,
   PROP_EXPORT_QDQ,
@@ -120,6 +122,7 @@ struct _GstCfqpCalib
   GstCfqpAugmentation augmentation;
   GstCfqpObserver observer;
   GstCfqpWeightRounding weight_rounding;
+  GstCfqpResidualGrid residual_grid;
   gchar *calibration_name;
   gboolean clip_free;
   gboolean clip_free_set;       /* clip-free set by the application */
@@ -318,6 +321,24 @@ gst_cfqp_calib_class_init (GstCfqpCalibClass * klass)
           GST_PARAM_MUTABLE_READY));
 
   /**
+   * GstCfqpCalib:residual-grid:
+   *
+   * The grid of a residual that the network adds onto its input pixels just
+   * before the output, as the anchored networks (ABPN, QuickSRNet) do.  On
+   * the pixel step (pixel, the default; where the observer's grid is finer)
+   * the INT8 sum onto the pixels is exact, so the residual is rounded once,
+   * as the FP32 network rounds the sum; on the observer's grid (calibrated)
+   * it is rounded twice.  Other tensors, and networks without such a
+   * residual, are not affected (docs/cfqp.md, "Residuals on the pixel step").
+   */
+  g_object_class_install_property (gobject_class, PROP_RESIDUAL_GRID,
+      g_param_spec_enum ("residual-grid", "Residual grid",
+          "Grid of a residual added onto the input pixels before the output",
+          GST_TYPE_CFQP_RESIDUAL_GRID, DEFAULT_PROP_RESIDUAL_GRID,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
    * GstCfqpCalib:calibration-name:
    *
    * Publishes every calibration to the #cfqpsr elements of this process
@@ -394,6 +415,7 @@ gst_cfqp_calib_class_init (GstCfqpCalibClass * klass)
   gst_type_mark_as_plugin_api (GST_TYPE_CFQP_AUGMENTATION, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_CFQP_OBSERVER, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_CFQP_WEIGHT_ROUNDING, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_CFQP_RESIDUAL_GRID, 0);
 }
 
 static void
@@ -408,6 +430,7 @@ gst_cfqp_calib_init (GstCfqpCalib * self)
   self->augmentation = DEFAULT_PROP_AUGMENTATION;
   self->observer = DEFAULT_PROP_OBSERVER;
   self->weight_rounding = DEFAULT_PROP_WEIGHT_ROUNDING;
+  self->residual_grid = DEFAULT_PROP_RESIDUAL_GRID;
   self->calibration_name = g_strdup (DEFAULT_PROP_CALIBRATION_NAME);
   self->clip_free = DEFAULT_PROP_CLIP_FREE;
   self->export_qdq = g_strdup (DEFAULT_PROP_EXPORT_QDQ);
@@ -484,6 +507,9 @@ gst_cfqp_calib_set_property (GObject * object, guint prop_id,
     case PROP_WEIGHT_ROUNDING:
       self->weight_rounding = g_value_get_enum (value);
       break;
+    case PROP_RESIDUAL_GRID:
+      self->residual_grid = g_value_get_enum (value);
+      break;
     case PROP_CALIBRATION_NAME:
       g_free (self->calibration_name);
       self->calibration_name = g_value_dup_string (value);
@@ -540,6 +566,9 @@ gst_cfqp_calib_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_WEIGHT_ROUNDING:
       g_value_set_enum (value, self->weight_rounding);
+      break;
+    case PROP_RESIDUAL_GRID:
+      g_value_set_enum (value, self->residual_grid);
       break;
     case PROP_CALIBRATION_NAME:
       g_value_set_string (value, self->calibration_name);
@@ -784,6 +813,7 @@ gst_cfqp_calib_start (GstBaseSink * sink)
       self->augmentation);
   settings.observer = (CfqpObserverKind) self->observer;
   settings.weight_rounding = (CfqpWeightRounding) self->weight_rounding;
+  settings.residual_grid = (CfqpResidualGrid) self->residual_grid;
   settings.clip_free = self->clip_free;
   g_free (self->pair_name);
   self->pair_name = g_strdup (self->calibration_name);

@@ -121,3 +121,22 @@ gst_cfqp_weight_rounding_get_type (void)
   }
   return type;
 }
+
+GType
+gst_cfqp_residual_grid_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_CFQP_RESIDUAL_GRID_CALIBRATED, "The observer's grid, like any tensor's",
+        "calibrated"},
+    {GST_CFQP_RESIDUAL_GRID_PIXEL, "The pixel step where finer: the sum onto the pixels is exact",
+        "pixel"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstCfqpResidualGrid", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}

@@ -126,4 +126,23 @@ typedef enum {
 #define GST_TYPE_CFQP_WEIGHT_ROUNDING (gst_cfqp_weight_rounding_get_type ())
 GType gst_cfqp_weight_rounding_get_type (void);
 
+/**
+ * GstCfqpResidualGrid:
+ * @GST_CFQP_RESIDUAL_GRID_CALIBRATED: the observer's grid, like any tensor's
+ * @GST_CFQP_RESIDUAL_GRID_PIXEL: the pixel step where the observer's grid is
+ *   finer (the default): the sum onto the pixels is then exact, as the FP32
+ *   network rounds it once
+ *
+ * The grid of a residual that the network adds onto its input pixels just
+ * before the output (an anchored network's last conv).  Values match the
+ * calibration library's CfqpResidualGrid.
+ */
+typedef enum {
+  GST_CFQP_RESIDUAL_GRID_CALIBRATED,
+  GST_CFQP_RESIDUAL_GRID_PIXEL,
+} GstCfqpResidualGrid;
+
+#define GST_TYPE_CFQP_RESIDUAL_GRID (gst_cfqp_residual_grid_get_type ())
+GType gst_cfqp_residual_grid_get_type (void);
+
 G_END_DECLS

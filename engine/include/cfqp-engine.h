@@ -131,6 +131,15 @@ typedef struct {
   gint32 zero_point;   /* 0..255 */
 } CfqpQParams;
 
+/* Marks (residual, n_tensors entries) each tensor that an Add sums with a
+ * tensor on the pixel grid into a tensor on the pixel grid, once the INT8
+ * program has resolved table (one CfqpQParams per tensor): the residual of
+ * an anchored net, added onto its input pixels just before the output.  On
+ * the pixel step such a residual makes the sum exact: one rounding, as in
+ * FP32, instead of two (docs/cfqp.md).  Derived tensors are never marked. */
+void         cfqp_model_find_pixel_residuals (const CfqpModel *model, const CfqpQParams *table,
+                                              gboolean *residual);
+
 typedef enum {
   CFQP_PRECISION_INT8,
   CFQP_PRECISION_FP32,

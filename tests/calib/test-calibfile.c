@@ -17,9 +17,8 @@
 static const char *const names[] = { "input", "conv1", "conv2", "output" };
 
 static CfqpCalibration *
-make_calib (void)
+make_calib_with (const CfqpCalibSettings *s)
 {
-  CfqpCalibSettings s;
   CfqpCalibTensor t[4] = {
     { "input", { 1.0f / 255.0f, 0 }, 0.0f, 1.0f },
     { "conv1", { 0.0123456789f, 17 }, -0.2098765f, 2.9f },
@@ -27,13 +26,23 @@ make_calib (void)
     { "output", { 1.0f / 255.0f, 0 }, -0.0625f, 1.125f },
   };
 
+  return cfqp_calibration_new (HASH, TRUE, s, 12, 36, t, 4);
+}
+
+static CfqpCalibration *
+make_calib (void)
+{
+  CfqpCalibSettings s;
+
   cfqp_calib_settings_init (&s);
   s.observer = CFQP_OBSERVER_PERCENTILE;
   s.percentile = 99.9;
   s.augment = CFQP_AUGMENT_REVIEW | CFQP_AUGMENT_RANGE;
   s.seed = 4000000000u;
   s.crop_size = 96;
-  return cfqp_calibration_new (HASH, TRUE, &s, 12, 36, t, 4);
+  s.weight_rounding = CFQP_WEIGHT_ROUNDING_NEAREST;   /* neither is the default */
+  s.residual_grid = CFQP_RESIDUAL_GRID_CALIBRATED;
+  return make_calib_with (&s);
 }
 
 static void
@@ -60,6 +69,8 @@ assert_same (const CfqpCalibration *a, const CfqpCalibration *b)
   g_assert_cmpfloat (sa->range_low_pct, ==, sb->range_low_pct);
   g_assert_cmpfloat (sa->range_high_pct, ==, sb->range_high_pct);
   g_assert_cmpfloat (sa->range_max_gain, ==, sb->range_max_gain);
+  g_assert_cmpint (sa->weight_rounding, ==, sb->weight_rounding);
+  g_assert_cmpint (sa->residual_grid, ==, sb->residual_grid);
   g_assert_cmpuint (cfqp_calibration_get_n_tensors (a), ==, cfqp_calibration_get_n_tensors (b));
   for (guint i = 0; i < cfqp_calibration_get_n_tensors (a); i++) {
     const CfqpCalibTensor *ta = cfqp_calibration_get_tensor (a, i);
@@ -162,6 +173,10 @@ test_corrupt (void)
     { "\"samples\" : 12", "\"sample\" : 12", CFQP_CALIB_ERROR_FORMAT,
       "missing field 'rd.samples'" },
     { "\"rd\"", "\"RD\"", CFQP_CALIB_ERROR_FORMAT, "missing field 'rd'" },
+    { "\"residual_grid\" : \"calibrated\"", "\"residual_grid\" : \"fine\"",
+      CFQP_CALIB_ERROR_FORMAT, "unknown residual grid 'fine'" },
+    { "\"residual_grid\" : \"calibrated\"", "\"residual_grid\" : 1",
+      CFQP_CALIB_ERROR_FORMAT, "residual_grid" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
@@ -190,6 +205,49 @@ test_corrupt (void)
     g_assert_null (t);
     g_assert_true (g_error_matches (err, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_PARSE) ||
         g_error_matches (err, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_INVALID));
+  }
+}
+
+/* Settings added later are optional: a file written before them read as
+ * what it was made with (nearest rounding, every grid as observed), and
+ * each one written is read back, the defaults included. */
+static void
+test_optional_settings (void)
+{
+  g_autoptr (CfqpCalibration) c = make_calib ();
+  g_autofree char *json = cfqp_calibration_to_json (c, NULL);
+  g_autoptr (GError) err = NULL;
+  CfqpCalibSettings s;
+  char *old_json = g_strdup (json);
+  char *at;
+
+  /* drop both members (the last two of "settings") */
+  at = strstr (old_json, ",\n    \"weight_rounding\"");
+  g_assert_nonnull (at);
+  strcpy (at, strstr (json, "\n  },\n  \"rd\""));
+  {
+    g_autoptr (CfqpCalibration) old = cfqp_calibration_new_from_json (old_json, -1, NULL, &err);
+
+    g_assert_no_error (err);
+    g_assert_cmpint (cfqp_calibration_get_settings (old)->weight_rounding, ==,
+        CFQP_WEIGHT_ROUNDING_NEAREST);
+    g_assert_cmpint (cfqp_calibration_get_settings (old)->residual_grid, ==,
+        CFQP_RESIDUAL_GRID_CALIBRATED);
+  }
+  g_free (old_json);
+  /* the defaults, written and read back */
+  cfqp_calib_settings_init (&s);
+  {
+    g_autoptr (CfqpCalibration) d = make_calib_with (&s);
+    g_autofree char *dj = cfqp_calibration_to_json (d, NULL);
+    g_autoptr (CfqpCalibration) back = NULL;
+
+    g_assert_nonnull (strstr (dj, "\"weight_rounding\" : \"gptq\""));
+    g_assert_nonnull (strstr (dj, "\"residual_grid\" : \"pixel\""));
+    back = cfqp_calibration_new_from_json (dj, -1, NULL, &err);
+    g_assert_no_error (err);
+    g_assert_cmpint (cfqp_calibration_get_settings (back)->residual_grid, ==,
+        CFQP_RESIDUAL_GRID_PIXEL);
   }
 }
 
@@ -467,6 +525,11 @@ test_settings_validate (void)
   g_assert_false (cfqp_calib_settings_validate (&s, &err));
   g_assert_error (err, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_INVALID);
   g_assert_nonnull (strstr (err->message, "range percentiles"));
+  g_clear_error (&err);
+  cfqp_calib_settings_init (&s);
+  s.residual_grid = (CfqpResidualGrid) 2;
+  g_assert_false (cfqp_calib_settings_validate (&s, &err));
+  g_assert_nonnull (strstr (err->message, "residual grid"));
 }
 
 int
@@ -475,6 +538,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/calib/file/round-trip", test_round_trip);
   g_test_add_func ("/calib/file/corrupt", test_corrupt);
+  g_test_add_func ("/calib/file/optional-settings", test_optional_settings);
   g_test_add_func ("/calib/file/mismatch", test_mismatch);
   g_test_add_func ("/calib/file/missing", test_missing_file);
   g_test_add_func ("/calib/file/hostile-files", test_hostile_files);

@@ -28,9 +28,14 @@ int8_psnr (CfqpModel *model, const CfqpCalibration *calib, const CfqpImage *x)
   g_autoptr (GError) err = NULL;
   g_autofree CfqpQParams *qp = cfqp_calibration_to_qparams (calib, model, &err);
   g_autoptr (CfqpRunner) r8 = NULL, r32 = NULL;
-  guint s = cfqp_model_get_scale (model);
-  gsize n = (gsize) x->channels * x->width * s * x->height * s;
-  g_autofree float *y8 = g_new (float, n), *y32 = g_new (float, n);
+  guint num, den;
+  gsize n;
+  g_autofree float *y8 = NULL, *y32 = NULL;
+
+  cfqp_model_get_scale_ratio (model, &num, &den);   /* ×3/2 nets too */
+  n = (gsize) x->channels * (x->width * num / den) * (x->height * num / den);
+  y8 = g_new (float, n);
+  y32 = g_new (float, n);
 
   g_assert_no_error (err);
   o8.precision = CFQP_PRECISION_INT8;
@@ -260,6 +265,134 @@ test_deterministic (void)
   g_assert_cmpstr (ja, ==, jc);
 }
 
+/* The residuals that find_pixel_residuals marks for c's own grids, and
+ * how many. */
+static guint
+pixel_residuals (CfqpModel *model, const CfqpCalibration *c, gboolean *residual)
+{
+  guint n = cfqp_calibration_get_n_tensors (c), count = 0;
+  g_autofree CfqpQParams *table = g_new (CfqpQParams, n);
+
+  for (guint i = 0; i < n; i++)
+    table[i] = cfqp_calibration_get_tensor (c, i)->qparams;
+  cfqp_model_find_pixel_residuals (model, table, residual);
+  for (guint i = 0; i < n; i++)
+    count += residual[i];
+  return count;
+}
+
+static CfqpModel *
+load_shipped_model (const char *name)
+{
+  g_autofree char *path = g_build_filename (CFQP_MODELS_DIR, name, NULL);
+  g_autoptr (GError) err = NULL;
+  CfqpModel *m = cfqp_model_new_from_file (path, &err);
+
+  g_assert_no_error (err);
+  return m;
+}
+
+/* Calibrates model (clip_free as given) with residual_grid pixel and
+ * calibrated: every tensor but the marked residual (expected: its name, or
+ * NULL for none) has the same grid in both, and the residual has its
+ * snapped form.  PSNR(INT8, FP32) on grass with each: [0] pixel, [1]
+ * calibrated. */
+static void
+check_residual_grids (CfqpModel *model, const char *image, gboolean clip_free,
+    const char *expected, double *psnr_out)
+{
+  g_autoptr (CfqpImage) held_out = calib_test_load_png (image);
+  g_autoptr (CfqpCalibrator) cal = NULL;
+  g_autoptr (CfqpCalibration) pix = NULL, obs = NULL;
+  g_autofree gboolean *residual = NULL;
+  CfqpModel *run;
+  CfqpCalibSettings s;
+  guint n;
+
+  cfqp_calib_settings_init (&s);
+  g_assert_cmpint (s.residual_grid, ==, CFQP_RESIDUAL_GRID_PIXEL);   /* the default */
+  s.clip_free = clip_free;
+  s.weight_rounding = CFQP_WEIGHT_ROUNDING_NEAREST;   /* not the subject; the faster */
+  pix = calibrate (model, &s, &cal);
+  run = cfqp_calibrator_get_model (cal);
+  s.residual_grid = CFQP_RESIDUAL_GRID_CALIBRATED;
+  obs = calibrate (model, &s, NULL);
+  g_assert_cmpint (cfqp_calibration_get_settings (pix)->residual_grid, ==,
+      CFQP_RESIDUAL_GRID_PIXEL);
+  g_assert_cmpint (cfqp_calibration_get_settings (obs)->residual_grid, ==,
+      CFQP_RESIDUAL_GRID_CALIBRATED);
+  n = cfqp_calibration_get_n_tensors (obs);
+  residual = g_new (gboolean, n);
+  g_assert_cmpuint (pixel_residuals (run, obs, residual), ==, expected ? 1 : 0);
+  for (guint i = 0; i < n; i++) {
+    CfqpQParams a = cfqp_calibration_get_tensor (pix, i)->qparams;
+    CfqpQParams b = cfqp_calibration_get_tensor (obs, i)->qparams;
+
+    if (residual[i]) {
+      CfqpQParams want = cfqp_qparams_snap_to_pixel_step (b);
+
+      g_assert_cmpstr (cfqp_model_get_tensor_name (run, i), ==, expected);
+      g_test_message ("%s: observer's grid %.3f pixel steps, z %d; now %.3f, z %d",
+          expected, b.scale * 255, b.zero_point, a.scale * 255, a.zero_point);
+      g_assert_cmpfloat (a.scale, ==, want.scale);
+      g_assert_cmpint (a.zero_point, ==, want.zero_point);
+    } else {
+      g_assert_cmpfloat (a.scale, ==, b.scale);
+      g_assert_cmpint (a.zero_point, ==, b.zero_point);
+    }
+  }
+  psnr_out[0] = int8_psnr (run, pix, held_out);
+  psnr_out[1] = int8_psnr (run, obs, held_out);
+  g_test_message ("%s: PSNR(INT8, FP32) on %s, residual-grid pixel %.2f dB, calibrated %.2f dB",
+      expected ? expected : "(no residual)", image, psnr_out[0], psnr_out[1]);
+}
+
+/* The shipped anchored nets add their last conv onto the input pixels into
+ * the output, on a grid finer than the pixel step: that residual, and only
+ * it, takes the pixel step, and INT8 comes closer to FP32 (the sum onto the
+ * pixels is no longer rounded twice).  So does a clipped twin calibrated
+ * with its clamp: the engine moves the clamp before the depth-to-space and
+ * fuses it into the sum, which stays on the pixel grid. */
+static void
+test_residual_grid_anchored (void)
+{
+  g_autoptr (CfqpModel) abpn = load_shipped_model ("abpn-x3.onnx");
+  g_autoptr (CfqpModel) quick = load_shipped_model ("quicksrnet_s-x2.onnx");
+  g_autoptr (CfqpModel) clipped = load_shipped_model ("abpn-x3-clipped.onnx");
+  double p[2];
+
+  check_residual_grids (abpn, "grass-x3.png", TRUE, "/last/Conv_output_0", p);
+  g_assert_cmpfloat (p[0], >, p[1] + 0.3);
+  check_residual_grids (quick, "grass-x2.png", TRUE, "/last/Conv_output_0", p);
+  g_assert_cmpfloat (p[0], >, p[1] + 0.3);
+  check_residual_grids (clipped, "grass-x3.png", FALSE, "/last/Conv_output_0", p);
+  g_assert_cmpfloat (p[0], >, p[1] + 0.3);
+}
+
+/* A residual on a grid coarser than the pixel step (this reference net's
+ * random weights) keeps it.  Nets without an anchor have no residual, nor
+ * has the ×3/2 net, whose anchor is a conv (not on the pixel grid), nor
+ * Bicubic++, whose one Add sums two of its own tensors. */
+static void
+test_residual_grid_kept (void)
+{
+  g_autoptr (CfqpModel) coarse = calib_test_load_model ("abpn-x3-cat-op13.onnx");
+  g_autoptr (CfqpModel) xlsr = calib_test_load_model ("xlsr-x2-clip-op13.onnx");
+  g_autoptr (CfqpModel) ratio = load_shipped_model ("quicksrnet_s2d-x1.5.onnx");
+  g_autoptr (CfqpModel) bicubicpp = load_shipped_model ("bicubicpp-x2.onnx");
+  double p[2];
+
+  check_residual_grids (ratio, "grass-x1.5.png", TRUE, NULL, p);
+  g_assert_cmpfloat (p[0], ==, p[1]);
+  check_residual_grids (bicubicpp, "grass-x2.png", TRUE, NULL, p);
+  g_assert_cmpfloat (p[0], ==, p[1]);
+
+  check_residual_grids (coarse, "grass-x3.png", FALSE, "/body/body.8/Conv_output_0", p);
+  g_assert_cmpfloat (p[0], ==, p[1]);
+  check_residual_grids (xlsr, "grass-x2.png", TRUE, NULL, p);
+  g_assert_cmpfloat (p[0], ==, p[1]);
+}
+
 static void
 test_errors (void)
 {
@@ -313,5 +446,7 @@ main (int argc, char **argv)
   g_test_add_func ("/calib/calibrator/deterministic", test_deterministic);
   g_test_add_func ("/calib/calibrator/ratio-net-odd-frame", test_ratio_net_odd_frame);
   g_test_add_func ("/calib/calibrator/errors", test_errors);
+  g_test_add_func ("/calib/calibrator/residual-grid-anchored", test_residual_grid_anchored);
+  g_test_add_func ("/calib/calibrator/residual-grid-kept", test_residual_grid_kept);
   return g_test_run ();
 }

@@ -99,6 +99,50 @@ test_pixel (void)
   g_assert_cmpint (qp.zero_point, ==, 0);
 }
 
+/* A residual's grid finer than the pixel step (or up to 10 % coarser)
+ * takes it exactly, centred where the observer's range was; a coarser one
+ * stays. */
+static void
+test_snap_to_pixel_step (void)
+{
+  const float pixel = cfqp_qparams_pixel ().scale;
+  CfqpQParams in = cfqp_qparams_from_range (-0.30f, 0.40f), out;
+
+  out = cfqp_qparams_snap_to_pixel_step (in);
+  assert_zero_exact (out);
+  g_assert_cmpfloat (out.scale, ==, pixel);   /* bit for bit: the sum's multiplier is 1 */
+  /* centre 0.05 (within half an input step) → z = rint(127.5 − 0.05·255) = 115 */
+  g_assert_cmpint (out.zero_point, ==, 115);
+  /* it still holds the observer's range */
+  g_assert_cmpfloat (-out.zero_point * out.scale, <=, -in.zero_point * in.scale);
+  g_assert_cmpfloat ((255 - out.zero_point) * out.scale, >=, (255 - in.zero_point) * in.scale);
+
+  /* one-sided: centred too, 127.5 ∓ 63.75 rounded */
+  out = cfqp_qparams_snap_to_pixel_step (cfqp_qparams_from_range (0.0f, 0.5f));
+  g_assert_cmpfloat (out.scale, ==, pixel);
+  g_assert_cmpint (out.zero_point, ==, 64);
+  out = cfqp_qparams_snap_to_pixel_step (cfqp_qparams_from_range (-0.5f, 0.0f));
+  g_assert_cmpint (out.zero_point, ==, 191);
+  /* a range wider than 255 pixel steps does not reach here (it is
+   * coarser); the zero point still saturates */
+  out = cfqp_qparams_snap_to_pixel_step ((CfqpQParams) { pixel, 255 });
+  g_assert_cmpint (out.zero_point, ==, 255);
+
+  /* 5 % coarser: the pixel step still; 20 % coarser: unchanged */
+  in = (CfqpQParams) { pixel * 1.05f, 128 };
+  out = cfqp_qparams_snap_to_pixel_step (in);
+  g_assert_cmpfloat (out.scale, ==, pixel);
+  g_assert_cmpint (out.zero_point, ==, 128);
+  in = (CfqpQParams) { pixel * 1.2f, 100 };
+  out = cfqp_qparams_snap_to_pixel_step (in);
+  g_assert_cmpfloat (out.scale, ==, in.scale);
+  g_assert_cmpint (out.zero_point, ==, 100);
+  /* the tiniest grid, all zero: the pixel step about 0 (127.5 less a hair) */
+  out = cfqp_qparams_snap_to_pixel_step (cfqp_qparams_from_range (0.0f, 0.0f));
+  g_assert_cmpfloat (out.scale, ==, pixel);
+  g_assert_cmpint (out.zero_point, ==, 127);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -110,5 +154,6 @@ main (int argc, char **argv)
   g_test_add_func ("/calib/qparams/tiny", test_tiny);
   g_test_add_func ("/calib/qparams/nonfinite", test_nonfinite);
   g_test_add_func ("/calib/qparams/pixel", test_pixel);
+  g_test_add_func ("/calib/qparams/snap-to-pixel-step", test_snap_to_pixel_step);
   return g_test_run ();
 }

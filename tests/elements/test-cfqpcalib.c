@@ -275,6 +275,11 @@ GST_START_TEST (test_publish_location)
   fail_unless (calib != NULL, "%s", err ? err->message : "?");
   fail_unless (cfqp_calibration_get_clip_free (calib));
   fail_unless_equals_int (cfqp_calibration_get_n_samples (calib), 7);
+  /* the element's defaults reach the calibration */
+  fail_unless_equals_int (cfqp_calibration_get_settings (calib)->weight_rounding,
+      CFQP_WEIGHT_ROUNDING_GPTQ);
+  fail_unless_equals_int (cfqp_calibration_get_settings (calib)->residual_grid,
+      CFQP_RESIDUAL_GRID_PIXEL);
   fail_unless_equals_string (cfqp_calibration_get_model_hash (calib),
       cfqp_model_get_hash (model));
 
@@ -304,6 +309,36 @@ GST_START_TEST (test_publish_location)
   g_rmdir (dir);
   g_free (out);
   g_free (qdq);
+  g_free (dir);
+  g_free (mpath);
+}
+
+GST_END_TEST;
+
+/* residual-grid reaches the calibration it writes (the default, pixel, is
+ * checked above). */
+GST_START_TEST (test_residual_grid_property)
+{
+  gchar *dir = g_dir_make_tmp ("cfqpcalib-XXXXXX", NULL);
+  gchar *out = g_build_filename (dir, "out.calib.json", NULL);
+  gchar *mpath = element_test_model_path (3);
+  CfqpModel *model = clip_free_model (mpath);
+  CfqpCalibration *calib;
+  GError *err = NULL;
+  Result r = { 0, };
+
+  push_frames (3, distinct, &r, "update-interval", 0, "location", out,
+      "residual-grid", CFQP_RESIDUAL_GRID_CALIBRATED, NULL);
+  calib = cfqp_calibration_load (out, model, &err);
+  fail_unless (calib != NULL, "%s", err ? err->message : "?");
+  fail_unless_equals_int (cfqp_calibration_get_settings (calib)->residual_grid,
+      CFQP_RESIDUAL_GRID_CALIBRATED);
+  cfqp_calibration_unref (calib);
+  result_clear (&r);
+  cfqp_model_unref (model);
+  g_unlink (out);
+  g_rmdir (dir);
+  g_free (out);
   g_free (dir);
   g_free (mpath);
 }
@@ -690,6 +725,16 @@ GST_START_TEST (test_properties)
   fail_unless_equals_int (observer, 2); /* mse */
   fail_unless (clip_free);
   {
+    gint rounding, grid;
+
+    g_object_get (calib, "weight-rounding", &rounding, "residual-grid", &grid, NULL);
+    fail_unless_equals_int (rounding, CFQP_WEIGHT_ROUNDING_GPTQ);
+    fail_unless_equals_int (grid, CFQP_RESIDUAL_GRID_PIXEL);
+    gst_util_set_object_arg (G_OBJECT (calib), "residual-grid", "calibrated");
+    g_object_get (calib, "residual-grid", &grid, NULL);
+    fail_unless_equals_int (grid, CFQP_RESIDUAL_GRID_CALIBRATED);
+  }
+  {
     gint eos_timeout = 0;
 
     g_object_get (calib, "eos-timeout", &eos_timeout, NULL);
@@ -728,6 +773,7 @@ cfqpcalib_suite (void)
   tcase_add_test (tc, test_offline_folder);
   tcase_add_test (tc, test_missing_model);
   tcase_add_test (tc, test_properties);
+  tcase_add_test (tc, test_residual_grid_property);
   tcase_add_test (tc, test_model_not_regular);
   tcase_add_test (tc, test_progressive_only);
   tcase_add_test (tc, test_eos_timeout);

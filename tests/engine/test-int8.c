@@ -5,6 +5,7 @@
 #include "cfqp-int8.h"
 #include "cfqp-model-private.h"
 #include "minmax-qparams.h"
+#include "onnx-net.h"
 #include "ref-f64.h"
 #include "test-models.h"
 
@@ -706,6 +707,93 @@ test_resolve_anchor (void)
   }
 }
 
+/* x → conv, relu → conv r (12 channels); an anchor of x's pixels ("cat": x four times)
+ * or of a conv ("conv"); s = r + anchor; then the output: s's depth-to-space
+ * ("out"), or a 1×1 conv of s first ("inner"); or the sum of the two
+ * depth-to-spaces as the output ("hr").  The tensors
+ * cfqp_model_find_pixel_residuals marks, by name, space-separated. */
+static char *
+pixel_residuals_of (const char *anchor, const char *after)
+{
+  Net *n = net_new ();
+  g_autoptr (GRand) rng = g_rand_new_with_seed (5);
+  gint64 wd[4] = { 12, 3, 1, 1 }, w2d[4] = { 12, 12, 1, 1 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpModel) model = NULL;
+  g_autofree CfqpQParams *table = NULL;
+  g_autofree gboolean *marked = NULL;
+  GString *names = g_string_new ("");
+  guint nt;
+
+  net_init (n, "w", wd, 4, own (n, ref_random_floats (rng, 36, -1, 1)), 36);
+  net_init (n, "wa", wd, 4, own (n, ref_random_floats (rng, 36, -1, 1)), 36);
+  net_init (n, "w2", w2d, 4, own (n, ref_random_floats (rng, 144, -1, 1)), 144);
+  net_init (n, "wr", w2d, 4, own (n, ref_random_floats (rng, 144, -1, 1)), 144);
+  /* r two convs deep: a conv of x alone would take the anchor into its taps */
+  net_node (n, "Conv", "x", "w", NULL, "h");
+  net_node (n, "Relu", "h", NULL, NULL, "hr");
+  net_node (n, "Conv", "hr", "wr", NULL, "r");
+  if (g_str_equal (anchor, "cat")) {
+    Onnx__NodeProto *cat = net_node (n, "Concat", "x", "x", "x", "a");
+
+    cat->n_input = 4;
+    cat->input = own (n, g_new (char *, 4));
+    for (guint i = 0; i < 4; i++)
+      cat->input[i] = own_str (n, "x");
+    attr_int (n, cat, "axis", 1);
+  } else {
+    net_node (n, "Conv", "x", "wa", NULL, "a");
+  }
+  if (g_str_equal (after, "hr")) {
+    /* the sum at the output's size, of two depth-to-spaces */
+    attr_int (n, net_node (n, "DepthToSpace", "r", NULL, NULL, "rh"), "blocksize", 2);
+    attr_int (n, net_node (n, "DepthToSpace", "a", NULL, NULL, "ah"), "blocksize", 2);
+    net_node (n, "Add", "rh", "ah", NULL, "y");
+  } else if (g_str_equal (after, "inner")) {
+    net_node (n, "Add", "r", "a", NULL, "s");
+    net_node (n, "Conv", "s", "w2", NULL, "t");
+    attr_int (n, net_node (n, "DepthToSpace", "t", NULL, NULL, "y"), "blocksize", 2);
+  } else {
+    net_node (n, "Add", "r", "a", NULL, "s");
+    attr_int (n, net_node (n, "DepthToSpace", "s", NULL, NULL, "y"), "blocksize", 2);
+  }
+  model = net_import (n, &error);
+  g_assert_no_error (error);
+  nt = cfqp_model_get_n_tensors (model);
+  table = g_new (CfqpQParams, nt);
+  marked = g_new (gboolean, nt);
+  for (guint v = 0; v < nt; v++)
+    table[v] = (CfqpQParams) { 0.45f / 255.f, 0 };   /* a dim RD: the cat widens to pixels */
+  cfqp_model_find_pixel_residuals (model, table, marked);
+  for (guint v = 0; v < nt; v++)
+    if (marked[v])
+      g_string_append_printf (names, "%s%s", names->len ? " " : "",
+          cfqp_model_get_tensor_name (model, v));
+  return g_string_free (names, FALSE);
+}
+
+/* Only a residual added onto a tensor on the pixel grid into one on the
+ * pixel grid is marked: not when the sum goes on to another conv, nor when
+ * the anchor is a conv of its own, nor a residual whose grid is another
+ * tensor's. */
+static void
+test_pixel_residuals (void)
+{
+  const struct { const char *anchor, *after, *marked; } cases[] = {
+    { "cat", "out", "r" },
+    { "cat", "inner", "" },
+    { "conv", "out", "" },
+    { "cat", "hr", "" },   /* rh is derived: its grid is r's */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *got = pixel_residuals_of (cases[i].anchor, cases[i].after);
+
+    g_test_message ("anchor %s, sum to %s: marked '%s'", cases[i].anchor, cases[i].after, got);
+    g_assert_cmpstr (got, ==, cases[i].marked);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -723,6 +811,7 @@ main (int argc, char **argv)
   }
   g_test_add_func ("/int8/resolve-qparams", test_resolve_qparams);
   g_test_add_func ("/int8/resolve-anchor", test_resolve_anchor);
+  g_test_add_func ("/int8/pixel-residuals", test_pixel_residuals);
   g_test_add_func ("/int8/runner-abpn", test_runner_abpn);
   g_test_add_func ("/int8/clip-free", test_clip_free);
   return g_test_run ();

@@ -2,7 +2,8 @@
  *
  *   cfqp-eval --model M.onnx --val pairs.txt [--rd rd.txt] [--clip-free]
  *             [--observers minmax,percentile,mse] [--augments none,full,…]
- *             [--weight-rounding nearest|gptq] [--backend ref|cpu] [--save-dir DIR]
+ *             [--weight-rounding nearest|gptq] [--residual-grid calibrated|pixel]
+ *             [--backend ref|cpu] [--save-dir DIR]
  *
  * pairs.txt: one "LR.ppm HR.ppm" per line; rd.txt: one LR.ppm per line
  * (the representative dataset).  For every validation pair it prints one
@@ -231,6 +232,7 @@ main (int argc, char **argv)
   g_autofree char *observers = g_strdup ("mse"), *augments = g_strdup ("full");
   g_autofree char *backend = g_strdup ("cpu"), *calib_out = NULL, *calib_in = NULL;
   g_autofree char *rounding = NULL;
+  g_autofree char *residual_grid = NULL;
   gboolean clip_free = FALSE, fp32_only = FALSE;
   gint threads = 2, max_samples = 64;
   g_autoptr (GError) error = NULL;
@@ -244,6 +246,8 @@ main (int argc, char **argv)
     { "augments", 0, 0, G_OPTION_ARG_STRING, &augments, "comma list of presets", "L" },
     { "weight-rounding", 0, 0, G_OPTION_ARG_STRING, &rounding,
       "nearest or gptq (default: the calibrator's)", "R" },
+    { "residual-grid", 0, 0, G_OPTION_ARG_STRING, &residual_grid,
+      "calibrated or pixel (default: the calibrator's)", "G" },
     { "backend", 0, 0, G_OPTION_ARG_STRING, &backend, "INT8 backend: ref or cpu", "B" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "threads", "N" },
     { "max-samples", 0, 0, G_OPTION_ARG_INT, &max_samples, "RD reservoir size", "N" },
@@ -372,6 +376,11 @@ main (int argc, char **argv)
       settings.augment = cfqp_augment_preset_get_flags (preset);
       if (rounding && !cfqp_weight_rounding_from_nick (rounding, &settings.weight_rounding)) {
         g_printerr ("unknown weight rounding '%s'\n", rounding);
+        return 2;
+      }
+      if (residual_grid &&
+          !cfqp_residual_grid_from_nick (residual_grid, &settings.residual_grid)) {
+        g_printerr ("unknown residual grid '%s'\n", residual_grid);
         return 2;
       }
       cal = cfqp_calibrator_new (loaded, &settings);

@@ -12,16 +12,17 @@
 # gets that model's calibration as default-xN.calib.json (same content hash,
 # so it matches).
 #
-# WEIGHT_ROUNDING=nearest|gptq (default: cfqpcalib's) sets the element's
-# weight-rounding; OUT=DIR writes the calibrations there instead of models/
+# WEIGHT_ROUNDING=nearest|gptq and RESIDUAL_GRID=calibrated|pixel (default:
+# cfqpcalib's) set the element's weight-rounding and residual-grid; OUT=DIR writes the calibrations there instead of models/
 # (an ablation that leaves the shipped ones alone).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build}
 shift || true
 out=${OUT:-models}
-rounding=()
-[ -n "${WEIGHT_ROUNDING:-}" ] && rounding=(weight-rounding="$WEIGHT_ROUNDING")
+props=()
+[ -n "${WEIGHT_ROUNDING:-}" ] && props=(weight-rounding="$WEIGHT_ROUNDING")
+[ -n "${RESIDUAL_GRID:-}" ] && props+=(residual-grid="$RESIDUAL_GRID")
 mkdir -p "$out"
 export GST_PLUGIN_PATH="$PWD/$build/gst"
 
@@ -50,7 +51,7 @@ for m in "${models[@]}"; do
   echo "calibrating $name (x$s, clip-free=$clip_free) on $i training photos"
   gst-launch-1.0 -q multifilesrc location="$dir/%04d.png" index=0 stop-index=$((i - 1)) \
       caps=image/png,framerate=1/1 ! pngdec ! videoconvert ! video/x-raw,format=RGB \
-      ! cfqpcalib model-file="$m" clip-free=$clip_free "${rounding[@]}" \
+      ! cfqpcalib model-file="$m" clip-free=$clip_free "${props[@]}" \
         location="$out/$name.calib.json"
   rm -rf "$dir"
   for d in models/default-x$s.onnx; do

@@ -76,6 +76,7 @@ class QDQ:
                    for n in self.nodes if n.op_type == "QuantizeLinear"}
         self.bias_delta = {}   # conv output name -> the bias correction added to it
         self.grids = {}        # activation name -> (scale, zero point) of --grids, (1, C, 1, 1)
+        self.wide = set()      # activations of --wide: 16-bit grids over the same range
 
     def set_grids(self, rd, names, per_channel):
         """Min/max grids of the named activations from their FP32 values on the
@@ -110,7 +111,10 @@ class QDQ:
                         s, z = self.grids[n.input[0]]
                     else:
                         s, z = float(self.init[n.input[1]]), float(self.init[n.input[2]])
-                    v = (torch.clamp(rhaz(v / s) + z, 0, 255) - z) * s
+                    top = 255
+                    if n.input[0] in self.wide:        # same range, 257x finer steps
+                        s, z, top = s / 257, z * 257, 65535
+                    v = (torch.clamp(rhaz(v / s) + z, 0, top) - z) * s
                 env[n.output[0]] = v
                 if record is not None:
                     record[n.input[0]] = v
@@ -209,9 +213,17 @@ def main():
     ap.add_argument("--per-channel", action="store_true",
                     help="with --grids: one grid per channel (not what the engine runs: "
                     "its activation grids are per tensor)")
+    ap.add_argument("--wide", metavar="T1,T2,...|all",
+                    help="quantise these activations on 16-bit grids over the calibration's "
+                    "range (what uint16 picture tensors would give)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     net = QDQ(args.qdq, args.model)
+    if args.wide:
+        net.wide = set(net.acts) if args.wide == "all" else set(args.wide.split(","))
+        unknown = net.wide - set(net.acts)
+        if unknown:
+            raise SystemExit("--wide: no activation %s" % ", ".join(sorted(unknown)))
     if args.grids:
         rd = [load(l.split()[0]) for l in open(args.grids_rd) if l.strip()]
         with torch.no_grad():
