@@ -30,6 +30,16 @@ cfqp_calib_settings_init (CfqpCalibSettings *s)
   };
 }
 
+/* The index of nick in nicks (an enum's values in order), or -1. */
+static gint
+nick_index (const char *const *nicks, guint n, const char *nick)
+{
+  for (guint i = 0; i < n; i++)
+    if (g_strcmp0 (nick, nicks[i]) == 0)
+      return (gint) i;
+  return -1;
+}
+
 static const char *const rounding_nicks[] = { "nearest", "gptq" };
 
 const char *
@@ -41,12 +51,11 @@ cfqp_weight_rounding_to_nick (CfqpWeightRounding rounding)
 gboolean
 cfqp_weight_rounding_from_nick (const char *nick, CfqpWeightRounding *rounding)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (rounding_nicks); i++)
-    if (g_strcmp0 (nick, rounding_nicks[i]) == 0) {
-      *rounding = (CfqpWeightRounding) i;
-      return TRUE;
-    }
-  return FALSE;
+  gint i = nick_index (rounding_nicks, G_N_ELEMENTS (rounding_nicks), nick);
+
+  if (i >= 0)
+    *rounding = (CfqpWeightRounding) i;
+  return i >= 0;
 }
 
 static const char *const residual_grid_nicks[] = { "calibrated", "pixel" };
@@ -60,12 +69,11 @@ cfqp_residual_grid_to_nick (CfqpResidualGrid grid)
 gboolean
 cfqp_residual_grid_from_nick (const char *nick, CfqpResidualGrid *grid)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (residual_grid_nicks); i++)
-    if (g_strcmp0 (nick, residual_grid_nicks[i]) == 0) {
-      *grid = (CfqpResidualGrid) i;
-      return TRUE;
-    }
-  return FALSE;
+  gint i = nick_index (residual_grid_nicks, G_N_ELEMENTS (residual_grid_nicks), nick);
+
+  if (i >= 0)
+    *grid = (CfqpResidualGrid) i;
+  return i >= 0;
 }
 
 static gboolean
