@@ -84,7 +84,7 @@ void
 cfqp_int8_resolve_qparams (const CfqpGraph *g, const CfqpQParams *table, CfqpQParams *out,
     gboolean *derived)
 {
-  const CfqpQParams pixel = { 1.f / 255.f, 0 };
+  const CfqpQParams pixel = cfqp_int8_pixel_grid ();
   g_autofree gboolean *fixed = g_new0 (gboolean, g->n_values);
 
   memcpy (out, table, g->n_values * sizeof (CfqpQParams));

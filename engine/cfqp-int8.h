@@ -92,6 +92,21 @@ typedef struct {
   CfqpInt8Node *nodes;
 } CfqpInt8Program;
 
+/* The pixel grid (1/255, 0): the graph input's and output's in every
+ * program, whatever the table says. */
+static inline CfqpQParams
+cfqp_int8_pixel_grid (void)
+{
+  return (CfqpQParams) { 1.f / 255.f, 0 };
+}
+
+static inline gboolean
+cfqp_int8_on_pixel_grid (CfqpQParams qp)
+{
+  return qp.scale == cfqp_int8_pixel_grid ().scale &&
+      qp.zero_point == cfqp_int8_pixel_grid ().zero_point;
+}
+
 /* Resolves a table (one entry per tensor) into the parameters actually used:
  * input and output on the pixel grid (1/255, 0), pure data movement sharing
  * its source's parameters.  derived (optional, n_tensors) marks tensors

@@ -39,12 +39,6 @@ cfqp_model_tensor_is_derived (const CfqpModel *model, guint tensor)
   return derived[tensor];
 }
 
-static gboolean
-on_pixel_grid (CfqpQParams qp)
-{
-  return qp.scale == 1.f / 255.f && qp.zero_point == 0;
-}
-
 void
 cfqp_model_find_pixel_residuals (const CfqpModel *model, const CfqpQParams *table,
     gboolean *residual)
@@ -59,12 +53,13 @@ cfqp_model_find_pixel_residuals (const CfqpModel *model, const CfqpQParams *tabl
     const CfqpNode *n = &g->nodes[i];
 
     if (n->op != CFQP_OP_BINARY || n->p.binary.kind != CFQP_BINARY_ADD ||
-        n->p.binary.constant != NULL || n->n_inputs != 2 || !on_pixel_grid (resolved[n->output]))
+        n->p.binary.constant != NULL || n->n_inputs != 2 ||
+        !cfqp_int8_on_pixel_grid (resolved[n->output]))
       continue;
     for (guint k = 0; k < 2; k++) {
       guint r = n->inputs[k], anchor = n->inputs[1 - k];
 
-      if (!derived[r] && on_pixel_grid (resolved[anchor]))
+      if (!derived[r] && cfqp_int8_on_pixel_grid (resolved[anchor]))
         residual[r] = TRUE;
     }
   }
