@@ -232,6 +232,32 @@ const char  *cfqp_residual_grid_to_nick   (CfqpResidualGrid grid);   /* "calibra
 gboolean     cfqp_residual_grid_from_nick (const char *nick, CfqpResidualGrid *grid);
 
 /* ------------------------------------------------------------------ */
+/* Activation grids */
+
+/* How many grids a tensor that only convs touch gets
+ * (cfqp_model_find_channel_step_tensors). */
+typedef enum {
+  CFQP_ACTIVATION_GRIDS_TENSOR,   /* one per tensor */
+  CFQP_ACTIVATION_GRIDS_CHANNEL,  /* one per channel: channel steps from the RD's
+                                   * per-channel ranges (cfqp_channel_steps_from_ranges) */
+} CfqpActivationGrids;
+
+const char  *cfqp_activation_grids_to_nick   (CfqpActivationGrids grids);   /* "tensor"… */
+gboolean     cfqp_activation_grids_from_nick (const char *nick, CfqpActivationGrids *grids);
+
+/* Channel c's step from the channels' range widths (max − min, min ≤ 0 ≤
+ * max, over the RD): (width_c / widest)^CFQP_CHANNEL_STEP_EXPONENT, the
+ * ratio floored at CFQP_CHANNEL_STEP_FLOOR (a dead channel would otherwise
+ * take an unbounded step).  The square root splits what a narrow channel
+ * gains between its own grid and the weight grid of the conv reading it,
+ * whose per-output-channel scale sees the weights times the step
+ * (docs/cfqp.md, "Channel steps"). */
+#define CFQP_CHANNEL_STEP_EXPONENT 0.5
+#define CFQP_CHANNEL_STEP_FLOOR    (1.0 / 16)
+void         cfqp_channel_steps_from_ranges (const float *lo, const float *hi, guint n_channels,
+                                             float *steps);
+
+/* ------------------------------------------------------------------ */
 /* Settings */
 
 typedef struct {
@@ -257,11 +283,12 @@ typedef struct {
   CfqpWeightRounding weight_rounding;
   /* grids */
   CfqpResidualGrid   residual_grid;
+  CfqpActivationGrids activation_grids;
 } CfqpCalibSettings;
 
 /* Defaults: MSE observer (chosen by the ablation, docs/cfqp.md), 2048 bins, clip-free, 64 samples / 256 MiB, whole
  * frames, scene threshold 0.02, full augmentation, GPTQ weight rounding,
- * residuals on the pixel step. */
+ * residuals on the pixel step, per-channel activation grids. */
 void         cfqp_calib_settings_init (CfqpCalibSettings *settings);
 /* Names the first out-of-range field. */
 gboolean     cfqp_calib_settings_validate (const CfqpCalibSettings *settings, GError **error);
@@ -284,12 +311,14 @@ CfqpCalibration *cfqp_calibration_new (const char *model_hash, gboolean clip_fre
                                        guint n_samples, guint n_images,
                                        const CfqpCalibTensor *tensors, guint n_tensors);
 /* The same with the int8 taps of some convs (weight rounding), each naming
- * its conv by the index of the tensor it computes in tensors. */
+ * its conv by the index of the tensor it computes in tensors, and the
+ * channel steps of some tensors (per-channel grids), by index likewise. */
 CfqpCalibration *cfqp_calibration_new_full (const char *model_hash, gboolean clip_free,
                                             const CfqpCalibSettings *settings,
                                             guint n_samples, guint n_images,
                                             const CfqpCalibTensor *tensors, guint n_tensors,
-                                            const CfqpConvTaps *taps, guint n_taps);
+                                            const CfqpConvTaps *taps, guint n_taps,
+                                            const CfqpChannelSteps *steps, guint n_steps);
 CfqpCalibration *cfqp_calibration_ref   (CfqpCalibration *calib);
 void         cfqp_calibration_unref     (CfqpCalibration *calib);
 
@@ -304,10 +333,21 @@ const CfqpCalibTensor *cfqp_calibration_get_tensor (const CfqpCalibration *calib
  * CfqpRunnerOptions.conv_taps or cfqp_runner_set_quantisation take. */
 const CfqpConvTaps *cfqp_calibration_get_conv_taps (const CfqpCalibration *calib,
                                                     guint *n_taps);
+/* Its channel steps (n_steps may be 0), likewise. */
+const CfqpChannelSteps *cfqp_calibration_get_channel_steps (const CfqpCalibration *calib,
+                                                            guint *n_steps);
+/* What an INT8 runner takes from it (cfqp_runner_set_quantisation): the
+ * table qparams (cfqp_calibration_to_qparams), its taps and its steps. */
+CfqpQuantisation cfqp_calibration_get_quantisation (const CfqpCalibration *calib,
+                                                    const CfqpQParams *qparams);
+/* The same into an INT8 runner's options (qparams, conv_taps, channel_steps). */
+void         cfqp_calibration_fill_runner_options (const CfqpCalibration *calib,
+                                                   const CfqpQParams *qparams,
+                                                   CfqpRunnerOptions *options);
 
 /* Does it belong to model (the model the runner runs: for a clip-free
  * calibration, the clip-free copy)?  Content hash, tensor count and names,
- * and each conv's taps count. */
+ * each conv's taps count and each tensor's channel steps. */
 gboolean     cfqp_calibration_check_model (const CfqpCalibration *calib, CfqpModel *model,
                                            GError **error);
 /* The runner's table: one CfqpQParams per tensor of model, after

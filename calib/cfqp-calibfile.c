@@ -46,6 +46,8 @@ add_settings (JsonBuilder *b, const CfqpCalibSettings *s)
   json_builder_add_string_value (b, cfqp_weight_rounding_to_nick (s->weight_rounding));
   json_builder_set_member_name (b, "residual_grid");
   json_builder_add_string_value (b, cfqp_residual_grid_to_nick (s->residual_grid));
+  json_builder_set_member_name (b, "activation_grids");
+  json_builder_add_string_value (b, cfqp_activation_grids_to_nick (s->activation_grids));
   json_builder_end_object (b);
 }
 
@@ -67,6 +69,29 @@ add_conv_taps (JsonBuilder *b, const CfqpCalibration *c)
     json_builder_add_string_value (b, cfqp_calibration_get_tensor (c, taps[i].output)->name);
     json_builder_set_member_name (b, "taps");
     json_builder_add_string_value (b, b64);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+}
+
+/* Each tensor's channel steps as numbers, named by the tensor. */
+static void
+add_channel_steps (JsonBuilder *b, const CfqpCalibration *c)
+{
+  guint n;
+  const CfqpChannelSteps *steps = cfqp_calibration_get_channel_steps (c, &n);
+
+  json_builder_set_member_name (b, "channel_steps");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < n; i++) {
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "tensor");
+    json_builder_add_string_value (b, cfqp_calibration_get_tensor (c, steps[i].tensor)->name);
+    json_builder_set_member_name (b, "steps");
+    json_builder_begin_array (b);
+    for (guint k = 0; k < steps[i].n_channels; k++)
+      json_builder_add_double_value (b, steps[i].steps[k]);
+    json_builder_end_array (b);
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
@@ -124,6 +149,7 @@ cfqp_calibration_to_json (const CfqpCalibration *c, gsize *length)
   }
   json_builder_end_array (b);
   add_conv_taps (b, c);
+  add_channel_steps (b, c);
   json_builder_end_object (b);
 
   root = json_builder_get_root (b);
@@ -287,7 +313,7 @@ read_settings (JsonObject *root, CfqpCalibSettings *s, GError **error)
     return FALSE;
   s->seed = v;
   /* optional: calibrations written before them rounded to nearest and
-   * kept every grid as observed */
+   * kept every grid as observed, one per tensor */
   s->weight_rounding = CFQP_WEIGHT_ROUNDING_NEAREST;
   if (json_object_has_member (o, "weight_rounding")) {
     if (!(str = get_string (o, w, "weight_rounding", error)))
@@ -301,6 +327,13 @@ read_settings (JsonObject *root, CfqpCalibSettings *s, GError **error)
       return FALSE;
     if (!cfqp_residual_grid_from_nick (str, &s->residual_grid))
       return format_error (error, "unknown residual grid '%s'", str);
+  }
+  s->activation_grids = CFQP_ACTIVATION_GRIDS_TENSOR;
+  if (json_object_has_member (o, "activation_grids")) {
+    if (!(str = get_string (o, w, "activation_grids", error)))
+      return FALSE;
+    if (!cfqp_activation_grids_from_nick (str, &s->activation_grids))
+      return format_error (error, "unknown activation grids '%s'", str);
   }
   return cfqp_calib_settings_validate (s, error);
 }
@@ -377,6 +410,17 @@ valid_base64 (const char *str)
   return TRUE;
 }
 
+/* The index of the calibration's tensor called name, or n_tensors. */
+static guint
+tensor_index (const CfqpCalibTensor *tensors, guint n_tensors, const char *name)
+{
+  guint v;
+
+  for (v = 0; v < n_tensors && strcmp (tensors[v].name, name) != 0; v++)
+    ;
+  return v;
+}
+
 /* conv_taps[i]: a tensor of the calibration, once, with int8 taps in
  * −127..127 (their count is the model's to check). */
 static gboolean
@@ -394,9 +438,7 @@ read_conv_taps (JsonNode *node, guint i, const CfqpCalibTensor *tensors, guint n
   if (!(conv = get_string (json_node_get_object (node), where, "conv", error)) ||
       !(b64 = get_string (json_node_get_object (node), where, "taps", error)))
     return FALSE;
-  for (v = 0; v < n_tensors && strcmp (tensors[v].name, conv) != 0; v++)
-    ;
-  if (v == n_tensors)
+  if ((v = tensor_index (tensors, n_tensors, conv)) == n_tensors)
     return invalid (error, "conv taps for '%s', which is no tensor of the calibration", conv);
   if (taken[v])
     return invalid (error, "conv taps for '%s' appear twice", conv);
@@ -418,35 +460,111 @@ read_conv_taps (JsonNode *node, guint i, const CfqpCalibTensor *tensors, guint n
   return TRUE;
 }
 
+/* channel_steps[i]: a tensor of the calibration, once, with steps that are
+ * numbers in [2^-8, 2^8] (their count is the model's to check). */
+static gboolean
+read_channel_steps (JsonNode *node, guint i, const CfqpCalibTensor *tensors, guint n_tensors,
+                    gboolean *taken, CfqpChannelSteps *cs, GError **error)
+{
+  g_autofree char *where = g_strdup_printf ("channel_steps[%u].", i);
+  g_autofree float *steps = NULL;
+  const char *name;
+  JsonNode *sn;
+  JsonArray *arr;
+  guint v, n;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return format_error (error, "channel_steps[%u] must be an object", i);
+  if (!(name = get_string (json_node_get_object (node), where, "tensor", error)) ||
+      !(sn = member (json_node_get_object (node), where, "steps", error)))
+    return FALSE;
+  if ((v = tensor_index (tensors, n_tensors, name)) == n_tensors)
+    return invalid (error, "channel steps for '%s', which is no tensor of the calibration", name);
+  if (taken[v])
+    return invalid (error, "channel steps for '%s' appear twice", name);
+  if (!JSON_NODE_HOLDS_ARRAY (sn))
+    return format_error (error, "field '%ssteps' must be an array", where);
+  arr = json_node_get_array (sn);
+  n = json_array_get_length (arr);
+  if (n == 0 || n > CFQP_MAX_CHANNELS)
+    return invalid (error, "channel steps for '%s': %u, a tensor has 1 to %u channels", name, n,
+        CFQP_MAX_CHANNELS);
+  steps = g_new (float, n);
+  for (guint k = 0; k < n; k++) {
+    JsonNode *e = json_array_get_element (arr, k);
+    GType t = JSON_NODE_HOLDS_VALUE (e) ? json_node_get_value_type (e) : G_TYPE_INVALID;
+    double d;
+
+    if (t != G_TYPE_INT64 && t != G_TYPE_DOUBLE)
+      return format_error (error, "%ssteps[%u] must be a number", where, k);
+    d = json_node_get_double (e);
+    if (!(d >= CFQP_MIN_CHANNEL_STEP && d <= 1.0 / CFQP_MIN_CHANNEL_STEP))
+      return invalid (error, "channel steps for '%s': step %u is %g, outside [%g, %g]", name, k,
+          d, CFQP_MIN_CHANNEL_STEP, 1.0 / CFQP_MIN_CHANNEL_STEP);
+    steps[k] = (float) d;
+  }
+  taken[v] = TRUE;
+  *cs = (CfqpChannelSteps) { v, n, g_steal_pointer (&steps) };
+  return TRUE;
+}
+
+static void
+channel_steps_array_free (GArray *steps)
+{
+  for (guint i = 0; i < steps->len; i++)
+    g_free ((float *) g_array_index (steps, CfqpChannelSteps, i).steps);
+  g_array_free (steps, TRUE);
+}
+
+/* An optional array field of root: NULL without an error when absent. */
+static JsonArray *
+optional_array (JsonObject *root, const char *name, gboolean *ok, GError **error)
+{
+  JsonNode *n = json_object_get_member (root, name);
+
+  *ok = !n || JSON_NODE_HOLDS_ARRAY (n);
+  if (!*ok)
+    format_error (error, "field '%s' must be an array", name);
+  return *ok && n ? json_node_get_array (n) : NULL;
+}
+
 /* The calibration, with its optional conv_taps (calibrations that round
- * to nearest have none, or an empty list). */
+ * to nearest have none, or an empty list) and channel_steps (those with
+ * one grid per tensor). */
 static CfqpCalibration *
-with_conv_taps (JsonObject *root, const char *hash, gboolean clip_free,
-                const CfqpCalibSettings *settings, guint n_samples, guint n_images,
-                const CfqpCalibTensor *tensors, guint n, GError **error)
+with_quantisation (JsonObject *root, const char *hash, gboolean clip_free,
+                   const CfqpCalibSettings *settings, guint n_samples, guint n_images,
+                   const CfqpCalibTensor *tensors, guint n, GError **error)
 {
   GArray *taps = g_array_new (FALSE, FALSE, sizeof (CfqpConvTaps));
+  GArray *steps = g_array_new (FALSE, FALSE, sizeof (CfqpChannelSteps));
   g_autofree gboolean *taken = g_new0 (gboolean, n);
+  g_autofree gboolean *stepped = g_new0 (gboolean, n);
   CfqpCalibration *c = NULL;
-  JsonNode *tn = json_object_get_member (root, "conv_taps");
-  JsonArray *arr;
+  JsonArray *tarr, *sarr;
+  gboolean ok;
 
-  if (tn && !JSON_NODE_HOLDS_ARRAY (tn)) {
-    format_error (error, "field 'conv_taps' must be an array");
-    goto out;
-  }
-  arr = tn ? json_node_get_array (tn) : NULL;
-  for (guint i = 0; arr && i < json_array_get_length (arr); i++) {
+  tarr = optional_array (root, "conv_taps", &ok, error);
+  for (guint i = 0; ok && tarr && i < json_array_get_length (tarr); i++) {
     CfqpConvTaps t;
 
-    if (!read_conv_taps (json_array_get_element (arr, i), i, tensors, n, taken, &t, error))
-      goto out;
-    g_array_append_val (taps, t);
+    if ((ok = read_conv_taps (json_array_get_element (tarr, i), i, tensors, n, taken, &t, error)))
+      g_array_append_val (taps, t);
   }
-  c = cfqp_calibration_new_full (hash, clip_free, settings, n_samples, n_images, tensors, n,
-      (const CfqpConvTaps *) taps->data, taps->len);
-out:
+  sarr = ok ? optional_array (root, "channel_steps", &ok, error) : NULL;
+  for (guint i = 0; ok && sarr && i < json_array_get_length (sarr); i++) {
+    CfqpChannelSteps cs;
+
+    if ((ok = read_channel_steps (json_array_get_element (sarr, i), i, tensors, n, stepped, &cs,
+            error)))
+      g_array_append_val (steps, cs);
+  }
+  if (ok)
+    c = cfqp_calibration_new_full (hash, clip_free, settings, n_samples, n_images, tensors, n,
+        (const CfqpConvTaps *) taps->data, taps->len, (const CfqpChannelSteps *) steps->data,
+        steps->len);
   cfqp_conv_taps_array_free (taps);
+  channel_steps_array_free (steps);
   return c;
 }
 
@@ -530,7 +648,7 @@ from_root (JsonNode *root_node, GError **error)
       return NULL;
     }
   }
-  return with_conv_taps (root, hash, json_node_get_boolean (cf), &settings, n_samples,
+  return with_quantisation (root, hash, json_node_get_boolean (cf), &settings, n_samples,
       n_images, tensors, n, error);
 }
 

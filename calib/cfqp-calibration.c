@@ -15,6 +15,8 @@ struct _CfqpCalibration {
   CfqpCalibTensor  *tensors;   /* names owned */
   guint             n_taps;
   CfqpConvTaps     *taps;      /* taps owned */
+  guint             n_steps;
+  CfqpChannelSteps *steps;     /* steps owned */
 };
 
 CfqpCalibration *
@@ -23,14 +25,15 @@ cfqp_calibration_new (const char *model_hash, gboolean clip_free,
                       const CfqpCalibTensor *tensors, guint n_tensors)
 {
   return cfqp_calibration_new_full (model_hash, clip_free, settings, n_samples, n_images,
-      tensors, n_tensors, NULL, 0);
+      tensors, n_tensors, NULL, 0, NULL, 0);
 }
 
 CfqpCalibration *
 cfqp_calibration_new_full (const char *model_hash, gboolean clip_free,
                            const CfqpCalibSettings *settings, guint n_samples,
                            guint n_images, const CfqpCalibTensor *tensors, guint n_tensors,
-                           const CfqpConvTaps *taps, guint n_taps)
+                           const CfqpConvTaps *taps, guint n_taps,
+                           const CfqpChannelSteps *steps, guint n_steps)
 {
   CfqpCalibration *c;
 
@@ -54,6 +57,12 @@ cfqp_calibration_new_full (const char *model_hash, gboolean clip_free,
     c->taps[i] = taps[i];
     c->taps[i].taps = g_memdup2 (taps[i].taps, taps[i].n_taps);
   }
+  c->n_steps = n_steps;
+  c->steps = g_new0 (CfqpChannelSteps, MAX (n_steps, 1));
+  for (guint i = 0; i < n_steps; i++) {
+    c->steps[i] = steps[i];
+    c->steps[i].steps = g_memdup2 (steps[i].steps, steps[i].n_channels * sizeof (float));
+  }
   return c;
 }
 
@@ -75,6 +84,9 @@ cfqp_calibration_unref (CfqpCalibration *c)
   for (guint i = 0; i < c->n_taps; i++)
     g_free ((gint8 *) c->taps[i].taps);
   g_free (c->taps);
+  for (guint i = 0; i < c->n_steps; i++)
+    g_free ((float *) c->steps[i].steps);
+  g_free (c->steps);
   g_free (c->model_hash);
   g_free (c);
 }
@@ -135,6 +147,30 @@ cfqp_calibration_get_conv_taps (const CfqpCalibration *c, guint *n_taps)
 {
   *n_taps = c->n_taps;
   return c->taps;
+}
+
+const CfqpChannelSteps *
+cfqp_calibration_get_channel_steps (const CfqpCalibration *c, guint *n_steps)
+{
+  *n_steps = c->n_steps;
+  return c->steps;
+}
+
+CfqpQuantisation
+cfqp_calibration_get_quantisation (const CfqpCalibration *c, const CfqpQParams *qparams)
+{
+  return (CfqpQuantisation) { qparams, c->taps, c->n_taps, c->steps, c->n_steps };
+}
+
+void
+cfqp_calibration_fill_runner_options (const CfqpCalibration *c, const CfqpQParams *qparams,
+    CfqpRunnerOptions *o)
+{
+  o->qparams = qparams;
+  o->conv_taps = c->taps;
+  o->n_conv_taps = c->n_taps;
+  o->channel_steps = c->steps;
+  o->n_channel_steps = c->n_steps;
 }
 
 gboolean
@@ -228,6 +264,18 @@ check_taps (const CfqpCalibration *c, CfqpModel *model, GError **error)
   return FALSE;
 }
 
+static gboolean
+check_steps (const CfqpCalibration *c, CfqpModel *model, GError **error)
+{
+  g_autoptr (GError) err = NULL;
+
+  if (cfqp_model_check_channel_steps (model, c->steps, c->n_steps, &err))
+    return TRUE;
+  g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_TENSOR_MISMATCH,
+      "calibration's channel steps: %s", err->message);
+  return FALSE;
+}
+
 gboolean
 cfqp_calibration_check_model (const CfqpCalibration *c, CfqpModel *model, GError **error)
 {
@@ -245,7 +293,7 @@ cfqp_calibration_check_model (const CfqpCalibration *c, CfqpModel *model, GError
         c->clip_free ? "clip-free" : "clipped", c->clip_free ? "with its clips" : "clip-free");
     return FALSE;
   }
-  return check_taps (c, model, error);
+  return check_taps (c, model, error) && check_steps (c, model, error);
 }
 
 CfqpQParams *

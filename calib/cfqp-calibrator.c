@@ -119,10 +119,104 @@ watch_tensor (guint tensor, const float *data, guint channels, guint height, gui
 }
 
 static gboolean
-observe (CfqpCalibrator *cal, const CfqpImage *x, CfqpImage *y, Watchers *w, GError **error)
+observe (CfqpModel *model, const CfqpImage *x, CfqpImage *y, CfqpTensorFunc func,
+         gpointer data, GError **error)
 {
-  return cfqp_model_observe_f32 (cal->model, x->data, x->width, x->height,
-      y ? y->data : NULL, watch_tensor, w, error);
+  return cfqp_model_observe_f32 (model, x->data, x->width, x->height, y ? y->data : NULL,
+      func, data, error);
+}
+
+/* Per-channel ranges (min ≤ 0 ≤ max) of the tensors that may take channel
+ * steps, over every image observed through the model as given. */
+typedef struct {
+  guint     n;            /* tensors */
+  gboolean *allowed;
+  guint    *channels;     /* per tensor: 0 until seen */
+  float   **lo, **hi;     /* per tensor: one per channel, once seen */
+} ChannelRanges;
+
+static void
+channel_ranges_init (ChannelRanges *r, CfqpModel *model)
+{
+  r->n = cfqp_model_get_n_tensors (model);
+  r->allowed = g_new (gboolean, r->n);
+  r->channels = g_new0 (guint, r->n);
+  r->lo = g_new0 (float *, r->n);
+  r->hi = g_new0 (float *, r->n);
+  cfqp_model_find_channel_step_tensors (model, r->allowed);
+}
+
+static void
+channel_ranges_clear (ChannelRanges *r)
+{
+  for (guint v = 0; v < r->n; v++) {
+    g_free (r->lo[v]);
+    g_free (r->hi[v]);
+  }
+  g_clear_pointer (&r->lo, g_free);
+  g_clear_pointer (&r->hi, g_free);
+  g_clear_pointer (&r->channels, g_free);
+  g_clear_pointer (&r->allowed, g_free);
+}
+
+static gboolean
+channel_ranges_any (const ChannelRanges *r)
+{
+  for (guint v = 0; v < r->n; v++)
+    if (r->allowed[v])
+      return TRUE;
+  return FALSE;
+}
+
+static void
+watch_channels (guint tensor, const float *data, guint channels, guint height, guint width,
+                gpointer user_data)
+{
+  ChannelRanges *r = user_data;
+  gsize plane = (gsize) height * width;
+
+  if (tensor >= r->n || !r->allowed[tensor])
+    return;
+  if (!r->channels[tensor]) {
+    r->channels[tensor] = channels;
+    r->lo[tensor] = g_new0 (float, channels);   /* zeros: the ranges hold 0 */
+    r->hi[tensor] = g_new0 (float, channels);
+  }
+  for (guint c = 0; c < channels; c++) {
+    const float *x = data + c * plane;
+    float lo = r->lo[tensor][c], hi = r->hi[tensor][c];
+    for (gsize i = 0; i < plane; i++) {
+      lo = MIN (lo, x[i]);
+      hi = MAX (hi, x[i]);
+    }
+    r->lo[tensor][c] = lo;
+    r->hi[tensor][c] = hi;
+  }
+}
+
+/* The steps of every tensor the ranges saw, appended to steps (owned). */
+static void
+channel_ranges_to_steps (const ChannelRanges *r, GArray *steps)
+{
+  for (guint v = 0; v < r->n; v++) {
+    CfqpChannelSteps cs = { v, r->channels[v], NULL };
+    float *f;
+
+    if (!r->channels[v])
+      continue;
+    f = g_new (float, cs.n_channels);
+    cfqp_channel_steps_from_ranges (r->lo[v], r->hi[v], cs.n_channels, f);
+    cs.steps = f;
+    g_array_append_val (steps, cs);
+  }
+}
+
+static void
+channel_steps_array_free (GArray *steps)
+{
+  for (guint i = 0; i < steps->len; i++)
+    g_free ((float *) g_array_index (steps, CfqpChannelSteps, i).steps);
+  g_array_free (steps, TRUE);
 }
 
 /* Residuals summed onto pixels into pixels take the pixel step. */
@@ -140,21 +234,23 @@ snap_residuals (CfqpModel *model, CfqpCalibTensor *t, guint n)
       t[i].qparams = cfqp_qparams_snap_to_pixel_step (t[i].qparams);
 }
 
+/* model: what was observed (cal->model, or its copy with steps folded in). */
 static CfqpCalibration *
-solve (CfqpCalibrator *cal, Watchers *w, guint n_samples, guint n_images)
+solve (CfqpCalibrator *cal, CfqpModel *model, Watchers *w, GArray *steps, guint n_samples,
+       guint n_images)
 {
   CfqpObserver *obs = w->obs;
   GArray *taps = g_array_new (FALSE, FALSE, sizeof (CfqpConvTaps));
   CfqpCalibration *c;
   const CfqpCalibSettings *s = &cal->settings;
-  guint n = cfqp_model_get_n_tensors (cal->model);
-  guint output = cfqp_model_get_output_tensor (cal->model);
+  guint n = cfqp_model_get_n_tensors (model);
+  guint output = cfqp_model_get_output_tensor (model);
   g_autofree CfqpCalibTensor *t = g_new0 (CfqpCalibTensor, MAX (n, 1));
 
   for (guint i = 0; i < n; i++) {
     float lo, hi;
 
-    t[i].name = cfqp_model_get_tensor_name (cal->model, i);
+    t[i].name = cfqp_model_get_tensor_name (model, i);
     cfqp_histogram_get_extremes (cfqp_observer_get_histogram (obs, i), &t[i].min, &t[i].max);
     if (i == 0 || i == output) {
       t[i].qparams = cfqp_qparams_pixel ();
@@ -168,42 +264,31 @@ solve (CfqpCalibrator *cal, Watchers *w, guint n_samples, guint n_images)
     }
   }
   if (s->residual_grid == CFQP_RESIDUAL_GRID_PIXEL)
-    snap_residuals (cal->model, t, n);
+    snap_residuals (model, t, n);
   if (w->gptq)
     cfqp_gptq_solve (w->gptq, taps);
   c = cfqp_calibration_new_full (cfqp_model_get_hash (cal->source), s->clip_free, s,
-      n_samples, n_images, t, n, (const CfqpConvTaps *) taps->data, taps->len);
+      n_samples, n_images, t, n, (const CfqpConvTaps *) taps->data, taps->len,
+      (const CfqpChannelSteps *) steps->data, steps->len);
   cfqp_conv_taps_array_free (taps);
   return c;
 }
 
-CfqpCalibration *
-cfqp_calibrator_compute (CfqpCalibrator *cal, GCancellable *cancellable, GError **error)
+/* Shows the RD's images and their augmentations to func through model
+ * (cal->model, or its copy with channel steps folded in: the same function);
+ * n_images gets their count.  The same images every call: the
+ * augmentations draw from their own generator, seeded alike, and are made
+ * anew rather than kept (whole frames and their copies would hold GBs). */
+static gboolean
+show_images (CfqpCalibrator *cal, CfqpModel *model, GCancellable *cancellable,
+             CfqpTensorFunc func, gpointer data, guint *n_images, GError **error)
 {
   const CfqpCalibSettings *s = &cal->settings;
   guint num, den;
   guint n_samples = cfqp_reservoir_get_n_samples (cal->reservoir);
-  g_autoptr (CfqpObserver) obs = NULL;
-  g_autoptr (CfqpGptq) gptq = NULL;
-  g_autoptr (GRand) rand = NULL;
-  Watchers w;
-  guint n_images = 0;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (s->seed ^ 0x9e3779b9u);
 
-  if (!cfqp_calib_settings_validate (s, error))
-    return NULL;
-  if (n_samples == 0) {
-    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_NO_DATA,
-        "no frames to calibrate from (the reservoir is empty)");
-    return NULL;
-  }
-  obs = cfqp_observer_new (cfqp_model_get_n_tensors (cal->model), s->n_bins);
-  if (s->weight_rounding == CFQP_WEIGHT_ROUNDING_GPTQ)
-    gptq = cfqp_gptq_new (cal->model);
-  w = (Watchers) { obs, gptq };
-  /* Its own generator: compute gives the same result however often the
-   * reservoir's was drawn from. */
-  rand = g_rand_new_with_seed (s->seed ^ 0x9e3779b9u);
-
+  *n_images = 0;
   cfqp_model_get_scale_ratio (cal->model, &num, &den);
   for (guint i = 0; i < n_samples; i++) {
     const CfqpImage *sample = cfqp_reservoir_get_sample (cal->reservoir, i);
@@ -217,20 +302,142 @@ cfqp_calibrator_compute (CfqpCalibrator *cal, GCancellable *cancellable, GError 
     g_autoptr (GPtrArray) aug = g_ptr_array_new_with_free_func (
         (GDestroyNotify) cfqp_image_free);
 
-    if (g_cancellable_set_error_if_cancelled (cancellable, error))
-      return NULL;
-    if (!observe (cal, x, y, &w, error))
-      return NULL;
-    n_images++;
-    if (!cfqp_augment_image (x, y, s, rand, forward_f32, cal->model, aug, error))
-      return NULL;
-    for (guint j = 0; j < aug->len; j++) {
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        return NULL;
-      if (!observe (cal, g_ptr_array_index (aug, j), NULL, &w, error))
-        return NULL;
-      n_images++;
+    if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
+        !observe (model, x, y, func, data, error) ||
+        !cfqp_augment_image (x, y, s, rand, forward_f32, cal->model, aug, error))
+      return FALSE;
+    for (guint j = 0; j < aug->len; j++)
+      if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
+          !observe (model, g_ptr_array_index (aug, j), NULL, func, data, error))
+        return FALSE;
+    *n_images += 1 + aug->len;
+  }
+  return TRUE;
+}
+
+/* Observers (and GPTQ) over the images through model, then the
+ * calibration: model is cal->model, or its copy with steps folded in. */
+static CfqpCalibration *
+calibrate_on (CfqpCalibrator *cal, CfqpModel *model, GArray *steps, GCancellable *cancellable,
+              GError **error)
+{
+  const CfqpCalibSettings *s = &cal->settings;
+  g_autoptr (CfqpObserver) obs = cfqp_observer_new (cfqp_model_get_n_tensors (model),
+      s->n_bins);
+  g_autoptr (CfqpGptq) gptq = s->weight_rounding == CFQP_WEIGHT_ROUNDING_GPTQ ?
+      cfqp_gptq_new (model) : NULL;
+  Watchers w = { obs, gptq };
+  guint n_images;
+
+  if (!show_images (cal, model, cancellable, watch_tensor, &w, &n_images, error))
+    return NULL;
+  return solve (cal, model, &w, steps, cfqp_reservoir_get_n_samples (cal->reservoir), n_images);
+}
+
+/* The squared error of INT8 with each calibration against FP32 over the
+ * RD's frames (err[k] for calibs[k]), on the pixel range. */
+static gboolean
+rd_errors (CfqpCalibrator *cal, CfqpCalibration **calibs, guint n, double *err,
+           GCancellable *cancellable, GError **error)
+{
+  CfqpRunnerOptions o = CFQP_RUNNER_OPTIONS_INIT;
+  g_autoptr (CfqpRunner) fp32 = NULL;
+  g_autoptr (GPtrArray) int8 = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) cfqp_runner_free);
+  guint num, den;
+
+  o.n_threads = 1;
+  o.backend = CFQP_BACKEND_CPU;
+  if (!(fp32 = cfqp_runner_new (cal->model, &o, error)))
+    return FALSE;
+  for (guint k = 0; k < n; k++) {
+    g_autofree CfqpQParams *qp = cfqp_calibration_to_qparams (calibs[k], cal->model, error);
+    CfqpRunnerOptions o8 = o;
+    CfqpRunner *r;
+
+    if (!qp)
+      return FALSE;
+    o8.precision = CFQP_PRECISION_INT8;
+    cfqp_calibration_fill_runner_options (calibs[k], qp, &o8);
+    if (!(r = cfqp_runner_new (cal->model, &o8, error)))
+      return FALSE;
+    g_ptr_array_add (int8, r);
+    err[k] = 0;
+  }
+  cfqp_model_get_scale_ratio (cal->model, &num, &den);
+  for (guint i = 0; i < cfqp_reservoir_get_n_samples (cal->reservoir); i++) {
+    const CfqpImage *x = cfqp_reservoir_get_sample (cal->reservoir, i);
+    guint w = x->width - x->width % den, h = x->height - x->height % den;
+    g_autoptr (CfqpImage) part = cfqp_image_crop (x, 0, 0, w, h);
+    gsize n_out = (gsize) x->channels * (w * num / den) * (h * num / den);
+    g_autofree float *ref = g_new (float, n_out), *y = g_new (float, n_out);
+
+    if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
+        !cfqp_runner_run_f32 (fp32, part->data, w, h, ref, error))
+      return FALSE;
+    for (guint k = 0; k < n; k++) {
+      if (!cfqp_runner_run_f32 (g_ptr_array_index (int8, k), part->data, w, h, y, error))
+        return FALSE;
+      for (gsize e = 0; e < n_out; e++) {
+        double d = CLAMP (y[e], 0.f, 1.f) - CLAMP (ref[e], 0.f, 1.f);
+        err[k] += d * d;
+      }
     }
   }
-  return solve (cal, &w, n_samples, n_images);
+  return TRUE;
+}
+
+CfqpCalibration *
+cfqp_calibrator_compute (CfqpCalibrator *cal, GCancellable *cancellable, GError **error)
+{
+  const CfqpCalibSettings *s = &cal->settings;
+  g_autoptr (CfqpModel) folded = NULL;
+  GArray *steps = g_array_new (FALSE, FALSE, sizeof (CfqpChannelSteps));
+  GArray *none = g_array_new (FALSE, FALSE, sizeof (CfqpChannelSteps));
+  CfqpCalibration *c[2] = { NULL, NULL };
+  ChannelRanges ranges;
+  double err[2];
+  guint n_images;
+
+  channel_ranges_init (&ranges, cal->model);
+  if (!cfqp_calib_settings_validate (s, error))
+    goto out;
+  if (cfqp_reservoir_get_n_samples (cal->reservoir) == 0) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_NO_DATA,
+        "no frames to calibrate from (the reservoir is empty)");
+    goto out;
+  }
+  if (s->activation_grids == CFQP_ACTIVATION_GRIDS_TENSOR || !channel_ranges_any (&ranges)) {
+    c[0] = calibrate_on (cal, cal->model, none, cancellable, error);
+    goto out;
+  }
+  /* Per-channel grids: a first pass for the ranges per channel makes the
+   * steps, and the observers and GPTQ see the model with them folded in.
+   * They trade the grids of the narrow channels against the weight grid
+   * of the convs that read them, which loses on some nets: the grids per
+   * tensor are calibrated too, and the one whose INT8 errs less on the
+   * RD's frames is kept (docs/cfqp.md, "Channel steps"). */
+  if (!show_images (cal, cal->model, cancellable, watch_channels, &ranges, &n_images, error))
+    goto out;
+  channel_ranges_to_steps (&ranges, steps);
+  if (!(folded = cfqp_model_new_with_channel_steps (cal->model,
+          (const CfqpChannelSteps *) steps->data, steps->len, error)) ||
+      !(c[0] = calibrate_on (cal, folded, steps, cancellable, error)) ||
+      !(c[1] = calibrate_on (cal, cal->model, none, cancellable, error)) ||
+      !rd_errors (cal, c, 2, err, cancellable, error)) {
+    g_clear_pointer (&c[0], cfqp_calibration_unref);
+    goto out;
+  }
+  g_debug ("INT8 against FP32 on the RD's frames: squared error %.6g with grids per channel, "
+      "%.6g per tensor", err[0], err[1]);
+  if (!(err[0] < err[1])) {
+    cfqp_calibration_unref (c[0]);
+    c[0] = g_steal_pointer (&c[1]);
+  }
+out:
+  g_clear_pointer (&c[1], cfqp_calibration_unref);
+  channel_ranges_clear (&ranges);
+  channel_steps_array_free (steps);
+  channel_steps_array_free (none);
+  return c[0];
 }

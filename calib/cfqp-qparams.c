@@ -1,4 +1,4 @@
-/* Range → uint8 affine quantisation parameters. */
+/* Range → uint8 affine quantisation parameters, and per-channel steps. */
 #include "cfqp-calib.h"
 
 #include <math.h>
@@ -48,4 +48,18 @@ cfqp_qparams_from_range (float lo, float hi)
   z = rint (-l / qp.scale);   /* ties to even, as torch.round */
   qp.zero_point = (gint32) CLAMP (z, 0.0, 255.0);
   return qp;
+}
+
+void
+cfqp_channel_steps_from_ranges (const float *lo, const float *hi, guint n, float *steps)
+{
+  double widest = 0;
+
+  for (guint c = 0; c < n; c++)
+    widest = MAX (widest, (double) MAX (hi[c], 0.f) - MIN (lo[c], 0.f));
+  for (guint c = 0; c < n; c++) {
+    double w = (double) MAX (hi[c], 0.f) - MIN (lo[c], 0.f);
+    double r = widest > 0 ? w / widest : 1.0;
+    steps[c] = (float) pow (MAX (r, CFQP_CHANNEL_STEP_FLOOR), CFQP_CHANNEL_STEP_EXPONENT);
+  }
 }

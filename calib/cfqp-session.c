@@ -240,9 +240,8 @@ cfqp_session_new_runner (CfqpSession *session, const CfqpRunnerOptions *options,
     if (session->active != NULL) {
       qparams = cfqp_calibration_to_qparams (session->active,
                                              session->run_model, &err);
-      o.conv_taps = cfqp_calibration_get_conv_taps (session->active, &o.n_conv_taps);
+      cfqp_calibration_fill_runner_options (session->active, qparams, &o);
     }
-    o.qparams = qparams;
     /* a QDQ model carries its own parameters */
     if (qparams == NULL && session->active == NULL)
       o.qparams = cfqp_session_get_embedded_qparams (session);
@@ -277,8 +276,7 @@ cfqp_session_apply (CfqpSession *session, CfqpRunner *runner,
                     gboolean *needs_rebuild, GError **error)
 {
   CfqpQParams *qp;
-  const CfqpConvTaps *taps;
-  guint n_taps;
+  CfqpQuantisation q;
   gboolean ok;
 
   *needs_rebuild = FALSE;
@@ -289,8 +287,8 @@ cfqp_session_apply (CfqpSession *session, CfqpRunner *runner,
     return TRUE;
   }
   qp = cfqp_calibration_to_qparams (calib, session->run_model, error);
-  taps = cfqp_calibration_get_conv_taps (calib, &n_taps);
-  ok = qp != NULL && cfqp_runner_set_quantisation (runner, qp, taps, n_taps, error);
+  q = cfqp_calibration_get_quantisation (calib, qp);
+  ok = qp != NULL && cfqp_runner_set_quantisation (runner, &q, error);
   if (ok)
     cfqp_session_set_active (session, calib);
   g_free (qp);

@@ -1,5 +1,5 @@
 /* CfqpCalibSettings: defaults, validation and the names of the weight
- * rounding and residual grid choices. */
+ * rounding, residual grid and activation grids choices. */
 #include "cfqp-calib.h"
 
 #include <math.h>
@@ -27,6 +27,7 @@ cfqp_calib_settings_init (CfqpCalibSettings *s)
     .range_max_gain = 8.0,
     .weight_rounding = CFQP_WEIGHT_ROUNDING_GPTQ,
     .residual_grid = CFQP_RESIDUAL_GRID_PIXEL,   /* docs/cfqp.md, "Residuals on the pixel step" */
+    .activation_grids = CFQP_ACTIVATION_GRIDS_CHANNEL,   /* docs/cfqp.md, "Channel steps" */
   };
 }
 
@@ -76,6 +77,25 @@ cfqp_residual_grid_from_nick (const char *nick, CfqpResidualGrid *grid)
   return i >= 0;
 }
 
+static const char *const activation_grids_nicks[] = { "tensor", "channel" };
+
+const char *
+cfqp_activation_grids_to_nick (CfqpActivationGrids grids)
+{
+  return (guint) grids < G_N_ELEMENTS (activation_grids_nicks) ? activation_grids_nicks[grids]
+      : NULL;
+}
+
+gboolean
+cfqp_activation_grids_from_nick (const char *nick, CfqpActivationGrids *grids)
+{
+  gint i = nick_index (activation_grids_nicks, G_N_ELEMENTS (activation_grids_nicks), nick);
+
+  if (i >= 0)
+    *grids = (CfqpActivationGrids) i;
+  return i >= 0;
+}
+
 static gboolean
 bad (GError **error, const char *what)
 {
@@ -111,5 +131,7 @@ cfqp_calib_settings_validate (const CfqpCalibSettings *s, GError **error)
     return bad (error, "unknown weight rounding");
   if (!cfqp_residual_grid_to_nick (s->residual_grid))
     return bad (error, "unknown residual grid");
+  if (!cfqp_activation_grids_to_nick (s->activation_grids))
+    return bad (error, "unknown activation grids");
   return TRUE;
 }

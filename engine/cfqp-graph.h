@@ -140,6 +140,7 @@ CfqpGraph *cfqp_graph_new            (void);
 /* Deep copy (weights included). */
 CfqpGraph *cfqp_graph_copy           (const CfqpGraph *graph);
 void       cfqp_graph_free           (CfqpGraph *graph);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CfqpGraph, cfqp_graph_free)
 guint      cfqp_graph_add_value      (CfqpGraph *graph, const char *name, guint channels,
                                       gint producer);
 /* Appends a zeroed node and returns it; the pointer is valid until the next add. */

@@ -157,6 +157,7 @@ cfqp_int8_program_free (CfqpInt8Program *p)
     node_clear (&p->nodes[i]);
   g_free (p->nodes);
   g_free (p->qparams);
+  g_free (p->pad_misfit);
   g_free (p);
 }
 
@@ -260,7 +261,7 @@ conv_requant_fits (const CfqpNode *node, const CfqpInt8Node *q, gint32 z_in, GEr
  * or NULL. */
 static gboolean
 build_conv (const CfqpNode *node, const CfqpQParams *qp, const gint8 *taps, CfqpInt8Node *q,
-            GError **error)
+            char **pad_misfit, GError **error)
 {
   const CfqpConvParams *cp = &node->p.conv;
   gboolean transpose = node->op == CFQP_OP_CONV_TRANSPOSE;
@@ -305,33 +306,28 @@ build_conv (const CfqpNode *node, const CfqpQParams *qp, const gint8 *taps, Cfqp
   if (!conv_requant_fits (node, q, in->zero_point, error))
     return FALSE;
   q->pad = g_new (guint8, ic_n);
-  for (guint ic = 0; ic < ic_n; ic++)
+  for (guint ic = 0; ic < ic_n; ic++) {
     q->pad[ic] = cp->pad_value ? (guint8) quantize_u8 (cp->pad_value[ic], in)
                                : (guint8) in->zero_point;
+    if (cp->pad_value && !*pad_misfit) {
+      double qv = round (cp->pad_value[ic] / in->scale) + in->zero_point;
+      if (!(qv >= 0 && qv <= 255))
+        *pad_misfit = g_strdup (node->name);
+    }
+  }
   q->z_in[0] = in->zero_point;
   return TRUE;
 }
 
 gboolean
-cfqp_int8_program_pads_fit (const CfqpGraph *graph, const CfqpInt8Program *program,
-    GError **error)
+cfqp_int8_program_pads_fit (const CfqpInt8Program *program, GError **error)
 {
-  for (guint i = 0; i < graph->n_nodes; i++) {
-    const CfqpNode *node = &graph->nodes[i];
-    const CfqpConvParams *cp = &node->p.conv;
-    const CfqpQParams *in;
-
-    if ((node->op != CFQP_OP_CONV && node->op != CFQP_OP_CONV_TRANSPOSE) || !cp->pad_value)
-      continue;
-    in = &program->qparams[node->inputs[0]];
-    for (guint ic = 0; ic < cp->in_channels; ic++) {
-      double qv = round (cp->pad_value[ic] / in->scale) + in->zero_point;
-      if (!(qv >= 0 && qv <= 255))
-        FAIL ("its pad value (from a folded input normalisation) is outside its input's "
-            "INT8 range");
-    }
-  }
-  return TRUE;
+  if (!program->pad_misfit)
+    return TRUE;
+  g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED,
+      "node '%s' (Conv): its pad value (from a folded input normalisation) is outside its "
+      "input's INT8 range", program->pad_misfit);
+  return FALSE;
 }
 
 /* Binary: t = Σ requant(q_k − z_k, M_k·2^20) + offset; q = z + round(t / 2^20). */
@@ -455,17 +451,19 @@ cfqp_int8_check_conv_taps (const CfqpGraph *graph, const CfqpConvTaps *taps, gui
 CfqpInt8Program *
 cfqp_int8_program_new (const CfqpGraph *graph, const CfqpQParams *table, GError **error)
 {
-  return cfqp_int8_program_new_full (graph, table, NULL, 0, error);
+  CfqpQuantisation q = { table, NULL, 0, NULL, 0 };
+
+  return cfqp_int8_program_new_full (graph, &q, error);
 }
 
-CfqpInt8Program *
-cfqp_int8_program_new_full (const CfqpGraph *graph, const CfqpQParams *table,
-                            const CfqpConvTaps *taps, guint n_taps, GError **error)
+static CfqpInt8Program *
+program_build (const CfqpGraph *graph, const CfqpQuantisation *quant, GError **error)
 {
   CfqpInt8Program *p;
+  const CfqpQParams *table = quant->qparams;
   g_autofree const gint8 **by_output = g_new0 (const gint8 *, graph->n_values);
 
-  if (!cfqp_int8_check_conv_taps (graph, taps, n_taps, by_output, error))
+  if (!cfqp_int8_check_conv_taps (graph, quant->conv_taps, quant->n_conv_taps, by_output, error))
     return NULL;
   p = g_new0 (CfqpInt8Program, 1);
 
@@ -492,7 +490,7 @@ cfqp_int8_program_new_full (const CfqpGraph *graph, const CfqpQParams *table,
     switch (cfqp_op_info (node->op)->int8) {
       case CFQP_OP_INT8_CONV:
         ok = build_conv (node, p->qparams, node->op == CFQP_OP_CONV ?
-            by_output[node->output] : NULL, q, error);
+            by_output[node->output] : NULL, q, &p->pad_misfit, error);
         break;
       case CFQP_OP_INT8_BINARY:
         ok = build_binary (node, p->qparams, q, error);
@@ -510,4 +508,20 @@ cfqp_int8_program_new_full (const CfqpGraph *graph, const CfqpQParams *table,
     }
   }
   return p;
+}
+
+CfqpInt8Program *
+cfqp_int8_program_new_full (const CfqpGraph *graph, const CfqpQuantisation *q, GError **error)
+{
+  g_autoptr (CfqpGraph) folded = NULL;
+
+  g_return_val_if_fail (q != NULL && q->qparams != NULL, NULL);
+  if (q->n_channel_steps == 0)
+    return program_build (graph, q, error);
+  /* the steps live in the weights, biases and multipliers of the convs
+   * around each tensor: built from a graph with them folded in */
+  if (!(folded = cfqp_int8_graph_with_channel_steps (graph, q->channel_steps,
+          q->n_channel_steps, error)))
+    return NULL;
+  return program_build (folded, q, error);
 }

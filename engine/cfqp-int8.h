@@ -90,6 +90,8 @@ typedef struct {
   CfqpQParams  *qparams;   /* resolved: pixel grid at input/output, data moves share */
   guint         n_nodes;
   CfqpInt8Node *nodes;
+  char         *pad_misfit;  /* the first conv whose pad value left its input's
+                              * u8 grid (saturated), or NULL */
 } CfqpInt8Program;
 
 /* The pixel grid (1/255, 0): the graph input's and output's in every
@@ -136,18 +138,29 @@ CfqpInt8Program *cfqp_int8_program_new  (const CfqpGraph *graph, const CfqpQPara
  * conv's taps at the tensor it computes.  The error names the node. */
 gboolean cfqp_int8_check_conv_taps (const CfqpGraph *graph, const CfqpConvTaps *taps,
                                     guint n_taps, const gint8 **by_output, GError **error);
-/* The same program with the int8 taps of some convs given (a calibration's
- * weight rounding), checked as above. */
-CfqpInt8Program *cfqp_int8_program_new_full (const CfqpGraph *graph, const CfqpQParams *table,
-                                             const CfqpConvTaps *taps, guint n_taps,
+/* The same program from a calibration's whole quantisation: conv taps
+ * (checked as above) and per-channel steps (cfqp-channel-steps.c: the
+ * program is built from a copy of graph with the steps folded into its
+ * convs).  q->qparams is the table. */
+CfqpInt8Program *cfqp_int8_program_new_full (const CfqpGraph *graph, const CfqpQuantisation *q,
                                              GError **error);
+/* Whether steps fit graph: each names a tensor that a float Conv computes
+ * (no activation, ReLU, LeakyReLU or PReLU) and only Convs read, once,
+ * with one finite step per channel in [2^-8, 2^8]. */
+gboolean         cfqp_int8_check_channel_steps (const CfqpGraph *graph,
+                                                const CfqpChannelSteps *steps, guint n_steps,
+                                                GError **error);
+/* A copy of graph with the steps folded into its convs (NULL, error if
+ * they do not fit). */
+CfqpGraph       *cfqp_int8_graph_with_channel_steps (const CfqpGraph *graph,
+                                                     const CfqpChannelSteps *steps,
+                                                     guint n_steps, GError **error);
 void             cfqp_int8_program_free (CfqpInt8Program *program);
 /* Whether every conv's pad value (a folded input normalisation pads with
  * the value that normalises to 0) lies on its input's u8 grid; the program
  * saturates one that does not, which changes the borders against FP32.
  * FALSE with CFQP_ENGINE_ERROR_UNSUPPORTED naming the node otherwise. */
-gboolean         cfqp_int8_program_pads_fit (const CfqpGraph *graph,
-                                             const CfqpInt8Program *program, GError **error);
+gboolean         cfqp_int8_program_pads_fit (const CfqpInt8Program *program, GError **error);
 
 typedef struct {
   guint8 *data;

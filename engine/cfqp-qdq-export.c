@@ -86,13 +86,16 @@ gboolean
 cfqp_model_export_qdq (CfqpModel *model, const CfqpQParams *qparams, const char *path,
     GError **error)
 {
-  return cfqp_model_export_qdq_taps (model, qparams, NULL, 0, path, error);
+  return cfqp_model_export_qdq_full (model, &(CfqpQuantisation) { qparams, NULL, 0, NULL, 0 },
+      path, error);
 }
 
 gboolean
-cfqp_model_export_qdq_taps (CfqpModel *model, const CfqpQParams *qparams,
-    const CfqpConvTaps *taps, guint n_taps, const char *path, GError **error)
+cfqp_model_export_qdq_full (CfqpModel *model, const CfqpQuantisation *q, const char *path,
+    GError **error)
 {
+  const CfqpQParams *qparams = q->qparams;
+  g_autoptr (CfqpGraph) folded = NULL;
   const CfqpGraph *g;
   CfqpInt8Program *prog;
   CfqpQdqWriter e;
@@ -106,8 +109,15 @@ cfqp_model_export_qdq_taps (CfqpModel *model, const CfqpQParams *qparams,
   gsize len;
   gboolean ok = TRUE;
 
-  g_return_val_if_fail (model != NULL && path != NULL, FALSE);
+  g_return_val_if_fail (model != NULL && q != NULL && path != NULL, FALSE);
   g = model->graph;
+  /* channel steps are written as the convs the program folds them into */
+  if (q->n_channel_steps) {
+    if (!(folded = cfqp_int8_graph_with_channel_steps (g, q->channel_steps, q->n_channel_steps,
+            error)))
+      return FALSE;
+    g = folded;
+  }
   if (!qparams)
     qparams = cfqp_model_get_embedded_qparams (model);
   if (!qparams) {
@@ -116,7 +126,10 @@ cfqp_model_export_qdq_taps (CfqpModel *model, const CfqpQParams *qparams,
         model->name);
     return FALSE;
   }
-  if (!(prog = cfqp_int8_program_new_full (g, qparams, taps, n_taps, error)))
+  /* the folded graph with the steps' work done: what remains is the table
+   * and the taps */
+  if (!(prog = cfqp_int8_program_new_full (g, &(CfqpQuantisation) { qparams, q->conv_taps,
+          q->n_conv_taps, NULL, 0 }, error)))
     return FALSE;
 
   e.pool = g_ptr_array_new_with_free_func (g_free);

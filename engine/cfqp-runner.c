@@ -123,8 +123,9 @@ cfqp_runner_new (CfqpModel *model, const CfqpRunnerOptions *options, GError **er
   runner->exec = new_executor (&params, options->backend, &runner->fallback, error);
   if (!runner->exec ||
       (options->precision == CFQP_PRECISION_INT8 &&
-       !cfqp_runner_set_quantisation (runner, options->qparams, options->conv_taps,
-           options->n_conv_taps, error))) {
+       !cfqp_runner_set_quantisation (runner, &(CfqpQuantisation) { options->qparams,
+           options->conv_taps, options->n_conv_taps, options->channel_steps,
+           options->n_channel_steps }, error))) {
     cfqp_runner_free (runner);
     return NULL;
   }
@@ -134,26 +135,26 @@ cfqp_runner_new (CfqpModel *model, const CfqpRunnerOptions *options, GError **er
 gboolean
 cfqp_runner_set_qparams (CfqpRunner *runner, const CfqpQParams *qparams, GError **error)
 {
-  return cfqp_runner_set_quantisation (runner, qparams, NULL, 0, error);
+  return cfqp_runner_set_quantisation (runner, &(CfqpQuantisation) { qparams, NULL, 0, NULL, 0 },
+      error);
 }
 
 gboolean
-cfqp_runner_set_quantisation (CfqpRunner *runner, const CfqpQParams *qparams,
-    const CfqpConvTaps *taps, guint n_taps, GError **error)
+cfqp_runner_set_quantisation (CfqpRunner *runner, const CfqpQuantisation *q, GError **error)
 {
   CfqpInt8Program *program;
 
-  g_return_val_if_fail (qparams != NULL, FALSE);
+  g_return_val_if_fail (q != NULL && q->qparams != NULL, FALSE);
   if (runner->precision != CFQP_PRECISION_INT8) {
     g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
         "quantisation parameters given to an FP32 runner");
     return FALSE;
   }
   /* Built aside, so a bad table leaves the running program untouched. */
-  program = cfqp_int8_program_new_full (runner->graph, qparams, taps, n_taps, error);
+  program = cfqp_int8_program_new_full (runner->graph, q, error);
   if (!program)
     return FALSE;
-  if (!cfqp_int8_program_pads_fit (runner->graph, program, error) ||
+  if (!cfqp_int8_program_pads_fit (program, error) ||
       !runner->exec->klass->set_program (runner->exec, program, error)) {
     cfqp_int8_program_free (program);
     return FALSE;

@@ -81,6 +81,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_cfqp_calib_debug);
 #define DEFAULT_PROP_OBSERVER GST_CFQP_OBSERVER_MSE
 #define DEFAULT_PROP_WEIGHT_ROUNDING GST_CFQP_WEIGHT_ROUNDING_GPTQ
 #define DEFAULT_PROP_RESIDUAL_GRID GST_CFQP_RESIDUAL_GRID_PIXEL
+#define DEFAULT_PROP_ACTIVATION_GRIDS GST_CFQP_ACTIVATION_GRIDS_CHANNEL
 #define DEFAULT_PROP_CALIBRATION_NAME NULL
 #define DEFAULT_PROP_CLIP_FREE TRUE
 #define DEFAULT_PROP_EXPORT_QDQ NULL
@@ -102,6 +103,7 @@ enum
   PROP_OBSERVER,
   PROP_WEIGHT_ROUNDING,
   PROP_RESIDUAL_GRID,
+  PROP_ACTIVATION_GRIDS,
   PROP_CALIBRATION_NAME,
   PROP_CLIP_FREE,
   PROP_EXPORT_QDQ,
@@ -123,6 +125,7 @@ struct _GstCfqpCalib
   GstCfqpObserver observer;
   GstCfqpWeightRounding weight_rounding;
   GstCfqpResidualGrid residual_grid;
+  GstCfqpActivationGrids activation_grids;
   gchar *calibration_name;
   gboolean clip_free;
   gboolean clip_free_set;       /* clip-free set by the application */
@@ -339,6 +342,24 @@ gst_cfqp_calib_class_init (GstCfqpCalibClass * klass)
           GST_PARAM_MUTABLE_READY));
 
   /**
+   * GstCfqpCalib:activation-grids:
+   *
+   * How many grids an activation between convs gets.  With one per channel
+   * (channel, the default) each channel of a tensor that a conv computes and
+   * only convs read gets a step fit to its own range, the INT8 program
+   * folding the steps into the convs around it; a narrow channel is then no
+   * longer rounded on a grid sized for the widest.  It costs the
+   * calibration one more pass over the samples.  Other tensors keep one
+   * grid (docs/cfqp.md, "Channel steps").
+   */
+  g_object_class_install_property (gobject_class, PROP_ACTIVATION_GRIDS,
+      g_param_spec_enum ("activation-grids", "Activation grids",
+          "One grid per tensor, or per channel for activations between convs",
+          GST_TYPE_CFQP_ACTIVATION_GRIDS, DEFAULT_PROP_ACTIVATION_GRIDS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
    * GstCfqpCalib:calibration-name:
    *
    * Publishes every calibration to the #cfqpsr elements of this process
@@ -416,6 +437,7 @@ gst_cfqp_calib_class_init (GstCfqpCalibClass * klass)
   gst_type_mark_as_plugin_api (GST_TYPE_CFQP_OBSERVER, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_CFQP_WEIGHT_ROUNDING, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_CFQP_RESIDUAL_GRID, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_CFQP_ACTIVATION_GRIDS, 0);
 }
 
 static void
@@ -431,6 +453,7 @@ gst_cfqp_calib_init (GstCfqpCalib * self)
   self->observer = DEFAULT_PROP_OBSERVER;
   self->weight_rounding = DEFAULT_PROP_WEIGHT_ROUNDING;
   self->residual_grid = DEFAULT_PROP_RESIDUAL_GRID;
+  self->activation_grids = DEFAULT_PROP_ACTIVATION_GRIDS;
   self->calibration_name = g_strdup (DEFAULT_PROP_CALIBRATION_NAME);
   self->clip_free = DEFAULT_PROP_CLIP_FREE;
   self->export_qdq = g_strdup (DEFAULT_PROP_EXPORT_QDQ);
@@ -510,6 +533,9 @@ gst_cfqp_calib_set_property (GObject * object, guint prop_id,
     case PROP_RESIDUAL_GRID:
       self->residual_grid = g_value_get_enum (value);
       break;
+    case PROP_ACTIVATION_GRIDS:
+      self->activation_grids = g_value_get_enum (value);
+      break;
     case PROP_CALIBRATION_NAME:
       g_free (self->calibration_name);
       self->calibration_name = g_value_dup_string (value);
@@ -569,6 +595,9 @@ gst_cfqp_calib_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_RESIDUAL_GRID:
       g_value_set_enum (value, self->residual_grid);
+      break;
+    case PROP_ACTIVATION_GRIDS:
+      g_value_set_enum (value, self->activation_grids);
       break;
     case PROP_CALIBRATION_NAME:
       g_value_set_string (value, self->calibration_name);
@@ -668,10 +697,8 @@ gst_cfqp_calib_publish (GstCfqpCalib * self, GCancellable * cancel)
   if (qdq != NULL) {
     CfqpModel *model = cfqp_calibrator_get_model (self->calibrator);
     CfqpQParams *qp = cfqp_calibration_to_qparams (calib, model, &err);
-    guint n_taps;
-    const CfqpConvTaps *taps = cfqp_calibration_get_conv_taps (calib, &n_taps);
-    gboolean ok = qp != NULL &&
-        cfqp_model_export_qdq_taps (model, qp, taps, n_taps, qdq, &err);
+    CfqpQuantisation q = cfqp_calibration_get_quantisation (calib, qp);
+    gboolean ok = qp != NULL && cfqp_model_export_qdq_full (model, &q, qdq, &err);
 
     gst_cfqp_calib_note_write (self, &self->failed_qdq, qdq, "QDQ model", err);
     g_clear_error (&err);
@@ -814,6 +841,7 @@ gst_cfqp_calib_start (GstBaseSink * sink)
   settings.observer = (CfqpObserverKind) self->observer;
   settings.weight_rounding = (CfqpWeightRounding) self->weight_rounding;
   settings.residual_grid = (CfqpResidualGrid) self->residual_grid;
+  settings.activation_grids = (CfqpActivationGrids) self->activation_grids;
   settings.clip_free = self->clip_free;
   g_free (self->pair_name);
   self->pair_name = g_strdup (self->calibration_name);

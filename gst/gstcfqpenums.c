@@ -140,3 +140,21 @@ gst_cfqp_residual_grid_get_type (void)
   }
   return type;
 }
+
+GType
+gst_cfqp_activation_grids_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_CFQP_ACTIVATION_GRIDS_TENSOR, "One grid per tensor", "tensor"},
+    {GST_CFQP_ACTIVATION_GRIDS_CHANNEL,
+        "One grid per channel where only convs touch the tensor", "channel"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstCfqpActivationGrids", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}

@@ -145,4 +145,21 @@ typedef enum {
 #define GST_TYPE_CFQP_RESIDUAL_GRID (gst_cfqp_residual_grid_get_type ())
 GType gst_cfqp_residual_grid_get_type (void);
 
+/**
+ * GstCfqpActivationGrids:
+ * @GST_CFQP_ACTIVATION_GRIDS_TENSOR: one grid per tensor
+ * @GST_CFQP_ACTIVATION_GRIDS_CHANNEL: one grid per channel where only convs
+ *   touch the tensor (the default): each channel's step follows its range
+ *
+ * How many grids an activation between two convs gets.  Values match the
+ * calibration library's CfqpActivationGrids.
+ */
+typedef enum {
+  GST_CFQP_ACTIVATION_GRIDS_TENSOR,
+  GST_CFQP_ACTIVATION_GRIDS_CHANNEL,
+} GstCfqpActivationGrids;
+
+#define GST_TYPE_CFQP_ACTIVATION_GRIDS (gst_cfqp_activation_grids_get_type ())
+GType gst_cfqp_activation_grids_get_type (void);
+
 G_END_DECLS

@@ -31,6 +31,8 @@ typedef enum {
 #define CFQP_MAX_MODEL_BYTES   (256u * 1024 * 1024)
 #define CFQP_MAX_NODES         4096
 #define CFQP_MAX_CHANNELS      4096
+/* Channel steps (CfqpChannelSteps) lie in [CFQP_MIN_CHANNEL_STEP, 1 / it]. */
+#define CFQP_MIN_CHANNEL_STEP  (1.0 / 256)
 #define CFQP_MAX_KERNEL        31
 #define CFQP_MAX_WEIGHTS       (64u * 1024 * 1024)  /* elements over all initializers */
 #define CFQP_MAX_FRAME_DIM     16384
@@ -131,6 +133,45 @@ typedef struct {
   gint32 zero_point;   /* 0..255 */
 } CfqpQParams;
 
+/* Per-channel steps of one tensor: channel c is quantised with the step
+ * scale × steps[c] of the tensor's CfqpQParams, all channels sharing its
+ * zero point.  The INT8 program folds them into the convs around the
+ * tensor (the producer's output channel c divided by steps[c], every
+ * reader's input channel c multiplied by it): no kernel changes, and a
+ * tensor whose channels span unequal ranges gets a grid fit to each
+ * (docs/int8-arithmetic.md, "Channel steps"). */
+typedef struct {
+  guint        tensor;
+  guint        n_channels;        /* the tensor's channels */
+  const float *steps;             /* in [CFQP_MIN_CHANNEL_STEP, 1 / CFQP_MIN_CHANNEL_STEP] */
+} CfqpChannelSteps;
+
+/* Marks (allowed, n_tensors entries) the tensors that may take channel
+ * steps: a float Conv computes each (no activation, ReLU, LeakyReLU or
+ * PReLU: they commute with a positive factor) and only Convs read it. */
+void         cfqp_model_find_channel_step_tensors (const CfqpModel *model, gboolean *allowed);
+/* What an INT8 program checks of channel steps before it takes them: each
+ * names an allowed tensor, once, with one step per channel in range.
+ * CFQP_ENGINE_ERROR_INVALID naming the tensor otherwise. */
+gboolean     cfqp_model_check_channel_steps (const CfqpModel *model,
+                                             const CfqpChannelSteps *steps, guint n_steps,
+                                             GError **error);
+/* A copy of model with the steps folded into its float convs: the same
+ * function in FP32, its tensors holding y_c / steps[c].  What a
+ * calibration observes and rounds weights on once it has chosen steps.
+ * Keeps model's hash and tensor names.  NULL, error if they do not fit. */
+CfqpModel   *cfqp_model_new_with_channel_steps (CfqpModel *model, const CfqpChannelSteps *steps,
+                                                guint n_steps, GError **error);
+
+/* Everything a calibration gives an INT8 program. */
+typedef struct {
+  const CfqpQParams      *qparams;          /* one per tensor */
+  const CfqpConvTaps     *conv_taps;        /* NULL, 0: each conv rounds its own weights */
+  guint                   n_conv_taps;
+  const CfqpChannelSteps *channel_steps;    /* NULL, 0: one grid per tensor */
+  guint                   n_channel_steps;
+} CfqpQuantisation;
+
 /* Marks (residual, n_tensors entries) each tensor that an Add sums with a
  * tensor on the pixel grid into a tensor on the pixel grid, once the INT8
  * program has resolved table (one CfqpQParams per tensor): the residual of
@@ -190,6 +231,9 @@ typedef struct {
    * others round their own. */
   const CfqpConvTaps *conv_taps;
   guint           n_conv_taps;
+  /* INT8: per-channel steps of some tensors (a calibration's). */
+  const CfqpChannelSteps *channel_steps;
+  guint           n_channel_steps;
 } CfqpRunnerOptions;
 
 /* CfqpRunnerOptions.stripe_rows: stripes where one fits half the L2 with
@@ -199,7 +243,7 @@ typedef struct {
 
 #define CFQP_RUNNER_OPTIONS_INIT \
   { CFQP_PRECISION_FP32, CFQP_BACKEND_AUTO, 0, NULL, NULL, CFQP_CPU_KERNELS_AUTO, \
-    CFQP_STRIPES_AUTO, FALSE, FALSE, NULL, 0 }
+    CFQP_STRIPES_AUTO, FALSE, FALSE, NULL, 0, NULL, 0 }
 
 /* Programs that keep the environment knobs working (the elements, the
  * tools) call this on their options; the engine itself reads none of them:
@@ -218,9 +262,9 @@ CfqpModel   *cfqp_runner_get_model  (CfqpRunner *runner);
  * next frame on — call it between frames, never during a run. */
 gboolean     cfqp_runner_set_qparams (CfqpRunner *runner, const CfqpQParams *qparams,
                                       GError **error);
-/* The same with conv taps (as CfqpRunnerOptions.conv_taps; NULL, 0: none). */
-gboolean     cfqp_runner_set_quantisation (CfqpRunner *runner, const CfqpQParams *qparams,
-                                           const CfqpConvTaps *taps, guint n_taps,
+/* The same with a calibration's whole quantisation (conv taps, channel
+ * steps), checked before anything changes. */
+gboolean     cfqp_runner_set_quantisation (CfqpRunner *runner, const CfqpQuantisation *q,
                                            GError **error);
 CfqpPrecision cfqp_runner_get_precision (CfqpRunner *runner);
 /* Which backend actually runs ("cpu", "ref", "opencl:<device>"). */
@@ -292,9 +336,10 @@ gboolean     cfqp_read_regular_file (const char *path, gsize max_size, char **co
  * derived) have scale 0, which a runner refuses. */
 gboolean     cfqp_model_export_qdq  (CfqpModel *model, const CfqpQParams *qparams,
                                      const char *path, GError **error);
-/* The same with conv taps (as CfqpRunnerOptions.conv_taps). */
-gboolean     cfqp_model_export_qdq_taps (CfqpModel *model, const CfqpQParams *qparams,
-                                         const CfqpConvTaps *taps, guint n_taps,
+/* The same with a calibration's whole quantisation.  Channel steps are
+ * written folded into the convs (the graph of cfqp_model_new_with_channel_steps),
+ * so every activation stays one uint8 grid per tensor. */
+gboolean     cfqp_model_export_qdq_full (CfqpModel *model, const CfqpQuantisation *q,
                                          const char *path, GError **error);
 const CfqpQParams *cfqp_model_get_embedded_qparams (const CfqpModel *model);
 

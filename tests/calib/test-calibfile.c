@@ -26,7 +26,12 @@ make_calib_with (const CfqpCalibSettings *s)
     { "output", { 1.0f / 255.0f, 0 }, -0.0625f, 1.125f },
   };
 
-  return cfqp_calibration_new (HASH, TRUE, s, 12, 36, t, 4);
+  /* conv1's channels on their own steps, the smallest the format takes
+   * among them */
+  static const float steps[3] = { 1.0f, 0.3f, 0.00390625f };
+  CfqpChannelSteps cs = { 1, 3, steps };
+
+  return cfqp_calibration_new_full (HASH, TRUE, s, 12, 36, t, 4, NULL, 0, &cs, 1);
 }
 
 static CfqpCalibration *
@@ -71,6 +76,19 @@ assert_same (const CfqpCalibration *a, const CfqpCalibration *b)
   g_assert_cmpfloat (sa->range_max_gain, ==, sb->range_max_gain);
   g_assert_cmpint (sa->weight_rounding, ==, sb->weight_rounding);
   g_assert_cmpint (sa->residual_grid, ==, sb->residual_grid);
+  g_assert_cmpint (sa->activation_grids, ==, sb->activation_grids);
+  {
+    guint na, nb;
+    const CfqpChannelSteps *csa = cfqp_calibration_get_channel_steps (a, &na);
+    const CfqpChannelSteps *csb = cfqp_calibration_get_channel_steps (b, &nb);
+
+    g_assert_cmpuint (na, ==, nb);
+    for (guint i = 0; i < na; i++) {
+      g_assert_cmpuint (csa[i].tensor, ==, csb[i].tensor);
+      g_assert_cmpmem (csa[i].steps, csa[i].n_channels * sizeof (float), csb[i].steps,
+          csb[i].n_channels * sizeof (float));
+    }
+  }
   g_assert_cmpuint (cfqp_calibration_get_n_tensors (a), ==, cfqp_calibration_get_n_tensors (b));
   for (guint i = 0; i < cfqp_calibration_get_n_tensors (a); i++) {
     const CfqpCalibTensor *ta = cfqp_calibration_get_tensor (a, i);
@@ -177,6 +195,27 @@ test_corrupt (void)
       CFQP_CALIB_ERROR_FORMAT, "unknown residual grid 'fine'" },
     { "\"residual_grid\" : \"calibrated\"", "\"residual_grid\" : 1",
       CFQP_CALIB_ERROR_FORMAT, "residual_grid" },
+    { "\"activation_grids\" : \"channel\"", "\"activation_grids\" : \"pixel\"",
+      CFQP_CALIB_ERROR_FORMAT, "unknown activation grids 'pixel'" },
+    { "\"channel_steps\" : [", "\"channel_steps\" : 1, \"x\" : [", CFQP_CALIB_ERROR_FORMAT,
+      "field 'channel_steps' must be an array" },
+    { "\"tensor\" : \"conv1\"", "\"tensor\" : \"conv7\"", CFQP_CALIB_ERROR_INVALID,
+      "channel steps for 'conv7', which is no tensor" },
+    { "\"tensor\" : \"conv1\"", "\"tensor\" : 1", CFQP_CALIB_ERROR_FORMAT,
+      "channel_steps[0].tensor' must be a string" },
+    { "\"steps\" : [", "\"steps\" : 2, \"x\" : [", CFQP_CALIB_ERROR_FORMAT,
+      "'channel_steps[0].steps' must be an array" },
+    { "\"steps\" : [", "\"steps\" : [\"1\", ", CFQP_CALIB_ERROR_FORMAT,
+      "channel_steps[0].steps[0] must be a number" },
+    { "\"steps\" : [", "\"steps\" : [0, ", CFQP_CALIB_ERROR_INVALID, "step 0 is 0," },
+    { "\"steps\" : [", "\"steps\" : [257, ", CFQP_CALIB_ERROR_INVALID, "step 0 is 257" },
+    { "\"steps\" : [", "\"steps\" : [0.0039, ", CFQP_CALIB_ERROR_INVALID, "step 0 is 0.0039" },
+    { "\"steps\" : [", "\"steps\" : [], \"x\" : [", CFQP_CALIB_ERROR_INVALID,
+      "channel steps for 'conv1': 0, a tensor has 1 to 4096" },
+    { "\"channel_steps\" : [", "\"channel_steps\" : [{ \"tensor\" : \"conv1\", "
+      "\"steps\" : [1] }, ", CFQP_CALIB_ERROR_INVALID, "channel steps for 'conv1' appear twice" },
+    { "\"channel_steps\" : [", "\"channel_steps\" : [7, ", CFQP_CALIB_ERROR_FORMAT,
+      "channel_steps[0] must be an object" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
@@ -221,7 +260,7 @@ test_optional_settings (void)
   char *old_json = g_strdup (json);
   char *at;
 
-  /* drop both members (the last two of "settings") */
+  /* drop the members added later (the last three of "settings") */
   at = strstr (old_json, ",\n    \"weight_rounding\"");
   g_assert_nonnull (at);
   strcpy (at, strstr (json, "\n  },\n  \"rd\""));
@@ -233,6 +272,8 @@ test_optional_settings (void)
         CFQP_WEIGHT_ROUNDING_NEAREST);
     g_assert_cmpint (cfqp_calibration_get_settings (old)->residual_grid, ==,
         CFQP_RESIDUAL_GRID_CALIBRATED);
+    g_assert_cmpint (cfqp_calibration_get_settings (old)->activation_grids, ==,
+        CFQP_ACTIVATION_GRIDS_TENSOR);
   }
   g_free (old_json);
   /* the defaults, written and read back */
@@ -244,6 +285,7 @@ test_optional_settings (void)
 
     g_assert_nonnull (strstr (dj, "\"weight_rounding\" : \"gptq\""));
     g_assert_nonnull (strstr (dj, "\"residual_grid\" : \"pixel\""));
+    g_assert_nonnull (strstr (dj, "\"activation_grids\" : \"channel\""));
     back = cfqp_calibration_new_from_json (dj, -1, NULL, &err);
     g_assert_no_error (err);
     g_assert_cmpint (cfqp_calibration_get_settings (back)->residual_grid, ==,

@@ -114,10 +114,17 @@ test_least_conv_error (gconstpointer data)
 {
   g_autoptr (CfqpModel) model = calib_test_load_model (data);
   g_autoptr (CfqpCalibration) c = calibrate_cached (model, CFQP_WEIGHT_ROUNDING_GPTQ);
-  g_autoptr (CfqpModel) run = cfqp_model_new_clip_free (model, NULL, NULL);
-  guint n_taps;
+  g_autoptr (CfqpModel) clip_free = cfqp_model_new_clip_free (model, NULL, NULL);
+  g_autoptr (CfqpModel) run = NULL;
+  guint n_taps, n_steps;
   const CfqpConvTaps *taps = cfqp_calibration_get_conv_taps (c, &n_taps);
+  const CfqpChannelSteps *steps = cfqp_calibration_get_channel_steps (c, &n_steps);
+  g_autoptr (GError) error = NULL;
 
+  /* with channel steps the taps round the weights they are folded into */
+  run = cfqp_model_new_with_channel_steps (clip_free, steps, n_steps, &error);
+  g_assert_no_error (error);
+  g_test_message ("%u tensors with channel steps", n_steps);
   g_assert_cmpuint (n_taps, ==, cfqp_model_get_n_convs (run));
   for (guint t = 0; t < n_taps; t++) {
     ConvError ce = { run, 0 };
@@ -193,9 +200,11 @@ int8_runner (CfqpModel *model, CfqpBackendKind backend, const CfqpCalibration *c
   o.precision = CFQP_PRECISION_INT8;
   o.backend = backend;
   o.n_threads = 1;
-  o.qparams = qp;
-  if (with_taps)
-    o.conv_taps = cfqp_calibration_get_conv_taps (c, &o.n_conv_taps);
+  cfqp_calibration_fill_runner_options (c, qp, &o);
+  if (!with_taps) {
+    o.conv_taps = NULL;
+    o.n_conv_taps = 0;
+  }
   r = cfqp_runner_new (model, &o, &err);
   g_assert_no_error (err);
   return r;
@@ -270,13 +279,12 @@ test_qdq_export_keeps_taps (void)
   g_autoptr (CfqpModel) q = NULL;
   CfqpRunnerOptions o = CFQP_RUNNER_OPTIONS_INIT;
   g_autoptr (CfqpRunner) r = NULL;
-  guint n_taps;
-  const CfqpConvTaps *taps = cfqp_calibration_get_conv_taps (c, &n_taps);
+  CfqpQuantisation quant = cfqp_calibration_get_quantisation (c, qp);
   gsize n = (gsize) 3 * x->width * 2 * x->height * 2;
   g_autofree guint8 *b = NULL;
 
   g_assert_no_error (err);
-  g_assert_true (cfqp_model_export_qdq_taps (run, qp, taps, n_taps, path, &err));
+  g_assert_true (cfqp_model_export_qdq_full (run, &quant, path, &err));
   g_assert_no_error (err);
   q = cfqp_model_new_from_file (path, &err);
   g_assert_no_error (err);
@@ -292,7 +300,7 @@ test_qdq_export_keeps_taps (void)
   {
     CfqpConvInfo info;
     g_autoptr (CfqpRunner) r2 = NULL;
-    CfqpConvTaps one = taps[0];
+    CfqpConvTaps one = quant.conv_taps[0];
 
     cfqp_model_get_conv (q, 0, 1, 1, &info);
     g_assert_true (info.fixed);
@@ -341,7 +349,8 @@ test_bad_taps_refused (void)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
     bad[0] = (CfqpConvTaps) { cases[i].output, cases[i].n_taps, cases[i].t };
     bad[1] = bad[0];
-    g_assert_false (cfqp_runner_set_quantisation (r, qp, bad, cases[i].n, &err));
+    g_assert_false (cfqp_runner_set_quantisation (r, &(CfqpQuantisation) { qp, bad, cases[i].n,
+        NULL, 0 }, &err));
     g_assert_error (err, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID);
     g_test_message ("%s", err->message);
     g_assert_nonnull (strstr (err->message, cases[i].msg));

@@ -58,11 +58,15 @@ make_input (const GstVideoInfo * info, gsize stride, guint seed)
 
 /* Runs the engine directly on in and checks that out holds the same R, G, B
  * (and alpha) bytes.  Padding bytes (x of RGBx) are not part of the contract. */
+static inline CfqpQParams *calib_qparams (guint scale, CfqpCalibration * calib);
+
+/* calib NULL: FP32; else INT8 with all the calibration gives a runner (its
+ * table, conv taps and channel steps), as cfqpsr applies it. */
 static inline void
-check_against_engine_taps (guint scale, const GstVideoInfo * in_info,
-    GstBuffer * in, GstBuffer * out, const CfqpQParams * qparams,
-    const CfqpConvTaps * taps, guint n_taps)
+check_against_calibration (guint scale, const GstVideoInfo * in_info,
+    GstBuffer * in, GstBuffer * out, CfqpCalibration * calib)
 {
+  CfqpQParams *qparams = calib ? calib_qparams (scale, calib) : NULL;
   gchar *path = element_test_model_path (scale);
   GError *err = NULL;
   CfqpModel *model = cfqp_model_new_from_file (path, &err);
@@ -86,9 +90,8 @@ check_against_engine_taps (guint scale, const GstVideoInfo * in_info,
     model = cf;
   }
   opts.precision = qparams ? CFQP_PRECISION_INT8 : CFQP_PRECISION_FP32;
-  opts.qparams = qparams;
-  opts.conv_taps = taps;
-  opts.n_conv_taps = n_taps;
+  if (calib)
+    cfqp_calibration_fill_runner_options (calib, qparams, &opts);
   opts.backend = CFQP_BACKEND_CPU;
   runner = cfqp_runner_new (model, &opts, &err);
   fail_unless (runner != NULL, "%s", err ? err->message : "?");
@@ -129,21 +132,15 @@ check_against_engine_taps (guint scale, const GstVideoInfo * in_info,
   g_free (ref);
   cfqp_runner_free (runner);
   cfqp_model_unref (model);
+  g_free (qparams);
   g_free (path);
-}
-
-static inline void
-check_against_engine_full (guint scale, const GstVideoInfo * in_info,
-    GstBuffer * in, GstBuffer * out, const CfqpQParams * qparams)
-{
-  check_against_engine_taps (scale, in_info, in, out, qparams, NULL, 0);
 }
 
 static inline void
 check_against_engine (guint scale, const GstVideoInfo * in_info,
     GstBuffer * in, GstBuffer * out)
 {
-  check_against_engine_full (scale, in_info, in, out, NULL);
+  check_against_calibration (scale, in_info, in, out, NULL);
 }
 
 /* Messages taken off a bus, so that looking for one kind does not drop

@@ -653,7 +653,7 @@ GST_START_TEST (test_cpu_kernels)
               strstr (info_str, "dot 1x4") != NULL), "%s", info_str);
     fail_unless_equals_int (pop_warnings (bus, NULL), 0);
     if (first == NULL) {
-      check_against_engine_full (2, &info, in, out, qp);
+      check_against_calibration (2, &info, in, out, calib);
       first = out;
     } else {
       gst_buffer_map (first, &a, GST_MAP_READ);
@@ -696,7 +696,7 @@ GST_START_TEST (test_properties_while_playing)
   in = make_input (&info, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), 9);
 
   out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
-  check_against_engine_full (3, &info, in, out, qp);
+  check_against_calibration (3, &info, in, out, calib);
   gst_buffer_unref (out);
 
   g_object_set (sr, "precision", 1, "n-threads", 2, NULL);
@@ -709,7 +709,7 @@ GST_START_TEST (test_properties_while_playing)
 
   g_object_set (sr, "precision", 0, "n-threads", 1, "backend", 0, NULL);
   out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
-  check_against_engine_full (3, &info, in, out, qp);
+  check_against_calibration (3, &info, in, out, calib);
   gst_buffer_unref (out);
   g_object_get (sr, "active-backend", &active, NULL);
   fail_unless (strstr (active, "int8") != NULL, "%s", active);

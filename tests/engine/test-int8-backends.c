@@ -504,10 +504,9 @@ test_shipped_model (gconstpointer data)
   g = cfqp_model_get_graph (model);
   cfqp_model_get_scale_ratio (model, &num, &den);
   {
-    guint n_taps;
-    const CfqpConvTaps *taps = cfqp_calibration_get_conv_taps (calib, &n_taps);
+    CfqpQuantisation q = cfqp_calibration_get_quantisation (calib, qp);
 
-    prog = cfqp_int8_program_new_full (g, qp, taps, n_taps, &error);
+    prog = cfqp_int8_program_new_full (g, &q, &error);
   }
   g_assert_no_error (error);
   /* one crop per photo, odd sizes, the widest over a 64-pixel block (a

@@ -15,7 +15,6 @@
 #include <math.h>
 #include <string.h>
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CfqpGraph, cfqp_graph_free)
 
 /* --- graphs ----------------------------------------------------------------- */
 

@@ -22,16 +22,15 @@ typedef struct {
   CfqpInt8Exec *exec;
 } Exec;
 
-/* calib: its conv taps, as cfqpsr runs them */
+/* calib: its conv taps and channel steps, as cfqpsr runs them */
 static Exec
 exec_new (const CfqpGraph *g, const CfqpQParams *qp, const CfqpCalibration *calib,
           const CfqpInt8Backend *backend)
 {
   g_autoptr (GError) error = NULL;
   Exec e = { cfqp_workers_new (2), NULL };
-  guint n_taps;
-  const CfqpConvTaps *taps = cfqp_calibration_get_conv_taps (calib, &n_taps);
-  CfqpInt8Program *program = cfqp_int8_program_new_full (g, qp, taps, n_taps, &error);
+  CfqpQuantisation q = cfqp_calibration_get_quantisation (calib, qp);
+  CfqpInt8Program *program = cfqp_int8_program_new_full (g, &q, &error);
 
   g_assert_no_error (error);
   e.exec = cfqp_int8_exec_new (g, backend, e.workers, CFQP_STRIPES_AUTO, FALSE);

@@ -83,8 +83,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
       opts.precision = CFQP_PRECISION_INT8;
       opts.backend = CFQP_BACKEND_REF;
       opts.n_threads = 1;
-      opts.qparams = qp;
-      opts.conv_taps = cfqp_calibration_get_conv_taps (calib, &opts.n_conv_taps);
+      cfqp_calibration_fill_runner_options (calib, qp, &opts);
       runner = cfqp_runner_new (tiny_model (), &opts, &err4);
       if (!runner) {
         if (!err4 || !err4->message || !*err4->message)

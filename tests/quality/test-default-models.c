@@ -61,8 +61,7 @@ test_scale (gconstpointer data)
     qp = cfqp_calibration_to_qparams (calib, model, &error);
     g_assert_no_error (error);
     opts.precision = CFQP_PRECISION_INT8;
-    opts.qparams = qp;
-    opts.conv_taps = cfqp_calibration_get_conv_taps (calib, &opts.n_conv_taps);
+    cfqp_calibration_fill_runner_options (calib, qp, &opts);
     int8 = cfqp_runner_new (model, &opts, &error);
     g_assert_no_error (error);
   }

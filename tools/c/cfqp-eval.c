@@ -181,8 +181,7 @@ evaluate_int8 (CfqpModel *model, const CfqpRunnerOptions *opts, const char *back
   }
   iopts.precision = CFQP_PRECISION_INT8;
   iopts.backend = !g_strcmp0 (backend, "ref") ? CFQP_BACKEND_REF : CFQP_BACKEND_CPU;
-  iopts.qparams = qp;
-  iopts.conv_taps = cfqp_calibration_get_conv_taps (calib, &iopts.n_conv_taps);
+  cfqp_calibration_fill_runner_options (calib, qp, &iopts);
   if (!(int8 = cfqp_runner_new (model, &iopts, &error))) {
     g_printerr ("%s\n", error->message);
     return FALSE;
@@ -233,6 +232,7 @@ main (int argc, char **argv)
   g_autofree char *backend = g_strdup ("cpu"), *calib_out = NULL, *calib_in = NULL;
   g_autofree char *rounding = NULL;
   g_autofree char *residual_grid = NULL;
+  g_autofree char *activation_grids = NULL;
   gboolean clip_free = FALSE, fp32_only = FALSE;
   gint threads = 2, max_samples = 64;
   g_autoptr (GError) error = NULL;
@@ -248,6 +248,8 @@ main (int argc, char **argv)
       "nearest or gptq (default: the calibrator's)", "R" },
     { "residual-grid", 0, 0, G_OPTION_ARG_STRING, &residual_grid,
       "calibrated or pixel (default: the calibrator's)", "G" },
+    { "activation-grids", 0, 0, G_OPTION_ARG_STRING, &activation_grids,
+      "tensor or channel (default: the calibrator's)", "A" },
     { "backend", 0, 0, G_OPTION_ARG_STRING, &backend, "INT8 backend: ref or cpu", "B" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "threads", "N" },
     { "max-samples", 0, 0, G_OPTION_ARG_INT, &max_samples, "RD reservoir size", "N" },
@@ -381,6 +383,11 @@ main (int argc, char **argv)
       if (residual_grid &&
           !cfqp_residual_grid_from_nick (residual_grid, &settings.residual_grid)) {
         g_printerr ("unknown residual grid '%s'\n", residual_grid);
+        return 2;
+      }
+      if (activation_grids &&
+          !cfqp_activation_grids_from_nick (activation_grids, &settings.activation_grids)) {
+        g_printerr ("unknown activation grids '%s'\n", activation_grids);
         return 2;
       }
       cal = cfqp_calibrator_new (loaded, &settings);

@@ -42,15 +42,14 @@ read_u8_planar (const char *path, gsize n, GError **error)
   return f;
 }
 
-/* QDQ export with the calibration's conv taps, as cfqpsr would run it. */
+/* QDQ export with the calibration's taps and steps, as cfqpsr would run it. */
 static gboolean
 export_with_taps (CfqpModel *model, const CfqpQParams *qp, const CfqpCalibration *calib,
     const char *out, GError **error)
 {
-  guint n_taps;
-  const CfqpConvTaps *taps = cfqp_calibration_get_conv_taps (calib, &n_taps);
+  CfqpQuantisation q = cfqp_calibration_get_quantisation (calib, qp);
 
-  return cfqp_model_export_qdq_taps (model, qp, taps, n_taps, out, error);
+  return cfqp_model_export_qdq_full (model, &q, out, error);
 }
 
 static int
@@ -176,7 +175,7 @@ do_run (const char *model_path, const char *in, guint w, guint h, const char *ou
   opt.backend = backend && !strcmp (backend, "cpu") ? CFQP_BACKEND_CPU : CFQP_BACKEND_REF;
   opt.qparams = calib_qp ? calib_qp : cfqp_model_get_embedded_qparams (model);
   if (calib)
-    opt.conv_taps = cfqp_calibration_get_conv_taps (calib, &opt.n_conv_taps);
+    cfqp_calibration_fill_runner_options (calib, calib_qp, &opt);
   if (!(runner = cfqp_runner_new (model, &opt, &error)) ||
       !(img = read_u8_planar (in, (gsize) c * w * h, &error))) {
     g_printerr ("%s\n", error->message);

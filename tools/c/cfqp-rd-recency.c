@@ -67,7 +67,8 @@ to_byte (float v)
 
 /* Mean PSNR (INT8 against FP32 bytes) over test windows of a scene. */
 static double
-int8_vs_fp32 (CfqpModel *model, const CfqpQParams *qp, GPtrArray *tests)
+int8_vs_fp32 (CfqpModel *model, const CfqpCalibration *calib, const CfqpQParams *qp,
+    GPtrArray *tests)
 {
   CfqpRunnerOptions o = CFQP_RUNNER_OPTIONS_INIT;
   g_autoptr (CfqpRunner) fp32 = NULL, int8 = NULL;
@@ -79,7 +80,7 @@ int8_vs_fp32 (CfqpModel *model, const CfqpQParams *qp, GPtrArray *tests)
   o.precision = CFQP_PRECISION_FP32;
   fp32 = cfqp_runner_new (model, &o, &error);
   o.precision = CFQP_PRECISION_INT8;
-  o.qparams = qp;
+  cfqp_calibration_fill_runner_options (calib, qp, &o);
   int8 = cfqp_runner_new (model, &o, &error);
   if (!fp32 || !int8) {
     g_printerr ("%s\n", error->message);
@@ -120,7 +121,7 @@ report (const char *name, CfqpCalibrator *cal, CfqpModel *model, GPtrArray *test
   }
   (void) model;
   g_print ("%-16s  RD %-22s  INT8 vs FP32: scene A %.2f dB, scene B %.2f dB\n", name, mix,
-      int8_vs_fp32 (run, qp, tests_a), int8_vs_fp32 (run, qp, tests_b));
+      int8_vs_fp32 (run, calib, qp, tests_a), int8_vs_fp32 (run, calib, qp, tests_b));
 }
 
 int

@@ -12,8 +12,9 @@
 # gets that model's calibration as default-xN.calib.json (same content hash,
 # so it matches).
 #
-# WEIGHT_ROUNDING=nearest|gptq and RESIDUAL_GRID=calibrated|pixel (default:
-# cfqpcalib's) set the element's weight-rounding and residual-grid; OUT=DIR writes the calibrations there instead of models/
+# WEIGHT_ROUNDING=nearest|gptq, RESIDUAL_GRID=calibrated|pixel and
+# ACTIVATION_GRIDS=tensor|channel (default: cfqpcalib's) set the element's
+# weight-rounding, residual-grid and activation-grids; OUT=DIR writes the calibrations there instead of models/
 # (an ablation that leaves the shipped ones alone).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,6 +24,7 @@ out=${OUT:-models}
 props=()
 [ -n "${WEIGHT_ROUNDING:-}" ] && props=(weight-rounding="$WEIGHT_ROUNDING")
 [ -n "${RESIDUAL_GRID:-}" ] && props+=(residual-grid="$RESIDUAL_GRID")
+[ -n "${ACTIVATION_GRIDS:-}" ] && props+=(activation-grids="$ACTIVATION_GRIDS")
 mkdir -p "$out"
 export GST_PLUGIN_PATH="$PWD/$build/gst"
 
