@@ -118,6 +118,39 @@ watch_tensor (guint tensor, const float *data, guint channels, guint height, gui
     cfqp_gptq_tensor_func (tensor, data, channels, height, width, w->gptq);
 }
 
+/* Both calibrations from one pass through the model as given: grids per
+ * tensor from the tensors as they are, grids per channel from them divided
+ * by their steps (what the model with the steps folded in computes). */
+typedef struct {
+  Watchers      per_tensor, per_channel;
+  const float **steps;    /* per tensor: its steps, or NULL */
+  float        *scratch;
+  gsize         scratch_size;
+} BothWatchers;
+
+static void
+watch_both (guint tensor, const float *data, guint channels, guint height, guint width,
+            gpointer user_data)
+{
+  BothWatchers *b = user_data;
+  gsize plane = (gsize) height * width, n = plane * channels;
+  const float *k = b->steps[tensor];
+
+  watch_tensor (tensor, data, channels, height, width, &b->per_tensor);
+  if (k) {
+    if (b->scratch_size < n) {
+      g_free (b->scratch);
+      b->scratch = g_new (float, n);
+      b->scratch_size = n;
+    }
+    for (guint c = 0; c < channels; c++)
+      for (gsize i = 0; i < plane; i++)
+        b->scratch[c * plane + i] = data[c * plane + i] / k[c];
+    data = b->scratch;
+  }
+  watch_tensor (tensor, data, channels, height, width, &b->per_channel);
+}
+
 static gboolean
 observe (CfqpModel *model, const CfqpImage *x, CfqpImage *y, CfqpTensorFunc func,
          gpointer data, GError **error)
@@ -391,10 +424,15 @@ CfqpCalibration *
 cfqp_calibrator_compute (CfqpCalibrator *cal, GCancellable *cancellable, GError **error)
 {
   const CfqpCalibSettings *s = &cal->settings;
+  guint nt = cfqp_model_get_n_tensors (cal->model);
   g_autoptr (CfqpModel) folded = NULL;
+  g_autoptr (CfqpObserver) obs_t = NULL, obs_c = NULL;
+  g_autoptr (CfqpGptq) gptq_t = NULL, gptq_c = NULL;
+  g_autofree const float **by_tensor = g_new0 (const float *, MAX (nt, 1));
   GArray *steps = g_array_new (FALSE, FALSE, sizeof (CfqpChannelSteps));
   GArray *none = g_array_new (FALSE, FALSE, sizeof (CfqpChannelSteps));
   CfqpCalibration *c[2] = { NULL, NULL };
+  BothWatchers both = { { NULL } };
   ChannelRanges ranges;
   double err[2];
   guint n_images;
@@ -412,19 +450,35 @@ cfqp_calibrator_compute (CfqpCalibrator *cal, GCancellable *cancellable, GError 
     goto out;
   }
   /* Per-channel grids: a first pass for the ranges per channel makes the
-   * steps, and the observers and GPTQ see the model with them folded in.
-   * They trade the grids of the narrow channels against the weight grid
-   * of the convs that read them, which loses on some nets: the grids per
-   * tensor are calibrated too, and the one whose INT8 errs less on the
-   * RD's frames is kept (docs/cfqp.md, "Channel steps"). */
+   * steps; a second feeds two calibrations, one per channel (on the model
+   * with the steps folded in) and one per tensor.  The steps trade the
+   * grids of the narrow channels against the weight grid of the convs
+   * that read them, which could lose on some nets: the calibration whose
+   * INT8 errs less on the RD's frames is kept (docs/cfqp.md, "Channel
+   * steps"). */
   if (!show_images (cal, cal->model, cancellable, watch_channels, &ranges, &n_images, error))
     goto out;
   channel_ranges_to_steps (&ranges, steps);
   if (!(folded = cfqp_model_new_with_channel_steps (cal->model,
-          (const CfqpChannelSteps *) steps->data, steps->len, error)) ||
-      !(c[0] = calibrate_on (cal, folded, steps, cancellable, error)) ||
-      !(c[1] = calibrate_on (cal, cal->model, none, cancellable, error)) ||
-      !rd_errors (cal, c, 2, err, cancellable, error)) {
+          (const CfqpChannelSteps *) steps->data, steps->len, error)))
+    goto out;
+  for (guint i = 0; i < steps->len; i++)
+    by_tensor[g_array_index (steps, CfqpChannelSteps, i).tensor] =
+        g_array_index (steps, CfqpChannelSteps, i).steps;
+  obs_t = cfqp_observer_new (nt, s->n_bins);
+  obs_c = cfqp_observer_new (nt, s->n_bins);
+  if (s->weight_rounding == CFQP_WEIGHT_ROUNDING_GPTQ) {
+    gptq_t = cfqp_gptq_new (cal->model);
+    gptq_c = cfqp_gptq_new (folded);
+  }
+  both = (BothWatchers) { { obs_t, gptq_t }, { obs_c, gptq_c }, by_tensor, NULL, 0 };
+  if (!show_images (cal, cal->model, cancellable, watch_both, &both, &n_images, error))
+    goto out;
+  c[0] = solve (cal, folded, &both.per_channel, steps,
+      cfqp_reservoir_get_n_samples (cal->reservoir), n_images);
+  c[1] = solve (cal, cal->model, &both.per_tensor, none,
+      cfqp_reservoir_get_n_samples (cal->reservoir), n_images);
+  if (!rd_errors (cal, c, 2, err, cancellable, error)) {
     g_clear_pointer (&c[0], cfqp_calibration_unref);
     goto out;
   }
@@ -436,6 +490,7 @@ cfqp_calibrator_compute (CfqpCalibrator *cal, GCancellable *cancellable, GError 
   }
 out:
   g_clear_pointer (&c[1], cfqp_calibration_unref);
+  g_free (both.scratch);
   channel_ranges_clear (&ranges);
   channel_steps_array_free (steps);
   channel_steps_array_free (none);

@@ -10,7 +10,8 @@
 # the LR training photos of its scale (tools/pipeline/fetch_photos.py pairs cache,
 # photo-split.json "train").  A default-xN.onnx that is a copy of a model
 # gets that model's calibration as default-xN.calib.json (same content hash,
-# so it matches).
+# so it matches).  update-interval=0: only the calibration at EOS, of all
+# the photos, is computed (the one cfqpcalib publishes last anyway).
 #
 # WEIGHT_ROUNDING=nearest|gptq, RESIDUAL_GRID=calibrated|pixel and
 # ACTIVATION_GRIDS=tensor|channel (default: cfqpcalib's) set the element's
@@ -53,7 +54,7 @@ for m in "${models[@]}"; do
   echo "calibrating $name (x$s, clip-free=$clip_free) on $i training photos"
   gst-launch-1.0 -q multifilesrc location="$dir/%04d.png" index=0 stop-index=$((i - 1)) \
       caps=image/png,framerate=1/1 ! pngdec ! videoconvert ! video/x-raw,format=RGB \
-      ! cfqpcalib model-file="$m" clip-free=$clip_free "${props[@]}" \
+      ! cfqpcalib model-file="$m" clip-free=$clip_free update-interval=0 "${props[@]}" \
         location="$out/$name.calib.json"
   rm -rf "$dir"
   for d in models/default-x$s.onnx; do
