@@ -348,8 +348,9 @@ gst_cfqp_calib_class_init (GstCfqpCalibClass * klass)
    * (channel, the default) each channel of a tensor that a conv computes and
    * only convs read gets a step fit to its own range, the INT8 program
    * folding the steps into the convs around it; a narrow channel is then no
-   * longer rounded on a grid sized for the widest.  It costs the
-   * calibration one more pass over the samples.  Other tensors keep one
+   * longer rounded on a grid sized for the widest.  The calibration is
+   * made both ways and the steps kept only where INT8 errs less with them on
+   * the samples, which about doubles its time.  Other tensors keep one
    * grid (docs/cfqp.md, "Channel steps").
    */
   g_object_class_install_property (gobject_class, PROP_ACTIVATION_GRIDS,

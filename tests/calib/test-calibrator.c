@@ -315,6 +315,7 @@ check_residual_grids (CfqpModel *model, const char *image, gboolean clip_free,
   /* not the subject; the faster (the ARM64 leg runs this under qemu) */
   s.weight_rounding = CFQP_WEIGHT_ROUNDING_NEAREST;
   s.augment = CFQP_AUGMENT_REVIEW;
+  s.activation_grids = CFQP_ACTIVATION_GRIDS_TENSOR;
   pix = calibrate (model, &s, &cal);
   run = cfqp_calibrator_get_model (cal);
   s.residual_grid = CFQP_RESIDUAL_GRID_CALIBRATED;
