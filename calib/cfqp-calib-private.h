@@ -40,6 +40,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CfqpGptq, cfqp_gptq_free)
 
 /* Frees a GArray of CfqpConvTaps whose taps it owns. */
 void         cfqp_conv_taps_array_free (GArray *taps);
+/* The same for an array of CfqpChannelSteps whose steps it owns. */
+void         cfqp_channel_steps_array_free (GArray *steps);
 
 /* Tensor names and hash check without a CfqpModel (tests, file loading). */
 gboolean     cfqp_calibration_check_names (const CfqpCalibration *calib, const char *hash,

@@ -508,13 +508,6 @@ read_channel_steps (JsonNode *node, guint i, const CfqpCalibTensor *tensors, gui
   return TRUE;
 }
 
-static void
-channel_steps_array_free (GArray *steps)
-{
-  for (guint i = 0; i < steps->len; i++)
-    g_free ((float *) g_array_index (steps, CfqpChannelSteps, i).steps);
-  g_array_free (steps, TRUE);
-}
 
 /* An optional array field of root: NULL without an error when absent. */
 static JsonArray *
@@ -564,7 +557,7 @@ with_quantisation (JsonObject *root, const char *hash, gboolean clip_free,
         (const CfqpConvTaps *) taps->data, taps->len, (const CfqpChannelSteps *) steps->data,
         steps->len);
   cfqp_conv_taps_array_free (taps);
-  channel_steps_array_free (steps);
+  cfqp_channel_steps_array_free (steps);
   return c;
 }
 

@@ -142,6 +142,14 @@ cfqp_conv_taps_array_free (GArray *taps)
   g_array_free (taps, TRUE);
 }
 
+void
+cfqp_channel_steps_array_free (GArray *steps)
+{
+  for (guint i = 0; i < steps->len; i++)
+    g_free ((float *) g_array_index (steps, CfqpChannelSteps, i).steps);
+  g_array_free (steps, TRUE);
+}
+
 const CfqpConvTaps *
 cfqp_calibration_get_conv_taps (const CfqpCalibration *c, guint *n_taps)
 {

@@ -244,13 +244,6 @@ channel_ranges_to_steps (const ChannelRanges *r, GArray *steps)
   }
 }
 
-static void
-channel_steps_array_free (GArray *steps)
-{
-  for (guint i = 0; i < steps->len; i++)
-    g_free ((float *) g_array_index (steps, CfqpChannelSteps, i).steps);
-  g_array_free (steps, TRUE);
-}
 
 /* Residuals summed onto pixels into pixels take the pixel step. */
 static void
@@ -492,7 +485,7 @@ out:
   g_clear_pointer (&c[1], cfqp_calibration_unref);
   g_free (both.scratch);
   channel_ranges_clear (&ranges);
-  channel_steps_array_free (steps);
-  channel_steps_array_free (none);
+  cfqp_channel_steps_array_free (steps);
+  cfqp_channel_steps_array_free (none);
   return c[0];
 }

@@ -2,6 +2,7 @@
  * may take them, that folding them keeps the FP32 function, that a narrow
  * channel on its own step is carried exactly, and what is refused. */
 #include "cfqp-model-private.h"
+#include "minmax-qparams.h"
 #include "onnx-net.h"
 #include "ref-f64.h"
 
@@ -175,39 +176,6 @@ test_same_function (void)
   g_assert_cmpfloat (worst, <, 1e-5);
 }
 
-/* One table for every tensor: min/max of an FP32 pass, per tensor. */
-typedef struct {
-  float *lo, *hi;
-} Ranges;
-
-static void
-watch (guint t, const float *d, guint c, guint h, guint w, gpointer user_data)
-{
-  Ranges *r = user_data;
-
-  for (gsize e = 0; e < (gsize) c * h * w; e++) {
-    r->lo[t] = MIN (r->lo[t], d[e]);
-    r->hi[t] = MAX (r->hi[t], d[e]);
-  }
-}
-
-static CfqpQParams *
-minmax_table (CfqpModel *model, const float *x, guint w, guint h)
-{
-  guint nt = cfqp_model_get_n_tensors (model);
-  g_autofree float *lo = g_new0 (float, nt), *hi = g_new0 (float, nt);
-  Ranges r = { lo, hi };
-  CfqpQParams *t = g_new (CfqpQParams, nt);
-  g_autoptr (GError) error = NULL;
-
-  g_assert_true (cfqp_model_observe_f32 (model, x, w, h, NULL, watch, &r, &error));
-  for (guint v = 0; v < nt; v++) {
-    float s = MAX (hi[v] - lo[v], 1e-6f) / 255.f;
-    t[v] = (CfqpQParams) { s, (gint32) CLAMP (lroundf (-lo[v] / s), 0, 255) };
-  }
-  return t;
-}
-
 static double
 psnr (const float *a, const float *b, gsize n)
 {
@@ -287,8 +255,10 @@ test_int8 (void)
     ones[i] = (CfqpChannelSteps) { steps[i].tensor, 8, one + 8 * i };
   folded = cfqp_model_new_with_channel_steps (model, steps, 3, &error);
   g_assert_no_error (error);
-  table = minmax_table (model, x, w, h);
-  folded_table = minmax_table (folded, x, w, h);
+  /* one grid per tensor from x's min/max, of the model and of its folded copy */
+  table = minmax_qparams_observe (model, x, w, h, NULL, &error);
+  folded_table = minmax_qparams_observe (folded, x, w, h, NULL, &error);
+  g_assert_no_error (error);
   o.n_threads = 1;
   fp32 = run (model, &o, x, w, h);
   o.precision = CFQP_PRECISION_INT8;
