@@ -58,15 +58,13 @@ make_input (const GstVideoInfo * info, gsize stride, guint seed)
 
 /* Runs the engine directly on in and checks that out holds the same R, G, B
  * (and alpha) bytes.  Padding bytes (x of RGBx) are not part of the contract. */
-static inline CfqpQParams *calib_qparams (guint scale, CfqpCalibration * calib);
-
 /* calib NULL: FP32; else INT8 with all the calibration gives a runner (its
  * table, conv taps and channel steps), as cfqpsr applies it. */
 static inline void
 check_against_calibration (guint scale, const GstVideoInfo * in_info,
     GstBuffer * in, GstBuffer * out, CfqpCalibration * calib)
 {
-  CfqpQParams *qparams = calib ? calib_qparams (scale, calib) : NULL;
+  CfqpQParams *qparams = NULL;
   gchar *path = element_test_model_path (scale);
   GError *err = NULL;
   CfqpModel *model = cfqp_model_new_from_file (path, &err);
@@ -82,12 +80,16 @@ check_against_calibration (guint scale, const GstVideoInfo * in_info,
   guint8 *ref;
 
   fail_unless (model != NULL, "%s", err ? err->message : "?");
-  if (qparams) {
-    /* INT8 tests use clip-free calibrations, as the element's default */
-    CfqpModel *cf = cfqp_model_new_clip_free (model, NULL, NULL);
+  if (calib) {
+    /* a calibration names the model it runs: clip-free or not */
+    if (cfqp_calibration_get_clip_free (calib)) {
+      CfqpModel *cf = cfqp_model_new_clip_free (model, NULL, NULL);
 
-    cfqp_model_unref (model);
-    model = cf;
+      cfqp_model_unref (model);
+      model = cf;
+    }
+    qparams = cfqp_calibration_to_qparams (calib, model, &err);
+    fail_unless (qparams != NULL, "%s", err ? err->message : "?");
   }
   opts.precision = qparams ? CFQP_PRECISION_INT8 : CFQP_PRECISION_FP32;
   if (calib)
@@ -244,12 +246,10 @@ calib_qparams (guint scale, CfqpCalibration * calib)
 }
 
 /* Frees a make_calibration() written to file cpath in the temporary
- * folder dir, and its parameters, and removes both. */
+ * folder dir, and removes both. */
 static inline void
-remove_calibration (CfqpCalibration * calib, CfqpQParams * qp, gchar * dir,
-    gchar * cpath)
+remove_calibration (CfqpCalibration * calib, gchar * dir, gchar * cpath)
 {
-  g_free (qp);
   cfqp_calibration_unref (calib);
   g_unlink (cpath);
   g_rmdir (dir);

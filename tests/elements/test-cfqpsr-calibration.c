@@ -70,7 +70,6 @@ GST_START_TEST (test_int8_gptq_calibration_file)
   gchar *cpath = g_build_filename (dir, "x2.calib.json", NULL);
   CfqpCalibration *calib = element_test_make_calibration_full (2, TRUE, 1, 1.0f,
       CFQP_WEIGHT_ROUNDING_GPTQ, cpath);
-  CfqpQParams *qp = calib_qparams (2, calib);
   guint n_taps;
   GstElement *sr;
   GstBus *bus;
@@ -89,7 +88,7 @@ GST_START_TEST (test_int8_gptq_calibration_file)
   gst_buffer_unref (in);
   gst_buffer_unref (out);
   free_int8_harness (h, sr, bus);
-  remove_calibration (calib, qp, dir, cpath);
+  remove_calibration (calib, dir, cpath);
 }
 
 GST_END_TEST;
@@ -101,7 +100,6 @@ GST_START_TEST (test_int8_calibration_file)
   gchar *dir = g_dir_make_tmp ("cfqpsr-XXXXXX", NULL);
   gchar *cpath = g_build_filename (dir, "x2.calib.json", NULL);
   CfqpCalibration *calib = make_calibration (2, TRUE, 1, cpath);
-  CfqpQParams *qp = calib_qparams (2, calib);
   GstElement *sr;
   GstBus *bus;
   GstHarness *h;
@@ -134,7 +132,7 @@ GST_START_TEST (test_int8_calibration_file)
   gst_buffer_unref (out);
   free_int8_harness (h, sr, bus);
   g_ptr_array_unref (msgs);
-  remove_calibration (calib, qp, dir, cpath);
+  remove_calibration (calib, dir, cpath);
 }
 
 GST_END_TEST;
@@ -293,7 +291,6 @@ GST_START_TEST (test_calibration_file_replaced)
   gchar *dir = g_dir_make_tmp ("cfqpsr-XXXXXX", NULL);
   gchar *cpath = g_build_filename (dir, "live.calib.json", NULL);
   CfqpCalibration *a = make_calibration (2, TRUE, 1, cpath), *b;
-  CfqpQParams *qp;
   GstElement *sr;
   GstBus *bus;
   GstHarness *h = make_int8_harness (2, &sr, &bus, 8, 8, "calibration-file",
@@ -319,7 +316,6 @@ GST_START_TEST (test_calibration_file_replaced)
   gst_structure_free (s);
 
   /* from now on: the new parameters */
-  qp = calib_qparams (2, b);
   gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 8, 8);
   in = make_input (&info, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), 77);
   out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
@@ -339,7 +335,7 @@ GST_START_TEST (test_calibration_file_replaced)
   gst_buffer_unref (out);
   free_int8_harness (h, sr, bus);
   cfqp_calibration_unref (a);
-  remove_calibration (b, qp, dir, cpath);
+  remove_calibration (b, dir, cpath);
 }
 
 GST_END_TEST;
@@ -365,7 +361,6 @@ GST_START_TEST (test_calibration_file_rewritten)
   gchar *cpath = g_build_filename (dir, "inplace.calib.json", NULL);
   CfqpCalibration *a = make_calibration (2, TRUE, 1, cpath);
   CfqpCalibration *b = make_calibration (2, TRUE, 2, NULL);
-  CfqpQParams *qp = calib_qparams (2, b);
   GstElement *sr;
   GstBus *bus;
   GstHarness *h = make_int8_harness (2, &sr, &bus, 8, 8, "calibration-file",
@@ -417,7 +412,7 @@ GST_START_TEST (test_calibration_file_rewritten)
   free_int8_harness (h, sr, bus);
   g_free (json);
   cfqp_calibration_unref (a);
-  remove_calibration (b, qp, dir, cpath);
+  remove_calibration (b, dir, cpath);
 }
 
 GST_END_TEST;
@@ -480,7 +475,8 @@ GST_START_TEST (test_precision_message)
   gst_buffer_unref (in);
   free_int8_harness (h, sr, bus);
   g_ptr_array_unref (msgs);
-  remove_calibration (calib, qp, dir, cpath);
+  g_free (qp);
+  remove_calibration (calib, dir, cpath);
 }
 
 GST_END_TEST;
@@ -492,7 +488,6 @@ GST_START_TEST (test_shipped_calibration)
   gchar *dir = make_model_dir ();
   gchar *cpath = g_build_filename (dir, "default-x2.calib.json", NULL);
   CfqpCalibration *calib = make_calibration (2, TRUE, 5, cpath);
-  CfqpQParams *qp = calib_qparams (2, calib);
   GstElement *sr = gst_element_factory_make ("cfqpsr", NULL);
   GstBus *bus;
   GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
@@ -517,7 +512,6 @@ GST_START_TEST (test_shipped_calibration)
   gst_buffer_unref (out);
   free_int8_harness (h, sr, bus);
   g_ptr_array_unref (msgs);
-  g_free (qp);
   cfqp_calibration_unref (calib);
   g_free (cpath);
   remove_model_dir (dir);
@@ -705,7 +699,6 @@ GST_START_TEST (test_refused_file_then_shipped)
   gchar *bad = g_build_filename (dir, "bad.calib.json", NULL);
   gchar *src = element_test_model_path (2);
   CfqpCalibration *calib = make_calibration (2, TRUE, 5, shipped);
-  CfqpQParams *qp = calib_qparams (2, calib);
   GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_structure_free);
   GstElement *sr;
@@ -736,7 +729,7 @@ GST_START_TEST (test_refused_file_then_shipped)
   g_ptr_array_unref (msgs);
   g_unlink (mpath);
   g_unlink (bad);
-  remove_calibration (calib, qp, dir, shipped);
+  remove_calibration (calib, dir, shipped);
   g_free (mpath);
   g_free (bad);
   g_free (src);
@@ -805,7 +798,6 @@ GST_START_TEST (test_clipped_model_calibration)
     gchar *dir = g_dir_make_tmp ("cfqpsr-XXXXXX", NULL);
     gchar *noclip = g_build_filename (dir, "noclip.calib.json", NULL);
     CfqpCalibration *calib = make_calibration (2, FALSE, 1, noclip);
-    CfqpQParams *qp = calib_qparams (2, calib);
     GstBuffer *out;
 
     h = make_int8_harness (2, &sr, &bus, 8, 6, "calibration-file", noclip,
@@ -815,7 +807,7 @@ GST_START_TEST (test_clipped_model_calibration)
     check_against_calibration (2, &vinfo, in, out, calib);
     gst_buffer_unref (out);
     free_int8_harness (h, sr, bus);
-    remove_calibration (calib, qp, dir, noclip);
+    remove_calibration (calib, dir, noclip);
   }
 
   gst_buffer_unref (in);

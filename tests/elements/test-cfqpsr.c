@@ -615,7 +615,6 @@ GST_START_TEST (test_cpu_kernels)
   gchar *dir = g_dir_make_tmp ("cfqpsr-XXXXXX", NULL);
   gchar *cpath = g_build_filename (dir, "x2.calib.json", NULL);
   CfqpCalibration *calib = make_calibration (2, TRUE, 1, cpath);
-  CfqpQParams *qp = calib_qparams (2, calib);
   GstVideoInfo info;
   GstBuffer *in, *first = NULL;
   GstMapInfo a, b;
@@ -671,7 +670,7 @@ GST_START_TEST (test_cpu_kernels)
 
   gst_buffer_unref (first);
   gst_buffer_unref (in);
-  remove_calibration (calib, qp, dir, cpath);
+  remove_calibration (calib, dir, cpath);
 }
 
 GST_END_TEST;
@@ -683,7 +682,6 @@ GST_START_TEST (test_properties_while_playing)
   gchar *dir = g_dir_make_tmp ("cfqpsr-XXXXXX", NULL);
   gchar *cpath = g_build_filename (dir, "p.calib.json", NULL);
   CfqpCalibration *calib = make_calibration (3, TRUE, 3, cpath);
-  CfqpQParams *qp = calib_qparams (3, calib);
   GstElement *sr;
   GstBus *bus;
   GstHarness *h = make_int8_harness (3, &sr, &bus, 10, 7, "calibration-file",
@@ -719,7 +717,7 @@ GST_START_TEST (test_properties_while_playing)
   fail_unless_equals_int (pop_warnings (bus, NULL), 0);
   gst_buffer_unref (in);
   free_int8_harness (h, sr, bus);
-  remove_calibration (calib, qp, dir, cpath);
+  remove_calibration (calib, dir, cpath);
 }
 
 GST_END_TEST;
