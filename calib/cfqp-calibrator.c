@@ -260,7 +260,8 @@ snap_residuals (CfqpModel *model, CfqpCalibTensor *t, guint n)
       t[i].qparams = cfqp_qparams_snap_to_pixel_step (t[i].qparams);
 }
 
-/* model: what was observed (cal->model, or its copy with steps folded in). */
+/* model: what was observed (cal->model, or its copy with steps folded in,
+ * steps its steps; NULL: one grid per tensor). */
 static CfqpCalibration *
 solve (CfqpCalibrator *cal, CfqpModel *model, Watchers *w, GArray *steps, guint n_samples,
        guint n_images)
@@ -295,19 +296,29 @@ solve (CfqpCalibrator *cal, CfqpModel *model, Watchers *w, GArray *steps, guint 
     cfqp_gptq_solve (w->gptq, taps);
   c = cfqp_calibration_new_full (cfqp_model_get_hash (cal->source), s->clip_free, s,
       n_samples, n_images, t, n, (const CfqpConvTaps *) taps->data, taps->len,
-      (const CfqpChannelSteps *) steps->data, steps->len);
+      steps ? (const CfqpChannelSteps *) steps->data : NULL, steps ? steps->len : 0);
   cfqp_conv_taps_array_free (taps);
   return c;
 }
 
-/* Shows the RD's images and their augmentations to func through model
- * (cal->model, or its copy with channel steps folded in: the same function);
- * n_images gets their count.  The same images every call: the
+/* A ratio net (×3/2) takes sides den divides: the sample's top-left part
+ * that it can take, or NULL when the whole sample is. */
+static CfqpImage *
+ratio_part (const CfqpImage *sample, guint den)
+{
+  if (sample->width % den == 0 && sample->height % den == 0)
+    return NULL;
+  return cfqp_image_crop (sample, 0, 0, sample->width - sample->width % den,
+      sample->height - sample->height % den);
+}
+
+/* Shows the RD's images and their augmentations to func through
+ * cal->model; n_images gets their count.  The same images every call: the
  * augmentations draw from their own generator, seeded alike, and are made
  * anew rather than kept (whole frames and their copies would hold GBs). */
 static gboolean
-show_images (CfqpCalibrator *cal, CfqpModel *model, GCancellable *cancellable,
-             CfqpTensorFunc func, gpointer data, guint *n_images, GError **error)
+show_images (CfqpCalibrator *cal, GCancellable *cancellable, CfqpTensorFunc func,
+             gpointer data, guint *n_images, GError **error)
 {
   const CfqpCalibSettings *s = &cal->settings;
   guint num, den;
@@ -318,10 +329,7 @@ show_images (CfqpCalibrator *cal, CfqpModel *model, GCancellable *cancellable,
   cfqp_model_get_scale_ratio (cal->model, &num, &den);
   for (guint i = 0; i < n_samples; i++) {
     const CfqpImage *sample = cfqp_reservoir_get_sample (cal->reservoir, i);
-    /* a ratio net (×3/2) takes sides den divides: the sample's top-left part */
-    g_autoptr (CfqpImage) whole = sample->width % den || sample->height % den ?
-        cfqp_image_crop (sample, 0, 0, sample->width - sample->width % den,
-            sample->height - sample->height % den) : NULL;
+    g_autoptr (CfqpImage) whole = ratio_part (sample, den);
     const CfqpImage *x = whole ? whole : sample;
     g_autoptr (CfqpImage) y = cfqp_image_new (x->channels, x->width * num / den,
         x->height * num / den);
@@ -329,35 +337,35 @@ show_images (CfqpCalibrator *cal, CfqpModel *model, GCancellable *cancellable,
         (GDestroyNotify) cfqp_image_free);
 
     if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
-        !observe (model, x, y, func, data, error) ||
+        !observe (cal->model, x, y, func, data, error) ||
         !cfqp_augment_image (x, y, s, rand, forward_f32, cal->model, aug, error))
       return FALSE;
     for (guint j = 0; j < aug->len; j++)
       if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
-          !observe (model, g_ptr_array_index (aug, j), NULL, func, data, error))
+          !observe (cal->model, g_ptr_array_index (aug, j), NULL, func, data, error))
         return FALSE;
     *n_images += 1 + aug->len;
   }
   return TRUE;
 }
 
-/* Observers (and GPTQ) over the images through model, then the
- * calibration: model is cal->model, or its copy with steps folded in. */
+/* Observers (and GPTQ) over the images, then the calibration: one grid
+ * per tensor. */
 static CfqpCalibration *
-calibrate_on (CfqpCalibrator *cal, CfqpModel *model, GArray *steps, GCancellable *cancellable,
-              GError **error)
+calibrate_per_tensor (CfqpCalibrator *cal, GCancellable *cancellable, GError **error)
 {
   const CfqpCalibSettings *s = &cal->settings;
-  g_autoptr (CfqpObserver) obs = cfqp_observer_new (cfqp_model_get_n_tensors (model),
+  g_autoptr (CfqpObserver) obs = cfqp_observer_new (cfqp_model_get_n_tensors (cal->model),
       s->n_bins);
   g_autoptr (CfqpGptq) gptq = s->weight_rounding == CFQP_WEIGHT_ROUNDING_GPTQ ?
-      cfqp_gptq_new (model) : NULL;
+      cfqp_gptq_new (cal->model) : NULL;
   Watchers w = { obs, gptq };
   guint n_images;
 
-  if (!show_images (cal, model, cancellable, watch_tensor, &w, &n_images, error))
+  if (!show_images (cal, cancellable, watch_tensor, &w, &n_images, error))
     return NULL;
-  return solve (cal, model, &w, steps, cfqp_reservoir_get_n_samples (cal->reservoir), n_images);
+  return solve (cal, cal->model, &w, NULL, cfqp_reservoir_get_n_samples (cal->reservoir),
+      n_images);
 }
 
 /* The squared error of INT8 with each calibration against FP32 over the
@@ -392,17 +400,18 @@ rd_errors (CfqpCalibrator *cal, CfqpCalibration **calibs, guint n, double *err,
   }
   cfqp_model_get_scale_ratio (cal->model, &num, &den);
   for (guint i = 0; i < cfqp_reservoir_get_n_samples (cal->reservoir); i++) {
-    const CfqpImage *x = cfqp_reservoir_get_sample (cal->reservoir, i);
-    guint w = x->width - x->width % den, h = x->height - x->height % den;
-    g_autoptr (CfqpImage) part = cfqp_image_crop (x, 0, 0, w, h);
-    gsize n_out = (gsize) x->channels * (w * num / den) * (h * num / den);
+    const CfqpImage *sample = cfqp_reservoir_get_sample (cal->reservoir, i);
+    g_autoptr (CfqpImage) whole = ratio_part (sample, den);
+    const CfqpImage *x = whole ? whole : sample;
+    gsize n_out = (gsize) x->channels * (x->width * num / den) * (x->height * num / den);
     g_autofree float *ref = g_new (float, n_out), *y = g_new (float, n_out);
 
     if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
-        !cfqp_runner_run_f32 (fp32, part->data, w, h, ref, error))
+        !cfqp_runner_run_f32 (fp32, x->data, x->width, x->height, ref, error))
       return FALSE;
     for (guint k = 0; k < n; k++) {
-      if (!cfqp_runner_run_f32 (g_ptr_array_index (int8, k), part->data, w, h, y, error))
+      if (!cfqp_runner_run_f32 (g_ptr_array_index (int8, k), x->data, x->width, x->height, y,
+              error))
         return FALSE;
       for (gsize e = 0; e < n_out; e++) {
         double d = CLAMP (y[e], 0.f, 1.f) - CLAMP (ref[e], 0.f, 1.f);
@@ -423,7 +432,6 @@ cfqp_calibrator_compute (CfqpCalibrator *cal, GCancellable *cancellable, GError 
   g_autoptr (CfqpGptq) gptq_t = NULL, gptq_c = NULL;
   g_autofree const float **by_tensor = g_new0 (const float *, MAX (nt, 1));
   GArray *steps = g_array_new (FALSE, FALSE, sizeof (CfqpChannelSteps));
-  GArray *none = g_array_new (FALSE, FALSE, sizeof (CfqpChannelSteps));
   CfqpCalibration *c[2] = { NULL, NULL };
   BothWatchers both = { { NULL } };
   ChannelRanges ranges;
@@ -439,7 +447,7 @@ cfqp_calibrator_compute (CfqpCalibrator *cal, GCancellable *cancellable, GError 
     goto out;
   }
   if (s->activation_grids == CFQP_ACTIVATION_GRIDS_TENSOR || !channel_ranges_any (&ranges)) {
-    c[0] = calibrate_on (cal, cal->model, none, cancellable, error);
+    c[0] = calibrate_per_tensor (cal, cancellable, error);
     goto out;
   }
   /* Per-channel grids: a first pass for the ranges per channel makes the
@@ -449,7 +457,7 @@ cfqp_calibrator_compute (CfqpCalibrator *cal, GCancellable *cancellable, GError 
    * that read them, which could lose on some nets: the calibration whose
    * INT8 errs less on the RD's frames is kept (docs/cfqp.md, "Channel
    * steps"). */
-  if (!show_images (cal, cal->model, cancellable, watch_channels, &ranges, &n_images, error))
+  if (!show_images (cal, cancellable, watch_channels, &ranges, &n_images, error))
     goto out;
   channel_ranges_to_steps (&ranges, steps);
   if (!(folded = cfqp_model_new_with_channel_steps (cal->model,
@@ -465,11 +473,11 @@ cfqp_calibrator_compute (CfqpCalibrator *cal, GCancellable *cancellable, GError 
     gptq_c = cfqp_gptq_new (folded);
   }
   both = (BothWatchers) { { obs_t, gptq_t }, { obs_c, gptq_c }, by_tensor, NULL, 0 };
-  if (!show_images (cal, cal->model, cancellable, watch_both, &both, &n_images, error))
+  if (!show_images (cal, cancellable, watch_both, &both, &n_images, error))
     goto out;
   c[0] = solve (cal, folded, &both.per_channel, steps,
       cfqp_reservoir_get_n_samples (cal->reservoir), n_images);
-  c[1] = solve (cal, cal->model, &both.per_tensor, none,
+  c[1] = solve (cal, cal->model, &both.per_tensor, NULL,
       cfqp_reservoir_get_n_samples (cal->reservoir), n_images);
   if (!rd_errors (cal, c, 2, err, cancellable, error)) {
     g_clear_pointer (&c[0], cfqp_calibration_unref);
@@ -486,6 +494,5 @@ out:
   g_free (both.scratch);
   channel_ranges_clear (&ranges);
   cfqp_channel_steps_array_free (steps);
-  cfqp_channel_steps_array_free (none);
   return c[0];
 }

@@ -49,11 +49,9 @@ steps_allowed (const CfqpGraph *g, const gboolean *derived, guint v)
 static void
 find_allowed (const CfqpGraph *g, gboolean *allowed)
 {
-  g_autofree CfqpQParams *table = g_new0 (CfqpQParams, g->n_values);
-  g_autofree CfqpQParams *resolved = g_new (CfqpQParams, g->n_values);
   g_autofree gboolean *derived = g_new (gboolean, g->n_values);
 
-  cfqp_int8_resolve_qparams (g, table, resolved, derived);
+  cfqp_int8_find_derived (g, derived);
   for (guint v = 0; v < g->n_values; v++)
     allowed[v] = steps_allowed (g, derived, v);
 }

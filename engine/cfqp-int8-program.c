@@ -135,6 +135,15 @@ cfqp_int8_resolve_qparams (const CfqpGraph *g, const CfqpQParams *table, CfqpQPa
     memcpy (derived, fixed, g->n_values * sizeof (gboolean));
 }
 
+void
+cfqp_int8_find_derived (const CfqpGraph *g, gboolean *derived)
+{
+  g_autofree CfqpQParams *table = g_new0 (CfqpQParams, g->n_values);
+  g_autofree CfqpQParams *resolved = g_new (CfqpQParams, g->n_values);
+
+  cfqp_int8_resolve_qparams (g, table, resolved, derived);
+}
+
 static void
 node_clear (CfqpInt8Node *q)
 {
@@ -307,13 +316,13 @@ build_conv (const CfqpNode *node, const CfqpQParams *qp, const gint8 *taps, Cfqp
     return FALSE;
   q->pad = g_new (guint8, ic_n);
   for (guint ic = 0; ic < ic_n; ic++) {
-    q->pad[ic] = cp->pad_value ? (guint8) quantize_u8 (cp->pad_value[ic], in)
-                               : (guint8) in->zero_point;
-    if (cp->pad_value && !*pad_misfit) {
-      double qv = round (cp->pad_value[ic] / in->scale) + in->zero_point;
-      if (!(qv >= 0 && qv <= 255))
-        *pad_misfit = g_strdup (node->name);
-    }
+    /* as quantize_u8, keeping the unsaturated value to tell a misfit */
+    double qv = cp->pad_value ? round (cp->pad_value[ic] / in->scale) + in->zero_point
+                              : in->zero_point;
+
+    q->pad[ic] = (guint8) CLAMP (qv, 0, 255);
+    if (!(qv >= 0 && qv <= 255) && !*pad_misfit)
+      *pad_misfit = g_strdup (node->name);
   }
   q->z_in[0] = in->zero_point;
   return TRUE;

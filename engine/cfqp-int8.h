@@ -115,6 +115,8 @@ cfqp_int8_on_pixel_grid (CfqpQParams qp)
  * whose parameters were not taken from the table. */
 void cfqp_int8_resolve_qparams (const CfqpGraph *graph, const CfqpQParams *table,
                                 CfqpQParams *out, gboolean *derived);
+/* derived alone (n_tensors): it depends on the graph, not on a table. */
+void cfqp_int8_find_derived (const CfqpGraph *graph, gboolean *derived);
 
 /* Per output channel int8 weight scale of a conv (oc_n entries): the
  * model's own (weight_scale, from a QDQ file) or max|w|/127 rounded to

@@ -30,12 +30,10 @@ gboolean
 cfqp_model_tensor_is_derived (const CfqpModel *model, guint tensor)
 {
   const CfqpGraph *g = model->graph;
-  g_autofree CfqpQParams *table = g_new0 (CfqpQParams, g->n_values);
-  g_autofree CfqpQParams *resolved = g_new (CfqpQParams, g->n_values);
   g_autofree gboolean *derived = g_new (gboolean, g->n_values);
 
   g_return_val_if_fail (tensor < g->n_values, FALSE);
-  cfqp_int8_resolve_qparams (g, table, resolved, derived);
+  cfqp_int8_find_derived (g, derived);
   return derived[tensor];
 }
 
