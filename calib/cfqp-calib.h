@@ -239,23 +239,25 @@ gboolean     cfqp_residual_grid_from_nick (const char *nick, CfqpResidualGrid *g
 typedef enum {
   CFQP_ACTIVATION_GRIDS_TENSOR,   /* one per tensor */
   CFQP_ACTIVATION_GRIDS_CHANNEL,  /* one per channel: channel steps from the RD's
-                                   * per-channel ranges (cfqp_channel_steps_from_ranges) */
+                                   * per-channel ranges (cfqp_channel_steps_from_ranges
+                                   * with each of CFQP_CHANNEL_STEP_EXPONENTS), or one
+                                   * per tensor, whichever a cross-check on the RD
+                                   * prefers (cfqp_calibrator_compute) */
 } CfqpActivationGrids;
 
 const char  *cfqp_activation_grids_to_nick   (CfqpActivationGrids grids);   /* "tensor"… */
 gboolean     cfqp_activation_grids_from_nick (const char *nick, CfqpActivationGrids *grids);
 
 /* Channel c's step from the channels' range widths (max − min, min ≤ 0 ≤
- * max, over the RD): (width_c / widest)^CFQP_CHANNEL_STEP_EXPONENT, the
- * ratio floored at CFQP_CHANNEL_STEP_FLOOR (a dead channel would otherwise
- * take an unbounded step).  The square root splits what a narrow channel
- * gains between its own grid and the weight grid of the conv reading it,
- * whose per-output-channel scale sees the weights times the step
- * (docs/cfqp.md, "Channel steps"). */
-#define CFQP_CHANNEL_STEP_EXPONENT 0.5
+ * max, over the RD): (width_c / widest)^exponent, the ratio floored at
+ * CFQP_CHANNEL_STEP_FLOOR (a dead channel would otherwise take an unbounded
+ * step).  Exponent 1 gives every channel the widest one's grid size in
+ * bytes; less splits what a narrow channel gains between its own grid and
+ * the weight grid of the conv reading it, whose per-output-channel scale
+ * sees the weights times the step (docs/cfqp.md, "Channel steps"). */
 #define CFQP_CHANNEL_STEP_FLOOR    (1.0 / 16)
 void         cfqp_channel_steps_from_ranges (const float *lo, const float *hi, guint n_channels,
-                                             float *steps);
+                                             double exponent, float *steps);
 
 /* ------------------------------------------------------------------ */
 /* Settings */
@@ -391,7 +393,13 @@ gboolean     cfqp_calibrator_add_frame (CfqpCalibrator *cal, const float *data, 
 CfqpReservoir *cfqp_calibrator_get_reservoir (CfqpCalibrator *cal);
 /* Runs the RD and its augmentations through the FP32 model, observes every
  * tensor and solves the parameters.  Can take a while: call it from a
- * worker thread if needed; cancellable is checked between images. */
+ * worker thread if needed; cancellable is checked between images.  With
+ * CFQP_ACTIVATION_GRIDS_CHANNEL its candidates are one calibration per
+ * exponent of CFQP_CHANNEL_STEP_EXPONENTS and one with a grid per tensor:
+ * the one whose INT8 errs least against FP32 in a two-fold cross-check on
+ * the RD's frames (on the one frame of a one-frame RD) is made from all
+ * of them and returned. */
+#define CFQP_CHANNEL_STEP_EXPONENTS { 0.5, 1.0 }
 CfqpCalibration *cfqp_calibrator_compute (CfqpCalibrator *cal, GCancellable *cancellable,
                                           GError **error);
 

@@ -145,6 +145,8 @@ cfqp_conv_taps_array_free (GArray *taps)
 void
 cfqp_channel_steps_array_free (GArray *steps)
 {
+  if (!steps)
+    return;
   for (guint i = 0; i < steps->len; i++)
     g_free ((float *) g_array_index (steps, CfqpChannelSteps, i).steps);
   g_array_free (steps, TRUE);

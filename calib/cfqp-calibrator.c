@@ -118,37 +118,44 @@ watch_tensor (guint tensor, const float *data, guint channels, guint height, gui
     cfqp_gptq_tensor_func (tensor, data, channels, height, width, w->gptq);
 }
 
-/* Both calibrations from one pass through the model as given: grids per
- * tensor from the tensors as they are, grids per channel from them divided
- * by their steps (what the model with the steps folded in computes). */
+/* Every calibration from one pass through the model as given: grids per
+ * tensor from the tensors as they are, each set of grids per channel from
+ * them divided by its steps (what the model with those steps folded in
+ * computes). */
 typedef struct {
-  Watchers      per_tensor, per_channel;
-  const float **steps;    /* per tensor: its steps, or NULL */
-  float        *scratch;
-  gsize         scratch_size;
-} BothWatchers;
+  Watchers       per_tensor;    /* obs NULL: not wanted */
+  guint          n_sets;
+  Watchers      *per_channel;   /* one per set of steps */
+  const float ***steps;         /* [set][tensor]: the tensor's steps, or NULL */
+  float         *scratch;
+  gsize          scratch_size;
+} AllWatchers;
 
 static void
-watch_both (guint tensor, const float *data, guint channels, guint height, guint width,
-            gpointer user_data)
+watch_all (guint tensor, const float *data, guint channels, guint height, guint width,
+           gpointer user_data)
 {
-  BothWatchers *b = user_data;
+  AllWatchers *a = user_data;
   gsize plane = (gsize) height * width, n = plane * channels;
-  const float *k = b->steps[tensor];
 
-  watch_tensor (tensor, data, channels, height, width, &b->per_tensor);
-  if (k) {
-    if (b->scratch_size < n) {
-      g_free (b->scratch);
-      b->scratch = g_new (float, n);
-      b->scratch_size = n;
+  if (a->per_tensor.obs)
+    watch_tensor (tensor, data, channels, height, width, &a->per_tensor);
+  for (guint set = 0; set < a->n_sets; set++) {
+    const float *k = a->steps[set][tensor], *x = data;
+
+    if (k) {
+      if (a->scratch_size < n) {
+        g_free (a->scratch);
+        a->scratch = g_new (float, n);
+        a->scratch_size = n;
+      }
+      for (guint c = 0; c < channels; c++)
+        for (gsize i = 0; i < plane; i++)
+          a->scratch[c * plane + i] = data[c * plane + i] / k[c];
+      x = a->scratch;
     }
-    for (guint c = 0; c < channels; c++)
-      for (gsize i = 0; i < plane; i++)
-        b->scratch[c * plane + i] = data[c * plane + i] / k[c];
-    data = b->scratch;
+    watch_tensor (tensor, x, channels, height, width, &a->per_channel[set]);
   }
-  watch_tensor (tensor, data, channels, height, width, &b->per_channel);
 }
 
 static gboolean
@@ -192,15 +199,6 @@ channel_ranges_clear (ChannelRanges *r)
   g_clear_pointer (&r->allowed, g_free);
 }
 
-static gboolean
-channel_ranges_any (const ChannelRanges *r)
-{
-  for (guint v = 0; v < r->n; v++)
-    if (r->allowed[v])
-      return TRUE;
-  return FALSE;
-}
-
 static void
 watch_channels (guint tensor, const float *data, guint channels, guint height, guint width,
                 gpointer user_data)
@@ -229,7 +227,7 @@ watch_channels (guint tensor, const float *data, guint channels, guint height, g
 
 /* The steps of every tensor the ranges saw, appended to steps (owned). */
 static void
-channel_ranges_to_steps (const ChannelRanges *r, GArray *steps)
+channel_ranges_to_steps (const ChannelRanges *r, double exponent, GArray *steps)
 {
   for (guint v = 0; v < r->n; v++) {
     CfqpChannelSteps cs = { v, r->channels[v], NULL };
@@ -238,7 +236,7 @@ channel_ranges_to_steps (const ChannelRanges *r, GArray *steps)
     if (!r->channels[v])
       continue;
     f = g_new (float, cs.n_channels);
-    cfqp_channel_steps_from_ranges (r->lo[v], r->hi[v], cs.n_channels, f);
+    cfqp_channel_steps_from_ranges (r->lo[v], r->hi[v], cs.n_channels, exponent, f);
     cs.steps = f;
     g_array_append_val (steps, cs);
   }
@@ -312,12 +310,32 @@ ratio_part (const CfqpImage *sample, guint den)
       sample->height - sample->height % den);
 }
 
-/* Shows the RD's images and their augmentations to func through
+/* Which of the RD's frames a step takes: all (ALL_FRAMES), or those of
+ * one parity (the two folds of the calibrator's cross-check). */
+#define ALL_FRAMES (-1)
+
+static gboolean
+frame_in (int parity, guint i)
+{
+  return parity == ALL_FRAMES || (int) (i % 2) == parity;
+}
+
+static guint
+n_frames_in (CfqpCalibrator *cal, int parity)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < cfqp_reservoir_get_n_samples (cal->reservoir); i++)
+    n += frame_in (parity, i);
+  return n;
+}
+
+/* Shows the RD's images of parity and their augmentations to func through
  * cal->model; n_images gets their count.  The same images every call: the
  * augmentations draw from their own generator, seeded alike, and are made
  * anew rather than kept (whole frames and their copies would hold GBs). */
 static gboolean
-show_images (CfqpCalibrator *cal, GCancellable *cancellable, CfqpTensorFunc func,
+show_images (CfqpCalibrator *cal, int parity, GCancellable *cancellable, CfqpTensorFunc func,
              gpointer data, guint *n_images, GError **error)
 {
   const CfqpCalibSettings *s = &cal->settings;
@@ -329,13 +347,18 @@ show_images (CfqpCalibrator *cal, GCancellable *cancellable, CfqpTensorFunc func
   cfqp_model_get_scale_ratio (cal->model, &num, &den);
   for (guint i = 0; i < n_samples; i++) {
     const CfqpImage *sample = cfqp_reservoir_get_sample (cal->reservoir, i);
-    g_autoptr (CfqpImage) whole = ratio_part (sample, den);
-    const CfqpImage *x = whole ? whole : sample;
-    g_autoptr (CfqpImage) y = cfqp_image_new (x->channels, x->width * num / den,
-        x->height * num / den);
-    g_autoptr (GPtrArray) aug = g_ptr_array_new_with_free_func (
-        (GDestroyNotify) cfqp_image_free);
+    g_autoptr (CfqpImage) whole = NULL;
+    const CfqpImage *x;
+    g_autoptr (CfqpImage) y = NULL;
+    g_autoptr (GPtrArray) aug = NULL;
 
+    if (!frame_in (parity, i))
+      continue;
+    whole = ratio_part (sample, den);
+    x = whole ? whole : sample;
+    y = cfqp_image_new (x->channels, x->width * num / den,
+        x->height * num / den);
+    aug = g_ptr_array_new_with_free_func ((GDestroyNotify) cfqp_image_free);
     if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
         !observe (cal->model, x, y, func, data, error) ||
         !cfqp_augment_image (x, y, s, rand, forward_f32, cal->model, aug, error))
@@ -349,29 +372,10 @@ show_images (CfqpCalibrator *cal, GCancellable *cancellable, CfqpTensorFunc func
   return TRUE;
 }
 
-/* Observers (and GPTQ) over the images, then the calibration: one grid
- * per tensor. */
-static CfqpCalibration *
-calibrate_per_tensor (CfqpCalibrator *cal, GCancellable *cancellable, GError **error)
-{
-  const CfqpCalibSettings *s = &cal->settings;
-  g_autoptr (CfqpObserver) obs = cfqp_observer_new (cfqp_model_get_n_tensors (cal->model),
-      s->n_bins);
-  g_autoptr (CfqpGptq) gptq = s->weight_rounding == CFQP_WEIGHT_ROUNDING_GPTQ ?
-      cfqp_gptq_new (cal->model) : NULL;
-  Watchers w = { obs, gptq };
-  guint n_images;
-
-  if (!show_images (cal, cancellable, watch_tensor, &w, &n_images, error))
-    return NULL;
-  return solve (cal, cal->model, &w, NULL, cfqp_reservoir_get_n_samples (cal->reservoir),
-      n_images);
-}
-
 /* The squared error of INT8 with each calibration against FP32 over the
- * RD's frames (err[k] for calibs[k]), on the pixel range. */
+ * RD's frames of parity (err[k] for calibs[k]), on the pixel range. */
 static gboolean
-rd_errors (CfqpCalibrator *cal, CfqpCalibration **calibs, guint n, double *err,
+rd_errors (CfqpCalibrator *cal, int parity, CfqpCalibration **calibs, guint n, double *err,
            GCancellable *cancellable, GError **error)
 {
   CfqpRunnerOptions o = CFQP_RUNNER_OPTIONS_INIT;
@@ -401,11 +405,18 @@ rd_errors (CfqpCalibrator *cal, CfqpCalibration **calibs, guint n, double *err,
   cfqp_model_get_scale_ratio (cal->model, &num, &den);
   for (guint i = 0; i < cfqp_reservoir_get_n_samples (cal->reservoir); i++) {
     const CfqpImage *sample = cfqp_reservoir_get_sample (cal->reservoir, i);
-    g_autoptr (CfqpImage) whole = ratio_part (sample, den);
-    const CfqpImage *x = whole ? whole : sample;
-    gsize n_out = (gsize) x->channels * (x->width * num / den) * (x->height * num / den);
-    g_autofree float *ref = g_new (float, n_out), *y = g_new (float, n_out);
+    g_autoptr (CfqpImage) whole = NULL;
+    const CfqpImage *x;
+    gsize n_out;
+    g_autofree float *ref = NULL, *y = NULL;
 
+    if (!frame_in (parity, i))
+      continue;
+    whole = ratio_part (sample, den);
+    x = whole ? whole : sample;
+    n_out = (gsize) x->channels * (x->width * num / den) * (x->height * num / den);
+    ref = g_new (float, n_out);
+    y = g_new (float, n_out);
     if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
         !cfqp_runner_run_f32 (fp32, x->data, x->width, x->height, ref, error))
       return FALSE;
@@ -422,77 +433,212 @@ rd_errors (CfqpCalibrator *cal, CfqpCalibration **calibs, guint n, double *err,
   return TRUE;
 }
 
-CfqpCalibration *
-cfqp_calibrator_compute (CfqpCalibrator *cal, GCancellable *cancellable, GError **error)
+/* One set of channel steps the calibrator tries: the model with them
+ * folded in, and what observes it. */
+typedef struct {
+  GArray       *steps;       /* CfqpChannelSteps */
+  CfqpModel    *folded;
+  const float **by_tensor;   /* per tensor: its steps, or NULL */
+  CfqpObserver *obs;
+  CfqpGptq     *gptq;
+} StepSet;
+
+static void
+step_set_clear (StepSet *set)
+{
+  cfqp_channel_steps_array_free (set->steps);
+  g_clear_pointer (&set->folded, cfqp_model_unref);
+  g_clear_pointer (&set->by_tensor, g_free);
+  g_clear_pointer (&set->obs, cfqp_observer_free);
+  g_clear_pointer (&set->gptq, cfqp_gptq_free);
+}
+
+static gboolean
+step_set_init (StepSet *set, CfqpCalibrator *cal, const ChannelRanges *ranges, double exponent,
+               GError **error)
 {
   const CfqpCalibSettings *s = &cal->settings;
   guint nt = cfqp_model_get_n_tensors (cal->model);
-  g_autoptr (CfqpModel) folded = NULL;
-  g_autoptr (CfqpObserver) obs_t = NULL, obs_c = NULL;
-  g_autoptr (CfqpGptq) gptq_t = NULL, gptq_c = NULL;
-  g_autofree const float **by_tensor = g_new0 (const float *, MAX (nt, 1));
-  GArray *steps = g_array_new (FALSE, FALSE, sizeof (CfqpChannelSteps));
-  CfqpCalibration *c[2] = { NULL, NULL };
-  BothWatchers both = { { NULL } };
+
+  set->steps = g_array_new (FALSE, FALSE, sizeof (CfqpChannelSteps));
+  set->by_tensor = g_new0 (const float *, MAX (nt, 1));
+  channel_ranges_to_steps (ranges, exponent, set->steps);
+  if (!(set->folded = cfqp_model_new_with_channel_steps (cal->model,
+          (const CfqpChannelSteps *) set->steps->data, set->steps->len, error)))
+    return FALSE;
+  for (guint i = 0; i < set->steps->len; i++) {
+    const CfqpChannelSteps *cs = &g_array_index (set->steps, CfqpChannelSteps, i);
+
+    set->by_tensor[cs->tensor] = cs->steps;
+  }
+  set->obs = cfqp_observer_new (nt, s->n_bins);
+  if (s->weight_rounding == CFQP_WEIGHT_ROUNDING_GPTQ)
+    set->gptq = cfqp_gptq_new (set->folded);
+  return TRUE;
+}
+
+/* Calibrates every candidate from the RD's frames of parity: c[0] with one
+ * grid per tensor (with per_tensor), then one per exponent.  Grids per
+ * channel take two passes: the first, for the ranges per channel, makes one
+ * set of steps per exponent; the second feeds every calibration, one per
+ * set (on the model with the steps folded in) and the one per tensor. */
+static gboolean
+fit_candidates (CfqpCalibrator *cal, int parity, const double *exponents, guint n_exponents,
+                gboolean per_tensor, CfqpCalibration **c, GCancellable *cancellable,
+                GError **error)
+{
+  const CfqpCalibSettings *s = &cal->settings;
+  guint nt = cfqp_model_get_n_tensors (cal->model), n_samples = n_frames_in (cal, parity);
+  guint first = per_tensor ? 1 : 0;
+  g_autoptr (CfqpObserver) obs_t = NULL;
+  g_autoptr (CfqpGptq) gptq_t = NULL;
+  g_autofree StepSet *sets = g_new0 (StepSet, MAX (n_exponents, 1));
+  g_autofree Watchers *per_channel = g_new0 (Watchers, MAX (n_exponents, 1));
+  g_autofree const float ***by_set = g_new0 (const float **, MAX (n_exponents, 1));
+  AllWatchers all = { { NULL } };
   ChannelRanges ranges;
-  double err[2];
+  gboolean ok = FALSE;
   guint n_images;
 
   channel_ranges_init (&ranges, cal->model);
-  if (!cfqp_calib_settings_validate (s, error))
+  if (n_exponents > 0 &&
+      !show_images (cal, parity, cancellable, watch_channels, &ranges, &n_images, error))
     goto out;
-  if (cfqp_reservoir_get_n_samples (cal->reservoir) == 0) {
+  for (guint e = 0; e < n_exponents; e++) {
+    if (!step_set_init (&sets[e], cal, &ranges, exponents[e], error))
+      goto out;
+    per_channel[e] = (Watchers) { sets[e].obs, sets[e].gptq };
+    by_set[e] = sets[e].by_tensor;
+  }
+  if (per_tensor) {
+    obs_t = cfqp_observer_new (nt, s->n_bins);
+    if (s->weight_rounding == CFQP_WEIGHT_ROUNDING_GPTQ)
+      gptq_t = cfqp_gptq_new (cal->model);
+  }
+  all = (AllWatchers) { { obs_t, gptq_t }, n_exponents, per_channel, by_set, NULL, 0 };
+  if (!show_images (cal, parity, cancellable, watch_all, &all, &n_images, error))
+    goto out;
+  if (per_tensor)
+    c[0] = solve (cal, cal->model, &all.per_tensor, NULL, n_samples, n_images);
+  for (guint e = 0; e < n_exponents; e++)
+    c[first + e] = solve (cal, sets[e].folded, &per_channel[e], sets[e].steps, n_samples,
+        n_images);
+  ok = TRUE;
+out:
+  for (guint e = 0; e < n_exponents; e++)
+    step_set_clear (&sets[e]);
+  g_free (all.scratch);
+  channel_ranges_clear (&ranges);
+  return ok;
+}
+
+static void
+unref_all (CfqpCalibration **c, guint n)
+{
+  for (guint k = 0; k < n; k++)
+    g_clear_pointer (&c[k], cfqp_calibration_unref);
+}
+
+/* Channel steps trade the grids of the narrow channels against the weight
+ * grid of the convs that read them, and which trade wins depends on the
+ * net, so the calibrator tries them.  Judged on the frames it calibrated
+ * from, a finer fit always looks better (steps from the range ratio itself
+ * won on every net and on a two-frame RD where they lost on a held-out
+ * image), so each candidate is judged by a two-fold cross-check: calibrated
+ * on the even frames and scored on the odd ones, and the other way round;
+ * the winner is then calibrated on all of them.  An RD of one frame cannot
+ * be split: it is judged on that frame (docs/cfqp.md, "Channel steps"). */
+CfqpCalibration *
+cfqp_calibrator_compute_candidates (CfqpCalibrator *cal, const double *exponents,
+                                    guint n_exponents, gboolean per_tensor, double *rd_error,
+                                    GCancellable *cancellable, GError **error)
+{
+  guint nt = cfqp_model_get_n_tensors (cal->model);
+  guint n_samples = cfqp_reservoir_get_n_samples (cal->reservoir), n_c, best = 0;
+  g_autofree gboolean *allowed = g_new0 (gboolean, MAX (nt, 1));
+  g_autofree CfqpCalibration **c = NULL;
+  g_autofree double *err = NULL, *fold_err = NULL;
+  g_autoptr (GString) line = NULL;
+  gboolean any = FALSE;
+  CfqpCalibration *kept = NULL;
+
+  g_return_val_if_fail (per_tensor || n_exponents > 0, NULL);
+  if (!cfqp_calib_settings_validate (&cal->settings, error))
+    return NULL;
+  if (n_samples == 0) {
     g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_NO_DATA,
         "no frames to calibrate from (the reservoir is empty)");
-    goto out;
+    return NULL;
   }
-  if (s->activation_grids == CFQP_ACTIVATION_GRIDS_TENSOR || !channel_ranges_any (&ranges)) {
-    c[0] = calibrate_per_tensor (cal, cancellable, error);
-    goto out;
+  cfqp_model_find_channel_step_tensors (cal->model, allowed);
+  for (guint v = 0; v < nt; v++)
+    any |= allowed[v];
+  if (!any) {
+    n_exponents = 0;   /* nothing can take steps: one grid per tensor is all */
+    per_tensor = TRUE;
   }
-  /* Per-channel grids: a first pass for the ranges per channel makes the
-   * steps; a second feeds two calibrations, one per channel (on the model
-   * with the steps folded in) and one per tensor.  The steps trade the
-   * grids of the narrow channels against the weight grid of the convs
-   * that read them, which could lose on some nets: the calibration whose
-   * INT8 errs less on the RD's frames is kept (docs/cfqp.md, "Channel
-   * steps"). */
-  if (!show_images (cal, cancellable, watch_channels, &ranges, &n_images, error))
-    goto out;
-  channel_ranges_to_steps (&ranges, steps);
-  if (!(folded = cfqp_model_new_with_channel_steps (cal->model,
-          (const CfqpChannelSteps *) steps->data, steps->len, error)))
-    goto out;
-  for (guint i = 0; i < steps->len; i++)
-    by_tensor[g_array_index (steps, CfqpChannelSteps, i).tensor] =
-        g_array_index (steps, CfqpChannelSteps, i).steps;
-  obs_t = cfqp_observer_new (nt, s->n_bins);
-  obs_c = cfqp_observer_new (nt, s->n_bins);
-  if (s->weight_rounding == CFQP_WEIGHT_ROUNDING_GPTQ) {
-    gptq_t = cfqp_gptq_new (cal->model);
-    gptq_c = cfqp_gptq_new (folded);
+  n_c = n_exponents + (per_tensor ? 1 : 0);
+  c = g_new0 (CfqpCalibration *, n_c);
+  if (n_c == 1 && !rd_error) {
+    if (!fit_candidates (cal, ALL_FRAMES, exponents, n_exponents, per_tensor, c, cancellable,
+            error))
+      return NULL;
+    return g_steal_pointer (&c[0]);
   }
-  both = (BothWatchers) { { obs_t, gptq_t }, { obs_c, gptq_c }, by_tensor, NULL, 0 };
-  if (!show_images (cal, cancellable, watch_both, &both, &n_images, error))
-    goto out;
-  c[0] = solve (cal, folded, &both.per_channel, steps,
-      cfqp_reservoir_get_n_samples (cal->reservoir), n_images);
-  c[1] = solve (cal, cal->model, &both.per_tensor, NULL,
-      cfqp_reservoir_get_n_samples (cal->reservoir), n_images);
-  if (!rd_errors (cal, c, 2, err, cancellable, error)) {
-    g_clear_pointer (&c[0], cfqp_calibration_unref);
-    goto out;
+  err = g_new0 (double, n_c);
+  fold_err = g_new0 (double, n_c);
+  line = g_string_new ("INT8 against FP32, squared error on the RD's frames");
+  if (n_samples >= 2) {
+    g_string_append (line, " (each judged by the calibrations from the others' parity):");
+    for (int parity = 0; parity < 2; parity++) {
+      gboolean ok = fit_candidates (cal, parity, exponents, n_exponents, per_tensor, c,
+          cancellable, error) && rd_errors (cal, 1 - parity, c, n_c, fold_err, cancellable,
+          error);
+
+      unref_all (c, n_c);
+      if (!ok)
+        return NULL;
+      for (guint k = 0; k < n_c; k++)
+        err[k] += fold_err[k];
+    }
+  } else {
+    g_string_append (line, " (one frame: judged on it):");
+    if (!fit_candidates (cal, ALL_FRAMES, exponents, n_exponents, per_tensor, c, cancellable,
+            error) || !rd_errors (cal, ALL_FRAMES, c, n_c, err, cancellable, error)) {
+      unref_all (c, n_c);
+      return NULL;
+    }
   }
-  g_debug ("INT8 against FP32 on the RD's frames: squared error %.6g with grids per channel, "
-      "%.6g per tensor", err[0], err[1]);
-  if (!(err[0] < err[1])) {
-    cfqp_calibration_unref (c[0]);
-    c[0] = g_steal_pointer (&c[1]);
+  for (guint k = 0; k < n_c; k++) {
+    if (per_tensor && k == 0)
+      g_string_append_printf (line, " %.6g with one grid per tensor", err[k]);
+    else
+      g_string_append_printf (line, "%s %.6g with steps (width ratio)^%g", k ? "," : "",
+          err[k], exponents[k - (per_tensor ? 1 : 0)]);
+    if (err[k] < err[best])
+      best = k;
   }
-out:
-  g_clear_pointer (&c[1], cfqp_calibration_unref);
-  g_free (both.scratch);
-  channel_ranges_clear (&ranges);
-  cfqp_channel_steps_array_free (steps);
-  return c[0];
+  g_debug ("%s", line->str);
+  if (rd_error)
+    *rd_error = err[best];
+  if (c[best])
+    kept = g_steal_pointer (&c[best]);   /* judged on the frames it came from */
+  else if (per_tensor && best == 0)
+    fit_candidates (cal, ALL_FRAMES, NULL, 0, TRUE, &kept, cancellable, error);
+  else
+    fit_candidates (cal, ALL_FRAMES, &exponents[best - (per_tensor ? 1 : 0)], 1, FALSE, &kept,
+        cancellable, error);
+  unref_all (c, n_c);
+  return kept;
+}
+
+CfqpCalibration *
+cfqp_calibrator_compute (CfqpCalibrator *cal, GCancellable *cancellable, GError **error)
+{
+  static const double exponents[] = CFQP_CHANNEL_STEP_EXPONENTS;
+
+  if (cal->settings.activation_grids == CFQP_ACTIVATION_GRIDS_TENSOR)
+    return cfqp_calibrator_compute_candidates (cal, NULL, 0, TRUE, NULL, cancellable, error);
+  return cfqp_calibrator_compute_candidates (cal, exponents, G_N_ELEMENTS (exponents), TRUE,
+      NULL, cancellable, error);
 }

@@ -51,7 +51,8 @@ cfqp_qparams_from_range (float lo, float hi)
 }
 
 void
-cfqp_channel_steps_from_ranges (const float *lo, const float *hi, guint n, float *steps)
+cfqp_channel_steps_from_ranges (const float *lo, const float *hi, guint n, double exponent,
+                                float *steps)
 {
   double widest = 0;
 
@@ -60,6 +61,6 @@ cfqp_channel_steps_from_ranges (const float *lo, const float *hi, guint n, float
   for (guint c = 0; c < n; c++) {
     double w = (double) MAX (hi[c], 0.f) - MIN (lo[c], 0.f);
     double r = widest > 0 ? w / widest : 1.0;
-    steps[c] = (float) pow (MAX (r, CFQP_CHANNEL_STEP_FLOOR), CFQP_CHANNEL_STEP_EXPONENT);
+    steps[c] = (float) pow (MAX (r, CFQP_CHANNEL_STEP_FLOOR), exponent);
   }
 }

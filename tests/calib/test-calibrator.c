@@ -54,18 +54,27 @@ int8_psnr (CfqpModel *model, const CfqpCalibration *calib, const CfqpImage *x)
   return psnr (y8, y32, n);
 }
 
-static CfqpCalibration *
-calibrate (CfqpModel *model, const CfqpCalibSettings *s, CfqpCalibrator **out_cal)
+/* A calibrator whose RD is two of the test images. */
+static CfqpCalibrator *
+calibrator_on_two_frames (CfqpModel *model, const CfqpCalibSettings *s)
 {
   const char *train[] = { "boats-x3.png", "forest-x3.png" };
-  g_autoptr (CfqpCalibrator) cal = cfqp_calibrator_new (model, s);
-  g_autoptr (GError) err = NULL;
-  CfqpCalibration *c;
+  CfqpCalibrator *cal = cfqp_calibrator_new (model, s);
 
   for (guint i = 0; i < G_N_ELEMENTS (train); i++) {
     g_autoptr (CfqpImage) x = calib_test_load_png (train[i]);
     g_assert_true (cfqp_calibrator_add_frame (cal, x->data, x->width, x->height));
   }
+  return cal;
+}
+
+static CfqpCalibration *
+calibrate (CfqpModel *model, const CfqpCalibSettings *s, CfqpCalibrator **out_cal)
+{
+  g_autoptr (CfqpCalibrator) cal = calibrator_on_two_frames (model, s);
+  g_autoptr (GError) err = NULL;
+  CfqpCalibration *c;
+
   c = cfqp_calibrator_compute (cal, NULL, &err);
   g_assert_no_error (err);
   g_assert_nonnull (c);
@@ -393,35 +402,33 @@ test_residual_grid (gconstpointer data)
     g_assert_cmpfloat (p[0], ==, p[1]);
 }
 
-/* Per-channel grids (the default): steps for exactly the tensors that may
- * take them, one per channel, the widest channel's 1 and none under the
- * floor's 1/4; none with one grid per tensor.  They are kept because INT8
- * with them errs less on the RD's own frames than with grids per tensor
- * (the calibrator compares the two); on a held-out image the two frames
- * of this RD do not show every channel's range, and there they lose
- * (printed: the reason an RD must be representative). */
-static void
-test_channel_steps (void)
+/* One candidate of the calibrator's (exponent < 0: one grid per tensor)
+ * on the two-frame RD, and INT8's squared error on it. */
+static CfqpCalibration *
+calibrate_candidate (CfqpModel *model, const CfqpCalibSettings *s, double exponent,
+                     double *rd_error)
 {
-  g_autoptr (CfqpModel) model = calib_test_load_model ("abpn-x3-cat-op13.onnx");
-  g_autoptr (CfqpImage) boats = calib_test_load_png ("boats-x3.png");
-  g_autoptr (CfqpImage) forest = calib_test_load_png ("forest-x3.png");
-  g_autoptr (CfqpImage) held_out = calib_test_load_png ("grass-x3.png");
+  g_autoptr (CfqpCalibrator) cal = calibrator_on_two_frames (model, s);
+  g_autoptr (GError) err = NULL;
+  CfqpCalibration *c = exponent < 0 ?
+      cfqp_calibrator_compute_candidates (cal, NULL, 0, TRUE, rd_error, NULL, &err) :
+      cfqp_calibrator_compute_candidates (cal, &exponent, 1, FALSE, rd_error, NULL, &err);
+
+  g_assert_no_error (err);
+  g_assert_nonnull (c);
+  return c;
+}
+
+/* Each candidate's steps: one per channel for exactly the tensors that may
+ * take them, the widest channel's 1, none under min. */
+static void
+check_steps (CfqpModel *model, const CfqpCalibration *c, float min)
+{
   guint nt = cfqp_model_get_n_tensors (model), n_steps, n_allowed = 0;
   g_autofree gboolean *allowed = g_new (gboolean, nt);
-  g_autoptr (CfqpCalibration) per_channel = NULL, per_tensor = NULL;
-  const CfqpChannelSteps *steps;
-  CfqpCalibSettings s;
-  double rd[2], out[2];
+  const CfqpChannelSteps *steps = cfqp_calibration_get_channel_steps (c, &n_steps);
 
-  cfqp_calib_settings_init (&s);
-  g_assert_cmpint (s.activation_grids, ==, CFQP_ACTIVATION_GRIDS_CHANNEL);
-  s.clip_free = FALSE;
-  per_channel = calibrate (model, &s, NULL);
-  s.activation_grids = CFQP_ACTIVATION_GRIDS_TENSOR;
-  per_tensor = calibrate (model, &s, NULL);
   cfqp_model_find_channel_step_tensors (model, allowed);
-  steps = cfqp_calibration_get_channel_steps (per_channel, &n_steps);
   for (guint v = 0; v < nt; v++)
     n_allowed += allowed[v];
   g_assert_cmpuint (n_allowed, >, 0);
@@ -432,18 +439,60 @@ test_channel_steps (void)
     g_assert_true (allowed[steps[i].tensor]);
     g_assert_true (i == 0 || steps[i].tensor > steps[i - 1].tensor);
     for (guint c = 0; c < steps[i].n_channels; c++) {
-      g_assert_cmpfloat (steps[i].steps[c], >=, 0.25f);
+      g_assert_cmpfloat (steps[i].steps[c], >=, min);
       g_assert_cmpfloat (steps[i].steps[c], <=, 1.f);
       top = MAX (top, steps[i].steps[c]);
     }
     g_assert_cmpfloat (top, ==, 1.f);
   }
-  g_assert_true (cfqp_calibration_check_model (per_channel, model, NULL));
+  g_assert_true (cfqp_calibration_check_model (c, model, NULL));
+}
+
+/* Per-channel grids (the default).  The candidates: steps as the square
+ * root of the range ratio (none under the floor's 1/4), as the ratio
+ * itself (the square of the former, none under 1/16), one grid per tensor
+ * (no steps).  The calibrator keeps, byte for byte, the candidate whose
+ * INT8 errs least against FP32 on the RD's frames; on a held-out image the
+ * two frames of this RD need not show every channel's range (PSNR printed:
+ * the reason an RD must be representative). */
+static void
+test_channel_steps (void)
+{
+  g_autoptr (CfqpModel) model = calib_test_load_model ("abpn-x3-cat-op13.onnx");
+  g_autoptr (CfqpImage) held_out = calib_test_load_png ("grass-x3.png");
+  g_autoptr (CfqpCalibration) kept = NULL;
+  CfqpCalibration *cand[3];
+  const char *what[3] = { "one grid per tensor", "steps ratio^0.5", "steps ratio^1" };
+  const CfqpChannelSteps *sqrt_steps, *linear_steps;
+  g_autofree char *kept_json = NULL, *best_json = NULL;
+  guint n_steps, n_linear, best = 0;
+  CfqpCalibSettings s;
+  double rd[3];
+
+  cfqp_calib_settings_init (&s);
+  g_assert_cmpint (s.activation_grids, ==, CFQP_ACTIVATION_GRIDS_CHANNEL);
+  s.clip_free = FALSE;
+  kept = calibrate (model, &s, NULL);
+  cand[0] = calibrate_candidate (model, &s, -1, &rd[0]);
+  cand[1] = calibrate_candidate (model, &s, 0.5, &rd[1]);
+  cand[2] = calibrate_candidate (model, &s, 1.0, &rd[2]);
+  cfqp_calibration_get_channel_steps (cand[0], &n_steps);
+  g_assert_cmpuint (n_steps, ==, 0);
+  check_steps (model, cand[1], 0.25f);
+  check_steps (model, cand[2], 1.f / 16);
+  sqrt_steps = cfqp_calibration_get_channel_steps (cand[1], &n_steps);
+  linear_steps = cfqp_calibration_get_channel_steps (cand[2], &n_linear);
+  g_assert_cmpuint (n_steps, ==, n_linear);
+  for (guint i = 0; i < n_steps; i++)
+    for (guint c = 0; c < sqrt_steps[i].n_channels; c++)
+      if (linear_steps[i].steps[c] > 1.f / 16)
+        g_assert_cmpfloat_with_epsilon (linear_steps[i].steps[c],
+            sqrt_steps[i].steps[c] * sqrt_steps[i].steps[c], 1e-6);
   {
-    /* the same steps named for the output tensor: refused against the model */
-    g_autofree char *json = cfqp_calibration_to_json (per_channel, NULL);
+    /* the steps named for the output tensor: refused against the model */
+    g_autofree char *json = cfqp_calibration_to_json (cand[1], NULL);
     g_autofree char *from = g_strdup_printf ("\"tensor\" : \"%s\"",
-        cfqp_model_get_tensor_name (model, steps[0].tensor));
+        cfqp_model_get_tensor_name (model, sqrt_steps[0].tensor));
     g_autofree char *to = g_strdup_printf ("\"tensor\" : \"%s\"",
         cfqp_model_get_tensor_name (model, cfqp_model_get_output_tensor (model)));
     char *at = strstr (json, from);
@@ -459,17 +508,44 @@ test_channel_steps (void)
     g_test_message ("%s", err->message);
     g_assert_nonnull (strstr (err->message, "calibration's channel steps"));
   }
-  cfqp_calibration_get_channel_steps (per_tensor, &n_steps);
-  g_assert_cmpuint (n_steps, ==, 0);
-  g_assert_cmpuint (cfqp_calibration_get_n_images (per_channel), ==,
-      cfqp_calibration_get_n_images (per_tensor));
-  rd[0] = int8_psnr (model, per_channel, boats) + int8_psnr (model, per_channel, forest);
-  rd[1] = int8_psnr (model, per_tensor, boats) + int8_psnr (model, per_tensor, forest);
-  out[0] = int8_psnr (model, per_channel, held_out);
-  out[1] = int8_psnr (model, per_tensor, held_out);
-  g_test_message ("abpn x3: PSNR(INT8, FP32) per channel / per tensor: RD frames (sum) "
-      "%.2f / %.2f dB, held-out grass %.2f / %.2f dB", rd[0], rd[1], out[0], out[1]);
-  g_assert_cmpfloat (rd[0], >, rd[1]);
+  {
+    /* the per-channel side observes what the model with the steps folded
+     * in computes: calibrated as such, one grid per tensor, it sees the
+     * same ranges (but for float rounding) */
+    g_autoptr (GError) err = NULL;
+    g_autoptr (CfqpModel) folded = cfqp_model_new_with_channel_steps (model, sqrt_steps,
+        n_steps, &err);
+    g_autoptr (CfqpCalibration) plain = NULL;
+
+    g_assert_no_error (err);
+    plain = calibrate_candidate (folded, &s, -1, NULL);
+    for (guint i = 0; i < cfqp_model_get_n_tensors (model); i++) {
+      const CfqpCalibTensor *a = cfqp_calibration_get_tensor (cand[1], i);
+      const CfqpCalibTensor *b = cfqp_calibration_get_tensor (plain, i);
+
+      g_assert_cmpfloat_with_epsilon (a->min, b->min, 1e-4 * MAX (1, fabs (b->min)));
+      g_assert_cmpfloat_with_epsilon (a->max, b->max, 1e-4 * MAX (1, fabs (b->max)));
+      g_assert_cmpfloat_with_epsilon (a->qparams.scale, b->qparams.scale,
+          1e-3 * b->qparams.scale);
+    }
+  }
+  for (guint k = 0; k < 3; k++) {
+    g_test_message ("abpn x3, %s: INT8 squared error against FP32 on the RD frames %.6g, "
+        "PSNR on held-out grass %.2f dB", what[k], rd[k], int8_psnr (model, cand[k], held_out));
+    g_assert_cmpuint (cfqp_calibration_get_n_images (cand[k]), ==,
+        cfqp_calibration_get_n_images (kept));
+    if (rd[k] < rd[best])
+      best = k;
+  }
+  /* the candidates differ, so keeping another than the least is seen */
+  g_assert_cmpfloat (rd[0], !=, rd[1]);
+  g_assert_cmpfloat (rd[1], !=, rd[2]);
+  g_assert_cmpfloat (rd[0], !=, rd[2]);
+  kept_json = cfqp_calibration_to_json (kept, NULL);
+  best_json = cfqp_calibration_to_json (cand[best], NULL);
+  g_assert_cmpstr (kept_json, ==, best_json);
+  for (guint k = 0; k < 3; k++)
+    cfqp_calibration_unref (cand[k]);
 }
 
 static void

@@ -10,7 +10,7 @@
 static const char *const train[] = { "boats-x2.png", "forest-x2.png" };
 
 static CfqpCalibration *
-calibrate (CfqpModel *model, CfqpWeightRounding rounding)
+calibrate_grids (CfqpModel *model, CfqpWeightRounding rounding, CfqpActivationGrids grids)
 {
   CfqpCalibSettings s;
   g_autoptr (CfqpCalibrator) cal = NULL;
@@ -19,6 +19,7 @@ calibrate (CfqpModel *model, CfqpWeightRounding rounding)
 
   cfqp_calib_settings_init (&s);
   s.weight_rounding = rounding;
+  s.activation_grids = grids;
   cal = cfqp_calibrator_new (model, &s);
   for (guint i = 0; i < G_N_ELEMENTS (train); i++) {
     g_autoptr (CfqpImage) x = calib_test_load_png (train[i]);
@@ -27,6 +28,15 @@ calibrate (CfqpModel *model, CfqpWeightRounding rounding)
   c = cfqp_calibrator_compute (cal, NULL, &err);
   g_assert_no_error (err);
   return c;
+}
+
+static CfqpCalibration *
+calibrate (CfqpModel *model, CfqpWeightRounding rounding)
+{
+  CfqpCalibSettings s;
+
+  cfqp_calib_settings_init (&s);
+  return calibrate_grids (model, rounding, s.activation_grids);
 }
 
 /* The calibrations are deterministic: each (model, rounding) is computed
@@ -388,13 +398,22 @@ test_file_round_trip (void)
   g_assert_cmpint (cfqp_calibration_get_settings (back)->weight_rounding, ==,
       CFQP_WEIGHT_ROUNDING_GPTQ);
   g_assert_nonnull (strstr (json, "\"weight_rounding\" : \"gptq\""));
-  /* nearest: no taps, and the ranges do not depend on the rounding */
+  /* nearest: no taps, and on the same grids the ranges do not depend on
+   * the rounding (which grids the calibrator keeps may: it judges INT8
+   * with the taps it rounded) */
   cfqp_calibration_get_conv_taps (nearest, &n);
   g_assert_cmpuint (n, ==, 0);
   g_assert_nonnull (strstr (json_nearest, "\"conv_taps\""));
-  for (guint i = 0; i < cfqp_calibration_get_n_tensors (c); i++)
-    g_assert_cmpfloat (cfqp_calibration_get_tensor (c, i)->qparams.scale, ==,
-        cfqp_calibration_get_tensor (nearest, i)->qparams.scale);
+  {
+    g_autoptr (CfqpCalibration) g = calibrate_grids (model, CFQP_WEIGHT_ROUNDING_GPTQ,
+        CFQP_ACTIVATION_GRIDS_TENSOR);
+    g_autoptr (CfqpCalibration) r = calibrate_grids (model, CFQP_WEIGHT_ROUNDING_NEAREST,
+        CFQP_ACTIVATION_GRIDS_TENSOR);
+
+    for (guint i = 0; i < cfqp_calibration_get_n_tensors (g); i++)
+      g_assert_cmpfloat (cfqp_calibration_get_tensor (g, i)->qparams.scale, ==,
+          cfqp_calibration_get_tensor (r, i)->qparams.scale);
+  }
 }
 
 static char *

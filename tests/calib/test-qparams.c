@@ -143,27 +143,31 @@ test_snap_to_pixel_step (void)
   g_assert_cmpint (out.zero_point, ==, 127);
 }
 
-/* Steps from per-channel ranges: the square root of each channel's width
- * over the widest, a ratio under 1/16 counting as 1/16 (a dead channel);
- * the width is max − min with 0 always inside; all dead: all 1. */
+/* Steps from per-channel ranges: each channel's width over the widest to
+ * the exponent given, a ratio under 1/16 counting as 1/16 (a dead
+ * channel); the width is max − min with 0 always inside; all dead: all 1. */
 static void
 test_channel_steps (void)
 {
   const float lo[6] = { 0, 0, -0.5f, 0, 0, -0.01f }, hi[6] = { 4, 1, 0.5f, 0, 0.1f, 0.02f };
-  const float want[6] = { 1, 0.5f, 0.5f, 0.25f, 0.25f, 0.25f };
+  const float want_sqrt[6] = { 1, 0.5f, 0.5f, 0.25f, 0.25f, 0.25f };
+  const float want_linear[6] = { 1, 0.25f, 0.25f, 0.0625f, 0.0625f, 0.0625f };
   const float dead[3] = { 0, 0, 0 }, up[2] = { 0.5f, 2.f }, down[2] = { 0, 0 };
   float got[6];
 
-  cfqp_channel_steps_from_ranges (lo, hi, 6, got);
+  cfqp_channel_steps_from_ranges (lo, hi, 6, 0.5, got);
   for (guint c = 0; c < 6; c++)
-    g_assert_cmpfloat_with_epsilon (got[c], want[c], 1e-7);
+    g_assert_cmpfloat_with_epsilon (got[c], want_sqrt[c], 1e-7);
+  cfqp_channel_steps_from_ranges (lo, hi, 6, 1.0, got);
+  for (guint c = 0; c < 6; c++)
+    g_assert_cmpfloat_with_epsilon (got[c], want_linear[c], 1e-7);
   /* a range that does not hold 0 is widened to it: [0.5, 2] is as wide as [0, 2] */
-  cfqp_channel_steps_from_ranges (up, (const float[]) { 2.f, 2.f }, 2, got);
+  cfqp_channel_steps_from_ranges (up, (const float[]) { 2.f, 2.f }, 2, 0.5, got);
   g_assert_cmpfloat (got[0], ==, 1.f);
   g_assert_cmpfloat (got[1], ==, 1.f);
-  cfqp_channel_steps_from_ranges (down, up, 2, got);
+  cfqp_channel_steps_from_ranges (down, up, 2, 0.5, got);
   g_assert_cmpfloat (got[0], ==, 0.5f);
-  cfqp_channel_steps_from_ranges (dead, dead, 3, got);
+  cfqp_channel_steps_from_ranges (dead, dead, 3, 1.0, got);
   for (guint c = 0; c < 3; c++)
     g_assert_cmpfloat (got[c], ==, 1.f);
 }

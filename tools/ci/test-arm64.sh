@@ -70,10 +70,11 @@ echo "test-arm64: cross build $((SECONDS - t0)) s"
 # calib-gptq (GPTQ weight rounding, its taps through the kernels) is also in
 # 'long': ~90 s under qemu, so it runs once, on the first model; the other
 # models run the shipped calibrations' taps through every NEON level anyway
-# (int8-backends, shipped-models); so is calib-residual-grid (calibrations of
-# five shipped models, a rule that does not depend on the CPU)
+# (int8-backends, shipped-models); so are calib-residual-grid (calibrations
+# of five shipped models) and calib-channel-steps (the calibrator's
+# candidates for channel steps), rules that do not depend on the CPU
 suites=(--suite engine --suite calib --no-suite long)
-once=(calib-gptq calib-residual-grid)
+once=(calib-gptq calib-residual-grid calib-channel-steps)
 [ $# -eq 0 ] || { suites=("$@"); once=(); }
 rc=0
 for m in "${models[@]}"; do
