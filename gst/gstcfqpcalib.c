@@ -353,7 +353,7 @@ gst_cfqp_calib_class_init (GstCfqpCalibClass * klass)
    * from the ratio itself, and one grid per tensor), each judged by a
    * two-fold cross-check on the samples (calibrated on half of them, scored
    * against FP32 on the other half), and the winner is calibrated on all
-   * of them: about three times the time of one grid per tensor.  Other
+   * of them: about 3.7 times the time of one grid per tensor.  Other
    * tensors keep one grid (docs/cfqp.md, "Channel steps").
    */
   g_object_class_install_property (gobject_class, PROP_ACTIVATION_GRIDS,
