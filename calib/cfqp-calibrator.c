@@ -554,7 +554,7 @@ cfqp_calibrator_compute_candidates (CfqpCalibrator *cal, const double *exponents
                                     GCancellable *cancellable, GError **error)
 {
   guint nt = cfqp_model_get_n_tensors (cal->model);
-  guint n_samples = cfqp_reservoir_get_n_samples (cal->reservoir), n_c, best = 0;
+  guint n_samples = cfqp_reservoir_get_n_samples (cal->reservoir), n_c, first, best = 0;
   g_autofree gboolean *allowed = g_new0 (gboolean, MAX (nt, 1));
   g_autofree CfqpCalibration **c = NULL;
   g_autofree double *err = NULL, *fold_err = NULL;
@@ -577,7 +577,8 @@ cfqp_calibrator_compute_candidates (CfqpCalibrator *cal, const double *exponents
     n_exponents = 0;   /* nothing can take steps: one grid per tensor is all */
     per_tensor = TRUE;
   }
-  n_c = n_exponents + (per_tensor ? 1 : 0);
+  first = per_tensor ? 1 : 0;   /* c[first + e]: exponent e */
+  n_c = first + n_exponents;
   c = g_new0 (CfqpCalibration *, n_c);
   if (n_c == 1 && !rd_error) {
     if (!fit_candidates (cal, ALL_FRAMES, exponents, n_exponents, per_tensor, c, cancellable,
@@ -610,11 +611,11 @@ cfqp_calibrator_compute_candidates (CfqpCalibrator *cal, const double *exponents
     }
   }
   for (guint k = 0; k < n_c; k++) {
-    if (per_tensor && k == 0)
+    if (k < first)
       g_string_append_printf (line, " %.6g with one grid per tensor", err[k]);
     else
       g_string_append_printf (line, "%s %.6g with steps (width ratio)^%g", k ? "," : "",
-          err[k], exponents[k - (per_tensor ? 1 : 0)]);
+          err[k], exponents[k - first]);
     if (err[k] < err[best])
       best = k;
   }
@@ -623,10 +624,10 @@ cfqp_calibrator_compute_candidates (CfqpCalibrator *cal, const double *exponents
     *rd_error = err[best];
   if (c[best])
     kept = g_steal_pointer (&c[best]);   /* judged on the frames it came from */
-  else if (per_tensor && best == 0)
+  else if (best < first)
     fit_candidates (cal, ALL_FRAMES, NULL, 0, TRUE, &kept, cancellable, error);
   else
-    fit_candidates (cal, ALL_FRAMES, &exponents[best - (per_tensor ? 1 : 0)], 1, FALSE, &kept,
+    fit_candidates (cal, ALL_FRAMES, &exponents[best - first], 1, FALSE, &kept,
         cancellable, error);
   unref_all (c, n_c);
   return kept;

@@ -56,6 +56,20 @@ make_input (const GstVideoInfo * info, gsize stride, guint seed)
   return buf;
 }
 
+/* The model a calibration runs (it names it: clip-free or not), from
+ * model, whose reference it takes. */
+static inline CfqpModel *
+calib_run_model (CfqpModel * model, CfqpCalibration * calib)
+{
+  CfqpModel *run;
+
+  if (!cfqp_calibration_get_clip_free (calib))
+    return model;
+  run = cfqp_model_new_clip_free (model, NULL, NULL);
+  cfqp_model_unref (model);
+  return run;
+}
+
 /* Runs the engine directly on in and checks that out holds the same R, G, B
  * (and alpha) bytes.  Padding bytes (x of RGBx) are not part of the contract. */
 /* calib NULL: FP32; else INT8 with all the calibration gives a runner (its
@@ -81,13 +95,7 @@ check_against_calibration (guint scale, const GstVideoInfo * in_info,
 
   fail_unless (model != NULL, "%s", err ? err->message : "?");
   if (calib) {
-    /* a calibration names the model it runs: clip-free or not */
-    if (cfqp_calibration_get_clip_free (calib)) {
-      CfqpModel *cf = cfqp_model_new_clip_free (model, NULL, NULL);
-
-      cfqp_model_unref (model);
-      model = cf;
-    }
+    model = calib_run_model (model, calib);
     qparams = cfqp_calibration_to_qparams (calib, model, &err);
     fail_unless (qparams != NULL, "%s", err ? err->message : "?");
   }
@@ -227,17 +235,10 @@ static inline CfqpQParams *
 calib_qparams (guint scale, CfqpCalibration * calib)
 {
   gchar *mpath = element_test_model_path (scale);
-  CfqpModel *model = cfqp_model_new_from_file (mpath, NULL);
+  CfqpModel *model = calib_run_model (cfqp_model_new_from_file (mpath, NULL), calib);
   CfqpQParams *qp;
   GError *err = NULL;
 
-  /* calibrations name the model they run: clip-free or not */
-  if (cfqp_calibration_get_clip_free (calib)) {
-    CfqpModel *cf = cfqp_model_new_clip_free (model, NULL, NULL);
-
-    cfqp_model_unref (model);
-    model = cf;
-  }
   qp = cfqp_calibration_to_qparams (calib, model, &err);
   fail_unless (qp != NULL, "%s", err ? err->message : "?");
   cfqp_model_unref (model);
