@@ -60,6 +60,14 @@ CfqpCalibration *cfqp_calibrator_compute_candidates (CfqpCalibrator *cal,
                                                      GCancellable *cancellable,
                                                      GError **error);
 
+/* Records what the calibrator measured (fidelity NULL: nothing); only
+ * before the calibration is shared. */
+void         cfqp_calibration_set_fidelity (CfqpCalibration *calib,
+                                            const CfqpCalibFidelity *fidelity);
+/* Checks one read from a file; what names it in errors is "fidelity". */
+gboolean     cfqp_calib_fidelity_validate (const CfqpCalibFidelity *fidelity, guint n_samples,
+                                           GError **error);
+
 /* Tensor names and hash check without a CfqpModel (tests, file loading). */
 gboolean     cfqp_calibration_check_names (const CfqpCalibration *calib, const char *hash,
                                            const char *const *names, guint n_names,

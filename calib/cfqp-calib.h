@@ -306,6 +306,21 @@ typedef struct {
 
 typedef struct _CfqpCalibration CfqpCalibration;
 
+/* What INT8 with a calibration costs against FP32, as its calibrator
+ * measured it on the RD: PSNR(INT8, FP32) in dB over the pixel range [0, 1]
+ * (each value clamped to it, before rounding to bytes), at most
+ * CFQP_FIDELITY_MAX_PSNR (no error).  held_out: each frame was judged by a
+ * calibration made without it (the two-fold cross-check; FALSE for a
+ * one-frame RD, judged on itself), so the figure is what unseen frames of
+ * the same stream should get, a little pessimistic since each half's
+ * calibration saw half the frames. */
+#define CFQP_FIDELITY_MAX_PSNR 100.0
+typedef struct {
+  double   psnr;       /* dB, 0..CFQP_FIDELITY_MAX_PSNR */
+  gboolean held_out;
+  guint    n_frames;   /* RD frames judged */
+} CfqpCalibFidelity;
+
 /* Copies everything.  n_samples: RD frames; n_images: images observed
  * (frames plus augmentations). */
 CfqpCalibration *cfqp_calibration_new (const char *model_hash, gboolean clip_free,
@@ -331,6 +346,10 @@ guint        cfqp_calibration_get_n_samples  (const CfqpCalibration *calib);
 guint        cfqp_calibration_get_n_images   (const CfqpCalibration *calib);
 guint        cfqp_calibration_get_n_tensors  (const CfqpCalibration *calib);
 const CfqpCalibTensor *cfqp_calibration_get_tensor (const CfqpCalibration *calib, guint i);
+/* FALSE when nothing was measured (a calibration with one grid per tensor
+ * by choice, activation-grids=tensor, skips the check; older files). */
+gboolean     cfqp_calibration_get_fidelity (const CfqpCalibration *calib,
+                                            CfqpCalibFidelity *fidelity);
 /* Its conv taps (n_taps may be 0): after cfqp_calibration_check_model, what
  * CfqpRunnerOptions.conv_taps or cfqp_runner_set_quantisation take. */
 const CfqpConvTaps *cfqp_calibration_get_conv_taps (const CfqpCalibration *calib,
@@ -398,7 +417,7 @@ CfqpReservoir *cfqp_calibrator_get_reservoir (CfqpCalibrator *cal);
  * exponent of CFQP_CHANNEL_STEP_EXPONENTS and one with a grid per tensor:
  * the one whose INT8 errs least against FP32 in a two-fold cross-check on
  * the RD's frames (on the one frame of a one-frame RD) is made from all
- * of them and returned. */
+ * of them and returned, with that error as its fidelity. */
 #define CFQP_CHANNEL_STEP_EXPONENTS { 0.5, 1.0 }
 CfqpCalibration *cfqp_calibrator_compute (CfqpCalibrator *cal, GCancellable *cancellable,
                                           GError **error);

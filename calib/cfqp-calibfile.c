@@ -97,6 +97,25 @@ add_channel_steps (JsonBuilder *b, const CfqpCalibration *c)
   json_builder_end_array (b);
 }
 
+/* What the calibrator measured, when it did. */
+static void
+add_fidelity (JsonBuilder *b, const CfqpCalibration *c)
+{
+  CfqpCalibFidelity f;
+
+  if (!cfqp_calibration_get_fidelity (c, &f))
+    return;
+  json_builder_set_member_name (b, "fidelity");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "psnr");
+  json_builder_add_double_value (b, f.psnr);
+  json_builder_set_member_name (b, "held_out");
+  json_builder_add_boolean_value (b, f.held_out);
+  json_builder_set_member_name (b, "frames");
+  json_builder_add_int_value (b, f.n_frames);
+  json_builder_end_object (b);
+}
+
 char *
 cfqp_calibration_to_json (const CfqpCalibration *c, gsize *length)
 {
@@ -127,6 +146,7 @@ cfqp_calibration_to_json (const CfqpCalibration *c, gsize *length)
   json_builder_set_member_name (b, "images");
   json_builder_add_int_value (b, cfqp_calibration_get_n_images (c));
   json_builder_end_object (b);
+  add_fidelity (b, c);
 
   json_builder_set_member_name (b, "tensors");
   json_builder_begin_array (b);
@@ -561,6 +581,30 @@ with_quantisation (JsonObject *root, const char *hash, gboolean clip_free,
   return c;
 }
 
+/* The optional fidelity object: *has FALSE when there is none. */
+static gboolean
+read_fidelity (JsonObject *root, guint n_samples, gboolean *has, CfqpCalibFidelity *f,
+               GError **error)
+{
+  JsonObject *o;
+  JsonNode *ho;
+  gint64 frames;
+
+  *has = json_object_has_member (root, "fidelity");
+  if (!*has)
+    return TRUE;
+  if (!(o = get_object (root, "", "fidelity", error)) ||
+      !get_number (o, "fidelity.", "psnr", &f->psnr, error) ||
+      !(ho = member (o, "fidelity.", "held_out", error)) ||
+      !get_int (o, "fidelity.", "frames", 0, G_MAXUINT, &frames, error))
+    return FALSE;
+  if (!JSON_NODE_HOLDS_VALUE (ho) || json_node_get_value_type (ho) != G_TYPE_BOOLEAN)
+    return format_error (error, "field 'fidelity.held_out' must be true or false");
+  f->held_out = json_node_get_boolean (ho);
+  f->n_frames = (guint) frames;
+  return cfqp_calib_fidelity_validate (f, n_samples, error);
+}
+
 static CfqpCalibration *
 from_root (JsonNode *root_node, GError **error)
 {
@@ -570,6 +614,9 @@ from_root (JsonNode *root_node, GError **error)
   const char *format, *hash;
   CfqpCalibSettings settings;
   gint64 version, n_samples, n_images;
+  CfqpCalibFidelity fidelity = { 0 };
+  gboolean has_fidelity;
+  CfqpCalibration *c;
   g_autofree CfqpCalibTensor *tensors = NULL;
   g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   guint n;
@@ -615,7 +662,8 @@ from_root (JsonNode *root_node, GError **error)
     return NULL;
   if (!(rd = get_object (root, "", "rd", error)) ||
       !get_int (rd, "rd.", "samples", 0, G_MAXUINT, &n_samples, error) ||
-      !get_int (rd, "rd.", "images", 0, G_MAXUINT, &n_images, error))
+      !get_int (rd, "rd.", "images", 0, G_MAXUINT, &n_images, error) ||
+      !read_fidelity (root, n_samples, &has_fidelity, &fidelity, error))
     return NULL;
 
   if (!(tn = member (root, "", "tensors", error)))
@@ -641,8 +689,11 @@ from_root (JsonNode *root_node, GError **error)
       return NULL;
     }
   }
-  return with_quantisation (root, hash, json_node_get_boolean (cf), &settings, n_samples,
+  c = with_quantisation (root, hash, json_node_get_boolean (cf), &settings, n_samples,
       n_images, tensors, n, error);
+  if (c && has_fidelity)
+    cfqp_calibration_set_fidelity (c, &fidelity);
+  return c;
 }
 
 /* json-glib's parser recurses once per [ or {: a few MB of "[[[[…" overflow

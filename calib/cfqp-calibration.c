@@ -17,6 +17,8 @@ struct _CfqpCalibration {
   CfqpConvTaps     *taps;      /* taps owned */
   guint             n_steps;
   CfqpChannelSteps *steps;     /* steps owned */
+  gboolean          has_fidelity;
+  CfqpCalibFidelity fidelity;
 };
 
 CfqpCalibration *
@@ -107,6 +109,44 @@ const CfqpCalibSettings *
 cfqp_calibration_get_settings (const CfqpCalibration *c)
 {
   return &c->settings;
+}
+
+gboolean
+cfqp_calibration_get_fidelity (const CfqpCalibration *c, CfqpCalibFidelity *fidelity)
+{
+  g_return_val_if_fail (c != NULL, FALSE);
+  if (c->has_fidelity && fidelity)
+    *fidelity = c->fidelity;
+  return c->has_fidelity;
+}
+
+void
+cfqp_calibration_set_fidelity (CfqpCalibration *c, const CfqpCalibFidelity *fidelity)
+{
+  c->has_fidelity = fidelity != NULL;
+  if (fidelity)
+    c->fidelity = *fidelity;
+}
+
+gboolean
+cfqp_calib_fidelity_validate (const CfqpCalibFidelity *f, guint n_samples, GError **error)
+{
+  if (!(f->psnr >= 0 && f->psnr <= CFQP_FIDELITY_MAX_PSNR)) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_INVALID,
+        "fidelity: PSNR %g dB is outside 0..%g", f->psnr, CFQP_FIDELITY_MAX_PSNR);
+    return FALSE;
+  }
+  if (f->n_frames < 1 || f->n_frames > n_samples) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_INVALID,
+        "fidelity: %u frames judged, outside 1..%u (the RD's frames)", f->n_frames, n_samples);
+    return FALSE;
+  }
+  if (f->held_out && f->n_frames < 2) {
+    g_set_error (error, CFQP_CALIB_ERROR, CFQP_CALIB_ERROR_INVALID,
+        "fidelity: held out, but one frame cannot be judged by a calibration made without it");
+    return FALSE;
+  }
+  return TRUE;
 }
 
 guint

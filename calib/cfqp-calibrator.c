@@ -3,6 +3,8 @@
  * can run compute while nobody else touches it. */
 #include "cfqp-calib-private.h"
 
+#include <math.h>
+
 struct _CfqpCalibrator {
   CfqpModel        *source;   /* the model as given: its hash names the calibration */
   CfqpModel        *model;    /* what is calibrated: source or its clip-free copy */
@@ -373,10 +375,11 @@ show_images (CfqpCalibrator *cal, int parity, GCancellable *cancellable, CfqpTen
 }
 
 /* The squared error of INT8 with each calibration against FP32 over the
- * RD's frames of parity (err[k] for calibs[k]), on the pixel range. */
+ * RD's frames of parity (err[k] for calibs[k]), on the pixel range; the
+ * values it summed over are added to *n_values. */
 static gboolean
 rd_errors (CfqpCalibrator *cal, int parity, CfqpCalibration **calibs, guint n, double *err,
-           GCancellable *cancellable, GError **error)
+           guint64 *n_values, GCancellable *cancellable, GError **error)
 {
   CfqpRunnerOptions o = CFQP_RUNNER_OPTIONS_INIT;
   g_autoptr (CfqpRunner) fp32 = NULL;
@@ -420,6 +423,7 @@ rd_errors (CfqpCalibrator *cal, int parity, CfqpCalibration **calibs, guint n, d
     if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
         !cfqp_runner_run_f32 (fp32, x->data, x->width, x->height, ref, error))
       return FALSE;
+    *n_values += n_out;
     for (guint k = 0; k < n; k++) {
       if (!cfqp_runner_run_f32 (g_ptr_array_index (int8, k), x->data, x->width, x->height, y,
               error))
@@ -431,6 +435,16 @@ rd_errors (CfqpCalibrator *cal, int parity, CfqpCalibration **calibs, guint n, d
     }
   }
   return TRUE;
+}
+
+/* PSNR over the pixel range [0, 1] of a summed squared error. */
+static double
+fidelity_psnr (double sq_error, guint64 n_values)
+{
+  double psnr = sq_error > 0 && n_values > 0 ?
+      10 * log10 ((double) n_values / sq_error) : CFQP_FIDELITY_MAX_PSNR;
+
+  return MIN (psnr, CFQP_FIDELITY_MAX_PSNR);
 }
 
 /* One set of channel steps the calibrator tries: the model with them
@@ -560,6 +574,7 @@ cfqp_calibrator_compute_candidates (CfqpCalibrator *cal, const double *exponents
   g_autofree double *err = NULL, *fold_err = NULL;
   g_autoptr (GString) line = NULL;
   gboolean any = FALSE;
+  guint64 n_values = 0;
   CfqpCalibration *kept = NULL;
 
   g_return_val_if_fail (per_tensor || n_exponents > 0, NULL);
@@ -593,8 +608,8 @@ cfqp_calibrator_compute_candidates (CfqpCalibrator *cal, const double *exponents
     g_string_append (line, " (each judged by the calibrations from the others' parity):");
     for (int parity = 0; parity < 2; parity++) {
       gboolean ok = fit_candidates (cal, parity, exponents, n_exponents, per_tensor, c,
-          cancellable, error) && rd_errors (cal, 1 - parity, c, n_c, fold_err, cancellable,
-          error);
+          cancellable, error) && rd_errors (cal, 1 - parity, c, n_c, fold_err, &n_values,
+          cancellable, error);
 
       unref_all (c, n_c);
       if (!ok)
@@ -605,7 +620,8 @@ cfqp_calibrator_compute_candidates (CfqpCalibrator *cal, const double *exponents
   } else {
     g_string_append (line, " (one frame: judged on it):");
     if (!fit_candidates (cal, ALL_FRAMES, exponents, n_exponents, per_tensor, c, cancellable,
-            error) || !rd_errors (cal, ALL_FRAMES, c, n_c, err, cancellable, error)) {
+            error) || !rd_errors (cal, ALL_FRAMES, c, n_c, err, &n_values, cancellable,
+            error)) {
       unref_all (c, n_c);
       return NULL;
     }
@@ -630,6 +646,11 @@ cfqp_calibrator_compute_candidates (CfqpCalibrator *cal, const double *exponents
     fit_candidates (cal, ALL_FRAMES, &exponents[best - first], 1, FALSE, &kept,
         cancellable, error);
   unref_all (c, n_c);
+  if (kept) {
+    CfqpCalibFidelity f = { fidelity_psnr (err[best], n_values), n_samples >= 2, n_samples };
+
+    cfqp_calibration_set_fidelity (kept, &f);
+  }
   return kept;
 }
 

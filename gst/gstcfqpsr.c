@@ -68,7 +68,12 @@
  * `cfqpcalib`, or from self-calibration) is applied between two frames and
  * posts an element message `cfqpsr-calibration` with the fields `source`
  * (string), `model-hash` (string), `n-samples` (guint), `precision`
- * (string) and `frame` (guint64, the first frame it applies to).  A
+ * (string), `frame` (guint64, the first frame it applies to) and, when
+ * its calibrator measured it, `int8-psnr` (gdouble) and
+ * `int8-psnr-held-out` (gboolean): PSNR(INT8, FP32) in dB on the frames it
+ * was calibrated from, each judged by a calibration made without it — what
+ * INT8 costs on this stream.  An application that wants FP32 quality can
+ * set #GstCfqpSr:precision to fp32 (live) when that is too low.  A
  * calibration that does not fit the model (hash, tensors, clip-free mode)
  * or cannot be read is refused with a warning; the current one stays.
  *
@@ -568,35 +573,45 @@ gst_cfqp_sr_get_property (GObject * object, guint prop_id, GValue * value,
   GST_OBJECT_UNLOCK (self);
 }
 
-/* The cfqpsr-calibration message: a calibration (or a QDQ model's own
- * parameters: n_samples 0) is active from this frame. */
-void
-gst_cfqp_sr_post_calibration (GstCfqpSr * self, const gchar * source,
-    const gchar * model_hash, guint n_samples)
+/* The cfqpsr-calibration message: a calibration (calib, or a QDQ model's
+ * own parameters: calib NULL, n_samples 0) is active from this frame. */
+static void
+gst_cfqp_sr_post_calibration_full (GstCfqpSr * self, const gchar * source,
+    const gchar * model_hash, guint n_samples, const CfqpCalibration * calib)
 {
   const gchar *precision = self->runner &&
       cfqp_runner_get_precision (self->runner) == CFQP_PRECISION_INT8 ?
       "int8" : "fp32";
+  GstStructure *s;
 
   GST_INFO_OBJECT (self, "calibration from %s active from frame %"
       G_GUINT64_FORMAT " (%s)", source, self->frame_count, precision);
+  s = gst_structure_new ("cfqpsr-calibration",
+      "source", G_TYPE_STRING, source,
+      "model-hash", G_TYPE_STRING, model_hash,
+      "n-samples", G_TYPE_UINT, n_samples,
+      "precision", G_TYPE_STRING, precision,
+      "frame", G_TYPE_UINT64, self->frame_count, NULL);
+  gst_cfqp_structure_set_fidelity (s, calib);
   gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self),
-          gst_structure_new ("cfqpsr-calibration",
-              "source", G_TYPE_STRING, source,
-              "model-hash", G_TYPE_STRING, model_hash,
-              "n-samples", G_TYPE_UINT, n_samples,
-              "precision", G_TYPE_STRING, precision,
-              "frame", G_TYPE_UINT64, self->frame_count, NULL)));
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+void
+gst_cfqp_sr_post_calibration (GstCfqpSr * self, const gchar * source,
+    const gchar * model_hash, guint n_samples)
+{
+  gst_cfqp_sr_post_calibration_full (self, source, model_hash, n_samples,
+      NULL);
 }
 
 void
 gst_cfqp_sr_post_calibration_of (GstCfqpSr * self, const gchar * source,
     CfqpCalibration * calib)
 {
-  gst_cfqp_sr_post_calibration (self, source,
+  gst_cfqp_sr_post_calibration_full (self, source,
       cfqp_calibration_get_model_hash (calib),
-      cfqp_calibration_get_n_samples (calib));
+      cfqp_calibration_get_n_samples (calib), calib);
 }
 
 void

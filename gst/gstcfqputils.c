@@ -426,3 +426,13 @@ gst_cfqp_frame_to_image (GstVideoFrame * frame, guint channels)
   }
   return img;
 }
+
+void
+gst_cfqp_structure_set_fidelity (GstStructure * s, const CfqpCalibration * calib)
+{
+  CfqpCalibFidelity f;
+
+  if (calib && cfqp_calibration_get_fidelity (calib, &f))
+    gst_structure_set (s, "int8-psnr", G_TYPE_DOUBLE, f.psnr,
+        "int8-psnr-held-out", G_TYPE_BOOLEAN, f.held_out, NULL);
+}

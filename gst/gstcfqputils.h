@@ -74,6 +74,12 @@ gboolean gst_cfqp_have_default_model (guint num, guint den);
 CfqpCalibration *gst_cfqp_load_shipped_calibration (const gchar * model_file,
     guint num, guint den, CfqpModel * model, gchar ** source, GError ** error);
 
+/* Sets the fields `int8-psnr` (gdouble, dB) and `int8-psnr-held-out`
+ * (gboolean) of a message structure from what the calibrator measured
+ * (cfqp_calibration_get_fidelity); leaves them out when it measured nothing. */
+void gst_cfqp_structure_set_fidelity (GstStructure * s,
+    const CfqpCalibration * calib);
+
 /* Reads a calibration file (cfqp_calibration_load) after checking, without
  * blocking, that path is a non-empty regular file: a FIFO, a pipe from a
  * process substitution, a directory or a device is refused with an error

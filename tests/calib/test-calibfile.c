@@ -30,8 +30,12 @@ make_calib_with (const CfqpCalibSettings *s)
    * among them */
   static const float steps[3] = { 1.0f, 0.3f, 0.00390625f };
   CfqpChannelSteps cs = { 1, 3, steps };
+  /* what a two-fold check on the 12 frames measured */
+  CfqpCalibFidelity f = { 41.25, TRUE, 12 };
+  CfqpCalibration *c = cfqp_calibration_new_full (HASH, TRUE, s, 12, 36, t, 4, NULL, 0, &cs, 1);
 
-  return cfqp_calibration_new_full (HASH, TRUE, s, 12, 36, t, 4, NULL, 0, &cs, 1);
+  cfqp_calibration_set_fidelity (c, &f);
+  return c;
 }
 
 static CfqpCalibration *
@@ -87,6 +91,17 @@ assert_same (const CfqpCalibration *a, const CfqpCalibration *b)
       g_assert_cmpuint (csa[i].tensor, ==, csb[i].tensor);
       g_assert_cmpmem (csa[i].steps, csa[i].n_channels * sizeof (float), csb[i].steps,
           csb[i].n_channels * sizeof (float));
+    }
+  }
+  {
+    CfqpCalibFidelity fa, fb;
+    gboolean ha = cfqp_calibration_get_fidelity (a, &fa);
+
+    g_assert_cmpint (ha, ==, cfqp_calibration_get_fidelity (b, &fb));
+    if (ha) {
+      g_assert_cmpfloat (fa.psnr, ==, fb.psnr);
+      g_assert_cmpint (fa.held_out, ==, fb.held_out);
+      g_assert_cmpuint (fa.n_frames, ==, fb.n_frames);
     }
   }
   g_assert_cmpuint (cfqp_calibration_get_n_tensors (a), ==, cfqp_calibration_get_n_tensors (b));
@@ -216,6 +231,26 @@ test_corrupt (void)
       "\"steps\" : [1] }, ", CFQP_CALIB_ERROR_INVALID, "channel steps for 'conv1' appear twice" },
     { "\"channel_steps\" : [", "\"channel_steps\" : [7, ", CFQP_CALIB_ERROR_FORMAT,
       "channel_steps[0] must be an object" },
+    { "\"fidelity\" : {", "\"fidelity\" : 41, \"x\" : {", CFQP_CALIB_ERROR_FORMAT,
+      "field 'fidelity' must be an object" },
+    { "\"psnr\" : 41.25", "\"psnr\" : -1", CFQP_CALIB_ERROR_INVALID,
+      "PSNR -1 dB is outside 0..100" },
+    { "\"psnr\" : 41.25", "\"psnr\" : 1e999", CFQP_CALIB_ERROR_INVALID,
+      "PSNR inf dB" },
+    { "\"psnr\" : 41.25", "\"psnr\" : \"41\"", CFQP_CALIB_ERROR_FORMAT,
+      "'fidelity.psnr' must be a number" },
+    { "\"psnr\" : 41.25", "\"PSNR\" : 41.25", CFQP_CALIB_ERROR_FORMAT,
+      "missing field 'fidelity.psnr'" },
+    { "\"held_out\" : true", "\"held_out\" : 1", CFQP_CALIB_ERROR_FORMAT,
+      "'fidelity.held_out' must be true or false" },
+    { "\"frames\" : 12", "\"frames\" : 13", CFQP_CALIB_ERROR_INVALID,
+      "13 frames judged, outside 1..12" },
+    { "\"frames\" : 12", "\"frames\" : 0", CFQP_CALIB_ERROR_INVALID,
+      "0 frames judged" },
+    { "\"frames\" : 12", "\"frames\" : 1", CFQP_CALIB_ERROR_INVALID,
+      "one frame cannot be judged by a calibration made without it" },
+    { "\"frames\" : 12", "\"frames\" : 4294967296", CFQP_CALIB_ERROR_INVALID,
+      "'fidelity.frames' is 4294967296" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
@@ -276,6 +311,23 @@ test_optional_settings (void)
         CFQP_ACTIVATION_GRIDS_TENSOR);
   }
   g_free (old_json);
+  /* a calibration whose calibrator measured nothing (activation-grids
+   * tensor, files before the measure) has no fidelity, and writes none */
+  {
+    char *no_fid = g_strdup (json);
+    g_autoptr (CfqpCalibration) nf = NULL;
+    g_autofree char *again = NULL;
+
+    at = strstr (no_fid, ",\n  \"fidelity\"");
+    g_assert_nonnull (at);
+    strcpy (at, strstr (json, ",\n  \"tensors\""));
+    nf = cfqp_calibration_new_from_json (no_fid, -1, NULL, &err);
+    g_assert_no_error (err);
+    g_assert_false (cfqp_calibration_get_fidelity (nf, NULL));
+    again = cfqp_calibration_to_json (nf, NULL);
+    g_assert_null (strstr (again, "fidelity"));
+    g_free (no_fid);
+  }
   /* the defaults, written and read back */
   cfqp_calib_settings_init (&s);
   {

@@ -327,6 +327,8 @@ check_residual_grids (CfqpModel *model, const char *image, gboolean clip_free,
   s.activation_grids = CFQP_ACTIVATION_GRIDS_TENSOR;
   pix = calibrate (model, &s, &cal);
   run = cfqp_calibrator_get_model (cal);
+  /* one grid per tensor by choice: no cross-check, nothing measured */
+  g_assert_false (cfqp_calibration_get_fidelity (pix, NULL));
   s.residual_grid = CFQP_RESIDUAL_GRID_CALIBRATED;
   obs = calibrate (model, &s, NULL);
   g_assert_cmpint (cfqp_calibration_get_settings (pix)->residual_grid, ==,
@@ -467,7 +469,7 @@ test_channel_steps (void)
   g_autofree char *kept_json = NULL, *best_json = NULL;
   guint n_steps, n_linear, best = 0;
   CfqpCalibSettings s;
-  double rd[3];
+  double rd[3], n_values = 0;
 
   cfqp_calib_settings_init (&s);
   g_assert_cmpint (s.activation_grids, ==, CFQP_ACTIVATION_GRIDS_CHANNEL);
@@ -529,9 +531,27 @@ test_channel_steps (void)
           1e-3 * b->qparams.scale);
     }
   }
+  {
+    /* the values the cross-check summed over: both frames' outputs, ×3 */
+    const char *train[] = { "boats-x3.png", "forest-x3.png" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (train); i++) {
+      g_autoptr (CfqpImage) x = calib_test_load_png (train[i]);
+
+      n_values += (double) x->channels * (3 * x->width) * (3 * x->height);
+    }
+  }
   for (guint k = 0; k < 3; k++) {
-    g_test_message ("abpn x3, %s: INT8 squared error against FP32 on the RD frames %.6g, "
-        "PSNR on held-out grass %.2f dB", what[k], rd[k], int8_psnr (model, cand[k], held_out));
+    CfqpCalibFidelity f;
+
+    /* each candidate's fidelity is its own cross-check error as a PSNR */
+    g_assert_true (cfqp_calibration_get_fidelity (cand[k], &f));
+    g_assert_true (f.held_out);
+    g_assert_cmpuint (f.n_frames, ==, 2);
+    g_assert_cmpfloat_with_epsilon (f.psnr, 10 * log10 (n_values / rd[k]), 1e-9);
+    g_test_message ("abpn x3, %s: INT8 squared error against FP32 on the RD frames %.6g "
+        "(PSNR %.2f dB), PSNR on held-out grass %.2f dB", what[k], rd[k], f.psnr,
+        int8_psnr (model, cand[k], held_out));
     g_assert_cmpuint (cfqp_calibration_get_n_images (cand[k]), ==,
         cfqp_calibration_get_n_images (kept));
     if (rd[k] < rd[best])
@@ -543,7 +563,8 @@ test_channel_steps (void)
   g_assert_cmpfloat (rd[0], !=, rd[2]);
   kept_json = cfqp_calibration_to_json (kept, NULL);
   best_json = cfqp_calibration_to_json (cand[best], NULL);
-  g_assert_cmpstr (kept_json, ==, best_json);
+  g_assert_cmpstr (kept_json, ==, best_json);   /* the fidelity included */
+  g_assert_nonnull (strstr (kept_json, "\"held_out\" : true"));
   for (guint k = 0; k < 3; k++)
     cfqp_calibration_unref (cand[k]);
 }
@@ -586,6 +607,16 @@ test_ratio_net_odd_frame (void)
   c = cfqp_calibrator_compute (cal, NULL, &err);
   g_assert_no_error (err);
   g_assert_nonnull (c);
+  {
+    /* one frame: judged on itself, and said so */
+    CfqpCalibFidelity f;
+
+    g_assert_true (cfqp_calibration_get_fidelity (c, &f));
+    g_assert_false (f.held_out);
+    g_assert_cmpuint (f.n_frames, ==, 1);
+    g_assert_cmpfloat (f.psnr, >, 20);
+    g_assert_cmpfloat (f.psnr, <=, CFQP_FIDELITY_MAX_PSNR);
+  }
 }
 
 int

@@ -615,7 +615,8 @@ count_handoff (GstElement * sink, GstBuffer * buf, GstPad * pad, gpointer data)
 
 /* The live pipeline: cfqpsr and a paired cfqpcalib behind a leaky queue.
  * A calibration is published mid-stream, cfqpsr switches to it at a frame
- * boundary, and every frame reaches the sink. */
+ * boundary, and every frame reaches the sink.  Both messages carry what
+ * the calibrator measured, the same figure. */
 GST_START_TEST (test_live_pairing)
 {
   const guint n_buffers = 45;
@@ -635,6 +636,8 @@ GST_START_TEST (test_live_pairing)
   guint64 first_switch = G_MAXUINT64;
   GstMessage *msg;
   gboolean eos = FALSE;
+  GArray *published_psnr = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  GArray *applied_psnr = g_array_new (FALSE, FALSE, sizeof (gdouble));
 
   fail_unless (pipe != NULL);
   g_signal_connect (out, "handoff", G_CALLBACK (count_handoff), &frames);
@@ -642,6 +645,7 @@ GST_START_TEST (test_live_pairing)
       GST_STATE_CHANGE_FAILURE);
   while (!eos && (msg = gst_bus_timed_pop (bus, 30 * GST_SECOND))) {
     const GstStructure *s = gst_message_get_structure (msg);
+    gdouble psnr;
 
     switch (GST_MESSAGE_TYPE (msg)) {
       case GST_MESSAGE_EOS:
@@ -659,8 +663,18 @@ GST_START_TEST (test_live_pairing)
               "cfqpcalib:live-test");
           first_switch = MIN (first_switch, f);
           n_switch++;
+          fail_unless (gst_structure_get_double (s, "int8-psnr", &psnr));
+          g_array_append_val (applied_psnr, psnr);
         } else if (gst_structure_has_name (s, "cfqpcalib-published")) {
+          gboolean held_out;
+
           n_published++;
+          /* measured (default activation-grids), held out or not */
+          fail_unless (gst_structure_get_double (s, "int8-psnr", &psnr));
+          fail_unless (gst_structure_get_boolean (s, "int8-psnr-held-out",
+                  &held_out));
+          fail_unless (psnr > 20 && psnr <= CFQP_FIDELITY_MAX_PSNR, "%g", psnr);
+          g_array_append_val (published_psnr, psnr);
         } else if (gst_structure_has_name (s, "cfqpcalib-done")) {
           n_done++;
         }
@@ -677,6 +691,18 @@ GST_START_TEST (test_live_pairing)
   fail_unless (first_switch > 0 && first_switch < n_buffers, "%"
       G_GUINT64_FORMAT, first_switch);
   fail_unless_equals_int (n_done, 1);
+  for (guint i = 0; i < applied_psnr->len; i++) {
+    gboolean found = FALSE;
+
+    for (guint j = 0; j < published_psnr->len; j++)
+      found |= g_array_index (applied_psnr, gdouble, i) ==
+          g_array_index (published_psnr, gdouble, j);
+    fail_unless (found, "cfqpsr applied a calibration measured at %g dB, "
+        "which cfqpcalib never published", g_array_index (applied_psnr,
+            gdouble, i));
+  }
+  g_array_unref (published_psnr);
+  g_array_unref (applied_psnr);
 
   gst_element_set_state (pipe, GST_STATE_NULL);
   gst_object_unref (bus);
