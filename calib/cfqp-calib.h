@@ -341,6 +341,10 @@ void         cfqp_calibration_unref     (CfqpCalibration *calib);
 
 const char  *cfqp_calibration_get_model_hash (const CfqpCalibration *calib);
 gboolean     cfqp_calibration_get_clip_free  (const CfqpCalibration *calib);
+/* The model that runs with calib, made from model (the FP32 model as
+ * loaded): its clip-free copy when calib was made clip-free, else a new
+ * reference to model.  Transfer full. */
+CfqpModel   *cfqp_calibration_new_run_model  (const CfqpCalibration *calib, CfqpModel *model);
 const CfqpCalibSettings *cfqp_calibration_get_settings (const CfqpCalibration *calib);
 guint        cfqp_calibration_get_n_samples  (const CfqpCalibration *calib);
 guint        cfqp_calibration_get_n_images   (const CfqpCalibration *calib);

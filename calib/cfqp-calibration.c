@@ -105,6 +105,14 @@ cfqp_calibration_get_clip_free (const CfqpCalibration *c)
   return c->clip_free;
 }
 
+CfqpModel *
+cfqp_calibration_new_run_model (const CfqpCalibration *c, CfqpModel *model)
+{
+  g_return_val_if_fail (c != NULL, NULL);
+  g_return_val_if_fail (model != NULL, NULL);
+  return c->clip_free ? cfqp_model_new_clip_free (model, NULL, NULL) : cfqp_model_ref (model);
+}
+
 const CfqpCalibSettings *
 cfqp_calibration_get_settings (const CfqpCalibration *c)
 {

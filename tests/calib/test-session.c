@@ -1,7 +1,9 @@
 /* CfqpSession: the first calibration decides the mode in source order, a
  * pending calibration is taken once at a frame boundary, refusals keep the
- * active calibration, a paired calibrator's wins over a pending one. */
+ * active calibration, a paired calibrator's wins over a pending one.  And
+ * the model a calibration runs. */
 #include "cfqp-session.h"
+#include "cfqp-model-private.h"   /* ref_count, for /session/run-model */
 #include "calib-test-utils.h"
 
 #include <string.h>
@@ -88,6 +90,38 @@ test_first_decides_mode (void)
     g_assert_true (cfqp_model_is_clip_free (cfqp_session_get_run_model (s)));
     g_assert_true (cfqp_session_get_active (s) == f.without_clips);
   }
+  fixture_clear (&f);
+}
+
+/* The model a calibration runs (cfqp_calibration_new_run_model): for a
+ * clip-free calibration a new clip-free copy, which it checks against; for
+ * one made with the clips the model itself, with one more reference. */
+static void
+test_run_model (void)
+{
+  Fixture f;
+
+  fixture_init (&f);
+  g_assert_cmpint (f.model->ref_count, ==, 1);
+  {
+    g_autoptr (CfqpModel) run = cfqp_calibration_new_run_model (f.without_clips, f.model);
+
+    g_assert_true (run != f.model);
+    g_assert_true (cfqp_model_is_clip_free (run));
+    g_assert_cmpstr (cfqp_model_get_hash (run), ==, cfqp_model_get_hash (f.model));
+    g_assert_cmpint (run->ref_count, ==, 1);
+    g_assert_cmpint (f.model->ref_count, ==, 1);
+    g_assert_true (cfqp_calibration_check_model (f.without_clips, run, NULL));
+  }
+  {
+    g_autoptr (CfqpModel) run = cfqp_calibration_new_run_model (f.with_clips, f.model);
+
+    g_assert_true (run == f.model);
+    g_assert_false (cfqp_model_is_clip_free (run));
+    g_assert_cmpint (f.model->ref_count, ==, 2);
+    g_assert_true (cfqp_calibration_check_model (f.with_clips, run, NULL));
+  }
+  g_assert_cmpint (f.model->ref_count, ==, 1);
   fixture_clear (&f);
 }
 
@@ -367,6 +401,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/session/first-decides-mode", test_first_decides_mode);
   g_test_add_func ("/session/describe", test_describe);
+  g_test_add_func ("/session/run-model", test_run_model);
   g_test_add_func ("/session/hot-swap", test_hot_swap);
   g_test_add_func ("/session/override", test_override);
   g_test_add_func ("/session/embedded", test_embedded);

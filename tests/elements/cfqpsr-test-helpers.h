@@ -61,11 +61,8 @@ make_input (const GstVideoInfo * info, gsize stride, guint seed)
 static inline CfqpModel *
 calib_run_model (CfqpModel * model, CfqpCalibration * calib)
 {
-  CfqpModel *run;
+  CfqpModel *run = cfqp_calibration_new_run_model (calib, model);
 
-  if (!cfqp_calibration_get_clip_free (calib))
-    return model;
-  run = cfqp_model_new_clip_free (model, NULL, NULL);
   cfqp_model_unref (model);
   return run;
 }

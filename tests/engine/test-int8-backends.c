@@ -492,10 +492,10 @@ test_shipped_model (gconstpointer data)
   g_assert_no_error (error);
   calib = cfqp_calibration_load (calib_path, NULL, &error);
   g_assert_no_error (error);
-  if (cfqp_calibration_get_clip_free (calib)) {
-    CfqpModel *free_model = cfqp_model_new_clip_free (model, NULL, NULL);
+  {
+    CfqpModel *run = cfqp_calibration_new_run_model (calib, model);
     cfqp_model_unref (model);
-    model = free_model;
+    model = run;
   }
   g_assert_true (cfqp_calibration_check_model (calib, model, &error));
   g_assert_no_error (error);

@@ -1684,10 +1684,10 @@ test_shipped_models (void)
     g_assert_no_error (error);
     calib = cfqp_calibration_load (calib_path, NULL, &error);
     g_assert_no_error (error);
-    if (cfqp_calibration_get_clip_free (calib)) {
-      CfqpModel *free_model = cfqp_model_new_clip_free (model, NULL, NULL);
+    {
+      CfqpModel *run = cfqp_calibration_new_run_model (calib, model);
       g_clear_pointer (&model, cfqp_model_unref);
-      model = free_model;
+      model = run;
     }
     g_assert_true (cfqp_calibration_check_model (calib, model, &error));
     qp = cfqp_calibration_to_qparams (calib, model, &error);

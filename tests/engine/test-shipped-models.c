@@ -85,10 +85,10 @@ test_model (gconstpointer data)
   calib = cfqp_calibration_load (calib_path, NULL, &error);
   g_assert_no_error (error);
   /* the model the calibration is for, as cfqpsr runs it */
-  if (cfqp_calibration_get_clip_free (calib)) {
-    CfqpModel *free_model = cfqp_model_new_clip_free (model, NULL, NULL);
+  {
+    CfqpModel *run = cfqp_calibration_new_run_model (calib, model);
     cfqp_model_unref (model);
-    model = free_model;
+    model = run;
   }
   g_assert_true (cfqp_calibration_check_model (calib, model, &error));
   qp = cfqp_calibration_to_qparams (calib, model, &error);

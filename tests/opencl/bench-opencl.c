@@ -169,12 +169,10 @@ load_model (const char *path, const char *calibration, CfqpQParams **qp)
     if (!calib)
       die (calibration, error);
     /* a clip-free calibration runs the clip-free model, as cfqpsr does */
-    if (cfqp_calibration_get_clip_free (calib)) {
-      CfqpModel *clip_free = cfqp_model_new_clip_free (model, NULL, NULL);
-      if (!clip_free)
-        die (path, NULL);
+    {
+      CfqpModel *run = cfqp_calibration_new_run_model (calib, model);
       g_clear_pointer (&model, cfqp_model_unref);
-      model = clip_free;
+      model = run;
     }
     if (!cfqp_calibration_check_model (calib, model, &error) ||
         !(*qp = cfqp_calibration_to_qparams (calib, model, &error)))

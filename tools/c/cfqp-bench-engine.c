@@ -226,10 +226,10 @@ main (int argc, char **argv)
   if (calibration && int8) {
 #ifdef CFQP_BENCH_HAVE_CALIB
     g_autoptr (CfqpCalibration) calib = cfqp_calibration_load (calibration, NULL, &error);
-    if (calib && cfqp_calibration_get_clip_free (calib)) {
-      CfqpModel *clip_free = cfqp_model_new_clip_free (model, NULL, NULL);
+    if (calib) {
+      CfqpModel *run = cfqp_calibration_new_run_model (calib, model);
       g_clear_pointer (&model, cfqp_model_unref);
-      model = clip_free;
+      model = run;
     }
     if (!calib || !model || !cfqp_calibration_check_model (calib, model, &error) ||
         !(qp = cfqp_calibration_to_qparams (calib, model, &error))) {

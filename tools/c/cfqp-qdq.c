@@ -116,8 +116,7 @@ load_with_calibration (const char *model_path, const char *calib_path, CfqpQPara
 
   if (!model || !(calib = cfqp_calibration_load (calib_path, NULL, error)))
     return NULL;
-  run_model = cfqp_calibration_get_clip_free (calib) ?
-      cfqp_model_new_clip_free (model, NULL, NULL) : cfqp_model_ref (model);
+  run_model = cfqp_calibration_new_run_model (calib, model);
   if (!cfqp_calibration_check_model (calib, run_model, error) ||
       !(*qp = cfqp_calibration_to_qparams (calib, run_model, error)))
     return NULL;
