@@ -77,6 +77,31 @@ class QDQ:
         self.bias_delta = {}   # conv output name -> the bias correction added to it
         self.grids = {}        # activation name -> (scale, zero point) of --grids, (1, C, 1, 1)
         self.wide = set()      # activations of --wide: 16-bit grids over the same range
+        self.wide_w = set()    # convs of --wide-weights: int16 taps per output channel
+
+    def fold_channel_steps(self, calib_path):
+        """Fold a calibration's channel steps into the float weights, as the
+        engine's export folds them into the QDQ file (docs/int8-arithmetic.md,
+        "Channel steps"): the conv computing a stepped tensor has its output
+        channel c divided by k_c, every conv reading it its input channel c
+        multiplied by k_c.  The float model then computes the same function
+        on the QDQ file's grids, so float and int8 convs can be mixed."""
+        import json
+        steps = json.load(open(calib_path)).get("channel_steps", [])
+        for st in steps:
+            t, k = st["tensor"], torch.tensor(st["steps"], dtype=torch.float64)
+            w, b = self.fw[t]
+            self.fw[t] = (w / k.reshape(-1, 1, 1, 1), b / k if b is not None else None)
+            for n in self.nodes:
+                if n.op_type == "Conv" and n.input[0].startswith(t + "/"):
+                    cw, cb = self.fw[n.output[0]]
+                    g = attr(n, "group", 1)
+                    cout, cin_g = cw.shape[0], cw.shape[1]
+                    # w[o, j] reads input channel (o // (cout / g)) * cin_g + j
+                    o = torch.arange(cout).reshape(-1, 1) // (cout // g)
+                    idx = o * cin_g + torch.arange(cin_g).reshape(1, -1)
+                    self.fw[n.output[0]] = (cw * k[idx].reshape(cout, cin_g, 1, 1), cb)
+        return len(steps)
 
     def set_grids(self, rd, names, per_channel):
         """Min/max grids of the named activations from their FP32 values on the
@@ -124,7 +149,12 @@ class QDQ:
                 env[n.output[0]] = env[n.input[0]]
             elif op in ("Conv", "ConvTranspose"):
                 name = n.output[0]
-                if name in qconvs:
+                if name in qconvs and name in self.wide_w:   # int16 taps, symmetric per channel
+                    w, b = self.fw[name]
+                    ws = torch.clamp(w.abs().amax(dim=tuple(range(1, w.dim())), keepdim=True) / 32767,
+                                     min=1e-30)
+                    w = rhaz(w / ws) * ws
+                elif name in qconvs:
                     def dq(t):
                         q = self.init[t + "_q"]
                         s = self.init[t + "_scale"]
@@ -216,14 +246,28 @@ def main():
     ap.add_argument("--wide", metavar="T1,T2,...|all",
                     help="quantise these activations on 16-bit grids over the calibration's "
                     "range (what uint16 picture tensors would give)")
+    ap.add_argument("--wide-weights", metavar="C1,C2,...|all",
+                    help="give these convs (their output names) int16 taps per output channel "
+                    "instead of the calibration's int8 ones, float biases")
+    ap.add_argument("--calib", metavar="M.calib.json",
+                    help="the calibration the QDQ file was exported with: its channel steps are "
+                    "folded into the float weights (needed for a calibration with channel steps "
+                    "wherever float weights meet the file's grids)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     net = QDQ(args.qdq, args.model)
+    if args.calib:
+        print("folded the channel steps of %d tensors" % net.fold_channel_steps(args.calib))
     if args.wide:
         net.wide = set(net.acts) if args.wide == "all" else set(args.wide.split(","))
         unknown = net.wide - set(net.acts)
         if unknown:
             raise SystemExit("--wide: no activation %s" % ", ".join(sorted(unknown)))
+    if args.wide_weights:
+        net.wide_w = set(net.convs) if args.wide_weights == "all" else set(args.wide_weights.split(","))
+        unknown = net.wide_w - set(net.convs)
+        if unknown:
+            raise SystemExit("--wide-weights: no conv %s" % ", ".join(sorted(unknown)))
     if args.grids:
         rd = [load(l.split()[0]) for l in open(args.grids_rd) if l.strip()]
         with torch.no_grad():
