@@ -28,6 +28,7 @@ struct _GstCfqpSr
   guint scale_factor;
   gchar *calibration_file;
   GstCfqpPrecision precision;
+  gdouble min_int8_psnr;        /* 0: INT8 whatever its calibration measured */
   GstCfqpBackend backend;
   gboolean clip_free;
   gboolean clip_free_set;       /* clip-free set by the application */
@@ -53,6 +54,7 @@ struct _GstCfqpSr
   GMutex runner_lock;
   CfqpRunner *runner;
   gboolean int8_warned;
+  gboolean int8_held_back;      /* the runner runs FP32 for min-int8-psnr */
   guint64 registry_serial;
   guint64 frame_count;
   /* the network's packed RGB frames (gstcfqpsrframe.c): the frame's own

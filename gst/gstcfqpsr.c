@@ -72,8 +72,8 @@
  * its calibrator measured it, `int8-psnr` (gdouble) and
  * `int8-psnr-held-out` (gboolean): PSNR(INT8, FP32) in dB on the frames it
  * was calibrated from, each judged by a calibration made without it — what
- * INT8 costs on this stream.  An application that wants FP32 quality can
- * set #GstCfqpSr:precision to fp32 (live) when that is too low.  A
+ * INT8 costs on this stream.  #GstCfqpSr:min-int8-psnr runs FP32 when that
+ * is too low (an application can also set #GstCfqpSr:precision itself).  A
  * calibration that does not fit the model (hash, tensors, clip-free mode)
  * or cannot be read is refused with a warning; the current one stays.
  *
@@ -115,6 +115,7 @@ GST_DEBUG_CATEGORY (gst_cfqp_sr_debug);
 #define DEFAULT_PROP_SCALE_FACTOR 3
 #define DEFAULT_PROP_CALIBRATION_FILE NULL
 #define DEFAULT_PROP_PRECISION GST_CFQP_PRECISION_INT8
+#define DEFAULT_PROP_MIN_INT8_PSNR 0.0
 #define DEFAULT_PROP_BACKEND GST_CFQP_BACKEND_AUTO
 #define DEFAULT_PROP_CLIP_FREE TRUE
 #define DEFAULT_PROP_CPU_KERNELS GST_CFQP_CPU_KERNELS_AUTO
@@ -141,6 +142,7 @@ enum
   PROP_ACTIVE_BACKEND,
   PROP_MODEL_INFO,
   PROP_CPU_KERNELS,
+  PROP_MIN_INT8_PSNR,
 };
 
 #define gst_cfqp_sr_parent_class parent_class
@@ -248,6 +250,26 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
           "Arithmetic of the network (int8 runs fp32 until a calibration is "
           "active; may change while PLAYING)", GST_TYPE_CFQP_PRECISION,
           DEFAULT_PROP_PRECISION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstCfqpSr:min-int8-psnr:
+   *
+   * With #GstCfqpSr:precision int8, run FP32 instead while the active
+   * calibration's calibrator measured INT8 against FP32 below this PSNR
+   * (dB, on the calibration's own frames held out: the `int8-psnr` of the
+   * `cfqpsr-calibration` message).  0 (the default): INT8 whatever it
+   * measured.  A calibration that carries no measure (made with
+   * activation-grids=tensor, a QDQ model's own parameters) runs INT8.  May
+   * change while PLAYING (applied at a frame boundary).
+   */
+  g_object_class_install_property (gobject_class, PROP_MIN_INT8_PSNR,
+      g_param_spec_double ("min-int8-psnr", "Minimum INT8 PSNR",
+          "Run FP32 while the active calibration measured PSNR(INT8, FP32) "
+          "below this many dB on held-out frames (0: INT8 whatever it "
+          "measured; unmeasured calibrations run INT8; may change while "
+          "PLAYING)", 0.0, CFQP_FIDELITY_MAX_PSNR, DEFAULT_PROP_MIN_INT8_PSNR,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
 
@@ -418,6 +440,7 @@ gst_cfqp_sr_init (GstCfqpSr * self)
   self->scale_factor = DEFAULT_PROP_SCALE_FACTOR;
   self->calibration_file = g_strdup (DEFAULT_PROP_CALIBRATION_FILE);
   self->precision = DEFAULT_PROP_PRECISION;
+  self->min_int8_psnr = DEFAULT_PROP_MIN_INT8_PSNR;
   self->backend = DEFAULT_PROP_BACKEND;
   self->clip_free = DEFAULT_PROP_CLIP_FREE;
   self->n_threads = DEFAULT_PROP_N_THREADS;
@@ -473,6 +496,11 @@ gst_cfqp_sr_set_property (GObject * object, guint prop_id,
       if (self->precision != (GstCfqpPrecision) g_value_get_enum (value))
         self->runner_dirty = self->started;
       self->precision = g_value_get_enum (value);
+      break;
+    case PROP_MIN_INT8_PSNR:
+      if (self->min_int8_psnr != g_value_get_double (value))
+        self->runner_dirty = self->started;
+      self->min_int8_psnr = g_value_get_double (value);
       break;
     case PROP_BACKEND:
       if (self->backend != (GstCfqpBackend) g_value_get_enum (value))
@@ -530,6 +558,9 @@ gst_cfqp_sr_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_PRECISION:
       g_value_set_enum (value, self->precision);
+      break;
+    case PROP_MIN_INT8_PSNR:
+      g_value_set_double (value, self->min_int8_psnr);
       break;
     case PROP_BACKEND:
       g_value_set_enum (value, self->backend);

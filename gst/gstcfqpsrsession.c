@@ -110,10 +110,33 @@ gst_cfqp_sr_backend_to_engine (GstCfqpBackend backend)
   }
 }
 
+/* Does min-int8-psnr hold INT8 back with calib: precision int8, a minimum
+ * set and a calibration that measured less?  *psnr: what it measured. */
+static gboolean
+gst_cfqp_sr_holds_int8_back (GstCfqpSr * self, CfqpCalibration * calib,
+    gdouble * psnr)
+{
+  CfqpCalibFidelity f;
+  gdouble min;
+  gboolean int8;
+
+  GST_OBJECT_LOCK (self);
+  min = self->min_int8_psnr;
+  int8 = self->precision == GST_CFQP_PRECISION_INT8;
+  GST_OBJECT_UNLOCK (self);
+  if (!int8 || min <= 0 || calib == NULL ||
+      !cfqp_calibration_get_fidelity (calib, &f) || f.psnr >= min)
+    return FALSE;
+  if (psnr)
+    *psnr = f.psnr;
+  return TRUE;
+}
+
 /* A runner for the current properties and the session's active calibration
  * (under runner_lock, or before streaming).  INT8 with no calibration runs FP32 for now; INT8
  * that the engine cannot run for this model falls back to FP32 with one
- * warning per start. */
+ * warning per start; INT8 whose calibration measured less than
+ * min-int8-psnr runs FP32 (the application's choice: logged only). */
 static CfqpRunner *
 gst_cfqp_sr_build_runner (GstCfqpSr * self, GError ** error)
 {
@@ -121,6 +144,7 @@ gst_cfqp_sr_build_runner (GstCfqpSr * self, GError ** error)
   gchar *device, *calib_unusable, *int8_unavailable;
   CfqpRunner *runner;
   GError *err = NULL;
+  gdouble psnr = 0;
 
   GST_OBJECT_LOCK (self);
   options.precision = self->precision == GST_CFQP_PRECISION_FP32 ?
@@ -132,6 +156,13 @@ gst_cfqp_sr_build_runner (GstCfqpSr * self, GError ** error)
   device = g_strdup (self->device);
   GST_OBJECT_UNLOCK (self);
   options.device = device;
+  self->int8_held_back = gst_cfqp_sr_holds_int8_back (self,
+      cfqp_session_get_active (self->session), &psnr);
+  if (self->int8_held_back) {
+    GST_INFO_OBJECT (self, "the calibration measured PSNR(INT8, FP32) %.2f dB, "
+        "under min-int8-psnr: running FP32", psnr);
+    options.precision = CFQP_PRECISION_FP32;
+  }
   /* $CFQP_INT8_STRIPES, $CFQP_INT8_PROFILE, $CFQP_OPENCL_PROFILE: no properties */
   cfqp_runner_options_from_env (&options);
 
@@ -457,6 +488,10 @@ gst_cfqp_sr_frame_boundary (GstCfqpSr * self)
   if (pending != NULL) {
     gboolean rebuild;
 
+    /* min-int8-psnr may take INT8 to FP32 or back with it: a new runner */
+    if (gst_cfqp_sr_holds_int8_back (self, pending, NULL) !=
+        self->int8_held_back)
+      dirty = TRUE;
     if (!cfqp_session_apply (session, self->runner, pending, dirty, &rebuild,
             &err)) {
       GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,

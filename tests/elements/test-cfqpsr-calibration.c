@@ -423,6 +423,104 @@ msg_string (GPtrArray * msgs, guint i, const gchar * field)
   return gst_structure_get_string (g_ptr_array_index (msgs, i), field);
 }
 
+/* The calibration's JSON with its measured PSNR replaced by psnr. */
+static gchar *
+with_fidelity_psnr (CfqpCalibration * calib, const gchar * psnr)
+{
+  gchar *json = cfqp_calibration_to_json (calib, NULL);
+  gchar *at = strstr (json, "\"psnr\" : ");
+  gchar *end, *ret;
+
+  fail_unless (at != NULL);
+  end = strchr (at, ',');
+  fail_unless (end != NULL);
+  ret = g_strdup_printf ("%.*s\"psnr\" : %s%s", (int) (at - json), json, psnr,
+      end);
+  g_free (json);
+  return ret;
+}
+
+/* min-int8-psnr: FP32 while the active calibration measured less against
+ * FP32 than asked, INT8 once it measured as much; the verdict changes at a
+ * frame boundary with the property and with the calibration (the file
+ * replaced by one that measured less). */
+GST_START_TEST (test_min_int8_psnr)
+{
+  gchar *dir = g_dir_make_tmp ("cfqpsr-XXXXXX", NULL);
+  gchar *cpath = g_build_filename (dir, "x2.calib.json", NULL);
+  CfqpCalibration *calib = make_calibration (2, TRUE, 1, cpath);
+  GPtrArray *msgs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_structure_free);
+  CfqpCalibFidelity f;
+  GstElement *sr;
+  GstBus *bus;
+  GstHarness *h;
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  GstStructure *s;
+  gchar *active = NULL, *worse;
+  gdouble psnr;
+
+  fail_unless (cfqp_calibration_get_fidelity (calib, &f));
+  fail_unless (f.held_out);
+  h = make_int8_harness (2, &sr, &bus, 9, 6, "calibration-file", cpath,
+      "min-int8-psnr", f.psnr + 0.01, NULL);
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 9, 6);
+  in = make_input (&info, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), 7);
+  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+  check_against_engine (2, &info, in, out);
+  gst_buffer_unref (out);
+  fail_unless_equals_int (pop_element_messages (bus, "cfqpsr-calibration",
+          msgs), 1);
+  fail_unless_equals_string (msg_string (msgs, 0, "precision"), "fp32");
+  fail_unless (gst_structure_get_double (g_ptr_array_index (msgs, 0),
+          "int8-psnr", &psnr));
+  fail_unless_equals_float (psnr, f.psnr);
+  g_object_get (sr, "active-backend", &active, NULL);
+  fail_unless (strstr (active, "fp32") != NULL, "%s", active);
+  g_free (active);
+  fail_unless_equals_int (pop_element_messages (bus, "cfqpsr-precision",
+          msgs), 1);
+  fail_unless_equals_string (msg_string (msgs, 1, "precision"), "fp32");
+  fail_unless_equals_int (pop_warnings (bus, NULL), 0);
+
+  /* the bar lowered to what it measured, while playing: INT8 */
+  g_object_set (sr, "min-int8-psnr", f.psnr, NULL);
+  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+  check_against_calibration (2, &info, in, out, calib);
+  gst_buffer_unref (out);
+  fail_unless_equals_int (pop_element_messages (bus, "cfqpsr-precision",
+          msgs), 1);
+  fail_unless_equals_string (msg_string (msgs, 2, "precision"), "int8");
+
+  /* a calibration that measured less replaces the file: FP32 again */
+  worse = with_fidelity_psnr (calib, "1.5");
+  fail_unless (g_file_set_contents (cpath, worse, -1, NULL));
+  s = push_until_calibration (h, bus, 9, 6, 10, NULL);
+  fail_unless (s != NULL, "the replaced file was never applied");
+  fail_unless_equals_string (gst_structure_get_string (s, "precision"), "fp32");
+  fail_unless (gst_structure_get_double (s, "int8-psnr", &psnr));
+  fail_unless_equals_float (psnr, 1.5);
+  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+  check_against_engine (2, &info, in, out);
+  gst_buffer_unref (out);
+
+  /* 0: INT8 whatever it measured */
+  g_object_set (sr, "min-int8-psnr", 0.0, NULL);
+  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+  check_against_calibration (2, &info, in, out, calib);
+  gst_buffer_unref (out);
+
+  gst_structure_free (s);
+  g_free (worse);
+  gst_buffer_unref (in);
+  free_int8_harness (h, sr, bus);
+  g_ptr_array_unref (msgs);
+  remove_calibration (calib, dir, cpath);
+}
+
+GST_END_TEST;
+
 /* What runs is posted as cfqpsr-precision at start and whenever it changes
  * (a precision change while PLAYING, the first calibration), with the
  * frame it applies from; nothing when nothing changes. */
@@ -1021,6 +1119,7 @@ cfqpsr_calibration_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_int8_no_calibration);
   tcase_add_test (tc, test_int8_calibration_file);
+  tcase_add_test (tc, test_min_int8_psnr);
   tcase_add_test (tc, test_int8_gptq_calibration_file);
   tcase_add_test (tc, test_calibration_mismatch);
   tcase_add_test (tc, test_self_calibration);
