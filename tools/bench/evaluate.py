@@ -50,6 +50,18 @@ def eval_model(build, model, scale, save_dir, val="val.txt"):
     return rows, " ".join(c.replace(ROOT + "/", "") for c in cmd)
 
 
+def calibrator_fidelity(model):
+    """What the shipped calibration's calibrator measured: PSNR(INT8, FP32) on
+    its RD's frames, each judged by a calibration made without it ("fidelity"
+    in the file; None when it has none)."""
+    calib = model[:-len(".onnx")] + ".calib.json"
+    if not os.path.exists(calib):
+        return None
+    with open(calib) as fh:
+        f = json.load(fh).get("fidelity")
+    return f["psnr"] if f and f.get("held_out") else None
+
+
 def by_method(rows):
     """The image rows of one cfqp-eval run grouped by method, and each method's
     mean Y-PSNR, RGB PSNR and SSIM."""
@@ -266,7 +278,7 @@ def lr_sentence():
 
 def steps_against_gain(table):
     """A sentence on what retraining with more steps bought, for the nets retrained since."""
-    gains = {n: f["y_psnr"] - b["y_psnr"] for n, _, _, b, f, _, _, _ in table}
+    gains = {n: f["y_psnr"] - b["y_psnr"] for n, _, _, b, f, _, _, _, _ in table}
     rows = []
     for name, old_steps, old_gain, commit in EARLIER:
         r = record(name)
@@ -313,12 +325,12 @@ def whole_photo_losses(whole):
 
 def int8_loss_section(table, whole):
     """Models that lose more than 0.2 dB to INT8: say so beside the tables."""
-    bad = [(n, f["y_psnr"] - i["y_psnr"], q) for n, _, _, b, f, i, q, _ in table
+    bad = [(n, f["y_psnr"] - i["y_psnr"], q) for n, _, _, b, f, i, q, _, _ in table
            if i is not None and f["y_psnr"] - i["y_psnr"] > 0.2]
-    rest = [f["y_psnr"] - i["y_psnr"] for n, _, _, b, f, i, q, _ in table
+    rest = [f["y_psnr"] - i["y_psnr"] for n, _, _, b, f, i, q, _, _ in table
             if i is not None and n not in {x[0] for x in bad}]
     if not bad:
-        worst = max(((n, f["y_psnr"] - i["y_psnr"], q) for n, _, _, b, f, i, q, _ in table
+        worst = max(((n, f["y_psnr"] - i["y_psnr"], q) for n, _, _, b, f, i, q, _, _ in table
                      if i is not None), key=lambda x: x[1], default=None)
         return ["\n## INT8 losses\n",
                 "No model loses more than 0.2 dB Y-PSNR from FP32 to INT8 on these crops; the "
@@ -354,7 +366,7 @@ def clip_pairs_section(table):
         if twin is None or by[name][5] is None or twin[5] is None:
             continue
         steps = [(record(n) or {}).get("steps") for n in (name, name + "-clipped")]
-        (_, s, _, b, f, i, q, _), (_, _, _, _, fc, ic, qc, _) = by[name], twin
+        (_, s, _, b, f, i, q, _, _), (_, _, _, _, fc, ic, qc, _, _) = by[name], twin
         rows.append("| %s | ×%d | %s / %s | %+.2f / %+.2f | %+.2f / %+.2f | %.1f / %.1f dB | %+.2f dB |" % (
             name, s, *("%d" % n if n is not None else "?" for n in steps),
             f["y_psnr"] - b["y_psnr"], fc["y_psnr"] - b["y_psnr"],
@@ -394,7 +406,7 @@ def defaults_section(table, whole):
     notes = []
     for s in sorted({t[1] for t in table}):
         cands = []
-        for name, sc, macs, b, f, i, _, _ in table:
+        for name, sc, macs, b, f, i, _, _, _ in table:
             if sc == s and not name.endswith("-clipped"):
                 crop = (i or f)["y_psnr"] - b["y_psnr"]
                 w = whole.get(name, {})
@@ -470,7 +482,8 @@ def main():
             per[photo_of(fr["image"])].append(fr["y_psnr"] - br["y_psnr"])
         gains_by_photo[name] = {p: sum(v) / len(v) for p, v in per.items()}
         table.append((name, info["scale"], info["macs_per_pixel"], b, mean["fp32"],
-                      mean.get("int8"), q, "shipped" if "--calibration" in cmd else "RD"))
+                      mean.get("int8"), q, "shipped" if "--calibration" in cmd else "RD",
+                      calibrator_fidelity(path)))
         for kind in ("fp32", "int8"):
             if kind in mean:
                 points.append((name, info["macs_per_pixel"], mean[kind]["y_psnr"] - b["y_psnr"], kind))
@@ -490,17 +503,23 @@ def main():
            "detail from each validation photo; LR by PIL bicubic with antialias). Y-PSNR on "
            "BT.601 Y (16–235) with a border shave equal to the scale; SSIM on Y; outputs "
            "compared as the bytes the element writes. INT8 uses the shipped calibration when "
-           "there is one (\"shipped\"), else one made on training-photo crops (\"RD\").\n",
+           "there is one (\"shipped\"), else one made on training-photo crops (\"RD\"). "
+           "\"Calibrator's figure\": the PSNR(INT8, FP32) the shipped calibration's "
+           "calibrator measured on its own RD (the training photos), each frame judged by a "
+           "calibration made without it, over the pixel range before rounding to bytes "
+           "(the file's \"fidelity\"; docs/cfqp.md \"What INT8 costs, as the calibrator "
+           "measures it\").\n",
            "| model | scale | MACs/px | bicubic Y-PSNR | FP32 Y-PSNR (gain) | INT8 Y-PSNR (gain) | "
-           "bicubic / FP32 / INT8 RGB-PSNR | bicubic / FP32 / INT8 SSIM | PSNR(INT8, FP32) | calibration |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
-    for name, s, macs, b, f, i, q, cal in table:
-        out.append("| %s | ×%d | %d | %.2f | %.2f (%+.2f) | %s | %.2f / %.2f / %s | %.4f / %.4f / %s | %s | %s |" % (
+           "bicubic / FP32 / INT8 RGB-PSNR | bicubic / FP32 / INT8 SSIM | PSNR(INT8, FP32) | "
+           "calibrator's figure | calibration |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, s, macs, b, f, i, q, cal, fid in table:
+        out.append("| %s | ×%d | %d | %.2f | %.2f (%+.2f) | %s | %.2f / %.2f / %s | %.4f / %.4f / %s | %s | %s | %s |" % (
             name, s, macs, b["y_psnr"], f["y_psnr"], f["y_psnr"] - b["y_psnr"],
             "%.2f (%+.2f)" % (i["y_psnr"], i["y_psnr"] - b["y_psnr"]) if i else "–",
             b["rgb_psnr"], f["rgb_psnr"], "%.2f" % i["rgb_psnr"] if i else "–",
             b["ssim"], f["ssim"], "%.4f" % i["ssim"] if i else "–",
-            "%.1f dB" % q if i else "–", cal))
+            "%.1f dB" % q if i else "–", "%.1f dB" % fid if fid is not None else "–", cal))
     out += targets_table(table, whole)
     out += per_photo_section(table, gains_by_photo)
     out += int8_loss_section(table, whole)
