@@ -421,7 +421,9 @@ CfqpReservoir *cfqp_calibrator_get_reservoir (CfqpCalibrator *cal);
  * exponent of CFQP_CHANNEL_STEP_EXPONENTS and one with a grid per tensor:
  * the one whose INT8 errs least against FP32 in a two-fold cross-check on
  * the RD's frames (on the one frame of a one-frame RD) is made from all
- * of them and returned, with that error as its fidelity. */
+ * of them and returned, with that error as its fidelity; a model none of
+ * whose tensors can take steps has one candidate, still checked for its
+ * fidelity. */
 #define CFQP_CHANNEL_STEP_EXPONENTS { 0.5, 1.0 }
 CfqpCalibration *cfqp_calibrator_compute (CfqpCalibrator *cal, GCancellable *cancellable,
                                           GError **error);

@@ -569,6 +569,42 @@ test_channel_steps (void)
     cfqp_calibration_unref (cand[k]);
 }
 
+/* A model none of whose tensors can take channel steps (a clipped net,
+ * calibrated with its clips) has one candidate, one grid per tensor; with
+ * activation-grids=channel (the default) it is still checked, so that its
+ * calibration carries what INT8 costs. */
+static void
+test_fidelity_without_steps (void)
+{
+  g_autoptr (CfqpModel) model = load_shipped_model ("quicksrnet_s-x2-clipped.onnx");
+  g_autoptr (CfqpCalibrator) cal = NULL;
+  g_autoptr (CfqpCalibration) c = NULL;
+  g_autofree gboolean *allowed = NULL;
+  CfqpModel *run;
+  CfqpCalibSettings s;
+  CfqpCalibFidelity f;
+  guint n_steps;
+
+  cfqp_calib_settings_init (&s);
+  s.clip_free = FALSE;   /* its clips keep every tensor from taking steps */
+  s.weight_rounding = CFQP_WEIGHT_ROUNDING_NEAREST;   /* not the subject */
+  s.augment = CFQP_AUGMENT_REVIEW;
+  c = calibrate (model, &s, &cal);
+  run = cfqp_calibrator_get_model (cal);
+  allowed = g_new0 (gboolean, cfqp_model_get_n_tensors (run));
+  cfqp_model_find_channel_step_tensors (run, allowed);
+  for (guint v = 0; v < cfqp_model_get_n_tensors (run); v++)
+    g_assert_false (allowed[v]);
+  cfqp_calibration_get_channel_steps (c, &n_steps);
+  g_assert_cmpuint (n_steps, ==, 0);
+  g_assert_true (cfqp_calibration_get_fidelity (c, &f));
+  g_assert_true (f.held_out);
+  g_assert_cmpuint (f.n_frames, ==, 2);
+  g_assert_cmpfloat (f.psnr, >, 20);
+  g_test_message ("quicksrnet_s x2 clipped: PSNR(INT8, FP32) %.2f dB on held-out frames",
+      f.psnr);
+}
+
 static void
 test_errors (void)
 {
@@ -633,6 +669,7 @@ main (int argc, char **argv)
   g_test_add_func ("/calib/calibrator/ratio-net-odd-frame", test_ratio_net_odd_frame);
   g_test_add_func ("/calib/calibrator/errors", test_errors);
   g_test_add_func ("/calib/calibrator/channel-steps", test_channel_steps);
+  g_test_add_func ("/calib/calibrator/fidelity-without-steps", test_fidelity_without_steps);
   for (guint k = 0; k < G_N_ELEMENTS (residual_cases); k++) {
     g_autofree char *path = g_strdup_printf ("/calib/calibrator/residual-grid/%s",
         residual_cases[k].model);
