@@ -159,7 +159,7 @@ def targets_table(table, whole):
         rows = [t for t in table if t[0] == "%s-x%d" % (arch, s)]
         if not rows:
             out.append("| %s ×%d ≥ +%.1f dB | – | – | – | – | no trained model yet |" % (arch, s, need))
-        for name, _, _, b, f, i, _, _ in rows:
+        for name, _, _, b, f, i, _, _, _ in rows:
             g = f["y_psnr"] - b["y_psnr"]
             gi = i["y_psnr"] - b["y_psnr"] if i else None
             w = whole.get(name, {})
