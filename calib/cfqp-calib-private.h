@@ -46,13 +46,13 @@ void         cfqp_channel_steps_array_free (GArray *steps);
 /* What cfqp_calibrator_compute does, with the candidates given: one
  * calibration per exponent (channel steps from
  * cfqp_channel_steps_from_ranges with it) and, with per_tensor, one with a
- * grid per tensor.  More than one, or rd_error asked: each is judged by
+ * grid per tensor.  More than one offered, or rd_error asked: each is judged by
  * INT8's squared error against FP32 on the RD's frames of one parity when
  * calibrated from the other's, summed over both (on the frame itself for a
  * one-frame RD), that error goes to rd_error, and the least (the first on
  * a tie: per tensor, then the exponents in order) is calibrated from all
  * frames.  A model none of whose tensors can take steps gets one grid per
- * tensor. */
+ * tensor, still judged so when more than one was offered. */
 CfqpCalibration *cfqp_calibrator_compute_candidates (CfqpCalibrator *cal,
                                                      const double *exponents,
                                                      guint n_exponents, gboolean per_tensor,

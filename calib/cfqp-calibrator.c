@@ -573,6 +573,10 @@ cfqp_calibrator_compute_candidates (CfqpCalibrator *cal, const double *exponents
   g_autofree CfqpCalibration **c = NULL;
   g_autofree double *err = NULL, *fold_err = NULL;
   g_autoptr (GString) line = NULL;
+  /* the caller's choice, not the model's: offered more than one candidate,
+   * the calibration is checked (and carries its fidelity) even when the
+   * model leaves one */
+  gboolean check = rd_error != NULL || (per_tensor ? 1 : 0) + n_exponents > 1;
   gboolean any = FALSE;
   guint64 n_values = 0;
   CfqpCalibration *kept = NULL;
@@ -595,7 +599,7 @@ cfqp_calibrator_compute_candidates (CfqpCalibrator *cal, const double *exponents
   first = per_tensor ? 1 : 0;   /* c[first + e]: exponent e */
   n_c = first + n_exponents;
   c = g_new0 (CfqpCalibration *, n_c);
-  if (n_c == 1 && !rd_error) {
+  if (!check) {
     if (!fit_candidates (cal, ALL_FRAMES, exponents, n_exponents, per_tensor, c, cancellable,
             error))
       return NULL;
@@ -659,12 +663,8 @@ cfqp_calibrator_compute (CfqpCalibrator *cal, GCancellable *cancellable, GError 
 {
   static const double exponents[] = CFQP_CHANNEL_STEP_EXPONENTS;
 
-  double rd_error;
-
   if (cal->settings.activation_grids == CFQP_ACTIVATION_GRIDS_TENSOR)
     return cfqp_calibrator_compute_candidates (cal, NULL, 0, TRUE, NULL, cancellable, error);
-  /* rd_error asked: the check runs (and the calibration carries its
-   * fidelity) even where one grid per tensor is the only candidate */
   return cfqp_calibrator_compute_candidates (cal, exponents, G_N_ELEMENTS (exponents), TRUE,
-      &rd_error, cancellable, error);
+      NULL, cancellable, error);
 }
