@@ -269,6 +269,17 @@ get_number (JsonObject *o, const char *where, const char *name, double *v, GErro
   return TRUE;
 }
 
+/* A member already fetched (named where+name in errors) that must be
+ * true or false. */
+static gboolean
+node_boolean (JsonNode *n, const char *where, const char *name, gboolean *v, GError **error)
+{
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_BOOLEAN)
+    return format_error (error, "field '%s%s' must be true or false", where, name);
+  *v = json_node_get_boolean (n);
+  return TRUE;
+}
+
 static gboolean
 get_int (JsonObject *o, const char *where, const char *name, gint64 lo, gint64 hi,
          gint64 *v, GError **error)
@@ -598,9 +609,8 @@ read_fidelity (JsonObject *root, guint n_samples, gboolean *has, CfqpCalibFideli
       !(ho = member (o, "fidelity.", "held_out", error)) ||
       !get_int (o, "fidelity.", "frames", 0, G_MAXUINT, &frames, error))
     return FALSE;
-  if (!JSON_NODE_HOLDS_VALUE (ho) || json_node_get_value_type (ho) != G_TYPE_BOOLEAN)
-    return format_error (error, "field 'fidelity.held_out' must be true or false");
-  f->held_out = json_node_get_boolean (ho);
+  if (!node_boolean (ho, "fidelity.", "held_out", &f->held_out, error))
+    return FALSE;
   f->n_frames = (guint) frames;
   return cfqp_calib_fidelity_validate (f, n_samples, error);
 }
@@ -615,7 +625,7 @@ from_root (JsonNode *root_node, GError **error)
   CfqpCalibSettings settings;
   gint64 version, n_samples, n_images;
   CfqpCalibFidelity fidelity = { 0 };
-  gboolean has_fidelity;
+  gboolean clip_free = FALSE, has_fidelity;
   CfqpCalibration *c;
   g_autofree CfqpCalibTensor *tensors = NULL;
   g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
@@ -654,10 +664,8 @@ from_root (JsonNode *root_node, GError **error)
     format_error (error, "model.hash '%s' is not a SHA-256 in hex", hash);
     return NULL;
   }
-  if (!JSON_NODE_HOLDS_VALUE (cf) || json_node_get_value_type (cf) != G_TYPE_BOOLEAN) {
-    format_error (error, "field 'model.clip_free' must be true or false");
+  if (!node_boolean (cf, "model.", "clip_free", &clip_free, error))
     return NULL;
-  }
   if (!read_settings (root, &settings, error))
     return NULL;
   if (!(rd = get_object (root, "", "rd", error)) ||
@@ -689,7 +697,7 @@ from_root (JsonNode *root_node, GError **error)
       return NULL;
     }
   }
-  c = with_quantisation (root, hash, json_node_get_boolean (cf), &settings, n_samples,
+  c = with_quantisation (root, hash, clip_free, &settings, n_samples,
       n_images, tensors, n, error);
   if (c && has_fidelity)
     cfqp_calibration_set_fidelity (c, &fidelity);
