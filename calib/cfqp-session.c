@@ -236,7 +236,7 @@ cfqp_session_new_runner (CfqpSession *session, const CfqpRunnerOptions *options,
   if (int8_unavailable != NULL)
     *int8_unavailable = NULL;
   o.qparams = NULL;
-  if (o.precision == CFQP_PRECISION_INT8) {
+  if (cfqp_precision_is_quantised (o.precision)) {
     if (session->active != NULL) {
       qparams = cfqp_calibration_to_qparams (session->active,
                                              session->run_model, &err);
@@ -254,7 +254,7 @@ cfqp_session_new_runner (CfqpSession *session, const CfqpRunnerOptions *options,
   }
 
   runner = cfqp_runner_new (session->run_model, &o, &err);
-  if (runner == NULL && o.precision == CFQP_PRECISION_INT8 &&
+  if (runner == NULL && cfqp_precision_is_quantised (o.precision) &&
       (g_error_matches (err, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED) ||
        g_error_matches (err, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID))) {
     if (int8_unavailable != NULL)
@@ -280,7 +280,7 @@ cfqp_session_apply (CfqpSession *session, CfqpRunner *runner,
   gboolean ok;
 
   *needs_rebuild = FALSE;
-  if (rebuild || cfqp_runner_get_precision (runner) != CFQP_PRECISION_INT8) {
+  if (rebuild || !cfqp_precision_is_quantised (cfqp_runner_get_precision (runner))) {
     /* FP32 so far: a new runner (INT8 if asked) with it */
     cfqp_session_set_active (session, calib);
     *needs_rebuild = TRUE;

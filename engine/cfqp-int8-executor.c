@@ -66,7 +66,8 @@ cfqp_int8_executor_new (const CfqpExecutorParams *params, const CfqpInt8Backend 
   e->parent.name = g_strdup (kernels->name);
   e->graph = params->graph;
   e->describe = describe;
-  e->exec = cfqp_int8_exec_new (params->graph, kernels, params->workers, params->stripe_rows,
+  e->exec = cfqp_int8_exec_new_bits (params->graph, kernels,
+      params->precision == CFQP_PRECISION_INT16 ? 16 : 8, params->workers, params->stripe_rows,
       params->profile);
   return &e->parent;
 }
@@ -81,6 +82,7 @@ const CfqpBackendEntry cfqp_int8_ref_backend_entry = {
   .name = "ref",
   .title = "ref",
   .kind = CFQP_BACKEND_REF,
-  .precisions = CFQP_BACKEND_PRECISION (CFQP_PRECISION_INT8),
+  .precisions = CFQP_BACKEND_PRECISION (CFQP_PRECISION_INT8) |
+                CFQP_BACKEND_PRECISION (CFQP_PRECISION_INT16),
   .new = ref_new,
 };

@@ -149,9 +149,12 @@ node_clear (CfqpInt8Node *q)
 {
   g_free (q->weight);
   g_free (q->bias);
+  g_free (q->weight16);
+  g_free (q->bias64);
   g_free (q->rq_pos);
   g_free (q->rq_neg);
   g_free (q->pad);
+  g_free (q->pad16);
   g_free (q->rq_in);
   g_free (q->offset);
   g_free (q->z_inputs);
@@ -170,27 +173,29 @@ cfqp_int8_program_free (CfqpInt8Program *p)
   g_free (p);
 }
 
+/* x on the grid qp, saturated to 0..levels (255, or 65535 in a 16-bit program). */
 static gint32
-quantize_u8 (double x, const CfqpQParams *qp)
+quantize (double x, const CfqpQParams *qp, guint levels)
 {
   double q = round (x / qp->scale) + qp->zero_point;
-  return (gint32) CLAMP (q, 0, 255);
+  return (gint32) CLAMP (q, 0, levels);
 }
 
 /* Clamp bounds and negative-side slope of a fused activation. */
 static void
-activation_bounds (const CfqpActivation *act, const CfqpQParams *out, CfqpInt8Node *q)
+activation_bounds (const CfqpActivation *act, const CfqpQParams *out, guint levels,
+    CfqpInt8Node *q)
 {
   q->z_out = out->zero_point;
   q->lo = 0;
-  q->hi = 255;
+  q->hi = levels;
   if (act->kind == CFQP_ACT_RELU) {
     q->lo = out->zero_point;
   } else if (act->kind == CFQP_ACT_CLIP) {
     if (isfinite (act->lo))
-      q->lo = quantize_u8 (act->lo, out);
+      q->lo = quantize (act->lo, out, levels);
     if (isfinite (act->hi))
-      q->hi = quantize_u8 (act->hi, out);
+      q->hi = quantize (act->hi, out, levels);
   }
   /* ONNX Clip: min(max(x, lo), hi), so everything is hi when lo > hi.
    * With lo ≤ hi every backend's clamp order gives the same byte. */
@@ -213,9 +218,9 @@ negative_slope (const CfqpActivation *act, guint c)
         node->name, cfqp_op_type_to_string (node->op), msg); \
     return FALSE; } G_STMT_END
 
-/* The largest |acc| a conv can reach: |bias| + Σ|w|·max|q − z_in| over one
- * output's taps (a pad byte is a u8 too), bounding a transposed conv's
- * phases by all its taps. */
+/* The largest |acc| an 8-bit conv can reach: |bias| + Σ|w|·max|q − z_in|
+ * over one output's taps (a pad byte is a u8 too), bounding a transposed
+ * conv's phases by all its taps. */
 static guint64
 conv_acc_bound (const CfqpNode *node, const CfqpInt8Node *q, guint oc, gint32 z_in)
 {
@@ -267,21 +272,19 @@ conv_requant_fits (const CfqpNode *node, const CfqpInt8Node *q, gint32 z_in, GEr
 }
 
 /* taps: the calibration's for this conv (checked by cfqp_int8_check_conv_taps),
- * or NULL. */
+ * or NULL.  levels 65535: a 16-bit program's conv (int16 taps, int64 bias). */
 static gboolean
-build_conv (const CfqpNode *node, const CfqpQParams *qp, const gint8 *taps, CfqpInt8Node *q,
-            char **pad_misfit, GError **error)
+build_conv (const CfqpNode *node, const CfqpQParams *qp, guint levels, const gint8 *taps,
+            CfqpInt8Node *q, char **pad_misfit, GError **error)
 {
   const CfqpConvParams *cp = &node->p.conv;
-  gboolean transpose = node->op == CFQP_OP_CONV_TRANSPOSE;
+  gboolean transpose = node->op == CFQP_OP_CONV_TRANSPOSE, wide = levels > 255;
   const CfqpQParams *in = &qp[node->inputs[0]], *out = &qp[node->output];
   guint oc_n = cp->out_channels, ic_n = cp->in_channels;
   gsize n_w = (gsize) oc_n * (ic_n / cp->groups) * cp->kernel_h * cp->kernel_w;
   g_autofree double *wscale = g_new0 (double, oc_n);
+  double max_bias = wide ? CFQP_INT16_MAX_BIAS : CFQP_INT8_MAX_BIAS;
 
-  cfqp_int8_conv_weight_scales (cp, transpose, wscale);
-  q->weight = g_new (gint8, n_w);
-  q->bias = g_new0 (gint32, oc_n);
   q->rq_pos = g_new (CfqpRequant, oc_n);
   q->rq_neg = g_new (CfqpRequant, oc_n);
   /* Finite at import, but folded constants (Mul, Add into the conv) can
@@ -289,39 +292,61 @@ build_conv (const CfqpNode *node, const CfqpQParams *qp, const gint8 *taps, Cfqp
   for (guint oc = 0; cp->bias && oc < oc_n; oc++)
     if (!isfinite (cp->bias[oc]))
       FAIL ("biases are not finite");
-  if (taps)
-    memcpy (q->weight, taps, n_w);
-  else if (!cfqp_int8_quantize_conv_weights (cp, transpose, wscale, q->weight))
-    FAIL ("weights are not finite");
-  activation_bounds (&node->act, out, q);
+  if (wide) {
+    cfqp_int16_conv_weight_scales (cp, transpose, wscale);
+    q->weight16 = g_new (gint16, n_w);
+    q->bias64 = g_new0 (gint64, oc_n);
+    if (!cfqp_int16_quantize_conv_weights (cp, transpose, wscale, q->weight16))
+      FAIL ("weights are not finite");
+  } else {
+    cfqp_int8_conv_weight_scales (cp, transpose, wscale);
+    q->weight = g_new (gint8, n_w);
+    q->bias = g_new0 (gint32, oc_n);
+    if (taps)
+      memcpy (q->weight, taps, n_w);
+    else if (!cfqp_int8_quantize_conv_weights (cp, transpose, wscale, q->weight))
+      FAIL ("weights are not finite");
+  }
+  activation_bounds (&node->act, out, levels, q);
   for (guint oc = 0; oc < oc_n; oc++) {
     double acc_scale = (double) in->scale * wscale[oc];
     double real = acc_scale / out->scale;
     if (cp->bias) {
       double b = round (cp->bias[oc] / acc_scale);
-      if (!(fabs (b) <= CFQP_INT8_MAX_BIAS)) {
+      if (!(fabs (b) <= max_bias)) {
         g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED,
             "node '%s' (%s): the bias of output channel %u is %.3g accumulator steps, "
-            "beyond the ±2^30 an INT8 bias holds (its input or weight scale is too small)",
-            node->name, cfqp_op_type_to_string (node->op), oc, b);
+            "beyond the ±2^%d an %s bias holds (its input or weight scale is too small)",
+            node->name, cfqp_op_type_to_string (node->op), oc, b, wide ? 46 : 30,
+            wide ? "INT16" : "INT8");
         return FALSE;
       }
-      q->bias[oc] = (gint32) b;
+      if (wide)
+        q->bias64[oc] = (gint64) b;
+      else
+        q->bias[oc] = (gint32) b;
     }
     if (!cfqp_requant_from_real (real, &q->rq_pos[oc]) ||
         !cfqp_requant_from_real (real * negative_slope (&node->act, oc), &q->rq_neg[oc]))
       FAIL ("requantisation multiplier out of range");
   }
-  if (!conv_requant_fits (node, q, in->zero_point, error))
+  /* a 16-bit program requantises in 128 bits: nothing to overflow */
+  if (!wide && !conv_requant_fits (node, q, in->zero_point, error))
     return FALSE;
-  q->pad = g_new (guint8, ic_n);
+  if (levels == 255)
+    q->pad = g_new (guint8, ic_n);
+  else
+    q->pad16 = g_new (guint16, ic_n);
   for (guint ic = 0; ic < ic_n; ic++) {
-    /* as quantize_u8, keeping the unsaturated value to tell a misfit */
+    /* as quantize, keeping the unsaturated value to tell a misfit */
     double qv = cp->pad_value ? round (cp->pad_value[ic] / in->scale) + in->zero_point
                               : in->zero_point;
 
-    q->pad[ic] = (guint8) CLAMP (qv, 0, 255);
-    if (!(qv >= 0 && qv <= 255) && !*pad_misfit)
+    if (q->pad)
+      q->pad[ic] = (guint8) CLAMP (qv, 0, 255);
+    else
+      q->pad16[ic] = (guint16) CLAMP (qv, 0, 65535);
+    if (!(qv >= 0 && qv <= levels) && !*pad_misfit)
       *pad_misfit = g_strdup (node->name);
   }
   q->z_in[0] = in->zero_point;
@@ -341,14 +366,15 @@ cfqp_int8_program_pads_fit (const CfqpInt8Program *program, GError **error)
 
 /* Binary: t = Σ requant(q_k − z_k, M_k·2^20) + offset; q = z + round(t / 2^20). */
 static gboolean
-build_binary (const CfqpNode *node, const CfqpQParams *qp, CfqpInt8Node *q, GError **error)
+build_binary (const CfqpNode *node, const CfqpQParams *qp, guint levels, CfqpInt8Node *q,
+    GError **error)
 {
   const CfqpBinaryParams *bp = &node->p.binary;
   const CfqpQParams *out = &qp[node->output];
   guint c_n = node->out_channels;
   double unit = (double) (1 << CFQP_INT8_FRAC_BITS) / out->scale;
 
-  activation_bounds (&node->act, out, q);
+  activation_bounds (&node->act, out, levels, q);
   if (node->act.kind == CFQP_ACT_LEAKY_RELU || node->act.kind == CFQP_ACT_PRELU)
     FAIL ("INT8 supports only ReLU/Clip fused into add/sub/mul");
   q->rq_in = g_new0 (CfqpRequant, 2 * c_n);
@@ -391,12 +417,13 @@ build_binary (const CfqpNode *node, const CfqpQParams *qp, CfqpInt8Node *q, GErr
 }
 
 static gboolean
-build_rescale (const CfqpNode *node, const CfqpQParams *qp, CfqpInt8Node *q, GError **error)
+build_rescale (const CfqpNode *node, const CfqpQParams *qp, guint levels, CfqpInt8Node *q,
+    GError **error)
 {
   guint c_n = node->out_channels;
   const CfqpQParams *out = &qp[node->output];
 
-  activation_bounds (&node->act, out, q);
+  activation_bounds (&node->act, out, levels, q);
   q->rq_in = g_new0 (CfqpRequant, node->n_inputs * 2 * c_n);
   q->z_inputs = g_new0 (gint32, node->n_inputs);
   for (guint k = 0; k < node->n_inputs; k++) {
@@ -466,16 +493,19 @@ cfqp_int8_program_new (const CfqpGraph *graph, const CfqpQParams *table, GError 
 }
 
 static CfqpInt8Program *
-program_build (const CfqpGraph *graph, const CfqpQuantisation *quant, GError **error)
+program_build (const CfqpGraph *graph, const CfqpQuantisation *quant, guint bits,
+    GError **error)
 {
   CfqpInt8Program *p;
   const CfqpQParams *table = quant->qparams;
+  guint levels = (1u << bits) - 1;
   g_autofree const gint8 **by_output = g_new0 (const gint8 *, graph->n_values);
 
   if (!cfqp_int8_check_conv_taps (graph, quant->conv_taps, quant->n_conv_taps, by_output, error))
     return NULL;
   p = g_new0 (CfqpInt8Program, 1);
 
+  p->bits = bits;
   p->n_tensors = graph->n_values;
   p->qparams = g_new (CfqpQParams, graph->n_values);
   for (guint v = 0; v < graph->n_values; v++)
@@ -488,6 +518,9 @@ program_build (const CfqpGraph *graph, const CfqpQuantisation *quant, GError **e
       return NULL;
     }
   cfqp_int8_resolve_qparams (graph, table, p->qparams, NULL);
+  /* resolved on 8 bits (concat ranges, pixel grid), then spread */
+  for (guint v = 0; bits == 16 && v < graph->n_values; v++)
+    p->qparams[v] = cfqp_int16_grid (p->qparams[v]);
   p->n_nodes = graph->n_nodes;
   p->nodes = g_new0 (CfqpInt8Node, graph->n_nodes);
   for (guint i = 0; i < graph->n_nodes; i++) {
@@ -498,17 +531,17 @@ program_build (const CfqpGraph *graph, const CfqpQuantisation *quant, GError **e
     /* what the op's entry holds is its row of the op table's int8 */
     switch (cfqp_op_info (node->op)->int8) {
       case CFQP_OP_INT8_CONV:
-        ok = build_conv (node, p->qparams, node->op == CFQP_OP_CONV ?
+        ok = build_conv (node, p->qparams, levels, node->op == CFQP_OP_CONV && bits == 8 ?
             by_output[node->output] : NULL, q, &p->pad_misfit, error);
         break;
       case CFQP_OP_INT8_BINARY:
-        ok = build_binary (node, p->qparams, q, error);
+        ok = build_binary (node, p->qparams, levels, q, error);
         break;
       case CFQP_OP_INT8_RESCALE:
-        ok = build_rescale (node, p->qparams, q, error);
+        ok = build_rescale (node, p->qparams, levels, q, error);
         break;
       case CFQP_OP_INT8_MOVE:
-        activation_bounds (&node->act, &p->qparams[node->output], q);
+        activation_bounds (&node->act, &p->qparams[node->output], levels, q);
         break;
     }
     if (!ok) {
@@ -522,15 +555,23 @@ program_build (const CfqpGraph *graph, const CfqpQuantisation *quant, GError **e
 CfqpInt8Program *
 cfqp_int8_program_new_full (const CfqpGraph *graph, const CfqpQuantisation *q, GError **error)
 {
+  return cfqp_int8_program_new_bits (graph, q, 8, error);
+}
+
+CfqpInt8Program *
+cfqp_int8_program_new_bits (const CfqpGraph *graph, const CfqpQuantisation *q, guint bits,
+    GError **error)
+{
   g_autoptr (CfqpGraph) folded = NULL;
 
   g_return_val_if_fail (q != NULL && q->qparams != NULL, NULL);
+  g_return_val_if_fail (bits == 8 || bits == 16, NULL);
   if (q->n_channel_steps == 0)
-    return program_build (graph, q, error);
+    return program_build (graph, q, bits, error);
   /* the steps live in the weights, biases and multipliers of the convs
    * around each tensor: built from a graph with them folded in */
   if (!(folded = cfqp_int8_graph_with_channel_steps (graph, q->channel_steps,
           q->n_channel_steps, error)))
     return NULL;
-  return program_build (folded, q, error);
+  return program_build (folded, q, bits, error);
 }

@@ -11,7 +11,8 @@
  * rounding came closest to a tie go the other way until it does.  Each tap
  * stays within one step of its exact value, and integer weights (a QDQ
  * model's) are kept as they are.  Taps beyond ±127 steps (a QDQ file whose
- * scale does not fit its weights, or int8's −128) saturate at ±127. */
+ * scale does not fit its weights, or int8's −128) saturate at ±127.
+ * A 16-bit program's int16 taps follow the same rules on ±32767 steps. */
 #include "cfqp-int8.h"
 
 #include <float.h>
@@ -54,11 +55,27 @@ cfqp_int8_conv_weight_scales (const CfqpConvParams *cp, gboolean transpose, doub
     wscale[oc] = wscale[oc] > 0 ? MAX ((double) (float) (wscale[oc] / 127.0), FLT_MIN) : 1.0;
 }
 
-/* One filter's taps (u: exact values in steps, q: their nearest roundings,
- * both indexed by tap[0..n)): moves the roundings nearest to a tie until
- * sum(q) is the nearest integer to sum(u). */
+void
+cfqp_int16_conv_weight_scales (const CfqpConvParams *cp, gboolean transpose, double *wscale)
+{
+  guint oc_n = cp->out_channels;
+  gsize n_w = (gsize) oc_n * (cp->in_channels / cp->groups) * cp->kernel_h * cp->kernel_w;
+
+  /* from the float weights, a QDQ model's too (its int8 grid is coarser) */
+  memset (wscale, 0, oc_n * sizeof (double));
+  for (gsize e = 0; e < n_w; e++) {
+    guint oc = weight_out_channel (cp, transpose, e);
+    wscale[oc] = MAX (wscale[oc], fabs (cp->weight[e]));
+  }
+  for (guint oc = 0; oc < oc_n; oc++)
+    wscale[oc] = wscale[oc] > 0 ? MAX ((double) (float) (wscale[oc] / 32767.0), FLT_MIN) : 1.0;
+}
+
+/* One filter's taps (u: exact values in steps, q: their nearest roundings
+ * within ±limit, both indexed by tap[0..n)): moves the roundings nearest to
+ * a tie until sum(q) is the nearest integer to sum(u). */
 static void
-keep_tap_sum (const double *u, gint8 *q, const guint *tap, guint n)
+keep_tap_sum (const double *u, gint32 *q, const guint *tap, guint n, gint32 limit)
 {
   double sum_u = 0;
   gint have = 0, want;
@@ -68,7 +85,7 @@ keep_tap_sum (const double *u, gint8 *q, const guint *tap, guint n)
     have += q[tap[i]];
   }
   /* a QDQ file's scale may make u huge: the saturated taps' sum bounds it */
-  want = (gint) round (CLAMP (sum_u, -127.0 * n, 127.0 * n));
+  want = (gint) round (CLAMP (sum_u, -(double) limit * n, (double) limit * n));
   while (have != want) {
     gint d = want > have ? 1 : -1;
     gint best = -1;
@@ -77,21 +94,22 @@ keep_tap_sum (const double *u, gint8 *q, const guint *tap, guint n)
     for (guint i = 0; i < n; i++) {
       guint t = tap[i];
       double r = d * (u[t] - q[t]);   /* > 0: the tap was rounded against d */
-      if (r > best_r && q[t] + d >= -127 && q[t] + d <= 127) {
+      if (r > best_r && q[t] + d >= -limit && q[t] + d <= limit) {
         best_r = r;
         best = (gint) t;
       }
     }
     if (best < 0)
-      break;                          /* only taps at ±127 or exact are left */
+      break;                          /* only taps at ±limit or exact are left */
     q[best] += d;
     have += d;
   }
 }
 
-gboolean
-cfqp_int8_quantize_conv_weights (const CfqpConvParams *cp, gboolean transpose,
-    const double *wscale, gint8 *wq)
+/* The taps on ±limit steps into wq (n_w entries). */
+static gboolean
+quantize_taps (const CfqpConvParams *cp, gboolean transpose, const double *wscale,
+    gint32 limit, gint32 *wq)
 {
   guint kh = cp->kernel_h, kw = cp->kernel_w;
   gsize k = (gsize) kh * kw;
@@ -108,13 +126,13 @@ cfqp_int8_quantize_conv_weights (const CfqpConvParams *cp, gboolean transpose,
       return FALSE;
   for (gsize f = 0; f < n_w / k; f++) {
     double s = wscale[weight_out_channel (cp, transpose, f * k)];
-    gint8 *q = wq + f * k;
+    gint32 *q = wq + f * k;
 
     for (gsize t = 0; t < k; t++) {
       u[t] = cp->weight[f * k + t] / s;
       /* saturated before rounding: lround of a huge ratio (a QDQ file's
        * weight far off its scale) is unspecified */
-      q[t] = (gint8) lround (CLAMP (u[t], -127.0, 127.0));
+      q[t] = (gint32) lround (CLAMP (u[t], -(double) limit, (double) limit));
     }
     for (guint py = 0; py < sh; py++)
       for (guint px = 0; px < sw; px++) {
@@ -123,8 +141,43 @@ cfqp_int8_quantize_conv_weights (const CfqpConvParams *cp, gboolean transpose,
           for (guint kx = 0; kx < kw; kx++)
             if ((ky * cp->dilation_h) % sh == py && (kx * cp->dilation_w) % sw == px)
               tap[n++] = ky * kw + kx;
-        keep_tap_sum (u, q, tap, n);
+        keep_tap_sum (u, q, tap, n, limit);
       }
   }
+  return TRUE;
+}
+
+static gsize
+n_weights (const CfqpConvParams *cp)
+{
+  return (gsize) cp->out_channels * (cp->in_channels / cp->groups) * cp->kernel_h *
+      cp->kernel_w;
+}
+
+gboolean
+cfqp_int8_quantize_conv_weights (const CfqpConvParams *cp, gboolean transpose,
+    const double *wscale, gint8 *wq)
+{
+  gsize n_w = n_weights (cp);
+  g_autofree gint32 *q = g_new (gint32, n_w);
+
+  if (!quantize_taps (cp, transpose, wscale, 127, q))
+    return FALSE;
+  for (gsize e = 0; e < n_w; e++)
+    wq[e] = (gint8) q[e];
+  return TRUE;
+}
+
+gboolean
+cfqp_int16_quantize_conv_weights (const CfqpConvParams *cp, gboolean transpose,
+    const double *wscale, gint16 *wq)
+{
+  gsize n_w = n_weights (cp);
+  g_autofree gint32 *q = g_new (gint32, n_w);
+
+  if (!quantize_taps (cp, transpose, wscale, 32767, q))
+    return FALSE;
+  for (gsize e = 0; e < n_w; e++)
+    wq[e] = (gint16) q[e];
   return TRUE;
 }

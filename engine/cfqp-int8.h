@@ -19,6 +19,11 @@
  *   add/sub/mul  each input rescaled to 2^-20 units of the output scale,
  *                summed, then one rounding shift
  *   data moves   depth-to-space, tile, resize: bytes copied, scales shared
+ * A 16-bit program (CFQP_PRECISION_INT16) is the same arithmetic on uint16
+ * activations and int16 taps: each 8-bit grid (s, z) becomes (s/257, 257·z),
+ * the same range on 65536 levels, every bound 255 becomes 65535, taps lie in
+ * ±32767 on max|w|/32767, biases are int64 and the requantisation product
+ * is taken in 128 bits.
  */
 #pragma once
 
@@ -31,6 +36,8 @@ G_BEGIN_DECLS
 /* A conv bias is refused beyond ±2^30 accumulator steps, a binary's
  * constant beyond ±2^56 units of 2^-20 output steps (docs/int8-arithmetic.md). */
 #define CFQP_INT8_MAX_BIAS   1073741824.0
+/* a 16-bit program's int64 bias: ±2^46 steps */
+#define CFQP_INT16_MAX_BIAS  70368744177664.0
 #define CFQP_INT8_MAX_OFFSET 72057594037927936.0
 
 typedef struct {
@@ -52,6 +59,20 @@ cfqp_requant (gint64 acc, CfqpRequant rq)
   return cfqp_rshift_round (acc * rq.m, rq.shift);
 }
 
+/* cfqp_requant with the product in 128 bits (a 16-bit program's: int16 taps
+ * on uint16 activations outgrow acc·m in 64).  Saturates at ±2^62, beyond
+ * any uint16 output and, since |M| < 2^30, never reached by the 2^-20
+ * terms of add/sub/mul, whose inputs differ by at most 2^32. */
+static inline gint64
+cfqp_requant_wide (gint64 acc, CfqpRequant rq)
+{
+  const __int128 limit = (__int128) 1 << 62;
+  __int128 v = (__int128) acc * rq.m, half = (__int128) 1 << (rq.shift - 1);
+  __int128 r = v >= 0 ? (v + half) >> rq.shift : -((-v + half) >> rq.shift);
+
+  return (gint64) (r > limit ? limit : r < -limit ? -limit : r);
+}
+
 /* ONNX Clip's order, min(max(v, lo), hi): hi when lo > hi (the program
  * never builds lo > hi, so other orders give the same byte). */
 static inline guint8
@@ -59,6 +80,29 @@ cfqp_clamp_u8 (gint64 v, gint32 lo, gint32 hi)
 {
   gint64 t = v < lo ? lo : v;
   return (guint8) (t > hi ? hi : t);
+}
+
+static inline guint16
+cfqp_clamp_u16 (gint64 v, gint32 lo, gint32 hi)
+{
+  gint64 t = v < lo ? lo : v;
+  return (guint16) (t > hi ? hi : t);
+}
+
+/* A 16-bit program's grid for an 8-bit one: the same range, 257 times finer. */
+#define CFQP_INT16_STEPS_PER_U8 257
+static inline CfqpQParams
+cfqp_int16_grid (CfqpQParams u8)
+{
+  return (CfqpQParams) { (float) (u8.scale / (double) CFQP_INT16_STEPS_PER_U8),
+                         u8.zero_point * CFQP_INT16_STEPS_PER_U8 };
+}
+
+/* A pixel byte of a 16-bit program's output: q/257 rounded (never a tie). */
+static inline guint8
+cfqp_int16_to_byte (guint16 q)
+{
+  return (guint8) ((q + CFQP_INT16_STEPS_PER_U8 / 2) / CFQP_INT16_STEPS_PER_U8);
 }
 
 /* Fixed-point form of a real multiplier: shift in [1, 62].  FALSE if real
@@ -73,6 +117,10 @@ typedef struct {
   CfqpRequant *rq_pos;     /* per output channel */
   CfqpRequant *rq_neg;     /* per output channel; == rq_pos without leaky/prelu */
   guint8      *pad;        /* per input channel: the quantised padding value */
+  /* a 16-bit program's instead of weight, bias, pad (NULL there) */
+  gint16      *weight16;   /* int16 taps on max|w|/32767 */
+  gint64      *bias64;
+  guint16     *pad16;
   /* binary / concat / activation: per (input k, output channel c) at
    * k·C + c, the multiplier onto the output scale (2^20 units for binary) */
   CfqpRequant *rq_in;
@@ -86,8 +134,10 @@ typedef struct {
 } CfqpInt8Node;
 
 typedef struct {
+  guint         bits;      /* activation width: 8 (uint8) or 16 (uint16) */
   guint         n_tensors;
-  CfqpQParams  *qparams;   /* resolved: pixel grid at input/output, data moves share */
+  CfqpQParams  *qparams;   /* resolved: pixel grid at input/output, data moves share;
+                            * a 16-bit program's are cfqp_int16_grid's */
   guint         n_nodes;
   CfqpInt8Node *nodes;
   char         *pad_misfit;  /* the first conv whose pad value left its input's
@@ -132,6 +182,13 @@ void cfqp_int8_conv_weight_scales (const CfqpConvParams *conv, gboolean transpos
 gboolean cfqp_int8_quantize_conv_weights (const CfqpConvParams *conv, gboolean transpose,
                                           const double *wscale, gint8 *wq);
 
+/* The same for a 16-bit program: max|w|/32767 from the float weights (a
+ * QDQ model's too), and its int16 taps by the same rules on ±32767. */
+void cfqp_int16_conv_weight_scales (const CfqpConvParams *conv, gboolean transpose,
+                                    double *wscale);
+gboolean cfqp_int16_quantize_conv_weights (const CfqpConvParams *conv, gboolean transpose,
+                                           const double *wscale, gint16 *wq);
+
 CfqpInt8Program *cfqp_int8_program_new  (const CfqpGraph *graph, const CfqpQParams *table,
                                          GError **error);
 /* Whether each entry of taps names a Conv that rounds its own weights (not
@@ -157,6 +214,11 @@ gboolean         cfqp_int8_check_channel_steps (const CfqpGraph *graph,
 CfqpGraph       *cfqp_int8_graph_with_channel_steps (const CfqpGraph *graph,
                                                      const CfqpChannelSteps *steps,
                                                      guint n_steps, GError **error);
+/* The same on bits-wide activations (8 or 16): q->qparams stays the 8-bit
+ * table, each grid spread over 2^bits levels.  A 16-bit program rounds
+ * its own int16 taps: q's int8 conv taps are checked, not used. */
+CfqpInt8Program *cfqp_int8_program_new_bits (const CfqpGraph *graph, const CfqpQuantisation *q,
+                                             guint bits, GError **error);
 void             cfqp_int8_program_free (CfqpInt8Program *program);
 /* Whether every conv's pad value (a folded input normalisation pads with
  * the value that normalises to 0) lies on its input's u8 grid; the program
@@ -171,10 +233,21 @@ typedef struct {
   gsize   plane_stride;  /* bytes */
 } CfqpU8View;
 
+/* The uint16 tensors of a 16-bit program; strides in elements. */
+typedef struct {
+  guint16 *data;
+  guint    c, h, w;
+  gsize    row_stride;
+  gsize    plane_stride;
+} CfqpU16View;
+
 /* Computes output rows [y0, y1) of a node. */
 typedef void (*CfqpInt8OpFunc) (const CfqpNode *node, const CfqpInt8Node *q,
                                 const CfqpU8View *inputs, const CfqpU8View *output,
                                 guint y0, guint y1);
+typedef void (*CfqpInt16OpFunc) (const CfqpNode *node, const CfqpInt8Node *q,
+                                 const CfqpU16View *inputs, const CfqpU16View *output,
+                                 guint y0, guint y1);
 
 /* A kernel set.  pack (optional) builds a node's backend data once per
  * program, so no kernel allocates or re-lays weights per frame. */
@@ -183,6 +256,7 @@ typedef struct {
   CfqpInt8OpFunc  ops[CFQP_OP_N_OPS];
   gpointer      (*pack)        (const CfqpNode *node, const CfqpInt8Node *q);
   void          (*free_packed) (gpointer packed);
+  CfqpInt16OpFunc ops16[CFQP_OP_N_OPS];   /* 16-bit programs; none: it runs only 8 */
 } CfqpInt8Backend;
 
 /* The reference kernels: the definition. */

@@ -86,6 +86,13 @@ new_executor (const CfqpExecutorParams *params, CfqpBackendKind kind, char **fal
   if (kind == CFQP_BACKEND_REF && params->precision == CFQP_PRECISION_FP32)
     kind = CFQP_BACKEND_CPU;
   entry = cfqp_backends_find (kind, params->precision);
+  if (!entry && params->precision == CFQP_PRECISION_INT16 && cfqp_backends_find (kind,
+          CFQP_PRECISION_INT8)) {
+    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_BACKEND,
+        "the %s backend does not run INT16 (16-bit programs run on the CPU)",
+        cfqp_backends_find (kind, CFQP_PRECISION_INT8)->title);
+    return NULL;
+  }
   if (!entry) {
     g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_BACKEND,
         kind == CFQP_BACKEND_OPENCL ? "OpenCL backend not built" : "backend not built");
@@ -105,9 +112,10 @@ cfqp_runner_new (CfqpModel *model, const CfqpRunnerOptions *options, GError **er
   g_return_val_if_fail (model != NULL, NULL);
   if (!options)
     options = &defaults;
-  if (options->precision == CFQP_PRECISION_INT8 && !options->qparams) {
+  if (cfqp_precision_is_quantised (options->precision) && !options->qparams) {
     g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
-        "INT8 needs quantisation parameters (a calibration)");
+        "%s needs quantisation parameters (a calibration)",
+        options->precision == CFQP_PRECISION_INT16 ? "INT16" : "INT8");
     return NULL;
   }
 
@@ -122,7 +130,7 @@ cfqp_runner_new (CfqpModel *model, const CfqpRunnerOptions *options, GError **er
       options->stripe_rows, options->profile, options->opencl_profile };
   runner->exec = new_executor (&params, options->backend, &runner->fallback, error);
   if (!runner->exec ||
-      (options->precision == CFQP_PRECISION_INT8 &&
+      (cfqp_precision_is_quantised (options->precision) &&
        !cfqp_runner_set_quantisation (runner, &(CfqpQuantisation) { options->qparams,
            options->conv_taps, options->n_conv_taps, options->channel_steps,
            options->n_channel_steps }, error))) {
@@ -145,13 +153,14 @@ cfqp_runner_set_quantisation (CfqpRunner *runner, const CfqpQuantisation *q, GEr
   CfqpInt8Program *program;
 
   g_return_val_if_fail (q != NULL && q->qparams != NULL, FALSE);
-  if (runner->precision != CFQP_PRECISION_INT8) {
+  if (!cfqp_precision_is_quantised (runner->precision)) {
     g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
         "quantisation parameters given to an FP32 runner");
     return FALSE;
   }
   /* Built aside, so a bad table leaves the running program untouched. */
-  program = cfqp_int8_program_new_full (runner->graph, q, error);
+  program = cfqp_int8_program_new_bits (runner->graph, q,
+      runner->precision == CFQP_PRECISION_INT16 ? 16 : 8, error);
   if (!program)
     return FALSE;
   if (!cfqp_int8_program_pads_fit (program, error) ||
@@ -296,14 +305,14 @@ net_alpha (CfqpRunner *runner, const CfqpPackedLayout *layout, const guint8 *src
       grow_scratch (runner, cfqp_resampler_scratch_size (runner->rs_net_alpha), 1));
 }
 
-/* INT8 on float tensors: quantise the input with the input tensor's
- * parameters, run, dequantise the output. */
+/* INT8 or INT16 on float tensors: quantise the input onto the pixel grid
+ * (the executors' bytes at the input and output, either width), run,
+ * dequantise the output. */
 static gboolean
 run_f32_int8 (CfqpRunner *runner, const float *in, guint width, guint height, float *out,
     GError **error)
 {
-  const CfqpInt8Program *prog = runner->program;
-  const CfqpQParams *qi = &prog->qparams[0], *qo = &prog->qparams[runner->graph->output];
+  const CfqpQParams pixel = cfqp_int8_pixel_grid (), *qi = &pixel, *qo = &pixel;
   gsize n_in = (gsize) runner->model->channels * width * height, n_out;
   guint8 *qin = grow_u8 (&runner->u8_in, &runner->u8_in_size, n_in), *qout;
 
@@ -325,7 +334,7 @@ cfqp_runner_run_f32 (CfqpRunner *runner, const float *in, guint width, guint hei
     float *out, GError **error)
 {
   g_return_val_if_fail (in != NULL && out != NULL, FALSE);
-  if (runner->precision == CFQP_PRECISION_INT8)
+  if (cfqp_precision_is_quantised (runner->precision))
     return run_f32_int8 (runner, in, width, height, out, error);
   return runner->exec->klass->run (runner->exec, in, width, height, out, error);
 }
@@ -351,7 +360,7 @@ cfqp_runner_run_packed (CfqpRunner *runner, const CfqpPackedLayout *layout,
   float *in, *out;
 
   g_return_val_if_fail (layout != NULL && src != NULL && dst != NULL, FALSE);
-  if (runner->precision == CFQP_PRECISION_INT8 && channels == 3) {
+  if (cfqp_precision_is_quantised (runner->precision) && channels == 3) {
     /* the frame's bytes are the input tensor, the output is on the pixel grid */
     gsize n_in = (gsize) 3 * width * height;
     guint8 *qin = grow_u8 (&runner->u8_in, &runner->u8_in_size, n_in);
@@ -470,7 +479,7 @@ cfqp_runner_run_packed_resized (CfqpRunner *runner, const CfqpPackedLayout *layo
     scratch = MAX (scratch, cfqp_resampler_scratch_size (runner->rs_alpha));
   job.scratch_stride = scratch;
 
-  if (runner->precision == CFQP_PRECISION_INT8 && runner->model->channels == 3) {
+  if (cfqp_precision_is_quantised (runner->precision) && runner->model->channels == 3) {
     /* planar u8 straight from the network: no packing at the network's size */
     gsize n_in = (gsize) 3 * width * height;
     guint8 *qin = grow_u8 (&runner->u8_in, &runner->u8_in_size, n_in);

@@ -12,12 +12,16 @@ G_BEGIN_DECLS
  * GstCfqpPrecision:
  * @GST_CFQP_PRECISION_INT8: quantized INT8 network (the default)
  * @GST_CFQP_PRECISION_FP32: float network
+ * @GST_CFQP_PRECISION_INT16: 16-bit activations and weights on the INT8
+ *   calibration's ranges: FP32 quality for nets without an anchor too, on
+ *   the CPU only (slower than FP32)
  *
  * Arithmetic the network runs in.  Values match the engine's CfqpPrecision.
  */
 typedef enum {
   GST_CFQP_PRECISION_INT8,
   GST_CFQP_PRECISION_FP32,
+  GST_CFQP_PRECISION_INT16,
 } GstCfqpPrecision;
 
 #define GST_TYPE_CFQP_PRECISION (gst_cfqp_precision_get_type ())

@@ -243,12 +243,16 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
    * GstCfqpSr:precision:
    *
    * Arithmetic of the network.  int8 runs FP32 until a calibration is
-   * active.  May change while PLAYING (applied at a frame boundary).
+   * active.  int16 runs the same calibrations with 16-bit activations and
+   * weights: FP32 quality for nets without an anchor too, on the CPU only
+   * (slower than fp32; backend=opencl refuses it).  May change while
+   * PLAYING (applied at a frame boundary).
    */
   g_object_class_install_property (gobject_class, PROP_PRECISION,
       g_param_spec_enum ("precision", "Precision",
-          "Arithmetic of the network (int8 runs fp32 until a calibration is "
-          "active; may change while PLAYING)", GST_TYPE_CFQP_PRECISION,
+          "Arithmetic of the network (int8 and int16 run fp32 until a "
+          "calibration is active; int16: 16-bit activations and weights, "
+          "on the CPU; may change while PLAYING)", GST_TYPE_CFQP_PRECISION,
           DEFAULT_PROP_PRECISION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
@@ -604,15 +608,30 @@ gst_cfqp_sr_get_property (GObject * object, guint prop_id, GValue * value,
   GST_OBJECT_UNLOCK (self);
 }
 
+/* What the runner's arithmetic is called in messages and active-backend:
+ * the precision property's nick. */
+static const gchar *
+gst_cfqp_sr_precision_nick (CfqpRunner * runner)
+{
+  switch (cfqp_runner_get_precision (runner)) {
+    case CFQP_PRECISION_INT8:
+      return "int8";
+    case CFQP_PRECISION_INT16:
+      return "int16";
+    case CFQP_PRECISION_FP32:
+    default:
+      return "fp32";
+  }
+}
+
 /* The cfqpsr-calibration message: a calibration (calib, or a QDQ model's
  * own parameters: calib NULL, n_samples 0) is active from this frame. */
 static void
 gst_cfqp_sr_post_calibration_full (GstCfqpSr * self, const gchar * source,
     const gchar * model_hash, guint n_samples, const CfqpCalibration * calib)
 {
-  const gchar *precision = self->runner &&
-      cfqp_runner_get_precision (self->runner) == CFQP_PRECISION_INT8 ?
-      "int8" : "fp32";
+  const gchar *precision = self->runner ?
+      gst_cfqp_sr_precision_nick (self->runner) : "fp32";
   GstStructure *s;
 
   GST_INFO_OBJECT (self, "calibration from %s active from frame %"
@@ -650,8 +669,7 @@ gst_cfqp_sr_update_active_backend (GstCfqpSr * self)
 {
   gchar *active = g_strdup_printf ("%s (%s)",
       cfqp_runner_get_active_backend (self->runner),
-      cfqp_runner_get_precision (self->runner) == CFQP_PRECISION_INT8 ?
-      "int8" : "fp32");
+      gst_cfqp_sr_precision_nick (self->runner));
   gchar *kernels = cfqp_runner_describe_kernels (self->runner);
 
   G_STATIC_ASSERT ((gint) GST_CFQP_CPU_KERNELS_ORC == (gint) CFQP_CPU_KERNELS_ORC &&
@@ -672,9 +690,6 @@ gst_cfqp_sr_update_active_backend (GstCfqpSr * self)
   /* what runs changed (start, a property, the first calibration, a
    * fallback): tell the application, which need not poll active-backend */
   if (changed) {
-    gboolean int8 = cfqp_runner_get_precision (self->runner) ==
-        CFQP_PRECISION_INT8;
-
     GST_INFO_OBJECT (self, "now running %s from frame %" G_GUINT64_FORMAT,
         active, self->frame_count);
     gst_element_post_message (GST_ELEMENT (self),
@@ -683,7 +698,8 @@ gst_cfqp_sr_update_active_backend (GstCfqpSr * self)
                 "active-backend", G_TYPE_STRING, active,
                 "backend", G_TYPE_STRING,
                 cfqp_runner_get_active_backend (self->runner),
-                "precision", G_TYPE_STRING, int8 ? "int8" : "fp32",
+                "precision", G_TYPE_STRING,
+                gst_cfqp_sr_precision_nick (self->runner),
                 "frame", G_TYPE_UINT64, self->frame_count, NULL)));
   }
   g_free (active);

@@ -147,8 +147,10 @@ gst_cfqp_sr_build_runner (GstCfqpSr * self, GError ** error)
   gdouble psnr = 0;
 
   GST_OBJECT_LOCK (self);
-  options.precision = self->precision == GST_CFQP_PRECISION_FP32 ?
-      CFQP_PRECISION_FP32 : CFQP_PRECISION_INT8;
+  /* the GStreamer enum's values are the engine's */
+  G_STATIC_ASSERT ((gint) GST_CFQP_PRECISION_FP32 == (gint) CFQP_PRECISION_FP32 &&
+      (gint) GST_CFQP_PRECISION_INT16 == (gint) CFQP_PRECISION_INT16);
+  options.precision = (CfqpPrecision) self->precision;
   options.backend = gst_cfqp_sr_backend_to_engine (self->backend);
   options.n_threads = self->n_threads;
   /* the GStreamer enum's values are the engine's */
@@ -302,7 +304,7 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint num, guint den)
 {
   gchar *model_file, *calibration_file, *calibration_name;
   gchar *source = NULL, *describe, *scale_note = NULL, *calib_source = NULL;
-  gboolean clip_free, clip_free_set, run_clip_free, int8, loaded = FALSE;
+  gboolean clip_free, clip_free_set, run_clip_free, quantised, loaded = FALSE;
   guint model_num, model_den, self_frames;
   CfqpModel *model;
   CfqpSession *session;
@@ -316,7 +318,7 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint num, guint den)
   clip_free = self->clip_free;
   clip_free_set = self->clip_free_set;
   self_frames = self->self_calibration_frames;
-  int8 = self->precision == GST_CFQP_PRECISION_INT8;
+  quantised = self->precision != GST_CFQP_PRECISION_FP32;
   GST_OBJECT_UNLOCK (self);
 
   model = gst_cfqp_load_model (model_file, num, den, &source, &err);
@@ -411,7 +413,7 @@ gst_cfqp_sr_load (GstCfqpSr * self, guint num, guint den)
 
   /* nothing to run INT8 with yet: calibrate from the stream, unless a
    * paired cfqpcalib will publish one */
-  if (calib == NULL && int8 && calibration_name == NULL &&
+  if (calib == NULL && quantised && calibration_name == NULL &&
       cfqp_session_get_embedded_qparams (session) == NULL) {
     if (self_frames > 0) {
       /* random crops bound the worker's time on large frames */

@@ -68,13 +68,28 @@ cpu_free_packed (gpointer packed)
     [CFQP_OP_TILE_CHANNELS] = cfqp_int8_cpu_move, \
   }
 
-const CfqpInt8Backend cfqp_int8_cpu_backend = { "cpu", CPU_OPS, cpu_pack, cpu_free_packed };
+/* 16-bit programs (nothing packed): the int16 conv, ref's other kernels */
+#define CPU_OPS16 \
+  { \
+    [CFQP_OP_CONV] = cfqp_int16_cpu_conv, \
+    [CFQP_OP_CONV_TRANSPOSE] = cfqp_int16_cpu_ref_op, \
+    [CFQP_OP_ACTIVATION] = cfqp_int16_cpu_ref_op, \
+    [CFQP_OP_BINARY] = cfqp_int16_cpu_ref_op, \
+    [CFQP_OP_CONCAT] = cfqp_int16_cpu_ref_op, \
+    [CFQP_OP_DEPTH_TO_SPACE] = cfqp_int16_cpu_ref_op, \
+    [CFQP_OP_SPACE_TO_DEPTH] = cfqp_int16_cpu_ref_op, \
+    [CFQP_OP_RESIZE_NEAREST] = cfqp_int16_cpu_ref_op, \
+    [CFQP_OP_TILE_CHANNELS] = cfqp_int16_cpu_ref_op, \
+  }
+
+const CfqpInt8Backend cfqp_int8_cpu_backend = { "cpu", CPU_OPS, cpu_pack, cpu_free_packed,
+                                                CPU_OPS16 };
 const CfqpInt8Backend cfqp_int8_cpu_orc_backend = { "cpu", CPU_OPS, cpu_pack_orc,
-                                                    cpu_free_packed };
+                                                    cpu_free_packed, CPU_OPS16 };
 const CfqpInt8Backend cfqp_int8_cpu_native_backend = { "cpu", CPU_OPS, cpu_pack_native,
-                                                       cpu_free_packed };
+                                                       cpu_free_packed, CPU_OPS16 };
 const CfqpInt8Backend cfqp_int8_cpu_wino_backend = { "cpu", CPU_OPS, cpu_pack_wino,
-                                                     cpu_free_packed };
+                                                     cpu_free_packed, CPU_OPS16 };
 
 const CfqpInt8Backend *
 cfqp_int8_cpu_backend_for (CfqpCpuKernels kernels)
@@ -153,6 +168,7 @@ const CfqpBackendEntry cfqp_int8_cpu_backend_entry = {
   .name = "cpu",
   .title = "CPU",
   .kind = CFQP_BACKEND_CPU,
-  .precisions = CFQP_BACKEND_PRECISION (CFQP_PRECISION_INT8),
+  .precisions = CFQP_BACKEND_PRECISION (CFQP_PRECISION_INT8) |
+                CFQP_BACKEND_PRECISION (CFQP_PRECISION_INT16),
   .new = cpu_executor_new,
 };

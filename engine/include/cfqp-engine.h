@@ -184,7 +184,19 @@ void         cfqp_model_find_pixel_residuals (const CfqpModel *model, const Cfqp
 typedef enum {
   CFQP_PRECISION_INT8,
   CFQP_PRECISION_FP32,
+  /* 16-bit activations and int16 taps: the INT8 program's ranges on 65536
+   * levels instead of 256 (docs/int8-arithmetic.md, "16-bit programs"),
+   * for nets whose every tensor carries the picture (no anchor).  Takes the
+   * same calibrations as INT8; runs on the CPU (cpu, ref), not OpenCL. */
+  CFQP_PRECISION_INT16,
 } CfqpPrecision;
+
+/* Whether precision runs an integer program under a calibration (INT8, INT16). */
+static inline gboolean
+cfqp_precision_is_quantised (CfqpPrecision precision)
+{
+  return precision == CFQP_PRECISION_INT8 || precision == CFQP_PRECISION_INT16;
+}
 
 typedef enum {
   CFQP_BACKEND_AUTO,
@@ -213,9 +225,10 @@ typedef struct {
   CfqpBackendKind backend;
   guint           n_threads;   /* 0: one per online CPU */
   const char     *device;      /* OpenCL device index or name substring; NULL: first GPU */
-  /* INT8: one CfqpQParams per tensor (cfqp_model_get_n_tensors).  The input
-   * and output are always the pixel grid (1/255, 0) and derived tensors
-   * follow their source, whatever the table says. */
+  /* INT8 and INT16: one CfqpQParams per tensor (cfqp_model_get_n_tensors,
+   * on 8 bits: INT16 spreads each range over 65536 levels).  The input and
+   * output are always the pixel grid (1/255, 0) and derived tensors follow
+   * their source, whatever the table says. */
   const CfqpQParams *qparams;
   CfqpCpuKernels  cpu_kernels;
   /* Host executors (cpu, ref; INT8 and FP32): CFQP_STRIPES_AUTO, CFQP_STRIPES_OFF

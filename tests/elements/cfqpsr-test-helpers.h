@@ -69,11 +69,13 @@ calib_run_model (CfqpModel * model, CfqpCalibration * calib)
 
 /* Runs the engine directly on in and checks that out holds the same R, G, B
  * (and alpha) bytes.  Padding bytes (x of RGBx) are not part of the contract. */
-/* calib NULL: FP32; else INT8 with all the calibration gives a runner (its
- * table, conv taps and channel steps), as cfqpsr applies it. */
+/* calib NULL: FP32; else precision (INT8, INT16) with all the calibration
+ * gives a runner (its table, conv taps and channel steps), as cfqpsr
+ * applies it. */
 static inline void
-check_against_calibration (guint scale, const GstVideoInfo * in_info,
-    GstBuffer * in, GstBuffer * out, CfqpCalibration * calib)
+check_against_calibration_at (guint scale, const GstVideoInfo * in_info,
+    GstBuffer * in, GstBuffer * out, CfqpCalibration * calib,
+    CfqpPrecision precision)
 {
   CfqpQParams *qparams = NULL;
   gchar *path = element_test_model_path (scale);
@@ -96,7 +98,7 @@ check_against_calibration (guint scale, const GstVideoInfo * in_info,
     qparams = cfqp_calibration_to_qparams (calib, model, &err);
     fail_unless (qparams != NULL, "%s", err ? err->message : "?");
   }
-  opts.precision = qparams ? CFQP_PRECISION_INT8 : CFQP_PRECISION_FP32;
+  opts.precision = qparams ? precision : CFQP_PRECISION_FP32;
   if (calib)
     cfqp_calibration_fill_runner_options (calib, qparams, &opts);
   opts.backend = CFQP_BACKEND_CPU;
@@ -141,6 +143,14 @@ check_against_calibration (guint scale, const GstVideoInfo * in_info,
   cfqp_model_unref (model);
   g_free (qparams);
   g_free (path);
+}
+
+static inline void
+check_against_calibration (guint scale, const GstVideoInfo * in_info,
+    GstBuffer * in, GstBuffer * out, CfqpCalibration * calib)
+{
+  check_against_calibration_at (scale, in_info, in, out, calib,
+      CFQP_PRECISION_INT8);
 }
 
 static inline void

@@ -523,7 +523,8 @@ GST_END_TEST;
 
 /* What runs is posted as cfqpsr-precision at start and whenever it changes
  * (a precision change while PLAYING, the first calibration), with the
- * frame it applies from; nothing when nothing changes. */
+ * frame it applies from; nothing when nothing changes.  int16 runs the
+ * same calibration. */
 GST_START_TEST (test_precision_message)
 {
   gchar *dir = g_dir_make_tmp ("cfqpsr-XXXXXX", NULL);
@@ -537,7 +538,7 @@ GST_START_TEST (test_precision_message)
   GstHarness *h = make_int8_harness (2, &sr, &bus, 6, 4, "calibration-file",
       cpath, NULL);
   GstVideoInfo info;
-  GstBuffer *in;
+  GstBuffer *in, *out;
   guint64 frame;
 
   gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 6, 4);
@@ -569,6 +570,19 @@ GST_START_TEST (test_precision_message)
   fail_unless_equals_int (pop_element_messages (bus, "cfqpsr-precision",
           msgs), 1);
   fail_unless_equals_string (msg_string (msgs, 2, "precision"), "int8");
+
+  /* int16: the same calibration on 16 bits, on the CPU, byte for byte
+   * the engine's */
+  gst_util_set_object_arg (G_OBJECT (sr), "precision", "int16");
+  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+  fail_unless_equals_int (pop_element_messages (bus, "cfqpsr-precision",
+          msgs), 1);
+  fail_unless_equals_string (msg_string (msgs, 3, "precision"), "int16");
+  fail_unless_equals_string (msg_string (msgs, 3, "backend"), "cpu");
+  fail_unless (strstr (msg_string (msgs, 3, "active-backend"), "int16"));
+  check_against_calibration_at (2, &info, in, out, calib,
+      CFQP_PRECISION_INT16);
+  gst_buffer_unref (out);
 
   gst_buffer_unref (in);
   free_int8_harness (h, sr, bus);

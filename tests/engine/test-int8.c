@@ -1,6 +1,6 @@
 /* INT8 arithmetic: requantisation edge cases, every ref kernel against a
- * float fake-quant simulation (within 1 LSB), and the INT8 runner on an
- * ABPN-like network against FP32. */
+ * float fake-quant simulation (within 1 LSB; on 16-bit programs too),
+ * and the INT8 runner on an ABPN-like network against FP32. */
 #include "cfqp-f32-kernels.h"
 #include "cfqp-int8.h"
 #include "cfqp-model-private.h"
@@ -386,24 +386,30 @@ fake_quant_conv (CfqpNode *f, const CfqpNode *node, const CfqpInt8Node *q, float
   gsize nw = (gsize) c->out_channels * icg * k;
   g_autofree double *sw = g_new0 (double, c->out_channels);
 
+  /* a 16-bit program's taps are int16 on max|w| / 32767 */
+  double top = q->weight16 ? 32767.0 : 127.0;
+
   for (gsize e = 0; e < nw; e++) {
     guint oc = transpose ? (guint) ((e / (ocg * k)) / icg * ocg + (e / k) % ocg)
                          : (guint) (e / (icg * k));
-    sw[oc] = MAX (sw[oc], fabs (c->weight[e]) / 127.0);
+    sw[oc] = MAX (sw[oc], fabs (c->weight[e]) / top);
   }
   for (gsize e = 0; e < nw; e++) {
     guint oc = transpose ? (guint) ((e / (ocg * k)) / icg * ocg + (e / k) % ocg)
                          : (guint) (e / (icg * k));
-    f->p.conv.weight[e] = (float) (q->weight[e] * sw[oc]);
+    f->p.conv.weight[e] = (float) ((q->weight16 ? q->weight16[e] : q->weight[e]) * sw[oc]);
   }
   for (guint oc = 0; oc < c->out_channels; oc++)
-    f->p.conv.bias[oc] = (float) (q->bias[oc] * s_in * sw[oc]);
+    f->p.conv.bias[oc] = (float) ((q->bias64 ? (double) q->bias64[oc] : q->bias[oc]) * s_in *
+        sw[oc]);
 }
 
+/* The op's ref kernel on a bits-wide program (8: INT8, 16: INT16) against
+ * the float op on dequantised inputs and weights: within 1 step of the
+ * output grid. */
 static void
-test_op_case (gconstpointer data)
+run_op_case (const OpCase *tc, guint bits)
 {
-  const OpCase *tc = data;
   g_autoptr (GRand) rand = g_rand_new_with_seed (g_str_hash (tc->name));
   CfqpGraph *g = cfqp_graph_new ();
   CfqpGraph *fg;
@@ -414,8 +420,9 @@ test_op_case (gconstpointer data)
   g_autoptr (GError) error = NULL;
   CfqpShape shapes[4];
   CfqpU8View qin[2], qout;
+  CfqpU16View win[2], wout;
   CfqpF32View fin[2], fout;
-  guint worst = 0;
+  guint worst = 0, levels = (1u << bits) - 1;
 
   /* value 0: a dummy graph input; 1..n: the op's inputs; last: its output.
    * The graph output is value 0, so no tensor of interest is forced onto
@@ -444,8 +451,9 @@ test_op_case (gconstpointer data)
   table = g_new (CfqpQParams, g->n_values);
   for (guint v = 0; v < g->n_values; v++)
     table[v] = random_qparams (rand);
-  prog = cfqp_int8_program_new (g, table, &error);
+  prog = cfqp_int8_program_new_bits (g, &(CfqpQuantisation) { table }, bits, &error);
   g_assert_no_error (error);
+  g_assert_cmpuint (prog->bits, ==, bits);
 
   /* quantised inputs and their dequantised float twins */
   for (guint k = 0; k < tc->n_inputs; k++) {
@@ -453,20 +461,27 @@ test_op_case (gconstpointer data)
     gsize n = (gsize) s->c * s->h * s->w;
     const CfqpQParams *qp = &prog->qparams[1 + k];
     qin[k] = (CfqpU8View) { g_malloc (n), s->c, s->h, s->w, s->w, (gsize) s->w * s->h };
+    win[k] = (CfqpU16View) { g_new (guint16, n), s->c, s->h, s->w, s->w, (gsize) s->w * s->h };
     fin[k] = (CfqpF32View) { g_new (float, n), s->c, s->h, s->w, s->w, (gsize) s->w * s->h };
     for (gsize e = 0; e < n; e++) {
-      qin[k].data[e] = (guint8) g_rand_int_range (rand, 0, 256);
-      fin[k].data[e] = qp->scale * (qin[k].data[e] - qp->zero_point);
+      guint32 v = g_rand_int_range (rand, 0, levels + 1);
+      qin[k].data[e] = (guint8) v;
+      win[k].data[e] = (guint16) v;
+      fin[k].data[e] = qp->scale * ((gint32) v - qp->zero_point);
     }
   }
   {
     CfqpShape *s = &shapes[node->output];
     gsize n = (gsize) s->c * s->h * s->w;
     qout = (CfqpU8View) { g_malloc (n), s->c, s->h, s->w, s->w, (gsize) s->w * s->h };
+    wout = (CfqpU16View) { g_new (guint16, n), s->c, s->h, s->w, s->w, (gsize) s->w * s->h };
     fout = (CfqpF32View) { g_new (float, n), s->c, s->h, s->w, s->w, (gsize) s->w * s->h };
   }
 
-  cfqp_int8_ref_backend.ops[tc->op] (node, &prog->nodes[0], qin, &qout, 0, qout.h);
+  if (bits == 16)
+    cfqp_int8_ref_backend.ops16[tc->op] (node, &prog->nodes[0], win, &wout, 0, wout.h);
+  else
+    cfqp_int8_ref_backend.ops[tc->op] (node, &prog->nodes[0], qin, &qout, 0, qout.h);
 
   fg = cfqp_graph_copy (g);
   if (tc->op == CFQP_OP_CONV || tc->op == CFQP_OP_CONV_TRANSPOSE)
@@ -477,24 +492,39 @@ test_op_case (gconstpointer data)
     const CfqpQParams *qo = &prog->qparams[node->output];
     gsize n = (gsize) qout.c * qout.plane_stride;
     for (gsize e = 0; e < n; e++) {
-      double want = CLAMP (round (fout.data[e] / qo->scale) + qo->zero_point, 0, 255);
-      guint diff = (guint) fabs (want - qout.data[e]);
+      double want = CLAMP (round (fout.data[e] / qo->scale) + qo->zero_point, 0, levels);
+      guint have = bits == 16 ? wout.data[e] : qout.data[e];
+      guint diff = (guint) fabs (want - have);
       if (diff > 1)
-        g_error ("%s: element %zu: int8 %u, fake-quant %g", tc->name, e, qout.data[e], want);
+        g_error ("%s (%u bits): element %zu: %u, fake-quant %g", tc->name, bits, e, have, want);
       worst = MAX (worst, diff);
     }
   }
-  g_test_message ("%s: worst difference %u LSB", tc->name, worst);
+  g_test_message ("%s (%u bits): worst difference %u LSB", tc->name, bits, worst);
 
   for (guint k = 0; k < tc->n_inputs; k++) {
     g_free (qin[k].data);
+    g_free (win[k].data);
     g_free (fin[k].data);
   }
   g_free (qout.data);
+  g_free (wout.data);
   g_free (fout.data);
   cfqp_int8_program_free (prog);
   cfqp_graph_free (fg);
   cfqp_graph_free (g);
+}
+
+static void
+test_op_case (gconstpointer data)
+{
+  run_op_case (data, 8);
+}
+
+static void
+test_op_case_wide (gconstpointer data)
+{
+  run_op_case (data, 16);
 }
 
 /* --- whole network ------------------------------------------------------- */
@@ -807,7 +837,9 @@ main (int argc, char **argv)
   g_test_add_func ("/int8/weight-ratio-saturates", test_weight_ratio_saturates);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
     g_autofree char *path = g_strdup_printf ("/int8/op/%s", cases[i].name);
+    g_autofree char *wide = g_strdup_printf ("/int8/op-16bit/%s", cases[i].name);
     g_test_add_data_func (path, &cases[i], test_op_case);
+    g_test_add_data_func (wide, &cases[i], test_op_case_wide);
   }
   g_test_add_func ("/int8/resolve-qparams", test_resolve_qparams);
   g_test_add_func ("/int8/resolve-anchor", test_resolve_anchor);

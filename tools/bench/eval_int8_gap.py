@@ -31,6 +31,14 @@ cfqp-eval's JSON rows are kept in tools/.cache/int8-gap/ (a model whose rows
 exist is not re-run; --fresh re-runs all).  --calib-dir DIR evaluates the
 calibrations in DIR instead of models/ (an ablation: tools/pipeline/make_calibrations.sh
 with OUT=DIR), its rows kept apart in tools/.cache/int8-gap/<DIR's name>/.
+
+    /usr/bin/python3 tools/bench/eval_int8_gap.py --build build --threads 1 \
+        --precision int16 [--models xlsr-x2 ...]
+
+runs the same calibrations as INT16 (16-bit activations and weights,
+docs/int8-arithmetic.md "16-bit programs") instead, by default for the
+anchorless clip-free nets, its rows in tools/.cache/int8-gap/int16/, and
+prints INT16 − FP32 beside INT8 − FP32 (table 1's columns).
 """
 import argparse
 import json
@@ -55,9 +63,11 @@ def scale_of(model):
     return int(model.rsplit("-x", 1)[1].split("-")[0])
 
 
-def rows_of(build, model, which, listfile, threads, fresh, calib_dir=None):
+def rows_of(build, model, which, listfile, threads, fresh, calib_dir=None, precision="int8"):
     """{photo: {method: y_psnr}} of one model on one photo list."""
     cache = os.path.join(CACHE, os.path.basename(os.path.normpath(calib_dir))) if calib_dir else CACHE
+    if precision != "int8":
+        cache = os.path.join(cache, precision)
     calib_dir = calib_dir or os.path.join(ROOT, "models")
     os.makedirs(cache, exist_ok=True)
     out = os.path.join(cache, "%s-%s.jsonl" % (model, which))
@@ -71,7 +81,7 @@ def rows_of(build, model, which, listfile, threads, fresh, calib_dir=None):
         cmd = [os.path.join(build, "tools", "c", "cfqp-eval"), "--model",
                os.path.join(ROOT, "models", model + ".onnx"), "--val", os.path.join(ev, listfile),
                "--calibration", os.path.join(calib_dir, model + ".calib.json"),
-               "--backend", "cpu", "--threads", str(threads)]
+               "--backend", "cpu", "--threads", str(threads), "--precision", precision]
         print("+", " ".join(c.replace(ROOT + "/", "") for c in cmd), file=sys.stderr)
         res = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         with open(out + ".tmp", "w") as f:
@@ -148,6 +158,25 @@ def compare(res, base, models, name, base_name):
         print("| %s | %s |" % (m, " | ".join(cells)))
 
 
+def wide_table(args):
+    """INT16 − FP32 beside INT8 − FP32, per model, plain and saturated."""
+    models = args.models or [m for m in CLIP_FREE if m.startswith(("xlsr", "bicubicpp"))]
+    print("### INT16 and INT8 − FP32 on the whole validation photos, the shipped calibrations "
+          "(mean [95 % interval], worst photo)\n")
+    print("| model | set | INT8 − FP32 | worst | INT16 − FP32 | worst | INT16 ≥ %.2f dB |" % TARGET)
+    print("|---|---|---|---|---|---|---|")
+    for m in models:
+        for which, listfile in SETS:
+            r8 = rows_of(args.build, m, which, listfile, args.threads, args.fresh, args.calib_dir)
+            r16 = rows_of(args.build, m, which, listfile, args.threads, args.fresh, args.calib_dir,
+                          "int16")
+            _, d8 = diffs(r8, r8, "int8", "fp32")
+            _, d16 = diffs(r16, r16, "int16", "fp32")
+            print("| %s | %s | %s | %+.3f | %s | %+.3f | %s |" % (
+                m, which, fmt(boot(d8)), min(d8), fmt(boot(d16)), min(d16),
+                "yes" if sum(d16) / len(d16) >= TARGET else "no"), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default="build")
@@ -157,8 +186,13 @@ def main():
     ap.add_argument("--against", metavar="DIR",
                     help="only compare: INT8 with the calibrations of --calib-dir (or models/) "
                     "against INT8 with those of DIR, paired per photo")
+    ap.add_argument("--precision", choices=("int8", "int16"), default="int8")
+    ap.add_argument("--models", nargs="*", help="--precision int16: these (default: anchorless)")
     args = ap.parse_args()
 
+    if args.precision == "int16":
+        wide_table(args)
+        return
     models = CLIP_FREE + [m + "-clipped" for m in CLIP_FREE if "abpn" in m or "quick" in m
                           or "xlsr" in m]
     res = {}

@@ -5,8 +5,9 @@
  *
  *   --threads N            worker threads (0: one per CPU)
  *   --frames N             timed frames after warm-up
- *   --precision fp32|int8  int8 runs packed RGB bytes in and out, with
- *                          min/max parameters observed on the first frame
+ *   --precision fp32|int8|int16  int8 and int16 run packed RGB bytes in
+ *                          and out, with min/max parameters observed on
+ *                          the first frame
  *   --backend auto|cpu|ref INT8 kernel set; opencl: the whole graph on an
  *                          OpenCL device (FP32 or INT8)
  *   --cpu-kernels K        cpu INT8 convs: auto (fastest measured per layer),
@@ -141,7 +142,7 @@ main (int argc, char **argv)
   GOptionEntry entries[] = {
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Worker threads (0: one per CPU)", "N" },
     { "frames", 0, 0, G_OPTION_ARG_INT, &frames, "Timed frames after warm-up", "N" },
-    { "precision", 0, 0, G_OPTION_ARG_STRING, &precision, "fp32 or int8", "P" },
+    { "precision", 0, 0, G_OPTION_ARG_STRING, &precision, "fp32, int8 or int16", "P" },
     { "backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu, ref (INT8 kernels) or opencl",
       "B" },
     { "cpu-kernels", 0, 0, G_OPTION_ARG_STRING, &cpu_kernels,
@@ -175,7 +176,7 @@ main (int argc, char **argv)
       argc != (abpn ? 3 : 4)) {
     fprintf (stderr, "%s\n", error ? error->message :
         "usage: cfqp-bench-engine MODEL.onnx|--abpn F,N,S WIDTH HEIGHT [--threads N] "
-        "[--frames N] [--precision fp32|int8] [--backend auto|cpu|ref|opencl] "
+        "[--frames N] [--precision fp32|int8|int16] [--backend auto|cpu|ref|opencl] "
         "[--cpu-kernels auto|orc|native|winograd] [--device SPEC] "
         "[--calibration FILE] [--frame FILE] [--qdq-out FILE]");
     return 2;
@@ -197,9 +198,11 @@ main (int argc, char **argv)
     fprintf (stderr, "WIDTH, HEIGHT and --frames must be positive\n");
     return 2;
   }
-  int8 = g_str_equal (precision, "int8");
+  /* int8: either integer precision (the same calibration, bytes in and out) */
+  int8 = g_str_equal (precision, "int8") || g_str_equal (precision, "int16");
   if (int8)
-    options.precision = CFQP_PRECISION_INT8;
+    options.precision = g_str_equal (precision, "int16") ? CFQP_PRECISION_INT16 :
+        CFQP_PRECISION_INT8;
   else if (!g_str_equal (precision, "fp32")) {
     fprintf (stderr, "unknown precision '%s'\n", precision);
     return 2;

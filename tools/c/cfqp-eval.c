@@ -3,7 +3,7 @@
  *   cfqp-eval --model M.onnx --val pairs.txt [--rd rd.txt] [--clip-free]
  *             [--observers minmax,percentile,mse] [--augments none,full,…]
  *             [--weight-rounding nearest|gptq] [--residual-grid calibrated|pixel]
- *             [--backend ref|cpu] [--save-dir DIR]
+ *             [--backend ref|cpu] [--precision int8|int16] [--save-dir DIR]
  *
  * pairs.txt: one "LR.ppm HR.ppm" per line; rd.txt: one LR.ppm per line
  * (the representative dataset).  For every validation pair it prints one
@@ -11,6 +11,9 @@
  * augmentation calibrated on the RD, with Y-PSNR (BT.601, 16–235, border
  * shave = scale), RGB PSNR, SSIM on Y and, for int8, PSNR against the FP32
  * output.  Outputs are compared as the bytes an element would write.
+ * --precision int16 runs the same calibrations with 16-bit activations
+ * and weights
+ * (rows of method "int16").
  */
 #include "cfqp-engine.h"
 #include "cfqp-calib.h"
@@ -19,6 +22,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+/* --precision: what the calibrated rows run */
+static CfqpPrecision int_precision = CFQP_PRECISION_INT8;
 
 typedef struct {
   char      *name;
@@ -179,8 +185,9 @@ evaluate_int8 (CfqpModel *model, const CfqpRunnerOptions *opts, const char *back
     g_printerr ("%s\n", error->message);
     return FALSE;
   }
-  iopts.precision = CFQP_PRECISION_INT8;
-  iopts.backend = !g_strcmp0 (backend, "ref") ? CFQP_BACKEND_REF : CFQP_BACKEND_CPU;
+  iopts.precision = int_precision;
+  iopts.backend = !g_strcmp0 (backend, "ref") ? CFQP_BACKEND_REF :
+      int_precision == CFQP_PRECISION_INT16 ? CFQP_BACKEND_AUTO : CFQP_BACKEND_CPU;
   cfqp_calibration_fill_runner_options (calib, qp, &iopts);
   if (!(int8 = cfqp_runner_new (model, &iopts, &error))) {
     g_printerr ("%s\n", error->message);
@@ -195,12 +202,12 @@ evaluate_int8 (CfqpModel *model, const CfqpRunnerOptions *opts, const char *back
       g_printerr ("%s: %s\n", p->name, error->message);
       return FALSE;
     }
-    print_row (p, "int8", observer, augment,
+    print_row (p, int_precision == CFQP_PRECISION_INT16 ? "int16" : "int8", observer, augment,
         measure (out, hr_bytes, p->hr->width, p->hr->height, scale),
         psnr_bytes (out, p->fp32, n));
     if (save_dir) {
-      g_autofree char *path = g_strdup_printf ("%s/%s-int8-%s-%s.ppm", save_dir, p->name,
-          observer, augment);
+      g_autofree char *path = g_strdup_printf ("%s/%s-%s-%s-%s.ppm", save_dir, p->name,
+          int_precision == CFQP_PRECISION_INT16 ? "int16" : "int8", observer, augment);
       ppm_write_planar_u8 (path, out, p->hr->width, p->hr->height);
     }
   }
@@ -232,7 +239,7 @@ main (int argc, char **argv)
   g_autofree char *backend = g_strdup ("cpu"), *calib_out = NULL, *calib_in = NULL;
   g_autofree char *rounding = NULL;
   g_autofree char *residual_grid = NULL;
-  g_autofree char *activation_grids = NULL;
+  g_autofree char *activation_grids = NULL, *precision = NULL;
   gboolean clip_free = FALSE, fp32_only = FALSE;
   gint threads = 2, max_samples = 64;
   g_autoptr (GError) error = NULL;
@@ -251,6 +258,8 @@ main (int argc, char **argv)
     { "activation-grids", 0, 0, G_OPTION_ARG_STRING, &activation_grids,
       "tensor or channel (default: the calibrator's)", "A" },
     { "backend", 0, 0, G_OPTION_ARG_STRING, &backend, "INT8 backend: ref or cpu", "B" },
+    { "precision", 0, 0, G_OPTION_ARG_STRING, &precision,
+      "int8 (default) or int16 (16 bits, the same calibrations)", "P" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "threads", "N" },
     { "max-samples", 0, 0, G_OPTION_ARG_INT, &max_samples, "RD reservoir size", "N" },
     { "fp32-only", 0, 0, G_OPTION_ARG_NONE, &fp32_only, "skip INT8", NULL },
@@ -273,6 +282,12 @@ main (int argc, char **argv)
     g_printerr ("%s\n", error ? error->message : "--model and --val are required");
     return 2;
   }
+  if (precision && g_strcmp0 (precision, "int8") && g_strcmp0 (precision, "int16")) {
+    g_printerr ("--precision: int8 or int16, not '%s'\n", precision);
+    return 2;
+  }
+  if (!g_strcmp0 (precision, "int16"))
+    int_precision = CFQP_PRECISION_INT16;
   if (!(loaded = cfqp_model_new_from_file (model_path, &error))) {
     g_printerr ("%s\n", error->message);
     return 1;

@@ -1,0 +1,141 @@
+/* The cpu set's kernels for 16-bit programs (INT16): a conv that the
+ * compiler vectorises, ref's kernels for everything else.
+ *
+ * ref sums Σ w·(x − z) in int64 one tap at a time, testing every pixel
+ * against the image's edges.  Here each input channel's taps accumulate in
+ * int32 over whole rows, the image's interior apart from its edges, with
+ * the activation split into its bytes (x = 256·h + l): |w·h| ≤ 32767·255 <
+ * 2^23, so a channel's kh·kw ≤ 256 taps cannot reach 2^31; each channel is
+ * then folded into int64 as 256·Σw·h + Σw·l.  The zero point comes out once
+ * per output channel: Σ w·(x − z) = Σ w·x' − z·Σw, x' being the pad value
+ * outside the image.  The same int64 sums and requantisation as ref, so
+ * ref's values (tests/engine/test-int16.c). */
+#include "cfqp-int8-cpu-private.h"
+
+#include <string.h>
+
+/* a channel's taps whose byte products could reach 2^31 go to ref */
+#define MAX_TAPS_PER_CHANNEL 256
+
+static inline const guint16 *
+row_of (const CfqpU16View *v, guint c, guint y)
+{
+  return v->data + c * v->plane_stride + y * v->row_stride;
+}
+
+/* Output columns [*lo, *hi) whose input column ox·s + off lies in [0, w). */
+static void
+interior (gint off, guint s, guint w, guint out_w, guint *lo, guint *hi)
+{
+  gint a = off >= 0 ? 0 : (-off + (gint) s - 1) / (gint) s;
+  gint b = (gint) w - off <= 0 ? 0 : ((gint) w - off + (gint) s - 1) / (gint) s;
+
+  *lo = (guint) MIN (a, (gint) out_w);
+  *hi = (guint) CLAMP (b, (gint) *lo, (gint) out_w);
+}
+
+/* One input channel's byte sums: ah += w·(x >> 8), al += w·(x & 255) over
+ * the output row, x the input at column ox·s + off or the pad value. */
+static void
+accumulate_tap (gint32 *ah, gint32 *al, const guint16 *irow, gint32 wv, gint off, guint s,
+    guint in_w, guint out_w, guint16 pad)
+{
+  gint32 ph = wv * (pad >> 8), pl = wv * (pad & 0xff);
+  guint lo = out_w, hi = out_w;      /* no input row: every column pads */
+
+  if (irow)
+    interior (off, s, in_w, out_w, &lo, &hi);
+  for (guint ox = 0; ox < lo; ox++) {
+    ah[ox] += ph;
+    al[ox] += pl;
+  }
+  if (s == 1) {
+    const guint16 *x = irow + off;
+    for (guint ox = lo; ox < hi; ox++) {
+      ah[ox] += wv * (x[ox] >> 8);
+      al[ox] += wv * (x[ox] & 0xff);
+    }
+  } else {
+    for (guint ox = lo; ox < hi; ox++) {
+      guint16 v = irow[(gint) (ox * s) + off];
+      ah[ox] += wv * (v >> 8);
+      al[ox] += wv * (v & 0xff);
+    }
+  }
+  for (guint ox = MAX (hi, lo); ox < out_w; ox++) {
+    ah[ox] += ph;
+    al[ox] += pl;
+  }
+}
+
+static void
+ref_op (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU16View *inputs,
+    const CfqpU16View *output, guint y0, guint y1)
+{
+  cfqp_int8_ref_backend.ops16[node->op] (node, q, inputs, output, y0, y1);
+}
+
+void
+cfqp_int16_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU16View *inputs,
+    const CfqpU16View *output, guint y0, guint y1)
+{
+  const CfqpConvParams *cp = &node->p.conv;
+  const CfqpU16View *in = &inputs[0];
+  guint icg = cp->in_channels / cp->groups, ocg = cp->out_channels / cp->groups;
+  guint kh = cp->kernel_h, kw = cp->kernel_w, w_out = output->w, pt, pl, pb, pr;
+  gint64 *acc;
+  gint32 *ah, *al;
+
+  if (node->op != CFQP_OP_CONV || kh * kw > MAX_TAPS_PER_CHANNEL) {
+    ref_op (node, q, inputs, output, y0, y1);
+    return;
+  }
+  cfqp_conv_resolve_pads (cp, in->h, in->w, &pt, &pl, &pb, &pr);
+  acc = g_new (gint64, w_out);
+  ah = g_new (gint32, w_out);
+  al = g_new (gint32, w_out);
+  for (guint oc = 0; oc < output->c; oc++) {
+    guint ic0 = oc / ocg * icg;
+    const gint16 *w = q->weight16 + (gsize) oc * icg * kh * kw;
+    gint64 wsum = 0;
+
+    for (gsize t = 0; t < (gsize) icg * kh * kw; t++)
+      wsum += w[t];
+    for (guint oy = y0; oy < y1; oy++) {
+      guint16 *o = output->data + oc * output->plane_stride + oy * output->row_stride;
+
+      for (guint ox = 0; ox < w_out; ox++)
+        acc[ox] = q->bias64[oc] - (gint64) q->z_in[0] * wsum;
+      for (guint j = 0; j < icg; j++) {
+        guint ic = ic0 + j;
+
+        memset (ah, 0, w_out * sizeof (gint32));
+        memset (al, 0, w_out * sizeof (gint32));
+        for (guint ky = 0; ky < kh; ky++) {
+          gint iy = (gint) (oy * cp->stride_h + ky * cp->dilation_h) - (gint) pt;
+          const guint16 *irow = iy >= 0 && iy < (gint) in->h ? row_of (in, ic, iy) : NULL;
+          for (guint kx = 0; kx < kw; kx++)
+            accumulate_tap (ah, al, irow, w[((gsize) j * kh + ky) * kw + kx],
+                (gint) (kx * cp->dilation_w) - (gint) pl, cp->stride_w, in->w, w_out,
+                q->pad16[ic]);
+        }
+        for (guint ox = 0; ox < w_out; ox++)
+          acc[ox] += (gint64) ah[ox] * 256 + al[ox];
+      }
+      for (guint ox = 0; ox < w_out; ox++) {
+        CfqpRequant rq = acc[ox] >= 0 ? q->rq_pos[oc] : q->rq_neg[oc];
+        o[ox] = cfqp_clamp_u16 (q->z_out + cfqp_requant_wide (acc[ox], rq), q->lo, q->hi);
+      }
+    }
+  }
+  g_free (acc);
+  g_free (ah);
+  g_free (al);
+}
+
+void
+cfqp_int16_cpu_ref_op (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU16View *inputs,
+    const CfqpU16View *output, guint y0, guint y1)
+{
+  ref_op (node, q, inputs, output, y0, y1);
+}
