@@ -139,7 +139,7 @@ grow (guint16 **buf, gsize *n, gsize need)
 }
 
 /* A 16-bit program: the pixel bytes widened onto its input grid (1/65535:
- * byte·257), its output's levels rounded back to bytes. */
+ * byte·64), its output's levels rounded back to bytes. */
 static gboolean
 run_wide (CfqpInt8Exec *exec, const guint8 *in, guint width, guint height, guint8 *out,
     GError **error)

@@ -20,8 +20,9 @@
  *                summed, then one rounding shift
  *   data moves   depth-to-space, tile, resize: bytes copied, scales shared
  * A 16-bit program (CFQP_PRECISION_INT16) is the same arithmetic on uint16
- * activations and int16 taps: each 8-bit grid (s, z) becomes (s/257, 257·z),
- * the same range on 65536 levels, every bound 255 becomes 65535, taps lie in
+ * activations and int16 taps: each 8-bit grid (s, z) becomes (s/64, 64·z),
+ * 64 times finer with 4 times the range (headroom for content brighter
+ * than the calibration saw), every bound 255 becomes 65535, taps lie in
  * ±32767 on max|w|/32767, biases are int64 and the requantisation product
  * is taken in 128 bits.
  */
@@ -89,8 +90,11 @@ cfqp_clamp_u16 (gint64 v, gint32 lo, gint32 hi)
   return (guint16) (t > hi ? hi : t);
 }
 
-/* A 16-bit program's grid for an 8-bit one: the same range, 257 times finer. */
-#define CFQP_INT16_STEPS_PER_U8 257
+/* A 16-bit program's grid for an 8-bit one: the same zero, 64 times finer
+ * steps, so 65535/(64·255) ≈ 4.02 times the range.  Finer steps alone
+ * (257, the same range) left saturated photos clipping where FP32 does not
+ * (docs/cfqp.md, "INT16"). */
+#define CFQP_INT16_STEPS_PER_U8 64
 static inline CfqpQParams
 cfqp_int16_grid (CfqpQParams u8)
 {
@@ -98,11 +102,13 @@ cfqp_int16_grid (CfqpQParams u8)
                          u8.zero_point * CFQP_INT16_STEPS_PER_U8 };
 }
 
-/* A pixel byte of a 16-bit program's output: q/257 rounded (never a tie). */
+/* A pixel byte of a 16-bit program's output: q/64 rounded, ties up (away
+ * from zero), saturated at 255 (the grid reaches 4.02). */
 static inline guint8
 cfqp_int16_to_byte (guint16 q)
 {
-  return (guint8) ((q + CFQP_INT16_STEPS_PER_U8 / 2) / CFQP_INT16_STEPS_PER_U8);
+  guint v = (q + CFQP_INT16_STEPS_PER_U8 / 2) / CFQP_INT16_STEPS_PER_U8;
+  return (guint8) MIN (v, 255);
 }
 
 /* Fixed-point form of a real multiplier: shift in [1, 62].  FALSE if real

@@ -75,7 +75,7 @@ cpu_free_packed (gpointer packed)
     [CFQP_OP_CONV_TRANSPOSE] = cfqp_int16_cpu_ref_op, \
     [CFQP_OP_ACTIVATION] = cfqp_int16_cpu_ref_op, \
     [CFQP_OP_BINARY] = cfqp_int16_cpu_ref_op, \
-    [CFQP_OP_CONCAT] = cfqp_int16_cpu_ref_op, \
+    [CFQP_OP_CONCAT] = cfqp_int16_cpu_concat, \
     [CFQP_OP_DEPTH_TO_SPACE] = cfqp_int16_cpu_ref_op, \
     [CFQP_OP_SPACE_TO_DEPTH] = cfqp_int16_cpu_ref_op, \
     [CFQP_OP_RESIZE_NEAREST] = cfqp_int16_cpu_ref_op, \

@@ -60,9 +60,12 @@ void cfqp_int8_cpu_move    (const CfqpNode *node, const CfqpInt8Node *q,
                             const CfqpU8View *inputs, const CfqpU8View *output,
                             guint y0, guint y1);
 
-/* 16-bit programs (cfqp-int16-cpu-conv.c): the conv, and ref's kernel for
- * any other op. */
+/* 16-bit programs (cfqp-int16-cpu-conv.c): the conv, the concat (a copy
+ * where it is one), and ref's kernel for any other op. */
 void cfqp_int16_cpu_conv   (const CfqpNode *node, const CfqpInt8Node *q,
+                            const CfqpU16View *inputs, const CfqpU16View *output,
+                            guint y0, guint y1);
+void cfqp_int16_cpu_concat (const CfqpNode *node, const CfqpInt8Node *q,
                             const CfqpU16View *inputs, const CfqpU16View *output,
                             guint y0, guint y1);
 void cfqp_int16_cpu_ref_op (const CfqpNode *node, const CfqpInt8Node *q,

@@ -74,25 +74,28 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
     if (cfqp_calibration_check_model (calib, tiny_model (), &err3))
       qp = cfqp_calibration_to_qparams (calib, tiny_model (), NULL);
     if (qp) {
-      CfqpRunnerOptions opts = CFQP_RUNNER_OPTIONS_INIT;
-      g_autoptr (GError) err4 = NULL;
-      g_autoptr (CfqpRunner) runner = NULL;
-      const CfqpPackedLayout rgb = { 3, 0, 1, 2, -1 };
-      guint8 in[5 * 3 * 3], out[10 * 6 * 3];
+      /* INT8 and INT16 build different programs from the same table */
+      for (guint p = 0; p < 2; p++) {
+        CfqpRunnerOptions o = CFQP_RUNNER_OPTIONS_INIT;
+        g_autoptr (GError) err4 = NULL;
+        g_autoptr (CfqpRunner) runner = NULL;
+        const CfqpPackedLayout rgb = { 3, 0, 1, 2, -1 };
+        guint8 in[5 * 3 * 3], out[10 * 6 * 3];
 
-      opts.precision = CFQP_PRECISION_INT8;
-      opts.backend = CFQP_BACKEND_REF;
-      opts.n_threads = 1;
-      cfqp_calibration_fill_runner_options (calib, qp, &opts);
-      runner = cfqp_runner_new (tiny_model (), &opts, &err4);
-      if (!runner) {
-        if (!err4 || !err4->message || !*err4->message)
-          __builtin_trap ();
-      } else if (cfqp_model_get_scale (tiny_model ()) == 2) {
-        for (guint k = 0; k < sizeof in; k++)
-          in[k] = (guint8) (k * 37);
-        if (!cfqp_runner_run_packed (runner, &rgb, in, 15, 5, 3, out, 30, &err4))
-          __builtin_trap ();
+        o.precision = p ? CFQP_PRECISION_INT16 : CFQP_PRECISION_INT8;
+        o.backend = CFQP_BACKEND_REF;
+        o.n_threads = 1;
+        cfqp_calibration_fill_runner_options (calib, qp, &o);
+        runner = cfqp_runner_new (tiny_model (), &o, &err4);
+        if (!runner) {
+          if (!err4 || !err4->message || !*err4->message)
+            __builtin_trap ();
+        } else if (cfqp_model_get_scale (tiny_model ()) == 2) {
+          for (guint k = 0; k < sizeof in; k++)
+            in[k] = (guint8) (k * 37);
+          if (!cfqp_runner_run_packed (runner, &rgb, in, 15, 5, 3, out, 30, &err4))
+            __builtin_trap ();
+        }
       }
     }
   }

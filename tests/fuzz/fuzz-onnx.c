@@ -41,7 +41,7 @@ try_run (CfqpModel *model, CfqpPrecision precision)
   opt.precision = precision;
   opt.backend = CFQP_BACKEND_REF;
   opt.n_threads = 1;
-  if (precision == CFQP_PRECISION_INT8) {
+  if (cfqp_precision_is_quantised (precision)) {
     qp = g_new (CfqpQParams, n);
     for (guint i = 0; i < n; i++) {
       qp[i].scale = 1.0f / 64;
@@ -101,6 +101,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   if (cfqp_model_get_macs_per_pixel (model) <= FUZZ_MAX_MACS_PER_PIXEL) {
     try_run (model, CFQP_PRECISION_FP32);
     try_run (model, CFQP_PRECISION_INT8);
+    try_run (model, CFQP_PRECISION_INT16);
   }
   return 0;
 }
