@@ -111,8 +111,8 @@ ref_tile_channels (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU8View
 
 /* A 16-bit program's data moves: the element-generic copies, two bytes each
  * (a move's input and output share their grid: nothing to compute). */
-static void
-ref_move_u16 (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU16View *inputs,
+void
+cfqp_int16_ref_move (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU16View *inputs,
     const CfqpU16View *output, guint y0, guint y1)
 {
   CfqpView *in = g_newa (CfqpView, node->n_inputs);
@@ -143,9 +143,9 @@ const CfqpInt8Backend cfqp_int8_ref_backend = {
     [CFQP_OP_ACTIVATION] = ref_rescale_u16,
     [CFQP_OP_BINARY] = ref_binary_u16,
     [CFQP_OP_CONCAT] = ref_rescale_u16,
-    [CFQP_OP_DEPTH_TO_SPACE] = ref_move_u16,
-    [CFQP_OP_SPACE_TO_DEPTH] = ref_move_u16,
-    [CFQP_OP_RESIZE_NEAREST] = ref_move_u16,
-    [CFQP_OP_TILE_CHANNELS] = ref_move_u16,
+    [CFQP_OP_DEPTH_TO_SPACE] = cfqp_int16_ref_move,
+    [CFQP_OP_SPACE_TO_DEPTH] = cfqp_int16_ref_move,
+    [CFQP_OP_RESIZE_NEAREST] = cfqp_int16_ref_move,
+    [CFQP_OP_TILE_CHANNELS] = cfqp_int16_ref_move,
   },
 };

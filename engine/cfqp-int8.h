@@ -267,5 +267,10 @@ typedef struct {
 
 /* The reference kernels: the definition. */
 extern const CfqpInt8Backend cfqp_int8_ref_backend;
+/* A 16-bit program's data moves (and a concat that only copies):
+ * cfqp-moves.c on two-byte elements. */
+void cfqp_int16_ref_move (const CfqpNode *node, const CfqpInt8Node *q,
+                          const CfqpU16View *inputs, const CfqpU16View *output,
+                          guint y0, guint y1);
 
 G_END_DECLS

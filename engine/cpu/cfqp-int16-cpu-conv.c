@@ -15,7 +15,6 @@
  * (one copy per ISA level). */
 #include "cfqp-int8-cpu-config.h"
 #include "cfqp-int8-cpu-private.h"
-#include "cfqp-moves.h"
 
 #include <string.h>
 
@@ -206,18 +205,10 @@ void
 cfqp_int16_cpu_concat (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU16View *inputs,
     const CfqpU16View *output, guint y0, guint y1)
 {
-  CfqpView *in;
-  CfqpView out;
-
-  if (!concat_copies (node, q)) {
+  if (concat_copies (node, q))
+    cfqp_int16_ref_move (node, q, inputs, output, y0, y1);
+  else
     ref_op (node, q, inputs, output, y0, y1);
-    return;
-  }
-  in = g_newa (CfqpView, node->n_inputs);
-  out = CFQP_VIEW_AS (CfqpView, output);
-  for (guint k = 0; k < node->n_inputs; k++)
-    in[k] = CFQP_VIEW_AS (CfqpView, &inputs[k]);
-  cfqp_moves_run (node, sizeof (guint16), NULL, in, &out, y0, y1);
 }
 
 void

@@ -540,11 +540,12 @@ test_cpu_concat (void)
     if (variant == 1)
       q.z_inputs[1] = 1280;
     else if (variant == 2)
-      cfqp_requant_from_real (0.75, &q.rq_in[2 * 3 + 0]);
+      cfqp_requant_from_real (0.75, &q.rq_in[2 * 3 + 2]);   /* b, output channel 2 */
     cfqp_int8_ref_backend.ops16[CFQP_OP_CONCAT] (&node, &q, in, &vw, 0, 3);
     cfqp_int8_cpu_backend.ops16[CFQP_OP_CONCAT] (&node, &q, in, &vg, 0, 3);
     g_assert_cmpmem (got, sizeof got, want, sizeof want);
-    /* the copy is a copy */
+    /* the copy is a copy; the others are not */
+    g_assert_true ((memcmp (want + 30, b, sizeof b) == 0) == (variant == 0));
     if (variant == 0)
       g_assert_cmpmem (want, sizeof a, a, sizeof a);
   }
