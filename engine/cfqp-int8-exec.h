@@ -1,4 +1,4 @@
-/* INT8 execution of a graph over planar uint8 tensors (internal): a kernel
+/* INT8 (and INT16) execution of a graph over planar tensors (internal): a kernel
  * set (CfqpInt8Backend, chosen at creation: ref, or a faster set bit-exact
  * with it) run by the host executor core (cfqp-host-exec.h) on one-byte
  * elements, under a program (scales) that can be swapped between frames.

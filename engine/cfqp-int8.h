@@ -221,8 +221,9 @@ CfqpGraph       *cfqp_int8_graph_with_channel_steps (const CfqpGraph *graph,
                                                      const CfqpChannelSteps *steps,
                                                      guint n_steps, GError **error);
 /* The same on bits-wide activations (8 or 16): q->qparams stays the 8-bit
- * table, each grid spread over 2^bits levels.  A 16-bit program rounds
- * its own int16 taps: q's int8 conv taps are checked, not used. */
+ * table, which a 16-bit program resolves as an 8-bit one does and then
+ * takes each grid's cfqp_int16_grid.  A 16-bit program rounds its own
+ * int16 taps: q's int8 conv taps are checked, not used. */
 CfqpInt8Program *cfqp_int8_program_new_bits (const CfqpGraph *graph, const CfqpQuantisation *q,
                                              guint bits, GError **error);
 void             cfqp_int8_program_free (CfqpInt8Program *program);
