@@ -60,6 +60,33 @@ cfqp_requant (gint64 acc, CfqpRequant rq)
   return cfqp_rshift_round (acc * rq.m, rq.shift);
 }
 
+/* cfqp_requant_wide without a 128-bit type (32-bit targets): |acc|·|m| as
+ * two 64-bit halves, the rounding on the magnitude, the sign after.  The
+ * tests hold it to the 128-bit form wherever that exists. */
+static inline gint64
+cfqp_requant_wide_portable (gint64 acc, CfqpRequant rq)
+{
+  const guint64 limit = (guint64) 1 << 62;
+  gboolean neg = (acc < 0) != (rq.m < 0);
+  guint64 a = acc < 0 ? (guint64) 0 - (guint64) acc : (guint64) acc;
+  guint64 m = rq.m < 0 ? (guint64) 0 - (guint64) (gint64) rq.m : (guint64) rq.m;
+  guint64 top = (a >> 32) * m, bottom = (a & 0xffffffffu) * m;   /* each < 2^63 */
+  guint64 lo = bottom + (top << 32), hi = (top >> 32) + (lo < bottom);
+  guint64 half = (guint64) 1 << (rq.shift - 1), r;
+
+  if (a == 0 || m == 0)
+    return 0;
+  lo += half;
+  hi += lo < half;
+  /* (hi·2^64 + lo) >> shift, shift in 1..62 */
+  if ((hi >> rq.shift) != 0)
+    r = limit;
+  else
+    r = (hi << (64 - rq.shift)) | (lo >> rq.shift);
+  r = MIN (r, limit);
+  return neg ? -(gint64) r : (gint64) r;
+}
+
 /* cfqp_requant with the product in 128 bits (a 16-bit program's: int16 taps
  * on uint16 activations outgrow acc·m in 64).  Saturates at ±2^62, beyond
  * any uint16 output and, since |M| < 2^30, never reached by the 2^-20
@@ -67,11 +94,15 @@ cfqp_requant (gint64 acc, CfqpRequant rq)
 static inline gint64
 cfqp_requant_wide (gint64 acc, CfqpRequant rq)
 {
+#ifdef __SIZEOF_INT128__
   const __int128 limit = (__int128) 1 << 62;
   __int128 v = (__int128) acc * rq.m, half = (__int128) 1 << (rq.shift - 1);
   __int128 r = v >= 0 ? (v + half) >> rq.shift : -((-v + half) >> rq.shift);
 
   return (gint64) (r > limit ? limit : r < -limit ? -limit : r);
+#else
+  return cfqp_requant_wide_portable (acc, rq);
+#endif
 }
 
 /* ONNX Clip's order, min(max(v, lo), hi): hi when lo > hi (the program

@@ -80,6 +80,27 @@ test_requant_wide (void)
   g_assert_cmpint (cfqp_requant_wide (big * 1024, one), ==, big * 1024);
   g_assert_cmpint (cfqp_requant_wide (G_MAXINT64, one), ==, (gint64) 1 << 62);
   g_assert_cmpint (cfqp_requant_wide (G_MININT64 + 1, one), ==, -((gint64) 1 << 62));
+
+  /* the form for targets without a 128-bit type gives the same values:
+   * random accumulators of every size, multipliers of both signs, every
+   * shift, exact ties and the saturation */
+  for (guint i = 0; i < 1000000; i++) {
+    CfqpRequant rq = { (gint32) g_rand_int_range (rand, G_MININT32 + 1, G_MAXINT32),
+                       (guint8) g_rand_int_range (rand, 1, 63) };
+    guint bits = g_rand_int_range (rand, 0, 64);
+    gint64 acc = (gint64) (((guint64) g_rand_int (rand) << 32 | g_rand_int (rand)) >> (64 - MAX (bits, 1)));
+
+    if (i % 3 == 0)
+      acc = -acc;
+    if (i % 7 == 0)      /* a tie: acc·m an odd multiple of 2^(shift-1) */
+      acc = ((gint64) 1 << MIN (rq.shift - 1, 30)) | 1, rq.m = 1 << MIN (rq.shift - 1, 30);
+    g_assert_cmpint (cfqp_requant_wide_portable (acc, rq), ==, cfqp_requant_wide (acc, rq));
+  }
+  g_assert_cmpint (cfqp_requant_wide_portable (big + 1, half), ==, big / 2 + 1);
+  g_assert_cmpint (cfqp_requant_wide_portable (-(big + 1), half), ==, -(big / 2 + 1));
+  g_assert_cmpint (cfqp_requant_wide_portable (G_MAXINT64, one), ==, (gint64) 1 << 62);
+  g_assert_cmpint (cfqp_requant_wide_portable (G_MININT64 + 1, one), ==, -((gint64) 1 << 62));
+  g_assert_cmpint (cfqp_requant_wide_portable (0, one), ==, 0);
 }
 
 static CfqpModel *
