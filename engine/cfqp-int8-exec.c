@@ -12,6 +12,8 @@ struct _CfqpInt8Exec {
   CfqpHostExec          *host;
   guint16               *in16, *out16;       /* a 16-bit exec's widened input and output */
   gsize                  in16_n, out16_n;
+  guint                  out_w, out_h;       /* the frame size out_n was inferred for */
+  gsize                  out_n;              /* its output's elements */
 };
 
 static void
@@ -138,20 +140,27 @@ grow (guint16 **buf, gsize *n, gsize need)
   return *buf;
 }
 
-/* A 16-bit program: the pixel bytes widened onto its input grid (1/65535:
- * byte·64), its output's levels rounded back to bytes. */
+/* A 16-bit program: the pixel bytes widened onto its input grid (1/16320:
+ * byte·64), its output's levels rounded back to bytes.  The output's size
+ * is inferred once per frame size. */
 static gboolean
 run_wide (CfqpInt8Exec *exec, const guint8 *in, guint width, guint height, guint8 *out,
     GError **error)
 {
   const CfqpGraph *g = exec->graph;
-  g_autofree CfqpShape *shapes = g_new0 (CfqpShape, g->n_values);
   gsize n_in = (gsize) g->values[0].channels * width * height, n_out;
   guint16 *in16, *out16;
 
-  if (!cfqp_graph_infer_shapes (g, width, height, shapes, error))
-    return FALSE;
-  n_out = cfqp_shape_elements (&shapes[g->output]);
+  if (width != exec->out_w || height != exec->out_h || exec->out_n == 0) {
+    g_autofree CfqpShape *shapes = g_new0 (CfqpShape, g->n_values);
+
+    if (!cfqp_graph_infer_shapes (g, width, height, shapes, error))
+      return FALSE;
+    exec->out_n = cfqp_shape_elements (&shapes[g->output]);
+    exec->out_w = width;
+    exec->out_h = height;
+  }
+  n_out = exec->out_n;
   in16 = grow (&exec->in16, &exec->in16_n, n_in);
   out16 = grow (&exec->out16, &exec->out16_n, n_out);
   for (gsize e = 0; e < n_in; e++)

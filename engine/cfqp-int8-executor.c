@@ -67,7 +67,7 @@ cfqp_int8_executor_new (const CfqpExecutorParams *params, const CfqpInt8Backend 
   e->graph = params->graph;
   e->describe = describe;
   e->exec = cfqp_int8_exec_new_bits (params->graph, kernels,
-      params->precision == CFQP_PRECISION_INT16 ? 16 : 8, params->workers, params->stripe_rows,
+      cfqp_int8_program_bits (params->precision), params->workers, params->stripe_rows,
       params->profile);
   return &e->parent;
 }

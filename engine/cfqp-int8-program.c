@@ -333,19 +333,19 @@ build_conv (const CfqpNode *node, const CfqpQParams *qp, guint levels, const gin
   /* a 16-bit program requantises in 128 bits: nothing to overflow */
   if (!wide && !conv_requant_fits (node, q, in->zero_point, error))
     return FALSE;
-  if (levels == 255)
-    q->pad = g_new (guint8, ic_n);
-  else
+  if (wide)
     q->pad16 = g_new (guint16, ic_n);
+  else
+    q->pad = g_new (guint8, ic_n);
   for (guint ic = 0; ic < ic_n; ic++) {
     /* as quantize, keeping the unsaturated value to tell a misfit */
     double qv = cp->pad_value ? round (cp->pad_value[ic] / in->scale) + in->zero_point
                               : in->zero_point;
 
-    if (q->pad)
-      q->pad[ic] = (guint8) CLAMP (qv, 0, 255);
-    else
+    if (wide)
       q->pad16[ic] = (guint16) CLAMP (qv, 0, 65535);
+    else
+      q->pad[ic] = (guint8) CLAMP (qv, 0, 255);
     if (!(qv >= 0 && qv <= levels) && !*pad_misfit)
       *pad_misfit = g_strdup (node->name);
   }

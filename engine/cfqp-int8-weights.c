@@ -31,44 +31,42 @@ weight_out_channel (const CfqpConvParams *cp, gboolean transpose, gsize e)
   return (guint) ((e / (ocg * k)) / icg * ocg + (e / k) % ocg);
 }
 
-void
-cfqp_int8_conv_weight_scales (const CfqpConvParams *cp, gboolean transpose, double *wscale)
+/* Per output channel, the largest |w| over its inputs and taps / limit,
+ * rounded to float (the scale a QDQ export stores, so that an exported
+ * model re-imported computes with exactly the same multipliers); 1 for an
+ * all-zero channel. */
+static void
+max_abs_scales (const CfqpConvParams *cp, gboolean transpose, double limit, double *wscale)
 {
   guint oc_n = cp->out_channels;
   gsize n_w = (gsize) oc_n * (cp->in_channels / cp->groups) * cp->kernel_h * cp->kernel_w;
 
-  if (cp->weight_scale) {
-    /* a QDQ model's own scales (validated finite and > 0 at import) */
-    for (guint oc = 0; oc < oc_n; oc++)
-      wscale[oc] = cp->weight_scale[oc];
-    return;
-  }
-  /* per output channel: the largest |w| over its inputs and taps */
   memset (wscale, 0, oc_n * sizeof (double));
   for (gsize e = 0; e < n_w; e++) {
     guint oc = weight_out_channel (cp, transpose, e);
     wscale[oc] = MAX (wscale[oc], fabs (cp->weight[e]));
   }
-  /* rounded to float: the scale a QDQ export stores, so that an exported
-   * model re-imported computes with exactly the same multipliers */
   for (guint oc = 0; oc < oc_n; oc++)
-    wscale[oc] = wscale[oc] > 0 ? MAX ((double) (float) (wscale[oc] / 127.0), FLT_MIN) : 1.0;
+    wscale[oc] = wscale[oc] > 0 ? MAX ((double) (float) (wscale[oc] / limit), FLT_MIN) : 1.0;
+}
+
+void
+cfqp_int8_conv_weight_scales (const CfqpConvParams *cp, gboolean transpose, double *wscale)
+{
+  if (cp->weight_scale) {
+    /* a QDQ model's own scales (validated finite and > 0 at import) */
+    for (guint oc = 0; oc < cp->out_channels; oc++)
+      wscale[oc] = cp->weight_scale[oc];
+    return;
+  }
+  max_abs_scales (cp, transpose, 127.0, wscale);
 }
 
 void
 cfqp_int16_conv_weight_scales (const CfqpConvParams *cp, gboolean transpose, double *wscale)
 {
-  guint oc_n = cp->out_channels;
-  gsize n_w = (gsize) oc_n * (cp->in_channels / cp->groups) * cp->kernel_h * cp->kernel_w;
-
   /* from the float weights, a QDQ model's too (its int8 grid is coarser) */
-  memset (wscale, 0, oc_n * sizeof (double));
-  for (gsize e = 0; e < n_w; e++) {
-    guint oc = weight_out_channel (cp, transpose, e);
-    wscale[oc] = MAX (wscale[oc], fabs (cp->weight[e]));
-  }
-  for (guint oc = 0; oc < oc_n; oc++)
-    wscale[oc] = wscale[oc] > 0 ? MAX ((double) (float) (wscale[oc] / 32767.0), FLT_MIN) : 1.0;
+  max_abs_scales (cp, transpose, 32767.0, wscale);
 }
 
 /* One filter's taps (u: exact values in steps, q: their nearest roundings

@@ -251,6 +251,14 @@ gboolean         cfqp_int8_check_channel_steps (const CfqpGraph *graph,
 CfqpGraph       *cfqp_int8_graph_with_channel_steps (const CfqpGraph *graph,
                                                      const CfqpChannelSteps *steps,
                                                      guint n_steps, GError **error);
+/* The activation width of the programs a quantised precision runs (INT8: 8,
+ * INT16: 16). */
+static inline guint
+cfqp_int8_program_bits (CfqpPrecision precision)
+{
+  return precision == CFQP_PRECISION_INT16 ? 16 : 8;
+}
+
 /* The same on bits-wide activations (8 or 16): q->qparams stays the 8-bit
  * table, which a 16-bit program resolves as an 8-bit one does and then
  * takes each grid's cfqp_int16_grid.  A 16-bit program rounds its own

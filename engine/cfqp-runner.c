@@ -74,7 +74,7 @@ static CfqpExecutor *
 new_executor (const CfqpExecutorParams *params, CfqpBackendKind kind, char **fallback,
     GError **error)
 {
-  const CfqpBackendEntry *entry;
+  const CfqpBackendEntry *entry, *int8;
   CfqpExecutor *exec;
 
   if (kind == CFQP_BACKEND_AUTO) {
@@ -86,11 +86,11 @@ new_executor (const CfqpExecutorParams *params, CfqpBackendKind kind, char **fal
   if (kind == CFQP_BACKEND_REF && params->precision == CFQP_PRECISION_FP32)
     kind = CFQP_BACKEND_CPU;
   entry = cfqp_backends_find (kind, params->precision);
-  if (!entry && params->precision == CFQP_PRECISION_INT16 && cfqp_backends_find (kind,
-          CFQP_PRECISION_INT8)) {
+  /* built, but without 16-bit kernels */
+  if (!entry && params->precision == CFQP_PRECISION_INT16 &&
+      (int8 = cfqp_backends_find (kind, CFQP_PRECISION_INT8))) {
     g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_BACKEND,
-        "the %s backend does not run INT16 (16-bit programs run on the CPU)",
-        cfqp_backends_find (kind, CFQP_PRECISION_INT8)->title);
+        "the %s backend does not run INT16 (16-bit programs run on the CPU)", int8->title);
     return NULL;
   }
   if (!entry) {
@@ -160,7 +160,7 @@ cfqp_runner_set_quantisation (CfqpRunner *runner, const CfqpQuantisation *q, GEr
   }
   /* Built aside, so a bad table leaves the running program untouched. */
   program = cfqp_int8_program_new_bits (runner->graph, q,
-      runner->precision == CFQP_PRECISION_INT16 ? 16 : 8, error);
+      cfqp_int8_program_bits (runner->precision), error);
   if (!program)
     return FALSE;
   if (!cfqp_int8_program_pads_fit (program, error) ||

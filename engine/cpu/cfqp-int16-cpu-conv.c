@@ -15,6 +15,7 @@
  * (one copy per ISA level). */
 #include "cfqp-int8-cpu-config.h"
 #include "cfqp-int8-cpu-private.h"
+#include "cfqp-int8-cpu-scratch.h"
 
 #include <string.h>
 
@@ -105,13 +106,6 @@ DEFINE_TAPS (avx2, __attribute__ ((target ("avx2,fma"))))
 DEFINE_TAPS (avx512, __attribute__ ((target ("avx512f,avx512bw,avx512vl,avx512dq"))))
 #endif
 
-static void
-ref_op (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU16View *inputs,
-    const CfqpU16View *output, guint y0, guint y1)
-{
-  cfqp_int8_ref_backend.ops16[node->op] (node, q, inputs, output, y0, y1);
-}
-
 void
 cfqp_int16_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU16View *inputs,
     const CfqpU16View *output, guint y0, guint y1)
@@ -125,13 +119,13 @@ cfqp_int16_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU16V
   gint32 *ah, *al;
 
   if (node->op != CFQP_OP_CONV || kh * kw > MAX_TAPS_PER_CHANNEL) {
-    ref_op (node, q, inputs, output, y0, y1);
+    cfqp_int16_cpu_ref_op (node, q, inputs, output, y0, y1);
     return;
   }
   cfqp_conv_resolve_pads (cp, in->h, in->w, &pt, &pl, &pb, &pr);
-  acc = g_new (gint64, w_out);
-  ah = g_new (gint32, w_out);
-  al = g_new (gint32, w_out);
+  acc = cfqp_int8_cpu_scratch ((gsize) w_out * (sizeof (gint64) + 2 * sizeof (gint32)));
+  ah = (gint32 *) (acc + w_out);
+  al = ah + w_out;
   for (guint oc = 0; oc < output->c; oc++) {
     guint ic0 = oc / ocg * icg;
     const gint16 *w = q->weight16 + (gsize) oc * icg * kh * kw;
@@ -173,9 +167,6 @@ cfqp_int16_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU16V
       }
     }
   }
-  g_free (acc);
-  g_free (ah);
-  g_free (al);
 }
 
 /* Whether a concat only copies: every input on the output's grid (the
@@ -208,12 +199,12 @@ cfqp_int16_cpu_concat (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU1
   if (concat_copies (node, q))
     cfqp_int16_ref_move (node, q, inputs, output, y0, y1);
   else
-    ref_op (node, q, inputs, output, y0, y1);
+    cfqp_int16_cpu_ref_op (node, q, inputs, output, y0, y1);
 }
 
 void
 cfqp_int16_cpu_ref_op (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU16View *inputs,
     const CfqpU16View *output, guint y0, guint y1)
 {
-  ref_op (node, q, inputs, output, y0, y1);
+  cfqp_int8_ref_backend.ops16[node->op] (node, q, inputs, output, y0, y1);
 }
