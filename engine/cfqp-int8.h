@@ -60,6 +60,9 @@ cfqp_requant (gint64 acc, CfqpRequant rq)
   return cfqp_rshift_round (acc * rq.m, rq.shift);
 }
 
+/* Accumulators below this in magnitude requantise in 64 bits. */
+#define CFQP_REQUANT_NARROW ((gint64) 1 << 31)
+
 /* cfqp_requant_wide without a 128-bit type (32-bit targets): |acc|·|m| as
  * two 64-bit halves, the rounding on the magnitude, the sign after.  The
  * tests hold it to the 128-bit form wherever that exists. */
@@ -94,6 +97,10 @@ cfqp_requant_wide_portable (gint64 acc, CfqpRequant rq)
 static inline gint64
 cfqp_requant_wide (gint64 acc, CfqpRequant rq)
 {
+  /* |acc| < 2^31: |acc·m| < 2^62, so the 64-bit form is exact and the
+   * saturation unreachable (the common case, and far cheaper) */
+  if (acc > -CFQP_REQUANT_NARROW && acc < CFQP_REQUANT_NARROW)
+    return cfqp_requant (acc, rq);
 #ifdef __SIZEOF_INT128__
   const __int128 limit = (__int128) 1 << 62;
   __int128 v = (__int128) acc * rq.m, half = (__int128) 1 << (rq.shift - 1);

@@ -1,33 +1,36 @@
-/* The cpu set's kernels for 16-bit programs (INT16): a conv that the
- * compiler vectorises, a concat that copies where it can, ref's kernels
- * for everything else.
+/* The cpu set's kernels for 16-bit programs (INT16): a conv on int16
+ * tap pairs, a concat that copies where it can, ref's kernels for
+ * everything else.
  *
  * ref sums Σ w·(x − z) in int64 one tap at a time, testing every pixel
- * against the image's edges.  Here the taps accumulate in int32 over whole
- * rows, the image's interior apart from its edges, with the activation
- * split into its bytes (x = 256·h + l): |w·h| ≤ 32767·255 < 2^23, so 256
- * taps cannot reach 2^31, and every 256 taps at most the byte sums are
- * folded into int64 as 256·Σw·h + Σw·l (a conv with more taps per input
- * channel goes to ref).  The zero point comes out once per output channel:
- * Σ w·(x − z) = Σ w·x' − z·Σw, x' being the pad value outside the image.
- * The same int64 sums and requantisation as ref, so ref's values
- * (tests/engine/test-int16.c).  One tap's row is the kernel config's
- * (one copy per ISA level). */
+ * against the image's edges.  Here each output row first packs the input
+ * rows it reads, pad values in place, two input channels per int32 lane
+ * and one row per byte of the activation (x = 256·h + l); then the
+ * micro-kernel of the kernel config (cfqp-int16-cpu-gemm.c) sums 4 output
+ * channels × a block of pixels over all taps in registers, in int32 on
+ * the bytes, folded into int64 every CFQP_INT16_FOLD_PAIRS tap pairs.
+ * The zero point comes out once per output channel: Σ w·(x − z) =
+ * Σ w·x' − z·Σw, x' being the pad value outside the image.  Strides and
+ * dilations go through the packing: the row of phase φ holds the input
+ * columns j·s + φ − pl, so tap kx reads phase kx·d mod s from lane
+ * ox + kx·d div s.  The same int64 sums and requantisation as ref, so
+ * ref's values (tests/engine/test-int16.c). */
 #include "cfqp-int8-cpu-config.h"
 #include "cfqp-int8-cpu-private.h"
 #include "cfqp-int8-cpu-scratch.h"
 
 #include <string.h>
 
-/* taps whose byte products stay below 2^31 in int32 (256·32767·255 <
- * 2^31): folded into int64 at most this many at a time; a conv with more
- * taps per channel goes to ref */
-#define MAX_TAPS_PER_CHANNEL 256
-
 static inline const guint16 *
 row_of (const CfqpU16View *v, guint c, guint y)
 {
   return v->data + c * v->plane_stride + y * v->row_stride;
+}
+
+static inline guint
+round_up (guint v, guint m)
+{
+  return (v + m - 1) / m * m;
 }
 
 /* Output columns [*lo, *hi) whose input column ox·s + off lies in [0, w). */
@@ -41,129 +44,174 @@ interior (gint off, guint s, guint w, guint out_w, guint *lo, guint *hi)
   *hi = (guint) CLAMP (b, (gint) *lo, (gint) out_w);
 }
 
-/* One input channel's byte sums: ah += w·(x >> 8), al += w·(x & 255) over
- * the output row, x the input at column ox·s + off or the pad value. */
-static void
-accumulate_tap (CfqpInt16TapsFunc taps, gint32 *ah, gint32 *al, const guint16 *irow, gint32 wv,
-    gint off, guint s, guint in_w, guint out_w, guint16 pad)
+static inline gint32
+high_bytes (guint16 a, guint16 b)
 {
-  gint32 ph = wv * (pad >> 8), pl = wv * (pad & 0xff);
-  guint lo = out_w, hi = out_w;      /* no input row: every column pads */
+  return cfqp_int16_pair (a >> 8, b >> 8);
+}
 
-  if (irow)
-    interior (off, s, in_w, out_w, &lo, &hi);
-  for (guint ox = 0; ox < lo; ox++) {
-    ah[ox] += ph;
-    al[ox] += pl;
+static inline gint32
+low_bytes (guint16 a, guint16 b)
+{
+  return cfqp_int16_pair (a & 0xff, b & 0xff);
+}
+
+/* Lanes of a packed row from contiguous input (b NULL: 0); restrict lets
+ * the vectoriser take it. */
+static void
+pack_contiguous (const guint16 *restrict a, const guint16 *restrict b, guint n,
+    gint32 *restrict xh, gint32 *restrict xl)
+{
+  if (b)
+    for (guint j = 0; j < n; j++) {
+      xh[j] = high_bytes (a[j], b[j]);
+      xl[j] = low_bytes (a[j], b[j]);
+    }
+  else
+    for (guint j = 0; j < n; j++) {
+      xh[j] = high_bytes (a[j], 0);
+      xl[j] = low_bytes (a[j], 0);
+    }
+}
+
+/* One packed row: lane j holds the bytes of channels a and b at input
+ * column j·s + first, or their pad values pa, pb outside the image (ra
+ * NULL: the row is outside).  rb NULL with ra set: b is the odd channel's
+ * partner, 0 everywhere (its taps are 0). */
+static void
+pack_pair_row (const guint16 *ra, const guint16 *rb, guint16 pa, guint16 pb, gint first,
+    guint s, guint in_w, guint width, gint32 *xh, gint32 *xl)
+{
+  gint32 ph = high_bytes (pa, pb), pl = low_bytes (pa, pb);
+  guint lo = width, hi = width;      /* no input row: every lane pads */
+
+  if (ra)
+    interior (first, s, in_w, width, &lo, &hi);
+  for (guint j = 0; j < lo; j++) {
+    xh[j] = ph;
+    xl[j] = pl;
   }
   if (s == 1 && hi > lo) {
-    taps (ah + lo, al + lo, irow + off + lo, hi - lo, wv);
+    gint at = first + (gint) lo;
+
+    pack_contiguous (ra + at, rb ? rb + at : NULL, hi - lo, xh + lo, xl + lo);
   } else {
-    for (guint ox = lo; ox < hi; ox++) {
-      guint16 v = irow[(gint) (ox * s) + off];
-      ah[ox] += wv * (v >> 8);
-      al[ox] += wv * (v & 0xff);
+    for (guint j = lo; j < hi; j++) {
+      gint col = (gint) (j * s) + first;
+      guint16 vb = rb ? rb[col] : 0;
+
+      xh[j] = high_bytes (ra[col], vb);
+      xl[j] = low_bytes (ra[col], vb);
     }
   }
-  for (guint ox = MAX (hi, lo); ox < out_w; ox++) {
-    ah[ox] += ph;
-    al[ox] += pl;
+  for (guint j = MAX (hi, lo); j < width; j++) {
+    xh[j] = ph;
+    xl[j] = pl;
   }
 }
 
-/* acc += 256·ah + al, and the byte sums start again */
-static void
-fold (gint64 *acc, gint32 *ah, gint32 *al, guint n)
+/* bytes rounded up to a cache line */
+static inline gsize
+line (gsize bytes)
 {
-  for (guint ox = 0; ox < n; ox++)
-    acc[ox] += (gint64) ah[ox] * 256 + al[ox];
-  memset (ah, 0, n * sizeof (gint32));
-  memset (al, 0, n * sizeof (gint32));
+  return (bytes + 63) / 64 * 64;
 }
-
-/* The row of one tap, for the compiler's vectoriser: one copy per ISA
- * with target attributes, picked by the kernel config. */
-static inline __attribute__ ((always_inline)) void
-taps_row (gint32 *ah, gint32 *al, const guint16 *x, guint n, gint32 w)
-{
-  for (guint i = 0; i < n; i++) {
-    ah[i] += w * (x[i] >> 8);
-    al[i] += w * (x[i] & 0xff);
-  }
-}
-
-#define DEFINE_TAPS(isa, attr) \
-  attr void \
-  cfqp_int16_taps_u16__##isa (gint32 *ah, gint32 *al, const guint16 *x, guint n, gint32 w) \
-  { \
-    taps_row (ah, al, x, n, w); \
-  }
-
-DEFINE_TAPS (scalar, )
-#if CFQP_GEMM_X86
-DEFINE_TAPS (sse41, __attribute__ ((target ("sse4.1"))))
-DEFINE_TAPS (avx2, __attribute__ ((target ("avx2,fma"))))
-DEFINE_TAPS (avx512, __attribute__ ((target ("avx512f,avx512bw,avx512vl,avx512dq"))))
-#endif
 
 void
 cfqp_int16_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU16View *inputs,
     const CfqpU16View *output, guint y0, guint y1)
 {
+  const CfqpInt8CpuConfig *cfg = cfqp_int8_cpu_config ();
   const CfqpConvParams *cp = &node->p.conv;
   const CfqpU16View *in = &inputs[0];
+  const guint oc_n = CFQP_INT16_GEMM_OC, px_n = cfg->int16_pixels;
   guint icg = cp->in_channels / cp->groups, ocg = cp->out_channels / cp->groups;
-  guint kh = cp->kernel_h, kw = cp->kernel_w, w_out = output->w, pt, pl, pb, pr;
-  CfqpInt16TapsFunc taps = cfqp_int8_cpu_config ()->int16_taps;
-  gint64 *acc;
-  gint32 *ah, *al;
+  guint kh = cp->kernel_h, kw = cp->kernel_w, s = cp->stride_w, d = cp->dilation_w;
+  guint w_out = output->w, n_px = round_up (w_out, px_n), ocr = round_up (ocg, oc_n);
+  guint n_pairs = (icg + 1) / 2, n_taps = n_pairs * kh * kw, width = n_px + (kw - 1) * d / s;
+  gsize n_rows = (gsize) n_pairs * kh * s, at = 0;
+  guint pt, pl, pb, pr;
+  guint8 *mem;
+  gint32 *xh, *xl, *wp;
+  gint64 *acc, *base;
+  gsize *off;
 
-  if (node->op != CFQP_OP_CONV || kh * kw > MAX_TAPS_PER_CHANNEL) {
+  if (node->op != CFQP_OP_CONV) {
     cfqp_int16_cpu_ref_op (node, q, inputs, output, y0, y1);
     return;
   }
   cfqp_conv_resolve_pads (cp, in->h, in->w, &pt, &pl, &pb, &pr);
-  acc = cfqp_int8_cpu_scratch ((gsize) w_out * (sizeof (gint64) + 2 * sizeof (gint32)));
-  ah = (gint32 *) (acc + w_out);
-  al = ah + w_out;
-  for (guint oc = 0; oc < output->c; oc++) {
-    guint ic0 = oc / ocg * icg;
-    const gint16 *w = q->weight16 + (gsize) oc * icg * kh * kw;
-    gint64 wsum = 0;
+  mem = cfqp_int8_cpu_scratch (2 * line (n_rows * width * sizeof (gint32)) +
+      line ((gsize) ocr * n_taps * sizeof (gint32)) + line (oc_n * px_n * sizeof (gint64)) +
+      line (ocr * sizeof (gint64)) + line (n_taps * sizeof (gsize)));
+  xh = (gint32 *) (mem + at);
+  at += line (n_rows * width * sizeof (gint32));
+  xl = (gint32 *) (mem + at);
+  at += line (n_rows * width * sizeof (gint32));
+  wp = (gint32 *) (mem + at);
+  at += line ((gsize) ocr * n_taps * sizeof (gint32));
+  acc = (gint64 *) (mem + at);
+  at += line (oc_n * px_n * sizeof (gint64));
+  base = (gint64 *) (mem + at);
+  at += line (ocr * sizeof (gint64));
+  off = (gsize *) (mem + at);
 
-    for (gsize t = 0; t < (gsize) icg * kh * kw; t++)
-      wsum += w[t];
-    for (guint oy = y0; oy < y1; oy++) {
-      guint16 *o = output->data + oc * output->plane_stride + oy * output->row_stride;
+  /* tap t = (pair, ky, kx) reads its phase's packed row from lane kx·d / s */
+  for (guint p = 0, t = 0; p < n_pairs; p++)
+    for (guint ky = 0; ky < kh; ky++)
+      for (guint kx = 0; kx < kw; kx++, t++)
+        off[t] = (((gsize) p * kh + ky) * s + kx * d % s) * width + kx * d / s;
 
-      for (guint ox = 0; ox < w_out; ox++)
-        acc[ox] = q->bias64[oc] - (gint64) q->z_in[0] * wsum;
-      /* taps summed in ah, al since they were last folded into acc */
-      guint pending = 0;
+  for (guint g = 0; g < cp->groups; g++) {
+    guint ic0 = g * icg, oc0 = g * ocg;
 
-      memset (ah, 0, w_out * sizeof (gint32));
-      memset (al, 0, w_out * sizeof (gint32));
-      for (guint j = 0; j < icg; j++) {
-        guint ic = ic0 + j;
+    /* the group's taps in pairs of input channels, 4 output channels at
+     * a time (0 beyond the group's channels); the bias with z·Σw taken out */
+    for (guint o = 0; o < ocr; o++) {
+      const gint16 *w = q->weight16 + (gsize) (oc0 + MIN (o, ocg - 1)) * icg * kh * kw;
+      gint64 wsum = 0;
 
-        if (pending + kh * kw > MAX_TAPS_PER_CHANNEL) {
-          fold (acc, ah, al, w_out);
-          pending = 0;
+      for (guint p = 0, t = 0; p < n_pairs; p++)
+        for (guint k = 0; k < kh * kw; k++, t++) {
+          gint32 wa = o < ocg ? w[(gsize) 2 * p * kh * kw + k] : 0;
+          gint32 wb = o < ocg && 2 * p + 1 < icg ? w[(gsize) (2 * p + 1) * kh * kw + k] : 0;
+
+          wp[(gsize) o * n_taps + t] = cfqp_int16_pair (wa, wb);
+          wsum += wa + wb;
         }
-        pending += kh * kw;
+      base[o] = o < ocg ? q->bias64[oc0 + o] - (gint64) q->z_in[0] * wsum : 0;
+    }
+    for (guint oy = y0; oy < y1; oy++) {
+      for (guint p = 0; p < n_pairs; p++) {
+        guint a = ic0 + 2 * p, b = a + 1;
+        gboolean has_b = 2 * p + 1 < icg;
+
         for (guint ky = 0; ky < kh; ky++) {
           gint iy = (gint) (oy * cp->stride_h + ky * cp->dilation_h) - (gint) pt;
-          const guint16 *irow = iy >= 0 && iy < (gint) in->h ? row_of (in, ic, iy) : NULL;
-          for (guint kx = 0; kx < kw; kx++)
-            accumulate_tap (taps, ah, al, irow, w[((gsize) j * kh + ky) * kw + kx],
-                (gint) (kx * cp->dilation_w) - (gint) pl, cp->stride_w, in->w, w_out,
-                q->pad16[ic]);
+          gboolean inside = iy >= 0 && iy < (gint) in->h;
+
+          for (guint phase = 0; phase < s; phase++) {
+            gsize r = ((gsize) p * kh + ky) * s + phase;
+
+            pack_pair_row (inside ? row_of (in, a, iy) : NULL,
+                inside && has_b ? row_of (in, b, iy) : NULL, q->pad16[a],
+                has_b ? q->pad16[b] : 0, (gint) phase - (gint) pl, s, in->w, width,
+                xh + r * width, xl + r * width);
+          }
         }
       }
-      fold (acc, ah, al, w_out);
-      for (guint ox = 0; ox < w_out; ox++) {
-        CfqpRequant rq = acc[ox] >= 0 ? q->rq_pos[oc] : q->rq_neg[oc];
-        o[ox] = cfqp_clamp_u16 (q->z_out + cfqp_requant_wide (acc[ox], rq), q->lo, q->hi);
+      for (guint x0 = 0; x0 < n_px; x0 += px_n) {
+        for (guint ob = 0; ob < ocr; ob += oc_n) {
+          cfg->int16_gemm (xh + x0, xl + x0, off, n_taps, wp + (gsize) ob * n_taps, n_taps, acc,
+              px_n);
+          for (guint o = 0; o < oc_n && ob + o < ocg; o++) {
+            guint oc = oc0 + ob + o;
+            guint16 *out = output->data + oc * output->plane_stride + oy * output->row_stride;
+
+            cfg->int16_requant (acc + o * px_n, MIN (px_n, w_out - x0), base[ob + o],
+                q->rq_pos[oc], q->rq_neg[oc], q->z_out, q->lo, q->hi, out + x0);
+          }
+        }
       }
     }
   }

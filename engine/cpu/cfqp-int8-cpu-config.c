@@ -143,8 +143,11 @@ config_init (CfqpInt8CpuConfig *c, CfqpCpuIsa isa)
     .gemm_name = "cfqp_int8_gemm_u8s8_1x4__scalar",
     .requant = cfqp_int8_requant_row_u8__scalar,
     .requant_name = "cfqp_int8_requant_row_u8__scalar",
-    .int16_taps = cfqp_int16_taps_u16__scalar,
-    .int16_taps_name = "cfqp_int16_taps_u16__scalar",
+    .int16_gemm = cfqp_int16_gemm_4x8__scalar,
+    .int16_gemm_name = "cfqp_int16_gemm_4x8__scalar",
+    .int16_pixels = 8,
+    .int16_requant = cfqp_int16_requant_row__scalar,
+    .int16_requant_name = "cfqp_int16_requant_row__scalar",
   };
   switch (isa) {
 #if CFQP_GEMM_X86
@@ -156,7 +159,9 @@ config_init (CfqpInt8CpuConfig *c, CfqpCpuIsa isa)
       SET_KERNEL (c, requant, cfqp_int8_requant_row_u8__avx512);
       SET_KERNEL (c, add_lut32, cfqp_int8_add_lut32_u8__avx2);
       SET_KERNEL (c, add_row, cfqp_int8_add_row_u8__avx512);
-      SET_KERNEL (c, int16_taps, cfqp_int16_taps_u16__avx512);
+      SET_KERNEL (c, int16_gemm, cfqp_int16_gemm_4x32__avx512vnni);
+      c->int16_pixels = 32;
+      SET_KERNEL (c, int16_requant, cfqp_int16_requant_row__avx512);
       break;
     case CFQP_CPU_ISA_AVXVNNI:
       SET_KERNEL (c, gemm, cfqp_int8_gemm_u8s8_1x4__avxvnni);
@@ -167,7 +172,9 @@ config_init (CfqpInt8CpuConfig *c, CfqpCpuIsa isa)
       SET_KERNEL (c, requant, cfqp_int8_requant_row_u8__avx2);
       SET_KERNEL (c, add_lut32, cfqp_int8_add_lut32_u8__avx2);
       SET_KERNEL (c, add_row, cfqp_int8_add_row_u8__avx2);
-      SET_KERNEL (c, int16_taps, cfqp_int16_taps_u16__avx2);
+      SET_KERNEL (c, int16_gemm, cfqp_int16_gemm_4x8__avx2);
+      c->int16_pixels = 8;
+      SET_KERNEL (c, int16_requant, cfqp_int16_requant_row__avx2);
       break;
     case CFQP_CPU_ISA_AVX2:
       SET_KERNEL (c, gemm, cfqp_int8_gemm_u8s8_1x4__avx2);
@@ -179,7 +186,9 @@ config_init (CfqpInt8CpuConfig *c, CfqpCpuIsa isa)
       SET_KERNEL (c, requant, cfqp_int8_requant_row_u8__avx2);
       SET_KERNEL (c, add_lut32, cfqp_int8_add_lut32_u8__avx2);
       SET_KERNEL (c, add_row, cfqp_int8_add_row_u8__avx2);
-      SET_KERNEL (c, int16_taps, cfqp_int16_taps_u16__avx2);
+      SET_KERNEL (c, int16_gemm, cfqp_int16_gemm_4x8__avx2);
+      c->int16_pixels = 8;
+      SET_KERNEL (c, int16_requant, cfqp_int16_requant_row__avx2);
       break;
     case CFQP_CPU_ISA_SSE41:
       SET_KERNEL (c, gemm, cfqp_int8_gemm_u8s8_1x4__sse41);
@@ -189,7 +198,8 @@ config_init (CfqpInt8CpuConfig *c, CfqpCpuIsa isa)
       c->c4_pixels = 8;
       c->c4_weights = CFQP_INT8_C4_WEIGHTS_S16_PAIRS;
       SET_KERNEL (c, requant, cfqp_int8_requant_row_u8__sse41);
-      SET_KERNEL (c, int16_taps, cfqp_int16_taps_u16__sse41);
+      SET_KERNEL (c, int16_gemm, cfqp_int16_gemm_4x4__sse41);
+      c->int16_pixels = 4;
       break;
 #elif CFQP_GEMM_ARM64
     /* the c4 conv and the NEON rows (requant, add/sub); the dot GEMM stays

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "cfqp-int8-cpu-gemm.h"
+#include "cfqp-int16-cpu-gemm.h"
 #include "cfqp-int8-cpu-pixels.h"
 
 G_BEGIN_DECLS
@@ -29,14 +30,6 @@ typedef enum {
   CFQP_CPU_ISA_DOTPROD,      /* + sdot/udot (Armv8.2 dotprod) */
   CFQP_CPU_ISA_I8MM,         /* + usdot (Armv8.6 i8mm) */
 } CfqpCpuIsa;
-
-/* ah[i] += w·(x[i] >> 8), al[i] += w·(x[i] & 255) for i < n: one tap of
- * the INT16 conv (cfqp-int16-cpu-conv.c), |w| ≤ 32767. */
-typedef void (*CfqpInt16TapsFunc) (gint32 *ah, gint32 *al, const guint16 *x, guint n, gint32 w);
-void cfqp_int16_taps_u16__scalar (gint32 *ah, gint32 *al, const guint16 *x, guint n, gint32 w);
-void cfqp_int16_taps_u16__sse41  (gint32 *ah, gint32 *al, const guint16 *x, guint n, gint32 w);
-void cfqp_int16_taps_u16__avx2   (gint32 *ah, gint32 *al, const guint16 *x, guint n, gint32 w);
-void cfqp_int16_taps_u16__avx512 (gint32 *ah, gint32 *al, const guint16 *x, guint n, gint32 w);
 
 /* Residual add/sub of two rows (b NULL: one input), ref's arithmetic: see
  * cfqp-int8-cpu-lut.c. */
@@ -89,9 +82,13 @@ typedef struct {
   const char            *unpack_rgb_name;
   CfqpInt8PackRgbFunc    pack_rgb;
   const char            *pack_rgb_name;
-  /* INT16 conv: one tap's byte sums over a row; always set */
-  CfqpInt16TapsFunc      int16_taps;
-  const char            *int16_taps_name;
+  /* INT16 conv: 4 output channels × int16_pixels; always set */
+  CfqpInt16GemmFunc      int16_gemm;
+  const char            *int16_gemm_name;
+  guint                  int16_pixels;
+  /* INT16 conv output stage; always set */
+  CfqpInt16RequantFunc   int16_requant;
+  const char            *int16_requant_name;
 } CfqpInt8CpuConfig;
 
 /* The table for this process (built on first use, never freed). */

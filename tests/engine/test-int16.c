@@ -407,7 +407,11 @@ static const ConvCase conv_cases[] = {
   { "1x1-width1", 1, 1, 1, 1, 4, 3, 1, 2, 0, 0, 0, 0, 0 },
   { "16x16-full-scale", 16, 1, 1, 1, 2, 2, 5, 3, 8, 8, 7, 7, 1 },
   { "16x16-at-the-bound", 16, 1, 1, 1, 2, 2, 18, 17, 0, 0, 0, 0, 2 },
-  { "17x17-to-ref", 17, 1, 1, 1, 1, 2, 19, 18, 0, 0, 0, 0, 2 },
+  { "17x17-one-channel", 17, 1, 1, 1, 1, 2, 19, 18, 0, 0, 0, 0, 2 },
+  { "3x3-stride3-dilation2", 3, 3, 2, 1, 3, 5, 29, 13, 1, 2, 2, 1, 0 },
+  { "1x1-stride2-wide", 1, 2, 1, 1, 3, 9, 151, 4, 0, 0, 0, 0, 0 },
+  { "1x1-300-channels", 1, 1, 1, 1, 300, 5, 41, 2, 0, 0, 0, 0, 0 },
+  { "3x3-wide-rows", 3, 1, 1, 1, 4, 6, 97, 3, 1, 1, 1, 1, 0 },
 };
 
 static void
@@ -491,20 +495,23 @@ test_cpu_conv (gconstpointer data)
   g_free (q.pad16);
 }
 
-/* Every ISA level's tap row this CPU can run against the generic one:
- * lengths around the vector widths, unaligned rows, taps at ±32767 and
- * activations at 0 and 65535. */
+/* Every ISA level's micro-kernel this CPU can run against the generic
+ * one, block by block: tap counts around the fold (CFQP_INT16_FOLD_PAIRS),
+ * unaligned lanes, taps at ±32767 and bytes at 255 (the int32 bound of a
+ * fold: 128 pairs of 2·32767·255), random values elsewhere, sums written
+ * over what the buffer held. */
 static void
-test_taps_every_level (void)
+test_gemm_every_level (void)
 {
   g_autoptr (GRand) rand = g_rand_new_with_seed (5);
   const char *const *names = cfqp_cpu_isa_names ();
-  guint16 x[160];
-  gint32 ah0[160], al0[160], ah[160], al[160];
+  const guint max_taps = 300, max_px = 32, span = 3 * max_taps + max_px + 3;
+  g_autofree gint32 *xh = g_new (gint32, span), *xl = g_new (gint32, span);
+  g_autofree gint32 *w = g_new (gint32, CFQP_INT16_GEMM_OC * max_taps);
+  g_autofree gsize *off = g_new (gsize, max_taps);
+  gint64 want[CFQP_INT16_GEMM_OC * 32], got[CFQP_INT16_GEMM_OC * 32];
   guint tried = 0;
 
-  for (guint e = 0; e < G_N_ELEMENTS (x); e++)
-    x[e] = e % 7 == 0 ? 65535 : e % 11 == 0 ? 0 : (guint16) g_rand_int_range (rand, 0, 65536);
   for (guint i = 0; names[i]; i++) {
     CfqpCpuIsa isa;
     const CfqpInt8CpuConfig *cfg;
@@ -513,19 +520,156 @@ test_taps_every_level (void)
     if (!(cfg = cfqp_int8_cpu_config_for (isa)))
       continue;
     tried++;
-    for (guint n = 0; n < 140; n += n < 40 ? 1 : 7)
-      for (guint start = 0; start < 3; start++) {
-        gint32 w = n % 3 == 0 ? 32767 : n % 3 == 1 ? -32767 : g_rand_int_range (rand, -32767, 32768);
-        for (guint e = 0; e < 160; e++)
-          ah0[e] = ah[e] = al0[e] = al[e] = (gint32) (e * 1000003u) % 100000;
-        cfqp_int16_taps_u16__scalar (ah0 + start, al0 + start, x + start, n, w);
-        cfg->int16_taps (ah + start, al + start, x + start, n, w);
-        g_assert_cmpmem (ah, sizeof ah, ah0, sizeof ah0);
-        g_assert_cmpmem (al, sizeof al, al0, sizeof al0);
+    g_assert_cmpuint (cfg->int16_pixels, <=, max_px);
+    for (guint n = 1; n <= max_taps; n += n < 140 ? (n > 120 ? 1 : 13) : 53)
+      for (guint extreme = 0; extreme < 2; extreme++) {
+        guint px = cfg->int16_pixels;
+
+        for (guint e = 0; e < span; e++) {
+          guint a = extreme ? 255 : (guint) g_rand_int_range (rand, 0, 256);
+          guint b = extreme ? 255 : (guint) g_rand_int_range (rand, 0, 256);
+          xh[e] = cfqp_int16_pair (a, b);
+          xl[e] = cfqp_int16_pair (g_rand_int_range (rand, 0, 256), b ^ 0x5a);
+        }
+        for (guint t = 0; t < n; t++) {
+          off[t] = 3 * t + (t * 7) % 5;          /* unaligned, overlapping */
+          for (guint o = 0; o < CFQP_INT16_GEMM_OC; o++)
+            w[o * max_taps + t] = extreme ?
+                cfqp_int16_pair (o % 2 ? -32767 : 32767, o % 2 ? -32767 : 32767) :
+                cfqp_int16_pair (g_rand_int_range (rand, -32767, 32768),
+                    g_rand_int_range (rand, -32767, 32768));
+        }
+        /* the kernel writes its sums: whatever was there goes */
+        for (guint e = 0; e < CFQP_INT16_GEMM_OC * px; e++)
+          want[e] = got[e] = (gint64) g_rand_int (rand) << 20;
+        /* the generic kernel, 8 pixels at a time, is the reference */
+        for (guint x0 = 0; x0 < px; x0 += 8) {
+          gint64 part[CFQP_INT16_GEMM_OC * 8];
+          for (guint o = 0; o < CFQP_INT16_GEMM_OC; o++)
+            for (guint j = 0; j < 8; j++)
+              part[o * 8 + j] = (gint64) g_rand_int (rand);
+          cfqp_int16_gemm_4x8__scalar (xh + x0, xl + x0, off, n, w, max_taps, part, 8);
+          for (guint o = 0; o < CFQP_INT16_GEMM_OC; o++)
+            for (guint j = 0; j < 8 && x0 + j < px; j++)
+              want[o * px + x0 + j] = part[o * 8 + j];
+        }
+        cfg->int16_gemm (xh, xl, off, n, w, max_taps, got, px);
+        g_assert_cmpmem (got, CFQP_INT16_GEMM_OC * px * sizeof (gint64), want,
+            CFQP_INT16_GEMM_OC * px * sizeof (gint64));
       }
-    g_test_message ("%s: %s", names[i], cfg->int16_taps_name);
+    g_test_message ("%s: %s, %u pixels", names[i], cfg->int16_gemm_name, cfg->int16_pixels);
   }
   g_assert_cmpuint (tried, >, 0);
+}
+
+/* Every ISA level's output stage against the generic one (ref's
+ * arithmetic): sums of every size on both sides, with vectors that mix
+ * lanes below and beyond 2^31 (the 64-bit fast path's edge), exact
+ * rounding ties on both sides, negative multipliers, clamps inside the
+ * range, row lengths around the vector widths. */
+static void
+test_requant_every_level (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (31);
+  const char *const *names = cfqp_cpu_isa_names ();
+  gint64 acc[67];
+  guint16 want[67], got[67];
+  guint tried = 0;
+
+  for (guint i = 0; names[i]; i++) {
+    CfqpCpuIsa isa;
+    const CfqpInt8CpuConfig *cfg;
+
+    g_assert_true (cfqp_cpu_isa_from_name (names[i], &isa));
+    if (!(cfg = cfqp_int8_cpu_config_for (isa)))
+      continue;
+    tried++;
+    for (guint round = 0; round < 3000; round++) {
+      guint n = round % 67, kind = round % 5;
+      guint8 sp = (guint8) g_rand_int_range (rand, 20, 48);
+      CfqpRequant pos = { g_rand_int_range (rand, 1 << 30, G_MAXINT32), sp };
+      CfqpRequant neg = { g_rand_int_range (rand, 1 << 30, G_MAXINT32), (guint8) (sp + 1) };
+      gint64 base = g_rand_int_range (rand, -1000, 1000);
+      gint32 z = g_rand_int_range (rand, 0, 65536), lo = g_rand_int_range (rand, 0, 3000);
+      gint32 hi = g_rand_int_range (rand, 62000, 65536);
+
+      if (round % 4 == 1)
+        pos.m = -pos.m;
+      if (round % 4 == 2)
+        neg.m = -neg.m;
+      for (guint e = 0; e < n; e++) {
+        /* the scale brings a sum of 2^(shift-15) to ~±2^15 around z */
+        gint64 typical = (gint64) 1 << (sp - 15);
+        switch (kind) {
+          case 0:      /* around the output range */
+            acc[e] = (gint64) g_rand_double_range (rand, -2.0 * typical, 2.0 * typical);
+            break;
+          case 1:      /* the fast path's edge, both sides */
+            acc[e] = (e % 2 ? -1 : 1) * (CFQP_REQUANT_NARROW + g_rand_int_range (rand, -3, 3));
+            break;
+          case 2:      /* beyond int32 now and then */
+            acc[e] = e % 5 == 0 ? ((gint64) g_rand_int (rand) << 12) - ((gint64) 1 << 43) :
+                g_rand_int_range (rand, -100000, 100000);
+            break;
+          case 3:      /* ties: ×2^-1 of odd sums, both signs */
+            pos = (CfqpRequant) { 1 << 30, 31 };
+            neg = (CfqpRequant) { 1 << 30, 31 };
+            acc[e] = (gint64) (2 * g_rand_int_range (rand, -20000, 20000) + 1);
+            break;
+          default:     /* 0 and ±1 */
+            acc[e] = g_rand_int_range (rand, -1, 2);
+            break;
+        }
+        acc[e] -= base;
+      }
+      cfqp_int16_requant_row__scalar (acc, n, base, pos, neg, z, lo, hi, want);
+      for (guint e = 0; e < n; e++) {
+        gint64 v = base + acc[e];
+        g_assert_cmpuint (want[e], ==,
+            cfqp_clamp_u16 (z + cfqp_requant_wide (v, v >= 0 ? pos : neg), lo, hi));
+      }
+      memset (got, 0xee, sizeof got);
+      cfg->int16_requant (acc, n, base, pos, neg, z, lo, hi, got);
+      g_assert_cmpmem (got, n * sizeof (guint16), want, n * sizeof (guint16));
+      g_assert_cmpuint (got[n], ==, 0xeeee);
+    }
+    g_test_message ("%s: %s", names[i], cfg->int16_requant_name);
+  }
+  g_assert_cmpuint (tried, >, 0);
+}
+
+/* The generic kernel against the sums written out in int64, at the bound:
+ * one fold of CFQP_INT16_FOLD_PAIRS pairs each at 2·32767·255, then more. */
+static void
+test_gemm_generic (void)
+{
+  const guint n = 2 * CFQP_INT16_FOLD_PAIRS + 5;
+  g_autofree gint32 *xh = g_new (gint32, n + 8), *xl = g_new (gint32, n + 8);
+  g_autofree gint32 *w = g_new (gint32, CFQP_INT16_GEMM_OC * n);
+  g_autofree gsize *off = g_new (gsize, n);
+  gint64 acc[CFQP_INT16_GEMM_OC * 8];
+
+  for (guint e = 0; e < G_N_ELEMENTS (acc); e++)
+    acc[e] = -(gint64) e << 40;      /* written over, not added to */
+
+  for (guint e = 0; e < n + 8; e++) {
+    xh[e] = cfqp_int16_pair (255, 255);
+    xl[e] = cfqp_int16_pair (e % 256, 255 - e % 256);
+  }
+  for (guint t = 0; t < n; t++) {
+    off[t] = t;
+    for (guint o = 0; o < CFQP_INT16_GEMM_OC; o++)
+      w[o * n + t] = cfqp_int16_pair (o == 1 ? -32767 : 32767, o == 2 ? -32767 : 32767);
+  }
+  cfqp_int16_gemm_4x8__scalar (xh, xl, off, n, w, n, acc, 8);
+  for (guint o = 0; o < CFQP_INT16_GEMM_OC; o++)
+    for (guint i = 0; i < 8; i++) {
+      gint64 sum = 0, wa = o == 1 ? -32767 : 32767, wb = o == 2 ? -32767 : 32767;
+      for (guint t = 0; t < n; t++)
+        sum += 256 * (wa * 255 + wb * 255) +
+            wa * (gint64) ((t + i) % 256) + wb * (gint64) (255 - (t + i) % 256);
+      g_assert_cmpint (acc[o * 8 + i], ==, sum);
+    }
 }
 
 /* The cpu set's concat copies only where every input is on the output's
@@ -607,7 +751,9 @@ main (int argc, char **argv)
   g_test_add_func ("/int16/program", test_program);
   g_test_add_func ("/int16/bias-range", test_bias_range);
   g_test_add_func ("/int16/cpu-concat", test_cpu_concat);
-  g_test_add_func ("/int16/taps-every-level", test_taps_every_level);
+  g_test_add_func ("/int16/gemm-generic", test_gemm_generic);
+  g_test_add_func ("/int16/gemm-every-level", test_gemm_every_level);
+  g_test_add_func ("/int16/requant-every-level", test_requant_every_level);
   for (guint i = 0; i < G_N_ELEMENTS (conv_cases); i++) {
     g_autofree char *path = g_strdup_printf ("/int16/cpu-conv/%s", conv_cases[i].name);
     g_test_add_data_func (path, &conv_cases[i], test_cpu_conv);
