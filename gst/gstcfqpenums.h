@@ -14,7 +14,7 @@ G_BEGIN_DECLS
  * @GST_CFQP_PRECISION_FP32: float network
  * @GST_CFQP_PRECISION_INT16: 16-bit activations and weights on the INT8
  *   calibration's ranges: FP32 quality for nets without an anchor too, on
- *   the CPU only (slower than FP32)
+ *   the CPU only
  *
  * Arithmetic the network runs in.  Values match the engine's CfqpPrecision.
  */

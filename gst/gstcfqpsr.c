@@ -245,8 +245,9 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
    * Arithmetic of the network.  int8 runs FP32 until a calibration is
    * active.  int16 runs the same calibrations with 16-bit activations and
    * weights: FP32 quality for nets without an anchor too, on the CPU only
-   * (slower than fp32; backend=opencl refuses it).  May change while
-   * PLAYING (applied at a frame boundary).
+   * (faster than fp32 with an int16 dot product such as AVX-VNNI or AVX-512
+   * VNNI, about as fast with AVX2; backend=opencl refuses it).  May change
+   * while PLAYING (applied at a frame boundary).
    */
   g_object_class_install_property (gobject_class, PROP_PRECISION,
       g_param_spec_enum ("precision", "Precision",

@@ -142,7 +142,7 @@ cfqp_int16_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU16V
   }
   cfqp_conv_resolve_pads (cp, in->h, in->w, &pt, &pl, &pb, &pr);
   mem = cfqp_int8_cpu_scratch (2 * line (n_rows * width * sizeof (gint32)) +
-      line ((gsize) ocr * n_taps * sizeof (gint32)) + line (oc_n * px_n * sizeof (gint64)) +
+      line ((gsize) ocr * n_taps * sizeof (gint32)) + line ((gsize) oc_n * n_px * sizeof (gint64)) +
       line (ocr * sizeof (gint64)) + line (n_taps * sizeof (gsize)));
   xh = (gint32 *) (mem + at);
   at += line (n_rows * width * sizeof (gint32));
@@ -151,7 +151,7 @@ cfqp_int16_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU16V
   wp = (gint32 *) (mem + at);
   at += line ((gsize) ocr * n_taps * sizeof (gint32));
   acc = (gint64 *) (mem + at);
-  at += line (oc_n * px_n * sizeof (gint64));
+  at += line ((gsize) oc_n * n_px * sizeof (gint64));
   base = (gint64 *) (mem + at);
   at += line (ocr * sizeof (gint64));
   off = (gsize *) (mem + at);
@@ -200,17 +200,17 @@ cfqp_int16_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU16V
           }
         }
       }
-      for (guint x0 = 0; x0 < n_px; x0 += px_n) {
-        for (guint ob = 0; ob < ocr; ob += oc_n) {
-          cfg->int16_gemm (xh + x0, xl + x0, off, n_taps, wp + (gsize) ob * n_taps, n_taps, acc,
-              px_n);
-          for (guint o = 0; o < oc_n && ob + o < ocg; o++) {
-            guint oc = oc0 + ob + o;
-            guint16 *out = output->data + oc * output->plane_stride + oy * output->row_stride;
+      /* 4 output channels' rows of sums, then their bytes */
+      for (guint ob = 0; ob < ocr; ob += oc_n) {
+        for (guint x0 = 0; x0 < n_px; x0 += px_n)
+          cfg->int16_gemm (xh + x0, xl + x0, off, n_taps, wp + (gsize) ob * n_taps, n_taps,
+              acc + x0, n_px);
+        for (guint o = 0; o < oc_n && ob + o < ocg; o++) {
+          guint oc = oc0 + ob + o;
+          guint16 *out = output->data + oc * output->plane_stride + oy * output->row_stride;
 
-            cfg->int16_requant (acc + o * px_n, MIN (px_n, w_out - x0), base[ob + o],
-                q->rq_pos[oc], q->rq_neg[oc], q->z_out, q->lo, q->hi, out + x0);
-          }
+          cfg->int16_requant (acc + (gsize) o * n_px, w_out, base[ob + o], q->rq_pos[oc],
+              q->rq_neg[oc], q->z_out, q->lo, q->hi, out);
         }
       }
     }

@@ -117,31 +117,48 @@ fold8_avx2 (gint64 *acc, __m256i h, __m256i l, gboolean first)
   _mm256_storeu_si256 ((__m256i *) (acc + 4), a1);
 }
 
+/* The 8-pixel ymm body, with the level's multiply-add step: pmaddwd and
+ * an add (avx2), or vpdpwssd's fused one (avxvnni, VEX). */
+#define GEMM_4X8_YMM(STEP) \
+  for (guint t0 = 0; t0 < n_taps; t0 += CFQP_INT16_FOLD_PAIRS) { \
+    guint t1 = MIN (t0 + CFQP_INT16_FOLD_PAIRS, n_taps); \
+    __m256i h[CFQP_INT16_GEMM_OC], l[CFQP_INT16_GEMM_OC]; \
+    \
+    for (guint o = 0; o < CFQP_INT16_GEMM_OC; o++) \
+      h[o] = l[o] = _mm256_setzero_si256 (); \
+    for (guint t = t0; t < t1; t++) { \
+      __m256i ht = _mm256_loadu_si256 ((const __m256i *) (xh + off[t])); \
+      __m256i lt = _mm256_loadu_si256 ((const __m256i *) (xl + off[t])); \
+      \
+      _Pragma ("GCC unroll 4") \
+      for (guint o = 0; o < CFQP_INT16_GEMM_OC; o++) { \
+        __m256i wo = _mm256_set1_epi32 (w[o * w_stride + t]); \
+        \
+        h[o] = STEP (h[o], ht, wo); \
+        l[o] = STEP (l[o], lt, wo); \
+      } \
+    } \
+    for (guint o = 0; o < CFQP_INT16_GEMM_OC; o++) \
+      fold8_avx2 (acc + o * acc_stride, h[o], l[o], t0 == 0); \
+  }
+
+#define STEP_MADD(a, x, w) _mm256_add_epi32 ((a), _mm256_madd_epi16 ((x), (w)))
+#define STEP_VNNI(a, x, w) _mm256_dpwssd_avx_epi32 ((a), (x), (w))
+
 AVX2_TARGET void
 cfqp_int16_gemm_4x8__avx2 (const gint32 *xh, const gint32 *xl, const gsize *off, guint n_taps,
     const gint32 *w, gsize w_stride, gint64 *acc, gsize acc_stride)
 {
-  for (guint t0 = 0; t0 < n_taps; t0 += CFQP_INT16_FOLD_PAIRS) {
-    guint t1 = MIN (t0 + CFQP_INT16_FOLD_PAIRS, n_taps);
-    __m256i h[CFQP_INT16_GEMM_OC], l[CFQP_INT16_GEMM_OC];
+  GEMM_4X8_YMM (STEP_MADD)
+}
 
-    for (guint o = 0; o < CFQP_INT16_GEMM_OC; o++)
-      h[o] = l[o] = _mm256_setzero_si256 ();
-    for (guint t = t0; t < t1; t++) {
-      __m256i ht = _mm256_loadu_si256 ((const __m256i *) (xh + off[t]));
-      __m256i lt = _mm256_loadu_si256 ((const __m256i *) (xl + off[t]));
+#define AVXVNNI_TARGET __attribute__ ((target ("avx2,fma,avxvnni")))
 
-#pragma GCC unroll 4
-      for (guint o = 0; o < CFQP_INT16_GEMM_OC; o++) {
-        __m256i wo = _mm256_set1_epi32 (w[o * w_stride + t]);
-
-        h[o] = _mm256_add_epi32 (h[o], _mm256_madd_epi16 (ht, wo));
-        l[o] = _mm256_add_epi32 (l[o], _mm256_madd_epi16 (lt, wo));
-      }
-    }
-    for (guint o = 0; o < CFQP_INT16_GEMM_OC; o++)
-      fold8_avx2 (acc + o * acc_stride, h[o], l[o], t0 == 0);
-  }
+AVXVNNI_TARGET void
+cfqp_int16_gemm_4x8__avxvnni (const gint32 *xh, const gint32 *xl, const gsize *off, guint n_taps,
+    const gint32 *w, gsize w_stride, gint64 *acc, gsize acc_stride)
+{
+  GEMM_4X8_YMM (STEP_VNNI)
 }
 
 #define AVX512_TARGET __attribute__ ((target ("avx512f,avx512bw,avx512vl,avx512vnni")))

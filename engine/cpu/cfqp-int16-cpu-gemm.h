@@ -34,6 +34,9 @@ void cfqp_int16_gemm_4x4__sse41 (const gint32 *xh, const gint32 *xl, const gsize
 void cfqp_int16_gemm_4x8__avx2 (const gint32 *xh, const gint32 *xl, const gsize *off,
                                 guint n_taps, const gint32 *w, gsize w_stride, gint64 *acc,
                                 gsize acc_stride);
+void cfqp_int16_gemm_4x8__avxvnni (const gint32 *xh, const gint32 *xl, const gsize *off,
+                                   guint n_taps, const gint32 *w, gsize w_stride, gint64 *acc,
+                                   gsize acc_stride);
 void cfqp_int16_gemm_4x32__avx512vnni (const gint32 *xh, const gint32 *xl, const gsize *off,
                                        guint n_taps, const gint32 *w, gsize w_stride,
                                        gint64 *acc, gsize acc_stride);

@@ -39,13 +39,14 @@ cfqp_int16_requant_row__avx2 (const gint64 *acc, guint n, gint64 base, CfqpRequa
   const __m256i h_neg = _mm256_set1_epi64x ((gint64) 1 << (neg.shift - 1));
   const __m256i vz = _mm256_set1_epi64x (z), vlo = _mm256_set1_epi64x (lo);
   const __m256i vhi = _mm256_set1_epi64x (hi);
+  const __m256i low_words = _mm256_setr_epi8 (0, 1, 8, 9, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+      -1, -1, -1, 0, 1, 8, 9, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
   guint i = 0;
 
   for (; i + 4 <= n; i += 4) {
     __m256i v = _mm256_add_epi64 (vbase, _mm256_loadu_si256 ((const __m256i *) (acc + i)));
     __m256i wide = _mm256_or_si256 (_mm256_cmpgt_epi64 (v, top), _mm256_cmpgt_epi64 (bottom, v));
     __m256i neg_v, p, neg_p, mag, r;
-    gint64 lanes[4];
 
     if (!_mm256_testz_si256 (wide, wide)) {
       for (guint j = 0; j < 4; j++)
@@ -61,9 +62,10 @@ cfqp_int16_requant_row__avx2 (const gint64 *acc, guint n, gint64 base, CfqpRequa
     r = _mm256_add_epi64 (vz, _mm256_sub_epi64 (_mm256_xor_si256 (r, neg_p), neg_p));
     r = _mm256_blendv_epi8 (r, vlo, _mm256_cmpgt_epi64 (vlo, r));
     r = _mm256_blendv_epi8 (r, vhi, _mm256_cmpgt_epi64 (r, vhi));
-    _mm256_storeu_si256 ((__m256i *) lanes, r);
-    for (guint j = 0; j < 4; j++)
-      out[i + j] = (guint16) lanes[j];
+    /* each lane's low 16 bits, then the two halves' side by side */
+    r = _mm256_shuffle_epi8 (r, low_words);
+    _mm_storel_epi64 ((__m128i *) (out + i), _mm_unpacklo_epi32 (_mm256_castsi256_si128 (r),
+            _mm256_extracti128_si256 (r, 1)));
   }
   for (; i < n; i++)
     out[i] = requant_one (base + acc[i], pos, neg, z, lo, hi);

@@ -172,7 +172,7 @@ config_init (CfqpInt8CpuConfig *c, CfqpCpuIsa isa)
       SET_KERNEL (c, requant, cfqp_int8_requant_row_u8__avx2);
       SET_KERNEL (c, add_lut32, cfqp_int8_add_lut32_u8__avx2);
       SET_KERNEL (c, add_row, cfqp_int8_add_row_u8__avx2);
-      SET_KERNEL (c, int16_gemm, cfqp_int16_gemm_4x8__avx2);
+      SET_KERNEL (c, int16_gemm, cfqp_int16_gemm_4x8__avxvnni);
       c->int16_pixels = 8;
       SET_KERNEL (c, int16_requant, cfqp_int16_requant_row__avx2);
       break;
