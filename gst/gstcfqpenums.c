@@ -29,6 +29,25 @@ gst_cfqp_precision_get_type (void)
 }
 
 GType
+gst_cfqp_int8_fallback_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_CFQP_INT8_FALLBACK_FP32, "32-bit float network", "fp32"},
+    {GST_CFQP_INT8_FALLBACK_INT16,
+        "16-bit activations and weights on the same calibration (CPU; "
+          "fp32 with backend=opencl)", "int16"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstCfqpInt8Fallback", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
 gst_cfqp_backend_get_type (void)
 {
   static gsize type = 0;

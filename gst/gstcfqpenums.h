@@ -28,6 +28,23 @@ typedef enum {
 GType gst_cfqp_precision_get_type (void);
 
 /**
+ * GstCfqpInt8Fallback:
+ * @GST_CFQP_INT8_FALLBACK_FP32: the float network (the default)
+ * @GST_CFQP_INT8_FALLBACK_INT16: the same calibration on 16-bit activations
+ *   and weights (#GST_CFQP_PRECISION_INT16), on the CPU; with
+ *   backend=opencl, the float network
+ *
+ * What runs while #GstCfqpSr:min-int8-psnr holds INT8 back.
+ */
+typedef enum {
+  GST_CFQP_INT8_FALLBACK_FP32,
+  GST_CFQP_INT8_FALLBACK_INT16,
+} GstCfqpInt8Fallback;
+
+#define GST_TYPE_CFQP_INT8_FALLBACK (gst_cfqp_int8_fallback_get_type ())
+GType gst_cfqp_int8_fallback_get_type (void);
+
+/**
  * GstCfqpBackend:
  * @GST_CFQP_BACKEND_AUTO: OpenCL when a device is usable, else the CPU
  * @GST_CFQP_BACKEND_CPU: vectorized, threaded CPU kernels

@@ -29,6 +29,7 @@ struct _GstCfqpSr
   gchar *calibration_file;
   GstCfqpPrecision precision;
   gdouble min_int8_psnr;        /* 0: INT8 whatever its calibration measured */
+  GstCfqpInt8Fallback int8_fallback;  /* what runs while min_int8_psnr holds INT8 back */
   GstCfqpBackend backend;
   gboolean clip_free;
   gboolean clip_free_set;       /* clip-free set by the application */
@@ -54,7 +55,7 @@ struct _GstCfqpSr
   GMutex runner_lock;
   CfqpRunner *runner;
   gboolean int8_warned;
-  gboolean int8_held_back;      /* the runner runs FP32 for min-int8-psnr */
+  gboolean int8_held_back;      /* the runner runs int8_fallback for min-int8-psnr */
   guint64 registry_serial;
   guint64 frame_count;
   /* the network's packed RGB frames (gstcfqpsrframe.c): the frame's own

@@ -72,8 +72,8 @@
  * its calibrator measured it, `int8-psnr` (gdouble) and
  * `int8-psnr-held-out` (gboolean): PSNR(INT8, FP32) in dB on the frames it
  * was calibrated from, each judged by a calibration made without it — what
- * INT8 costs on this stream.  #GstCfqpSr:min-int8-psnr runs FP32 when that
- * is too low (an application can also set #GstCfqpSr:precision itself).  A
+ * INT8 costs on this stream.  #GstCfqpSr:min-int8-psnr runs FP32 (or INT16:
+ * #GstCfqpSr:int8-fallback) when that is too low (an application can also set #GstCfqpSr:precision itself).  A
  * calibration that does not fit the model (hash, tensors, clip-free mode)
  * or cannot be read is refused with a warning; the current one stays.
  *
@@ -116,6 +116,7 @@ GST_DEBUG_CATEGORY (gst_cfqp_sr_debug);
 #define DEFAULT_PROP_CALIBRATION_FILE NULL
 #define DEFAULT_PROP_PRECISION GST_CFQP_PRECISION_INT8
 #define DEFAULT_PROP_MIN_INT8_PSNR 0.0
+#define DEFAULT_PROP_INT8_FALLBACK GST_CFQP_INT8_FALLBACK_FP32
 #define DEFAULT_PROP_BACKEND GST_CFQP_BACKEND_AUTO
 #define DEFAULT_PROP_CLIP_FREE TRUE
 #define DEFAULT_PROP_CPU_KERNELS GST_CFQP_CPU_KERNELS_AUTO
@@ -143,6 +144,7 @@ enum
   PROP_MODEL_INFO,
   PROP_CPU_KERNELS,
   PROP_MIN_INT8_PSNR,
+  PROP_INT8_FALLBACK,
 };
 
 #define gst_cfqp_sr_parent_class parent_class
@@ -275,6 +277,25 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
           "below this many dB on held-out frames (0: INT8 whatever it "
           "measured; unmeasured calibrations run INT8; may change while "
           "PLAYING)", 0.0, CFQP_FIDELITY_MAX_PSNR, DEFAULT_PROP_MIN_INT8_PSNR,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstCfqpSr:int8-fallback:
+   *
+   * What runs while #GstCfqpSr:min-int8-psnr holds INT8 back: fp32 (the
+   * default), or int16, the same calibration on 16-bit activations and
+   * weights (FP32's quality within a few thousandths of a dB on the
+   * shipped nets, and faster than fp32 on a CPU with an int16 dot product
+   * such as AVX-VNNI or AVX-512 VNNI, about as fast with AVX2).  int16 runs
+   * on the CPU: with backend=opencl the fallback is fp32.  May change while
+   * PLAYING (applied at a frame boundary).
+   */
+  g_object_class_install_property (gobject_class, PROP_INT8_FALLBACK,
+      g_param_spec_enum ("int8-fallback", "INT8 fallback",
+          "What runs while min-int8-psnr holds INT8 back (int16: on the CPU; "
+          "fp32 with backend=opencl; may change while PLAYING)",
+          GST_TYPE_CFQP_INT8_FALLBACK, DEFAULT_PROP_INT8_FALLBACK,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
 
@@ -446,6 +467,7 @@ gst_cfqp_sr_init (GstCfqpSr * self)
   self->calibration_file = g_strdup (DEFAULT_PROP_CALIBRATION_FILE);
   self->precision = DEFAULT_PROP_PRECISION;
   self->min_int8_psnr = DEFAULT_PROP_MIN_INT8_PSNR;
+  self->int8_fallback = DEFAULT_PROP_INT8_FALLBACK;
   self->backend = DEFAULT_PROP_BACKEND;
   self->clip_free = DEFAULT_PROP_CLIP_FREE;
   self->n_threads = DEFAULT_PROP_N_THREADS;
@@ -507,6 +529,11 @@ gst_cfqp_sr_set_property (GObject * object, guint prop_id,
         self->runner_dirty = self->started;
       self->min_int8_psnr = g_value_get_double (value);
       break;
+    case PROP_INT8_FALLBACK:
+      if (self->int8_fallback != (GstCfqpInt8Fallback) g_value_get_enum (value))
+        self->runner_dirty = self->started;
+      self->int8_fallback = g_value_get_enum (value);
+      break;
     case PROP_BACKEND:
       if (self->backend != (GstCfqpBackend) g_value_get_enum (value))
         self->runner_dirty = self->started;
@@ -566,6 +593,9 @@ gst_cfqp_sr_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_MIN_INT8_PSNR:
       g_value_set_double (value, self->min_int8_psnr);
+      break;
+    case PROP_INT8_FALLBACK:
+      g_value_set_enum (value, self->int8_fallback);
       break;
     case PROP_BACKEND:
       g_value_set_enum (value, self->backend);

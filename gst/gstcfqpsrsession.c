@@ -136,7 +136,8 @@ gst_cfqp_sr_holds_int8_back (GstCfqpSr * self, CfqpCalibration * calib,
  * (under runner_lock, or before streaming).  INT8 with no calibration runs FP32 for now; INT8
  * that the engine cannot run for this model falls back to FP32 with one
  * warning per start; INT8 whose calibration measured less than
- * min-int8-psnr runs FP32 (the application's choice: logged only). */
+ * min-int8-psnr runs int8-fallback (the application's choice: logged
+ * only): FP32, or INT16 on the same calibration where the backend runs it. */
 static CfqpRunner *
 gst_cfqp_sr_build_runner (GstCfqpSr * self, GError ** error)
 {
@@ -145,6 +146,7 @@ gst_cfqp_sr_build_runner (GstCfqpSr * self, GError ** error)
   CfqpRunner *runner;
   GError *err = NULL;
   gdouble psnr = 0;
+  gboolean fallback_int16;
 
   GST_OBJECT_LOCK (self);
   /* the GStreamer enum's values are the engine's */
@@ -156,14 +158,17 @@ gst_cfqp_sr_build_runner (GstCfqpSr * self, GError ** error)
   /* the GStreamer enum's values are the engine's */
   options.cpu_kernels = (CfqpCpuKernels) self->cpu_kernels;
   device = g_strdup (self->device);
+  /* the OpenCL backend does not run INT16 */
+  fallback_int16 = self->int8_fallback == GST_CFQP_INT8_FALLBACK_INT16 &&
+      self->backend != GST_CFQP_BACKEND_OPENCL;
   GST_OBJECT_UNLOCK (self);
   options.device = device;
   self->int8_held_back = gst_cfqp_sr_holds_int8_back (self,
       cfqp_session_get_active (self->session), &psnr);
   if (self->int8_held_back) {
     GST_INFO_OBJECT (self, "the calibration measured PSNR(INT8, FP32) %.2f dB, "
-        "under min-int8-psnr: running FP32", psnr);
-    options.precision = CFQP_PRECISION_FP32;
+        "under min-int8-psnr: running %s", psnr, fallback_int16 ? "INT16" : "FP32");
+    options.precision = fallback_int16 ? CFQP_PRECISION_INT16 : CFQP_PRECISION_FP32;
   }
   /* $CFQP_INT8_STRIPES, $CFQP_INT8_PROFILE, $CFQP_OPENCL_PROFILE: no properties */
   cfqp_runner_options_from_env (&options);
@@ -490,7 +495,7 @@ gst_cfqp_sr_frame_boundary (GstCfqpSr * self)
   if (pending != NULL) {
     gboolean rebuild;
 
-    /* min-int8-psnr may take INT8 to FP32 or back with it: a new runner */
+    /* min-int8-psnr may take INT8 to its fallback or back: a new runner */
     if (gst_cfqp_sr_holds_int8_back (self, pending, NULL) !=
         self->int8_held_back)
       dirty = TRUE;

@@ -440,10 +440,10 @@ with_fidelity_psnr (CfqpCalibration * calib, const gchar * psnr)
   return ret;
 }
 
-/* min-int8-psnr: FP32 while the active calibration measured less against
- * FP32 than asked, INT8 once it measured as much; the verdict changes at a
- * frame boundary with the property and with the calibration (the file
- * replaced by one that measured less). */
+/* min-int8-psnr: FP32 (or INT16: int8-fallback) while the active
+ * calibration measured less against FP32 than asked, INT8 once it measured
+ * as much; the verdict changes at a frame boundary with the property and
+ * with the calibration (the file replaced by one that measured less). */
 GST_START_TEST (test_min_int8_psnr)
 {
   gchar *dir = g_dir_make_tmp ("cfqpsr-XXXXXX", NULL);
@@ -484,6 +484,24 @@ GST_START_TEST (test_min_int8_psnr)
   fail_unless_equals_string (msg_string (msgs, 1, "precision"), "fp32");
   fail_unless_equals_int (pop_warnings (bus, NULL), 0);
 
+  /* int8-fallback=int16 while held back: the same calibration on 16 bits,
+   * byte for byte the engine's; then fp32 again */
+  gst_util_set_object_arg (G_OBJECT (sr), "int8-fallback", "int16");
+  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+  check_against_calibration_at (2, &info, in, out, calib,
+      CFQP_PRECISION_INT16);
+  gst_buffer_unref (out);
+  fail_unless_equals_int (pop_element_messages (bus, "cfqpsr-precision",
+          msgs), 1);
+  fail_unless_equals_string (msg_string (msgs, 2, "precision"), "int16");
+  gst_util_set_object_arg (G_OBJECT (sr), "int8-fallback", "fp32");
+  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+  check_against_engine (2, &info, in, out);
+  gst_buffer_unref (out);
+  fail_unless_equals_int (pop_element_messages (bus, "cfqpsr-precision",
+          msgs), 1);
+  fail_unless_equals_string (msg_string (msgs, 3, "precision"), "fp32");
+
   /* the bar lowered to what it measured, while playing: INT8 */
   g_object_set (sr, "min-int8-psnr", f.psnr, NULL);
   out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
@@ -491,7 +509,7 @@ GST_START_TEST (test_min_int8_psnr)
   gst_buffer_unref (out);
   fail_unless_equals_int (pop_element_messages (bus, "cfqpsr-precision",
           msgs), 1);
-  fail_unless_equals_string (msg_string (msgs, 2, "precision"), "int8");
+  fail_unless_equals_string (msg_string (msgs, 4, "precision"), "int8");
 
   /* a calibration that measured less replaces the file: FP32 again */
   worse = with_fidelity_psnr (calib, "1.5");

@@ -263,6 +263,49 @@ GST_START_TEST (test_opencl_fp32_close_to_cpu)
 
 GST_END_TEST;
 
+/* backend=opencl with int8-fallback=int16, INT8 held back by
+ * min-int8-psnr: the fallback is FP32 on the device (the OpenCL backend
+ * does not run INT16), not an error. */
+GST_START_TEST (test_opencl_int8_fallback_is_fp32)
+{
+  const gchar *caps = "video/x-raw,format=RGB,width=9,height=5,"
+      "framerate=30/1";
+  gchar *dir, *cpath, *active = NULL;
+  CfqpCalibration *calib;
+  CfqpCalibFidelity f;
+  GstElement *sr;
+  GstHarness *h;
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+
+  if (!have_device ())
+    return;
+  dir = g_dir_make_tmp ("cfqpsr-cl-XXXXXX", NULL);
+  cpath = g_build_filename (dir, "x2.calib.json", NULL);
+  calib = element_test_make_calibration (2, TRUE, 1, 1.0f, cpath);
+  fail_unless (cfqp_calibration_get_fidelity (calib, &f));
+  h = make_harness (2, "opencl", "int8", cpath, caps, NULL, &sr);
+  g_object_set (sr, "min-int8-psnr", f.psnr + 0.01, NULL);
+  gst_util_set_object_arg (G_OBJECT (sr), "int8-fallback", "int16");
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, 9, 5);
+  in = make_input (&info, 3);
+  out = gst_harness_push_and_pull (h, in);
+  fail_unless (out != NULL);
+  g_object_get (sr, "active-backend", &active, NULL);
+  fail_unless (g_str_has_prefix (active, "opencl:") &&
+      g_str_has_suffix (active, "(fp32)"), "%s", active);
+  g_free (active);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+  cfqp_calibration_unref (calib);
+  g_unlink (cpath);
+  g_rmdir (dir);
+  g_free (cpath);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 /* An explicit backend=opencl whose device does not exist fails the start
  * with an error naming the device (also with no OpenCL platform at all). */
 GST_START_TEST (test_opencl_no_such_device)
@@ -342,6 +385,7 @@ cfqpsr_opencl_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_opencl_int8_matches_cpu);
   tcase_add_test (tc, test_opencl_fp32_close_to_cpu);
+  tcase_add_test (tc, test_opencl_int8_fallback_is_fp32);
   tcase_add_test (tc, test_opencl_no_such_device);
   tcase_add_test (tc, test_auto_without_gpu);
   return s;
