@@ -263,17 +263,17 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
   /**
    * GstCfqpSr:min-int8-psnr:
    *
-   * With #GstCfqpSr:precision int8, run FP32 instead while the active
-   * calibration's calibrator measured INT8 against FP32 below this PSNR
-   * (dB, on the calibration's own frames held out: the `int8-psnr` of the
-   * `cfqpsr-calibration` message).  0 (the default): INT8 whatever it
+   * With #GstCfqpSr:precision int8, run FP32 (or #GstCfqpSr:int8-fallback)
+   * instead while the active calibration's calibrator measured INT8
+   * against FP32 below this PSNR (dB, on the calibration's own frames held
+   * out: the `int8-psnr` of the `cfqpsr-calibration` message).  0 (the default): INT8 whatever it
    * measured.  A calibration that carries no measure (made with
    * activation-grids=tensor, a QDQ model's own parameters) runs INT8.  May
    * change while PLAYING (applied at a frame boundary).
    */
   g_object_class_install_property (gobject_class, PROP_MIN_INT8_PSNR,
       g_param_spec_double ("min-int8-psnr", "Minimum INT8 PSNR",
-          "Run FP32 while the active calibration measured PSNR(INT8, FP32) "
+          "Run FP32 (or int8-fallback) while the active calibration measured PSNR(INT8, FP32) "
           "below this many dB on held-out frames (0: INT8 whatever it "
           "measured; unmeasured calibrations run INT8; may change while "
           "PLAYING)", 0.0, CFQP_FIDELITY_MAX_PSNR, DEFAULT_PROP_MIN_INT8_PSNR,
