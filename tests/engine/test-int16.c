@@ -495,6 +495,16 @@ test_cpu_conv (gconstpointer data)
   g_free (q.pad16);
 }
 
+/* The kernel config of a level by name; NULL where this CPU lacks it. */
+static const CfqpInt8CpuConfig *
+level_config (const char *name)
+{
+  CfqpCpuIsa isa;
+
+  g_assert_true (cfqp_cpu_isa_from_name (name, &isa));
+  return cfqp_int8_cpu_config_for (isa);
+}
+
 /* Every ISA level's micro-kernel this CPU can run against the generic
  * one, block by block: tap counts around the fold (CFQP_INT16_FOLD_PAIRS),
  * unaligned lanes, taps at ±32767 and bytes at 255 (the int32 bound of a
@@ -513,11 +523,9 @@ test_gemm_every_level (void)
   guint tried = 0;
 
   for (guint i = 0; names[i]; i++) {
-    CfqpCpuIsa isa;
-    const CfqpInt8CpuConfig *cfg;
+    const CfqpInt8CpuConfig *cfg = level_config (names[i]);
 
-    g_assert_true (cfqp_cpu_isa_from_name (names[i], &isa));
-    if (!(cfg = cfqp_int8_cpu_config_for (isa)))
+    if (!cfg)
       continue;
     tried++;
     g_assert_cmpuint (cfg->int16_pixels, <=, max_px);
@@ -577,11 +585,9 @@ test_requant_every_level (void)
   guint tried = 0;
 
   for (guint i = 0; names[i]; i++) {
-    CfqpCpuIsa isa;
-    const CfqpInt8CpuConfig *cfg;
+    const CfqpInt8CpuConfig *cfg = level_config (names[i]);
 
-    g_assert_true (cfqp_cpu_isa_from_name (names[i], &isa));
-    if (!(cfg = cfqp_int8_cpu_config_for (isa)))
+    if (!cfg)
       continue;
     tried++;
     for (guint round = 0; round < 3000; round++) {
