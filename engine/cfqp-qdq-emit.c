@@ -159,14 +159,19 @@ init_int64s (CfqpQdqWriter *e, const char *name, guint n, ...)
   return init_add (e, name, ONNX__TENSOR_PROTO__DATA_TYPE__INT64, &dim, 1, v, n, 8);
 }
 
-/* Q → DQ of `src`, the float form of value `v`; returns the DQ output. */
+/* Q → DQ of `src`, the float form of value `v`, on the writer's width
+ * (uint8, or uint16 for a 16-bit program); returns the DQ output. */
 const char *
 cfqp_qdq_pair (CfqpQdqWriter *e, const char *vname, const char *src, const CfqpQParams *qp)
 {
-  guint8 zp = (guint8) qp->zero_point;
+  guint8 zp8 = (guint8) qp->zero_point;
+  guint16 zp16 = (guint16) qp->zero_point;
   const char *scale = init_floats (e, name_printf (e, "%s/scale", vname), NULL, 0, &qp->scale, 1);
-  const char *zero = init_add (e, name_printf (e, "%s/zp", vname),
-      ONNX__TENSOR_PROTO__DATA_TYPE__UINT8, NULL, 0, &zp, 1, 1);
+  const char *zero = e->bits == 16 ?
+      init_add (e, name_printf (e, "%s/zp", vname), ONNX__TENSOR_PROTO__DATA_TYPE__UINT16, NULL,
+          0, &zp16, 1, 2) :
+      init_add (e, name_printf (e, "%s/zp", vname), ONNX__TENSOR_PROTO__DATA_TYPE__UINT8, NULL,
+          0, &zp8, 1, 1);
   const char *q = name_printf (e, "%s/q", vname), *dq = name_printf (e, "%s/dq", vname);
 
   node_add (e, "QuantizeLinear", q, src, scale, zero, NULL);
@@ -208,7 +213,9 @@ cfqp_qdq_activation (CfqpQdqWriter *e, const CfqpActivation *act, const char *in
 }
 
 /* Conv and ConvTranspose: int8 weights and int32 bias through DQ, the
- * scales the INT8 program used. */
+ * scales the INT8 program used; a 16-bit program's int16 weights through
+ * DQ and its int64 bias as the float it stands for (DequantizeLinear takes
+ * no int64). */
 gboolean
 cfqp_qdq_emit_conv (CfqpQdqWriter *e, const CfqpGraph *g, const CfqpNode *node,
     const CfqpInt8Program *prog, const char *const *dq, const char *out, GError **error)
@@ -225,7 +232,7 @@ cfqp_qdq_emit_conv (CfqpQdqWriter *e, const CfqpGraph *g, const CfqpNode *node,
   gsize n_w = (gsize) oc_n * icg * cp->kernel_h * cp->kernel_w;
   g_autofree double *wscale = g_new (double, oc_n);
   g_autofree float *ws = g_new (float, oc_n), *bs = g_new (float, oc_n);
-  g_autofree gint8 *wzp = g_new0 (gint8, oc_n);
+  g_autofree gint16 *wzp = g_new0 (gint16, oc_n);
   g_autofree gint32 *bzp = g_new0 (gint32, oc_n);
   const char *w, *b;
   Onnx__NodeProto *n;
@@ -243,30 +250,52 @@ cfqp_qdq_emit_conv (CfqpQdqWriter *e, const CfqpGraph *g, const CfqpNode *node,
         "node '%s': grouped ConvTranspose has no per-output-channel axis in ONNX", node->name);
     return FALSE;
   }
-  cfqp_int8_conv_weight_scales (cp, transpose, wscale);
+  if (e->bits == 16)
+    cfqp_int16_conv_weight_scales (cp, transpose, wscale);
+  else
+    cfqp_int8_conv_weight_scales (cp, transpose, wscale);
   for (guint oc = 0; oc < oc_n; oc++) {
     ws[oc] = (float) wscale[oc];
     bs[oc] = (float) ((double) prog->qparams[node->inputs[0]].scale * wscale[oc]);
   }
-  init_add (e, name_printf (e, "%s/w_q", vname), ONNX__TENSOR_PROTO__DATA_TYPE__INT8, wdims, 4,
-      q->weight, n_w, 1);
+  if (e->bits == 16) {
+    init_add (e, name_printf (e, "%s/w_q", vname), ONNX__TENSOR_PROTO__DATA_TYPE__INT16, wdims,
+        4, q->weight16, n_w, 2);
+    init_add (e, name_printf (e, "%s/w_zp", vname), ONNX__TENSOR_PROTO__DATA_TYPE__INT16, &odim,
+        1, wzp, oc_n, 2);
+  } else {
+    g_autofree gint8 *wzp8 = g_new0 (gint8, oc_n);
+
+    init_add (e, name_printf (e, "%s/w_q", vname), ONNX__TENSOR_PROTO__DATA_TYPE__INT8, wdims,
+        4, q->weight, n_w, 1);
+    init_add (e, name_printf (e, "%s/w_zp", vname), ONNX__TENSOR_PROTO__DATA_TYPE__INT8, &odim,
+        1, wzp8, oc_n, 1);
+  }
   init_floats (e, name_printf (e, "%s/w_scale", vname), &odim, 1, ws, oc_n);
-  init_add (e, name_printf (e, "%s/w_zp", vname), ONNX__TENSOR_PROTO__DATA_TYPE__INT8, &odim, 1,
-      wzp, oc_n, 1);
   w = name_printf (e, "%s/w", vname);
   n = node_add (e, "DequantizeLinear", w, name_printf (e, "%s/w_q", vname),
       name_printf (e, "%s/w_scale", vname), name_printf (e, "%s/w_zp", vname), NULL);
   attr_int (e, n, "axis", transpose ? 1 : 0);
 
-  init_add (e, name_printf (e, "%s/b_q", vname), ONNX__TENSOR_PROTO__DATA_TYPE__INT32, &odim, 1,
-      q->bias, oc_n, 4);
-  init_floats (e, name_printf (e, "%s/b_scale", vname), &odim, 1, bs, oc_n);
-  init_add (e, name_printf (e, "%s/b_zp", vname), ONNX__TENSOR_PROTO__DATA_TYPE__INT32, &odim, 1,
-      bzp, oc_n, 4);
-  b = name_printf (e, "%s/b", vname);
-  n = node_add (e, "DequantizeLinear", b, name_printf (e, "%s/b_q", vname),
-      name_printf (e, "%s/b_scale", vname), name_printf (e, "%s/b_zp", vname), NULL);
-  attr_int (e, n, "axis", 0);
+  if (e->bits == 16) {
+    /* bias64 steps of s_in·s_w, as a float */
+    g_autofree float *bf = g_new (float, oc_n);
+
+    for (guint oc = 0; oc < oc_n; oc++)
+      bf[oc] = (float) ((double) q->bias64[oc] * (double) prog->qparams[node->inputs[0]].scale *
+          wscale[oc]);
+    b = init_floats (e, name_printf (e, "%s/b", vname), &odim, 1, bf, oc_n);
+  } else {
+    init_add (e, name_printf (e, "%s/b_q", vname), ONNX__TENSOR_PROTO__DATA_TYPE__INT32, &odim,
+        1, q->bias, oc_n, 4);
+    init_floats (e, name_printf (e, "%s/b_scale", vname), &odim, 1, bs, oc_n);
+    init_add (e, name_printf (e, "%s/b_zp", vname), ONNX__TENSOR_PROTO__DATA_TYPE__INT32, &odim,
+        1, bzp, oc_n, 4);
+    b = name_printf (e, "%s/b", vname);
+    n = node_add (e, "DequantizeLinear", b, name_printf (e, "%s/b_q", vname),
+        name_printf (e, "%s/b_scale", vname), name_printf (e, "%s/b_zp", vname), NULL);
+    attr_int (e, n, "axis", 0);
+  }
 
   n = node_add (e, transpose ? "ConvTranspose" : "Conv", out, in, w, b, NULL);
   attr_ints (e, n, "kernel_shape", 2, (gint64) cp->kernel_h, (gint64) cp->kernel_w);

@@ -11,6 +11,7 @@
 G_BEGIN_DECLS
 
 struct _CfqpQdqWriter {
+  guint      bits;          /* the program's activation width: 8 or 16 */
   GPtrArray *pool;          /* everything allocated, freed at the end */
   GPtrArray *nodes;         /* Onnx__NodeProto* */
   GPtrArray *inits;         /* Onnx__TensorProto* */

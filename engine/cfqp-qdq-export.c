@@ -25,6 +25,9 @@
 
 #define QDQ_OPSET 13
 #define QDQ_IR_VERSION 7
+/* 16-bit Q/DQ: uint16 and int16 are in QuantizeLinear from opset 21 (IR 10) */
+#define QDQ16_OPSET 21
+#define QDQ16_IR_VERSION 10
 
 static gboolean
 emit_node (CfqpQdqWriter *e, const CfqpGraph *g, const CfqpNode *node, const CfqpInt8Program *prog,
@@ -94,6 +97,13 @@ gboolean
 cfqp_model_export_qdq_full (CfqpModel *model, const CfqpQuantisation *q, const char *path,
     GError **error)
 {
+  return cfqp_model_export_qdq_precision (model, q, CFQP_PRECISION_INT8, path, error);
+}
+
+gboolean
+cfqp_model_export_qdq_precision (CfqpModel *model, const CfqpQuantisation *q,
+    CfqpPrecision precision, const char *path, GError **error)
+{
   const CfqpQParams *qparams = q->qparams;
   g_autoptr (CfqpGraph) folded = NULL;
   const CfqpGraph *g;
@@ -110,6 +120,11 @@ cfqp_model_export_qdq_full (CfqpModel *model, const CfqpQuantisation *q, const c
   gboolean ok = TRUE;
 
   g_return_val_if_fail (model != NULL && q != NULL && path != NULL, FALSE);
+  if (!cfqp_precision_is_quantised (precision)) {
+    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
+        "QDQ export is for a quantised precision (int8, int16), not fp32");
+    return FALSE;
+  }
   g = model->graph;
   /* channel steps are written as the convs the program folds them into */
   if (q->n_channel_steps) {
@@ -128,10 +143,11 @@ cfqp_model_export_qdq_full (CfqpModel *model, const CfqpQuantisation *q, const c
   }
   /* the folded graph with the steps' work done: what remains is the table
    * and the taps */
-  if (!(prog = cfqp_int8_program_new_full (g, &(CfqpQuantisation) { qparams, q->conv_taps,
-          q->n_conv_taps, NULL, 0 }, error)))
+  if (!(prog = cfqp_int8_program_new_bits (g, &(CfqpQuantisation) { qparams, q->conv_taps,
+          q->n_conv_taps, NULL, 0 }, cfqp_int8_program_bits (precision), error)))
     return FALSE;
 
+  e.bits = prog->bits;
   e.pool = g_ptr_array_new_with_free_func (g_free);
   e.nodes = g_ptr_array_new ();
   e.inits = g_ptr_array_new ();
@@ -156,9 +172,9 @@ cfqp_model_export_qdq_full (CfqpModel *model, const CfqpQuantisation *q, const c
     gp.output = &output;
     opset.domain = (char *) "";
     opset.has_version = TRUE;
-    opset.version = QDQ_OPSET;
+    opset.version = e.bits == 16 ? QDQ16_OPSET : QDQ_OPSET;
     mp.has_ir_version = TRUE;
-    mp.ir_version = QDQ_IR_VERSION;
+    mp.ir_version = e.bits == 16 ? QDQ16_IR_VERSION : QDQ_IR_VERSION;
     mp.producer_name = (char *) "cfqp";
     mp.producer_version = (char *) "qdq-export";
     mp.n_opset_import = 1;

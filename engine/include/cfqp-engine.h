@@ -354,6 +354,15 @@ gboolean     cfqp_model_export_qdq  (CfqpModel *model, const CfqpQParams *qparam
  * so every activation stays one uint8 grid per tensor. */
 gboolean     cfqp_model_export_qdq_full (CfqpModel *model, const CfqpQuantisation *q,
                                          const char *path, GError **error);
+/* The same at a precision: CFQP_PRECISION_INT8 (above) or
+ * CFQP_PRECISION_INT16, the 16-bit program's numbers (opset 21: uint16
+ * activations on each grid's cfqp_int16_grid, int16 per-channel weights,
+ * biases as float since DequantizeLinear takes no int64).  A 16-bit file
+ * is for other runtimes: cfqp_model_new_from_* refuses its uint16
+ * activations. */
+gboolean     cfqp_model_export_qdq_precision (CfqpModel *model, const CfqpQuantisation *q,
+                                              CfqpPrecision precision, const char *path,
+                                              GError **error);
 const CfqpQParams *cfqp_model_get_embedded_qparams (const CfqpModel *model);
 
 G_END_DECLS

@@ -5,6 +5,7 @@
 #include "cfqp-model-private.h"
 #include "cfqp-int8.h"
 #include "minmax-qparams.h"
+#include "onnx.pb-c.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
@@ -129,6 +130,133 @@ test_round_trip (gconstpointer data)
     g_assert_cmpmem (x, lx, y, ly);
     g_unlink (again);
   }
+  g_unlink (qdq_path);
+  g_rmdir (dir);
+}
+
+/* An initializer of the export by name; NULL when there is none. */
+static const Onnx__TensorProto *
+find_init (const Onnx__ModelProto *mp, const char *name)
+{
+  for (gsize i = 0; i < mp->graph->n_initializer; i++)
+    if (!strcmp (mp->graph->initializer[i]->name, name))
+      return mp->graph->initializer[i];
+  return NULL;
+}
+
+/* One initializer's raw bytes, checked for type and element count. */
+static const guint8 *
+init_data (const Onnx__ModelProto *mp, const char *name, gint32 type, gsize n, gsize elem)
+{
+  const Onnx__TensorProto *t = find_init (mp, name);
+
+  g_assert_nonnull (t);
+  g_assert_cmpint (t->data_type, ==, type);
+  g_assert_cmpuint (t->raw_data.len, ==, n * elem);
+  return t->raw_data.data;
+}
+
+/* The 16-bit export (opset 21) carries the 16-bit program's numbers: every
+ * activation on its uint16 grid, every conv's int16 taps and their
+ * scales, its int64 bias as the float it stands for; the engine refuses
+ * to import it, and fp32 is not a precision to export. */
+static void
+test_export_16bit (gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *path = data_path ("refnets", name);
+  g_autofree char *dir = g_dir_make_tmp ("cfqp-qdq-XXXXXX", NULL);
+  g_autofree char *qdq_path = g_build_filename (dir, "model-qdq16.onnx", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CfqpModel) model = cfqp_model_new_from_file (path, &error);
+  const CfqpGraph *g;
+  const guint w = 24, h = 16;
+  g_autofree float *frame = NULL;
+  g_autofree CfqpQParams *qp = NULL;
+  g_autofree char *bytes = NULL;
+  CfqpQuantisation q = { 0 };
+  CfqpInt8Program *prog;
+  Onnx__ModelProto *mp;
+  gsize len;
+  guint n_convs = 0;
+
+  g_assert_no_error (error);
+  g = cfqp_model_get_graph (model);
+  frame = test_frame (cfqp_model_get_channels (model), w, h);
+  qp = calibrate (model, frame, w, h);
+  q.qparams = qp;
+  g_assert_false (cfqp_model_export_qdq_precision (model, &q, CFQP_PRECISION_FP32, qdq_path,
+          &error));
+  g_assert_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_true (cfqp_model_export_qdq_precision (model, &q, CFQP_PRECISION_INT16, qdq_path,
+          &error));
+  g_assert_no_error (error);
+  prog = cfqp_int8_program_new_bits (g, &q, 16, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (g_file_get_contents (qdq_path, &bytes, &len, NULL));
+  mp = onnx__model_proto__unpack (NULL, len, (const guint8 *) bytes);
+  g_assert_nonnull (mp);
+  g_assert_cmpint (mp->ir_version, ==, 10);
+  g_assert_cmpuint (mp->n_opset_import, ==, 1);
+  g_assert_cmpint (mp->opset_import[0]->version, ==, 21);
+  for (guint v = 0; v < g->n_values; v++) {
+    g_autofree char *zn = g_strdup_printf ("%s/zp", g->values[v].name);
+    g_autofree char *sn = g_strdup_printf ("%s/scale", g->values[v].name);
+    const guint8 *zp = init_data (mp, zn, ONNX__TENSOR_PROTO__DATA_TYPE__UINT16, 1, 2);
+    const guint8 *sc = init_data (mp, sn, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, 1, 4);
+    float scale;
+
+    memcpy (&scale, sc, 4);
+    g_assert_cmpint (GUINT16_FROM_LE (*(const guint16 *) zp), ==, prog->qparams[v].zero_point);
+    g_assert_cmpfloat (scale, ==, prog->qparams[v].scale);
+  }
+  for (guint i = 0; i < g->n_nodes; i++) {
+    const CfqpNode *node = &g->nodes[i];
+    const CfqpConvParams *cp = &node->p.conv;
+    const CfqpInt8Node *qn = &prog->nodes[i];
+    const char *vname = g->values[node->output].name;
+    guint oc_n, icg;
+    gsize n_w;
+    g_autofree char *wn = NULL, *sn = NULL, *bn = NULL;
+    g_autofree double *wscale = NULL;
+    const guint8 *wq, *ws, *b;
+
+    if (node->op != CFQP_OP_CONV)
+      continue;
+    n_convs++;
+    oc_n = cp->out_channels;
+    icg = cp->in_channels / cp->groups;
+    n_w = (gsize) oc_n * icg * cp->kernel_h * cp->kernel_w;
+    wn = g_strdup_printf ("%s/w_q", vname);
+    sn = g_strdup_printf ("%s/w_scale", vname);
+    bn = g_strdup_printf ("%s/b", vname);
+    wq = init_data (mp, wn, ONNX__TENSOR_PROTO__DATA_TYPE__INT16, n_w, 2);
+    ws = init_data (mp, sn, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, oc_n, 4);
+    b = init_data (mp, bn, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, oc_n, 4);
+    for (gsize k = 0; k < n_w; k++)
+      g_assert_cmpint ((gint16) GUINT16_FROM_LE (((const guint16 *) wq)[k]), ==, qn->weight16[k]);
+    wscale = g_new (double, oc_n);
+    cfqp_int16_conv_weight_scales (cp, FALSE, wscale);
+    for (guint oc = 0; oc < oc_n; oc++) {
+      float s, bias;
+
+      memcpy (&s, ws + 4 * oc, 4);
+      memcpy (&bias, b + 4 * oc, 4);
+      g_assert_cmpfloat (s, ==, (float) wscale[oc]);
+      g_assert_cmpfloat (bias, ==, (float) ((double) qn->bias64[oc] *
+              (double) prog->qparams[node->inputs[0]].scale * wscale[oc]));
+    }
+  }
+  g_assert_cmpuint (n_convs, >, 0);
+  onnx__model_proto__free_unpacked (mp, NULL);
+  cfqp_int8_program_free (prog);
+
+  /* not for the engine itself: refused, with the reason */
+  g_assert_null (cfqp_model_new_from_file (qdq_path, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "opset 21"));
   g_unlink (qdq_path);
   g_rmdir (dir);
 }
@@ -281,6 +409,10 @@ main (int argc, char **argv)
     g_autofree char *p = g_strdup_printf ("/qdq/round-trip/%s", models[i]);
     g_test_add_data_func (p, models[i], test_round_trip);
   }
+  g_test_add_data_func ("/qdq/export-16bit/xlsr-x2-clip-op13.onnx", "xlsr-x2-clip-op13.onnx",
+      test_export_16bit);
+  g_test_add_data_func ("/qdq/export-16bit/abpn-x3-cat-op13.onnx", "abpn-x3-cat-op13.onnx",
+      test_export_16bit);
   g_test_add_func ("/qdq/export-refusals", test_export_refusals);
   g_test_add_func ("/qdq/third-party", test_third_party);
   for (guint i = 0; i < G_N_ELEMENTS (hostile); i++) {

@@ -13,6 +13,10 @@
  *       runs a QDQ model in INT8 with its own embedded parameters (with
  *       --calib: a float model with that calibration, as cfqpsr does)
  *
+ * --precision int16 (export, and run with --calib): the 16-bit program
+ * (uint16 activations, int16 weights; an export of opset 21, which the
+ * engine itself does not import).
+ *
  * Images are raw planar 8-bit C×H×W (C: the model's channels).
  */
 #include "cfqp-engine.h"
@@ -45,16 +49,16 @@ read_u8_planar (const char *path, gsize n, GError **error)
 /* QDQ export with the calibration's taps and steps, as cfqpsr would run it. */
 static gboolean
 export_with_taps (CfqpModel *model, const CfqpQParams *qp, const CfqpCalibration *calib,
-    const char *out, GError **error)
+    CfqpPrecision precision, const char *out, GError **error)
 {
   CfqpQuantisation q = cfqp_calibration_get_quantisation (calib, qp);
 
-  return cfqp_model_export_qdq_full (model, &q, out, error);
+  return cfqp_model_export_qdq_precision (model, &q, precision, out, error);
 }
 
 static int
 do_export (const char *model_path, const char *out, const char *rd, const char *observer,
-    gboolean clip_free)
+    gboolean clip_free, CfqpPrecision precision)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (CfqpModel) model = cfqp_model_new_from_file (model_path, &error);
@@ -94,7 +98,7 @@ do_export (const char *model_path, const char *out, const char *rd, const char *
   }
   if (!(calib = cfqp_calibrator_compute (cal, NULL, &error)) ||
       !(qp = cfqp_calibration_to_qparams (calib, cfqp_calibrator_get_model (cal), &error)) ||
-      !export_with_taps (cfqp_calibrator_get_model (cal), qp, calib, out, &error)) {
+      !export_with_taps (cfqp_calibrator_get_model (cal), qp, calib, precision, out, &error)) {
     g_printerr ("%s\n", error->message);
     return 1;
   }
@@ -125,7 +129,8 @@ load_with_calibration (const char *model_path, const char *calib_path, CfqpQPara
 }
 
 static int
-do_export_calib (const char *model_path, const char *out, const char *calib_path)
+do_export_calib (const char *model_path, const char *out, const char *calib_path,
+    CfqpPrecision precision)
 {
   g_autoptr (GError) error = NULL;
   g_autofree CfqpQParams *qp = NULL;
@@ -133,7 +138,7 @@ do_export_calib (const char *model_path, const char *out, const char *calib_path
   g_autoptr (CfqpModel) run_model = load_with_calibration (model_path, calib_path, &qp, &calib,
       &error);
 
-  if (!run_model || !export_with_taps (run_model, qp, calib, out, &error)) {
+  if (!run_model || !export_with_taps (run_model, qp, calib, precision, out, &error)) {
     g_printerr ("%s\n", error->message);
     return 1;
   }
@@ -145,7 +150,7 @@ do_export_calib (const char *model_path, const char *out, const char *calib_path
 
 static int
 do_run (const char *model_path, const char *in, guint w, guint h, const char *out,
-    const char *backend, const char *calib_path)
+    const char *backend, const char *calib_path, CfqpPrecision precision)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (CfqpModel) model = NULL;
@@ -170,7 +175,7 @@ do_run (const char *model_path, const char *in, guint w, guint h, const char *ou
   }
   s = cfqp_model_get_scale (model);
   c = cfqp_model_get_channels (model);
-  opt.precision = CFQP_PRECISION_INT8;
+  opt.precision = precision;
   opt.backend = backend && !strcmp (backend, "cpu") ? CFQP_BACKEND_CPU : CFQP_BACKEND_REF;
   opt.qparams = calib_qp ? calib_qp : cfqp_model_get_embedded_qparams (model);
   if (calib)
@@ -187,8 +192,10 @@ do_run (const char *model_path, const char *in, guint w, guint h, const char *ou
     return 1;
   }
   bytes = g_new (guint8, n);
+  /* ties up, the 16-bit program's byte rule (cfqp_int16_to_byte); an
+   * INT8 output is on the byte grid already */
   for (gsize k = 0; k < n; k++)
-    bytes[k] = (guint8) CLAMP (lrintf (res[k] * 255.f), 0, 255);
+    bytes[k] = (guint8) CLAMP (floor ((double) res[k] * 255.0 + 0.5), 0, 255);
   if (!g_file_set_contents (out, (const char *) bytes, (gssize) n, &error)) {
     g_printerr ("%s\n", error->message);
     return 1;
@@ -200,7 +207,8 @@ int
 main (int argc, char **argv)
 {
   g_autofree char *model = NULL, *out = NULL, *rd = NULL, *in = NULL, *backend = NULL;
-  g_autofree char *observer = NULL, *calib = NULL;
+  g_autofree char *observer = NULL, *calib = NULL, *precision_name = NULL;
+  CfqpPrecision precision = CFQP_PRECISION_INT8;
   gboolean no_clip_free = FALSE;
   gint width = 0, height = 0;
   GOptionEntry entries[] = {
@@ -214,6 +222,7 @@ main (int argc, char **argv)
     { "width", 0, 0, G_OPTION_ARG_INT, &width, "run: input width", "W" },
     { "height", 0, 0, G_OPTION_ARG_INT, &height, "run: input height", "H" },
     { "backend", 0, 0, G_OPTION_ARG_STRING, &backend, "run: ref|cpu", "B" },
+    { "precision", 0, 0, G_OPTION_ARG_STRING, &precision_name, "int8 (default) | int16", "P" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("export|run — QDQ ONNX export and INT8 runs");
@@ -224,12 +233,18 @@ main (int argc, char **argv)
     g_printerr ("%s\n", error->message);
     return 2;
   }
+  if (precision_name && !strcmp (precision_name, "int16"))
+    precision = CFQP_PRECISION_INT16;
+  else if (precision_name && strcmp (precision_name, "int8")) {
+    g_printerr ("--precision is int8 or int16, not '%s'\n", precision_name);
+    return 2;
+  }
   if (argc == 2 && !strcmp (argv[1], "export") && model && out && calib && !rd)
-    return do_export_calib (model, out, calib);
+    return do_export_calib (model, out, calib, precision);
   if (argc == 2 && !strcmp (argv[1], "export") && model && out && rd && !calib)
-    return do_export (model, out, rd, observer, !no_clip_free);
+    return do_export (model, out, rd, observer, !no_clip_free, precision);
   if (argc == 2 && !strcmp (argv[1], "run") && model && in && out && width > 0 && height > 0)
-    return do_run (model, in, (guint) width, (guint) height, out, backend, calib);
+    return do_run (model, in, (guint) width, (guint) height, out, backend, calib, precision);
   g_printerr ("%s", g_option_context_get_help (ctx, TRUE, NULL));
   return 2;
 }

@@ -10,6 +10,10 @@
 # models/*.calib.json: the clip-free copy if it is clip-free, as cfqpsr runs
 # it) instead of calibrating it here, and checks that the engine gives the
 # same bytes on the export as on MODEL with CALIB (cfqpsr's INT8 path).
+# PRECISION=int16 exports the 16-bit program (opset 21: uint16 activations,
+# int16 weights) and compares ORT with the engine's INT16 path on MODEL with
+# CALIB (every item needs its :CALIB.json; the engine does not import a
+# 16-bit file).
 # ORT_CHECK_KEEP=DIR keeps each model's export, inputs and engine outputs in
 # DIR/NAME, with DIR/NAME/items the image list for tools/pipeline/ort_check/layers.py:
 #   layers.py DIR/NAME/qdq.onnx $(cat DIR/NAME/items)
@@ -22,6 +26,7 @@ root=$(cd "$here/../../.." && pwd)
 build=${1:-$root/build}
 [ $# -gt 0 ] && shift
 models=${*:-"$root/tests/data/refnets/xlsr-x2-clip-op13.onnx $root/tests/data/refnets/abpn-x3-cat-op13.onnx"}
+precision=${PRECISION:-int8}
 tmp=$(mktemp -d)
 status=0
 trap 'rm -rf "$tmp"' EXIT
@@ -55,12 +60,23 @@ for i, (x, y) in enumerate([(40, 30), (600, 380), (300, 200), (700, 60)]):
 PY
   rd=$(awk '{printf "%s%s:%s:%s", (NR > 1 ? "," : ""), $1, $2, $3}' "$tmp/$name/rd")
   if [ -n "$calib" ]; then
-    "$build/tools/c/cfqp-qdq" export --model "$model" --out "$tmp/$name/qdq.onnx" --calib "$calib"
-  else
+    "$build/tools/c/cfqp-qdq" export --model "$model" --out "$tmp/$name/qdq.onnx" --calib "$calib" \
+      --precision "$precision"
+  elif [ "$precision" = int8 ]; then
     "$build/tools/c/cfqp-qdq" export --model "$model" --out "$tmp/$name/qdq.onnx" --rd "$rd"
+  else
+    echo "$name: PRECISION=$precision needs MODEL.onnx:CALIB.json" >&2
+    exit 2
   fi
   items=""
   while read -r path w h; do
+    if [ "$precision" != int8 ]; then
+      # the engine's 16-bit path on the float model with the calibration
+      "$build/tools/c/cfqp-qdq" run --model "$model" --calib "$calib" --in "$path" \
+        --width "$w" --height "$h" --out "$path.cfqp" --precision "$precision"
+      items="$items $path:$w:$h:$path.cfqp"
+      continue
+    fi
     "$build/tools/c/cfqp-qdq" run --model "$tmp/$name/qdq.onnx" --in "$path" --width "$w" \
       --height "$h" --out "$path.cfqp"
     if [ -n "$calib" ]; then
