@@ -89,6 +89,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_cfqp_calib_debug);
 #define DEFAULT_PROP_CALIBRATION_NAME NULL
 #define DEFAULT_PROP_CLIP_FREE TRUE
 #define DEFAULT_PROP_EXPORT_QDQ NULL
+#define DEFAULT_PROP_EXPORT_QDQ_PRECISION GST_CFQP_QDQ_PRECISION_INT8
 #define DEFAULT_PROP_EOS_TIMEOUT -1
 #define LIVE_EOS_TIMEOUT_MS 2000
 #define MAX_SAMPLES 4096
@@ -111,6 +112,7 @@ enum
   PROP_CALIBRATION_NAME,
   PROP_CLIP_FREE,
   PROP_EXPORT_QDQ,
+  PROP_EXPORT_QDQ_PRECISION,
   PROP_EOS_TIMEOUT,
 };
 
@@ -134,6 +136,7 @@ struct _GstCfqpCalib
   gboolean clip_free;
   gboolean clip_free_set;       /* clip-free set by the application */
   gchar *export_qdq;
+  GstCfqpQdqPrecision export_qdq_precision;
   gint eos_timeout;
 
   /* between start and stop */
@@ -409,6 +412,22 @@ gst_cfqp_calib_class_init (GstCfqpCalibClass * klass)
           GST_PARAM_MUTABLE_READY));
 
   /**
+   * GstCfqpCalib:export-qdq-precision:
+   *
+   * The arithmetic #GstCfqpCalib:export-qdq is written for: int8 (uint8
+   * activations, int8 weights, opset 13), or int16 (the same calibration
+   * as cfqpsr precision=int16 runs it: uint16 activations, int16 weights,
+   * opset 21), for runtimes and accelerators with 16-bit activations.
+   */
+  g_object_class_install_property (gobject_class, PROP_EXPORT_QDQ_PRECISION,
+      g_param_spec_enum ("export-qdq-precision", "Export QDQ precision",
+          "Arithmetic of the export-qdq model (int16: uint16 activations and "
+          "int16 weights, opset 21)", GST_TYPE_CFQP_QDQ_PRECISION,
+          DEFAULT_PROP_EXPORT_QDQ_PRECISION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
    * GstCfqpCalib:eos-timeout:
    *
    * How long EOS may wait, in milliseconds, for the worker to finish: the
@@ -465,6 +484,7 @@ gst_cfqp_calib_init (GstCfqpCalib * self)
   self->calibration_name = g_strdup (DEFAULT_PROP_CALIBRATION_NAME);
   self->clip_free = DEFAULT_PROP_CLIP_FREE;
   self->export_qdq = g_strdup (DEFAULT_PROP_EXPORT_QDQ);
+  self->export_qdq_precision = DEFAULT_PROP_EXPORT_QDQ_PRECISION;
   self->eos_timeout = DEFAULT_PROP_EOS_TIMEOUT;
   gst_video_info_init (&self->info);
   self->worker = cfqp_calib_worker_new ("cfqpcalib", QUEUE_LENGTH,
@@ -556,6 +576,9 @@ gst_cfqp_calib_set_property (GObject * object, guint prop_id,
       g_free (self->export_qdq);
       self->export_qdq = g_value_dup_string (value);
       break;
+    case PROP_EXPORT_QDQ_PRECISION:
+      self->export_qdq_precision = g_value_get_enum (value);
+      break;
     case PROP_EOS_TIMEOUT:
       self->eos_timeout = g_value_get_int (value);
       break;
@@ -616,6 +639,9 @@ gst_cfqp_calib_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_EXPORT_QDQ:
       g_value_set_string (value, self->export_qdq);
       break;
+    case PROP_EXPORT_QDQ_PRECISION:
+      g_value_set_enum (value, self->export_qdq_precision);
+      break;
     case PROP_EOS_TIMEOUT:
       g_value_set_int (value, self->eos_timeout);
       break;
@@ -672,6 +698,7 @@ gst_cfqp_calib_publish (GstCfqpCalib * self, GCancellable * cancel)
 {
   CfqpCalibration *calib;
   gchar *location, *name, *qdq;
+  CfqpPrecision qdq_precision;
   GError *err = NULL;
   GstStructure *published;
 
@@ -693,6 +720,8 @@ gst_cfqp_calib_publish (GstCfqpCalib * self, GCancellable * cancel)
   location = g_strdup (self->location);
   name = g_strdup (self->calibration_name);
   qdq = g_strdup (self->export_qdq);
+  qdq_precision = self->export_qdq_precision == GST_CFQP_QDQ_PRECISION_INT16 ?
+      CFQP_PRECISION_INT16 : CFQP_PRECISION_INT8;
   GST_OBJECT_UNLOCK (self);
 
   if (location != NULL) {
@@ -707,7 +736,8 @@ gst_cfqp_calib_publish (GstCfqpCalib * self, GCancellable * cancel)
     CfqpModel *model = cfqp_calibrator_get_model (self->calibrator);
     CfqpQParams *qp = cfqp_calibration_to_qparams (calib, model, &err);
     CfqpQuantisation q = cfqp_calibration_get_quantisation (calib, qp);
-    gboolean ok = qp != NULL && cfqp_model_export_qdq_full (model, &q, qdq, &err);
+    gboolean ok = qp != NULL &&
+        cfqp_model_export_qdq_precision (model, &q, qdq_precision, qdq, &err);
 
     gst_cfqp_calib_note_write (self, &self->failed_qdq, qdq, "QDQ model", err);
     g_clear_error (&err);

@@ -48,6 +48,24 @@ gst_cfqp_int8_fallback_get_type (void)
 }
 
 GType
+gst_cfqp_qdq_precision_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_CFQP_QDQ_PRECISION_INT8, "uint8 activations, int8 weights (opset 13)", "int8"},
+    {GST_CFQP_QDQ_PRECISION_INT16, "uint16 activations, int16 weights (opset 21)",
+        "int16"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstCfqpQdqPrecision", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
 gst_cfqp_backend_get_type (void)
 {
   static gsize type = 0;

@@ -45,6 +45,23 @@ typedef enum {
 GType gst_cfqp_int8_fallback_get_type (void);
 
 /**
+ * GstCfqpQdqPrecision:
+ * @GST_CFQP_QDQ_PRECISION_INT8: uint8 activations, int8 weights (opset 13;
+ *   the default)
+ * @GST_CFQP_QDQ_PRECISION_INT16: uint16 activations, int16 weights
+ *   (opset 21): the INT16 program, for runtimes with 16-bit activations
+ *
+ * The arithmetic a QDQ ONNX export is written for.
+ */
+typedef enum {
+  GST_CFQP_QDQ_PRECISION_INT8,
+  GST_CFQP_QDQ_PRECISION_INT16,
+} GstCfqpQdqPrecision;
+
+#define GST_TYPE_CFQP_QDQ_PRECISION (gst_cfqp_qdq_precision_get_type ())
+GType gst_cfqp_qdq_precision_get_type (void);
+
+/**
  * GstCfqpBackend:
  * @GST_CFQP_BACKEND_AUTO: OpenCL when a device is usable, else the CPU
  * @GST_CFQP_BACKEND_CPU: vectorized, threaded CPU kernels

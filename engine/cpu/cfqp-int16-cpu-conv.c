@@ -110,6 +110,11 @@ pack_pair_row (const guint16 *ra, const guint16 *rb, guint16 pa, guint16 pb, gin
   }
 }
 
+/* Scratch beyond this per call (packed rows and repacked taps: only a
+ * conv far wider than any SR net's, at the engine's limits a hostile
+ * model's) takes ref's kernel, which needs none. */
+#define MAX_SCRATCH ((gsize) 64 << 20)
+
 /* bytes rounded up to a cache line */
 static inline gsize
 line (gsize bytes)
@@ -129,21 +134,22 @@ cfqp_int16_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU16V
   guint kh = cp->kernel_h, kw = cp->kernel_w, s = cp->stride_w, d = cp->dilation_w;
   guint w_out = output->w, n_px = round_up (w_out, px_n), ocr = round_up (ocg, oc_n);
   guint n_pairs = (icg + 1) / 2, n_taps = n_pairs * kh * kw, width = n_px + (kw - 1) * d / s;
-  gsize n_rows = (gsize) n_pairs * kh * s, at = 0;
+  gsize n_rows = (gsize) n_pairs * kh * s, at = 0, scratch;
   guint pt, pl, pb, pr;
   guint8 *mem;
   gint32 *xh, *xl, *wp;
   gint64 *acc, *base;
   gsize *off;
 
-  if (node->op != CFQP_OP_CONV) {
+  scratch = 2 * line (n_rows * width * sizeof (gint32)) +
+      line ((gsize) ocr * n_taps * sizeof (gint32)) + line ((gsize) oc_n * n_px * sizeof (gint64)) +
+      line (ocr * sizeof (gint64)) + line (n_taps * sizeof (gsize));
+  if (node->op != CFQP_OP_CONV || scratch > MAX_SCRATCH) {
     cfqp_int16_cpu_ref_op (node, q, inputs, output, y0, y1);
     return;
   }
   cfqp_conv_resolve_pads (cp, in->h, in->w, &pt, &pl, &pb, &pr);
-  mem = cfqp_int8_cpu_scratch (2 * line (n_rows * width * sizeof (gint32)) +
-      line ((gsize) ocr * n_taps * sizeof (gint32)) + line ((gsize) oc_n * n_px * sizeof (gint64)) +
-      line (ocr * sizeof (gint64)) + line (n_taps * sizeof (gsize)));
+  mem = cfqp_int8_cpu_scratch (scratch);
   xh = (gint32 *) (mem + at);
   at += line (n_rows * width * sizeof (gint32));
   xl = (gint32 *) (mem + at);

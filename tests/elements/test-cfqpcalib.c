@@ -345,6 +345,44 @@ GST_START_TEST (test_residual_grid_property)
 
 GST_END_TEST;
 
+/* export-qdq-precision=int16 writes the 16-bit program: an opset-21 file
+ * (uint16 activations, int16 weights), which the engine itself refuses to
+ * import, saying so; the default writes the opset-13 INT8 file. */
+GST_START_TEST (test_export_qdq_int16)
+{
+  gchar *dir = g_dir_make_tmp ("cfqpcalib-XXXXXX", NULL);
+  gchar *qdq = g_build_filename (dir, "out-qdq16.onnx", NULL);
+  CfqpModel *qmodel;
+  GError *err = NULL;
+  Result r = { 0, };
+  gint precision = -1;
+
+  push_frames (3, distinct, &r, "update-interval", 0, "export-qdq", qdq,
+      "export-qdq-precision", 1 /* int16 */, NULL);
+  fail_unless_equals_int (r.n_warnings, 0);
+  fail_unless (g_file_test (qdq, G_FILE_TEST_IS_REGULAR));
+  qmodel = cfqp_model_new_from_file (qdq, &err);
+  fail_unless (qmodel == NULL);
+  fail_unless (err != NULL && strstr (err->message, "opset 21") != NULL, "%s",
+      err ? err->message : "no error");
+  g_clear_error (&err);
+  result_clear (&r);
+
+  {
+    GstElement *calib = gst_element_factory_make ("cfqpcalib", NULL);
+
+    g_object_get (calib, "export-qdq-precision", &precision, NULL);
+    fail_unless_equals_int (precision, 0);      /* int8 */
+    gst_object_unref (calib);
+  }
+  g_unlink (qdq);
+  g_rmdir (dir);
+  g_free (qdq);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 /* An unwritable location is an element error naming it, posted once for
  * the two publications that fail; the stream goes on: every push was
  * OK, done and EOS follow, and the calibration is still published. */
@@ -777,6 +815,7 @@ cfqpcalib_suite (void)
   tcase_add_test (tc, test_missing_model);
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_residual_grid_property);
+  tcase_add_test (tc, test_export_qdq_int16);
   tcase_add_test (tc, test_model_not_regular);
   tcase_add_test (tc, test_progressive_only);
   tcase_add_test (tc, test_eos_timeout);
