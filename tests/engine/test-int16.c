@@ -656,7 +656,7 @@ test_gemm_generic (void)
   gint64 acc[CFQP_INT16_GEMM_OC * 8];
 
   for (guint e = 0; e < G_N_ELEMENTS (acc); e++)
-    acc[e] = -(gint64) e << 40;      /* written over, not added to */
+    acc[e] = -((gint64) e << 40);    /* written over, not added to */
 
   for (guint e = 0; e < n + 8; e++) {
     xh[e] = cfqp_int16_pair (255, 255);

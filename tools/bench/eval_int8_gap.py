@@ -38,7 +38,9 @@ with OUT=DIR), its rows kept apart in tools/.cache/int8-gap/<DIR's name>/.
 runs the same calibrations as INT16 (16-bit activations and weights,
 docs/int8-arithmetic.md "16-bit programs") instead, by default for the
 anchorless clip-free nets, its rows in tools/.cache/int8-gap/int16/, and
-prints INT16 − FP32 beside INT8 − FP32 (table 1's columns).
+prints INT16 − FP32 beside INT8 − FP32 (table 1's columns), then, for those
+with a clipped twin, INT16 clip-free against the twin's INT8 and INT16 on
+the saturated photos (table 2 with INT16 as the clip-free net's arithmetic).
 """
 import argparse
 import json
@@ -175,6 +177,31 @@ def wide_table(args):
             print("| %s | %s | %s | %+.3f | %s | %+.3f | %s |" % (
                 m, which, fmt(boot(d8)), min(d8), fmt(boot(d16)), min(d16),
                 "yes" if sum(d16) / len(d16) >= TARGET else "no"), flush=True)
+
+    # the second target with INT16 as the clip-free net's arithmetic: its
+    # INT16 against the clipped twin's INT8 (and the twin's INT16)
+    pairs = [m for m in models
+             if os.path.exists(os.path.join(ROOT, "models", m + "-clipped.onnx"))]
+    if not pairs:
+        return
+    print("\n### INT16 clip-free − clipped twin, saturated photos (mean [95 % interval], "
+          "photos won / lost against the twin's INT8)\n")
+    print("| pair | FP32 − FP32 | INT16 − INT8 | won / lost | INT16 − INT16 |")
+    print("|---|---|---|---|---|")
+    for m in pairs:
+        listfile = dict(SETS)["sat"]
+        a = rows_of(args.build, m, "sat", listfile, args.threads, args.fresh, args.calib_dir,
+                    "int16")
+        b8 = rows_of(args.build, m + "-clipped", "sat", listfile, args.threads, args.fresh,
+                     args.calib_dir)
+        b16 = rows_of(args.build, m + "-clipped", "sat", listfile, args.threads, args.fresh,
+                      args.calib_dir, "int16")
+        _, d32 = diffs(a, b8, "fp32", "fp32")
+        _, d = diffs(a, b8, "int16", "int8")
+        _, dd = diffs(a, b16, "int16", "int16")
+        print("| %s | %s | %s | %d / %d | %s |" % (m, fmt(boot(d32)), fmt(boot(d)),
+                                                  sum(x > 0 for x in d), sum(x < 0 for x in d),
+                                                  fmt(boot(dd))), flush=True)
 
 
 def main():
