@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Proof that a change left the INT8 bytes alone: every shipped model
-# (models/*.onnx with its shipped calibration) upscales a real crop
+# Proof that a change left the INT8 and INT16 bytes alone: every shipped
+# model (models/*.onnx with its shipped calibration) upscales a real crop
 # (tests/data/images/boats-x<N>.png, N = 2, 3, 4 or 1.5) through cfqpsr on every backend and
 # CPU kernel family, and on every CPU ISA level this machine can run
-# (CFQP_MAX_CPU_ISA); the md5 of each output is compared with the digests
-# stored in tests/data/digests/int8.md5.  All configurations of one model
-# must also give the same bytes as each other.
+# (CFQP_MAX_CPU_ISA), in INT8 and, on the CPU, in INT16 (precision=int16:
+# its conv micro-kernel and requantisation per ISA level); the md5 of each
+# output is compared with the digests stored in tests/data/digests/int8.md5
+# and int16.md5.  All configurations of one model and precision must also
+# give the same bytes as each other.
 #
 #   tools/ci/check_digests.sh [--build DIR] [--update] [--keep DIR]
 #
@@ -28,84 +30,100 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-stored=tests/data/digests/int8.md5
 out=${keep:-$(mktemp -d)}
 mkdir -p "$out"
 [ -n "$keep" ] || trap 'rm -rf "$out"' EXIT
 export GST_PLUGIN_PATH=$(realpath "$build")/gst GST_REGISTRY=$out/registry.bin
 
 # configurations: name, cfqpsr properties, CFQP_MAX_CPU_ISA
-configs=("cpu-auto|backend=cpu cpu-kernels=auto|"
-         "cpu-orc|backend=cpu cpu-kernels=orc|"
-         "cpu-native|backend=cpu cpu-kernels=native|")
+configs8=("cpu-auto|backend=cpu cpu-kernels=auto|"
+          "cpu-orc|backend=cpu cpu-kernels=orc|"
+          "cpu-native|backend=cpu cpu-kernels=native|")
+configs16=("cpu|backend=cpu|")
 for isa in avxvnni avx2 sse4.1 generic; do
-  configs+=("cpu-$isa|backend=cpu cpu-kernels=native|$isa")
+  configs8+=("cpu-$isa|backend=cpu cpu-kernels=native|$isa")
+  configs16+=("cpu-$isa|backend=cpu|$isa")
 done
 if gst-inspect-1.0 cfqpsr 2>/dev/null | grep opencl > /dev/null &&
    [ -n "$(ls /etc/OpenCL/vendors/*.icd 2>/dev/null)" ]; then
-  configs+=("opencl|backend=opencl device=0|")
+  configs8+=("opencl|backend=opencl device=0|")
 fi
 
-now=$out/digests.md5
-: > "$now"
 fail=0
-for model in models/*.onnx; do
-  name=$(basename "$model" .onnx)
-  scale=${name##*-x}; scale=${scale%%-*}
-  img=tests/data/images/boats-x$scale.png
-  # width and height from the PNG's IHDR (big-endian at bytes 16 and 20)
-  read -r b0 b1 b2 b3 b4 b5 b6 b7 < <(od -An -tu1 -j16 -N8 "$img")
-  w=$(( (b0 << 24) | (b1 << 16) | (b2 << 8) | b3 )) h=$(( (b4 << 24) | (b5 << 16) | (b6 << 8) | b7 ))
-  # the net's own output size (scale 1.5: the x3/2 net; awk for the fraction)
-  read -r ow oh < <(awk -v w="$w" -v h="$h" -v s="$scale" 'BEGIN { printf "%d %d\n", w * s, h * s }')
-  first=
-  for c in "${configs[@]}"; do
-    IFS='|' read -r cname props isa <<< "$c"
-    raw=$out/$name.$cname.raw
-    # shellcheck disable=SC2086  # props are separate properties
-    if ! CFQP_MAX_CPU_ISA=$isa gst-launch-1.0 -m filesrc location="$img" ! pngdec ! \
-        videoconvert ! video/x-raw,format=RGB ! \
-        cfqpsr model-file="$model" calibration-file="${model%.onnx}.calib.json" \
-          precision=int8 $props ! \
-        video/x-raw,format=RGB,width=$ow,height=$oh ! \
-        filesink location="$raw" > "$out/$name.$cname.log" 2>&1; then
-      echo "FAIL $name $cname: gst-launch failed (see $out/$name.$cname.log)"
-      fail=1
-      continue
-    fi
-    if ! grep -q 'precision=(string)int8' "$out/$name.$cname.log"; then
-      echo "FAIL $name $cname: did not run INT8 (see $out/$name.$cname.log)"
-      fail=1
-      continue
-    fi
-    sum=$(md5sum < "$raw" | cut -d' ' -f1)
-    echo "$sum  $name $cname" >> "$now"
-    if [ -z "$first" ]; then
-      first=$sum
-    elif [ "$sum" != "$first" ]; then
-      echo "FAIL $name $cname: other bytes than ${configs[0]%%|*}"
-      fail=1
-    fi
-  done
-done
 
-if [ $update -eq 1 ]; then
-  mkdir -p "$(dirname "$stored")"
-  cp "$now" "$stored"
-  echo "check_digests: wrote $(wc -l < "$stored") digests to $stored"
-  exit $fail
-fi
-# a configuration this machine cannot run (no OpenCL) is not a failure;
-# every digest it did compute must be the stored one
-while read -r sum model cname; do
-  want=$(awk -v m="$model" -v c="$cname" '$2 == m && $3 == c { print $1 }' "$stored")
-  if [ -z "$want" ]; then
-    echo "FAIL $model $cname: no stored digest (run with --update if the model is new)"
-    fail=1
-  elif [ "$want" != "$sum" ]; then
-    echo "FAIL $model $cname: $sum, stored $want"
-    fail=1
+# run PRECISION STORED CONFIG...: every model through every configuration,
+# its digests in $out/PRECISION.md5, then checked against STORED (or
+# written to it with --update)
+run () {
+  local precision=$1 stored=$2 now=$out/$1.md5
+  shift 2
+  local configs=("$@")
+  : > "$now"
+  for model in models/*.onnx; do
+    name=$(basename "$model" .onnx)
+    scale=${name##*-x}; scale=${scale%%-*}
+    img=tests/data/images/boats-x$scale.png
+    # width and height from the PNG's IHDR (big-endian at bytes 16 and 20)
+    read -r b0 b1 b2 b3 b4 b5 b6 b7 < <(od -An -tu1 -j16 -N8 "$img")
+    w=$(( (b0 << 24) | (b1 << 16) | (b2 << 8) | b3 )) h=$(( (b4 << 24) | (b5 << 16) | (b6 << 8) | b7 ))
+    # the net's own output size (scale 1.5: the x3/2 net; awk for the fraction)
+    read -r ow oh < <(awk -v w="$w" -v h="$h" -v s="$scale" 'BEGIN { printf "%d %d\n", w * s, h * s }')
+    first=
+    for c in "${configs[@]}"; do
+      IFS='|' read -r cname props isa <<< "$c"
+      raw=$out/$name.$precision.$cname.raw
+      log=$out/$name.$precision.$cname.log
+      # shellcheck disable=SC2086  # props are separate properties
+      if ! CFQP_MAX_CPU_ISA=$isa gst-launch-1.0 -m filesrc location="$img" ! pngdec ! \
+          videoconvert ! video/x-raw,format=RGB ! \
+          cfqpsr model-file="$model" calibration-file="${model%.onnx}.calib.json" \
+            precision=$precision $props ! \
+          video/x-raw,format=RGB,width=$ow,height=$oh ! \
+          filesink location="$raw" > "$log" 2>&1; then
+        echo "FAIL $name $precision $cname: gst-launch failed (see $log)"
+        fail=1
+        continue
+      fi
+      if ! grep -q "precision=(string)$precision" "$log"; then
+        echo "FAIL $name $precision $cname: did not run $precision (see $log)"
+        fail=1
+        continue
+      fi
+      sum=$(md5sum < "$raw" | cut -d' ' -f1)
+      echo "$sum  $name $cname" >> "$now"
+      if [ -z "$first" ]; then
+        first=$sum
+      elif [ "$sum" != "$first" ]; then
+        echo "FAIL $name $precision $cname: other bytes than ${configs[0]%%|*}"
+        fail=1
+      fi
+    done
+  done
+
+  if [ $update -eq 1 ]; then
+    mkdir -p "$(dirname "$stored")"
+    cp "$now" "$stored"
+    echo "check_digests: wrote $(wc -l < "$stored") digests to $stored"
+    return
   fi
-done < "$now"
-echo "check_digests: $(wc -l < "$now") outputs checked against $stored: $([ $fail -eq 0 ] && echo all match || echo DIFFERENCES)"
+  # a configuration this machine cannot run (no OpenCL) is not a failure;
+  # every digest it did compute must be the stored one
+  local bad=0
+  while read -r sum model cname; do
+    want=$(awk -v m="$model" -v c="$cname" '$2 == m && $3 == c { print $1 }' "$stored")
+    if [ -z "$want" ]; then
+      echo "FAIL $model $precision $cname: no stored digest (run with --update if the model is new)"
+      bad=1
+    elif [ "$want" != "$sum" ]; then
+      echo "FAIL $model $precision $cname: $sum, stored $want"
+      bad=1
+    fi
+  done < "$now"
+  [ $bad -eq 0 ] || fail=1
+  echo "check_digests: $(wc -l < "$now") $precision outputs checked against $stored:" \
+    "$([ $bad -eq 0 ] && echo all match || echo DIFFERENCES)"
+}
+
+run int8 tests/data/digests/int8.md5 "${configs8[@]}"
+run int16 tests/data/digests/int16.md5 "${configs16[@]}"
 exit $fail
