@@ -232,8 +232,8 @@ cfqp_qdq_emit_conv (CfqpQdqWriter *e, const CfqpGraph *g, const CfqpNode *node,
   gsize n_w = (gsize) oc_n * icg * cp->kernel_h * cp->kernel_w;
   g_autofree double *wscale = g_new (double, oc_n);
   g_autofree float *ws = g_new (float, oc_n), *bs = g_new (float, oc_n);
-  g_autofree gint16 *wzp = g_new0 (gint16, oc_n);
-  g_autofree gint32 *bzp = g_new0 (gint32, oc_n);
+  /* the zero points, all 0: read as int8, int16 or int32 */
+  g_autofree gint32 *zeros = g_new0 (gint32, oc_n);
   const char *w, *b;
   Onnx__NodeProto *n;
 
@@ -262,14 +262,12 @@ cfqp_qdq_emit_conv (CfqpQdqWriter *e, const CfqpGraph *g, const CfqpNode *node,
     init_add (e, name_printf (e, "%s/w_q", vname), ONNX__TENSOR_PROTO__DATA_TYPE__INT16, wdims,
         4, q->weight16, n_w, 2);
     init_add (e, name_printf (e, "%s/w_zp", vname), ONNX__TENSOR_PROTO__DATA_TYPE__INT16, &odim,
-        1, wzp, oc_n, 2);
+        1, zeros, oc_n, 2);
   } else {
-    g_autofree gint8 *wzp8 = g_new0 (gint8, oc_n);
-
     init_add (e, name_printf (e, "%s/w_q", vname), ONNX__TENSOR_PROTO__DATA_TYPE__INT8, wdims,
         4, q->weight, n_w, 1);
     init_add (e, name_printf (e, "%s/w_zp", vname), ONNX__TENSOR_PROTO__DATA_TYPE__INT8, &odim,
-        1, wzp8, oc_n, 1);
+        1, zeros, oc_n, 1);
   }
   init_floats (e, name_printf (e, "%s/w_scale", vname), &odim, 1, ws, oc_n);
   w = name_printf (e, "%s/w", vname);
@@ -290,7 +288,7 @@ cfqp_qdq_emit_conv (CfqpQdqWriter *e, const CfqpGraph *g, const CfqpNode *node,
         1, q->bias, oc_n, 4);
     init_floats (e, name_printf (e, "%s/b_scale", vname), &odim, 1, bs, oc_n);
     init_add (e, name_printf (e, "%s/b_zp", vname), ONNX__TENSOR_PROTO__DATA_TYPE__INT32, &odim,
-        1, bzp, oc_n, 4);
+        1, zeros, oc_n, 4);
     b = name_printf (e, "%s/b", vname);
     n = node_add (e, "DequantizeLinear", b, name_printf (e, "%s/b_q", vname),
         name_printf (e, "%s/b_scale", vname), name_printf (e, "%s/b_zp", vname), NULL);

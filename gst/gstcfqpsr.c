@@ -73,7 +73,8 @@
  * `int8-psnr-held-out` (gboolean): PSNR(INT8, FP32) in dB on the frames it
  * was calibrated from, each judged by a calibration made without it — what
  * INT8 costs on this stream.  #GstCfqpSr:min-int8-psnr runs FP32 (or INT16:
- * #GstCfqpSr:int8-fallback) when that is too low (an application can also set #GstCfqpSr:precision itself).  A
+ * #GstCfqpSr:int8-fallback) when that is too low (an application can also
+ * set #GstCfqpSr:precision itself).  A
  * calibration that does not fit the model (hash, tensors, clip-free mode)
  * or cannot be read is refused with a warning; the current one stays.
  *
@@ -266,10 +267,11 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
    * With #GstCfqpSr:precision int8, run FP32 (or #GstCfqpSr:int8-fallback)
    * instead while the active calibration's calibrator measured INT8
    * against FP32 below this PSNR (dB, on the calibration's own frames held
-   * out: the `int8-psnr` of the `cfqpsr-calibration` message).  0 (the default): INT8 whatever it
-   * measured.  A calibration that carries no measure (made with
-   * activation-grids=tensor, a QDQ model's own parameters) runs INT8.  May
-   * change while PLAYING (applied at a frame boundary).
+   * out: the `int8-psnr` of the `cfqpsr-calibration` message).  0 (the
+   * default): INT8 whatever it measured.  A calibration that carries no
+   * measure (made with activation-grids=tensor, a QDQ model's own
+   * parameters) runs INT8.  May change while PLAYING (applied at a frame
+   * boundary).
    */
   g_object_class_install_property (gobject_class, PROP_MIN_INT8_PSNR,
       g_param_spec_double ("min-int8-psnr", "Minimum INT8 PSNR",

@@ -56,28 +56,22 @@ low_bytes (guint16 a, guint16 b)
   return cfqp_int16_pair (a & 0xff, b & 0xff);
 }
 
-/* Lanes of a packed row from contiguous input (b NULL: 0); restrict lets
- * the vectoriser take it. */
+/* Lanes of a packed row from contiguous input; restrict lets the
+ * vectoriser take it (a and b may be the same row: only writes must not
+ * alias). */
 static void
-pack_contiguous (const guint16 *restrict a, const guint16 *restrict b, guint n,
-    gint32 *restrict xh, gint32 *restrict xl)
+pack_contiguous (const guint16 *a, const guint16 *b, guint n, gint32 *restrict xh,
+    gint32 *restrict xl)
 {
-  if (b)
-    for (guint j = 0; j < n; j++) {
-      xh[j] = high_bytes (a[j], b[j]);
-      xl[j] = low_bytes (a[j], b[j]);
-    }
-  else
-    for (guint j = 0; j < n; j++) {
-      xh[j] = high_bytes (a[j], 0);
-      xl[j] = low_bytes (a[j], 0);
-    }
+  for (guint j = 0; j < n; j++) {
+    xh[j] = high_bytes (a[j], b[j]);
+    xl[j] = low_bytes (a[j], b[j]);
+  }
 }
 
 /* One packed row: lane j holds the bytes of channels a and b at input
- * column j·s + first, or their pad values pa, pb outside the image (ra
- * NULL: the row is outside).  rb NULL with ra set: b is the odd channel's
- * partner, 0 everywhere (its taps are 0). */
+ * column j·s + first, or their pad values pa, pb outside the image (ra and
+ * rb NULL: the row is outside). */
 static void
 pack_pair_row (const guint16 *ra, const guint16 *rb, guint16 pa, guint16 pb, gint first,
     guint s, guint in_w, guint width, gint32 *xh, gint32 *xl)
@@ -94,14 +88,13 @@ pack_pair_row (const guint16 *ra, const guint16 *rb, guint16 pa, guint16 pb, gin
   if (s == 1 && hi > lo) {
     gint at = first + (gint) lo;
 
-    pack_contiguous (ra + at, rb ? rb + at : NULL, hi - lo, xh + lo, xl + lo);
+    pack_contiguous (ra + at, rb + at, hi - lo, xh + lo, xl + lo);
   } else {
     for (guint j = lo; j < hi; j++) {
       gint col = (gint) (j * s) + first;
-      guint16 vb = rb ? rb[col] : 0;
 
-      xh[j] = high_bytes (ra[col], vb);
-      xl[j] = low_bytes (ra[col], vb);
+      xh[j] = high_bytes (ra[col], rb[col]);
+      xl[j] = low_bytes (ra[col], rb[col]);
     }
   }
   for (guint j = MAX (hi, lo); j < width; j++) {
@@ -189,8 +182,9 @@ cfqp_int16_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU16V
     }
     for (guint oy = y0; oy < y1; oy++) {
       for (guint p = 0; p < n_pairs; p++) {
-        guint a = ic0 + 2 * p, b = a + 1;
-        gboolean has_b = 2 * p + 1 < icg;
+        /* an odd count's last channel pairs with itself: its partner's
+         * taps are 0 (above), so the partner's values add nothing */
+        guint a = ic0 + 2 * p, b = 2 * p + 1 < icg ? a + 1 : a;
 
         for (guint ky = 0; ky < kh; ky++) {
           gint iy = (gint) (oy * cp->stride_h + ky * cp->dilation_h) - (gint) pt;
@@ -200,9 +194,8 @@ cfqp_int16_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU16V
             gsize r = ((gsize) p * kh + ky) * s + phase;
 
             pack_pair_row (inside ? row_of (in, a, iy) : NULL,
-                inside && has_b ? row_of (in, b, iy) : NULL, q->pad16[a],
-                has_b ? q->pad16[b] : 0, (gint) phase - (gint) pl, s, in->w, width,
-                xh + r * width, xl + r * width);
+                inside ? row_of (in, b, iy) : NULL, q->pad16[a], q->pad16[b],
+                (gint) phase - (gint) pl, s, in->w, width, xh + r * width, xl + r * width);
           }
         }
       }

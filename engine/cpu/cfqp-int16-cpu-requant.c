@@ -7,18 +7,15 @@
  * itself, so every value is ref's. */
 #include "cfqp-int16-cpu-gemm.h"
 
-static inline guint16
-requant_one (gint64 v, CfqpRequant pos, CfqpRequant neg, gint32 z, gint32 lo, gint32 hi)
-{
-  return cfqp_clamp_u16 (z + cfqp_requant_wide (v, v >= 0 ? pos : neg), lo, hi);
-}
-
 void
 cfqp_int16_requant_row__scalar (const gint64 *acc, guint n, gint64 base, CfqpRequant pos,
     CfqpRequant neg, gint32 z, gint32 lo, gint32 hi, guint16 *out)
 {
-  for (guint i = 0; i < n; i++)
-    out[i] = requant_one (base + acc[i], pos, neg, z, lo, hi);
+  for (guint i = 0; i < n; i++) {
+    gint64 v = base + acc[i];
+
+    out[i] = cfqp_clamp_u16 (z + cfqp_requant_wide (v, v >= 0 ? pos : neg), lo, hi);
+  }
 }
 
 #if CFQP_GEMM_X86
@@ -49,8 +46,7 @@ cfqp_int16_requant_row__avx2 (const gint64 *acc, guint n, gint64 base, CfqpRequa
     __m256i neg_v, p, neg_p, mag, r;
 
     if (!_mm256_testz_si256 (wide, wide)) {
-      for (guint j = 0; j < 4; j++)
-        out[i + j] = requant_one (base + acc[i + j], pos, neg, z, lo, hi);
+      cfqp_int16_requant_row__scalar (acc + i, 4, base, pos, neg, z, lo, hi, out + i);
       continue;
     }
     neg_v = _mm256_cmpgt_epi64 (zero, v);
@@ -67,8 +63,7 @@ cfqp_int16_requant_row__avx2 (const gint64 *acc, guint n, gint64 base, CfqpRequa
     _mm_storel_epi64 ((__m128i *) (out + i), _mm_unpacklo_epi32 (_mm256_castsi256_si128 (r),
             _mm256_extracti128_si256 (r, 1)));
   }
-  for (; i < n; i++)
-    out[i] = requant_one (base + acc[i], pos, neg, z, lo, hi);
+  cfqp_int16_requant_row__scalar (acc + i, n - i, base, pos, neg, z, lo, hi, out + i);
 }
 
 #define AVX512_TARGET __attribute__ ((target ("avx512f,avx512bw,avx512vl,avx512dq")))
@@ -94,8 +89,7 @@ cfqp_int16_requant_row__avx512 (const gint64 *acc, guint n, gint64 base, CfqpReq
     __m512i p, r;
 
     if (_mm512_cmpgt_epi64_mask (v, top) | _mm512_cmplt_epi64_mask (v, bottom)) {
-      for (guint j = 0; j < 8; j++)
-        out[i + j] = requant_one (base + acc[i + j], pos, neg, z, lo, hi);
+      cfqp_int16_requant_row__scalar (acc + i, 8, base, pos, neg, z, lo, hi, out + i);
       continue;
     }
     neg_v = _mm512_cmplt_epi64_mask (v, zero);
@@ -107,7 +101,6 @@ cfqp_int16_requant_row__avx512 (const gint64 *acc, guint n, gint64 base, CfqpReq
     r = _mm512_min_epi64 (_mm512_max_epi64 (_mm512_add_epi64 (vz, r), vlo), vhi);
     _mm_storeu_si128 ((__m128i *) (out + i), _mm512_cvtepi64_epi16 (r));
   }
-  for (; i < n; i++)
-    out[i] = requant_one (base + acc[i], pos, neg, z, lo, hi);
+  cfqp_int16_requant_row__scalar (acc + i, n - i, base, pos, neg, z, lo, hi, out + i);
 }
 #endif
