@@ -100,14 +100,16 @@ cfqp_int8_exec_free (CfqpInt8Exec *exec)
 void
 cfqp_int8_exec_set_program (CfqpInt8Exec *exec, CfqpInt8Program *program)
 {
+  gpointer (*pack) (const CfqpNode *node, const CfqpInt8Node *q);
+
   g_return_if_fail (program->bits == exec->bits);
   free_program (exec);
   exec->program = program;
   exec->program_borrowed = FALSE;
-  /* a 16-bit program's kernels read it as it is */
-  if (exec->backend->pack && program->bits == 8)
+  pack = program->bits == 8 ? exec->backend->pack : exec->backend->pack16;
+  if (pack)
     for (guint i = 0; i < program->n_nodes; i++)
-      program->nodes[i].packed = exec->backend->pack (&exec->graph->nodes[i], &program->nodes[i]);
+      program->nodes[i].packed = pack (&exec->graph->nodes[i], &program->nodes[i]);
 }
 
 void

@@ -303,13 +303,15 @@ typedef void (*CfqpInt16OpFunc) (const CfqpNode *node, const CfqpInt8Node *q,
                                  guint y0, guint y1);
 
 /* A kernel set.  pack (optional) builds a node's backend data once per
- * program, so no kernel allocates or re-lays weights per frame. */
+ * program, so no kernel allocates or re-lays weights per frame; pack16
+ * (optional) the same for 16-bit programs.  free_packed frees either. */
 typedef struct {
   const char     *name;
   CfqpInt8OpFunc  ops[CFQP_OP_N_OPS];
   gpointer      (*pack)        (const CfqpNode *node, const CfqpInt8Node *q);
   void          (*free_packed) (gpointer packed);
   CfqpInt16OpFunc ops16[CFQP_OP_N_OPS];   /* 16-bit programs; none: it runs only 8 */
+  gpointer      (*pack16)      (const CfqpNode *node, const CfqpInt8Node *q);
 } CfqpInt8Backend;
 
 /* The reference kernels: the definition. */

@@ -9,11 +9,11 @@
  * micro-kernel of the kernel config (cfqp-int16-cpu-gemm.c) sums 4 output
  * channels × a block of pixels over all taps in registers, in int32 on
  * the bytes, folded into int64 every CFQP_INT16_FOLD_PAIRS tap pairs.
- * The zero point comes out once per output channel: Σ w·(x − z) =
- * Σ w·x' − z·Σw, x' being the pad value outside the image.  Strides and
- * dilations go through the packing: the row of phase φ holds the input
- * columns j·s + φ − pl, so tap kx reads phase kx·d mod s from lane
- * ox + kx·d div s.  The same int64 sums and requantisation as ref, so
+ * The taps in pairs and the zero point come from the program's pack
+ * (cfqp-int16-cpu-pack.c), once: Σ w·(x − z) = Σ w·x' − z·Σw, x' being
+ * the pad value outside the image.  Strides and dilations go through the
+ * packing: the row of phase φ holds the input columns j·s + φ − pl, so
+ * tap kx reads phase kx·d mod s from lane ox + kx·d div s.  The same int64 sums and requantisation as ref, so
  * ref's values (tests/engine/test-int16.c). */
 #include "cfqp-int8-cpu-config.h"
 #include "cfqp-int8-cpu-private.h"
@@ -103,9 +103,9 @@ pack_pair_row (const guint16 *ra, const guint16 *rb, guint16 pa, guint16 pb, gin
   }
 }
 
-/* Scratch beyond this per call (packed rows and repacked taps: only a
- * conv far wider than any SR net's, at the engine's limits a hostile
- * model's) takes ref's kernel, which needs none. */
+/* Scratch beyond this per call (packed rows: only a conv far wider than
+ * any SR net's, at the engine's limits a hostile model's) takes ref's
+ * kernel, which needs none. */
 #define MAX_SCRATCH ((gsize) 64 << 20)
 
 /* bytes rounded up to a cache line */
@@ -120,24 +120,29 @@ cfqp_int16_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU16V
     const CfqpU16View *output, guint y0, guint y1)
 {
   const CfqpInt8CpuConfig *cfg = cfqp_int8_cpu_config ();
+  const CfqpInt16CpuConv *pc = q->packed;
   const CfqpConvParams *cp = &node->p.conv;
   const CfqpU16View *in = &inputs[0];
   const guint oc_n = CFQP_INT16_GEMM_OC, px_n = cfg->int16_pixels;
   guint icg = cp->in_channels / cp->groups, ocg = cp->out_channels / cp->groups;
   guint kh = cp->kernel_h, kw = cp->kernel_w, s = cp->stride_w, d = cp->dilation_w;
-  guint w_out = output->w, n_px = round_up (w_out, px_n), ocr = round_up (ocg, oc_n);
-  guint n_pairs = (icg + 1) / 2, n_taps = n_pairs * kh * kw, width = n_px + (kw - 1) * d / s;
+  guint w_out = output->w, n_px = round_up (w_out, px_n);
+  guint n_pairs = (icg + 1) / 2, width = n_px + (kw - 1) * d / s;
   gsize n_rows = (gsize) n_pairs * kh * s, at = 0, scratch;
   guint pt, pl, pb, pr;
   guint8 *mem;
-  gint32 *xh, *xl, *wp;
-  gint64 *acc, *base;
+  gint32 *xh, *xl;
+  gint64 *acc;
   gsize *off;
 
+  /* no pack: its taps were too large, or a 16-bit program set by hand */
+  if (!pc || node->op != CFQP_OP_CONV) {
+    cfqp_int16_cpu_ref_op (node, q, inputs, output, y0, y1);
+    return;
+  }
   scratch = 2 * line (n_rows * width * sizeof (gint32)) +
-      line ((gsize) ocr * n_taps * sizeof (gint32)) + line ((gsize) oc_n * n_px * sizeof (gint64)) +
-      line (ocr * sizeof (gint64)) + line (n_taps * sizeof (gsize));
-  if (node->op != CFQP_OP_CONV || scratch > MAX_SCRATCH) {
+      line ((gsize) oc_n * n_px * sizeof (gint64)) + line (pc->n_taps * sizeof (gsize));
+  if (scratch > MAX_SCRATCH) {
     cfqp_int16_cpu_ref_op (node, q, inputs, output, y0, y1);
     return;
   }
@@ -147,12 +152,8 @@ cfqp_int16_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU16V
   at += line (n_rows * width * sizeof (gint32));
   xl = (gint32 *) (mem + at);
   at += line (n_rows * width * sizeof (gint32));
-  wp = (gint32 *) (mem + at);
-  at += line ((gsize) ocr * n_taps * sizeof (gint32));
   acc = (gint64 *) (mem + at);
   at += line ((gsize) oc_n * n_px * sizeof (gint64));
-  base = (gint64 *) (mem + at);
-  at += line (ocr * sizeof (gint64));
   off = (gsize *) (mem + at);
 
   /* tap t = (pair, ky, kx) reads its phase's packed row from lane kx·d / s */
@@ -163,27 +164,14 @@ cfqp_int16_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU16V
 
   for (guint g = 0; g < cp->groups; g++) {
     guint ic0 = g * icg, oc0 = g * ocg;
+    /* the group's taps and biases as the pack left them */
+    const gint32 *wp = pc->taps + (gsize) g * pc->ocr * pc->n_taps;
+    const gint64 *base = pc->base + (gsize) g * pc->ocr;
 
-    /* the group's taps in pairs of input channels, 4 output channels at
-     * a time (0 beyond the group's channels); the bias with z·Σw taken out */
-    for (guint o = 0; o < ocr; o++) {
-      const gint16 *w = q->weight16 + (gsize) (oc0 + MIN (o, ocg - 1)) * icg * kh * kw;
-      gint64 wsum = 0;
-
-      for (guint p = 0, t = 0; p < n_pairs; p++)
-        for (guint k = 0; k < kh * kw; k++, t++) {
-          gint32 wa = o < ocg ? w[(gsize) 2 * p * kh * kw + k] : 0;
-          gint32 wb = o < ocg && 2 * p + 1 < icg ? w[(gsize) (2 * p + 1) * kh * kw + k] : 0;
-
-          wp[(gsize) o * n_taps + t] = cfqp_int16_pair (wa, wb);
-          wsum += wa + wb;
-        }
-      base[o] = o < ocg ? q->bias64[oc0 + o] - (gint64) q->z_in[0] * wsum : 0;
-    }
     for (guint oy = y0; oy < y1; oy++) {
       for (guint p = 0; p < n_pairs; p++) {
         /* an odd count's last channel pairs with itself: its partner's
-         * taps are 0 (above), so the partner's values add nothing */
+         * taps are 0 (cfqp-int16-cpu-pack.c), so they add nothing */
         guint a = ic0 + 2 * p, b = 2 * p + 1 < icg ? a + 1 : a;
 
         for (guint ky = 0; ky < kh; ky++) {
@@ -200,10 +188,10 @@ cfqp_int16_cpu_conv (const CfqpNode *node, const CfqpInt8Node *q, const CfqpU16V
         }
       }
       /* 4 output channels' rows of sums, then their bytes */
-      for (guint ob = 0; ob < ocr; ob += oc_n) {
+      for (guint ob = 0; ob < pc->ocr; ob += oc_n) {
         for (guint x0 = 0; x0 < n_px; x0 += px_n)
-          cfg->int16_gemm (xh + x0, xl + x0, off, n_taps, wp + (gsize) ob * n_taps, n_taps,
-              acc + x0, n_px);
+          cfg->int16_gemm (xh + x0, xl + x0, off, pc->n_taps, wp + (gsize) ob * pc->n_taps,
+              pc->n_taps, acc + x0, n_px);
         for (guint o = 0; o < oc_n && ob + o < ocg; o++) {
           guint oc = oc0 + ob + o;
           guint16 *out = output->data + oc * output->plane_stride + oy * output->row_stride;

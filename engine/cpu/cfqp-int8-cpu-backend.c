@@ -47,6 +47,13 @@ cpu_pack_wino (const CfqpNode *node, const CfqpInt8Node *q)
   return cpu_pack_kind (node, q, CFQP_INT8_CPU_GEMM_WINO);
 }
 
+/* 16-bit programs: the conv's taps (every kernel family alike) */
+static gpointer
+cpu_pack16 (const CfqpNode *node, const CfqpInt8Node *q)
+{
+  return node->op == CFQP_OP_CONV ? cfqp_int16_cpu_conv_pack (node, q) : NULL;
+}
+
 static void
 cpu_free_packed (gpointer packed)
 {
@@ -68,7 +75,7 @@ cpu_free_packed (gpointer packed)
     [CFQP_OP_TILE_CHANNELS] = cfqp_int8_cpu_move, \
   }
 
-/* 16-bit programs (nothing packed): the int16 conv, ref's other kernels */
+/* 16-bit programs (pack16): the int16 conv, ref's other kernels */
 #define CPU_OPS16 \
   { \
     [CFQP_OP_CONV] = cfqp_int16_cpu_conv, \
@@ -83,13 +90,13 @@ cpu_free_packed (gpointer packed)
   }
 
 const CfqpInt8Backend cfqp_int8_cpu_backend = { "cpu", CPU_OPS, cpu_pack, cpu_free_packed,
-                                                CPU_OPS16 };
+                                                CPU_OPS16, cpu_pack16 };
 const CfqpInt8Backend cfqp_int8_cpu_orc_backend = { "cpu", CPU_OPS, cpu_pack_orc,
-                                                    cpu_free_packed, CPU_OPS16 };
+                                                    cpu_free_packed, CPU_OPS16, cpu_pack16 };
 const CfqpInt8Backend cfqp_int8_cpu_native_backend = { "cpu", CPU_OPS, cpu_pack_native,
-                                                       cpu_free_packed, CPU_OPS16 };
+                                                       cpu_free_packed, CPU_OPS16, cpu_pack16 };
 const CfqpInt8Backend cfqp_int8_cpu_wino_backend = { "cpu", CPU_OPS, cpu_pack_wino,
-                                                     cpu_free_packed, CPU_OPS16 };
+                                                     cpu_free_packed, CPU_OPS16, cpu_pack16 };
 
 const CfqpInt8Backend *
 cfqp_int8_cpu_backend_for (CfqpCpuKernels kernels)

@@ -60,8 +60,24 @@ void cfqp_int8_cpu_move    (const CfqpNode *node, const CfqpInt8Node *q,
                             const CfqpU8View *inputs, const CfqpU8View *output,
                             guint y0, guint y1);
 
-/* 16-bit programs (cfqp-int16-cpu-conv.c): the conv, the concat (a copy
- * where it is one), and ref's kernel for any other op. */
+/* A 16-bit program's conv as its pack left it (cfqp-int16-cpu-pack.c):
+ * per group, ocr output channels' taps in pairs of input channels, the
+ * micro-kernels' layout (0 beyond the group's channels and for an odd
+ * count's missing partner), and their biases less z·Σw. */
+typedef struct {
+  CfqpInt8CpuPacked head;
+  guint             n_taps;   /* tap pairs per output channel: ⌈icg/2⌉·kh·kw */
+  guint             ocr;      /* the group's output channels rounded up to CFQP_INT16_GEMM_OC */
+  gint32           *taps;     /* [group][ocr][n_taps] */
+  gint64           *base;     /* [group][ocr] */
+} CfqpInt16CpuConv;
+
+/* NULL where the conv takes ref's kernel (not a conv, or taps too large). */
+CfqpInt8CpuPacked *cfqp_int16_cpu_conv_pack (const CfqpNode *node, const CfqpInt8Node *q);
+
+/* 16-bit programs (cfqp-int16-cpu-conv.c): the conv (ref's kernel where
+ * nothing was packed), the concat (a copy where it is one), and ref's
+ * kernel for any other op. */
 void cfqp_int16_cpu_conv   (const CfqpNode *node, const CfqpInt8Node *q,
                             const CfqpU16View *inputs, const CfqpU16View *output,
                             guint y0, guint y1);

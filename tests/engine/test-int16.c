@@ -475,9 +475,13 @@ test_cpu_conv (gconstpointer data)
   vwant = (CfqpU16View) { want, tc->out_c, oh, ow, ow, (gsize) ow * oh };
   vgot = (CfqpU16View) { got, tc->out_c, oh, ow, ow, (gsize) ow * oh };
   cfqp_int8_ref_backend.ops16[CFQP_OP_CONV] (&node, &q, &vin, &vwant, 0, oh);
+  /* packed once, as a program is; unpacked it would run ref's kernel */
+  q.packed = cfqp_int8_cpu_backend.pack16 (&node, &q);
+  g_assert_nonnull (q.packed);
   /* two calls, as two workers' rows */
   cfqp_int8_cpu_backend.ops16[CFQP_OP_CONV] (&node, &q, &vin, &vgot, 0, oh / 2);
   cfqp_int8_cpu_backend.ops16[CFQP_OP_CONV] (&node, &q, &vin, &vgot, oh / 2, oh);
+  cfqp_int8_cpu_backend.free_packed (g_steal_pointer (&q.packed));
   g_assert_cmpmem (got, (gsize) tc->out_c * ow * oh * 2, want, (gsize) tc->out_c * ow * oh * 2);
   {
     /* the outputs are spread, not all clamped */
