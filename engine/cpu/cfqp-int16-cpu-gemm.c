@@ -6,8 +6,9 @@
  * low-byte sums go to int64 as 256·h + l.  The accumulators stay in
  * registers for the whole block of taps.  Written with intrinsics where
  * the vectoriser does not find the form (cfqp-int8-cpu-gemm-c4.c's
- * reasoning); the generic one is plain C.  The kernel config
- * (cfqp-int8-cpu-config.c) says which runs. */
+ * reasoning); the generic one is plain C, ARM's in
+ * cfqp-int16-cpu-gemm-neon.c.  The kernel config (cfqp-int8-cpu-config.c)
+ * says which runs. */
 #include "cfqp-int16-cpu-gemm.h"
 
 /* the two int16 halves of a lane */

@@ -41,6 +41,12 @@ void cfqp_int16_gemm_4x32__avx512vnni (const gint32 *xh, const gint32 *xl, const
                                        guint n_taps, const gint32 *w, gsize w_stride,
                                        gint64 *acc, gsize acc_stride);
 #endif
+#if CFQP_GEMM_ARM64
+/* cfqp-int16-cpu-gemm-neon.c */
+void cfqp_int16_gemm_4x8__neon (const gint32 *xh, const gint32 *xl, const gsize *off,
+                                guint n_taps, const gint32 *w, gsize w_stride, gint64 *acc,
+                                gsize acc_stride);
+#endif
 
 /* The INT16 conv's output stage, ref's arithmetic (cfqp-int16-cpu-requant.c):
  *   out[i] = clamp (z + cfqp_requant_wide (v, v ≥ 0 ? pos : neg), lo, hi)

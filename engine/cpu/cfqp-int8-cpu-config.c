@@ -120,10 +120,13 @@ cpu_has (CfqpCpuIsa isa)
 #define SET_KERNEL(c, member, fn) ((c)->member = (fn), (c)->member##_name = #fn)
 
 #if CFQP_GEMM_ARM64
-/* the rows and byte moves of every ARM level: NEON is the AArch64 baseline */
+/* the rows, byte moves and INT16 micro-kernel of every ARM level: NEON is
+ * the AArch64 baseline */
 static void
 set_neon_rows (CfqpInt8CpuConfig *c)
 {
+  SET_KERNEL (c, int16_gemm, cfqp_int16_gemm_4x8__neon);
+  c->int16_pixels = 8;
   SET_KERNEL (c, requant, cfqp_int8_requant_row_u8__neon);
   SET_KERNEL (c, add_row, cfqp_int8_add_row_u8__neon);
   SET_KERNEL (c, interleave, cfqp_int8_interleave_row_u8__neon);
