@@ -90,7 +90,7 @@ new_executor (const CfqpExecutorParams *params, CfqpBackendKind kind, char **fal
   if (!entry && params->precision == CFQP_PRECISION_INT16 &&
       (int8 = cfqp_backends_find (kind, CFQP_PRECISION_INT8))) {
     g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_BACKEND,
-        "the %s backend does not run INT16 (16-bit programs run on the CPU)", int8->title);
+        "the %s backend does not run INT16", int8->title);
     return NULL;
   }
   if (!entry) {

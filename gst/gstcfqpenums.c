@@ -35,8 +35,7 @@ gst_cfqp_int8_fallback_get_type (void)
   static const GEnumValue values[] = {
     {GST_CFQP_INT8_FALLBACK_FP32, "32-bit float network", "fp32"},
     {GST_CFQP_INT8_FALLBACK_INT16,
-        "16-bit activations and weights on the same calibration (CPU; "
-          "fp32 with backend=opencl)", "int16"},
+        "16-bit activations and weights on the same calibration", "int16"},
     {0, NULL, NULL},
   };
 

@@ -31,8 +31,7 @@ GType gst_cfqp_precision_get_type (void);
  * GstCfqpInt8Fallback:
  * @GST_CFQP_INT8_FALLBACK_FP32: the float network (the default)
  * @GST_CFQP_INT8_FALLBACK_INT16: the same calibration on 16-bit activations
- *   and weights (#GST_CFQP_PRECISION_INT16), on the CPU; with
- *   backend=opencl, the float network
+ *   and weights (#GST_CFQP_PRECISION_INT16), on the backend in use
  *
  * What runs while #GstCfqpSr:min-int8-psnr holds INT8 back.
  */

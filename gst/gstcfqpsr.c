@@ -247,16 +247,16 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
    *
    * Arithmetic of the network.  int8 runs FP32 until a calibration is
    * active.  int16 runs the same calibrations with 16-bit activations and
-   * weights: FP32 quality for nets without an anchor too, on the CPU only
-   * (faster than fp32 with an int16 dot product such as AVX-VNNI or AVX-512
-   * VNNI, about as fast with AVX2; backend=opencl refuses it).  May change
-   * while PLAYING (applied at a frame boundary).
+   * weights: FP32 quality for nets without an anchor too, on the CPU or
+   * OpenCL (on a CPU faster than fp32 with an int16 dot product such as
+   * AVX-VNNI or AVX-512 VNNI, about as fast with AVX2).  May change while
+   * PLAYING (applied at a frame boundary).
    */
   g_object_class_install_property (gobject_class, PROP_PRECISION,
       g_param_spec_enum ("precision", "Precision",
           "Arithmetic of the network (int8 and int16 run fp32 until a "
-          "calibration is active; int16: 16-bit activations and weights, "
-          "on the CPU; may change while PLAYING)", GST_TYPE_CFQP_PRECISION,
+          "calibration is active; int16: 16-bit activations and weights; "
+          "may change while PLAYING)", GST_TYPE_CFQP_PRECISION,
           DEFAULT_PROP_PRECISION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
@@ -290,13 +290,13 @@ gst_cfqp_sr_class_init (GstCfqpSrClass * klass)
    * weights (FP32's quality within a few thousandths of a dB on the
    * shipped nets, and faster than fp32 on a CPU with an int16 dot product
    * such as AVX-VNNI or AVX-512 VNNI, about as fast with AVX2).  int16 runs
-   * on the CPU: with backend=opencl the fallback is fp32.  May change while
-   * PLAYING (applied at a frame boundary).
+   * on the backend in use, OpenCL included.  May change while PLAYING
+   * (applied at a frame boundary).
    */
   g_object_class_install_property (gobject_class, PROP_INT8_FALLBACK,
       g_param_spec_enum ("int8-fallback", "INT8 fallback",
-          "What runs while min-int8-psnr holds INT8 back (int16: on the CPU; "
-          "fp32 with backend=opencl; may change while PLAYING)",
+          "What runs while min-int8-psnr holds INT8 back (may change while "
+          "PLAYING)",
           GST_TYPE_CFQP_INT8_FALLBACK, DEFAULT_PROP_INT8_FALLBACK,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));

@@ -158,9 +158,7 @@ gst_cfqp_sr_build_runner (GstCfqpSr * self, GError ** error)
   /* the GStreamer enum's values are the engine's */
   options.cpu_kernels = (CfqpCpuKernels) self->cpu_kernels;
   device = g_strdup (self->device);
-  /* the OpenCL backend does not run INT16 */
-  fallback_int16 = self->int8_fallback == GST_CFQP_INT8_FALLBACK_INT16 &&
-      self->backend != GST_CFQP_BACKEND_OPENCL;
+  fallback_int16 = self->int8_fallback == GST_CFQP_INT8_FALLBACK_INT16;
   GST_OBJECT_UNLOCK (self);
   options.device = device;
   self->int8_held_back = gst_cfqp_sr_holds_int8_back (self,

@@ -25,7 +25,8 @@ const CfqpBackendEntry cfqp_opencl_backend_entry = {
   .title = "OpenCL",
   .kind = CFQP_BACKEND_OPENCL,
   .precisions = CFQP_BACKEND_PRECISION (CFQP_PRECISION_FP32) |
-                CFQP_BACKEND_PRECISION (CFQP_PRECISION_INT8),
+                CFQP_BACKEND_PRECISION (CFQP_PRECISION_INT8) |
+                CFQP_BACKEND_PRECISION (CFQP_PRECISION_INT16),
   .probe = opencl_probe,
   .new = opencl_new,
 };

@@ -13,6 +13,8 @@ typedef enum {
   K_CONV_F32, K_CONV_TRANSPOSE_F32, K_BINARY_F32, K_COPY_ACT_F32, K_MOVE_F32,
   K_CONV_U8, K_CONV_TRANSPOSE_U8, K_BINARY_U8, K_RESCALE_U8, K_MOVE_U8, K_CONV_U8_TILE2,
   K_CONV_U8_TILE4,
+  K_CONV_U16, K_CONV_TRANSPOSE_U16, K_BINARY_U16, K_RESCALE_U16, K_MOVE_U16, K_WIDEN_U8,
+  K_NARROW_U16,
   N_KERNELS
 } KernelId;
 
@@ -20,6 +22,8 @@ static const char *const kernel_names[N_KERNELS] = {
   "conv_f32", "conv_transpose_f32", "binary_f32", "copy_act_f32", "move_f32",
   "conv_u8", "conv_transpose_u8", "binary_u8", "rescale_u8", "move_u8", "conv_u8_tile2",
   "conv_u8_tile4",
+  "conv_u16", "conv_transpose_u16", "binary_u16", "rescale_u16", "move_u16", "widen_u8",
+  "narrow_u16",
 };
 
 /* Per-node device parameters. */
@@ -71,7 +75,7 @@ typedef struct {
   const CfqpGraph  *graph;
   CfqpPrecision     precision;
   guint             scale, scale_den;
-  gsize             elsize;
+  gsize             elsize;    /* of an activation: 4 (FP32), 1 (INT8), 2 (INT16) */
   gboolean          have_program;
   cl_device_id      device;
   cl_context        context;
@@ -86,6 +90,10 @@ typedef struct {
   guint             n_slots;
   cl_mem            in_buf, out_buf;
   gsize             in_bytes, out_bytes;
+  /* INT16: the graph's input and output levels, between the frame's bytes
+   * (in_buf, out_buf) and the first and last kernels */
+  cl_mem            in16_buf, out16_buf;
+  gsize             in16_bytes, out16_bytes;
   guint64           uploaded;
   /* $CFQP_OPENCL_PROFILE set: device time of each node in the last run */
   gboolean          profile;
@@ -116,8 +124,6 @@ typedef struct {
 
 #define CHECK(err, call) cfqp_opencl_check ((err), (call), error)
 
-#define CHECK(err, call) cfqp_opencl_check ((err), (call), error)
-
 /* Whether a tiled variant can run the node. */
 static inline gboolean
 conv_tiles (const NodeConv *nc)
@@ -139,5 +145,9 @@ gboolean cfqp_opencl_choose_conv_variants (ClExec *e, GError **error);
 gboolean cfqp_opencl_exec_run     (CfqpExecutor *base, gconstpointer in, guint width,
                                    guint height, gpointer out, GError **error);
 gboolean cfqp_opencl_enqueue_conv (ClExec *e, guint i, GError **error);
+
+/* cfqp-opencl-exec.c: the kernel a 16-bit program's node runs, -1 where
+ * the op has none (set_program refuses such a program). */
+gint cfqp_opencl_int16_kernel (CfqpOpType op);
 
 G_END_DECLS

@@ -1,6 +1,6 @@
 /* The OpenCL executor: a whole graph on one device.  This file makes and
  * frees it and holds its parameters: weights and parameters are uploaded
- * when the executor (FP32) or a program (INT8) is set, and a program swap
+ * when the executor (FP32) or a program (INT8, INT16) is set, and a program swap
  * uploads only the buffers whose bytes changed.  One frame's run is in
  * cfqp-opencl-run.c, the INT8 conv variants in cfqp-opencl-variants.c. */
 #include "config.h"
@@ -127,12 +127,38 @@ upload_tile_weights (ClExec *e, guint i, const CfqpInt8Node *q, GPtrArray *stale
 }
 
 
+gint
+cfqp_opencl_int16_kernel (CfqpOpType op)
+{
+  switch (op) {
+    case CFQP_OP_CONV:
+      return K_CONV_U16;
+    case CFQP_OP_CONV_TRANSPOSE:
+      return K_CONV_TRANSPOSE_U16;
+    case CFQP_OP_BINARY:
+      return K_BINARY_U16;
+    case CFQP_OP_CONCAT:
+    case CFQP_OP_ACTIVATION:
+      return K_RESCALE_U16;
+    case CFQP_OP_DEPTH_TO_SPACE:
+    case CFQP_OP_SPACE_TO_DEPTH:
+    case CFQP_OP_RESIZE_NEAREST:
+    case CFQP_OP_TILE_CHANNELS:
+      return K_MOVE_U16;
+    default:
+      return -1;
+  }
+}
+
+/* An INT8 node's parameters, or a 16-bit program's (int16 taps, int64
+ * biases, uint16 pads in place of int8, int32, uint8). */
 static gboolean
 upload_int8_node (ClExec *e, guint i, const CfqpInt8Node *q, GPtrArray *stale, GError **error)
 {
   const CfqpNode *node = &e->graph->nodes[i];
   NodeParams *np = &e->params[i];
   guint c_n = node->out_channels;
+  gboolean wide = e->precision == CFQP_PRECISION_INT16;
 
   np->z_in[0] = q->z_in[0];
   np->z_in[1] = q->z_in[1];
@@ -145,6 +171,15 @@ upload_int8_node (ClExec *e, guint i, const CfqpInt8Node *q, GPtrArray *stale, G
       const CfqpConvParams *cp = &node->p.conv;
       gsize n_w = (gsize) cp->out_channels * (cp->in_channels / cp->groups) *
           cp->kernel_h * cp->kernel_w;
+      if (wide)
+        return upload_param (e, np, P_WEIGHT, q->weight16, n_w * sizeof (gint16), stale,
+                error) &&
+            upload_param (e, np, P_BIAS, q->bias64, c_n * sizeof (gint64), stale, error) &&
+            upload_requants (e, np, P_RQ_POS, q->rq_pos, c_n, stale, error) &&
+            upload_requants (e, np, P_RQ_NEG, q->rq_neg, c_n, stale, error) &&
+            (node->op == CFQP_OP_CONV_TRANSPOSE ||
+             upload_param (e, np, P_PAD, q->pad16, cp->in_channels * sizeof (guint16), stale,
+                 error));
       return upload_param (e, np, P_WEIGHT, q->weight, n_w, stale, error) &&
           upload_param (e, np, P_BIAS, q->bias, c_n * sizeof (gint32), stale, error) &&
           upload_requants (e, np, P_RQ_POS, q->rq_pos, c_n, stale, error) &&
@@ -173,13 +208,57 @@ cl_set_program (CfqpExecutor *base, const CfqpInt8Program *program, GError **err
   g_autoptr (GPtrArray) stale = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   gboolean ok = TRUE;
 
-  g_return_val_if_fail (e->precision == CFQP_PRECISION_INT8, FALSE);
+  g_return_val_if_fail (cfqp_precision_is_quantised (e->precision), FALSE);
+  if (program->bits != cfqp_int8_program_bits (e->precision)) {
+    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_INVALID,
+        "a %u-bit program for an executor of %u-bit ones", program->bits,
+        cfqp_int8_program_bits (e->precision));
+    return FALSE;
+  }
+  /* before anything is uploaded: a node no kernel runs is refused, not
+   * run wrong */
+  for (guint i = 0; e->precision == CFQP_PRECISION_INT16 && i < e->graph->n_nodes; i++)
+    if (cfqp_opencl_int16_kernel (e->graph->nodes[i].op) < 0) {
+      g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED,
+          "node '%s': op %s has no OpenCL INT16 kernel", e->graph->nodes[i].name,
+          cfqp_op_type_to_string (e->graph->nodes[i].op));
+      e->have_program = FALSE;
+      return FALSE;
+    }
   for (guint i = 0; ok && i < e->graph->n_nodes; i++)
     ok = upload_int8_node (e, i, &program->nodes[i], stale, error);
   /* The replaced host copies may still be read by pending uploads. */
   if (!CHECK (clFinish (e->queue), "clFinish"))
     ok = FALSE;
   e->have_program = ok;
+  return ok;
+}
+
+/* INT16 takes 64-bit integers in every kernel (int64 biases, the wide
+ * requantisation): a full-profile device has them, an embedded one only
+ * with cl_khr_int64. */
+static gboolean
+check_int64 (ClExec *e, GError **error)
+{
+  char profile[64] = "", *ext = NULL;
+  size_t n = 0;
+  gboolean ok;
+
+  if (!CHECK (clGetDeviceInfo (e->device, CL_DEVICE_PROFILE, sizeof profile - 1, profile,
+              NULL), "clGetDeviceInfo"))
+    return FALSE;
+  if (!g_str_equal (profile, "EMBEDDED_PROFILE"))
+    return TRUE;
+  if (clGetDeviceInfo (e->device, CL_DEVICE_EXTENSIONS, 0, NULL, &n) == CL_SUCCESS && n > 0) {
+    ext = g_malloc0 (n + 1);
+    clGetDeviceInfo (e->device, CL_DEVICE_EXTENSIONS, n, ext, NULL);
+  }
+  ok = ext && strstr (ext, "cl_khr_int64") != NULL;
+  g_free (ext);
+  if (!ok)
+    g_set_error (error, CFQP_ENGINE_ERROR, CFQP_ENGINE_ERROR_UNSUPPORTED,
+        "OpenCL device %s has no 64-bit integers (embedded profile without cl_khr_int64): "
+        "INT16 needs them", e->parent.name);
   return ok;
 }
 
@@ -214,6 +293,8 @@ cl_free (CfqpExecutor *base)
   g_free (e->slot_bytes);
   g_clear_pointer (&e->in_buf, clReleaseMemObject);
   g_clear_pointer (&e->out_buf, clReleaseMemObject);
+  g_clear_pointer (&e->in16_buf, clReleaseMemObject);
+  g_clear_pointer (&e->out16_buf, clReleaseMemObject);
   g_clear_pointer (&e->dummy, clReleaseMemObject);
   for (guint k = 0; k < N_KERNELS; k++)
     if (e->kernels[k])
@@ -246,11 +327,14 @@ cfqp_opencl_exec_new (const CfqpGraph *graph, CfqpPrecision precision, guint sca
   e->precision = precision;
   e->scale = scale;
   e->scale_den = scale_den;
-  e->elsize = precision == CFQP_PRECISION_FP32 ? sizeof (float) : 1;
+  e->elsize = precision == CFQP_PRECISION_FP32 ? sizeof (float) :
+      precision == CFQP_PRECISION_INT16 ? sizeof (guint16) : 1;
   e->params = g_new0 (NodeParams, graph->n_nodes);
   if (!cfqp_opencl_open (device, &e->device, &name, &e->context, &e->program, error))
     goto fail;
   e->parent.name = g_strdup_printf ("opencl:%s", name);
+  if (precision == CFQP_PRECISION_INT16 && !check_int64 (e, error))
+    goto fail;
   e->profile = profile;
   e->node_ms = g_new0 (double, MAX (graph->n_nodes, 1));
   e->events = g_array_new (FALSE, FALSE, sizeof (Launch));

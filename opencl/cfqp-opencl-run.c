@@ -26,6 +26,14 @@ ensure_buffer (ClExec *e, cl_mem *mem, gsize *have, gsize need, cl_mem_flags fla
   return CHECK (err, "clCreateBuffer");
 }
 
+/* Bytes per element of the frame the caller hands in and takes out: an
+ * INT16 executor's are bytes too (widened and narrowed on the device). */
+static gsize
+frame_elsize (ClExec *e)
+{
+  return e->precision == CFQP_PRECISION_INT16 ? 1 : e->elsize;
+}
+
 static gboolean
 prepare (ClExec *e, guint width, guint height, GError **error)
 {
@@ -57,10 +65,17 @@ prepare (ClExec *e, guint width, guint height, GError **error)
     if (!ensure_buffer (e, &e->slots[s], &e->slot_bytes[s],
             plan->slot_elements[s] * e->elsize, CL_MEM_READ_WRITE, error))
       goto fail;
+  /* INT16: the frame's bytes in in_buf and out_buf, the levels beside them */
   if (!ensure_buffer (e, &e->in_buf, &e->in_bytes,
-          cfqp_shape_elements (&plan->shapes[0]) * e->elsize, CL_MEM_READ_ONLY, error) ||
+          cfqp_shape_elements (&plan->shapes[0]) * frame_elsize (e), CL_MEM_READ_ONLY, error) ||
       !ensure_buffer (e, &e->out_buf, &e->out_bytes,
-          cfqp_shape_elements (out) * e->elsize, CL_MEM_WRITE_ONLY, error))
+          cfqp_shape_elements (out) * frame_elsize (e), CL_MEM_WRITE_ONLY, error))
+    goto fail;
+  if (e->precision == CFQP_PRECISION_INT16 &&
+      (!ensure_buffer (e, &e->in16_buf, &e->in16_bytes,
+           cfqp_shape_elements (&plan->shapes[0]) * e->elsize, CL_MEM_READ_WRITE, error) ||
+       !ensure_buffer (e, &e->out16_buf, &e->out16_bytes,
+           cfqp_shape_elements (out) * e->elsize, CL_MEM_READ_WRITE, error)))
     goto fail;
   return TRUE;
 
@@ -72,10 +87,12 @@ fail:
 static cl_mem
 value_mem (ClExec *e, guint v)
 {
+  gboolean wide = e->precision == CFQP_PRECISION_INT16;
+
   if (v == 0)
-    return e->in_buf;
+    return wide ? e->in16_buf : e->in_buf;
   if (v == e->graph->output)
-    return e->out_buf;
+    return wide ? e->out16_buf : e->out_buf;
   return e->slots[e->plan.slot_of_value[v]];
 }
 
@@ -223,7 +240,9 @@ cfqp_opencl_enqueue_conv (ClExec *e, guint i, GError **error)
   const CfqpConvParams *cp = &node->p.conv;
   const CfqpShape *in = &e->plan.shapes[node->inputs[0]], *out = &e->plan.shapes[node->output];
   gboolean transpose = node->op == CFQP_OP_CONV_TRANSPOSE, f32 = e->elsize == 4;
+  /* conv_u16 and conv_transpose_u16 take conv_u8's arguments */
   Args a = { e, f32 ? (transpose ? K_CONV_TRANSPOSE_F32 : K_CONV_F32) :
+                e->elsize == 2 ? (KernelId) cfqp_opencl_int16_kernel (node->op) :
                       (transpose ? K_CONV_TRANSPOSE_U8 : K_CONV_U8) };
   guint pt, pl, pb, pr, nb = (cp->out_channels / cp->groups + CONV_OCB - 1) / CONV_OCB;
 
@@ -286,7 +305,7 @@ enqueue_binary (ClExec *e, guint i, GError **error)
     return launch (&a, i, out->w, out->h, out->c, error);
   } else {
     NodeParams *np = &e->params[i];
-    Args a = { e, K_BINARY_U8 };
+    Args a = { e, e->elsize == 2 ? K_BINARY_U16 : K_BINARY_U8 };
 
     set_args (&a, ARG_MEM (ma), ARG_MEM (mb), ARG_MEM (value_mem (e, node->output)),
         ARG_MEM (param_mem (e, i, P_RQ_IN)), ARG_MEM (param_mem (e, i, P_OFFSET)),
@@ -309,7 +328,8 @@ enqueue_concat (ClExec *e, guint i, GError **error)
 
   for (guint k = 0; k < node->n_inputs; k++) {
     guint in_c = e->plan.shapes[node->inputs[k]].c;
-    Args a = { e, e->elsize == 4 ? K_COPY_ACT_F32 : K_RESCALE_U8 };
+    Args a = { e, e->elsize == 4 ? K_COPY_ACT_F32 :
+                  e->elsize == 2 ? K_RESCALE_U16 : K_RESCALE_U8 };
 
     set_args (&a, ARG_MEM (value_mem (e, node->inputs[k])),
         ARG_MEM (value_mem (e, node->output)));
@@ -334,7 +354,7 @@ enqueue_move (ClExec *e, guint i, GError **error)
 {
   const CfqpNode *node = &e->graph->nodes[i];
   const CfqpShape *in = &e->plan.shapes[node->inputs[0]], *out = &e->plan.shapes[node->output];
-  Args a = { e, e->elsize == 4 ? K_MOVE_F32 : K_MOVE_U8 };
+  Args a = { e, e->elsize == 4 ? K_MOVE_F32 : e->elsize == 2 ? K_MOVE_U16 : K_MOVE_U8 };
   gint64 p0, p1;
 
   switch (node->op) {
@@ -385,6 +405,19 @@ enqueue_node (ClExec *e, guint i, GError **error)
   }
 }
 
+/* INT16's ends: widen_u8 (frame bytes to levels) or narrow_u16 (levels to
+ * bytes) over n elements, timed as node node. */
+static gboolean
+enqueue_end (ClExec *e, KernelId id, cl_mem from, cl_mem to, gsize n, guint node,
+    GError **error)
+{
+  Args a = { e, id };
+  size_t global[3] = { (n + 63) / 64 * 64, 1, 1 };
+
+  set_args (&a, ARG_MEM (from), ARG_MEM (to), ARG_INT (n));
+  return launch_nd (&a, node, global, NULL, error);
+}
+
 /* Sums the device time of each node's launches (the queue is finished). */
 static gboolean
 collect_profile (ClExec *e, GError **error)
@@ -427,51 +460,59 @@ event_ms (cl_event event)
   return (t1 - t0) / 1e6;
 }
 
-gboolean
-cfqp_opencl_exec_run (CfqpExecutor *base, gconstpointer in, guint width, guint height,
-    gpointer out, GError **error)
+/* One frame.  levels: an INT16 executor's input and output are its levels
+ * (uint16), not the frame's bytes (cfqp_opencl_exec_run_levels). */
+static gboolean
+run_frame (ClExec *e, gconstpointer in, guint width, guint height, gpointer out,
+    gboolean levels, GError **error)
 {
-  ClExec *e = (ClExec *) base;
   const CfqpGraph *g = e->graph;
-  gsize in_bytes, out_bytes;
+  gboolean wide = e->precision == CFQP_PRECISION_INT16;
+  gsize n_in, n_out, in_bytes, out_bytes, el = levels ? e->elsize : frame_elsize (e);
+  cl_mem up_to, down_from;
   cl_event up = NULL, down = NULL;
   gboolean ok;
 
   g_return_val_if_fail (e->precision == CFQP_PRECISION_FP32 || e->have_program, FALSE);
   if (!prepare (e, width, height, error))
     return FALSE;
-  in_bytes = cfqp_shape_elements (&e->plan.shapes[0]) * e->elsize;
-  out_bytes = cfqp_shape_elements (&e->plan.shapes[g->output]) * e->elsize;
+  n_in = cfqp_shape_elements (&e->plan.shapes[0]);
+  n_out = cfqp_shape_elements (&e->plan.shapes[g->output]);
+  in_bytes = n_in * el;
+  out_bytes = n_out * el;
   e->frame_transfers = 0;
   e->frame_up = e->frame_down = 0;
   if (g->output == 0) {
     memmove (out, in, in_bytes);
     return TRUE;
   }
+  up_to = wide && levels ? e->in16_buf : e->in_buf;
+  down_from = wide && levels ? e->out16_buf : e->out_buf;
   /* The caller's input stays valid until the blocking read below, which
    * the in-order queue runs last.  Nothing here can overlap: the read ends
    * this call, and the next frame's input exists only once the caller makes
    * the next call (docs/performance.md, "Transfers"). */
-  if (!CHECK (clEnqueueWriteBuffer (e->queue, e->in_buf, CL_FALSE, 0, in_bytes, in, 0, NULL,
+  if (!CHECK (clEnqueueWriteBuffer (e->queue, up_to, CL_FALSE, 0, in_bytes, in, 0, NULL,
               e->profile ? &up : NULL), "clEnqueueWriteBuffer"))
     return FALSE;
   e->frame_transfers++;
   e->frame_up += in_bytes;
-  if (e->forced < 0 && (e->chosen_w != width || e->chosen_h != height) &&
-      !cfqp_opencl_choose_conv_variants (e, error)) {
+  ok = !wide || levels ||
+      enqueue_end (e, K_WIDEN_U8, e->in_buf, e->in16_buf, n_in, 0, error);
+  if (ok && e->forced < 0 && (e->chosen_w != width || e->chosen_h != height))
+    ok = cfqp_opencl_choose_conv_variants (e, error);
+  for (guint i = 0; ok && i < g->n_nodes; i++)
+    ok = enqueue_node (e, i, error);
+  if (ok && wide && !levels)
+    ok = enqueue_end (e, K_NARROW_U16, e->out16_buf, e->out_buf, n_out, g->n_nodes - 1,
+        error);
+  if (!ok) {
     clFinish (e->queue);
     if (up)
       clReleaseEvent (up);
     return FALSE;
   }
-  for (guint i = 0; i < g->n_nodes; i++)
-    if (!enqueue_node (e, i, error)) {
-      clFinish (e->queue);
-      if (up)
-        clReleaseEvent (up);
-      return FALSE;
-    }
-  ok = CHECK (clEnqueueReadBuffer (e->queue, e->out_buf, CL_TRUE, 0, out_bytes, out, 0, NULL,
+  ok = CHECK (clEnqueueReadBuffer (e->queue, down_from, CL_TRUE, 0, out_bytes, out, 0, NULL,
           e->profile ? &down : NULL), "clEnqueueReadBuffer");
   if (!ok)
     clFinish (e->queue);
@@ -482,3 +523,19 @@ cfqp_opencl_exec_run (CfqpExecutor *base, gconstpointer in, guint width, guint h
   return ok && collect_profile (e, error);
 }
 
+gboolean
+cfqp_opencl_exec_run (CfqpExecutor *base, gconstpointer in, guint width, guint height,
+    gpointer out, GError **error)
+{
+  return run_frame ((ClExec *) base, in, width, height, out, FALSE, error);
+}
+
+gboolean
+cfqp_opencl_exec_run_levels (CfqpExecutor *exec, const guint16 *in, guint width,
+    guint height, guint16 *out, GError **error)
+{
+  ClExec *e = (ClExec *) exec;
+
+  g_return_val_if_fail (e->precision == CFQP_PRECISION_INT16, FALSE);
+  return run_frame (e, in, width, height, out, TRUE, error);
+}

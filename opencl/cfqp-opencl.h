@@ -66,6 +66,12 @@ guint      cfqp_opencl_exec_get_frame_transfers (CfqpExecutor *exec, guint64 *up
                                                  guint64 *down_bytes);
 /* How many nodes run conv_u8_tile now. */
 guint      cfqp_opencl_exec_count_tiled (CfqpExecutor *exec);
+/* An INT16 executor's run on its program's 16-bit levels: in and out are
+ * the graph's input and output tensors as uint16, without the frame's
+ * byte conversions at the ends (tests: every level, not only the bytes
+ * they round to). */
+gboolean   cfqp_opencl_exec_run_levels (CfqpExecutor *exec, const guint16 *in, guint width,
+                                        guint height, guint16 *out, GError **error);
 
 /* --- shared by the backend's files ------------------------------------- */
 

@@ -1,8 +1,8 @@
 /* cfqp — cfqpsr on the OpenCL backend (GstCheck, GstHarness).
  *
  * The same frames go through a backend=opencl and a backend=cpu cfqpsr:
- * INT8 output must be byte-identical (both INT8 backends are bit-exact
- * with ref), FP32 within FP32_BYTE_TOL.  Device errors, and what
+ * INT8 and INT16 output must be byte-identical (both backends are
+ * bit-exact with ref at either width), FP32 within FP32_BYTE_TOL.  Device errors, and what
  * backend=auto picks when the only OpenCL device is a CPU one (PoCL).
  * The device is $CFQP_OPENCL_DEVICE or "0"; the device tests skip when no
  * OpenCL platform is installed.
@@ -216,8 +216,10 @@ static const struct
   {"NV12", 4, 10, 6},
 };
 
-/* INT8 with a synthetic calibration: byte-identical to the CPU backend. */
-GST_START_TEST (test_opencl_int8_matches_cpu)
+/* INT8 or INT16 with a synthetic calibration: byte-identical to the CPU
+ * backend. */
+static void
+check_quantised_matches_cpu (const gchar * precision)
 {
   gchar *dir;
   guint i, scale;
@@ -234,13 +236,26 @@ GST_START_TEST (test_opencl_int8_matches_cpu)
     for (i = 0; i < G_N_ELEMENTS (cases); i++)
       if (cases[i].scale == scale)
         fail_unless_equals_int (compare_backends (cases[i].format, scale,
-                cases[i].w, cases[i].h, "int8", cpath), 0);
+                cases[i].w, cases[i].h, precision, cpath), 0);
     g_unlink (cpath);
     g_free (cpath);
     g_free (name);
   }
   g_rmdir (dir);
   g_free (dir);
+}
+
+GST_START_TEST (test_opencl_int8_matches_cpu)
+{
+  check_quantised_matches_cpu ("int8");
+}
+
+GST_END_TEST;
+
+/* INT16 (16-bit programs) runs on the device, not refused. */
+GST_START_TEST (test_opencl_int16_matches_cpu)
+{
+  check_quantised_matches_cpu ("int16");
 }
 
 GST_END_TEST;
@@ -264,9 +279,8 @@ GST_START_TEST (test_opencl_fp32_close_to_cpu)
 GST_END_TEST;
 
 /* backend=opencl with int8-fallback=int16, INT8 held back by
- * min-int8-psnr: the fallback is FP32 on the device (the OpenCL backend
- * does not run INT16), not an error. */
-GST_START_TEST (test_opencl_int8_fallback_is_fp32)
+ * min-int8-psnr: the fallback is INT16 on the device, not an error. */
+GST_START_TEST (test_opencl_int8_fallback_is_int16)
 {
   const gchar *caps = "video/x-raw,format=RGB,width=9,height=5,"
       "framerate=30/1";
@@ -293,7 +307,7 @@ GST_START_TEST (test_opencl_int8_fallback_is_fp32)
   fail_unless (out != NULL);
   g_object_get (sr, "active-backend", &active, NULL);
   fail_unless (g_str_has_prefix (active, "opencl:") &&
-      g_str_has_suffix (active, "(fp32)"), "%s", active);
+      g_str_has_suffix (active, "(int16)"), "%s", active);
   g_free (active);
   gst_buffer_unref (out);
   gst_harness_teardown (h);
@@ -385,7 +399,8 @@ cfqpsr_opencl_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_opencl_int8_matches_cpu);
   tcase_add_test (tc, test_opencl_fp32_close_to_cpu);
-  tcase_add_test (tc, test_opencl_int8_fallback_is_fp32);
+  tcase_add_test (tc, test_opencl_int16_matches_cpu);
+  tcase_add_test (tc, test_opencl_int8_fallback_is_int16);
   tcase_add_test (tc, test_opencl_no_such_device);
   tcase_add_test (tc, test_auto_without_gpu);
   return s;
