@@ -568,11 +568,9 @@ test_shipped (gconstpointer data)
       in16[c * w * h + p] = (guint16) (packed[p * 3 + c] * CFQP_INT16_STEPS_PER_U8);
   check_levels (name, g, prog, in16, w, h);
   cfqp_int8_program_free (prog);
-  if (g_test_failed () || g_test_get_path () == NULL)
-    return;
 
   /* and the runner's bytes against the cpu set's (which test-int16 holds
-   * to ref) */
+   * to ref), where a device opens */
   {
     g_autoptr (GError) e2 = NULL;
     CfqpExecutor *probe = cfqp_opencl_exec_new (g, CFQP_PRECISION_INT16, 0, 1, device (), FALSE,
