@@ -13,8 +13,9 @@
  * (cfqp-int16-cpu-pack.c), once: Σ w·(x − z) = Σ w·x' − z·Σw, x' being
  * the pad value outside the image.  Strides and dilations go through the
  * packing: the row of phase φ holds the input columns j·s + φ − pl, so
- * tap kx reads phase kx·d mod s from lane ox + kx·d div s.  The same int64 sums and requantisation as ref, so
- * ref's values (tests/engine/test-int16.c). */
+ * tap kx reads phase kx·d mod s from lane ox + kx·d div s.  The same
+ * int64 sums and requantisation as ref, so ref's values
+ * (tests/engine/test-int16.c). */
 #include "cfqp-int8-cpu-config.h"
 #include "cfqp-int8-cpu-private.h"
 #include "cfqp-int8-cpu-scratch.h"

@@ -41,6 +41,17 @@ anchorless clip-free nets, its rows in tools/.cache/int8-gap/int16/, and
 prints INT16 − FP32 beside INT8 − FP32 (table 1's columns), then, for those
 with a clipped twin, INT16 clip-free against the twin's INT8 and INT16 on
 the saturated photos (table 2 with INT16 as the clip-free net's arithmetic).
+
+    OUT=tools/.cache/calib-twin-pass CLIP_FREE=true \
+        bash tools/pipeline/make_calibrations.sh build models/*-clipped.onnx
+    /usr/bin/python3 tools/bench/eval_int8_gap.py --build build \
+        --twin-pass tools/.cache/calib-twin-pass
+
+prints table 2 at equal weights instead: every clipped twin through the
+clip-free pass with its own clip-free calibration (full CFQP) against the same
+twin clipped, with its shipped calibration, plain and saturated, INT8 (and
+INT16 for the anchorless XLSR pairs): the clip against the calibration, with
+training out of the comparison.
 """
 import argparse
 import json
@@ -204,6 +215,35 @@ def wide_table(args):
                                                   fmt(boot(dd))), flush=True)
 
 
+def twin_pass_table(args):
+    """Table 2 at equal weights: each twin's clip-free pass + CFQP − the twin clipped."""
+    twins = [m + "-clipped" for m in CLIP_FREE
+             if os.path.exists(os.path.join(ROOT, "models", m + "-clipped.onnx"))]
+    print("### Clipped twin through the clip-free pass + CFQP − the same twin clipped "
+          "(equal weights; mean [95 % interval], photos won / lost)\n")
+    print("| twin | set | FP32 pass − clipped | INT8 pass − INT8 clipped | won / lost "
+          "| INT16 pass − INT8 clipped | won / lost | INT8 − FP32 of the pass |")
+    print("|---|---|---|---|---|---|---|---|")
+    # saturated first: the second target is about saturated content
+    for which, listfile in reversed(SETS):
+        for t in twins:
+            a = rows_of(args.build, t, which, listfile, args.threads, args.fresh, args.twin_pass)
+            b = rows_of(args.build, t, which, listfile, args.threads, args.fresh)
+            _, d32 = diffs(a, b, "fp32", "fp32")
+            _, d8 = diffs(a, b, "int8", "int8")
+            _, loss = diffs(a, a, "int8", "fp32")
+            wide = ["—", "—"]
+            if t.startswith("xlsr"):
+                a16 = rows_of(args.build, t, which, listfile, args.threads, args.fresh,
+                              args.twin_pass, "int16")
+                _, d16 = diffs(a16, b, "int16", "int8")
+                wide = [fmt(boot(d16)), "%d / %d" % (sum(x > 0 for x in d16),
+                                                     sum(x < 0 for x in d16))]
+            print("| %s | %s | %s | %s | %d / %d | %s | %s | %s |" % (
+                t, which, fmt(boot(d32)), fmt(boot(d8)), sum(x > 0 for x in d8),
+                sum(x < 0 for x in d8), wide[0], wide[1], fmt(boot(loss))), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default="build")
@@ -215,8 +255,14 @@ def main():
                     "against INT8 with those of DIR, paired per photo")
     ap.add_argument("--precision", choices=("int8", "int16"), default="int8")
     ap.add_argument("--models", nargs="*", help="--precision int16: these (default: anchorless)")
+    ap.add_argument("--twin-pass", metavar="DIR",
+                    help="only table 2 at equal weights: the clipped twins with the clip-free "
+                    "calibrations of DIR against themselves clipped")
     args = ap.parse_args()
 
+    if args.twin_pass:
+        twin_pass_table(args)
+        return
     if args.precision == "int16":
         wide_table(args)
         return

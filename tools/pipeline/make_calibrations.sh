@@ -16,7 +16,10 @@
 # WEIGHT_ROUNDING=nearest|gptq, RESIDUAL_GRID=calibrated|pixel and
 # ACTIVATION_GRIDS=tensor|channel (default: cfqpcalib's) set the element's
 # weight-rounding, residual-grid and activation-grids; OUT=DIR writes the calibrations there instead of models/
-# (an ablation that leaves the shipped ones alone).
+# (an ablation that leaves the shipped ones alone).  CLIP_FREE=true|false
+# overrides the clip-free mode of every model (CLIP_FREE=true on a *-clipped
+# twin: its weights through the clip-free pass, the equal-weights pair of
+# tools/bench/eval_int8_gap.py --twin-pass).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build}
@@ -51,6 +54,7 @@ for m in "${models[@]}"; do
   # the clip-free pass on it is an ablation row of tools/bench/ablation.py
   clip_free=true
   case $name in *-clipped) clip_free=false ;; esac
+  clip_free=${CLIP_FREE:-$clip_free}
   echo "calibrating $name (x$s, clip-free=$clip_free) on $i training photos"
   gst-launch-1.0 -q multifilesrc location="$dir/%04d.png" index=0 stop-index=$((i - 1)) \
       caps=image/png,framerate=1/1 ! pngdec ! videoconvert ! video/x-raw,format=RGB \

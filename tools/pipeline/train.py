@@ -172,6 +172,9 @@ def main():
     ap.add_argument("--scale", required=True, choices=("1.5", "2", "3", "4"),
                     help="1.5 only for the ratio archs (quicksrnet_s2d)")
     ap.add_argument("--clipped", action="store_true")
+    ap.add_argument("--loss-on-clamp", action="store_true",
+                    help="L1 on the output clamped to [0,1], as the byte write shows it; the "
+                    "net keeps no clip (its clip-free form trains as its clipped twin's loss sees)")
     ap.add_argument("--steps", type=int, default=28000)
     ap.add_argument("--minutes", type=float, default=0.0, help="training time budget (0: none)")
     ap.add_argument("--batch", type=int, default=16)
@@ -258,7 +261,8 @@ def main():
                 gparam["lr"] = lr_now
             rng = np.random.default_rng([args.seed, step])
             x, y = batch(data, scale, args.patch, args.batch, rng)
-            loss = F.l1_loss(model(x), y)
+            out = model(x)
+            loss = F.l1_loss(out.clamp(0.0, 1.0) if args.loss_on_clamp else out, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -287,6 +291,7 @@ def main():
     res.update({"run": run, "arch": args.arch, "scale": float(scale) if ratio else scale, "clipped": args.clipped,
                 "steps": step, "minutes": args.minutes, "threads": args.threads, "train_minutes": round(train_s / 60, 1), "batch": args.batch,
                 "patch": args.patch, "lr": args.lr, "seed": args.seed,
+                "loss_on_clamp": args.loss_on_clamp,
                 "data_init": inited, "init_onnx": args.init_onnx,
                 "params": sr_models.count_params(model),
                 "macs_per_lr_pixel": sr_models.macs_per_lr_pixel(model),
