@@ -90,11 +90,17 @@ def rows_of(build, model, which, listfile, threads, fresh, calib_dir=None, preci
         subprocess.run(["/usr/bin/python3", os.path.join(TOOLS, "pipeline", "eval_data.py"),
                         "--scale", str(s)],
                        check=True, stdout=subprocess.DEVNULL)
+    cmd = [os.path.join(build, "tools", "c", "cfqp-eval"), "--model",
+           os.path.join(ROOT, "models", model + ".onnx"), "--val", os.path.join(ev, listfile),
+           "--calibration", os.path.join(calib_dir, model + ".calib.json"),
+           "--backend", "cpu", "--threads", str(threads), "--precision", precision]
+    return cached_rows(cmd, out, fresh)
+
+
+def cached_rows(cmd, out, fresh=False):
+    """{photo: {method: y_psnr}} from cfqp-eval's JSON rows, run as cmd into
+    out unless out exists (and not fresh)."""
     if fresh or not os.path.exists(out):
-        cmd = [os.path.join(build, "tools", "c", "cfqp-eval"), "--model",
-               os.path.join(ROOT, "models", model + ".onnx"), "--val", os.path.join(ev, listfile),
-               "--calibration", os.path.join(calib_dir, model + ".calib.json"),
-               "--backend", "cpu", "--threads", str(threads), "--precision", precision]
         print("+", " ".join(c.replace(ROOT + "/", "") for c in cmd), file=sys.stderr)
         res = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         with open(out + ".tmp", "w") as f:

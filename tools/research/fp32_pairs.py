@@ -22,7 +22,6 @@ hash, so a re-run only evaluates new nets.
 """
 import argparse
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -30,7 +29,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOLS = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TOOLS, "bench"))
-from eval_int8_gap import SETS, boot, diffs, fmt  # noqa: E402
+from eval_int8_gap import SETS, boot, cached_rows, diffs, fmt  # noqa: E402
 
 CACHE = os.path.join(TOOLS, ".cache", "fp32-pairs")
 
@@ -43,22 +42,10 @@ def fp32_rows(build, path, scale, listfile, threads):
     if not os.path.exists(os.path.join(ev, listfile)):
         subprocess.run(["/usr/bin/python3", os.path.join(TOOLS, "pipeline", "eval_data.py"),
                         "--scale", str(scale)], check=True, stdout=subprocess.DEVNULL)
-    if not os.path.exists(out):
-        os.makedirs(CACHE, exist_ok=True)
-        cmd = [os.path.join(build, "tools", "c", "cfqp-eval"), "--model", path, "--val",
-               os.path.join(ev, listfile), "--fp32-only", "--threads", str(threads)]
-        print("+", " ".join(cmd), file=sys.stderr)
-        res = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-        with open(out + ".tmp", "w") as f:
-            f.write(res)
-        os.replace(out + ".tmp", out)
-    table = {}
-    with open(out) as f:
-        for line in f:
-            if line.startswith("{") and '"image"' in line:
-                r = json.loads(line)
-                table.setdefault(r["image"], {})[r["method"]] = r["y_psnr"]
-    return table
+    os.makedirs(CACHE, exist_ok=True)
+    return cached_rows([os.path.join(build, "tools", "c", "cfqp-eval"), "--model", path, "--val",
+                        os.path.join(ev, listfile), "--fp32-only", "--threads", str(threads)],
+                       out)
 
 
 def main():
