@@ -20,6 +20,7 @@
 #include "cfqp-model-private.h"
 #include "cfqp-opencl.h"
 #include "cfqp-plan.h"
+#include "graph-build.h"
 #include "test-png.h"
 
 #include <math.h>
@@ -122,20 +123,6 @@ check_levels (const char *what, const CfqpGraph *g, const CfqpInt8Program *prog,
 
 /* --- hand-made nodes ---------------------------------------------------- */
 
-static CfqpNode *
-one_node (CfqpGraph *g, CfqpOpType op, guint n_inputs, const guint *inputs, guint out_c)
-{
-  guint out = cfqp_graph_add_value (g, "out", out_c, 0);
-  CfqpNode *n = cfqp_graph_add_node (g, op, "node");
-
-  n->n_inputs = n_inputs;
-  n->inputs = g_memdup2 (inputs, n_inputs * sizeof (guint));
-  n->output = out;
-  n->out_channels = out_c;
-  g->output = out;
-  return n;
-}
-
 static guint16 *
 random_levels (GRand *rand, gsize n, gint lo, gint hi)
 {
@@ -203,7 +190,7 @@ test_conv (gconstpointer data)
   g_autofree guint16 *in = NULL;
 
   cfqp_graph_add_value (g, "input", tc->in_c, -1);
-  node = one_node (g, tc->transpose ? CFQP_OP_CONV_TRANSPOSE : CFQP_OP_CONV, 1, (guint[]) { 0 },
+  node = graph_add_node (g, tc->transpose ? CFQP_OP_CONV_TRANSPOSE : CFQP_OP_CONV, "node", 0, -1,
       tc->out_c);
   cp = &node->p.conv;
   *cp = (CfqpConvParams) { .kernel_h = tc->k, .kernel_w = tc->k, .stride_h = tc->stride,
@@ -316,7 +303,7 @@ test_binary (gconstpointer data)
   g_autofree guint16 *in = NULL;
 
   cfqp_graph_add_value (g, "input", C, -1);
-  node = one_node (g, CFQP_OP_BINARY, 2, (guint[]) { 0, 0 }, C);
+  node = graph_add_node (g, CFQP_OP_BINARY, "node", 0, 0, C);
   node->p.binary.kind = kind == 0 ? CFQP_BINARY_ADD : kind == 1 ? CFQP_BINARY_SUB :
       CFQP_BINARY_MUL;
   q.rq_in = g_new (CfqpRequant, 2 * C);
@@ -349,7 +336,8 @@ test_rescale (gconstpointer data)
   g_autofree guint16 *in = NULL;
 
   cfqp_graph_add_value (g, "input", C, -1);
-  one_node (g, concat ? CFQP_OP_CONCAT : CFQP_OP_ACTIVATION, k_n, (guint[]) { 0, 0 }, out_c);
+  graph_add_node (g, concat ? CFQP_OP_CONCAT : CFQP_OP_ACTIVATION, "node", 0, concat ? 0 : -1,
+      out_c);
   q.rq_in = g_new (CfqpRequant, (gsize) k_n * 2 * out_c);
   q.z_inputs = g_new (gint32, k_n);
   for (guint e = 0; e < k_n * 2 * out_c; e++)
@@ -387,7 +375,7 @@ test_moves (void)
     g_autofree guint16 *in = random_levels (rand, (gsize) C * 14 * 6, 0, 65535);
 
     cfqp_graph_add_value (g, "input", C, -1);
-    n = one_node (g, ops[k], 1, (guint[]) { 0 }, out_c);
+    n = graph_add_node (g, ops[k], "node", 0, -1, out_c);
     n->p.shuffle.block = 2;
     n->p.shuffle.mode = k % 2 ? CFQP_D2S_DCR : CFQP_D2S_CRD;
     if (ops[k] == CFQP_OP_RESIZE_NEAREST)
@@ -419,7 +407,7 @@ test_ends (void)
   gsize n;
 
   cfqp_graph_add_value (g, "input", 3, -1);
-  one_node (g, CFQP_OP_ACTIVATION, 1, (guint[]) { 0 }, 3);
+  graph_add_node (g, CFQP_OP_ACTIVATION, "node", 0, -1, 3);
   q.rq_in = g_new (CfqpRequant, 6);
   q.z_inputs = g_new0 (gint32, 1);
   for (guint c = 0; c < 3; c++)
@@ -466,7 +454,7 @@ test_refused (void)
   CfqpNode *n;
 
   cfqp_graph_add_value (g, "input", 3, -1);
-  n = one_node (g, CFQP_OP_TILE_CHANNELS, 1, (guint[]) { 0 }, 3);
+  n = graph_add_node (g, CFQP_OP_TILE_CHANNELS, "node", 0, -1, 3);
   n->p.tile.repeats = 1;
   if (!(exec = exec_new (g, 0))) {
     cfqp_graph_free (g);
