@@ -377,7 +377,10 @@ def clip_pairs_section(table):
             "Each clip-free net beside its clipped twin (the published form), both with their "
             "shipped CFQP calibrations. Gains are Y-PSNR over bicubic on the crops above; the "
             "last column is INT8 clip-free minus INT8 clipped. Step counts differ where a twin "
-            "got a different budget (models/README.md).\n",
+            "got a different budget (models/README.md). The two forms of a pair are two "
+            "trainings, and they differ as their FP32 forms do; each twin through the clip-free "
+            "pass, at equal weights, ties or beats itself clipped in INT8 (docs/cfqp.md, \"The "
+            "second target at equal weights\").\n",
             "| model | scale | steps clip-free / clipped | FP32 gain clip-free / clipped | "
             "INT8 gain clip-free / clipped | PSNR(INT8, FP32) clip-free / clipped | INT8 difference |",
             "|---|---|---|---|---|---|---|"] + rows
