@@ -144,8 +144,8 @@ cfqp_int8_find_derived (const CfqpGraph *g, gboolean *derived)
   cfqp_int8_resolve_qparams (g, table, resolved, derived);
 }
 
-static void
-node_clear (CfqpInt8Node *q)
+void
+cfqp_int8_node_clear (CfqpInt8Node *q)
 {
   g_free (q->weight);
   g_free (q->bias);
@@ -166,7 +166,7 @@ cfqp_int8_program_free (CfqpInt8Program *p)
   if (!p)
     return;
   for (guint i = 0; i < p->n_nodes; i++)
-    node_clear (&p->nodes[i]);
+    cfqp_int8_node_clear (&p->nodes[i]);
   g_free (p->nodes);
   g_free (p->qparams);
   g_free (p->pad_misfit);

@@ -273,6 +273,9 @@ cfqp_int8_program_bits (CfqpPrecision precision)
 CfqpInt8Program *cfqp_int8_program_new_bits (const CfqpGraph *graph, const CfqpQuantisation *q,
                                              guint bits, GError **error);
 void             cfqp_int8_program_free (CfqpInt8Program *program);
+/* Frees a node's parameters (its packed data is the backend's): what
+ * cfqp_int8_program_free does per node, for a node built by hand. */
+void             cfqp_int8_node_clear   (CfqpInt8Node *q);
 /* Whether every conv's pad value (a folded input normalisation pads with
  * the value that normalises to 0) lies on its input's u8 grid; the program
  * saturates one that does not, which changes the borders against FP32.

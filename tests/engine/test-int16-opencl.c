@@ -133,19 +133,6 @@ random_levels (GRand *rand, gsize n, gint lo, gint hi)
   return v;
 }
 
-static void
-free_node_params (CfqpInt8Node *q)
-{
-  g_free (q->weight16);
-  g_free (q->bias64);
-  g_free (q->pad16);
-  g_free (q->rq_pos);
-  g_free (q->rq_neg);
-  g_free (q->rq_in);
-  g_free (q->offset);
-  g_free (q->z_inputs);
-}
-
 typedef enum {
   CONV_RANDOM,     /* random taps, inputs, zero points, 32-bit biases */
   CONV_WIDE,       /* biases near ±2^45, shift 62: acc·m near 2^76 */
@@ -267,7 +254,7 @@ test_conv (gconstpointer data)
     g_autofree guint16 *want = ref_run (g, &prog, in, tc->w, tc->h, &n);
     g_assert_cmpuint (want[1], ==, (guint) (q.z_out + 4096 + 1));   /* channel 0, +1000 */
   }
-  free_node_params (&q);
+  cfqp_int8_node_clear (&q);
   cfqp_graph_free (g);
 }
 
@@ -318,7 +305,7 @@ test_binary (gconstpointer data)
   q.hi = 65530;
   in = random_levels (rand, (gsize) C * w * h, 0, 65535);
   check_levels (binary_names[kind], g, &prog, in, w, h);
-  free_node_params (&q);
+  cfqp_int8_node_clear (&q);
   cfqp_graph_free (g);
 }
 
@@ -353,7 +340,7 @@ test_rescale (gconstpointer data)
     q.lo = 100;
   in = random_levels (rand, (gsize) C * w * h, 0, 65535);
   check_levels (concat ? "concat" : "activation", g, &prog, in, w, h);
-  free_node_params (&q);
+  cfqp_int8_node_clear (&q);
   cfqp_graph_free (g);
 }
 
@@ -437,7 +424,7 @@ test_ends (void)
     }
     exec->klass->free (exec);
   }
-  free_node_params (&q);
+  cfqp_int8_node_clear (&q);
   cfqp_graph_free (g);
 }
 

@@ -492,11 +492,7 @@ test_cpu_conv (gconstpointer data)
         inside);
     g_assert_cmpuint (inside * 3, >=, tc->out_c * ow * oh);
   }
-  g_free (q.weight16);
-  g_free (q.bias64);
-  g_free (q.rq_pos);
-  g_free (q.rq_neg);
-  g_free (q.pad16);
+  cfqp_int8_node_clear (&q);
 }
 
 /* The kernel config of a level by name; NULL where this CPU lacks it. */
@@ -728,8 +724,7 @@ test_cpu_concat (void)
     if (variant == 0)
       g_assert_cmpmem (want, sizeof a, a, sizeof a);
   }
-  g_free (q.rq_in);
-  g_free (q.z_inputs);
+  cfqp_int8_node_clear (&q);
 }
 
 /* INT16 without a calibration is an error, as INT8.  (OpenCL runs INT16:
