@@ -26,7 +26,7 @@
  *   --qdq-out FILE         int8: also write the model with the parameters it
  *                          runs as QDQ ONNX (for ONNX Runtime, tools/bench)
  *
- * Prints each frame's wall and process CPU time, the kernels (cpu INT8),
+ * Prints each frame's wall and process CPU time, the kernels (cpu INT8 and INT16),
  * then "median_cpu_ms=<x>" (CPU time of all threads: on a loaded machine
  * the steadier number), "gmacs=<x>" (from wall time) and, last,
  * "median_ms=<x>" (wall).
@@ -36,6 +36,7 @@
 #include "cfqp-calib.h"
 #endif
 #include "cfqp-int8-cpu.h"
+#include "cfqp-int8-cpu-config.h"
 #include "cfqp-model-private.h"
 #include "bench-clock.h"
 #include "minmax-qparams.h"
@@ -302,7 +303,14 @@ main (int argc, char **argv)
       cfqp_model_get_macs_per_pixel (model), width, height, precision,
       cfqp_runner_get_active_backend (runner), threads,
       int8 ? ", packed RGB in and out" : "");
-  if (int8 && g_str_equal (cfqp_runner_get_active_backend (runner), "cpu"))
+  if (options.precision == CFQP_PRECISION_INT16 &&
+      g_str_equal (cfqp_runner_get_active_backend (runner), "cpu")) {
+    /* INT16 convs run the ISA level's one micro-kernel (but one too large
+     * to pack, which takes ref's) */
+    const CfqpInt8CpuConfig *cfg = cfqp_int8_cpu_config ();
+    printf ("kernels: INT16 convs %s (%u pixels a call), requantisation %s\n",
+        cfg->int16_gemm_name, cfg->int16_pixels, cfg->int16_requant_name);
+  } else if (int8 && g_str_equal (cfqp_runner_get_active_backend (runner), "cpu"))
     print_cpu_kernels (model, qp, cfqp_int8_cpu_backend_for (options.cpu_kernels));
   times = g_new (double, frames);
   cpu_times = g_new (double, frames);
