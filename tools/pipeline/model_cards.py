@@ -151,9 +151,13 @@ def main():
             "- Form: %s." % CLIP_TEXT[(r["arch"], r["clipped"])],
             "- Parameters: %d; MACs per LR pixel: %.0f (convolutions)." % (r["params"], r["macs_per_lr_pixel"]),
             "- Training: %d steps (%.1f min on 2 shared cores, %d thread%s), batch %d, %dx%d LR patches, flips/rotations, "
-            "L1, Adam lr %g cosine to 0, seed %d%s." % (
+            "L1%s, Adam lr %g cosine to 0, seed %d%s%s." % (
                 r["steps"], r["train_minutes"], r.get("threads", 2), "" if r.get("threads", 2) == 1 else "s",
-                r["batch"], r["patch"], r["patch"], r["lr"], r["seed"],
+                r["batch"], r["patch"], r["patch"],
+                " on the output clamped to [0, 1]" if r.get("loss_on_clamp") else "", r["lr"], r["seed"],
+                ("; the weights of `%s.onnx`, which this recipe trains (the two forms differ only in the "
+                 "output activation: `--twin-weights`, docs/cfqp.md)" % r["twin_weights"]) if r.get("twin_weights")
+                else "",
                 ("; started from %s (`load_parent`) with the anchor and last conv least-squares fitted "
                  "to 256 patches (`data_init` in tools/pipeline/sr_models.py)" % r["init_onnx"]) if r.get("init_onnx")
                 else "; started from a least-squares interpolator (`data_init` in tools/pipeline/sr_models.py: the "
@@ -163,7 +167,8 @@ def main():
                                         b["y_ssim"], m["rgb_psnr"], b["rgb_psnr"]),
             "- Command: `nice -n 10 /usr/bin/python3 tools/pipeline/train.py --arch %s --scale %g%s %s%s "
             "--threads %d --export models/%s.onnx`" % (
-                r["arch"], r["scale"], " --clipped" if r["clipped"] else "",
+                r["arch"], r["scale"], " --clipped" if r["clipped"] else
+                " --loss-on-clamp" + (" --twin-weights" if r.get("twin_weights") else "") if r.get("loss_on_clamp") else "",
                 ("--minutes %g --steps 1000000" % r["minutes"]) if r.get("minutes")
                 else "--steps %d --minutes 0" % r["steps"],
                 "".join(" --%s %s" % (k.replace("_", "-"), r[k]) for k in ("init_onnx",) if r.get(k))

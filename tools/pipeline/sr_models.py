@@ -336,6 +336,12 @@ class BicubicPP(nn.Module):
 
 ARCHS = {"xlsr": XLSR, "abpn": ABPN, "quicksrnet_s": QuickSRNetSmall, "bicubicpp": BicubicPP,
          "quicksrnet_s2d": QuickSRNetSmallS2D}
+# archs whose clipped form differs from the clip-free one only in the output
+# activation (Clip(0,1) against nothing or a ReLU): trained with the L1 loss
+# on the clamped output (train.py --loss-on-clamp), the clip-free form sees
+# the same forward values and gradients as its twin (but for an output of
+# exactly 0, where the clamp passes the gradient and the ReLU does not)
+OUTPUT_CLIP_ONLY = ("abpn", "xlsr", "bicubicpp")
 # archs of one fractional scale only (the others take 2, 3, 4)
 RATIO_ARCHS = {"quicksrnet_s2d": "1.5"}
 

@@ -175,6 +175,11 @@ def main():
     ap.add_argument("--loss-on-clamp", action="store_true",
                     help="L1 on the output clamped to [0,1], as the byte write shows it; the "
                     "net keeps no clip (its clip-free form trains as its clipped twin's loss sees)")
+    ap.add_argument("--twin-weights", action="store_true",
+                    help="with --loss-on-clamp, for a net whose clipped form differs only in the output "
+                    "activation (sr_models.OUTPUT_CLIP_ONLY): take the weights of models/<twin>.onnx, "
+                    "trained with this recipe's steps, batch, patch, lr and seed, instead of training "
+                    "the same weights again (docs/cfqp.md, 'The second target at equal weights')")
     ap.add_argument("--steps", type=int, default=28000)
     ap.add_argument("--minutes", type=float, default=0.0, help="training time budget (0: none)")
     ap.add_argument("--batch", type=int, default=16)
@@ -186,6 +191,9 @@ def main():
     ap.add_argument("--run", help="run name (default <arch>-x<s>[-clipped])")
     ap.add_argument("--eval-only", action="store_true")
     ap.add_argument("--export", help="write the trained net as ONNX here")
+    ap.add_argument("--revalidate", action="store_true",
+                    help="validate models/<run>.onnx on the current validation photos and replace only "
+                    "the validation figures of its record (after the photo split grew)")
     ap.add_argument("--init-onnx", help="start from the weights of this exported ONNX file (when no "
                     "checkpoint exists): fine-tune a shipped model, or --eval-only to re-validate it")
     args = ap.parse_args()
@@ -212,7 +220,33 @@ def main():
     model = sr_models.build(args.arch, scale, args.clipped)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     step, train_s, done, inited, data = 0, 0.0, False, False, None
-    if os.path.exists(ckpt_path):
+    if args.revalidate:
+        rec = os.path.join(RECORDS, run + ".json")
+        r = json.load(open(rec))
+        model.load_state_dict(onnx_state_dict(os.path.join(os.path.dirname(RECORDS), run + ".onnx"), model))
+        r.update(validate(model, split["val"], scale))
+        r.update({"train_photos": split["train"], "val_photos": split["val"]})
+        for path in (os.path.join(CACHE, "results", run + ".json"), rec):
+            with open(path, "w") as f:
+                json.dump(r, f, indent=1)
+        m, b = r["mean"]["model"], r["mean"]["bicubic"]
+        log("revalidated %s on %d photos: Y-PSNR %.3f (bicubic %.3f, %+.3f dB)" % (
+            run, len(split["val"]), m["y_psnr"], b["y_psnr"], m["y_psnr"] - b["y_psnr"]))
+        return
+    twin = None
+    if args.twin_weights:
+        twin = sr_models.model_name(args.arch, scale, True)
+        if args.clipped or not args.loss_on_clamp or args.arch not in sr_models.OUTPUT_CLIP_ONLY:
+            sys.exit("--twin-weights takes a clip-free net with --loss-on-clamp of an arch in %s"
+                     % ", ".join(sr_models.OUTPUT_CLIP_ONLY))
+        tr = json.load(open(os.path.join(RECORDS, twin + ".json")))
+        for k in ("steps", "minutes", "batch", "patch", "lr", "seed", "init_onnx"):
+            if tr.get(k) != getattr(args, k):
+                sys.exit("%s was trained with %s %s, this recipe asks %s" % (twin, k, tr.get(k), getattr(args, k)))
+        model.load_state_dict(onnx_state_dict(os.path.join(os.path.dirname(RECORDS), twin + ".onnx"), model))
+        step, train_s, done, inited = tr["steps"], tr["train_minutes"] * 60.0, True, tr.get("data_init", False)
+        log("weights of", twin, "(its recipe: steps %d, seed %d)" % (step, args.seed))
+    elif os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
@@ -291,7 +325,7 @@ def main():
     res.update({"run": run, "arch": args.arch, "scale": float(scale) if ratio else scale, "clipped": args.clipped,
                 "steps": step, "minutes": args.minutes, "threads": args.threads, "train_minutes": round(train_s / 60, 1), "batch": args.batch,
                 "patch": args.patch, "lr": args.lr, "seed": args.seed,
-                "loss_on_clamp": args.loss_on_clamp,
+                "loss_on_clamp": args.loss_on_clamp, "twin_weights": twin,
                 "data_init": inited, "init_onnx": args.init_onnx,
                 "params": sr_models.count_params(model),
                 "macs_per_lr_pixel": sr_models.macs_per_lr_pixel(model),

@@ -60,59 +60,71 @@ take() {  # name: 0 when this worker got the model
     mkdir "$LOCKS/$1" 2>/dev/null
 }
 
-current() {  # name steps: 0 when models/<name>.onnx is committed, unchanged,
-    # trained for these steps and (for a net with a data init) from it
+current() {  # name steps loss-on-clamp(0|1): 0 when models/<name>.onnx is
+    # committed, unchanged, trained for these steps, with the loss on the
+    # clamped output or not as asked, and (for a net with a data init) from it
     git ls-files --error-unmatch "models/$1.onnx" >/dev/null 2>&1 \
         && git diff --quiet HEAD -- "models/$1.onnx" || return 1
-    $PY - "$1" "$2" <<'PY'
+    $PY - "$1" "$2" "$3" <<'PY'
 import json, os, sys
 sys.path.insert(0, "tools/pipeline")
 import sr_models
 r = json.load(open("models/records/%s.json" % sys.argv[1]))
 has_init = hasattr(sr_models.build(r["arch"], r["scale"], r["clipped"]), "data_init")
-sys.exit(0 if bool(r.get("data_init")) == has_init and r["steps"] == int(sys.argv[2]) else 1)
+sys.exit(0 if bool(r.get("data_init")) == has_init and r["steps"] == int(sys.argv[2])
+         and bool(r.get("loss_on_clamp")) == (sys.argv[3] == "1") else 1)
 PY
 }
 
-job() {  # arch scale [--clipped] steps: one queue entry
+job() {  # arch scale [--clipped | --loss-on-clamp | --twin-weights] steps
     name=$1-x$2
     args="--arch $1 --scale $2"
     shift 2
-    if [ "$1" = "--clipped" ]; then
-        name=$name-clipped
-        args="$args --clipped"
-        shift
-    fi
+    loc=0
+    case $1 in
+    --clipped) name=$name-clipped; args="$args --clipped"; shift ;;
+    --loss-on-clamp) loc=1; args="$args --loss-on-clamp"; shift ;;
+    --twin-weights) loc=1; args="$args --loss-on-clamp --twin-weights"; shift ;;
+    esac
     steps=$1
-    [ -z "$FORCE" ] && current "$name" "$steps" && return 0
+    [ -z "$FORCE" ] && current "$name" "$steps" "$loc" && return 0
+    case $args in *--twin-weights*) current "$name-clipped" "$steps" 0 || return 0 ;; esac
     take "$name" || return 0
     if [ -e "tools/.cache/ckpt/$name.pt" ]; then
         # the model is not current, so a finished checkpoint (or one of
         # another budget) is of another recipe: it would only be re-exported
-        $PY -c "import torch, sys; c = torch.load('tools/.cache/ckpt/$name.pt'); sys.exit(0 if not c.get('done') and c['args']['steps'] == $steps else 1)" \
+        $PY -c "import torch, sys; c = torch.load('tools/.cache/ckpt/$name.pt'); sys.exit(0 if not c.get('done') and c['args']['steps'] == $steps and bool(c['args'].get('loss_on_clamp')) == bool($loc) else 1)" \
             || mv "tools/.cache/ckpt/$name.pt" "tools/.cache/ckpt/$name.old.pt"
     fi
     one "$name" $args --steps "$steps" --minutes 0
     rmdir "$LOCKS/$name"
 }
 
+# Clip-free nets train with the L1 loss on the clamped output, as their
+# twins' loss and the byte write see it (docs/cfqp.md, "The second target at
+# equal weights").  Where the clip is only the output's (ABPN, XLSR), that
+# recipe trains the twin's weights, so the clip-free net takes them
+# (--twin-weights) after its twin; a twin still training makes it wait for
+# the next run of the queue.  Bicubic++ has no twin in the queue; its nets
+# keep the loss on the raw output they were trained with (a retrain is 60000
+# steps each).
 queue() {
-    job abpn 3 28000
     job abpn 3 --clipped 28000
-    job abpn 2 18000
+    job abpn 3 --twin-weights 28000
     job abpn 2 --clipped 18000
-    job abpn 4 18000
+    job abpn 2 --twin-weights 18000
     job abpn 4 --clipped 18000
+    job abpn 4 --twin-weights 18000
     job bicubicpp 3 60000
     job bicubicpp 2 60000
-    job quicksrnet_s 3 12000
+    job quicksrnet_s 3 --loss-on-clamp 12000
     job quicksrnet_s 3 --clipped 12000
-    job quicksrnet_s 2 12000
+    job quicksrnet_s 2 --loss-on-clamp 12000
     job quicksrnet_s 2 --clipped 12000
-    job xlsr 3 32000
     job xlsr 3 --clipped 32000
-    job xlsr 2 16000
+    job xlsr 3 --twin-weights 32000
     job xlsr 2 --clipped 16000
+    job xlsr 2 --twin-weights 16000
 }
 queue
 echo "train_all worker $$ done"
