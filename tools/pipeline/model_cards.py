@@ -69,6 +69,10 @@ The first runs (ABPN, XLSR x3) had wall-time budgets on 2 CPU cores shared with
 other jobs, so their step counts differ (the cosine followed the time budget);
 later runs have step budgets (`--steps N --minutes 0`) and each clipped twin
 the step count of its clip-free net, where the queue gave it one.
+A clip-free net with a twin trains with its L1 loss on the output clamped
+to [0, 1], as the byte write shows it (`--loss-on-clamp`); ABPN's and XLSR's
+take their twins' weights, which that recipe trains (`--twin-weights`,
+docs/cfqp.md "The shipped clip-free nets, trained on the clamped output").
 These runs are short: they got %(steps)s steps of batch 16 on one or two
 CPU threads each, where the reference point (ABPN-28 x3 clip-free, ~28k steps
 in 25 min on 2 idle cores, same recipe) reached +1.86 dB Y-PSNR over bicubic on
