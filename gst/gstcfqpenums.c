@@ -16,7 +16,7 @@ gst_cfqp_precision_get_type (void)
     {GST_CFQP_PRECISION_INT8, "INT8 quantized network", "int8"},
     {GST_CFQP_PRECISION_FP32, "32-bit float network", "fp32"},
     {GST_CFQP_PRECISION_INT16,
-        "16-bit activations and weights, on the int8 calibration (CPU only)",
+        "16-bit activations and weights, on the int8 calibration",
         "int16"},
     {0, NULL, NULL},
   };
