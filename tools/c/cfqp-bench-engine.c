@@ -169,7 +169,7 @@ main (int argc, char **argv)
   g_autofree double *times = NULL, *cpu_times = NULL;
   const CfqpPackedLayout rgb = { 3, 0, 1, 2, -1 };
   guint width, height, channels, scale, n_args;
-  gboolean int8;
+  gboolean int8, on_cpu;
   double median, macs;
 
   g_option_context_add_main_entries (context, entries, NULL);
@@ -303,14 +303,14 @@ main (int argc, char **argv)
       cfqp_model_get_macs_per_pixel (model), width, height, precision,
       cfqp_runner_get_active_backend (runner), threads,
       int8 ? ", packed RGB in and out" : "");
-  if (options.precision == CFQP_PRECISION_INT16 &&
-      g_str_equal (cfqp_runner_get_active_backend (runner), "cpu")) {
+  on_cpu = g_str_equal (cfqp_runner_get_active_backend (runner), "cpu");
+  if (options.precision == CFQP_PRECISION_INT16 && on_cpu) {
     /* INT16 convs run the ISA level's one micro-kernel (but one too large
      * to pack, which takes ref's) */
     const CfqpInt8CpuConfig *cfg = cfqp_int8_cpu_config ();
     printf ("kernels: INT16 convs %s (%u pixels a call), requantisation %s\n",
         cfg->int16_gemm_name, cfg->int16_pixels, cfg->int16_requant_name);
-  } else if (int8 && g_str_equal (cfqp_runner_get_active_backend (runner), "cpu"))
+  } else if (int8 && on_cpu)
     print_cpu_kernels (model, qp, cfqp_int8_cpu_backend_for (options.cpu_kernels));
   times = g_new (double, frames);
   cpu_times = g_new (double, frames);

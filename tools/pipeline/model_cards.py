@@ -110,6 +110,15 @@ def crop_check(onnx_path, scale):
     return "; ".join(out)
 
 
+def form_flags(r):
+    """train.py's options for the record's form and loss."""
+    if r["clipped"]:
+        return " --clipped"
+    if r.get("loss_on_clamp"):
+        return " --loss-on-clamp" + (" --twin-weights" if r.get("twin_weights") else "")
+    return ""
+
+
 def sha(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
@@ -171,8 +180,7 @@ def main():
                                         b["y_ssim"], m["rgb_psnr"], b["rgb_psnr"]),
             "- Command: `nice -n 10 /usr/bin/python3 tools/pipeline/train.py --arch %s --scale %g%s %s%s "
             "--threads %d --export models/%s.onnx`" % (
-                r["arch"], r["scale"], " --clipped" if r["clipped"] else
-                " --loss-on-clamp" + (" --twin-weights" if r.get("twin_weights") else "") if r.get("loss_on_clamp") else "",
+                r["arch"], r["scale"], form_flags(r),
                 ("--minutes %g --steps 1000000" % r["minutes"]) if r.get("minutes")
                 else "--steps %d --minutes 0" % r["steps"],
                 "".join(" --%s %s" % (k.replace("_", "-"), r[k]) for k in ("init_onnx",) if r.get(k))

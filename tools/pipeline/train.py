@@ -43,7 +43,8 @@ import fetch_photos  # noqa: E402
 import sr_models  # noqa: E402
 
 CACHE = fetch_photos.CACHE
-RECORDS = os.path.join(os.path.dirname(fetch_photos.TOOLS), "models", "records")
+MODELS = os.path.join(os.path.dirname(fetch_photos.TOOLS), "models")
+RECORDS = os.path.join(MODELS, "records")
 
 
 def load_rgb(path):
@@ -166,6 +167,16 @@ def onnx_state_dict(path, model):
     return sd
 
 
+def write_record(run, rec):
+    """The run's record, in the cache and in models/records/: the committed
+    copy is what tools/pipeline/model_cards.py writes the cards from (a card
+    must survive a lost cache)."""
+    for d in (os.path.join(CACHE, "results"), RECORDS):
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, run + ".json"), "w") as f:
+            json.dump(rec, f, indent=1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--arch", required=True, choices=sorted(sr_models.ARCHS))
@@ -221,14 +232,11 @@ def main():
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     step, train_s, done, inited, data = 0, 0.0, False, False, None
     if args.revalidate:
-        rec = os.path.join(RECORDS, run + ".json")
-        r = json.load(open(rec))
-        model.load_state_dict(onnx_state_dict(os.path.join(os.path.dirname(RECORDS), run + ".onnx"), model))
+        r = json.load(open(os.path.join(RECORDS, run + ".json")))
+        model.load_state_dict(onnx_state_dict(os.path.join(MODELS, run + ".onnx"), model))
         r.update(validate(model, split["val"], scale))
         r.update({"train_photos": split["train"], "val_photos": split["val"]})
-        for path in (os.path.join(CACHE, "results", run + ".json"), rec):
-            with open(path, "w") as f:
-                json.dump(r, f, indent=1)
+        write_record(run, r)
         m, b = r["mean"]["model"], r["mean"]["bicubic"]
         log("revalidated %s on %d photos: Y-PSNR %.3f (bicubic %.3f, %+.3f dB)" % (
             run, len(split["val"]), m["y_psnr"], b["y_psnr"], m["y_psnr"] - b["y_psnr"]))
@@ -243,7 +251,7 @@ def main():
         for k in ("steps", "minutes", "batch", "patch", "lr", "seed", "init_onnx"):
             if tr.get(k) != getattr(args, k):
                 sys.exit("%s was trained with %s %s, this recipe asks %s" % (twin, k, tr.get(k), getattr(args, k)))
-        model.load_state_dict(onnx_state_dict(os.path.join(os.path.dirname(RECORDS), twin + ".onnx"), model))
+        model.load_state_dict(onnx_state_dict(os.path.join(MODELS, twin + ".onnx"), model))
         step, train_s, done, inited = tr["steps"], tr["train_minutes"] * 60.0, True, tr.get("data_init", False)
         log("weights of", twin, "(its recipe: steps %d, seed %d)" % (step, args.seed))
     elif os.path.exists(ckpt_path):
@@ -330,12 +338,7 @@ def main():
                 "params": sr_models.count_params(model),
                 "macs_per_lr_pixel": sr_models.macs_per_lr_pixel(model),
                 "train_photos": split["train"], "val_photos": split["val"]})
-    # the committed record (models/records/) is what tools/pipeline/model_cards.py
-    # writes the cards from: a card must survive a lost cache
-    for d in (os.path.join(CACHE, "results"), RECORDS):
-        os.makedirs(d, exist_ok=True)
-        with open(os.path.join(d, run + ".json"), "w") as f:
-            json.dump(res, f, indent=1)
+    write_record(run, res)
     if args.export:
         sr_models.export_onnx(model, args.export)
         log("exported", args.export, os.path.getsize(args.export), "bytes")

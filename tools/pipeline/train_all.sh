@@ -106,8 +106,9 @@ job() {  # arch scale [--clipped | --loss-on-clamp | --twin-weights] steps
 # recipe trains the twin's weights, so the clip-free net takes them
 # (--twin-weights) after its twin; a twin still training makes it wait for
 # the next run of the queue.  Bicubic++ has no twin in the queue; its nets
-# keep the loss on the raw output they were trained with (a retrain is 60000
-# steps each).
+# keep the loss on the raw output, since the clamped one moved its two scales
+# opposite ways (docs/cfqp.md, "The shipped clip-free nets, trained on the
+# clamped output").
 queue() {
     job abpn 3 --clipped 28000
     job abpn 3 --twin-weights 28000
