@@ -62,7 +62,9 @@ TOOLS = os.path.dirname(HERE)
 CACHE = os.path.join(TOOLS, ".cache")
 DEBS = os.path.join(CACHE, "debs")
 ROOT = os.path.join(CACHE, "root")
-PAIRS = os.path.join(CACHE, "pairs")
+# CFQP_PAIRS: another folder of pairs, e.g. the training photos carried to a
+# GPU machine that has no package registry (tools/pipeline/gpu_train.py)
+PAIRS = os.environ.get("CFQP_PAIRS") or os.path.join(CACHE, "pairs")
 SPLIT = os.path.join(HERE, "photo-split.json")
 PACKAGES = ["plasma-workspace-wallpapers", "mate-backgrounds",
             "lomiri-wallpapers-16.04", "lomiri-wallpapers-20.04", "python3-skimage"]
@@ -192,13 +194,17 @@ def pair_path(name, kind):
     return os.path.join(PAIRS, kind, name + ".png")
 
 
-def prepare():
-    """Make sure every HR/LR pair exists in the cache; returns the split."""
+def prepare(sets=("train", "val"), kinds=None):
+    """Make sure every HR/LR pair of the photos of these sets exists in the
+    cache (kinds: only these, e.g. ("hr", "x2"); default all); returns the
+    split."""
     split = load_split()
-    names = split["train"] + split["val"]
+    names = [n for k in sets for n in split[k]]
     lr_kinds = ["x%d" % s for s in SCALES] + ["x" + r for r in RATIOS]
-    todo = [n for n in names
-            if not all(os.path.exists(pair_path(n, k)) for k in ["hr"] + lr_kinds)]
+    need = ["hr"] + lr_kinds if kinds is None else list(kinds)
+    todo = [n for n in names if not all(os.path.exists(pair_path(n, k)) for k in need)]
+    if todo and os.environ.get("CFQP_PAIRS"):
+        sys.exit("CFQP_PAIRS=%s lacks %s of %s" % (PAIRS, "/".join(need), ", ".join(todo)))
     if todo:
         fetch()
     for n in todo:

@@ -110,6 +110,34 @@ def crop_check(onnx_path, scale):
     return "; ".join(out)
 
 
+def trained_on(r):
+    """Where the record's net trained: a GPU (tools/pipeline/gpu_train.py) or
+    this machine's shared cores."""
+    if r.get("device", "cpu") != "cpu":
+        return "on %s" % r["device"]
+    threads = r.get("threads", 2)
+    return "on 2 shared cores, %d thread%s" % (threads, "" if threads == 1 else "s")
+
+
+def command(r, run):
+    """The card's command line: train.py's, or gpu_train.py's steps for a
+    net trained on a GPU."""
+    if r.get("device", "cpu") != "cpu":
+        return ("- Command: on a GPU machine `python3 tools/pipeline/gpu_train.py train --minutes %g --batch %d`, "
+                "then here `gpu_train.py import` and `gpu_train.py ship %s` (tools/pipeline/gpu_train.py)" % (
+                    r["minutes"], r["batch"], r.get("twin_weights") or run))
+    return ("- Command: `nice -n 10 /usr/bin/python3 tools/pipeline/train.py --arch %s --scale %g%s %s%s "
+            "--threads %d --export models/%s.onnx`" % (
+                r["arch"], r["scale"], form_flags(r),
+                ("--minutes %g --steps 1000000" % r["minutes"]) if r.get("minutes")
+                else "--steps %d --minutes 0" % r["steps"],
+                "".join(" --%s %s" % (k.replace("_", "-"), r[k]) for k in ("init_onnx",) if r.get(k))
+                + ("" if r["batch"] == 16 else " --batch %d" % r["batch"])
+                + ("" if r["patch"] == 48 else " --patch %d" % r["patch"])
+                + ("" if r["lr"] == 5e-4 else " --lr %g" % r["lr"]),
+                r.get("threads", 2), run))
+
+
 def form_flags(r):
     """train.py's options for the record's form and loss."""
     if r["clipped"]:
@@ -163,9 +191,9 @@ def main():
             "- Architecture: %s; scale x%g." % (ARCH_TEXT[r["arch"]], r["scale"]),
             "- Form: %s." % CLIP_TEXT[(r["arch"], r["clipped"])],
             "- Parameters: %d; MACs per LR pixel: %.0f (convolutions)." % (r["params"], r["macs_per_lr_pixel"]),
-            "- Training: %d steps (%.1f min on 2 shared cores, %d thread%s), batch %d, %dx%d LR patches, flips/rotations, "
+            "- Training: %d steps (%.1f min %s), batch %d, %dx%d LR patches, flips/rotations, "
             "L1%s, Adam lr %g cosine to 0, seed %d%s%s." % (
-                r["steps"], r["train_minutes"], r.get("threads", 2), "" if r.get("threads", 2) == 1 else "s",
+                r["steps"], r["train_minutes"], trained_on(r),
                 r["batch"], r["patch"], r["patch"],
                 " on the output clamped to [0, 1]" if r.get("loss_on_clamp") else "", r["lr"], r["seed"],
                 ("; the weights of `%s.onnx`, which this recipe trains (the two forms differ only in the "
@@ -178,15 +206,7 @@ def main():
             "- Validation (PyTorch FP32): Y-PSNR %.2f dB vs bicubic %.2f dB (%+.2f dB); Y-SSIM %.4f vs %.4f; "
             "RGB-PSNR %.2f vs %.2f." % (m["y_psnr"], b["y_psnr"], m["y_psnr"] - b["y_psnr"], m["y_ssim"],
                                         b["y_ssim"], m["rgb_psnr"], b["rgb_psnr"]),
-            "- Command: `nice -n 10 /usr/bin/python3 tools/pipeline/train.py --arch %s --scale %g%s %s%s "
-            "--threads %d --export models/%s.onnx`" % (
-                r["arch"], r["scale"], form_flags(r),
-                ("--minutes %g --steps 1000000" % r["minutes"]) if r.get("minutes")
-                else "--steps %d --minutes 0" % r["steps"],
-                "".join(" --%s %s" % (k.replace("_", "-"), r[k]) for k in ("init_onnx",) if r.get(k))
-                + ("" if r["patch"] == 48 else " --patch %d" % r["patch"])
-                + ("" if r["lr"] == 5e-4 else " --lr %g" % r["lr"]),
-                r.get("threads", 2), run),
+            command(r, run),
             "- ONNX file check (`tools/pipeline/model_cards.py`: NumPy evaluation of the exported graph on the "
             "120x120 crops in tests/data/images), Y-PSNR dB: %s." % crop_check(onnx_path, r["scale"]),
             "- File: %d bytes, sha256 `%s`." % (os.path.getsize(onnx_path), sha(onnx_path)[:16]),

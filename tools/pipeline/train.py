@@ -12,6 +12,9 @@ train_seconds/(minutes*60)): with --minutes the cosine reaches 0 when the
 time budget (summed over resumes) is spent, with only --steps it is
 deterministic.  Checkpoints every --ckpt-minutes into tools/.cache/ckpt/<run>.pt
 (atomic), resumed automatically; log in tools/.cache/logs/<run>.log.
+--device cuda trains on a GPU (the data init, validation and export stay on
+the CPU); --train-only stops after training, for a machine that holds only
+the training photos (tools/pipeline/gpu_train.py runs the queue so).
 
 Validation (tools/pipeline/photo-split.json "val"): full images; SR output rounded to
 8 bits; bicubic = PIL Image.BICUBIC upscaling of the same 8-bit LR.
@@ -167,6 +170,12 @@ def onnx_state_dict(path, model):
     return sd
 
 
+def device_name(device):
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return "cpu"
+
+
 def write_record(run, rec):
     """The run's record, in the cache and in models/records/: the committed
     copy is what tools/pipeline/model_cards.py writes the cards from (a card
@@ -198,6 +207,10 @@ def main():
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu", help="where the net trains: cpu, cuda, cuda:N")
+    ap.add_argument("--train-only", action="store_true",
+                    help="train (or resume) to the end and stop: no validation, record or export; "
+                    "needs only the training photos of this scale")
     ap.add_argument("--ckpt-minutes", type=float, default=3.0)
     ap.add_argument("--run", help="run name (default <arch>-x<s>[-clipped])")
     ap.add_argument("--eval-only", action="store_true")
@@ -227,10 +240,16 @@ def main():
         log_f.write(line + "\n")
         log_f.flush()
 
-    split = fetch_photos.prepare()
+    if args.train_only and (args.eval_only or args.revalidate or args.export):
+        sys.exit("--train-only trains and stops: no --eval-only, --revalidate or --export")
+    device = torch.device(args.device)
+    split = fetch_photos.prepare(sets=("train",) if args.train_only else ("train", "val"),
+                                 kinds=None if not args.train_only else ("hr", "x%g" % scale))
     model = sr_models.build(args.arch, scale, args.clipped)
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-    step, train_s, done, inited, data = 0, 0.0, False, False, None
+    step, train_s, done, inited, data, ck = 0, 0.0, False, False, None, None
+    # what the weights trained on: a resumed checkpoint's or a twin's device
+    # (a GPU run validated here), else this run's
+    trained_on = device_name(device)
     if args.revalidate:
         r = json.load(open(os.path.join(RECORDS, run + ".json")))
         model.load_state_dict(onnx_state_dict(os.path.join(MODELS, run + ".onnx"), model))
@@ -253,12 +272,13 @@ def main():
                 sys.exit("%s was trained with %s %s, this recipe asks %s" % (twin, k, tr.get(k), getattr(args, k)))
         model.load_state_dict(onnx_state_dict(os.path.join(MODELS, twin + ".onnx"), model))
         step, train_s, done, inited = tr["steps"], tr["train_minutes"] * 60.0, True, tr.get("data_init", False)
+        trained_on = tr.get("device", "cpu")
         log("weights of", twin, "(its recipe: steps %d, seed %d)" % (step, args.seed))
     elif os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path)
+        ck = torch.load(ckpt_path, map_location="cpu")
         model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
         step, train_s, done = ck["step"], ck["train_s"], ck.get("done", False)
+        trained_on = ck.get("device_name", "cpu")
         # checkpoints older than this key: every such run of a net with a
         # data init had it
         inited = ck.get("data_init", hasattr(model, "data_init") and not ck["args"].get("init_onnx"))
@@ -281,10 +301,22 @@ def main():
             log("data_init: least-squares readout from 256 patches")
         log("start", run, vars(args))
 
+    # the optimizer is made once the parameters are where they train, so
+    # that its state (resumed or new) lives there too
+    model.to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    if ck is not None and "opt" in ck:
+        opt.load_state_dict(ck["opt"])
+    if device.type == "cuda":
+        # full FP32 products, as on the CPU: TF32 convs round the inputs to 10 bits
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
+
     def save(final=False):
         tmp = ckpt_path + ".tmp"
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                    "train_s": train_s, "done": final, "data_init": inited, "args": vars(args)}, tmp)
+                    "train_s": train_s, "done": final, "data_init": inited, "args": vars(args),
+                    "device_name": device_name(device)}, tmp)
         os.replace(tmp, ckpt_path)
 
     def progress():
@@ -303,6 +335,7 @@ def main():
                 gparam["lr"] = lr_now
             rng = np.random.default_rng([args.seed, step])
             x, y = batch(data, scale, args.patch, args.batch, rng)
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             out = model(x)
             loss = F.l1_loss(out.clamp(0.0, 1.0) if args.loss_on_clamp else out, y)
             opt.zero_grad(set_to_none=True)
@@ -312,11 +345,11 @@ def main():
             now = time.time()
             train_s += now - t_last
             t_last = now
-            loss_acc += float(loss)
+            loss_acc += loss.detach()  # no float(): a GPU would wait for every step
             n_acc += 1
             if step % 500 == 0:
                 log("step %d loss %.5f lr %.2e train_min %.1f progress %.3f" % (
-                    step, loss_acc / n_acc, lr_now, train_s / 60, progress()))
+                    step, float(loss_acc) / n_acc, lr_now, train_s / 60, progress()))
                 loss_acc, n_acc = 0.0, 0
             if now - t_ck > args.ckpt_minutes * 60:
                 save()
@@ -324,14 +357,18 @@ def main():
                 t_last = time.time()
         save(final=True)
         log("trained", run, "steps", step, "train_min %.1f" % (train_s / 60))
+    if args.train_only:
+        return
 
+    model.to("cpu")
     res = validate(model, split["val"], scale)
     m, b = res["mean"]["model"], res["mean"]["bicubic"]
     log("val %s: Y-PSNR %.3f (bicubic %.3f, %+.3f dB)  Y-SSIM %.4f (bicubic %.4f)  RGB-PSNR %.3f (bicubic %.3f)" % (
         run, m["y_psnr"], b["y_psnr"], m["y_psnr"] - b["y_psnr"], m["y_ssim"], b["y_ssim"],
         m["rgb_psnr"], b["rgb_psnr"]))
     res.update({"run": run, "arch": args.arch, "scale": float(scale) if ratio else scale, "clipped": args.clipped,
-                "steps": step, "minutes": args.minutes, "threads": args.threads, "train_minutes": round(train_s / 60, 1), "batch": args.batch,
+                "steps": step, "minutes": args.minutes, "threads": args.threads,
+                "device": trained_on, "train_minutes": round(train_s / 60, 1), "batch": args.batch,
                 "patch": args.patch, "lr": args.lr, "seed": args.seed,
                 "loss_on_clamp": args.loss_on_clamp, "twin_weights": twin,
                 "data_init": inited, "init_onnx": args.init_onnx,

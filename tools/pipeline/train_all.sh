@@ -61,8 +61,9 @@ take() {  # name: 0 when this worker got the model
 }
 
 current() {  # name steps loss-on-clamp(0|1): 0 when models/<name>.onnx is
-    # committed, unchanged, trained for these steps, with the loss on the
-    # clamped output or not as asked, and (for a net with a data init) from it
+    # committed, unchanged, and trained on a GPU (gpu_train.py) or for these
+    # steps, with the loss on the clamped output or not as asked, and (for a
+    # net with a data init) from it
     git ls-files --error-unmatch "models/$1.onnx" >/dev/null 2>&1 \
         && git diff --quiet HEAD -- "models/$1.onnx" || return 1
     $PY - "$1" "$2" "$3" <<'PY'
@@ -70,6 +71,8 @@ import json, os, sys
 sys.path.insert(0, "tools/pipeline")
 import sr_models
 r = json.load(open("models/records/%s.json" % sys.argv[1]))
+if r.get("device", "cpu") != "cpu":
+    sys.exit(0)  # trained on a GPU by tools/pipeline/gpu_train.py: not this queue's recipe to redo
 has_init = hasattr(sr_models.build(r["arch"], r["scale"], r["clipped"]), "data_init")
 sys.exit(0 if bool(r.get("data_init")) == has_init and r["steps"] == int(sys.argv[2])
          and bool(r.get("loss_on_clamp")) == (sys.argv[3] == "1") else 1)
