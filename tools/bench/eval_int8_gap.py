@@ -27,10 +27,13 @@ are always paired per photo before the bootstrap.
 
     /usr/bin/python3 tools/bench/eval_int8_gap.py --build build-eval [--threads 2]
 
-cfqp-eval's JSON rows are kept in tools/.cache/int8-gap/ (a model whose rows
-exist is not re-run; --fresh re-runs all).  --calib-dir DIR evaluates the
+cfqp-eval's JSON rows are kept in tools/.cache/int8-gap/, each with the
+SHA-256 of the model, calibration and photo list it was made from (rows are
+re-run when one of them changed; --fresh re-runs all).  --calib-dir DIR evaluates the
 calibrations in DIR instead of models/ (an ablation: tools/pipeline/make_calibrations.sh
-with OUT=DIR), its rows kept apart in tools/.cache/int8-gap/<DIR's name>/.
+with OUT=DIR), its rows kept apart in tools/.cache/int8-gap/<DIR's name>/;
+with --against models [--models M ...] it prints only those calibrations
+against the shipped ones, paired per photo.
 
     /usr/bin/python3 tools/bench/eval_int8_gap.py --build build --threads 1 \
         --precision int16 [--models xlsr-x2 ...]
@@ -54,6 +57,7 @@ INT16 for the anchorless XLSR pairs): the clip against the calibration, with
 training out of the comparison.
 """
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -78,10 +82,13 @@ def scale_of(model):
 
 def rows_of(build, model, which, listfile, threads, fresh, calib_dir=None, precision="int8"):
     """{photo: {method: y_psnr}} of one model on one photo list."""
+    models = os.path.join(ROOT, "models")
+    if calib_dir and os.path.realpath(calib_dir) == os.path.realpath(models):
+        calib_dir = None  # the shipped calibrations: one set of rows, however named
     cache = os.path.join(CACHE, os.path.basename(os.path.normpath(calib_dir))) if calib_dir else CACHE
     if precision != "int8":
         cache = os.path.join(cache, precision)
-    calib_dir = calib_dir or os.path.join(ROOT, "models")
+    calib_dir = calib_dir or models
     os.makedirs(cache, exist_ok=True)
     out = os.path.join(cache, "%s-%s.jsonl" % (model, which))
     s = scale_of(model)
@@ -94,18 +101,36 @@ def rows_of(build, model, which, listfile, threads, fresh, calib_dir=None, preci
            os.path.join(ROOT, "models", model + ".onnx"), "--val", os.path.join(ev, listfile),
            "--calibration", os.path.join(calib_dir, model + ".calib.json"),
            "--backend", "cpu", "--threads", str(threads), "--precision", precision]
-    return cached_rows(cmd, out, fresh)
+    key = content_key(os.path.join(ROOT, "models", model + ".onnx"),
+                      os.path.join(calib_dir, model + ".calib.json"), os.path.join(ev, listfile))
+    return cached_rows(cmd, out, fresh, key)
 
 
-def cached_rows(cmd, out, fresh=False):
+def content_key(*paths):
+    """SHA-256 of the files a row set was made from: rows are reused only for
+    the same model, calibration and photo list, whatever their names."""
+    h = hashlib.sha256()
+    for p in paths:
+        with open(p, "rb") as f:
+            h.update(hashlib.sha256(f.read()).digest())
+    return h.hexdigest()
+
+
+def cached_rows(cmd, out, fresh=False, key=None):
     """{photo: {method: y_psnr}} from cfqp-eval's JSON rows, run as cmd into
-    out unless out exists (and not fresh)."""
-    if fresh or not os.path.exists(out):
+    out unless out exists, was made from the same files (key, kept in
+    out.key) and fresh is not asked."""
+    key_file = out + ".key"
+    stale = key is not None and (not os.path.exists(key_file) or open(key_file).read().strip() != key)
+    if fresh or stale or not os.path.exists(out):
         print("+", " ".join(c.replace(ROOT + "/", "") for c in cmd), file=sys.stderr)
         res = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         with open(out + ".tmp", "w") as f:
             f.write(res)
         os.replace(out + ".tmp", out)
+        if key is not None:
+            with open(key_file, "w") as f:
+                f.write(key + "\n")
     table = {}
     with open(out) as f:
         for line in f:
@@ -260,7 +285,8 @@ def main():
                     help="only compare: INT8 with the calibrations of --calib-dir (or models/) "
                     "against INT8 with those of DIR, paired per photo")
     ap.add_argument("--precision", choices=("int8", "int16"), default="int8")
-    ap.add_argument("--models", nargs="*", help="--precision int16: these (default: anchorless)")
+    ap.add_argument("--models", nargs="*", help="--precision int16 or --against: only these "
+                    "(default: the anchorless nets for int16, every net for --against)")
     ap.add_argument("--twin-pass", metavar="DIR",
                     help="only table 2 at equal weights: the clipped twins with the clip-free "
                     "calibrations of DIR against themselves clipped")
@@ -274,6 +300,10 @@ def main():
         return
     models = CLIP_FREE + [m + "-clipped" for m in CLIP_FREE if "abpn" in m or "quick" in m
                           or "xlsr" in m]
+    if args.against and args.models:
+        models = args.models
+    elif args.models:
+        sys.exit("--models goes with --precision int16 or --against")
     res = {}
     for m in models:
         for which, listfile in SETS:

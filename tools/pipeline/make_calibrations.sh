@@ -16,7 +16,9 @@
 # WEIGHT_ROUNDING=nearest|gptq, RESIDUAL_GRID=calibrated|pixel and
 # ACTIVATION_GRIDS=tensor|channel (default: cfqpcalib's) set the element's
 # weight-rounding, residual-grid and activation-grids; OUT=DIR writes the calibrations there instead of models/
-# (an ablation that leaves the shipped ones alone).  CLIP_FREE=true|false
+# (an ablation that leaves the shipped ones alone); PHOTOS=DIR calibrates from the PNGs of DIR,
+# in name order, instead of the training photos (an RD of another make, e.g.
+# tools/research/extremes_rd.py).  CLIP_FREE=true|false
 # overrides the clip-free mode of every model (CLIP_FREE=true on a *-clipped
 # twin: its weights through the clip-free pass, the equal-weights pair of
 # tools/bench/eval_int8_gap.py --twin-pass).
@@ -45,8 +47,16 @@ for m in "${models[@]}"; do
   s=${name##*-x}; s=${s%%[!0-9.]*}  # 2, 3, 4 or 1.5
   dir=$(mktemp -d)
   i=0
-  for photo in $(/usr/bin/python3 -c 'import json; print(" ".join(json.load(open("tools/pipeline/photo-split.json"))["train"]))'); do
-    ln -s "$PWD/tools/.cache/pairs/x$s/$photo.png" "$(printf '%s/%04d.png' "$dir" $i)"
+  if [ -n "${PHOTOS:-}" ]; then
+    srcs=("$PHOTOS"/*.png)
+  else
+    srcs=()
+    for photo in $(/usr/bin/python3 -c 'import json; print(" ".join(json.load(open("tools/pipeline/photo-split.json"))["train"]))'); do
+      srcs+=("$PWD/tools/.cache/pairs/x$s/$photo.png")
+    done
+  fi
+  for src in "${srcs[@]}"; do
+    ln -s "$(realpath "$src")" "$(printf '%s/%04d.png' "$dir" $i)"
     i=$((i + 1))
   done
   # a clipped twin is calibrated in its published form, clips kept: it is
@@ -55,7 +65,9 @@ for m in "${models[@]}"; do
   clip_free=true
   case $name in *-clipped) clip_free=false ;; esac
   clip_free=${CLIP_FREE:-$clip_free}
-  echo "calibrating $name (x$s, clip-free=$clip_free) on $i training photos"
+  what="training photos"
+  [ -n "${PHOTOS:-}" ] && what="images of $PHOTOS"
+  echo "calibrating $name (x$s, clip-free=$clip_free) on $i $what"
   gst-launch-1.0 -q multifilesrc location="$dir/%04d.png" index=0 stop-index=$((i - 1)) \
       caps=image/png,framerate=1/1 ! pngdec ! videoconvert ! video/x-raw,format=RGB \
       ! cfqpcalib model-file="$m" clip-free=$clip_free update-interval=0 "${props[@]}" \
