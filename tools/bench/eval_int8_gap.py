@@ -97,13 +97,12 @@ def rows_of(build, model, which, listfile, threads, fresh, calib_dir=None, preci
         subprocess.run(["/usr/bin/python3", os.path.join(TOOLS, "pipeline", "eval_data.py"),
                         "--scale", str(s)],
                        check=True, stdout=subprocess.DEVNULL)
-    cmd = [os.path.join(build, "tools", "c", "cfqp-eval"), "--model",
-           os.path.join(ROOT, "models", model + ".onnx"), "--val", os.path.join(ev, listfile),
-           "--calibration", os.path.join(calib_dir, model + ".calib.json"),
-           "--backend", "cpu", "--threads", str(threads), "--precision", precision]
-    key = content_key(os.path.join(ROOT, "models", model + ".onnx"),
-                      os.path.join(calib_dir, model + ".calib.json"), os.path.join(ev, listfile))
-    return cached_rows(cmd, out, fresh, key)
+    onnx, calib, photos = (os.path.join(models, model + ".onnx"),
+                           os.path.join(calib_dir, model + ".calib.json"), os.path.join(ev, listfile))
+    cmd = [os.path.join(build, "tools", "c", "cfqp-eval"), "--model", onnx, "--val", photos,
+           "--calibration", calib, "--backend", "cpu", "--threads", str(threads),
+           "--precision", precision]
+    return cached_rows(cmd, out, fresh, content_key(onnx, calib, photos))
 
 
 def content_key(*paths):
@@ -121,7 +120,13 @@ def cached_rows(cmd, out, fresh=False, key=None):
     out unless out exists, was made from the same files (key, kept in
     out.key) and fresh is not asked."""
     key_file = out + ".key"
-    stale = key is not None and (not os.path.exists(key_file) or open(key_file).read().strip() != key)
+    stale = False
+    if key is not None:
+        try:
+            with open(key_file) as f:
+                stale = f.read().strip() != key
+        except FileNotFoundError:
+            stale = True
     if fresh or stale or not os.path.exists(out):
         print("+", " ".join(c.replace(ROOT + "/", "") for c in cmd), file=sys.stderr)
         res = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout

@@ -64,8 +64,11 @@ import tarfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-CACHE = os.path.join(ROOT, "tools", ".cache")
+sys.path.insert(0, HERE)
+import fetch_photos  # noqa: E402
+
+ROOT = os.path.dirname(fetch_photos.TOOLS)
+CACHE = fetch_photos.CACHE
 BUNDLE = os.path.join(CACHE, "gpu-train")
 TRAIN = os.path.join(HERE, "train.py")
 
@@ -84,8 +87,12 @@ QUEUE = [
     ("bicubicpp-x3", ["--arch", "bicubicpp", "--scale", "3"]),
 ]
 KINDS = ("hr", "x2", "x3", "x4")
-# the recipe keys train.py records and --twin-weights compares
-RECIPE = ("steps", "minutes", "batch", "patch", "lr", "seed")
+
+
+def recipe_args(r):
+    """train.py's recipe options as a record (or a checkpoint's args) holds them."""
+    import train as train_py  # torch: only where a net is validated or derived
+    return [a for k in train_py.RECIPE for a in ("--" + k, str(r[k]))]
 
 
 def queue(only):
@@ -97,8 +104,6 @@ def queue(only):
 
 
 def bundle(args):
-    sys.path.insert(0, HERE)
-    import fetch_photos
     split = fetch_photos.prepare()
     dst = os.path.join(args.dir, "pairs")
     size = 0
@@ -245,8 +250,7 @@ def import_(args):
         cmd = [sys.executable, TRAIN, "--arch", a["arch"], "--scale", a["scale"], "--run", run,
                "--threads", str(args.threads), "--export", os.path.join(CACHE, "exp", run + ".onnx")]
         cmd += [f for f, on in (("--clipped", a["clipped"]), ("--loss-on-clamp", a["loss_on_clamp"])) if on]
-        for k in RECIPE:
-            cmd += ["--" + k, str(a[k])]
+        cmd += recipe_args(a)
         print("+", " ".join(cmd[1:]), flush=True)
         status |= subprocess.call(cmd) != 0
     print("imported into tools/.cache/ckpt/ and tools/.cache/exp/ (%s); records in models/records/*%s.json"
@@ -255,29 +259,25 @@ def import_(args):
 
 
 def ship(args):
-    sys.path.insert(0, HERE)
     import sr_models
-    models = os.path.join(ROOT, "models")
+    import train as train_py
     for net in args.nets:
         run = net + args.suffix
         src = os.path.join(CACHE, "exp", run + ".onnx")
-        rec_src = os.path.join(models, "records", run + ".json")
+        rec_src = os.path.join(train_py.RECORDS, run + ".json")
         if not os.path.exists(src) or not os.path.exists(rec_src):
             sys.exit("%s: no imported net (%s, %s): run import first" % (net, src, rec_src))
         r = json.load(open(rec_src))
         r["run"] = net
-        shutil.copyfile(src, os.path.join(models, net + ".onnx"))
-        with open(os.path.join(models, "records", net + ".json"), "w") as f:
-            json.dump(r, f, indent=1)
+        shutil.copyfile(src, os.path.join(train_py.MODELS, net + ".onnx"))
+        train_py.write_record(net, r)
         os.remove(rec_src)
         print("shipped %s: %d steps on %s" % (net, r["steps"], r.get("device")))
         if r["clipped"] and r["arch"] in sr_models.OUTPUT_CLIP_ONLY:
             free = sr_models.model_name(r["arch"], r["scale"], False)
             cmd = [sys.executable, TRAIN, "--arch", r["arch"], "--scale", str(r["scale"]), "--loss-on-clamp",
                    "--twin-weights", "--threads", str(r["threads"]),
-                   "--export", os.path.join(models, free + ".onnx")]
-            for k in RECIPE:
-                cmd += ["--" + k, str(r[k])]
+                   "--export", os.path.join(train_py.MODELS, free + ".onnx")] + recipe_args(r)
             print("+", " ".join(cmd[1:]), flush=True)
             if subprocess.call(cmd) != 0:
                 return 1

@@ -110,10 +110,14 @@ def crop_check(onnx_path, scale):
     return "; ".join(out)
 
 
+def on_gpu(r):
+    """Whether the record's net trained on a GPU (tools/pipeline/gpu_train.py)."""
+    return r.get("device", "cpu") != "cpu"
+
+
 def trained_on(r):
-    """Where the record's net trained: a GPU (tools/pipeline/gpu_train.py) or
-    this machine's shared cores."""
-    if r.get("device", "cpu") != "cpu":
+    """Where the record's net trained: a GPU or this machine's shared cores."""
+    if on_gpu(r):
         return "on %s" % r["device"]
     threads = r.get("threads", 2)
     return "on 2 shared cores, %d thread%s" % (threads, "" if threads == 1 else "s")
@@ -122,7 +126,7 @@ def trained_on(r):
 def command(r, run):
     """The card's command line: train.py's, or gpu_train.py's steps for a
     net trained on a GPU."""
-    if r.get("device", "cpu") != "cpu":
+    if on_gpu(r):
         return ("- Command: on a GPU machine `python3 tools/pipeline/gpu_train.py train --minutes %g --batch %d`, "
                 "then here `gpu_train.py import` and `gpu_train.py ship %s` (tools/pipeline/gpu_train.py)" % (
                     r["minutes"], r["batch"], r.get("twin_weights") or run))

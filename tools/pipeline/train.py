@@ -48,6 +48,9 @@ import sr_models  # noqa: E402
 CACHE = fetch_photos.CACHE
 MODELS = os.path.join(os.path.dirname(fetch_photos.TOOLS), "models")
 RECORDS = os.path.join(MODELS, "records")
+# what a record says of its training recipe, and what --twin-weights
+# compares (with init_onnx); gpu_train.py passes these on to train.py
+RECIPE = ("steps", "minutes", "batch", "patch", "lr", "seed")
 
 
 def load_rgb(path):
@@ -267,7 +270,7 @@ def main():
             sys.exit("--twin-weights takes a clip-free net with --loss-on-clamp of an arch in %s"
                      % ", ".join(sr_models.OUTPUT_CLIP_ONLY))
         tr = json.load(open(os.path.join(RECORDS, twin + ".json")))
-        for k in ("steps", "minutes", "batch", "patch", "lr", "seed", "init_onnx"):
+        for k in RECIPE + ("init_onnx",):
             if tr.get(k) != getattr(args, k):
                 sys.exit("%s was trained with %s %s, this recipe asks %s" % (twin, k, tr.get(k), getattr(args, k)))
         model.load_state_dict(onnx_state_dict(os.path.join(MODELS, twin + ".onnx"), model))
