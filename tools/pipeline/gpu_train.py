@@ -104,7 +104,7 @@ def queue(only):
 
 
 def bundle(args):
-    split = fetch_photos.prepare()
+    split = fetch_photos.prepare(sets=("train",), kinds=KINDS)
     dst = os.path.join(args.dir, "pairs")
     size = 0
     for kind in KINDS:

@@ -69,9 +69,9 @@ current() {  # name steps loss-on-clamp(0|1): 0 when models/<name>.onnx is
     $PY - "$1" "$2" "$3" <<'PY'
 import json, os, sys
 sys.path.insert(0, "tools/pipeline")
-import sr_models
+import model_cards, sr_models
 r = json.load(open("models/records/%s.json" % sys.argv[1]))
-if r.get("device", "cpu") != "cpu":
+if model_cards.on_gpu(r):
     sys.exit(0)  # trained on a GPU by tools/pipeline/gpu_train.py: not this queue's recipe to redo
 has_init = hasattr(sr_models.build(r["arch"], r["scale"], r["clipped"]), "data_init")
 sys.exit(0 if bool(r.get("data_init")) == has_init and r["steps"] == int(sys.argv[2])
